@@ -1,0 +1,67 @@
+// Package event defines the Event: one structured log record, the unit every
+// layer of loglambda works on. Speed builds views from Events, batch stores
+// them in the Parquet lake (with the raw line beside the parsed columns, so a
+// parser fix can be replayed over the past) and recomputes the same views.
+//
+// The Arrow schema in arrow.go is the single definition of the lake's
+// columns; the Parquet files are written from it.
+package event
+
+import "time"
+
+// Event is one parsed log record. A zero value of a field means "absent": an
+// access log has no Instance, an application log no Status.
+type Event struct {
+	// Time is the event time from the line, in UTC. When the line has no
+	// usable time it is the ingest time and TimeMissing is set, so the record
+	// is still counted and can be found by the operator.
+	Time        time.Time
+	TimeMissing bool
+	// IngestTime is when loglambda first saw the record (the Kafka record
+	// timestamp when it came through Kafka).
+	IngestTime time.Time
+
+	Host      string
+	Instance  string
+	Level     string // upper case: DEBUG, INFO, WARN, ERROR, FATAL...
+	Component string
+	User      string
+	IP        string
+	Method    string
+	Path      string // URL path without the query
+	Query     string // raw query string without '?'
+	Status    int32
+	Bytes     int64
+	LatencyMS float64
+	Msg       string
+
+	// HotTerm is the search term extracted by the hot-term rule
+	// (formats.HotTerm); empty when the record has none.
+	HotTerm string
+
+	// Fields holds what the format found but the Event has no column for
+	// (unknown JSON keys, extra named groups), so nothing is lost.
+	Fields map[string]string
+
+	// ParseError is set when the line could not be parsed; the event then
+	// carries only Raw, the times and provenance, and is still kept.
+	ParseError string
+
+	// Raw is the original line exactly as received.
+	Raw []byte
+
+	// Provenance: where the record was read from.
+	Format    string
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// UVID is the identity counted by unique visitors: the user, falling back to
+// the client IP when the user is empty or "-" (the access-log placeholder).
+func (e *Event) UVID() string {
+	if e.User != "" && e.User != "-" {
+		return e.User
+	}
+	return e.IP
+}

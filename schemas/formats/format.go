@@ -1,0 +1,59 @@
+// Package formats turns raw log lines into events. A Parser is chosen by a
+// spec string on the command line (--format): "json", "combined", "header:<...>"
+// and so on; New maps the spec to its Parser.
+//
+// Parsers never drop a line: a line that does not parse comes back as an
+// error from Parse, and ParseLine turns that into an event with ParseError set
+// and the raw line kept, so it still reaches the lake and is counted.
+package formats
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/loglambda/loglambda/schemas/event"
+)
+
+// Parser parses one line into ev. ev arrives zeroed except for Raw,
+// IngestTime and provenance; Parse fills what it finds. On error the caller
+// keeps the event with ParseError set, so a Parser may leave ev half filled.
+// A Parser must be safe for use by one goroutine at a time; New returns a
+// fresh one per call.
+type Parser interface {
+	Parse(line []byte, ev *event.Event) error
+	// Spec is the string that New accepts to build this parser again; it
+	// travels with records as a Kafka header.
+	Spec() string
+}
+
+// New returns the parser for spec. Known specs:
+//
+//	json                 one JSON object per line (see JSON)
+func New(spec string) (Parser, error) {
+	name, arg, _ := strings.Cut(spec, ":")
+	switch name {
+	case "json":
+		return NewJSON(arg)
+	}
+	return nil, fmt.Errorf("unknown format %q (known: json, header:<...>)", spec)
+}
+
+// ParseLine parses line with p into a fresh event, never failing: a parse
+// error is recorded in the event. Events without a usable time get ingest as
+// their time and TimeMissing set. hot may be nil.
+func ParseLine(p Parser, hot *HotTerm, line []byte, ingest time.Time) event.Event {
+	ev := event.Event{Raw: line, IngestTime: ingest.UTC(), Format: p.Spec()}
+	if err := p.Parse(line, &ev); err != nil {
+		ev = event.Event{Raw: line, IngestTime: ingest.UTC(), Format: p.Spec(), ParseError: err.Error()}
+	}
+	if ev.Time.IsZero() {
+		ev.Time = ev.IngestTime
+		ev.TimeMissing = true
+	}
+	ev.Time = ev.Time.UTC()
+	if hot != nil && ev.ParseError == "" {
+		ev.HotTerm = hot.Extract(&ev)
+	}
+	return ev
+}

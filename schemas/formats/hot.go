@@ -1,0 +1,94 @@
+package formats
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/loglambda/loglambda/schemas/event"
+)
+
+// HotTerm extracts the search term of an event, the key of the hot view.
+// Built from a rule (--hot-term):
+//
+//	param:q,Input   the first of these URL query parameters that is present
+//	field:NAME      an Event field (path, user, msg, ...) or a kept extra field
+type HotTerm struct {
+	rule   string
+	params []string
+	field  string
+}
+
+// NewHotTerm parses a hot-term rule.
+func NewHotTerm(rule string) (*HotTerm, error) {
+	kind, arg, _ := strings.Cut(rule, ":")
+	h := &HotTerm{rule: rule}
+	switch kind {
+	case "param":
+		for _, p := range strings.Split(arg, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				h.params = append(h.params, p)
+			}
+		}
+		if len(h.params) == 0 {
+			return nil, fmt.Errorf("hot-term %q: param: needs at least one parameter name", rule)
+		}
+	case "field":
+		if arg == "" {
+			return nil, fmt.Errorf("hot-term %q: field: needs a field name", rule)
+		}
+		h.field = arg
+	default:
+		return nil, fmt.Errorf("hot-term %q: want param:NAMES or field:NAME", rule)
+	}
+	return h, nil
+}
+
+// String returns the rule.
+func (h *HotTerm) String() string { return h.rule }
+
+// Extract returns the term of ev, or "" when it has none. Terms are
+// trimmed and lower-cased so "Shoes" and "shoes " are one term.
+func (h *HotTerm) Extract(ev *event.Event) string {
+	var s string
+	if h.field != "" {
+		s = fieldValue(ev, h.field)
+	} else if ev.Query != "" {
+		vals, err := url.ParseQuery(ev.Query)
+		if err != nil && len(vals) == 0 {
+			return ""
+		}
+		for _, p := range h.params {
+			if v, ok := vals[p]; ok && len(v) > 0 {
+				s = v[0]
+				break
+			}
+		}
+	}
+	return strings.ToLower(strings.TrimSpace(s))
+}
+
+// fieldValue returns a named Event field as text.
+func fieldValue(ev *event.Event, name string) string {
+	switch name {
+	case "host":
+		return ev.Host
+	case "instance":
+		return ev.Instance
+	case "level":
+		return ev.Level
+	case "component":
+		return ev.Component
+	case "user":
+		return ev.User
+	case "ip":
+		return ev.IP
+	case "method":
+		return ev.Method
+	case "path":
+		return ev.Path
+	case "msg":
+		return ev.Msg
+	}
+	return ev.Fields[name]
+}
