@@ -1,0 +1,89 @@
+package embedded
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+// Mongo is an in-process MongoDB wire-protocol server: FerretDB v1 with its
+// SQLite backend, storing one SQLite file per database under a directory.
+type Mongo struct {
+	uri    string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// MongoConfig configures StartMongo.
+type MongoConfig struct {
+	// Listen is the TCP address; "127.0.0.1:0" picks a free port.
+	Listen string
+	// DataDir holds the SQLite files. Required.
+	DataDir string
+	// Logger receives FerretDB's logs; they are verbose, so the default
+	// discards everything below warnings.
+	Logger *slog.Logger
+}
+
+// StartMongo starts the server and returns once it accepts connections.
+func StartMongo(cfg MongoConfig) (*Mongo, error) {
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	if cfg.DataDir == "" {
+		return nil, fmt.Errorf("start mongo: no data dir")
+	}
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("start mongo: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("start mongo: data dir: %w", err)
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	}
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: cfg.Listen},
+		Logger:    logger,
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + dir + "/",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start mongo on %s: %w", cfg.Listen, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Mongo{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(m.done)
+		_ = f.Run(ctx)
+	}()
+	// MongoDBURI waits for the listener to be up.
+	uriCh := make(chan string, 1)
+	go func() { uriCh <- f.MongoDBURI() }()
+	select {
+	case m.uri = <-uriCh:
+	case <-time.After(30 * time.Second):
+		cancel()
+		return nil, fmt.Errorf("start mongo on %s: not listening after 30s", cfg.Listen)
+	case <-m.done:
+		cancel()
+		return nil, fmt.Errorf("start mongo on %s: server stopped at start (address in use?)", cfg.Listen)
+	}
+	return m, nil
+}
+
+// URI is the mongodb:// connection string.
+func (m *Mongo) URI() string { return m.uri }
+
+// Close stops the server and waits for it.
+func (m *Mongo) Close() {
+	m.cancel()
+	<-m.done
+}

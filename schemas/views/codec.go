@@ -1,0 +1,182 @@
+package views
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/axiomhq/hyperloglog"
+)
+
+// The binary encodings start with a version byte so that stored documents
+// can be read after the format changes.
+const (
+	hotVersion     = 1
+	trafficVersion = 1
+)
+
+func errUnknownView(view string) error { return fmt.Errorf("unknown view %q", view) }
+
+// MarshalBinary encodes the summary: version, capacity, floor, then the
+// terms in sorted order (so equal states encode to equal bytes) with their
+// counts and errors, all as varints.
+func (h *Hot) MarshalBinary() ([]byte, error) {
+	terms := make([]string, 0, len(h.counts))
+	for t := range h.counts {
+		terms = append(terms, t)
+	}
+	sort.Strings(terms)
+	b := []byte{hotVersion}
+	b = binary.AppendUvarint(b, uint64(h.capacity))
+	b = binary.AppendUvarint(b, uint64(h.floor))
+	b = binary.AppendUvarint(b, uint64(len(terms)))
+	for _, t := range terms {
+		b = binary.AppendUvarint(b, uint64(len(t)))
+		b = append(b, t...)
+		b = binary.AppendUvarint(b, uint64(h.counts[t]))
+		b = binary.AppendUvarint(b, uint64(h.errs[t]))
+	}
+	return b, nil
+}
+
+// UnmarshalBinary replaces h by the decoded summary.
+func (h *Hot) UnmarshalBinary(data []byte) error {
+	r := reader{b: data}
+	if v := r.byte(); v != hotVersion {
+		return fmt.Errorf("hot state: version %d, want %d", v, hotVersion)
+	}
+	capacity, floor, n := r.uvarint(), r.uvarint(), r.uvarint()
+	if r.err == nil && n > uint64(len(data)) {
+		r.err = errors.New("term count larger than data")
+	}
+	nh := NewHot(int(capacity))
+	nh.floor = int64(floor)
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		t := string(r.bytes(r.uvarint()))
+		c, e := r.uvarint(), r.uvarint()
+		nh.counts[t] = int64(c)
+		if e > 0 {
+			nh.errs[t] = int64(e)
+		}
+	}
+	if r.err != nil {
+		return fmt.Errorf("hot state: %w", r.err)
+	}
+	*h = *nh
+	return nil
+}
+
+// MarshalBinary encodes the traffic state: counters as varints, then both
+// sketches in their own binary form.
+func (t *Traffic) MarshalBinary() ([]byte, error) {
+	b := []byte{trafficVersion}
+	b = binary.AppendUvarint(b, uint64(t.PV))
+	exact := uint64(0)
+	if t.HasExact {
+		exact = 1
+	}
+	b = binary.AppendUvarint(b, exact)
+	b = binary.AppendUvarint(b, uint64(t.ExactUV))
+	b = binary.AppendUvarint(b, uint64(t.ExactIPs))
+	for _, s := range t.Status {
+		b = binary.AppendUvarint(b, uint64(s))
+	}
+	b = binary.AppendUvarint(b, uint64(t.Bytes))
+	b = binary.AppendUvarint(b, uint64(len(t.Latency)))
+	for _, l := range t.Latency {
+		b = binary.AppendUvarint(b, uint64(l))
+	}
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(t.LatencySum))
+	for _, sk := range []*hyperloglog.Sketch{t.UV, t.IPs} {
+		enc, err := sk.MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("traffic state: encode sketch: %w", err)
+		}
+		b = binary.AppendUvarint(b, uint64(len(enc)))
+		b = append(b, enc...)
+	}
+	return b, nil
+}
+
+// UnmarshalBinary replaces t by the decoded state.
+func (t *Traffic) UnmarshalBinary(data []byte) error {
+	r := reader{b: data}
+	if v := r.byte(); v != trafficVersion {
+		return fmt.Errorf("traffic state: version %d, want %d", v, trafficVersion)
+	}
+	nt := NewTraffic()
+	nt.PV = int64(r.uvarint())
+	nt.HasExact = r.uvarint() == 1
+	nt.ExactUV, nt.ExactIPs = int64(r.uvarint()), int64(r.uvarint())
+	for i := range nt.Status {
+		nt.Status[i] = int64(r.uvarint())
+	}
+	nt.Bytes = int64(r.uvarint())
+	if n := r.uvarint(); r.err == nil && n != uint64(len(nt.Latency)) {
+		return fmt.Errorf("traffic state: %d latency buckets, want %d", n, len(nt.Latency))
+	}
+	for i := range nt.Latency {
+		nt.Latency[i] = int64(r.uvarint())
+	}
+	nt.LatencySum = math.Float64frombits(binary.LittleEndian.Uint64(r.bytes(8)))
+	for _, sk := range []*hyperloglog.Sketch{nt.UV, nt.IPs} {
+		enc := r.bytes(r.uvarint())
+		if r.err != nil {
+			break
+		}
+		if err := sk.UnmarshalBinary(enc); err != nil {
+			return fmt.Errorf("traffic state: decode sketch: %w", err)
+		}
+	}
+	if r.err != nil {
+		return fmt.Errorf("traffic state: %w", r.err)
+	}
+	*t = *nt
+	return nil
+}
+
+// reader reads varints and byte strings, remembering the first error so
+// that decoders check once at the end.
+type reader struct {
+	b   []byte
+	err error
+}
+
+var errShort = errors.New("truncated data")
+
+func (r *reader) byte() byte {
+	if len(r.b) == 0 {
+		r.err = errShort
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) bytes(n uint64) []byte {
+	if r.err != nil || n > uint64(len(r.b)) {
+		if r.err == nil {
+			r.err = errShort
+		}
+		return make([]byte, 8)
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
