@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# ci/test.sh: install what the tests need, then run every check and test.
+# This is the README's test command; .ci/run calls it on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '== %s\n' "$*" >&2; }
+
+# Debian packages the tests use: kcat (Kafka interop tests produce with it).
+apt_need=()
+command -v kcat >/dev/null 2>&1 || apt_need+=(kcat)
+if [ ${#apt_need[@]} -gt 0 ]; then
+  log "installing Debian packages: ${apt_need[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${apt_need[@]}" >/dev/null
+fi
+
+log "go version: $(go version)"
+log "downloading modules"
+go mod download
+
+log "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "not gofmt-ed:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+
+log "go vet"
+go vet ./...
+
+log "go test (first build of DuckDB and FerretDB takes a few minutes)"
+go test -count=1 -timeout 25m "$@" ./...
+
+log "benchmarks compile (run them with ci/bench.sh)"
+go test -run '^$' -bench '^$' ./... >/dev/null
+
+log "ok"

@@ -1,0 +1,97 @@
+package views
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/loglambda/loglambda/schemas/event"
+)
+
+func TestTrafficUVWithinError(t *testing.T) {
+	for _, n := range []int{10, 1000, 50000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			a, b := NewTraffic(), NewTraffic()
+			users := map[string]bool{}
+			for i := 0; i < 3*n; i++ {
+				ev := event.Event{User: fmt.Sprintf("u%d", i%n), IP: fmt.Sprintf("10.0.%d.%d", i%7, i%250), Status: 200}
+				if i%5 == 0 {
+					ev.User = "-" // falls back to the ip
+				}
+				users[ev.UVID()] = true
+				if i%2 == 0 {
+					a.Add(&ev)
+				} else {
+					b.Add(&ev)
+				}
+			}
+			a.Merge(b)
+			if a.PV != int64(3*n) {
+				t.Fatalf("pv %d, want %d", a.PV, 3*n)
+			}
+			got, want := float64(a.UVCount()), float64(len(users))
+			if math.Abs(got-want)/want > 0.02 {
+				t.Fatalf("uv %v, exact %v: more than 2%% off", got, want)
+			}
+		})
+	}
+}
+
+func TestTrafficExactAndCodec(t *testing.T) {
+	p := NewPane(10)
+	for i, st := range []int32{200, 304, 404, 500, 0} {
+		p.Add(&event.Event{Time: time.Unix(0, 0), User: "u", IP: "1.2.3.4", Status: st, Bytes: 100, LatencyMS: float64(i * 3), HotTerm: "shoes"})
+	}
+	p.Add(&event.Event{ParseError: "bad"})
+	p.Traffic.ExactUV, p.Traffic.ExactIPs, p.Traffic.HasExact = 1, 1, true
+	if p.Traffic.PV != 5 || p.Traffic.Status != [6]int64{1, 0, 1, 1, 1, 1} || p.Traffic.Bytes != 500 {
+		t.Fatalf("counters: %+v", p.Traffic)
+	}
+	q := NewPane(10)
+	for _, v := range Names {
+		b, err := p.Encode(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Decode(v, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if q.Traffic.PV != 5 || !q.Traffic.HasExact || q.Traffic.UVCount() != 1 || q.Traffic.Latency != p.Traffic.Latency {
+		t.Fatalf("decoded %+v", q.Traffic)
+	}
+	// Merging with the empty pane keeps exact counts; with another pane it
+	// cannot.
+	q.Merge(NewPane(10))
+	if !q.Traffic.HasExact {
+		t.Fatal("merge with identity lost exact counts")
+	}
+	q.Merge(p)
+	if q.Traffic.HasExact || q.Traffic.PV != 10 {
+		t.Fatalf("after merge: exact=%v pv=%d", q.Traffic.HasExact, q.Traffic.PV)
+	}
+}
+
+func TestGrid(t *testing.T) {
+	for _, tc := range []struct {
+		step time.Duration
+		ok   bool
+	}{{time.Minute, true}, {5 * time.Minute, true}, {7 * time.Minute, false}, {time.Hour, true}, {2 * time.Hour, false}, {0, false}} {
+		_, err := NewGrid(tc.step)
+		if (err == nil) != tc.ok {
+			t.Errorf("NewGrid(%s): err=%v, want ok=%v", tc.step, err, tc.ok)
+		}
+	}
+	g, _ := NewGrid(5 * time.Minute)
+	at := time.Date(2026, 11, 20, 10, 7, 59, 0, time.UTC)
+	if got := g.Start(at); !got.Equal(time.Date(2026, 11, 20, 10, 5, 0, 0, time.UTC)) {
+		t.Fatalf("start %s", got)
+	}
+	if n := len(g.Panes(at, at.Add(time.Hour))); n != 13 {
+		t.Fatalf("%d panes", n)
+	}
+	if id := DocID(ViewHot, at, 3); id != "hot|2026-11-20T10:07Z|p3" {
+		t.Fatalf("id %s", id)
+	}
+}
