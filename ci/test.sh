@@ -35,7 +35,4 @@ go vet ./...
 log "go test (first build of DuckDB and FerretDB takes a few minutes)"
 go test -count=1 -timeout 25m "$@" ./...
 
-log "benchmarks compile (run them with ci/bench.sh)"
-go test -run '^$' -bench '^$' ./... >/dev/null
-
 log "ok"
