@@ -35,6 +35,8 @@ func New(spec string) (Parser, error) {
 	switch name {
 	case "json":
 		return NewJSON(arg)
+	case "header":
+		return NewHeader(arg)
 	}
 	return nil, fmt.Errorf("unknown format %q (known: json, header:<...>)", spec)
 }

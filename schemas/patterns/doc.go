@@ -1,0 +1,18 @@
+// Package patterns infers log templates online: each message maps to a
+// pattern whose template has its variable parts written as <*>, so an
+// operator sees "what kinds of lines do I have" and which kind is new or
+// spiking, without a regular expression per source.
+//
+// It works with no tuning: variables are recognised by their form
+// (numbers, hex, IPs and ports, UUIDs, paths and URLs, key=value values,
+// quoted strings, dates), runs of variables collapse to one <*> so that a
+// variable may span any number of tokens, and a message with a new shape
+// joins an existing pattern only when it differs in a few free words and
+// agrees on the rest (see Miner).
+//
+// The pattern ID is a hash of the template text, so miners that never
+// talked (speed and batch, two Kafka partitions) give the same pattern the
+// same ID. Miners merge (Merge) and travel as compact bytes
+// (MarshalBinary), which is how the patterns view keeps pattern -> count
+// and template per pane.
+package patterns

@@ -1,0 +1,565 @@
+package patterns
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ID identifies a pattern. It is the 64-bit FNV-1a hash of the pattern's
+// template text, so any miner that arrives at the same template (speed and
+// batch, two partitions, yesterday and today) gives it the same ID without
+// talking to the others.
+type ID uint64
+
+// String writes the ID as 16 hex digits, the form used in JSON and MongoDB.
+func (id ID) String() string {
+	s := strconv.FormatUint(uint64(id), 16)
+	return strings.Repeat("0", 16-len(s)) + s
+}
+
+// TemplateID is the ID of a template text.
+func TemplateID(template string) ID {
+	h := uint64(fnvOffset)
+	for k := 0; k < len(template); k++ {
+		h ^= uint64(template[k])
+		h *= fnvPrime
+	}
+	return ID(h)
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// Pattern is one kind of message: its template (variables written as <*>),
+// how many messages it holds and the first of them.
+type Pattern struct {
+	ID       ID
+	Template string
+	Count    uint64
+	Example  string
+}
+
+// Options are the miner's settings. The zero value of a field means its
+// default; the defaults need no tuning per log source.
+type Options struct {
+	// MaxPatterns caps the patterns kept (default 10000). When a new pattern
+	// would exceed it, the tenth of the patterns with the fewest messages
+	// (ties: seen least recently) is evicted, so a burst of unique junk
+	// cannot grow the miner without bound while the common patterns stay.
+	MaxPatterns int
+	// MaxExample caps the bytes kept of a pattern's example message
+	// (default 512).
+	MaxExample int
+}
+
+const (
+	defaultMaxPatterns = 10000
+	defaultMaxExample  = 512
+	// keysPerPattern bounds the key cache: see Miner.keys.
+	keysPerPattern = 16
+)
+
+func (o Options) withDefaults() Options {
+	if o.MaxPatterns <= 0 {
+		o.MaxPatterns = defaultMaxPatterns
+	}
+	if o.MaxExample <= 0 {
+		o.MaxExample = defaultMaxExample
+	}
+	return o
+}
+
+// unit is one position of a template.
+type unit struct {
+	kind uint8 // uConst, uVar or uKV
+	text string
+}
+
+// cluster is a pattern while it is being mined.
+type cluster struct {
+	units   []unit
+	id      ID
+	count   uint64
+	last    uint64 // tick of the last message, for eviction
+	example string
+	live    bool
+	bucket  bucketKey
+}
+
+// bucketKey groups the patterns a new message can join: same number of
+// units and same first unit. The first word of a message is nearly always
+// its subject or verb, so patterns that differ there are different kinds of
+// message even when the rest is alike.
+type bucketKey struct {
+	n     int
+	first uint64
+}
+
+// Miner infers patterns from a stream of messages, one at a time.
+//
+// A message is cut into tokens, variables are recognised by their form
+// (see classify) and runs of variables collapse to one <*>, which gives a
+// key. Messages with the same key are the same pattern; a message with a
+// new key joins the most similar pattern with the same length and first
+// word if they differ only in a few free words (a user or host name), and
+// that pattern's differing positions become <*>; else it starts a pattern.
+//
+// The result depends only on the messages and their order, never on
+// timing or map order. A Miner is not safe for concurrent use; run one per
+// partition and Merge them.
+type Miner struct {
+	opt      Options
+	clusters []cluster
+	free     []int32
+	live     int
+	// keys caches key hash -> cluster for the fast path. It is only a
+	// cache: every key it holds is covered by its cluster's template, so
+	// when it grows past keysPerPattern*MaxPatterns it is dropped and
+	// refilled from the templates.
+	keys    map[uint64]int32
+	byID    map[ID]int32
+	buckets map[bucketKey][]int32
+	tick    uint64
+	evicted uint64
+	sc      scratch
+	lu      []unit
+}
+
+// NewMiner returns an empty miner.
+func NewMiner(opt Options) *Miner {
+	m := &Miner{opt: opt.withDefaults()}
+	m.reset()
+	return m
+}
+
+func (m *Miner) reset() {
+	m.clusters = m.clusters[:0]
+	m.free = m.free[:0]
+	m.live = 0
+	m.keys = make(map[uint64]int32)
+	m.byID = make(map[ID]int32)
+	m.buckets = make(map[bucketKey][]int32)
+}
+
+// Len is the number of patterns held.
+func (m *Miner) Len() int { return m.live }
+
+// Evicted is the number of patterns dropped by the MaxPatterns cap.
+func (m *Miner) Evicted() uint64 { return m.evicted }
+
+// keyHash hashes the unit sequence of the message in m.sc: constants by
+// their bytes, variables by a marker, key=<*> by the key and marker.
+func keyHash(msg []byte, units []tok) uint64 {
+	h := uint64(fnvOffset)
+	for _, u := range units {
+		h ^= uint64(u.kind) + 1
+		h *= fnvPrime
+		switch u.kind {
+		case kConst:
+			for _, c := range msg[u.s:u.e] {
+				h ^= uint64(c)
+				h *= fnvPrime
+			}
+		case kKV:
+			for _, c := range msg[u.s:u.vs] {
+				h ^= uint64(c)
+				h *= fnvPrime
+			}
+			for _, c := range msg[u.ve:u.e] {
+				h ^= uint64(c)
+				h *= fnvPrime
+			}
+		}
+		h ^= 0xff
+		h *= fnvPrime
+	}
+	return h
+}
+
+// unitHash is the hash of one template unit, for bucket keys.
+func unitHash(u unit) uint64 {
+	if u.kind == uVar {
+		return 1
+	}
+	h := uint64(fnvOffset) ^ uint64(u.kind)
+	for k := 0; k < len(u.text); k++ {
+		h ^= uint64(u.text[k])
+		h *= fnvPrime
+	}
+	return h
+}
+
+// Add mines one message and returns the ID its pattern has now (a later
+// message may generalise the pattern and so change its ID; Match gives the
+// final one).
+func (m *Miner) Add(msg []byte) ID {
+	m.tick++
+	m.sc.tokenize(msg)
+	h := keyHash(msg, m.sc.units)
+	if ci, ok := m.keys[h]; ok {
+		c := &m.clusters[ci]
+		c.count++
+		c.last = m.tick
+		return c.id
+	}
+	lu := m.lineUnits(msg)
+	ci := m.place(lu, 1, msg)
+	m.cacheKey(h, ci)
+	return m.clusters[ci].id
+}
+
+// AddString is Add for a string message.
+func (m *Miner) AddString(msg string) ID { return m.Add([]byte(msg)) }
+
+// Match returns the pattern msg belongs to, without changing the miner.
+// ok is false when no pattern holds it (it was never added, or its
+// pattern was evicted); the Pattern is then the message's own template
+// with a zero Count.
+func (m *Miner) Match(msg []byte) (p Pattern, ok bool) {
+	m.sc.tokenize(msg)
+	h := keyHash(msg, m.sc.units)
+	if ci, hit := m.keys[h]; hit {
+		return m.clusters[ci].pattern(), true
+	}
+	lu := m.lineUnits(msg)
+	if ci, _, found := m.best(lu); found {
+		return m.clusters[ci].pattern(), true
+	}
+	t := templateText(lu)
+	return Pattern{ID: TemplateID(t), Template: t, Example: string(msg)}, false
+}
+
+func (m *Miner) cacheKey(h uint64, ci int32) {
+	if len(m.keys) >= keysPerPattern*m.opt.MaxPatterns {
+		clear(m.keys)
+	}
+	m.keys[h] = ci
+}
+
+// lineUnits materialises the units of the message in m.sc as strings.
+func (m *Miner) lineUnits(msg []byte) []unit {
+	lu := make([]unit, len(m.sc.units))
+	for i, t := range m.sc.units {
+		switch t.kind {
+		case kConst:
+			lu[i] = unit{kind: uConst, text: string(msg[t.s:t.e])}
+		case kVar:
+			lu[i] = unit{kind: uVar}
+		case kKV:
+			lu[i] = unit{kind: uKV, text: string(msg[t.s:t.vs]) + Wildcard + string(msg[t.ve:t.e])}
+		}
+	}
+	return lu
+}
+
+// place adds count messages with units lu to the best pattern, or to a new
+// one, and returns its index.
+func (m *Miner) place(lu []unit, count uint64, example []byte) int32 {
+	ci, mis, found := m.best(lu)
+	if !found {
+		return m.create(lu, count, example)
+	}
+	c := &m.clusters[ci]
+	c.count += count
+	c.last = m.tick
+	if mis > 0 {
+		for i := range c.units {
+			c.units[i] = generalise(c.units[i], lu[i])
+		}
+		ci = m.rekey(ci)
+	}
+	return ci
+}
+
+// generalise is the unit that covers both a (a template's) and b.
+func generalise(a, b unit) unit {
+	switch {
+	case a == b, a.kind == uVar:
+		return a
+	case a.kind == uKV:
+		return a
+	case b.kind == uKV:
+		return b
+	}
+	return unit{kind: uVar}
+}
+
+// best finds the pattern lu fits best: among the patterns of its bucket
+// that cover it or differ from it only in few free words, the one with the
+// most equal constants, then the fewest differences, then the oldest.
+func (m *Miner) best(lu []unit) (ci int32, mis int, found bool) {
+	if len(lu) == 0 {
+		ci, found = m.byID[TemplateID("")]
+		return ci, 0, found
+	}
+	bk := bucketKey{n: len(lu), first: unitHash(lu[0])}
+	bestSame := -1
+	for _, i := range m.buckets[bk] {
+		c := &m.clusters[i]
+		same, diff, ok := compare(c.units, lu)
+		if !ok {
+			continue
+		}
+		if same > bestSame || same == bestSame && diff < mis {
+			ci, mis, bestSame, found = i, diff, same, true
+		}
+	}
+	return ci, mis, found
+}
+
+// compare matches template t against units u of the same length. same
+// counts the constants (and key=) that agree, diff the positions where t
+// would have to become more general. ok is false when u cannot join t: a
+// difference at the first unit, in a key=value word (user=root and
+// user=guest are different events), or too many differences.
+//
+// The threshold: at most one difference per four agreeing constants, and
+// never fewer than three agreeing constants for any difference. So
+// "session opened for user alice" joins "... user bob", but "cupsd
+// startup succeeded" does not join "cupsd shutdown succeeded".
+func compare(t, u []unit) (same, diff int, ok bool) {
+	for i := range t {
+		a, b := t[i], u[i]
+		switch {
+		case a == b:
+			if a.kind != uVar {
+				same++
+			}
+			continue
+		case a.kind == uVar:
+			continue
+		case i == 0:
+			return 0, 0, false
+		case a.kind == uKV && b.kind == uConst && kvKey(a.text) != "" && kvKey(a.text) == kvKey(b.text):
+		case b.kind == uKV && a.kind == uConst && kvKey(b.text) != "" && kvKey(b.text) == kvKey(a.text):
+		case a.kind == uKV || b.kind == uKV:
+			return 0, 0, false
+		case a.kind == uConst && (b.kind == uVar || b.kind == uConst) && free(a.text) && (b.kind == uVar || free(b.text)):
+		default:
+			return 0, 0, false
+		}
+		diff++
+	}
+	if diff > 0 && (same < 3 || same < 4*diff) {
+		return 0, 0, false
+	}
+	return same, diff, true
+}
+
+// kvKey is the "key=" of a key=value text, or "" when it has none.
+func kvKey(s string) string {
+	i := strings.IndexAny(s, "=")
+	if i <= 0 {
+		return ""
+	}
+	j := 0
+	for j < i && isLeadPunct(s[j]) {
+		j++
+	}
+	return s[j : i+1]
+}
+
+// free reports a constant word that may turn out to be a variable: a name
+// rather than a key=value pair or pure punctuation.
+func free(s string) bool {
+	if strings.IndexByte(s, '=') >= 0 {
+		return false
+	}
+	for k := 0; k < len(s); k++ {
+		if isLetter(s[k]) || isDigit(s[k]) {
+			return true
+		}
+	}
+	return false
+}
+
+// create starts a pattern, evicting first if the cap is reached.
+func (m *Miner) create(lu []unit, count uint64, example []byte) int32 {
+	if m.live >= m.opt.MaxPatterns {
+		m.evict()
+	}
+	ex := example
+	if len(ex) > m.opt.MaxExample {
+		ex = ex[:m.opt.MaxExample]
+	}
+	c := cluster{units: lu, count: count, last: m.tick, example: string(ex), live: true}
+	var ci int32
+	if n := len(m.free); n > 0 {
+		ci = m.free[n-1]
+		m.free = m.free[:n-1]
+		m.clusters[ci] = c
+	} else {
+		ci = int32(len(m.clusters))
+		m.clusters = append(m.clusters, c)
+	}
+	m.live++
+	m.index(ci)
+	return m.rekey(ci)
+}
+
+// index puts cluster ci into its bucket.
+func (m *Miner) index(ci int32) {
+	c := &m.clusters[ci]
+	bk := bucketKey{n: len(c.units)}
+	if len(c.units) > 0 {
+		bk.first = unitHash(c.units[0])
+	}
+	c.bucket = bk
+	m.buckets[bk] = append(m.buckets[bk], ci)
+}
+
+// rekey recomputes the ID of cluster ci after its template changed. If
+// another pattern already has that template, the two are one pattern now:
+// the older absorbs the newer, so IDs stay unique. It returns the index of
+// the surviving cluster.
+func (m *Miner) rekey(ci int32) int32 {
+	c := &m.clusters[ci]
+	old := c.id
+	c.id = TemplateID(templateText(c.units))
+	if m.byID[old] == ci {
+		delete(m.byID, old)
+	}
+	other, dup := m.byID[c.id]
+	if !dup || other == ci {
+		m.byID[c.id] = ci
+		return ci
+	}
+	keep, drop := other, ci
+	if ci < other {
+		keep, drop = ci, other
+	}
+	k, d := &m.clusters[keep], &m.clusters[drop]
+	k.count += d.count
+	k.last = max(k.last, d.last)
+	m.byID[c.id] = keep
+	for h, i := range m.keys {
+		if i == drop {
+			m.keys[h] = keep
+		}
+	}
+	m.remove(drop)
+	return keep
+}
+
+// remove frees cluster ci (its keys must already be gone or repointed).
+func (m *Miner) remove(ci int32) {
+	c := &m.clusters[ci]
+	if m.byID[c.id] == ci {
+		delete(m.byID, c.id)
+	}
+	b := m.buckets[c.bucket]
+	if i := slices.Index(b, ci); i >= 0 {
+		b = slices.Delete(b, i, i+1)
+	}
+	if len(b) == 0 {
+		delete(m.buckets, c.bucket)
+	} else {
+		m.buckets[c.bucket] = b
+	}
+	*c = cluster{}
+	m.free = append(m.free, ci)
+	m.live--
+}
+
+// evict drops the tenth of the patterns with the fewest messages, ties
+// broken by the least recent message. Dropping many at once keeps the cost
+// of an eviction (a scan of the key cache) rare.
+func (m *Miner) evict() {
+	var order []int32
+	for i := range m.clusters {
+		if m.clusters[i].live {
+			order = append(order, int32(i))
+		}
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		ca, cb := &m.clusters[a], &m.clusters[b]
+		if ca.count != cb.count {
+			return cmpU(ca.count, cb.count)
+		}
+		if ca.last != cb.last {
+			return cmpU(ca.last, cb.last)
+		}
+		return cmpU(uint64(ca.id), uint64(cb.id))
+	})
+	n := max(1, len(order)/10)
+	gone := make(map[int32]bool, n)
+	for _, ci := range order[:n] {
+		gone[ci] = true
+	}
+	for h, ci := range m.keys {
+		if gone[ci] {
+			delete(m.keys, h)
+		}
+	}
+	for _, ci := range order[:n] {
+		m.remove(ci)
+	}
+	m.evicted += uint64(n)
+}
+
+func cmpU(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// templateText writes units as a template: constants as they are, variables
+// as <*>, separated by single spaces.
+func templateText(units []unit) string {
+	var b strings.Builder
+	for i, u := range units {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if u.kind == uVar {
+			b.WriteString(Wildcard)
+		} else {
+			b.WriteString(u.text)
+		}
+	}
+	return b.String()
+}
+
+func (c *cluster) pattern() Pattern {
+	return Pattern{ID: c.id, Template: templateText(c.units), Count: c.count, Example: c.example}
+}
+
+// Patterns returns the patterns held, the most frequent first (ties by
+// template), so that the output does not depend on internal order.
+func (m *Miner) Patterns() []Pattern {
+	ps := make([]Pattern, 0, m.live)
+	for i := range m.clusters {
+		if m.clusters[i].live {
+			ps = append(ps, m.clusters[i].pattern())
+		}
+	}
+	slices.SortFunc(ps, func(a, b Pattern) int {
+		if a.Count != b.Count {
+			return cmpU(b.Count, a.Count)
+		}
+		return strings.Compare(a.Template, b.Template)
+	})
+	return ps
+}
+
+// Pattern returns the pattern with the given ID.
+func (m *Miner) Pattern(id ID) (Pattern, bool) {
+	ci, ok := m.byID[id]
+	if !ok {
+		return Pattern{}, false
+	}
+	return m.clusters[ci].pattern(), true
+}
+
+// String summarises the miner for debugging.
+func (m *Miner) String() string {
+	return fmt.Sprintf("patterns.Miner{%d patterns, %d keys, %d evicted}", m.live, len(m.keys), m.evicted)
+}

@@ -1,0 +1,385 @@
+package patterns
+
+// This file turns a message into the unit sequence the miner groups by:
+// split on white space, classify every token (constant, variable, key=value
+// with a variable value, time word, unit word), then collapse runs of
+// variables into one. The whole step is allocation free; strings are only
+// built when a message opens a new key (the slow path of the miner).
+
+// Token kinds after classification.
+const (
+	kConst    uint8 = iota // literal text, part of the pattern's identity
+	kVar                   // a variable: number, id, address, path, quoted text...
+	kKV                    // key=value whose value is variable: the key stays, the value is <*>
+	kTimeWord              // month or weekday name: a variable when next to a variable (a date)
+	kUnitWord              // a unit (KB, sec, bytes...): a variable when it follows a variable
+)
+
+// Unit kinds in a template. A kv unit's text is its display form, e.g.
+// "rhost=<*>"; a var unit has no text.
+const (
+	uConst uint8 = iota
+	uVar
+	uKV
+)
+
+// Wildcard is how a variable is written in a template, as in the Loghub
+// benchmark's ground truth.
+const Wildcard = "<*>"
+
+// maxTokens bounds the tokens looked at per message, so one pathological
+// line cannot make the miner slow or large; the rest of such a line becomes
+// one trailing variable.
+const maxTokens = 512
+
+// tok is one white-space separated token of a message.
+type tok struct {
+	s, e   int32 // span in the message
+	vs, ve int32 // for kKV: the span of the value inside the token
+	kind   uint8
+}
+
+// scratch holds the per-message working memory of a Miner, reused across
+// messages so the hot path does not allocate.
+type scratch struct {
+	toks  []tok
+	units []tok // after collapsing: kind is kConst, kVar or kKV
+}
+
+// isSpace reports the separators between tokens. Only ASCII white space:
+// logs are mostly ASCII and other separators (',', ':') are too often part
+// of constant words to split on.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// split fills sc.toks with the token spans of msg. It is also the baseline
+// of the benchmark: the least any tokenizing parser must do.
+func (sc *scratch) split(msg []byte) {
+	sc.toks = sc.toks[:0]
+	n := len(msg)
+	i := 0
+	for i < n {
+		for i < n && isSpace(msg[i]) {
+			i++
+		}
+		if i >= n {
+			break
+		}
+		j := i
+		for j < n && !isSpace(msg[j]) {
+			j++
+		}
+		if len(sc.toks) == maxTokens-1 {
+			// Keep the rest as one token; it will be a variable.
+			j = n
+			for j > i && isSpace(msg[j-1]) {
+				j--
+			}
+			sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), kind: kVar})
+			return
+		}
+		sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j)})
+		i = j
+	}
+}
+
+// tokenize splits msg and computes the unit sequence in sc.units.
+func (sc *scratch) tokenize(msg []byte) {
+	sc.split(msg)
+	toks := sc.toks
+	for i := range toks {
+		t := &toks[i]
+		if t.kind == kVar { // the overflow token from split
+			continue
+		}
+		t.kind, t.vs, t.ve = classify(msg[t.s:t.e])
+		t.vs += t.s
+		t.ve += t.s
+	}
+	// Double-quoted text that spans tokens is one variable: tag="View Lock".
+	for i := 0; i < len(toks); i++ {
+		b := msg[toks[i].s:toks[i].e]
+		q := quoteOpen(b)
+		if q < 0 {
+			continue
+		}
+		end := -1
+		for j := i + 1; j < len(toks) && j < i+32; j++ {
+			if quoteCloses(msg[toks[j].s:toks[j].e]) {
+				end = j
+				break
+			}
+		}
+		if end < 0 {
+			continue
+		}
+		if q > 0 { // key="... : the key stays
+			toks[i].kind = kKV
+			toks[i].vs = toks[i].s + int32(q)
+			toks[i].ve = toks[i].e
+		} else {
+			toks[i].kind = kVar
+		}
+		for j := i + 1; j <= end; j++ {
+			toks[j].kind = kVar
+		}
+		i = end
+	}
+	// Unit words after a variable belong to it ("4.35 KB", "<1 sec").
+	for i := 1; i < len(toks); i++ {
+		if toks[i].kind == kUnitWord && (toks[i-1].kind == kVar || toks[i-1].kind == kKV) {
+			toks[i].kind = kVar
+		}
+	}
+	// Time words in a run that holds a variable are part of a date:
+	// "Fri Jun 17 07:07:00 2005".
+	for i := 0; i < len(toks); {
+		if toks[i].kind != kTimeWord && toks[i].kind != kVar {
+			i++
+			continue
+		}
+		j, hasVar := i, false
+		for j < len(toks) && (toks[j].kind == kTimeWord || toks[j].kind == kVar) {
+			hasVar = hasVar || toks[j].kind == kVar
+			j++
+		}
+		for k := i; k < j; k++ {
+			if toks[k].kind == kTimeWord {
+				if hasVar {
+					toks[k].kind = kVar
+				} else {
+					toks[k].kind = kConst
+				}
+			}
+		}
+		i = j
+	}
+	// Collapse: a variable right after a variable (or a key=<*>) adds
+	// nothing, so a variable may span any number of tokens.
+	sc.units = sc.units[:0]
+	for _, t := range toks {
+		switch t.kind {
+		case kVar:
+			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst {
+				sc.units[n-1].e = t.e
+				continue
+			}
+		case kKV:
+		default:
+			t.kind = kConst
+		}
+		sc.units = append(sc.units, t)
+	}
+}
+
+// quoteOpen reports whether b opens a double-quoted string it does not
+// close: it returns the index of the quote (0 for "abc, 4 for tag="abc), or
+// -1.
+func quoteOpen(b []byte) int {
+	q := -1
+	for i, c := range b {
+		if c == '"' {
+			q = i
+			break
+		}
+		if c == '=' {
+			continue
+		}
+		if !isKeyByte(c) {
+			return -1
+		}
+	}
+	if q < 0 || (q > 0 && b[q-1] != '=') {
+		return -1
+	}
+	for _, c := range b[q+1:] {
+		if c == '"' {
+			return -1
+		}
+	}
+	return q
+}
+
+// quoteCloses reports whether a token ends an open double-quoted string.
+func quoteCloses(b []byte) bool {
+	for _, c := range b {
+		if c == '"' {
+			return true
+		}
+	}
+	return false
+}
+
+func isKeyByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
+}
+
+func isLeadPunct(c byte) bool {
+	return c == '(' || c == '[' || c == '{' || c == '<' || c == '\'' || c == '"' || c == '`'
+}
+
+func isTrailPunct(c byte) bool {
+	return c == ')' || c == ']' || c == '}' || c == '>' || c == '\'' || c == '"' || c == '`' ||
+		c == ',' || c == ';' || c == ':' || c == '.' || c == '!' || c == '?'
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// classify decides what one token is. For kKV it also returns the span of
+// the value inside b. The rules, in order:
+//
+//   - key=value with a key that looks like an identifier: the value decides.
+//     An empty value or a plain word (letters, '-', '_') stays constant,
+//     because such values are usually an enumeration that makes a different
+//     kind of event (user=root, state=open); any other value is a variable
+//     and the key stays in the pattern (uid=<*>).
+//   - any digit makes the token a variable: numbers, hex, IPs with ports,
+//     UUIDs, times and dates, block and job ids, host names with numbers.
+//   - paths (/a/b, ./a, ~/a) and URLs (x://...) are variables.
+//   - month and weekday names are time words, units are unit words: they
+//     become variables only next to a variable (see tokenize).
+//   - everything else is a constant word.
+//
+// Surrounding punctuation such as brackets, quotes and a trailing comma is
+// ignored for the decision but kept in the pattern.
+func classify(b []byte) (kind uint8, vs, ve int32) {
+	i, j := 0, len(b)
+	for i < j && isLeadPunct(b[i]) {
+		i++
+	}
+	for j > i && isTrailPunct(b[j-1]) {
+		j--
+	}
+	if i >= j {
+		return kConst, 0, 0
+	}
+	core := b[i:j]
+	// key=value
+	if isLetter(core[0]) {
+		for k := 1; k < len(core); k++ {
+			c := core[k]
+			if c == '=' || c == ':' && k+1 < len(core) && core[k+1] == '=' {
+				v := k + 1
+				if c == ':' {
+					v++
+				}
+				if v >= len(core) || plainWord(core[v:]) {
+					return kConst, 0, 0
+				}
+				return kKV, int32(i + v), int32(j)
+			}
+			if !isKeyByte(c) {
+				break
+			}
+		}
+	}
+	for _, c := range core {
+		if isDigit(c) {
+			return kVar, 0, 0
+		}
+	}
+	if isPath(core) {
+		return kVar, 0, 0
+	}
+	if timeWord(core) {
+		return kTimeWord, 0, 0
+	}
+	if unitWord(core) {
+		return kUnitWord, 0, 0
+	}
+	return kConst, 0, 0
+}
+
+// plainWord reports a value made only of letters, '-' and '_': a word, not
+// an identifier or a number.
+func plainWord(b []byte) bool {
+	for _, c := range b {
+		if !isLetter(c) && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// isPath reports file paths and URLs: "/usr/lib", "./x", "~/x", "C:\x",
+// "http://...".
+func isPath(b []byte) bool {
+	if len(b) < 2 {
+		return false
+	}
+	if b[0] == '/' && b[1] != '/' || b[0] == '~' && b[1] == '/' || b[0] == '.' && (b[1] == '/' || len(b) > 2 && b[1] == '.' && b[2] == '/') {
+		return true
+	}
+	if len(b) > 2 && isLetter(b[0]) && b[1] == ':' && b[2] == '\\' {
+		return true
+	}
+	for k := 0; k+2 < len(b); k++ {
+		if b[k] == ':' && b[k+1] == '/' && b[k+2] == '/' {
+			return k > 0
+		}
+	}
+	return false
+}
+
+// timeWords are the English month and weekday names, as they appear in
+// dates written by C's ctime, syslog and Java.
+var timeWords = [...]string{
+	"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+	"january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december",
+	"mon", "tue", "wed", "thu", "fri", "sat", "sun",
+	"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+}
+
+// unitWords are units of size, time and rate that follow a number.
+var unitWords = [...]string{
+	"b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "byte", "bytes",
+	"ns", "us", "ms", "s", "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes",
+	"h", "hr", "hrs", "hour", "hours", "day", "days",
+	"kbps", "mbps", "gbps", "%",
+}
+
+// timeWord reports a month or weekday name that starts with a capital
+// letter (dates are written capitalised; "may" in a sentence is a word).
+func timeWord(b []byte) bool {
+	if len(b) < 3 || len(b) > 9 || b[0] < 'A' || b[0] > 'Z' {
+		return false
+	}
+	for _, w := range timeWords {
+		if equalFold(b, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func unitWord(b []byte) bool {
+	if len(b) > 7 {
+		return false
+	}
+	for _, w := range unitWords {
+		if equalFold(b, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// equalFold compares ASCII b with lower-case w, ignoring case.
+func equalFold(b []byte, w string) bool {
+	if len(b) != len(w) {
+		return false
+	}
+	for k := range b {
+		c := b[k]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != w[k] {
+			return false
+		}
+	}
+	return true
+}
