@@ -364,17 +364,19 @@ func kvKey(s string) string {
 }
 
 // free reports a constant word that may turn out to be a variable: a name
-// rather than a key=value pair or pure punctuation.
+// rather than a key=value pair, punctuation or a one-letter flag or axis
+// ("x+", "-v"), which are enumerations that make different events.
 func free(s string) bool {
 	if strings.IndexByte(s, '=') >= 0 {
 		return false
 	}
+	alnum := 0
 	for k := 0; k < len(s); k++ {
 		if isLetter(s[k]) || isDigit(s[k]) {
-			return true
+			alnum++
 		}
 	}
-	return false
+	return alnum >= 2
 }
 
 // create starts a pattern, evicting first if the cap is reached.

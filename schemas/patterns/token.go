@@ -162,7 +162,9 @@ func (sc *scratch) tokenize(msg []byte) {
 		switch t.kind {
 		case kVar:
 			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst {
-				sc.units[n-1].e = t.e
+				if sc.units[n-1].kind == kVar {
+					sc.units[n-1].e = t.e
+				}
 				continue
 			}
 		case kKV:
@@ -231,7 +233,7 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 // classify decides what one token is. For kKV it also returns the span of
 // the value inside b. The rules, in order:
 //
-//   - key=value with a key that looks like an identifier: the value decides.
+//   - key=value (also key:=value and key.....value) with a key that looks like an identifier: the value decides.
 //     An empty value or a plain word (letters, '-', '_') stays constant,
 //     because such values are usually an enumeration that makes a different
 //     kind of event (user=root, state=open); any other value is a variable
@@ -254,6 +256,11 @@ func classify(b []byte) (kind uint8, vs, ve int32) {
 		j--
 	}
 	if i >= j {
+		// An empty pair of brackets or quotes is an empty value: "()"
+		// where another line has "(host.example.com)".
+		if len(b) == 2 && isLeadPunct(b[0]) && isTrailPunct(b[1]) && b[0] != b[1] || len(b) == 2 && (b[0] == '"' || b[0] == '\'') && b[1] == b[0] {
+			return kVar, 0, 0
+		}
 		return kConst, 0, 0
 	}
 	core := b[i:j]
@@ -264,6 +271,17 @@ func classify(b []byte) (kind uint8, vs, ve int32) {
 			if c == '=' || c == ':' && k+1 < len(core) && core[k+1] == '=' {
 				v := k + 1
 				if c == ':' {
+					v++
+				}
+				if v >= len(core) || plainWord(core[v:]) {
+					return kConst, 0, 0
+				}
+				return kKV, int32(i + v), int32(j)
+			}
+			if c == '.' && k+1 < len(core) && core[k+1] == '.' {
+				// A leader of dots: "depth.........0", a labelled value.
+				v := k
+				for v < len(core) && core[v] == '.' {
 					v++
 				}
 				if v >= len(core) || plainWord(core[v:]) {
