@@ -317,10 +317,13 @@ func (m *Miner) best(lu []unit) (ci int32, mis int, found bool) {
 // difference at the first unit, in a key=value word (user=root and
 // user=guest are different events), or too many differences.
 //
-// The threshold: at most one difference per four agreeing constants, and
-// never fewer than three agreeing constants for any difference. So
-// "session opened for user alice" joins "... user bob", but "cupsd
-// startup succeeded" does not join "cupsd shutdown succeeded".
+// The threshold: one difference needs three agreeing constants; more
+// differences need four agreeing constants each. A message of a known kind
+// usually brings one new value at a time (a user, a host), while several
+// words changing at once is more likely another kind of message. So
+// "Invalid user alice from <*>" joins "Invalid user bob from <*>", but
+// "cupsd startup succeeded" does not join "cupsd shutdown succeeded": in a
+// short message every word counts.
 func compare(t, u []unit) (same, diff int, ok bool) {
 	for i := range t {
 		a, b := t[i], u[i]
@@ -344,7 +347,7 @@ func compare(t, u []unit) (same, diff int, ok bool) {
 		}
 		diff++
 	}
-	if diff > 0 && (same < 3 || same < 4*diff) {
+	if diff > 0 && (same < 3 || diff > 1 && same < 4*diff) {
 		return 0, 0, false
 	}
 	return same, diff, true

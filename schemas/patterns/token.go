@@ -97,11 +97,13 @@ func (sc *scratch) tokenize(msg []byte) {
 		t.vs += t.s
 		t.ve += t.s
 	}
-	// Double-quoted text that spans tokens is one variable: tag="View Lock".
+	// A double-quoted value that spans tokens is one variable:
+	// tag="View Lock". Free-standing quoted text ("GET /x HTTP/1.1") is
+	// left to the token rules: its words are often the kind of event.
 	for i := 0; i < len(toks); i++ {
 		b := msg[toks[i].s:toks[i].e]
 		q := quoteOpen(b)
-		if q < 0 {
+		if q <= 0 {
 			continue
 		}
 		end := -1
@@ -114,13 +116,9 @@ func (sc *scratch) tokenize(msg []byte) {
 		if end < 0 {
 			continue
 		}
-		if q > 0 { // key="... : the key stays
-			toks[i].kind = kKV
-			toks[i].vs = toks[i].s + int32(q)
-			toks[i].ve = toks[i].e
-		} else {
-			toks[i].kind = kVar
-		}
+		toks[i].kind = kKV // the key stays
+		toks[i].vs = toks[i].s + int32(q)
+		toks[i].ve = toks[i].e
 		for j := i + 1; j <= end; j++ {
 			toks[j].kind = kVar
 		}
