@@ -1,0 +1,275 @@
+package patterns
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+)
+
+// mine adds msgs to a fresh miner with opt.
+func mine(opt Options, msgs ...string) *Miner {
+	m := NewMiner(opt)
+	for _, s := range msgs {
+		m.AddString(s)
+	}
+	return m
+}
+
+// templates lists the miner's templates with their counts.
+func templates(m *Miner) []string {
+	var out []string
+	for _, p := range m.Patterns() {
+		out = append(out, fmt.Sprintf("%d %s", p.Count, p.Template))
+	}
+	return out
+}
+
+func TestMinerGrouping(t *testing.T) {
+	tests := []struct {
+		name string
+		msgs []string
+		want []string
+	}{
+		{
+			name: "numbers are variables",
+			msgs: []string{"PacketResponder 1 for block blk_1 terminating", "PacketResponder 2 for block blk_-9 terminating"},
+			want: []string{"2 PacketResponder <*> for block <*> terminating"},
+		},
+		{
+			name: "a free word joins when the rest agrees",
+			msgs: []string{"session closed for user root", "session closed for user alice", "session closed for user bob"},
+			want: []string{"3 session closed for user <*>"},
+		},
+		{
+			name: "short messages keep their words",
+			msgs: []string{"cupsd startup succeeded", "cupsd shutdown succeeded"},
+			want: []string{"1 cupsd shutdown succeeded", "1 cupsd startup succeeded"},
+		},
+		{
+			name: "the first word is the kind of message",
+			msgs: []string{"syslogd startup succeeded ok now", "klogd startup succeeded ok now"},
+			want: []string{"1 klogd startup succeeded ok now", "1 syslogd startup succeeded ok now"},
+		},
+		{
+			name: "key=word values are kinds, key=number values variables",
+			msgs: []string{"auth failure rhost=1.2.3.4 user=root", "auth failure rhost=5.6.7.8 user=guest", "auth failure rhost=9.9.9.9 user=root"},
+			want: []string{"2 auth failure rhost=<*> user=root", "1 auth failure rhost=<*> user=guest"},
+		},
+		{
+			name: "variables of any token count",
+			msgs: []string{"x close, 0 bytes sent, lifetime 00:01", "y close, 4464 bytes (4.35 KB) sent, lifetime <1 sec"},
+			want: []string{"1 x close, <*> sent, lifetime <*>", "1 y close, <*> sent, lifetime <*>"},
+		},
+		{
+			name: "two words changing at once is another message",
+			msgs: []string{"ddr error(s) detected and corrected on rank 0, symbol 24 over 335 seconds", "ddr errors(s) detected and corrected on rank 0, symbol 10, bit 0"},
+			want: []string{"1 ddr error(s) detected and corrected on rank <*> symbol <*> over <*>", "1 ddr errors(s) detected and corrected on rank <*> symbol <*> bit <*>"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := templates(mine(Options{}, tt.msgs...)); !slices.Equal(got, tt.want) {
+				t.Errorf("got\n  %q\nwant\n  %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// stream is a small mixed log used by the property tests.
+func stream() []string {
+	var s []string
+	for i := 0; i < 300; i++ {
+		s = append(s,
+			fmt.Sprintf("Received block blk_%d of size %d from /10.0.0.%d", i*7919, 1000+i, i%250),
+			fmt.Sprintf("session opened for user u%c%c by (uid=%d)", 'a'+i%26, 'a'+i%7, i),
+			fmt.Sprintf("Invalid user %s from 10.1.%d.%d port %d", []string{"admin", "test", "oracle", "guest"}[i%4], i%200, i%100, 40000+i),
+		)
+		if i%50 == 0 {
+			s = append(s, fmt.Sprintf("kernel panic at 0x%x", i))
+		}
+	}
+	return s
+}
+
+func TestMinerDeterministic(t *testing.T) {
+	a, b := mine(Options{}, stream()...), mine(Options{}, stream()...)
+	if !slices.Equal(a.Patterns(), b.Patterns()) {
+		t.Fatalf("same input, different patterns:\n%v\n%v", templates(a), templates(b))
+	}
+	ba, _ := a.MarshalBinary()
+	bb, _ := b.MarshalBinary()
+	if !bytes.Equal(ba, bb) {
+		t.Error("same input, different encodings")
+	}
+}
+
+func TestIDIsTemplateHash(t *testing.T) {
+	m := mine(Options{}, stream()...)
+	for _, p := range m.Patterns() {
+		if p.ID != TemplateID(p.Template) {
+			t.Errorf("pattern %q has ID %v, want TemplateID %v", p.Template, p.ID, TemplateID(p.Template))
+		}
+		if len(p.ID.String()) != 16 {
+			t.Errorf("ID %q is not 16 hex digits", p.ID)
+		}
+	}
+	// Another miner that sees the lines in another order, in two halves,
+	// agrees on the IDs: that is what lets speed and batch agree.
+	s := stream()
+	slices.Reverse(s)
+	other := mine(Options{}, s...)
+	ids := func(m *Miner) []ID {
+		var out []ID
+		for _, p := range m.Patterns() {
+			out = append(out, p.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if !slices.Equal(ids(m), ids(other)) {
+		t.Errorf("reversed input gives other IDs:\n%v\n%v", templates(m), templates(other))
+	}
+}
+
+func TestMatchAfterMining(t *testing.T) {
+	m := mine(Options{}, stream()...)
+	for _, s := range stream() {
+		p, ok := m.Match([]byte(s))
+		if !ok {
+			t.Fatalf("Match(%q): no pattern", s)
+		}
+		if q, _ := m.Pattern(p.ID); q.Template != p.Template {
+			t.Fatalf("Match(%q) = %q, Pattern(%v) = %q", s, p.Template, p.ID, q.Template)
+		}
+	}
+	if _, ok := m.Match([]byte("never seen before at all")); ok {
+		t.Error("Match of an unseen message found a pattern")
+	}
+}
+
+func TestMergeEqualsOneMiner(t *testing.T) {
+	s := stream()
+	whole := mine(Options{}, s...)
+	// Two partitions: even and odd lines.
+	var even, odd []string
+	for i, l := range s {
+		if i%2 == 0 {
+			even = append(even, l)
+		} else {
+			odd = append(odd, l)
+		}
+	}
+	a, b := mine(Options{}, even...), mine(Options{}, odd...)
+	ab := mine(Options{})
+	ab.Merge(a)
+	ab.Merge(b)
+	ba := mine(Options{})
+	ba.Merge(b)
+	ba.Merge(a)
+	for name, got := range map[string]*Miner{"a+b": ab, "b+a": ba} {
+		if !slices.Equal(templates(got), templates(whole)) {
+			t.Errorf("%s merged:\n  %q\none miner:\n  %q", name, templates(got), templates(whole))
+		}
+	}
+	// Merge does not change its argument.
+	if before := templates(mine(Options{}, even...)); !slices.Equal(templates(a), before) {
+		t.Error("Merge changed its argument")
+	}
+}
+
+func TestMergeSameIDAddsCounts(t *testing.T) {
+	a := mine(Options{}, "disk 1 full", "disk 2 full")
+	b := mine(Options{}, "disk 3 full", "fan stopped")
+	a.Merge(b)
+	want := []string{"3 disk <*> full", "1 fan stopped"}
+	if got := templates(a); !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestBinaryRoundTrip(t *testing.T) {
+	m := mine(Options{}, stream()...)
+	data, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := NewMiner(Options{})
+	if err := back.UnmarshalBinary(data); err != nil {
+		t.Fatalf("UnmarshalBinary: %v", err)
+	}
+	if !slices.Equal(back.Patterns(), m.Patterns()) {
+		t.Errorf("round trip changed the patterns:\n%q\n%q", templates(back), templates(m))
+	}
+	// A decoded miner keeps mining into the same patterns.
+	before := back.Len()
+	for _, s := range stream() {
+		back.AddString(s)
+	}
+	if back.Len() != before {
+		t.Errorf("re-adding the stream to the decoded miner made %d patterns from %d", back.Len(), before)
+	}
+	t.Logf("%d patterns of %d messages in %d bytes", m.Len(), len(stream()), len(data))
+}
+
+func TestUnmarshalCorrupt(t *testing.T) {
+	good, _ := mine(Options{}, stream()...).MarshalBinary()
+	for _, tt := range []struct {
+		name string
+		data []byte
+	}{
+		{"empty", nil},
+		{"bad magic", []byte("XXXX\x01\x00")},
+		{"truncated", good[:len(good)/2]},
+		{"trailing bytes", append(bytes.Clone(good), 0)},
+		{"huge count", []byte(codecMagic + "\xff\xff\xff\xff\x0f")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mine(Options{}, "kept 1")
+			err := m.UnmarshalBinary(tt.data)
+			if !errors.Is(err, errCorrupt) {
+				t.Fatalf("UnmarshalBinary = %v, want a corrupt-pattern-set error", err)
+			}
+			if m.Len() != 1 {
+				t.Error("a failed UnmarshalBinary changed the miner")
+			}
+		})
+	}
+}
+
+func TestEviction(t *testing.T) {
+	m := NewMiner(Options{MaxPatterns: 10})
+	for i := 0; i < 100; i++ {
+		m.AddString("frequent event 1")
+	}
+	for i := 0; i < 50; i++ {
+		m.AddString(fmt.Sprintf("rare%c%c kind of message", 'a'+i%26, 'a'+i/26))
+	}
+	if m.Len() > 10 {
+		t.Errorf("%d patterns held, cap is 10", m.Len())
+	}
+	if m.Evicted() == 0 {
+		t.Error("nothing evicted")
+	}
+	if p, ok := m.Match([]byte("frequent event 2")); !ok || p.Count != 100 {
+		t.Errorf("frequent pattern lost to eviction: %+v %v", p, ok)
+	}
+	// The newest pattern survives: eviction drops the least recent.
+	if _, ok := m.Match([]byte("rarexb kind of message")); !ok {
+		t.Error("newest pattern evicted")
+	}
+}
+
+func TestKeyCacheBounded(t *testing.T) {
+	m := NewMiner(Options{MaxPatterns: 2})
+	for i := 0; i < 1000; i++ {
+		m.AddString(fmt.Sprintf("user %c%c%c logged in from the console", 'a'+i%26, 'a'+i/26%26, 'a'+i/676))
+	}
+	if len(m.keys) > keysPerPattern*2 {
+		t.Errorf("key cache holds %d keys, bound %d", len(m.keys), keysPerPattern*2)
+	}
+	if ps := m.Patterns(); len(ps) != 1 || ps[0].Count != 1000 {
+		t.Errorf("got %q, want one pattern of 1000", templates(m))
+	}
+}

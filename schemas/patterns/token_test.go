@@ -1,0 +1,67 @@
+package patterns
+
+import "testing"
+
+// shape returns the template a message has on its own: its units after
+// variable detection and collapsing.
+func shape(msg string) string {
+	var sc scratch
+	sc.tokenize([]byte(msg))
+	m := NewMiner(Options{})
+	m.sc = sc
+	return templateText(m.lineUnits([]byte(msg)))
+}
+
+func TestVariableDetection(t *testing.T) {
+	tests := []struct {
+		name, msg, want string
+	}{
+		{"words stay", "instruction cache parity error corrected", "instruction cache parity error corrected"},
+		{"integer", "PacketResponder 1 for block terminating", "PacketResponder <*> for block terminating"},
+		{"block id with digits", "deleting blk_-6952295868487656571 now", "deleting <*> now"},
+		{"ip and port", "connect to 10.251.73.220:50010 failed", "connect to <*> failed"},
+		{"host with port", "proxy.cse.cuhk.edu.hk:5070 open through proxy", "<*> open through proxy"},
+		{"hex", "CE sym 2, at 0x0b85eee0, mask 0x05", "CE sym <*> at <*> mask <*>"},
+		{"uuid", "[instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] VM Started", "[instance: <*> VM Started"},
+		{"path", "log source = /proc/kmsg started.", "log source = <*> started."},
+		{"url", "fetch https://example.com/a failed", "fetch <*> failed"},
+		{"windows path", `loaded C:\Windows\cbscore.dll ok`, "loaded <*> ok"},
+		{"key=number", "session opened for user root by (uid=0)", "session opened for user root by (uid=<*>)"},
+		{"key=word stays", "rhost=218.188.2.4 user=root", "rhost=<*> user=root"},
+		{"key=empty stays", "logname= uid=0", "logname= uid=<*>"},
+		{"dot leader label", "icache prefetch depth.........0", "icache prefetch depth.........<*>"},
+		{"quoted value spans tokens", `acquire lock=233570404, tag="View Lock", uid=1000`, "acquire lock=<*>, tag=<*> uid=<*>"},
+		{"quoted text keeps words", `"GET /v2/servers HTTP/1.1" status: 200`, `"GET <*> status: <*>`},
+		{"ctime date collapses", "connection at Fri Jun 17 07:07:00 2005", "connection at <*>"},
+		{"month word alone stays", "March of the penguins", "March of the penguins"},
+		{"unit after number", "lifetime <1 sec", "lifetime <*>"},
+		{"size with unit", "4464 bytes (4.35 KB) received", "<*> received"},
+		{"unit word alone stays", "bytes received", "bytes received"},
+		{"empty brackets are empty values", "connection from 1.2.3.4 () at 10:00", "connection from <*> at <*>"},
+		{"punctuation only stays", "BIOS-e820: 0x1 - 0x2 (reserved)", "<*> - <*> (reserved)"},
+		{"white space runs", "  a \t b  ", "a b"},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := shape(tt.msg); got != tt.want {
+				t.Errorf("shape(%q) = %q, want %q", tt.msg, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSplitOverflow(t *testing.T) {
+	var sc scratch
+	msg := make([]byte, 0, 4*maxTokens*2)
+	for i := 0; i < 2*maxTokens; i++ {
+		msg = append(msg, "ab "...)
+	}
+	sc.split(msg)
+	if len(sc.toks) != maxTokens {
+		t.Fatalf("split %d tokens into %d, want the cap %d", 2*maxTokens, len(sc.toks), maxTokens)
+	}
+	if last := sc.toks[len(sc.toks)-1]; int(last.e) != len(msg)-1 || last.kind != kVar {
+		t.Errorf("last token %+v, want a variable up to %d", last, len(msg)-1)
+	}
+}
