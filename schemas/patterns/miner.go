@@ -1,6 +1,7 @@
 package patterns
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -151,33 +152,41 @@ func (m *Miner) Len() int { return m.live }
 // Evicted is the number of patterns dropped by the MaxPatterns cap.
 func (m *Miner) Evicted() uint64 { return m.evicted }
 
-// keyHash hashes the unit sequence of the message in m.sc: constants by
-// their bytes, variables by a marker, key=<*> by the key and marker.
+// keyHash hashes the unit sequence of a message: constants by their bytes,
+// variables by a marker, key=<*> by the key and marker. It only feeds the
+// key cache, never an ID, so it is free to be fast rather than standard.
 func keyHash(msg []byte, units []tok) uint64 {
 	h := uint64(fnvOffset)
 	for _, u := range units {
-		h ^= uint64(u.kind) + 1
-		h *= fnvPrime
+		h = mix(h ^ (uint64(u.kind) + 1))
 		switch u.kind {
 		case kConst:
-			for _, c := range msg[u.s:u.e] {
-				h ^= uint64(c)
-				h *= fnvPrime
-			}
+			h = hashBytes(h, msg[u.s:u.e])
 		case kKV:
-			for _, c := range msg[u.s:u.vs] {
-				h ^= uint64(c)
-				h *= fnvPrime
-			}
-			for _, c := range msg[u.ve:u.e] {
-				h ^= uint64(c)
-				h *= fnvPrime
-			}
+			h = hashBytes(h, msg[u.s:u.vs])
+			h = hashBytes(h, msg[u.ve:u.e])
 		}
-		h ^= 0xff
-		h *= fnvPrime
 	}
-	return h
+	return mix(h ^ uint64(len(units)))
+}
+
+// mix is a 64-bit multiply-xorshift step.
+func mix(h uint64) uint64 {
+	h *= 0x9E3779B97F4A7C15
+	return h ^ h>>29
+}
+
+// hashBytes mixes b into h eight bytes at a time.
+func hashBytes(h uint64, b []byte) uint64 {
+	for len(b) >= 8 {
+		h = mix(h ^ binary.LittleEndian.Uint64(b))
+		b = b[8:]
+	}
+	var w uint64
+	for k, c := range b {
+		w |= uint64(c) << (8 * k)
+	}
+	return mix(h ^ w ^ uint64(len(b))<<59)
 }
 
 // unitHash is the hash of one template unit, for bucket keys.

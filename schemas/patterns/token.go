@@ -37,7 +37,36 @@ type tok struct {
 	s, e   int32 // span in the message
 	vs, ve int32 // for kKV: the span of the value inside the token
 	kind   uint8
+	flags  uint8 // byteClass bits of all its bytes
 }
+
+// Byte classes, or-ed over a token while it is cut, so that classify only
+// looks for what the token can be.
+const (
+	cSpace uint8 = 1 << iota
+	cDigit
+	cEq
+	cSlash // '/' or '\'
+	cQuote // '"'
+	cDot
+	cColon
+)
+
+// byteClass is a read-only table from byte to class bits.
+var byteClass = func() (t [256]uint8) {
+	for _, c := range []byte(" \t\n\r\v\f") {
+		t[c] = cSpace
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = cDigit
+	}
+	t['='] = cEq
+	t['/'], t['\\'] = cSlash, cSlash
+	t['"'] = cQuote
+	t['.'] = cDot
+	t[':'] = cColon
+	return t
+}()
 
 // scratch holds the per-message working memory of a Miner, reused across
 // messages so the hot path does not allocate.
@@ -84,23 +113,55 @@ func (sc *scratch) split(msg []byte) {
 	}
 }
 
+// scan is split that also classifies each token, in one pass.
+func (sc *scratch) scan(msg []byte) (quotes bool) {
+	sc.toks = sc.toks[:0]
+	n := len(msg)
+	i := 0
+	for i < n {
+		for i < n && byteClass[msg[i]] == cSpace {
+			i++
+		}
+		if i >= n {
+			break
+		}
+		j := i
+		var fl uint8
+		for j < n {
+			f := byteClass[msg[j]]
+			if f == cSpace {
+				break
+			}
+			fl |= f
+			j++
+		}
+		if len(sc.toks) == maxTokens-1 {
+			j = n
+			for j > i && isSpace(msg[j-1]) {
+				j--
+			}
+			sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), kind: kVar})
+			return quotes
+		}
+		kind, vs, ve := classify(msg[i:j], fl)
+		sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), vs: int32(i) + vs, ve: int32(i) + ve, kind: kind, flags: fl})
+		quotes = quotes || fl&cQuote != 0
+		i = j
+	}
+	return quotes
+}
+
 // tokenize splits msg and computes the unit sequence in sc.units.
 func (sc *scratch) tokenize(msg []byte) {
-	sc.split(msg)
+	quotes := sc.scan(msg)
 	toks := sc.toks
-	for i := range toks {
-		t := &toks[i]
-		if t.kind == kVar { // the overflow token from split
-			continue
-		}
-		t.kind, t.vs, t.ve = classify(msg[t.s:t.e])
-		t.vs += t.s
-		t.ve += t.s
-	}
 	// A double-quoted value that spans tokens is one variable:
 	// tag="View Lock". Free-standing quoted text ("GET /x HTTP/1.1") is
 	// left to the token rules: its words are often the kind of event.
-	for i := 0; i < len(toks); i++ {
+	for i := 0; quotes && i < len(toks); i++ {
+		if toks[i].flags&cQuote == 0 {
+			continue
+		}
 		b := msg[toks[i].s:toks[i].e]
 		q := quoteOpen(b)
 		if q <= 0 {
@@ -108,7 +169,7 @@ func (sc *scratch) tokenize(msg []byte) {
 		}
 		end := -1
 		for j := i + 1; j < len(toks) && j < i+32; j++ {
-			if quoteCloses(msg[toks[j].s:toks[j].e]) {
+			if toks[j].flags&cQuote != 0 {
 				end = j
 				break
 			}
@@ -201,16 +262,6 @@ func quoteOpen(b []byte) int {
 	return q
 }
 
-// quoteCloses reports whether a token ends an open double-quoted string.
-func quoteCloses(b []byte) bool {
-	for _, c := range b {
-		if c == '"' {
-			return true
-		}
-	}
-	return false
-}
-
 func isKeyByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
 }
@@ -245,7 +296,7 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 //
 // Surrounding punctuation such as brackets, quotes and a trailing comma is
 // ignored for the decision but kept in the pattern.
-func classify(b []byte) (kind uint8, vs, ve int32) {
+func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 	i, j := 0, len(b)
 	for i < j && isLeadPunct(b[i]) {
 		i++
@@ -263,7 +314,7 @@ func classify(b []byte) (kind uint8, vs, ve int32) {
 	}
 	core := b[i:j]
 	// key=value
-	if isLetter(core[0]) {
+	if fl&(cEq|cDot) != 0 && isLetter(core[0]) {
 		for k := 1; k < len(core); k++ {
 			c := core[k]
 			if c == '=' || c == ':' && k+1 < len(core) && core[k+1] == '=' {
@@ -292,12 +343,14 @@ func classify(b []byte) (kind uint8, vs, ve int32) {
 			}
 		}
 	}
-	for _, c := range core {
-		if isDigit(c) {
-			return kVar, 0, 0
+	if fl&cDigit != 0 {
+		for _, c := range core {
+			if isDigit(c) {
+				return kVar, 0, 0
+			}
 		}
 	}
-	if isPath(core) {
+	if fl&(cSlash|cColon) != 0 && isPath(core) {
 		return kVar, 0, 0
 	}
 	if timeWord(core) {
@@ -340,62 +393,56 @@ func isPath(b []byte) bool {
 	return false
 }
 
-// timeWords are the English month and weekday names, as they appear in
-// dates written by C's ctime, syslog and Java.
-var timeWords = [...]string{
-	"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-	"january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december",
-	"mon", "tue", "wed", "thu", "fri", "sat", "sun",
-	"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-}
-
-// unitWords are units of size, time and rate that follow a number.
-var unitWords = [...]string{
-	"b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "byte", "bytes",
-	"ns", "us", "ms", "s", "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes",
-	"h", "hr", "hrs", "hour", "hours", "day", "days",
-	"kbps", "mbps", "gbps", "%",
-}
-
-// timeWord reports a month or weekday name that starts with a capital
-// letter (dates are written capitalised; "may" in a sentence is a word).
-func timeWord(b []byte) bool {
-	if len(b) < 3 || len(b) > 9 || b[0] < 'A' || b[0] > 'Z' {
-		return false
+// lower writes ASCII b in lower case into buf; ok is false when b does
+// not fit (no time or unit word is longer than 9 bytes).
+func lower(b []byte, buf *[9]byte) (n int, ok bool) {
+	if len(b) > len(buf) {
+		return 0, false
 	}
-	for _, w := range timeWords {
-		if equalFold(b, w) {
-			return true
-		}
-	}
-	return false
-}
-
-func unitWord(b []byte) bool {
-	if len(b) > 7 {
-		return false
-	}
-	for _, w := range unitWords {
-		if equalFold(b, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// equalFold compares ASCII b with lower-case w, ignoring case.
-func equalFold(b []byte, w string) bool {
-	if len(b) != len(w) {
-		return false
-	}
-	for k := range b {
-		c := b[k]
+	for k, c := range b {
 		if c >= 'A' && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		if c != w[k] {
-			return false
-		}
+		buf[k] = c
 	}
-	return true
+	return len(b), true
+}
+
+// timeWord reports an English month or weekday name, as in dates written
+// by C's ctime, syslog and Java, that starts with a capital letter (dates
+// are written capitalised; "may" in a sentence is a word).
+func timeWord(b []byte) bool {
+	if len(b) < 3 || b[0] < 'A' || b[0] > 'Z' {
+		return false
+	}
+	var buf [9]byte
+	n, ok := lower(b, &buf)
+	if !ok {
+		return false
+	}
+	switch string(buf[:n]) {
+	case "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+		"january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december",
+		"mon", "tue", "wed", "thu", "fri", "sat", "sun",
+		"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday":
+		return true
+	}
+	return false
+}
+
+// unitWord reports a unit of size, time or rate that follows a number.
+func unitWord(b []byte) bool {
+	var buf [9]byte
+	n, ok := lower(b, &buf)
+	if !ok {
+		return false
+	}
+	switch string(buf[:n]) {
+	case "b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "byte", "bytes",
+		"ns", "us", "ms", "s", "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes",
+		"h", "hr", "hrs", "hour", "hours", "day", "days",
+		"kbps", "mbps", "gbps", "%":
+		return true
+	}
+	return false
 }
