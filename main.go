@@ -18,6 +18,7 @@ import (
 func commands() []command {
 	return []command{
 		// Each subcommand registers itself here; see cmd_*.go.
+		patternsCommand(),
 	}
 }
 
