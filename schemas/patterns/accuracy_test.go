@@ -212,12 +212,12 @@ func TestGroupingAccuracyLoghub(t *testing.T) {
 			if !ok {
 				floor = defaultGAFloor
 			}
-			t.Logf("GA %-10s %.4f (%d patterns; floor %.2f)", ds.name, ga, m.Len(), floor)
+			t.Logf("GA %-10s %.4f (%d patterns; floor %.3f)", ds.name, ga, m.Len(), floor)
 			if os.Getenv("LOGLAMBDA_GA_DEBUG") != "" {
 				debugGroups(t, ds, pred, m)
 			}
 			if ga < floor {
-				t.Errorf("%s: grouping accuracy %.4f is below the floor %.2f", ds.name, ga, floor)
+				t.Errorf("%s: grouping accuracy %.4f is below the floor %.3f", ds.name, ga, floor)
 			}
 		})
 	}
