@@ -377,9 +377,21 @@ func kvKey(s string) string {
 
 // free reports a constant word that may turn out to be a variable: a name
 // rather than a key=value pair, punctuation or a one-letter flag or axis
-// ("x+", "-v"), which are enumerations that make different events.
+// ("x+", "-v"), which are enumerations that make different events. A word
+// that starts with a capital letter is not free either: code writes its
+// states, methods and kinds that way (RUNNING, GET, SCREEN_ON, "VM Paused",
+// "client SPP"), while the names a message is about (users, hosts, files)
+// are data, usually lower case, or carry digits and dots that make them
+// variables anyway.
 func free(s string) bool {
 	if strings.IndexByte(s, '=') >= 0 {
+		return false
+	}
+	k := 0
+	for k < len(s) && isLeadPunct(s[k]) {
+		k++
+	}
+	if k < len(s) && s[k] >= 'A' && s[k] <= 'Z' {
 		return false
 	}
 	alnum := 0

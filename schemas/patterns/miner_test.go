@@ -43,6 +43,11 @@ func TestMinerGrouping(t *testing.T) {
 			want: []string{"3 session closed for user <*>"},
 		},
 		{
+			name: "capitalised words are kinds, not values",
+			msgs: []string{"[instance: 1a] VM Started (Lifecycle Event)", "[instance: 2b] VM Paused (Lifecycle Event)", "task_1 Task Transitioned from NEW to SCHEDULED", "task_2 Task Transitioned from RUNNING to SCHEDULED"},
+			want: []string{"1 <*> Task Transitioned from NEW to SCHEDULED", "1 <*> Task Transitioned from RUNNING to SCHEDULED", "1 [instance: <*> VM Paused (Lifecycle Event)", "1 [instance: <*> VM Started (Lifecycle Event)"},
+		},
+		{
 			name: "short messages keep their words",
 			msgs: []string{"cupsd startup succeeded", "cupsd shutdown succeeded"},
 			want: []string{"1 cupsd shutdown succeeded", "1 cupsd startup succeeded"},

@@ -290,6 +290,13 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 //   - any digit makes the token a variable: numbers, hex, IPs with ports,
 //     UUIDs, times and dates, block and job ids, host names with numbers.
 //   - paths (/a/b, ./a, ~/a) and URLs (x://...) are variables.
+//   - qualified names of three or more dotted parts with a capital letter
+//     (Java classes, host names: org.a.MRAppMaster, MSRA-SA-39.corp.com)
+//     are variables, unless the last part is an upper-case constant
+//     (android.intent.action.SCREEN_ON), which by convention names one
+//     fixed thing. All lower-case dotted names (mapred.task.id) are often
+//     the property or package a message is about and stay free words.
+//   - the literals true, false and null are values.
 //   - month and weekday names are time words, units are unit words: they
 //     become variables only next to a variable (see tokenize).
 //   - everything else is a constant word.
@@ -353,6 +360,12 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 	if fl&(cSlash|cColon) != 0 && isPath(core) {
 		return kVar, 0, 0
 	}
+	if fl&cDot != 0 && qualifiedName(core) {
+		return kVar, 0, 0
+	}
+	if literalValue(core) {
+		return kVar, 0, 0
+	}
 	if timeWord(core) {
 		return kTimeWord, 0, 0
 	}
@@ -360,6 +373,60 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 		return kUnitWord, 0, 0
 	}
 	return kConst, 0, 0
+}
+
+// qualifiedName reports a name of three or more non-empty parts joined by
+// single dots that starts with a letter, has a capital letter and does not
+// end in an upper-case constant: "org.apache.hadoop.mapreduce.MRAppMaster".
+// Such names are the host, class or property a message is about, so
+// messages that differ only there are the same kind.
+func qualifiedName(b []byte) bool {
+	if !isLetter(b[0]) {
+		return false
+	}
+	dots, last, upper := 0, 0, false
+	for k, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case c == '.':
+			if k == last || k+1 == len(b) {
+				return false
+			}
+			dots++
+			last = k + 1
+		case isLetter(c) || isDigit(c) || c == '_' || c == '-' || c == '$':
+		default:
+			return false
+		}
+	}
+	return dots >= 2 && upper && !upperConstant(b[last:])
+}
+
+// upperConstant reports an upper-case identifier such as SCREEN_ON or GET:
+// the way code writes enumerations and constants.
+func upperConstant(b []byte) bool {
+	upper := 0
+	for _, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			upper++
+		case c == '_' || isDigit(c):
+		default:
+			return false
+		}
+	}
+	return upper >= 2
+}
+
+// literalValue reports the boolean and null literals, which are values a
+// message prints, never its kind.
+func literalValue(b []byte) bool {
+	switch string(b) {
+	case "true", "false", "null", "True", "False", "TRUE", "FALSE", "NULL", "nil", "None":
+		return true
+	}
+	return false
 }
 
 // plainWord reports a value made only of letters, '-' and '_': a word, not
