@@ -422,6 +422,9 @@ func upperConstant(b []byte) bool {
 // literalValue reports the boolean and null literals, which are values a
 // message prints, never its kind.
 func literalValue(b []byte) bool {
+	if len(b) < 3 || len(b) > 5 {
+		return false
+	}
 	switch string(b) {
 	case "true", "false", "null", "True", "False", "TRUE", "FALSE", "NULL", "nil", "None":
 		return true
