@@ -64,7 +64,7 @@ func runGen(ctx context.Context, args []string, stdout io.Writer) error {
 	if isTerminal(os.Stderr) {
 		progress = os.Stderr
 	}
-	st, err := feed(ctx, g, sink, time.Now, progress)
+	st, err := feed(ctx, g, sink, feedOpts{progress: progress})
 	fmt.Fprintf(os.Stderr, "gen: %s\n", st)
 	return err
 }
@@ -136,14 +136,32 @@ func (s genStats) String() string {
 // feedTick is how often a live feed hands over the events that fell due.
 const feedTick = 100 * time.Millisecond
 
+// feedOpts are the optional parts of a feed.
+type feedOpts struct {
+	// clock is the wall clock (time.Now when nil).
+	clock func() time.Time
+	// progress, when set, gets a status line redrawn about once a second.
+	progress io.Writer
+	// caughtUp, when set, is called once the backfill is done: every event
+	// due by now was handed over and flushed.
+	caughtUp func(genStats)
+	// flushed, when set, is called after every successful flush with the
+	// position reached (up --demo keeps it in a marker file).
+	flushed func(genStats)
+}
+
 // feed moves records from g into sink until g is done or ctx is cancelled.
 // Events whose time is already past (a backfill) go as fast as the sink
 // takes them; after that the feed is paced by the clock: every tick it sends
-// the events that fell due. progress, if not nil, gets a status line
-// redrawn about once a second. The sink is flushed (with a grace period of
+// the events that fell due. The sink is flushed (with a grace period of
 // its own when ctx is cancelled) and closed before feed returns.
-func feed(ctx context.Context, g *gen.Generator, sink genSink, clock func() time.Time, progress io.Writer) (genStats, error) {
+func feed(ctx context.Context, g *gen.Generator, sink genSink, fo feedOpts) (genStats, error) {
+	clock, progress := fo.clock, fo.progress
+	if clock == nil {
+		clock = time.Now
+	}
 	began := clock()
+	caughtUp := false
 	var st genStats
 	lastDraw := began
 	defer sink.close()
@@ -180,6 +198,14 @@ loop:
 		if err = sink.flush(ctx); err != nil {
 			break
 		}
+		st.Elapsed, st.Last = clock().Sub(began), g.NextTime()
+		if fo.flushed != nil {
+			fo.flushed(st)
+		}
+		if !caughtUp && fo.caughtUp != nil {
+			fo.caughtUp(st)
+		}
+		caughtUp = true
 		select {
 		case <-ctx.Done():
 			break loop
@@ -193,11 +219,14 @@ loop:
 	// lose the events already counted.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if ferr := sink.flush(fctx); err == nil {
+	ferr := sink.flush(fctx)
+	if err == nil {
 		err = ferr
 	}
-	st.Elapsed = clock().Sub(began)
-	st.Last = g.NextTime()
+	st.Elapsed, st.Last = clock().Sub(began), g.NextTime()
+	if ferr == nil && fo.flushed != nil {
+		fo.flushed(st)
+	}
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		err = nil // stopped by the user
 	}

@@ -183,7 +183,7 @@ func TestFeedPacesLiveEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	var s recordingSink
-	st, err := feed(context.Background(), g, &s, time.Now, nil)
+	st, err := feed(context.Background(), g, &s, feedOpts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestFeedStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	var s recordingSink
-	if _, err := feed(ctx, g, &s, time.Now, nil); err != nil {
+	if _, err := feed(ctx, g, &s, feedOpts{}); err != nil {
 		t.Fatalf("feed stopped by its context: %v, want nil", err)
 	}
 	if len(s.recs) == 0 {
