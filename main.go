@@ -19,6 +19,7 @@ func commands() []command {
 	return []command{
 		// Each subcommand registers itself here; see cmd_*.go.
 		patternsCommand(),
+		genCommand(),
 	}
 }
 
