@@ -30,6 +30,16 @@ type Parser interface {
 // New returns the parser for spec. Known specs:
 //
 //	json                 one JSON object per line (see JSON)
+//	json:ts=@timestamp   the same, reading Event fields from other keys
+//	combined             Apache/nginx combined access log (see AccessLog)
+//	common               Apache common (NCSA) access log
+//	regex:<regexp>       a Go regexp whose named groups fill fields (see Regex)
+//	grok:<pattern>       a grok pattern, e.g. grok:%{COMBINEDAPACHELOG} (see Grok)
+//	opts:<options>:<spec> spec with options such as time layouts; written
+//	                     by NewWithOptions so that Spec rebuilds the parser
+//
+// Multi-line records (stack traces) are grouped before parsing, by
+// Multiline, not by a format.
 func New(spec string) (Parser, error) {
 	name, arg, _ := strings.Cut(spec, ":")
 	switch name {
@@ -37,8 +47,22 @@ func New(spec string) (Parser, error) {
 		return NewJSON(arg)
 	case "header":
 		return NewHeader(arg)
+	case "combined", "common":
+		if arg != "" {
+			return nil, fmt.Errorf("format %q: %s takes no argument", spec, name)
+		}
+		if name == "common" {
+			return NewCommon(), nil
+		}
+		return NewCombined(), nil
+	case "regex":
+		return NewRegex(arg)
+	case "grok":
+		return NewGrok(arg)
+	case "opts":
+		return newOptsSpec(arg)
 	}
-	return nil, fmt.Errorf("unknown format %q (known: json, header:<...>)", spec)
+	return nil, fmt.Errorf("unknown format %q (known: json, combined, common, regex:<regexp>, grok:<pattern>, header:<...>)", spec)
 }
 
 // ParseLine parses line with p into a fresh event, never failing: a parse

@@ -1,34 +1,39 @@
 package formats
 
 import (
-	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/loglambda/loglambda/schemas/event"
 )
 
-// jsonFields are the Event fields a JSON line can set, by their default key.
-// "url" is accepted as well as "path": a url is split into path and query.
-var jsonFields = []string{"ts", "host", "instance", "level", "user", "ip", "method", "url", "path", "status", "bytes", "latency_ms", "msg", "component"}
-
 // JSON parses one JSON object per line. Keys named as the Event fields
-// (ts, host, instance, level, user, ip, method, url or path, status, bytes,
-// latency_ms, msg, component) fill them; every other key is kept in
-// Event.Fields with its JSON text (strings unquoted).
+// (ts, host, instance, level, component, user, ip, method, url or path,
+// query, status, bytes, latency_ms, msg) fill them; every other key is kept
+// in Event.Fields with its JSON text (strings unquoted, null empty, objects
+// and arrays as written). A duplicated key counts once, the last one wins,
+// as with encoding/json.
+//
+// The scanner is hand-written over the object's top-level keys, because
+// decoding into a map with encoding/json costs several microseconds and a
+// dozen allocations per line, which caps a core near 150k lines/s. It
+// validates the whole line as JSON (nested values are walked, not
+// decoded), and slices every unescaped string out of one copy of the line.
 type JSON struct {
 	spec string
 	// key maps a JSON key to the Event field it fills.
 	key map[string]string
+	tp  *TimeParser
 }
 
 // NewJSON returns the JSON parser. mapping renames source keys, as
 // "ts=@timestamp,msg=message": the Event field ts is read from "@timestamp".
 func NewJSON(mapping string) (*JSON, error) {
-	j := &JSON{spec: "json", key: make(map[string]string, len(jsonFields))}
-	for _, f := range jsonFields {
+	j := &JSON{spec: "json", key: make(map[string]string, len(eventFields))}
+	for _, f := range eventFields {
 		j.key[f] = f
 	}
 	if mapping != "" {
@@ -38,12 +43,8 @@ func NewJSON(mapping string) (*JSON, error) {
 			if !ok || src == "" {
 				return nil, fmt.Errorf("json mapping %q: want field=key", kv)
 			}
-			known := false
-			for _, f := range jsonFields {
-				known = known || f == field
-			}
-			if !known {
-				return nil, fmt.Errorf("json mapping %q: unknown field %q (known: %s)", kv, field, strings.Join(jsonFields, ", "))
+			if !isEventField(field) {
+				return nil, fmt.Errorf("json mapping %q: unknown field %q (known: %s)", kv, field, strings.Join(eventFields, ", "))
 			}
 			delete(j.key, field)
 			j.key[src] = field
@@ -55,91 +56,301 @@ func NewJSON(mapping string) (*JSON, error) {
 // Spec implements Parser.
 func (j *JSON) Spec() string { return j.spec }
 
+// setTimeParser implements timeConfigurable.
+func (j *JSON) setTimeParser(tp *TimeParser) { j.tp = tp }
+
+// maxJSONDepth bounds nesting so a hostile line cannot recurse without end;
+// encoding/json's limit is 10000, real logs need a handful.
+const maxJSONDepth = 512
+
+// errNotObject is returned for a line that is JSON-ish but not an object.
+var errNotObject = errors.New("json: line is not a JSON object")
+
 // Parse implements Parser.
 func (j *JSON) Parse(line []byte, ev *event.Event) error {
-	line = bytes.TrimSpace(line)
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(line, &m); err != nil {
-		return fmt.Errorf("json: %w", err)
+	s := lineText(line)
+	i := skipJSONSpace(s, 0)
+	if i >= len(s) {
+		return errors.New("json: empty line")
 	}
-	for k, raw := range m {
-		field, ok := j.key[k]
-		if !ok {
-			if ev.Fields == nil {
-				ev.Fields = make(map[string]string)
+	if s[i] != '{' {
+		return errNotObject
+	}
+	i = skipJSONSpace(s, i+1)
+	if i < len(s) && s[i] == '}' {
+		i++
+	} else {
+		for {
+			if i >= len(s) || s[i] != '"' {
+				return jsonSyntax(s, i, "a key")
 			}
-			ev.Fields[k] = jsonText(raw)
-			continue
+			key, next, err := readJSONString(s, i)
+			if err != nil {
+				return err
+			}
+			i = skipJSONSpace(s, next)
+			if i >= len(s) || s[i] != ':' {
+				return jsonSyntax(s, i, "':' after key")
+			}
+			i = skipJSONSpace(s, i+1)
+			if i >= len(s) {
+				return jsonSyntax(s, i, "a value")
+			}
+			var text string
+			if s[i] == '"' {
+				text, next, err = readJSONString(s, i)
+			} else {
+				next, err = skipJSONValue(s, i, 0)
+				if text = s[i:next]; text == "null" {
+					text = ""
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if field, ok := j.key[key]; ok {
+				if err := setEventField(ev, j.tp, field, key, text); err != nil {
+					return fmt.Errorf("json: %w", err)
+				}
+			} else {
+				putField(ev, key, text)
+			}
+			i = skipJSONSpace(s, next)
+			if i < len(s) && s[i] == ',' {
+				i = skipJSONSpace(s, i+1)
+				continue
+			}
+			if i < len(s) && s[i] == '}' {
+				i++
+				break
+			}
+			return jsonSyntax(s, i, "',' or '}'")
 		}
-		s := jsonText(raw)
-		var err error
-		switch field {
-		case "ts":
-			ev.Time, err = ParseTime(s)
-		case "host":
-			ev.Host = s
-		case "instance":
-			ev.Instance = s
-		case "level":
-			ev.Level = NormalizeLevel(s)
-		case "component":
-			ev.Component = s
-		case "user":
-			ev.User = s
-		case "ip":
-			ev.IP = s
-		case "method":
-			ev.Method = s
-		case "url", "path":
-			ev.Path, ev.Query, _ = strings.Cut(s, "?")
-		case "status":
-			var n int64
-			n, err = strconv.ParseInt(s, 10, 32)
-			ev.Status = int32(n)
-		case "bytes":
-			ev.Bytes, err = strconv.ParseInt(s, 10, 64)
-		case "latency_ms":
-			ev.LatencyMS, err = strconv.ParseFloat(s, 64)
-		case "msg":
-			ev.Msg = s
-		}
-		if err != nil && s != "" && s != "null" {
-			return fmt.Errorf("json field %q: %w", k, err)
-		}
+	}
+	if i = skipJSONSpace(s, i); i < len(s) {
+		return jsonSyntax(s, i, "end of line after the object")
 	}
 	return nil
 }
 
-// jsonText returns a JSON value as text: strings unquoted, null empty, other
-// values as written.
-func jsonText(raw json.RawMessage) string {
-	if len(raw) > 0 && raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			return s
-		}
+// jsonSyntax describes a syntax error at byte i.
+func jsonSyntax(s string, i int, want string) error {
+	if i >= len(s) {
+		return fmt.Errorf("json: line ends where %s was expected (truncated?)", want)
 	}
-	if string(raw) == "null" {
-		return ""
-	}
-	return string(raw)
+	return fmt.Errorf("json: want %s at byte %d, found %q", want, i, clip(s[i:]))
 }
 
-// NormalizeLevel maps level spellings to one upper-case name, so that
-// "warning", "WARN" and "W" count as the same level.
-func NormalizeLevel(s string) string {
-	u := strings.ToUpper(strings.TrimSpace(s))
-	switch u {
-	case "W", "WARNING":
-		return "WARN"
-	case "E", "ERR":
-		return "ERROR"
-	case "I", "INFORMATION":
-		return "INFO"
-	case "D":
-		return "DEBUG"
-	case "F", "CRITICAL", "CRIT", "SEVERE":
-		return "FATAL"
+func skipJSONSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
 	}
-	return u
+	return i
+}
+
+// readJSONString reads the string starting at s[i] == '"' and returns its
+// value and the index after the closing quote. Without escapes the value is
+// a substring of s; with them it is decoded as encoding/json does (a lone
+// surrogate becomes U+FFFD).
+func readJSONString(s string, i int) (string, int, error) {
+	start := i + 1
+	for k := start; k < len(s); k++ {
+		switch c := s[k]; {
+		case c == '"':
+			return s[start:k], k + 1, nil
+		case c == '\\':
+			return unescapeJSONString(s, start)
+		case c < 0x20:
+			return "", 0, fmt.Errorf("json: control character %#x in string at byte %d", c, k)
+		}
+	}
+	return "", 0, jsonSyntax(s, len(s), "closing '\"' of a string")
+}
+
+// unescapeJSONString decodes the string whose text starts at s[start].
+func unescapeJSONString(s string, start int) (string, int, error) {
+	var b strings.Builder
+	b.Grow(32)
+	for k := start; k < len(s); {
+		c := s[k]
+		switch {
+		case c == '"':
+			return b.String(), k + 1, nil
+		case c < 0x20:
+			return "", 0, fmt.Errorf("json: control character %#x in string at byte %d", c, k)
+		case c != '\\':
+			b.WriteByte(c)
+			k++
+			continue
+		}
+		if k+1 >= len(s) {
+			break
+		}
+		switch e := s[k+1]; e {
+		case '"', '\\', '/':
+			b.WriteByte(e)
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'u':
+			r, ok := hex4(s, k+2)
+			if !ok {
+				return "", 0, fmt.Errorf("json: bad \\u escape at byte %d", k)
+			}
+			k += 6
+			if utf16.IsSurrogate(r) {
+				if r2, ok := hex4(s, k+2); ok && k+1 < len(s) && s[k] == '\\' && s[k+1] == 'u' {
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						b.WriteRune(dec)
+						k += 6
+						continue
+					}
+				}
+				r = utf8.RuneError
+			}
+			b.WriteRune(r)
+			continue
+		default:
+			return "", 0, fmt.Errorf("json: bad escape \\%c at byte %d", e, k)
+		}
+		k += 2
+	}
+	return "", 0, jsonSyntax(s, len(s), "closing '\"' of a string")
+}
+
+// hex4 reads four hex digits at s[i:].
+func hex4(s string, i int) (rune, bool) {
+	if i+4 > len(s) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range []byte(s[i : i+4]) {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// skipJSONValue checks the non-string value at s[i] and returns the index
+// after it. Nested objects and arrays are checked but not decoded: their
+// text is kept as written.
+func skipJSONValue(s string, i, depth int) (int, error) {
+	switch c := s[i]; {
+	case c == '"':
+		_, next, err := readJSONString(s, i)
+		return next, err
+	case c == '{' || c == '[':
+		if depth >= maxJSONDepth {
+			return 0, fmt.Errorf("json: nesting deeper than %d at byte %d", maxJSONDepth, i)
+		}
+		return skipJSONContainer(s, i, depth+1)
+	case c == '-' || c >= '0' && c <= '9':
+		return skipJSONNumber(s, i)
+	case strings.HasPrefix(s[i:], "true"):
+		return i + 4, nil
+	case strings.HasPrefix(s[i:], "false"):
+		return i + 5, nil
+	case strings.HasPrefix(s[i:], "null"):
+		return i + 4, nil
+	}
+	return 0, jsonSyntax(s, i, "a value")
+}
+
+// skipJSONContainer checks the object or array at s[i].
+func skipJSONContainer(s string, i, depth int) (int, error) {
+	obj := s[i] == '{'
+	closer := byte(']')
+	if obj {
+		closer = '}'
+	}
+	i = skipJSONSpace(s, i+1)
+	if i < len(s) && s[i] == closer {
+		return i + 1, nil
+	}
+	for {
+		if obj {
+			if i >= len(s) || s[i] != '"' {
+				return 0, jsonSyntax(s, i, "a key")
+			}
+			_, next, err := readJSONString(s, i)
+			if err != nil {
+				return 0, err
+			}
+			i = skipJSONSpace(s, next)
+			if i >= len(s) || s[i] != ':' {
+				return 0, jsonSyntax(s, i, "':' after key")
+			}
+			i = skipJSONSpace(s, i+1)
+		}
+		if i >= len(s) {
+			return 0, jsonSyntax(s, i, "a value")
+		}
+		next, err := skipJSONValue(s, i, depth)
+		if err != nil {
+			return 0, err
+		}
+		i = skipJSONSpace(s, next)
+		if i < len(s) && s[i] == ',' {
+			i = skipJSONSpace(s, i+1)
+			continue
+		}
+		if i < len(s) && s[i] == closer {
+			return i + 1, nil
+		}
+		return 0, jsonSyntax(s, i, fmt.Sprintf("',' or '%c'", closer))
+	}
+}
+
+// skipJSONNumber checks the number at s[i] against the JSON grammar:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func skipJSONNumber(s string, i int) (int, error) {
+	start := i
+	if s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(s) && s[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return 0, jsonSyntax(s, start, "a number")
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return 0, jsonSyntax(s, start, "a number")
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return 0, jsonSyntax(s, start, "a number")
+		}
+	}
+	return i, nil
 }

@@ -1,0 +1,161 @@
+package formats
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/loglambda/loglambda/schemas/event"
+)
+
+// eventFields are the names by which the json, regex and grok formats fill
+// Event fields. "url" is split into path and query; every other name is kept
+// in Event.Fields.
+var eventFields = []string{"ts", "host", "instance", "level", "component", "user", "ip", "method", "url", "path", "query", "status", "bytes", "latency_ms", "msg"}
+
+// isEventField reports whether name is one of eventFields.
+func isEventField(name string) bool {
+	for _, f := range eventFields {
+		if f == name {
+			return true
+		}
+	}
+	return false
+}
+
+// setEventField sets the Event field named field from text read under key.
+// Empty text means absent. A time that cannot be read is not an error: the
+// event keeps a zero Time (ParseLine then stamps the ingest time and sets
+// TimeMissing) and the text is kept in Fields[key], so nothing is lost and
+// the operator can see what the time looked like. A number that cannot be
+// read is an error: it means the format does not fit the line.
+func setEventField(ev *event.Event, tp *TimeParser, field, key, text string) error {
+	if text == "" {
+		return nil
+	}
+	switch field {
+	case "ts":
+		t, err := tp.Parse(text, ev.IngestTime)
+		if err != nil {
+			putField(ev, key, text)
+			return nil
+		}
+		ev.Time = t
+	case "host":
+		ev.Host = text
+	case "instance":
+		ev.Instance = text
+	case "level":
+		ev.Level = NormalizeLevel(text)
+	case "component":
+		ev.Component = text
+	case "user":
+		ev.User = text
+	case "ip":
+		ev.IP = text
+	case "method":
+		ev.Method = text
+	case "url", "path":
+		ev.Path, ev.Query, _ = strings.Cut(text, "?")
+	case "query":
+		ev.Query = strings.TrimPrefix(text, "?")
+	case "status":
+		if text == "-" {
+			return nil
+		}
+		n, err := strconv.ParseInt(text, 10, 32)
+		if err != nil {
+			return fmt.Errorf("field %q: status %q is not an integer", key, clip(text))
+		}
+		ev.Status = int32(n)
+	case "bytes":
+		if text == "-" {
+			return nil
+		}
+		n, err := strconv.ParseInt(text, 10, 64)
+		if err != nil {
+			return fmt.Errorf("field %q: bytes %q is not an integer", key, clip(text))
+		}
+		ev.Bytes = n
+	case "latency_ms":
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			return fmt.Errorf("field %q: latency_ms %q is not a number", key, clip(text))
+		}
+		ev.LatencyMS = f
+	case "msg":
+		ev.Msg = text
+	default:
+		putField(ev, key, text)
+	}
+	return nil
+}
+
+// putField keeps text in ev.Fields[key], making the map on first use so an
+// event with no extra fields costs no map.
+func putField(ev *event.Event, key, text string) {
+	if ev.Fields == nil {
+		ev.Fields = make(map[string]string, 4)
+	}
+	ev.Fields[key] = text
+}
+
+// statusLevel is the level of an HTTP status: server errors are ERROR,
+// client errors WARN, the rest INFO, so access logs feed the levels view.
+func statusLevel(status int32) string {
+	switch {
+	case status >= 500:
+		return "ERROR"
+	case status >= 400:
+		return "WARN"
+	}
+	return "INFO"
+}
+
+// NormalizeLevel maps level spellings to one upper-case name, so that
+// "warning", "WARN" and "W" count as the same level.
+func NormalizeLevel(s string) string {
+	u := strings.ToUpper(strings.TrimSpace(s))
+	switch u {
+	case "W", "WARNING":
+		return "WARN"
+	case "E", "ERR":
+		return "ERROR"
+	case "I", "INFORMATION":
+		return "INFO"
+	case "D":
+		return "DEBUG"
+	case "F", "CRITICAL", "CRIT", "SEVERE":
+		return "FATAL"
+	}
+	return u
+}
+
+// lineText copies line into a string with trailing CR/LF removed. Parsers
+// slice every field out of this one string, so a line costs one copy rather
+// than one per field (the caller may reuse line's buffer, so it must be
+// copied once). Bytes that are not UTF-8 become U+FFFD, one per byte as
+// encoding/json does, because the lake stores text columns as UTF-8 and
+// Arrow requires it; Event.Raw keeps the original bytes.
+func lineText(line []byte) string {
+	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
+	s := string(line)
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}

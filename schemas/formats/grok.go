@@ -1,0 +1,147 @@
+package formats
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/elastic/go-grok"
+
+	"github.com/loglambda/loglambda/schemas/event"
+)
+
+// grokFields maps the capture names of the stock grok patterns to Event
+// fields: both the classic Logstash names (clientip, verb, response...) and
+// the ECS names Elastic's patterns use now (source.address,
+// http.request.method...), so patterns written for either work. The Event
+// field names themselves (ts, host, msg...) work as for regex. Names that map
+// to "fields:X" go to Event.Fields["X"] under the name the access-log parser
+// uses, so the same log reads the same whichever format parsed it.
+var grokFields = map[string]string{
+	"clientip":                    "ip",
+	"source.address":              "ip",
+	"source.ip":                   "ip",
+	"client.ip":                   "ip",
+	"client.address":              "ip",
+	"ident":                       "fields:ident",
+	"apache.access.user.identity": "fields:ident",
+	"auth":                        "user",
+	"user.name":                   "user",
+	"timestamp":                   "ts",
+	"@timestamp":                  "ts",
+	"verb":                        "method",
+	"http.request.method":         "method",
+	"request":                     "url",
+	"url.original":                "url",
+	"httpversion":                 "fields:protocol",
+	"http.version":                "fields:protocol",
+	"response":                    "status",
+	"http.response.status_code":   "status",
+	"http.response.body.size":     "bytes",
+	"referrer":                    "fields:referrer",
+	"http.request.referrer":       "fields:referrer",
+	"agent":                       "fields:agent",
+	"user_agent.original":         "fields:agent",
+	"message":                     "msg",
+	"log.level":                   "level",
+	"loglevel":                    "level",
+	"logsource":                   "host",
+	"host.hostname":               "host",
+	"host.name":                   "host",
+	"program":                     "component",
+	"process.name":                "component",
+}
+
+// Grok parses lines with a grok pattern (Logstash's named-regexp macros),
+// through github.com/elastic/go-grok with its full pattern set, e.g.
+// grok:%{COMBINEDAPACHELOG} or grok:%{SYSLOGLINE}. Only named captures
+// (%{IP:clientip}) are kept; they fill Event fields by the names in
+// grokFields or by the Event field names, the rest go to Event.Fields.
+// A line the pattern does not match is an error.
+//
+// As with regex, a status without a level gives the level (5xx ERROR, 4xx
+// WARN, else INFO). Grok is convenient but slow (a regexp with every macro
+// expanded, and a map per line); the combined and json formats are an order
+// of magnitude faster for the logs they read.
+type Grok struct {
+	spec string
+	g    *grok.Grok
+	tp   *TimeParser
+}
+
+// NewGrok compiles pattern against the library's complete pattern set.
+func NewGrok(pattern string) (*Grok, error) {
+	if pattern == "" {
+		return nil, errors.New("format grok: empty pattern (want grok:<pattern>, e.g. grok:%{COMBINEDAPACHELOG})")
+	}
+	g, err := grok.NewComplete()
+	if err != nil {
+		return nil, fmt.Errorf("format grok: load patterns: %w", err)
+	}
+	if err := g.Compile(pattern, true); err != nil {
+		return nil, fmt.Errorf("format grok %q: %w", pattern, err)
+	}
+	if !g.HasCaptureGroups() {
+		return nil, fmt.Errorf("format grok %q: no named capture (write %%{IP:clientip} and the like)", pattern)
+	}
+	return &Grok{spec: "grok:" + pattern, g: g}, nil
+}
+
+// Spec implements Parser.
+func (gp *Grok) Spec() string { return gp.spec }
+
+// setTimeParser implements timeConfigurable.
+func (gp *Grok) setTimeParser(tp *TimeParser) { gp.tp = tp }
+
+// Parse implements Parser.
+func (gp *Grok) Parse(line []byte, ev *event.Event) error {
+	s := lineText(line)
+	caps, err := gp.g.ParseString(s)
+	if err != nil {
+		return fmt.Errorf("grok: %w", err)
+	}
+	// The library returns an empty map both for no match and for a match
+	// whose captures are all empty; only the first is an error.
+	if len(caps) == 0 && !gp.g.MatchString(s) {
+		return fmt.Errorf("grok: line does not match %q", clip(gp.spec[len("grok:"):]))
+	}
+	for name, text := range caps {
+		field, ok := grokFields[name]
+		if !ok && isEventField(name) {
+			field, ok = name, true
+		}
+		if !ok {
+			putField(ev, name, text)
+			continue
+		}
+		if k, isExtra := strings.CutPrefix(field, "fields:"); isExtra {
+			switch k {
+			case "protocol":
+				// %{NUMBER:httpversion} captures "1.1" after a literal HTTP/.
+				if !strings.HasPrefix(text, "HTTP/") {
+					text = "HTTP/" + text
+				}
+			case "referrer", "agent":
+				// The classic patterns capture %{QS:referrer}, quotes included.
+				if len(text) >= 2 && text[0] == '"' && text[len(text)-1] == '"' {
+					text = text[1 : len(text)-1]
+				}
+				if text == "-" {
+					continue
+				}
+			}
+			putField(ev, k, text)
+			continue
+		}
+		if field == "user" && text == "-" {
+			continue
+		}
+		if err := setEventField(ev, gp.tp, field, name, text); err != nil {
+			return fmt.Errorf("grok: %w", err)
+		}
+	}
+	if ev.Level == "" && ev.Status > 0 {
+		ev.Level = statusLevel(ev.Status)
+	}
+	return nil
+}
