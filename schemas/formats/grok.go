@@ -126,9 +126,9 @@ func (gp *Grok) Parse(line []byte, ev *event.Event) error {
 				if len(text) >= 2 && text[0] == '"' && text[len(text)-1] == '"' {
 					text = text[1 : len(text)-1]
 				}
-				if text == "-" {
-					continue
-				}
+			}
+			if text == "-" { // the access-log placeholder for absent
+				continue
 			}
 			putField(ev, k, text)
 			continue

@@ -99,8 +99,7 @@ func (j *JSON) Parse(line []byte, ev *event.Event) error {
 			var text string
 			if s[i] == '"' {
 				text, next, err = readJSONString(s, i)
-			} else {
-				next, err = skipJSONValue(s, i, 0)
+			} else if next, err = skipJSONValue(s, i, 0); err == nil {
 				if text = s[i:next]; text == "null" {
 					text = ""
 				}

@@ -1,0 +1,82 @@
+package formats
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/loglambda/loglambda/schemas/event"
+)
+
+func TestGrok(t *testing.T) {
+	tests := []struct {
+		name, spec, line string
+		want             event.Event
+	}{
+		{
+			name: "COMBINEDAPACHELOG reads as the combined format does",
+			spec: "grok:%{COMBINEDAPACHELOG}",
+			line: `127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif?x=1 HTTP/1.0" 503 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)"`,
+			want: event.Event{
+				Time: utc(2000, 10, 10, 20, 55, 36, 0), IP: "127.0.0.1", User: "frank", Level: "ERROR",
+				Method: "GET", Path: "/apache_pb.gif", Query: "x=1", Status: 503, Bytes: 2326,
+				Fields: map[string]string{"protocol": "HTTP/1.0", "referrer": "http://www.example.com/start.html", "agent": "Mozilla/4.08 [en] (Win98; I ;Nav)"},
+			},
+		},
+		{
+			name: "classic Logstash field names",
+			spec: `grok:%{IPORHOST:clientip} %{USER:ident} %{USER:auth} \[%{HTTPDATE:timestamp}\] "%{WORD:verb} %{NOTSPACE:request} HTTP/%{NUMBER:httpversion}" %{NUMBER:response} (?:%{NUMBER:bytes}|-) %{QS:referrer} %{QS:agent}`,
+			line: `10.1.2.3 - - [17/May/2015:10:05:03 +0000] "GET /search?q=shoes HTTP/1.1" 404 - "-" "curl/8.5.0"`,
+			want: event.Event{
+				Time: utc(2015, 5, 17, 10, 5, 3, 0), IP: "10.1.2.3", Level: "WARN",
+				Method: "GET", Path: "/search", Query: "q=shoes", Status: 404,
+				Fields: map[string]string{"protocol": "HTTP/1.1", "agent": "curl/8.5.0"},
+			},
+		},
+		{
+			name: "app log with level and message",
+			spec: `grok:%{TIMESTAMP_ISO8601:timestamp} %{LOGLEVEL:log.level} %{NOTSPACE:thread} %{GREEDYDATA:message}`,
+			line: `2015-05-17 10:05:03,120 ERROR [main] Connection refused`,
+			want: event.Event{
+				Time: utc(2015, 5, 17, 10, 5, 3, 120000000), Level: "ERROR", Msg: "Connection refused",
+				Fields: map[string]string{"thread": "[main]"},
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseWith(mustParser(t, tc.spec), tc.line)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			checkEvent(t, tc.line, got, tc.want)
+		})
+	}
+}
+
+func TestGrokErrors(t *testing.T) {
+	for _, tc := range []struct{ spec, wantErr string }{
+		{"grok:", "empty pattern"},
+		{"grok:%{NOSUCHPATTERN:x}", "NOSUCHPATTERN"},
+		{"grok:%{IP} %{WORD}", "no named capture"},
+	} {
+		if _, err := New(tc.spec); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("New(%q): error %v, want it to contain %q", tc.spec, err, tc.wantErr)
+		}
+	}
+	p := mustParser(t, "grok:%{COMBINEDAPACHELOG}")
+	if _, err := parseWith(p, "not an access log"); err == nil || !strings.Contains(err.Error(), "grok: line does not match") {
+		t.Errorf("error %v, want no match", err)
+	}
+}
+
+func FuzzGrok(f *testing.F) {
+	f.Add([]byte(`127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /a HTTP/1.0" 200 2326 "-" "x"`))
+	f.Add([]byte(`127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "-" 400 - "-" "-"`))
+	p := mustParser(f, "grok:%{COMBINEDAPACHELOG}")
+	f.Fuzz(func(t *testing.T, line []byte) {
+		ev, err := parseWith(p, string(line))
+		if err == nil && ev.Level == "" && ev.Status > 0 {
+			t.Fatalf("status %d without level", ev.Status)
+		}
+	})
+}
