@@ -60,9 +60,15 @@ var grokFields = map[string]string{
 // A line the pattern does not match is an error.
 //
 // As with regex, a status without a level gives the level (5xx ERROR, 4xx
-// WARN, else INFO). Grok is convenient but slow (a regexp with every macro
-// expanded, and a map per line); the combined and json formats are an order
-// of magnitude faster for the logs they read.
+// WARN, else INFO).
+//
+// Grok is convenient but slow: every macro is expanded into one large
+// regexp (COMBINEDAPACHELOG carries the whole IPv6 grammar) and the library
+// returns a map per line. Measured here, %{COMBINEDAPACHELOG} reads a few
+// thousand lines/s per core, about 7 times more when anchored
+// (grok:^%{COMBINEDAPACHELOG}, which spares the engine a start at every
+// byte), against several hundred thousand for the combined format. Prefer
+// combined, json or regex for busy logs.
 type Grok struct {
 	spec string
 	g    *grok.Grok
