@@ -29,14 +29,16 @@ type Parser interface {
 
 // New returns the parser for spec. Known specs:
 //
-//	json                 one JSON object per line (see JSON)
-//	json:ts=@timestamp   the same, reading Event fields from other keys
-//	combined             Apache/nginx combined access log (see AccessLog)
-//	common               Apache common (NCSA) access log
-//	regex:<regexp>       a Go regexp whose named groups fill fields (see Regex)
-//	grok:<pattern>       a grok pattern, e.g. grok:%{COMBINEDAPACHELOG} (see Grok)
-//	opts:<options>:<spec> spec with options such as time layouts; written
-//	                     by NewWithOptions so that Spec rebuilds the parser
+//	json                   one JSON object per line (see JSON)
+//	json:ts=@timestamp     the same, reading Event fields from other keys
+//	combined               Apache/nginx combined access log (see AccessLog)
+//	common                 Apache common (NCSA) access log
+//	regex:<regexp>         a Go regexp whose named groups fill fields (see Regex)
+//	grok:<pattern>         a grok pattern, e.g. grok:%{COMBINEDAPACHELOG} (see Grok)
+//	header:<template>      Loghub-style header template, e.g.
+//	                       header:<Date> <Time> <Level> <Component>: <Content> (see Header)
+//	opts:<options>:<spec>  spec with options such as time layouts, as written
+//	                       by NewWithOptions so that Spec rebuilds the parser
 //
 // Multi-line records (stack traces) are grouped before parsing, by
 // Multiline, not by a format.
@@ -44,9 +46,9 @@ func New(spec string) (Parser, error) {
 	name, arg, _ := strings.Cut(spec, ":")
 	switch name {
 	case "json":
-		return NewJSON(arg)
+		return parser(NewJSON(arg))
 	case "header":
-		return NewHeader(arg)
+		return parser(NewHeader(arg))
 	case "combined", "common":
 		if arg != "" {
 			return nil, fmt.Errorf("format %q: %s takes no argument", spec, name)
@@ -56,9 +58,9 @@ func New(spec string) (Parser, error) {
 		}
 		return NewCombined(), nil
 	case "regex":
-		return NewRegex(arg)
+		return parser(NewRegex(arg))
 	case "grok":
-		return NewGrok(arg)
+		return parser(NewGrok(arg))
 	case "opts":
 		return newOptsSpec(arg)
 	}

@@ -203,3 +203,18 @@ func FuzzJSON(f *testing.F) {
 		checkJSONAgainstStdlib(t, p, line)
 	})
 }
+
+// TestJSONHugeLine checks that a megabyte value is read whole and that a
+// truncated huge line gives a short error.
+func TestJSONHugeLine(t *testing.T) {
+	p := mustParser(t, "json")
+	big := strings.Repeat("ab\\n", 1<<18)
+	ev, err := parseWith(p, `{"msg":"`+big+`","k":"`+big+`"}`)
+	if err != nil || len(ev.Msg) != 3<<18 || len(ev.Fields["k"]) != 3<<18 {
+		t.Fatalf("err %v, msg length %d", err, len(ev.Msg))
+	}
+	_, err = parseWith(p, `{"msg":"`+big)
+	if err == nil || len(err.Error()) > 200 {
+		t.Fatalf("truncated huge line: error %v, want a short error", err)
+	}
+}

@@ -113,3 +113,12 @@ func (w *withOptions) setTimeParser(tp *TimeParser) {
 		c.setTimeParser(tp)
 	}
 }
+
+// parser returns a constructor's result as a Parser, and a nil Parser (not
+// a nil pointer in a non-nil interface) on error.
+func parser[P Parser](p P, err error) (Parser, error) {
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
