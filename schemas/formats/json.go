@@ -24,9 +24,43 @@ import (
 // decoded), and slices every unescaped string out of one copy of the line.
 type JSON struct {
 	spec string
-	// key maps a JSON key to the Event field it fills.
-	key map[string]string
-	tp  *TimeParser
+	// key maps a JSON key to the Event field it fills; keys is the same
+	// mapping bucketed by key length for lookup on the hot path.
+	key  map[string]string
+	keys keyTable
+	tp   *TimeParser
+}
+
+// keyTable finds the Event field of a JSON key. Looking every key of every
+// line up in a map cost a fifth of the parse (hashing each key); bucketing
+// the dozen mapped keys by length leaves one or two string compares.
+type keyTable struct {
+	byLen [][]keyField
+}
+
+type keyField struct{ key, field string }
+
+func newKeyTable(m map[string]string) keyTable {
+	var t keyTable
+	for k, f := range m {
+		for len(t.byLen) <= len(k) {
+			t.byLen = append(t.byLen, nil)
+		}
+		t.byLen[len(k)] = append(t.byLen[len(k)], keyField{k, f})
+	}
+	return t
+}
+
+func (t *keyTable) lookup(k string) (string, bool) {
+	if len(k) >= len(t.byLen) {
+		return "", false
+	}
+	for _, kf := range t.byLen[len(k)] {
+		if kf.key == k {
+			return kf.field, true
+		}
+	}
+	return "", false
 }
 
 // NewJSON returns the JSON parser. mapping renames source keys, as
@@ -50,6 +84,7 @@ func NewJSON(mapping string) (*JSON, error) {
 			j.key[src] = field
 		}
 	}
+	j.keys = newKeyTable(j.key)
 	return j, nil
 }
 
@@ -107,7 +142,7 @@ func (j *JSON) Parse(line []byte, ev *event.Event) error {
 			if err != nil {
 				return err
 			}
-			if field, ok := j.key[key]; ok {
+			if field, ok := j.keys.lookup(key); ok {
 				if err := setEventField(ev, j.tp, field, key, text); err != nil {
 					return fmt.Errorf("json: %w", err)
 				}
