@@ -1,0 +1,78 @@
+package speed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/loglambda/loglambda/schemas/views"
+)
+
+// restore loads a partition's state from MongoDB on assignment: its
+// checkpoint, then the documents of the panes still open at the
+// checkpoint's watermark (all of the partition's documents when there is no
+// checkpoint). It sets resume to the first offset to read: one past the
+// smallest of the checkpoint offset and the open documents' offsets, or -1
+// (the start of the partition) when nothing was stored.
+func (s *Speed) restore(ctx context.Context, topic string, id int32) (*partition, error) {
+	p := newPartition(topic, id)
+	var ck Checkpoint
+	err := s.db.Collection(CheckpointCollection).FindOne(ctx, bson.D{{Key: "_id", Value: CheckpointID(topic, id)}}).Decode(&ck)
+	hasCk := err == nil
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("restore partition %d: read checkpoint: %w", id, err)
+	}
+	filter := bson.D{{Key: "partition", Value: id}}
+	if hasCk {
+		p.replayTo, p.offset, p.checkpointed = ck.Offset, ck.Offset, ck.Offset
+		p.maxEvent = fromUnixNano(ck.MaxEventTimeNS)
+		p.watermark = fromUnixNano(ck.WatermarkNS)
+		p.hwm = ck.HighWatermark
+		p.events, p.parseErrors, p.lateDropped = ck.Events, ck.ParseErrors, ck.LateDropped
+		if !p.watermark.IsZero() {
+			filter = append(filter, bson.E{Key: "pane_end", Value: bson.D{{Key: "$gt", Value: p.watermark}}})
+		}
+	}
+	resume := p.offset // -1 without a checkpoint
+	for i, view := range views.Names {
+		cur, err := s.db.Collection(views.SpeedCollection(view)).Find(ctx, filter)
+		if err != nil {
+			return nil, fmt.Errorf("restore partition %d: find %s: %w", id, views.SpeedCollection(view), err)
+		}
+		var docs []views.Doc
+		if err := cur.All(ctx, &docs); err != nil {
+			return nil, fmt.Errorf("restore partition %d: read %s: %w", id, views.SpeedCollection(view), err)
+		}
+		for _, d := range docs {
+			key := d.Pane.UnixNano()
+			ps := p.panes[key]
+			if ps == nil {
+				ps = s.newPane(d.Pane.UTC())
+				p.panes[key] = ps
+			}
+			if err := ps.pane.Decode(view, d.State); err != nil {
+				return nil, fmt.Errorf("restore partition %d: decode %s: %w", id, d.ID, err)
+			}
+			ps.offsets[i] = d.Offset
+			resume = min(resume, d.Offset)
+		}
+	}
+	if hasCk || len(p.panes) > 0 {
+		p.resume = resume + 1
+		p.seen = resume
+	}
+	return p, nil
+}
+
+// newPane returns an empty pane starting at start, holding no offset.
+func (s *Speed) newPane(start time.Time) *paneState {
+	offs := make([]int64, len(views.Names))
+	for i := range offs {
+		offs[i] = -1
+	}
+	return &paneState{start: start, pane: views.NewPane(s.cfg.hotCapacity), offsets: offs}
+}

@@ -1,0 +1,304 @@
+package speed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/loglambda/loglambda/schemas/event"
+	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/schemas/views"
+)
+
+// Speed is the speed layer: one member of a Kafka consumer group that keeps
+// the panes of its partitions in memory and writes them to MongoDB.
+type Speed struct {
+	cfg     cfg
+	db      *mongo.Database
+	brokers []string
+	grid    views.Grid
+	hot     *formats.HotTerm
+	metrics *metrics
+
+	// parsers caches a parser per "format" header value; only the polling
+	// goroutine uses it (parsers are not safe for concurrent use).
+	defParser formats.Parser
+	parsers   map[string]parserEntry
+
+	running atomic.Bool
+	// stopping is set when Run is killed (a test hook): the revoke callback
+	// then drops state without writing, as a dead process would.
+	stopping atomic.Bool
+
+	// mu guards the partitions and the counters: the polling goroutine
+	// applies and flushes under it, the group callbacks add and remove
+	// partitions under it, Stats reads under it.
+	mu      sync.Mutex
+	parts   map[int32]*partition
+	total   tally
+	flushes int64
+}
+
+type parserEntry struct {
+	p   formats.Parser
+	err error
+}
+
+// maxParsers bounds the parser cache against junk format headers.
+const maxParsers = 64
+
+// errAborted is returned by Run when the abort hook fired.
+var errAborted = errors.New("speed: aborted")
+
+// New returns the speed layer reading brokers and writing db. Nothing
+// connects until Run.
+func New(db *mongo.Database, brokers []string, opts ...Opt) (*Speed, error) {
+	c := defaultCfg()
+	for _, o := range opts {
+		o.apply(&c)
+	}
+	if db == nil {
+		return nil, errors.New("speed: no MongoDB database")
+	}
+	if len(brokers) == 0 {
+		return nil, errors.New("speed: no Kafka brokers")
+	}
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("speed: %w", err)
+	}
+	grid, _ := views.NewGrid(c.pane)
+	hot, err := formats.NewHotTerm(c.hotTerm)
+	if err != nil {
+		return nil, fmt.Errorf("speed: %w", err)
+	}
+	def, err := formats.New(c.format)
+	if err != nil {
+		return nil, fmt.Errorf("speed: format: %w", err)
+	}
+	m, err := newMetrics(c.topic, c.registry)
+	if err != nil {
+		return nil, fmt.Errorf("speed: %w", err)
+	}
+	return &Speed{
+		cfg: c, db: db, brokers: brokers, grid: grid, hot: hot, metrics: m,
+		defParser: def, parsers: map[string]parserEntry{},
+		parts: map[int32]*partition{},
+	}, nil
+}
+
+// stopError carries an error that stops Run at once, as a crash would:
+// no exit flush.
+type stopError struct{ err error }
+
+func (e stopError) Error() string { return e.err.Error() }
+func (e stopError) Unwrap() error { return e.err }
+
+// Run consumes until ctx is done, flushing every flush interval, then
+// flushes once more and leaves the group. Run may be called once.
+func (s *Speed) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("speed: Run called twice")
+	}
+	pollCtx, cancelPoll := context.WithCancel(ctx)
+	defer cancelPoll()
+	if s.cfg.abort != nil {
+		go func() {
+			select {
+			case <-s.cfg.abort:
+				cancelPoll()
+			case <-pollCtx.Done():
+			}
+		}()
+	}
+	opts := append([]kgo.Opt{
+		kgo.SeedBrokers(s.brokers...),
+		kgo.ConsumerGroup(s.cfg.group),
+		kgo.ConsumeTopics(s.cfg.topic),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.AdjustFetchOffsetsFn(s.assigned),
+		kgo.OnPartitionsRevoked(s.revoked),
+		kgo.OnPartitionsLost(s.lost),
+	}, s.cfg.clientOpts...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("speed: kafka client: %w", err)
+	}
+	kill := func(err error) error {
+		s.stopping.Store(true)
+		cl.AllowRebalance()
+		cl.Close()
+		return err
+	}
+	s.cfg.logger.Info("speed layer started", "topic", s.cfg.topic, "group", s.cfg.group, "pane", s.cfg.pane, "lateness", s.cfg.lateness)
+	nextFlush := time.Now().Add(s.cfg.flushInterval)
+	for {
+		if s.aborted() {
+			return kill(errAborted)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if !time.Now().Before(nextFlush) {
+			if err := s.flushAndHint(ctx, cl); err != nil {
+				var se stopError
+				if errors.As(err, &se) {
+					return kill(se.err)
+				}
+				s.cfg.logger.Error("speed flush failed; retrying next interval", "err", err)
+			}
+			nextFlush = time.Now().Add(s.cfg.flushInterval)
+		}
+		cl.AllowRebalance()
+		pc, cancel := context.WithDeadline(pollCtx, nextFlush)
+		fetches := cl.PollFetches(pc)
+		cancel()
+		if fetches.IsClientClosed() {
+			return errors.New("speed: kafka client closed")
+		}
+		s.process(fetches)
+	}
+	if s.aborted() {
+		return kill(errAborted)
+	}
+	// The exit flush must outlive ctx, which is what asked us to stop.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	err = s.flushAndHint(fctx, cl)
+	if err != nil {
+		var se stopError
+		if errors.As(err, &se) {
+			return kill(se.err)
+		}
+	}
+	cl.AllowRebalance()
+	cl.Close() // leaves the group; revoked flushes again (nothing dirty)
+	s.cfg.logger.Info("speed layer stopped", "flushes", s.Stats().Flushes)
+	if err != nil {
+		return fmt.Errorf("speed: exit flush: %w", err)
+	}
+	return nil
+}
+
+func (s *Speed) aborted() bool {
+	if s.cfg.abort == nil {
+		return false
+	}
+	select {
+	case <-s.cfg.abort:
+		return true
+	default:
+		return false
+	}
+}
+
+// process applies one poll's records, partition by partition, under one
+// lock, and updates the metrics once.
+func (s *Speed) process(fetches kgo.Fetches) {
+	var t tally
+	s.mu.Lock()
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if fp.Err != nil {
+			if !errors.Is(fp.Err, context.Canceled) && !errors.Is(fp.Err, context.DeadlineExceeded) {
+				s.cfg.logger.Warn("speed fetch error", "topic", fp.Topic, "partition", fp.Partition, "err", fp.Err)
+			}
+			return
+		}
+		p := s.parts[fp.Partition]
+		if p == nil || fp.Topic != s.cfg.topic {
+			if len(fp.Records) > 0 {
+				s.cfg.logger.Warn("speed: records for a partition not assigned here; skipped", "topic", fp.Topic, "partition", fp.Partition, "records", len(fp.Records))
+			}
+			return
+		}
+		if fp.HighWatermark > p.hwm {
+			p.hwm = fp.HighWatermark
+			p.dirty = true
+		}
+		for _, r := range fp.Records {
+			if r.Offset <= p.seen {
+				continue // delivered twice; already applied
+			}
+			ev := s.parse(r)
+			p.apply(&ev, r.Offset, s, &t)
+		}
+	})
+	s.total.events += t.events
+	s.total.parseErrors += t.parseErrors
+	s.total.lateDropped += t.lateDropped
+	s.mu.Unlock()
+	s.metrics.add(t)
+}
+
+// parse parses one record with the parser its format header names, or the
+// default one. An unknown format is a parse error of the record, kept and
+// counted like any other.
+func (s *Speed) parse(r *kgo.Record) event.Event {
+	p := s.defParser
+	for _, h := range r.Headers {
+		if h.Key != "format" || len(h.Value) == 0 {
+			continue
+		}
+		e, ok := s.parsers[string(h.Value)]
+		if !ok {
+			spec := string(h.Value)
+			e.p, e.err = formats.New(spec)
+			if e.err != nil {
+				e.err = fmt.Errorf("format header: %w", e.err)
+			}
+			if len(s.parsers) < maxParsers {
+				s.parsers[spec] = e
+			}
+		}
+		if e.err != nil {
+			ts := r.Timestamp.UTC()
+			return event.Event{Raw: r.Value, Time: ts, TimeMissing: true, IngestTime: ts, ParseError: e.err.Error(),
+				Topic: r.Topic, Partition: r.Partition, Offset: r.Offset}
+		}
+		p = e.p
+		break
+	}
+	ev := formats.ParseLine(p, s.hot, r.Value, r.Timestamp)
+	ev.Topic, ev.Partition, ev.Offset = r.Topic, r.Partition, r.Offset
+	return ev
+}
+
+// flushAndHint flushes every partition and, when that worked, commits the
+// checkpointed offsets to Kafka: only a hint for lag tools, MongoDB decides
+// where a partition resumes.
+func (s *Speed) flushAndHint(ctx context.Context, cl *kgo.Client) error {
+	if err := s.flush(ctx, nil); err != nil {
+		return err
+	}
+	if offs := s.hintOffsets(); offs != nil {
+		cl.CommitOffsets(ctx, offs, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+			if err != nil {
+				s.cfg.logger.Debug("speed: offset hint commit failed", "err", err)
+			}
+		})
+	}
+	return nil
+}
+
+func (s *Speed) hintOffsets(only ...int32) map[string]map[int32]kgo.EpochOffset {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := map[int32]kgo.EpochOffset{}
+	for _, p := range s.selectParts(only) {
+		if p.checkpointed >= 0 {
+			m[p.id] = kgo.EpochOffset{Epoch: -1, Offset: p.checkpointed + 1}
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return map[string]map[int32]kgo.EpochOffset{s.cfg.topic: m}
+}
