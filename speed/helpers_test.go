@@ -1,0 +1,191 @@
+package speed
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/schemas/views"
+)
+
+const testTopic = "logs"
+
+// stack is an embedded Kafka broker and MongoDB server for one test.
+type stack struct {
+	kafka  *embedded.Kafka
+	client *mongo.Client
+}
+
+func startStack(tb testing.TB, partitions int32) *stack {
+	tb.Helper()
+	k, err := embedded.StartKafka(embedded.KafkaConfig{Topic: testTopic, Partitions: partitions})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(k.Close)
+	m, err := embedded.StartMongo(embedded.MongoConfig{DataDir: tb.TempDir()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(m.Close)
+	mc, err := mongo.Connect(options.Client().ApplyURI(m.URI()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
+	return &stack{kafka: k, client: mc}
+}
+
+func (st *stack) db(name string) *mongo.Database { return st.client.Database(name) }
+
+// produce writes the lines to their partitions, in order, and checks that
+// each landed at the offset the expectations assume.
+func (st *stack) produce(tb testing.TB, lines [][]genLine) {
+	tb.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(st.kafka.Addrs()...), kgo.DefaultProduceTopic(testTopic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.MaxBufferedRecords(1<<20))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var recs []*kgo.Record
+	for _, ls := range lines {
+		for _, l := range ls {
+			r := &kgo.Record{Partition: l.partition, Value: l.value, Timestamp: l.ingest}
+			if l.format != "" {
+				r.Headers = []kgo.RecordHeader{{Key: "format", Value: []byte(l.format)}}
+			}
+			recs = append(recs, r)
+		}
+	}
+	res := cl.ProduceSync(ctx, recs...)
+	if err := res.FirstErr(); err != nil {
+		tb.Fatal(err)
+	}
+	next := map[int32]int64{}
+	for _, r := range res {
+		if r.Record.Offset != next[r.Record.Partition] {
+			tb.Fatalf("partition %d: record at offset %d, want %d", r.Record.Partition, r.Record.Offset, next[r.Record.Partition])
+		}
+		next[r.Record.Partition]++
+	}
+}
+
+// quietLogger drops info logs so test output stays readable.
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// runToEnd runs s until every partition of want (partition -> last
+// offset) is applied and checkpointed, then stops it gracefully.
+func runToEnd(tb testing.TB, s *Speed, want map[int32]int64) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	deadline := time.After(45 * time.Second)
+	for !caughtUp(s.Stats(), want) {
+		select {
+		case err := <-done:
+			cancel()
+			tb.Fatalf("Run ended early: %v", err)
+		case <-deadline:
+			cancel()
+			<-done
+			tb.Fatalf("not caught up after 45s: %+v", s.Stats())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		tb.Fatalf("Run: %v", err)
+	}
+}
+
+func caughtUp(st Stats, want map[int32]int64) bool {
+	n := 0
+	for _, p := range st.Partitions {
+		if w, ok := want[p.Partition]; ok && p.Checkpointed >= w {
+			n++
+		}
+	}
+	return n == len(want)
+}
+
+// lastOffsets is partition -> last offset of the generated lines.
+func lastOffsets(lines [][]genLine) map[int32]int64 {
+	m := map[int32]int64{}
+	for p, ls := range lines {
+		m[int32(p)] = int64(len(ls)) - 1
+	}
+	return m
+}
+
+// storedPane is one (pane, partition) as stored: both views decoded.
+type storedPane struct {
+	pane    *views.Pane
+	offsets map[string]int64
+}
+
+// readPanes reads every speed document of db, keyed by "pane|pN".
+func readPanes(tb testing.TB, db *mongo.Database) map[string]*storedPane {
+	tb.Helper()
+	ctx := context.Background()
+	out := map[string]*storedPane{}
+	for _, view := range views.Names {
+		cur, err := db.Collection(views.SpeedCollection(view)).Find(ctx, bson.D{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var docs []views.Doc
+		if err := cur.All(ctx, &docs); err != nil {
+			tb.Fatal(err)
+		}
+		for _, d := range docs {
+			key := strings.TrimPrefix(d.ID, view+"|")
+			sp := out[key]
+			if sp == nil {
+				sp = &storedPane{pane: views.NewPane(0), offsets: map[string]int64{}}
+				out[key] = sp
+			}
+			if err := sp.pane.Decode(view, d.State); err != nil {
+				tb.Fatalf("decode %s: %v", d.ID, err)
+			}
+			sp.offsets[view] = d.Offset
+		}
+	}
+	return out
+}
+
+// readCheckpoints reads the checkpoints of db by partition.
+func readCheckpoints(tb testing.TB, db *mongo.Database) map[int32]Checkpoint {
+	tb.Helper()
+	ctx := context.Background()
+	cur, err := db.Collection(CheckpointCollection).Find(ctx, bson.D{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var cks []Checkpoint
+	if err := cur.All(ctx, &cks); err != nil {
+		tb.Fatal(err)
+	}
+	out := map[int32]Checkpoint{}
+	for _, c := range cks {
+		out[c.Partition] = c
+	}
+	return out
+}
+
+var errCrash = errors.New("crash between documents and checkpoint")
