@@ -48,9 +48,11 @@ func startStack(tb testing.TB, partitions int32) *stack {
 
 func (st *stack) db(name string) *mongo.Database { return st.client.Database(name) }
 
-// produce writes the lines to their partitions, in order, and checks that
-// each landed at the offset the expectations assume.
-func (st *stack) produce(tb testing.TB, lines [][]genLine) {
+// produce writes the lines to their partitions, in order, in record
+// batches of at most batch records (Kafka hands out whole batches, so small
+// ones make a consumer take many polls), and checks that each landed at the
+// offset the expectations assume.
+func (st *stack) produce(tb testing.TB, lines [][]genLine, batch int) {
 	tb.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(st.kafka.Addrs()...), kgo.DefaultProduceTopic(testTopic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.MaxBufferedRecords(1<<20))
@@ -70,9 +72,15 @@ func (st *stack) produce(tb testing.TB, lines [][]genLine) {
 			recs = append(recs, r)
 		}
 	}
-	res := cl.ProduceSync(ctx, recs...)
-	if err := res.FirstErr(); err != nil {
-		tb.Fatal(err)
+	var res kgo.ProduceResults
+	for len(recs) > 0 {
+		n := min(batch, len(recs))
+		rs := cl.ProduceSync(ctx, recs[:n]...)
+		if err := rs.FirstErr(); err != nil {
+			tb.Fatal(err)
+		}
+		res = append(res, rs...)
+		recs = recs[n:]
 	}
 	next := map[int32]int64{}
 	for _, r := range res {

@@ -24,7 +24,7 @@ const (
 func TestSpeedViews(t *testing.T) {
 	st := startStack(t, testPartitions)
 	lines := generate(1, testPartitions, testPerPart)
-	st.produce(t, lines)
+	st.produce(t, lines, 1<<20)
 	reg := prometheus.NewRegistry()
 	s, err := New(st.db("views"), st.kafka.Addrs(), Group("views"), HotCapacity(testHotCap),
 		FlushInterval(50*time.Millisecond), Logger(quietLogger()), Registerer(reg))
