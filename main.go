@@ -20,6 +20,7 @@ func commands() []command {
 		// Each subcommand registers itself here; see cmd_*.go.
 		patternsCommand(),
 		genCommand(),
+		speedCommand(),
 	}
 }
 

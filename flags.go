@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/schemas/views"
+)
+
+// commonFlags are the flags every layer command shares (speed, batch,
+// serve, up), registered once here so their names, defaults and help text
+// agree everywhere.
+type commonFlags struct {
+	brokers  string
+	topic    string
+	mongoURI string
+	mongoDB  string
+	format   string
+	hotTerm  string
+	pane     time.Duration
+	lateness time.Duration
+}
+
+// register adds the common flags to fs.
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.brokers, "brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma separated")
+	fs.StringVar(&c.topic, "topic", "logs", "Kafka topic of the raw log lines")
+	fs.StringVar(&c.mongoURI, "mongo-uri", "mongodb://127.0.0.1:27017", "MongoDB connection string")
+	fs.StringVar(&c.mongoDB, "mongo-db", "loglambda", "MongoDB database of the views")
+	fs.StringVar(&c.format, "format", "json", "parser for records without a format header (json, json:field=key,...)")
+	fs.StringVar(&c.hotTerm, "hot-term", "param:q,Input", "search term of the hot view: param:NAMES (URL query) or field:NAME")
+	fs.DurationVar(&c.pane, "pane", views.DefaultPane, "pane width of every view; must divide an hour")
+	fs.DurationVar(&c.lateness, "lateness", 2*time.Minute, "allowed lateness: the watermark is the newest event time minus this")
+}
+
+// brokerList is --brokers split on commas.
+func (c *commonFlags) brokerList() []string { return splitList(c.brokers) }
+
+// validate checks the common flags, naming the flag and its value.
+func (c *commonFlags) validate() error {
+	if len(c.brokerList()) == 0 {
+		return errors.New("--brokers is empty")
+	}
+	if c.topic == "" {
+		return errors.New("--topic is empty")
+	}
+	if c.mongoDB == "" {
+		return errors.New("--mongo-db is empty")
+	}
+	if _, err := views.NewGrid(c.pane); err != nil {
+		return fmt.Errorf("--pane %s: %w", c.pane, err)
+	}
+	if c.lateness < 0 {
+		return fmt.Errorf("--lateness %s is negative", c.lateness)
+	}
+	if _, err := formats.New(c.format); err != nil {
+		return fmt.Errorf("--format: %w", err)
+	}
+	if _, err := formats.NewHotTerm(c.hotTerm); err != nil {
+		return fmt.Errorf("--hot-term: %w", err)
+	}
+	return nil
+}
+
+// connectMongo connects to --mongo-uri and checks the server answers, so a
+// wrong address fails at start and not at the first write. close
+// disconnects.
+func (c *commonFlags) connectMongo(ctx context.Context) (db *mongo.Database, close func(), err error) {
+	cl, err := mongo.Connect(options.Client().ApplyURI(c.mongoURI).SetServerSelectionTimeout(10 * time.Second))
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect %s: %w", c.mongoURI, err)
+	}
+	close = func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = cl.Disconnect(ctx)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := cl.Ping(pctx, nil); err != nil {
+		close()
+		return nil, nil, fmt.Errorf("connect %s: %w", c.mongoURI, err)
+	}
+	return cl.Database(c.mongoDB), close, nil
+}
