@@ -12,44 +12,144 @@ import (
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
-// flush writes the dirty panes of the given partitions (all when nil), then
-// their checkpoints, then evicts the panes that became final. It holds
-// s.mu, so the state it writes is one consistent cut of the stream.
+// flushJob is one cut of the state to write: the encoded documents of the
+// panes dirty at the cut and the checkpoints of the partitions as of the
+// same cut. It is taken under s.mu (cheap: encoding only) and written
+// without it, so the polling goroutine keeps applying records while
+// MongoDB is slow.
+type flushJob struct {
+	docs  [][]mongo.WriteModel // per view, views.Names order
+	ndocs int
+	cks   []mongo.WriteModel
+	panes []*paneState // written in this job
+	parts []*partition // checkpointed in this job
+	offs  []int64      // their offsets at the cut
+}
+
+// flush writes the dirty panes of the given partitions (all when only is
+// nil), then their checkpoints, then evicts the panes that became final.
+// At most one flush runs at a time (s.flushMu): two writes of one document
+// in flight could land out of order.
 //
-// The documents are replaced whole (idempotent upserts, one unordered bulk
+// Documents are replaced whole (idempotent upserts, one unordered bulk
 // write per collection); the checkpoints follow only when every document
-// was written, which is what keeps the documents never behind their
-// checkpoint (see the package documentation).
+// was written, which keeps the documents never behind their checkpoint
+// (see the package documentation).
 func (s *Speed) flush(ctx context.Context, only []int32) error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	job, err := s.cut(only, time.Now().UTC())
+	if err != nil || job == nil {
+		return err
+	}
+	start := time.Now()
+	err = s.write(ctx, job)
+	s.metrics.flushed(time.Since(start), err)
+	s.done(job, err)
+	return err
+}
+
+// cut takes the flush job of the dirty state, or nil when nothing changed,
+// and marks what it took clean.
+func (s *Speed) cut(only []int32, now time.Time) (*flushJob, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	parts := s.selectParts(only)
-	start := time.Now()
-	now := start.UTC()
-	dirtyParts := 0
-	for _, p := range parts {
-		if p.dirty || p.hasDirtyPanes() {
-			dirtyParts++
+	job := &flushJob{docs: make([][]mongo.WriteModel, len(views.Names))}
+	for _, p := range s.selectParts(only) {
+		for _, ps := range p.panes {
+			if !ps.dirty {
+				continue
+			}
+			for i, view := range views.Names {
+				state, err := ps.pane.Encode(view)
+				if err != nil {
+					return nil, fmt.Errorf("flush partition %d pane %s: encode %s: %w", p.id, views.PaneKey(ps.start), view, err)
+				}
+				id := views.DocID(view, ps.start, p.id)
+				doc := views.Doc{
+					ID: id, View: view, Pane: ps.start, PaneEnd: ps.start.Add(s.cfg.pane),
+					Partition: p.id, Offset: ps.offsets[i], Updated: now,
+					State: state, Summary: ps.pane.Summary(view),
+				}
+				job.docs[i] = append(job.docs[i], mongo.NewReplaceOneModel().
+					SetFilter(bson.D{{Key: "_id", Value: id}}).SetReplacement(doc).SetUpsert(true))
+				job.ndocs++
+			}
+			job.panes = append(job.panes, ps)
+		}
+		if p.dirty {
+			ck := p.checkpoint(now)
+			job.cks = append(job.cks, mongo.NewReplaceOneModel().
+				SetFilter(bson.D{{Key: "_id", Value: ck.ID}}).SetReplacement(ck).SetUpsert(true))
+			job.parts = append(job.parts, p)
+			job.offs = append(job.offs, p.offset)
 		}
 	}
-	if dirtyParts == 0 {
-		return nil
+	if len(job.panes) == 0 && len(job.parts) == 0 {
+		return nil, nil
 	}
-	err := s.writeDocs(ctx, parts, now)
-	if err == nil && s.cfg.afterDocs != nil {
-		if err = s.cfg.afterDocs(); err != nil {
+	for _, ps := range job.panes {
+		ps.dirty = false
+	}
+	for _, p := range job.parts {
+		p.dirty = false
+	}
+	return job, nil
+}
+
+// write writes a job's documents, then (after the test hook) its
+// checkpoints.
+func (s *Speed) write(ctx context.Context, job *flushJob) error {
+	for i, models := range job.docs {
+		if len(models) == 0 {
+			continue
+		}
+		coll := views.SpeedCollection(views.Names[i])
+		if _, err := s.db.Collection(coll).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+			return fmt.Errorf("flush %d panes to %s: %w", len(models), coll, err)
+		}
+	}
+	if s.cfg.afterDocs != nil {
+		if err := s.cfg.afterDocs(); err != nil {
 			return stopError{err}
 		}
 	}
-	if err == nil {
-		err = s.writeCheckpoints(ctx, parts, now)
+	if len(job.cks) == 0 {
+		return nil
 	}
-	s.metrics.flushed(time.Since(start), err)
+	if _, err := s.db.Collection(CheckpointCollection).BulkWrite(ctx, job.cks, options.BulkWrite().SetOrdered(false)); err != nil {
+		return fmt.Errorf("flush %d checkpoints to %s: %w", len(job.cks), CheckpointCollection, err)
+	}
+	return nil
+}
+
+// done records a job's outcome. On failure what it took is dirty again, to
+// be written by the next flush. On success the checkpointed offsets move
+// and final panes leave memory: a pane that is final and clean has its
+// complete state in MongoDB (events for it are late from now on).
+func (s *Speed) done(job *flushJob, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err != nil {
-		return err
+		for _, ps := range job.panes {
+			ps.dirty = true
+		}
+		for _, p := range job.parts {
+			p.dirty = true
+		}
+		return
 	}
 	s.flushes++
-	return nil
+	for i, p := range job.parts {
+		p.checkpointed = job.offs[i]
+	}
+	for _, p := range s.parts {
+		for k, ps := range p.panes {
+			if !ps.dirty && p.final(ps, s.cfg.pane) {
+				delete(p.panes, k)
+			}
+		}
+	}
 }
 
 func (s *Speed) selectParts(only []int32) []*partition {
@@ -67,91 +167,4 @@ func (s *Speed) selectParts(only []int32) []*partition {
 		}
 	}
 	return out
-}
-
-func (p *partition) hasDirtyPanes() bool {
-	for _, ps := range p.panes {
-		if ps.dirty {
-			return true
-		}
-	}
-	return false
-}
-
-// writeDocs upserts every dirty pane, one bulk write per view, then marks
-// them clean and evicts the final ones.
-func (s *Speed) writeDocs(ctx context.Context, parts []*partition, now time.Time) error {
-	var written []*paneState
-	for i, view := range views.Names {
-		var models []mongo.WriteModel
-		for _, p := range parts {
-			for _, ps := range p.panes {
-				if !ps.dirty {
-					continue
-				}
-				state, err := ps.pane.Encode(view)
-				if err != nil {
-					return fmt.Errorf("flush partition %d pane %s: encode %s: %w", p.id, views.PaneKey(ps.start), view, err)
-				}
-				id := views.DocID(view, ps.start, p.id)
-				doc := views.Doc{
-					ID: id, View: view, Pane: ps.start, PaneEnd: ps.start.Add(s.cfg.pane),
-					Partition: p.id, Offset: ps.offsets[i], Updated: now,
-					State: state, Summary: ps.pane.Summary(view),
-				}
-				models = append(models, mongo.NewReplaceOneModel().
-					SetFilter(bson.D{{Key: "_id", Value: id}}).SetReplacement(doc).SetUpsert(true))
-				if i == 0 {
-					written = append(written, ps)
-				}
-			}
-		}
-		if len(models) == 0 {
-			continue
-		}
-		coll := views.SpeedCollection(view)
-		if _, err := s.db.Collection(coll).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
-			return fmt.Errorf("flush %d panes to %s: %w", len(models), coll, err)
-		}
-	}
-	for _, ps := range written {
-		ps.dirty = false
-	}
-	// A final pane was just written for the last time (it was dirty) or
-	// earlier; either way its document is complete and memory can go.
-	for _, p := range parts {
-		for k, ps := range p.panes {
-			if !ps.dirty && p.final(ps, s.cfg.pane) {
-				delete(p.panes, k)
-			}
-		}
-	}
-	return nil
-}
-
-// writeCheckpoints upserts the checkpoints of the partitions whose
-// counters moved, in one bulk write, and hints Kafka with the offsets.
-func (s *Speed) writeCheckpoints(ctx context.Context, parts []*partition, now time.Time) error {
-	var models []mongo.WriteModel
-	var dirty []*partition
-	for _, p := range parts {
-		if !p.dirty {
-			continue
-		}
-		ck := p.checkpoint(now)
-		models = append(models, mongo.NewReplaceOneModel().
-			SetFilter(bson.D{{Key: "_id", Value: ck.ID}}).SetReplacement(ck).SetUpsert(true))
-		dirty = append(dirty, p)
-	}
-	if len(models) == 0 {
-		return nil
-	}
-	if _, err := s.db.Collection(CheckpointCollection).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
-		return fmt.Errorf("flush %d checkpoints: %w", len(models), err)
-	}
-	for _, p := range dirty {
-		p.dirty = false
-		p.checkpointed = p.offset
-	}
-	return nil
 }

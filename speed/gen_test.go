@@ -30,15 +30,16 @@ var genBase = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 // in-order access-log events with Zipf-distributed search terms, some out
 // of order within the lateness, a few far behind it, malformed JSON,
 // binary junk, an unparsable time, an unknown format header, and lines
-// without a time. Deterministic for a seed.
-func generate(seed uint64, partitions int32, perPartition int) [][]genLine {
+// without a time. Event time advances by up to maxStep per record.
+// Deterministic for a seed.
+func generate(seed uint64, partitions int32, perPartition int, maxStep time.Duration) [][]genLine {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	zipf := rand.NewZipf(rng, 1.2, 1, 299)
 	out := make([][]genLine, partitions)
 	for p := range partitions {
 		clock := genBase.Add(time.Duration(p) * 7 * time.Second)
 		for range perPartition {
-			clock = clock.Add(time.Duration(rng.IntN(800)) * time.Millisecond)
+			clock = clock.Add(time.Duration(rng.Int64N(int64(maxStep/time.Millisecond))) * time.Millisecond)
 			l := genLine{partition: p, ingest: clock, evTime: clock}
 			switch rng.IntN(2) {
 			case 0:

@@ -2,15 +2,10 @@ package speed
 
 import (
 	"context"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
-
-// revokeFlushTimeout bounds the flush of revoked partitions: the group
-// waits for it, within its rebalance timeout (60s by default).
-const revokeFlushTimeout = 30 * time.Second
 
 // assigned runs when the group has given this member partitions, after
 // their committed offsets were fetched and before any is consumed. It
@@ -60,7 +55,7 @@ func (s *Speed) revoked(ctx context.Context, cl *kgo.Client, revoked map[string]
 		return
 	}
 	if !s.stopping.Load() {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeFlushTimeout)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
 		defer cancel()
 		if err := s.flush(fctx, ids); err != nil {
 			// Dropping the state is still correct: the next owner resumes

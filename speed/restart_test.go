@@ -27,7 +27,7 @@ const (
 // fetch sizes, so batching does not matter either).
 func TestSpeedRestart(t *testing.T) {
 	st := startStack(t, testPartitions)
-	lines := generate(2, testPartitions, testPerPart)
+	lines := generate(2, testPartitions, testPerPart, 800*time.Millisecond)
 	st.produce(t, lines, 8)
 	want := lastOffsets(lines)
 

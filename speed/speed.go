@@ -33,6 +33,8 @@ type Speed struct {
 	parsers   map[string]parserEntry
 
 	running atomic.Bool
+	// flushMu lets one flush run at a time (see flush).
+	flushMu sync.Mutex
 	// stopping is set when Run is killed (a test hook): the revoke callback
 	// then drops state without writing, as a dead process would.
 	stopping atomic.Bool
@@ -50,6 +52,9 @@ type parserEntry struct {
 	p   formats.Parser
 	err error
 }
+
+// flushTimeout bounds one flush's writes.
+const flushTimeout = 30 * time.Second
 
 // maxParsers bounds the parser cache against junk format headers.
 const maxParsers = 64
@@ -132,11 +137,35 @@ func (s *Speed) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("speed: kafka client: %w", err)
 	}
+	// At most one flush is in flight, written by its own goroutine so
+	// that polling goes on while MongoDB writes; flushing is its result.
+	var flushing chan error
+	wait := func() error {
+		if flushing == nil {
+			return nil
+		}
+		err := <-flushing
+		flushing = nil
+		return err
+	}
 	kill := func(err error) error {
+		_ = wait() // a dead process would not finish it; but no write may outlive Run
 		s.stopping.Store(true)
 		cl.AllowRebalance()
 		cl.Close()
 		return err
+	}
+	// settle handles a finished flush: a stopError (test crash) kills Run,
+	// other errors are logged and the state is written again next time.
+	settle := func(err error) error {
+		var se stopError
+		if errors.As(err, &se) {
+			return kill(se.err)
+		}
+		if err != nil {
+			s.cfg.logger.Error("speed flush failed; retrying next interval", "err", err)
+		}
+		return nil
 	}
 	s.cfg.logger.Info("speed layer started", "topic", s.cfg.topic, "group", s.cfg.group, "pane", s.cfg.pane, "lateness", s.cfg.lateness)
 	nextFlush := time.Now().Add(s.cfg.flushInterval)
@@ -144,24 +173,42 @@ func (s *Speed) Run(ctx context.Context) error {
 		if s.aborted() {
 			return kill(errAborted)
 		}
+		if flushing != nil {
+			select {
+			case err := <-flushing:
+				flushing = nil
+				if err := settle(err); err != nil {
+					return err
+				}
+			default:
+			}
+		}
 		if ctx.Err() != nil {
 			break
 		}
-		if !time.Now().Before(nextFlush) {
-			if err := s.flushAndHint(ctx, cl); err != nil {
-				var se stopError
-				if errors.As(err, &se) {
-					return kill(se.err)
-				}
-				s.cfg.logger.Error("speed flush failed; retrying next interval", "err", err)
-			}
+		if flushing == nil && !time.Now().Before(nextFlush) {
+			ch := make(chan error, 1)
+			flushing = ch
+			go func() {
+				// Not cut short by ctx: stopping waits for it, then
+				// flushes what is left.
+				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+				defer cancel()
+				ch <- s.flushAndHint(fctx, cl)
+			}()
 			nextFlush = time.Now().Add(s.cfg.flushInterval)
 		}
 		cl.AllowRebalance()
-		pc, cancel := context.WithDeadline(pollCtx, nextFlush)
+		deadline := nextFlush
+		if flushing != nil {
+			// Look at the flush's result soon after it lands.
+			deadline = time.Now().Add(min(s.cfg.flushInterval, 50*time.Millisecond))
+		}
+		pc, cancel := context.WithDeadline(pollCtx, deadline)
 		fetches := cl.PollFetches(pc)
 		cancel()
 		if fetches.IsClientClosed() {
+			_ = wait()
 			return errors.New("speed: kafka client closed")
 		}
 		s.process(fetches)
@@ -169,15 +216,16 @@ func (s *Speed) Run(ctx context.Context) error {
 	if s.aborted() {
 		return kill(errAborted)
 	}
+	if err := settle(wait()); err != nil {
+		return err
+	}
 	// The exit flush must outlive ctx, which is what asked us to stop.
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
 	defer cancel()
 	err = s.flushAndHint(fctx, cl)
-	if err != nil {
-		var se stopError
-		if errors.As(err, &se) {
-			return kill(se.err)
-		}
+	var se stopError
+	if errors.As(err, &se) {
+		return kill(se.err)
 	}
 	cl.AllowRebalance()
 	cl.Close() // leaves the group; revoked flushes again (nothing dirty)

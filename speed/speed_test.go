@@ -23,7 +23,7 @@ const (
 // document and checkpoint against counts computed from the input.
 func TestSpeedViews(t *testing.T) {
 	st := startStack(t, testPartitions)
-	lines := generate(1, testPartitions, testPerPart)
+	lines := generate(1, testPartitions, testPerPart, 800*time.Millisecond)
 	st.produce(t, lines, 1<<20)
 	reg := prometheus.NewRegistry()
 	s, err := New(st.db("views"), st.kafka.Addrs(), Group("views"), HotCapacity(testHotCap),

@@ -1,0 +1,120 @@
+package speed
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// BenchmarkConsume measures, on the same pre-produced records of the same
+// embedded broker, the raw franz-go consume rate (poll and count, no
+// group) and the speed layer's rate (group member, parse, both views,
+// MongoDB flushes every second and at the end, included). Each iteration
+// reads the whole topic from the start; the speed layer in a fresh group
+// and database each time.
+//
+//	go test ./speed/ -run '^$' -bench BenchmarkConsume -benchtime 2x
+func BenchmarkConsume(b *testing.B) {
+	const partitions, perPart = 4, 50_000
+	st := startStack(b, partitions)
+	// 20ms max step: ~100 events per second of event time per partition,
+	// ~8 minutes of event time, so panes are full and few.
+	lines := generate(7, partitions, perPart, 20*time.Millisecond)
+	st.produce(b, lines, 1<<20)
+	want := lastOffsets(lines)
+	const total = partitions * perPart
+
+	b.Run("raw-franz-go", func(b *testing.B) {
+		iters := 0
+		for b.Loop() {
+			iters++
+			cl, err := kgo.NewClient(kgo.SeedBrokers(st.kafka.Addrs()...), kgo.ConsumeTopics(testTopic),
+				kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for n < total {
+				fs := cl.PollFetches(context.Background())
+				if err := fs.Err(); err != nil {
+					b.Fatal(err)
+				}
+				fs.EachPartition(func(p kgo.FetchTopicPartition) { n += len(p.Records) })
+			}
+			cl.Close()
+		}
+		b.ReportMetric(float64(total*iters)/b.Elapsed().Seconds(), "events/s")
+	})
+	b.Run("speed-parse+views+mongo-flush-1s", func(b *testing.B) {
+		iters := 0
+		var flushSec float64
+		var flushes int64
+		for b.Loop() {
+			iters++
+			name := fmt.Sprintf("bench%d", iters)
+			reg := prometheus.NewRegistry()
+			s, err := New(st.db(name), st.kafka.Addrs(), Group(name), FlushInterval(time.Second),
+				Logger(quietLogger()), Registerer(reg))
+			if err != nil {
+				b.Fatal(err)
+			}
+			runToEnd(b, s, want)
+			fams, _ := reg.Gather()
+			for _, f := range fams {
+				if f.GetName() == "loglambda_speed_flush_duration_seconds" {
+					h := f.GetMetric()[0].GetHistogram()
+					flushSec += h.GetSampleSum()
+					flushes += int64(h.GetSampleCount())
+				}
+			}
+		}
+		b.ReportMetric(float64(total*iters)/b.Elapsed().Seconds(), "events/s")
+		b.ReportMetric(flushSec/float64(iters), "flush-s/op")
+		b.ReportMetric(float64(flushes)/float64(iters), "flushes/op")
+	})
+}
+
+// BenchmarkApply measures the per-event cost without Kafka or MongoDB:
+// parsing alone, then parsing plus the speed layer's apply (pane lookup,
+// lateness, both views). The difference is what this package adds per
+// event; allocs/op shows it allocates nothing beyond the parser and views.
+//
+//	go test ./speed/ -run '^$' -bench BenchmarkApply -benchmem
+func BenchmarkApply(b *testing.B) {
+	lines := generate(7, 1, 100_000, 20*time.Millisecond)[0]
+	recs := make([]*kgo.Record, len(lines))
+	for i, l := range lines {
+		recs[i] = &kgo.Record{Value: l.value, Timestamp: l.ingest, Offset: int64(i)}
+	}
+	s, err := New(&mongo.Database{}, []string{"unused"}, Logger(quietLogger()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("parse", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			ev := s.parse(recs[i%len(recs)])
+			_ = ev
+			i++
+		}
+	})
+	b.Run("parse+views", func(b *testing.B) {
+		p := newPartition(testTopic, 0)
+		var t tally
+		i := 0
+		for b.Loop() {
+			if i%len(recs) == 0 {
+				p = newPartition(testTopic, 0) // the same stream again, from the start
+			}
+			r := recs[i%len(recs)]
+			ev := s.parse(r)
+			p.apply(&ev, r.Offset, s, &t)
+			i++
+		}
+	})
+}
