@@ -1,4 +1,95 @@
 // Package speed is the speed layer: a Kafka consumer group member that
 // turns records into pane states (views.Pane) per partition and writes them
 // to MongoDB within seconds, exactly once, without transactions.
+//
+// # How the pieces fit
+//
+// speed.go runs the poll loop: each poll's records are parsed (the parser
+// named by the record's "format" header, else the configured one) and
+// applied under one lock (partition.go). flush.go takes a cut of the dirty
+// state under that lock and writes it from its own goroutine while polling
+// goes on: one unordered bulk of idempotent replaces per view collection
+// (speed_hot, speed_traffic; one document per view, pane and partition),
+// then, only if all of them were written, one bulk of checkpoints
+// (speed_checkpoints, one per partition). group.go handles the consumer
+// group: on assignment it restores a partition from MongoDB (restore.go)
+// and positions it there, overriding the group's committed offsets (which
+// are written only as a hint for lag tools); on revocation it flushes and
+// drops the partition; on loss it drops it without writing.
+//
+// # The rule
+//
+// Per partition, in offset order: the watermark is the newest event time
+// seen minus the lateness, never moving back (events without a time of
+// their own do not move it). A record that does not parse is counted in
+// parse_errors. An event whose pane ends at or before the watermark is
+// counted in late_dropped (batch will count it). Any other event is added to
+// its pane. A pane is final once the watermark passes its end; it is
+// written one last time and leaves memory. Each pane view remembers the
+// last offset applied to it (the document's offset).
+//
+// # Why a restart gives the same documents
+//
+// Let an uninterrupted run define, for each partition, the watermark W(o)
+// after offset o and the state S(pane, o) of each pane after the events up
+// to o. Everything above is a function of the records in offset order
+// only: lateness is decided by W, never by what happens to be in memory
+// (which depends on flush timing). Two facts about what is in MongoDB at
+// any moment:
+//
+//  1. A flush writes a cut taken at some offset c: every dirty pane's state
+//     S(pane, c) with its offset, then the checkpoint with c, W(c) and the
+//     counters at c. The checkpoint is written only after all documents
+//     succeeded, and one flush runs at a time, so the documents are never
+//     behind the checkpoint: every pane open at W(c) (end > W(c)) that got
+//     an event at or before c has a document holding all of them. Documents
+//     may be ahead of the checkpoint (a crash between the two writes), by
+//     whole later cuts.
+//  2. A document's state for pane x at offset d is S(x, d): exactly the
+//     non-late events of x at offsets <= d.
+//
+// On (re)assignment the partition restores the checkpoint (c, W(c),
+// counters; none: c = -1, nothing counted) and the documents of the panes
+// open at W(c) (all of them without a checkpoint), and resumes at
+// min(c, smallest document offset) + 1. Replaying record o:
+//
+//   - o <= c: already counted. It changes no counter and no watermark, so
+//     both continue from the checkpoint's values, which are those of the
+//     uninterrupted run at c. It is applied only to a restored pane, and
+//     only to a view whose offset is below o. By fact 1 that never happens
+//     for a checkpoint this layer wrote (restored panes hold everything up
+//     to c); the rule is there so that documents behind their checkpoint
+//     could only be completed, never counted twice.
+//   - o > c: counted as in the uninterrupted run, from the same counters and
+//     watermark, so late_dropped, parse_errors, events and W(o) are the
+//     same. A non-late event for pane x is applied to each view of x whose
+//     offset d < o. If x was restored from S(x, d) (fact 2), the events
+//     skipped are exactly those at offsets <= d, which it holds; otherwise
+//     x starts empty, and it holds nothing: x was not open at W(c) with
+//     events before c (fact 1), and a pane final at W(c) gets only late
+//     events after c. Either way x ends as S(x, o).
+//
+// A final pane's document is therefore written with its final state by the
+// run that saw the watermark pass its end, or again identically after a
+// restart. The views' states are deterministic given the events in order
+// (the hot summary prunes deterministically; the traffic sketches are
+// unions), so the documents after a restart equal those of an uninterrupted
+// run, offsets included, whether the previous run flushed on exit, was
+// killed, or died between the documents and the checkpoint.
+// TestSpeedRestart checks exactly that.
+//
+// Per-view offsets exist because the two collections are written by two
+// bulk writes: a crash between them leaves a pane's hot document ahead of
+// its traffic document, and each must skip only what it holds.
+//
+// # Limits
+//
+// One topic per MongoDB database (document ids name the partition, not the
+// topic). A member that lost its partitions but does not know it yet (a
+// long GC pause or partition from Kafka, not from MongoDB) may still write
+// a flush after the new owner restored: there is no fencing token. The new
+// owner's next flush replaces those documents, and its checkpoint is the
+// newer one, so the damage is one flush interval of staleness, unless the
+// old member's write lands after the new owner's last write of a pane: that
+// pane then keeps the older state until batch recomputes its hour.
 package speed

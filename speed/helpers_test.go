@@ -54,6 +54,13 @@ func (st *stack) db(name string) *mongo.Database { return st.client.Database(nam
 // offset the expectations assume.
 func (st *stack) produce(tb testing.TB, lines [][]genLine, batch int) {
 	tb.Helper()
+	st.produceFrom(tb, lines, batch, 0)
+}
+
+// produceFrom is produce for lines that start at offset from in every
+// partition (the second part of a stream).
+func (st *stack) produceFrom(tb testing.TB, lines [][]genLine, batch int, from int64) {
+	tb.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(st.kafka.Addrs()...), kgo.DefaultProduceTopic(testTopic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.MaxBufferedRecords(1<<20))
 	if err != nil {
@@ -83,6 +90,9 @@ func (st *stack) produce(tb testing.TB, lines [][]genLine, batch int) {
 		recs = recs[n:]
 	}
 	next := map[int32]int64{}
+	for p := range lines {
+		next[int32(p)] = from
+	}
 	for _, r := range res {
 		if r.Record.Offset != next[r.Record.Partition] {
 			tb.Fatalf("partition %d: record at offset %d, want %d", r.Record.Partition, r.Record.Offset, next[r.Record.Partition])
