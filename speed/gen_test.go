@@ -15,7 +15,8 @@ type genLine struct {
 	ingest    time.Time // the Kafka record timestamp
 
 	bad         bool      // must end as a parse error
-	timeMissing bool      // no time in the line: the ingest time counts
+	timeMissing bool      // no usable time in the line: the ingest time counts
+	badTS       bool      // with timeMissing: a ts that does not parse
 	evTime      time.Time // event time written in the line
 	term        string    // hot term, "" for none
 	uvid, ip    string
@@ -29,8 +30,8 @@ var genBase = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 // generate returns perPartition records for each partition: mostly
 // in-order access-log events with Zipf-distributed search terms, some out
 // of order within the lateness, a few far behind it, malformed JSON,
-// binary junk, an unparsable time, an unknown format header, and lines
-// without a time. Event time advances by up to maxStep per record.
+// binary junk, a non-numeric status, an unknown format header, and lines
+// without a usable time. Event time advances by up to maxStep per record.
 // Deterministic for a seed.
 func generate(seed uint64, partitions int32, perPartition int, maxStep time.Duration) [][]genLine {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
@@ -62,7 +63,7 @@ func generate(seed uint64, partitions int32, perPartition int, maxStep time.Dura
 				out[p] = append(out[p], l)
 				continue
 			case r < 0.025:
-				l.value = []byte(`{"ts":"yesterday","url":"/search?q=when","status":200}`)
+				l.value = fmt.Appendf(nil, `{"ts":"%s","url":"/search?q=when","status":"abc"}`, clock.Format(time.RFC3339Nano))
 				l.bad = true
 				out[p] = append(out[p], l)
 				continue
@@ -71,7 +72,10 @@ func generate(seed uint64, partitions int32, perPartition int, maxStep time.Dura
 				out[p] = append(out[p], l)
 				continue
 			case r < 0.035:
+				// No time, or one that does not parse (kept in Fields):
+				// either way the ingest time counts.
 				l.timeMissing = true
+				l.badTS = rng.IntN(2) == 0
 			case r < 0.04:
 				l.evTime = clock.Add(-time.Duration(180+rng.IntN(240)) * time.Second)
 			case r < 0.12:
@@ -101,6 +105,9 @@ func generate(seed uint64, partitions int32, perPartition int, maxStep time.Dura
 			ts := `"ts":"` + l.evTime.Format(time.RFC3339Nano) + `",`
 			if l.timeMissing {
 				ts = ""
+				if l.badTS {
+					ts = `"ts":"yesterday",`
+				}
 			}
 			l.value = fmt.Appendf(nil, `{%s"host":"web-%d","user":"%s","ip":"%s","method":"GET","url":"%s","status":%d,"bytes":%d,"latency_ms":%.1f}`,
 				ts, rng.IntN(4), user, l.ip, url, l.status, l.bytes, rng.Float64()*300)
@@ -165,8 +172,12 @@ func expect(lines [][]genLine, pane, lateness time.Duration) (map[string]*expPan
 			if l.term != "" {
 				e.terms[l.term]++
 			}
-			e.uvs[l.uvid] = true
-			e.ips[l.ip] = true
+			if l.uvid != "" {
+				e.uvs[l.uvid] = true
+			}
+			if l.ip != "" {
+				e.ips[l.ip] = true
+			}
 			e.status[l.status/100]++
 			e.bytes += l.bytes
 			e.offset = int64(off)
