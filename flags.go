@@ -30,14 +30,20 @@ type commonFlags struct {
 
 // register adds the common flags to fs.
 func (c *commonFlags) register(fs *flag.FlagSet) {
+	c.registerStore(fs)
 	fs.StringVar(&c.brokers, "brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma separated")
+	fs.StringVar(&c.format, "format", "json", "parser for records without a format header (json, json:field=key,...)")
+	fs.StringVar(&c.hotTerm, "hot-term", "param:q,Input", "search term of the hot view: param:NAMES (URL query) or field:NAME")
+	fs.DurationVar(&c.lateness, "lateness", 2*time.Minute, "allowed lateness: the watermark is the newest event time minus this")
+}
+
+// registerStore adds only the flags of a command that reads the views from
+// MongoDB and never Kafka (serve): topic, mongo-uri, mongo-db and pane.
+func (c *commonFlags) registerStore(fs *flag.FlagSet) {
 	fs.StringVar(&c.topic, "topic", "logs", "Kafka topic of the raw log lines")
 	fs.StringVar(&c.mongoURI, "mongo-uri", "mongodb://127.0.0.1:27017", "MongoDB connection string")
 	fs.StringVar(&c.mongoDB, "mongo-db", "loglambda", "MongoDB database of the views")
-	fs.StringVar(&c.format, "format", "json", "parser for records without a format header (json, json:field=key,...)")
-	fs.StringVar(&c.hotTerm, "hot-term", "param:q,Input", "search term of the hot view: param:NAMES (URL query) or field:NAME")
 	fs.DurationVar(&c.pane, "pane", views.DefaultPane, "pane width of every view; must divide an hour")
-	fs.DurationVar(&c.lateness, "lateness", 2*time.Minute, "allowed lateness: the watermark is the newest event time minus this")
 }
 
 // brokerList is --brokers split on commas.

@@ -21,6 +21,7 @@ func commands() []command {
 		patternsCommand(),
 		genCommand(),
 		speedCommand(),
+		serveCommand(),
 	}
 }
 

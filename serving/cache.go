@@ -1,0 +1,110 @@
+package serving
+
+import (
+	"time"
+
+	"github.com/loglambda/loglambda/schemas/views"
+)
+
+// hourSeconds is the width of an hour block. Panes divide an hour and the
+// batch horizon is the end of a recomputed hour, so an hour is never split
+// between batch and speed.
+const hourSeconds = int64(time.Hour / time.Second)
+
+// state is the merged view state of one pane or one hour block, immutable
+// once published in a snapshot: requests merge it into their own
+// accumulators and never change it.
+type state struct {
+	pane *views.Pane
+	// uv and ips are Traffic.UVCount and IPCount, computed once at refresh
+	// because an HLL estimate costs far more than reading two numbers, and a
+	// traffic series with one bucket per pane reads them for every bucket.
+	uv, ips int64
+}
+
+// newState seals p (which the caller no longer changes) into a state.
+func newState(p *views.Pane) *state {
+	return &state{pane: p, uv: p.Traffic.UVCount(), ips: p.Traffic.IPCount()}
+}
+
+// layer is one side of the horizon: per-pane states and, for every hour
+// with at least one pane, the merge of that hour's panes.
+type layer struct {
+	panes map[int64]*state // by pane start, Unix seconds
+	hours map[int64]*state // by hour start, Unix seconds
+}
+
+func newLayer() layer {
+	return layer{panes: map[int64]*state{}, hours: map[int64]*state{}}
+}
+
+// clone returns a layer whose maps can be changed without touching l; the
+// states themselves are shared, being immutable.
+func (l layer) clone() layer {
+	c := layer{panes: make(map[int64]*state, len(l.panes)), hours: make(map[int64]*state, len(l.hours))}
+	for k, v := range l.panes {
+		c.panes[k] = v
+	}
+	for k, v := range l.hours {
+		c.hours[k] = v
+	}
+	return c
+}
+
+// rebuildHour recomputes the hour block starting at hour from the layer's
+// panes, with the given pane width in seconds.
+func (l layer) rebuildHour(hour, paneSeconds int64) {
+	acc := views.NewPane(0)
+	n := 0
+	for p := hour; p < hour+hourSeconds; p += paneSeconds {
+		if st := l.panes[p]; st != nil {
+			acc.Merge(st.pane)
+			n++
+		}
+	}
+	if n == 0 {
+		delete(l.hours, hour)
+		return
+	}
+	l.hours[hour] = newState(acc)
+}
+
+// dropBefore removes every pane and hour block starting before t (Unix
+// seconds): speed panes before the horizon are never read again.
+func (l layer) dropBefore(t int64) int {
+	n := 0
+	for k := range l.panes {
+		if k < t {
+			delete(l.panes, k)
+			n++
+		}
+	}
+	for k := range l.hours {
+		if k < t {
+			delete(l.hours, k)
+		}
+	}
+	return n
+}
+
+// snapshot is everything a request reads: it is built by a refresh and
+// then only read, so requests need no lock.
+type snapshot struct {
+	// horizon is the batch horizon; zero when batch has never run.
+	horizon time.Time
+	batch   layer
+	speed   layer
+	status  statusSnapshot
+	// refreshed is when the refresh that built the snapshot finished.
+	refreshed time.Time
+}
+
+// statusSnapshot is the operational state shown by /v1/status.
+type statusSnapshot struct {
+	partitions []checkpoint
+	lake       map[string]any
+}
+
+func emptySnapshot() *snapshot {
+	return &snapshot{batch: newLayer(), speed: newLayer()}
+}

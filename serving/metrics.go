@@ -1,0 +1,78 @@
+package serving
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the server's Prometheus metrics, on a registry of its own so
+// that two servers in one process (tests, `loglambda up`) do not collide.
+type metrics struct {
+	reg             *prometheus.Registry
+	requests        *prometheus.CounterVec
+	requestDuration *prometheus.HistogramVec
+	refreshDuration prometheus.Histogram
+	refreshErrors   prometheus.Counter
+	badDocs         prometheus.Counter
+	cachePanes      *prometheus.GaugeVec
+	horizon         prometheus.Gauge
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loglambda_serving_requests_total",
+			Help: "HTTP requests by route and status code.",
+		}, []string{"route", "code"}),
+		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "loglambda_serving_request_duration_seconds",
+			Help:    "HTTP request latency by route.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
+		}, []string{"route"}),
+		refreshDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "loglambda_serving_refresh_duration_seconds",
+			Help:    "Duration of a cache refresh from MongoDB.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 10),
+		}),
+		refreshErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "loglambda_serving_refresh_errors_total",
+			Help: "Cache refreshes that failed (the previous cache stays in use).",
+		}),
+		badDocs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "loglambda_serving_bad_documents_total",
+			Help: "View documents skipped because they could not be decoded.",
+		}),
+		cachePanes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "loglambda_serving_cache_panes",
+			Help: "Pane states held in the cache, by layer (batch, speed).",
+		}, []string{"layer"}),
+		horizon: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "loglambda_serving_batch_horizon_seconds",
+			Help: "Batch horizon as a Unix time; 0 when batch has never run.",
+		}),
+	}
+	m.reg.MustRegister(m.requests, m.requestDuration, m.refreshDuration, m.refreshErrors,
+		m.badDocs, m.cachePanes, m.horizon,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// setCache records the sizes of a freshly published snapshot.
+func (m *metrics) setCache(s *snapshot) {
+	m.cachePanes.WithLabelValues("batch").Set(float64(len(s.batch.panes)))
+	m.cachePanes.WithLabelValues("speed").Set(float64(len(s.speed.panes)))
+	if s.horizon.IsZero() {
+		m.horizon.Set(0)
+	} else {
+		m.horizon.Set(float64(s.horizon.Unix()))
+	}
+}
+
+// handler serves the registry in the Prometheus text format.
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}

@@ -1,0 +1,117 @@
+package serving
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/loglambda/loglambda/schemas/views"
+)
+
+// Opt configures a Server; pass options to New.
+type Opt func(*cfg)
+
+// cfg holds every setting of a Server; defaults live in defaultCfg.
+type cfg struct {
+	// What is served.
+	topic string
+	pane  time.Duration
+	lake  string
+
+	// How the cache follows MongoDB.
+	refreshInterval time.Duration
+	// refreshMargin is how far before the newest `updated` already seen the
+	// next refresh reads again. Several speed writers stamp `updated` from
+	// their own clocks and a bulk write becomes visible after it was
+	// stamped, so a document can appear with an `updated` a little older
+	// than one already read. Re-reading is harmless: a document replaces
+	// its previous state by _id.
+	refreshMargin time.Duration
+
+	// Query limits.
+	maxRange   time.Duration
+	maxK       int
+	maxBuckets int
+
+	now    func() time.Time
+	logger *slog.Logger
+}
+
+// DefaultRefreshInterval is how often Run refreshes the cache by default.
+const DefaultRefreshInterval = time.Second
+
+func defaultCfg() cfg {
+	return cfg{
+		topic:           "logs",
+		pane:            views.DefaultPane,
+		lake:            "./lake",
+		refreshInterval: DefaultRefreshInterval,
+		refreshMargin:   5 * time.Second,
+		maxRange:        31 * 24 * time.Hour,
+		maxK:            1000,
+		maxBuckets:      10000,
+		now:             time.Now,
+		logger:          slog.Default(),
+	}
+}
+
+// Topic is the Kafka topic whose views are served (default "logs"); it
+// selects the batch horizon, checkpoints and lake summary of that topic.
+func Topic(topic string) Opt { return func(c *cfg) { c.topic = topic } }
+
+// Pane is the pane width speed and batch write (default 1m); it must match
+// theirs, and it is the finest step a traffic series can have.
+func Pane(d time.Duration) Opt { return func(c *cfg) { c.pane = d } }
+
+// RefreshInterval is how often Run refreshes the cache from MongoDB
+// (default 1s): the delay before a speed write is visible to queries.
+func RefreshInterval(d time.Duration) Opt { return func(c *cfg) { c.refreshInterval = d } }
+
+// RefreshMargin is how far before the newest `updated` already read the
+// next refresh reads speed documents again (default 5s); raise it when
+// speed writers' clocks disagree by more.
+func RefreshMargin(d time.Duration) Opt { return func(c *cfg) { c.refreshMargin = d } }
+
+// Lake is the Parquet lake directory (default ./lake), reported in status
+// and used by SQL queries over the lake.
+func Lake(dir string) Opt { return func(c *cfg) { c.lake = dir } }
+
+// Now replaces the clock used for default query ranges (tests).
+func Now(now func() time.Time) Opt { return func(c *cfg) { c.now = now } }
+
+// Logger receives the server's logs (default slog.Default()).
+func Logger(l *slog.Logger) Opt { return func(c *cfg) { c.logger = l } }
+
+// validate checks every setting and names the offending one with its value.
+func (c *cfg) validate() error {
+	if c.topic == "" {
+		return fmt.Errorf("topic is empty")
+	}
+	if _, err := views.NewGrid(c.pane); err != nil {
+		return fmt.Errorf("pane: %w", err)
+	}
+	if c.pane%time.Second != 0 {
+		// The cache keys panes by Unix second.
+		return fmt.Errorf("pane %s is not a whole number of seconds", c.pane)
+	}
+	limits := []struct {
+		name     string
+		value    time.Duration
+		min, max time.Duration
+	}{
+		{"refresh interval", c.refreshInterval, 10 * time.Millisecond, time.Hour},
+		{"refresh margin", c.refreshMargin, 0, time.Hour},
+	}
+	for _, l := range limits {
+		if l.value < l.min || l.value > l.max {
+			return fmt.Errorf("%s %s is outside the allowed %s..%s", l.name, l.value, l.min, l.max)
+		}
+	}
+	if c.now == nil {
+		return fmt.Errorf("clock is nil")
+	}
+	if c.logger == nil {
+		return fmt.Errorf("logger is nil")
+	}
+	return nil
+}

@@ -1,0 +1,255 @@
+package serving
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/loglambda/loglambda/schemas/views"
+)
+
+// refresher is the mutable side of the cache: the per-partition speed
+// states and how far MongoDB has been read. Only Refresh touches it, under
+// Server.refreshMu; what requests see is the snapshot it publishes.
+type refresher struct {
+	// loaded is set once a refresh has read the horizon document.
+	loaded  bool
+	horizon horizonDoc
+	batch   layer
+	// speedRaw holds speed states per pane (Unix seconds) and partition,
+	// as read; speed holds their merge across partitions, as published.
+	speedRaw map[int64]map[int32]*views.Pane
+	speed    layer
+	// since is, per view, the newest `updated` read from its speed
+	// collection; the next refresh reads from there minus the margin.
+	since map[string]time.Time
+	// dirty are the speed panes read since the last publish.
+	dirty map[int64]bool
+}
+
+func newRefresher() refresher {
+	return refresher{
+		batch:    newLayer(),
+		speedRaw: map[int64]map[int32]*views.Pane{},
+		speed:    newLayer(),
+		since:    map[string]time.Time{},
+		dirty:    map[int64]bool{},
+	}
+}
+
+// Refresh brings the cache up to date with MongoDB once: the batch views if
+// the horizon document changed, the speed documents changed since the last
+// refresh, the checkpoints and the lake summary. Run calls it every refresh
+// interval; tests call it directly. A failed refresh leaves the previous
+// snapshot in place and is retried by the next one.
+func (s *Server) Refresh(ctx context.Context) error {
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	start := time.Now()
+	err := s.refresh(ctx)
+	s.metrics.refreshDuration.Observe(time.Since(start).Seconds())
+	if err != nil {
+		s.metrics.refreshErrors.Inc()
+		return err
+	}
+	s.ready.Store(true)
+	return nil
+}
+
+func (s *Server) refresh(ctx context.Context) error {
+	r := &s.r
+	m, err := s.store.readMeta(ctx)
+	if err != nil {
+		return fmt.Errorf("refresh: %w", err)
+	}
+	cps, err := s.store.readCheckpoints(ctx)
+	if err != nil {
+		return fmt.Errorf("refresh: %w", err)
+	}
+	if !r.loaded || !m.horizon.Horizon.Equal(r.horizon.Horizon) || !m.horizon.Updated.Equal(r.horizon.Updated) {
+		batch, err := s.readBatch(ctx, m.horizon.Horizon)
+		if err != nil {
+			return fmt.Errorf("refresh: horizon %s: %w", fmtTime(m.horizon.Horizon), err)
+		}
+		if m.horizon.Horizon.Before(r.horizon.Horizon) {
+			// The horizon moved back (batch state reset): speed panes
+			// dropped as covered by batch are needed again, so read speed
+			// from scratch.
+			s.cfg.logger.Warn("batch horizon moved back; rereading speed views",
+				"from", fmtTime(r.horizon.Horizon), "to", fmtTime(m.horizon.Horizon))
+			r.speedRaw, r.speed, r.since, r.dirty = map[int64]map[int32]*views.Pane{}, newLayer(), map[string]time.Time{}, map[int64]bool{}
+		}
+		r.batch, r.horizon, r.loaded = batch, m.horizon, true
+	}
+	if err := s.readSpeed(ctx); err != nil {
+		return fmt.Errorf("refresh: %w", err)
+	}
+	snap := s.publish(statusSnapshot{partitions: cps, lake: m.lake})
+	s.snap.Store(snap)
+	s.metrics.setCache(snap)
+	return nil
+}
+
+// readBatch reads the batch states of every pane before horizon into a new
+// layer. Batch replaces whole hours when it recomputes them, so the layer is
+// rebuilt rather than patched: a pane batch no longer has must disappear.
+func (s *Server) readBatch(ctx context.Context, horizon time.Time) (layer, error) {
+	l := newLayer()
+	if horizon.IsZero() {
+		return l, nil
+	}
+	panes := map[int64]*views.Pane{}
+	for _, view := range views.Names {
+		coll := views.BatchCollection(view)
+		filter := bson.D{{Key: "pane", Value: bson.D{{Key: "$lt", Value: horizon}}}}
+		_, err := s.store.readViews(ctx, coll, filter, func(d *views.Doc) error {
+			key, err := s.paneKey(d.Pane)
+			if err != nil {
+				return err
+			}
+			p := panes[key]
+			if p == nil {
+				p = views.NewPane(0)
+				panes[key] = p
+			}
+			return p.Decode(view, d.State)
+		}, s.badDoc)
+		if err != nil {
+			return l, err
+		}
+	}
+	hours := map[int64]bool{}
+	for k, p := range panes {
+		l.panes[k] = newState(p)
+		hours[hourOf(k)] = true
+	}
+	for h := range hours {
+		l.rebuildHour(h, s.paneSeconds())
+	}
+	return l, nil
+}
+
+// readSpeed reads the speed documents updated since the last refresh (minus
+// the margin) of panes at or after the horizon into speedRaw, marking their
+// panes dirty.
+func (s *Server) readSpeed(ctx context.Context) error {
+	r := &s.r
+	horizon := r.horizon.Horizon
+	for _, view := range views.Names {
+		filter := bson.D{}
+		if since := r.since[view]; !since.IsZero() {
+			filter = append(filter, bson.E{Key: "updated", Value: bson.D{{Key: "$gte", Value: since.Add(-s.cfg.refreshMargin)}}})
+		}
+		if !horizon.IsZero() {
+			filter = append(filter, bson.E{Key: "pane", Value: bson.D{{Key: "$gte", Value: horizon}}})
+		}
+		newest := r.since[view]
+		coll := views.SpeedCollection(view)
+		_, err := s.store.readViews(ctx, coll, filter, func(d *views.Doc) error {
+			if d.Updated.After(newest) {
+				newest = d.Updated
+			}
+			if d.Pane.Before(horizon) {
+				return nil
+			}
+			key, err := s.paneKey(d.Pane)
+			if err != nil {
+				return err
+			}
+			parts := r.speedRaw[key]
+			if parts == nil {
+				parts = map[int32]*views.Pane{}
+				r.speedRaw[key] = parts
+			}
+			p := parts[d.Partition]
+			if p == nil {
+				p = views.NewPane(0)
+				parts[d.Partition] = p
+			}
+			if err := p.Decode(view, d.State); err != nil {
+				return err
+			}
+			r.dirty[key] = true
+			return nil
+		}, s.badDoc)
+		if err != nil {
+			return err
+		}
+		r.since[view] = newest
+	}
+	return nil
+}
+
+// publish builds the snapshot: the speed layer with dirty panes re-merged
+// across partitions and their hour blocks rebuilt, panes before the horizon
+// dropped, and the current batch layer and status.
+func (s *Server) publish(st statusSnapshot) *snapshot {
+	r := &s.r
+	horizon := r.horizon.Horizon
+	h := int64(0)
+	if !horizon.IsZero() {
+		h = horizon.Unix()
+	}
+	speed := r.speed
+	stale := false
+	for k := range r.speedRaw {
+		if k < h {
+			stale = true
+			break
+		}
+	}
+	if len(r.dirty) > 0 || stale {
+		speed = r.speed.clone()
+		for k := range r.speedRaw {
+			if k < h {
+				delete(r.speedRaw, k)
+				delete(r.dirty, k)
+			}
+		}
+		speed.dropBefore(h)
+		hours := map[int64]bool{}
+		for k := range r.dirty {
+			acc := views.NewPane(0)
+			for _, p := range r.speedRaw[k] {
+				acc.Merge(p)
+			}
+			speed.panes[k] = newState(acc)
+			hours[hourOf(k)] = true
+		}
+		for hr := range hours {
+			speed.rebuildHour(hr, s.paneSeconds())
+		}
+		r.speed, r.dirty = speed, map[int64]bool{}
+	}
+	return &snapshot{
+		horizon:   horizon,
+		batch:     r.batch,
+		speed:     speed,
+		status:    st,
+		refreshed: time.Now(),
+	}
+}
+
+// paneKey returns the Unix second of a document's pane, refusing panes off
+// the grid: they come from a writer with another --pane, and queries would
+// never find them.
+func (s *Server) paneKey(t time.Time) (int64, error) {
+	k := t.Unix()
+	if t.Nanosecond() != 0 || k%s.paneSeconds() != 0 {
+		return 0, fmt.Errorf("pane %s is not on the %s grid (does the writer use another --pane?)", fmtTime(t), s.cfg.pane)
+	}
+	return k, nil
+}
+
+// badDoc counts and logs a document that could not be used; the refresh
+// goes on with the others.
+func (s *Server) badDoc(id string, err error) {
+	s.metrics.badDocs.Inc()
+	s.cfg.logger.Warn("skipping unreadable view document", "id", id, "err", err)
+}
+
+func (s *Server) paneSeconds() int64 { return int64(s.cfg.pane / time.Second) }
+
+func hourOf(unix int64) int64 { return unix - unix%hourSeconds }

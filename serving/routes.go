@@ -1,0 +1,113 @@
+package serving
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// route is one HTTP endpoint. Every route is listed in Server.routes, the
+// one place to add the next view, the dashboard or SQL.
+type route struct {
+	path    string
+	method  string
+	handler http.Handler
+}
+
+// routes builds the router over every endpoint.
+func (s *Server) routes() http.Handler {
+	return newRouter(s.metrics, []route{
+		{"/v1/hot", http.MethodGet, http.HandlerFunc(s.handleHot)},
+		{"/v1/traffic", http.MethodGet, http.HandlerFunc(s.handleTraffic)},
+		{"/v1/status", http.MethodGet, http.HandlerFunc(s.handleStatus)},
+		{"/healthz", http.MethodGet, http.HandlerFunc(handleHealthz)},
+		{"/readyz", http.MethodGet, http.HandlerFunc(s.handleReadyz)},
+		{"/metrics", http.MethodGet, s.metrics.handler()},
+	})
+}
+
+// router dispatches on the exact path, answering unknown paths (404) and
+// wrong methods (405) in JSON like every other error, which
+// http.ServeMux's plain-text replies would not, and records each request's
+// route, status and duration.
+type router struct {
+	metrics *metrics
+	routes  map[string]route
+}
+
+// unmatchedRoute labels requests for unknown paths in metrics, so that
+// scanners probing random paths cannot grow the label set.
+const unmatchedRoute = "unmatched"
+
+func newRouter(m *metrics, rs []route) *router {
+	r := &router{metrics: m, routes: map[string]route{}}
+	for _, rt := range rs {
+		r.routes[rt.path] = rt
+	}
+	return r
+}
+
+func (rt *router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+	label := unmatchedRoute
+	r, ok := rt.routes[req.URL.Path]
+	switch {
+	case !ok:
+		writeError(rec, http.StatusNotFound, fmt.Sprintf("no such path %q", req.URL.Path))
+	case req.Method != r.method && !(r.method == http.MethodGet && req.Method == http.MethodHead):
+		label = r.path
+		allow := r.method
+		if r.method == http.MethodGet {
+			allow += ", " + http.MethodHead
+		}
+		rec.Header().Set("Allow", allow)
+		writeError(rec, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s (allowed: %s)", req.Method, r.path, allow))
+	default:
+		label = r.path
+		r.handler.ServeHTTP(rec, req)
+	}
+	rt.metrics.requests.WithLabelValues(label, strconv.Itoa(rec.code)).Inc()
+	rt.metrics.requestDuration.WithLabelValues(label).Observe(time.Since(start).Seconds())
+}
+
+// statusRecorder remembers the status code written, for metrics.
+type statusRecorder struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.code, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// handleHealthz answers while the process is alive, whatever MongoDB does.
+func handleHealthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// handleReadyz answers 200 once the cache has been loaded, so a load
+// balancer does not send queries to a server that would answer them empty.
+func (s *Server) handleReadyz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if !s.ready.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("not ready: the cache has not been loaded from MongoDB yet\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ok\n"))
+}

@@ -1,0 +1,129 @@
+package serving
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// Server answers queries from an in-memory cache of the batch and speed
+// views, refreshed from MongoDB in the background.
+type Server struct {
+	cfg     cfg
+	store   store
+	metrics *metrics
+	handler http.Handler
+
+	// snap is the snapshot requests read; a refresh replaces it whole.
+	snap atomic.Pointer[snapshot]
+	// ready is set by the first successful refresh (/readyz).
+	ready atomic.Bool
+
+	refreshMu sync.Mutex
+	r         refresher // guarded by refreshMu
+}
+
+// New returns a server over db. It does not touch the database: the first
+// Refresh (or Run) loads the cache, and until then queries see no data and
+// /readyz answers 503.
+func New(db *mongo.Database, opts ...Opt) (*Server, error) {
+	if db == nil {
+		return nil, errors.New("serving: database is nil")
+	}
+	c := defaultCfg()
+	for _, o := range opts {
+		o(&c)
+	}
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("serving: %w", err)
+	}
+	s := &Server{
+		cfg:     c,
+		store:   store{db: db, topic: c.topic},
+		metrics: newMetrics(),
+		r:       newRefresher(),
+	}
+	s.snap.Store(emptySnapshot())
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler is the HTTP API: the /v1 queries, /metrics, /healthz, /readyz.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// shutdownTimeout bounds how long Run waits for requests in flight once its
+// context is done.
+const shutdownTimeout = 5 * time.Second
+
+// Run serves HTTP on httpAddr and refreshes the cache every refresh
+// interval until ctx is done, then shuts the listener down gracefully. A
+// failed refresh is logged and retried; only a listener failure ends Run
+// with an error.
+func (s *Server) Run(ctx context.Context, httpAddr string) error {
+	ln, err := net.Listen("tcp", httpAddr)
+	if err != nil {
+		return fmt.Errorf("serve http on %s: %w", httpAddr, err)
+	}
+	s.cfg.logger.Info("serving", "http", ln.Addr().String(), "topic", s.cfg.topic,
+		"pane", s.cfg.pane, "refresh_interval", s.cfg.refreshInterval)
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.refreshLoop(ctx)
+	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+
+	select {
+	case err = <-serveErr:
+		err = fmt.Errorf("serve http on %s: %w", httpAddr, err)
+	case <-ctx.Done():
+		sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		if serr := hs.Shutdown(sctx); serr != nil {
+			s.cfg.logger.Warn("http shutdown", "err", serr)
+		}
+		scancel()
+		<-serveErr
+	}
+	cancel()
+	wg.Wait()
+	return err
+}
+
+// refreshLoop refreshes at once, then every refresh interval, until ctx is
+// done.
+func (s *Server) refreshLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.refreshInterval)
+	defer t.Stop()
+	failing := false
+	for {
+		err := s.Refresh(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			s.cfg.logger.Warn("cache refresh failed; serving the previous cache", "err", err)
+			failing = true
+		case err != nil && ctx.Err() == nil:
+			s.cfg.logger.Debug("cache refresh failed again", "err", err)
+		case err == nil && failing:
+			s.cfg.logger.Info("cache refresh recovered")
+			failing = false
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

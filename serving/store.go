@@ -1,0 +1,181 @@
+package serving
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/loglambda/loglambda/schemas/views"
+)
+
+// The documents serving reads besides views.Doc; their shape is the
+// shared contract in DESIGN.md ("MongoDB documents").
+const (
+	checkpointsCollection = "speed_checkpoints"
+	metaCollection        = "batch_meta"
+)
+
+func horizonID(topic string) string { return "horizon|" + topic }
+func lakeID(topic string) string    { return "lake|" + topic }
+
+// horizonDoc is batch's record of how far its exact views reach.
+type horizonDoc struct {
+	Horizon time.Time `bson:"horizon"`
+	Updated time.Time `bson:"updated"`
+}
+
+// checkpoint is speed's per-partition progress document.
+type checkpoint struct {
+	Partition     int32     `bson:"partition"`
+	Offset        int64     `bson:"offset"`
+	HighWatermark int64     `bson:"high_watermark"`
+	Watermark     time.Time `bson:"watermark"`
+	MaxEventTime  time.Time `bson:"max_event_time"`
+	LateDropped   int64     `bson:"late_dropped"`
+	ParseErrors   int64     `bson:"parse_errors"`
+	Events        int64     `bson:"events"`
+	Updated       time.Time `bson:"updated"`
+}
+
+// Lag is how many records of the partition speed has not applied yet: the
+// checkpoint offset is the last one applied, the high watermark the next
+// one to be written.
+func (c checkpoint) Lag() int64 {
+	lag := c.HighWatermark - c.Offset - 1
+	if lag < 0 {
+		return 0
+	}
+	return lag
+}
+
+// meta is what refresh reads from batch_meta for the topic.
+type meta struct {
+	horizon horizonDoc
+	lake    map[string]any // nil when batch has written no lake summary
+}
+
+// store reads the collections serving caches. It holds no state of its
+// own; the refresher decides what to read.
+type store struct {
+	db    *mongo.Database
+	topic string
+}
+
+// readMeta reads the horizon and lake documents of the topic in one query.
+func (s store) readMeta(ctx context.Context) (meta, error) {
+	var m meta
+	ids := []string{horizonID(s.topic), lakeID(s.topic)}
+	cur, err := s.db.Collection(metaCollection).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	if err != nil {
+		return m, fmt.Errorf("read %s %v: %w", metaCollection, ids, err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		id, _ := cur.Current.Lookup("_id").StringValueOK()
+		switch id {
+		case horizonID(s.topic):
+			if err := cur.Decode(&m.horizon); err != nil {
+				return m, fmt.Errorf("decode %s %q: %w", metaCollection, id, err)
+			}
+			m.horizon.Horizon = m.horizon.Horizon.UTC()
+		case lakeID(s.topic):
+			var raw bson.M
+			if err := cur.Decode(&raw); err != nil {
+				return m, fmt.Errorf("decode %s %q: %w", metaCollection, id, err)
+			}
+			delete(raw, "_id")
+			m.lake = jsonable(raw).(map[string]any)
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return m, fmt.Errorf("read %s %v: %w", metaCollection, ids, err)
+	}
+	return m, nil
+}
+
+// readCheckpoints reads speed's checkpoint of every partition of the topic,
+// ordered by partition.
+func (s store) readCheckpoints(ctx context.Context) ([]checkpoint, error) {
+	var cps []checkpoint
+	cur, err := s.db.Collection(checkpointsCollection).Find(ctx, bson.M{"topic": s.topic})
+	if err != nil {
+		return nil, fmt.Errorf("read %s of topic %s: %w", checkpointsCollection, s.topic, err)
+	}
+	if err := cur.All(ctx, &cps); err != nil {
+		return nil, fmt.Errorf("read %s of topic %s: %w", checkpointsCollection, s.topic, err)
+	}
+	sort.Slice(cps, func(i, j int) bool { return cps[i].Partition < cps[j].Partition })
+	return cps, nil
+}
+
+// docProjection leaves out the readable summary: serving decodes only the
+// state, and the summary can be as large as the state.
+var docProjection = bson.D{{Key: "summary", Value: 0}}
+
+// readViews streams the documents of a view collection matching filter to
+// fn. A document fn rejects is reported through bad and skipped, so one
+// corrupt document does not hide all the others.
+func (s store) readViews(ctx context.Context, coll string, filter bson.D, fn func(*views.Doc) error, bad func(id string, err error)) (int, error) {
+	cur, err := s.db.Collection(coll).Find(ctx, filter, options.Find().SetProjection(docProjection))
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", coll, err)
+	}
+	defer cur.Close(ctx)
+	n := 0
+	for cur.Next(ctx) {
+		var d views.Doc
+		if err := cur.Decode(&d); err != nil {
+			id, _ := cur.Current.Lookup("_id").StringValueOK()
+			bad(id, fmt.Errorf("decode %s %q: %w", coll, id, err))
+			continue
+		}
+		if err := fn(&d); err != nil {
+			bad(d.ID, fmt.Errorf("%s %q: %w", coll, d.ID, err))
+			continue
+		}
+		n++
+	}
+	if err := cur.Err(); err != nil {
+		return n, fmt.Errorf("read %s: %w", coll, err)
+	}
+	return n, nil
+}
+
+// jsonable turns decoded BSON into values encoding/json writes readably:
+// dates as RFC 3339 UTC, documents as objects, arrays as arrays.
+func jsonable(v any) any {
+	switch x := v.(type) {
+	case bson.M:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = jsonable(e)
+		}
+		return out
+	case bson.D:
+		out := make(map[string]any, len(x))
+		for _, e := range x {
+			out[e.Key] = jsonable(e.Value)
+		}
+		return out
+	case bson.A:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = jsonable(e)
+		}
+		return out
+	case bson.DateTime:
+		return x.Time().UTC().Format(time.RFC3339)
+	case time.Time:
+		return x.UTC().Format(time.RFC3339)
+	case bson.ObjectID:
+		return x.Hex()
+	case bson.Binary:
+		return fmt.Sprintf("<%d bytes>", len(x.Data))
+	}
+	return v
+}
