@@ -1,0 +1,254 @@
+package serving
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/schemas/event"
+	"github.com/loglambda/loglambda/schemas/views"
+)
+
+// One embedded MongoDB-compatible server for the package's tests and
+// benchmarks; each test uses a database of its own.
+var testMongoURI string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "serving-test-mongo")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	mg, err := embedded.StartMongo(embedded.MongoConfig{DataDir: dir})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	testMongoURI = mg.URI()
+	code := m.Run()
+	mg.Close()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// testDB returns a fresh database for the test.
+func testDB(tb testing.TB) *mongo.Database {
+	tb.Helper()
+	cl, err := mongo.Connect(options.Client().ApplyURI(testMongoURI))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = cl.Disconnect(context.Background()) })
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(tb.Name())
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	db := cl.Database(name)
+	if err := db.Drop(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
+// genSpec describes a deterministic stream of events.
+type genSpec struct {
+	from, to   time.Time
+	perPane    int // events per pane
+	partitions int32
+	terms      int    // distinct hot terms (Zipf-like frequencies)
+	prefix     string // hot term prefix, to tell streams apart
+	users, ips int
+	seed       uint64
+}
+
+// gen returns the events of spec, spread over its panes and partitions.
+func gen(spec genSpec) []event.Event {
+	r := rand.New(rand.NewPCG(spec.seed, 1))
+	zipf := rand.NewZipf(r, 1.3, 1, uint64(spec.terms-1))
+	var evs []event.Event
+	for p := spec.from; p.Before(spec.to); p = p.Add(time.Minute) {
+		for i := 0; i < spec.perPane; i++ {
+			ev := event.Event{
+				Time:      p.Add(time.Duration(r.Int64N(int64(time.Minute)))),
+				IP:        fmt.Sprintf("10.0.%d.%d", r.IntN(spec.ips)/250, r.IntN(spec.ips)%250),
+				Method:    "GET",
+				Path:      "/search",
+				Status:    200,
+				Bytes:     int64(100 + r.IntN(1000)),
+				LatencyMS: float64(1 + r.IntN(300)),
+				Partition: int32(r.IntN(int(spec.partitions))),
+			}
+			if r.IntN(10) > 0 {
+				ev.User = fmt.Sprintf("u%d", r.IntN(spec.users))
+			}
+			if r.IntN(5) > 0 {
+				ev.HotTerm = fmt.Sprintf("%s%d", spec.prefix, zipf.Uint64())
+			}
+			evs = append(evs, ev)
+		}
+	}
+	return evs
+}
+
+// truth is what a range's answers must be, computed from the events alone.
+type truth struct {
+	pv    int64
+	terms map[string]int64
+	uv    map[string]bool
+	ips   map[string]bool
+}
+
+func truthOf(evs []event.Event, from, to time.Time) truth {
+	tr := truth{terms: map[string]int64{}, uv: map[string]bool{}, ips: map[string]bool{}}
+	for _, ev := range evs {
+		if ev.Time.Before(from) || !ev.Time.Before(to) {
+			continue
+		}
+		tr.pv++
+		if ev.HotTerm != "" {
+			tr.terms[ev.HotTerm]++
+		}
+		if id := ev.UVID(); id != "" {
+			tr.uv[id] = true
+		}
+		if ev.IP != "" {
+			tr.ips[ev.IP] = true
+		}
+	}
+	return tr
+}
+
+func (tr truth) add(o truth) truth {
+	out := truth{pv: tr.pv + o.pv, terms: map[string]int64{}, uv: map[string]bool{}, ips: map[string]bool{}}
+	for _, x := range []truth{tr, o} {
+		for t, c := range x.terms {
+			out.terms[t] += c
+		}
+		for u := range x.uv {
+			out.uv[u] = true
+		}
+		for ip := range x.ips {
+			out.ips[ip] = true
+		}
+	}
+	return out
+}
+
+// top is the truth's top k terms, ordered as the API orders them.
+func (tr truth) top(k int) []views.TermCount {
+	var out []views.TermCount
+	for t, c := range tr.terms {
+		out = append(out, views.TermCount{Term: t, Count: c})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Term < out[j].Term
+	})
+	if len(out) > k {
+		out = out[:k]
+	}
+	return out
+}
+
+// writeSpeed writes the events as speed does: one pane state per (pane,
+// partition) with a bounded hot summary, one document per view, replaced by
+// _id.
+func writeSpeed(tb testing.TB, db *mongo.Database, evs []event.Event, hotCap int, updated time.Time) {
+	tb.Helper()
+	type key struct {
+		pane time.Time
+		part int32
+	}
+	panes := map[key]*views.Pane{}
+	for i := range evs {
+		ev := &evs[i]
+		k := key{ev.Time.Truncate(time.Minute), ev.Partition}
+		if panes[k] == nil {
+			panes[k] = views.NewPane(hotCap)
+		}
+		panes[k].Add(ev)
+	}
+	docs := map[string][]views.Doc{}
+	for k, p := range panes {
+		p.Hot.Compact()
+		for _, view := range views.Names {
+			docs[view] = append(docs[view], makeDoc(tb, p, view, k.pane, k.part, updated))
+		}
+	}
+	for view, ds := range docs {
+		replaceDocs(tb, db.Collection(views.SpeedCollection(view)), ds)
+	}
+}
+
+// writeBatch writes the events as batch recompute does: one exact pane
+// state per pane, with the exact distinct counts, partition -1.
+func writeBatch(tb testing.TB, db *mongo.Database, evs []event.Event, updated time.Time) {
+	tb.Helper()
+	panes := map[time.Time]*views.Pane{}
+	for i := range evs {
+		ev := &evs[i]
+		k := ev.Time.Truncate(time.Minute)
+		if panes[k] == nil {
+			panes[k] = views.NewPane(0)
+		}
+		panes[k].Add(ev)
+	}
+	docs := map[string][]views.Doc{}
+	for k, p := range panes {
+		tr := truthOf(evs, k, k.Add(time.Minute))
+		p.Traffic.ExactUV, p.Traffic.ExactIPs, p.Traffic.HasExact = int64(len(tr.uv)), int64(len(tr.ips)), true
+		for _, view := range views.Names {
+			docs[view] = append(docs[view], makeDoc(tb, p, view, k, views.BatchPartition, updated))
+		}
+	}
+	for view, ds := range docs {
+		replaceDocs(tb, db.Collection(views.BatchCollection(view)), ds)
+	}
+}
+
+func makeDoc(tb testing.TB, p *views.Pane, view string, pane time.Time, part int32, updated time.Time) views.Doc {
+	state, err := p.Encode(view)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return views.Doc{
+		ID: views.DocID(view, pane, part), View: view, Pane: pane, PaneEnd: pane.Add(time.Minute),
+		Partition: part, Offset: -1, Updated: updated, State: state, Summary: p.Summary(view),
+	}
+}
+
+func replaceDocs(tb testing.TB, coll *mongo.Collection, docs []views.Doc) {
+	tb.Helper()
+	for len(docs) > 0 {
+		n := min(len(docs), 500)
+		var models []mongo.WriteModel
+		for _, d := range docs[:n] {
+			models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.M{"_id": d.ID}).SetReplacement(d).SetUpsert(true))
+		}
+		if _, err := coll.BulkWrite(context.Background(), models, options.BulkWrite().SetOrdered(false)); err != nil {
+			tb.Fatalf("write %s: %v", coll.Name(), err)
+		}
+		docs = docs[n:]
+	}
+}
+
+// writeHorizon writes batch's horizon document for topic.
+func writeHorizon(tb testing.TB, db *mongo.Database, topic string, horizon, updated time.Time) {
+	tb.Helper()
+	doc := bson.M{"_id": horizonID(topic), "topic": topic, "horizon": horizon, "hours": bson.A{}, "updated": updated}
+	if _, err := db.Collection(metaCollection).ReplaceOne(context.Background(), bson.M{"_id": doc["_id"]}, doc, options.Replace().SetUpsert(true)); err != nil {
+		tb.Fatal(err)
+	}
+}
