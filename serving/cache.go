@@ -54,19 +54,19 @@ func (l layer) clone() layer {
 // rebuildHour recomputes the hour block starting at hour from the layer's
 // panes, with the given pane width in seconds.
 func (l layer) rebuildHour(hour, paneSeconds int64) {
-	acc := views.NewPane(0)
-	n := 0
+	var hots []*views.Hot
+	traffic := views.NewMergeTraffic()
 	for p := hour; p < hour+hourSeconds; p += paneSeconds {
 		if st := l.panes[p]; st != nil {
-			acc.Merge(st.pane)
-			n++
+			hots = append(hots, st.pane.Hot)
+			traffic.Merge(st.pane.Traffic)
 		}
 	}
-	if n == 0 {
+	if len(hots) == 0 {
 		delete(l.hours, hour)
 		return
 	}
-	l.hours[hour] = newState(acc)
+	l.hours[hour] = newState(&views.Pane{Hot: views.MergeHot(hots...), Traffic: traffic})
 }
 
 // dropBefore removes every pane and hour block starting before t (Unix

@@ -167,6 +167,13 @@ func (tr truth) top(k int) []views.TermCount {
 // _id.
 func writeSpeed(tb testing.TB, db *mongo.Database, evs []event.Event, hotCap int, updated time.Time) {
 	tb.Helper()
+	for view, ds := range speedDocs(tb, evs, hotCap, updated) {
+		replaceDocs(tb, db.Collection(views.SpeedCollection(view)), ds)
+	}
+}
+
+// speedDocs builds speed's documents of the events, by view.
+func speedDocs(tb testing.TB, evs []event.Event, hotCap int, updated time.Time) map[string][]views.Doc {
 	type key struct {
 		pane time.Time
 		part int32
@@ -187,9 +194,7 @@ func writeSpeed(tb testing.TB, db *mongo.Database, evs []event.Event, hotCap int
 			docs[view] = append(docs[view], makeDoc(tb, p, view, k.pane, k.part, updated))
 		}
 	}
-	for view, ds := range docs {
-		replaceDocs(tb, db.Collection(views.SpeedCollection(view)), ds)
-	}
+	return docs
 }
 
 // writeBatch writes the events as batch recompute does: one exact pane

@@ -44,10 +44,12 @@ func (s *Server) hot(q url.Values) (*hotAnswer, error) {
 		return nil, err
 	}
 	sn := s.snap.Load()
-	acc := views.NewHot(0)
-	for _, st := range sn.statesIn(nil, sp.from, sp.to, s.paneSeconds()) {
-		acc.Merge(st.pane.Hot)
+	states := sn.statesIn(nil, sp.from, sp.to, s.paneSeconds())
+	hots := make([]*views.Hot, len(states))
+	for i, st := range states {
+		hots[i] = st.pane.Hot
 	}
+	acc := views.MergeHot(hots...)
 	return &hotAnswer{
 		From:         fmtTime(sp.fromTime()),
 		To:           fmtTime(sp.toTime()),

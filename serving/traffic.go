@@ -85,7 +85,7 @@ func countTraffic(states []*state) trafficCounts {
 		st := states[0]
 		return trafficCounts{PV: st.pane.Traffic.PV, UV: st.uv, IPs: st.ips}
 	}
-	acc := views.NewTraffic()
+	acc := views.NewMergeTraffic()
 	for _, st := range states {
 		acc.Merge(st.pane.Traffic)
 	}
