@@ -336,8 +336,12 @@ func testDefaultRangeIsLastHour(t *testing.T, sc *scenario) {
 	if want := truthOf(sc.speed, horizon, t13).pv; got.Total.PV != want {
 		t.Errorf("pv %d, want %d", got.Total.PV, want)
 	}
+	// Before the horizon, where batch holds every term exactly.
 	var hot hotResp
-	get(t, sc.url, "/v1/hot", &hot)
+	get(t, sc.url, "/v1/hot?to="+horizon.Format(time.RFC3339), &hot)
+	if hot.From != "2026-11-20T11:00:00Z" {
+		t.Errorf("default from %s, want an hour before to", hot.From)
+	}
 	if len(hot.Terms) != defaultK {
 		t.Errorf("%d terms, want the default %d", len(hot.Terms), defaultK)
 	}
