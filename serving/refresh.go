@@ -15,7 +15,9 @@ import (
 // Server.refreshMu; what requests see is the snapshot it publishes.
 type refresher struct {
 	// loaded is set once a refresh has read the horizon document.
-	loaded  bool
+	loaded bool
+	// indexed is set once index creation has been tried.
+	indexed bool
 	horizon horizonDoc
 	batch   layer
 	// speedRaw holds speed states per pane (Unix seconds) and partition,
@@ -60,6 +62,12 @@ func (s *Server) Refresh(ctx context.Context) error {
 
 func (s *Server) refresh(ctx context.Context) error {
 	r := &s.r
+	if !r.indexed {
+		r.indexed = true
+		if err := s.store.ensureIndexes(ctx); err != nil {
+			s.cfg.logger.Warn("could not create indexes; incremental reads will scan", "err", err)
+		}
+	}
 	m, err := s.store.readMeta(ctx)
 	if err != nil {
 		return fmt.Errorf("refresh: %w", err)

@@ -102,14 +102,18 @@ func (s *Server) Run(ctx context.Context, httpAddr string) error {
 	return err
 }
 
-// refreshLoop refreshes at once, then every refresh interval, until ctx is
-// done.
+// refreshLoop refreshes at once, then again after each pause, until ctx
+// is done. The pause is the refresh interval, or twice the last refresh's
+// duration when that is longer: on a store that scans whole collections
+// for the incremental query (FerretDB pushes down only _id lookups) a
+// refresh can take longer than the interval, and back-to-back refreshes
+// would take a whole core.
 func (s *Server) refreshLoop(ctx context.Context) {
-	t := time.NewTicker(s.cfg.refreshInterval)
-	defer t.Stop()
 	failing := false
 	for {
+		start := time.Now()
 		err := s.Refresh(ctx)
+		took := time.Since(start)
 		switch {
 		case err != nil && ctx.Err() == nil && !failing:
 			s.cfg.logger.Warn("cache refresh failed; serving the previous cache", "err", err)
@@ -120,8 +124,14 @@ func (s *Server) refreshLoop(ctx context.Context) {
 			s.cfg.logger.Info("cache refresh recovered")
 			failing = false
 		}
+		pause := max(s.cfg.refreshInterval, 2*took)
+		if pause > s.cfg.refreshInterval {
+			s.cfg.logger.Debug("cache refresh slower than the interval; pausing longer", "took", took, "pause", pause)
+		}
+		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
 		case <-t.C:
 		}

@@ -2,6 +2,7 @@ package serving
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -111,6 +112,29 @@ func (s store) readCheckpoints(ctx context.Context) ([]checkpoint, error) {
 	}
 	sort.Slice(cps, func(i, j int) bool { return cps[i].Partition < cps[j].Partition })
 	return cps, nil
+}
+
+// ensureIndexes creates the indexes the incremental reads use: `updated`
+// and `pane` on the speed collections, `pane` on the batch ones. Creating an
+// existing index is a no-op; a failure (a read-only user, or the writer
+// made the same index under another name) only makes reads slower, so it
+// is returned for logging, not treated as fatal.
+func (s store) ensureIndexes(ctx context.Context) error {
+	var errs []error
+	for _, view := range views.Names {
+		for coll, keys := range map[string][]string{
+			views.SpeedCollection(view): {"updated", "pane"},
+			views.BatchCollection(view): {"pane"},
+		} {
+			for _, k := range keys {
+				_, err := s.db.Collection(coll).Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: k, Value: 1}}})
+				if err != nil {
+					errs = append(errs, fmt.Errorf("create index %s.%s: %w", coll, k, err))
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // docProjection leaves out the readable summary: serving decodes only the
