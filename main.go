@@ -22,6 +22,7 @@ func commands() []command {
 		genCommand(),
 		speedCommand(),
 		serveCommand(),
+		shipCommand(),
 	}
 }
 
