@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -50,12 +49,7 @@ func runShip(ctx context.Context, args []string, stdin io.Reader, stderr io.Writ
 	if len(inputs) == 0 {
 		return fmt.Errorf("no input files (use - for stdin); see loglambda ship --help")
 	}
-	var brokerList []string
-	for _, b := range strings.Split(*brokers, ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			brokerList = append(brokerList, b)
-		}
-	}
+	brokerList := splitList(*brokers)
 	opts := []ship.Opt{
 		ship.Topic(*topic), ship.Format(*format), ship.Key(*key), ship.Follow(*follow),
 		ship.PositionFile(*positionFile), ship.MultilineStart(*mlStart), ship.MultilineTimeout(*mlTimeout),
