@@ -25,6 +25,15 @@
 // A record that fails is counted, logged, and keeps the position before it:
 // Run returns an error, and a restart sends it (and the lines after it) again.
 //
+// Record size: the producer's batch limit is raised to the line cap plus
+// 64 KiB (at least kgo's default 1000012), so a capped line, its key and
+// headers always fit a batch on the client side. The broker checks the
+// compressed batch against message.max.bytes (1048588 by default): log text
+// compresses far below it with snappy (kgo's default codec), but a 1 MiB
+// line of incompressible bytes is rejected; such a record fails loudly
+// (counted, logged, non-zero exit). Lower --max-line or raise the broker's
+// message.max.bytes for such sources.
+//
 // Memory is bounded by the producer buffer (MaxBufferedRecords and
 // MaxBufferedBytes: Produce blocks when it is full) plus one line cap per
 // file being read.
