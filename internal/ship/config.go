@@ -44,9 +44,10 @@ type Opt func(*cfg)
 // cfg holds every setting of a Shipper; the defaults are set in New.
 type cfg struct {
 	// What records look like.
-	topic  string
-	format string
-	key    string
+	topic       string
+	format      string
+	timeLayouts []string
+	key         string
 
 	// How inputs are read.
 	follow           bool
@@ -91,6 +92,13 @@ func Topic(t string) Opt { return func(c *cfg) { c.topic = t } }
 // Format sets the format spec (formats.New) of the lines (default json). It
 // travels with every record as the "format" header.
 func Format(spec string) Opt { return func(c *cfg) { c.format = spec } }
+
+// TimeLayouts makes the format read event times with these Go layouts
+// first (--time-layout). They are written into the format spec the records
+// carry (formats.NewWithOptions), so speed and batch read times the same way.
+func TimeLayouts(layouts ...string) Opt {
+	return func(c *cfg) { c.timeLayouts = append(c.timeLayouts, layouts...) }
+}
 
 // Key sets the Event field whose value is the record key (user, ip, host,
 // instance, level, component, method, path, status, or a kept extra field).

@@ -44,7 +44,11 @@ func New(brokers []string, opts ...Opt) (*Shipper, error) {
 	if len(brokers) == 0 {
 		return nil, errors.New("no brokers")
 	}
-	p, err := formats.New(c.format)
+	var fopts []formats.Option
+	if len(c.timeLayouts) > 0 {
+		fopts = append(fopts, formats.WithTimeLayouts(c.timeLayouts...))
+	}
+	p, err := formats.NewWithOptions(c.format, fopts...)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +201,10 @@ func (s *Shipper) newSource(pctx context.Context, in string, saved map[string]ta
 	}
 	src.follower = f
 	if s.cfg.key != "" {
-		if src.parser, err = formats.New(s.cfg.format); err != nil {
+		// The spec rebuilds the parser with its options, as the
+		// consumers will; one parser per input, as parsers are not
+		// safe for concurrent use.
+		if src.parser, err = formats.New(s.spec); err != nil {
 			return nil, err
 		}
 	}
