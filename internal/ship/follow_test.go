@@ -240,3 +240,31 @@ func createTopic(t testing.TB, addrs []string, topic string) {
 		t.Fatal(err)
 	}
 }
+
+// TestShipBrokerDown: with no broker the records fail or stay
+// unacknowledged, Run says so, and the position file does not move.
+func TestShipBrokerDown(t *testing.T) {
+	dir := t.TempDir()
+	lines := numbered("down", 0, 50)
+	path := writeFile(t, dir, "a.log", lines)
+	posFile := filepath.Join(dir, "pos.json")
+	s, err := New([]string{"127.0.0.1:1"}, PositionFile(posFile), FlushTimeout(300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sum, err := s.Run(context.Background(), path)
+	if err == nil || !strings.Contains(err.Error(), "50 of 50 records not delivered") {
+		t.Fatalf("error %v, want 50 of 50 records not delivered", err)
+	}
+	if sum.Acked != 0 || sum.Failed+sum.Unacked != 50 {
+		t.Fatalf("summary %+v: want 50 failed or unacknowledged", sum)
+	}
+	pos, err := tail.LoadPositions(posFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pos) != 0 {
+		t.Fatalf("positions %v written without acknowledgements", pos)
+	}
+}

@@ -157,6 +157,12 @@ func (s *Shipper) Run(ctx context.Context, inputs ...string) (Summary, error) {
 	fctx, fcancel := context.WithTimeout(pctx, s.cfg.flushTimeout)
 	if err := s.client.Flush(fctx); err != nil {
 		errs = append(errs, fmt.Errorf("flush: records not acknowledged within %v: %w", s.cfg.flushTimeout, err))
+		// Fail what kgo still holds, so its callbacks stop moving the
+		// counters; records still unanswered are counted as Unacked.
+		pcancel()
+		settle, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = s.client.Flush(settle) // returns once the cancelled records failed
+		cancel()
 	}
 	fcancel()
 	bgstop()
@@ -171,8 +177,10 @@ func (s *Shipper) Run(ctx context.Context, inputs ...string) (Summary, error) {
 		sum.Truncations += src.follower.Truncations()
 	}
 	sum.Elapsed = time.Since(start)
-	if sum.Failed > 0 {
-		errs = append(errs, fmt.Errorf("%d of %d records failed to produce to topic %s", sum.Failed, sum.Events, s.cfg.topic))
+	sum.Unacked = max(0, sum.Events-sum.Acked-sum.Failed)
+	if sum.Failed > 0 || sum.Unacked > 0 {
+		errs = append(errs, fmt.Errorf("%d of %d records not delivered to topic %s (%d failed, %d unacknowledged); the position file stays before them",
+			sum.Failed+sum.Unacked, sum.Events, s.cfg.topic, sum.Failed, sum.Unacked))
 	}
 	return sum, errors.Join(errs...)
 }

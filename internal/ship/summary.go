@@ -19,6 +19,9 @@ type Summary struct {
 	Acked       int64 // records Kafka acknowledged
 	AckedLines  int64 // lines in those records
 	Failed      int64 // records that failed to produce
+	// Unacked counts records neither acknowledged nor failed when Run gave
+	// up waiting (flush timeout): not delivered as far as we know.
+	Unacked     int64
 	Split       int64 // multi-line groups cut by a cap (lines or bytes)
 	Rotations   int64 // files found rotated and switched to
 	Truncations int64 // files found truncated and re-read from 0
@@ -33,6 +36,9 @@ func (s Summary) String() string {
 	}
 	out := fmt.Sprintf("shipped %d lines (%s) in %d records in %v (%.0f lines/s): acked %d, failed %d; truncated lines %d, key parse errors %d",
 		s.Lines, humanBytes(s.Bytes), s.Events, s.Elapsed.Round(time.Millisecond), rate, s.Acked, s.Failed, s.Truncated, s.ParseErrors)
+	if s.Unacked > 0 {
+		out += fmt.Sprintf(", unacknowledged %d", s.Unacked)
+	}
 	if s.Split > 0 {
 		out += fmt.Sprintf(", multi-line groups split %d", s.Split)
 	}
