@@ -30,7 +30,14 @@ type Header struct {
 	re        *regexp.Regexp
 	names     []string // submatch index -> field name ("" for none)
 	unmatched atomic.Int64
+	// tp holds --time-layout layouts, tried first on the joined time
+	// fields; nil when none were given.
+	tp *TimeParser
 }
+
+// setTimeParser implements timeConfigurable, so --time-layout reaches
+// header times that none of the built-in layouts read.
+func (h *Header) setTimeParser(tp *TimeParser) { h.tp = tp }
 
 // headerField matches a <Field> placeholder.
 var headerField = regexp.MustCompile(`<([A-Za-z_][A-Za-z0-9_]*)>`)
@@ -141,7 +148,7 @@ func (h *Header) Parse(line []byte, ev *event.Event) error {
 		}
 	}
 	if len(timeParts) > 0 {
-		t, ok := headerTime(timeParts, timeNames, ev.IngestTime)
+		t, ok := headerTime(h.tp, timeParts, timeNames, ev.IngestTime)
 		if ok {
 			ev.Time = t
 		} else {
@@ -161,8 +168,17 @@ func setField(ev *event.Event, k, v string) {
 }
 
 // headerTime reads the time fields: a timestamp field alone when it is one
-// (BGL has an epoch Timestamp), else all time fields joined.
-func headerTime(parts, names []string, ingest time.Time) (time.Time, bool) {
+// (BGL has an epoch Timestamp), else all time fields joined. Layouts given
+// by the user (tp) win over the built-in guesses.
+func headerTime(tp *TimeParser, parts, names []string, ingest time.Time) (time.Time, bool) {
+	joined := strings.Join(strings.Fields(strings.Join(parts, " ")), " ")
+	if tp != nil && len(tp.layouts) > 0 {
+		for _, l := range tp.layouts {
+			if t, err := time.Parse(l, joined); err == nil {
+				return withYear(t, ingest).UTC(), true
+			}
+		}
+	}
 	for i, n := range names {
 		if n == "timestamp" || n == "datetime" {
 			if t, err := ParseTime(parts[i]); err == nil {
@@ -170,7 +186,6 @@ func headerTime(parts, names []string, ingest time.Time) (time.Time, bool) {
 			}
 		}
 	}
-	joined := strings.Join(strings.Fields(strings.Join(parts, " ")), " ")
 	if t, err := ParseTime(joined); err == nil {
 		return t, true
 	}

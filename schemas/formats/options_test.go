@@ -101,3 +101,24 @@ func TestParseLineKeepsBadLines(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderTimeLayout checks that --time-layout reaches header formats: the
+// DB2-style "2014/10/19 12.19.46" date is read by none of the built-in
+// layouts, only by the user's.
+func TestHeaderTimeLayout(t *testing.T) {
+	const spec = "header:<Date> <Time> <Level> <Content>"
+	line := []byte("2014/10/19 12.19.46 ERROR disk full")
+	plain := ParseLine(mustParser(t, spec), nil, line, testIngest)
+	if !plain.TimeMissing {
+		t.Fatalf("without a layout the time should be missing, got %v", plain.Time)
+	}
+	p, err := NewWithOptions(spec, WithTimeLayouts("2006/01/02 15.04.05"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := ParseLine(p, nil, line, testIngest)
+	want := time.Date(2014, 10, 19, 12, 19, 46, 0, time.UTC)
+	if ev.TimeMissing || !ev.Time.Equal(want) || ev.Level != "ERROR" || ev.Msg != "disk full" {
+		t.Fatalf("got time %v missing=%v level %q msg %q, want %v", ev.Time, ev.TimeMissing, ev.Level, ev.Msg, want)
+	}
+}
