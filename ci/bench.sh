@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# ci/bench.sh: the project's benchmarks, each printed beside its limit in the
+# same run (raw franz-go consume beside the speed layer, a plain line split
+# beside each parser and the pattern miner, raw produce beside ship).
+# Usage: ci/bench.sh [go test -bench regexp]   (default: all of them)
+# Figures are events|lines|requests per second in the benchmark's metrics;
+# run on an idle machine: the benchmarks share the machine's cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+filter="${1:-.}"
+export LOGLAMBDA_LOGHUB="${LOGLAMBDA_LOGHUB:-$(cd .. && pwd)/shared/data/loghub}"
+run() { # package, benchmark regexp, extra flags...
+  local pkg=$1 re=$2; shift 2
+  echo "== $pkg $re" >&2
+  go test -run '^$' -bench "$re" -benchmem "$@" "$pkg" | grep -E '^(Benchmark|ok|FAIL)' || true
+}
+if [[ "$filter" == "." ]]; then
+  run ./schemas/formats/ . -cpu 1
+  run ./schemas/patterns/ Mine -cpu 1 -benchtime 300000x
+  run ./speed/ 'Consume|Apply' -benchtime 1x
+  run ./internal/ship/ Ship -benchtime 3x
+  run ./serving/ Query -benchtime 2s
+  run ./internal/gen/ Next -cpu 1
+  run ./batch/... . -benchtime 1x
+else
+  run ./... "$filter"
+fi
