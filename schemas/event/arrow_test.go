@@ -1,0 +1,104 @@
+package event
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+func TestArrowSchemaColumns(t *testing.T) {
+	want := []struct {
+		name string
+		typ  arrow.Type
+	}{
+		{"ts", arrow.TIMESTAMP}, {"time_missing", arrow.BOOL}, {"ingest_ts", arrow.TIMESTAMP},
+		{"host", arrow.STRING}, {"instance", arrow.STRING}, {"level", arrow.STRING},
+		{"component", arrow.STRING}, {"user", arrow.STRING}, {"ip", arrow.STRING},
+		{"method", arrow.STRING}, {"path", arrow.STRING}, {"query", arrow.STRING},
+		{"status", arrow.INT32}, {"bytes", arrow.INT64}, {"latency_ms", arrow.FLOAT64},
+		{"msg", arrow.STRING}, {"hot_term", arrow.STRING}, {"fields", arrow.STRING},
+		{"parse_error", arrow.STRING}, {"format", arrow.STRING}, {"raw", arrow.BINARY},
+		{"topic", arrow.STRING}, {"partition", arrow.INT32}, {"offset", arrow.INT64},
+	}
+	s := ArrowSchema()
+	if s.NumFields() != len(want) {
+		t.Fatalf("schema has %d columns, want %d: %s", s.NumFields(), len(want), s)
+	}
+	for i, w := range want {
+		f := s.Field(i)
+		if f.Name != w.name || f.Type.ID() != w.typ {
+			t.Errorf("column %d = %s %s, want %s %s", i, f.Name, f.Type, w.name, w.typ)
+		}
+	}
+	for _, name := range []string{ColTime, ColIngestTime} {
+		f, _ := s.FieldsByName(name)
+		ts := f[0].Type.(*arrow.TimestampType)
+		if ts.Unit != arrow.Microsecond || ts.TimeZone != "UTC" {
+			t.Errorf("%s is %s, want timestamp[us, tz=UTC]", name, ts)
+		}
+	}
+}
+
+func TestRecordBuilderRoundTrip(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 10, 1, 2, 345678000, time.UTC)
+	tests := []struct {
+		name string
+		ev   Event
+	}{
+		{"access log", Event{
+			Time: t0, IngestTime: t0.Add(time.Second), Host: "web-1", User: "alice", IP: "10.0.0.1",
+			Method: "GET", Path: "/search", Query: "q=shoes", Status: 200, Bytes: 512, LatencyMS: 12.5,
+			HotTerm: "shoes", Fields: map[string]string{"ua": "curl", "a": "1"}, Format: "json",
+			Raw: []byte(`{"ts":"..."}`), Topic: "logs", Partition: 3, Offset: 42,
+		}},
+		{"app log", Event{
+			Time: t0, IngestTime: t0, Instance: "db-2", Level: "ERROR", Component: "pool",
+			Msg: "connection refused", Format: "json", Raw: []byte("x"), Topic: "logs", Offset: 1,
+		}},
+		{"parse error keeps raw", Event{
+			Time: t0, TimeMissing: true, IngestTime: t0, ParseError: "json: invalid character",
+			Format: "json", Raw: []byte("not json \x00\xff"), Topic: "logs", Partition: 1, Offset: 7,
+		}},
+		{"empty raw", Event{Time: t0, IngestTime: t0, Raw: []byte{}}},
+	}
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	b := NewRecordBuilder(mem)
+	defer b.Release()
+	for _, tc := range tests {
+		b.Append(&tc.ev)
+	}
+	if b.Len() != len(tests) {
+		t.Fatalf("Len = %d, want %d", b.Len(), len(tests))
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	if b.Len() != 0 {
+		t.Errorf("Len after NewRecordBatch = %d, want 0", b.Len())
+	}
+	got, err := EventsFromRecordBatch(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range tests {
+		if !reflect.DeepEqual(got[i], tc.ev) {
+			t.Errorf("%s: round trip\n got %+v\nwant %+v", tc.name, got[i], tc.ev)
+		}
+	}
+}
+
+func TestEventsFromRecordBatchRejectsOtherSchema(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "ts", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	b.Field(0).(*array.Int64Builder).Append(1)
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	if _, err := EventsFromRecordBatch(rec); err == nil {
+		t.Fatal("want an error for a record batch of another schema")
+	}
+}
