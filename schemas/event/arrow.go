@@ -81,6 +81,22 @@ func ArrowSchema() *arrow.Schema {
 	}, nil)
 }
 
+// HasLakeColumns reports whether s has the lake's columns, names and types
+// in order. Metadata is ignored: a Parquet reader adds field ids to it.
+func HasLakeColumns(s *arrow.Schema) bool {
+	want := ArrowSchema()
+	if s.NumFields() != want.NumFields() {
+		return false
+	}
+	for i, f := range want.Fields() {
+		g := s.Field(i)
+		if g.Name != f.Name || !arrow.TypeEqual(g.Type, f.Type) {
+			return false
+		}
+	}
+	return true
+}
+
 // RecordBuilder appends Events to an Arrow record batch of ArrowSchema.
 // It is not safe for concurrent use.
 type RecordBuilder struct {
@@ -154,9 +170,8 @@ func fieldsJSON(m map[string]string) string {
 // back into Events (times in UTC). It is the inverse of RecordBuilder, used
 // to re-parse or inspect lake files from Go.
 func EventsFromRecordBatch(rec arrow.RecordBatch) ([]Event, error) {
-	want := ArrowSchema()
-	if !rec.Schema().Equal(want) {
-		return nil, fmt.Errorf("read events: schema %s, want the lake schema %s", rec.Schema(), want)
+	if !HasLakeColumns(rec.Schema()) {
+		return nil, fmt.Errorf("read events: schema %s, want the lake schema %s", rec.Schema(), ArrowSchema())
 	}
 	n := int(rec.NumRows())
 	out := make([]Event, n)

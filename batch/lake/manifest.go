@@ -1,0 +1,253 @@
+package lake
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// ManifestName is the manifest's file name in the topic directory.
+const ManifestName = "_manifest.json"
+
+// manifestVersion is bumped when the manifest's meaning changes; Load
+// refuses versions it does not know rather than misreading them.
+const manifestVersion = 1
+
+// Manifest lists the files of a topic's lake and how far compaction and
+// recompute have got. It is saved as indented JSON so an operator can read
+// it; see the package doc for why it is the source of truth.
+type Manifest struct {
+	Version int    `json:"version"`
+	Topic   string `json:"topic"`
+	// Partitions holds compaction's progress per Kafka partition.
+	Partitions map[int32]*Partition `json:"partitions"`
+	// Files are the lake's files, sorted by path.
+	Files []File `json:"files"`
+	// Hours holds recompute's state per event-time hour (start, UTC).
+	Hours map[time.Time]*HourState `json:"hours"`
+}
+
+// Partition is compaction's progress on one Kafka partition.
+type Partition struct {
+	// NextOffset is the first offset not yet in the lake.
+	NextOffset int64 `json:"next_offset"`
+	// MaxEventTime is the largest event time compacted from the partition
+	// (events without a time of their own excluded: their ingest time says
+	// nothing about how far the partition's event time has got). Zero when
+	// the partition had no timed event yet; such a partition does not hold
+	// back hour completeness.
+	MaxEventTime time.Time `json:"max_event_time,omitzero"`
+	// LostOffsets counts offsets that Kafka deleted (retention) before
+	// compaction read them: data that never reached the lake.
+	LostOffsets int64 `json:"lost_offsets,omitempty"`
+}
+
+// File is one Parquet file of the lake.
+type File struct {
+	// Path is relative to the topic directory, with forward slashes.
+	Path        string    `json:"path"`
+	Partition   int32     `json:"partition"`
+	FirstOffset int64     `json:"first_offset"`
+	LastOffset  int64     `json:"last_offset"`
+	Rows        int64     `json:"rows"`
+	ParseErrors int64     `json:"parse_errors"`
+	Bytes       int64     `json:"bytes"`
+	Hour        time.Time `json:"hour"`
+}
+
+// HourState is recompute's record of one hour.
+type HourState struct {
+	// Recomputed is when the hour's batch views were last written; zero if
+	// never.
+	Recomputed time.Time `json:"recomputed,omitzero"`
+	// Dirty is set when compaction adds rows to a recomputed hour (late
+	// data): its batch views are stale until the next recompute.
+	Dirty bool `json:"dirty,omitempty"`
+}
+
+// NewManifest returns the manifest of an empty lake.
+func NewManifest(topic string) *Manifest {
+	return &Manifest{
+		Version:    manifestVersion,
+		Topic:      topic,
+		Partitions: map[int32]*Partition{},
+		Hours:      map[time.Time]*HourState{},
+	}
+}
+
+// Partition returns the state of partition p, creating it.
+func (m *Manifest) Partition(p int32) *Partition {
+	ps := m.Partitions[p]
+	if ps == nil {
+		ps = &Partition{}
+		m.Partitions[p] = ps
+	}
+	return ps
+}
+
+// Hour returns the state of the hour starting at h, creating it.
+func (m *Manifest) Hour(h time.Time) *HourState {
+	h = Hour(h)
+	hs := m.Hours[h]
+	if hs == nil {
+		hs = &HourState{}
+		m.Hours[h] = hs
+	}
+	return hs
+}
+
+// AddFiles records new files and marks their hours dirty when the hours
+// were recomputed before: the batch views no longer cover every row.
+func (m *Manifest) AddFiles(files ...File) {
+	for _, f := range files {
+		m.Files = append(m.Files, f)
+		if hs := m.Hour(f.Hour); !hs.Recomputed.IsZero() {
+			hs.Dirty = true
+		}
+	}
+	m.sortFiles()
+}
+
+// ReplaceFiles swaps old files for a merged one holding the same rows;
+// hour states do not change since the data does not.
+func (m *Manifest) ReplaceFiles(old []string, merged File) {
+	drop := make(map[string]bool, len(old))
+	for _, p := range old {
+		drop[p] = true
+	}
+	kept := m.Files[:0]
+	for _, f := range m.Files {
+		if !drop[f.Path] {
+			kept = append(kept, f)
+		}
+	}
+	m.Files = append(kept, merged)
+	m.sortFiles()
+}
+
+func (m *Manifest) sortFiles() {
+	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
+}
+
+// HourFiles returns the files of each hour, hours ascending.
+func (m *Manifest) HourFiles() (hours []time.Time, files map[time.Time][]File) {
+	files = map[time.Time][]File{}
+	for _, f := range m.Files {
+		h := Hour(f.Hour)
+		if _, ok := files[h]; !ok {
+			hours = append(hours, h)
+		}
+		files[h] = append(files[h], f)
+	}
+	sort.Slice(hours, func(i, j int) bool { return hours[i].Before(hours[j]) })
+	return hours, files
+}
+
+// Clone returns a deep copy, so a run can build the next manifest and
+// drop it on error.
+func (m *Manifest) Clone() *Manifest {
+	c := NewManifest(m.Topic)
+	c.Version = m.Version
+	for p, ps := range m.Partitions {
+		v := *ps
+		c.Partitions[p] = &v
+	}
+	c.Files = append([]File(nil), m.Files...)
+	for h, hs := range m.Hours {
+		v := *hs
+		c.Hours[h] = &v
+	}
+	return c
+}
+
+// LoadManifest reads the manifest of the lake, or returns an empty one when
+// the lake has none yet.
+func (l *Lake) LoadManifest() (*Manifest, error) {
+	p := filepath.Join(l.dir, ManifestName)
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return NewManifest(l.topic), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load manifest: %w", err)
+	}
+	m := NewManifest(l.topic)
+	if err := json.Unmarshal(data, m); err != nil {
+		return nil, fmt.Errorf("load manifest %s: %w", p, err)
+	}
+	if m.Version != manifestVersion {
+		return nil, fmt.Errorf("load manifest %s: version %d, this loglambda reads version %d", p, m.Version, manifestVersion)
+	}
+	if m.Topic != l.topic {
+		return nil, fmt.Errorf("load manifest %s: topic %q, want %q", p, m.Topic, l.topic)
+	}
+	if m.Partitions == nil {
+		m.Partitions = map[int32]*Partition{}
+	}
+	if m.Hours == nil {
+		m.Hours = map[time.Time]*HourState{}
+	}
+	return m, nil
+}
+
+// SaveManifest writes the manifest atomically: to a temp file, synced, then
+// renamed over the old one, so a crash leaves the old or the new manifest.
+func (l *Lake) SaveManifest(m *Manifest) error {
+	m.sortFiles()
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save manifest: %w", err)
+	}
+	data = append(data, '\n')
+	p := filepath.Join(l.dir, ManifestName)
+	if err := writeAtomic(p, data); err != nil {
+		return fmt.Errorf("save manifest: %w", err)
+	}
+	return nil
+}
+
+// writeAtomic writes data to path through a synced temp file and a rename.
+func writeAtomic(path string, data []byte) error {
+	tmp := path + tempSuffix
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("sync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,59 @@
+package lake
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// RemoveOrphans deletes every Parquet or temp file under the lake that the
+// manifest does not name (left by a run that crashed before saving the
+// manifest, or by a merge that crashed before deleting its inputs), and
+// hour directories left empty. It returns the removed paths, relative to
+// the topic directory. Without it a crashed run's files would be read
+// twice by anyone globbing the lake.
+func (l *Lake) RemoveOrphans(m *Manifest) ([]string, error) {
+	known := make(map[string]bool, len(m.Files))
+	for _, f := range m.Files {
+		known[f.Path] = true
+	}
+	var removed []string
+	var dirs []string
+	err := filepath.WalkDir(l.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(l.dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if rel != "." {
+				dirs = append(dirs, p)
+			}
+			return nil
+		}
+		name := d.Name()
+		orphan := strings.HasSuffix(name, tempSuffix) ||
+			(strings.HasSuffix(name, ".parquet") && !known[rel])
+		if !orphan {
+			return nil
+		}
+		if err := os.Remove(p); err != nil {
+			return err
+		}
+		removed = append(removed, rel)
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("remove orphans under %s: %w", l.dir, err)
+	}
+	// Deepest first, so hour=HH goes before its dt=... parent.
+	for i := len(dirs) - 1; i >= 0; i-- {
+		os.Remove(dirs[i]) // fails, as wanted, unless empty
+	}
+	return removed, nil
+}

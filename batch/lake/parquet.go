@@ -1,0 +1,209 @@
+package lake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/loglambda/loglambda/schemas/event"
+)
+
+// rowGroupRows is the largest row group written. DuckDB scans a file in
+// parallel by row group and its own writer uses 122,880 rows, so a merged
+// hour of a few million rows still spreads over the cores.
+const rowGroupRows = 128 * 1024
+
+// writerProps are the Parquet properties of every lake file: zstd (smaller
+// than snappy for log text at a similar write cost, and read by every
+// engine we care about), dictionaries for the low-cardinality strings.
+func writerProps() *parquet.WriterProperties {
+	return parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithDictionaryDefault(true),
+		parquet.WithMaxRowGroupLength(rowGroupRows),
+		parquet.WithCreatedBy("loglambda"),
+	)
+}
+
+// arrowProps store the Arrow schema in the file metadata, so Arrow readers
+// get back timestamp[us, UTC] and not a bare int64.
+func arrowProps() pqarrow.ArrowWriterProperties {
+	return pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())
+}
+
+// WriteFile writes the record batches (of event.ArrowSchema) as the lake
+// file rel: to a temp file first, renamed into place once synced, so the
+// path holds a whole file or nothing. It returns the file's size.
+func (l *Lake) WriteFile(rel string, recs ...arrow.RecordBatch) (int64, error) {
+	return l.writeParquet(rel, func(fw *pqarrow.FileWriter) error {
+		for _, rec := range recs {
+			if err := fw.Write(rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Merge writes the rows of the files inputs (manifest paths) into one file
+// rel, in input order, with full row groups. The inputs are not removed:
+// the caller saves the manifest first and deletes them after. It returns
+// the merged file's size and row count.
+func (l *Lake) Merge(ctx context.Context, rel string, inputs []string) (size, rows int64, err error) {
+	size, err = l.writeParquet(rel, func(fw *pqarrow.FileWriter) error {
+		for _, in := range inputs {
+			n, err := l.copyRows(ctx, fw, in)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", in, err)
+			}
+			rows += n
+		}
+		return nil
+	})
+	return size, rows, err
+}
+
+// copyRows appends the rows of one lake file to fw.
+func (l *Lake) copyRows(ctx context.Context, fw *pqarrow.FileWriter, rel string) (int64, error) {
+	f, err := os.Open(l.Abs(rel))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	pf, err := file.NewParquetReader(f)
+	if err != nil {
+		return 0, err
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: rowGroupRows}, memory.DefaultAllocator)
+	if err != nil {
+		return 0, err
+	}
+	rr, err := fr.GetRecordReader(ctx, nil, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer rr.Release()
+	var n int64
+	for {
+		rec, err := rr.Read()
+		if rec != nil {
+			if !event.HasLakeColumns(rec.Schema()) {
+				return n, fmt.Errorf("schema %s is not the lake schema", rec.Schema())
+			}
+			// The reader's schema carries Parquet field ids in its
+			// metadata; the writer wants its own schema exactly.
+			same := array.NewRecordBatch(event.ArrowSchema(), rec.Columns(), rec.NumRows())
+			werr := fw.WriteBuffered(same)
+			same.Release()
+			if werr != nil {
+				return n, werr
+			}
+			n += rec.NumRows()
+		}
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// writeParquet runs write on a Parquet writer of the lake schema over a
+// temp file and renames it to rel when all went well.
+func (l *Lake) writeParquet(rel string, write func(*pqarrow.FileWriter) error) (int64, error) {
+	dst := l.Abs(rel)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return 0, fmt.Errorf("write %s: %w", dst, err)
+	}
+	tmp := dst + tempSuffix
+	f, err := os.Create(tmp)
+	if err != nil {
+		return 0, fmt.Errorf("write %s: %w", dst, err)
+	}
+	fail := func(err error) (int64, error) {
+		f.Close()
+		os.Remove(tmp)
+		return 0, fmt.Errorf("write %s: %w", dst, err)
+	}
+	fw, err := pqarrow.NewFileWriter(event.ArrowSchema(), f, writerProps(), arrowProps())
+	if err != nil {
+		return fail(err)
+	}
+	if err := write(fw); err != nil {
+		fw.Close()
+		return fail(err)
+	}
+	// Close writes the footer; the file itself stays open (the writer
+	// closes its sink, which is our *os.File: Sync after is an error, so
+	// sync through a second handle).
+	if err := fw.Close(); err != nil {
+		return fail(err)
+	}
+	st, err := syncFile(tmp)
+	if err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return fail(err)
+	}
+	if err := syncDir(filepath.Dir(dst)); err != nil {
+		return 0, fmt.Errorf("write %s: %w", dst, err)
+	}
+	return st, nil
+}
+
+// syncFile flushes a written file to disk and returns its size.
+func syncFile(p string) (int64, error) {
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// ReadFile reads a lake file back into events: for tests, re-parsing and
+// inspection from Go (SQL over the lake goes through DuckDB).
+func (l *Lake) ReadFile(ctx context.Context, rel string) ([]event.Event, error) {
+	f, err := os.Open(l.Abs(rel))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", rel, err)
+	}
+	defer f.Close()
+	tbl, err := pqarrow.ReadTable(ctx, f, nil, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", rel, err)
+	}
+	defer tbl.Release()
+	tr := array.NewTableReader(tbl, rowGroupRows)
+	defer tr.Release()
+	var out []event.Event
+	for tr.Next() {
+		evs, err := event.EventsFromRecordBatch(tr.RecordBatch())
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", rel, err)
+		}
+		out = append(out, evs...)
+	}
+	return out, nil
+}

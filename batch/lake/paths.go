@@ -1,0 +1,36 @@
+package lake
+
+import (
+	"fmt"
+	"path"
+	"time"
+)
+
+// HourDir is the directory of an event-time hour relative to the topic
+// directory, in Hive partition form so that DuckDB, Spark, Trino and
+// pandas read dt and hour as columns: "dt=2026-11-20/hour=10".
+func HourDir(hour time.Time) string {
+	h := hour.UTC()
+	return fmt.Sprintf("dt=%s/hour=%02d", h.Format("2006-01-02"), h.Hour())
+}
+
+// FileName is the name of a lake file holding the rows of one partition
+// from firstOffset to lastOffset (inclusive) in one hour. Deriving the name
+// from the offsets makes a repeated compaction of the same records write
+// the same file, never a second copy.
+func FileName(partition int32, firstOffset, lastOffset int64) string {
+	return fmt.Sprintf("p%d-%d-%d.parquet", partition, firstOffset, lastOffset)
+}
+
+// FilePath is the path of a lake file relative to the topic directory,
+// with forward slashes (it is stored in the manifest).
+func FilePath(hour time.Time, partition int32, firstOffset, lastOffset int64) string {
+	return path.Join(HourDir(hour), FileName(partition, firstOffset, lastOffset))
+}
+
+// Hour returns the start of the UTC hour holding t.
+func Hour(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
+
+// tempSuffix marks files being written; they are renamed when complete and
+// removed as orphans when a run dies before that.
+const tempSuffix = ".tmp"
