@@ -27,13 +27,22 @@ const rowGroupRows = 128 * 1024
 // writerProps are the Parquet properties of every lake file: zstd (smaller
 // than snappy for log text at a similar write cost, and read by every
 // engine we care about), dictionaries for the low-cardinality strings.
+//
+// Times and offsets are nearly sorted and nearly unique: a dictionary of
+// them is as large as the column, delta encoding is a few bits per row.
 func writerProps() *parquet.WriterProperties {
-	return parquet.NewWriterProperties(
+	opts := []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Zstd),
 		parquet.WithDictionaryDefault(true),
 		parquet.WithMaxRowGroupLength(rowGroupRows),
 		parquet.WithCreatedBy("loglambda"),
-	)
+	}
+	for _, col := range []string{event.ColTime, event.ColIngestTime, event.ColOffset} {
+		opts = append(opts,
+			parquet.WithDictionaryFor(col, false),
+			parquet.WithEncodingFor(col, parquet.Encodings.DeltaBinaryPacked))
+	}
+	return parquet.NewWriterProperties(opts...)
 }
 
 // arrowProps store the Arrow schema in the file metadata, so Arrow readers
