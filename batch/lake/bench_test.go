@@ -101,4 +101,3 @@ func BenchmarkParquetDuckDBCopy(b *testing.B) {
 	b.ReportMetric(float64(size), "file-bytes")
 	b.ReportMetric(float64(benchEvents)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
-
