@@ -1,0 +1,450 @@
+package batch
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/loglambda/loglambda/batch/lake"
+	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/schemas/views"
+)
+
+// stack is one test's Kafka, MongoDB and lake.
+type stack struct {
+	t       *testing.T
+	brokers []string
+	db      *mongo.Database
+	lakeDir string
+	now     time.Time
+	// produced maps "p/offset" to the line, for checking raw.
+	produced map[string][]byte
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	k, err := embedded.StartKafka(embedded.KafkaConfig{Topic: "logs", Partitions: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(k.Close)
+	m, err := embedded.StartMongo(embedded.MongoConfig{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	mc, err := mongo.Connect(options.Client().ApplyURI(m.URI()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mc.Disconnect(context.Background()) })
+	return &stack{t: t, brokers: k.Addrs(), db: mc.Database("loglambda"), lakeDir: t.TempDir(),
+		// Three hours of history from base, now 10 minutes past them.
+		now: base.Add(3*time.Hour + 10*time.Minute), produced: map[string][]byte{}}
+}
+
+func (s *stack) produce(ctx context.Context, recs []genRecord) {
+	s.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.brokers...), kgo.DefaultProduceTopic("logs"),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer cl.Close()
+	krs := make([]*kgo.Record, len(recs))
+	for i := range recs {
+		krs[i] = &kgo.Record{Value: recs[i].line, Partition: recs[i].partition, Timestamp: recs[i].ingest}
+	}
+	res := cl.ProduceSync(ctx, krs...)
+	if err := res.FirstErr(); err != nil {
+		s.t.Fatal(err)
+	}
+	for _, r := range res {
+		s.produced[fmt.Sprintf("%d/%d", r.Record.Partition, r.Record.Offset)] = r.Record.Value
+	}
+}
+
+func (s *stack) batch(opts ...Opt) *Batch {
+	s.t.Helper()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts = append([]Opt{Now(func() time.Time { return s.now }), Logger(logger)}, opts...)
+	b, err := New(s.db, s.brokers, s.lakeDir, opts...)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return b
+}
+
+// duck runs a query over the whole lake with DuckDB, independently of the
+// manifest: a glob, as a notebook would.
+func (s *stack) duck(ctx context.Context, q string, dest ...any) {
+	s.t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer db.Close()
+	glob := filepath.Join(s.lakeDir, "logs", "*", "*", "*.parquet")
+	q = strings.ReplaceAll(q, "LAKE", fmt.Sprintf("read_parquet('%s', hive_partitioning = true)", glob))
+	if err := db.QueryRowContext(ctx, q).Scan(dest...); err != nil {
+		s.t.Fatalf("%s: %v", q, err)
+	}
+}
+
+var fileName = regexp.MustCompile(`^dt=2026-11-20/hour=(07|08|09|10)/p[0-3]-[0-9]+-[0-9]+\.parquet$`)
+
+// lakeFiles lists the Parquet files on disk, relative to the topic dir.
+func (s *stack) lakeFiles() []string {
+	s.t.Helper()
+	dir := filepath.Join(s.lakeDir, "logs")
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".parquet") {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out = append(out, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkLake checks the lake against everything produced: one row per
+// record, raw lines byte for byte, parse errors kept, files named by the
+// contract and exactly those of the manifest.
+func (s *stack) checkLake(ctx context.Context, wantParseErrors int64) {
+	s.t.Helper()
+	files := s.lakeFiles()
+	l, _ := lake.Open(s.lakeDir, "logs")
+	m, err := l.LoadManifest()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var inManifest []string
+	for _, f := range m.Files {
+		inManifest = append(inManifest, f.Path)
+		if !fileName.MatchString(f.Path) {
+			s.t.Errorf("file %s does not follow dt=YYYY-MM-DD/hour=HH/p<partition>-<first>-<last>.parquet", f.Path)
+		}
+	}
+	if !reflect.DeepEqual(files, inManifest) {
+		s.t.Fatalf("files on disk %v\n != manifest %v", files, inManifest)
+	}
+	var rows, distinct, parseErrors, rawMismatch int64
+	s.duck(ctx, `SELECT count(*), count(DISTINCT ("partition", "offset")), count(*) FILTER (WHERE parse_error <> '') FROM LAKE`,
+		&rows, &distinct, &parseErrors)
+	if rows != int64(len(s.produced)) || distinct != rows {
+		s.t.Fatalf("lake has %d rows (%d distinct offsets), produced %d records", rows, distinct, len(s.produced))
+	}
+	if parseErrors != wantParseErrors {
+		s.t.Errorf("lake has %d parse errors, generated %d malformed lines", parseErrors, wantParseErrors)
+	}
+	// Raw lines: compare all of them through one string aggregate.
+	keys := make([]string, 0, len(s.produced))
+	for k := range s.produced {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var sb strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&sb, "%s=%s\n", k, s.produced[k])
+	}
+	var got string
+	s.duck(ctx, `SELECT string_agg("partition" || '/' || "offset" || '=' || decode(raw), chr(10) ORDER BY ("partition" || '/' || "offset")) || chr(10) FROM LAKE`, &got)
+	if got != sb.String() {
+		rawMismatch = 1
+	}
+	if rawMismatch != 0 {
+		s.t.Fatalf("raw lines in the lake differ from the produced lines")
+	}
+	// Hive columns agree with the event time of every row.
+	var wrongHour int64
+	s.duck(ctx, `SELECT count(*) FILTER (WHERE dt::VARCHAR <> strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%d') OR hour::INTEGER <> hour(ts AT TIME ZONE 'UTC')) FROM LAKE`, &wrongHour)
+	if wrongHour != 0 {
+		s.t.Errorf("%d rows sit in the wrong dt=/hour= directory", wrongHour)
+	}
+}
+
+// docs reads every document of a collection as raw BSON, for before/after
+// comparisons.
+func (s *stack) docs(ctx context.Context, coll string) map[string]string {
+	s.t.Helper()
+	cur, err := s.db.Collection(coll).Find(ctx, bson.D{})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer cur.Close(ctx)
+	out := map[string]string{}
+	for cur.Next(ctx) {
+		out[cur.Current.Lookup("_id").StringValue()] = cur.Current.String()
+	}
+	return out
+}
+
+// checkViews compares the batch documents with panes the test computed
+// from the input: every pane of the complete hours [from, to) and no
+// other document.
+func (s *stack) checkViews(ctx context.Context, recs []genRecord, from, to time.Time) {
+	s.t.Helper()
+	want := expectPanes(recs, from, to)
+	got := map[time.Time]*views.Pane{}
+	for _, view := range views.Names {
+		cur, err := s.db.Collection(views.BatchCollection(view)).Find(ctx, bson.D{})
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		var docs []views.Doc
+		if err := cur.All(ctx, &docs); err != nil {
+			s.t.Fatal(err)
+		}
+		for _, d := range docs {
+			pane := d.Pane.UTC()
+			if d.ID != views.DocID(view, pane, views.BatchPartition) || d.Partition != -1 || d.Offset != -1 || !d.PaneEnd.Equal(pane.Add(time.Minute)) {
+				s.t.Errorf("doc %s: id/partition/offset/pane_end = %s/%d/%d/%s", d.ID, d.ID, d.Partition, d.Offset, d.PaneEnd)
+			}
+			p := got[pane]
+			if p == nil {
+				p = views.NewPane(0)
+				got[pane] = p
+			}
+			if err := p.Decode(view, d.State); err != nil {
+				s.t.Fatalf("doc %s: %v", d.ID, err)
+			}
+		}
+	}
+	if len(got) != len(want) {
+		s.t.Errorf("%d panes in batch docs, want %d (hours %s-%s)", len(got), len(want), from.Format("15:04"), to.Format("15:04"))
+	}
+	for t, e := range want {
+		g := got[t]
+		if g == nil {
+			s.t.Errorf("pane %s: no batch docs", t.Format(time.RFC3339))
+			continue
+		}
+		gotTerms := map[string]int64{}
+		for _, tc := range g.Hot.Top(0) {
+			gotTerms[tc.Term] = tc.Count
+		}
+		if !reflect.DeepEqual(gotTerms, e.terms) || !g.Hot.Exact() {
+			s.t.Errorf("pane %s hot: got %v (exact %v), want %v", t.Format(time.RFC3339), gotTerms, g.Hot.Exact(), e.terms)
+		}
+		gt, wt := g.Traffic, e.pane.Traffic
+		if gt.PV != wt.PV || !gt.HasExact || gt.ExactUV != int64(len(e.uv)) || gt.ExactIPs != int64(len(e.ips)) {
+			s.t.Errorf("pane %s traffic: pv %d uv %d ips %d exact %v, want pv %d uv %d ips %d",
+				t.Format(time.RFC3339), gt.PV, gt.ExactUV, gt.ExactIPs, gt.HasExact, wt.PV, len(e.uv), len(e.ips))
+		}
+		if gt.Status != wt.Status || gt.Bytes != wt.Bytes || gt.Latency != wt.Latency || gt.LatencySum != wt.LatencySum {
+			s.t.Errorf("pane %s traffic: status %v bytes %d latency %v sum %v, want %v %d %v %v", t.Format(time.RFC3339),
+				gt.Status, gt.Bytes, gt.Latency, gt.LatencySum, wt.Status, wt.Bytes, wt.Latency, wt.LatencySum)
+		}
+		// The sketches hold the same ids as speed's would.
+		if gt.UV.Estimate() != wt.UV.Estimate() || gt.IPs.Estimate() != wt.IPs.Estimate() {
+			s.t.Errorf("pane %s sketches: uv %d ips %d, want %d %d", t.Format(time.RFC3339),
+				gt.UV.Estimate(), gt.IPs.Estimate(), wt.UV.Estimate(), wt.IPs.Estimate())
+		}
+	}
+}
+
+func (s *stack) horizon(ctx context.Context) HorizonDoc {
+	s.t.Helper()
+	var d HorizonDoc
+	if err := s.db.Collection(MetaCollection).FindOne(ctx, bson.D{{Key: "_id", Value: "horizon|logs"}}).Decode(&d); err != nil {
+		s.t.Fatal(err)
+	}
+	return d
+}
+
+func malformed(recs []genRecord) (n int64) {
+	for _, r := range recs {
+		if r.malformed {
+			n++
+		}
+	}
+	return n
+}
+
+// TestBatch runs the layer end to end: compact, merge, recompute,
+// idempotence, a crashed compaction, late data into a recomputed hour.
+func TestBatch(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s := newStack(t)
+	end := base.Add(3 * time.Hour)
+	all := generate(1, 3000, base, end)
+	// Stream A up to 09:10 first, the rest later: hour 08 then gets a
+	// second small file per partition (B's late lines), which is merged.
+	var a, b []genRecord
+	for _, r := range all {
+		if r.ingest.Before(base.Add(2*time.Hour + 10*time.Minute)) {
+			a = append(a, r)
+		} else {
+			b = append(b, r)
+		}
+	}
+	late08 := generate(2, 40, base.Add(time.Hour), base.Add(2*time.Hour))
+	for i := range late08 {
+		late08[i].ingest = base.Add(2*time.Hour + 30*time.Minute)
+		if late08[i].malformed || late08[i].noTime {
+			late08[i].at = late08[i].ingest
+		}
+	}
+	b = append(b, late08...)
+	all = append(all, late08...)
+
+	t.Run("compact", func(t *testing.T) {
+		s.t = t
+		s.produce(ctx, a)
+		sum, err := s.batch().Compact(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Records != int64(len(a)) || sum.Rows != int64(len(a)) || sum.ParseErrors != malformed(a) {
+			t.Fatalf("compact summary %+v, want %d records and rows, %d parse errors", sum, len(a), malformed(a))
+		}
+		s.checkLake(ctx, malformed(a))
+	})
+
+	t.Run("run merges and recomputes complete hours", func(t *testing.T) {
+		s.t = t
+		s.produce(ctx, b)
+		sum, err := s.batch().Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("run: %+v", sum)
+		s.checkLake(ctx, malformed(all))
+		if sum.Compact.MergedFiles == 0 {
+			t.Errorf("no files merged, want hour 08's two files per partition merged: %+v", sum.Compact)
+		}
+		perPartition := map[string]int{}
+		for _, f := range s.lakeFiles() {
+			if dir, name := path.Split(f); dir == "dt=2026-11-20/hour=08/" {
+				perPartition[strings.SplitN(name, "-", 2)[0]]++
+			}
+		}
+		for p, n := range perPartition {
+			if n != 1 {
+				t.Errorf("hour 08 has %d files of partition %s after merging, want 1", n, p)
+			}
+		}
+		wantHours := []time.Time{base, base.Add(time.Hour)}
+		if !reflect.DeepEqual(sum.Recompute.Hours, wantHours) {
+			t.Errorf("recomputed hours %v, want %v (09 is not complete: max event time < 10:02)", sum.Recompute.Hours, wantHours)
+		}
+		s.checkViews(ctx, all, base, base.Add(2*time.Hour))
+		h := s.horizon(ctx)
+		if !h.Horizon.Equal(base.Add(2*time.Hour)) || !reflect.DeepEqual(utc(h.Hours), wantHours) {
+			t.Errorf("horizon doc %+v, want horizon %s hours %v", h, base.Add(2*time.Hour), wantHours)
+		}
+		if !sum.Recompute.Horizon.Equal(h.Horizon) {
+			t.Errorf("summary horizon %s != doc %s", sum.Recompute.Horizon, h.Horizon)
+		}
+	})
+
+	t.Run("second run changes nothing", func(t *testing.T) {
+		s.t = t
+		before := s.snapshot(ctx)
+		sum, err := s.batch().Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Compact.FilesWritten != 0 || sum.Compact.MergedFiles != 0 || len(sum.Recompute.Hours) != 0 {
+			t.Errorf("second run did work: %+v", sum)
+		}
+		if after := s.snapshot(ctx); !reflect.DeepEqual(before, after) {
+			t.Errorf("second run changed the lake or the docs:\nbefore %v\nafter  %v", before, after)
+		}
+	})
+
+	// Late lines for hour 07, after it was recomputed.
+	late07 := generate(3, 30, base, base.Add(time.Hour))
+	for i := range late07 {
+		late07[i].ingest = base.Add(3*time.Hour + 5*time.Minute)
+		if late07[i].malformed || late07[i].noTime {
+			late07[i].at = late07[i].ingest
+		}
+	}
+	all = append(all, late07...)
+
+	t.Run("crashed compaction leaves no duplicates", func(t *testing.T) {
+		s.t = t
+		s.produce(ctx, late07)
+		crash := errors.New("crash")
+		if _, err := s.batch(withAfterFiles(func() error { return crash })).Compact(ctx); !errors.Is(err, crash) {
+			t.Fatalf("crashing compaction returned %v", err)
+		}
+		l, _ := lake.Open(s.lakeDir, "logs")
+		m, _ := l.LoadManifest()
+		if len(s.lakeFiles()) <= len(m.Files) {
+			t.Fatalf("the crashed run left no orphan file (%d on disk, %d in manifest)", len(s.lakeFiles()), len(m.Files))
+		}
+	})
+
+	t.Run("late data marks the hour dirty and the next run fixes it", func(t *testing.T) {
+		s.t = t
+		sum, err := s.batch().Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("run: %+v", sum)
+		if sum.Compact.OrphansRemoved == 0 {
+			t.Errorf("no orphans removed: %+v", sum.Compact)
+		}
+		if sum.Compact.DirtyHours != 1 || sum.Recompute.DirtyHours != 1 || !reflect.DeepEqual(sum.Recompute.Hours, []time.Time{base}) {
+			t.Errorf("want hour 07 dirty and recomputed: %+v", sum)
+		}
+		s.checkLake(ctx, malformed(all))
+		s.checkViews(ctx, all, base, base.Add(2*time.Hour))
+		if h := s.horizon(ctx); !h.Horizon.Equal(base.Add(2 * time.Hour)) {
+			t.Errorf("horizon %s, want %s", h.Horizon, base.Add(2*time.Hour))
+		}
+		var ld LakeDoc
+		if err := s.db.Collection(MetaCollection).FindOne(ctx, bson.D{{Key: "_id", Value: "lake|logs"}}).Decode(&ld); err != nil {
+			t.Fatal(err)
+		}
+		if ld.Rows != int64(len(all)) || ld.ParseErrors != malformed(all) {
+			t.Errorf("lake doc rows %d parse errors %d, want %d %d", ld.Rows, ld.ParseErrors, len(all), malformed(all))
+		}
+	})
+}
+
+// snapshot is the lake's file list and manifest and every batch document.
+func (s *stack) snapshot(ctx context.Context) map[string]any {
+	man, err := os.ReadFile(filepath.Join(s.lakeDir, "logs", lake.ManifestName))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return map[string]any{
+		"files": s.lakeFiles(), "manifest": string(man),
+		"hot": s.docs(ctx, "batch_hot"), "traffic": s.docs(ctx, "batch_traffic"), "meta": s.docs(ctx, MetaCollection),
+	}
+}
+
+func utc(ts []time.Time) []time.Time {
+	out := make([]time.Time, len(ts))
+	for i, t := range ts {
+		out[i] = t.UTC()
+	}
+	return out
+}

@@ -1,0 +1,201 @@
+package batch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/loglambda/loglambda/batch/lake"
+	"github.com/loglambda/loglambda/schemas/views"
+)
+
+// MetaCollection holds the batch layer's state for serving: the horizon
+// and the lake's size.
+const MetaCollection = "batch_meta"
+
+// HorizonDocID and LakeDocID are the ids of the batch_meta documents of a
+// topic.
+func HorizonDocID(topic string) string { return "horizon|" + topic }
+
+// LakeDocID: see HorizonDocID.
+func LakeDocID(topic string) string { return "lake|" + topic }
+
+// writeHour replaces the batch documents of hour h by panes: documents of
+// panes that no longer exist go first, then one unordered bulk of
+// idempotent replaces per view. It returns the number of documents.
+func (b *Batch) writeHour(ctx context.Context, h time.Time, panes map[time.Time]*views.Pane, now time.Time) (int, error) {
+	order := sortedPanes(panes)
+	n := 0
+	for _, view := range views.Names {
+		coll := b.db.Collection(views.BatchCollection(view))
+		ids := make([]string, 0, len(order))
+		models := make([]mongo.WriteModel, 0, len(order))
+		for _, t := range order {
+			p := panes[t]
+			state, err := p.Encode(view)
+			if err != nil {
+				return n, fmt.Errorf("encode %s pane %s: %w", view, views.PaneKey(t), err)
+			}
+			doc := views.Doc{
+				ID: views.DocID(view, t, views.BatchPartition), View: view,
+				Pane: t, PaneEnd: b.grid.End(t), Partition: views.BatchPartition, Offset: -1,
+				Updated: now, State: state, Summary: p.Summary(view),
+			}
+			ids = append(ids, doc.ID)
+			models = append(models, mongo.NewReplaceOneModel().
+				SetFilter(bson.D{{Key: "_id", Value: doc.ID}}).SetReplacement(doc).SetUpsert(true))
+		}
+		stale := bson.D{
+			{Key: "pane", Value: bson.D{{Key: "$gte", Value: h}, {Key: "$lt", Value: h.Add(time.Hour)}}},
+			{Key: "_id", Value: bson.D{{Key: "$nin", Value: ids}}},
+		}
+		if _, err := coll.DeleteMany(ctx, stale); err != nil {
+			return n, fmt.Errorf("delete stale %s docs: %w", coll.Name(), err)
+		}
+		if len(models) == 0 {
+			continue
+		}
+		if _, err := coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+			return n, fmt.Errorf("write %d %s docs: %w", len(models), coll.Name(), err)
+		}
+		n += len(models)
+	}
+	return n, nil
+}
+
+// HorizonDoc is the batch_meta document serving reads to know where batch
+// views end: panes before Horizon come from batch, the rest from speed.
+type HorizonDoc struct {
+	ID      string      `bson:"_id" json:"-"`
+	Topic   string      `bson:"topic" json:"topic"`
+	Horizon time.Time   `bson:"horizon" json:"horizon"`
+	Hours   []time.Time `bson:"hours" json:"hours"` // recomputed hour starts, ascending
+	Updated time.Time   `bson:"updated" json:"-"`
+	// Digest identifies the content (all but Updated), so a run that
+	// changes nothing does not rewrite the document.
+	Digest string `bson:"digest" json:"-"`
+}
+
+// LakeDoc is the batch_meta document describing the lake, for /v1/status:
+// its size and the parse errors kept in it, in total and per hour.
+type LakeDoc struct {
+	ID          string          `bson:"_id" json:"-"`
+	Topic       string          `bson:"topic" json:"topic"`
+	Files       int64           `bson:"files" json:"files"`
+	Rows        int64           `bson:"rows" json:"rows"`
+	Bytes       int64           `bson:"bytes" json:"bytes"`
+	ParseErrors int64           `bson:"parse_errors" json:"parse_errors"`
+	LostOffsets int64           `bson:"lost_offsets" json:"lost_offsets"`
+	Hours       []LakeHour      `bson:"hours" json:"hours"`
+	Partitions  []LakePartition `bson:"partitions" json:"partitions"`
+	Updated     time.Time       `bson:"updated" json:"-"`
+	Digest      string          `bson:"digest" json:"-"`
+}
+
+// LakeHour is one hour of the lake.
+type LakeHour struct {
+	Hour        time.Time `bson:"hour" json:"hour"`
+	Files       int64     `bson:"files" json:"files"`
+	Rows        int64     `bson:"rows" json:"rows"`
+	Bytes       int64     `bson:"bytes" json:"bytes"`
+	ParseErrors int64     `bson:"parse_errors" json:"parse_errors"`
+	Recomputed  time.Time `bson:"recomputed,omitempty" json:"recomputed,omitzero"`
+	Dirty       bool      `bson:"dirty" json:"dirty"`
+}
+
+// LakePartition is compaction's progress on one partition.
+type LakePartition struct {
+	Partition    int32     `bson:"partition" json:"partition"`
+	NextOffset   int64     `bson:"next_offset" json:"next_offset"`
+	MaxEventTime time.Time `bson:"max_event_time,omitempty" json:"max_event_time,omitzero"`
+}
+
+// writeHorizonDoc stores the horizon and the recomputed hours.
+func (b *Batch) writeHorizonDoc(ctx context.Context, m *lake.Manifest, horizon time.Time) error {
+	if horizon.IsZero() {
+		return nil // empty lake: no batch views, nothing to say
+	}
+	d := HorizonDoc{ID: HorizonDocID(b.cfg.topic), Topic: b.cfg.topic, Horizon: horizon, Hours: []time.Time{}}
+	hours, _ := m.HourFiles()
+	for _, h := range hours {
+		if hs := m.Hours[h]; hs != nil && !hs.Recomputed.IsZero() {
+			d.Hours = append(d.Hours, h)
+		}
+	}
+	d.Digest = digest(d)
+	d.Updated = b.cfg.now().UTC()
+	return b.putMeta(ctx, d.ID, d.Digest, d)
+}
+
+// writeLakeDoc stores the lake's size from the manifest. Without a
+// database (compact alone) it does nothing.
+func (b *Batch) writeLakeDoc(ctx context.Context, m *lake.Manifest) error {
+	if b.db == nil {
+		return nil
+	}
+	d := LakeDoc{ID: LakeDocID(b.cfg.topic), Topic: b.cfg.topic, Hours: []LakeHour{}, Partitions: []LakePartition{}}
+	hours, files := m.HourFiles()
+	for _, h := range hours {
+		lh := LakeHour{Hour: h}
+		for _, f := range files[h] {
+			lh.Files++
+			lh.Rows += f.Rows
+			lh.Bytes += f.Bytes
+			lh.ParseErrors += f.ParseErrors
+		}
+		if hs := m.Hours[h]; hs != nil {
+			lh.Recomputed, lh.Dirty = hs.Recomputed, hs.Dirty
+		}
+		d.Files += lh.Files
+		d.Rows += lh.Rows
+		d.Bytes += lh.Bytes
+		d.ParseErrors += lh.ParseErrors
+		d.Hours = append(d.Hours, lh)
+	}
+	for p, ps := range m.Partitions {
+		d.Partitions = append(d.Partitions, LakePartition{Partition: p, NextOffset: ps.NextOffset, MaxEventTime: ps.MaxEventTime})
+		d.LostOffsets += ps.LostOffsets
+	}
+	sort.Slice(d.Partitions, func(i, j int) bool { return d.Partitions[i].Partition < d.Partitions[j].Partition })
+	d.Digest = digest(d)
+	d.Updated = b.cfg.now().UTC()
+	return b.putMeta(ctx, d.ID, d.Digest, d)
+}
+
+// digest hashes a document's JSON form (which leaves out id, updated and
+// digest).
+func digest(v any) string {
+	data, _ := json.Marshal(v)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:16])
+}
+
+// putMeta replaces a batch_meta document unless the stored one has the
+// same digest: a run that changes nothing writes nothing.
+func (b *Batch) putMeta(ctx context.Context, id, dg string, doc any) error {
+	coll := b.db.Collection(MetaCollection)
+	var old struct {
+		Digest string `bson:"digest"`
+	}
+	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, options.FindOne().SetProjection(bson.D{{Key: "digest", Value: 1}})).Decode(&old)
+	switch {
+	case err == nil && old.Digest == dg:
+		return nil
+	case err != nil && !errors.Is(err, mongo.ErrNoDocuments):
+		return fmt.Errorf("read %s %s: %w", MetaCollection, id, err)
+	}
+	_, err = coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, doc, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("write %s %s: %w", MetaCollection, id, err)
+	}
+	return nil
+}

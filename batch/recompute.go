@@ -1,0 +1,254 @@
+package batch
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+
+	"github.com/loglambda/loglambda/schemas/views"
+)
+
+// RecomputeSummary reports what a recompute did.
+type RecomputeSummary struct {
+	// Hours recomputed (starts, UTC), of which DirtyHours had been
+	// recomputed before and got late rows.
+	Hours      []time.Time `json:"hours"`
+	DirtyHours int         `json:"dirty_hours"`
+	// Panes and Docs written over all hours.
+	Panes int `json:"panes"`
+	Docs  int `json:"docs"`
+	// Horizon is the end of the contiguous recomputed hours.
+	Horizon time.Time `json:"horizon"`
+	Seconds float64   `json:"seconds"`
+}
+
+// Recompute rebuilds the batch views of every complete hour that is new or
+// dirty, with DuckDB over the hour's lake files, and moves the horizon.
+func (b *Batch) Recompute(ctx context.Context) (RecomputeSummary, error) {
+	unlock, err := b.lake.Lock()
+	if err != nil {
+		return RecomputeSummary{}, err
+	}
+	defer unlock()
+	return b.recompute(ctx)
+}
+
+func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
+	start := time.Now()
+	sum := RecomputeSummary{Hours: []time.Time{}}
+	if b.db == nil {
+		return sum, errors.New("recompute: no MongoDB database")
+	}
+	m, err := b.lake.LoadManifest()
+	if err != nil {
+		return sum, err
+	}
+	now := b.cfg.now().UTC()
+	hours, files := m.HourFiles()
+	var todo []time.Time
+	for _, h := range hours {
+		hs := m.Hours[h]
+		if (hs == nil || hs.Recomputed.IsZero() || hs.Dirty) && b.complete(m, h, now) {
+			todo = append(todo, h)
+		}
+	}
+
+	if len(todo) > 0 {
+		db, err := sql.Open("duckdb", "")
+		if err != nil {
+			return sum, fmt.Errorf("recompute: open duckdb: %w", err)
+		}
+		defer db.Close()
+		// hour_rows is a temp view: it lives in one connection.
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return sum, fmt.Errorf("recompute: duckdb connection: %w", err)
+		}
+		defer conn.Close()
+		bar := b.newProgress(int64(len(todo)), "recompute hours")
+		for _, h := range todo {
+			paths := make([]string, len(files[h]))
+			for i, f := range files[h] {
+				paths[i] = b.lake.Abs(f.Path)
+			}
+			panes, err := b.hourPanes(ctx, conn, paths)
+			if err != nil {
+				bar.finish()
+				return sum, fmt.Errorf("recompute hour %s (%d files): %w", h.Format(time.RFC3339), len(paths), err)
+			}
+			docs, err := b.writeHour(ctx, h, panes, now)
+			if err != nil {
+				bar.finish()
+				return sum, fmt.Errorf("recompute hour %s: %w", h.Format(time.RFC3339), err)
+			}
+			// Record the hour only after its documents are in: a crash in
+			// between recomputes it again, which replaces the same docs.
+			hs := m.Hour(h)
+			if hs.Dirty {
+				sum.DirtyHours++
+			}
+			hs.Recomputed, hs.Dirty = now, false
+			if err := b.lake.SaveManifest(m); err != nil {
+				bar.finish()
+				return sum, fmt.Errorf("recompute hour %s: %w", h.Format(time.RFC3339), err)
+			}
+			sum.Hours = append(sum.Hours, h)
+			sum.Panes += len(panes)
+			sum.Docs += docs
+			bar.add(1)
+		}
+		bar.finish()
+	}
+
+	sum.Horizon = b.horizon(m, now)
+	if err := b.writeHorizonDoc(ctx, m, sum.Horizon); err != nil {
+		return sum, err
+	}
+	if err := b.writeLakeDoc(ctx, m); err != nil {
+		return sum, err
+	}
+	sum.Seconds = time.Since(start).Seconds()
+	return sum, nil
+}
+
+// hourPanes computes the batch panes of one hour from its files.
+func (b *Batch) hourPanes(ctx context.Context, conn *sql.Conn, files []string) (map[time.Time]*views.Pane, error) {
+	if _, err := conn.ExecContext(ctx, hourRowsSQL(b.cfg.pane.Microseconds(), files)); err != nil {
+		return nil, fmt.Errorf("read parquet: %w", err)
+	}
+	panes := map[time.Time]*views.Pane{}
+	pane := func(us int64) *views.Pane {
+		t := time.UnixMicro(us).UTC()
+		p := panes[t]
+		if p == nil {
+			p = views.NewPane(0)
+			p.Traffic.HasExact = true
+			panes[t] = p
+		}
+		return p
+	}
+	// Traffic first: it has a row for every pane with parsed rows, so the
+	// set of panes is the set of documents, hot terms or not.
+	err := query(ctx, conn, sqlTraffic, func(rows *sql.Rows) error {
+		var us, pv, uv, ips, bytes int64
+		var s [6]int64
+		if err := rows.Scan(&us, &pv, &uv, &ips, &s[0], &s[1], &s[2], &s[3], &s[4], &s[5], &bytes); err != nil {
+			return err
+		}
+		t := pane(us).Traffic
+		t.PV, t.ExactUV, t.ExactIPs, t.Status, t.Bytes = pv, uv, ips, s, bytes
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("traffic: %w", err)
+	}
+	known := func(us int64, what string) (*views.Pane, error) {
+		p := panes[time.UnixMicro(us).UTC()]
+		if p == nil {
+			return nil, fmt.Errorf("%s: pane %s has no traffic row", what, time.UnixMicro(us).UTC().Format(time.RFC3339))
+		}
+		return p, nil
+	}
+	err = query(ctx, conn, sqlHot, func(rows *sql.Rows) error {
+		var us, n int64
+		var term string
+		if err := rows.Scan(&us, &term, &n); err != nil {
+			return err
+		}
+		p, err := known(us, "hot")
+		if err != nil {
+			return err
+		}
+		p.Hot.AddN(term, n)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hot: %w", err)
+	}
+	err = query(ctx, conn, sqlLatency, func(rows *sql.Rows) error {
+		var us, bucket, n int64
+		var total float64
+		if err := rows.Scan(&us, &bucket, &n, &total); err != nil {
+			return err
+		}
+		p, err := known(us, "latency")
+		if err != nil {
+			return err
+		}
+		if bucket < 0 || int(bucket) >= len(p.Traffic.Latency) {
+			return fmt.Errorf("latency bucket %d out of range", bucket)
+		}
+		p.Traffic.Latency[bucket] += n
+		p.Traffic.LatencySum += total
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("latency: %w", err)
+	}
+	// The distinct ids feed the sketches; their number must be the exact
+	// count DuckDB gave, or the two queries disagree on what an id is.
+	for _, q := range []struct {
+		name string
+		sql  string
+		add  func(p *views.Pane, id string)
+		want func(p *views.Pane) int64
+	}{
+		{"uv ids", sqlUVIDs, func(p *views.Pane, id string) { p.Traffic.UV.Insert([]byte(id)) }, func(p *views.Pane) int64 { return p.Traffic.ExactUV }},
+		{"ips", sqlIPs, func(p *views.Pane, id string) { p.Traffic.IPs.Insert([]byte(id)) }, func(p *views.Pane) int64 { return p.Traffic.ExactIPs }},
+	} {
+		counts := map[*views.Pane]int64{}
+		err := query(ctx, conn, q.sql, func(rows *sql.Rows) error {
+			var us int64
+			var id string
+			if err := rows.Scan(&us, &id); err != nil {
+				return err
+			}
+			p, err := known(us, q.name)
+			if err != nil {
+				return err
+			}
+			q.add(p, id)
+			counts[p]++
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", q.name, err)
+		}
+		for t, p := range panes {
+			if counts[p] != q.want(p) {
+				return nil, fmt.Errorf("%s: pane %s has %d distinct ids, count says %d", q.name, t.Format(time.RFC3339), counts[p], q.want(p))
+			}
+		}
+	}
+	return panes, nil
+}
+
+// query runs q and calls row for each result row.
+func query(ctx context.Context, conn *sql.Conn, q string, row func(*sql.Rows) error) error {
+	rows, err := conn.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// sortedPanes returns the pane starts in order.
+func sortedPanes(panes map[time.Time]*views.Pane) []time.Time {
+	out := make([]time.Time, 0, len(panes))
+	for t := range panes {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out
+}
