@@ -94,7 +94,7 @@ func latencyBucketSQL() string {
 	return sb.String()
 }
 
-// sqlStringList is a DuckDB list literal of strings: ['a', 'b''c'].
+// sqlStringList is a DuckDB list literal of strings: ['a', 'b”c'].
 func sqlStringList(ss []string) string {
 	q := make([]string, len(ss))
 	for i, s := range ss {
