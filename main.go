@@ -23,6 +23,7 @@ func commands() []command {
 		speedCommand(),
 		serveCommand(),
 		shipCommand(),
+		batchCommand(),
 	}
 }
 
