@@ -87,4 +87,3 @@ func TestBatchCommand(t *testing.T) {
 		}
 	}
 }
-
