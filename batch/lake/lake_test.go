@@ -183,3 +183,17 @@ func TestLockExcludesSecondWriter(t *testing.T) {
 	}
 	unlock()
 }
+
+func TestRemoveOrphansRefusesWithoutManifest(t *testing.T) {
+	l, err := Open(t.TempDir(), "logs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := writeEvents(t, l, 0, 0, 3)
+	if _, err := l.RemoveOrphans(NewManifest("logs")); err == nil {
+		t.Fatal("want an error: files but no manifest")
+	}
+	if _, err := os.Stat(l.Abs(f.Path)); err != nil {
+		t.Fatalf("file removed: %v", err)
+	}
+}

@@ -39,17 +39,28 @@ func (l *Lake) RemoveOrphans(m *Manifest) ([]string, error) {
 		name := d.Name()
 		orphan := strings.HasSuffix(name, tempSuffix) ||
 			(strings.HasSuffix(name, ".parquet") && !known[rel])
-		if !orphan {
-			return nil
+		if orphan {
+			removed = append(removed, rel)
 		}
-		if err := os.Remove(p); err != nil {
-			return err
-		}
-		removed = append(removed, rel)
 		return nil
 	})
 	if err != nil {
-		return removed, fmt.Errorf("remove orphans under %s: %w", l.dir, err)
+		return nil, fmt.Errorf("remove orphans under %s: %w", l.dir, err)
+	}
+	// An empty manifest beside Parquet files means the manifest was lost
+	// or deleted, not that every file is an orphan: refuse to empty the
+	// lake.
+	if len(m.Files) == 0 && len(m.Partitions) == 0 {
+		for _, rel := range removed {
+			if strings.HasSuffix(rel, ".parquet") {
+				return nil, fmt.Errorf("lake %s has Parquet files (%s) but no manifest: restore %s or move the files away", l.dir, rel, ManifestName)
+			}
+		}
+	}
+	for i, rel := range removed {
+		if err := os.Remove(l.Abs(rel)); err != nil {
+			return removed[:i], fmt.Errorf("remove orphan %s: %w", rel, err)
+		}
 	}
 	// Deepest first, so hour=HH goes before its dt=... parent.
 	for i := len(dirs) - 1; i >= 0; i-- {
