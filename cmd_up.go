@@ -54,6 +54,10 @@ type upConfig struct {
 	seed        int64
 	outOfOrder  float64
 	late        float64
+
+	// batchNow, when set, is batch's clock (tests decide which hours are
+	// complete); not a flag.
+	batchNow func() time.Time
 }
 
 // Defaults of up that differ from the other commands'.
@@ -170,9 +174,12 @@ func openStack(c upConfig) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.batch, err = batch.New(s.db, brokers, s.lake,
-		batch.Topic(c.topic), batch.Format(c.format), batch.HotTerm(c.hotTerm),
-		batch.Pane(c.pane), batch.Lateness(c.lateness), batch.Logger(s.log.With("layer", "batch")))
+	bopts := []batch.Opt{batch.Topic(c.topic), batch.Format(c.format), batch.HotTerm(c.hotTerm),
+		batch.Pane(c.pane), batch.Lateness(c.lateness), batch.Logger(s.log.With("layer", "batch"))}
+	if c.batchNow != nil {
+		bopts = append(bopts, batch.Now(c.batchNow))
+	}
+	s.batch, err = batch.New(s.db, brokers, s.lake, bopts...)
 	if err != nil {
 		return nil, err
 	}
