@@ -164,6 +164,14 @@ func feed(ctx context.Context, g *gen.Generator, sink genSink, fo feedOpts) (gen
 	caughtUp := false
 	var st genStats
 	lastDraw := began
+	draw := func(now time.Time) {
+		if progress == nil || now.Sub(lastDraw) < time.Second {
+			return
+		}
+		lastDraw = now
+		fmt.Fprintf(progress, "\rgen: %d events, event time %s, %.1f MB   ", st.Events,
+			g.NextTime().Format(time.RFC3339), float64(st.Bytes)/1e6)
+	}
 	defer sink.close()
 	ticker := time.NewTicker(feedTick)
 	defer ticker.Stop()
@@ -185,13 +193,10 @@ loop:
 					break loop
 				}
 				now = clock()
+				draw(now)
 			}
 		}
-		if progress != nil && now.Sub(lastDraw) >= time.Second {
-			lastDraw = now
-			fmt.Fprintf(progress, "\rgen: %d events, event time %s, %.1f MB   ", st.Events,
-				g.NextTime().Format(time.RFC3339), float64(st.Bytes)/1e6)
-		}
+		draw(now)
 		if g.Done() {
 			break
 		}
