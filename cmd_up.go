@@ -119,7 +119,11 @@ func (c *upConfig) validate() error {
 	case c.demoHistory < 0:
 		return fmt.Errorf("--demo-history %s is negative", c.demoHistory)
 	}
-	return nil
+	// The view settings are checked as for the layer commands; the
+	// embedded broker stands in for --brokers.
+	common := commonFlags{brokers: c.kafkaListen, topic: c.topic, mongoDB: c.mongoDB, format: c.format,
+		hotTerm: c.hotTerm, pane: c.pane, lateness: c.lateness}
+	return common.validate()
 }
 
 // stack is the one-process deployment: embedded servers and the three
