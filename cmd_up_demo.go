@@ -1,5 +1,3 @@
-//go:build uplayers
-
 package main
 
 import (

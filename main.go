@@ -24,6 +24,7 @@ func commands() []command {
 		serveCommand(),
 		shipCommand(),
 		batchCommand(),
+		upCommand(),
 	}
 }
 
