@@ -453,6 +453,14 @@ func TestUpBinary(t *testing.T) {
 		if status.BatchHorizon == nil || status.BatchHorizon.Before(began.Add(-4*time.Hour)) || status.BatchHorizon.After(began) {
 			return fmt.Errorf("batch horizon %v, want within the last hours", status.BatchHorizon)
 		}
+		if status.Events < 3*3600*10 {
+			return fmt.Errorf("speed applied %d events, want the 3 h of history (108000)", status.Events)
+		}
+		for i, p := range status.Partitions {
+			if p.Lag > 0 {
+				return fmt.Errorf("speed lags %d records on partition %d", p.Lag, i)
+			}
+		}
 		var hot hotAnswer
 		if err := tryGetJSON(base, "/v1/hot?k=5&"+rangeQuery(from, time.Now().Add(time.Minute)), &hot); err != nil {
 			return err
@@ -485,6 +493,7 @@ func TestUpBinary(t *testing.T) {
 		return nil
 	})
 	stop(second)
+	t.Logf("pv of the history range: %d before the restart, %d after", before.Total.PV, after.Total.PV)
 	// Not generated twice: the history range holds what it held.
 	if after.Total.PV > before.Total.PV*11/10 {
 		t.Errorf("pv %d after the restart, %d before: history generated again?", after.Total.PV, before.Total.PV)
