@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -301,7 +302,8 @@ func (s *stack) batchLoop(ctx context.Context, ready <-chan struct{}) error {
 		case err != nil:
 			s.log.Error("batch run failed; retrying at the next interval", "err", err, "next_in", s.cfg.batchEvery)
 		default:
-			s.log.Info("batch run", "took", time.Since(began).Round(time.Millisecond), "summary", fmt.Sprintf("%+v", sum))
+			summary, _ := json.Marshal(sum)
+			s.log.Info("batch run", "took", time.Since(began).Round(time.Millisecond), "summary", string(summary))
 		}
 		t.Reset(s.cfg.batchEvery)
 	}
