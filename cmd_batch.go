@@ -63,6 +63,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer, prog
 	lakeDir := fs.String("lake", "./lake", "directory of the Parquet lake")
 	grace := fs.Duration("grace", batch.DefaultGrace, "an hour is recomputed once its end plus this is past (and compaction read past it on every partition)")
 	mergeBelow := fs.Int64("merge-below", batch.DefaultMergeBelow, "files of a finished hour smaller than this (bytes) are merged, one per partition; 0: never")
+	speedMargin := fs.Duration("speed-margin", batch.DefaultSpeedMargin, "after a recompute, delete speed view documents whose pane ended this long before the horizon (serving answers those from batch); negative: keep them")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -79,9 +80,9 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer, prog
 	}
 	defer closeDB()
 	opts := []batch.Opt{
-		batch.Topic(common.topic), batch.Format(common.format), batch.HotTerm(common.hotTerm),
+		batch.Topic(common.topic), batch.Format(common.format), batch.HotTerm(common.hotTerm), batch.UVField(common.uvField),
 		batch.Pane(common.pane), batch.Lateness(common.lateness), batch.Grace(*grace),
-		batch.MergeBelow(*mergeBelow), batch.Logger(slog.Default()),
+		batch.MergeBelow(*mergeBelow), batch.SpeedMargin(*speedMargin), batch.Logger(slog.Default()),
 	}
 	if progress != nil {
 		opts = append(opts, batch.Progress(progress))

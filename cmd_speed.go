@@ -56,7 +56,7 @@ func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s, err := speed.New(db, common.brokerList(),
 		speed.Topic(common.topic), speed.Group(*group), speed.Format(common.format),
-		speed.HotTerm(common.hotTerm), speed.Pane(common.pane), speed.Lateness(common.lateness),
+		speed.HotTerm(common.hotTerm), speed.UVField(common.uvField), speed.Pane(common.pane), speed.Lateness(common.lateness),
 		speed.FlushInterval(*flushInterval), speed.HotCapacity(*hotCapacity),
 		speed.Logger(slog.Default()), speed.Registerer(reg))
 	if err != nil {

@@ -20,6 +20,7 @@ func TestSpeedFlagErrors(t *testing.T) {
 		{[]string{"--hot-capacity", "-3"}, "--hot-capacity -3"},
 		{[]string{"--hot-term", "column:q"}, "--hot-term"},
 		{[]string{"--format", "xml"}, "--format"},
+		{[]string{"--uv-field", " , "}, "--uv-field"},
 		{[]string{"--brokers", " , "}, "--brokers is empty"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

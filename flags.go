@@ -24,6 +24,7 @@ type commonFlags struct {
 	mongoDB  string
 	format   string
 	hotTerm  string
+	uvField  string
 	pane     time.Duration
 	lateness time.Duration
 }
@@ -32,8 +33,9 @@ type commonFlags struct {
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	c.registerStore(fs)
 	fs.StringVar(&c.brokers, "brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma separated")
-	fs.StringVar(&c.format, "format", "json", "parser for records without a format header (json, json:field=key,...)")
+	fs.StringVar(&c.format, "format", "json", "parser for records without a format header (json, json:field=key,..., combined, common, regex:, grok:, header:)")
 	fs.StringVar(&c.hotTerm, "hot-term", "param:q,Input", "search term of the hot view: param:NAMES (URL query) or field:NAME")
+	fs.StringVar(&c.uvField, "uv-field", formats.DefaultUVField, "visitor identity of UV: comma list of fields (user, ip, or a kept extra field); the first with a value other than \"-\" counts. Access logs without users: ip")
 	fs.DurationVar(&c.lateness, "lateness", 2*time.Minute, "allowed lateness: the watermark is the newest event time minus this")
 }
 
@@ -71,6 +73,9 @@ func (c *commonFlags) validate() error {
 	}
 	if _, err := formats.NewHotTerm(c.hotTerm); err != nil {
 		return fmt.Errorf("--hot-term: %w", err)
+	}
+	if _, err := formats.NewUVField(c.uvField); err != nil {
+		return fmt.Errorf("--uv-field: %w", err)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ type Batch struct {
 	lake    *lake.Lake
 	grid    views.Grid
 	hot     *formats.HotTerm
+	uv      *formats.UVField
 }
 
 // New returns the batch layer writing the lake under lakeDir (the topic's
@@ -42,9 +43,10 @@ func New(db *mongo.Database, brokers []string, lakeDir string, opts ...Opt) (*Ba
 	if err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
 	}
-	grid, _ := views.NewGrid(c.pane) // checked by validate
-	hot, _ := formats.NewHotTerm(c.hotTerm)
-	return &Batch{cfg: c, db: db, brokers: brokers, lake: l, grid: grid, hot: hot}, nil
+	grid, _ := views.NewGrid(c.pane)        // checked by validate
+	hot, _ := formats.NewHotTerm(c.hotTerm) // checked by validate
+	uv, _ := formats.NewUVField(c.uvField)  // checked by validate
+	return &Batch{cfg: c, db: db, brokers: brokers, lake: l, grid: grid, hot: hot, uv: uv}, nil
 }
 
 // RunSummary reports a Run: its compaction and its recompute.

@@ -349,6 +349,7 @@ func (r *reader) parse(rec *kgo.Record) event.Event {
 			Format: spec, ParseError: fmt.Sprintf("format %q: %v", spec, perr)}
 	} else {
 		ev = formats.ParseLine(p, r.hot, rec.Value, rec.Timestamp)
+		r.b.uv.Apply(&ev)
 	}
 	if ev.Raw == nil {
 		ev.Raw = []byte{}

@@ -22,6 +22,7 @@ const (
 	DefaultTopic    = "logs"
 	DefaultFormat   = "json"
 	DefaultHotTerm  = "param:q,Input"
+	DefaultUVField  = formats.DefaultUVField
 	DefaultLateness = 2 * time.Minute
 	// DefaultGrace is how long after an hour's end batch waits before it
 	// calls the hour complete by the clock (besides compaction having read
@@ -33,6 +34,9 @@ const (
 	// are merged: a file this small costs more in per-file overhead
 	// (footer reads, one more path in every query) than it saves.
 	DefaultMergeBelow = 64 << 20
+	// DefaultSpeedMargin is how far before the horizon speed documents
+	// are kept after a recompute (see retention.go for why).
+	DefaultSpeedMargin = time.Hour
 )
 
 // cfg holds every setting of a Batch layer, with its defaults in one place
@@ -44,12 +48,17 @@ type cfg struct {
 
 	// How to build views.
 	hotTerm  string
+	uvField  string
 	pane     time.Duration
 	lateness time.Duration
 	grace    time.Duration
 
 	// Lake upkeep.
 	mergeBelow int64
+
+	// MongoDB upkeep: speed documents whose pane ends this long before the
+	// horizon are deleted; negative keeps them.
+	speedMargin time.Duration
 
 	now      func() time.Time
 	progress io.Writer
@@ -63,15 +72,17 @@ type cfg struct {
 
 func defaultCfg() cfg {
 	return cfg{
-		topic:      DefaultTopic,
-		format:     DefaultFormat,
-		hotTerm:    DefaultHotTerm,
-		pane:       views.DefaultPane,
-		lateness:   DefaultLateness,
-		grace:      DefaultGrace,
-		mergeBelow: DefaultMergeBelow,
-		now:        time.Now,
-		logger:     slog.Default(),
+		topic:       DefaultTopic,
+		format:      DefaultFormat,
+		hotTerm:     DefaultHotTerm,
+		uvField:     DefaultUVField,
+		pane:        views.DefaultPane,
+		lateness:    DefaultLateness,
+		grace:       DefaultGrace,
+		mergeBelow:  DefaultMergeBelow,
+		speedMargin: DefaultSpeedMargin,
+		now:         time.Now,
+		logger:      slog.Default(),
 	}
 }
 
@@ -100,6 +111,9 @@ func (c *cfg) validate() error {
 	if _, err := formats.NewHotTerm(c.hotTerm); err != nil {
 		return err
 	}
+	if _, err := formats.NewUVField(c.uvField); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -115,6 +129,13 @@ func Format(spec string) Opt { return optFunc(func(c *cfg) { c.format = spec }) 
 // (formats.NewHotTerm; default "param:q,Input"). It is applied at
 // compaction and stored in the hot_term column.
 func HotTerm(rule string) Opt { return optFunc(func(c *cfg) { c.hotTerm = rule }) }
+
+// UVField is the visitor identity rule (formats.NewUVField; default
+// "user,ip"): the first of these fields with a value is the visitor counted
+// by UV. Plain access logs have no user: "ip". Speed and batch must use the
+// same rule, or UV changes at the batch horizon. It is applied at
+// compaction and stored in the uv column.
+func UVField(rule string) Opt { return optFunc(func(c *cfg) { c.uvField = rule }) }
 
 // Pane is the pane width of the batch views; it must divide an hour and
 // equal speed's (default 1m).
@@ -133,6 +154,15 @@ func Grace(d time.Duration) Opt { return optFunc(func(c *cfg) { c.grace = d }) }
 // MergeBelow is the size in bytes under which files of a finished hour are
 // merged into one per partition (default 64 MiB; 0 disables merging).
 func MergeBelow(bytes int64) Opt { return optFunc(func(c *cfg) { c.mergeBelow = bytes }) }
+
+// SpeedMargin is how long before the batch horizon speed view documents
+// are kept (default 1h): after a recompute, documents whose pane ended at
+// or before horizon - margin are deleted, since serving answers those panes
+// from batch and a refresh on embedded FerretDB scans every document. The
+// margin covers speed still writing panes just before the horizon. A
+// negative margin keeps every speed document. Checkpoints are never
+// deleted.
+func SpeedMargin(d time.Duration) Opt { return optFunc(func(c *cfg) { c.speedMargin = d }) }
 
 // Now is the clock (default time.Now): tests pin it to make hour
 // completeness deterministic.

@@ -24,7 +24,10 @@ type RecomputeSummary struct {
 	Docs  int `json:"docs"`
 	// Horizon is the end of the contiguous recomputed hours.
 	Horizon time.Time `json:"horizon"`
-	Seconds float64   `json:"seconds"`
+	// SpeedDocsDeleted counts the speed view documents deleted behind the
+	// horizon (SpeedMargin).
+	SpeedDocsDeleted int64   `json:"speed_docs_deleted"`
+	Seconds          float64 `json:"seconds"`
 }
 
 // Recompute rebuilds the batch views of every complete hour that is new or
@@ -112,13 +115,22 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 	if err := b.writeLakeDoc(ctx, m); err != nil {
 		return sum, err
 	}
+	// After the horizon doc: serving then already answers those panes
+	// from batch.
+	if sum.SpeedDocsDeleted, err = b.deleteSpeedDocs(ctx, sum.Horizon); err != nil {
+		return sum, fmt.Errorf("recompute: %w", err)
+	}
 	sum.Seconds = time.Since(start).Seconds()
 	return sum, nil
 }
 
 // hourPanes computes the batch panes of one hour from its files.
 func (b *Batch) hourPanes(ctx context.Context, conn *sql.Conn, files []string) (map[time.Time]*views.Pane, error) {
-	if _, err := conn.ExecContext(ctx, hourRowsSQL(b.cfg.pane.Microseconds(), files)); err != nil {
+	var withUV int
+	if err := conn.QueryRowContext(ctx, fmt.Sprintf(sqlHasUV, sqlStringList(files))).Scan(&withUV); err != nil {
+		return nil, fmt.Errorf("read parquet schema: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, hourRowsSQL(b.cfg.pane.Microseconds(), files, withUV > 0)); err != nil {
 		return nil, fmt.Errorf("read parquet: %w", err)
 	}
 	panes := map[time.Time]*views.Pane{}

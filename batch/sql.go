@@ -14,27 +14,41 @@ import (
 
 // sqlHourRows defines hour_rows. Arguments: the pane width in microseconds,
 // the list of Parquet files (a DuckDB list literal), the latency bucket
-// expression (latencyBucketSQL).
+// expression (latencyBucketSQL), the visitor expression (sqlVisitor or
+// sqlUVID).
 //
-// uv_id is event.UVID() in SQL: the user, falling back to the IP when the
-// user is empty or "-". status_class is views.Traffic's class: 1..5 for
-// 1xx..5xx, 0 for anything else.
+// uv_id is event.Visitor() in SQL. status_class is views.Traffic's class:
+// 1..5 for 1xx..5xx, 0 for anything else. union_by_name reads files
+// written before the uv column beside newer ones (uv is NULL there).
 const sqlHourRows = `
 CREATE OR REPLACE TEMP VIEW hour_rows AS
 SELECT
     (epoch_us(ts) // %[1]d) * %[1]d AS pane_us,
     hot_term,
-    ` + sqlUVID + ` AS uv_id,
+    %[4]s AS uv_id,
     ip,
     CASE WHEN status >= 100 AND status < 600 THEN status // 100 ELSE 0 END AS status_class,
     bytes,
     latency_ms,
     %[3]s AS latency_bucket
-FROM read_parquet(%[2]s, hive_partitioning = false)
+FROM read_parquet(%[2]s, hive_partitioning = false, union_by_name = true)
 WHERE parse_error = ''`
 
-// sqlUVID is the unique-visitor id of a row, exactly event.UVID().
+// sqlUVID is the default unique-visitor id of a row, exactly
+// event.UVID(): the user, falling back to the IP when the user is empty
+// or "-". It is the whole visitor expression when none of an hour's files
+// has the uv column (DuckDB cannot name a column no file has).
 const sqlUVID = `CASE WHEN "user" <> '' AND "user" <> '-' THEN "user" ELSE ip END`
+
+// sqlVisitor is exactly event.Visitor(): the uv column (the identity rule
+// applied at compaction, --uv-field) when it is set, else sqlUVID. A file
+// written before the column has NULL there, which falls back the same way:
+// those rows count as they did when they were written.
+const sqlVisitor = `CASE WHEN uv <> '' THEN uv ELSE ` + sqlUVID + ` END`
+
+// sqlHasUV counts the files of a list (argument: a DuckDB list literal)
+// that have the uv column.
+const sqlHasUV = `SELECT count(*) FROM parquet_schema(%s) WHERE name = 'uv'`
 
 // sqlHot counts search terms per pane, exactly.
 const sqlHot = `
@@ -103,7 +117,12 @@ func sqlStringList(ss []string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-// hourRowsSQL is sqlHourRows for one hour's files.
-func hourRowsSQL(paneMicros int64, files []string) string {
-	return fmt.Sprintf(sqlHourRows, paneMicros, sqlStringList(files), latencyBucketSQL())
+// hourRowsSQL is sqlHourRows for one hour's files; hasUV says whether any
+// of them has the uv column.
+func hourRowsSQL(paneMicros int64, files []string, hasUV bool) string {
+	visitor := sqlUVID
+	if hasUV {
+		visitor = sqlVisitor
+	}
+	return fmt.Sprintf(sqlHourRows, paneMicros, sqlStringList(files), latencyBucketSQL(), visitor)
 }

@@ -29,7 +29,10 @@ func duckValue(t *testing.T, db *sql.DB, expr string, cols map[string]any, dest 
 
 func isString(v any) bool { _, ok := v.(string); return ok }
 
-// TestUVIDSQL checks that the SQL uv_id is event.UVID() on every case.
+// TestUVIDSQL checks that the SQL uv_id is event.Visitor() on every case:
+// sqlUVID (hours whose files have no uv column) against event.UVID(), and
+// sqlVisitor against event.Visitor() with the uv column set, empty, and
+// NULL (a file from before the column, read with union_by_name).
 func TestUVIDSQL(t *testing.T) {
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
@@ -38,7 +41,7 @@ func TestUVIDSQL(t *testing.T) {
 	defer db.Close()
 	tests := []struct{ user, ip string }{
 		{"alice", "10.0.0.1"}, {"-", "10.0.0.1"}, {"", "10.0.0.1"}, {"", ""}, {"-", ""},
-		{"bob", ""}, {" - ", "1.2.3.4"}, {"--", "1.2.3.4"}, {"O'Brien", "::1"},
+		{"bob", ""}, {" - ", "1.2.3.4"}, {"--", "1.2.3.4"}, {"O'Brien", "::1"}, {"-", "-"},
 	}
 	for _, tc := range tests {
 		ev := event.Event{User: tc.user, IP: tc.ip}
@@ -47,8 +50,25 @@ func TestUVIDSQL(t *testing.T) {
 		if want := ev.UVID(); got != want {
 			t.Errorf("user %q ip %q: SQL uv_id %q, event.UVID() %q", tc.user, tc.ip, got, want)
 		}
+		for _, uv := range []*string{nil, ptr(""), ptr("s-42"), ptr("10.9.9.9")} {
+			ev.UV = ""
+			uvSQL := "NULL::VARCHAR"
+			if uv != nil {
+				ev.UV = *uv
+				uvSQL = "'" + *uv + "'"
+			}
+			expr := strings.ReplaceAll(sqlVisitor, "uv <>", uvSQL+" <>")
+			expr = strings.ReplaceAll(expr, "THEN uv ELSE", "THEN "+uvSQL+" ELSE")
+			var got string
+			duckValue(t, db, expr, map[string]any{"user": tc.user, "ip": tc.ip}, &got)
+			if want := ev.Visitor(); got != want {
+				t.Errorf("user %q ip %q uv %s: SQL uv_id %q, event.Visitor() %q", tc.user, tc.ip, uvSQL, got, want)
+			}
+		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // TestLatencyBucketSQL checks the generated CASE against views.LatencyBucket
 // on every bound, just above it and beyond the last.

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/loglambda/loglambda/schemas/formats"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -24,6 +25,7 @@ const (
 	DefaultGroup         = "loglambda-speed"
 	DefaultFormat        = "json"
 	DefaultHotTerm       = "param:q,Input"
+	DefaultUVField       = formats.DefaultUVField
 	DefaultLateness      = 2 * time.Minute
 	DefaultFlushInterval = time.Second
 )
@@ -38,6 +40,7 @@ type cfg struct {
 
 	// How to build views.
 	hotTerm     string
+	uvField     string
 	pane        time.Duration
 	lateness    time.Duration
 	hotCapacity int
@@ -65,6 +68,7 @@ func defaultCfg() cfg {
 		group:         DefaultGroup,
 		format:        DefaultFormat,
 		hotTerm:       DefaultHotTerm,
+		uvField:       DefaultUVField,
 		pane:          views.DefaultPane,
 		lateness:      DefaultLateness,
 		hotCapacity:   views.DefaultHotCapacity,
@@ -111,6 +115,12 @@ func Format(spec string) Opt { return optFunc(func(c *cfg) { c.format = spec }) 
 // HotTerm is the rule extracting the hot view's search term
 // (formats.NewHotTerm; default "param:q,Input").
 func HotTerm(rule string) Opt { return optFunc(func(c *cfg) { c.hotTerm = rule }) }
+
+// UVField is the visitor identity rule (formats.NewUVField; default
+// "user,ip"): the first of these fields with a value is the visitor counted
+// by UV. Plain access logs have no user: "ip". Speed and batch must use the
+// same rule, or UV changes at the batch horizon.
+func UVField(rule string) Opt { return optFunc(func(c *cfg) { c.uvField = rule }) }
 
 // Pane is the pane width; it must divide an hour (default 1m).
 func Pane(d time.Duration) Opt { return optFunc(func(c *cfg) { c.pane = d }) }

@@ -25,6 +25,7 @@ type Speed struct {
 	brokers []string
 	grid    views.Grid
 	hot     *formats.HotTerm
+	uv      *formats.UVField
 	metrics *metrics
 
 	// parsers caches a parser per "format" header value; only the polling
@@ -83,6 +84,10 @@ func New(db *mongo.Database, brokers []string, opts ...Opt) (*Speed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("speed: %w", err)
 	}
+	uv, err := formats.NewUVField(c.uvField)
+	if err != nil {
+		return nil, fmt.Errorf("speed: %w", err)
+	}
 	def, err := formats.New(c.format)
 	if err != nil {
 		return nil, fmt.Errorf("speed: format: %w", err)
@@ -92,7 +97,7 @@ func New(db *mongo.Database, brokers []string, opts ...Opt) (*Speed, error) {
 		return nil, fmt.Errorf("speed: %w", err)
 	}
 	return &Speed{
-		cfg: c, db: db, brokers: brokers, grid: grid, hot: hot, metrics: m,
+		cfg: c, db: db, brokers: brokers, grid: grid, hot: hot, uv: uv, metrics: m,
 		defParser: def, parsers: map[string]parserEntry{},
 		parts: map[int32]*partition{},
 	}, nil
@@ -315,6 +320,7 @@ func (s *Speed) parse(r *kgo.Record) event.Event {
 		break
 	}
 	ev := formats.ParseLine(p, s.hot, r.Value, r.Timestamp)
+	s.uv.Apply(&ev)
 	ev.Topic, ev.Partition, ev.Offset = r.Topic, r.Partition, r.Offset
 	return ev
 }

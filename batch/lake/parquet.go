@@ -108,12 +108,13 @@ func (l *Lake) copyRows(ctx context.Context, fw *pqarrow.FileWriter, rel string)
 	for {
 		rec, err := rr.Read()
 		if rec != nil {
-			if !event.HasLakeColumns(rec.Schema()) {
-				return n, fmt.Errorf("schema %s is not the lake schema", rec.Schema())
-			}
 			// The reader's schema carries Parquet field ids in its
-			// metadata; the writer wants its own schema exactly.
-			same := array.NewRecordBatch(event.ArrowSchema(), rec.Columns(), rec.NumRows())
+			// metadata and files from before the uv column lack it; the
+			// writer wants its own schema exactly.
+			same, uerr := event.UpgradeRecordBatch(rec)
+			if uerr != nil {
+				return n, uerr
+			}
 			werr := fw.WriteBuffered(same)
 			same.Release()
 			if werr != nil {

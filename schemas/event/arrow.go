@@ -38,7 +38,16 @@ const (
 	ColTopic       = "topic"
 	ColPartition   = "partition"
 	ColOffset      = "offset"
+	// ColUV was added after the first lakes were written, so it is last:
+	// files without it keep every other column at its index. Readers
+	// treat a missing uv as "" (see UpgradeRecordBatch): the visitor is
+	// then the default user/ip rule, which is what those files counted.
+	ColUV = "uv"
 )
+
+// columnsBeforeUV is the number of lake columns files written before the
+// uv column have.
+const columnsBeforeUV = 24
 
 // ArrowSchema returns the Arrow schema of the lake: one column per Event
 // field, plus the raw line and the provenance. It is the single definition
@@ -78,23 +87,60 @@ func ArrowSchema() *arrow.Schema {
 		{Name: ColTopic, Type: str},
 		{Name: ColPartition, Type: arrow.PrimitiveTypes.Int32},
 		{Name: ColOffset, Type: arrow.PrimitiveTypes.Int64},
+		{Name: ColUV, Type: str},
 	}, nil)
 }
 
 // HasLakeColumns reports whether s has the lake's columns, names and types
 // in order. Metadata is ignored: a Parquet reader adds field ids to it.
 func HasLakeColumns(s *arrow.Schema) bool {
+	return s.NumFields() == ArrowSchema().NumFields() && hasLakePrefix(s)
+}
+
+// hasOldLakeColumns reports whether s is the lake schema of files written
+// before the uv column.
+func hasOldLakeColumns(s *arrow.Schema) bool {
+	return s.NumFields() == columnsBeforeUV && hasLakePrefix(s)
+}
+
+// hasLakePrefix reports whether the columns s has are the lake's first
+// columns, names and types in order.
+func hasLakePrefix(s *arrow.Schema) bool {
 	want := ArrowSchema()
-	if s.NumFields() != want.NumFields() {
+	if s.NumFields() > want.NumFields() {
 		return false
 	}
-	for i, f := range want.Fields() {
-		g := s.Field(i)
+	for i := range s.NumFields() {
+		f, g := want.Field(i), s.Field(i)
 		if g.Name != f.Name || !arrow.TypeEqual(g.Type, f.Type) {
 			return false
 		}
 	}
 	return true
+}
+
+// UpgradeRecordBatch returns rec with exactly ArrowSchema: a batch of the
+// current schema as is (its schema replaced: a Parquet reader adds field
+// ids to the metadata, a writer wants its own schema exactly), a batch of
+// a file written before the uv column with an empty uv column appended.
+// Any other schema is an error. The caller releases the result.
+func UpgradeRecordBatch(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	s := rec.Schema()
+	switch {
+	case HasLakeColumns(s):
+		return array.NewRecordBatch(ArrowSchema(), rec.Columns(), rec.NumRows()), nil
+	case hasOldLakeColumns(s):
+		b := array.NewStringBuilder(memory.DefaultAllocator)
+		defer b.Release()
+		for range rec.NumRows() {
+			b.Append("")
+		}
+		uv := b.NewArray()
+		defer uv.Release()
+		cols := append(append([]arrow.Array{}, rec.Columns()...), uv)
+		return array.NewRecordBatch(ArrowSchema(), cols, rec.NumRows()), nil
+	}
+	return nil, fmt.Errorf("schema %s is not the lake schema %s", s, ArrowSchema())
 }
 
 // RecordBuilder appends Events to an Arrow record batch of ArrowSchema.
@@ -139,6 +185,7 @@ func (rb *RecordBuilder) Append(ev *Event) {
 	next().(*array.StringBuilder).Append(ev.Topic)
 	next().(*array.Int32Builder).Append(ev.Partition)
 	next().(*array.Int64Builder).Append(ev.Offset)
+	next().(*array.StringBuilder).Append(ev.UV)
 }
 
 // Len is the number of rows appended since the last NewRecordBatch.
@@ -168,9 +215,11 @@ func fieldsJSON(m map[string]string) string {
 
 // EventsFromRecordBatch reads the rows of a record batch of ArrowSchema
 // back into Events (times in UTC). It is the inverse of RecordBuilder, used
-// to re-parse or inspect lake files from Go.
+// to re-parse or inspect lake files from Go. Batches of files written
+// before the uv column are read with UV "".
 func EventsFromRecordBatch(rec arrow.RecordBatch) ([]Event, error) {
-	if !HasLakeColumns(rec.Schema()) {
+	old := hasOldLakeColumns(rec.Schema())
+	if !old && !HasLakeColumns(rec.Schema()) {
 		return nil, fmt.Errorf("read events: schema %s, want the lake schema %s", rec.Schema(), ArrowSchema())
 	}
 	n := int(rec.NumRows())
@@ -206,6 +255,9 @@ func EventsFromRecordBatch(rec arrow.RecordBatch) ([]Event, error) {
 		ev.Topic = str(21, r)
 		ev.Partition = col(22).(*array.Int32).Value(r)
 		ev.Offset = col(23).(*array.Int64).Value(r)
+		if !old {
+			ev.UV = str(24, r)
+		}
 	}
 	return out, nil
 }

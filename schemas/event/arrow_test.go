@@ -23,6 +23,7 @@ func TestArrowSchemaColumns(t *testing.T) {
 		{"msg", arrow.STRING}, {"hot_term", arrow.STRING}, {"fields", arrow.STRING},
 		{"parse_error", arrow.STRING}, {"format", arrow.STRING}, {"raw", arrow.BINARY},
 		{"topic", arrow.STRING}, {"partition", arrow.INT32}, {"offset", arrow.INT64},
+		{"uv", arrow.STRING},
 	}
 	s := ArrowSchema()
 	if s.NumFields() != len(want) {
@@ -53,7 +54,7 @@ func TestRecordBuilderRoundTrip(t *testing.T) {
 			Time: t0, IngestTime: t0.Add(time.Second), Host: "web-1", User: "alice", IP: "10.0.0.1",
 			Method: "GET", Path: "/search", Query: "q=shoes", Status: 200, Bytes: 512, LatencyMS: 12.5,
 			HotTerm: "shoes", Fields: map[string]string{"ua": "curl", "a": "1"}, Format: "json",
-			Raw: []byte(`{"ts":"..."}`), Topic: "logs", Partition: 3, Offset: 42,
+			Raw: []byte(`{"ts":"..."}`), Topic: "logs", Partition: 3, Offset: 42, UV: "alice",
 		}},
 		{"app log", Event{
 			Time: t0, IngestTime: t0, Instance: "db-2", Level: "ERROR", Component: "pool",
@@ -100,5 +101,49 @@ func TestEventsFromRecordBatchRejectsOtherSchema(t *testing.T) {
 	defer rec.Release()
 	if _, err := EventsFromRecordBatch(rec); err == nil {
 		t.Fatal("want an error for a record batch of another schema")
+	}
+}
+
+// TestOldLakeFilesReadable checks that a record batch of the lake schema
+// before the uv column (files already in a lake) still reads, with UV "",
+// and upgrades to the current schema for merging.
+func TestOldLakeFilesReadable(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 10, 1, 2, 0, time.UTC)
+	ev := Event{Time: t0, IngestTime: t0, User: "-", IP: "10.0.0.1", Raw: []byte("x"), Topic: "logs", Offset: 3, UV: "dropped"}
+	b := NewRecordBuilder(nil)
+	defer b.Release()
+	b.Append(&ev)
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	oldSchema := arrow.NewSchema(ArrowSchema().Fields()[:columnsBeforeUV], nil)
+	old := array.NewRecordBatch(oldSchema, rec.Columns()[:columnsBeforeUV], rec.NumRows())
+	defer old.Release()
+
+	got, err := EventsFromRecordBatch(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ev
+	want.UV = ""
+	if !reflect.DeepEqual(got[0], want) {
+		t.Errorf("old file row\n got %+v\nwant %+v", got[0], want)
+	}
+	up, err := UpgradeRecordBatch(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Release()
+	if !HasLakeColumns(up.Schema()) {
+		t.Fatalf("upgraded schema %s", up.Schema())
+	}
+	got, err = EventsFromRecordBatch(up)
+	if err != nil || !reflect.DeepEqual(got[0], want) {
+		t.Errorf("upgraded row %+v (%v), want %+v", got, err, want)
+	}
+	other := arrow.NewSchema(ArrowSchema().Fields()[:5], nil)
+	short := array.NewRecordBatch(other, rec.Columns()[:5], rec.NumRows())
+	defer short.Release()
+	if _, err := UpgradeRecordBatch(short); err == nil {
+		t.Error("UpgradeRecordBatch of a 5-column batch: want an error")
 	}
 }

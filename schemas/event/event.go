@@ -39,6 +39,12 @@ type Event struct {
 	// (formats.HotTerm); empty when the record has none.
 	HotTerm string
 
+	// UV is the visitor identity picked by the identity rule
+	// (formats.UVField, --uv-field): the first of the rule's fields with a
+	// value. Empty when no rule ran or none of its fields had a value;
+	// Visitor then falls back to UVID.
+	UV string
+
 	// Fields holds what the format found but the Event has no column for
 	// (unknown JSON keys, extra named groups), so nothing is lost.
 	Fields map[string]string
@@ -57,11 +63,24 @@ type Event struct {
 	Offset    int64
 }
 
-// UVID is the identity counted by unique visitors: the user, falling back to
-// the client IP when the user is empty or "-" (the access-log placeholder).
+// UVID is the default identity counted by unique visitors: the user,
+// falling back to the client IP when the user is empty or "-" (the
+// access-log placeholder).
 func (e *Event) UVID() string {
 	if e.User != "" && e.User != "-" {
 		return e.User
 	}
 	return e.IP
+}
+
+// Visitor is the identity counted by unique visitors: UV when the identity
+// rule found one, else UVID. The fallback keeps events built without a
+// rule (tests, old lake files, whose uv column is empty or absent) counted
+// as they always were; batch's SQL is the same expression over the lake's
+// uv, user and ip columns.
+func (e *Event) Visitor() string {
+	if e.UV != "" {
+		return e.UV
+	}
+	return e.UVID()
 }

@@ -42,7 +42,7 @@ func NewTraffic() *Traffic {
 // Add folds one event in.
 func (t *Traffic) Add(ev *event.Event) {
 	t.PV++
-	if id := ev.UVID(); id != "" {
+	if id := ev.Visitor(); id != "" {
 		t.UV.Insert([]byte(id))
 	}
 	if ev.IP != "" {
