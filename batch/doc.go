@@ -10,7 +10,9 @@
 //   - Recompute (recompute.go, sql.go) runs DuckDB over the lake files of
 //     each complete hour that is new or dirty, builds the same view states
 //     speed builds (package views, exact), replaces the hour's batch_*
-//     documents, and moves the horizon (meta.go).
+//     documents, and moves the horizon (meta.go). Then it deletes the speed
+//     documents that ended at least SpeedMargin before the horizon
+//     (retention.go): serving answers those panes from batch.
 //   - Run is Compact then Recompute; running it again without new records
 //     changes nothing.
 //
