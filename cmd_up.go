@@ -18,6 +18,7 @@ import (
 	"github.com/loglambda/loglambda/batch"
 	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/schemas/formats"
 	"github.com/loglambda/loglambda/schemas/views"
 	"github.com/loglambda/loglambda/serving"
 	"github.com/loglambda/loglambda/speed"
@@ -42,6 +43,7 @@ type upConfig struct {
 	mongoDB     string
 	format      string
 	hotTerm     string
+	uvField     string // "" (a config built in code): formats.DefaultUVField
 	pane        time.Duration
 	lateness    time.Duration
 	batchEvery  time.Duration
@@ -82,6 +84,7 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&c.mongoDB, "mongo-db", "loglambda", "MongoDB database holding the views")
 	fs.StringVar(&c.format, "format", "json", "parser for records without a format header")
 	fs.StringVar(&c.hotTerm, "hot-term", "param:q,Input", "where the hot view's search term comes from (param:NAMES or field:NAME)")
+	fs.StringVar(&c.uvField, "uv-field", formats.DefaultUVField, "visitor identity of UV: comma list of fields (user, ip, or a kept extra field); the first with a value other than \"-\" counts. Access logs without users: ip")
 	fs.DurationVar(&c.pane, "pane", views.DefaultPane, "pane width of the views (must divide an hour)")
 	fs.DurationVar(&c.lateness, "lateness", 2*time.Minute, "allowed lateness of events in the speed layer")
 	fs.DurationVar(&c.batchEvery, "batch-every", 5*time.Minute, "interval between batch runs (compact + recompute)")
@@ -121,8 +124,16 @@ func (c *upConfig) validate() error {
 	// The view settings are checked as for the layer commands; the
 	// embedded broker stands in for --brokers.
 	common := commonFlags{brokers: c.kafkaListen, topic: c.topic, mongoDB: c.mongoDB, format: c.format,
-		hotTerm: c.hotTerm, pane: c.pane, lateness: c.lateness}
+		hotTerm: c.hotTerm, uvField: c.uvFieldRule(), pane: c.pane, lateness: c.lateness}
 	return common.validate()
+}
+
+// uvFieldRule is --uv-field, defaulted for configs built in code.
+func (c *upConfig) uvFieldRule() string {
+	if c.uvField == "" {
+		return formats.DefaultUVField
+	}
+	return c.uvField
 }
 
 // stack is the one-process deployment: embedded servers and the three
@@ -172,12 +183,12 @@ func openStack(c upConfig) (_ *stack, err error) {
 	s.db = s.client.Database(c.mongoDB)
 	brokers := s.kafka.Addrs()
 	s.speed, err = speed.New(s.db, brokers,
-		speed.Topic(c.topic), speed.Format(c.format), speed.HotTerm(c.hotTerm),
+		speed.Topic(c.topic), speed.Format(c.format), speed.HotTerm(c.hotTerm), speed.UVField(c.uvFieldRule()),
 		speed.Pane(c.pane), speed.Lateness(c.lateness), speed.Logger(s.log.With("layer", "speed")))
 	if err != nil {
 		return nil, err
 	}
-	bopts := []batch.Opt{batch.Topic(c.topic), batch.Format(c.format), batch.HotTerm(c.hotTerm),
+	bopts := []batch.Opt{batch.Topic(c.topic), batch.Format(c.format), batch.HotTerm(c.hotTerm), batch.UVField(c.uvFieldRule()),
 		batch.Pane(c.pane), batch.Lateness(c.lateness), batch.Logger(s.log.With("layer", "batch"))}
 	if c.batchNow != nil {
 		bopts = append(bopts, batch.Now(c.batchNow))

@@ -53,6 +53,7 @@ func TestUpBadFlags(t *testing.T) {
 		{[]string{"--batch-every", "10ms"}, "--batch-every 10ms"},
 		{[]string{"--pane", "7m"}, "--pane 7m"},
 		{[]string{"--hot-term", "nope"}, "--hot-term"},
+		{[]string{"--uv-field", ","}, "--uv-field"},
 		{[]string{"--http", "nowhere"}, "--http"},
 	}
 	for _, tt := range tests {

@@ -21,14 +21,11 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/loglambda/loglambda/batch"
-	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/internal/ship"
 	"github.com/loglambda/loglambda/schemas/views"
 	"github.com/loglambda/loglambda/serving"
-	"github.com/loglambda/loglambda/speed"
 )
 
 // TestIngestLogs is the "getting logs in" path end to end: an nginx
@@ -47,51 +44,40 @@ func TestIngestLogs(t *testing.T) {
 	horizon := t0.Add(2 * time.Hour)
 	batchNow := t0.Add(2*time.Hour + 30*time.Minute) // hours 0 and 1 complete
 
-	k, err := embedded.StartKafka(embedded.KafkaConfig{Topic: "logs", Partitions: 4})
+	// The stack as `up --hot-term param:q --uv-field ip` wires it.
+	st, err := openStack(upConfig{
+		data: t.TempDir(), kafkaListen: "127.0.0.1:0", mongoListen: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
+		topic: "logs", partitions: 4, mongoDB: "loglambda", format: "json", hotTerm: "param:q", uvField: "ip",
+		pane: time.Minute, lateness: 2 * time.Minute, batchEvery: time.Hour,
+		batchNow: func() time.Time { return batchNow },
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer k.Close()
-	mg, err := embedded.StartMongo(embedded.MongoConfig{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mg.Close()
-	mc, err := mongo.Connect(options.Client().ApplyURI(mg.URI()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mc.Disconnect(context.Background())
-	db := mc.Database("loglambda")
+	defer st.close()
+	db, lakeDir, brokers := st.db, st.lake, st.kafka.Addrs()
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	lakeDir := t.TempDir()
-
-	sp, err := speed.New(db, k.Addrs(), speed.HotTerm("param:q"), speed.UVField("ip"),
-		speed.FlushInterval(200*time.Millisecond), speed.Logger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
 	speedCtx, stopSpeed := context.WithCancel(ctx)
 	speedDone := make(chan error, 1)
-	go func() { speedDone <- sp.Run(speedCtx) }()
+	go func() { speedDone <- st.speed.Run(speedCtx) }()
 	defer func() {
 		stopSpeed()
 		if err := <-speedDone; err != nil {
 			t.Errorf("speed: %v", err)
 		}
 	}()
+	// batch as up builds it, but with a speed margin chosen per run: the
+	// first keeps every speed document, so the test can compare answers
+	// before and after the deletion.
 	newBatch := func(margin time.Duration) *batch.Batch {
-		b, err := batch.New(db, k.Addrs(), lakeDir, batch.HotTerm("param:q"), batch.UVField("ip"),
+		b, err := batch.New(db, brokers, lakeDir, batch.HotTerm("param:q"), batch.UVField("ip"),
 			batch.Now(func() time.Time { return batchNow }), batch.SpeedMargin(margin), batch.Logger(quiet))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return b
 	}
-	srv, err := serving.New(db, serving.Lake(lakeDir), serving.Logger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := st.serving
 	web := httptest.NewServer(srv.Handler())
 	defer web.Close()
 
@@ -100,7 +86,7 @@ func TestIngestLogs(t *testing.T) {
 	// counts them in late_dropped; batch counts them.
 	lg, accessPath, appPath := writeIngestLogs(t, t.TempDir(), 7, 18000, 600, t0, end)
 	for _, f := range []struct{ format, path string }{{"combined", accessPath}, {"json", appPath}} {
-		s, err := ship.New(k.Addrs(), ship.Format(f.format), ship.Logger(quiet))
+		s, err := ship.New(brokers, ship.Format(f.format), ship.Logger(quiet))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,30 +97,30 @@ func TestIngestLogs(t *testing.T) {
 		}
 		t.Logf("ship --format %s %s: %s", f.format, filepath.Base(f.path), sum)
 	}
-	kcatLines := produceWithKcat(t, k.Addrs()[0], end, 200)
+	kcatLines := produceWithKcat(t, brokers[0], end, 200)
 	hits, bad := readIngestTruth(t, lg)
 	if bad != lg.accessMalformed+lg.appMalformed {
 		t.Fatalf("the test's own parse finds %d bad lines, the generator wrote %d", bad, lg.accessMalformed+lg.appMalformed)
 	}
 	total := int64(len(lg.access) + len(lg.app) + kcatLines)
 
-	var st ingestStatus
+	var status ingestStatus
 	ingestWait(t, 90*time.Second, "speed to apply every record", func() error {
 		if err := srv.Refresh(ctx); err != nil {
 			return err
 		}
-		if err := ingestGet(web.URL, "/v1/status", &st); err != nil {
+		if err := ingestGet(web.URL, "/v1/status", &status); err != nil {
 			return err
 		}
-		if st.Events != total {
-			return fmt.Errorf("speed applied %d of %d records", st.Events, total)
+		if status.Events != total {
+			return fmt.Errorf("speed applied %d of %d records", status.Events, total)
 		}
 		return nil
 	})
 	validApp := int64(len(lg.app) - lg.appMalformed)
-	if st.ParseErrors != int64(bad) || st.LateDropped != validApp {
+	if status.ParseErrors != int64(bad) || status.LateDropped != validApp {
 		t.Errorf("status: parse_errors %d late_dropped %d, want %d malformed lines and the %d app records (late: shipped after newer access lines)",
-			st.ParseErrors, st.LateDropped, bad, validApp)
+			status.ParseErrors, status.LateDropped, bad, validApp)
 	}
 
 	sum, err := newBatch(-1).Run(ctx)
@@ -145,14 +131,14 @@ func TestIngestLogs(t *testing.T) {
 	if err := srv.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := ingestGet(web.URL, "/v1/status", &st); err != nil {
+	if err := ingestGet(web.URL, "/v1/status", &status); err != nil {
 		t.Fatal(err)
 	}
-	if st.BatchHorizon == nil || !st.BatchHorizon.Equal(horizon) {
-		t.Fatalf("batch horizon %v, want %s", st.BatchHorizon, horizon)
+	if status.BatchHorizon == nil || !status.BatchHorizon.Equal(horizon) {
+		t.Fatalf("batch horizon %v, want %s", status.BatchHorizon, horizon)
 	}
-	if got := int64(st.Lake.ParseErrors); got != int64(bad) || st.Lake.Rows != total {
-		t.Errorf("status lake: %d rows, %d parse errors; want %d and %d", st.Lake.Rows, got, total, bad)
+	if got := int64(status.Lake.ParseErrors); got != int64(bad) || status.Lake.Rows != total {
+		t.Errorf("status lake: %d rows, %d parse errors; want %d and %d", status.Lake.Rows, got, total, bad)
 	}
 	var lakeBad, lakeRows int64
 	ingestDuck(t, lakeDir, "SELECT count(*) FILTER (WHERE parse_error <> ''), count(*) FROM LAKE", &lakeBad, &lakeRows)
