@@ -33,6 +33,7 @@ func runShip(ctx context.Context, args []string, stdin io.Reader, stderr io.Writ
 	brokers := fs.String("brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma separated")
 	topic := fs.String("topic", ship.DefaultTopic, "Kafka topic")
 	format := fs.String("format", ship.DefaultFormat, `line format, sent as the "format" record header: json, combined, common, header:<...>, regex:<re>, grok:<pattern>`)
+	jsonMap := fs.String("map", "", mapUsage)
 	var timeLayouts stringList
 	fs.Var(&timeLayouts, "time-layout", "Go time layout of the event times (reference time 2006-01-02 15:04:05), tried before the built-in ones; repeatable; travels in the format header")
 	key := fs.String("key", "", "Event field whose value is the record key (user, ip, host, instance, level, path, status, or an extra field); same key, same partition, in order. Empty: no key, lines are not parsed")
@@ -48,6 +49,11 @@ func runShip(ctx context.Context, args []string, stdin io.Reader, stderr io.Writ
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	spec, err := withJSONMap(*format, *jsonMap)
+	if err != nil {
+		return err
+	}
+	*format = spec
 	inputs := fs.Args()
 	if len(inputs) == 0 {
 		return fmt.Errorf("no input files (use - for stdin); see loglambda ship --help")

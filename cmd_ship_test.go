@@ -24,6 +24,8 @@ func TestShipCommandErrors(t *testing.T) {
 	}{
 		{"unknown format", []string{"--format", "foo", "x.log"}, `unknown format "foo"`},
 		{"no inputs", []string{"--format", "json"}, "no input files"},
+		{"map without json", []string{"--format", "combined", "--map", "msg=message", "x.log"}, "needs --format json"},
+		{"bad map", []string{"--map", "msg", "x.log"}, "want field=key"},
 		{"bad multiline", []string{"--multiline-start", "(", "x.log"}, "multiline"},
 		{"bad max line", []string{"--max-line", "1", "x.log"}, "max line 1 is smaller than allowed 16"},
 	} {

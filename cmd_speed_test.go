@@ -21,6 +21,8 @@ func TestSpeedFlagErrors(t *testing.T) {
 		{[]string{"--hot-term", "column:q"}, "--hot-term"},
 		{[]string{"--format", "xml"}, "--format"},
 		{[]string{"--uv-field", " , "}, "--uv-field"},
+		{[]string{"--map", "ts=@timestamp", "--format", "combined"}, "--map \"ts=@timestamp\" needs --format json"},
+		{[]string{"--map", "when=@timestamp"}, "unknown field \"when\""},
 		{[]string{"--brokers", " , "}, "--brokers is empty"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -42,6 +42,7 @@ type upConfig struct {
 	partitions  int
 	mongoDB     string
 	format      string
+	jsonMap     string // --map, folded into format by validate
 	hotTerm     string
 	uvField     string // "" (a config built in code): formats.DefaultUVField
 	pane        time.Duration
@@ -83,6 +84,7 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&c.partitions, "partitions", 4, "partitions of the topic when it is created")
 	fs.StringVar(&c.mongoDB, "mongo-db", "loglambda", "MongoDB database holding the views")
 	fs.StringVar(&c.format, "format", "json", "parser for records without a format header")
+	fs.StringVar(&c.jsonMap, "map", "", mapUsage)
 	fs.StringVar(&c.hotTerm, "hot-term", "param:q,Input", "where the hot view's search term comes from (param:NAMES or field:NAME)")
 	fs.StringVar(&c.uvField, "uv-field", formats.DefaultUVField, "visitor identity of UV: comma list of fields (user, ip, or a kept extra field); the first with a value other than \"-\" counts. Access logs without users: ip")
 	fs.DurationVar(&c.pane, "pane", views.DefaultPane, "pane width of the views (must divide an hour)")
@@ -124,8 +126,12 @@ func (c *upConfig) validate() error {
 	// The view settings are checked as for the layer commands; the
 	// embedded broker stands in for --brokers.
 	common := commonFlags{brokers: c.kafkaListen, topic: c.topic, mongoDB: c.mongoDB, format: c.format,
-		hotTerm: c.hotTerm, uvField: c.uvFieldRule(), pane: c.pane, lateness: c.lateness}
-	return common.validate()
+		jsonMap: c.jsonMap, hotTerm: c.hotTerm, uvField: c.uvFieldRule(), pane: c.pane, lateness: c.lateness}
+	if err := common.validate(); err != nil {
+		return err
+	}
+	c.format, c.jsonMap = common.format, ""
+	return nil
 }
 
 // uvFieldRule is --uv-field, defaulted for configs built in code.

@@ -23,6 +23,7 @@ type commonFlags struct {
 	mongoURI string
 	mongoDB  string
 	format   string
+	jsonMap  string
 	hotTerm  string
 	uvField  string
 	pane     time.Duration
@@ -34,6 +35,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	c.registerStore(fs)
 	fs.StringVar(&c.brokers, "brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma separated")
 	fs.StringVar(&c.format, "format", "json", "parser for records without a format header (json, json:field=key,..., combined, common, regex:, grok:, header:)")
+	fs.StringVar(&c.jsonMap, "map", "", mapUsage)
 	fs.StringVar(&c.hotTerm, "hot-term", "param:q,Input", "search term of the hot view: param:NAMES (URL query) or field:NAME")
 	fs.StringVar(&c.uvField, "uv-field", formats.DefaultUVField, "visitor identity of UV: comma list of fields (user, ip, or a kept extra field); the first with a value other than \"-\" counts. Access logs without users: ip")
 	fs.DurationVar(&c.lateness, "lateness", 2*time.Minute, "allowed lateness: the watermark is the newest event time minus this")
@@ -51,7 +53,8 @@ func (c *commonFlags) registerStore(fs *flag.FlagSet) {
 // brokerList is --brokers split on commas.
 func (c *commonFlags) brokerList() []string { return splitList(c.brokers) }
 
-// validate checks the common flags, naming the flag and its value.
+// validate checks the common flags, naming the flag and its value. It
+// folds --map into --format, so the layers see one parser spec.
 func (c *commonFlags) validate() error {
 	if len(c.brokerList()) == 0 {
 		return errors.New("--brokers is empty")
@@ -68,6 +71,11 @@ func (c *commonFlags) validate() error {
 	if c.lateness < 0 {
 		return fmt.Errorf("--lateness %s is negative", c.lateness)
 	}
+	spec, err := withJSONMap(c.format, c.jsonMap)
+	if err != nil {
+		return err
+	}
+	c.format, c.jsonMap = spec, ""
 	if _, err := formats.New(c.format); err != nil {
 		return fmt.Errorf("--format: %w", err)
 	}
@@ -100,4 +108,24 @@ func (c *commonFlags) connectMongo(ctx context.Context) (db *mongo.Database, clo
 		return nil, nil, fmt.Errorf("connect %s: %w", c.mongoURI, err)
 	}
 	return cl.Database(c.mongoDB), close, nil
+}
+
+// mapUsage is the help text of --map, shared by every command that has it.
+const mapUsage = "JSON field mapping field=key,... (e.g. ts=@timestamp,msg=message): the Event field ts is read from the key @timestamp; only with --format json"
+
+// withJSONMap folds a --map value into a json format spec: json plus
+// ts=@timestamp is json:ts=@timestamp, the spec that travels in the format
+// header, so speed and batch rebuild the same mapping from the header.
+func withJSONMap(format, mapping string) (string, error) {
+	if mapping == "" {
+		return format, nil
+	}
+	if format != "json" {
+		return "", fmt.Errorf("--map %q needs --format json, not %q (or write the mapping in the spec: json:%s)", mapping, format, mapping)
+	}
+	spec := "json:" + mapping
+	if _, err := formats.New(spec); err != nil {
+		return "", fmt.Errorf("--map %q: %w", mapping, err)
+	}
+	return spec, nil
 }
