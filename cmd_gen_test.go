@@ -39,7 +39,12 @@ func TestGenStdout(t *testing.T) {
 		{
 			name: "flags",
 			args: []string{"--stdout", "--count", "500", "--seed", "4", "--start", "2026-11-20T10:00:00Z", "--rate", "50"},
-			opts: []gen.Opt{gen.Seed(4), gen.Count(500), gen.Start(genStart), gen.Rate(50)},
+			opts: []gen.Opt{gen.Seed(4), gen.Count(500), gen.Start(genStart), gen.Rate(50), gen.Late(0)},
+		},
+		{
+			name: "late events asked for",
+			args: []string{"--stdout", "--count", "2000", "--seed", "6", "--start", "2026-11-20T10:00:00Z", "--late", "0.01"},
+			opts: []gen.Opt{gen.Seed(6), gen.Count(2000), gen.Start(genStart), gen.Late(0.01)},
 		},
 		{
 			name: "environment",
@@ -102,7 +107,7 @@ func TestGenKafka(t *testing.T) {
 
 	// Every generated line arrives once, keyed by its record key, and one
 	// key's records keep their order (they share a partition).
-	want := genLines(t, gen.Seed(9), gen.Count(n), gen.Start(genStart), gen.Rate(1000))
+	want := genLines(t, gen.Seed(9), gen.Count(n), gen.Start(genStart), gen.Rate(1000), gen.Late(0))
 	wantByKey := map[string][]string{}
 	for _, r := range want {
 		wantByKey[string(r.Key)] = append(wantByKey[string(r.Key)], string(r.Line))
