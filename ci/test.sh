@@ -6,9 +6,11 @@ cd "$(dirname "$0")/.."
 
 log() { printf '== %s\n' "$*" >&2; }
 
-# Debian packages the tests use: kcat (Kafka interop tests produce with it).
+# Debian packages the tests use: kcat (Kafka interop tests produce with it),
+# chromium (the dashboard test renders the page in headless Chromium).
 apt_need=()
 command -v kcat >/dev/null 2>&1 || apt_need+=(kcat)
+command -v chromium >/dev/null 2>&1 || apt_need+=(chromium)
 if [ ${#apt_need[@]} -gt 0 ]; then
   log "installing Debian packages: ${apt_need[*]}"
   sudo=""

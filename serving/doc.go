@@ -17,8 +17,9 @@
 //   - routes.go lists every HTTP route in one table; hot.go, traffic.go and
 //     status.go answer the queries, params.go parses and checks their
 //     parameters, metrics.go exposes Prometheus metrics.
+//   - dashboard/ is the web page at "/": embedded static files that read
+//     the same JSON API from the browser.
 //
-// Further views (levels, patterns, clusters), the dashboard, SQL over the
-// lake and gRPC plug in as more routes in routes.go reading the same
-// snapshot.
+// Further views (levels, patterns, clusters), SQL over the lake and gRPC
+// plug in as more routes in routes.go reading the same snapshot.
 package serving

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/loglambda/loglambda/serving/dashboard"
 )
 
 // route is one HTTP endpoint. Every route is listed in Server.routes, the
@@ -17,14 +19,21 @@ type route struct {
 
 // routes builds the router over every endpoint.
 func (s *Server) routes() http.Handler {
-	return newRouter(s.metrics, []route{
+	rs := []route{
 		{"/v1/hot", http.MethodGet, http.HandlerFunc(s.handleHot)},
 		{"/v1/traffic", http.MethodGet, http.HandlerFunc(s.handleTraffic)},
 		{"/v1/status", http.MethodGet, http.HandlerFunc(s.handleStatus)},
 		{"/healthz", http.MethodGet, http.HandlerFunc(handleHealthz)},
 		{"/readyz", http.MethodGet, http.HandlerFunc(s.handleReadyz)},
 		{"/metrics", http.MethodGet, s.metrics.handler()},
-	})
+	}
+	// The dashboard at "/" and its two files: exact paths like the rest, so
+	// an unknown path still gets the JSON 404 and not the page.
+	dash := dashboard.New()
+	for _, p := range dash.Paths() {
+		rs = append(rs, route{p, http.MethodGet, dash})
+	}
+	return newRouter(s.metrics, rs)
 }
 
 // router dispatches on the exact path, answering unknown paths (404) and

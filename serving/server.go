@@ -55,7 +55,8 @@ func New(db *mongo.Database, opts ...Opt) (*Server, error) {
 	return s, nil
 }
 
-// Handler is the HTTP API: the /v1 queries, /metrics, /healthz, /readyz.
+// Handler is the HTTP API: the /v1 queries, /metrics, /healthz, /readyz,
+// and the dashboard at /.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // shutdownTimeout bounds how long Run waits for requests in flight once its

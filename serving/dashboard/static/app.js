@@ -1,0 +1,653 @@
+// loglambda dashboard: polls the JSON API of the serving layer and draws it.
+// Plain browser JavaScript, no dependencies, no build step. Every figure is
+// also written to a data-* attribute of an element with a stable id, so that
+// tests (and scripts) read numbers, not formatted text.
+"use strict";
+
+(() => {
+  // Ranges offered, with the bucket width aimed at (rounded up to a multiple
+  // of the server's pane): about 60-100 points, enough to see a shape.
+  const RANGES = {
+    "1h": { secs: 3600, step: 60, label: "last 1 h" },
+    "6h": { secs: 6 * 3600, step: 300, label: "last 6 h" },
+    "24h": { secs: 24 * 3600, step: 900, label: "last 24 h" },
+  };
+  const POLL_MS = 5000;
+  const HIDDEN_POLL_MS = 30000; // a background tab need not keep a server busy
+  const FETCH_TIMEOUT_MS = 10000;
+  const HOT_K = 20;
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const SERIES = [
+    { key: "pv", label: "PV" },
+    { key: "uv", label: "UV" },
+    { key: "ips", label: "IPs" },
+  ];
+
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    range: "1h",
+    pinnedTo: null, // ms; null follows the server's clock
+    skewMs: 0, // server clock minus ours, from the Date header
+    paneSecs: 60,
+    traffic: null, // last good answers, kept on screen while the API is away
+    hot: null,
+    status: null,
+    win: null, // the window the traffic answer was asked for
+    lastOk: 0,
+    seq: 0,
+    timer: 0,
+    cursor: -1, // chart bucket under the pointer or keyboard
+    notice: "", // about the page's own URL parameters
+  };
+
+  // ---- formatting -------------------------------------------------------
+
+  const fmtInt = (n) => Number(n).toLocaleString("en-US");
+
+  function fmtBytes(n) {
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let i = 0;
+    let v = Number(n);
+    while (v >= 1024 && i < units.length - 1) {
+      v /= 1024;
+      i++;
+    }
+    return (i === 0 ? String(v) : v.toFixed(v < 10 ? 1 : 0)) + " " + units[i];
+  }
+
+  // Times are UTC everywhere, like the API.
+  const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const fmtDateTime = (ms) => iso(ms).slice(0, 16).replace("T", " ") + " UTC";
+  const fmtHM = (ms) => iso(ms).slice(11, 16);
+  const fmtDay = (ms) => iso(ms).slice(5, 10);
+
+  function fmtDur(secs) {
+    secs = Math.round(Math.abs(secs));
+    if (secs < 60) return secs + " s";
+    const m = Math.round(secs / 60);
+    if (m < 60) return m + " min";
+    const h = Math.floor(m / 60);
+    const rm = m % 60;
+    if (h < 48) return rm ? h + " h " + rm + " min" : h + " h";
+    return Math.round(h / 24) + " days";
+  }
+
+  function fmtAgo(ms) {
+    const d = (serverNow() - ms) / 1000;
+    if (Math.abs(d) < 5) return "just now";
+    return d > 0 ? fmtDur(d) + " ago" : "in " + fmtDur(d);
+  }
+
+  // Go durations as status reports them ("1m0s", "30s", "1h0m0s").
+  function parseGoDuration(s) {
+    let total = 0;
+    const units = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, "µs": 1e-6, ns: 1e-9 };
+    const re = /(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)/g;
+    let m;
+    while ((m = re.exec(s || "")) !== null) total += parseFloat(m[1]) * units[m[2]];
+    return total;
+  }
+
+  function parseTimeParam(v) {
+    if (!v) return null;
+    if (/^\d+$/.test(v)) return Number(v) * 1000;
+    const ms = Date.parse(v);
+    return Number.isNaN(ms) ? NaN : ms;
+  }
+
+  const serverNow = () => Date.now() + state.skewMs;
+
+  // ---- DOM helpers ------------------------------------------------------
+
+  function setValue(id, value, text) {
+    const el = $(id);
+    el.dataset.value = value === null || value === undefined ? "" : String(value);
+    el.textContent = text;
+    return el;
+  }
+
+  function el(tag, attrs, text) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function svg(tag, attrs, text) {
+    const e = document.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function showEmpty(id, text) {
+    const e = $(id);
+    e.hidden = !text;
+    e.textContent = text || "";
+  }
+
+  // ---- API --------------------------------------------------------------
+
+  class APIError extends Error {
+    constructor(path, status, msg) {
+      super(status ? path + ": HTTP " + status + ": " + msg : path + ": " + msg);
+      this.status = status;
+    }
+  }
+
+  // The Date header has one-second resolution: only a larger difference
+  // is a skewed clock worth correcting for.
+  function noteServerDate(header) {
+    const ms = Date.parse(header || "");
+    if (Number.isNaN(ms)) return;
+    const skew = ms - Date.now();
+    state.skewMs = Math.abs(skew) > 2000 ? skew : 0;
+  }
+
+  async function getJSON(path) {
+    const ctl = new AbortController();
+    const t = setTimeout(() => ctl.abort(), FETCH_TIMEOUT_MS);
+    let resp;
+    let text;
+    try {
+      resp = await fetch(path, { headers: { Accept: "application/json" }, cache: "no-store", signal: ctl.signal });
+      text = await resp.text();
+    } catch (e) {
+      throw new APIError(path, 0, ctl.signal.aborted ? "no answer within " + FETCH_TIMEOUT_MS / 1000 + " s" : "unreachable (" + e.message + ")");
+    } finally {
+      clearTimeout(t);
+    }
+    noteServerDate(resp.headers.get("Date"));
+    let body = null;
+    try {
+      body = JSON.parse(text);
+    } catch (_) {
+      /* reported below */
+    }
+    if (!resp.ok) throw new APIError(path, resp.status, body && body.error ? body.error : text.slice(0, 200) || resp.statusText);
+    if (body === null || typeof body !== "object") throw new APIError(path, resp.status, "the answer is not JSON");
+    return body;
+  }
+
+  // window is the range asked for: `to` aligned up to the step so buckets
+  // do not slide between polls; the last bucket is the one in progress.
+  function queryWindow() {
+    const r = RANGES[state.range];
+    const pane = state.paneSecs > 0 ? state.paneSecs : 60;
+    const step = Math.max(pane, Math.ceil(r.step / pane) * pane);
+    const toMs = state.pinnedTo !== null ? state.pinnedTo : serverNow();
+    const to = Math.ceil(toMs / 1000 / step) * step;
+    return { from: to - r.secs, to, step };
+  }
+
+  function rangeQuery(w) {
+    return "from=" + encodeURIComponent(iso(w.from * 1000)) + "&to=" + encodeURIComponent(iso(w.to * 1000));
+  }
+
+  async function poll() {
+    clearTimeout(state.timer);
+    const seq = ++state.seq;
+    const errors = [];
+    let status = null;
+    try {
+      status = await getJSON("v1/status");
+      const pane = parseGoDuration(status.pane);
+      if (pane > 0) state.paneSecs = pane;
+    } catch (e) {
+      errors.push(e);
+    }
+    const w = queryWindow();
+    const q = rangeQuery(w);
+    const [traffic, hot] = await Promise.allSettled([
+      getJSON("v1/traffic?" + q + "&step=" + w.step + "s"),
+      getJSON("v1/hot?" + q + "&k=" + HOT_K),
+    ]);
+    if (seq !== state.seq) return; // a newer poll (range change) owns the page
+    if (status) state.status = status;
+    if (traffic.status === "fulfilled") {
+      state.traffic = traffic.value;
+      state.win = w;
+    } else errors.push(traffic.reason);
+    if (hot.status === "fulfilled") state.hot = hot.value;
+    else errors.push(hot.reason);
+    if (errors.length === 0) state.lastOk = Date.now();
+    render(errors);
+    state.timer = setTimeout(poll, document.hidden ? HIDDEN_POLL_MS : POLL_MS);
+  }
+
+  // ---- rendering --------------------------------------------------------
+
+  function render(errors) {
+    renderConn(errors);
+    if (state.status) renderStatus(state.status);
+    if (state.traffic) renderTraffic(state.traffic, state.win);
+    else if (errors.length) showEmpty("chart-empty", "No figures yet: the API did not answer.");
+    if (state.hot) renderHot(state.hot);
+  }
+
+  function renderConn(errors) {
+    const conn = $("conn");
+    const banner = $("banner");
+    document.body.classList.toggle("stale", errors.length > 0 && state.lastOk > 0);
+    if (errors.length) {
+      const unreachable = errors.some((e) => !e.status);
+      conn.dataset.state = "error";
+      $("conn-text").textContent = unreachable ? "API unreachable, retrying" : "API error, retrying";
+      banner.hidden = false;
+      banner.dataset.kind = "error";
+      banner.textContent = "";
+      banner.append(
+        el("strong", {}, unreachable ? "Cannot reach the loglambda API. " : "The loglambda API answered with an error. "),
+        document.createTextNode(
+          errors.map((e) => e.message).join("; ") +
+            ". Retrying every " + POLL_MS / 1000 + " s" +
+            (state.lastOk ? "; the figures below are from " + fmtHM(state.lastOk) + " (local time of this browser)." : "."),
+        ),
+      );
+      return;
+    }
+    conn.dataset.state = "ok";
+    const pinned = state.pinnedTo !== null;
+    $("conn-text").textContent = (pinned ? "Pinned" : "Live") + " · updated " + new Date(state.lastOk).toTimeString().slice(0, 8);
+    if (state.status && !state.status.refreshed) {
+      banner.hidden = false;
+      banner.dataset.kind = "info";
+      banner.textContent = "The server has not loaded its views from MongoDB yet; the figures appear after its first refresh.";
+    } else {
+      banner.hidden = true;
+      banner.dataset.kind = "";
+      banner.textContent = "";
+    }
+  }
+
+  function renderTraffic(tr, w) {
+    const t = tr.total || { pv: 0, uv: 0, ips: 0 };
+    setValue("total-pv", t.pv, fmtInt(t.pv));
+    setValue("total-uv", t.uv, fmtInt(t.uv));
+    setValue("total-ips", t.ips, fmtInt(t.ips));
+    $("total-pv-note").textContent = tr.exact ? "exact, all from batch" : "counted, batch + speed";
+    const est = "HyperLogLog estimate, ±0.8 %";
+    $("total-uv-note").textContent = est;
+    $("total-ips-note").textContent = est;
+    $("range-label").textContent = RANGES[state.range].label;
+    $("step-label").textContent = fmtDur(w.step);
+
+    const horizon = tr.batch_horizon ? Date.parse(tr.batch_horizon) : null;
+    renderHorizon(tr.batch_horizon, horizon);
+    renderSplit(horizon, w);
+    renderSeriesTable(tr.series || [], horizon);
+    if (!t.pv) {
+      $("chart").replaceChildren();
+      $("chart").setAttribute("aria-label", "Traffic chart: no traffic in this range");
+      $("chart-readout").textContent = "";
+      showEmpty(
+        "chart-empty",
+        "No traffic in this range yet. Logs shipped to Kafka (loglambda ship, or loglambda up --demo) appear here within seconds.",
+      );
+      return;
+    }
+    showEmpty("chart-empty", "");
+    drawChart(tr.series || [], w, horizon);
+  }
+
+  function renderHorizon(raw, ms) {
+    for (const id of ["horizon", "status-horizon"]) {
+      setValue(id, raw || "", ms === null ? "none yet" : fmtDateTime(ms));
+    }
+    $("horizon-note").textContent = ms === null ? "batch has not recomputed any hour" : fmtAgo(ms);
+  }
+
+  function renderSplit(h, w) {
+    const split = $("chart-split");
+    let kind;
+    let text;
+    if (h === null) {
+      kind = "speed";
+      text = "All from speed: batch has not recomputed any hour yet.";
+    } else if (h <= w.from * 1000) {
+      kind = "speed";
+      text = "All from speed: the batch horizon " + fmtDateTime(h) + " is before this range.";
+    } else if (h >= w.to * 1000) {
+      kind = "batch";
+      text = "All from batch: exact views up to the horizon " + fmtDateTime(h) + ".";
+    } else {
+      kind = "both";
+      text = "Batch before the horizon " + fmtHM(h) + " UTC, speed after it.";
+    }
+    split.dataset.split = kind;
+    split.textContent = text;
+  }
+
+  function renderSeriesTable(series, horizon) {
+    const rows = series.map((p) => {
+      const t = Date.parse(p.t);
+      const layer = horizon !== null && t < horizon ? "batch" : "speed";
+      const tr = el("tr", { "data-t": p.t, "data-pv": p.pv, "data-uv": p.uv, "data-ips": p.ips });
+      tr.append(
+        el("td", {}, fmtDateTime(t)),
+        el("td", {}, layer),
+        el("td", { class: "num" }, fmtInt(p.pv)),
+        el("td", { class: "num" }, fmtInt(p.uv)),
+        el("td", { class: "num" }, fmtInt(p.ips)),
+      );
+      return tr;
+    });
+    $("series-body").replaceChildren(...rows);
+  }
+
+  // niceMax rounds up to 1, 2, 2.5 or 5 times a power of ten, so that the
+  // gridline labels are round numbers.
+  function niceMax(v) {
+    if (v <= 0) return 1;
+    const p = Math.pow(10, Math.floor(Math.log10(v)));
+    for (const m of [1, 2, 2.5, 5, 10]) if (v <= m * p) return m * p;
+    return 10 * p;
+  }
+
+  function shortNum(v) {
+    if (v >= 1e6) return +(v / 1e6).toFixed(1) + "M";
+    if (v >= 1e4) return +(v / 1e3).toFixed(1) + "k";
+    return String(v);
+  }
+
+  // drawChart draws one small panel per series (each on its own scale: PV
+  // is often a hundred times UV), sharing the time axis and the horizon.
+  function drawChart(series, w, horizon) {
+    const box = $("chart");
+    const width = Math.max(320, Math.floor(box.clientWidth || 800));
+    const m = { left: 58, right: 16, top: 26, bottom: 28 };
+    const panelH = 78;
+    const gap = 16;
+    const height = m.top + SERIES.length * panelH + (SERIES.length - 1) * gap + m.bottom;
+    const plotW = width - m.left - m.right;
+    const span = w.to - w.from;
+    const x = (secs) => m.left + ((secs - w.from) / span) * plotW;
+    const pts = series.map((p) => ({ t: Date.parse(p.t) / 1000, p }));
+    const mid = (t) => x(Math.min(Math.max(t + w.step / 2, w.from), w.to));
+
+    const root = svg("svg", { width, height, viewBox: "0 0 " + width + " " + height, class: "chart-svg", "aria-hidden": "true" });
+
+    // Batch side shading, then the horizon line over everything.
+    const hx = horizon !== null && horizon / 1000 > w.from && horizon / 1000 < w.to ? x(horizon / 1000) : null;
+    const plotTop = m.top;
+    const plotBottom = height - m.bottom;
+    if (horizon !== null && horizon / 1000 > w.from) {
+      const right = hx === null ? m.left + plotW : hx;
+      root.append(svg("rect", { class: "batch-region", x: m.left, y: plotTop - 4, width: right - m.left, height: plotBottom - plotTop + 4 }));
+    }
+
+    SERIES.forEach((s, i) => {
+      const top = m.top + i * (panelH + gap);
+      const bottom = top + panelH;
+      const vmax = niceMax(Math.max(0, ...series.map((p) => p[s.key] || 0)));
+      const y = (v) => bottom - (v / vmax) * panelH;
+      const g = svg("g", { class: "panel-" + s.key });
+      for (const v of [0, vmax / 2, vmax]) {
+        g.append(svg("line", { class: "grid", x1: m.left, x2: m.left + plotW, y1: y(v), y2: y(v) }));
+        g.append(svg("text", { class: "ylabel", x: m.left - 6, y: y(v) + 4, "text-anchor": "end" }, shortNum(v)));
+      }
+      g.append(svg("text", { class: "series-name", x: 4, y: top + panelH / 2 + 4 }, s.label));
+      if (pts.length) {
+        const line = pts.map((q, j) => (j ? "L" : "M") + mid(q.t).toFixed(1) + " " + y(q.p[s.key] || 0).toFixed(1)).join(" ");
+        const area = line + " L" + mid(pts[pts.length - 1].t).toFixed(1) + " " + bottom + " L" + mid(pts[0].t).toFixed(1) + " " + bottom + " Z";
+        g.append(svg("path", { class: "area", d: area }));
+        g.append(svg("path", { class: "line", d: line }));
+      }
+      root.append(g);
+    });
+
+    // Time axis: a label about every 110 px, on a round number of steps.
+    const nBuckets = Math.max(1, Math.round(span / w.step));
+    const every = Math.max(1, Math.ceil(nBuckets / Math.max(1, Math.floor(plotW / 110))));
+    const roundTo = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60].find((n) => n >= every) || every;
+    const axis = svg("g", { class: "xaxis" });
+    axis.append(svg("line", { class: "axis", x1: m.left, x2: m.left + plotW, y1: plotBottom, y2: plotBottom }));
+    let lastDay = "";
+    for (let t = w.from; t <= w.to; t += w.step) {
+      if (Math.round((t / w.step) % roundTo) !== 0) continue;
+      const day = fmtDay(t * 1000);
+      const label = fmtHM(t * 1000) + (day !== lastDay && span > 6 * 3600 && lastDay ? " " + day : "");
+      lastDay = day;
+      axis.append(svg("line", { class: "tick", x1: x(t), x2: x(t), y1: plotBottom, y2: plotBottom + 4 }));
+      axis.append(svg("text", { class: "xlabel", x: x(t), y: plotBottom + 17, "text-anchor": "middle" }, label));
+    }
+    root.append(axis);
+
+    if (hx !== null) {
+      const hg = svg("g", { class: "horizon", "data-horizon": iso(horizon) });
+      hg.append(svg("line", { class: "horizon-line", x1: hx, x2: hx, y1: plotTop - 16, y2: plotBottom }));
+      hg.append(svg("text", { class: "horizon-label batch", x: hx - 6, y: plotTop - 8, "text-anchor": "end" }, "◀ batch"));
+      hg.append(svg("text", { class: "horizon-label speed", x: hx + 6, y: plotTop - 8, "text-anchor": "start" }, "speed ▶"));
+      hg.append(svg("title", {}, "batch horizon " + fmtDateTime(horizon)));
+      root.append(hg);
+    } else {
+      const label = horizon !== null && horizon / 1000 >= w.to ? "batch" : "speed";
+      root.append(svg("text", { class: "horizon-label " + label, x: m.left + plotW, y: plotTop - 8, "text-anchor": "end" }, "all " + label));
+    }
+
+    // Cursor: crosshair and per-series dots for the bucket under the
+    // pointer (or chosen with the arrow keys).
+    const cursor = svg("g", { class: "cursor", visibility: "hidden" });
+    const cline = svg("line", { class: "cursor-line", y1: plotTop, y2: plotBottom });
+    cursor.append(cline);
+    const dots = SERIES.map((s) => {
+      const d = svg("circle", { class: "dot-" + s.key, r: 3.5 });
+      cursor.append(d);
+      return d;
+    });
+    root.append(cursor);
+
+    const showCursor = (j) => {
+      if (j < 0 || j >= pts.length) {
+        cursor.setAttribute("visibility", "hidden");
+        $("chart-readout").textContent = "";
+        return;
+      }
+      state.cursor = j;
+      const q = pts[j];
+      const cx = mid(q.t);
+      cline.setAttribute("x1", cx);
+      cline.setAttribute("x2", cx);
+      SERIES.forEach((s, i) => {
+        const top = m.top + i * (panelH + gap);
+        const vmax = niceMax(Math.max(0, ...series.map((p) => p[s.key] || 0)));
+        dots[i].setAttribute("cx", cx);
+        dots[i].setAttribute("cy", top + panelH - ((q.p[s.key] || 0) / vmax) * panelH);
+      });
+      cursor.setAttribute("visibility", "visible");
+      const layer = horizon !== null && q.t * 1000 < horizon ? "batch" : "speed";
+      $("chart-readout").textContent =
+        fmtHM(q.t * 1000) + "–" + fmtHM((q.t + w.step) * 1000) + " UTC (" + layer + ")   PV " + fmtInt(q.p.pv) +
+        "   UV " + fmtInt(q.p.uv) + "   IPs " + fmtInt(q.p.ips);
+    };
+    const nearest = (px) => {
+      let best = -1;
+      let bestD = Infinity;
+      pts.forEach((q, j) => {
+        const d = Math.abs(mid(q.t) - px);
+        if (d < bestD) {
+          bestD = d;
+          best = j;
+        }
+      });
+      return best;
+    };
+    root.addEventListener("pointermove", (ev) => {
+      const r = root.getBoundingClientRect();
+      showCursor(nearest(((ev.clientX - r.left) * width) / r.width));
+    });
+    root.addEventListener("pointerleave", () => showCursor(-1));
+    box.onkeydown = (ev) => {
+      if (ev.key !== "ArrowLeft" && ev.key !== "ArrowRight") return;
+      ev.preventDefault();
+      const j = state.cursor < 0 ? pts.length - 1 : state.cursor + (ev.key === "ArrowLeft" ? -1 : 1);
+      showCursor(Math.min(pts.length - 1, Math.max(0, j)));
+    };
+
+    box.replaceChildren(root);
+    if (state.cursor >= 0 && state.cursor < pts.length) showCursor(state.cursor);
+    const peak = pts.reduce((a, q) => (q.p.pv > a.p.pv ? q : a), pts[0]);
+    box.setAttribute(
+      "aria-label",
+      "Traffic chart per " + fmtDur(w.step) + " from " + fmtDateTime(w.from * 1000) + " to " + fmtDateTime(w.to * 1000) +
+        "; peak " + fmtInt(peak.p.pv) + " page views at " + fmtHM(peak.t * 1000) + " UTC. Arrow keys step through the buckets.",
+    );
+  }
+
+  function renderHot(hot) {
+    const terms = hot.terms || [];
+    const badge = $("hot-exact");
+    badge.dataset.exact = String(!!hot.exact);
+    badge.dataset.errorBound = String(hot.error_bound || 0);
+    badge.dataset.kind = hot.exact ? "exact" : "estimate";
+    badge.textContent = hot.exact
+      ? "exact (all from batch)"
+      : hot.error_bound
+        ? "estimates: a count may exceed the truth by up to ± " + fmtInt(hot.error_bound)
+        : "counted by speed, no term dropped";
+    const top = terms.length ? terms[0].count : 0;
+    const rows = terms.map((t, i) => {
+      const err = t.err || 0;
+      const tr = el("tr", {
+        id: "hot-row-" + (i + 1),
+        "data-rank": i + 1,
+        "data-term": t.term,
+        "data-count": t.count,
+        "data-err": err,
+      });
+      const termCell = el("td", { class: "term" });
+      const bar = el("span", { class: "bar", "aria-hidden": "true" });
+      bar.style.width = (top ? (100 * t.count) / top : 0).toFixed(1) + "%";
+      termCell.append(bar, el("span", { class: "term-text" }, t.term));
+      tr.append(
+        el("td", { class: "num rank" }, String(i + 1)),
+        termCell,
+        el("td", { class: "num count" }, fmtInt(t.count)),
+        el("td", { class: "num acc" + (err || (!hot.exact && hot.error_bound) ? " approx" : "") }, err ? "± " + fmtInt(err) : "exact"),
+      );
+      return tr;
+    });
+    $("hot-body").replaceChildren(...rows);
+    $("hot-table").hidden = rows.length === 0;
+    showEmpty("hot-empty", rows.length ? "" : "No search terms in this range.");
+  }
+
+  function renderStatus(st) {
+    setValue("topic", st.topic, st.topic);
+    const parts = st.partitions || [];
+    const lag = parts.reduce((a, p) => a + (p.lag || 0), 0);
+    setValue("status-lag", lag, parts.length ? fmtInt(lag) : "no partition yet");
+    $("status-lag").classList.toggle("warn", lag > 10000);
+    setValue("status-events", st.events, fmtInt(st.events || 0));
+    setValue("status-late-dropped", st.late_dropped, fmtInt(st.late_dropped || 0));
+    setValue("status-parse-errors", st.parse_errors, fmtInt(st.parse_errors || 0));
+    $("status-late-dropped").classList.toggle("warn", (st.late_dropped || 0) > 0);
+    $("status-parse-errors").classList.toggle("warn", (st.parse_errors || 0) > 0);
+    if (!state.traffic) {
+      renderHorizon(st.batch_horizon, st.batch_horizon ? Date.parse(st.batch_horizon) : null);
+    }
+
+    const lake = $("lake-size");
+    if (st.lake) {
+      const l = st.lake;
+      lake.dataset.bytes = String(l.bytes ?? "");
+      lake.dataset.rows = String(l.rows ?? "");
+      lake.dataset.files = String(l.files ?? "");
+      let text = fmtBytes(l.bytes || 0) + " · " + fmtInt(l.rows || 0) + " rows · " + fmtInt(l.files || 0) + " files";
+      if (l.lost_offsets) text += " · " + fmtInt(l.lost_offsets) + " offsets lost";
+      lake.textContent = text;
+    } else {
+      lake.dataset.bytes = lake.dataset.rows = lake.dataset.files = "";
+      lake.textContent = "no lake summary yet (batch has not run)";
+    }
+    const panes = $("status-panes");
+    panes.dataset.batch = String(st.batch_panes || 0);
+    panes.dataset.speed = String(st.speed_panes || 0);
+    panes.textContent = fmtInt(st.batch_panes || 0) + " batch · " + fmtInt(st.speed_panes || 0) + " speed";
+    const refreshed = $("status-refreshed");
+    refreshed.dataset.value = st.refreshed || "";
+    refreshed.textContent = st.refreshed ? "views refreshed " + fmtAgo(Date.parse(st.refreshed)) : "views not loaded yet";
+
+    const rows = parts.map((p) => {
+      const tr = el("tr", {
+        id: "partition-" + p.partition,
+        "data-partition": p.partition,
+        "data-lag": p.lag,
+        "data-offset": p.offset,
+        "data-high-watermark": p.high_watermark,
+        "data-watermark": p.watermark || "",
+        "data-late-dropped": p.late_dropped,
+        "data-parse-errors": p.parse_errors,
+        "data-events": p.events,
+      });
+      const lagCell = el("td", { class: "num" + (p.lag > 10000 ? " warn" : "") }, fmtInt(p.lag));
+      lagCell.title = "offset " + fmtInt(p.offset) + " of " + fmtInt(p.high_watermark);
+      const wm = p.watermark ? Date.parse(p.watermark) : null;
+      tr.append(
+        el("td", { class: "num" }, String(p.partition)),
+        lagCell,
+        el("td", {}, wm === null ? "none yet" : fmtHM(wm) + " (" + fmtAgo(wm) + ")"),
+        el("td", { class: "num" + (p.late_dropped ? " warn" : "") }, fmtInt(p.late_dropped)),
+        el("td", { class: "num" + (p.parse_errors ? " warn" : "") }, fmtInt(p.parse_errors)),
+        el("td", { class: "num" }, fmtInt(p.events)),
+      );
+      return tr;
+    });
+    $("partitions-body").replaceChildren(...rows);
+    $("partitions-table").hidden = rows.length === 0;
+    showEmpty("partitions-empty", rows.length ? "" : "Speed has not checkpointed any partition of this topic yet.");
+  }
+
+  // ---- controls and start -------------------------------------------------
+
+  function syncControls() {
+    for (const b of document.querySelectorAll("[data-range]")) {
+      b.setAttribute("aria-pressed", String(b.dataset.range === state.range));
+    }
+    $("range-label").textContent = RANGES[state.range].label;
+    const pinned = $("pinned");
+    if (state.pinnedTo === null) {
+      pinned.hidden = !state.notice;
+      pinned.textContent = state.notice;
+      return;
+    }
+    pinned.hidden = false;
+    pinned.textContent = "Showing " + RANGES[state.range].label.replace("last ", "") + " up to " + fmtDateTime(state.pinnedTo) + ", not following the clock. ";
+    pinned.append(el("a", { href: "?range=" + state.range }, "Back to live"));
+  }
+
+  function start() {
+    const params = new URLSearchParams(location.search);
+    if (RANGES[params.get("range")]) state.range = params.get("range");
+    const to = parseTimeParam(params.get("to"));
+    if (Number.isNaN(to)) {
+      state.notice = "Ignoring to=" + params.get("to") + ": not an RFC 3339 time or Unix seconds; following the clock.";
+    } else {
+      state.pinnedTo = to;
+    }
+    for (const b of document.querySelectorAll("[data-range]")) {
+      b.addEventListener("click", () => {
+        state.range = b.dataset.range;
+        state.cursor = -1;
+        const p = new URLSearchParams(location.search);
+        p.set("range", state.range);
+        history.replaceState(null, "", "?" + p.toString());
+        syncControls();
+        poll();
+      });
+    }
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden) poll();
+    });
+    let resizeTimer = 0;
+    window.addEventListener("resize", () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => state.traffic && renderTraffic(state.traffic, state.win), 150);
+    });
+    syncControls();
+    poll();
+  }
+
+  start();
+})();
