@@ -69,7 +69,8 @@
     if (m < 60) return m + " min";
     const h = Math.floor(m / 60);
     const rm = m % 60;
-    if (h < 48) return rm ? h + " h " + rm + " min" : h + " h";
+    if (h < 10) return rm ? h + " h " + rm + " min" : h + " h";
+    if (h < 48) return h + " h";
     return Math.round(h / 24) + " days";
   }
 
@@ -131,9 +132,25 @@
 
   class APIError extends Error {
     constructor(path, status, msg) {
-      super(status ? path + ": HTTP " + status + ": " + msg : path + ": " + msg);
+      const endpoint = path.split("?")[0];
+      const detail = status ? "HTTP " + status + ": " + msg : msg;
+      super(endpoint + ": " + detail);
+      this.endpoint = endpoint;
+      this.detail = detail;
       this.status = status;
     }
+  }
+
+  // describeErrors groups the endpoints that failed the same way, so that
+  // a dead server is one sentence, not three.
+  function describeErrors(errors) {
+    const byDetail = new Map();
+    for (const e of errors) {
+      const detail = e.detail || e.message;
+      if (!byDetail.has(detail)) byDetail.set(detail, []);
+      if (e.endpoint) byDetail.get(detail).push(e.endpoint);
+    }
+    return [...byDetail].map(([detail, eps]) => (eps.length ? eps.join(", ") + ": " : "") + detail).join("; ");
   }
 
   // The Date header has one-second resolution: only a larger difference
@@ -224,6 +241,8 @@
     if (state.traffic) renderTraffic(state.traffic, state.win);
     else if (errors.length) showEmpty("chart-empty", "No figures yet: the API did not answer.");
     if (state.hot) renderHot(state.hot);
+    else if (errors.length) showEmpty("hot-empty", "No figures yet: the API did not answer.");
+    if (!state.status && errors.length) showEmpty("partitions-empty", "No figures yet: the API did not answer.");
   }
 
   function renderConn(errors) {
@@ -240,7 +259,7 @@
       banner.append(
         el("strong", {}, unreachable ? "Cannot reach the loglambda API. " : "The loglambda API answered with an error. "),
         document.createTextNode(
-          errors.map((e) => e.message).join("; ") +
+          describeErrors(errors) +
             ". Retrying every " + POLL_MS / 1000 + " s" +
             (state.lastOk ? "; the figures below are from " + fmtHM(state.lastOk) + " (local time of this browser)." : "."),
         ),
@@ -357,8 +376,8 @@
     const box = $("chart");
     const width = Math.max(320, Math.floor(box.clientWidth || 800));
     const m = { left: 58, right: 16, top: 26, bottom: 28 };
-    const panelH = 78;
-    const gap = 16;
+    const panelH = 76;
+    const gap = 26;
     const height = m.top + SERIES.length * panelH + (SERIES.length - 1) * gap + m.bottom;
     const plotW = width - m.left - m.right;
     const span = w.to - w.from;
@@ -397,15 +416,13 @@
       root.append(g);
     });
 
-    // Time axis: a label about every 110 px, on a round number of steps.
-    const nBuckets = Math.max(1, Math.round(span / w.step));
-    const every = Math.max(1, Math.ceil(nBuckets / Math.max(1, Math.floor(plotW / 110))));
-    const roundTo = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60].find((n) => n >= every) || every;
+    // Time axis: a label at most every 90 px, on round clock times.
+    const minTick = span / Math.max(1, Math.floor(plotW / 90));
+    const tick = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400].find((d) => d >= minTick) || 86400;
     const axis = svg("g", { class: "xaxis" });
     axis.append(svg("line", { class: "axis", x1: m.left, x2: m.left + plotW, y1: plotBottom, y2: plotBottom }));
     let lastDay = "";
-    for (let t = w.from; t <= w.to; t += w.step) {
-      if (Math.round((t / w.step) % roundTo) !== 0) continue;
+    for (let t = Math.ceil(w.from / tick) * tick; t <= w.to; t += tick) {
       const day = fmtDay(t * 1000);
       const label = fmtHM(t * 1000) + (day !== lastDay && span > 6 * 3600 && lastDay ? " " + day : "");
       lastDay = day;
@@ -501,11 +518,13 @@
     badge.dataset.exact = String(!!hot.exact);
     badge.dataset.errorBound = String(hot.error_bound || 0);
     badge.dataset.kind = hot.exact ? "exact" : "estimate";
-    badge.textContent = hot.exact
-      ? "exact (all from batch)"
-      : hot.error_bound
-        ? "estimates: a count may exceed the truth by up to ± " + fmtInt(hot.error_bound)
-        : "counted by speed, no term dropped";
+    badge.textContent = !terms.length
+      ? ""
+      : hot.exact
+        ? "exact, all from batch"
+        : hot.error_bound
+          ? "estimates: a count may exceed the truth by up to " + fmtInt(hot.error_bound)
+          : "exact counts, batch + speed";
     const top = terms.length ? terms[0].count : 0;
     const rows = terms.map((t, i) => {
       const err = t.err || 0;
@@ -587,7 +606,7 @@
       tr.append(
         el("td", { class: "num" }, String(p.partition)),
         lagCell,
-        el("td", {}, wm === null ? "none yet" : fmtHM(wm) + " (" + fmtAgo(wm) + ")"),
+        el("td", { class: "nowrap" }, wm === null ? "none yet" : fmtHM(wm) + " · " + fmtAgo(wm)),
         el("td", { class: "num" + (p.late_dropped ? " warn" : "") }, fmtInt(p.late_dropped)),
         el("td", { class: "num" + (p.parse_errors ? " warn" : "") }, fmtInt(p.parse_errors)),
         el("td", { class: "num" }, fmtInt(p.events)),

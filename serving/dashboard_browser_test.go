@@ -1,0 +1,395 @@
+package serving
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// TestDashboardInBrowser renders the dashboard in headless Chromium against
+// a real server over the embedded store, and reads the figures back from
+// the DOM: the page must show what the test computed from its own events.
+//
+// The data: batch has recomputed 11:00-12:00 (horizon 12:00); speed holds
+// 12:00-12:30 with exact hot summaries and 12:30-13:00 with small ones, so
+// that the page shows both exact counts and error bounds.
+func TestDashboardInBrowser(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not on PATH, so the dashboard cannot be rendered: apt-get install chromium (ci/test.sh does)")
+	}
+	spec := func(from, to time.Time, perPane int, partitions int32, seed uint64) genSpec {
+		return genSpec{from: from, to: to, perPane: perPane, partitions: partitions, terms: 25, prefix: "q", users: 60, ips: 70, seed: seed}
+	}
+	t1230 := horizon.Add(30 * time.Minute)
+	batch := gen(spec(horizon.Add(-time.Hour), horizon, 10, 1, 21))
+	speedExact := gen(spec(horizon, t1230, 12, 3, 22))
+	speedSmall := gen(spec(t1230, t13, 30, 3, 23))
+
+	db := testDB(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	writeBatch(t, db, batch, now)
+	writeHorizon(t, db, topic, horizon, now)
+	writeSpeed(t, db, speedExact, 0, now)
+	writeSpeed(t, db, speedSmall, 3, now)
+	lateDropped := writeCheckpoints(t, db, 3, now)
+	writeLakeSummary(t, db, 123456789, 4242, 7, now)
+	srv, base := startServer(t, db)
+	if err := srv.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// A server over an empty store that has not refreshed yet, and a page
+	// whose API drops every connection.
+	_, emptyBase := startServer(t, testDB(t))
+	downBase := startUnreachableAPI(t, srv.Handler())
+
+	pinned := func(rng string, to time.Time) string { return "/?range=" + rng + "&to=" + to.Format(time.RFC3339) }
+	cases := []struct {
+		name  string
+		url   string
+		check func(t *testing.T, d page)
+	}{
+		{"BatchAndExactSpeed", base + pinned("6h", t1230), func(t *testing.T, d page) {
+			tr := truthOf(batch, t10, t1230).add(truthOf(speedExact, t10, t1230))
+			if int(tr.pv) != len(batch)+len(speedExact) {
+				t.Fatalf("fixture: %d events in range, want all %d", tr.pv, len(batch)+len(speedExact))
+			}
+			d.wantValue(t, "total-pv", strconv.FormatInt(tr.pv, 10), thousands(tr.pv))
+			top := tr.top(2)
+			if top[0].Count == top[1].Count {
+				t.Fatalf("fixture: top terms tie at %d; pick another seed", top[0].Count)
+			}
+			d.wantAttrs(t, "hot-row-1", map[string]string{"data-rank": "1", "data-term": top[0].Term,
+				"data-count": strconv.FormatInt(top[0].Count, 10), "data-err": "0"})
+			d.wantText(t, "hot-row-1", "1 "+top[0].Term+" "+thousands(top[0].Count)+" exact")
+			d.wantValue(t, "horizon", "2026-11-20T12:00:00Z", "2026-11-20 12:00 UTC")
+			d.wantValue(t, "status-horizon", "2026-11-20T12:00:00Z", "2026-11-20 12:00 UTC")
+			if !strings.Contains(string(d), `class="horizon" data-horizon="2026-11-20T12:00:00Z"`) {
+				t.Error("the chart has no horizon line at 12:00")
+			}
+			d.wantAttrs(t, "chart-split", map[string]string{"data-split": "both"})
+			// The series: 72 buckets of 5 minutes whose PV add up to the total.
+			rows := d.rows("series-body")
+			var sum int64
+			for _, r := range rows {
+				n, _ := strconv.ParseInt(r["data-pv"], 10, 64)
+				sum += n
+			}
+			if len(rows) != 72 || sum != tr.pv {
+				t.Errorf("series: %d buckets with PV summing to %d, want 72 and %d", len(rows), sum, tr.pv)
+			}
+			d.wantValue(t, "status-late-dropped", strconv.FormatInt(lateDropped, 10), thousands(lateDropped))
+			d.wantAttrs(t, "lake-size", map[string]string{"data-bytes": "123456789", "data-rows": "4242", "data-files": "7"})
+			d.wantText(t, "lake-size", "118 MiB · 4,242 rows · 7 files")
+			if n := len(d.rows("partitions-body")); n != 3 {
+				t.Errorf("%d partition rows, want 3", n)
+			}
+			d.wantAttrs(t, "partition-2", map[string]string{"data-lag": "10", "data-late-dropped": "3"})
+			d.wantAttrs(t, "conn", map[string]string{"data-state": "ok"})
+			d.wantHidden(t, "banner", true)
+		}},
+		{"SpeedWithErrorBounds", base + pinned("1h", t13), func(t *testing.T, d page) {
+			tr := truthOf(speedExact, horizon, t13).add(truthOf(speedSmall, horizon, t13))
+			d.wantValue(t, "total-pv", strconv.FormatInt(tr.pv, 10), thousands(tr.pv))
+			d.wantAttrs(t, "hot-exact", map[string]string{"data-exact": "false"})
+			if b, _ := strconv.Atoi(d.attr("hot-exact", "data-error-bound")); b <= 0 {
+				t.Errorf("hot error bound %d, want > 0 with summaries of 3 terms", b)
+			}
+			// Every shown count lies within its error of the truth, and a
+			// term with an error shows it.
+			rows := d.rows("hot-body")
+			if len(rows) == 0 {
+				t.Fatal("no hot rows")
+			}
+			withErr := 0
+			for _, r := range rows {
+				c, _ := strconv.ParseInt(r["data-count"], 10, 64)
+				e, _ := strconv.ParseInt(r["data-err"], 10, 64)
+				if truth := tr.terms[r["data-term"]]; truth > c || truth < c-e {
+					t.Errorf("term %s: shown %d ± %d, true count %d", r["data-term"], c, e, truth)
+				}
+				if e > 0 {
+					withErr++
+					d.wantText(t, r["id"], "± "+thousands(e))
+				}
+			}
+			if withErr == 0 {
+				t.Error("no hot term shows an error bound")
+			}
+			d.wantAttrs(t, "chart-split", map[string]string{"data-split": "speed"})
+		}},
+		{"EmptyStore", emptyBase + "/", func(t *testing.T, d page) {
+			d.wantValue(t, "total-pv", "0", "0")
+			d.wantHidden(t, "chart-empty", false)
+			d.wantText(t, "chart-empty", "No traffic in this range yet")
+			d.wantHidden(t, "hot-empty", false)
+			d.wantHidden(t, "partitions-empty", false)
+			d.wantValue(t, "horizon", "", "none yet")
+			d.wantAttrs(t, "banner", map[string]string{"data-kind": "info"})
+			d.wantText(t, "banner", "has not loaded its views")
+		}},
+		{"APIUnreachable", downBase + "/", func(t *testing.T, d page) {
+			d.wantAttrs(t, "conn", map[string]string{"data-state": "error"})
+			d.wantAttrs(t, "banner", map[string]string{"data-kind": "error"})
+			d.wantHidden(t, "banner", false)
+			d.wantText(t, "banner", "Cannot reach the loglambda API")
+			d.wantValue(t, "total-pv", "", "–")
+			d.wantText(t, "chart-empty", "the API did not answer")
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := render(t, chromium, c.url)
+			c.check(t, d)
+			if t.Failed() {
+				t.Logf("DOM of %s:\n%s", c.url, d.main())
+			}
+			if dir := os.Getenv("LOGLAMBDA_DASHBOARD_SCREENSHOTS"); dir != "" {
+				screenshot(t, chromium, c.url, filepath.Join(dir, c.name+".png"))
+			}
+		})
+	}
+}
+
+// writeCheckpoints writes speed's checkpoint of n partitions: partition p
+// has applied through offset 100p+89 of 100p+100 records (lag 10) and
+// dropped p+1 late events. It returns the late events of all partitions.
+func writeCheckpoints(t *testing.T, db *mongo.Database, n int, now time.Time) int64 {
+	t.Helper()
+	var late int64
+	for p := 0; p < n; p++ {
+		doc := bson.M{"_id": fmt.Sprintf("%s|p%d", topic, p), "topic": topic, "partition": int32(p),
+			"offset": int64(100*p + 89), "high_watermark": int64(100*p + 100), "watermark": t13.Add(-2 * time.Minute),
+			"max_event_time": t13, "late_dropped": int64(p + 1), "parse_errors": int64(0), "events": int64(1000), "updated": now}
+		if _, err := db.Collection(checkpointsCollection).InsertOne(context.Background(), doc); err != nil {
+			t.Fatal(err)
+		}
+		late += int64(p + 1)
+	}
+	return late
+}
+
+func writeLakeSummary(t *testing.T, db *mongo.Database, bytes, rows, files int64, now time.Time) {
+	t.Helper()
+	doc := bson.M{"_id": lakeID(topic), "topic": topic, "bytes": bytes, "rows": rows, "files": files,
+		"parse_errors": int64(0), "lost_offsets": int64(0), "updated": now}
+	if _, err := db.Collection(metaCollection).InsertOne(context.Background(), doc); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startUnreachableAPI serves the dashboard's files from h but drops every
+// /v1 connection without an answer, as a dead server behind a proxy would.
+func startUnreachableAPI(t *testing.T, h http.Handler) string {
+	t.Helper()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/v1/") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		conn.Close()
+	}))
+	t.Cleanup(hs.Close)
+	return hs.URL
+}
+
+// chromiumArgs are the flags of a headless, offline, throwaway browser.
+func chromiumArgs(profile string) []string {
+	return []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir=" + profile,
+		"--window-size=1280,900", "--virtual-time-budget=10000"}
+}
+
+// runChromium runs chromium with a fresh profile and returns its stdout.
+func runChromium(t *testing.T, chromium string, args ...string) []byte {
+	t.Helper()
+	profile, err := os.MkdirTemp("", "dashboard-chromium")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not t.TempDir: a helper process of chromium may still be writing
+	// there as it exits, and a leftover profile is not the test's failure.
+	defer os.RemoveAll(profile)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium, append(chromiumArgs(profile), args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium %s: %v\n%s", strings.Join(args, " "), err, lastLines(stderr.String(), 20))
+	}
+	return stdout.Bytes()
+}
+
+// render loads url in headless Chromium, lets the page run for ten seconds
+// of virtual time (two polls), and returns the DOM it ends up with.
+func render(t *testing.T, chromium, url string) page {
+	t.Helper()
+	out := runChromium(t, chromium, "--dump-dom", url)
+	if !bytes.Contains(out, []byte(`id="total-pv"`)) {
+		t.Fatalf("chromium --dump-dom %s: no dashboard in %d bytes of output", url, len(out))
+	}
+	return page(out)
+}
+
+func screenshot(t *testing.T, chromium, url, file string) {
+	t.Helper()
+	runChromium(t, chromium, "--screenshot="+file, "--window-size=1280,1400", url)
+	t.Logf("screenshot of %s in %s", url, file)
+}
+
+func lastLines(s string, n int) string {
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// thousands formats n as the page does (en-US grouping).
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// page is a DOM serialized by Chromium, read through the stable ids and
+// data attributes the dashboard gives its figures.
+type page string
+
+var attrRe = regexp.MustCompile(`([a-zA-Z-]+)="([^"]*)"`)
+
+// element returns the start tag, the tag name and the end of the start tag
+// of the element with the given id.
+func (d page) element(id string) (tag, name string, end int, ok bool) {
+	i := strings.Index(string(d), ` id="`+id+`"`)
+	if i < 0 {
+		return "", "", 0, false
+	}
+	start := strings.LastIndexByte(string(d[:i]), '<')
+	end = i + strings.IndexByte(string(d[i:]), '>') + 1
+	tag = string(d[start:end])
+	name = strings.FieldsFunc(tag[1:], func(r rune) bool { return r == ' ' || r == '>' })[0]
+	return tag, name, end, true
+}
+
+func (d page) attrs(tag string) map[string]string {
+	m := map[string]string{}
+	for _, a := range attrRe.FindAllStringSubmatch(tag, -1) {
+		m[a[1]] = html.UnescapeString(a[2])
+	}
+	return m
+}
+
+func (d page) attr(id, name string) string {
+	tag, _, _, _ := d.element(id)
+	return d.attrs(tag)[name]
+}
+
+var tagRe = regexp.MustCompile(`<[^>]*>`)
+
+// text is the element's text, tags dropped and spaces collapsed; it
+// assumes the element holds no element of its own kind.
+func (d page) text(id string) (string, bool) {
+	_, name, end, ok := d.element(id)
+	if !ok {
+		return "", false
+	}
+	close := strings.Index(string(d[end:]), "</"+name+">")
+	if close < 0 {
+		return "", false
+	}
+	s := tagRe.ReplaceAllString(string(d[end:end+close]), " ")
+	return strings.Join(strings.Fields(html.UnescapeString(s)), " "), true
+}
+
+// rows returns the attributes of the rows of a table body.
+func (d page) rows(bodyID string) []map[string]string {
+	_, _, end, ok := d.element(bodyID)
+	if !ok {
+		return nil
+	}
+	body := string(d[end:])
+	body = body[:strings.Index(body, "</tbody>")]
+	var out []map[string]string
+	for _, tag := range regexp.MustCompile(`<tr[^>]*>`).FindAllString(body, -1) {
+		out = append(out, d.attrs(tag))
+	}
+	return out
+}
+
+func (d page) wantValue(t *testing.T, id, value, text string) {
+	t.Helper()
+	d.wantAttrs(t, id, map[string]string{"data-value": value})
+	if got, _ := d.text(id); got != text {
+		t.Errorf("#%s shows %q, want %q", id, got, text)
+	}
+}
+
+func (d page) wantAttrs(t *testing.T, id string, want map[string]string) {
+	t.Helper()
+	tag, _, _, ok := d.element(id)
+	if !ok {
+		t.Errorf("no element #%s", id)
+		return
+	}
+	got := d.attrs(tag)
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("#%s %s=%q, want %q", id, k, got[k], v)
+		}
+	}
+}
+
+func (d page) wantText(t *testing.T, id, sub string) {
+	t.Helper()
+	got, ok := d.text(id)
+	if !ok || !strings.Contains(got, sub) {
+		t.Errorf("#%s shows %q, want it to contain %q", id, got, sub)
+	}
+}
+
+func (d page) wantHidden(t *testing.T, id string, hidden bool) {
+	t.Helper()
+	tag, _, _, ok := d.element(id)
+	if !ok {
+		t.Errorf("no element #%s", id)
+		return
+	}
+	if got := regexp.MustCompile(`\shidden(=""|\s|>)`).MatchString(tag); got != hidden {
+		t.Errorf("#%s hidden %v, want %v: %s", id, got, hidden, tag)
+	}
+}
+
+// main is the page's main content, for failure logs.
+func (d page) main() string {
+	s := string(d)
+	if i := strings.Index(s, "<main"); i >= 0 {
+		s = s[i:]
+	}
+	return s[:min(len(s), 6000)]
+}
