@@ -375,7 +375,7 @@
   function drawChart(series, w, horizon) {
     const box = $("chart");
     const width = Math.max(320, Math.floor(box.clientWidth || 800));
-    const m = { left: 58, right: 16, top: 26, bottom: 28 };
+    const m = { left: 84, right: 16, top: 26, bottom: 28 };
     const panelH = 76;
     const gap = 26;
     const height = m.top + SERIES.length * panelH + (SERIES.length - 1) * gap + m.bottom;
@@ -523,8 +523,12 @@
       : hot.exact
         ? "exact, all from batch"
         : hot.error_bound
-          ? "estimates: a count may exceed the truth by up to " + fmtInt(hot.error_bound)
+          ? "estimated, error bound ± " + fmtInt(hot.error_bound)
           : "exact counts, batch + speed";
+    badge.title = hot.error_bound
+      ? "Speed keeps bounded summaries: a listed count exceeds the truth by at most its own ±, and a term not listed occurred at most " +
+        fmtInt(hot.error_bound) + " times."
+      : "";
     const top = terms.length ? terms[0].count : 0;
     const rows = terms.map((t, i) => {
       const err = t.err || 0;
@@ -543,7 +547,7 @@
         el("td", { class: "num rank" }, String(i + 1)),
         termCell,
         el("td", { class: "num count" }, fmtInt(t.count)),
-        el("td", { class: "num acc" + (err || (!hot.exact && hot.error_bound) ? " approx" : "") }, err ? "± " + fmtInt(err) : "exact"),
+        el("td", { class: "num acc" + (err ? " approx" : "") }, err ? "± " + fmtInt(err) : "exact"),
       );
       return tr;
     });
