@@ -1,45 +1,45 @@
 package serving
 
 import (
-	"errors"
-	"net/http"
-	"net/url"
+	"time"
 
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
-// hotAnswer is the body of GET /v1/hot.
-type hotAnswer struct {
+// HotQuery asks for the top K search terms of a range. The zero value asks
+// for the top 10 terms of the last hour.
+type HotQuery struct {
+	Range
+	// K is the number of terms, 1 up to the server's limit (1000); 0
+	// means 10.
+	K int
+}
+
+// HotAnswer is the answer to a HotQuery, the same over HTTP and gRPC.
+type HotAnswer struct {
 	// From and To are the range answered: the asked one widened to whole
 	// panes.
-	From  string            `json:"from"`
-	To    string            `json:"to"`
-	Terms []views.TermCount `json:"terms"`
+	From, To time.Time
+	Terms    []views.TermCount
 	// ErrorBound bounds the count of any term not listed and the overcount
-	// of any listed term (each also carries its own err); 0 when exact.
-	ErrorBound   int64   `json:"error_bound"`
-	BatchHorizon *string `json:"batch_horizon"`
+	// of any listed term (each also carries its own Err); 0 when exact.
+	ErrorBound int64
+	// BatchHorizon is where batch ended and speed began; zero when batch
+	// has never run.
+	BatchHorizon time.Time
 	// Exact is set when every pane came from batch and no count is
 	// estimated.
-	Exact bool `json:"exact"`
+	Exact bool
 }
 
-func (s *Server) handleHot(w http.ResponseWriter, r *http.Request) {
-	ans, err := s.hot(r.URL.Query())
-	if err != nil {
-		writeQueryError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ans)
-}
-
-// hot merges the hot summaries of the range and returns its top k terms.
-func (s *Server) hot(q url.Values) (*hotAnswer, error) {
-	sp, err := s.parseRange(q)
+// Hot merges the hot summaries of the range and returns its top terms. A
+// bad parameter is an error whose message names it and its value.
+func (s *Server) Hot(q HotQuery) (*HotAnswer, error) {
+	sp, err := s.span(q.Range)
 	if err != nil {
 		return nil, err
 	}
-	k, err := s.parseK(q)
+	k, err := s.checkK(q.K)
 	if err != nil {
 		return nil, err
 	}
@@ -50,23 +50,12 @@ func (s *Server) hot(q url.Values) (*hotAnswer, error) {
 		hots[i] = st.pane.Hot
 	}
 	acc := views.MergeHot(hots...)
-	return &hotAnswer{
-		From:         fmtTime(sp.fromTime()),
-		To:           fmtTime(sp.toTime()),
+	return &HotAnswer{
+		From:         sp.fromTime(),
+		To:           sp.toTime(),
 		Terms:        acc.Top(k),
 		ErrorBound:   acc.Floor(),
-		BatchHorizon: jsonTime(sn.horizon),
+		BatchHorizon: sn.horizon,
 		Exact:        sn.exact(sp) && acc.Exact(),
 	}, nil
-}
-
-// writeQueryError answers 400 for a bad parameter and 500 for anything
-// else.
-func writeQueryError(w http.ResponseWriter, err error) {
-	var pe *paramError
-	if errors.As(err, &pe) {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	writeError(w, http.StatusInternalServerError, err.Error())
 }

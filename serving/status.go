@@ -1,72 +1,73 @@
 package serving
 
-import "net/http"
+import "time"
 
-// partitionStatus is speed's progress on one Kafka partition.
-type partitionStatus struct {
-	Partition     int32 `json:"partition"`
-	Offset        int64 `json:"offset"`
-	HighWatermark int64 `json:"high_watermark"`
+// PartitionStatus is speed's progress on one Kafka partition.
+type PartitionStatus struct {
+	Partition int32
+	// Offset is the last offset applied and flushed, -1 when none.
+	Offset        int64
+	HighWatermark int64
 	// Lag is the number of records written to the partition that speed
 	// has not applied yet.
-	Lag         int64   `json:"lag"`
-	Watermark   *string `json:"watermark"`
-	LateDropped int64   `json:"late_dropped"`
-	ParseErrors int64   `json:"parse_errors"`
-	Events      int64   `json:"events"`
-	Updated     *string `json:"updated"`
+	Lag int64
+	// Watermark is zero before the partition's first event.
+	Watermark   time.Time
+	LateDropped int64
+	ParseErrors int64
+	Events      int64
+	Updated     time.Time
 }
 
-// statusAnswer is the body of GET /v1/status.
-type statusAnswer struct {
-	Topic        string            `json:"topic"`
-	Pane         string            `json:"pane"`
-	BatchHorizon *string           `json:"batch_horizon"`
-	Partitions   []partitionStatus `json:"partitions"`
+// StatusAnswer is the operational state of the views served: the batch
+// horizon, speed's progress per partition and the lake, the same over HTTP
+// and gRPC.
+type StatusAnswer struct {
+	Topic        string
+	Pane         time.Duration
+	BatchHorizon time.Time // zero when batch has never run
+	Partitions   []PartitionStatus
 	// Totals over partitions.
-	LateDropped int64 `json:"late_dropped"`
-	ParseErrors int64 `json:"parse_errors"`
-	Events      int64 `json:"events"`
-	// Lake is batch's summary of the lake (batch_meta "lake|<topic>"),
-	// null until batch has written one; LakeDir is where this server
-	// expects the lake.
-	Lake       map[string]any `json:"lake"`
-	LakeDir    string         `json:"lake_dir"`
-	SpeedPanes int            `json:"speed_panes"`
-	BatchPanes int            `json:"batch_panes"`
-	// Refreshed is when the cache was last refreshed; null before the
+	LateDropped int64
+	ParseErrors int64
+	Events      int64
+	// Lake is batch's summary of the lake (batch_meta "lake|<topic>") as
+	// JSON-like values, nil until batch has written one; LakeDir is where
+	// this server expects the lake.
+	Lake       map[string]any
+	LakeDir    string
+	SpeedPanes int
+	BatchPanes int
+	// Refreshed is when the cache was last refreshed; zero before the
 	// first refresh.
-	Refreshed *string `json:"refreshed"`
+	Refreshed time.Time
 }
 
-func (s *Server) handleStatus(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.status())
-}
-
-func (s *Server) status() *statusAnswer {
+// Status reports the state of the cache the queries read.
+func (s *Server) Status() *StatusAnswer {
 	sn := s.snap.Load()
-	ans := &statusAnswer{
+	ans := &StatusAnswer{
 		Topic:        s.cfg.topic,
-		Pane:         s.cfg.pane.String(),
-		BatchHorizon: jsonTime(sn.horizon),
-		Partitions:   make([]partitionStatus, 0, len(sn.status.partitions)),
+		Pane:         s.cfg.pane,
+		BatchHorizon: sn.horizon,
+		Partitions:   make([]PartitionStatus, 0, len(sn.status.partitions)),
 		Lake:         sn.status.lake,
 		LakeDir:      s.cfg.lake,
 		SpeedPanes:   len(sn.speed.panes),
 		BatchPanes:   len(sn.batch.panes),
-		Refreshed:    jsonTime(sn.refreshed),
+		Refreshed:    sn.refreshed,
 	}
 	for _, c := range sn.status.partitions {
-		ans.Partitions = append(ans.Partitions, partitionStatus{
+		ans.Partitions = append(ans.Partitions, PartitionStatus{
 			Partition:     c.Partition,
 			Offset:        c.Offset,
 			HighWatermark: c.HighWatermark,
 			Lag:           c.Lag(),
-			Watermark:     jsonTime(c.Watermark),
+			Watermark:     c.Watermark,
 			LateDropped:   c.LateDropped,
 			ParseErrors:   c.ParseErrors,
 			Events:        c.Events,
-			Updated:       jsonTime(c.Updated),
+			Updated:       c.Updated,
 		})
 		ans.LateDropped += c.LateDropped
 		ans.ParseErrors += c.ParseErrors
