@@ -33,7 +33,7 @@ func (s *Server) handleHot(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleTraffic(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	tq, err := parseTrafficQuery(q)
+	tq, err := s.parseTrafficQuery(q)
 	if err != nil {
 		writeQueryError(w, q, err)
 		return
@@ -119,8 +119,8 @@ func parseHotQuery(q url.Values) (HotQuery, error) {
 }
 
 // parseTrafficQuery reads from, to and step (a Go duration such as 5m). A
-// given step must be positive: only its absence means the pane.
-func parseTrafficQuery(q url.Values) (TrafficQuery, error) {
+// given step of 0 is an error: only its absence means the pane.
+func (s *Server) parseTrafficQuery(q url.Values) (TrafficQuery, error) {
 	r, err := parseRange(q)
 	if err != nil {
 		return TrafficQuery{}, err
@@ -132,8 +132,7 @@ func parseTrafficQuery(q url.Values) (TrafficQuery, error) {
 			return TrafficQuery{}, badParam("step", v, "not a duration (like 1m, 15m, 1h)")
 		}
 		if d == 0 {
-			// The query layer reads 0 as "the pane"; here it was asked for.
-			d = -1
+			return TrafficQuery{}, s.badStep(v)
 		}
 		tq.Step = d
 	}

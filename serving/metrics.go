@@ -1,11 +1,15 @@
 package serving
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 )
 
 // metrics are the server's Prometheus metrics, on a registry of its own so
@@ -14,6 +18,8 @@ type metrics struct {
 	reg             *prometheus.Registry
 	requests        *prometheus.CounterVec
 	requestDuration *prometheus.HistogramVec
+	grpcRequests    *prometheus.CounterVec
+	grpcDuration    *prometheus.HistogramVec
 	refreshDuration prometheus.Histogram
 	refreshErrors   prometheus.Counter
 	badDocs         prometheus.Counter
@@ -33,6 +39,15 @@ func newMetrics() *metrics {
 			Help:    "HTTP request latency by route.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
 		}, []string{"route"}),
+		grpcRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loglambda_serving_grpc_requests_total",
+			Help: "Unary gRPC calls by method and status code.",
+		}, []string{"method", "code"}),
+		grpcDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "loglambda_serving_grpc_request_duration_seconds",
+			Help:    "Unary gRPC call latency by method.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
+		}, []string{"method"}),
 		refreshDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "loglambda_serving_refresh_duration_seconds",
 			Help:    "Duration of a cache refresh from MongoDB.",
@@ -55,7 +70,7 @@ func newMetrics() *metrics {
 			Help: "Batch horizon as a Unix time; 0 when batch has never run.",
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.requestDuration, m.refreshDuration, m.refreshErrors,
+	m.reg.MustRegister(m.requests, m.requestDuration, m.grpcRequests, m.grpcDuration, m.refreshDuration, m.refreshErrors,
 		m.badDocs, m.cachePanes, m.horizon,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -70,6 +85,17 @@ func (m *metrics) setCache(s *snapshot) {
 	} else {
 		m.horizon.Set(float64(s.horizon.Unix()))
 	}
+}
+
+// grpcInterceptor records each unary gRPC call's method, code and
+// duration. The method label is one of the registered methods, never
+// client input: gRPC rejects unknown methods before interceptors run.
+func (m *metrics) grpcInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	resp, err := handler(ctx, req)
+	m.grpcRequests.WithLabelValues(info.FullMethod, status.Code(err).String()).Inc()
+	m.grpcDuration.WithLabelValues(info.FullMethod).Observe(time.Since(start).Seconds())
+	return resp, err
 }
 
 // handler serves the registry in the Prometheus text format.

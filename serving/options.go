@@ -3,6 +3,7 @@ package serving
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/loglambda/loglambda/schemas/views"
@@ -17,6 +18,9 @@ type cfg struct {
 	topic string
 	pane  time.Duration
 	lake  string
+
+	// grpcAddr is where Run serves gRPC besides HTTP; empty: no gRPC.
+	grpcAddr string
 
 	// How the cache follows MongoDB.
 	refreshInterval time.Duration
@@ -76,6 +80,10 @@ func RefreshMargin(d time.Duration) Opt { return func(c *cfg) { c.refreshMargin 
 // and used by SQL queries over the lake.
 func Lake(dir string) Opt { return func(c *cfg) { c.lake = dir } }
 
+// GRPC is the address Run serves the gRPC API on (loglambda.v1.QueryService,
+// health and reflection) besides HTTP; empty, the default, serves none.
+func GRPC(addr string) Opt { return func(c *cfg) { c.grpcAddr = addr } }
+
 // Now replaces the clock used for default query ranges (tests).
 func Now(now func() time.Time) Opt { return func(c *cfg) { c.now = now } }
 
@@ -105,6 +113,11 @@ func (c *cfg) validate() error {
 	for _, l := range limits {
 		if l.value < l.min || l.value > l.max {
 			return fmt.Errorf("%s %s is outside the allowed %s..%s", l.name, l.value, l.min, l.max)
+		}
+	}
+	if c.grpcAddr != "" {
+		if _, _, err := net.SplitHostPort(c.grpcAddr); err != nil {
+			return fmt.Errorf("grpc address %q: %w", c.grpcAddr, err)
 		}
 	}
 	if c.now == nil {

@@ -99,7 +99,7 @@ func (s *Server) checkStep(d time.Duration, sp span) (int64, error) {
 	step := s.paneSeconds()
 	if d != 0 {
 		if d < 0 || d%s.cfg.pane != 0 {
-			return 0, badParam("step", d.String(), "not a positive multiple of the pane %s", s.cfg.pane)
+			return 0, s.badStep(d.String())
 		}
 		step = int64(d / time.Second)
 	}
@@ -109,6 +109,12 @@ func (s *Server) checkStep(d time.Duration, sp span) (int64, error) {
 			n, sp.fromTime().Format(time.RFC3339), sp.toTime().Format(time.RFC3339), s.cfg.maxBuckets)
 	}
 	return step, nil
+}
+
+// badStep is the error of a step that is not a positive multiple of the
+// pane.
+func (s *Server) badStep(value string) error {
+	return badParam("step", value, "not a positive multiple of the pane %s", s.cfg.pane)
 }
 
 // paramDuration is a duration as named in an error, empty when not given.

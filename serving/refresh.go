@@ -56,7 +56,7 @@ func (s *Server) Refresh(ctx context.Context) error {
 		s.metrics.refreshErrors.Inc()
 		return err
 	}
-	s.ready.Store(true)
+	s.setReady()
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"google.golang.org/grpc/health"
 )
 
 // Server answers queries from an in-memory cache of the batch and speed
@@ -23,16 +24,18 @@ type Server struct {
 
 	// snap is the snapshot requests read; a refresh replaces it whole.
 	snap atomic.Pointer[snapshot]
-	// ready is set by the first successful refresh (/readyz).
-	ready atomic.Bool
+	// ready is set by the first successful refresh (/readyz); health is
+	// the gRPC health service, SERVING from then on.
+	ready  atomic.Bool
+	health *health.Server
 
 	refreshMu sync.Mutex
 	r         refresher // guarded by refreshMu
 }
 
 // New returns a server over db. It does not touch the database: the first
-// Refresh (or Run) loads the cache, and until then queries see no data and
-// /readyz answers 503.
+// Refresh (or Run) loads the cache, and until then queries see no data,
+// /readyz answers 503 and the gRPC health service NOT_SERVING.
 func New(db *mongo.Database, opts ...Opt) (*Server, error) {
 	if db == nil {
 		return nil, errors.New("serving: database is nil")
@@ -49,6 +52,7 @@ func New(db *mongo.Database, opts ...Opt) (*Server, error) {
 		store:   store{db: db, topic: c.topic},
 		metrics: newMetrics(),
 		r:       newRefresher(),
+		health:  newHealth(),
 	}
 	s.snap.Store(emptySnapshot())
 	s.handler = s.routes()
@@ -63,18 +67,29 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // context is done.
 const shutdownTimeout = 5 * time.Second
 
-// Run serves HTTP on httpAddr and refreshes the cache every refresh
-// interval until ctx is done, then shuts the listener down gracefully. A
-// failed refresh is logged and retried; only a listener failure ends Run
-// with an error.
+// Run serves HTTP on httpAddr, and gRPC on the GRPC option's address when
+// set, and refreshes the cache every refresh interval until ctx is done;
+// then it shuts the listeners down gracefully. A failed refresh is logged
+// and retried; only a listener failure ends Run with an error (and stops
+// the other listener).
 func (s *Server) Run(ctx context.Context, httpAddr string) error {
 	ln, err := net.Listen("tcp", httpAddr)
 	if err != nil {
 		return fmt.Errorf("serve http on %s: %w", httpAddr, err)
 	}
-	s.cfg.logger.Info("serving", "http", ln.Addr().String(), "topic", s.cfg.topic,
-		"pane", s.cfg.pane, "refresh_interval", s.cfg.refreshInterval)
-	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	serve := []func(context.Context) error{func(ctx context.Context) error { return s.serveHTTP(ctx, ln) }}
+	logArgs := []any{"http", ln.Addr().String()}
+	if s.cfg.grpcAddr != "" {
+		gln, err := net.Listen("tcp", s.cfg.grpcAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("serve grpc on %s: %w", s.cfg.grpcAddr, err)
+		}
+		serve = append(serve, func(ctx context.Context) error { return s.ServeGRPC(ctx, gln) })
+		logArgs = append(logArgs, "grpc", gln.Addr().String())
+	}
+	s.cfg.logger.Info("serving", append(logArgs, "topic", s.cfg.topic,
+		"pane", s.cfg.pane, "refresh_interval", s.cfg.refreshInterval)...)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -84,23 +99,39 @@ func (s *Server) Run(ctx context.Context, httpAddr string) error {
 		defer wg.Done()
 		s.refreshLoop(ctx)
 	}()
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- hs.Serve(ln) }()
-
-	select {
-	case err = <-serveErr:
-		err = fmt.Errorf("serve http on %s: %w", httpAddr, err)
-	case <-ctx.Done():
-		sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		if serr := hs.Shutdown(sctx); serr != nil {
-			s.cfg.logger.Warn("http shutdown", "err", serr)
+	errs := make(chan error, len(serve))
+	for _, f := range serve {
+		go func() { errs <- f(ctx) }()
+	}
+	for range serve {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+			cancel()
 		}
-		scancel()
-		<-serveErr
 	}
 	cancel()
 	wg.Wait()
 	return err
+}
+
+// serveHTTP serves the HTTP API on ln until ctx is done, then shuts down
+// gracefully, giving requests in flight shutdownTimeout to finish.
+func (s *Server) serveHTTP(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve http on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer scancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		s.cfg.logger.Warn("http shutdown", "err", err)
+	}
+	<-serveErr
+	return nil
 }
 
 // refreshLoop refreshes at once, then again after each pause, until ctx

@@ -38,7 +38,8 @@ const (
 //
 // QueryService answers queries over the lambda merge of the batch and speed
 // views. Bad arguments fail with INVALID_ARGUMENT and the message the HTTP
-// API answers with 400.
+// API answers with 400. As usual in proto3, a zero k or step means the
+// default; over HTTP, where absence is explicit, k=0 and step=0s are errors.
 type QueryServiceClient interface {
 	// Hot returns the top search terms of a range.
 	Hot(ctx context.Context, in *HotRequest, opts ...grpc.CallOption) (*HotResponse, error)
@@ -94,7 +95,8 @@ func (c *queryServiceClient) Status(ctx context.Context, in *StatusRequest, opts
 //
 // QueryService answers queries over the lambda merge of the batch and speed
 // views. Bad arguments fail with INVALID_ARGUMENT and the message the HTTP
-// API answers with 400.
+// API answers with 400. As usual in proto3, a zero k or step means the
+// default; over HTTP, where absence is explicit, k=0 and step=0s are errors.
 type QueryServiceServer interface {
 	// Hot returns the top search terms of a range.
 	Hot(context.Context, *HotRequest) (*HotResponse, error)

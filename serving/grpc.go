@@ -1,0 +1,135 @@
+package serving
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+
+	llv1 "github.com/loglambda/loglambda/schemas/proto/loglambda/v1"
+)
+
+// The gRPC side of the queries: loglambda.v1.QueryService over the same
+// query layer as HTTP, plus the standard health service (SERVING once the
+// cache is loaded, like /readyz) and server reflection, so that grpcurl
+// needs no .proto file.
+
+// queryServiceName is the service's full name, also its name in the
+// health service.
+var queryServiceName = llv1.QueryService_ServiceDesc.ServiceName
+
+// newHealth returns the health service of a server whose cache is not
+// loaded yet: the server as a whole ("") and the query service are
+// NOT_SERVING until the first refresh succeeds (setReady).
+func newHealth() *health.Server {
+	h := health.NewServer()
+	h.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	h.SetServingStatus(queryServiceName, healthpb.HealthCheckResponse_NOT_SERVING)
+	return h
+}
+
+// setReady marks the server ready, once: /readyz answers 200 and the
+// health service SERVING.
+func (s *Server) setReady() {
+	if s.ready.Swap(true) {
+		return
+	}
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	s.health.SetServingStatus(queryServiceName, healthpb.HealthCheckResponse_SERVING)
+}
+
+// ServeGRPC serves the gRPC API on ln until ctx is done, then stops
+// gracefully: calls in flight get shutdownTimeout to finish. It does not
+// refresh the cache; Run does both (with the GRPC option), and tests or an
+// embedding program may call Refresh themselves.
+func (s *Server) ServeGRPC(ctx context.Context, ln net.Listener) error {
+	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(s.metrics.grpcInterceptor))
+	llv1.RegisterQueryServiceServer(gs, queryService{s: s})
+	healthpb.RegisterHealthServer(gs, s.health)
+	reflection.Register(gs)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- gs.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve grpc on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	stopped := make(chan struct{})
+	go func() {
+		gs.GracefulStop()
+		close(stopped)
+	}()
+	t := time.NewTimer(shutdownTimeout)
+	defer t.Stop()
+	select {
+	case <-stopped:
+	case <-t.C:
+		// Health watchers and slow clients hold streams open; end them.
+		s.cfg.logger.Warn("grpc graceful stop timed out; closing connections", "timeout", shutdownTimeout)
+		gs.Stop()
+		<-stopped
+	}
+	<-serveErr
+	return nil
+}
+
+// queryService implements loglambda.v1.QueryService: it converts requests
+// into the query layer's queries and answers into messages, nothing more.
+type queryService struct {
+	llv1.UnimplementedQueryServiceServer
+	s *Server
+}
+
+func (q queryService) Hot(_ context.Context, req *llv1.HotRequest) (*llv1.HotResponse, error) {
+	r, err := rangeOf(req.GetFrom(), req.GetTo())
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	ans, err := q.s.Hot(HotQuery{Range: r, K: int(req.GetK())})
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	return hotResponse(ans), nil
+}
+
+func (q queryService) Traffic(_ context.Context, req *llv1.TrafficRequest) (*llv1.TrafficResponse, error) {
+	r, err := rangeOf(req.GetFrom(), req.GetTo())
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	tq := TrafficQuery{Range: r}
+	if d := req.GetStep(); d != nil {
+		if err := d.CheckValid(); err != nil {
+			return nil, grpcError(badParam("step", fmt.Sprintf("%ds %dns", d.GetSeconds(), d.GetNanos()), "%v", err))
+		}
+		tq.Step = d.AsDuration()
+	}
+	ans, err := q.s.Traffic(tq)
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	return trafficResponse(ans), nil
+}
+
+func (q queryService) Status(context.Context, *llv1.StatusRequest) (*llv1.StatusResponse, error) {
+	return statusResponse(q.s.Status()), nil
+}
+
+// grpcError maps the query layer's errors to gRPC statuses: a bad
+// parameter is INVALID_ARGUMENT with the message HTTP answers 400 with.
+func grpcError(err error) error {
+	var pe *paramError
+	if errors.As(err, &pe) {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	return status.Error(codes.Internal, err.Error())
+}

@@ -1,0 +1,136 @@
+package serving
+
+import (
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	llv1 "github.com/loglambda/loglambda/schemas/proto/loglambda/v1"
+)
+
+// Conversions between the query layer's Go types and the loglambda.v1
+// messages. Zero times (no batch horizon yet, no watermark) are unset
+// fields, as they are null in the JSON answers.
+
+// rangeOf reads a request's from and to; unset ones stay zero, for the
+// query layer's defaults.
+func rangeOf(from, to *timestamppb.Timestamp) (Range, error) {
+	var r Range
+	for _, p := range []struct {
+		name string
+		ts   *timestamppb.Timestamp
+		dst  *time.Time
+	}{{"from", from, &r.From}, {"to", to, &r.To}} {
+		if p.ts == nil {
+			continue
+		}
+		if err := p.ts.CheckValid(); err != nil {
+			return r, badParam(p.name, fmt.Sprintf("%ds %dns", p.ts.GetSeconds(), p.ts.GetNanos()), "%v", err)
+		}
+		*p.dst = p.ts.AsTime()
+	}
+	return r, nil
+}
+
+// timestamp is t as a message, nil when zero.
+func timestamp(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+func hotResponse(a *HotAnswer) *llv1.HotResponse {
+	resp := &llv1.HotResponse{
+		From:         timestamp(a.From),
+		To:           timestamp(a.To),
+		Terms:        make([]*llv1.TermCount, len(a.Terms)),
+		ErrorBound:   a.ErrorBound,
+		BatchHorizon: timestamp(a.BatchHorizon),
+		Exact:        a.Exact,
+	}
+	for i, t := range a.Terms {
+		resp.Terms[i] = &llv1.TermCount{Term: t.Term, Count: t.Count, Err: t.Err}
+	}
+	return resp
+}
+
+func trafficResponse(a *TrafficAnswer) *llv1.TrafficResponse {
+	resp := &llv1.TrafficResponse{
+		From:         timestamp(a.From),
+		To:           timestamp(a.To),
+		Step:         durationpb.New(a.Step),
+		Series:       make([]*llv1.TrafficPoint, len(a.Series)),
+		Total:        &llv1.TrafficTotal{Pv: a.Total.PV, Uv: a.Total.UV, Ips: a.Total.IPs},
+		BatchHorizon: timestamp(a.BatchHorizon),
+		Exact:        a.Exact,
+	}
+	for i, p := range a.Series {
+		resp.Series[i] = &llv1.TrafficPoint{T: timestamp(p.T), Pv: p.PV, Uv: p.UV, Ips: p.IPs}
+	}
+	return resp
+}
+
+func statusResponse(a *StatusAnswer) *llv1.StatusResponse {
+	resp := &llv1.StatusResponse{
+		Topic:        a.Topic,
+		Pane:         durationpb.New(a.Pane),
+		BatchHorizon: timestamp(a.BatchHorizon),
+		Partitions:   make([]*llv1.PartitionStatus, len(a.Partitions)),
+		LateDropped:  a.LateDropped,
+		ParseErrors:  a.ParseErrors,
+		Events:       a.Events,
+		LakeDir:      a.LakeDir,
+		SpeedPanes:   int64(a.SpeedPanes),
+		BatchPanes:   int64(a.BatchPanes),
+		Refreshed:    timestamp(a.Refreshed),
+	}
+	if a.Lake != nil {
+		resp.Lake = &structpb.Struct{Fields: structFields(a.Lake)}
+	}
+	for i, p := range a.Partitions {
+		resp.Partitions[i] = &llv1.PartitionStatus{
+			Partition:     p.Partition,
+			Offset:        p.Offset,
+			HighWatermark: p.HighWatermark,
+			Lag:           p.Lag,
+			Watermark:     timestamp(p.Watermark),
+			LateDropped:   p.LateDropped,
+			ParseErrors:   p.ParseErrors,
+			Events:        p.Events,
+			Updated:       timestamp(p.Updated),
+		}
+	}
+	return resp
+}
+
+// structFields converts the lake summary, JSON-like values read from
+// MongoDB, into Struct fields. A value structpb has no kind for (a BSON
+// decimal, say) becomes its text rather than failing the whole status.
+func structFields(m map[string]any) map[string]*structpb.Value {
+	out := make(map[string]*structpb.Value, len(m))
+	for k, v := range m {
+		out[k] = structValue(v)
+	}
+	return out
+}
+
+func structValue(v any) *structpb.Value {
+	switch x := v.(type) {
+	case map[string]any:
+		return structpb.NewStructValue(&structpb.Struct{Fields: structFields(x)})
+	case []any:
+		vs := make([]*structpb.Value, len(x))
+		for i, e := range x {
+			vs[i] = structValue(e)
+		}
+		return structpb.NewListValue(&structpb.ListValue{Values: vs})
+	}
+	if sv, err := structpb.NewValue(v); err == nil {
+		return sv
+	}
+	return structpb.NewStringValue(fmt.Sprint(v))
+}
