@@ -12,7 +12,7 @@ import (
 func serveCommand() command {
 	return command{
 		name:    "serve",
-		summary: "answer queries over HTTP from the merged batch and speed views",
+		summary: "answer queries over HTTP and gRPC from the merged batch and speed views",
 		run:     runServe,
 	}
 }
@@ -22,6 +22,7 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 	var common commonFlags
 	common.registerStore(fs)
 	httpAddr := fs.String("http", "127.0.0.1:8080", "HTTP listen address")
+	grpcAddr := fs.String("grpc", "127.0.0.1:9090", "gRPC listen address (loglambda.v1.QueryService, health, reflection); empty: no gRPC")
 	refresh := fs.Duration("refresh-interval", serving.DefaultRefreshInterval, "how often the cache is refreshed from MongoDB")
 	lake := fs.String("lake", "./lake", "directory of the Parquet lake")
 	if err := parseFlags(fs, args); err != nil {
@@ -40,6 +41,7 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 		serving.Pane(common.pane),
 		serving.RefreshInterval(*refresh),
 		serving.Lake(*lake),
+		serving.GRPC(*grpcAddr),
 		serving.Logger(slog.Default()),
 	)
 	if err != nil {

@@ -38,6 +38,7 @@ type upConfig struct {
 	kafkaListen string
 	mongoListen string
 	httpAddr    string
+	grpcAddr    string // empty: no gRPC
 	topic       string
 	partitions  int
 	mongoDB     string
@@ -80,6 +81,7 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&c.kafkaListen, "kafka-listen", "127.0.0.1:9092", "address of the embedded Kafka broker")
 	fs.StringVar(&c.mongoListen, "mongo-listen", "127.0.0.1:27017", "address of the embedded MongoDB wire-protocol server")
 	fs.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "HTTP API listen address")
+	fs.StringVar(&c.grpcAddr, "grpc", "127.0.0.1:9090", "gRPC API listen address (loglambda.v1.QueryService, health, reflection); empty: no gRPC")
 	fs.StringVar(&c.topic, "topic", "logs", "Kafka topic of the raw log lines")
 	fs.IntVar(&c.partitions, "partitions", 4, "partitions of the topic when it is created")
 	fs.StringVar(&c.mongoDB, "mongo-db", "loglambda", "MongoDB database holding the views")
@@ -154,6 +156,7 @@ type stack struct {
 	batch    *batch.Batch
 	serving  *serving.Server
 	httpAddr string // resolved: never port 0
+	grpcAddr string // resolved: never port 0; empty: no gRPC
 	lake     string
 	log      *slog.Logger
 }
@@ -172,6 +175,11 @@ func openStack(c upConfig) (_ *stack, err error) {
 	}
 	if s.httpAddr, err = resolveListen(c.httpAddr); err != nil {
 		return nil, fmt.Errorf("--http: %w", err)
+	}
+	if c.grpcAddr != "" {
+		if s.grpcAddr, err = resolveListen(c.grpcAddr); err != nil {
+			return nil, fmt.Errorf("--grpc: %w", err)
+		}
 	}
 	s.kafka, err = embedded.StartKafka(embedded.KafkaConfig{Listen: c.kafkaListen,
 		DataDir: filepath.Join(c.data, "kafka"), Topic: c.topic, Partitions: int32(c.partitions)})
@@ -204,7 +212,7 @@ func openStack(c upConfig) (_ *stack, err error) {
 		return nil, err
 	}
 	s.serving, err = serving.New(s.db, serving.Topic(c.topic), serving.Pane(c.pane),
-		serving.Lake(s.lake), serving.Logger(s.log.With("layer", "serving")))
+		serving.Lake(s.lake), serving.GRPC(s.grpcAddr), serving.Logger(s.log.With("layer", "serving")))
 	if err != nil {
 		return nil, err
 	}
@@ -337,6 +345,11 @@ func (s *stack) printBanner(w io.Writer) {
 	fmt.Fprintf(w, "           curl '%s/v1/hot?k=10'\n", base)
 	fmt.Fprintf(w, "           curl '%s/v1/traffic?from=%s&step=15m'\n", base, from)
 	fmt.Fprintf(w, "           curl '%s/v1/status'\n", base)
+	if s.grpcAddr != "" {
+		fmt.Fprintf(w, "  gRPC     %s (loglambda.v1.QueryService, health, reflection)\n", s.grpcAddr)
+		fmt.Fprintf(w, "           grpcurl -plaintext %s loglambda.v1.QueryService/Hot\n", s.grpcAddr)
+		fmt.Fprintf(w, "           grpcurl -plaintext -d '{\"step\":\"900s\"}' %s loglambda.v1.QueryService/Traffic\n", s.grpcAddr)
+	}
 	fmt.Fprintf(w, "  Kafka    %s topic %s (%d partitions)\n", kafka, s.cfg.topic, s.cfg.partitions)
 	fmt.Fprintf(w, "           kcat -b %s -t %s -C -o -5 -e\n", kafka, s.cfg.topic)
 	fmt.Fprintf(w, "           loglambda ship --brokers %s --topic %s access.log\n", kafka, s.cfg.topic)

@@ -55,6 +55,7 @@ func TestUpBadFlags(t *testing.T) {
 		{[]string{"--hot-term", "nope"}, "--hot-term"},
 		{[]string{"--uv-field", ","}, "--uv-field"},
 		{[]string{"--http", "nowhere"}, "--http"},
+		{[]string{"--grpc", "nowhere"}, "--grpc"},
 	}
 	for _, tt := range tests {
 		err := runUp(t.Context(), append(tt.args, "--data", t.TempDir()), &strings.Builder{})

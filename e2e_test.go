@@ -400,9 +400,9 @@ func TestUpBinary(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	data := filepath.Join(dir, "data")
-	httpAddr := freePort(t)
+	httpAddr, grpcAddr := freePort(t), freePort(t)
 	args := []string{"up", "--demo", "--data", data, "--kafka-listen", freePort(t), "--mongo-listen", freePort(t),
-		"--http", httpAddr, "--rate", "10", "--demo-history", "3h", "--batch-first", "1s", "--batch-every", "5s"}
+		"--http", httpAddr, "--grpc", grpcAddr, "--rate", "10", "--demo-history", "3h", "--batch-first", "1s", "--batch-every", "5s"}
 	base := "http://" + httpAddr
 
 	start := func(name string) (*exec.Cmd, *bytes.Buffer) {
@@ -470,9 +470,11 @@ func TestUpBinary(t *testing.T) {
 		}
 		return nil
 	})
-	if !strings.Contains(out.String(), "curl '"+base+"/v1/hot") || !strings.Contains(out.String(), "kcat -b") {
+	if !strings.Contains(out.String(), "curl '"+base+"/v1/hot") || !strings.Contains(out.String(), "kcat -b") ||
+		!strings.Contains(out.String(), "grpcurl -plaintext "+grpcAddr+" loglambda.v1.QueryService/Hot") {
 		t.Errorf("banner lacks the URLs:\n%s", out.String())
 	}
+	checkGRPC(t, grpcAddr, from, status)
 	cut := time.Now().UTC().Truncate(time.Minute)
 	var before trafficAnswer
 	getJSON(t, base, "/v1/traffic?step=1h&"+rangeQuery(from, cut), &before)

@@ -1,5 +1,5 @@
 // Package serving answers queries over the lambda merge of the batch and
-// speed views, over HTTP.
+// speed views, over HTTP and gRPC.
 //
 // How the pieces fit:
 //
@@ -14,12 +14,20 @@
 //     loaded, without locks.
 //   - merge.go is the lambda merge: panes before the horizon from batch,
 //     panes at or after it from speed, never both.
-//   - routes.go lists every HTTP route in one table; hot.go, traffic.go and
-//     status.go answer the queries, params.go parses and checks their
-//     parameters, metrics.go exposes Prometheus metrics.
+//   - hot.go, traffic.go and status.go are the query layer: typed queries
+//     in, Go answers out ((*Server).Hot, Traffic, Status), with params.go
+//     checking the values. HTTP and gRPC only translate, so their answers
+//     and error messages cannot drift apart.
+//   - routes.go lists every HTTP route in one table; httpquery.go turns
+//     query strings into queries and answers into JSON.
+//   - grpc.go serves loglambda.v1.QueryService (schemas/proto) with the
+//     standard health service and reflection; grpcproto.go converts to and
+//     from the messages.
+//   - metrics.go exposes Prometheus metrics of both.
 //   - dashboard/ is the web page at "/": embedded static files that read
 //     the same JSON API from the browser.
 //
-// Further views (levels, patterns, clusters), SQL over the lake and gRPC
-// plug in as more routes in routes.go reading the same snapshot.
+// Further views (levels, patterns, clusters) and SQL over the lake plug in
+// as a query-layer method read by a route in routes.go and an RPC in
+// query.proto.
 package serving
