@@ -18,17 +18,6 @@ import (
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
-// MetaCollection holds the batch layer's state for serving: the horizon
-// and the lake's size.
-const MetaCollection = "batch_meta"
-
-// HorizonDocID and LakeDocID are the ids of the batch_meta documents of a
-// topic.
-func HorizonDocID(topic string) string { return "horizon|" + topic }
-
-// LakeDocID: see HorizonDocID.
-func LakeDocID(topic string) string { return "lake|" + topic }
-
 // writeHour replaces the batch documents of hour h by panes: documents of
 // panes that no longer exist go first, then one unordered bulk of
 // idempotent replaces per view. It returns the number of documents.
@@ -72,59 +61,12 @@ func (b *Batch) writeHour(ctx context.Context, h time.Time, panes map[time.Time]
 	return n, nil
 }
 
-// HorizonDoc is the batch_meta document serving reads to know where batch
-// views end: panes before Horizon come from batch, the rest from speed.
-type HorizonDoc struct {
-	ID      string      `bson:"_id" json:"-"`
-	Topic   string      `bson:"topic" json:"topic"`
-	Horizon time.Time   `bson:"horizon" json:"horizon"`
-	Hours   []time.Time `bson:"hours" json:"hours"` // recomputed hour starts, ascending
-	Updated time.Time   `bson:"updated" json:"-"`
-	// Digest identifies the content (all but Updated), so a run that
-	// changes nothing does not rewrite the document.
-	Digest string `bson:"digest" json:"-"`
-}
-
-// LakeDoc is the batch_meta document describing the lake, for /v1/status:
-// its size and the parse errors kept in it, in total and per hour.
-type LakeDoc struct {
-	ID          string          `bson:"_id" json:"-"`
-	Topic       string          `bson:"topic" json:"topic"`
-	Files       int64           `bson:"files" json:"files"`
-	Rows        int64           `bson:"rows" json:"rows"`
-	Bytes       int64           `bson:"bytes" json:"bytes"`
-	ParseErrors int64           `bson:"parse_errors" json:"parse_errors"`
-	LostOffsets int64           `bson:"lost_offsets" json:"lost_offsets"`
-	Hours       []LakeHour      `bson:"hours" json:"hours"`
-	Partitions  []LakePartition `bson:"partitions" json:"partitions"`
-	Updated     time.Time       `bson:"updated" json:"-"`
-	Digest      string          `bson:"digest" json:"-"`
-}
-
-// LakeHour is one hour of the lake.
-type LakeHour struct {
-	Hour        time.Time `bson:"hour" json:"hour"`
-	Files       int64     `bson:"files" json:"files"`
-	Rows        int64     `bson:"rows" json:"rows"`
-	Bytes       int64     `bson:"bytes" json:"bytes"`
-	ParseErrors int64     `bson:"parse_errors" json:"parse_errors"`
-	Recomputed  time.Time `bson:"recomputed,omitempty" json:"recomputed,omitzero"`
-	Dirty       bool      `bson:"dirty" json:"dirty"`
-}
-
-// LakePartition is compaction's progress on one partition.
-type LakePartition struct {
-	Partition    int32     `bson:"partition" json:"partition"`
-	NextOffset   int64     `bson:"next_offset" json:"next_offset"`
-	MaxEventTime time.Time `bson:"max_event_time,omitempty" json:"max_event_time,omitzero"`
-}
-
 // writeHorizonDoc stores the horizon and the recomputed hours.
 func (b *Batch) writeHorizonDoc(ctx context.Context, m *lake.Manifest, horizon time.Time) error {
 	if horizon.IsZero() {
 		return nil // empty lake: no batch views, nothing to say
 	}
-	d := HorizonDoc{ID: HorizonDocID(b.cfg.topic), Topic: b.cfg.topic, Horizon: horizon, Hours: []time.Time{}}
+	d := views.HorizonDoc{ID: views.HorizonDocID(b.cfg.topic), Topic: b.cfg.topic, Horizon: horizon, Hours: []time.Time{}}
 	hours, _ := m.HourFiles()
 	for _, h := range hours {
 		if hs := m.Hours[h]; hs != nil && !hs.Recomputed.IsZero() {
@@ -142,10 +84,10 @@ func (b *Batch) writeLakeDoc(ctx context.Context, m *lake.Manifest) error {
 	if b.db == nil {
 		return nil
 	}
-	d := LakeDoc{ID: LakeDocID(b.cfg.topic), Topic: b.cfg.topic, Hours: []LakeHour{}, Partitions: []LakePartition{}}
+	d := views.LakeDoc{ID: views.LakeDocID(b.cfg.topic), Topic: b.cfg.topic, Hours: []views.LakeHour{}, Partitions: []views.LakePartition{}}
 	hours, files := m.HourFiles()
 	for _, h := range hours {
-		lh := LakeHour{Hour: h}
+		lh := views.LakeHour{Hour: h}
 		for _, f := range files[h] {
 			lh.Files++
 			lh.Rows += f.Rows
@@ -162,7 +104,7 @@ func (b *Batch) writeLakeDoc(ctx context.Context, m *lake.Manifest) error {
 		d.Hours = append(d.Hours, lh)
 	}
 	for p, ps := range m.Partitions {
-		d.Partitions = append(d.Partitions, LakePartition{Partition: p, NextOffset: ps.NextOffset, MaxEventTime: ps.MaxEventTime})
+		d.Partitions = append(d.Partitions, views.LakePartition{Partition: p, NextOffset: ps.NextOffset, MaxEventTime: ps.MaxEventTime})
 		d.LostOffsets += ps.LostOffsets
 	}
 	sort.Slice(d.Partitions, func(i, j int) bool { return d.Partitions[i].Partition < d.Partitions[j].Partition })
@@ -182,7 +124,7 @@ func digest(v any) string {
 // putMeta replaces a batch_meta document unless the stored one has the
 // same digest: a run that changes nothing writes nothing.
 func (b *Batch) putMeta(ctx context.Context, id, dg string, doc any) error {
-	coll := b.db.Collection(MetaCollection)
+	coll := b.db.Collection(views.MetaCollection)
 	var old struct {
 		Digest string `bson:"digest"`
 	}
@@ -191,11 +133,11 @@ func (b *Batch) putMeta(ctx context.Context, id, dg string, doc any) error {
 	case err == nil && old.Digest == dg:
 		return nil
 	case err != nil && !errors.Is(err, mongo.ErrNoDocuments):
-		return fmt.Errorf("read %s %s: %w", MetaCollection, id, err)
+		return fmt.Errorf("read %s %s: %w", views.MetaCollection, id, err)
 	}
 	_, err = coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, doc, options.Replace().SetUpsert(true))
 	if err != nil {
-		return fmt.Errorf("write %s %s: %w", MetaCollection, id, err)
+		return fmt.Errorf("write %s %s: %w", views.MetaCollection, id, err)
 	}
 	return nil
 }

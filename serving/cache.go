@@ -101,7 +101,7 @@ type snapshot struct {
 
 // statusSnapshot is the operational state shown by /v1/status.
 type statusSnapshot struct {
-	partitions []checkpoint
+	partitions []views.Checkpoint
 	lake       map[string]any
 }
 

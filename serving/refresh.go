@@ -18,7 +18,7 @@ type refresher struct {
 	loaded bool
 	// indexed is set once index creation has been tried.
 	indexed bool
-	horizon horizonDoc
+	horizon views.HorizonDoc
 	batch   layer
 	// speedRaw holds speed states per pane (Unix seconds) and partition,
 	// as read; speed holds their merge across partitions, as published.

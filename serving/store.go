@@ -14,49 +14,9 @@ import (
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
-// The documents serving reads besides views.Doc; their shape is the
-// shared contract in DESIGN.md ("MongoDB documents").
-const (
-	checkpointsCollection = "speed_checkpoints"
-	metaCollection        = "batch_meta"
-)
-
-func horizonID(topic string) string { return "horizon|" + topic }
-func lakeID(topic string) string    { return "lake|" + topic }
-
-// horizonDoc is batch's record of how far its exact views reach.
-type horizonDoc struct {
-	Horizon time.Time `bson:"horizon"`
-	Updated time.Time `bson:"updated"`
-}
-
-// checkpoint is speed's per-partition progress document.
-type checkpoint struct {
-	Partition     int32     `bson:"partition"`
-	Offset        int64     `bson:"offset"`
-	HighWatermark int64     `bson:"high_watermark"`
-	Watermark     time.Time `bson:"watermark"`
-	MaxEventTime  time.Time `bson:"max_event_time"`
-	LateDropped   int64     `bson:"late_dropped"`
-	ParseErrors   int64     `bson:"parse_errors"`
-	Events        int64     `bson:"events"`
-	Updated       time.Time `bson:"updated"`
-}
-
-// Lag is how many records of the partition speed has not applied yet: the
-// checkpoint offset is the last one applied, the high watermark the next
-// one to be written.
-func (c checkpoint) Lag() int64 {
-	lag := c.HighWatermark - c.Offset - 1
-	if lag < 0 {
-		return 0
-	}
-	return lag
-}
-
 // meta is what refresh reads from batch_meta for the topic.
 type meta struct {
-	horizon horizonDoc
+	horizon views.HorizonDoc
 	lake    map[string]any // nil when batch has written no lake summary
 }
 
@@ -70,45 +30,45 @@ type store struct {
 // readMeta reads the horizon and lake documents of the topic in one query.
 func (s store) readMeta(ctx context.Context) (meta, error) {
 	var m meta
-	ids := []string{horizonID(s.topic), lakeID(s.topic)}
-	cur, err := s.db.Collection(metaCollection).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	ids := []string{views.HorizonDocID(s.topic), views.LakeDocID(s.topic)}
+	cur, err := s.db.Collection(views.MetaCollection).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
 	if err != nil {
-		return m, fmt.Errorf("read %s %v: %w", metaCollection, ids, err)
+		return m, fmt.Errorf("read %s %v: %w", views.MetaCollection, ids, err)
 	}
 	defer cur.Close(ctx)
 	for cur.Next(ctx) {
 		id, _ := cur.Current.Lookup("_id").StringValueOK()
 		switch id {
-		case horizonID(s.topic):
+		case views.HorizonDocID(s.topic):
 			if err := cur.Decode(&m.horizon); err != nil {
-				return m, fmt.Errorf("decode %s %q: %w", metaCollection, id, err)
+				return m, fmt.Errorf("decode %s %q: %w", views.MetaCollection, id, err)
 			}
 			m.horizon.Horizon = m.horizon.Horizon.UTC()
-		case lakeID(s.topic):
+		case views.LakeDocID(s.topic):
 			var raw bson.M
 			if err := cur.Decode(&raw); err != nil {
-				return m, fmt.Errorf("decode %s %q: %w", metaCollection, id, err)
+				return m, fmt.Errorf("decode %s %q: %w", views.MetaCollection, id, err)
 			}
 			delete(raw, "_id")
 			m.lake = jsonable(raw).(map[string]any)
 		}
 	}
 	if err := cur.Err(); err != nil {
-		return m, fmt.Errorf("read %s %v: %w", metaCollection, ids, err)
+		return m, fmt.Errorf("read %s %v: %w", views.MetaCollection, ids, err)
 	}
 	return m, nil
 }
 
 // readCheckpoints reads speed's checkpoint of every partition of the topic,
 // ordered by partition.
-func (s store) readCheckpoints(ctx context.Context) ([]checkpoint, error) {
-	var cps []checkpoint
-	cur, err := s.db.Collection(checkpointsCollection).Find(ctx, bson.M{"topic": s.topic})
+func (s store) readCheckpoints(ctx context.Context) ([]views.Checkpoint, error) {
+	var cps []views.Checkpoint
+	cur, err := s.db.Collection(views.CheckpointCollection).Find(ctx, bson.M{"topic": s.topic})
 	if err != nil {
-		return nil, fmt.Errorf("read %s of topic %s: %w", checkpointsCollection, s.topic, err)
+		return nil, fmt.Errorf("read %s of topic %s: %w", views.CheckpointCollection, s.topic, err)
 	}
 	if err := cur.All(ctx, &cps); err != nil {
-		return nil, fmt.Errorf("read %s of topic %s: %w", checkpointsCollection, s.topic, err)
+		return nil, fmt.Errorf("read %s of topic %s: %w", views.CheckpointCollection, s.topic, err)
 	}
 	sort.Slice(cps, func(i, j int) bool { return cps[i].Partition < cps[j].Partition })
 	return cps, nil

@@ -117,8 +117,8 @@ func (s *Speed) write(ctx context.Context, job *flushJob) error {
 	if len(job.cks) == 0 {
 		return nil
 	}
-	if _, err := s.db.Collection(CheckpointCollection).BulkWrite(ctx, job.cks, options.BulkWrite().SetOrdered(false)); err != nil {
-		return fmt.Errorf("flush %d checkpoints to %s: %w", len(job.cks), CheckpointCollection, err)
+	if _, err := s.db.Collection(views.CheckpointCollection).BulkWrite(ctx, job.cks, options.BulkWrite().SetOrdered(false)); err != nil {
+		return fmt.Errorf("flush %d checkpoints to %s: %w", len(job.cks), views.CheckpointCollection, err)
 	}
 	return nil
 }

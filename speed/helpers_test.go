@@ -188,18 +188,18 @@ func readPanes(tb testing.TB, db *mongo.Database) map[string]*storedPane {
 }
 
 // readCheckpoints reads the checkpoints of db by partition.
-func readCheckpoints(tb testing.TB, db *mongo.Database) map[int32]Checkpoint {
+func readCheckpoints(tb testing.TB, db *mongo.Database) map[int32]views.Checkpoint {
 	tb.Helper()
 	ctx := context.Background()
-	cur, err := db.Collection(CheckpointCollection).Find(ctx, bson.D{})
+	cur, err := db.Collection(views.CheckpointCollection).Find(ctx, bson.D{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var cks []Checkpoint
+	var cks []views.Checkpoint
 	if err := cur.All(ctx, &cks); err != nil {
 		tb.Fatal(err)
 	}
-	out := map[int32]Checkpoint{}
+	out := map[int32]views.Checkpoint{}
 	for _, c := range cks {
 		out[c.Partition] = c
 	}

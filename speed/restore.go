@@ -20,8 +20,8 @@ import (
 // (the start of the partition) when nothing was stored.
 func (s *Speed) restore(ctx context.Context, topic string, id int32) (*partition, error) {
 	p := newPartition(topic, id)
-	var ck Checkpoint
-	err := s.db.Collection(CheckpointCollection).FindOne(ctx, bson.D{{Key: "_id", Value: CheckpointID(topic, id)}}).Decode(&ck)
+	var ck views.Checkpoint
+	err := s.db.Collection(views.CheckpointCollection).FindOne(ctx, bson.D{{Key: "_id", Value: views.CheckpointID(topic, id)}}).Decode(&ck)
 	hasCk := err == nil
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("restore partition %d: read checkpoint: %w", id, err)

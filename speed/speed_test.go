@@ -158,7 +158,7 @@ func within(t *testing.T, what string, got, want int64) {
 	}
 }
 
-func checkCheckpoints(t *testing.T, got map[int32]Checkpoint, want map[int32]*expPartition) {
+func checkCheckpoints(t *testing.T, got map[int32]views.Checkpoint, want map[int32]*expPartition) {
 	t.Helper()
 	for p, w := range want {
 		g, ok := got[p]
@@ -166,7 +166,7 @@ func checkCheckpoints(t *testing.T, got map[int32]Checkpoint, want map[int32]*ex
 			t.Errorf("partition %d: no checkpoint", p)
 			continue
 		}
-		if g.ID != CheckpointID(testTopic, p) || g.Topic != testTopic {
+		if g.ID != views.CheckpointID(testTopic, p) || g.Topic != testTopic {
 			t.Errorf("partition %d: checkpoint id %q topic %q", p, g.ID, g.Topic)
 		}
 		if g.Offset != w.lastOffset || g.HighWatermark != w.lastOffset+1 || g.Events != w.events ||
