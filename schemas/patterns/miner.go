@@ -1,7 +1,6 @@
 package patterns
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -152,43 +151,6 @@ func (m *Miner) Len() int { return m.live }
 // Evicted is the number of patterns dropped by the MaxPatterns cap.
 func (m *Miner) Evicted() uint64 { return m.evicted }
 
-// keyHash hashes the unit sequence of a message: constants by their bytes,
-// variables by a marker, key=<*> by the key and marker. It only feeds the
-// key cache, never an ID, so it is free to be fast rather than standard.
-func keyHash(msg []byte, units []tok) uint64 {
-	h := uint64(fnvOffset)
-	for _, u := range units {
-		h = mix(h ^ (uint64(u.kind) + 1))
-		switch u.kind {
-		case kConst:
-			h = hashBytes(h, msg[u.s:u.e])
-		case kKV:
-			h = hashBytes(h, msg[u.s:u.vs])
-			h = hashBytes(h, msg[u.ve:u.e])
-		}
-	}
-	return mix(h ^ uint64(len(units)))
-}
-
-// mix is a 64-bit multiply-xorshift step.
-func mix(h uint64) uint64 {
-	h *= 0x9E3779B97F4A7C15
-	return h ^ h>>29
-}
-
-// hashBytes mixes b into h eight bytes at a time.
-func hashBytes(h uint64, b []byte) uint64 {
-	for len(b) >= 8 {
-		h = mix(h ^ binary.LittleEndian.Uint64(b))
-		b = b[8:]
-	}
-	var w uint64
-	for k, c := range b {
-		w |= uint64(c) << (8 * k)
-	}
-	return mix(h ^ w ^ uint64(len(b))<<59)
-}
-
 // unitHash is the hash of one template unit, for bucket keys.
 func unitHash(u unit) uint64 {
 	if u.kind == uVar {
@@ -207,8 +169,7 @@ func unitHash(u unit) uint64 {
 // final one).
 func (m *Miner) Add(msg []byte) ID {
 	m.tick++
-	m.sc.tokenize(msg)
-	h := keyHash(msg, m.sc.units)
+	h := m.sc.shapeKey(msg)
 	if ci, ok := m.keys[h]; ok {
 		c := &m.clusters[ci]
 		c.count++
@@ -229,8 +190,7 @@ func (m *Miner) AddString(msg string) ID { return m.Add([]byte(msg)) }
 // pattern was evicted); the Pattern is then the message's own template
 // with a zero Count.
 func (m *Miner) Match(msg []byte) (p Pattern, ok bool) {
-	m.sc.tokenize(msg)
-	h := keyHash(msg, m.sc.units)
+	h := m.sc.shapeKey(msg)
 	if ci, hit := m.keys[h]; hit {
 		return m.clusters[ci].pattern(), true
 	}
@@ -249,8 +209,10 @@ func (m *Miner) cacheKey(h uint64, ci int32) {
 	m.keys[h] = ci
 }
 
-// lineUnits materialises the units of the message in m.sc as strings.
+// lineUnits returns the units of msg as strings: the slow path, for a
+// message whose key is not cached.
 func (m *Miner) lineUnits(msg []byte) []unit {
+	m.sc.tokenize(msg)
 	lu := make([]unit, len(m.sc.units))
 	for i, t := range m.sc.units {
 		switch t.kind {
