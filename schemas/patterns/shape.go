@@ -22,7 +22,7 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 		prev   = kConst
 		last   = uConst // kind of the last unit emitted (uConst when none)
 		runS   = int32(-1)
-		runE   int32   // open span of constants
+		runE   int32 // open span of constants
 		pendS  = int32(-1)
 		pendE  int32 // pending time words
 		pendN  uint64

@@ -350,12 +350,10 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 			}
 		}
 	}
+	// The punctuation cut off holds no digit, so the token's digit is
+	// in the core.
 	if fl&cDigit != 0 {
-		for _, c := range core {
-			if isDigit(c) {
-				return kVar, 0, 0
-			}
-		}
+		return kVar, 0, 0
 	}
 	if fl&(cSlash|cColon) != 0 && isPath(core) {
 		return kVar, 0, 0
@@ -363,13 +361,15 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 	if fl&cDot != 0 && qualifiedName(core) {
 		return kVar, 0, 0
 	}
-	if literalValue(core) {
+	// The special words in one table probe; the sets do not overlap.
+	w := wordKind(core)
+	switch {
+	case w == 0:
+	case w&wLiteral != 0 && literalValue(core):
 		return kVar, 0, 0
-	}
-	if timeWord(core) {
+	case w&wTime != 0 && core[0] >= 'A' && core[0] <= 'Z':
 		return kTimeWord, 0, 0
-	}
-	if unitWord(core) {
+	case w&wUnit != 0:
 		return kUnitWord, 0, 0
 	}
 	return kConst, 0, 0
@@ -459,60 +459,6 @@ func isPath(b []byte) bool {
 		if b[k] == ':' && b[k+1] == '/' && b[k+2] == '/' {
 			return k > 0
 		}
-	}
-	return false
-}
-
-// lower writes ASCII b in lower case into buf; ok is false when b does
-// not fit (no time or unit word is longer than 9 bytes).
-func lower(b []byte, buf *[9]byte) (n int, ok bool) {
-	if len(b) > len(buf) {
-		return 0, false
-	}
-	for k, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[k] = c
-	}
-	return len(b), true
-}
-
-// timeWord reports an English month or weekday name, as in dates written
-// by C's ctime, syslog and Java, that starts with a capital letter (dates
-// are written capitalised; "may" in a sentence is a word).
-func timeWord(b []byte) bool {
-	if len(b) < 3 || b[0] < 'A' || b[0] > 'Z' {
-		return false
-	}
-	var buf [9]byte
-	n, ok := lower(b, &buf)
-	if !ok {
-		return false
-	}
-	switch string(buf[:n]) {
-	case "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-		"january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december",
-		"mon", "tue", "wed", "thu", "fri", "sat", "sun",
-		"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday":
-		return true
-	}
-	return false
-}
-
-// unitWord reports a unit of size, time or rate that follows a number.
-func unitWord(b []byte) bool {
-	var buf [9]byte
-	n, ok := lower(b, &buf)
-	if !ok {
-		return false
-	}
-	switch string(buf[:n]) {
-	case "b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "byte", "bytes",
-		"ns", "us", "ms", "s", "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes",
-		"h", "hr", "hrs", "hour", "hours", "day", "days",
-		"kbps", "mbps", "gbps", "%":
-		return true
 	}
 	return false
 }

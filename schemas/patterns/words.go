@@ -1,0 +1,124 @@
+package patterns
+
+// This file recognises the few words classify treats specially (time
+// words, units, literals) with one probe of a small read-only table keyed
+// by the word's bytes in lower case, instead of comparing the token with
+// each of them.
+
+// Word kinds, bits of wordEntry.kind.
+const (
+	wTime    uint8 = 1 << iota // month or weekday name (see timeWord)
+	wUnit                      // unit of size, time or rate (see unitWord)
+	wLiteral                   // true, false, null... in some case (see literalValue)
+)
+
+// maxWord is the longest special word ("September", "Wednesday").
+const maxWord = 9
+
+// Words in lower case, by kind.
+var (
+	timeWords = []string{
+		"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+		"january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december",
+		"mon", "tue", "wed", "thu", "fri", "sat", "sun",
+		"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+	}
+	unitWords = []string{
+		"b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "byte", "bytes",
+		"ns", "us", "ms", "s", "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes",
+		"h", "hr", "hrs", "hour", "hours", "day", "days",
+		"kbps", "mbps", "gbps", "%",
+	}
+	literalWords = []string{"true", "false", "null", "nil", "none"}
+)
+
+// wordEntry is one slot of the word table: the word packed as wordKey
+// does (n == 0 is an empty slot) and its kinds.
+type wordEntry struct {
+	lo   uint64
+	hi   uint8
+	n    uint8
+	kind uint8
+}
+
+const wordBits = 8 // 256 slots for ~80 words: most probes end at the first slot
+
+// wordTable is the read-only open-addressing table of the special words.
+var wordTable = func() (t [1 << wordBits]wordEntry) {
+	add := func(ws []string, kind uint8) {
+		for _, w := range ws {
+			lo, hi, _ := wordKey([]byte(w))
+			s := wordSlot(lo, hi, len(w))
+			for t[s].n != 0 && (t[s].lo != lo || t[s].hi != hi || int(t[s].n) != len(w)) {
+				s = (s + 1) & (1<<wordBits - 1)
+			}
+			t[s] = wordEntry{lo: lo, hi: hi, n: uint8(len(w)), kind: t[s].kind | kind}
+		}
+	}
+	add(timeWords, wTime)
+	add(unitWords, wUnit)
+	add(literalWords, wLiteral)
+	return t
+}()
+
+// lowerByte maps ASCII upper-case letters to lower case, other bytes to
+// themselves.
+var lowerByte = func() (t [256]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if c >= 'A' && c <= 'Z' {
+			t[c] = byte(c) + 'a' - 'A'
+		}
+	}
+	return t
+}()
+
+// wordKey packs b (at most maxWord bytes) in lower case: its first eight
+// bytes little endian in lo, the ninth in hi.
+func wordKey(b []byte) (lo uint64, hi uint8, ok bool) {
+	if len(b) > maxWord || len(b) == 0 {
+		return 0, 0, false
+	}
+	if len(b) == maxWord {
+		hi = lowerByte[b[8]]
+		b = b[:8]
+	}
+	for k, c := range b {
+		lo |= uint64(lowerByte[c]) << (8 * k)
+	}
+	return lo, hi, true
+}
+
+func wordSlot(lo uint64, hi uint8, n int) uint {
+	h := (lo ^ uint64(hi)<<58 ^ uint64(n)<<61) * 0x9E3779B97F4A7C15
+	return uint(h >> (64 - wordBits))
+}
+
+// wordKind returns the kinds of b in lower case (0 for most words); the
+// caller checks the case rules of each kind.
+func wordKind(b []byte) uint8 {
+	lo, hi, ok := wordKey(b)
+	if !ok {
+		return 0
+	}
+	n := uint8(len(b))
+	for s := wordSlot(lo, hi, len(b)); ; s = (s + 1) & (1<<wordBits - 1) {
+		e := &wordTable[s]
+		if e.n == 0 {
+			return 0
+		}
+		if e.lo == lo && e.hi == hi && e.n == n {
+			return e.kind
+		}
+	}
+}
+
+// timeWord reports an English month or weekday name, as in dates written
+// by C's ctime, syslog and Java, that starts with a capital letter (dates
+// are written capitalised; "may" in a sentence is a word).
+func timeWord(b []byte) bool {
+	return len(b) > 0 && b[0] >= 'A' && b[0] <= 'Z' && wordKind(b)&wTime != 0
+}
+
+// unitWord reports a unit of size, time or rate that follows a number.
+func unitWord(b []byte) bool { return wordKind(b)&wUnit != 0 }
