@@ -193,9 +193,24 @@ func hashBytes(h uint64, b []byte) uint64 {
 		h = mix(h ^ binary.LittleEndian.Uint64(b))
 		b = b[8:]
 	}
+	return mix(h ^ load8(b) ^ uint64(len(b))<<59)
+}
+
+// load8 returns the first min(len(b), 8) bytes of b little endian, zero
+// padded. When the array under b goes on for eight bytes it reads them in
+// one load and masks what is past len(b) (a message's last token ends
+// near its end, so the bytes after are usually there).
+func load8(b []byte) uint64 {
+	if cap(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b[:8])
+		if len(b) < 8 {
+			w &= 1<<(8*uint(len(b))) - 1
+		}
+		return w
+	}
 	var w uint64
 	for k, c := range b {
 		w |= uint64(c) << (8 * k)
 	}
-	return mix(h ^ w ^ uint64(len(b))<<59)
+	return w
 }

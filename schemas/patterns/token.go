@@ -266,14 +266,26 @@ func isKeyByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
 }
 
-func isLeadPunct(c byte) bool {
-	return c == '(' || c == '[' || c == '{' || c == '<' || c == '\'' || c == '"' || c == '`'
-}
+// Punctuation classes of a byte, for punct.
+const (
+	pLead  uint8 = 1 << iota // opens: ( [ { < ' " `
+	pTrail                   // closes or ends a phrase: ) ] } > ' " ` , ; : . ! ?
+)
 
-func isTrailPunct(c byte) bool {
-	return c == ')' || c == ']' || c == '}' || c == '>' || c == '\'' || c == '"' || c == '`' ||
-		c == ',' || c == ';' || c == ':' || c == '.' || c == '!' || c == '?'
-}
+// punct is a read-only table from byte to punctuation class.
+var punct = func() (t [256]uint8) {
+	for _, c := range []byte("([{<'\"`") {
+		t[c] |= pLead
+	}
+	for _, c := range []byte(")]}>'\"`,;:.!?") {
+		t[c] |= pTrail
+	}
+	return t
+}()
+
+func isLeadPunct(c byte) bool { return punct[c]&pLead != 0 }
+
+func isTrailPunct(c byte) bool { return punct[c]&pTrail != 0 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 

@@ -61,18 +61,6 @@ var wordTable = func() (t [1 << wordBits]wordEntry) {
 	return t
 }()
 
-// lowerByte maps ASCII upper-case letters to lower case, other bytes to
-// themselves.
-var lowerByte = func() (t [256]byte) {
-	for c := range t {
-		t[c] = byte(c)
-		if c >= 'A' && c <= 'Z' {
-			t[c] = byte(c) + 'a' - 'A'
-		}
-	}
-	return t
-}()
-
 // wordKey packs b (at most maxWord bytes) in lower case: its first eight
 // bytes little endian in lo, the ninth in hi.
 func wordKey(b []byte) (lo uint64, hi uint8, ok bool) {
@@ -80,13 +68,21 @@ func wordKey(b []byte) (lo uint64, hi uint8, ok bool) {
 		return 0, 0, false
 	}
 	if len(b) == maxWord {
-		hi = lowerByte[b[8]]
-		b = b[:8]
+		hi = uint8(toLower8(uint64(b[8])))
 	}
-	for k, c := range b {
-		lo |= uint64(lowerByte[c]) << (8 * k)
-	}
-	return lo, hi, true
+	return toLower8(load8(b)), hi, true
+}
+
+// toLower8 turns the ASCII upper-case letters among the eight bytes of w
+// to lower case, all at once: a byte's high bit marks it when its low
+// seven bits are in 'A'..'Z' and the byte is ASCII.
+func toLower8(w uint64) uint64 {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	low7 := w &^ high
+	atLeastA := low7 + (0x80-'A')*ones // no carry out of a byte: low7 <= 0x7f
+	pastZ := low7 + (0x80-'Z'-1)*ones
+	upper := atLeastA &^ pastZ &^ w & high
+	return w | upper>>2 // 0x80>>2 is 'a'-'A'
 }
 
 func wordSlot(lo uint64, hi uint8, n int) uint {

@@ -53,3 +53,45 @@ func TestWordTable(t *testing.T) {
 		}
 	}
 }
+
+// TestToLower8 checks every byte value at every position against the
+// byte-at-a-time rule, with other bytes around it.
+func TestToLower8(t *testing.T) {
+	lower := func(c byte) byte {
+		if c >= 'A' && c <= 'Z' {
+			return c + 'a' - 'A'
+		}
+		return c
+	}
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			for _, fill := range []byte{0, 'Q', 0xff, '@', '['} {
+				var in, want [8]byte
+				for k := range in {
+					in[k], want[k] = fill, lower(fill)
+				}
+				in[pos], want[pos] = byte(c), lower(byte(c))
+				got := toLower8(load8(in[:]))
+				if got != load8(want[:]) {
+					t.Fatalf("toLower8(% x) = %016x, want % x", in, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestLoad8 checks the one-load path (bytes past the slice in its array)
+// against the byte loop (no bytes past it).
+func TestLoad8(t *testing.T) {
+	buf := []byte("abcdefghijklmnop")
+	for s := 0; s <= 8; s++ {
+		for n := 0; n <= 8; n++ {
+			long := buf[s : s+n]     // cap reaches past n
+			short := make([]byte, n) // cap is n
+			copy(short, long)
+			if a, b := load8(long), load8(short); a != b {
+				t.Errorf("load8(%q): %016x with the array after it, %016x without", long, a, b)
+			}
+		}
+	}
+}
