@@ -61,6 +61,28 @@ var wordTable = func() (t [1 << wordBits]wordEntry) {
 	return t
 }()
 
+// wordStarts has, per word length, a bit for each first byte (see
+// startBit) a special word of that length has: most words of a message
+// are rejected by it before their key is computed.
+var wordStarts = func() (t [maxWord + 1]uint32) {
+	for _, ws := range [][]string{timeWords, unitWords, literalWords} {
+		for _, w := range ws {
+			t[len(w)] |= startBit(w[0])
+		}
+	}
+	return t
+}()
+
+// startBit is the wordStarts bit of a first byte: one per letter in
+// either case, one for all other bytes.
+func startBit(c byte) uint32 {
+	c |= 0x20
+	if c >= 'a' && c <= 'z' {
+		return 1 << (c - 'a')
+	}
+	return 1 << 26
+}
+
 // wordKey packs b (at most maxWord bytes) in lower case: its first eight
 // bytes little endian in lo, the ninth in hi.
 func wordKey(b []byte) (lo uint64, hi uint8, ok bool) {
@@ -93,10 +115,10 @@ func wordSlot(lo uint64, hi uint8, n int) uint {
 // wordKind returns the kinds of b in lower case (0 for most words); the
 // caller checks the case rules of each kind.
 func wordKind(b []byte) uint8 {
-	lo, hi, ok := wordKey(b)
-	if !ok {
+	if len(b) == 0 || len(b) > maxWord || wordStarts[len(b)]&startBit(b[0]) == 0 {
 		return 0
 	}
+	lo, hi, _ := wordKey(b)
 	n := uint8(len(b))
 	for s := wordSlot(lo, hi, len(b)); ; s = (s + 1) & (1<<wordBits - 1) {
 		e := &wordTable[s]
