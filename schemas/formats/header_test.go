@@ -112,3 +112,33 @@ func TestHeaderBadSpecs(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHeader parses arbitrary lines with the Loghub header templates: never
+// a panic, never an error (a line that does not match is kept whole as the
+// message), and the message is taken from the line (line endings such as a
+// CRLF's \r are trimmed).
+func FuzzHeader(f *testing.F) {
+	f.Add([]byte("081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating"), uint8(0))
+	f.Add([]byte("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure"), uint8(1))
+	f.Add([]byte("[10.30 16:49:06] chrome.exe - proxy.cse.cuhk.edu.hk:5070 open through proxy"), uint8(2))
+	f.Add([]byte("\x00\xff garbage"), uint8(0))
+	specs := []string{
+		"header:<Date> <Time> <Pid> <Level> <Component>: <Content>",
+		`header:<Month> <Date> <Time> <Level> <Component>(\[<PID>\])?: <Content>`,
+		`header:\[<Time>\] <Program> - <Content>`,
+	}
+	parsers := make([]Parser, len(specs))
+	for i, s := range specs {
+		parsers[i] = mustParser(f, s)
+	}
+	f.Fuzz(func(t *testing.T, line []byte, which uint8) {
+		p := parsers[int(which)%len(parsers)]
+		ev, err := parseWith(p, string(line))
+		if err != nil {
+			t.Fatalf("%s: %q: %v (unmatched lines must be kept, not fail)", p.Spec(), line, err)
+		}
+		if !strings.Contains(string(line), ev.Msg) {
+			t.Fatalf("%s: message %q is not part of the line %q", p.Spec(), ev.Msg, line)
+		}
+	})
+}
