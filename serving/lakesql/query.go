@@ -1,0 +1,258 @@
+package lakesql
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+// ErrBadQuery is wrapped by the error of a query DuckDB could not prepare
+// or run (syntax, unknown column, a cast that fails...); the message after
+// it is DuckDB's.
+var ErrBadQuery = errors.New("bad query")
+
+// Lake runs read-only SQL over the Parquet lake of one topic. It holds no
+// DuckDB between queries: the lake's file list is read and a database
+// opened per query, so a query always sees the lake as the manifest says
+// it is now. Safe for concurrent use.
+type Lake struct {
+	root, topic string
+	cfg         cfg
+	// turns holds one token per query allowed to run at once.
+	turns chan struct{}
+}
+
+// New returns the SQL view of the lake of topic under root (the --lake
+// directory). It does not touch the disk: a missing lake is reported by
+// each query (ErrNoLake), so a server can start before batch has written
+// anything.
+func New(root, topic string, opts ...Opt) (*Lake, error) {
+	if root == "" {
+		return nil, errors.New("lakesql: lake directory is empty")
+	}
+	if _, err := topicDir(root, topic); err != nil {
+		return nil, fmt.Errorf("lakesql: %w", err)
+	}
+	c := defaultCfg()
+	for _, o := range opts {
+		o(&c)
+	}
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("lakesql: %w", err)
+	}
+	return &Lake{root: root, topic: topic, cfg: c, turns: make(chan struct{}, c.maxConcurrent)}, nil
+}
+
+// RowLimit is the most rows an answer holds.
+func (l *Lake) RowLimit() int { return l.cfg.rowLimit }
+
+// Column is one column of an answer: its name and DuckDB type
+// ("BIGINT", "VARCHAR", "TIMESTAMP WITH TIME ZONE", "DECIMAL(18,3)"...).
+type Column struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// Result is a query's answer: the values are as duckdb-go returns them
+// (int64, string, time.Time, duckdb.Decimal, []any...); the encoders turn
+// them into JSON, CSV, a table or Arrow.
+type Result struct {
+	Columns []Column
+	Rows    [][]any
+	// Truncated is set when the query had more rows than the row limit.
+	Truncated bool
+	Elapsed   time.Duration
+}
+
+// errTimeout is the cause of a context ended by Timeout, to tell it from
+// the caller giving up.
+var errTimeout = errors.New("lakesql timeout")
+
+// Query runs q, a single read-only statement, over the lake. Errors wrap
+// ErrRejected (not a single read-only query), ErrBadQuery (DuckDB refused
+// or failed it, with DuckDB's message), ErrNoLake (nothing to query) or
+// context.DeadlineExceeded (the timeout passed, or ctx's deadline).
+func (l *Lake) Query(ctx context.Context, q string) (*Result, error) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeoutCause(ctx, l.cfg.timeout, errTimeout)
+	defer cancel()
+	if err := checkText(q); err != nil {
+		return nil, err
+	}
+	select {
+	case l.turns <- struct{}{}:
+		defer func() { <-l.turns }()
+	case <-ctx.Done():
+		return nil, l.ctxError(ctx, "waiting for a turn")
+	}
+	// A merge replaces files and deletes the old ones after saving the
+	// manifest: a query holding the old list can find a file gone. One
+	// retry with the new list covers that race.
+	var res *Result
+	var err error
+	for attempt := 0; ; attempt++ {
+		var files []string
+		files, err = lakeFiles(l.root, l.topic)
+		if err != nil {
+			return nil, err
+		}
+		res, err = l.run(ctx, files, q)
+		if err == nil || attempt > 0 || errors.Is(err, ErrRejected) || ctx.Err() != nil {
+			break
+		}
+		if again, ferr := lakeFiles(l.root, l.topic); ferr != nil || slices.Equal(again, files) {
+			break
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, l.ctxError(ctx, "query")
+		}
+		return nil, err
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// ctxError says why ctx ended: our timeout, the caller's deadline or the
+// caller giving up.
+func (l *Lake) ctxError(ctx context.Context, during string) error {
+	if context.Cause(ctx) == errTimeout {
+		return fmt.Errorf("%s: timed out after %s: %w", during, l.cfg.timeout, context.DeadlineExceeded)
+	}
+	return fmt.Errorf("%s: %w", during, ctx.Err())
+}
+
+// run opens a fresh DuckDB, sets it up over files and runs q in it.
+func (l *Lake) run(ctx context.Context, files []string, q string) (*Result, error) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb: %w", err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb: %w", err)
+	}
+	defer conn.Close()
+	if err := l.setup(ctx, conn, files); err != nil {
+		return nil, fmt.Errorf("open lake %s: %w", l.root, err)
+	}
+	var res *Result
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(*duckdb.Conn)
+		if !ok {
+			return fmt.Errorf("duckdb connection is a %T", dc)
+		}
+		res, err = l.runStmt(ctx, c, q)
+		return err
+	})
+	return res, err
+}
+
+// prepare prepares q, refusing more than one statement and any statement
+// that is not a read-only query. The driver's Prepare, unlike
+// PrepareContext, refuses several statements instead of running all but
+// the last.
+func prepare(c *duckdb.Conn, q string) (*duckdb.Stmt, error) {
+	st, err := c.Prepare(q)
+	if err != nil {
+		if strings.Contains(err.Error(), "multi-statement") {
+			return nil, fmt.Errorf("%w: only one statement is allowed", ErrRejected)
+		}
+		return nil, fmt.Errorf("%w: %s", ErrBadQuery, duckMessage(err))
+	}
+	s, ok := st.(*duckdb.Stmt)
+	if !ok {
+		st.Close()
+		return nil, fmt.Errorf("duckdb statement is a %T", st)
+	}
+	t, err := s.StatementType()
+	if err == nil {
+		err = checkType(q, t)
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// runStmt checks and runs q on c and reads up to the row limit.
+func (l *Lake) runStmt(ctx context.Context, c *duckdb.Conn, q string) (*Result, error) {
+	// EXPLAIN ANALYZE runs the statement it explains: check that one too.
+	if w, _ := firstWord(q); w == "EXPLAIN" {
+		inner, ok := explainTarget(q)
+		if !ok {
+			return nil, fmt.Errorf("%w: only EXPLAIN [ANALYZE] followed by a query is allowed", ErrRejected)
+		}
+		if w, _ := firstWord(inner); w == "EXPLAIN" {
+			return nil, fmt.Errorf("%w: EXPLAIN of an EXPLAIN", ErrRejected)
+		}
+		if err := checkText(inner); err != nil {
+			return nil, err
+		}
+		s, err := prepare(c, inner)
+		if err != nil {
+			return nil, err
+		}
+		s.Close()
+	}
+	s, err := prepare(c, q)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	rows, err := s.QueryContext(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrBadQuery, duckMessage(err))
+	}
+	defer rows.Close()
+	res := &Result{Rows: [][]any{}}
+	names := rows.Columns()
+	typed, _ := rows.(driver.RowsColumnTypeDatabaseTypeName)
+	for i, n := range names {
+		col := Column{Name: n}
+		if typed != nil {
+			col.Type = typed.ColumnTypeDatabaseTypeName(i)
+		}
+		res.Columns = append(res.Columns, col)
+	}
+	for {
+		dest := make([]driver.Value, len(names))
+		err := rows.Next(dest)
+		if errors.Is(err, io.EOF) {
+			return res, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s", ErrBadQuery, duckMessage(err))
+		}
+		if len(res.Rows) == l.cfg.rowLimit {
+			res.Truncated = true
+			return res, nil
+		}
+		row := make([]any, len(dest))
+		for i, v := range dest {
+			row[i] = v
+		}
+		res.Rows = append(res.Rows, row)
+	}
+}
+
+// duckMessage is DuckDB's message without duckdb-go's "could not
+// prepare query" wrapper lines.
+func duckMessage(err error) string {
+	var de *duckdb.Error
+	if errors.As(err, &de) {
+		return strings.TrimSpace(de.Msg)
+	}
+	return strings.TrimSpace(err.Error())
+}
