@@ -23,11 +23,15 @@
 //   - grpc.go serves loglambda.v1.QueryService (schemas/proto) with the
 //     standard health service and reflection; grpcproto.go converts to and
 //     from the messages.
+//   - sql.go is POST /v1/sql: read-only SQL over the Parquet lake, run by
+//     lakesql/ (its own DuckDB per query over the manifest's files; it
+//     reads the lake from disk, not through batch). It does not use the
+//     cache: the lake is the raw data, not the views.
 //   - metrics.go exposes Prometheus metrics of both.
 //   - dashboard/ is the web page at "/": embedded static files that read
 //     the same JSON API from the browser.
 //
-// Further views (levels, patterns, clusters) and SQL over the lake plug in
-// as a query-layer method read by a route in routes.go and an RPC in
+// Further views (levels, patterns, clusters) plug in as a query-layer
+// method read by a route in routes.go and an RPC in
 // query.proto.
 package serving

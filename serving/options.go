@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loglambda/loglambda/schemas/views"
+	"github.com/loglambda/loglambda/serving/lakesql"
 )
 
 // Opt configures a Server; pass options to New.
@@ -18,6 +19,8 @@ type cfg struct {
 	topic string
 	pane  time.Duration
 	lake  string
+	// sqlOpts are the limits of SQL over the lake (POST /v1/sql).
+	sqlOpts []lakesql.Opt
 
 	// grpcAddr is where Run serves gRPC besides HTTP; empty: no gRPC.
 	grpcAddr string
@@ -77,8 +80,12 @@ func RefreshInterval(d time.Duration) Opt { return func(c *cfg) { c.refreshInter
 func RefreshMargin(d time.Duration) Opt { return func(c *cfg) { c.refreshMargin = d } }
 
 // Lake is the Parquet lake directory (default ./lake), reported in status
-// and used by SQL queries over the lake.
+// and queried by POST /v1/sql; empty, POST /v1/sql answers 503.
 func Lake(dir string) Opt { return func(c *cfg) { c.lake = dir } }
+
+// SQL sets the limits of POST /v1/sql (row limit, timeout, memory limit,
+// concurrency: see serving/lakesql); they are checked by New.
+func SQL(opts ...lakesql.Opt) Opt { return func(c *cfg) { c.sqlOpts = append(c.sqlOpts, opts...) } }
 
 // GRPC is the address Run serves the gRPC API on (loglambda.v1.QueryService,
 // health and reflection) besides HTTP; empty, the default, serves none.

@@ -12,6 +12,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"google.golang.org/grpc/health"
+
+	"github.com/loglambda/loglambda/serving/lakesql"
 )
 
 // Server answers queries from an in-memory cache of the batch and speed
@@ -21,6 +23,8 @@ type Server struct {
 	store   store
 	metrics *metrics
 	handler http.Handler
+	// sql runs POST /v1/sql over the lake; nil without a lake.
+	sql *lakesql.Lake
 
 	// snap is the snapshot requests read; a refresh replaces it whole.
 	snap atomic.Pointer[snapshot]
@@ -53,6 +57,13 @@ func New(db *mongo.Database, opts ...Opt) (*Server, error) {
 		metrics: newMetrics(),
 		r:       newRefresher(),
 		health:  newHealth(),
+	}
+	if c.lake != "" {
+		l, err := lakesql.New(c.lake, c.topic, c.sqlOpts...)
+		if err != nil {
+			return nil, fmt.Errorf("serving: sql: %w", err)
+		}
+		s.sql = l
 	}
 	s.snap.Store(emptySnapshot())
 	s.handler = s.routes()

@@ -61,7 +61,7 @@ func (l *Lake) setup(ctx context.Context, conn *sql.Conn, files []string) error 
 	return nil
 }
 
-// stringList is a DuckDB list literal of strings: ['a', 'b''c'].
+// stringList is a DuckDB list literal of strings, single quotes doubled.
 func stringList(ss []string) string {
 	q := make([]string, len(ss))
 	for i, s := range ss {
