@@ -25,6 +25,7 @@ func commands() []command {
 		shipCommand(),
 		batchCommand(),
 		upCommand(),
+		sqlCommand(),
 	}
 }
 
