@@ -379,3 +379,22 @@ go     |  7 | two
 		t.Errorf("table\n%s\nwant\n%s", buf.String(), want)
 	}
 }
+
+// TestLockedDown checks the settings a query runs under, as the query
+// itself sees them.
+func TestLockedDown(t *testing.T) {
+	l, _ := newTestLake(t, "logs", MemoryLimit("256MB"))
+	res, err := l.Query(context.Background(), `
+		SELECT current_setting('enable_external_access')::VARCHAR,
+		       current_setting('lock_configuration')::VARCHAR,
+		       current_setting('temp_directory')::VARCHAR,
+		       current_setting('autoinstall_known_extensions')::VARCHAR,
+		       current_setting('memory_limit')::VARCHAR`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(res.Rows[0])
+	if want := "[false true  false 244.1 MiB]"; got != want {
+		t.Errorf("settings %s, want %s", got, want)
+	}
+}
