@@ -6,10 +6,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -109,7 +107,7 @@ func TestIngestLogs(t *testing.T) {
 		if err := srv.Refresh(ctx); err != nil {
 			return err
 		}
-		if err := ingestGet(web.URL, "/v1/status", &status); err != nil {
+		if err := tryGetJSON(web.URL, "/v1/status", &status); err != nil {
 			return err
 		}
 		if status.Events != total {
@@ -131,7 +129,7 @@ func TestIngestLogs(t *testing.T) {
 	if err := srv.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := ingestGet(web.URL, "/v1/status", &status); err != nil {
+	if err := tryGetJSON(web.URL, "/v1/status", &status); err != nil {
 		t.Fatal(err)
 	}
 	if status.BatchHorizon == nil || !status.BatchHorizon.Equal(horizon) {
@@ -161,7 +159,7 @@ func TestIngestLogs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			want := countIngest(hits, tc.from, tc.to)
 			var tr ingestTraffic
-			ingestMustGet(t, web.URL, "/v1/traffic?step=1h&"+ingestRange(tc.from, tc.to), &tr)
+			ingestMustGet(t, web.URL, "/v1/traffic?step=1h&"+rangeQuery(tc.from, tc.to), &tr)
 			if tr.Total.PV != want.pv {
 				t.Errorf("pv %d, want %d", tr.Total.PV, want.pv)
 			}
@@ -172,7 +170,7 @@ func TestIngestLogs(t *testing.T) {
 				t.Fatalf("test data does not tell the rules apart: %d by user, %d by ip", want.uvByUser, want.uvByIP)
 			}
 			var hot ingestHot
-			ingestMustGet(t, web.URL, "/v1/hot?k=10&"+ingestRange(tc.from, tc.to), &hot)
+			ingestMustGet(t, web.URL, "/v1/hot?k=10&"+rangeQuery(tc.from, tc.to), &hot)
 			top := ingestTop(want.terms, 10)
 			switch {
 			case tc.batch:
@@ -181,7 +179,7 @@ func TestIngestLogs(t *testing.T) {
 				}
 				// Every one-minute bucket is one batch pane: exact.
 				var per ingestTraffic
-				ingestMustGet(t, web.URL, "/v1/traffic?step=1m&"+ingestRange(tc.from, tc.to), &per)
+				ingestMustGet(t, web.URL, "/v1/traffic?step=1m&"+rangeQuery(tc.from, tc.to), &per)
 				for _, p := range per.Series {
 					w := countIngest(hits, p.T, p.T.Add(time.Minute))
 					if p.PV != w.pv || p.UV != w.uvByIP || p.IPs != w.ips {
@@ -212,9 +210,9 @@ func TestIngestLogs(t *testing.T) {
 			t.Skip("kcat is not on PATH (apt-get install kcat; ci/test.sh installs it)")
 		}
 		var tr ingestTraffic
-		ingestMustGet(t, web.URL, "/v1/traffic?step=1h&"+ingestRange(end, end.Add(2*time.Minute)), &tr)
+		ingestMustGet(t, web.URL, "/v1/traffic?step=1h&"+rangeQuery(end, end.Add(2*time.Minute)), &tr)
 		var hot ingestHot
-		ingestMustGet(t, web.URL, "/v1/hot?k=3&"+ingestRange(end, end.Add(2*time.Minute)), &hot)
+		ingestMustGet(t, web.URL, "/v1/hot?k=3&"+rangeQuery(end, end.Add(2*time.Minute)), &hot)
 		if tr.Total.PV != int64(kcatLines) || len(hot.Terms) != 1 || hot.Terms[0] != (ingestTerm{"kcat", int64(kcatLines)}) {
 			t.Errorf("kcat range: pv %d hot %v, want %d lines all with term kcat", tr.Total.PV, hot.Terms, kcatLines)
 		}
@@ -222,10 +220,10 @@ func TestIngestLogs(t *testing.T) {
 
 	t.Run("speed docs behind the horizon deleted, answers unchanged", func(t *testing.T) {
 		queries := []string{
-			"/v1/traffic?step=10m&" + ingestRange(t0, end.Add(5*time.Minute)),
-			"/v1/traffic?step=1m&" + ingestRange(horizon.Add(-90*time.Minute), horizon.Add(20*time.Minute)),
-			"/v1/hot?k=20&" + ingestRange(t0, end),
-			"/v1/hot?k=20&" + ingestRange(horizon.Add(-75*time.Minute), horizon.Add(10*time.Minute)),
+			"/v1/traffic?step=10m&" + rangeQuery(t0, end.Add(5*time.Minute)),
+			"/v1/traffic?step=1m&" + rangeQuery(horizon.Add(-90*time.Minute), horizon.Add(20*time.Minute)),
+			"/v1/hot?k=20&" + rangeQuery(t0, end),
+			"/v1/hot?k=20&" + rangeQuery(horizon.Add(-75*time.Minute), horizon.Add(10*time.Minute)),
 		}
 		answers := func(base string) []string {
 			var out []string
@@ -367,32 +365,9 @@ type ingestStatus struct {
 	} `json:"lake"`
 }
 
-func ingestRange(from, to time.Time) string {
-	return "from=" + from.Format(time.RFC3339) + "&to=" + to.Format(time.RFC3339)
-}
-
-func ingestGet(base, path string, v any) error {
-	resp, err := http.Get(base + path)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s: %s", path, resp.Status, body)
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("GET %s: %v in %s", path, err, body)
-	}
-	return nil
-}
-
 func ingestMustGet(t *testing.T, base, path string, v any) {
 	t.Helper()
-	if err := ingestGet(base, path, v); err != nil {
+	if err := tryGetJSON(base, path, v); err != nil {
 		t.Fatal(err)
 	}
 }
