@@ -54,18 +54,66 @@ func (h *HotTerm) Extract(ev *event.Event) string {
 	if h.field != "" {
 		s = fieldValue(ev, h.field)
 	} else if ev.Query != "" {
-		vals, err := url.ParseQuery(ev.Query)
-		if err != nil && len(vals) == 0 {
-			return ""
-		}
-		for _, p := range h.params {
-			if v, ok := vals[p]; ok && len(v) > 0 {
-				s = v[0]
-				break
-			}
-		}
+		s = h.param(ev.Query)
 	}
 	return strings.ToLower(strings.TrimSpace(s))
+}
+
+// maxScanParams bounds the query parameters param scans itself; a longer
+// query goes through url.ParseQuery, which applies the standard library's
+// own limit (GODEBUG urlmaxqueryparams) exactly.
+const maxScanParams = 1000
+
+// param returns the value of the first of h.params present in query, as
+// url.ParseQuery would give it (its first value; pairs whose key or value
+// does not unescape, or that hold a ';', are skipped). It scans the query
+// instead of building url.Values: the map and slices ParseQuery allocates
+// for every event cost more than the rest of the hot term, and a value
+// without escapes comes back as a substring, without allocating.
+func (h *HotTerm) param(query string) string {
+	if strings.Count(query, "&") >= maxScanParams {
+		vals, _ := url.ParseQuery(query)
+		for _, p := range h.params {
+			if v, ok := vals[p]; ok && len(v) > 0 {
+				return v[0]
+			}
+		}
+		return ""
+	}
+	for _, p := range h.params {
+		if v, ok := firstParam(query, p); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// firstParam returns the unescaped value of the first valid pair of query
+// whose unescaped key is name.
+func firstParam(query, name string) (string, bool) {
+	for query != "" {
+		var pair string
+		pair, query, _ = strings.Cut(query, "&")
+		if pair == "" || strings.IndexByte(pair, ';') >= 0 {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		if strings.ContainsAny(k, "%+") {
+			var err error
+			if k, err = url.QueryUnescape(k); err != nil {
+				continue
+			}
+		}
+		if k != name {
+			continue
+		}
+		v, err := url.QueryUnescape(v) // v itself when it has no escapes
+		if err != nil {
+			continue
+		}
+		return v, true
+	}
+	return "", false
 }
 
 // fieldValue returns a named Event field as text.
