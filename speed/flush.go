@@ -146,7 +146,7 @@ func (s *Speed) done(job *flushJob, err error) {
 	for _, p := range s.parts {
 		for k, ps := range p.panes {
 			if !ps.dirty && p.final(ps, s.cfg.pane) {
-				delete(p.panes, k)
+				p.evict(k)
 			}
 		}
 	}

@@ -25,6 +25,10 @@ type partition struct {
 	id    int32
 
 	panes map[int64]*paneState // by pane start, Unix nanoseconds
+	// last is the pane of the previous event (nil after an eviction):
+	// events come mostly in time order, so most find their pane here
+	// without a map lookup.
+	last *paneState
 
 	// replayTo is the checkpoint offset restored on assignment: records at
 	// or below it were counted before, so they change no counter and no
@@ -70,7 +74,6 @@ func (p *partition) apply(ev *event.Event, off int64, s *Speed, t *tally) {
 		p.seen = off
 	}
 	start := s.grid.Start(ev.Time)
-	key := start.UnixNano()
 	if off <= p.replayTo {
 		// Counted before the restart. Its effect is in the stored state
 		// of its pane if that pane was open; only restored panes can
@@ -79,7 +82,7 @@ func (p *partition) apply(ev *event.Event, off int64, s *Speed, t *tally) {
 		if ev.ParseError != "" {
 			return
 		}
-		if ps := p.panes[key]; ps != nil {
+		if ps := p.pane(start); ps != nil {
 			ps.add(ev, off)
 		}
 		return
@@ -101,10 +104,11 @@ func (p *partition) apply(ev *event.Event, off int64, s *Speed, t *tally) {
 		t.lateDropped++
 		return
 	}
-	ps := p.panes[key]
+	ps := p.pane(start)
 	if ps == nil {
 		ps = s.newPane(start)
-		p.panes[key] = ps
+		p.panes[start.UnixNano()] = ps
+		p.last = ps
 	}
 	ps.add(ev, off)
 	// Events without a time of their own carry their ingest time; letting
@@ -116,6 +120,33 @@ func (p *partition) apply(ev *event.Event, off int64, s *Speed, t *tally) {
 		}
 	}
 }
+
+// pane returns the pane in memory that starts at start, or nil.
+func (p *partition) pane(start time.Time) *paneState {
+	if p.last != nil && p.last.start.Equal(start) {
+		return p.last
+	}
+	ps := p.panes[start.UnixNano()]
+	if ps != nil {
+		p.last = ps
+	}
+	return ps
+}
+
+// evict removes the pane at key from memory.
+func (p *partition) evict(key int64) {
+	if p.last == p.panes[key] {
+		p.last = nil
+	}
+	delete(p.panes, key)
+}
+
+// denseAfter is the traffic event count at which a pane's sketches become
+// dense (views.Traffic.Densify). Below it the sparse sketches are cheap,
+// small to store and near exact; beyond it their merges dominate the cost
+// of an event. A count of the view's own events keeps the switch at the
+// same event in every run, restarts included.
+const denseAfter = 1024
 
 // add applies ev at offset off to every view that does not hold it yet.
 func (ps *paneState) add(ev *event.Event, off int64) {
@@ -129,6 +160,7 @@ func (ps *paneState) add(ev *event.Event, off int64) {
 			ps.offsets[i] = off
 		}
 		ps.dirty = true
+		ps.maybeDensify()
 		return
 	}
 	for i, view := range views.Names {
@@ -136,7 +168,18 @@ func (ps *paneState) add(ev *event.Event, off int64) {
 			ps.pane.AddTo(view, ev)
 			ps.offsets[i] = off
 			ps.dirty = true
+			if view == views.ViewTraffic {
+				ps.maybeDensify()
+			}
 		}
+	}
+}
+
+// maybeDensify makes the traffic sketches dense when the traffic view just
+// took its denseAfter-th event.
+func (ps *paneState) maybeDensify() {
+	if ps.pane.Traffic.PV == denseAfter {
+		ps.pane.Traffic.Densify()
 	}
 }
 

@@ -32,6 +32,14 @@ type Speed struct {
 	// goroutine uses it (parsers are not safe for concurrent use).
 	defParser formats.Parser
 	parsers   map[string]parserEntry
+	// lastSpec and lastEntry are the format header of the previous record
+	// that had one and its parser: producers send one format per topic, so
+	// this spares a map lookup per record. Polling goroutine only.
+	lastSpec  string
+	lastEntry parserEntry
+	// ev is the event each record is parsed into, reused (see
+	// formats.ParseLineTo). Polling goroutine only.
+	ev event.Event
 
 	running atomic.Bool
 	// flushMu lets one flush run at a time (see flush).
@@ -253,8 +261,15 @@ func (s *Speed) aborted() bool {
 	}
 }
 
-// process applies one poll's records, partition by partition, under one
-// lock, and updates the metrics once.
+// applyChunk is how many records process applies under one hold of s.mu.
+// Holding it for a whole poll (tens of thousands of records, a quarter of a
+// second) made a flush's cut and Stats wait for the poll. Any point between
+// two records is a consistent cut: apply moves a partition's panes, offset
+// and counters together, record by record.
+const applyChunk = 1024
+
+// process applies one poll's records, partition by partition, and updates
+// the metrics once. s.mu is held per chunk of records, not per poll.
 func (s *Speed) process(fetches kgo.Fetches) {
 	var t tally
 	s.mu.Lock()
@@ -276,12 +291,20 @@ func (s *Speed) process(fetches kgo.Fetches) {
 			p.hwm = fp.HighWatermark
 			p.dirty = true
 		}
-		for _, r := range fp.Records {
+		ev := &s.ev
+		for i, r := range fp.Records {
+			if i > 0 && i%applyChunk == 0 {
+				s.mu.Unlock()
+				s.mu.Lock()
+				if s.parts[fp.Partition] != p {
+					return // dropped meanwhile: its next owner reads these again
+				}
+			}
 			if r.Offset <= p.seen {
 				continue // delivered twice; already applied
 			}
-			ev := s.parse(r)
-			p.apply(&ev, r.Offset, s, &t)
+			s.parse(r, ev)
+			p.apply(ev, r.Offset, s, &t)
 		}
 	})
 	s.total.events += t.events
@@ -291,38 +314,48 @@ func (s *Speed) process(fetches kgo.Fetches) {
 	s.metrics.add(t)
 }
 
-// parse parses one record with the parser its format header names, or the
-// default one. An unknown format is a parse error of the record, kept and
-// counted like any other.
-func (s *Speed) parse(r *kgo.Record) event.Event {
+// parse parses one record into ev with the parser its format header names,
+// or the default one. An unknown format is a parse error of the record,
+// kept and counted like any other.
+func (s *Speed) parse(r *kgo.Record, ev *event.Event) {
 	p := s.defParser
 	for _, h := range r.Headers {
 		if h.Key != "format" || len(h.Value) == 0 {
 			continue
 		}
-		e, ok := s.parsers[string(h.Value)]
-		if !ok {
-			spec := string(h.Value)
-			e.p, e.err = formats.New(spec)
-			if e.err != nil {
-				e.err = fmt.Errorf("format header: %w", e.err)
-			}
-			if len(s.parsers) < maxParsers {
-				s.parsers[spec] = e
-			}
+		e := s.lastEntry
+		if string(h.Value) != s.lastSpec {
+			e = s.parser(string(h.Value))
 		}
 		if e.err != nil {
 			ts := r.Timestamp.UTC()
-			return event.Event{Raw: r.Value, Time: ts, TimeMissing: true, IngestTime: ts, ParseError: e.err.Error(),
+			*ev = event.Event{Raw: r.Value, Time: ts, TimeMissing: true, IngestTime: ts, ParseError: e.err.Error(),
 				Topic: r.Topic, Partition: r.Partition, Offset: r.Offset}
+			return
 		}
 		p = e.p
 		break
 	}
-	ev := formats.ParseLine(p, s.hot, r.Value, r.Timestamp)
-	s.uv.Apply(&ev)
+	formats.ParseLineTo(ev, p, s.hot, r.Value, r.Timestamp)
+	s.uv.Apply(ev)
 	ev.Topic, ev.Partition, ev.Offset = r.Topic, r.Partition, r.Offset
-	return ev
+}
+
+// parser returns the parser of a format header value, from the cache when
+// it was seen before, and remembers it as the last one.
+func (s *Speed) parser(spec string) parserEntry {
+	e, ok := s.parsers[spec]
+	if !ok {
+		e.p, e.err = formats.New(spec)
+		if e.err != nil {
+			e.err = fmt.Errorf("format header: %w", e.err)
+		}
+		if len(s.parsers) < maxParsers {
+			s.parsers[spec] = e
+		}
+	}
+	s.lastSpec, s.lastEntry = spec, e
+	return e
 }
 
 // flushAndHint flushes every partition and, when that worked, commits the
