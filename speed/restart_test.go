@@ -21,6 +21,14 @@ const (
 	stopCrash  stopMode = "crash-after-docs" // documents written, checkpoint not
 )
 
+// slowFetch is a Kafka client hook that pauses after each record batch the
+// client reads, pacing the stream independently of how fast it is applied.
+type slowFetch time.Duration
+
+func (d slowFetch) OnFetchBatchRead(kgo.BrokerMetadata, string, int32, kgo.FetchBatchMetrics) {
+	time.Sleep(time.Duration(d))
+}
+
 // TestSpeedRestart stops the layer at random points of the stream, in every
 // way it can stop, restarts it, and checks that the final documents and
 // checkpoints equal those of one uninterrupted run (which reads with other
@@ -38,9 +46,11 @@ func TestSpeedRestart(t *testing.T) {
 	}
 	runToEnd(t, ref, want)
 
-	// Small fetches make the stream take many polls and flushes, so that
-	// the stops land in the middle of it.
-	small := withClientOpts(kgo.FetchMaxBytes(4<<10), kgo.FetchMaxPartitionBytes(2<<10))
+	// Small, slowed fetches make the stream take many polls and flushes
+	// (about a second in all), so that the stops land in the middle of it
+	// however fast the layer applies records.
+	small := withClientOpts(kgo.FetchMaxBytes(4<<10), kgo.FetchMaxPartitionBytes(2<<10),
+		kgo.WithHooks(slowFetch(time.Millisecond)))
 	rng := rand.New(rand.NewPCG(3, 3))
 	modes := []stopMode{stopCancel, stopKill, stopCrash}
 	midStream := map[stopMode]int{}
