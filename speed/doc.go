@@ -6,7 +6,8 @@
 //
 // speed.go runs the poll loop: each poll's records are parsed (the parser
 // named by the record's "format" header, else the configured one) and
-// applied under one lock (partition.go). flush.go takes a cut of the dirty
+// applied under one lock, taken per chunk of records so a flush's cut never
+// waits for a whole poll (partition.go). flush.go takes a cut of the dirty
 // state under that lock and writes it from its own goroutine while polling
 // goes on: one unordered bulk of idempotent replaces per view collection
 // (speed_hot, speed_traffic; one document per view, pane and partition),
@@ -73,7 +74,7 @@
 // run that saw the watermark pass its end, or again identically after a
 // restart. The views' states are deterministic given the events in order
 // (the hot summary prunes deterministically; the traffic sketches are
-// unions), so the documents after a restart equal those of an uninterrupted
+// unions, and turn dense at a fixed event count of their pane), so the documents after a restart equal those of an uninterrupted
 // run, offsets included, whether the previous run flushed on exit, was
 // killed, or died between the documents and the checkpoint.
 // TestSpeedRestart checks exactly that.
