@@ -15,8 +15,17 @@ if [ ${#apt_need[@]} -gt 0 ]; then
   log "installing Debian packages: ${apt_need[*]}"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${apt_need[@]}" >/dev/null
+  # One retry: a fresh machine's first apt run sometimes meets a mirror
+  # mid-sync. A second failure stops CI: the tests need these tools.
+  for attempt in 1 2; do
+    if $sudo apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${apt_need[@]}" >/dev/null; then
+      break
+    fi
+    [ "$attempt" -eq 2 ] && { log "could not install ${apt_need[*]}"; exit 1; }
+    log "apt failed; retrying in 10s"
+    sleep 10
+  done
 fi
 
 log "go version: $(go version)"
