@@ -6,7 +6,7 @@
 // here once and used by every layer.
 //
 // Files: grid.go (the pane grid), hot.go (search terms), traffic.go (PV,
-// UV, IPs), pane.go (all views of one pane), codec.go (binary encoding for
+// UV, IPs), levels.go ((instance, level) counts), pane.go (all views of one pane), codec.go (binary encoding for
 // MongoDB), doc.go (the MongoDB documents).
 package views
 
@@ -20,10 +20,11 @@ import (
 const (
 	ViewHot     = "hot"
 	ViewTraffic = "traffic"
+	ViewLevels  = "levels"
 )
 
 // Names lists the views kept per pane, in a stable order.
-var Names = []string{ViewHot, ViewTraffic}
+var Names = []string{ViewHot, ViewTraffic, ViewLevels}
 
 // Collection names for a view in each layer.
 func SpeedCollection(view string) string { return "speed_" + view }

@@ -7,12 +7,13 @@ import "github.com/loglambda/loglambda/schemas/event"
 type Pane struct {
 	Hot     *Hot
 	Traffic *Traffic
+	Levels  *Levels
 }
 
 // NewPane returns an empty pane whose hot summary keeps hotCapacity terms
 // (0: exact).
 func NewPane(hotCapacity int) *Pane {
-	return &Pane{Hot: NewHot(hotCapacity), Traffic: NewTraffic()}
+	return &Pane{Hot: NewHot(hotCapacity), Traffic: NewTraffic(), Levels: NewLevels()}
 }
 
 // Add folds one event into every view. Events with a parse error count in
@@ -23,6 +24,7 @@ func (p *Pane) Add(ev *event.Event) {
 	}
 	p.Hot.Add(ev.HotTerm)
 	p.Traffic.Add(ev)
+	p.Levels.Add(ev)
 }
 
 // Merge adds o into p.
@@ -32,11 +34,12 @@ func (p *Pane) Merge(o *Pane) {
 	}
 	p.Hot.Merge(o.Hot)
 	p.Traffic.Merge(o.Traffic)
+	p.Levels.Merge(o.Levels)
 }
 
 // Clone returns an independent copy.
 func (p *Pane) Clone() *Pane {
-	return &Pane{Hot: p.Hot.Clone(), Traffic: p.Traffic.Clone()}
+	return &Pane{Hot: p.Hot.Clone(), Traffic: p.Traffic.Clone(), Levels: p.Levels.Clone()}
 }
 
 // Encode returns the view's state of p in its binary encoding.
@@ -46,6 +49,8 @@ func (p *Pane) Encode(view string) ([]byte, error) {
 		return p.Hot.MarshalBinary()
 	case ViewTraffic:
 		return p.Traffic.MarshalBinary()
+	case ViewLevels:
+		return p.Levels.MarshalBinary()
 	}
 	return nil, errUnknownView(view)
 }
@@ -57,6 +62,8 @@ func (p *Pane) Decode(view string, data []byte) error {
 		return p.Hot.UnmarshalBinary(data)
 	case ViewTraffic:
 		return p.Traffic.UnmarshalBinary(data)
+	case ViewLevels:
+		return p.Levels.UnmarshalBinary(data)
 	}
 	return errUnknownView(view)
 }
@@ -74,6 +81,8 @@ func (p *Pane) Summary(view string) map[string]any {
 		return map[string]any{"top": terms, "floor": p.Hot.Floor()}
 	case ViewTraffic:
 		return map[string]any{"pv": p.Traffic.PV, "uv": p.Traffic.UVCount(), "ips": p.Traffic.IPCount()}
+	case ViewLevels:
+		return p.Levels.Summary()
 	}
 	return nil
 }

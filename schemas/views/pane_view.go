@@ -15,5 +15,7 @@ func (p *Pane) AddTo(view string, ev *event.Event) {
 		p.Hot.Add(ev.HotTerm)
 	case ViewTraffic:
 		p.Traffic.Add(ev)
+	case ViewLevels:
+		p.Levels.Add(ev)
 	}
 }

@@ -16,5 +16,5 @@ func NewMergeTraffic() *Traffic {
 // hot summary (it takes the capacity of the first bounded one merged in)
 // and a NewMergeTraffic.
 func NewMergePane() *Pane {
-	return &Pane{Hot: NewHot(0), Traffic: NewMergeTraffic()}
+	return &Pane{Hot: NewHot(0), Traffic: NewMergeTraffic(), Levels: NewLevels()}
 }

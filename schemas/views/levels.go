@@ -1,0 +1,195 @@
+package views
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/loglambda/loglambda/schemas/event"
+)
+
+// Levels counts events per (instance, level): how many ERROR lines each
+// database instance or host wrote in a pane. Speed and batch both count
+// exactly, so batch panes and speed panes merge into the same figures.
+//
+// The key space is small in practice (instances times a handful of
+// levels), but an instance field filled with request ids must not make a
+// pane document grow without bound. So a state holds at most LevelsCap
+// keys of real instances: beyond that, the keys that sort last (by
+// instance, then level) are folded into the instance LevelsOther, keeping
+// their level. Keeping the smallest keys, rather than the first seen, is
+// what keeps Merge associative and commutative under the cap: the result
+// depends only on the multiset of events, never on their order or on how
+// they were split over partitions, so speed and batch still agree. Keys
+// of LevelsOther are always kept (at most one per distinct level).
+// Folding is lazy (the map may hold twice the cap between compactions);
+// every read (Each, Count, MarshalBinary, Len) sees the folded state.
+type Levels struct {
+	limit  int
+	counts map[LevelKey]int64
+}
+
+// LevelKey is one (instance, level) pair.
+type LevelKey struct {
+	Instance string
+	Level    string
+}
+
+// LevelsCap is the number of (instance, level) keys of real instances a
+// Levels state keeps; see Levels.
+const LevelsCap = 10000
+
+// LevelsOther is the instance under which the keys beyond LevelsCap are
+// counted.
+const LevelsOther = "(other)"
+
+// levelsNone stands for a missing instance or level, as in access logs.
+const levelsNone = "-"
+
+// NewLevels returns an empty state with the default cap.
+func NewLevels() *Levels { return newLevelsCap(LevelsCap) }
+
+func newLevelsCap(limit int) *Levels {
+	return &Levels{limit: limit, counts: map[LevelKey]int64{}}
+}
+
+// LevelKeyOf is the key an event counts under: the instance, else the
+// host, else "-"; the level, else "-". Batch's SQL applies the same rule
+// (batch.sqlInstanceKey, sqlLevelKey).
+func LevelKeyOf(ev *event.Event) LevelKey {
+	k := LevelKey{Instance: ev.Instance, Level: ev.Level}
+	if k.Instance == "" {
+		k.Instance = ev.Host
+	}
+	if k.Instance == "" {
+		k.Instance = levelsNone
+	}
+	if k.Level == "" {
+		k.Level = levelsNone
+	}
+	return k
+}
+
+// Add counts one event. The caller (Pane.Add) leaves out parse errors.
+func (l *Levels) Add(ev *event.Event) {
+	l.AddN(LevelKeyOf(ev), 1)
+}
+
+// AddN counts n events under k, as batch does from its GROUP BY.
+func (l *Levels) AddN(k LevelKey, n int64) {
+	if n <= 0 {
+		return
+	}
+	l.counts[k] += n
+	l.maybeFold()
+}
+
+// Merge adds o into l.
+func (l *Levels) Merge(o *Levels) {
+	if o == nil {
+		return
+	}
+	for k, n := range o.counts {
+		l.counts[k] += n
+	}
+	l.maybeFold()
+}
+
+// Clone returns an independent copy.
+func (l *Levels) Clone() *Levels {
+	c := &Levels{limit: l.limit, counts: make(map[LevelKey]int64, len(l.counts))}
+	for k, n := range l.counts {
+		c.counts[k] = n
+	}
+	return c
+}
+
+// Len is the number of keys held.
+func (l *Levels) Len() int {
+	l.fold()
+	return len(l.counts)
+}
+
+// Count returns the count of one key.
+func (l *Levels) Count(instance, level string) int64 {
+	l.fold()
+	return l.counts[LevelKey{instance, level}]
+}
+
+// Total is the number of events counted.
+func (l *Levels) Total() int64 {
+	var t int64
+	for _, n := range l.counts {
+		t += n
+	}
+	return t
+}
+
+// Each calls f for every key in sorted order (instance, then level).
+func (l *Levels) Each(f func(k LevelKey, n int64)) {
+	for _, k := range l.sortedKeys() {
+		f(k, l.counts[k])
+	}
+}
+
+func (l *Levels) sortedKeys() []LevelKey {
+	l.fold()
+	keys := make([]LevelKey, 0, len(l.counts))
+	for k := range l.counts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareLevelKeys)
+	return keys
+}
+
+func compareLevelKeys(a, b LevelKey) int {
+	if c := cmp.Compare(a.Instance, b.Instance); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Level, b.Level)
+}
+
+// maybeFold folds once the map holds twice the cap, so AddN stays O(1)
+// amortised.
+func (l *Levels) maybeFold() {
+	if len(l.counts) > 2*l.limit+1 {
+		l.fold()
+	}
+}
+
+// fold moves the real-instance keys beyond the limit smallest into
+// LevelsOther. Folding more often or less often gives the same result.
+func (l *Levels) fold() {
+	named := 0
+	for k := range l.counts {
+		if k.Instance != LevelsOther {
+			named++
+		}
+	}
+	if named <= l.limit {
+		return
+	}
+	keys := make([]LevelKey, 0, named)
+	for k := range l.counts {
+		if k.Instance != LevelsOther {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, compareLevelKeys)
+	for _, k := range keys[l.limit:] {
+		l.counts[LevelKey{LevelsOther, k.Level}] += l.counts[k]
+		delete(l.counts, k)
+	}
+}
+
+// Summary returns the counts per level over all instances and the number
+// of instances, for people reading the database.
+func (l *Levels) Summary() map[string]any {
+	l.fold()
+	per := map[string]int64{}
+	inst := map[string]bool{}
+	for k, n := range l.counts {
+		per[k.Level] += n
+		inst[k.Instance] = true
+	}
+	return map[string]any{"levels": per, "instances": len(inst), "total": l.Total()}
+}
