@@ -56,17 +56,19 @@ func (l layer) clone() layer {
 func (l layer) rebuildHour(hour, paneSeconds int64) {
 	var hots []*views.Hot
 	traffic := views.NewMergeTraffic()
+	levels := views.NewLevels()
 	for p := hour; p < hour+hourSeconds; p += paneSeconds {
 		if st := l.panes[p]; st != nil {
 			hots = append(hots, st.pane.Hot)
 			traffic.Merge(st.pane.Traffic)
+			levels.Merge(st.pane.Levels)
 		}
 	}
 	if len(hots) == 0 {
 		delete(l.hours, hour)
 		return
 	}
-	l.hours[hour] = newState(&views.Pane{Hot: views.MergeHot(hots...), Traffic: traffic})
+	l.hours[hour] = newState(&views.Pane{Hot: views.MergeHot(hots...), Traffic: traffic, Levels: levels})
 }
 
 // dropBefore removes every pane and hour block starting before t (Unix

@@ -22,6 +22,7 @@ type genLine struct {
 	uvid, ip    string
 	status      int32
 	bytes       int64
+	level       string // levels view key: instance (else host), level, "-" for none
 }
 
 // genBase is the event time the generated streams start at.
@@ -102,6 +103,34 @@ func generate(seed uint64, partitions int32, perPartition int, maxStep time.Dura
 				l.status = 301
 			}
 			l.bytes = int64(100 + rng.IntN(5000))
+			// Levels: the level follows the status (none on redirects),
+			// and every fifth byte count names a DB instance besides the
+			// host. The same rng calls as before, in the same order.
+			host := rng.IntN(4)
+			level, inst := "INFO", ""
+			switch {
+			case l.status >= 500:
+				level = "ERROR"
+			case l.status >= 400:
+				level = "WARN"
+			case l.status >= 300:
+				level = ""
+			}
+			extra := ""
+			if level != "" {
+				extra += `,"level":"` + level + `"`
+			}
+			if l.bytes%5 == 0 {
+				inst = fmt.Sprintf("db-%d", host)
+				extra += `,"instance":"` + inst + `"`
+			}
+			if inst == "" {
+				inst = fmt.Sprintf("web-%d", host)
+			}
+			if level == "" {
+				level = "-"
+			}
+			l.level = inst + "/" + level
 			ts := `"ts":"` + l.evTime.Format(time.RFC3339Nano) + `",`
 			if l.timeMissing {
 				ts = ""
@@ -109,8 +138,8 @@ func generate(seed uint64, partitions int32, perPartition int, maxStep time.Dura
 					ts = `"ts":"yesterday",`
 				}
 			}
-			l.value = fmt.Appendf(nil, `{%s"host":"web-%d","user":"%s","ip":"%s","method":"GET","url":"%s","status":%d,"bytes":%d,"latency_ms":%.1f}`,
-				ts, rng.IntN(4), user, l.ip, url, l.status, l.bytes, rng.Float64()*300)
+			l.value = fmt.Appendf(nil, `{%s"host":"web-%d","user":"%s","ip":"%s","method":"GET","url":"%s","status":%d,"bytes":%d,"latency_ms":%.1f%s}`,
+				ts, host, user, l.ip, url, l.status, l.bytes, rng.Float64()*300, extra)
 			out[p] = append(out[p], l)
 		}
 	}
@@ -125,7 +154,8 @@ type expPane struct {
 	ips    map[string]bool
 	status [6]int64
 	bytes  int64
-	offset int64 // last offset applied
+	levels map[string]int64 // "instance/level" -> count
+	offset int64            // last offset applied
 }
 
 // expPartition is what a partition's checkpoint must say.
@@ -165,7 +195,7 @@ func expect(lines [][]genLine, pane, lateness time.Duration) (map[string]*expPan
 			key := fmt.Sprintf("%s|p%d", start.Format("2006-01-02T15:04Z"), p)
 			e := panes[key]
 			if e == nil {
-				e = &expPane{terms: map[string]int64{}, uvs: map[string]bool{}, ips: map[string]bool{}}
+				e = &expPane{terms: map[string]int64{}, levels: map[string]int64{}, uvs: map[string]bool{}, ips: map[string]bool{}}
 				panes[key] = e
 			}
 			e.pv++
@@ -180,6 +210,7 @@ func expect(lines [][]genLine, pane, lateness time.Duration) (map[string]*expPan
 			}
 			e.status[l.status/100]++
 			e.bytes += l.bytes
+			e.levels[l.level]++
 			e.offset = int64(off)
 			if !l.timeMissing && t.After(newest) {
 				newest = t

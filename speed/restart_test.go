@@ -1,6 +1,7 @@
 package speed
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math/rand/v2"
@@ -193,6 +194,11 @@ func comparePanes(t *testing.T, got, want map[string]*storedPane) {
 			gt.LatencySum != wt.LatencySum || gt.UV.Estimate() != wt.UV.Estimate() || gt.IPs.Estimate() != wt.IPs.Estimate() {
 			t.Errorf("pane %s: traffic pv %d uv %d ips %d status %v, uninterrupted pv %d uv %d ips %d status %v",
 				k, gt.PV, gt.UV.Estimate(), gt.IPs.Estimate(), gt.Status, wt.PV, wt.UV.Estimate(), wt.IPs.Estimate(), wt.Status)
+		}
+		gb, _ := g.pane.Levels.MarshalBinary()
+		wb, _ := w.pane.Levels.MarshalBinary()
+		if !bytes.Equal(gb, wb) {
+			t.Errorf("pane %s: levels %v, uninterrupted %v", k, g.pane.Levels.Summary(), w.pane.Levels.Summary())
 		}
 		gh, wh := g.pane.Hot, w.pane.Hot
 		if gh.Floor() != wh.Floor() || !reflect.DeepEqual(gh.Top(0), wh.Top(0)) {

@@ -1,6 +1,7 @@
 package speed
 
 import (
+	"maps"
 	"math"
 	"sort"
 	"strings"
@@ -105,6 +106,11 @@ func checkPanes(t *testing.T, got map[string]*storedPane, want map[string]*expPa
 		tr := g.pane.Traffic
 		if tr.PV != w.pv || tr.Status != w.status || tr.Bytes != w.bytes {
 			t.Errorf("pane %s: pv %d status %v bytes %d, want %d %v %d", k, tr.PV, tr.Status, tr.Bytes, w.pv, w.status, w.bytes)
+		}
+		levels := map[string]int64{}
+		g.pane.Levels.Each(func(lk views.LevelKey, n int64) { levels[lk.Instance+"/"+lk.Level] = n })
+		if !maps.Equal(levels, w.levels) {
+			t.Errorf("pane %s: levels %v, want %v", k, levels, w.levels)
 		}
 		within(t, k+" uv", tr.UVCount(), int64(len(w.uvs)))
 		within(t, k+" ips", tr.IPCount(), int64(len(w.ips)))
