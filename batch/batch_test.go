@@ -249,6 +249,11 @@ func (s *stack) checkViews(ctx context.Context, recs []genRecord, from, to time.
 		if !reflect.DeepEqual(gotTerms, e.terms) || !g.Hot.Exact() {
 			s.t.Errorf("pane %s hot: got %v (exact %v), want %v", t.Format(time.RFC3339), gotTerms, g.Hot.Exact(), e.terms)
 		}
+		gotLevels := map[string]int64{}
+		g.Levels.Each(func(k views.LevelKey, n int64) { gotLevels[k.Instance+"/"+k.Level] = n })
+		if !reflect.DeepEqual(gotLevels, e.levels) {
+			s.t.Errorf("pane %s levels: got %v, want %v", t.Format(time.RFC3339), gotLevels, e.levels)
+		}
 		gt, wt := g.Traffic, e.pane.Traffic
 		if gt.PV != wt.PV || !gt.HasExact || gt.ExactUV != int64(len(e.uv)) || gt.ExactIPs != int64(len(e.ips)) {
 			s.t.Errorf("pane %s traffic: pv %d uv %d ips %d exact %v, want pv %d uv %d ips %d",

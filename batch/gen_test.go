@@ -29,6 +29,7 @@ type genRecord struct {
 	status    int32
 	bytes     int64
 	latency   float64
+	levelKey  string // expected levels key "instance/level"
 }
 
 var terms = []string{"shoes", "Shoes ", "hat", "coat", "red dress", "socks", "umbrella"}
@@ -60,6 +61,15 @@ func generate(seed uint64, n int, from, to time.Time) []genRecord {
 			r.at = r.ingest
 		}
 		m := map[string]any{"method": "GET", "host": "web-1"}
+		inst := "web-1"
+		switch i % 7 {
+		case 0: // neither host nor instance
+			delete(m, "host")
+			inst = "-"
+		case 1, 2:
+			inst = fmt.Sprintf("db-%d", i%2)
+			m["instance"] = inst
+		}
 		if !r.noTime {
 			m["ts"] = r.at.Format(time.RFC3339Nano)
 		}
@@ -86,6 +96,21 @@ func generate(seed uint64, n int, from, to time.Time) []genRecord {
 		if r.status != 0 {
 			m["status"] = r.status
 		}
+		level := "INFO" // by status; none without one
+		switch r.status {
+		case 500:
+			level = "ERROR"
+		case 404:
+			level = "WARN"
+		case 0:
+			level = ""
+		}
+		if level != "" {
+			m["level"] = level
+		} else {
+			level = "-"
+		}
+		r.levelKey = inst + "/" + level
 		r.bytes = int64(rng.IntN(5000))
 		m["bytes"] = r.bytes
 		r.latency = float64(rng.IntN(8000)) / 2 // halves: float sums stay exact
@@ -104,10 +129,11 @@ func (r *genRecord) event() event.Event {
 
 // expected is what the test computes from the input for one pane.
 type expected struct {
-	pane  *views.Pane
-	terms map[string]int64
-	uv    map[string]bool
-	ips   map[string]bool
+	pane   *views.Pane
+	terms  map[string]int64
+	levels map[string]int64 // "instance/level" -> count
+	uv     map[string]bool
+	ips    map[string]bool
 }
 
 // expectPanes computes the batch panes of the records whose event time
@@ -122,7 +148,7 @@ func expectPanes(recs []genRecord, from, to time.Time) map[time.Time]*expected {
 		t := r.at.Truncate(time.Minute)
 		e := out[t]
 		if e == nil {
-			e = &expected{pane: views.NewPane(0), terms: map[string]int64{}, uv: map[string]bool{}, ips: map[string]bool{}}
+			e = &expected{pane: views.NewPane(0), terms: map[string]int64{}, levels: map[string]int64{}, uv: map[string]bool{}, ips: map[string]bool{}}
 			out[t] = e
 		}
 		ev := r.event()
@@ -136,6 +162,7 @@ func expectPanes(recs []genRecord, from, to time.Time) map[time.Time]*expected {
 		}
 		e.uv[id] = true
 		e.ips[r.ip] = true
+		e.levels[r.levelKey]++
 	}
 	return out
 }

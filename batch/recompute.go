@@ -182,6 +182,22 @@ func (b *Batch) hourPanes(ctx context.Context, conn *sql.Conn, files []string) (
 	if err != nil {
 		return nil, fmt.Errorf("hot: %w", err)
 	}
+	err = query(ctx, conn, sqlLevels, func(rows *sql.Rows) error {
+		var us, n int64
+		var k views.LevelKey
+		if err := rows.Scan(&us, &k.Instance, &k.Level, &n); err != nil {
+			return err
+		}
+		p, err := known(us, "levels")
+		if err != nil {
+			return err
+		}
+		p.Levels.AddN(k, n)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("levels: %w", err)
+	}
 	err = query(ctx, conn, sqlLatency, func(rows *sql.Rows) error {
 		var us, bucket, n int64
 		var total float64

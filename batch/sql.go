@@ -18,7 +18,8 @@ import (
 // sqlUVID).
 //
 // uv_id is event.Visitor() in SQL. status_class is views.Traffic's class:
-// 1..5 for 1xx..5xx, 0 for anything else. union_by_name reads files
+// 1..5 for 1xx..5xx, 0 for anything else. instance_key and level_key
+// are the levels view's key (views.LevelKeyOf). union_by_name reads files
 // written before the uv column beside newer ones (uv is NULL there).
 const sqlHourRows = `
 CREATE OR REPLACE TEMP VIEW hour_rows AS
@@ -30,9 +31,26 @@ SELECT
     CASE WHEN status >= 100 AND status < 600 THEN status // 100 ELSE 0 END AS status_class,
     bytes,
     latency_ms,
-    %[3]s AS latency_bucket
+    %[3]s AS latency_bucket,
+    ` + sqlInstanceKey + ` AS instance_key,
+    ` + sqlLevelKey + ` AS level_key
 FROM read_parquet(%[2]s, hive_partitioning = false, union_by_name = true)
 WHERE parse_error = ''`
+
+// sqlInstanceKey and sqlLevelKey are views.LevelKeyOf: the instance, else
+// the host, else "-"; the level, else "-". NULL (a column missing from an
+// old file) counts as empty.
+const (
+	sqlInstanceKey = `CASE WHEN instance <> '' THEN instance WHEN host <> '' THEN host ELSE '-' END`
+	sqlLevelKey    = `CASE WHEN level <> '' THEN level ELSE '-' END`
+)
+
+// sqlLevels counts rows per pane and (instance, level) key, exactly.
+const sqlLevels = `
+SELECT pane_us, instance_key, level_key, count(*) AS n
+FROM hour_rows
+GROUP BY pane_us, instance_key, level_key
+ORDER BY pane_us, instance_key, level_key`
 
 // sqlUVID is the default unique-visitor id of a row, exactly
 // event.UVID(): the user, falling back to the IP when the user is empty

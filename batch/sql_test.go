@@ -96,3 +96,37 @@ func TestSQLStringList(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
+
+// TestLevelKeySQL checks that the SQL instance_key and level_key are
+// views.LevelKeyOf on every case, NULL (a column missing from a file)
+// counting as empty.
+func TestLevelKeySQL(t *testing.T) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, tc := range []struct{ instance, host, level string }{
+		{"db-1", "web-1", "ERROR"}, {"", "web-1", "WARN"}, {"", "", "INFO"}, {"db-2", "", ""},
+		{"", "", ""}, {"-", "h", "-"}, {" ", "h", " "}, {"O'Brien", "", "lvl'x"},
+	} {
+		ev := event.Event{Instance: tc.instance, Host: tc.host, Level: tc.level}
+		want := views.LevelKeyOf(&ev)
+		var got views.LevelKey
+		cols := map[string]any{"instance": tc.instance, "host": tc.host, "level": tc.level}
+		duckValue(t, db, sqlInstanceKey, cols, &got.Instance)
+		duckValue(t, db, sqlLevelKey, cols, &got.Level)
+		if got != want {
+			t.Errorf("%+v: SQL %v, views.LevelKeyOf %v", tc, got, want)
+		}
+	}
+	// NULL columns fall back like empty ones.
+	var inst, lvl string
+	q := "SELECT " + sqlInstanceKey + ", " + sqlLevelKey + " FROM (SELECT NULL::VARCHAR AS instance, 'h' AS host, NULL::VARCHAR AS level)"
+	if err := db.QueryRowContext(context.Background(), q).Scan(&inst, &lvl); err != nil {
+		t.Fatal(err)
+	}
+	if inst != "h" || lvl != "-" {
+		t.Errorf("NULL instance and level: %q %q, want h -", inst, lvl)
+	}
+}
