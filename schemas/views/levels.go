@@ -21,8 +21,10 @@ import (
 // depends only on the multiset of events, never on their order or on how
 // they were split over partitions, so speed and batch still agree. Keys
 // of LevelsOther are always kept (at most one per distinct level).
-// Folding is lazy (the map may hold twice the cap between compactions);
-// every read (Each, Count, MarshalBinary, Len) sees the folded state.
+// Folding is lazy (the map may hold twice the cap between folds); every
+// read (Each, Count, MarshalBinary, Len, Summary) sees the folded state
+// without changing l, so a state shared by concurrent readers (serving)
+// is safe.
 type Levels struct {
 	limit  int
 	counts map[LevelKey]int64
@@ -104,15 +106,11 @@ func (l *Levels) Clone() *Levels {
 }
 
 // Len is the number of keys held.
-func (l *Levels) Len() int {
-	l.fold()
-	return len(l.counts)
-}
+func (l *Levels) Len() int { return len(l.folded()) }
 
 // Count returns the count of one key.
 func (l *Levels) Count(instance, level string) int64 {
-	l.fold()
-	return l.counts[LevelKey{instance, level}]
+	return l.folded()[LevelKey{instance, level}]
 }
 
 // Total is the number of events counted.
@@ -126,19 +124,48 @@ func (l *Levels) Total() int64 {
 
 // Each calls f for every key in sorted order (instance, then level).
 func (l *Levels) Each(f func(k LevelKey, n int64)) {
-	for _, k := range l.sortedKeys() {
-		f(k, l.counts[k])
+	counts := l.folded()
+	for _, k := range sortedLevelKeys(counts) {
+		f(k, counts[k])
 	}
 }
 
-func (l *Levels) sortedKeys() []LevelKey {
-	l.fold()
-	keys := make([]LevelKey, 0, len(l.counts))
-	for k := range l.counts {
+// EachUnsorted calls f for every key in no particular order: the cheap
+// way to sum many states (serving's series).
+func (l *Levels) EachUnsorted(f func(k LevelKey, n int64)) {
+	for k, n := range l.folded() {
+		f(k, n)
+	}
+}
+
+func sortedLevelKeys(counts map[LevelKey]int64) []LevelKey {
+	keys := make([]LevelKey, 0, len(counts))
+	for k := range counts {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, compareLevelKeys)
 	return keys
+}
+
+// folded returns the counts with the cap applied, without changing l.
+func (l *Levels) folded() map[LevelKey]int64 {
+	if l.named() <= l.limit {
+		return l.counts
+	}
+	c := l.Clone()
+	c.fold()
+	return c.counts
+}
+
+// named is the number of keys of real instances (not LevelsOther).
+func (l *Levels) named() int {
+	n := 0
+	for k := range l.counts {
+		if k.Instance != LevelsOther {
+			n++
+		}
+	}
+	return n
 }
 
 func compareLevelKeys(a, b LevelKey) int {
@@ -159,12 +186,7 @@ func (l *Levels) maybeFold() {
 // fold moves the real-instance keys beyond the limit smallest into
 // LevelsOther. Folding more often or less often gives the same result.
 func (l *Levels) fold() {
-	named := 0
-	for k := range l.counts {
-		if k.Instance != LevelsOther {
-			named++
-		}
-	}
+	named := l.named()
 	if named <= l.limit {
 		return
 	}
@@ -184,10 +206,9 @@ func (l *Levels) fold() {
 // Summary returns the counts per level over all instances and the number
 // of instances, for people reading the database.
 func (l *Levels) Summary() map[string]any {
-	l.fold()
 	per := map[string]int64{}
 	inst := map[string]bool{}
-	for k, n := range l.counts {
+	for k, n := range l.folded() {
 		per[k.Level] += n
 		inst[k.Instance] = true
 	}

@@ -12,7 +12,8 @@ const levelsVersion = 1
 // sorted order (instance, level, count as varint-prefixed strings and a
 // varint), so equal states encode to equal bytes.
 func (l *Levels) MarshalBinary() ([]byte, error) {
-	keys := l.sortedKeys()
+	counts := l.folded()
+	keys := sortedLevelKeys(counts)
 	b := []byte{levelsVersion}
 	b = binary.AppendUvarint(b, uint64(len(keys)))
 	for _, k := range keys {
@@ -20,7 +21,7 @@ func (l *Levels) MarshalBinary() ([]byte, error) {
 		b = append(b, k.Instance...)
 		b = binary.AppendUvarint(b, uint64(len(k.Level)))
 		b = append(b, k.Level...)
-		b = binary.AppendUvarint(b, uint64(l.counts[k]))
+		b = binary.AppendUvarint(b, uint64(counts[k]))
 	}
 	return b, nil
 }
