@@ -94,6 +94,17 @@ func gen(spec genSpec) []event.Event {
 			if r.IntN(5) > 0 {
 				ev.HotTerm = fmt.Sprintf("%s%d", spec.prefix, zipf.Uint64())
 			}
+			// Levels, from what was drawn (the stream stays the same):
+			// some events name no host or instance, some only a host.
+			ev.Level = []string{"INFO", "WARN", "ERROR", "", "INFO"}[i%5]
+			switch ev.Bytes % 5 {
+			case 0:
+			case 1:
+				ev.Host = fmt.Sprintf("%sweb", spec.prefix)
+			default:
+				ev.Host = "ignored-host"
+				ev.Instance = fmt.Sprintf("%sdb-%d", spec.prefix, ev.Bytes%3)
+			}
 			evs = append(evs, ev)
 		}
 	}
@@ -106,15 +117,36 @@ type truth struct {
 	terms map[string]int64
 	uv    map[string]bool
 	ips   map[string]bool
+	// levels is instance -> level -> count, by the rule of DESIGN.md
+	// written out here: instance, else host, else "-"; level, else "-".
+	levels map[string]map[string]int64
+}
+
+func (tr truth) addLevel(inst, level string, n int64) {
+	if tr.levels[inst] == nil {
+		tr.levels[inst] = map[string]int64{}
+	}
+	tr.levels[inst][level] += n
 }
 
 func truthOf(evs []event.Event, from, to time.Time) truth {
-	tr := truth{terms: map[string]int64{}, uv: map[string]bool{}, ips: map[string]bool{}}
+	tr := truth{terms: map[string]int64{}, uv: map[string]bool{}, ips: map[string]bool{}, levels: map[string]map[string]int64{}}
 	for _, ev := range evs {
 		if ev.Time.Before(from) || !ev.Time.Before(to) {
 			continue
 		}
 		tr.pv++
+		inst, level := ev.Instance, ev.Level
+		if inst == "" {
+			inst = ev.Host
+		}
+		if inst == "" {
+			inst = "-"
+		}
+		if level == "" {
+			level = "-"
+		}
+		tr.addLevel(inst, level, 1)
 		if ev.HotTerm != "" {
 			tr.terms[ev.HotTerm]++
 		}
@@ -129,8 +161,13 @@ func truthOf(evs []event.Event, from, to time.Time) truth {
 }
 
 func (tr truth) add(o truth) truth {
-	out := truth{pv: tr.pv + o.pv, terms: map[string]int64{}, uv: map[string]bool{}, ips: map[string]bool{}}
+	out := truth{pv: tr.pv + o.pv, terms: map[string]int64{}, uv: map[string]bool{}, ips: map[string]bool{}, levels: map[string]map[string]int64{}}
 	for _, x := range []truth{tr, o} {
+		for inst, per := range x.levels {
+			for level, n := range per {
+				out.addLevel(inst, level, n)
+			}
+		}
 		for t, c := range x.terms {
 			out.terms[t] += c
 		}

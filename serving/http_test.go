@@ -117,6 +117,13 @@ func TestBadParameters(t *testing.T) {
 		{"/v1/traffic?step=-1m", []string{"step", "-1m"}},
 		{"/v1/traffic?step=90s", []string{"step", "90s", "multiple of the pane 1m0s"}},
 		{"/v1/traffic?from=2026-10-21T00:00:00Z&to=2026-11-20T00:00:00Z&step=1m", []string{"step", "43200 buckets"}},
+		{"/v1/levels?from=yesterday", []string{"from", "yesterday"}},
+		{"/v1/levels?from=2026-11-20T13:00:00Z&to=2026-11-20T12:00:00Z", []string{"from", "not before"}},
+		{"/v1/levels?step=fast", []string{"step", "fast"}},
+		{"/v1/levels?step=0s", []string{"step", "0s"}},
+		{"/v1/levels?step=90s", []string{"step", "90s", "multiple of the pane 1m0s"}},
+		{"/v1/levels?from=2026-10-21T00:00:00Z&to=2026-11-20T00:00:00Z&step=1m", []string{"step", "43200 buckets"}},
+		{"/v1/levels?instance=" + strings.Repeat("x", 300), []string{"instance", "longer than 256"}},
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {

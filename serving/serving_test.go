@@ -70,6 +70,8 @@ func TestQueries(t *testing.T) {
 	t.Run("Traffic", func(t *testing.T) { testTraffic(t, sc) })
 	t.Run("TrafficEmptyBucketsAndAlignment", func(t *testing.T) { testTrafficEmptyBucketsAndAlignment(t, sc) })
 	t.Run("DefaultRangeIsLastHour", func(t *testing.T) { testDefaultRangeIsLastHour(t, sc) })
+	t.Run("Levels", func(t *testing.T) { testLevels(t, sc) })
+	t.Run("LevelsEmptyBucketsAndAlignment", func(t *testing.T) { testLevelsEmptyBucketsAndAlignment(t, sc) })
 }
 
 // startServer starts a server over db on a loopback listener, with its
