@@ -106,18 +106,31 @@ func (q queryService) Traffic(_ context.Context, req *llv1.TrafficRequest) (*llv
 	if err != nil {
 		return nil, grpcError(err)
 	}
-	tq := TrafficQuery{Range: r}
-	if d := req.GetStep(); d != nil {
-		if err := d.CheckValid(); err != nil {
-			return nil, grpcError(badParam("step", fmt.Sprintf("%ds %dns", d.GetSeconds(), d.GetNanos()), "%v", err))
-		}
-		tq.Step = d.AsDuration()
+	step, err := stepOf(req.GetStep())
+	if err != nil {
+		return nil, grpcError(err)
 	}
-	ans, err := q.s.Traffic(tq)
+	ans, err := q.s.Traffic(TrafficQuery{Range: r, Step: step})
 	if err != nil {
 		return nil, grpcError(err)
 	}
 	return trafficResponse(ans), nil
+}
+
+func (q queryService) Levels(_ context.Context, req *llv1.LevelsRequest) (*llv1.LevelsResponse, error) {
+	r, err := rangeOf(req.GetFrom(), req.GetTo())
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	step, err := stepOf(req.GetStep())
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	ans, err := q.s.Levels(LevelsQuery{Range: r, Step: step, Instance: req.GetInstance()})
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	return levelsResponse(ans), nil
 }
 
 func (q queryService) Status(context.Context, *llv1.StatusRequest) (*llv1.StatusResponse, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"reflect"
@@ -90,6 +91,32 @@ func trafficRespOf(r *llv1.TrafficResponse) trafficResp {
 			T string
 			counts
 		}{*rfc3339(p.T), counts{p.Pv, p.Uv, p.Ips}})
+	}
+	return out
+}
+
+func levelsRespOf(r *llv1.LevelsResponse) levelsResp {
+	out := levelsResp{From: *rfc3339(r.From), To: *rfc3339(r.To), Step: r.Step.AsDuration().String(),
+		Total: map[string]map[string]int64{}, BatchHorizon: rfc3339(r.BatchHorizon), Exact: r.Exact}
+	if r.Instance != "" {
+		out.Instance = &r.Instance
+	}
+	for _, p := range r.Series {
+		lv := p.Levels
+		if lv == nil {
+			lv = map[string]int64{} // proto3 cannot tell an empty map from none
+		}
+		out.Series = append(out.Series, struct {
+			T      string
+			Levels map[string]int64
+		}{*rfc3339(p.T), lv})
+	}
+	for inst, c := range r.Total {
+		lv := c.GetLevels()
+		if lv == nil {
+			lv = map[string]int64{}
+		}
+		out.Total[inst] = lv
 	}
 	return out
 }
@@ -237,6 +264,79 @@ func TestGRPCQueries(t *testing.T) {
 			})
 		}
 	})
+
+	t.Run("Levels", func(t *testing.T) {
+		cases := []struct {
+			name     string
+			from, to time.Time
+			step     time.Duration
+			instance string
+			exact    bool
+		}{
+			{"before the horizon per pane", t10.Add(30 * time.Minute), horizon, 0, "", true},
+			{"before the horizon per 15m, one instance", t10, horizon, 15 * time.Minute, "tdb-1", true},
+			{"after the horizon per hour", horizon, t13, time.Hour, "", false},
+			{"straddling per 20m", horizon.Add(-time.Hour), t13, 20 * time.Minute, "", false},
+			{"straddling, one instance", horizon.Add(-90 * time.Minute), t13, 30 * time.Minute, "tdb-2", false},
+			{"off the grid per 30m", t10.Add(-time.Hour + 10*time.Second), t10.Add(5*time.Minute + 30*time.Second), 30 * time.Minute, "", true},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				req := &llv1.LevelsRequest{From: ts(c.from), To: ts(c.to), Instance: c.instance}
+				kv := []string{"instance", c.instance}
+				if c.step != 0 {
+					req.Step = durationpb.New(c.step)
+					kv = append(kv, "step", c.step.String())
+				}
+				resp, err := cl.Levels(ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := levelsRespOf(resp)
+				var want levelsResp
+				if code := get(t, sc.url, "/v1/levels"+q(c.from, c.to, kv...), &want); code != 200 {
+					t.Fatalf("HTTP status %d", code)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("gRPC answer\n%+v\ndiffers from HTTP's\n%+v", got, want)
+				}
+				// The test's own counts, independent of both answers.
+				from := c.from.Truncate(time.Minute)
+				to := c.to.Add(time.Minute - 1).Truncate(time.Minute)
+				step := max(c.step, time.Minute)
+				wantTotal := both(from, to).levels
+				if c.instance != "" {
+					wantTotal = map[string]map[string]int64{c.instance: wantTotal[c.instance]}
+				}
+				if !reflect.DeepEqual(got.Total, wantTotal) {
+					t.Errorf("total %v, want %v", got.Total, wantTotal)
+				}
+				var sum int64
+				for _, pt := range got.Series {
+					b, _ := time.Parse(time.RFC3339, pt.T)
+					lo, hi := b, b.Add(step)
+					if lo.Before(from) {
+						lo = from
+					}
+					if hi.After(to) {
+						hi = to
+					}
+					if w := bucketLevels(both(lo, hi), c.instance); !maps.Equal(pt.Levels, w) {
+						t.Errorf("bucket %s: levels %v, want %v", pt.T, pt.Levels, w)
+					}
+					for _, n := range pt.Levels {
+						sum += n
+					}
+				}
+				if sum == 0 {
+					t.Error("no events counted: the case tests nothing")
+				}
+				if got.Exact != c.exact {
+					t.Errorf("exact %v, want %v", got.Exact, c.exact)
+				}
+			})
+		}
+	})
 }
 
 // TestGRPCBadArguments checks that a bad argument fails with
@@ -298,6 +398,22 @@ func TestGRPCBadArguments(t *testing.T) {
 			_, err := cl.Traffic(ctx, &llv1.TrafficRequest{Step: &durationpb.Duration{Seconds: 60, Nanos: -1}})
 			return err
 		}, "", []string{"parameter step=", "sign"}},
+		{"levels from after to", func(ctx context.Context) error {
+			_, err := cl.Levels(ctx, &llv1.LevelsRequest{From: ts(t13), To: ts(t12)})
+			return err
+		}, "/v1/levels" + q(t13, t12), nil},
+		{"levels step not a multiple of the pane", func(ctx context.Context) error {
+			_, err := cl.Levels(ctx, &llv1.LevelsRequest{Step: durationpb.New(90 * time.Second)})
+			return err
+		}, "/v1/levels?step=1m30s", nil},
+		{"levels instance too long", func(ctx context.Context) error {
+			_, err := cl.Levels(ctx, &llv1.LevelsRequest{Instance: strings.Repeat("x", 300)})
+			return err
+		}, "/v1/levels?instance=" + strings.Repeat("x", 300), nil},
+		{"levels invalid step", func(ctx context.Context) error {
+			_, err := cl.Levels(ctx, &llv1.LevelsRequest{Step: &durationpb.Duration{Seconds: 60, Nanos: -1}})
+			return err
+		}, "", []string{"parameter step=", "sign"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -329,6 +445,7 @@ func TestGRPCBadArguments(t *testing.T) {
 	for _, w := range []string{
 		`loglambda_serving_grpc_requests_total{code="InvalidArgument",method="/loglambda.v1.QueryService/Hot"} 6`,
 		`loglambda_serving_grpc_requests_total{code="InvalidArgument",method="/loglambda.v1.QueryService/Traffic"} 5`,
+		`loglambda_serving_grpc_requests_total{code="InvalidArgument",method="/loglambda.v1.QueryService/Levels"} 4`,
 	} {
 		if !strings.Contains(metrics, w) {
 			t.Errorf("/metrics lacks %s", w)

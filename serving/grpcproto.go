@@ -35,6 +35,18 @@ func rangeOf(from, to *timestamppb.Timestamp) (Range, error) {
 	return r, nil
 }
 
+// stepOf reads a request's step; unset stays zero, for the query layer's
+// default.
+func stepOf(d *durationpb.Duration) (time.Duration, error) {
+	if d == nil {
+		return 0, nil
+	}
+	if err := d.CheckValid(); err != nil {
+		return 0, badParam("step", fmt.Sprintf("%ds %dns", d.GetSeconds(), d.GetNanos()), "%v", err)
+	}
+	return d.AsDuration(), nil
+}
+
 // timestamp is t as a message, nil when zero.
 func timestamp(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
@@ -70,6 +82,26 @@ func trafficResponse(a *TrafficAnswer) *llv1.TrafficResponse {
 	}
 	for i, p := range a.Series {
 		resp.Series[i] = &llv1.TrafficPoint{T: timestamp(p.T), Pv: p.PV, Uv: p.UV, Ips: p.IPs}
+	}
+	return resp
+}
+
+func levelsResponse(a *LevelsAnswer) *llv1.LevelsResponse {
+	resp := &llv1.LevelsResponse{
+		From:         timestamp(a.From),
+		To:           timestamp(a.To),
+		Step:         durationpb.New(a.Step),
+		Instance:     a.Instance,
+		Series:       make([]*llv1.LevelsPoint, len(a.Series)),
+		Total:        make(map[string]*llv1.LevelCounts, len(a.Total)),
+		BatchHorizon: timestamp(a.BatchHorizon),
+		Exact:        a.Exact,
+	}
+	for i, p := range a.Series {
+		resp.Series[i] = &llv1.LevelsPoint{T: timestamp(p.T), Levels: p.Levels}
+	}
+	for inst, per := range a.Total {
+		resp.Total[inst] = &llv1.LevelCounts{Levels: per}
 	}
 	return resp
 }

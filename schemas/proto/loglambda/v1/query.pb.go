@@ -1,5 +1,6 @@
 // The query API of the serving layer over gRPC: the same queries and
-// answers as the HTTP JSON API (GET /v1/hot, /v1/traffic, /v1/status),
+// answers as the HTTP JSON API (GET /v1/hot, /v1/traffic, /v1/levels,
+// /v1/status),
 // computed by the same code, so a client may use either.
 //
 // Every answer carries batch_horizon: ranges before it are answered from
@@ -539,6 +540,285 @@ func (x *TrafficResponse) GetExact() bool {
 	return false
 }
 
+type LevelsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Start of the range; unset: an hour before `to`.
+	From *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	// End of the range (exclusive); unset: now.
+	To *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	// Bucket width, a positive multiple of the pane; unset or 0: the pane.
+	Step *durationpb.Duration `protobuf:"bytes,3,opt,name=step,proto3" json:"step,omitempty"`
+	// Keep only this instance (as counted: the instance, else the host,
+	// else "-"), at most 256 bytes; empty: all instances.
+	Instance      string `protobuf:"bytes,4,opt,name=instance,proto3" json:"instance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LevelsRequest) Reset() {
+	*x = LevelsRequest{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LevelsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LevelsRequest) ProtoMessage() {}
+
+func (x *LevelsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LevelsRequest.ProtoReflect.Descriptor instead.
+func (*LevelsRequest) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *LevelsRequest) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *LevelsRequest) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *LevelsRequest) GetStep() *durationpb.Duration {
+	if x != nil {
+		return x.Step
+	}
+	return nil
+}
+
+func (x *LevelsRequest) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+// LevelCounts is level -> number of events.
+type LevelCounts struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Levels        map[string]int64       `protobuf:"bytes,1,rep,name=levels,proto3" json:"levels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LevelCounts) Reset() {
+	*x = LevelCounts{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LevelCounts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LevelCounts) ProtoMessage() {}
+
+func (x *LevelCounts) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LevelCounts.ProtoReflect.Descriptor instead.
+func (*LevelCounts) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *LevelCounts) GetLevels() map[string]int64 {
+	if x != nil {
+		return x.Levels
+	}
+	return nil
+}
+
+// LevelsPoint is one bucket of the series, starting at t: events per
+// level, summed over the instances asked for (empty when none).
+type LevelsPoint struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	T             *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=t,proto3" json:"t,omitempty"`
+	Levels        map[string]int64       `protobuf:"bytes,2,rep,name=levels,proto3" json:"levels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LevelsPoint) Reset() {
+	*x = LevelsPoint{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LevelsPoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LevelsPoint) ProtoMessage() {}
+
+func (x *LevelsPoint) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LevelsPoint.ProtoReflect.Descriptor instead.
+func (*LevelsPoint) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *LevelsPoint) GetT() *timestamppb.Timestamp {
+	if x != nil {
+		return x.T
+	}
+	return nil
+}
+
+func (x *LevelsPoint) GetLevels() map[string]int64 {
+	if x != nil {
+		return x.Levels
+	}
+	return nil
+}
+
+type LevelsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The range answered: the asked one widened to whole panes.
+	From *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	To   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	Step *durationpb.Duration   `protobuf:"bytes,3,opt,name=step,proto3" json:"step,omitempty"`
+	// The instance asked for; empty when all.
+	Instance string `protobuf:"bytes,4,opt,name=instance,proto3" json:"instance,omitempty"`
+	// One point per step-aligned bucket overlapping the range, empty
+	// buckets included.
+	Series []*LevelsPoint `protobuf:"bytes,5,rep,name=series,proto3" json:"series,omitempty"`
+	// Instance -> its counts per level over the whole range.
+	Total map[string]*LevelCounts `protobuf:"bytes,6,rep,name=total,proto3" json:"total,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Unset before batch has ever run.
+	BatchHorizon *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=batch_horizon,json=batchHorizon,proto3" json:"batch_horizon,omitempty"`
+	// Set when every pane came from batch, so the counts are final.
+	Exact         bool `protobuf:"varint,8,opt,name=exact,proto3" json:"exact,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LevelsResponse) Reset() {
+	*x = LevelsResponse{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LevelsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LevelsResponse) ProtoMessage() {}
+
+func (x *LevelsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LevelsResponse.ProtoReflect.Descriptor instead.
+func (*LevelsResponse) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *LevelsResponse) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *LevelsResponse) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *LevelsResponse) GetStep() *durationpb.Duration {
+	if x != nil {
+		return x.Step
+	}
+	return nil
+}
+
+func (x *LevelsResponse) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *LevelsResponse) GetSeries() []*LevelsPoint {
+	if x != nil {
+		return x.Series
+	}
+	return nil
+}
+
+func (x *LevelsResponse) GetTotal() map[string]*LevelCounts {
+	if x != nil {
+		return x.Total
+	}
+	return nil
+}
+
+func (x *LevelsResponse) GetBatchHorizon() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BatchHorizon
+	}
+	return nil
+}
+
+func (x *LevelsResponse) GetExact() bool {
+	if x != nil {
+		return x.Exact
+	}
+	return false
+}
+
 type StatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -547,7 +827,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[7]
+	mi := &file_loglambda_v1_query_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -559,7 +839,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[7]
+	mi := &file_loglambda_v1_query_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -572,7 +852,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{7}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{11}
 }
 
 // PartitionStatus is the speed layer's progress on one Kafka partition.
@@ -596,7 +876,7 @@ type PartitionStatus struct {
 
 func (x *PartitionStatus) Reset() {
 	*x = PartitionStatus{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[8]
+	mi := &file_loglambda_v1_query_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -608,7 +888,7 @@ func (x *PartitionStatus) String() string {
 func (*PartitionStatus) ProtoMessage() {}
 
 func (x *PartitionStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[8]
+	mi := &file_loglambda_v1_query_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -621,7 +901,7 @@ func (x *PartitionStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartitionStatus.ProtoReflect.Descriptor instead.
 func (*PartitionStatus) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{8}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PartitionStatus) GetPartition() int32 {
@@ -712,7 +992,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[9]
+	mi := &file_loglambda_v1_query_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -724,7 +1004,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[9]
+	mi := &file_loglambda_v1_query_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -737,7 +1017,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{9}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *StatusResponse) GetTopic() string {
@@ -866,7 +1146,36 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	"\x06series\x18\x04 \x03(\v2\x1a.loglambda.v1.TrafficPointR\x06series\x120\n" +
 	"\x05total\x18\x05 \x01(\v2\x1a.loglambda.v1.TrafficTotalR\x05total\x12?\n" +
 	"\rbatch_horizon\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fbatchHorizon\x12\x14\n" +
-	"\x05exact\x18\a \x01(\bR\x05exact\"\x0f\n" +
+	"\x05exact\x18\a \x01(\bR\x05exact\"\xb6\x01\n" +
+	"\rLevelsRequest\x12.\n" +
+	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12-\n" +
+	"\x04step\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04step\x12\x1a\n" +
+	"\binstance\x18\x04 \x01(\tR\binstance\"\x87\x01\n" +
+	"\vLevelCounts\x12=\n" +
+	"\x06levels\x18\x01 \x03(\v2%.loglambda.v1.LevelCounts.LevelsEntryR\x06levels\x1a9\n" +
+	"\vLevelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xb1\x01\n" +
+	"\vLevelsPoint\x12(\n" +
+	"\x01t\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x01t\x12=\n" +
+	"\x06levels\x18\x02 \x03(\v2%.loglambda.v1.LevelsPoint.LevelsEntryR\x06levels\x1a9\n" +
+	"\vLevelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xd5\x03\n" +
+	"\x0eLevelsResponse\x12.\n" +
+	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12-\n" +
+	"\x04step\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04step\x12\x1a\n" +
+	"\binstance\x18\x04 \x01(\tR\binstance\x121\n" +
+	"\x06series\x18\x05 \x03(\v2\x19.loglambda.v1.LevelsPointR\x06series\x12=\n" +
+	"\x05total\x18\x06 \x03(\v2'.loglambda.v1.LevelsResponse.TotalEntryR\x05total\x12?\n" +
+	"\rbatch_horizon\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\fbatchHorizon\x12\x14\n" +
+	"\x05exact\x18\b \x01(\bR\x05exact\x1aS\n" +
+	"\n" +
+	"TotalEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
+	"\x05value\x18\x02 \x01(\v2\x19.loglambda.v1.LevelCountsR\x05value:\x028\x01\"\x0f\n" +
 	"\rStatusRequest\"\xce\x02\n" +
 	"\x0fPartitionStatus\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x05R\tpartition\x12\x16\n" +
@@ -895,10 +1204,11 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	"speedPanes\x12\x1f\n" +
 	"\vbatch_panes\x18\v \x01(\x03R\n" +
 	"batchPanes\x128\n" +
-	"\trefreshed\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\trefreshed2\xd7\x01\n" +
+	"\trefreshed\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\trefreshed2\x9c\x02\n" +
 	"\fQueryService\x12:\n" +
 	"\x03Hot\x12\x18.loglambda.v1.HotRequest\x1a\x19.loglambda.v1.HotResponse\x12F\n" +
 	"\aTraffic\x12\x1c.loglambda.v1.TrafficRequest\x1a\x1d.loglambda.v1.TrafficResponse\x12C\n" +
+	"\x06Levels\x12\x1b.loglambda.v1.LevelsRequest\x1a\x1c.loglambda.v1.LevelsResponse\x12C\n" +
 	"\x06Status\x12\x1b.loglambda.v1.StatusRequest\x1a\x1c.loglambda.v1.StatusResponseBGZEgithub.com/loglambda/loglambda/schemas/proto/loglambda/v1;loglambdav1b\x06proto3"
 
 var (
@@ -913,7 +1223,7 @@ func file_loglambda_v1_query_proto_rawDescGZIP() []byte {
 	return file_loglambda_v1_query_proto_rawDescData
 }
 
-var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_loglambda_v1_query_proto_goTypes = []any{
 	(*HotRequest)(nil),            // 0: loglambda.v1.HotRequest
 	(*TermCount)(nil),             // 1: loglambda.v1.TermCount
@@ -922,48 +1232,70 @@ var file_loglambda_v1_query_proto_goTypes = []any{
 	(*TrafficPoint)(nil),          // 4: loglambda.v1.TrafficPoint
 	(*TrafficTotal)(nil),          // 5: loglambda.v1.TrafficTotal
 	(*TrafficResponse)(nil),       // 6: loglambda.v1.TrafficResponse
-	(*StatusRequest)(nil),         // 7: loglambda.v1.StatusRequest
-	(*PartitionStatus)(nil),       // 8: loglambda.v1.PartitionStatus
-	(*StatusResponse)(nil),        // 9: loglambda.v1.StatusResponse
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 11: google.protobuf.Duration
-	(*structpb.Struct)(nil),       // 12: google.protobuf.Struct
+	(*LevelsRequest)(nil),         // 7: loglambda.v1.LevelsRequest
+	(*LevelCounts)(nil),           // 8: loglambda.v1.LevelCounts
+	(*LevelsPoint)(nil),           // 9: loglambda.v1.LevelsPoint
+	(*LevelsResponse)(nil),        // 10: loglambda.v1.LevelsResponse
+	(*StatusRequest)(nil),         // 11: loglambda.v1.StatusRequest
+	(*PartitionStatus)(nil),       // 12: loglambda.v1.PartitionStatus
+	(*StatusResponse)(nil),        // 13: loglambda.v1.StatusResponse
+	nil,                           // 14: loglambda.v1.LevelCounts.LevelsEntry
+	nil,                           // 15: loglambda.v1.LevelsPoint.LevelsEntry
+	nil,                           // 16: loglambda.v1.LevelsResponse.TotalEntry
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 18: google.protobuf.Duration
+	(*structpb.Struct)(nil),       // 19: google.protobuf.Struct
 }
 var file_loglambda_v1_query_proto_depIdxs = []int32{
-	10, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
-	10, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
-	10, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
-	10, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
+	17, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
+	17, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
+	17, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
+	17, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
 	1,  // 4: loglambda.v1.HotResponse.terms:type_name -> loglambda.v1.TermCount
-	10, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	10, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
-	10, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
-	11, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
-	10, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
-	10, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
-	10, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
-	11, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
+	17, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	17, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
+	17, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
+	18, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
+	17, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
+	17, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
+	17, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
+	18, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
 	4,  // 13: loglambda.v1.TrafficResponse.series:type_name -> loglambda.v1.TrafficPoint
 	5,  // 14: loglambda.v1.TrafficResponse.total:type_name -> loglambda.v1.TrafficTotal
-	10, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	10, // 16: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
-	10, // 17: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
-	11, // 18: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
-	10, // 19: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	8,  // 20: loglambda.v1.StatusResponse.partitions:type_name -> loglambda.v1.PartitionStatus
-	12, // 21: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
-	10, // 22: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
-	0,  // 23: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
-	3,  // 24: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
-	7,  // 25: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
-	2,  // 26: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
-	6,  // 27: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
-	9,  // 28: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
-	26, // [26:29] is the sub-list for method output_type
-	23, // [23:26] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	17, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	17, // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
+	17, // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
+	18, // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
+	14, // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
+	17, // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
+	15, // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
+	17, // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
+	17, // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
+	18, // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
+	9,  // 25: loglambda.v1.LevelsResponse.series:type_name -> loglambda.v1.LevelsPoint
+	16, // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
+	17, // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	17, // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
+	17, // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
+	18, // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
+	17, // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	12, // 32: loglambda.v1.StatusResponse.partitions:type_name -> loglambda.v1.PartitionStatus
+	19, // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
+	17, // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
+	8,  // 35: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
+	0,  // 36: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
+	3,  // 37: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
+	7,  // 38: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
+	11, // 39: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
+	2,  // 40: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
+	6,  // 41: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
+	10, // 42: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
+	13, // 43: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
+	40, // [40:44] is the sub-list for method output_type
+	36, // [36:40] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_loglambda_v1_query_proto_init() }
@@ -977,7 +1309,7 @@ func file_loglambda_v1_query_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_loglambda_v1_query_proto_rawDesc), len(file_loglambda_v1_query_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,5 +1,6 @@
 // The query API of the serving layer over gRPC: the same queries and
-// answers as the HTTP JSON API (GET /v1/hot, /v1/traffic, /v1/status),
+// answers as the HTTP JSON API (GET /v1/hot, /v1/traffic, /v1/levels,
+// /v1/status),
 // computed by the same code, so a client may use either.
 //
 // Every answer carries batch_horizon: ranges before it are answered from
@@ -29,6 +30,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	QueryService_Hot_FullMethodName     = "/loglambda.v1.QueryService/Hot"
 	QueryService_Traffic_FullMethodName = "/loglambda.v1.QueryService/Traffic"
+	QueryService_Levels_FullMethodName  = "/loglambda.v1.QueryService/Levels"
 	QueryService_Status_FullMethodName  = "/loglambda.v1.QueryService/Status"
 )
 
@@ -46,6 +48,10 @@ type QueryServiceClient interface {
 	// Traffic returns page views, unique visitors and distinct IPs of a
 	// range, as a series of step-wide buckets and as a total.
 	Traffic(ctx context.Context, in *TrafficRequest, opts ...grpc.CallOption) (*TrafficResponse, error)
+	// Levels returns event counts per log level of a range, as a series of
+	// step-wide buckets (summed over instances) and as a total per
+	// instance and level.
+	Levels(ctx context.Context, in *LevelsRequest, opts ...grpc.CallOption) (*LevelsResponse, error)
 	// Status returns the batch horizon and the speed layer's progress per
 	// Kafka partition.
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
@@ -79,6 +85,16 @@ func (c *queryServiceClient) Traffic(ctx context.Context, in *TrafficRequest, op
 	return out, nil
 }
 
+func (c *queryServiceClient) Levels(ctx context.Context, in *LevelsRequest, opts ...grpc.CallOption) (*LevelsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LevelsResponse)
+	err := c.cc.Invoke(ctx, QueryService_Levels_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *queryServiceClient) Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(StatusResponse)
@@ -103,6 +119,10 @@ type QueryServiceServer interface {
 	// Traffic returns page views, unique visitors and distinct IPs of a
 	// range, as a series of step-wide buckets and as a total.
 	Traffic(context.Context, *TrafficRequest) (*TrafficResponse, error)
+	// Levels returns event counts per log level of a range, as a series of
+	// step-wide buckets (summed over instances) and as a total per
+	// instance and level.
+	Levels(context.Context, *LevelsRequest) (*LevelsResponse, error)
 	// Status returns the batch horizon and the speed layer's progress per
 	// Kafka partition.
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
@@ -121,6 +141,9 @@ func (UnimplementedQueryServiceServer) Hot(context.Context, *HotRequest) (*HotRe
 }
 func (UnimplementedQueryServiceServer) Traffic(context.Context, *TrafficRequest) (*TrafficResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Traffic not implemented")
+}
+func (UnimplementedQueryServiceServer) Levels(context.Context, *LevelsRequest) (*LevelsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Levels not implemented")
 }
 func (UnimplementedQueryServiceServer) Status(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Status not implemented")
@@ -182,6 +205,24 @@ func _QueryService_Traffic_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _QueryService_Levels_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LevelsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServiceServer).Levels(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: QueryService_Levels_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServiceServer).Levels(ctx, req.(*LevelsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _QueryService_Status_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(StatusRequest)
 	if err := dec(in); err != nil {
@@ -214,6 +255,10 @@ var QueryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Traffic",
 			Handler:    _QueryService_Traffic_Handler,
+		},
+		{
+			MethodName: "Levels",
+			Handler:    _QueryService_Levels_Handler,
 		},
 		{
 			MethodName: "Status",
