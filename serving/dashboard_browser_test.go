@@ -6,12 +6,14 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -101,6 +103,28 @@ func TestDashboardInBrowser(t *testing.T) {
 				t.Errorf("%d partition rows, want 3", n)
 			}
 			d.wantAttrs(t, "partition-2", map[string]string{"data-lag": "10", "data-late-dropped": "3"})
+			// Levels per instance: one row per instance, each ERROR count
+			// the test's own; the first instance with errors in name order
+			// shows its count, highlighted.
+			if rows := d.rows("levels-body"); len(rows) != len(tr.levels) {
+				t.Errorf("%d levels rows, want %d instances", len(rows), len(tr.levels))
+			}
+			insts := slices.Sorted(maps.Keys(tr.levels))
+			for _, inst := range insts {
+				d.wantAttrs(t, "levels-row-"+inst, map[string]string{"data-instance": inst,
+					"data-error": strconv.FormatInt(tr.levels[inst]["ERROR"], 10)})
+			}
+			i := slices.IndexFunc(insts, func(inst string) bool { return tr.levels[inst]["ERROR"] > 0 })
+			if i < 0 {
+				t.Fatal("fixture: no instance has an ERROR event")
+			}
+			inst := insts[i]
+			n := tr.levels[inst]["ERROR"]
+			if cell := regexp.MustCompile(`id="levels-row-` + regexp.QuoteMeta(inst) + `"[^>]*><td[^>]*>[^<]*</td><td class="([^"]*)">([^<]*)</td>`).
+				FindStringSubmatch(string(d)); cell == nil || cell[2] != thousands(n) || !strings.Contains(cell[1], "error") {
+				t.Errorf("row of %s: ERROR cell %q, want %q highlighted", inst, cell, thousands(n))
+			}
+			d.wantAttrs(t, "levels-exact", map[string]string{"data-exact": "false"})
 			d.wantAttrs(t, "conn", map[string]string{"data-state": "ok"})
 			d.wantHidden(t, "banner", true)
 		}},

@@ -16,6 +16,13 @@
   const HIDDEN_POLL_MS = 30000; // a background tab need not keep a server busy
   const FETCH_TIMEOUT_MS = 10000;
   const HOT_K = 20;
+  // The level columns of the levels table, by the level's name in upper
+  // case; any other name (DEBUG, FATAL, "-" for none...) counts as other.
+  const LEVEL_COLUMNS = [
+    { key: "error", names: ["ERROR", "ERR"] },
+    { key: "warn", names: ["WARN", "WARNING"] },
+    { key: "info", names: ["INFO"] },
+  ];
   const SVG_NS = "http://www.w3.org/2000/svg";
   const SERIES = [
     { key: "pv", label: "PV" },
@@ -32,6 +39,7 @@
     paneSecs: 60,
     traffic: null, // last good answers, kept on screen while the API is away
     hot: null,
+    levels: null,
     status: null,
     win: null, // the window the traffic answer was asked for
     lastOk: 0,
@@ -216,9 +224,10 @@
     }
     const w = queryWindow();
     const q = rangeQuery(w);
-    const [traffic, hot] = await Promise.allSettled([
+    const [traffic, hot, levels] = await Promise.allSettled([
       getJSON("v1/traffic?" + q + "&step=" + w.step + "s"),
       getJSON("v1/hot?" + q + "&k=" + HOT_K),
+      getJSON("v1/levels?" + q + "&step=" + w.step + "s"),
     ]);
     if (seq !== state.seq) return; // a newer poll (range change) owns the page
     if (status) state.status = status;
@@ -228,6 +237,8 @@
     } else errors.push(traffic.reason);
     if (hot.status === "fulfilled") state.hot = hot.value;
     else errors.push(hot.reason);
+    if (levels.status === "fulfilled") state.levels = levels.value;
+    else errors.push(levels.reason);
     if (errors.length === 0) state.lastOk = Date.now();
     render(errors);
     state.timer = setTimeout(poll, document.hidden ? HIDDEN_POLL_MS : POLL_MS);
@@ -242,6 +253,8 @@
     else if (errors.length) showEmpty("chart-empty", "No figures yet: the API did not answer.");
     if (state.hot) renderHot(state.hot);
     else if (errors.length) showEmpty("hot-empty", "No figures yet: the API did not answer.");
+    if (state.levels) renderLevels(state.levels);
+    else if (errors.length) showEmpty("levels-empty", "No figures yet: the API did not answer.");
     if (!state.status && errors.length) showEmpty("partitions-empty", "No figures yet: the API did not answer.");
   }
 
@@ -554,6 +567,61 @@
     $("hot-body").replaceChildren(...rows);
     $("hot-table").hidden = rows.length === 0;
     showEmpty("hot-empty", rows.length ? "" : "No search terms in this range.");
+  }
+
+  // levelRow sums an instance's counts into the table's columns.
+  function levelRow(instance, per) {
+    const row = { instance, error: 0, warn: 0, info: 0, other: 0, total: 0, others: [] };
+    for (const [level, n] of Object.entries(per || {})) {
+      const col = LEVEL_COLUMNS.find((c) => c.names.includes(level.toUpperCase()));
+      if (col) row[col.key] += n;
+      else {
+        row.other += n;
+        row.others.push(level + " " + fmtInt(n));
+      }
+      row.total += n;
+    }
+    return row;
+  }
+
+  // levelsRowID makes an instance name usable in an id: characters other
+  // than letters, digits, "_", ".", ":" and "-" become "_" (data-instance
+  // keeps the name as it is).
+  const levelsRowID = (instance) => "levels-row-" + instance.replace(/[^A-Za-z0-9_.:-]/g, "_");
+
+  function renderLevels(lv) {
+    const badge = $("levels-exact");
+    const rows = Object.entries(lv.total || {})
+      .map(([inst, per]) => levelRow(inst, per))
+      .sort((a, b) => b.error - a.error || b.warn - a.warn || b.total - a.total || (a.instance < b.instance ? -1 : 1));
+    badge.dataset.exact = String(!!lv.exact);
+    badge.dataset.kind = lv.exact ? "exact" : "estimate";
+    badge.textContent = rows.length ? (lv.exact ? "exact, all from batch" : "batch + speed, still changing") : "";
+    const trs = rows.map((r) => {
+      const tr = el("tr", {
+        id: levelsRowID(r.instance),
+        "data-instance": r.instance,
+        "data-error": r.error,
+        "data-warn": r.warn,
+        "data-info": r.info,
+        "data-other": r.other,
+        "data-total": r.total,
+      });
+      const other = el("td", { class: "num" }, fmtInt(r.other));
+      if (r.others.length) other.title = r.others.join(", ");
+      tr.append(
+        el("td", { class: "inst" }, r.instance),
+        el("td", { class: "num" + (r.error ? " error" : "") }, fmtInt(r.error)),
+        el("td", { class: "num" + (r.warn ? " warn-level" : "") }, fmtInt(r.warn)),
+        el("td", { class: "num" }, fmtInt(r.info)),
+        other,
+        el("td", { class: "num total" }, fmtInt(r.total)),
+      );
+      return tr;
+    });
+    $("levels-body").replaceChildren(...trs);
+    $("levels-table").hidden = trs.length === 0;
+    showEmpty("levels-empty", trs.length ? "" : "No events in this range.");
   }
 
   function renderStatus(st) {
