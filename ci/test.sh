@@ -46,4 +46,10 @@ go vet ./...
 log "go test (first build of DuckDB and FerretDB takes a few minutes)"
 go test -count=1 -timeout 25m "$@" ./...
 
+# The packages whose goroutines share state (the speed consumer with its
+# flusher, the shipper with its acknowledgements, the follower) once more
+# under the race detector.
+log "go test -race (speed, ship, tail)"
+go test -race -count=1 -timeout 10m ./speed/ ./internal/ship/ ./internal/tail/
+
 log "ok"
