@@ -103,7 +103,7 @@ func TestIngestLogs(t *testing.T) {
 	total := int64(len(lg.access) + len(lg.app) + kcatLines)
 
 	var status ingestStatus
-	ingestWait(t, 90*time.Second, "speed to apply every record", func() error {
+	waitFor(t, 90*time.Second, "speed to apply every record", func() error {
 		if err := srv.Refresh(ctx); err != nil {
 			return err
 		}
@@ -159,7 +159,7 @@ func TestIngestLogs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			want := countIngest(hits, tc.from, tc.to)
 			var tr ingestTraffic
-			ingestMustGet(t, web.URL, "/v1/traffic?step=1h&"+rangeQuery(tc.from, tc.to), &tr)
+			getJSON(t, web.URL, "/v1/traffic?step=1h&"+rangeQuery(tc.from, tc.to), &tr)
 			if tr.Total.PV != want.pv {
 				t.Errorf("pv %d, want %d", tr.Total.PV, want.pv)
 			}
@@ -170,7 +170,7 @@ func TestIngestLogs(t *testing.T) {
 				t.Fatalf("test data does not tell the rules apart: %d by user, %d by ip", want.uvByUser, want.uvByIP)
 			}
 			var hot ingestHot
-			ingestMustGet(t, web.URL, "/v1/hot?k=10&"+rangeQuery(tc.from, tc.to), &hot)
+			getJSON(t, web.URL, "/v1/hot?k=10&"+rangeQuery(tc.from, tc.to), &hot)
 			top := ingestTop(want.terms, 10)
 			switch {
 			case tc.batch:
@@ -179,7 +179,7 @@ func TestIngestLogs(t *testing.T) {
 				}
 				// Every one-minute bucket is one batch pane: exact.
 				var per ingestTraffic
-				ingestMustGet(t, web.URL, "/v1/traffic?step=1m&"+rangeQuery(tc.from, tc.to), &per)
+				getJSON(t, web.URL, "/v1/traffic?step=1m&"+rangeQuery(tc.from, tc.to), &per)
 				for _, p := range per.Series {
 					w := countIngest(hits, p.T, p.T.Add(time.Minute))
 					if p.PV != w.pv || p.UV != w.uvByIP || p.IPs != w.ips {
@@ -210,9 +210,9 @@ func TestIngestLogs(t *testing.T) {
 			t.Skip("kcat is not on PATH (apt-get install kcat; ci/test.sh installs it)")
 		}
 		var tr ingestTraffic
-		ingestMustGet(t, web.URL, "/v1/traffic?step=1h&"+rangeQuery(end, end.Add(2*time.Minute)), &tr)
+		getJSON(t, web.URL, "/v1/traffic?step=1h&"+rangeQuery(end, end.Add(2*time.Minute)), &tr)
 		var hot ingestHot
-		ingestMustGet(t, web.URL, "/v1/hot?k=3&"+rangeQuery(end, end.Add(2*time.Minute)), &hot)
+		getJSON(t, web.URL, "/v1/hot?k=3&"+rangeQuery(end, end.Add(2*time.Minute)), &hot)
 		if tr.Total.PV != int64(kcatLines) || len(hot.Terms) != 1 || hot.Terms[0] != (ingestTerm{"kcat", int64(kcatLines)}) {
 			t.Errorf("kcat range: pv %d hot %v, want %d lines all with term kcat", tr.Total.PV, hot.Terms, kcatLines)
 		}
@@ -229,7 +229,7 @@ func TestIngestLogs(t *testing.T) {
 			var out []string
 			for _, q := range queries {
 				var v any
-				ingestMustGet(t, base, q, &v)
+				getJSON(t, base, q, &v)
 				b, _ := json.Marshal(v)
 				out = append(out, string(b))
 			}
@@ -363,29 +363,6 @@ type ingestStatus struct {
 		Rows        int64 `json:"rows"`
 		ParseErrors int64 `json:"parse_errors"`
 	} `json:"lake"`
-}
-
-func ingestMustGet(t *testing.T, base, path string, v any) {
-	t.Helper()
-	if err := tryGetJSON(base, path, v); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// ingestWait polls cond until it returns nil or the timeout passes.
-func ingestWait(t *testing.T, timeout time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s: %v", timeout, what, err)
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
 }
 
 // ingestWithin checks an estimate against the truth within 2 %.
