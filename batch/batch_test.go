@@ -316,6 +316,11 @@ func TestBatch(t *testing.T) {
 	}
 	b = append(b, late08...)
 	all = append(all, late08...)
+	// Partition 0 is still being written at 10:09, its event time behind:
+	// hour 09 is complete by the clock but not by event time.
+	still := lagging(base.Add(2*time.Hour+50*time.Minute), s.now.Add(-time.Minute))
+	b = append(b, still)
+	all = append(all, still)
 
 	t.Run("compact", func(t *testing.T) {
 		s.t = t
@@ -430,6 +435,41 @@ func TestBatch(t *testing.T) {
 		}
 		if ld.Rows != int64(len(all)) || ld.ParseErrors != malformed(all) {
 			t.Errorf("lake doc rows %d parse errors %d, want %d %d", ld.Rows, ld.ParseErrors, len(all), malformed(all))
+		}
+	})
+
+	t.Run("a producer gone quiet completes the last hour", func(t *testing.T) {
+		s.t = t
+		// Nothing new for more than the grace since 10:09: partition 0's
+		// event time will not reach 10:02, so it must stop holding 09 back.
+		s.now = base.Add(3*time.Hour + 15*time.Minute)
+		sum, err := s.batch().Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Compact.Records != 0 || !reflect.DeepEqual(sum.Recompute.Hours, []time.Time{base.Add(2 * time.Hour)}) {
+			t.Errorf("want nothing read and hour 09 recomputed: %+v", sum)
+		}
+		s.checkViews(ctx, all, base, base.Add(3*time.Hour))
+		if h := s.horizon(ctx); !h.Horizon.Equal(base.Add(3 * time.Hour)) {
+			t.Errorf("horizon %s, want %s", h.Horizon, base.Add(3*time.Hour))
+		}
+		l, _ := lake.Open(s.lakeDir, "logs")
+		m, err := l.LoadManifest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p, ps := range m.Partitions {
+			if ps.Quiet.IsZero() || ps.Quiet.After(s.now) {
+				t.Errorf("partition %d quiet %s, want set by %s", p, ps.Quiet, s.now)
+			}
+		}
+		before := s.snapshot(ctx)
+		if _, err := s.batch().Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if after := s.snapshot(ctx); !reflect.DeepEqual(before, after) {
+			t.Errorf("a second quiet run changed the lake or the docs")
 		}
 	})
 }

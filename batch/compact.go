@@ -59,11 +59,28 @@ func (b *Batch) Compact(ctx context.Context) (CompactSummary, error) {
 	return b.compact(ctx)
 }
 
+// markQuiet sets Quiet on every partition, read to its end by the run
+// started at runAt, whose newest record was written at least grace before
+// it, and reports whether any changed. A run that reads nothing saves the
+// manifest only then, so running twice in a row still changes nothing
+// unless the clock has made a producer quiet in between.
+func markQuiet(m *lake.Manifest, runAt time.Time, grace time.Duration) bool {
+	changed := false
+	for _, ps := range m.Partitions {
+		if ps.Quiet.IsZero() && !ps.LastAppend.IsZero() && !runAt.Before(ps.LastAppend.Add(grace)) {
+			ps.Quiet = runAt
+			changed = true
+		}
+	}
+	return changed
+}
+
 // readRange is the offsets of one partition a run reads: [from, to).
 type readRange struct{ from, to int64 }
 
 func (b *Batch) compact(ctx context.Context) (CompactSummary, error) {
 	start := time.Now()
+	runAt := b.cfg.now()
 	var sum CompactSummary
 	m, err := b.lake.LoadManifest()
 	if err != nil {
@@ -106,10 +123,11 @@ func (b *Batch) compact(ctx context.Context) (CompactSummary, error) {
 		for p, r := range ranges {
 			next.Partition(p).NextOffset = r.to
 		}
+		markQuiet(next, runAt, b.cfg.grace)
 		if err := b.lake.SaveManifest(next); err != nil {
 			return sum, fmt.Errorf("compact: %w", err)
 		}
-	} else if sum.LostOffsets > 0 {
+	} else if markQuiet(next, runAt, b.cfg.grace) || sum.LostOffsets > 0 {
 		if err := b.lake.SaveManifest(next); err != nil {
 			return sum, fmt.Errorf("compact: %w", err)
 		}
@@ -296,12 +314,14 @@ func (r *reader) add(rec *kgo.Record) {
 	if ev.ParseError != "" {
 		r.sum.ParseErrors++
 	}
-	if !ev.TimeMissing {
-		ps := r.m.Partition(rec.Partition)
-		if ev.Time.After(ps.MaxEventTime) {
-			ps.MaxEventTime = ev.Time
-		}
+	ps := r.m.Partition(rec.Partition)
+	if !ev.TimeMissing && ev.Time.After(ps.MaxEventTime) {
+		ps.MaxEventTime = ev.Time
 	}
+	if rec.Timestamp.After(ps.LastAppend) {
+		ps.LastAppend = rec.Timestamp
+	}
+	ps.Quiet = time.Time{}
 	hour := lake.Hour(ev.Time)
 	byHour := r.open[rec.Partition]
 	if byHour == nil {

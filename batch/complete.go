@@ -10,17 +10,16 @@ import (
 // grace is before now, and compaction has read past it on every partition
 // (the partition's newest event time is at least the hour's end plus the
 // lateness). Partitions without any timed event do not hold it back, or an
-// empty partition would stop the batch layer forever.
+// empty partition would stop the batch layer forever; nor do quiet ones
+// (see lake.Partition.Quiet), or the last hour of a finished log would
+// never be exact.
 func (b *Batch) complete(m *lake.Manifest, h time.Time, now time.Time) bool {
 	end := h.Add(time.Hour)
 	if !end.Add(b.cfg.grace).Before(now) {
 		return false
 	}
 	for _, ps := range m.Partitions {
-		if ps.MaxEventTime.IsZero() {
-			continue
-		}
-		if ps.MaxEventTime.Before(end.Add(b.cfg.lateness)) {
+		if ps.Blocks(end.Add(b.cfg.lateness)) {
 			return false
 		}
 	}

@@ -13,18 +13,24 @@ func TestComplete(t *testing.T) {
 		name    string
 		now     time.Time
 		maxTime []time.Time // per partition; zero: no timed data
+		quiet   []bool      // per partition, when given
 		want    bool
 	}{
-		{"all partitions past end+lateness, clock past end+grace", base.Add(65*time.Minute + time.Second), []time.Time{base.Add(62 * time.Minute), base.Add(3 * time.Hour)}, true},
-		{"clock before end+grace", base.Add(65 * time.Minute), []time.Time{base.Add(3 * time.Hour)}, false},
-		{"one partition behind", base.Add(3 * time.Hour), []time.Time{base.Add(3 * time.Hour), base.Add(61 * time.Minute)}, false},
-		{"empty partition does not block", base.Add(3 * time.Hour), []time.Time{base.Add(3 * time.Hour), {}}, true},
+		{"all partitions past end+lateness, clock past end+grace", base.Add(65*time.Minute + time.Second), []time.Time{base.Add(62 * time.Minute), base.Add(3 * time.Hour)}, nil, true},
+		{"clock before end+grace", base.Add(65 * time.Minute), []time.Time{base.Add(3 * time.Hour)}, nil, false},
+		{"one partition behind", base.Add(3 * time.Hour), []time.Time{base.Add(3 * time.Hour), base.Add(61 * time.Minute)}, nil, false},
+		{"empty partition does not block", base.Add(3 * time.Hour), []time.Time{base.Add(3 * time.Hour), {}}, nil, true},
+		{"quiet partition behind does not block", base.Add(3 * time.Hour), []time.Time{base.Add(3 * time.Hour), base.Add(61 * time.Minute)}, []bool{false, true}, true},
+		{"quiet partition does not beat the clock", base.Add(65 * time.Minute), []time.Time{base.Add(61 * time.Minute)}, []bool{true}, false},
 	}
 	for _, tc := range tests {
 		b := &Batch{cfg: defaultCfg()}
 		m := lake.NewManifest("logs")
 		for p, mt := range tc.maxTime {
 			m.Partition(int32(p)).MaxEventTime = mt
+			if p < len(tc.quiet) && tc.quiet[p] {
+				m.Partition(int32(p)).Quiet = tc.now
+			}
 		}
 		if got := b.complete(m, h, tc.now); got != tc.want {
 			t.Errorf("%s: complete = %v, want %v", tc.name, got, tc.want)

@@ -19,6 +19,8 @@
 // Completeness (complete.go): an hour is recomputed once its end plus the
 // grace is before now, and compaction has read past it on every partition
 // (the partition's newest event time >= hour end + lateness; partitions
-// without any data do not hold it back). An hour that gets rows after it
-// was recomputed is marked dirty and recomputed next run.
+// without any data do not hold it back, nor do quiet ones: read to their
+// end with no record newer than the grace, by Kafka record timestamp, as
+// after a finished file was shipped). An hour that gets rows after it was
+// recomputed is marked dirty and recomputed next run.
 package batch

@@ -166,3 +166,18 @@ func expectPanes(recs []genRecord, from, to time.Time) map[time.Time]*expected {
 	}
 	return out
 }
+
+// lagging returns one well-formed record on partition 0 with event time at
+// and record timestamp ingest: a producer still writing, its event time
+// behind the clock (a shipper catching up), so the partition is not quiet
+// and only its event time can complete the hours.
+func lagging(at, ingest time.Time) genRecord {
+	for seed := uint64(100); ; seed++ {
+		r := generate(seed, 1, at, at.Add(time.Millisecond))[0]
+		if r.malformed || r.noTime {
+			continue
+		}
+		r.partition, r.ingest = 0, ingest
+		return r
+	}
+}

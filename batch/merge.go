@@ -12,7 +12,7 @@ import (
 
 // finished reports whether hour h will get no more rows in the normal
 // course: its end plus the grace is before the newest event time of every
-// partition that has data. Only then are its files merged, so that a
+// partition that has data and is not quiet. Only then are its files merged, so that a
 // merged hour rarely gets a new small file again.
 func finished(m *lake.Manifest, h time.Time, grace time.Duration) bool {
 	limit := h.Add(time.Hour + grace)
@@ -22,7 +22,7 @@ func finished(m *lake.Manifest, h time.Time, grace time.Duration) bool {
 			continue
 		}
 		seen = true
-		if !limit.Before(ps.MaxEventTime) {
+		if ps.Blocks(limit) {
 			return false
 		}
 	}

@@ -23,7 +23,8 @@ func TestSpeedDocRetention(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s := newStack(t)
-	s.produce(ctx, generate(3, 800, base, base.Add(3*time.Hour)))
+	s.produce(ctx, append(generate(3, 800, base, base.Add(3*time.Hour)),
+		lagging(base.Add(2*time.Hour+50*time.Minute), s.now.Add(-time.Minute))))
 	horizon := base.Add(2 * time.Hour) // hours 07 and 08 complete (see TestBatch)
 
 	// Speed documents every 10 minutes over the three hours, on two

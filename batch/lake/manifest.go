@@ -45,6 +45,24 @@ type Partition struct {
 	// LostOffsets counts offsets that Kafka deleted (retention) before
 	// compaction read them: data that never reached the lake.
 	LostOffsets int64 `json:"lost_offsets,omitempty"`
+	// LastAppend is the newest Kafka record timestamp compacted from the
+	// partition: when a producer last wrote to it, as far as the lake
+	// knows.
+	LastAppend time.Time `json:"last_append,omitzero"`
+	// Quiet is when a compaction found the partition read to its end with
+	// its newest record at least the grace old: a producer that stopped
+	// (a finished file, a source gone idle). Its event time will not move
+	// on, so it no longer holds back hour completeness; a record that does
+	// come later marks its hour dirty as any late record does. Cleared
+	// when the partition gets new records.
+	Quiet time.Time `json:"quiet,omitzero"`
+}
+
+// Blocks reports whether the partition holds back the completeness of
+// hours ending at end: it has timed events, is not quiet, and its event
+// time has not passed end yet.
+func (p *Partition) Blocks(end time.Time) bool {
+	return !p.MaxEventTime.IsZero() && p.Quiet.IsZero() && p.MaxEventTime.Before(end)
 }
 
 // File is one Parquet file of the lake.
