@@ -8,7 +8,9 @@
 // quoted strings, dates), runs of variables collapse to one <*> so that a
 // variable may span any number of tokens, and a message with a new shape
 // joins an existing pattern only when it differs in a few free words and
-// agrees on the rest (see Miner).
+// agrees on the rest, and a place becomes a variable only after three
+// different words there, since two are as often an enumeration (see
+// Miner).
 //
 // The pattern ID is a hash of the template text, so miners that never
 // talked (speed and batch, two Kafka partitions) give the same pattern the

@@ -107,6 +107,9 @@ type bucketKey struct {
 // new key joins the most similar pattern with the same length and first
 // word if they differ only in a few free words (a user or host name), and
 // that pattern's differing positions become <*>; else it starts a pattern.
+// A place where only plain words differ becomes <*> once it has shown
+// wordValues different words (two may be an enumeration), and a pattern
+// that becomes more general absorbs the patterns it now covers.
 //
 // The result depends only on the messages and their order, never on
 // timing or map order. A Miner is not safe for concurrent use; run one per
@@ -234,6 +237,9 @@ func (m *Miner) place(lu []unit, count uint64, example []byte) int32 {
 	if !found {
 		return m.create(lu, count, example)
 	}
+	if mis > 0 && wordsOnly(m.clusters[ci].units, lu) {
+		return m.placeWord(ci, lu, count, example)
+	}
 	c := &m.clusters[ci]
 	c.count += count
 	c.last = m.tick
@@ -242,8 +248,109 @@ func (m *Miner) place(lu []unit, count uint64, example []byte) int32 {
 			c.units[i] = generalise(c.units[i], lu[i])
 		}
 		ci = m.rekey(ci)
+		m.absorbCovered(ci)
 	}
 	return ci
+}
+
+// wordValues is how many different words a position must have shown before
+// it becomes a variable. Two are as likely an enumeration as data
+// ("stored as bytes" and "stored as values", "view acls" and "modify acls",
+// "Failed password" and "Failed none"): different events that code writes
+// with one word changed. A third different word in the same place is
+// data: a user, a host, a file.
+const wordValues = 3
+
+// wordsOnly reports whether every position where template t and units u
+// differ holds a constant word in both: no recognised variable on either
+// side that would settle the question at once.
+func wordsOnly(t, u []unit) bool {
+	for i := range t {
+		if t[i] != u[i] && (t[i].kind != uConst || u[i].kind != uConst) {
+			return false
+		}
+	}
+	return true
+}
+
+// placeWord places lu, which differs from pattern ci only in constant
+// words, in a family: the patterns of the bucket equal to ci except at
+// those positions, where they hold constants too. Until the family,
+// with lu, shows wordValues different words there, lu is its own pattern;
+// then the whole family becomes one pattern with <*> at those positions.
+func (m *Miner) placeWord(ci int32, lu []unit, count uint64, example []byte) int32 {
+	t := m.clusters[ci].units
+	diff := make([]bool, len(t))
+	for i := range t {
+		diff[i] = t[i] != lu[i]
+	}
+	family := []int32{}
+	values := map[string]bool{valuesAt(lu, diff): true}
+	for _, j := range m.buckets[m.clusters[ci].bucket] {
+		u := m.clusters[j].units
+		if sameOutside(t, u, diff) {
+			family = append(family, j)
+			values[valuesAt(u, diff)] = true
+		}
+	}
+	if len(values) < wordValues {
+		if ci, ok := m.byID[TemplateID(templateText(lu))]; ok {
+			c := &m.clusters[ci]
+			c.count += count
+			c.last = m.tick
+			return ci
+		}
+		return m.create(lu, count, example)
+	}
+	keep := slices.Min(family)
+	c := &m.clusters[keep]
+	c.count += count
+	c.last = m.tick
+	for _, j := range family {
+		u := m.clusters[j].units
+		for i := range u {
+			if diff[i] {
+				u[i] = unit{kind: uVar}
+			}
+		}
+	}
+	// Rekey the survivor first: each other member then finds its template
+	// taken and is absorbed into it.
+	keep = m.rekey(keep)
+	for _, j := range family {
+		if j != keep && m.clusters[j].live {
+			keep = m.rekey(j)
+		}
+	}
+	m.absorbCovered(keep)
+	return keep
+}
+
+// sameOutside reports whether u equals t at every position not marked in
+// diff and holds constants at the marked ones.
+func sameOutside(t, u []unit, diff []bool) bool {
+	for i := range t {
+		if diff[i] {
+			if u[i].kind != uConst {
+				return false
+			}
+		} else if t[i] != u[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// valuesAt joins the words of u at the marked positions.
+func valuesAt(u []unit, diff []bool) string {
+	var b strings.Builder
+	for i := range u {
+		if diff[i] {
+			b.WriteString(u[i].text)
+			b.WriteByte(0)
+		}
+	}
+	return b.String()
 }
 
 // generalise is the unit that covers both a (a template's) and b.
@@ -420,17 +527,49 @@ func (m *Miner) rekey(ci int32) int32 {
 	if ci < other {
 		keep, drop = ci, other
 	}
+	m.byID[c.id] = keep
+	m.absorb(keep, drop)
+	return keep
+}
+
+// absorb moves the messages of cluster drop into keep and frees drop.
+func (m *Miner) absorb(keep, drop int32) {
 	k, d := &m.clusters[keep], &m.clusters[drop]
 	k.count += d.count
 	k.last = max(k.last, d.last)
-	m.byID[c.id] = keep
 	for h, i := range m.keys {
 		if i == drop {
 			m.keys[h] = keep
 		}
 	}
 	m.remove(drop)
-	return keep
+}
+
+// absorbCovered folds into cluster ci, whose template just became more
+// general, every other pattern of its bucket that the template now covers:
+// "domain root_domain" was a pattern of its own until "domain <*>" came.
+func (m *Miner) absorbCovered(ci int32) {
+	b := m.buckets[m.clusters[ci].bucket]
+	var drop []int32
+	for _, j := range b {
+		if j != ci && covers(m.clusters[ci].units, m.clusters[j].units) {
+			drop = append(drop, j)
+		}
+	}
+	for _, j := range drop {
+		m.absorb(ci, j)
+	}
+}
+
+// covers reports whether template t matches every message of template u:
+// equal at each position, or a variable where u has anything.
+func covers(t, u []unit) bool {
+	for i := range t {
+		if t[i] != u[i] && t[i].kind != uVar {
+			return false
+		}
+	}
+	return true
 }
 
 // remove frees cluster ci (its keys must already be gone or repointed).

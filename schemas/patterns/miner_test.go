@@ -48,6 +48,21 @@ func TestMinerGrouping(t *testing.T) {
 			want: []string{"1 <*> Task Transitioned from NEW to SCHEDULED", "1 <*> Task Transitioned from RUNNING to SCHEDULED", "1 [instance: <*> VM Paused (Lifecycle Event)", "1 [instance: <*> VM Started (Lifecycle Event)"},
 		},
 		{
+			name: "two words in one place are an enumeration",
+			msgs: []string{"Block rdd_1 stored as bytes in memory", "Block rdd_2 stored as values in memory", "Block rdd_3 stored as bytes in memory"},
+			want: []string{"2 Block <*> stored as bytes in memory", "1 Block <*> stored as values in memory"},
+		},
+		{
+			name: "a third word makes the place a variable for the whole family",
+			msgs: []string{"Invalid user alice from 10.0.0.1", "Invalid user bob from 10.0.0.2", "Invalid user alice from 10.0.0.3", "Invalid user carol from 10.0.0.4"},
+			want: []string{"4 Invalid user <*> from <*>"},
+		},
+		{
+			name: "a pattern that becomes general absorbs those it covers",
+			msgs: []string{"domain root_domain is no longer served by node-1", "domain usr_backup is no longer served by node-2", "domain root12_domain is no longer served by node-3", "domain root_domain is no longer served by node-4"},
+			want: []string{"4 domain <*> is no longer served by <*>"},
+		},
+		{
 			name: "short messages keep their words",
 			msgs: []string{"cupsd startup succeeded", "cupsd shutdown succeeded"},
 			want: []string{"1 cupsd shutdown succeeded", "1 cupsd startup succeeded"},
