@@ -90,13 +90,13 @@ type cluster struct {
 	bucket  bucketKey
 }
 
-// bucketKey groups the patterns a new message can join: same number of
-// units and same first unit. The first word of a message is nearly always
-// its subject or verb, so patterns that differ there are different kinds of
-// message even when the rest is alike.
+// bucketKey groups the patterns a new message can join: those with the
+// same number of units. (The first word used to be part of it, as the
+// subject or verb of a message; but a component prefix such as
+// "com.apple.xpc.launchd:" is as often data, and a first word that names
+// another kind of message is kept apart by the word rules anyway.)
 type bucketKey struct {
-	n     int
-	first uint64
+	n int
 }
 
 // Miner infers patterns from a stream of messages, one at a time.
@@ -104,8 +104,8 @@ type bucketKey struct {
 // A message is cut into tokens, variables are recognised by their form
 // (see classify) and runs of variables collapse to one <*>, which gives a
 // key. Messages with the same key are the same pattern; a message with a
-// new key joins the most similar pattern with the same length and first
-// word if they differ only in a few free words (a user or host name), and
+// new key joins the most similar pattern with the same length if they
+// differ only in a few free words (a user or host name), and
 // that pattern's differing positions become <*>; else it starts a pattern.
 // A place where only plain words differ becomes <*> once it has shown
 // wordValues different words (two may be an enumeration), and a pattern
@@ -153,19 +153,6 @@ func (m *Miner) Len() int { return m.live }
 
 // Evicted is the number of patterns dropped by the MaxPatterns cap.
 func (m *Miner) Evicted() uint64 { return m.evicted }
-
-// unitHash is the hash of one template unit, for bucket keys.
-func unitHash(u unit) uint64 {
-	if u.kind == uVar {
-		return 1
-	}
-	h := uint64(fnvOffset) ^ uint64(u.kind)
-	for k := 0; k < len(u.text); k++ {
-		h ^= uint64(u.text[k])
-		h *= fnvPrime
-	}
-	return h
-}
 
 // Add mines one message and returns the ID its pattern has now (a later
 // message may generalise the pattern and so change its ID; Match gives the
@@ -374,7 +361,7 @@ func (m *Miner) best(lu []unit) (ci int32, mis int, found bool) {
 		ci, found = m.byID[TemplateID("")]
 		return ci, 0, found
 	}
-	bk := bucketKey{n: len(lu), first: unitHash(lu[0])}
+	bk := bucketKey{n: len(lu)}
 	bestSame := -1
 	for _, i := range m.buckets[bk] {
 		c := &m.clusters[i]
@@ -392,8 +379,9 @@ func (m *Miner) best(lu []unit) (ci int32, mis int, found bool) {
 // compare matches template t against units u of the same length. same
 // counts the constants (and key=) that agree, diff the positions where t
 // would have to become more general. ok is false when u cannot join t: a
-// difference at the first unit, in a key=value word (user=root and
-// user=guest are different events), or too many differences.
+// difference in a key=value word (user=root and user=guest are different
+// events), in a word that is not free, too many differences, or no
+// constant in common.
 //
 // The threshold: one difference needs three agreeing constants; more
 // differences need four agreeing constants each. A message of a known kind
@@ -413,8 +401,6 @@ func compare(t, u []unit) (same, diff int, ok bool) {
 			continue
 		case a.kind == uVar:
 			continue
-		case i == 0:
-			return 0, 0, false
 		case a.kind == uKV && b.kind == uConst && kvKey(a.text) != "" && kvKey(a.text) == kvKey(b.text):
 		case b.kind == uKV && a.kind == uConst && kvKey(b.text) != "" && kvKey(b.text) == kvKey(a.text):
 		case a.kind == uKV || b.kind == uKV:
@@ -426,6 +412,11 @@ func compare(t, u []unit) (same, diff int, ok bool) {
 		diff++
 	}
 	if diff > 0 && (same < 3 || diff > 1 && same < 4*diff) {
+		return 0, 0, false
+	}
+	if same == 0 && !slices.Equal(t, u) {
+		// A template of variables alone ("<*>") says nothing of the
+		// messages it would take in.
 		return 0, 0, false
 	}
 	return same, diff, true
@@ -500,9 +491,6 @@ func (m *Miner) create(lu []unit, count uint64, example []byte) int32 {
 func (m *Miner) index(ci int32) {
 	c := &m.clusters[ci]
 	bk := bucketKey{n: len(c.units)}
-	if len(c.units) > 0 {
-		bk.first = unitHash(c.units[0])
-	}
 	c.bucket = bk
 	m.buckets[bk] = append(m.buckets[bk], ci)
 }
@@ -564,12 +552,16 @@ func (m *Miner) absorbCovered(ci int32) {
 // covers reports whether template t matches every message of template u:
 // equal at each position, or a variable where u has anything.
 func covers(t, u []unit) bool {
+	consts := 0
 	for i := range t {
 		if t[i] != u[i] && t[i].kind != uVar {
 			return false
 		}
+		if t[i].kind != uVar {
+			consts++
+		}
 	}
-	return true
+	return consts > 0
 }
 
 // remove frees cluster ci (its keys must already be gone or repointed).
