@@ -307,7 +307,8 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 //     are variables, unless the last part is an upper-case constant
 //     (android.intent.action.SCREEN_ON), which by convention names one
 //     fixed thing. All lower-case dotted names (mapred.task.id) are often
-//     the property or package a message is about and stay free words.
+//     the property or package a message is about and stay free words,
+//     unless they end in a top-level domain (ns.example.com): host names.
 //   - the literals true, false and null are values.
 //   - month and weekday names are time words, units are unit words: they
 //     become variables only next to a variable (see tokenize).
@@ -412,7 +413,26 @@ func qualifiedName(b []byte) bool {
 			return false
 		}
 	}
-	return dots >= 2 && upper && !upperConstant(b[last:])
+	if dots < 2 {
+		return false
+	}
+	if upper {
+		return !upperConstant(b[last:])
+	}
+	return topLevelDomain(b[last:])
+}
+
+// topLevelDomain reports the common top-level domains, so that an all
+// lower-case dotted name ending in one (ns.example.com, mail.example.co.uk)
+// is taken for the host name it is, not for a property or package
+// (mapred.task.id, com.apple.xpc), which ends in a word of its own.
+func topLevelDomain(b []byte) bool {
+	switch string(b) {
+	case "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "io",
+		"uk", "de", "fr", "nl", "eu", "ru", "cn", "jp", "kr", "br", "au", "ca", "us", "it", "es", "ch", "se", "pl":
+		return true
+	}
+	return false
 }
 
 // upperConstant reports an upper-case identifier such as SCREEN_ON or GET:

@@ -37,6 +37,8 @@ func TestVariableDetection(t *testing.T) {
 		{"unit after number", "lifetime <1 sec", "lifetime <*>"},
 		{"size with unit", "4464 bytes (4.35 KB) received", "<*> received"},
 		{"unit word alone stays", "bytes received", "bytes received"},
+		{"host name without digits", "reverse mapping checking getaddrinfo for ns.example.com failed", "reverse mapping checking getaddrinfo for <*> failed"},
+		{"lower-case property stays", "mapred.task.id is deprecated", "mapred.task.id is deprecated"},
 		{"java class is a variable", "Registering class org.apache.hadoop.mapreduce.jobhistory.EventType now", "Registering class <*> now"},
 		{"lower-case property stays", "mapred.task.id is deprecated", "mapred.task.id is deprecated"},
 		{"qualified constant stays", "onReceive action: android.intent.action.SCREEN_ON", "onReceive action: android.intent.action.SCREEN_ON"},
