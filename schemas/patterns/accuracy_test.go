@@ -24,7 +24,7 @@ import (
 var gaFloor = map[string]float64{
 	"HDFS":      1.0,
 	"BGL":       0.995,
-	"Linux":     0.995,
+	"Linux":     0.999,
 	"Proxifier": 1.0,
 }
 

@@ -334,9 +334,13 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 	}
 	core := b[i:j]
 	// key=value
-	if fl&(cEq|cDot) != 0 && isLetter(core[0]) {
+	if fl&(cEq|cDot|cColon) != 0 && isLetter(core[0]) {
 		for k := 1; k < len(core); k++ {
 			c := core[k]
+			if c == ':' && numberAt(core[k+1:]) && camelCase(core[:k]) {
+				// fieldName:value, as code prints a field.
+				return kKV, int32(i + k + 1), int32(j)
+			}
 			if c == '=' || c == ':' && k+1 < len(core) && core[k+1] == '=' {
 				v := k + 1
 				if c == ':' {
@@ -462,6 +466,34 @@ func literalValue(b []byte) bool {
 		return true
 	}
 	return false
+}
+
+// numberAt reports whether b starts with a digit or a minus and a digit.
+func numberAt(b []byte) bool {
+	if len(b) > 1 && b[0] == '-' {
+		b = b[1:]
+	}
+	return len(b) > 0 && isDigit(b[0])
+}
+
+// camelCase reports an identifier in the camel case of code
+// (removeNotification, state.clipTopAmount): a lower-case letter followed
+// by an upper-case one, and no digit. Host names, the other thing written
+// before ":number", are not written that way.
+func camelCase(b []byte) bool {
+	camel := false
+	for k, c := range b {
+		switch {
+		case isDigit(c):
+			return false
+		case c >= 'A' && c <= 'Z' && k > 0 && b[k-1] >= 'a' && b[k-1] <= 'z':
+			camel = true
+		case isLetter(c) || c == '_' || c == '.':
+		default:
+			return false
+		}
+	}
+	return camel
 }
 
 // plainWord reports a value made only of letters, '-' and '_': a word, not

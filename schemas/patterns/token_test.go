@@ -39,6 +39,8 @@ func TestVariableDetection(t *testing.T) {
 		{"unit word alone stays", "bytes received", "bytes received"},
 		{"host name without digits", "reverse mapping checking getaddrinfo for ns.example.com failed", "reverse mapping checking getaddrinfo for <*> failed"},
 		{"lower-case property stays", "mapred.task.id is deprecated", "mapred.task.id is deprecated"},
+		{"camelCase field:number keeps the field", "removeNotification:0|com.tencent.mobileqq|121|null|10111", "removeNotification:<*>"},
+		{"host:port is a variable", "Connecting to localhost:2181 now", "Connecting to <*> now"},
 		{"java class is a variable", "Registering class org.apache.hadoop.mapreduce.jobhistory.EventType now", "Registering class <*> now"},
 		{"lower-case property stays", "mapred.task.id is deprecated", "mapred.task.id is deprecated"},
 		{"qualified constant stays", "onReceive action: android.intent.action.SCREEN_ON", "onReceive action: android.intent.action.SCREEN_ON"},
