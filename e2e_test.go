@@ -133,6 +133,7 @@ type trafficAnswer struct {
 	Series       []trafficCounts `json:"series"`
 	Total        trafficCounts   `json:"total"`
 	BatchHorizon *time.Time      `json:"batch_horizon"`
+	Exact        bool            `json:"exact"`
 }
 
 type statusAnswer struct {
@@ -301,15 +302,26 @@ func TestEndToEnd(t *testing.T) {
 				t.Fatalf("no hot terms")
 			}
 			// Distinct counts do not add up over panes: a range of several
-			// panes is a HyperLogLog estimate even from batch (serving
-			// merges the sketches), a single batch pane is exact.
+			// speed panes is a HyperLogLog estimate; wholly before the
+			// horizon serving counts them from the lake, exactly.
 			within := func(what string, got, want int64) {
-				if math.Abs(float64(got-want)) > 0.02*float64(want) {
+				if tt.batch && got != want {
+					t.Errorf("%s %d, want exactly %d before the horizon", what, got, want)
+				} else if math.Abs(float64(got-want)) > 0.02*float64(want) {
 					t.Errorf("%s %d, want %d within 2%%", what, got, want)
 				}
 			}
 			within("uv", tr.Total.UV, uv)
 			within("ips", tr.Total.IPs, ips)
+			if tr.Exact != tt.batch {
+				t.Errorf("traffic exact %v, want %v", tr.Exact, tt.batch)
+			}
+			for _, p := range tr.Series {
+				pv, uv, ips, _ := want.counts(p.T, p.T.Add(time.Hour))
+				if tt.batch && (p.PV != pv || p.UV != uv || p.IPs != ips) {
+					t.Errorf("hour %s: pv %d uv %d ips %d, want exactly %d %d %d", p.T, p.PV, p.UV, p.IPs, pv, uv, ips)
+				}
+			}
 			switch {
 			case tt.batch:
 				// Every one-minute bucket is one batch pane: exact.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -52,17 +53,12 @@ FROM hour_rows
 GROUP BY pane_us, instance_key, level_key
 ORDER BY pane_us, instance_key, level_key`
 
-// sqlUVID is the default unique-visitor id of a row, exactly
-// event.UVID(): the user, falling back to the IP when the user is empty
-// or "-". It is the whole visitor expression when none of an hour's files
-// has the uv column (DuckDB cannot name a column no file has).
-const sqlUVID = `CASE WHEN "user" <> '' AND "user" <> '-' THEN "user" ELSE ip END`
-
-// sqlVisitor is exactly event.Visitor(): the uv column (the identity rule
-// applied at compaction, --uv-field) when it is set, else sqlUVID. A file
-// written before the column has NULL there, which falls back the same way:
-// those rows count as they did when they were written.
-const sqlVisitor = `CASE WHEN uv <> '' THEN uv ELSE ` + sqlUVID + ` END`
+// sqlUVID and sqlVisitor are event.UVIDSQL and event.VisitorSQL: the
+// visitor of a row exactly as event.Visitor() counts it.
+const (
+	sqlUVID    = event.UVIDSQL
+	sqlVisitor = event.VisitorSQL
+)
 
 // sqlHasUV counts the files of a list (argument: a DuckDB list literal)
 // that have the uv column.

@@ -101,7 +101,7 @@ func (q queryService) Hot(_ context.Context, req *llv1.HotRequest) (*llv1.HotRes
 	return hotResponse(ans), nil
 }
 
-func (q queryService) Traffic(_ context.Context, req *llv1.TrafficRequest) (*llv1.TrafficResponse, error) {
+func (q queryService) Traffic(ctx context.Context, req *llv1.TrafficRequest) (*llv1.TrafficResponse, error) {
 	r, err := rangeOf(req.GetFrom(), req.GetTo())
 	if err != nil {
 		return nil, grpcError(err)
@@ -110,7 +110,7 @@ func (q queryService) Traffic(_ context.Context, req *llv1.TrafficRequest) (*llv
 	if err != nil {
 		return nil, grpcError(err)
 	}
-	ans, err := q.s.Traffic(TrafficQuery{Range: r, Step: step})
+	ans, err := q.s.Traffic(ctx, TrafficQuery{Range: r, Step: step})
 	if err != nil {
 		return nil, grpcError(err)
 	}

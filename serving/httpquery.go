@@ -38,7 +38,7 @@ func (s *Server) handleTraffic(w http.ResponseWriter, r *http.Request) {
 		writeQueryError(w, q, err)
 		return
 	}
-	ans, err := s.Traffic(tq)
+	ans, err := s.Traffic(r.Context(), tq)
 	if err != nil {
 		writeQueryError(w, q, err)
 		return

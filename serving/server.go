@@ -25,6 +25,8 @@ type Server struct {
 	handler http.Handler
 	// sql runs POST /v1/sql over the lake; nil without a lake.
 	sql *lakesql.Lake
+	// exact holds traffic counted exactly from the lake (exact.go).
+	exact exactCache
 
 	// snap is the snapshot requests read; a refresh replaces it whole.
 	snap atomic.Pointer[snapshot]

@@ -1,9 +1,12 @@
 package serving
 
 import (
+	"context"
+	"errors"
 	"time"
 
 	"github.com/loglambda/loglambda/schemas/views"
+	"github.com/loglambda/loglambda/serving/lakesql"
 )
 
 // TrafficQuery asks for the traffic of a range as a series of Step-wide
@@ -43,15 +46,16 @@ type TrafficAnswer struct {
 	// BatchHorizon is where batch ended and speed began; zero when batch
 	// has never run.
 	BatchHorizon time.Time
-	// Exact is set when every pane came from batch. UV and IPs are exact
-	// only where a bucket (or the total) is a single batch pane; elsewhere
-	// they are HyperLogLog estimates.
+	// Exact is set when every pane came from batch. UV and IPs are then
+	// counted from the lake's rows when the server can read the lake (see
+	// exact.go); without it they are exact only where a bucket (or the
+	// total) is a single batch pane, HyperLogLog estimates elsewhere.
 	Exact bool
 }
 
 // Traffic answers the series and total of the range. A bad parameter is an
 // error whose message names it and its value.
-func (s *Server) Traffic(q TrafficQuery) (*TrafficAnswer, error) {
+func (s *Server) Traffic(ctx context.Context, q TrafficQuery) (*TrafficAnswer, error) {
 	sp, err := s.span(q.Range)
 	if err != nil {
 		return nil, err
@@ -76,6 +80,21 @@ func (s *Server) Traffic(q TrafficQuery) (*TrafficAnswer, error) {
 		ans.Series = append(ans.Series, TrafficPoint{T: time.Unix(b, 0).UTC(), TrafficCounts: countTraffic(buf)})
 	}
 	ans.Total = countTraffic(sn.statesIn(buf[:0], sp.from, sp.to, pane))
+	if ans.Exact && s.sql != nil {
+		ex, err := s.exactTrafficOf(ctx, sn, sp, step)
+		if err != nil {
+			// The panes' figures stand: PV exact, UV and IPs merged
+			// sketches, as documented for a server without the lake.
+			if !errors.Is(err, lakesql.ErrNoLake) {
+				s.cfg.logger.Warn("exact distinct counts unavailable, answering with sketches", "err", err)
+			}
+			return ans, nil
+		}
+		for i := range ans.Series {
+			ans.Series[i].TrafficCounts = ex.series[ans.Series[i].T.Unix()]
+		}
+		ans.Total = ex.total
+	}
 	return ans, nil
 }
 

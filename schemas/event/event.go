@@ -84,3 +84,14 @@ func (e *Event) Visitor() string {
 	}
 	return e.UVID()
 }
+
+// UVIDSQL is UVID as a SQL expression over the lake's columns, for DuckDB.
+// It is the whole visitor expression where no file has the uv column
+// (DuckDB cannot name a column no file has).
+const UVIDSQL = `CASE WHEN "user" <> '' AND "user" <> '-' THEN "user" ELSE ip END`
+
+// VisitorSQL is Visitor as a SQL expression over the lake's uv, user and
+// ip columns: batch recompute and serving's exact distinct counts both
+// use it, so they count the same visitors as speed. A file written before
+// the uv column has NULL there, which falls back to UVIDSQL.
+const VisitorSQL = `CASE WHEN uv <> '' THEN uv ELSE ` + UVIDSQL + ` END`
