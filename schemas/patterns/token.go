@@ -478,14 +478,19 @@ func numberAt(b []byte) bool {
 
 // camelCase reports an identifier in the camel case of code
 // (removeNotification, state.clipTopAmount): a lower-case letter followed
-// by an upper-case one, and no digit. Host names, the other thing written
-// before ":number", are not written that way.
+// by an upper-case one, no digit and at most one dot. Host names, the
+// other thing written before ":number", are not written that way, and a
+// stack frame (a.b.Class.method:123) is a variable as a whole.
 func camelCase(b []byte) bool {
-	camel := false
+	camel, dots := false, 0
 	for k, c := range b {
 		switch {
 		case isDigit(c):
 			return false
+		case c == '.':
+			if dots++; dots > 1 {
+				return false
+			}
 		case c >= 'A' && c <= 'Z' && k > 0 && b[k-1] >= 'a' && b[k-1] <= 'z':
 			camel = true
 		case isLetter(c) || c == '_' || c == '.':

@@ -40,6 +40,7 @@ func TestVariableDetection(t *testing.T) {
 		{"host name without digits", "reverse mapping checking getaddrinfo for ns.example.com failed", "reverse mapping checking getaddrinfo for <*> failed"},
 		{"lower-case property stays", "mapred.task.id is deprecated", "mapred.task.id is deprecated"},
 		{"camelCase field:number keeps the field", "removeNotification:0|com.tencent.mobileqq|121|null|10111", "removeNotification:<*>"},
+		{"stack frame is a variable", "called by com.android.server.wm.WindowStateAnimator.destroySurface:2014 now", "called by <*> now"},
 		{"host:port is a variable", "Connecting to localhost:2181 now", "Connecting to <*> now"},
 		{"java class is a variable", "Registering class org.apache.hadoop.mapreduce.jobhistory.EventType now", "Registering class <*> now"},
 		{"lower-case property stays", "mapred.task.id is deprecated", "mapred.task.id is deprecated"},
