@@ -391,6 +391,7 @@ func (m *Miner) best(lu []unit) (ci int32, mis int, found bool) {
 // "cupsd startup succeeded" does not join "cupsd shutdown succeeded": in a
 // short message every word counts.
 func compare(t, u []unit) (same, diff int, ok bool) {
+	values := 0 // differences in the value of a key already seen variable
 	for i := range t {
 		a, b := t[i], u[i]
 		switch {
@@ -401,8 +402,18 @@ func compare(t, u []unit) (same, diff int, ok bool) {
 			continue
 		case a.kind == uVar:
 			continue
-		case a.kind == uKV && b.kind == uConst && kvKey(a.text) != "" && kvKey(a.text) == kvKey(b.text):
-		case b.kind == uKV && a.kind == uConst && kvKey(b.text) != "" && kvKey(b.text) == kvKey(a.text):
+		case a.kind == uKV && b.kind == uConst && kvKey(a.text) != "" && kvKey(a.text) == kvKey(b.text),
+			b.kind == uKV && a.kind == uConst && kvKey(b.text) != "" && kvKey(b.text) == kvKey(a.text):
+			c := a
+			if c.kind != uConst {
+				c = b
+			}
+			if emptyValue(c.text) {
+				// "rhost=" says there is none: another event than
+				// rhost=<*>.
+				return 0, 0, false
+			}
+			values++
 		case a.kind == uKV || b.kind == uKV:
 			return 0, 0, false
 		case a.kind == uConst && (b.kind == uVar || b.kind == uConst) && free(a.text) && (b.kind == uVar || free(b.text)):
@@ -411,7 +422,9 @@ func compare(t, u []unit) (same, diff int, ok bool) {
 		}
 		diff++
 	}
-	if diff > 0 && (same < 3 || diff > 1 && same < 4*diff) {
+	// A key whose value is a variable on one side (ws=null, ws=<*>) is
+	// data by its form, so it is not held against the join.
+	if d := diff - values; d > 0 && (same < 3 || d > 1 && same < 4*d) {
 		return 0, 0, false
 	}
 	if same == 0 && !slices.Equal(t, u) {
@@ -420,6 +433,21 @@ func compare(t, u []unit) (same, diff int, ok bool) {
 		return 0, 0, false
 	}
 	return same, diff, true
+}
+
+// emptyValue reports a key=value text whose value is empty ("rhost=",
+// "logname=,").
+func emptyValue(s string) bool {
+	i := strings.IndexByte(s, '=')
+	if i < 0 {
+		return false
+	}
+	for k := i + 1; k < len(s); k++ {
+		if !isTrailPunct(s[k]) {
+			return false
+		}
+	}
+	return true
 }
 
 // kvKey is the "key=" of a key=value text, or "" when it has none.

@@ -63,6 +63,16 @@ func TestMinerGrouping(t *testing.T) {
 			want: []string{"4 domain <*> is no longer served by <*>"},
 		},
 		{
+			name: "values of keys seen variable do not split a message",
+			msgs: []string{`acquire lock=1, tag="View Lock", name=android, ws=null, uid=1000`, `acquire lock=2, tag="AudioMix", name=com.android.phone, ws=WorkSource{10111}, uid=1001`},
+			want: []string{`2 acquire lock=<*>, tag=<*>", name=<*>, ws=<*>}, uid=<*>`},
+		},
+		{
+			name: "an empty value is another event",
+			msgs: []string{"authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=", "authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=10.0.0.1"},
+			want: []string{"1 authentication failure; logname= uid=<*> euid=<*> tty=ssh ruser= rhost=", "1 authentication failure; logname= uid=<*> euid=<*> tty=ssh ruser= rhost=<*>"},
+		},
+		{
 			name: "short messages keep their words",
 			msgs: []string{"cupsd startup succeeded", "cupsd shutdown succeeded"},
 			want: []string{"1 cupsd shutdown succeeded", "1 cupsd startup succeeded"},

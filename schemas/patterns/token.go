@@ -177,9 +177,18 @@ func (sc *scratch) tokenize(msg []byte) {
 		if end < 0 {
 			continue
 		}
-		toks[i].kind = kKV // the key stays
+		// The key stays, the value is <*>, and the punctuation after the
+		// closing quote is kept as classify keeps it for a one-word value
+		// (tag="AudioMix", and tag="View Lock", are one template).
+		last := msg[toks[end].s:toks[end].e]
+		k := len(last)
+		for k > 0 && isTrailPunct(last[k-1]) {
+			k--
+		}
+		toks[i].kind = kKV
 		toks[i].vs = toks[i].s + int32(q)
-		toks[i].ve = toks[i].e
+		toks[i].e = toks[end].e
+		toks[i].ve = toks[end].s + int32(k)
 		for j := i + 1; j <= end; j++ {
 			toks[j].kind = kVar
 		}
