@@ -84,4 +84,3 @@ func startMongo(tb testing.TB) *mongo.Database {
 	tb.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
 	return mc.Database("loglambda")
 }
-
