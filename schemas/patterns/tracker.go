@@ -35,16 +35,14 @@ type Absorption struct {
 	Template string
 }
 
-// trackerExample caps the bytes of the message kept per known pattern.
-const trackerExample = 512
-
 // NewTracker returns a Tracker over a new Miner with the given options.
 func NewTracker(opt Options) *Tracker {
 	return newTracker(NewMiner(opt))
 }
 
 // NewTrackerFrom returns a Tracker continuing a miner restored with
-// UnmarshalBinary (speed's restart): its patterns are the known ones.
+// UnmarshalSnapshot (speed's restart): its patterns are the known ones,
+// so it reports what the tracker of the snapshot's miner would have.
 func NewTrackerFrom(m *Miner) *Tracker {
 	return newTracker(m)
 }
@@ -72,7 +70,7 @@ func (t *Tracker) Add(msg []byte) (ID, string, []Absorption) {
 	}
 	if !ok && n == t.len+1 && ev == t.evicted {
 		// A pattern of its own: nothing else moved.
-		k = t.learn(id, msg)
+		k = t.learn(id)
 		t.len = n
 		return id, k.template, nil
 	}
@@ -88,7 +86,7 @@ func (t *Tracker) Add(msg []byte) (ID, string, []Absorption) {
 		}
 	}
 	if k, ok = t.known[id]; !ok {
-		k = t.learn(id, msg)
+		k = t.learn(id)
 	}
 	// Generalisations can leave more than one pattern new (a family made
 	// one); learn every live pattern not known yet.
@@ -104,13 +102,11 @@ func (t *Tracker) Add(msg []byte) (ID, string, []Absorption) {
 	return id, k.template, t.out
 }
 
-func (t *Tracker) learn(id ID, msg []byte) known {
+func (t *Tracker) learn(id ID) known {
+	// The miner's own example, not msg: a tracker rebuilt from a restored
+	// miner (NewTrackerFrom) then knows exactly what this one knows.
 	p, _ := t.m.Pattern(id)
-	ex := msg
-	if len(ex) > trackerExample {
-		ex = ex[:trackerExample]
-	}
-	k := known{template: p.Template, example: string(ex)}
+	k := known{template: p.Template, example: p.Example}
 	t.known[id] = k
 	return k
 }
