@@ -17,9 +17,8 @@ import (
 // (patterns.Miner.MarshalSnapshot): after a restart it continues from the
 // checkpoint offset exactly as the uninterrupted run did.
 
-// minerOptions are the options of speed's and batch's miners: batch must
-// use the same (see batch's patterns pass).
-var minerOptions = patterns.Options{MaxExample: views.PatternExampleMax}
+// minerOptions are views.PatternMinerOptions, which batch uses too.
+var minerOptions = views.PatternMinerOptions
 
 // patternsIndex is the patterns view's place in views.Names (and in a
 // pane's offsets).

@@ -79,6 +79,10 @@ const (
 	PatternExampleMax = 256
 )
 
+// PatternMinerOptions are the options of the miners of speed and batch:
+// both must mine alike for their ids to agree.
+var PatternMinerOptions = patterns.Options{MaxExample: PatternExampleMax}
+
 // PatternsOther is the id of the entry holding the folded rare patterns;
 // no template hashes to it in practice (it is 0).
 const PatternsOther patterns.ID = 0
@@ -117,7 +121,8 @@ func (s *Patterns) Add(id patterns.ID, tmpl string, ev *event.Event, msg []byte)
 		id, tmpl = s.resolve(a)
 	}
 	e := s.entries[id]
-	t := ev.Time.UnixNano()
+	// Microseconds, as the lake keeps times: batch's figures equal speed's.
+	t := ev.Time.UnixMicro() * 1000
 	if e == nil {
 		ex := msg
 		if len(ex) > PatternExampleMax {
