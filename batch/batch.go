@@ -9,7 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/batch/lake"
-	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -20,8 +20,7 @@ type Batch struct {
 	brokers []string
 	lake    *lake.Lake
 	grid    views.Grid
-	hot     *formats.HotTerm
-	uv      *formats.UVField
+	rules   ingest.Rules
 }
 
 // New returns the batch layer writing the lake under lakeDir (the topic's
@@ -43,10 +42,12 @@ func New(db *mongo.Database, brokers []string, lakeDir string, opts ...Opt) (*Ba
 	if err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
 	}
-	grid, _ := views.NewGrid(c.pane)        // checked by validate
-	hot, _ := formats.NewHotTerm(c.hotTerm) // checked by validate
-	uv, _ := formats.NewUVField(c.uvField)  // checked by validate
-	return &Batch{cfg: c, db: db, brokers: brokers, lake: l, grid: grid, hot: hot, uv: uv}, nil
+	grid, _ := views.NewGrid(c.pane) // checked by validate
+	rules, err := ingest.Spec{Format: c.format, HotTerm: c.hotTerm, UVField: c.uvField}.Parse()
+	if err != nil {
+		return nil, fmt.Errorf("batch: %w", err)
+	}
+	return &Batch{cfg: c, db: db, brokers: brokers, lake: l, grid: grid, rules: rules}, nil
 }
 
 // RunSummary reports a Run: its compaction and its recompute.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/schemas/ingest"
 )
 
 func genCommand() command {
@@ -283,7 +284,7 @@ type kafkaSink struct {
 const produceGrace = 30 * time.Second
 
 // genFormatHeader tells consumers how to parse the records.
-var genFormatHeader = []kgo.RecordHeader{{Key: "format", Value: []byte("json")}}
+var genFormatHeader = []kgo.RecordHeader{{Key: ingest.FormatHeader, Value: []byte("json")}}
 
 func newKafkaSink(ctx context.Context, brokers []string, topic string) (*kafkaSink, error) {
 	cl, err := kgo.NewClient(
