@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/batch/lake"
+	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -29,8 +30,12 @@ type Batch struct {
 // them runs.
 func New(db *mongo.Database, brokers []string, lakeDir string, opts ...Opt) (*Batch, error) {
 	c := defaultCfg()
-	for _, o := range opts {
-		o.apply(&c)
+	if err := layer.Apply(&c, opts); err != nil {
+		return nil, fmt.Errorf("batch: %w", err)
+	}
+	rules, grid, err := layer.Check(&c)
+	if err != nil {
+		return nil, fmt.Errorf("batch: %w", err)
 	}
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
@@ -39,11 +44,6 @@ func New(db *mongo.Database, brokers []string, lakeDir string, opts ...Opt) (*Ba
 		return nil, errors.New("batch: lake directory is empty")
 	}
 	l, err := lake.Open(lakeDir, c.topic)
-	if err != nil {
-		return nil, fmt.Errorf("batch: %w", err)
-	}
-	grid, _ := views.NewGrid(c.pane) // checked by validate
-	rules, err := ingest.Spec{Format: c.format, HotTerm: c.hotTerm, UVField: c.uvField}.Parse()
 	if err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
@@ -59,8 +60,8 @@ var errAborted = errors.New("speed: aborted")
 // connects until Run.
 func New(db *mongo.Database, brokers []string, opts ...Opt) (*Speed, error) {
 	c := defaultCfg()
-	for _, o := range opts {
-		o.apply(&c)
+	if err := layer.Apply(&c, opts); err != nil {
+		return nil, fmt.Errorf("speed: %w", err)
 	}
 	if db == nil {
 		return nil, errors.New("speed: no MongoDB database")
@@ -68,12 +69,11 @@ func New(db *mongo.Database, brokers []string, opts ...Opt) (*Speed, error) {
 	if len(brokers) == 0 {
 		return nil, errors.New("speed: no Kafka brokers")
 	}
-	if err := c.validate(); err != nil {
+	rules, grid, err := layer.Check(&c)
+	if err != nil {
 		return nil, fmt.Errorf("speed: %w", err)
 	}
-	grid, _ := views.NewGrid(c.pane)
-	rules, err := ingest.Spec{Format: c.format, HotTerm: c.hotTerm, UVField: c.uvField}.Parse()
-	if err != nil {
+	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("speed: %w", err)
 	}
 	m, err := newMetrics(c.topic, c.registry)
