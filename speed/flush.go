@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -117,8 +118,8 @@ func (s *Speed) write(ctx context.Context, job *flushJob) error {
 	if len(job.cks) == 0 {
 		return nil
 	}
-	if _, err := s.db.Collection(views.CheckpointCollection).BulkWrite(ctx, job.cks, options.BulkWrite().SetOrdered(false)); err != nil {
-		return fmt.Errorf("flush %d checkpoints to %s: %w", len(job.cks), views.CheckpointCollection, err)
+	if _, err := s.db.Collection(collections.CheckpointCollection).BulkWrite(ctx, job.cks, options.BulkWrite().SetOrdered(false)); err != nil {
+		return fmt.Errorf("flush %d checkpoints to %s: %w", len(job.cks), collections.CheckpointCollection, err)
 	}
 	return nil
 }
