@@ -62,12 +62,17 @@ func (m *Miner) mergeCluster(c cluster) {
 //	n times:
 //	  count                    messages in the pattern
 //	  units                    number of units, then per unit:
-//	    kind                   0 constant, 1 <*>, 2 key=<*>
+//	    kind                   0 constant, 1 <*>, 2 key=<*>, 3 <*> with punctuation ("(<*>)")
 //	    len, bytes             the text (not for <*>)
 //	  len, bytes               the example message
 //
 // The ID is not stored: it is the hash of the template and is recomputed.
 const codecMagic = "LLPT\x01"
+
+// codecVarText is the unit kind of a variable with punctuation around it
+// in the binary layout; in memory it is a uVar with text. Version 1 data
+// written before it existed has none and decodes as before.
+const codecVarText = 3
 
 // MarshalBinary encodes the patterns (templates, counts, examples) in a
 // compact form, most frequent first, for the patterns view in MongoDB. The
@@ -81,8 +86,12 @@ func (m *Miner) MarshalBinary() ([]byte, error) {
 		b = binary.AppendUvarint(b, c.count)
 		b = binary.AppendUvarint(b, uint64(len(c.units)))
 		for _, u := range c.units {
-			b = append(b, u.kind)
-			if u.kind != uVar {
+			kind := u.kind
+			if kind == uVar && u.text != "" {
+				kind = codecVarText
+			}
+			b = append(b, kind)
+			if kind != uVar {
 				b = binary.AppendUvarint(b, uint64(len(u.text)))
 				b = append(b, u.text...)
 			}
@@ -120,13 +129,16 @@ func (m *Miner) UnmarshalBinary(data []byte) error {
 		c.units = make([]unit, nu)
 		for k := range c.units {
 			kind := d.byte()
-			if kind > uKV {
+			if kind > codecVarText {
 				d.fail("pattern %d: unit kind %d", i, kind)
 				break
 			}
 			c.units[k].kind = kind
 			if kind != uVar {
 				c.units[k].text = d.str()
+			}
+			if kind == codecVarText {
+				c.units[k].kind = uVar
 			}
 		}
 		c.example = d.str()

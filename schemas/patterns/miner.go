@@ -76,6 +76,9 @@ func (o Options) withDefaults() Options {
 // unit is one position of a template.
 type unit struct {
 	kind uint8 // uConst, uVar or uKV
+	// text is the constant, or the display form of key=<*>, or of a
+	// variable with the punctuation around it ("(<*>)", "<*>],"); it is
+	// empty for a bare variable.
 	text string
 }
 
@@ -209,7 +212,11 @@ func (m *Miner) lineUnits(msg []byte) []unit {
 		case kConst:
 			lu[i] = unit{kind: uConst, text: string(msg[t.s:t.e])}
 		case kVar:
-			lu[i] = unit{kind: uVar}
+			if t.vs == t.s && t.ve == t.e {
+				lu[i] = unit{kind: uVar}
+			} else {
+				lu[i] = unit{kind: uVar, text: string(msg[t.s:t.vs]) + Wildcard + string(msg[t.ve:t.e])}
+			}
 		case kKV:
 			lu[i] = unit{kind: uKV, text: string(msg[t.s:t.vs]) + Wildcard + string(msg[t.ve:t.e])}
 		}
@@ -340,17 +347,79 @@ func valuesAt(u []unit, diff []bool) string {
 	return b.String()
 }
 
-// generalise is the unit that covers both a (a template's) and b.
+// generalise is the unit that covers both a (a template's) and b: a
+// variable that keeps the punctuation both have around it ("<*>," for
+// "root," and "admin,").
 func generalise(a, b unit) unit {
 	switch {
-	case a == b, a.kind == uVar:
+	case unitCovers(a, b):
 		return a
 	case a.kind == uKV:
 		return a
 	case b.kind == uKV:
 		return b
 	}
-	return unit{kind: uVar}
+	pa, sa := affixes(a)
+	pb, sb := affixes(b)
+	n := 0
+	for n < len(pa) && n < len(pb) && pa[n] == pb[n] {
+		n++
+	}
+	k := 0
+	for k < len(sa) && k < len(sb) && sa[len(sa)-1-k] == sb[len(sb)-1-k] {
+		k++
+	}
+	if n == 0 && k == 0 {
+		return unit{kind: uVar}
+	}
+	return unit{kind: uVar, text: pa[:n] + Wildcard + sa[len(sa)-k:]}
+}
+
+// affixes returns the punctuation before and after the word or variable
+// of a unit: "(" and ")," for "(<*>)," or "(root),".
+func affixes(u unit) (pre, suf string) {
+	switch u.kind {
+	case uVar:
+		if i := strings.Index(u.text, Wildcard); i >= 0 {
+			return u.text[:i], u.text[i+len(Wildcard):]
+		}
+		return "", ""
+	case uKV:
+		return "", ""
+	}
+	i, j := 0, len(u.text)
+	for i < j && isLeadPunct(u.text[i]) {
+		i++
+	}
+	for j > i && isTrailPunct(u.text[j-1]) {
+		j--
+	}
+	if i == j {
+		return "", ""
+	}
+	return u.text[:i], u.text[j:]
+}
+
+// unitCovers reports whether template unit a matches every message that
+// unit b matches: they are equal, a is a bare variable, or a is a
+// variable with punctuation around it that b has too ("(<*>)" covers
+// "(root)").
+func unitCovers(a, b unit) bool {
+	if a == b {
+		return true
+	}
+	if a.kind != uVar || b.kind == uKV {
+		return false
+	}
+	if a.text == "" {
+		return true
+	}
+	if b.kind == uVar && b.text == "" {
+		return false
+	}
+	pre, suf := affixes(a)
+	t := b.text
+	return len(t) >= len(pre)+len(suf) && strings.HasPrefix(t, pre) && strings.HasSuffix(t, suf)
 }
 
 // best finds the pattern lu fits best: among the patterns of its bucket
@@ -400,8 +469,12 @@ func compare(t, u []unit) (same, diff int, ok bool) {
 				same++
 			}
 			continue
-		case a.kind == uVar:
+		case unitCovers(a, b):
 			continue
+		case a.kind == uVar:
+			// A variable already, only its punctuation differs: not
+			// held against the join, as for a key's value below.
+			values++
 		case a.kind == uKV && b.kind == uConst && kvKey(a.text) != "" && kvKey(a.text) == kvKey(b.text),
 			b.kind == uKV && a.kind == uConst && kvKey(b.text) != "" && kvKey(b.text) == kvKey(a.text):
 			c := a
@@ -582,7 +655,7 @@ func (m *Miner) absorbCovered(ci int32) {
 func covers(t, u []unit) bool {
 	consts := 0
 	for i := range t {
-		if t[i] != u[i] && t[i].kind != uVar {
+		if !unitCovers(t[i], u[i]) {
 			return false
 		}
 		if t[i].kind != uVar {
@@ -666,7 +739,7 @@ func templateText(units []unit) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		if u.kind == uVar {
+		if u.kind == uVar && u.text == "" {
 			b.WriteString(Wildcard)
 		} else {
 			b.WriteString(u.text)

@@ -45,7 +45,7 @@ func TestMinerGrouping(t *testing.T) {
 		{
 			name: "capitalised words are kinds, not values",
 			msgs: []string{"[instance: 1a] VM Started (Lifecycle Event)", "[instance: 2b] VM Paused (Lifecycle Event)", "task_1 Task Transitioned from NEW to SCHEDULED", "task_2 Task Transitioned from RUNNING to SCHEDULED"},
-			want: []string{"1 <*> Task Transitioned from NEW to SCHEDULED", "1 <*> Task Transitioned from RUNNING to SCHEDULED", "1 [instance: <*> VM Paused (Lifecycle Event)", "1 [instance: <*> VM Started (Lifecycle Event)"},
+			want: []string{"1 <*> Task Transitioned from NEW to SCHEDULED", "1 <*> Task Transitioned from RUNNING to SCHEDULED", "1 [instance: <*>] VM Paused (Lifecycle Event)", "1 [instance: <*>] VM Started (Lifecycle Event)"},
 		},
 		{
 			name: "two words in one place are an enumeration",
@@ -65,7 +65,7 @@ func TestMinerGrouping(t *testing.T) {
 		{
 			name: "values of keys seen variable do not split a message",
 			msgs: []string{`acquire lock=1, tag="View Lock", name=android, ws=null, uid=1000`, `acquire lock=2, tag="AudioMix", name=com.android.phone, ws=WorkSource{10111}, uid=1001`},
-			want: []string{`2 acquire lock=<*>, tag=<*>", name=<*>, ws=<*>}, uid=<*>`},
+			want: []string{`2 acquire lock=<*>, tag="<*>", name=<*>, ws=<*>}, uid=<*>`},
 		},
 		{
 			name: "an empty value is another event",
@@ -90,12 +90,12 @@ func TestMinerGrouping(t *testing.T) {
 		{
 			name: "variables of any token count",
 			msgs: []string{"x close, 0 bytes sent, lifetime 00:01", "y close, 4464 bytes (4.35 KB) sent, lifetime <1 sec"},
-			want: []string{"1 x close, <*> sent, lifetime <*>", "1 y close, <*> sent, lifetime <*>"},
+			want: []string{"1 x close, <*> sent, lifetime <*>", "1 y close, <*> sent, lifetime <<*>"},
 		},
 		{
 			name: "two words changing at once is another message",
 			msgs: []string{"ddr error(s) detected and corrected on rank 0, symbol 24 over 335 seconds", "ddr errors(s) detected and corrected on rank 0, symbol 10, bit 0"},
-			want: []string{"1 ddr error(s) detected and corrected on rank <*> symbol <*> over <*>", "1 ddr errors(s) detected and corrected on rank <*> symbol <*> bit <*>"},
+			want: []string{"1 ddr error(s) detected and corrected on rank <*>, symbol <*> over <*>", "1 ddr errors(s) detected and corrected on rank <*>, symbol <*>, bit <*>"},
 		},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,7 @@ const (
 	kKV                    // key=value whose value is variable: the key stays, the value is <*>
 	kTimeWord              // month or weekday name: a variable when next to a variable (a date)
 	kUnitWord              // a unit (KB, sec, bytes...): a variable when it follows a variable
+	kSkip                  // part of the quoted value of the key=value before it
 )
 
 // Unit kinds in a template. A kv unit's text is its display form, e.g.
@@ -35,7 +36,7 @@ const maxTokens = 512
 // tok is one white-space separated token of a message.
 type tok struct {
 	s, e   int32 // span in the message
-	vs, ve int32 // for kKV: the span of the value inside the token
+	vs, ve int32 // the span of the value inside the token (kKV), of the variable without its punctuation (kVar)
 	kind   uint8
 	flags  uint8 // byteClass bits of all its bytes
 }
@@ -140,7 +141,7 @@ func (sc *scratch) scan(msg []byte) (quotes bool) {
 			for j > i && isSpace(msg[j-1]) {
 				j--
 			}
-			sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), kind: kVar})
+			sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), vs: int32(i), ve: int32(j), kind: kVar})
 			return quotes
 		}
 		kind, vs, ve := classify(msg[i:j], fl)
@@ -186,11 +187,11 @@ func (sc *scratch) tokenize(msg []byte) {
 			k--
 		}
 		toks[i].kind = kKV
-		toks[i].vs = toks[i].s + int32(q)
+		toks[i].vs = toks[i].s + int32(q) + 1
 		toks[i].e = toks[end].e
 		toks[i].ve = toks[end].s + int32(k)
 		for j := i + 1; j <= end; j++ {
-			toks[j].kind = kVar
+			toks[j].kind = kSkip
 		}
 		i = end
 	}
@@ -224,15 +225,17 @@ func (sc *scratch) tokenize(msg []byte) {
 		i = j
 	}
 	// Collapse: a variable right after a variable (or a key=<*>) adds
-	// nothing, so a variable may span any number of tokens.
+	// nothing, so a variable may span any number of tokens ("Jun 17
+	// 07:07:00", "1, 2, 3"), unless punctuation between them is part of
+	// the text ("from 10.0.0.1 (host.example.com)", "from 10.0.0.1: 11:").
 	sc.units = sc.units[:0]
 	for _, t := range toks {
 		switch t.kind {
+		case kSkip:
+			continue
 		case kVar:
-			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst {
-				if sc.units[n-1].kind == kVar {
-					sc.units[n-1].e = t.e
-				}
+			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs]) {
+				sc.units[n-1].e, sc.units[n-1].ve = t.e, t.ve
 				continue
 			}
 		case kKV:
@@ -241,6 +244,48 @@ func (sc *scratch) tokenize(msg []byte) {
 		}
 		sc.units = append(sc.units, t)
 	}
+	for k := range sc.units {
+		if u := &sc.units[k]; u.kind == kVar {
+			u.ve = closeBrackets(msg, u.vs, u.ve, u.e)
+		}
+	}
+}
+
+// closeBrackets moves the end of a variable msg[vs:ve] past the closing
+// brackets after it that close brackets opened inside it: "(4.35 KB)"
+// after "4464 bytes" is all variable, its ")" too.
+func closeBrackets(msg []byte, vs, ve, e int32) int32 {
+	if ve >= e || msg[ve] != ')' {
+		return ve
+	}
+	depth := 0
+	for _, c := range msg[vs:ve] {
+		if c == '(' {
+			depth++
+		} else if c == ')' && depth > 0 {
+			depth--
+		}
+	}
+	for depth > 0 && ve < e && msg[ve] == ')' {
+		ve++
+		depth--
+	}
+	return ve
+}
+
+// joinable reports whether a variable whose text after it is suffix
+// continues into the next variable token, whose text before it is prefix:
+// nothing or a comma between them (a list, a date) is part of one
+// variable.
+//
+// A variable in parentheses right after a variable is a note on it, as
+// often printed as not ("4464 bytes (4.35 KB)", "10.0.0.1 (host)"), so it
+// joins it too.
+func joinable(suffix, prefix []byte) bool {
+	if len(prefix) == 1 && prefix[0] == '(' && len(suffix) == 0 {
+		return true
+	}
+	return len(prefix) == 0 && (len(suffix) == 0 || len(suffix) == 1 && suffix[0] == ',')
 }
 
 // quoteOpen reports whether b opens a double-quoted string it does not
@@ -300,8 +345,10 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
-// classify decides what one token is. For kKV it also returns the span of
-// the value inside b. The rules, in order:
+// classify decides what one token is, and returns the span of its value
+// inside b: for kKV the value after the key, for the other kinds the token
+// without the punctuation around it, which stays in the template as
+// written ("(<*>)", "[<*>]:"). The rules, in order:
 //
 //   - key=value (also key:=value and key.....value) with a key that looks like an identifier: the value decides.
 //     An empty value or a plain word (letters, '-', '_') stays constant,
@@ -326,20 +373,14 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 // Surrounding punctuation such as brackets, quotes and a trailing comma is
 // ignored for the decision but kept in the pattern.
 func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
-	i, j := 0, len(b)
-	for i < j && isLeadPunct(b[i]) {
-		i++
-	}
-	for j > i && isTrailPunct(b[j-1]) {
-		j--
-	}
+	i, j := coreSpan(b)
 	if i >= j {
 		// An empty pair of brackets or quotes is an empty value: "()"
 		// where another line has "(host.example.com)".
 		if len(b) == 2 && isLeadPunct(b[0]) && isTrailPunct(b[1]) && b[0] != b[1] || len(b) == 2 && (b[0] == '"' || b[0] == '\'') && b[1] == b[0] {
-			return kVar, 0, 0
+			return kVar, 1, 1
 		}
-		return kConst, 0, 0
+		return kConst, 0, int32(len(b))
 	}
 	core := b[i:j]
 	// key=value
@@ -355,8 +396,14 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 				if c == ':' {
 					v++
 				}
-				if v >= len(core) || plainWord(core[v:]) {
-					return kConst, 0, 0
+				quoted := false
+				for v < len(core) && isLeadPunct(core[v]) {
+					// An opening quote or bracket stays: tag="<*>".
+					quoted = quoted || core[v] == '"' || core[v] == '\''
+					v++
+				}
+				if v >= len(core) || !quoted && plainWord(core[v:]) {
+					return kConst, int32(i), int32(j)
 				}
 				return kKV, int32(i + v), int32(j)
 			}
@@ -367,7 +414,7 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 					v++
 				}
 				if v >= len(core) || plainWord(core[v:]) {
-					return kConst, 0, 0
+					return kConst, int32(i), int32(j)
 				}
 				return kKV, int32(i + v), int32(j)
 			}
@@ -379,26 +426,92 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 	// The punctuation cut off holds no digit, so the token's digit is
 	// in the core.
 	if fl&cDigit != 0 {
-		return kVar, 0, 0
+		a, z := varSpan(core)
+		return kVar, int32(i + a), int32(i + z)
 	}
 	if fl&(cSlash|cColon) != 0 && isPath(core) {
-		return kVar, 0, 0
+		return kVar, int32(i), int32(j)
 	}
 	if fl&cDot != 0 && qualifiedName(core) {
-		return kVar, 0, 0
+		return kVar, int32(i), int32(j)
 	}
 	// The special words in one table probe; the sets do not overlap.
 	w := wordKind(core)
 	switch {
 	case w == 0:
 	case w&wLiteral != 0 && literalValue(core):
-		return kVar, 0, 0
+		return kVar, int32(i), int32(j)
 	case w&wTime != 0 && core[0] >= 'A' && core[0] <= 'Z':
-		return kTimeWord, 0, 0
+		return kTimeWord, int32(i), int32(j)
 	case w&wUnit != 0:
-		return kUnitWord, 0, 0
+		return kUnitWord, int32(i), int32(j)
 	}
-	return kConst, 0, 0
+	return kConst, int32(i), int32(j)
+}
+
+// varSpan returns the span of the variable in a token core that holds a
+// digit: from its first to its last part that is a value (has a digit, or
+// is a qualified name), where parts are cut at ':', brackets, '|', ';',
+// ',' and '='. The words around stay in the template as written:
+// "batch:<*>", "<*>:Transmitted", "Rect(<*>", "[sweep.c:<*>]".
+func varSpan(core []byte) (a, z int) {
+	a, z = -1, 0
+	for s := 0; s < len(core); {
+		e := s
+		digit := false
+		for e < len(core) && !partSep(core[e]) {
+			digit = digit || isDigit(core[e])
+			e++
+		}
+		if e > s && (digit || qualifiedName(core[s:e]) || hostPort(core[s:e], core[e:])) {
+			if a < 0 {
+				a = s
+			}
+			z = e
+		}
+		s = e + 1
+	}
+	if a < 0 {
+		return 0, len(core)
+	}
+	return a, z
+}
+
+// hostPort reports a name of three or more dotted parts followed by
+// ":number": a host and its port (proxy.example.edu.hk:5070), where a
+// file and its line (sweep.c:42) has fewer parts.
+func hostPort(name, rest []byte) bool {
+	if len(rest) < 2 || rest[0] != ':' || !isDigit(rest[1]) {
+		return false
+	}
+	dots := 0
+	for _, c := range name {
+		if c == '.' {
+			dots++
+		}
+	}
+	return dots >= 2
+}
+
+// partSep reports the bytes that cut a token into parts for varSpan.
+func partSep(c byte) bool {
+	switch c {
+	case ':', '(', ')', '[', ']', '{', '}', '|', ';', ',', '=':
+		return true
+	}
+	return false
+}
+
+// coreSpan returns the span of b without the punctuation around it.
+func coreSpan(b []byte) (i, j int) {
+	i, j = 0, len(b)
+	for i < j && isLeadPunct(b[i]) {
+		i++
+	}
+	for j > i && isTrailPunct(b[j-1]) {
+		j--
+	}
+	return i, j
 }
 
 // qualifiedName reports a name of three or more non-empty parts joined by
