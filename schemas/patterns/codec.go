@@ -62,8 +62,10 @@ func (m *Miner) mergeCluster(c cluster) {
 //	n times:
 //	  count                    messages in the pattern
 //	  units                    number of units, then per unit:
-//	    kind                   0 constant, 1 <*>, 2 key=<*>, 3 <*> with punctuation ("(<*>)")
+//	    kind                   0 constant, 1 <*>, 2 key=<*>, 3 <*> with punctuation ("(<*>)"),
+//	                           4 a variable that shows its one numbered name ("ssh2")
 //	    len, bytes             the text (not for <*>)
+//	    len, bytes             the name (only for 4)
 //	  len, bytes               the example message
 //
 // The ID is not stored: it is the hash of the template and is recomputed.
@@ -73,6 +75,10 @@ const codecMagic = "LLPT\x01"
 // in the binary layout; in memory it is a uVar with text. Version 1 data
 // written before it existed has none and decodes as before.
 const codecVarText = 3
+
+// codecVarLit is the unit kind of a variable that shows a numbered name
+// (unit.lit): its text, then the name.
+const codecVarLit = 4
 
 // MarshalBinary encodes the patterns (templates, counts, examples) in a
 // compact form, most frequent first, for the patterns view in MongoDB. The
@@ -87,13 +93,19 @@ func (m *Miner) MarshalBinary() ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(len(c.units)))
 		for _, u := range c.units {
 			kind := u.kind
-			if kind == uVar && u.text != "" {
+			if kind == uVar && u.lit != "" {
+				kind = codecVarLit
+			} else if kind == uVar && u.text != "" {
 				kind = codecVarText
 			}
 			b = append(b, kind)
 			if kind != uVar {
 				b = binary.AppendUvarint(b, uint64(len(u.text)))
 				b = append(b, u.text...)
+			}
+			if kind == codecVarLit {
+				b = binary.AppendUvarint(b, uint64(len(u.lit)))
+				b = append(b, u.lit...)
 			}
 		}
 		b = binary.AppendUvarint(b, uint64(len(c.example)))
@@ -129,7 +141,7 @@ func (m *Miner) UnmarshalBinary(data []byte) error {
 		c.units = make([]unit, nu)
 		for k := range c.units {
 			kind := d.byte()
-			if kind > codecVarText {
+			if kind > codecVarLit {
 				d.fail("pattern %d: unit kind %d", i, kind)
 				break
 			}
@@ -137,7 +149,10 @@ func (m *Miner) UnmarshalBinary(data []byte) error {
 			if kind != uVar {
 				c.units[k].text = d.str()
 			}
-			if kind == codecVarText {
+			if kind == codecVarLit {
+				c.units[k].lit = d.str()
+			}
+			if kind == codecVarText || kind == codecVarLit {
 				c.units[k].kind = uVar
 			}
 		}

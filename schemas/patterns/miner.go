@@ -80,6 +80,9 @@ type unit struct {
 	// variable with the punctuation around it ("(<*>)", "<*>],"); it is
 	// empty for a bare variable.
 	text string
+	// lit is, for a variable that has only ever held one numbered name
+	// (see numberedName), that token as written, which the template shows.
+	lit string
 }
 
 // cluster is a pattern while it is being mined.
@@ -217,6 +220,9 @@ func (m *Miner) lineUnits(msg []byte) []unit {
 			} else {
 				lu[i] = unit{kind: uVar, text: string(msg[t.s:t.vs]) + Wildcard + string(msg[t.ve:t.e])}
 			}
+			if t.flags&fWeak != 0 {
+				lu[i].lit = string(msg[t.s:t.e])
+			}
 		case kKV:
 			lu[i] = unit{kind: uKV, text: string(msg[t.s:t.vs]) + Wildcard + string(msg[t.ve:t.e])}
 		}
@@ -237,7 +243,7 @@ func (m *Miner) place(lu []unit, count uint64, example []byte) int32 {
 	c := &m.clusters[ci]
 	c.count += count
 	c.last = m.tick
-	if mis > 0 {
+	if mis > 0 || !coversAll(c.units, lu) {
 		for i := range c.units {
 			c.units[i] = generalise(c.units[i], lu[i])
 		}
@@ -260,7 +266,7 @@ const wordValues = 3
 // side that would settle the question at once.
 func wordsOnly(t, u []unit) bool {
 	for i := range t {
-		if t[i] != u[i] && (t[i].kind != uConst || u[i].kind != uConst) {
+		if t[i] != u[i] && (t[i].kind != uConst || u[i].kind != uConst) && !bothVars(t[i], u[i]) {
 			return false
 		}
 	}
@@ -276,7 +282,7 @@ func (m *Miner) placeWord(ci int32, lu []unit, count uint64, example []byte) int
 	t := m.clusters[ci].units
 	diff := make([]bool, len(t))
 	for i := range t {
-		diff[i] = t[i] != lu[i]
+		diff[i] = t[i] != lu[i] && !bothVars(t[i], lu[i])
 	}
 	family := []int32{}
 	values := map[string]bool{valuesAt(lu, diff): true}
@@ -300,11 +306,23 @@ func (m *Miner) placeWord(ci int32, lu []unit, count uint64, example []byte) int
 	c := &m.clusters[keep]
 	c.count += count
 	c.last = m.tick
+	// Each marked position becomes the variable that covers all the
+	// words there, keeping the key and punctuation they share
+	// ("user=<*>", "<*>,").
+	gen := slices.Clone(lu)
 	for _, j := range family {
 		u := m.clusters[j].units
 		for i := range u {
 			if diff[i] {
-				u[i] = unit{kind: uVar}
+				gen[i] = generalise(gen[i], u[i])
+			}
+		}
+	}
+	for _, j := range family {
+		u := m.clusters[j].units
+		for i := range u {
+			if diff[i] {
+				u[i] = gen[i]
 			}
 		}
 	}
@@ -328,7 +346,7 @@ func sameOutside(t, u []unit, diff []bool) bool {
 			if u[i].kind != uConst {
 				return false
 			}
-		} else if t[i] != u[i] {
+		} else if t[i] != u[i] && !bothVars(t[i], u[i]) {
 			return false
 		}
 	}
@@ -359,6 +377,17 @@ func generalise(a, b unit) unit {
 	case b.kind == uKV:
 		return b
 	}
+	if k := kvKey(a.text); a.kind == uConst && b.kind == uConst && k != "" && k == kvKey(b.text) {
+		// Two words as values of one key: the key stays.
+		_, sa := kvAffixes(a.text)
+		_, sb := kvAffixes(b.text)
+		n := 0
+		for n < len(sa) && n < len(sb) && sa[len(sa)-1-n] == sb[len(sb)-1-n] {
+			n++
+		}
+		i := strings.IndexByte(a.text, '=')
+		return unit{kind: uKV, text: a.text[:i+1] + Wildcard + sa[len(sa)-n:]}
+	}
 	pa, sa := affixes(a)
 	pb, sb := affixes(b)
 	n := 0
@@ -373,6 +402,17 @@ func generalise(a, b unit) unit {
 		return unit{kind: uVar}
 	}
 	return unit{kind: uVar, text: pa[:n] + Wildcard + sa[len(sa)-k:]}
+}
+
+// kvAffixes splits key=value text at the value: the key with its '=',
+// and the punctuation after the value.
+func kvAffixes(s string) (key, suf string) {
+	i := strings.IndexByte(s, '=')
+	j := len(s)
+	for j > i+1 && isTrailPunct(s[j-1]) {
+		j--
+	}
+	return s[:i+1], s[j:]
 }
 
 // affixes returns the punctuation before and after the word or variable
@@ -400,6 +440,21 @@ func affixes(u unit) (pre, suf string) {
 	return u.text[:i], u.text[j:]
 }
 
+// bothVars reports two variable units, which may differ in punctuation or
+// in the numbered name they show but are the same place of a template.
+func bothVars(a, b unit) bool { return a.kind == uVar && b.kind == uVar }
+
+// coversAll reports whether template t covers units u position by
+// position (see unitCovers).
+func coversAll(t, u []unit) bool {
+	for i := range t {
+		if !unitCovers(t[i], u[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // unitCovers reports whether template unit a matches every message that
 // unit b matches: they are equal, a is a bare variable, or a is a
 // variable with punctuation around it that b has too ("(<*>)" covers
@@ -408,7 +463,7 @@ func unitCovers(a, b unit) bool {
 	if a == b {
 		return true
 	}
-	if a.kind != uVar || b.kind == uKV {
+	if a.kind != uVar || b.kind == uKV || a.lit != "" {
 		return false
 	}
 	if a.text == "" {
@@ -448,9 +503,11 @@ func (m *Miner) best(lu []unit) (ci int32, mis int, found bool) {
 // compare matches template t against units u of the same length. same
 // counts the constants (and key=) that agree, diff the positions where t
 // would have to become more general. ok is false when u cannot join t: a
-// difference in a key=value word (user=root and user=guest are different
-// events), in a word that is not free, too many differences, or no
-// constant in common.
+// difference in the key of a key=value word, in a word that is not free,
+// too many differences, or no constant in common. Plain words as values of
+// one key (user=root, user=guest) are free words: like words of a
+// sentence, they become user=<*> once the place has shown wordValues
+// different words, since a key names a place where data goes.
 //
 // The threshold: one difference needs three agreeing constants; more
 // differences need four agreeing constants each. A message of a known kind
@@ -471,6 +528,10 @@ func compare(t, u []unit) (same, diff int, ok bool) {
 			continue
 		case unitCovers(a, b):
 			continue
+		case a.kind == uVar && b.kind == uVar:
+			// Variables both, that differ in punctuation or name: the
+			// same place, widened when u joins (see place).
+			continue
 		case a.kind == uVar:
 			// A variable already, only its punctuation differs: not
 			// held against the join, as for a key's value below.
@@ -489,6 +550,9 @@ func compare(t, u []unit) (same, diff int, ok bool) {
 			values++
 		case a.kind == uKV || b.kind == uKV:
 			return 0, 0, false
+		case a.kind == uConst && b.kind == uConst && kvKey(a.text) != "" && kvKey(a.text) == kvKey(b.text) && !emptyValue(a.text) && !emptyValue(b.text):
+			// Two words as values of one key (user=root, user=guest):
+			// free words, as in a sentence.
 		case a.kind == uConst && (b.kind == uVar || b.kind == uConst) && free(a.text) && (b.kind == uVar || free(b.text)):
 		default:
 			return 0, 0, false
@@ -739,7 +803,9 @@ func templateText(units []unit) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		if u.kind == uVar && u.text == "" {
+		if u.lit != "" {
+			b.WriteString(u.lit)
+		} else if u.kind == uVar && u.text == "" {
 			b.WriteString(Wildcard)
 		} else {
 			b.WriteString(u.text)

@@ -33,6 +33,26 @@ func TestMinerGrouping(t *testing.T) {
 		want []string
 	}{
 		{
+			name: "a numbered name shows while it is the only one",
+			msgs: []string{"Failed password for root from 1.2.3.4 port 22 ssh2", "Failed password for guest from 1.2.3.5 port 2222 ssh2", "Failed password for admin from 1.2.3.6 port 22 ssh2"},
+			want: []string{"3 Failed password for <*> from <*> port <*> ssh2"},
+		},
+		{
+			name: "a numbered name that changes is a variable",
+			msgs: []string{"link up on eth0: carrier ok", "link up on eth1: carrier ok", "link up on en0: carrier ok"},
+			want: []string{"3 link up on <*>: carrier ok"},
+		},
+		{
+			name: "a list of numbered names is one variable",
+			msgs: []string{"cannot resolve an14 an15 an16 an100", "cannot resolve bn1"},
+			want: []string{"2 cannot resolve <*>"},
+		},
+		{
+			name: "values of one key are words",
+			msgs: []string{"auth failure; rhost=1.2.3.4 user=root", "auth failure; rhost=1.2.3.5 user=guest", "auth failure; rhost=1.2.3.5 user=test"},
+			want: []string{"3 auth failure; rhost=<*> user=<*>"},
+		},
+		{
 			name: "numbers are variables",
 			msgs: []string{"PacketResponder 1 for block blk_1 terminating", "PacketResponder 2 for block blk_-9 terminating"},
 			want: []string{"2 PacketResponder <*> for block <*> terminating"},
@@ -44,12 +64,12 @@ func TestMinerGrouping(t *testing.T) {
 		},
 		{
 			name: "capitalised words are kinds, not values",
-			msgs: []string{"[instance: 1a] VM Started (Lifecycle Event)", "[instance: 2b] VM Paused (Lifecycle Event)", "task_1 Task Transitioned from NEW to SCHEDULED", "task_2 Task Transitioned from RUNNING to SCHEDULED"},
+			msgs: []string{"[instance: 1a] VM Started (Lifecycle Event)", "[instance: 2b] VM Paused (Lifecycle Event)", "task_1_0017 Task Transitioned from NEW to SCHEDULED", "task_2_0021 Task Transitioned from RUNNING to SCHEDULED"},
 			want: []string{"1 <*> Task Transitioned from NEW to SCHEDULED", "1 <*> Task Transitioned from RUNNING to SCHEDULED", "1 [instance: <*>] VM Paused (Lifecycle Event)", "1 [instance: <*>] VM Started (Lifecycle Event)"},
 		},
 		{
 			name: "two words in one place are an enumeration",
-			msgs: []string{"Block rdd_1 stored as bytes in memory", "Block rdd_2 stored as values in memory", "Block rdd_3 stored as bytes in memory"},
+			msgs: []string{"Block rdd_1_2 stored as bytes in memory", "Block rdd_2_2 stored as values in memory", "Block rdd_3_2 stored as bytes in memory"},
 			want: []string{"2 Block <*> stored as bytes in memory", "1 Block <*> stored as values in memory"},
 		},
 		{

@@ -47,6 +47,7 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 		}
 		var kind uint8
 		var vs, ve int32
+		weak := false
 		if ntok == maxTokens-1 {
 			j = n
 			for j > i && isSpace(msg[j-1]) {
@@ -59,6 +60,9 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 				return keyHash(msg, sc.units)
 			}
 			kind, vs, ve = classify(msg[i:j], fl)
+			if kind == kWeak {
+				kind, weak = kVar, true
+			}
 			if kind == kUnitWord && (prev == kVar || prev == kKV) {
 				kind = kVar
 			}
@@ -73,7 +77,7 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 			if prev == kVar || prev == kTimeWord && anyVar {
 				anyVar = true
 				prev = kTimeWord
-				k.varTok(msg, s, vs, ve, e)
+				k.varTok(msg, s, vs, ve, e, false)
 				continue
 			}
 			if pendS < 0 {
@@ -97,7 +101,7 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 		prev = kind
 		switch kind {
 		case kVar:
-			k.varTok(msg, s, vs, ve, e)
+			k.varTok(msg, s, vs, ve, e, weak)
 		case kKV:
 			k.kvTok(msg, s, vs, ve, e)
 		default:
@@ -119,6 +123,8 @@ type keyState struct {
 	runS, runE       int32  // open span of constants (runS < 0: none)
 	open             uint8  // kVar or kKV when a variable unit is open, else kConst
 	oS, oVS, oVE, oE int32  // the open variable: span, and its value inside
+	oWeak            bool   // the open variable is a numbered name alone (fWeak)
+	oWeakRun         bool   // the open variable started with a numbered name (tok.weakRun)
 }
 
 // flushRun hashes the open run of constants.
@@ -133,7 +139,11 @@ func (k *keyState) flushRun(msg []byte) {
 func (k *keyState) flushVar(msg []byte) {
 	switch k.open {
 	case kVar:
-		k.h = varHash(k.h, msg, k.oS, k.oVS, closeBrackets(msg, k.oVS, k.oVE, k.oE), k.oE)
+		ve := closeBrackets(msg, k.oVS, k.oVE, k.oE)
+		k.h = varHash(k.h, msg, k.oS, k.oVS, ve, k.oE)
+		if k.oWeak {
+			k.h = hashBytes(k.h, msg[k.oVS:ve])
+		}
 	case kKV:
 		k.h = kvHash(k.h, msg, k.oS, k.oVS, k.oVE, k.oE)
 	}
@@ -151,14 +161,15 @@ func (k *keyState) constSpan(msg []byte, s, e int32, n uint64) {
 }
 
 // varTok adds a variable token, with its value at msg[vs:ve].
-func (k *keyState) varTok(msg []byte, s, vs, ve, e int32) {
-	if k.open != kConst && joinable(msg[k.oVE:k.oE], msg[s:vs]) {
+func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak bool) {
+	if k.open != kConst && (k.oWeakRun || !weak) && joinable(msg[k.oVE:k.oE], msg[s:vs]) {
 		k.oVE, k.oE = ve, e
+		k.oWeak = false
 		return
 	}
 	k.flushVar(msg)
 	k.flushRun(msg)
-	k.open, k.oS, k.oVS, k.oVE, k.oE = kVar, s, vs, ve, e
+	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak, k.oWeakRun = kVar, s, vs, ve, e, weak, weak
 	k.units++
 }
 
@@ -166,7 +177,7 @@ func (k *keyState) varTok(msg []byte, s, vs, ve, e int32) {
 func (k *keyState) kvTok(msg []byte, s, vs, ve, e int32) {
 	k.flushVar(msg)
 	k.flushRun(msg)
-	k.open, k.oS, k.oVS, k.oVE, k.oE = kKV, s, vs, ve, e
+	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak, k.oWeakRun = kKV, s, vs, ve, e, false, false
 	k.units++
 }
 
@@ -182,7 +193,7 @@ func (k *keyState) pendingVars(msg []byte, s, e int32) {
 		}
 		if i < j {
 			a, b := coreSpan(msg[i:j])
-			k.varTok(msg, i, i+int32(a), i+int32(b), j)
+			k.varTok(msg, i, i+int32(a), i+int32(b), j, false)
 		}
 		i = j
 	}
@@ -232,6 +243,9 @@ func keyHash(msg []byte, units []tok) uint64 {
 			h = mix(hashBytes(mix(h^1), msg[u.s:e]))
 		case kVar:
 			h = varHash(h, msg, u.s, u.vs, u.ve, u.e)
+			if u.flags&fWeak != 0 {
+				h = hashBytes(h, msg[u.vs:u.ve])
+			}
 		case kKV:
 			h = kvHash(h, msg, u.s, u.vs, u.ve, u.e)
 		}

@@ -14,7 +14,12 @@ const (
 	kTimeWord              // month or weekday name: a variable when next to a variable (a date)
 	kUnitWord              // a unit (KB, sec, bytes...): a variable when it follows a variable
 	kSkip                  // part of the quoted value of the key=value before it
+	kWeak                  // from classify only: a numbered name, a kVar with fWeak (see numberedName)
 )
+
+// fWeak marks in tok.flags a variable that is a numbered name on its own:
+// its unit shows the name until a second value is seen there.
+const fWeak uint8 = 1 << 7
 
 // Unit kinds in a template. A kv unit's text is its display form, e.g.
 // "rhost=<*>"; a var unit has no text.
@@ -38,7 +43,11 @@ type tok struct {
 	s, e   int32 // span in the message
 	vs, ve int32 // the span of the value inside the token (kKV), of the variable without its punctuation (kVar)
 	kind   uint8
-	flags  uint8 // byteClass bits of all its bytes
+	flags  uint8 // byteClass bits of all its bytes, and fWeak
+	// weakRun marks a unit whose first token was a numbered name: more
+	// variables may join it (a list of hosts), but a numbered name does
+	// not join a number before it ("port <*> ssh2").
+	weakRun bool
 }
 
 // Byte classes, or-ed over a token while it is cut, so that classify only
@@ -145,6 +154,9 @@ func (sc *scratch) scan(msg []byte) (quotes bool) {
 			return quotes
 		}
 		kind, vs, ve := classify(msg[i:j], fl)
+		if kind == kWeak {
+			kind, fl = kVar, fl|fWeak
+		}
 		sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), vs: int32(i) + vs, ve: int32(i) + ve, kind: kind, flags: fl})
 		quotes = quotes || fl&cQuote != 0
 		i = j
@@ -234,10 +246,12 @@ func (sc *scratch) tokenize(msg []byte) {
 		case kSkip:
 			continue
 		case kVar:
-			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs]) {
+			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && (sc.units[n-1].weakRun || t.flags&fWeak == 0) && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs]) {
 				sc.units[n-1].e, sc.units[n-1].ve = t.e, t.ve
+				sc.units[n-1].flags &^= fWeak
 				continue
 			}
+			t.weakRun = t.flags&fWeak != 0
 		case kKV:
 		default:
 			t.kind = kConst
@@ -351,10 +365,11 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 // written ("(<*>)", "[<*>]:"). The rules, in order:
 //
 //   - key=value (also key:=value and key.....value) with a key that looks like an identifier: the value decides.
-//     An empty value or a plain word (letters, '-', '_') stays constant,
-//     because such values are usually an enumeration that makes a different
-//     kind of event (user=root, state=open); any other value is a variable
-//     and the key stays in the pattern (uid=<*>).
+//     An empty value or a plain word (letters, '-', '_') stays constant
+//     for now: such values are as often an enumeration (state=open) as
+//     data (user=root), and the miner's word rule decides (see compare);
+//     any other value, or a quoted one, is a variable and the key stays in
+//     the pattern (uid=<*>, tag="<*>").
 //   - any digit makes the token a variable: numbers, hex, IPs with ports,
 //     UUIDs, times and dates, block and job ids, host names with numbers.
 //   - paths (/a/b, ./a, ~/a) and URLs (x://...) are variables.
@@ -425,6 +440,9 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 	}
 	// The punctuation cut off holds no digit, so the token's digit is
 	// in the core.
+	if fl&cDigit != 0 && numberedName(core) {
+		return kWeak, int32(i), int32(j)
+	}
 	if fl&cDigit != 0 {
 		a, z := varSpan(core)
 		return kVar, int32(i + a), int32(i + z)
@@ -447,6 +465,32 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 		return kUnitWord, int32(i), int32(j)
 	}
 	return kConst, int32(i), int32(j)
+}
+
+// numberedName reports a name with a short number in it, such as code and
+// protocols write: eth0, ssh2, jk2_init, utf8, x86, u0, L2. It is a word
+// (letters, digits, '_' and '-', starting with a letter) with at most two
+// digits, one run of them. Such a word is as often a fixed name as data
+// (node12, CPU3): it is a variable for grouping, but its template shows
+// the name as long as it is the only one seen there ("port <*> ssh2").
+func numberedName(b []byte) bool {
+	if !isLetter(b[0]) {
+		return false
+	}
+	digits, runs := 0, 0
+	for k, c := range b {
+		switch {
+		case isDigit(c):
+			digits++
+			if k == 0 || !isDigit(b[k-1]) {
+				runs++
+			}
+		case isLetter(c) || c == '_' || c == '-':
+		default:
+			return false
+		}
+	}
+	return digits <= 2 && runs == 1
 }
 
 // varSpan returns the span of the variable in a token core that holds a
