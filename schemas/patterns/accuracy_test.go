@@ -26,25 +26,26 @@ import (
 type floor struct{ ga, pa, autoGA, autoPA float64 }
 
 var floors = map[string]floor{
-	"Android":   {ga: 0.967, pa: 0.65, autoGA: 0.931, autoPA: 0},
-	"Apache":    {ga: 1, pa: 0.571, autoGA: 1, autoPA: 0},
-	"BGL":       {ga: 0.995, pa: 0.591, autoGA: 0.586, autoPA: 0},
-	"HDFS":      {ga: 1, pa: 0.937, autoGA: 1, autoPA: 0},
-	"HPC":       {ga: 0.95, pa: 0.922, autoGA: 0.534, autoPA: 0},
-	"Hadoop":    {ga: 0.987, pa: 0.492, autoGA: 0.726, autoPA: 0},
-	"HealthApp": {ga: 1, pa: 0.853, autoGA: 0.735, autoPA: 0},
-	// Linux's ground truth splits the PAM failure by user (user=root,
-	// user=guest), OpenSSH's the same message not: the miner takes
-	// key=word values as free words (OpenSSH GA 0.808 -> 1.0).
-	"Linux":       {ga: 0.808, pa: 0.507, autoGA: 0.808, autoPA: 0},
-	"Mac":         {ga: 0.943, pa: 0.597, autoGA: 0.27, autoPA: 0},
-	"OpenSSH":     {ga: 1, pa: 0.989, autoGA: 1, autoPA: 0},
-	"OpenStack":   {ga: 1, pa: 0.898, autoGA: 0.508, autoPA: 0},
-	"Proxifier":   {ga: 1, pa: 0.511, autoGA: 0, autoPA: 0},
-	"Spark":       {ga: 0.994, pa: 0.784, autoGA: 0.994, autoPA: 0},
-	"Thunderbird": {ga: 0.973, pa: 0.91, autoGA: 0.661, autoPA: 0},
-	"Windows":     {ga: 1, pa: 0.67, autoGA: 1, autoPA: 0},
-	"Zookeeper":   {ga: 0.989, pa: 0.986, autoGA: 0.938, autoPA: 0},
+	"Android":   {ga: 0.967, pa: 0.65, autoGA: 0.967, autoPA: 0.65},
+	"Apache":    {ga: 1, pa: 0.571, autoGA: 1, autoPA: 0.571},
+	"BGL":       {ga: 0.995, pa: 0.591, autoGA: 0.993, autoPA: 0.499},
+	"HDFS":      {ga: 1, pa: 0.937, autoGA: 1, autoPA: 0.937},
+	"HPC":       {ga: 0.95, pa: 0.922, autoGA: 0.738, autoPA: 0},
+	"Hadoop":    {ga: 0.987, pa: 0.492, autoGA: 0.987, autoPA: 0.492},
+	"HealthApp": {ga: 1, pa: 0.853, autoGA: 1, autoPA: 0.853},
+	"Linux":     {ga: 0.808, pa: 0.507, autoGA: 0.808, autoPA: 0.503},
+	"Mac":       {ga: 0.943, pa: 0.597, autoGA: 0.943, autoPA: 0.544},
+	// A numbered name no longer stays apart from a number before it
+	// ("port <*> ssh2" is "port <*>" again): that kept whole lines of
+	// headerless logs ("134681 gige7 gige ...") from grouping (HPC auto
+	// GA 0.30 -> 0.74).
+	"OpenSSH":     {ga: 1, pa: 0.728, autoGA: 1, autoPA: 0.728},
+	"OpenStack":   {ga: 1, pa: 0.898, autoGA: 1, autoPA: 0.898},
+	"Proxifier":   {ga: 1, pa: 0.511, autoGA: 1, autoPA: 0.472},
+	"Spark":       {ga: 0.994, pa: 0.784, autoGA: 0.994, autoPA: 0.784},
+	"Thunderbird": {ga: 0.973, pa: 0.91, autoGA: 0.973, autoPA: 0.908},
+	"Windows":     {ga: 1, pa: 0.67, autoGA: 1, autoPA: 0.67},
+	"Zookeeper":   {ga: 0.989, pa: 0.986, autoGA: 0.989, autoPA: 0.986},
 }
 
 var defaultFloor = floor{ga: 0.95, pa: 0.5, autoGA: 0.5}
@@ -469,5 +470,27 @@ func readColumns(path string, names ...string) ([][]string, error) {
 			}
 			out[k] = append(out[k], rec[i])
 		}
+	}
+}
+
+// TestStripHeaderLoghub reports, per Loghub sample, the share of lines
+// whose message StripHeader finds equals the message the sample's header
+// format gives (no floor: the accuracy floors of the auto header column
+// are what counts). LOGLAMBDA_HEADER_DEBUG=1 logs the lines that differ.
+func TestStripHeaderLoghub(t *testing.T) {
+	for _, ds := range loadLoghub(t) {
+		msgs := ds.contents(t)
+		same, shown := 0, 0
+		for i, l := range ds.lines {
+			got := string(StripHeader(l))
+			want := strings.TrimSpace(string(msgs[i]))
+			if strings.TrimSpace(got) == want {
+				same++
+			} else if os.Getenv("LOGLAMBDA_HEADER_DEBUG") != "" && shown < 5 {
+				shown++
+				t.Logf("%s line %d:\n  got  %q\n  want %q", ds.name, i+1, got, want)
+			}
+		}
+		t.Logf("header %-11s %.4f of lines give the message of the header format", ds.name, float64(same)/float64(len(ds.lines)))
 	}
 }

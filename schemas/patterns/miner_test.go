@@ -34,8 +34,8 @@ func TestMinerGrouping(t *testing.T) {
 	}{
 		{
 			name: "a numbered name shows while it is the only one",
-			msgs: []string{"Failed password for root from 1.2.3.4 port 22 ssh2", "Failed password for guest from 1.2.3.5 port 2222 ssh2", "Failed password for admin from 1.2.3.6 port 22 ssh2"},
-			want: []string{"3 Failed password for <*> from <*> port <*> ssh2"},
+			msgs: []string{"Accepted publickey for root from 1.2.3.4 via ssh2", "Accepted publickey for guest from 1.2.3.5 via ssh2", "Accepted publickey for admin from 1.2.3.6 via ssh2"},
+			want: []string{"3 Accepted publickey for <*> from <*> via ssh2"},
 		},
 		{
 			name: "a numbered name that changes is a variable",

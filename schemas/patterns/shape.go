@@ -124,7 +124,6 @@ type keyState struct {
 	open             uint8  // kVar or kKV when a variable unit is open, else kConst
 	oS, oVS, oVE, oE int32  // the open variable: span, and its value inside
 	oWeak            bool   // the open variable is a numbered name alone (fWeak)
-	oWeakRun         bool   // the open variable started with a numbered name (tok.weakRun)
 }
 
 // flushRun hashes the open run of constants.
@@ -162,14 +161,14 @@ func (k *keyState) constSpan(msg []byte, s, e int32, n uint64) {
 
 // varTok adds a variable token, with its value at msg[vs:ve].
 func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak bool) {
-	if k.open != kConst && (k.oWeakRun || !weak) && joinable(msg[k.oVE:k.oE], msg[s:vs]) {
+	if k.open != kConst && joinable(msg[k.oVE:k.oE], msg[s:vs]) {
 		k.oVE, k.oE = ve, e
 		k.oWeak = false
 		return
 	}
 	k.flushVar(msg)
 	k.flushRun(msg)
-	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak, k.oWeakRun = kVar, s, vs, ve, e, weak, weak
+	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak = kVar, s, vs, ve, e, weak
 	k.units++
 }
 
@@ -177,7 +176,7 @@ func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak bool) {
 func (k *keyState) kvTok(msg []byte, s, vs, ve, e int32) {
 	k.flushVar(msg)
 	k.flushRun(msg)
-	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak, k.oWeakRun = kKV, s, vs, ve, e, false, false
+	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak = kKV, s, vs, ve, e, false
 	k.units++
 }
 

@@ -44,10 +44,6 @@ type tok struct {
 	vs, ve int32 // the span of the value inside the token (kKV), of the variable without its punctuation (kVar)
 	kind   uint8
 	flags  uint8 // byteClass bits of all its bytes, and fWeak
-	// weakRun marks a unit whose first token was a numbered name: more
-	// variables may join it (a list of hosts), but a numbered name does
-	// not join a number before it ("port <*> ssh2").
-	weakRun bool
 }
 
 // Byte classes, or-ed over a token while it is cut, so that classify only
@@ -246,12 +242,11 @@ func (sc *scratch) tokenize(msg []byte) {
 		case kSkip:
 			continue
 		case kVar:
-			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && (sc.units[n-1].weakRun || t.flags&fWeak == 0) && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs]) {
+			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs]) {
 				sc.units[n-1].e, sc.units[n-1].ve = t.e, t.ve
 				sc.units[n-1].flags &^= fWeak
 				continue
 			}
-			t.weakRun = t.flags&fWeak != 0
 		case kKV:
 		default:
 			t.kind = kConst
