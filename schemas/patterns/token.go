@@ -56,6 +56,10 @@ const (
 	cQuote // '"'
 	cDot
 	cColon
+	// cPart marks the bytes that cut a token into parts for varSpan
+	// (brackets, '|', ';', ','). Only byteClass and the flags of a token
+	// being cut hold it: in tok.flags the bit is fWeak.
+	cPart
 )
 
 // byteClass is a read-only table from byte to class bits.
@@ -71,6 +75,9 @@ var byteClass = func() (t [256]uint8) {
 	t['"'] = cQuote
 	t['.'] = cDot
 	t[':'] = cColon
+	for _, c := range []byte("()[]{}|;,") {
+		t[c] = cPart
+	}
 	return t
 }()
 
@@ -150,6 +157,7 @@ func (sc *scratch) scan(msg []byte) (quotes bool) {
 			return quotes
 		}
 		kind, vs, ve := classify(msg[i:j], fl)
+		fl &^= cPart
 		if kind == kWeak {
 			kind, fl = kVar, fl|fWeak
 		}
@@ -439,6 +447,9 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 		return kWeak, int32(i), int32(j)
 	}
 	if fl&cDigit != 0 {
+		if fl&(cPart|cColon|cEq) == 0 {
+			return kVar, int32(i), int32(j)
+		}
 		a, z := varSpan(core)
 		return kVar, int32(i + a), int32(i + z)
 	}
@@ -533,13 +544,7 @@ func hostPort(name, rest []byte) bool {
 }
 
 // partSep reports the bytes that cut a token into parts for varSpan.
-func partSep(c byte) bool {
-	switch c {
-	case ':', '(', ')', '[', ']', '{', '}', '|', ';', ',', '=':
-		return true
-	}
-	return false
-}
+func partSep(c byte) bool { return byteClass[c]&(cPart|cColon|cEq) != 0 }
 
 // coreSpan returns the span of b without the punctuation around it.
 func coreSpan(b []byte) (i, j int) {
