@@ -474,7 +474,7 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 }
 
 // numberedName reports a name with a short number in it, such as code and
-// protocols write: eth0, ssh2, jk2_init, utf8, x86, u0, L2. It is a word
+// protocols write: eth0, ssh2, jk2_init(), utf8, x86, u0, L2. It is a word
 // (letters, digits, '_' and '-', starting with a letter) with at most two
 // digits, one run of them. Such a word is as often a fixed name as data
 // (node12, CPU3): it is a variable for grouping, but its template shows
@@ -482,6 +482,9 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 func numberedName(b []byte) bool {
 	if !isLetter(b[0]) {
 		return false
+	}
+	if b[len(b)-1] == '(' {
+		b = b[:len(b)-1] // a call: jk2_init()
 	}
 	digits, runs := 0, 0
 	for k, c := range b {
