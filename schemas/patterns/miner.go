@@ -80,8 +80,9 @@ type unit struct {
 	// variable with the punctuation around it ("(<*>)", "<*>],"); it is
 	// empty for a bare variable.
 	text string
-	// lit is, for a variable that has only ever held one numbered name
-	// (see numberedName), that token as written, which the template shows.
+	// lit is what the template shows for a variable that has only ever
+	// held one numbered name (see numberedName): that token as written;
+	// or one unit after its number: "<*> ms".
 	lit string
 }
 
@@ -222,6 +223,9 @@ func (m *Miner) lineUnits(msg []byte) []unit {
 			}
 			if t.flags&fWeak != 0 {
 				lu[i].lit = string(msg[t.s:t.e])
+			}
+			if t.flags&fUnit != 0 {
+				lu[i].lit = string(msg[t.s:t.vs]) + Wildcard + string(msg[t.us:t.e])
 			}
 		case kKV:
 			lu[i] = unit{kind: uKV, text: string(msg[t.s:t.vs]) + Wildcard + string(msg[t.ve:t.e])}

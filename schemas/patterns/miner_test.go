@@ -38,6 +38,16 @@ func TestMinerGrouping(t *testing.T) {
 			want: []string{"3 Accepted publickey for <*> from <*> via ssh2"},
 		},
 		{
+			name: "a unit shows while it is the only one",
+			msgs: []string{"query took 5 ms", "query took 17 ms"},
+			want: []string{"2 query took <*> ms"},
+		},
+		{
+			name: "a unit that changes is part of the variable",
+			msgs: []string{"query took 5 ms", "query took 17 ms", "query took 2 s"},
+			want: []string{"3 query took <*>"},
+		},
+		{
 			name: "a numbered name that changes is a variable",
 			msgs: []string{"link up on eth0: carrier ok", "link up on eth1: carrier ok", "link up on en0: carrier ok"},
 			want: []string{"3 link up on <*>: carrier ok"},
@@ -110,12 +120,12 @@ func TestMinerGrouping(t *testing.T) {
 		{
 			name: "variables of any token count",
 			msgs: []string{"x close, 0 bytes sent, lifetime 00:01", "y close, 4464 bytes (4.35 KB) sent, lifetime <1 sec"},
-			want: []string{"1 x close, <*> sent, lifetime <*>", "1 y close, <*> sent, lifetime <<*>"},
+			want: []string{"1 x close, <*> bytes sent, lifetime <*>", "1 y close, <*> sent, lifetime <<*> sec"},
 		},
 		{
 			name: "two words changing at once is another message",
 			msgs: []string{"ddr error(s) detected and corrected on rank 0, symbol 24 over 335 seconds", "ddr errors(s) detected and corrected on rank 0, symbol 10, bit 0"},
-			want: []string{"1 ddr error(s) detected and corrected on rank <*>, symbol <*> over <*>", "1 ddr errors(s) detected and corrected on rank <*>, symbol <*>, bit <*>"},
+			want: []string{"1 ddr error(s) detected and corrected on rank <*>, symbol <*> over <*> seconds", "1 ddr errors(s) detected and corrected on rank <*>, symbol <*>, bit <*>"},
 		},
 	}
 	for _, tt := range tests {

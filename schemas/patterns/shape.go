@@ -47,7 +47,7 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 		}
 		var kind uint8
 		var vs, ve int32
-		weak := false
+		weak, unit := false, false
 		if ntok == maxTokens-1 {
 			j = n
 			for j > i && isSpace(msg[j-1]) {
@@ -64,7 +64,7 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 				kind, weak = kVar, true
 			}
 			if kind == kUnitWord && (prev == kVar || prev == kKV) {
-				kind = kVar
+				kind, unit = kVar, true
 			}
 		}
 		ntok++
@@ -77,7 +77,7 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 			if prev == kVar || prev == kTimeWord && anyVar {
 				anyVar = true
 				prev = kTimeWord
-				k.varTok(msg, s, vs, ve, e, false)
+				k.varTok(msg, s, vs, ve, e, false, false)
 				continue
 			}
 			if pendS < 0 {
@@ -101,7 +101,7 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 		prev = kind
 		switch kind {
 		case kVar:
-			k.varTok(msg, s, vs, ve, e, weak)
+			k.varTok(msg, s, vs, ve, e, weak, unit)
 		case kKV:
 			k.kvTok(msg, s, vs, ve, e)
 		default:
@@ -124,6 +124,9 @@ type keyState struct {
 	open             uint8  // kVar or kKV when a variable unit is open, else kConst
 	oS, oVS, oVE, oE int32  // the open variable: span, and its value inside
 	oWeak            bool   // the open variable is a numbered name alone (fWeak)
+	oUnit            bool   // the open variable is a number and its unit (fUnit)
+	oN               uint8  // tokens in the open variable (tok.n)
+	oUS              int32  // with oUnit: the end of the number (tok.us)
 }
 
 // flushRun hashes the open run of constants.
@@ -143,6 +146,9 @@ func (k *keyState) flushVar(msg []byte) {
 		if k.oWeak {
 			k.h = hashBytes(k.h, msg[k.oVS:ve])
 		}
+		if k.oUnit {
+			k.h = hashBytes(k.h, msg[k.oUS:ve])
+		}
 	case kKV:
 		k.h = kvHash(k.h, msg, k.oS, k.oVS, k.oVE, k.oE)
 	}
@@ -160,15 +166,24 @@ func (k *keyState) constSpan(msg []byte, s, e int32, n uint64) {
 }
 
 // varTok adds a variable token, with its value at msg[vs:ve].
-func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak bool) {
+func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak, unit bool) {
 	if k.open != kConst && joinable(msg[k.oVE:k.oE], msg[s:vs]) {
+		if k.open == kVar && k.oN == 1 && !k.oWeak && unit {
+			k.oUnit, k.oUS = true, k.oVE
+		} else {
+			k.oUnit = false
+		}
 		k.oVE, k.oE = ve, e
 		k.oWeak = false
+		if k.oN < 255 {
+			k.oN++
+		}
 		return
 	}
 	k.flushVar(msg)
 	k.flushRun(msg)
 	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak = kVar, s, vs, ve, e, weak
+	k.oUnit, k.oN = false, 1
 	k.units++
 }
 
@@ -177,6 +192,7 @@ func (k *keyState) kvTok(msg []byte, s, vs, ve, e int32) {
 	k.flushVar(msg)
 	k.flushRun(msg)
 	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak = kKV, s, vs, ve, e, false
+	k.oUnit, k.oN = false, 1
 	k.units++
 }
 
@@ -192,7 +208,7 @@ func (k *keyState) pendingVars(msg []byte, s, e int32) {
 		}
 		if i < j {
 			a, b := coreSpan(msg[i:j])
-			k.varTok(msg, i, i+int32(a), i+int32(b), j, false)
+			k.varTok(msg, i, i+int32(a), i+int32(b), j, false, false)
 		}
 		i = j
 	}
@@ -244,6 +260,9 @@ func keyHash(msg []byte, units []tok) uint64 {
 			h = varHash(h, msg, u.s, u.vs, u.ve, u.e)
 			if u.flags&fWeak != 0 {
 				h = hashBytes(h, msg[u.vs:u.ve])
+			}
+			if u.flags&fUnit != 0 {
+				h = hashBytes(h, msg[u.us:u.ve])
 			}
 		case kKV:
 			h = kvHash(h, msg, u.s, u.vs, u.ve, u.e)

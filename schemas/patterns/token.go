@@ -21,6 +21,12 @@ const (
 // its unit shows the name until a second value is seen there.
 const fWeak uint8 = 1 << 7
 
+// fUnit marks in tok.flags a unit word that follows a variable and, on a
+// unit, a number followed by its unit word ("5 ms"): the unit shows the
+// word until another one is seen there ("<*> ms"). (A token holds no
+// space, so the bit of cSpace is free.)
+const fUnit = cSpace
+
 // Unit kinds in a template. A kv unit's text is its display form, e.g.
 // "rhost=<*>"; a var unit has no text.
 const (
@@ -43,7 +49,9 @@ type tok struct {
 	s, e   int32 // span in the message
 	vs, ve int32 // the span of the value inside the token (kKV), of the variable without its punctuation (kVar)
 	kind   uint8
-	flags  uint8 // byteClass bits of all its bytes, and fWeak
+	flags  uint8 // byteClass bits of all its bytes, and fWeak, fUnit
+	n      uint8 // tokens in a unit (at most 255)
+	us     int32 // with fUnit: the end of the number, where the unit word's text begins
 }
 
 // Byte classes, or-ed over a token while it is cut, so that classify only
@@ -215,6 +223,7 @@ func (sc *scratch) tokenize(msg []byte) {
 	for i := 1; i < len(toks); i++ {
 		if toks[i].kind == kUnitWord && (toks[i-1].kind == kVar || toks[i-1].kind == kKV) {
 			toks[i].kind = kVar
+			toks[i].flags |= fUnit
 		}
 	}
 	// Time words in a run that holds a variable are part of a date:
@@ -251,10 +260,22 @@ func (sc *scratch) tokenize(msg []byte) {
 			continue
 		case kVar:
 			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs]) {
-				sc.units[n-1].e, sc.units[n-1].ve = t.e, t.ve
-				sc.units[n-1].flags &^= fWeak
+				p := &sc.units[n-1]
+				if p.kind == kVar && p.n == 1 && p.flags&fWeak == 0 && t.flags&fUnit != 0 {
+					p.us = p.ve // a number and its unit: "<*> ms"
+					p.flags |= fUnit
+				} else {
+					p.flags &^= fUnit
+				}
+				p.e, p.ve = t.e, t.ve
+				p.flags &^= fWeak
+				if p.n < 255 {
+					p.n++
+				}
 				continue
 			}
+			t.flags &^= fUnit
+			t.n = 1
 		case kKV:
 		default:
 			t.kind = kConst

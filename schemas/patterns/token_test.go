@@ -35,7 +35,7 @@ func TestVariableDetection(t *testing.T) {
 		{"quoted text keeps words", `"GET /v2/servers HTTP/1.1" status: 200`, `"GET <*>" status: <*>`},
 		{"ctime date collapses", "connection at Fri Jun 17 07:07:00 2005", "connection at <*>"},
 		{"month word alone stays", "March of the penguins", "March of the penguins"},
-		{"unit after number", "lifetime <1 sec", "lifetime <<*>"},
+		{"unit after number", "lifetime <1 sec", "lifetime <<*> sec"},
 		{"size with unit", "4464 bytes (4.35 KB) received", "<*> received"},
 		{"unit word alone stays", "bytes received", "bytes received"},
 		{"host name without digits", "reverse mapping checking getaddrinfo for ns.example.com failed", "reverse mapping checking getaddrinfo for <*> failed"},
