@@ -95,7 +95,7 @@ func TestMinerGrouping(t *testing.T) {
 		{
 			name: "values of keys seen variable do not split a message",
 			msgs: []string{`acquire lock=1, tag="View Lock", name=android, ws=null, uid=1000`, `acquire lock=2, tag="AudioMix", name=com.android.phone, ws=WorkSource{10111}, uid=1001`},
-			want: []string{`2 acquire lock=<*>, tag="<*>", name=<*>, ws=<*>}, uid=<*>`},
+			want: []string{`2 acquire lock=<*>, tag="<*>", name=<*>, ws=WorkSource{<*>}, uid=<*>`},
 		},
 		{
 			name: "an empty value is another event",

@@ -444,6 +444,12 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 				if v >= len(core) || !quoted && plainWord(core[v:]) {
 					return kConst, int32(i), int32(j)
 				}
+				if fl&(cPart|cColon|cEq) != 0 && hasDigit(core[v:]) {
+					// The value's own words stay: "bounds=Rect(<*>,",
+					// "headroom=<memory:<*>,".
+					a, z := varSpan(core[v:])
+					return kKV, int32(i + v + a), int32(i + v + z)
+				}
 				return kKV, int32(i + v), int32(j)
 			}
 			if c == '.' && k+1 < len(core) && core[k+1] == '.' {
@@ -464,6 +470,11 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 	}
 	// The punctuation cut off holds no digit, so the token's digit is
 	// in the core.
+	if fl&cColon != 0 && fl&cSlash != 0 && isPath(core) {
+		if k := bytesIndex(core, "://"); k > 0 {
+			return kVar, int32(i + k + 3), int32(j) // a URL keeps its scheme: hdfs://<*>
+		}
+	}
 	if fl&cDigit != 0 && numberedName(core) {
 		return kWeak, int32(i), int32(j)
 	}
@@ -569,6 +580,16 @@ func hostPort(name, rest []byte) bool {
 
 // partSep reports the bytes that cut a token into parts for varSpan.
 func partSep(c byte) bool { return byteClass[c]&(cPart|cColon|cEq) != 0 }
+
+// bytesIndex is strings.Index for a byte slice, without converting it.
+func bytesIndex(b []byte, s string) int {
+	for k := 0; k+len(s) <= len(b); k++ {
+		if string(b[k:k+len(s)]) == s {
+			return k
+		}
+	}
+	return -1
+}
 
 // coreSpan returns the span of b without the punctuation around it.
 func coreSpan(b []byte) (i, j int) {

@@ -24,7 +24,7 @@ func TestVariableDetection(t *testing.T) {
 		{"hex", "CE sym 2, at 0x0b85eee0, mask 0x05", "CE sym <*>, at <*>, mask <*>"},
 		{"uuid", "[instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] VM Started", "[instance: <*>] VM Started"},
 		{"path", "log source = /proc/kmsg started.", "log source = <*> started."},
-		{"url", "fetch https://example.com/a failed", "fetch <*> failed"},
+		{"url", "fetch https://example.com/a failed", "fetch https://<*> failed"},
 		{"windows path", `loaded C:\Windows\cbscore.dll ok`, "loaded <*> ok"},
 		{"key=number", "session opened for user root by (uid=0)", "session opened for user root by (uid=<*>)"},
 		{"key=word stays", "rhost=218.188.2.4 user=root", "rhost=<*> user=root"},
@@ -59,6 +59,8 @@ func TestVariableDetection(t *testing.T) {
 		{"a list is one variable", "values 1, 2, 3 done", "values <*> done"},
 		{"word variable keeps its comma", "synchronized to 10.1.1.1, stratum 2", "synchronized to <*>, stratum <*>"},
 		{"quoted path keeps its quotes", "creating device node '/udev/vcs1'", "creating device node '<*>'"},
+		{"a URL keeps its scheme", "Input split: hdfs://10.10.34.11:9000/pjhe/test/1/part-0:0+1", "Input split: hdfs://<*>"},
+		{"a value keeps its own words", "bounds=Rect(0, 0 - 720, 1280)", "bounds=Rect(<*> - <*>)"},
 		{"white space runs", "  a \t b  ", "a b"},
 		{"empty", "", ""},
 	}
