@@ -157,7 +157,9 @@ func (k *keyState) flushVar(msg []byte) {
 
 // constSpan adds n constant tokens spanning msg[s:e].
 func (k *keyState) constSpan(msg []byte, s, e int32, n uint64) {
-	k.flushVar(msg)
+	if k.open != kConst {
+		k.flushVar(msg)
+	}
 	if k.runS < 0 {
 		k.runS = s
 	}
@@ -180,8 +182,12 @@ func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak, unit bool) {
 		}
 		return
 	}
-	k.flushVar(msg)
-	k.flushRun(msg)
+	if k.open != kConst {
+		k.flushVar(msg)
+	}
+	if k.runS >= 0 {
+		k.flushRun(msg)
+	}
 	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak = kVar, s, vs, ve, e, weak
 	k.oUnit, k.oN = false, 1
 	k.units++

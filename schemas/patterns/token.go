@@ -540,6 +540,16 @@ func numberedName(b []byte) bool {
 // ',' and '='. The words around stay in the template as written:
 // "batch:<*>", "<*>:Transmitted", "Rect(<*>", "[sweep.c:<*>]".
 func varSpan(core []byte) (a, z int) {
+	cut := false
+	for _, c := range core {
+		if partSep(c) {
+			cut = true
+			break
+		}
+	}
+	if !cut {
+		return 0, len(core) // the separators were around it: "2,", "(12)"
+	}
 	a, z = -1, 0
 	for s := 0; s < len(core); {
 		e := s
