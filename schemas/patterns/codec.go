@@ -92,26 +92,57 @@ func (m *Miner) MarshalBinary() ([]byte, error) {
 		b = binary.AppendUvarint(b, c.count)
 		b = binary.AppendUvarint(b, uint64(len(c.units)))
 		for _, u := range c.units {
-			kind := u.kind
-			if kind == uVar && u.lit != "" {
-				kind = codecVarLit
-			} else if kind == uVar && u.text != "" {
-				kind = codecVarText
-			}
-			b = append(b, kind)
-			if kind != uVar {
-				b = binary.AppendUvarint(b, uint64(len(u.text)))
-				b = append(b, u.text...)
-			}
-			if kind == codecVarLit {
-				b = binary.AppendUvarint(b, uint64(len(u.lit)))
-				b = append(b, u.lit...)
-			}
+			b = appendUnit(b, u)
 		}
 		b = binary.AppendUvarint(b, uint64(len(c.example)))
 		b = append(b, c.example...)
 	}
 	return b, nil
+}
+
+// appendUnit encodes one unit: its kind byte (codecVarText or codecVarLit
+// for a variable with text), then its text and name as the kind needs.
+// MarshalBinary and MarshalSnapshot share it.
+func appendUnit(b []byte, u unit) []byte {
+	kind := u.kind
+	if kind == uVar && u.lit != "" {
+		kind = codecVarLit
+	} else if kind == uVar && u.text != "" {
+		kind = codecVarText
+	}
+	b = append(b, kind)
+	if kind != uVar {
+		b = binary.AppendUvarint(b, uint64(len(u.text)))
+		b = append(b, u.text...)
+	}
+	if kind == codecVarLit {
+		b = binary.AppendUvarint(b, uint64(len(u.lit)))
+		b = append(b, u.lit...)
+	}
+	return b
+}
+
+// unit decodes one unit written by appendUnit.
+func (d *decoder) unit() unit {
+	kind := d.byte()
+	if d.err != nil {
+		return unit{}
+	}
+	if kind > codecVarLit {
+		d.fail("unit kind %d", kind)
+		return unit{}
+	}
+	u := unit{kind: kind}
+	if kind != uVar {
+		u.text = d.str()
+	}
+	if kind == codecVarLit {
+		u.lit = d.str()
+	}
+	if kind == codecVarText || kind == codecVarLit {
+		u.kind = uVar
+	}
+	return u
 }
 
 // errCorrupt is wrapped by every decoding error.
@@ -140,21 +171,7 @@ func (m *Miner) UnmarshalBinary(data []byte) error {
 		}
 		c.units = make([]unit, nu)
 		for k := range c.units {
-			kind := d.byte()
-			if kind > codecVarLit {
-				d.fail("pattern %d: unit kind %d", i, kind)
-				break
-			}
-			c.units[k].kind = kind
-			if kind != uVar {
-				c.units[k].text = d.str()
-			}
-			if kind == codecVarLit {
-				c.units[k].lit = d.str()
-			}
-			if kind == codecVarText || kind == codecVarLit {
-				c.units[k].kind = uVar
-			}
+			c.units[k] = d.unit()
 		}
 		c.example = d.str()
 		cs = append(cs, c)
