@@ -24,24 +24,32 @@ CHECKS = {
     # 01 tour
     "tour.events": "SELECT count(*) FROM logs",
     "tour.parse_errors": "SELECT count(*) FROM logs WHERE parse_error <> ''",
-    "tour.raw_mb": "SELECT round(sum(octet_length(raw)) / 1e6, 1) FROM logs",
-    "tour.status_5xx": "SELECT count(*) FROM logs WHERE status >= 500 AND status < 600",
+    "tour.raw_bytes": "SELECT sum(octet_length(raw)) FROM logs",
+    "tour.status_5xx": "SELECT count(*) FROM logs WHERE status >= 500 AND status < 600 AND NOT time_missing",
     # 02 traffic and hot terms
-    "traffic.pv": "SELECT count(*) FROM logs WHERE parse_error = ''",
-    "traffic.visitors": """SELECT count(DISTINCT CASE WHEN uv <> '' THEN uv WHEN "user" <> '' AND "user" <> '-' THEN "user" ELSE ip END)
-        FROM logs WHERE parse_error = ''""",
-    "traffic.top_term": "SELECT hot_term FROM logs WHERE hot_term <> '' GROUP BY hot_term ORDER BY count(*) DESC, hot_term LIMIT 1",
-    "traffic.top_term_count": "SELECT count(*) FROM logs WHERE hot_term = '{traffic.top_term}'",
+    "traffic.pv": "SELECT count(*) FROM logs WHERE parse_error = '' AND NOT time_missing",
+    # A visitor as views.Traffic counts one: uv, else a real user, else the
+    # IP; nobody when all are empty.
+    "traffic.visitors": """SELECT count(*) FROM (
+        SELECT DISTINCT CASE WHEN uv <> '' THEN uv WHEN "user" NOT IN ('', '-') THEN "user" ELSE ip END AS v
+        FROM logs WHERE parse_error = '' AND NOT time_missing) WHERE v <> ''""",
+    "traffic.top_term": """SELECT hot_term FROM logs WHERE hot_term <> '' AND NOT time_missing
+        GROUP BY hot_term ORDER BY count(*) DESC, hot_term LIMIT 1""",
+    "traffic.top_term_count": "SELECT count(*) FROM logs WHERE hot_term = '{traffic.top_term}' AND NOT time_missing",
     # 03 batch and speed: what the API answered from batch views, against the lake
     "speed.batch_pv": """SELECT count(*) FROM logs WHERE parse_error = ''
         AND ts >= TIMESTAMPTZ '{speed.from}' AND ts < TIMESTAMPTZ '{speed.horizon}'""",
-    "speed.from": None,  # inputs of the check above
+    "speed.batch_uv": """SELECT count(*) FROM (
+        SELECT DISTINCT CASE WHEN uv <> '' THEN uv WHEN "user" NOT IN ('', '-') THEN "user" ELSE ip END AS v
+        FROM logs WHERE parse_error = '' AND ts >= TIMESTAMPTZ '{speed.from}' AND ts < TIMESTAMPTZ '{speed.horizon}')
+        WHERE v <> ''""",
+    "speed.from": None,  # inputs of the checks above
     "speed.horizon": None,
     # 04 errors
     "errors.worst_hour": """SELECT strftime(date_trunc('hour', ts), '%Y-%m-%dT%H:%M:%SZ') FROM logs
         WHERE level = 'ERROR' AND NOT time_missing GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1""",
     "errors.worst_hour_errors": "SELECT count(*) FROM logs WHERE level = 'ERROR' AND date_trunc('hour', ts) = TIMESTAMPTZ '{errors.worst_hour}'",
-    "errors.total": "SELECT count(*) FROM logs WHERE level = 'ERROR'",
+    "errors.total": "SELECT count(*) FROM logs WHERE level = 'ERROR' AND NOT time_missing",
 }
 
 

@@ -208,10 +208,21 @@ def sql(query):
     return _WAYS[way()][1](query)
 
 
+# LOGLAMBDA_NB_WHERE names the lake and API in the notebooks' text instead
+# of their paths: notebooks/build.sh sets it, so that the committed outputs
+# do not change with its temporary directory and ports.
+_WHERE = os.environ.get("LOGLAMBDA_NB_WHERE")
+
+
 def describe():
     """One line saying where the lake is and how it is read."""
     where = f"{LAKE / TOPIC}" if way() != "api" else f"the lake of {API}"
-    return f"lake: {where} (topic {TOPIC}), read with {_WAYS[way()][2]}"
+    return f"lake: {_WHERE or where} (topic {TOPIC}), read with {_WAYS[way()][2]}"
+
+
+def api_name():
+    """The API's address as the notebooks print it."""
+    return _WHERE or API
 
 
 # --- the HTTP API ----------------------------------------------------------
