@@ -45,6 +45,11 @@ CHECKS = {
         WHERE v <> ''""",
     "speed.from": None,  # inputs of the checks above
     "speed.horizon": None,
+    # 05 patterns: the patterns view counts every line, in some pattern or (other)
+    "patterns.batch_total": """SELECT count(*) FROM logs
+        WHERE ts >= TIMESTAMPTZ '{patterns.from}' AND ts < TIMESTAMPTZ '{patterns.horizon}'""",
+    "patterns.from": None,
+    "patterns.horizon": None,
     # 04 errors
     "errors.worst_hour": """SELECT strftime(date_trunc('hour', ts), '%Y-%m-%dT%H:%M:%SZ') FROM logs
         WHERE level = 'ERROR' AND NOT time_missing GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1""",
