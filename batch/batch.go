@@ -10,6 +10,7 @@ import (
 
 	"github.com/loglambda/loglambda/batch/lake"
 	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/internal/replace"
 	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -18,6 +19,7 @@ import (
 type Batch struct {
 	cfg     cfg
 	db      *mongo.Database
+	writer  *replace.Writer
 	brokers []string
 	lake    *lake.Lake
 	grid    views.Grid
@@ -47,7 +49,13 @@ func New(db *mongo.Database, brokers []string, lakeDir string, opts ...Opt) (*Ba
 	if err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
 	}
-	return &Batch{cfg: c, db: db, brokers: brokers, lake: l, grid: grid, rules: rules}, nil
+	w := c.writer
+	if w == nil {
+		if w, err = replace.New(); err != nil {
+			return nil, fmt.Errorf("batch: %w", err)
+		}
+	}
+	return &Batch{cfg: c, db: db, writer: w, brokers: brokers, lake: l, grid: grid, rules: rules}, nil
 }
 
 // RunSummary reports a Run: its compaction and its recompute.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/internal/replace"
 )
 
 // Opt configures a Batch layer; see New. The options batch shares with
@@ -62,6 +63,7 @@ type cfg struct {
 	now      func() time.Time
 	progress io.Writer
 	logger   *slog.Logger
+	writer   *replace.Writer
 
 	// afterFiles, a test hook, runs after compaction wrote its files and
 	// before it saves the manifest; an error from it ends the run there,
@@ -138,6 +140,11 @@ func Now(f func() time.Time) Opt { return own("Now", func(c *cfg) { c.now = f })
 // Progress receives a progress bar of records read (default none). The
 // command passes stderr when it is a terminal.
 func Progress(w io.Writer) Opt { return own("Progress", func(c *cfg) { c.progress = w }) }
+
+// Writer is the MongoDB writer of the batch views (default: a
+// replace.Writer of its own). Layers sharing one embedded store share one
+// Writer, which runs one command at a time (see package replace).
+func Writer(w *replace.Writer) Opt { return own("Writer", func(c *cfg) { c.writer = w }) }
 
 // withAfterFiles sets the hook run between a compaction's files and its
 // manifest (tests: crash there).

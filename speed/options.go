@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/internal/replace"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -44,12 +45,14 @@ type cfg struct {
 	pane        time.Duration
 	lateness    time.Duration
 	hotCapacity int
+	patterns    bool // mine patterns (the patterns view)
 
 	// How often to write MongoDB.
 	flushInterval time.Duration
 
 	logger   *slog.Logger
 	registry prometheus.Registerer
+	writer   *replace.Writer
 
 	// Test hooks, set only by this package's tests. clientOpts are added to
 	// the Kafka client (small fetch sizes make a stream take many polls).
@@ -67,6 +70,7 @@ func defaultCfg() cfg {
 		group:         DefaultGroup,
 		hotCapacity:   views.DefaultHotCapacity,
 		flushInterval: DefaultFlushInterval,
+		patterns:      true,
 	}
 	layer.SetDefaults(&c)
 	return c
@@ -116,6 +120,16 @@ func FlushInterval(d time.Duration) Opt {
 // HotCapacity is the number of terms each pane's hot summary keeps
 // (default views.DefaultHotCapacity; 0 counts exactly, unbounded).
 func HotCapacity(n int) Opt { return own("HotCapacity", func(c *cfg) { c.hotCapacity = n }) }
+
+// Patterns turns the patterns view's mining on or off (default on). Off,
+// its documents hold empty states: for measuring its cost, or for topics
+// whose lines are not worth grouping.
+func Patterns(on bool) Opt { return own("Patterns", func(c *cfg) { c.patterns = on }) }
+
+// Writer is the MongoDB writer (default: a replace.Writer of its own).
+// Layers sharing one embedded store share one Writer, which runs one
+// command at a time (see package replace).
+func Writer(w *replace.Writer) Opt { return own("Writer", func(c *cfg) { c.writer = w }) }
 
 // Registerer registers the layer's Prometheus metrics (default: none).
 func Registerer(r prometheus.Registerer) Opt {

@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/internal/replace"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
@@ -23,6 +24,7 @@ import (
 type Speed struct {
 	cfg     cfg
 	db      *mongo.Database
+	writer  *replace.Writer
 	brokers []string
 	grid    views.Grid
 	metrics *metrics
@@ -50,7 +52,11 @@ type Speed struct {
 	flushes int64
 }
 
-// flushTimeout bounds one flush's writes.
+// flushTimeout bounds the flushes that stop something (the exit flush,
+// the flush of revoked partitions): what they do not write in time is
+// read again by the partition's next owner. The flushes while running are
+// bounded per command only (the Writer's deadline), so a large backlog is
+// written command by command however long it takes.
 const flushTimeout = 30 * time.Second
 
 // errAborted is returned by Run when the abort hook fired.
@@ -80,8 +86,14 @@ func New(db *mongo.Database, brokers []string, opts ...Opt) (*Speed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("speed: %w", err)
 	}
+	w := c.writer
+	if w == nil {
+		if w, err = replace.New(); err != nil {
+			return nil, fmt.Errorf("speed: %w", err)
+		}
+	}
 	return &Speed{
-		cfg: c, db: db, brokers: brokers, grid: grid, metrics: m, dec: rules.NewDecoder(),
+		cfg: c, db: db, writer: w, brokers: brokers, grid: grid, metrics: m, dec: rules.NewDecoder(),
 		parts: map[int32]*partition{},
 	}, nil
 }
@@ -179,10 +191,9 @@ func (s *Speed) Run(ctx context.Context) error {
 			flushing = ch
 			go func() {
 				// Not cut short by ctx: stopping waits for it, then
-				// flushes what is left.
-				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
-				defer cancel()
-				ch <- s.flushAndHint(fctx, cl)
+				// flushes what is left. Each command has its own
+				// deadline; the flush as a whole has none.
+				ch <- s.flushAndHint(context.WithoutCancel(ctx), cl)
 			}()
 			nextFlush = time.Now().Add(s.cfg.flushInterval)
 		}
