@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/internal/ship"
 	"github.com/loglambda/loglambda/schemas/formats"
 	"github.com/loglambda/loglambda/schemas/ingest"
 )
@@ -289,16 +290,11 @@ const produceGrace = 30 * time.Second
 var genFormatHeader = []kgo.RecordHeader{{Key: ingest.FormatHeader, Value: []byte("json")}}
 
 func newKafkaSink(ctx context.Context, brokers []string, topic string) (*kafkaSink, error) {
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(brokers...),
-		kgo.DefaultProduceTopic(topic),
-		// A short linger batches a live trickle without delaying it
-		// noticeably; a backfill fills batches anyway.
-		kgo.ProducerLinger(5*time.Millisecond),
-		kgo.AllowAutoTopicCreation(),
-	)
+	// The same producer as ship's; a short linger batches a live trickle
+	// without delaying it noticeably; a backfill fills batches anyway.
+	cl, err := ship.NewProducer(brokers, ship.Topic(topic), ship.Linger(5*time.Millisecond), ship.AutoCreateTopic(true))
 	if err != nil {
-		return nil, fmt.Errorf("kafka client for %s: %w", strings.Join(brokers, ","), err)
+		return nil, fmt.Errorf("kafka producer for %s: %w", strings.Join(brokers, ","), err)
 	}
 	s := &kafkaSink{cl: cl, topic: topic}
 	s.prodCtx, s.cancel = context.WithCancel(context.Background())

@@ -46,10 +46,12 @@ type Opt func(*cfg)
 // cfg holds every setting of a Shipper; the defaults are set in New.
 type cfg struct {
 	// What records look like.
-	topic       string
-	format      string
-	timeLayouts []string
-	key         string
+	topic  string
+	format string
+	// autoCreateTopic lets the producer create a missing topic (gen).
+	autoCreateTopic bool
+	timeLayouts     []string
+	key             string
 
 	// How inputs are read.
 	follow           bool
@@ -154,6 +156,10 @@ func PositionInterval(d time.Duration) Opt { return func(c *cfg) { c.positionInt
 // Progress makes Run write a progress line to w at most 4 times a second
 // (a terminal: the line is rewritten in place with '\r').
 func Progress(w io.Writer) Opt { return func(c *cfg) { c.progress = w } }
+
+// AutoCreateTopic lets the producer create the topic when the broker
+// allows it (default off: ship fails on a missing topic; gen creates it).
+func AutoCreateTopic(on bool) Opt { return func(c *cfg) { c.autoCreateTopic = on } }
 
 // Logger sets the logger for produce errors and rotations (default slog.Default()).
 func Logger(l *slog.Logger) Opt { return func(c *cfg) { c.logger = l } }

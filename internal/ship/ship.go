@@ -56,23 +56,9 @@ func New(brokers []string, opts ...Opt) (*Shipper, error) {
 			return nil, err
 		}
 	}
-	client, err := kgo.NewClient(
-		kgo.SeedBrokers(brokers...),
-		kgo.DefaultProduceTopic(c.topic),
-		// Idempotent (kgo's default, with acks=all): a retried batch is
-		// written once, and records stay in order within a partition.
-		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.ProducerLinger(c.linger),
-		kgo.MaxBufferedRecords(c.maxBufferedRecords),
-		kgo.MaxBufferedBytes(c.maxBufferedBytes),
-		// A capped line plus key and headers must fit in a batch, or kgo
-		// fails the record client-side. Above Kafka's default limit the
-		// broker still accepts it when it compresses below
-		// message.max.bytes (snappy, kgo's default); see the package doc.
-		kgo.ProducerBatchMaxBytes(int32(max(kafkaBatchDefault, c.maxLine+recordHeadroom))),
-	)
+	client, err := newProducer(brokers, c)
 	if err != nil {
-		return nil, fmt.Errorf("kafka client for %v: %w", brokers, err)
+		return nil, err
 	}
 	return &Shipper{cfg: c, client: client, rules: rules}, nil
 }
