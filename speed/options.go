@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/loglambda/loglambda/internal/replace"
 	"github.com/loglambda/loglambda/schemas/formats"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -51,6 +52,7 @@ type cfg struct {
 
 	logger   *slog.Logger
 	registry prometheus.Registerer
+	writer   *replace.Writer
 
 	// Test hooks, set only by this package's tests. clientOpts are added to
 	// the Kafka client (small fetch sizes make a stream take many polls).
@@ -147,6 +149,11 @@ func Patterns(on bool) Opt { return optFunc(func(c *cfg) { c.patterns = on }) }
 
 // Logger receives the layer's logs (default slog.Default()).
 func Logger(l *slog.Logger) Opt { return optFunc(func(c *cfg) { c.logger = l }) }
+
+// Writer is the MongoDB writer (default: a replace.Writer of its own).
+// Layers sharing one embedded store share one Writer, which runs one
+// command at a time (see package replace).
+func Writer(w *replace.Writer) Opt { return optFunc(func(c *cfg) { c.writer = w }) }
 
 // Registerer registers the layer's Prometheus metrics (default: none).
 func Registerer(r prometheus.Registerer) Opt { return optFunc(func(c *cfg) { c.registry = r }) }

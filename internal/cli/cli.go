@@ -1,7 +1,11 @@
-package main
+// Package cli holds loglambda's commands, a file per command: each parses
+// its own flags and starts layers. Main dispatches os.Args to them; the
+// root package only calls Main.
+package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +13,48 @@ import (
 	"sort"
 	"strings"
 )
+
+func commands() []command {
+	return []command{
+		// Each subcommand registers itself here; see the file named for it.
+		patternsCommand(),
+		genCommand(),
+		speedCommand(),
+		serveCommand(),
+		shipCommand(),
+		batchCommand(),
+		upCommand(),
+		sqlCommand(),
+	}
+}
+
+// Main runs the command named by args[0] with the rest of args as its
+// flags and returns the process exit code: 0 on success or --help, 1 when
+// the command failed, 2 for an unknown command.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmds := commands()
+	if len(args) < 1 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout, cmds)
+		return 0
+	}
+	for _, c := range cmds {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout)
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "loglambda %s: %v\n", c.name, err)
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintf(stderr, "loglambda: unknown command %q\n\n", args[0])
+	usage(stderr, cmds)
+	return 2
+}
 
 // command is one loglambda subcommand. run parses its own flags from args
 // with newFlags/parseFlags, so every command gets --help and environment

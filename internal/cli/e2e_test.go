@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -407,7 +407,7 @@ func TestUpBinary(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "loglambda")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	build := exec.Command("go", "build", "-o", bin, "github.com/loglambda/loglambda")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
