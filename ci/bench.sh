@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ci/bench.sh: the project's benchmarks, each printed beside its limit in the
-# same run (raw franz-go consume beside the speed layer, a plain line split
+# same run (raw franz-go consume beside the speed layer, and the speed layer
+# with the patterns view beside it without (x-of-patterns-off), a plain line split
 # beside each parser and the pattern miner, raw produce beside ship).
 # Usage: ci/bench.sh [go test -bench regexp]   (default: all of them)
 # Figures are events|lines|requests per second in the benchmark's metrics;
