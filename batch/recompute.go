@@ -61,6 +61,7 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 		}
 	}
 
+	b.setPending(todo)
 	if len(todo) > 0 {
 		db, err := sql.Open("duckdb", "")
 		if err != nil {
@@ -101,6 +102,7 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 				return sum, fmt.Errorf("recompute hour %s: %w", h.Format(time.RFC3339), err)
 			}
 			sum.Hours = append(sum.Hours, h)
+			b.setPending(todo[len(sum.Hours):])
 			sum.Panes += len(panes)
 			sum.Docs += docs
 			bar.add(1)
