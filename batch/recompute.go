@@ -85,14 +85,15 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 				bar.finish()
 				return sum, fmt.Errorf("recompute hour %s (%d files): %w", h.Format(time.RFC3339), len(paths), err)
 			}
-			docs, err := b.writeHour(ctx, h, panes, now)
+			hs := m.Hours[h]
+			docs, err := b.writeHour(ctx, h, panes, now, hs == nil || hs.Recomputed.IsZero())
 			if err != nil {
 				bar.finish()
 				return sum, fmt.Errorf("recompute hour %s: %w", h.Format(time.RFC3339), err)
 			}
 			// Record the hour only after its documents are in: a crash in
 			// between recomputes it again, which replaces the same docs.
-			hs := m.Hour(h)
+			hs = m.Hour(h)
 			if hs.Dirty {
 				sum.DirtyHours++
 			}

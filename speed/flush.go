@@ -99,7 +99,7 @@ func (s *Speed) cut(only []int32, now, horizon time.Time) (*flushJob, error) {
 					return nil, fmt.Errorf("flush partition %d pane %s: encode %s: %w", p.id, views.PaneKey(ps.start), view, err)
 				}
 				id := views.DocID(view, ps.start, p.id)
-				g.docs[i] = append(g.docs[i], replace.Doc{ID: id, Body: views.Doc{
+				g.docs[i] = append(g.docs[i], replace.Doc{ID: id, New: !ps.stored, Body: views.Doc{
 					ID: id, View: view, Pane: ps.start, PaneEnd: ps.start.Add(s.cfg.pane),
 					Partition: p.id, Offset: ps.offsets[i], Updated: now,
 					State: state, Summary: ps.pane.Summary(view),
@@ -179,6 +179,11 @@ func (s *Speed) done(job *flushJob, err error) {
 	defer s.mu.Unlock()
 	s.bl.inflight, s.bl.inflightOldest = 0, time.Time{}
 	for _, pj := range job.parts {
+		for _, g := range pj.groups[:pj.written] {
+			for _, ps := range g.panes {
+				ps.stored = true
+			}
+		}
 		for _, g := range pj.groups[pj.written:] {
 			for _, ps := range g.panes {
 				ps.dirty = true
