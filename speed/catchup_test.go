@@ -20,8 +20,8 @@ import (
 // event is late when its pane ends at or before the newest event time so
 // far minus the lateness (DESIGN.md's rule, written out again).
 func TestCatchUpDemoBacklog(t *testing.T) {
-	if testing.Short() {
-		t.Skip("volume")
+	if testing.Short() || raceOn {
+		t.Skip("volume: not in -short, nor under the race detector")
 	}
 	const parts = 4
 	st := startStack(t, parts)

@@ -15,8 +15,8 @@ import (
 // embedded store when it went out as one command. The documents must hold
 // exactly what the generated lines say (expect), both times.
 func TestFlushAtVolume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("volume")
+	if testing.Short() || raceOn {
+		t.Skip("volume: not in -short, nor under the race detector")
 	}
 	const parts, perPart = 4, 3500
 	st := startStack(t, parts)
