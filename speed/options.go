@@ -45,6 +45,7 @@ type cfg struct {
 	pane        time.Duration
 	lateness    time.Duration
 	hotCapacity int
+	patterns    bool // mine patterns (the patterns view)
 
 	// How often to write MongoDB.
 	flushInterval time.Duration
@@ -75,6 +76,7 @@ func defaultCfg() cfg {
 		lateness:      DefaultLateness,
 		hotCapacity:   views.DefaultHotCapacity,
 		flushInterval: DefaultFlushInterval,
+		patterns:      true,
 		logger:        slog.Default(),
 	}
 }
@@ -139,6 +141,11 @@ func FlushInterval(d time.Duration) Opt { return optFunc(func(c *cfg) { c.flushI
 // HotCapacity is the number of terms each pane's hot summary keeps
 // (default views.DefaultHotCapacity; 0 counts exactly, unbounded).
 func HotCapacity(n int) Opt { return optFunc(func(c *cfg) { c.hotCapacity = n }) }
+
+// Patterns turns the patterns view's mining on or off (default on). Off,
+// its documents hold empty states: for measuring its cost, or for topics
+// whose lines are not worth grouping.
+func Patterns(on bool) Opt { return optFunc(func(c *cfg) { c.patterns = on }) }
 
 // Logger receives the layer's logs (default slog.Default()).
 func Logger(l *slog.Logger) Opt { return optFunc(func(c *cfg) { c.logger = l }) }
