@@ -141,7 +141,7 @@ func BenchmarkApply(b *testing.B) {
 	b.Run("parse", func(b *testing.B) {
 		i := 0
 		for b.Loop() {
-			s.parse(recs[i%len(recs)], &ev)
+			s.dec.Decode(&ev, recs[i%len(recs)])
 			i++
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
@@ -171,7 +171,7 @@ func BenchmarkApply(b *testing.B) {
 					p = fresh() // the same stream again, from the start
 				}
 				r := recs[i%len(recs)]
-				s.parse(r, &ev)
+				s.dec.Decode(&ev, r)
 				p.apply(&ev, r.Offset, s, &t)
 				i++
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -161,8 +162,8 @@ func (s *Speed) write(ctx context.Context, job *flushJob) error {
 		if pj.ck == nil {
 			continue
 		}
-		if _, err := s.writer.Replace(ctx, s.db.Collection(views.CheckpointCollection), []replace.Doc{*pj.ck}); err != nil {
-			return fmt.Errorf("flush partition %d: checkpoint to %s: %w", pj.p.id, views.CheckpointCollection, err)
+		if _, err := s.writer.Replace(ctx, s.db.Collection(collections.CheckpointCollection), []replace.Doc{*pj.ck}); err != nil {
+			return fmt.Errorf("flush partition %d: checkpoint to %s: %w", pj.p.id, collections.CheckpointCollection, err)
 		}
 		pj.ckWritten = true
 	}

@@ -8,7 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/loglambda/loglambda/schemas/views"
+	"github.com/loglambda/loglambda/schemas/collections"
 )
 
 // Panes that batch has already recomputed are not written. Serving answers
@@ -42,8 +42,8 @@ func (s *Speed) readHorizon(ctx context.Context) time.Time {
 	s.hz.read = time.Now()
 	rctx, cancel := context.WithTimeout(ctx, horizonEvery)
 	defer cancel()
-	var d views.HorizonDoc
-	err := s.db.Collection(views.MetaCollection).FindOne(rctx, bson.D{{Key: "_id", Value: views.HorizonDocID(s.cfg.topic)}}).Decode(&d)
+	var d collections.HorizonDoc
+	err := s.db.Collection(collections.MetaCollection).FindOne(rctx, bson.D{{Key: "_id", Value: collections.HorizonDocID(s.cfg.topic)}}).Decode(&d)
 	switch {
 	case err == nil:
 		s.hz.horizon = d.Horizon.UTC()

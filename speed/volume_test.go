@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -50,7 +51,7 @@ func TestFlushAtVolume(t *testing.T) {
 				break
 			}
 			out[c.Collection] += c.Docs
-			if c.Collection == views.CheckpointCollection {
+			if c.Collection == collections.CheckpointCollection {
 				cks++
 			}
 		}

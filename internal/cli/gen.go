@@ -17,6 +17,7 @@ import (
 
 	"github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/schemas/ingest"
 )
 
 func genCommand() command {
@@ -33,8 +34,10 @@ func runGen(ctx context.Context, args []string, stdout io.Writer) error {
 	count := fs.Int64("count", 0, "stop after this many events (0: unbounded)")
 	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same lines")
 	start := fs.String("start", "", "event time of the first event, RFC 3339 or relative like -3h; empty: now, live. In the past: backfill as fast as possible, then continue live")
-	topic := fs.String("topic", "logs", "Kafka topic (must exist or be auto-created)")
-	brokers := fs.String("brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma separated")
+	var topicFlag, brokersFlag string
+	topic, brokers := &topicFlag, &brokersFlag
+	registerTopic(fs, topic)
+	registerBrokers(fs, brokers)
 	toStdout := fs.Bool("stdout", false, "write JSON lines to stdout instead of Kafka")
 	ooo := fs.Float64("out-of-order", gen.DefaultOutOfOrder, "share of events a few seconds to a minute out of order (within the default 2m lateness)")
 	// No late events by default: speed drops events beyond the lateness
@@ -283,7 +286,7 @@ type kafkaSink struct {
 const produceGrace = 30 * time.Second
 
 // genFormatHeader tells consumers how to parse the records.
-var genFormatHeader = []kgo.RecordHeader{{Key: "format", Value: []byte("json")}}
+var genFormatHeader = []kgo.RecordHeader{{Key: ingest.FormatHeader, Value: []byte("json")}}
 
 func newKafkaSink(ctx context.Context, brokers []string, topic string) (*kafkaSink, error) {
 	cl, err := kgo.NewClient(

@@ -12,6 +12,7 @@ import (
 
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/patterns"
 )
 
@@ -69,11 +70,11 @@ func runPatterns(ctx context.Context, args []string, stdout io.Writer) error {
 	if *format == "line" {
 		r.parser = lineFormat{}
 	} else {
-		p, err := formats.New(*format)
+		rules, err := ingest.Spec{Format: *format}.Parse()
 		if err != nil {
-			return fmt.Errorf("--format %q: %w; patterns also reads \"line\"", *format, err)
+			return fmt.Errorf("%w; patterns also reads \"line\"", err)
 		}
-		r.parser = p
+		r.parser = rules.NewDecoder().Parser()
 	}
 	inputs := fs.Args()
 	if len(inputs) == 0 {
