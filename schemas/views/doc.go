@@ -21,10 +21,12 @@ const (
 	ViewHot     = "hot"
 	ViewTraffic = "traffic"
 	ViewLevels  = "levels"
+	// ViewClusters is the CluStream micro-clusters (clusters.go).
+	ViewClusters = "clusters"
 )
 
 // Names lists the views kept per pane, in a stable order.
-var Names = []string{ViewHot, ViewTraffic, ViewLevels}
+var Names = []string{ViewHot, ViewTraffic, ViewLevels, ViewClusters}
 
 // Collection names for a view in each layer.
 func SpeedCollection(view string) string { return "speed_" + view }

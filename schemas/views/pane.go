@@ -1,6 +1,10 @@
 package views
 
-import "github.com/loglambda/loglambda/schemas/event"
+import (
+	"time"
+
+	"github.com/loglambda/loglambda/schemas/event"
+)
 
 // Pane holds every view's state for one pane (of one partition in speed,
 // of all partitions in batch and serving).
@@ -8,12 +12,16 @@ type Pane struct {
 	Hot     *Hot
 	Traffic *Traffic
 	Levels  *Levels
+	// Clusters is built with the default spec; speed and batch replace it
+	// by NewClusters(their spec, the pane start).
+	Clusters *Clusters
 }
 
 // NewPane returns an empty pane whose hot summary keeps hotCapacity terms
 // (0: exact).
 func NewPane(hotCapacity int) *Pane {
-	return &Pane{Hot: NewHot(hotCapacity), Traffic: NewTraffic(), Levels: NewLevels()}
+	return &Pane{Hot: NewHot(hotCapacity), Traffic: NewTraffic(), Levels: NewLevels(),
+		Clusters: NewClusters(DefaultClusterSpec(), time.Unix(0, 0))}
 }
 
 // Add folds one event into every view. Events with a parse error count in
@@ -25,6 +33,7 @@ func (p *Pane) Add(ev *event.Event) {
 	p.Hot.Add(ev.HotTerm)
 	p.Traffic.Add(ev)
 	p.Levels.Add(ev)
+	p.Clusters.Add(ev)
 }
 
 // Merge adds o into p.
@@ -35,11 +44,12 @@ func (p *Pane) Merge(o *Pane) {
 	p.Hot.Merge(o.Hot)
 	p.Traffic.Merge(o.Traffic)
 	p.Levels.Merge(o.Levels)
+	p.mergeClusters(o)
 }
 
 // Clone returns an independent copy.
 func (p *Pane) Clone() *Pane {
-	return &Pane{Hot: p.Hot.Clone(), Traffic: p.Traffic.Clone(), Levels: p.Levels.Clone()}
+	return &Pane{Hot: p.Hot.Clone(), Traffic: p.Traffic.Clone(), Levels: p.Levels.Clone(), Clusters: p.Clusters.Clone()}
 }
 
 // Encode returns the view's state of p in its binary encoding.
@@ -51,6 +61,8 @@ func (p *Pane) Encode(view string) ([]byte, error) {
 		return p.Traffic.MarshalBinary()
 	case ViewLevels:
 		return p.Levels.MarshalBinary()
+	case ViewClusters:
+		return p.Clusters.MarshalBinary()
 	}
 	return nil, errUnknownView(view)
 }
@@ -64,6 +76,8 @@ func (p *Pane) Decode(view string, data []byte) error {
 		return p.Traffic.UnmarshalBinary(data)
 	case ViewLevels:
 		return p.Levels.UnmarshalBinary(data)
+	case ViewClusters:
+		return p.Clusters.UnmarshalBinary(data)
 	}
 	return errUnknownView(view)
 }
@@ -83,6 +97,8 @@ func (p *Pane) Summary(view string) map[string]any {
 		return map[string]any{"pv": p.Traffic.PV, "uv": p.Traffic.UVCount(), "ips": p.Traffic.IPCount()}
 	case ViewLevels:
 		return p.Levels.Summary()
+	case ViewClusters:
+		return p.Clusters.Summary()
 	}
 	return nil
 }

@@ -17,5 +17,7 @@ func (p *Pane) AddTo(view string, ev *event.Event) {
 		p.Traffic.Add(ev)
 	case ViewLevels:
 		p.Levels.Add(ev)
+	case ViewClusters:
+		p.Clusters.Add(ev)
 	}
 }
