@@ -52,6 +52,10 @@ type cfg struct {
 	pane     time.Duration
 	lateness time.Duration
 	grace    time.Duration
+	// clusters is built by validate from clusterFields and microClusters.
+	clusterFields string
+	microClusters int
+	clusters      *views.ClusterSpec
 
 	// Lake upkeep.
 	mergeBelow int64
@@ -72,17 +76,19 @@ type cfg struct {
 
 func defaultCfg() cfg {
 	return cfg{
-		topic:       DefaultTopic,
-		format:      DefaultFormat,
-		hotTerm:     DefaultHotTerm,
-		uvField:     DefaultUVField,
-		pane:        views.DefaultPane,
-		lateness:    DefaultLateness,
-		grace:       DefaultGrace,
-		mergeBelow:  DefaultMergeBelow,
-		speedMargin: DefaultSpeedMargin,
-		now:         time.Now,
-		logger:      slog.Default(),
+		topic:         DefaultTopic,
+		format:        DefaultFormat,
+		hotTerm:       DefaultHotTerm,
+		uvField:       DefaultUVField,
+		pane:          views.DefaultPane,
+		lateness:      DefaultLateness,
+		grace:         DefaultGrace,
+		mergeBelow:    DefaultMergeBelow,
+		speedMargin:   DefaultSpeedMargin,
+		clusterFields: views.DefaultClusterFields,
+		microClusters: views.DefaultMicroClusters,
+		now:           time.Now,
+		logger:        slog.Default(),
 	}
 }
 
@@ -114,6 +120,11 @@ func (c *cfg) validate() error {
 	if _, err := formats.NewUVField(c.uvField); err != nil {
 		return err
 	}
+	spec, err := views.NewClusterSpec(c.clusterFields, c.microClusters, views.DefaultClusterBoundary)
+	if err != nil {
+		return err
+	}
+	c.clusters = spec
 	return nil
 }
 

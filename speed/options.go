@@ -44,6 +44,10 @@ type cfg struct {
 	pane        time.Duration
 	lateness    time.Duration
 	hotCapacity int
+	// clusters is built by validate from clusterFields and microClusters.
+	clusterFields string
+	microClusters int
+	clusters      *views.ClusterSpec
 
 	// How often to write MongoDB.
 	flushInterval time.Duration
@@ -72,6 +76,8 @@ func defaultCfg() cfg {
 		pane:          views.DefaultPane,
 		lateness:      DefaultLateness,
 		hotCapacity:   views.DefaultHotCapacity,
+		clusterFields: views.DefaultClusterFields,
+		microClusters: views.DefaultMicroClusters,
 		flushInterval: DefaultFlushInterval,
 		logger:        slog.Default(),
 	}
@@ -96,6 +102,11 @@ func (c *cfg) validate() error {
 	if _, err := views.NewGrid(c.pane); err != nil {
 		return err
 	}
+	spec, err := views.NewClusterSpec(c.clusterFields, c.microClusters, views.DefaultClusterBoundary)
+	if err != nil {
+		return err
+	}
+	c.clusters = spec
 	return nil
 }
 

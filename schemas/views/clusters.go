@@ -213,7 +213,8 @@ func (c *Clusters) Add(ev *event.Event) {
 	for i, v := range raw {
 		x[i] = Transform(v)
 	}
-	t := float64(ev.Time.UnixNano()-c.Base*1e9) / 1e9
+	// Microseconds, as the lake keeps event times: batch sees the same t.
+	t := float64(ev.Time.UnixMicro()-c.Base*1e6) / 1e6
 	c.addPoint(x, raw, t)
 }
 

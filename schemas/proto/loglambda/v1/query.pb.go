@@ -1104,6 +1104,400 @@ func (x *StatusResponse) GetRefreshed() *timestamppb.Timestamp {
 	return nil
 }
 
+type ClustersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Start of the range; unset: an hour before `to`.
+	From *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	// End of the range (exclusive); unset: now.
+	To *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	// Bucket width, a positive multiple of the pane; unset or 0: the pane.
+	Step *durationpb.Duration `protobuf:"bytes,3,opt,name=step,proto3" json:"step,omitempty"`
+	// Number of macro-clusters, at most 50; 0: 5.
+	K             int32 `protobuf:"varint,4,opt,name=k,proto3" json:"k,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClustersRequest) Reset() {
+	*x = ClustersRequest{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClustersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClustersRequest) ProtoMessage() {}
+
+func (x *ClustersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClustersRequest.ProtoReflect.Descriptor instead.
+func (*ClustersRequest) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ClustersRequest) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *ClustersRequest) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *ClustersRequest) GetStep() *durationpb.Duration {
+	if x != nil {
+		return x.Step
+	}
+	return nil
+}
+
+func (x *ClustersRequest) GetK() int32 {
+	if x != nil {
+		return x.K
+	}
+	return 0
+}
+
+// MacroCluster is one macro-cluster; per-feature values are keyed by field
+// name, in the field's own units.
+type MacroCluster struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Count  int64                  `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	Share  float64                `protobuf:"fixed64,2,opt,name=share,proto3" json:"share,omitempty"`
+	Mean   map[string]float64     `protobuf:"bytes,3,rep,name=mean,proto3" json:"mean,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	Stddev map[string]float64     `protobuf:"bytes,4,rep,name=stddev,proto3" json:"stddev,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	// The centre in the clustering space (log1p) mapped back: the typical
+	// value.
+	Center map[string]float64 `protobuf:"bytes,5,rep,name=center,proto3" json:"center,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	Min    map[string]float64 `protobuf:"bytes,6,rep,name=min,proto3" json:"min,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	Max    map[string]float64 `protobuf:"bytes,7,rep,name=max,proto3" json:"max,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	// Count per bucket, aligned with ClustersResponse.series.
+	Series        []int64 `protobuf:"varint,8,rep,packed,name=series,proto3" json:"series,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MacroCluster) Reset() {
+	*x = MacroCluster{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MacroCluster) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MacroCluster) ProtoMessage() {}
+
+func (x *MacroCluster) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MacroCluster.ProtoReflect.Descriptor instead.
+func (*MacroCluster) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *MacroCluster) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *MacroCluster) GetShare() float64 {
+	if x != nil {
+		return x.Share
+	}
+	return 0
+}
+
+func (x *MacroCluster) GetMean() map[string]float64 {
+	if x != nil {
+		return x.Mean
+	}
+	return nil
+}
+
+func (x *MacroCluster) GetStddev() map[string]float64 {
+	if x != nil {
+		return x.Stddev
+	}
+	return nil
+}
+
+func (x *MacroCluster) GetCenter() map[string]float64 {
+	if x != nil {
+		return x.Center
+	}
+	return nil
+}
+
+func (x *MacroCluster) GetMin() map[string]float64 {
+	if x != nil {
+		return x.Min
+	}
+	return nil
+}
+
+func (x *MacroCluster) GetMax() map[string]float64 {
+	if x != nil {
+		return x.Max
+	}
+	return nil
+}
+
+func (x *MacroCluster) GetSeries() []int64 {
+	if x != nil {
+		return x.Series
+	}
+	return nil
+}
+
+// ClustersPoint is one bucket, starting at t: events per macro-cluster (in
+// the order of ClustersResponse.clusters), outliers, events without
+// features.
+type ClustersPoint struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	T             *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=t,proto3" json:"t,omitempty"`
+	Counts        []int64                `protobuf:"varint,2,rep,packed,name=counts,proto3" json:"counts,omitempty"`
+	Outliers      int64                  `protobuf:"varint,3,opt,name=outliers,proto3" json:"outliers,omitempty"`
+	Missing       int64                  `protobuf:"varint,4,opt,name=missing,proto3" json:"missing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClustersPoint) Reset() {
+	*x = ClustersPoint{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClustersPoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClustersPoint) ProtoMessage() {}
+
+func (x *ClustersPoint) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClustersPoint.ProtoReflect.Descriptor instead.
+func (*ClustersPoint) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ClustersPoint) GetT() *timestamppb.Timestamp {
+	if x != nil {
+		return x.T
+	}
+	return nil
+}
+
+func (x *ClustersPoint) GetCounts() []int64 {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+func (x *ClustersPoint) GetOutliers() int64 {
+	if x != nil {
+		return x.Outliers
+	}
+	return 0
+}
+
+func (x *ClustersPoint) GetMissing() int64 {
+	if x != nil {
+		return x.Missing
+	}
+	return 0
+}
+
+type ClustersResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	From     *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	To       *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	Step     *durationpb.Duration   `protobuf:"bytes,3,opt,name=step,proto3" json:"step,omitempty"`
+	K        int32                  `protobuf:"varint,4,opt,name=k,proto3" json:"k,omitempty"`
+	Fields   []string               `protobuf:"bytes,5,rep,name=fields,proto3" json:"fields,omitempty"`
+	Clusters []*MacroCluster        `protobuf:"bytes,6,rep,name=clusters,proto3" json:"clusters,omitempty"`
+	Series   []*ClustersPoint       `protobuf:"bytes,7,rep,name=series,proto3" json:"series,omitempty"`
+	// Events with features (clustered or outliers), outliers, events
+	// without features: clusters' counts + outliers + missing = page views.
+	Events   int64 `protobuf:"varint,8,opt,name=events,proto3" json:"events,omitempty"`
+	Outliers int64 `protobuf:"varint,9,opt,name=outliers,proto3" json:"outliers,omitempty"`
+	Missing  int64 `protobuf:"varint,10,opt,name=missing,proto3" json:"missing,omitempty"`
+	// Micro-clusters the k-means grouped (the coarsest states tiling the
+	// range).
+	MicroClusters int32 `protobuf:"varint,11,opt,name=micro_clusters,json=microClusters,proto3" json:"micro_clusters,omitempty"`
+	// Unset before batch has ever run.
+	BatchHorizon *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=batch_horizon,json=batchHorizon,proto3" json:"batch_horizon,omitempty"`
+	// Set when every pane came from batch.
+	Exact         bool `protobuf:"varint,13,opt,name=exact,proto3" json:"exact,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClustersResponse) Reset() {
+	*x = ClustersResponse{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClustersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClustersResponse) ProtoMessage() {}
+
+func (x *ClustersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClustersResponse.ProtoReflect.Descriptor instead.
+func (*ClustersResponse) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ClustersResponse) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *ClustersResponse) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *ClustersResponse) GetStep() *durationpb.Duration {
+	if x != nil {
+		return x.Step
+	}
+	return nil
+}
+
+func (x *ClustersResponse) GetK() int32 {
+	if x != nil {
+		return x.K
+	}
+	return 0
+}
+
+func (x *ClustersResponse) GetFields() []string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *ClustersResponse) GetClusters() []*MacroCluster {
+	if x != nil {
+		return x.Clusters
+	}
+	return nil
+}
+
+func (x *ClustersResponse) GetSeries() []*ClustersPoint {
+	if x != nil {
+		return x.Series
+	}
+	return nil
+}
+
+func (x *ClustersResponse) GetEvents() int64 {
+	if x != nil {
+		return x.Events
+	}
+	return 0
+}
+
+func (x *ClustersResponse) GetOutliers() int64 {
+	if x != nil {
+		return x.Outliers
+	}
+	return 0
+}
+
+func (x *ClustersResponse) GetMissing() int64 {
+	if x != nil {
+		return x.Missing
+	}
+	return 0
+}
+
+func (x *ClustersResponse) GetMicroClusters() int32 {
+	if x != nil {
+		return x.MicroClusters
+	}
+	return 0
+}
+
+func (x *ClustersResponse) GetBatchHorizon() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BatchHorizon
+	}
+	return nil
+}
+
+func (x *ClustersResponse) GetExact() bool {
+	if x != nil {
+		return x.Exact
+	}
+	return false
+}
+
 var File_loglambda_v1_query_proto protoreflect.FileDescriptor
 
 const file_loglambda_v1_query_proto_rawDesc = "" +
@@ -1204,11 +1598,61 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	"speedPanes\x12\x1f\n" +
 	"\vbatch_panes\x18\v \x01(\x03R\n" +
 	"batchPanes\x128\n" +
-	"\trefreshed\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\trefreshed2\x9c\x02\n" +
+	"\trefreshed\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\trefreshed\"\xaa\x01\n" +
+	"\x0fClustersRequest\x12.\n" +
+	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12-\n" +
+	"\x04step\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04step\x12\f\n" +
+	"\x01k\x18\x04 \x01(\x05R\x01k\"\x99\x05\n" +
+	"\fMacroCluster\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count\x12\x14\n" +
+	"\x05share\x18\x02 \x01(\x01R\x05share\x128\n" +
+	"\x04mean\x18\x03 \x03(\v2$.loglambda.v1.MacroCluster.MeanEntryR\x04mean\x12>\n" +
+	"\x06stddev\x18\x04 \x03(\v2&.loglambda.v1.MacroCluster.StddevEntryR\x06stddev\x12>\n" +
+	"\x06center\x18\x05 \x03(\v2&.loglambda.v1.MacroCluster.CenterEntryR\x06center\x125\n" +
+	"\x03min\x18\x06 \x03(\v2#.loglambda.v1.MacroCluster.MinEntryR\x03min\x125\n" +
+	"\x03max\x18\a \x03(\v2#.loglambda.v1.MacroCluster.MaxEntryR\x03max\x12\x16\n" +
+	"\x06series\x18\b \x03(\x03R\x06series\x1a7\n" +
+	"\tMeanEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a9\n" +
+	"\vStddevEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a9\n" +
+	"\vCenterEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a6\n" +
+	"\bMinEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a6\n" +
+	"\bMaxEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"\x87\x01\n" +
+	"\rClustersPoint\x12(\n" +
+	"\x01t\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x01t\x12\x16\n" +
+	"\x06counts\x18\x02 \x03(\x03R\x06counts\x12\x1a\n" +
+	"\boutliers\x18\x03 \x01(\x03R\boutliers\x12\x18\n" +
+	"\amissing\x18\x04 \x01(\x03R\amissing\"\xfc\x03\n" +
+	"\x10ClustersResponse\x12.\n" +
+	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12-\n" +
+	"\x04step\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04step\x12\f\n" +
+	"\x01k\x18\x04 \x01(\x05R\x01k\x12\x16\n" +
+	"\x06fields\x18\x05 \x03(\tR\x06fields\x126\n" +
+	"\bclusters\x18\x06 \x03(\v2\x1a.loglambda.v1.MacroClusterR\bclusters\x123\n" +
+	"\x06series\x18\a \x03(\v2\x1b.loglambda.v1.ClustersPointR\x06series\x12\x16\n" +
+	"\x06events\x18\b \x01(\x03R\x06events\x12\x1a\n" +
+	"\boutliers\x18\t \x01(\x03R\boutliers\x12\x18\n" +
+	"\amissing\x18\n" +
+	" \x01(\x03R\amissing\x12%\n" +
+	"\x0emicro_clusters\x18\v \x01(\x05R\rmicroClusters\x12?\n" +
+	"\rbatch_horizon\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\fbatchHorizon\x12\x14\n" +
+	"\x05exact\x18\r \x01(\bR\x05exact2\xe7\x02\n" +
 	"\fQueryService\x12:\n" +
 	"\x03Hot\x12\x18.loglambda.v1.HotRequest\x1a\x19.loglambda.v1.HotResponse\x12F\n" +
 	"\aTraffic\x12\x1c.loglambda.v1.TrafficRequest\x1a\x1d.loglambda.v1.TrafficResponse\x12C\n" +
-	"\x06Levels\x12\x1b.loglambda.v1.LevelsRequest\x1a\x1c.loglambda.v1.LevelsResponse\x12C\n" +
+	"\x06Levels\x12\x1b.loglambda.v1.LevelsRequest\x1a\x1c.loglambda.v1.LevelsResponse\x12I\n" +
+	"\bClusters\x12\x1d.loglambda.v1.ClustersRequest\x1a\x1e.loglambda.v1.ClustersResponse\x12C\n" +
 	"\x06Status\x12\x1b.loglambda.v1.StatusRequest\x1a\x1c.loglambda.v1.StatusResponseBGZEgithub.com/loglambda/loglambda/schemas/proto/loglambda/v1;loglambdav1b\x06proto3"
 
 var (
@@ -1223,7 +1667,7 @@ func file_loglambda_v1_query_proto_rawDescGZIP() []byte {
 	return file_loglambda_v1_query_proto_rawDescData
 }
 
-var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_loglambda_v1_query_proto_goTypes = []any{
 	(*HotRequest)(nil),            // 0: loglambda.v1.HotRequest
 	(*TermCount)(nil),             // 1: loglambda.v1.TermCount
@@ -1239,63 +1683,89 @@ var file_loglambda_v1_query_proto_goTypes = []any{
 	(*StatusRequest)(nil),         // 11: loglambda.v1.StatusRequest
 	(*PartitionStatus)(nil),       // 12: loglambda.v1.PartitionStatus
 	(*StatusResponse)(nil),        // 13: loglambda.v1.StatusResponse
-	nil,                           // 14: loglambda.v1.LevelCounts.LevelsEntry
-	nil,                           // 15: loglambda.v1.LevelsPoint.LevelsEntry
-	nil,                           // 16: loglambda.v1.LevelsResponse.TotalEntry
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 18: google.protobuf.Duration
-	(*structpb.Struct)(nil),       // 19: google.protobuf.Struct
+	(*ClustersRequest)(nil),       // 14: loglambda.v1.ClustersRequest
+	(*MacroCluster)(nil),          // 15: loglambda.v1.MacroCluster
+	(*ClustersPoint)(nil),         // 16: loglambda.v1.ClustersPoint
+	(*ClustersResponse)(nil),      // 17: loglambda.v1.ClustersResponse
+	nil,                           // 18: loglambda.v1.LevelCounts.LevelsEntry
+	nil,                           // 19: loglambda.v1.LevelsPoint.LevelsEntry
+	nil,                           // 20: loglambda.v1.LevelsResponse.TotalEntry
+	nil,                           // 21: loglambda.v1.MacroCluster.MeanEntry
+	nil,                           // 22: loglambda.v1.MacroCluster.StddevEntry
+	nil,                           // 23: loglambda.v1.MacroCluster.CenterEntry
+	nil,                           // 24: loglambda.v1.MacroCluster.MinEntry
+	nil,                           // 25: loglambda.v1.MacroCluster.MaxEntry
+	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 27: google.protobuf.Duration
+	(*structpb.Struct)(nil),       // 28: google.protobuf.Struct
 }
 var file_loglambda_v1_query_proto_depIdxs = []int32{
-	17, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
-	17, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
-	17, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
-	17, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
+	26, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
+	26, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
+	26, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
+	26, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
 	1,  // 4: loglambda.v1.HotResponse.terms:type_name -> loglambda.v1.TermCount
-	17, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	17, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
-	17, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
-	18, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
-	17, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
-	17, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
-	17, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
-	18, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
+	26, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	26, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
+	26, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
+	27, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
+	26, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
+	26, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
+	26, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
+	27, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
 	4,  // 13: loglambda.v1.TrafficResponse.series:type_name -> loglambda.v1.TrafficPoint
 	5,  // 14: loglambda.v1.TrafficResponse.total:type_name -> loglambda.v1.TrafficTotal
-	17, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	17, // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
-	17, // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
-	18, // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
-	14, // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
-	17, // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
-	15, // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
-	17, // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
-	17, // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
-	18, // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
+	26, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	26, // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
+	26, // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
+	27, // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
+	18, // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
+	26, // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
+	19, // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
+	26, // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
+	26, // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
+	27, // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
 	9,  // 25: loglambda.v1.LevelsResponse.series:type_name -> loglambda.v1.LevelsPoint
-	16, // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
-	17, // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	17, // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
-	17, // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
-	18, // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
-	17, // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	20, // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
+	26, // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	26, // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
+	26, // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
+	27, // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
+	26, // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
 	12, // 32: loglambda.v1.StatusResponse.partitions:type_name -> loglambda.v1.PartitionStatus
-	19, // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
-	17, // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
-	8,  // 35: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
-	0,  // 36: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
-	3,  // 37: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
-	7,  // 38: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
-	11, // 39: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
-	2,  // 40: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
-	6,  // 41: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
-	10, // 42: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
-	13, // 43: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
-	40, // [40:44] is the sub-list for method output_type
-	36, // [36:40] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	28, // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
+	26, // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
+	26, // 35: loglambda.v1.ClustersRequest.from:type_name -> google.protobuf.Timestamp
+	26, // 36: loglambda.v1.ClustersRequest.to:type_name -> google.protobuf.Timestamp
+	27, // 37: loglambda.v1.ClustersRequest.step:type_name -> google.protobuf.Duration
+	21, // 38: loglambda.v1.MacroCluster.mean:type_name -> loglambda.v1.MacroCluster.MeanEntry
+	22, // 39: loglambda.v1.MacroCluster.stddev:type_name -> loglambda.v1.MacroCluster.StddevEntry
+	23, // 40: loglambda.v1.MacroCluster.center:type_name -> loglambda.v1.MacroCluster.CenterEntry
+	24, // 41: loglambda.v1.MacroCluster.min:type_name -> loglambda.v1.MacroCluster.MinEntry
+	25, // 42: loglambda.v1.MacroCluster.max:type_name -> loglambda.v1.MacroCluster.MaxEntry
+	26, // 43: loglambda.v1.ClustersPoint.t:type_name -> google.protobuf.Timestamp
+	26, // 44: loglambda.v1.ClustersResponse.from:type_name -> google.protobuf.Timestamp
+	26, // 45: loglambda.v1.ClustersResponse.to:type_name -> google.protobuf.Timestamp
+	27, // 46: loglambda.v1.ClustersResponse.step:type_name -> google.protobuf.Duration
+	15, // 47: loglambda.v1.ClustersResponse.clusters:type_name -> loglambda.v1.MacroCluster
+	16, // 48: loglambda.v1.ClustersResponse.series:type_name -> loglambda.v1.ClustersPoint
+	26, // 49: loglambda.v1.ClustersResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	8,  // 50: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
+	0,  // 51: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
+	3,  // 52: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
+	7,  // 53: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
+	14, // 54: loglambda.v1.QueryService.Clusters:input_type -> loglambda.v1.ClustersRequest
+	11, // 55: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
+	2,  // 56: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
+	6,  // 57: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
+	10, // 58: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
+	17, // 59: loglambda.v1.QueryService.Clusters:output_type -> loglambda.v1.ClustersResponse
+	13, // 60: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
+	56, // [56:61] is the sub-list for method output_type
+	51, // [51:56] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_loglambda_v1_query_proto_init() }
@@ -1309,7 +1779,7 @@ func file_loglambda_v1_query_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_loglambda_v1_query_proto_rawDesc), len(file_loglambda_v1_query_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

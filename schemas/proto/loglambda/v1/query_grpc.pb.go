@@ -28,10 +28,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	QueryService_Hot_FullMethodName     = "/loglambda.v1.QueryService/Hot"
-	QueryService_Traffic_FullMethodName = "/loglambda.v1.QueryService/Traffic"
-	QueryService_Levels_FullMethodName  = "/loglambda.v1.QueryService/Levels"
-	QueryService_Status_FullMethodName  = "/loglambda.v1.QueryService/Status"
+	QueryService_Hot_FullMethodName      = "/loglambda.v1.QueryService/Hot"
+	QueryService_Traffic_FullMethodName  = "/loglambda.v1.QueryService/Traffic"
+	QueryService_Levels_FullMethodName   = "/loglambda.v1.QueryService/Levels"
+	QueryService_Clusters_FullMethodName = "/loglambda.v1.QueryService/Clusters"
+	QueryService_Status_FullMethodName   = "/loglambda.v1.QueryService/Status"
 )
 
 // QueryServiceClient is the client API for QueryService service.
@@ -52,6 +53,10 @@ type QueryServiceClient interface {
 	// step-wide buckets (summed over instances) and as a total per
 	// instance and level.
 	Levels(ctx context.Context, in *LevelsRequest, opts ...grpc.CallOption) (*LevelsResponse, error)
+	// Clusters returns the macro-clusters of a range (GET /v1/clusters):
+	// the micro-clusters of the events' numeric features grouped by a
+	// weighted k-means, with their counts per step-wide bucket.
+	Clusters(ctx context.Context, in *ClustersRequest, opts ...grpc.CallOption) (*ClustersResponse, error)
 	// Status returns the batch horizon and the speed layer's progress per
 	// Kafka partition.
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
@@ -95,6 +100,16 @@ func (c *queryServiceClient) Levels(ctx context.Context, in *LevelsRequest, opts
 	return out, nil
 }
 
+func (c *queryServiceClient) Clusters(ctx context.Context, in *ClustersRequest, opts ...grpc.CallOption) (*ClustersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ClustersResponse)
+	err := c.cc.Invoke(ctx, QueryService_Clusters_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *queryServiceClient) Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(StatusResponse)
@@ -123,6 +138,10 @@ type QueryServiceServer interface {
 	// step-wide buckets (summed over instances) and as a total per
 	// instance and level.
 	Levels(context.Context, *LevelsRequest) (*LevelsResponse, error)
+	// Clusters returns the macro-clusters of a range (GET /v1/clusters):
+	// the micro-clusters of the events' numeric features grouped by a
+	// weighted k-means, with their counts per step-wide bucket.
+	Clusters(context.Context, *ClustersRequest) (*ClustersResponse, error)
 	// Status returns the batch horizon and the speed layer's progress per
 	// Kafka partition.
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
@@ -144,6 +163,9 @@ func (UnimplementedQueryServiceServer) Traffic(context.Context, *TrafficRequest)
 }
 func (UnimplementedQueryServiceServer) Levels(context.Context, *LevelsRequest) (*LevelsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Levels not implemented")
+}
+func (UnimplementedQueryServiceServer) Clusters(context.Context, *ClustersRequest) (*ClustersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Clusters not implemented")
 }
 func (UnimplementedQueryServiceServer) Status(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Status not implemented")
@@ -223,6 +245,24 @@ func _QueryService_Levels_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _QueryService_Clusters_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ClustersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServiceServer).Clusters(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: QueryService_Clusters_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServiceServer).Clusters(ctx, req.(*ClustersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _QueryService_Status_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(StatusRequest)
 	if err := dec(in); err != nil {
@@ -259,6 +299,10 @@ var QueryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Levels",
 			Handler:    _QueryService_Levels_Handler,
+		},
+		{
+			MethodName: "Clusters",
+			Handler:    _QueryService_Clusters_Handler,
 		},
 		{
 			MethodName: "Status",
