@@ -17,7 +17,7 @@ import (
 
 // ClusterFields are the numeric fields of the clusters view (default
 // views.DefaultClusterFields); give speed the same.
-func ClusterFields(fields string) Opt { return optFunc(func(c *cfg) { c.clusterFields = fields }) }
+func ClusterFields(fields string) Opt { return optFunc(func(c *cfg) { c.clusterFields = &fields }) }
 
 // MicroClusters is the number of micro-clusters a pane keeps per
 // partition (default views.DefaultMicroClusters); give speed the same.
@@ -43,6 +43,9 @@ ORDER BY "partition", "offset"`
 // one computed from the hour's files.
 func (b *Batch) hourClusters(ctx context.Context, conn *sql.Conn, files []string, panes map[time.Time]*views.Pane) error {
 	spec := b.cfg.clusters
+	if spec == nil { // a Batch built without New (tests)
+		spec, _ = clusterSpec(nil, 0)
+	}
 	extra := false
 	for _, f := range spec.Fields {
 		extra = extra || (f != event.ColLatencyMS && f != event.ColBytes && f != event.ColStatus)
@@ -71,7 +74,7 @@ func (b *Batch) hourClusters(ctx context.Context, conn *sql.Conn, files []string
 			}
 		}
 		ev.Time = time.UnixMicro(us).UTC()
-		start := b.grid.Start(ev.Time)
+		start := ev.Time.Truncate(b.cfg.pane) // as hour_rows' pane_us
 		k := key{start.Unix(), part}
 		c := parts[k]
 		if c == nil {
@@ -135,7 +138,7 @@ func ClusterTierID(start time.Time, width time.Duration) string {
 
 // writeClusterHour writes the hour tier of h from its panes.
 func (b *Batch) writeClusterHour(ctx context.Context, h time.Time, panes map[time.Time]*views.Pane, now time.Time) error {
-	acc := views.NewClusters(b.cfg.clusters, h)
+	acc := views.NewClusters(views.DefaultClusterSpec(), h)
 	for _, t := range sortedPanes(panes) {
 		if err := acc.Merge(panes[t].Clusters); err != nil {
 			return fmt.Errorf("clusters hour tier: %w", err)
@@ -166,7 +169,7 @@ func (b *Batch) writeClusterDays(ctx context.Context, hours []time.Time, now tim
 		if err := cur.All(ctx, &docs); err != nil {
 			return fmt.Errorf("read %s of %s: %w", ClusterTierCollection, day.Format(time.DateOnly), err)
 		}
-		acc := views.NewClusters(b.cfg.clusters, day)
+		acc := views.NewClusters(views.DefaultClusterSpec(), day)
 		for _, d := range docs {
 			if d.PaneEnd.Sub(d.Pane) != TierHour {
 				continue
@@ -200,4 +203,16 @@ func (b *Batch) putClusterTier(ctx context.Context, c *views.Clusters, start tim
 		return fmt.Errorf("write %s %s: %w", ClusterTierCollection, id, err)
 	}
 	return nil
+}
+
+// clusterSpec builds the spec of the options, defaults filled in.
+func clusterSpec(fields *string, n int) (*views.ClusterSpec, error) {
+	f := views.DefaultClusterFields
+	if fields != nil {
+		f = *fields
+	}
+	if n == 0 {
+		n = views.DefaultMicroClusters
+	}
+	return views.NewClusterSpec(f, n, views.DefaultClusterBoundary)
 }

@@ -52,8 +52,9 @@ type cfg struct {
 	pane     time.Duration
 	lateness time.Duration
 	grace    time.Duration
-	// clusters is built by validate from clusterFields and microClusters.
-	clusterFields string
+	// clusters is built by validate from clusterFields (nil: the
+	// default) and microClusters (0: the default).
+	clusterFields *string
 	microClusters int
 	clusters      *views.ClusterSpec
 
@@ -76,19 +77,17 @@ type cfg struct {
 
 func defaultCfg() cfg {
 	return cfg{
-		topic:         DefaultTopic,
-		format:        DefaultFormat,
-		hotTerm:       DefaultHotTerm,
-		uvField:       DefaultUVField,
-		pane:          views.DefaultPane,
-		lateness:      DefaultLateness,
-		grace:         DefaultGrace,
-		mergeBelow:    DefaultMergeBelow,
-		speedMargin:   DefaultSpeedMargin,
-		clusterFields: views.DefaultClusterFields,
-		microClusters: views.DefaultMicroClusters,
-		now:           time.Now,
-		logger:        slog.Default(),
+		topic:       DefaultTopic,
+		format:      DefaultFormat,
+		hotTerm:     DefaultHotTerm,
+		uvField:     DefaultUVField,
+		pane:        views.DefaultPane,
+		lateness:    DefaultLateness,
+		grace:       DefaultGrace,
+		mergeBelow:  DefaultMergeBelow,
+		speedMargin: DefaultSpeedMargin,
+		now:         time.Now,
+		logger:      slog.Default(),
 	}
 }
 
@@ -120,7 +119,7 @@ func (c *cfg) validate() error {
 	if _, err := formats.NewUVField(c.uvField); err != nil {
 		return err
 	}
-	spec, err := views.NewClusterSpec(c.clusterFields, c.microClusters, views.DefaultClusterBoundary)
+	spec, err := clusterSpec(c.clusterFields, c.microClusters)
 	if err != nil {
 		return err
 	}

@@ -1,12 +1,26 @@
 package speed
 
+import "github.com/loglambda/loglambda/schemas/views"
+
 // ClusterFields are the numeric event fields the clusters view clusters
 // on, comma separated (default views.DefaultClusterFields): latency_ms,
 // bytes, status or any extra field holding numbers. Empty: the view
 // counts nothing (its documents stay empty). Batch must use the same
 // fields, or its states do not merge with speed's.
-func ClusterFields(fields string) Opt { return optFunc(func(c *cfg) { c.clusterFields = fields }) }
+func ClusterFields(fields string) Opt { return optFunc(func(c *cfg) { c.clusterFields = &fields }) }
 
 // MicroClusters is the number of micro-clusters a pane keeps per
 // partition (default views.DefaultMicroClusters).
 func MicroClusters(n int) Opt { return optFunc(func(c *cfg) { c.microClusters = n }) }
+
+// clusterSpec builds the spec of the options, defaults filled in.
+func clusterSpec(fields *string, n int) (*views.ClusterSpec, error) {
+	f := views.DefaultClusterFields
+	if fields != nil {
+		f = *fields
+	}
+	if n == 0 {
+		n = views.DefaultMicroClusters
+	}
+	return views.NewClusterSpec(f, n, views.DefaultClusterBoundary)
+}

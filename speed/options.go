@@ -44,8 +44,9 @@ type cfg struct {
 	pane        time.Duration
 	lateness    time.Duration
 	hotCapacity int
-	// clusters is built by validate from clusterFields and microClusters.
-	clusterFields string
+	// clusters is built by validate from clusterFields (nil: the
+	// default) and microClusters (0: the default).
+	clusterFields *string
 	microClusters int
 	clusters      *views.ClusterSpec
 
@@ -76,8 +77,6 @@ func defaultCfg() cfg {
 		pane:          views.DefaultPane,
 		lateness:      DefaultLateness,
 		hotCapacity:   views.DefaultHotCapacity,
-		clusterFields: views.DefaultClusterFields,
-		microClusters: views.DefaultMicroClusters,
 		flushInterval: DefaultFlushInterval,
 		logger:        slog.Default(),
 	}
@@ -102,7 +101,7 @@ func (c *cfg) validate() error {
 	if _, err := views.NewGrid(c.pane); err != nil {
 		return err
 	}
-	spec, err := views.NewClusterSpec(c.clusterFields, c.microClusters, views.DefaultClusterBoundary)
+	spec, err := clusterSpec(c.clusterFields, c.microClusters)
 	if err != nil {
 		return err
 	}
