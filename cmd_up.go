@@ -48,6 +48,7 @@ type upConfig struct {
 	uvField     string // "" (a config built in code): formats.DefaultUVField
 	pane        time.Duration
 	lateness    time.Duration
+	clusters    clusterFlags
 	batchEvery  time.Duration
 	batchFirst  time.Duration
 
@@ -91,6 +92,7 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&c.uvField, "uv-field", formats.DefaultUVField, "visitor identity of UV: comma list of fields (user, ip, or a kept extra field); the first with a value other than \"-\" counts. Access logs without users: ip")
 	fs.DurationVar(&c.pane, "pane", views.DefaultPane, "pane width of the views (must divide an hour)")
 	fs.DurationVar(&c.lateness, "lateness", 2*time.Minute, "allowed lateness of events in the speed layer")
+	c.clusters.register(fs)
 	fs.DurationVar(&c.batchEvery, "batch-every", 5*time.Minute, "interval between batch runs (compact + recompute)")
 	fs.DurationVar(&c.batchFirst, "batch-first", upBatchFirst, "delay before the first batch run (after the demo backfill)")
 	fs.BoolVar(&c.demo, "demo", false, "feed generated traffic: first --demo-history of history, then live")
@@ -128,7 +130,8 @@ func (c *upConfig) validate() error {
 	// The view settings are checked as for the layer commands; the
 	// embedded broker stands in for --brokers.
 	common := commonFlags{brokers: c.kafkaListen, topic: c.topic, mongoDB: c.mongoDB, format: c.format,
-		jsonMap: c.jsonMap, hotTerm: c.hotTerm, uvField: c.uvFieldRule(), pane: c.pane, lateness: c.lateness}
+		jsonMap: c.jsonMap, hotTerm: c.hotTerm, uvField: c.uvFieldRule(), pane: c.pane, lateness: c.lateness,
+		clusters: c.clusters.defaulted()}
 	if err := common.validate(); err != nil {
 		return err
 	}
@@ -198,12 +201,13 @@ func openStack(c upConfig) (_ *stack, err error) {
 	brokers := s.kafka.Addrs()
 	s.speed, err = speed.New(s.db, brokers,
 		speed.Topic(c.topic), speed.Format(c.format), speed.HotTerm(c.hotTerm), speed.UVField(c.uvFieldRule()),
-		speed.Pane(c.pane), speed.Lateness(c.lateness), speed.Logger(s.log.With("layer", "speed")))
+		speed.Pane(c.pane), speed.Lateness(c.lateness), speed.Logger(s.log.With("layer", "speed")), c.clusters.speedOpt())
 	if err != nil {
 		return nil, err
 	}
 	bopts := []batch.Opt{batch.Topic(c.topic), batch.Format(c.format), batch.HotTerm(c.hotTerm), batch.UVField(c.uvFieldRule()),
 		batch.Pane(c.pane), batch.Lateness(c.lateness), batch.Logger(s.log.With("layer", "batch"))}
+	bopts = append(bopts, c.clusters.batchOpt())
 	if c.batchNow != nil {
 		bopts = append(bopts, batch.Now(c.batchNow))
 	}

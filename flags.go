@@ -28,6 +28,7 @@ type commonFlags struct {
 	uvField  string
 	pane     time.Duration
 	lateness time.Duration
+	clusters clusterFlags
 }
 
 // register adds the common flags to fs.
@@ -39,6 +40,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.hotTerm, "hot-term", "param:q,Input", "search term of the hot view: param:NAMES (URL query) or field:NAME")
 	fs.StringVar(&c.uvField, "uv-field", formats.DefaultUVField, "visitor identity of UV: comma list of fields (user, ip, or a kept extra field); the first with a value other than \"-\" counts. Access logs without users: ip")
 	fs.DurationVar(&c.lateness, "lateness", 2*time.Minute, "allowed lateness: the watermark is the newest event time minus this")
+	c.clusters.register(fs)
 }
 
 // registerStore adds only the flags of a command that reads the views from
@@ -85,7 +87,7 @@ func (c *commonFlags) validate() error {
 	if _, err := formats.NewUVField(c.uvField); err != nil {
 		return fmt.Errorf("--uv-field: %w", err)
 	}
-	return nil
+	return c.clusters.validate()
 }
 
 // connectMongo connects to --mongo-uri and checks the server answers, so a

@@ -216,3 +216,8 @@ func clusterSpec(fields *string, n int) (*views.ClusterSpec, error) {
 	}
 	return views.NewClusterSpec(f, n, views.DefaultClusterBoundary)
 }
+
+// ClusterView sets ClusterFields and MicroClusters at once.
+func ClusterView(fields string, microClusters int) Opt {
+	return optFunc(func(c *cfg) { c.clusterFields, c.microClusters = &fields, microClusters })
+}
