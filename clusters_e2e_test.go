@@ -62,8 +62,8 @@ func TestClustersEndToEnd(t *testing.T) {
 	st, err := openStack(upConfig{
 		data: t.TempDir(), kafkaListen: "127.0.0.1:0", mongoListen: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
 		topic: "logs", partitions: 4, mongoDB: "loglambda", format: "json", hotTerm: "param:q,Input",
-		pane: time.Minute, lateness: 2 * time.Minute, batchEvery: time.Hour,
-		// Few micro-clusters per pane, so that even 15 events a pane and
+		pane: 10 * time.Minute, lateness: 2 * time.Minute, batchEvery: time.Hour,
+		// Few micro-clusters per pane, so that even 150 events a pane and
 		// partition make them merge: the path where order matters most.
 		clusters: clusterFlags{fields: views.DefaultClusterFields, micro: 4},
 		batchNow: func() time.Time { return batchNow },
@@ -93,10 +93,12 @@ func TestClustersEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// An hour at a time: a backfill of 25 hours in one go makes speed
-	// write thousands of panes in one flush, more than the embedded
-	// FerretDB writes within the flush deadline (issue 8's matter).
-	rec := &collectSink{next: &pacedSink{next: sink, every: 1800, wait: func(n int64) error {
+	// Two hours at a time (48 documents per view): a backfill of 25 hours
+	// in one go makes speed replace more than 100 existing documents in
+	// one command, which the embedded FerretDB does not finish (see
+	// DESIGN.md; issue 8 batches the writes). For the same reason the
+	// panes are 10 minutes wide: a whole day still tiles into 144 panes.
+	rec := &collectSink{next: &pacedSink{next: sink, every: 7200, wait: func(n int64) error {
 		deadline := time.Now().Add(120 * time.Second)
 		for {
 			s := st.speed.Stats()
@@ -188,7 +190,7 @@ func TestClustersEndToEnd(t *testing.T) {
 		}
 		compared++
 	}
-	if want := int(horizon.Sub(t0) / time.Minute); compared != want {
+	if want := int(horizon.Sub(t0) / (10 * time.Minute)); compared != want {
 		t.Errorf("compared %d batch panes with speed, want %d", compared, want)
 	}
 	if err := st.serving.Refresh(ctx); err != nil {
@@ -203,8 +205,8 @@ func TestClustersEndToEnd(t *testing.T) {
 		maxMicro int // the tiling: 0 when not checked
 	}{
 		{"day", day, day.Add(24 * time.Hour), "1h", true, views.TierMicroClusters},
-		{"hour", day.Add(5 * time.Hour), day.Add(6 * time.Hour), "5m", true, views.TierMicroClusters},
-		{"pane", day.Add(7 * time.Hour), day.Add(7*time.Hour + time.Minute), "1m", true, 4 * 4},
+		{"hour", day.Add(5 * time.Hour), day.Add(6 * time.Hour), "10m", true, views.TierMicroClusters},
+		{"pane", day.Add(7 * time.Hour), day.Add(7*time.Hour + 10*time.Minute), "10m", true, 4 * 4},
 		{"straddling", horizon.Add(-90 * time.Minute), end, "10m", false, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

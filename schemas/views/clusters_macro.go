@@ -13,8 +13,10 @@ import (
 
 // macroRestarts is how many seedings FitMacro tries, keeping the one of
 // the smallest sum of squares: one k-means++ seeding now and then lands
-// two centres in one group.
-const macroRestarts = 8
+// two centres in one group. On the OpenStack access log (few, very
+// unequal groups of near-identical points) 8 restarts ended 29 % above
+// offline k-means' sum of squares, 30 within 6 %.
+const macroRestarts = 30
 
 // macroIterations bounds Lloyd's iterations; it converges in far fewer on
 // weighted micro-clusters.
