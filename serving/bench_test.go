@@ -63,6 +63,8 @@ func BenchmarkQuery(b *testing.B) {
 		{"hot_k1000", "/v1/hot?from=" + start.Format(time.RFC3339) + "&k=1000"},
 		{"traffic_step1h", "/v1/traffic?from=" + start.Format(time.RFC3339) + "&step=1h"},
 		{"traffic_step1m", "/v1/traffic?from=" + start.Format(time.RFC3339)},
+		{"clusters_1h_step1m", "/v1/clusters?from=" + end.Add(-time.Hour).Format(time.RFC3339)},
+		{"clusters_24h_step1h", "/v1/clusters?from=" + start.Format(time.RFC3339) + "&step=1h"},
 	}
 	for _, qr := range queries {
 		b.Run(qr.name+"/handler", func(b *testing.B) {

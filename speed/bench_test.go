@@ -52,16 +52,31 @@ func BenchmarkConsume(b *testing.B) {
 		}
 		b.ReportMetric(float64(total*iters)/b.Elapsed().Seconds(), "events/s")
 	})
-	b.Run("speed-parse+views+mongo-flush-1s", func(b *testing.B) {
+	for _, variant := range []struct {
+		name string
+		opts []Opt
+	}{
+		{"speed-parse+views+mongo-flush-1s", nil},
+		// The same without the clusters view (no cluster fields): what
+		// the view costs, measured in the same run.
+		{"speed-no-clusters", []Opt{ClusterFields("")}},
+	} {
+		benchSpeed(b, st, variant.name, variant.opts, want, total)
+	}
+}
+
+// benchSpeed runs the speed layer over the whole topic per iteration.
+func benchSpeed(b *testing.B, st *stack, name string, opts []Opt, want map[int32]int64, total int) {
+	b.Run(name, func(b *testing.B) {
 		iters := 0
 		var flushSec, appliedSec float64
 		var flushes int64
 		for b.Loop() {
 			iters++
-			name := fmt.Sprintf("bench%d", iters)
+			db := fmt.Sprintf("bench%s%d", name[:8], iters)
 			reg := prometheus.NewRegistry()
-			s, err := New(st.db(name), st.kafka.Addrs(), Group(name), FlushInterval(time.Second),
-				Logger(quietLogger()), Registerer(reg))
+			s, err := New(st.db(db), st.kafka.Addrs(), append([]Opt{Group(db), FlushInterval(time.Second),
+				Logger(quietLogger()), Registerer(reg)}, opts...)...)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -134,19 +149,28 @@ func BenchmarkApply(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	})
-	b.Run("parse+views", func(b *testing.B) {
-		p := newPartition(testTopic, 0)
-		var t tally
-		i := 0
-		for b.Loop() {
-			if i%len(recs) == 0 {
-				p = newPartition(testTopic, 0) // the same stream again, from the start
-			}
-			r := recs[i%len(recs)]
-			s.parse(r, &ev)
-			p.apply(&ev, r.Offset, s, &t)
-			i++
+	noClusters, err := New(&mongo.Database{}, []string{"unused"}, Logger(quietLogger()), ClusterFields(""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("parse+views", func(b *testing.B) { benchApply(b, s, recs) })
+	b.Run("parse+views-no-clusters", func(b *testing.B) { benchApply(b, noClusters, recs) })
+}
+
+// benchApply parses and applies recs, again and again.
+func benchApply(b *testing.B, s *Speed, recs []*kgo.Record) {
+	var ev event.Event
+	p := newPartition(testTopic, 0)
+	var t tally
+	i := 0
+	for b.Loop() {
+		if i%len(recs) == 0 {
+			p = newPartition(testTopic, 0) // the same stream again, from the start
 		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	})
+		r := recs[i%len(recs)]
+		s.parse(r, &ev)
+		p.apply(&ev, r.Offset, s, &t)
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }

@@ -53,6 +53,12 @@ type Clusters struct {
 	nn   []int
 	nnd  []float64
 	nnOK bool
+	// moved lists the micro-clusters whose centroid moved since the cache
+	// was last made exact: a point joining one does not update the cache
+	// at once (O(len) each), only before the cache is next read, once per
+	// micro-clusters moved (flushMoved).
+	moved   []int
+	isMoved []bool
 }
 
 // MicroCluster is one CluStream cluster feature vector. The feature sums
@@ -230,7 +236,7 @@ func (c *Clusters) addPoint(x, raw []float64, t float64) {
 	if best >= 0 {
 		if b := c.boundary(best); bd <= b*b {
 			c.mcs[best].addPoint(x, raw, t)
-			c.moved(best)
+			c.markMoved(best)
 			return
 		}
 	}
@@ -253,7 +259,26 @@ func (c *Clusters) boundary(i int) float64 {
 	if len(c.mcs) < 2 {
 		return 0
 	}
+	c.flushMoved()
 	return math.Sqrt(c.nnd[i])
+}
+
+// markMoved records that micro-cluster i's centroid moved.
+func (c *Clusters) markMoved(i int) {
+	if !c.isMoved[i] {
+		c.isMoved[i] = true
+		c.moved = append(c.moved, i)
+	}
+}
+
+// flushMoved makes the cache exact again. The result does not depend on
+// when it runs: each moved micro-cluster is checked against all others.
+func (c *Clusters) flushMoved() {
+	for _, i := range c.moved {
+		c.isMoved[i] = false
+		c.refresh(i)
+	}
+	c.moved = c.moved[:0]
 }
 
 // Len is the number of micro-clusters.
@@ -319,6 +344,7 @@ func (c *Clusters) Reduce(max int) {
 	all := c.mcs
 	slices.SortFunc(all, compareMicro)
 	c.mcs, c.nn, c.nnd, c.nnOK = nil, nil, nil, true
+	c.moved, c.isMoved = c.moved[:0], nil
 	for _, m := range all {
 		best, bd := -1, math.Inf(1)
 		for i, k := range c.mcs {
@@ -329,7 +355,7 @@ func (c *Clusters) Reduce(max int) {
 		if best >= 0 {
 			if b := c.boundary(best); bd <= b*b {
 				c.mcs[best].add(m)
-				c.moved(best)
+				c.markMoved(best)
 				continue
 			}
 		}
@@ -489,6 +515,8 @@ func (c *Clusters) ensureNN() {
 	}
 	c.nn = make([]int, len(c.mcs), max(len(c.mcs), c.spec.Max+1))
 	c.nnd = make([]float64, len(c.mcs), max(len(c.mcs), c.spec.Max+1))
+	c.isMoved = make([]bool, len(c.mcs), cap(c.nn))
+	c.moved = c.moved[:0]
 	for i := range c.mcs {
 		c.recomputeNN(i)
 	}
@@ -522,6 +550,7 @@ func (c *Clusters) insert(m *MicroCluster) {
 	c.mcs = append(c.mcs, m)
 	c.nn = append(c.nn, -1)
 	c.nnd = append(c.nnd, math.Inf(1))
+	c.isMoved = append(c.isMoved, false)
 	for k := 0; k < j; k++ {
 		d := sqDist(c.mcs[k].c, m.c)
 		if c.better(k, j, d) {
@@ -533,8 +562,8 @@ func (c *Clusters) insert(m *MicroCluster) {
 	}
 }
 
-// moved updates the cache after micro-cluster i's centroid changed.
-func (c *Clusters) moved(i int) {
+// refresh updates the cache after micro-cluster i's centroid changed.
+func (c *Clusters) refresh(i int) {
 	var stale []int
 	ci := c.mcs[i].c
 	c.nn[i], c.nnd[i] = -1, math.Inf(1)
@@ -563,6 +592,7 @@ func (c *Clusters) moved(i int) {
 // mergeClosest merges the closest pair (the smallest nnd, first index on
 // ties) into its lower index and removes the other.
 func (c *Clusters) mergeClosest() {
+	c.flushMoved()
 	a := 0
 	for i := range c.mcs {
 		if c.nnd[i] < c.nnd[a] {
@@ -575,7 +605,7 @@ func (c *Clusters) mergeClosest() {
 	}
 	c.mcs[a].add(c.mcs[b])
 	c.remove(b)
-	c.moved(a)
+	c.refresh(a)
 }
 
 // remove deletes micro-cluster j, moving the last one into its place.
@@ -583,7 +613,7 @@ func (c *Clusters) remove(j int) {
 	last := len(c.mcs) - 1
 	c.mcs[j] = c.mcs[last]
 	c.nn[j], c.nnd[j] = c.nn[last], c.nnd[last]
-	c.mcs, c.nn, c.nnd = c.mcs[:last], c.nn[:last], c.nnd[:last]
+	c.mcs, c.nn, c.nnd, c.isMoved = c.mcs[:last], c.nn[:last], c.nnd[:last], c.isMoved[:last]
 	var stale []int
 	for k := range c.mcs {
 		switch c.nn[k] {

@@ -49,6 +49,7 @@ func checkNN(t *testing.T, c *Clusters) {
 	if !c.nnOK {
 		return
 	}
+	c.flushMoved()
 	nn, nnd := append([]int(nil), c.nn...), append([]float64(nil), c.nnd...)
 	for i := range c.mcs {
 		c.recomputeNN(i)
@@ -227,4 +228,23 @@ func TestFitMacro(t *testing.T) {
 	if len(one) != 1 || !(s1 > sa) {
 		t.Fatalf("k=1 ssq %g not above k=5 ssq %g", s1, sa)
 	}
+}
+
+// BenchmarkClustersAdd is the clusters view's cost per event: a pane of
+// 6000 events (the demo's 100/s over one partition's minute... times
+// four), at the default cap.
+func BenchmarkClustersAdd(b *testing.B) {
+	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	evs := clusterEvents(9, 6000, start)
+	spec := DefaultClusterSpec()
+	c := NewClusters(spec, start)
+	i := 0
+	for b.Loop() {
+		if i%len(evs) == 0 {
+			c = NewClusters(spec, start)
+		}
+		c.Add(&evs[i%len(evs)])
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
