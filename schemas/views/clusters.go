@@ -259,8 +259,19 @@ func (c *Clusters) boundary(i int) float64 {
 	if len(c.mcs) < 2 {
 		return 0
 	}
-	c.flushMoved()
-	return math.Sqrt(c.nnd[i])
+	if len(c.moved) == 0 {
+		return math.Sqrt(c.nnd[i])
+	}
+	// The same distance the flushed cache would hold, without flushing
+	// every moved micro-cluster for one read.
+	d := math.Inf(1)
+	ci := c.mcs[i].c
+	for k, m := range c.mcs {
+		if k != i {
+			d = min(d, sqDist(ci, m.c))
+		}
+	}
+	return math.Sqrt(d)
 }
 
 // markMoved records that micro-cluster i's centroid moved.
