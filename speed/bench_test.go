@@ -3,6 +3,7 @@ package speed
 import (
 	"context"
 	"fmt"
+	"hash/crc32"
 	"testing"
 	"time"
 
@@ -52,31 +53,35 @@ func BenchmarkConsume(b *testing.B) {
 		}
 		b.ReportMetric(float64(total*iters)/b.Elapsed().Seconds(), "events/s")
 	})
-	for _, variant := range []struct {
-		name string
-		opts []Opt
-	}{
-		{"speed-parse+views+mongo-flush-1s", nil},
-		// The same without the clusters view (no cluster fields): what
-		// the view costs, measured in the same run.
-		{"speed-no-clusters", []Opt{ClusterFields("")}},
-	} {
-		benchSpeed(b, st, variant.name, variant.opts, want, total)
+	for _, mine := range []bool{false, true} {
+		name := "speed-parse+views+mongo-flush-1s"
+		if mine {
+			name += "+patterns"
+		}
+		b.Run(name, func(b *testing.B) { benchSpeed(b, st, want, total, mine) })
 	}
+	// The views without clusters (no cluster fields), in the same run:
+	// the clusters view's cost is the difference with the first.
+	b.Run("speed-parse+views+mongo-flush-1s-no-clusters", func(b *testing.B) {
+		benchSpeed(b, st, want, total, false, ClusterFields(""))
+	})
 }
 
-// benchSpeed runs the speed layer over the whole topic per iteration.
-func benchSpeed(b *testing.B, st *stack, name string, opts []Opt, want map[int32]int64, total int) {
-	b.Run(name, func(b *testing.B) {
+// benchSpeed is one speed sub-benchmark of BenchmarkConsume, with the
+// patterns view on or off.
+func benchSpeed(b *testing.B, st *stack, want map[int32]int64, total int, mine bool, opts ...Opt) {
+	{
 		iters := 0
 		var flushSec, appliedSec float64
 		var flushes int64
 		for b.Loop() {
 			iters++
-			db := fmt.Sprintf("bench%s%d", name[:8], iters)
+			// A database and group per sub-benchmark and iteration: one
+			// reused would resume at its checkpoint and read nothing.
+			name := fmt.Sprintf("bench%08x%d", crc32.ChecksumIEEE([]byte(b.Name())), iters)
 			reg := prometheus.NewRegistry()
-			s, err := New(st.db(db), st.kafka.Addrs(), append([]Opt{Group(db), FlushInterval(time.Second),
-				Logger(quietLogger()), Registerer(reg)}, opts...)...)
+			s, err := New(st.db(name), st.kafka.Addrs(), Group(name), FlushInterval(time.Second),
+				append([]Opt{Logger(quietLogger()), Registerer(reg), Patterns(mine)}, opts...)...)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -102,7 +107,7 @@ func benchSpeed(b *testing.B, st *stack, name string, opts []Opt, want map[int32
 		b.ReportMetric(float64(total*iters)/appliedSec, "applied-events/s")
 		b.ReportMetric(flushSec/float64(iters), "flush-s/op")
 		b.ReportMetric(float64(flushes)/float64(iters), "flushes/op")
-	})
+	}
 }
 
 // waitApplied returns how long after start every record of want
@@ -149,28 +154,43 @@ func BenchmarkApply(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	})
+	// parse+views keeps the patterns view off, parse+views+patterns mines
+	// too: the patterns view's cost per event is their difference.
 	noClusters, err := New(&mongo.Database{}, []string{"unused"}, Logger(quietLogger()), ClusterFields(""))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("parse+views", func(b *testing.B) { benchApply(b, s, recs) })
-	b.Run("parse+views-no-clusters", func(b *testing.B) { benchApply(b, noClusters, recs) })
-}
-
-// benchApply parses and applies recs, again and again.
-func benchApply(b *testing.B, s *Speed, recs []*kgo.Record) {
-	var ev event.Event
-	p := newPartition(testTopic, 0)
-	var t tally
-	i := 0
-	for b.Loop() {
-		if i%len(recs) == 0 {
-			p = newPartition(testTopic, 0) // the same stream again, from the start
-		}
-		r := recs[i%len(recs)]
-		s.parse(r, &ev)
-		p.apply(&ev, r.Offset, s, &t)
-		i++
+	// parse+views-no-clusters: the clusters view's cost per event is its
+	// difference with parse+views.
+	for _, v := range []struct {
+		mine bool
+		s    *Speed
+		name string
+	}{{false, s, "parse+views"}, {true, s, "parse+views+patterns"}, {false, noClusters, "parse+views-no-clusters"}} {
+		mine, s, name := v.mine, v.s, v.name
+		b.Run(name, func(b *testing.B) {
+			fresh := func() *partition {
+				p := newPartition(testTopic, 0)
+				if mine {
+					if err := p.restoreMiner(nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+				return p
+			}
+			p := fresh()
+			var t tally
+			i := 0
+			for b.Loop() {
+				if i%len(recs) == 0 {
+					p = fresh() // the same stream again, from the start
+				}
+				r := recs[i%len(recs)]
+				s.parse(r, &ev)
+				p.apply(&ev, r.Offset, s, &t)
+				i++
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }

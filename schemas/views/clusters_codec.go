@@ -90,19 +90,6 @@ func (r *reader) float() float64 {
 	return math.Float64frombits(binary.LittleEndian.Uint64(r.bytes(8)))
 }
 
-func (r *reader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errShort
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
 // Summary returns readable figures for people reading the database.
 func (c *Clusters) Summary() map[string]any {
 	return map[string]any{"fields": c.spec.Fields, "micro_clusters": len(c.mcs), "count": c.Count(), "missing": c.Missing}

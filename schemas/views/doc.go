@@ -6,7 +6,8 @@
 // here once and used by every layer.
 //
 // Files: grid.go (the pane grid), hot.go (search terms), traffic.go (PV,
-// UV, IPs), levels.go ((instance, level) counts), pane.go (all views of one pane), codec.go (binary encoding for
+// UV, IPs), levels.go ((instance, level) counts), patterns.go (log patterns;
+// its doc states the absorption rule), pane.go (all views of one pane), codec.go (binary encoding for
 // MongoDB), doc.go (the MongoDB documents).
 package views
 
@@ -23,10 +24,12 @@ const (
 	ViewLevels  = "levels"
 	// ViewClusters is the CluStream micro-clusters (clusters.go).
 	ViewClusters = "clusters"
+	// ViewPatterns is the patterns view (Patterns).
+	ViewPatterns = "patterns"
 )
 
 // Names lists the views kept per pane, in a stable order.
-var Names = []string{ViewHot, ViewTraffic, ViewLevels, ViewClusters}
+var Names = []string{ViewHot, ViewTraffic, ViewLevels, ViewPatterns, ViewClusters}
 
 // Collection names for a view in each layer.
 func SpeedCollection(view string) string { return "speed_" + view }

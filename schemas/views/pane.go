@@ -15,12 +15,15 @@ type Pane struct {
 	// Clusters is built with the default spec; speed and batch replace it
 	// by NewClusters(their spec, the pane start).
 	Clusters *Clusters
+	// Patterns is filled by the layers, not by Add: it needs their
+	// per-partition miners (see Patterns).
+	Patterns *Patterns
 }
 
 // NewPane returns an empty pane whose hot summary keeps hotCapacity terms
 // (0: exact).
 func NewPane(hotCapacity int) *Pane {
-	return &Pane{Hot: NewHot(hotCapacity), Traffic: NewTraffic(), Levels: NewLevels(),
+	return &Pane{Hot: NewHot(hotCapacity), Traffic: NewTraffic(), Levels: NewLevels(), Patterns: NewPatterns(),
 		Clusters: NewClusters(DefaultClusterSpec(), time.Unix(0, 0))}
 }
 
@@ -45,11 +48,21 @@ func (p *Pane) Merge(o *Pane) {
 	p.Traffic.Merge(o.Traffic)
 	p.Levels.Merge(o.Levels)
 	p.mergeClusters(o)
+	if o.Patterns != nil {
+		if p.Patterns == nil {
+			p.Patterns = NewPatterns()
+		}
+		p.Patterns.Merge(o.Patterns)
+	}
 }
 
 // Clone returns an independent copy.
 func (p *Pane) Clone() *Pane {
-	return &Pane{Hot: p.Hot.Clone(), Traffic: p.Traffic.Clone(), Levels: p.Levels.Clone(), Clusters: p.Clusters.Clone()}
+	c := &Pane{Hot: p.Hot.Clone(), Traffic: p.Traffic.Clone(), Levels: p.Levels.Clone(), Clusters: p.Clusters.Clone()}
+	if p.Patterns != nil {
+		c.Patterns = p.Patterns.Clone()
+	}
+	return c
 }
 
 // Encode returns the view's state of p in its binary encoding.
@@ -63,6 +76,11 @@ func (p *Pane) Encode(view string) ([]byte, error) {
 		return p.Levels.MarshalBinary()
 	case ViewClusters:
 		return p.Clusters.MarshalBinary()
+	case ViewPatterns:
+		if p.Patterns == nil {
+			return NewPatterns().MarshalBinary()
+		}
+		return p.Patterns.MarshalBinary()
 	}
 	return nil, errUnknownView(view)
 }
@@ -78,6 +96,11 @@ func (p *Pane) Decode(view string, data []byte) error {
 		return p.Levels.UnmarshalBinary(data)
 	case ViewClusters:
 		return p.Clusters.UnmarshalBinary(data)
+	case ViewPatterns:
+		if p.Patterns == nil {
+			p.Patterns = NewPatterns()
+		}
+		return p.Patterns.UnmarshalBinary(data)
 	}
 	return errUnknownView(view)
 }
@@ -99,6 +122,11 @@ func (p *Pane) Summary(view string) map[string]any {
 		return p.Levels.Summary()
 	case ViewClusters:
 		return p.Clusters.Summary()
+	case ViewPatterns:
+		if p.Patterns == nil {
+			return nil
+		}
+		return p.Patterns.Summary()
 	}
 	return nil
 }

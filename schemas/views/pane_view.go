@@ -20,4 +20,5 @@ func (p *Pane) AddTo(view string, ev *event.Event) {
 	case ViewClusters:
 		p.Clusters.Add(ev)
 	}
+	// ViewPatterns: the layers add to p.Patterns with their miner's ids.
 }
