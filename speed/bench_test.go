@@ -80,8 +80,8 @@ func benchSpeed(b *testing.B, st *stack, want map[int32]int64, total int, mine b
 			// reused would resume at its checkpoint and read nothing.
 			name := fmt.Sprintf("bench%08x%d", crc32.ChecksumIEEE([]byte(b.Name())), iters)
 			reg := prometheus.NewRegistry()
-			s, err := New(st.db(name), st.kafka.Addrs(), Group(name), FlushInterval(time.Second),
-				append([]Opt{Logger(quietLogger()), Registerer(reg), Patterns(mine)}, opts...)...)
+			s, err := New(st.db(name), st.kafka.Addrs(), append([]Opt{Group(name), FlushInterval(time.Second),
+				Logger(quietLogger()), Registerer(reg), Patterns(mine)}, opts...)...)
 			if err != nil {
 				b.Fatal(err)
 			}
