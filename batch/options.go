@@ -8,6 +8,7 @@ import (
 
 	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/schemas/views"
 )
 
 // Opt configures a Batch layer; see New. The options batch shares with
@@ -52,6 +53,11 @@ type cfg struct {
 	pane     time.Duration
 	lateness time.Duration
 	grace    time.Duration
+	// clusters is built by validate from clusterFields (nil: the
+	// default) and microClusters (0: the default).
+	clusterFields *string
+	microClusters int
+	clusters      *views.ClusterSpec
 
 	// Lake upkeep.
 	mergeBelow int64
@@ -100,6 +106,11 @@ func (c *cfg) validate() error {
 	case c.now == nil:
 		return fmt.Errorf("now is nil")
 	}
+	spec, err := clusterSpec(c.clusterFields, c.microClusters)
+	if err != nil {
+		return err
+	}
+	c.clusters = spec
 	return nil
 }
 

@@ -96,6 +96,9 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 			}
 			hs := m.Hours[h]
 			docs, err := b.writeHour(ctx, h, panes, now, hs == nil || hs.Recomputed.IsZero())
+			if err == nil {
+				err = b.writeClusterHour(ctx, h, panes, now)
+			}
 			if err != nil {
 				bar.finish()
 				return sum, fmt.Errorf("recompute hour %s: %w", h.Format(time.RFC3339), err)
@@ -118,6 +121,9 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 			bar.add(1)
 		}
 		bar.finish()
+		if err := b.writeClusterDays(ctx, sum.Hours, now); err != nil {
+			return sum, fmt.Errorf("recompute: %w", err)
+		}
 	}
 
 	sum.Horizon = b.horizon(m, now)
@@ -264,6 +270,9 @@ func (b *Batch) hourPanes(ctx context.Context, conn *sql.Conn, files []string) (
 				return nil, fmt.Errorf("%s: pane %s has %d distinct ids, count says %d", q.name, t.Format(time.RFC3339), counts[p], q.want(p))
 			}
 		}
+	}
+	if err := b.hourClusters(ctx, conn, files, panes); err != nil {
+		return nil, err
 	}
 	return panes, nil
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # ci/bench.sh: the project's benchmarks, each printed beside its limit in the
-# same run (raw franz-go consume beside the speed layer, and the speed layer
-# with the patterns view beside it without (x-of-patterns-off), a plain line
-# split beside each parser and the pattern miner, raw produce beside ship,
-# raw InsertMany of the embedded MongoDB beside the views' writer).
+# same run (raw franz-go consume beside the speed layer, the speed layer
+# with the patterns view beside it without (x-of-patterns-off) and with and
+# without the clusters view, a plain line split beside each parser and the
+# pattern miner, raw produce beside ship, raw InsertMany of the embedded
+# MongoDB beside the views' writer; /v1/patterns and /v1/clusters over 1 h
+# and 24 h beside /v1/traffic).
 # Usage: ci/bench.sh [go test -bench regexp]   (default: all of them)
 # Figures are events|lines|requests per second in the benchmark's metrics;
 # run on an idle machine: the benchmarks share the machine's cores.
@@ -22,6 +24,7 @@ if [[ "$filter" == "." ]]; then
   run ./speed/ Consume -benchtime 1x
   run ./speed/ Apply
   run ./internal/replace/ Writer -benchtime 1x
+  run ./schemas/views/ ClustersAdd -cpu 1
   run ./internal/ship/ Ship -benchtime 3x
   run ./serving/ Query -benchtime 2s
   run ./internal/gen/ Next -cpu 1

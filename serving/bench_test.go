@@ -66,6 +66,8 @@ func BenchmarkQuery(b *testing.B) {
 		{"traffic_step1m", "/v1/traffic?from=" + start.Format(time.RFC3339)},
 		{"patterns_1h_step1m", "/v1/patterns?from=" + end.Add(-time.Hour).Format(time.RFC3339) + "&k=10"},
 		{"patterns_24h_step1h", "/v1/patterns?from=" + start.Format(time.RFC3339) + "&k=10&step=1h"},
+		{"clusters_1h_step1m", "/v1/clusters?from=" + end.Add(-time.Hour).Format(time.RFC3339)},
+		{"clusters_24h_step1h", "/v1/clusters?from=" + start.Format(time.RFC3339) + "&step=1h"},
 	}
 	for _, qr := range queries {
 		b.Run(qr.name+"/handler", func(b *testing.B) {

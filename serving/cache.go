@@ -33,6 +33,8 @@ func newState(p *views.Pane) *state {
 type layer struct {
 	panes map[int64]*state // by pane start, Unix seconds
 	hours map[int64]*state // by hour start, Unix seconds
+	// tiers are batch's clusters tiers (nil in speed).
+	tiers *clusterTiers
 }
 
 func newLayer() layer {
@@ -42,7 +44,7 @@ func newLayer() layer {
 // clone returns a layer whose maps can be changed without touching l; the
 // states themselves are shared, being immutable.
 func (l layer) clone() layer {
-	c := layer{panes: make(map[int64]*state, len(l.panes)), hours: make(map[int64]*state, len(l.hours))}
+	c := layer{panes: make(map[int64]*state, len(l.panes)), hours: make(map[int64]*state, len(l.hours)), tiers: l.tiers}
 	for k, v := range l.panes {
 		c.panes[k] = v
 	}
@@ -71,7 +73,8 @@ func (l layer) rebuildHour(hour, paneSeconds int64) {
 		delete(l.hours, hour)
 		return
 	}
-	l.hours[hour] = newState(&views.Pane{Hot: views.MergeHot(hots...), Traffic: traffic, Levels: levels, Patterns: pats})
+	l.hours[hour] = newState(&views.Pane{Hot: views.MergeHot(hots...), Traffic: traffic, Levels: levels, Patterns: pats,
+		Clusters: l.hourClusters(hour, paneSeconds)})
 }
 
 // dropBefore removes every pane and hour block starting before t (Unix

@@ -127,6 +127,27 @@ func TestDashboardInBrowser(t *testing.T) {
 				t.Errorf("row of %s: ERROR cell %q, want %q highlighted", inst, cell, thousands(n))
 			}
 			d.wantAttrs(t, "levels-exact", map[string]string{"data-exact": "false"})
+			// Clusters: five macro-clusters (the panel asks k=5) whose
+			// events, outliers and events without features add up to the
+			// range's PV; one bubble per cluster with the row's count.
+			crows := d.rows("clusters-body")
+			var csum int64
+			for i, r := range crows {
+				n, _ := strconv.ParseInt(r["data-count"], 10, 64)
+				csum += n
+				if got := d.attr(fmt.Sprintf("cluster-dot-%d", i), "data-count"); n > 0 && got != r["data-count"] {
+					t.Errorf("cluster %d: bubble count %q, row %q", i, got, r["data-count"])
+				}
+				if d.attr(fmt.Sprintf("cluster-line-%d", i), "d") == "" {
+					t.Errorf("cluster %d: no line over time", i)
+				}
+			}
+			outl, _ := strconv.ParseInt(d.attr("clusters-outliers", "data-value"), 10, 64)
+			miss, _ := strconv.ParseInt(d.attr("clusters-missing", "data-value"), 10, 64)
+			if len(crows) != 5 || csum+outl+miss != tr.pv {
+				t.Errorf("clusters: %d rows, %d events + %d outliers + %d without features, want 5 rows adding up to pv %d", len(crows), csum, outl, miss, tr.pv)
+			}
+			d.wantAttrs(t, "clusters-exact", map[string]string{"data-exact": "false"})
 			d.wantAttrs(t, "conn", map[string]string{"data-state": "ok"})
 			d.wantHidden(t, "banner", true)
 		}},

@@ -133,6 +133,22 @@ func (q queryService) Levels(_ context.Context, req *llv1.LevelsRequest) (*llv1.
 	return levelsResponse(ans), nil
 }
 
+func (q queryService) Clusters(_ context.Context, req *llv1.ClustersRequest) (*llv1.ClustersResponse, error) {
+	r, err := rangeOf(req.GetFrom(), req.GetTo())
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	step, err := stepOf(req.GetStep())
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	ans, err := q.s.Clusters(ClustersQuery{Range: r, Step: step, K: int(req.GetK())})
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	return clustersResponse(ans), nil
+}
+
 func (q queryService) Status(context.Context, *llv1.StatusRequest) (*llv1.StatusResponse, error) {
 	return statusResponse(q.s.Status()), nil
 }

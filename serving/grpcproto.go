@@ -166,3 +166,27 @@ func structValue(v any) *structpb.Value {
 	}
 	return structpb.NewStringValue(fmt.Sprint(v))
 }
+
+func clustersResponse(a *ClustersAnswer) *llv1.ClustersResponse {
+	resp := &llv1.ClustersResponse{
+		From: timestamp(a.From), To: timestamp(a.To), Step: durationpb.New(a.Step), K: int32(a.K),
+		Fields: a.Fields, Events: a.Events, Outliers: a.Outliers, Missing: a.Missing,
+		MicroClusters: int32(a.MicroClusters), BatchHorizon: timestamp(a.BatchHorizon), Exact: a.Exact,
+	}
+	byField := func(v []float64) map[string]float64 {
+		m := make(map[string]float64, len(v))
+		for i, f := range a.Fields {
+			m[f] = v[i]
+		}
+		return m
+	}
+	for _, c := range a.Clusters {
+		resp.Clusters = append(resp.Clusters, &llv1.MacroCluster{Count: c.Count, Share: c.Share,
+			Mean: byField(c.Mean), Stddev: byField(c.Stddev), Center: byField(c.Center),
+			Min: byField(c.Min), Max: byField(c.Max), Series: c.Series})
+	}
+	for _, p := range a.Series {
+		resp.Series = append(resp.Series, &llv1.ClustersPoint{T: timestamp(p.T), Counts: p.Counts, Outliers: p.Outliers, Missing: p.Missing})
+	}
+	return resp
+}

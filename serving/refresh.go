@@ -129,6 +129,11 @@ func (s *Server) readBatch(ctx context.Context, horizon time.Time) (layer, error
 			return l, err
 		}
 	}
+	tiers, err := s.readClusterTiers(ctx, horizon)
+	if err != nil {
+		return l, err
+	}
+	l.tiers = tiers
 	hours := map[int64]bool{}
 	for k, p := range panes {
 		l.panes[k] = newState(p)

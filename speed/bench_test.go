@@ -3,6 +3,7 @@ package speed
 import (
 	"context"
 	"fmt"
+	"hash/crc32"
 	"testing"
 	"time"
 
@@ -69,21 +70,29 @@ func BenchmarkConsume(b *testing.B) {
 			}
 		})
 	}
+	// The views without clusters (no cluster fields), in the same run:
+	// the clusters view's cost is the difference with the first.
+	b.Run("speed-parse+views+mongo-flush-1s-no-clusters", func(b *testing.B) {
+		benchSpeed(b, st, want, total, false, ClusterFields(""))
+	})
 }
 
 // benchSpeed is one speed sub-benchmark of BenchmarkConsume, with the
-// patterns view on or off; it returns the applied rate (events/s).
-func benchSpeed(b *testing.B, st *stack, want map[int32]int64, total int, mine bool) float64 {
+// patterns view on or off and the given options; it returns the applied
+// rate (events/s).
+func benchSpeed(b *testing.B, st *stack, want map[int32]int64, total int, mine bool, opts ...Opt) float64 {
 	{
 		iters := 0
 		var flushSec, appliedSec float64
 		var flushes int64
 		for b.Loop() {
 			iters++
-			name := fmt.Sprintf("bench%d", iters)
+			// A database and group per sub-benchmark and iteration: one
+			// reused would resume at its checkpoint and read nothing.
+			name := fmt.Sprintf("bench%08x%d", crc32.ChecksumIEEE([]byte(b.Name())), iters)
 			reg := prometheus.NewRegistry()
-			s, err := New(st.db(name), st.kafka.Addrs(), Group(name), FlushInterval(time.Second),
-				Logger(quietLogger()), Registerer(reg), Patterns(mine))
+			s, err := New(st.db(name), st.kafka.Addrs(), append([]Opt{Group(name), FlushInterval(time.Second),
+				Logger(quietLogger()), Registerer(reg), Patterns(mine)}, opts...)...)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -159,11 +168,18 @@ func BenchmarkApply(b *testing.B) {
 	})
 	// parse+views keeps the patterns view off, parse+views+patterns mines
 	// too: the patterns view's cost per event is their difference.
-	for _, mine := range []bool{false, true} {
-		name := "parse+views"
-		if mine {
-			name += "+patterns"
-		}
+	noClusters, err := New(&mongo.Database{}, []string{"unused"}, Logger(quietLogger()), ClusterFields(""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// parse+views-no-clusters: the clusters view's cost per event is its
+	// difference with parse+views.
+	for _, v := range []struct {
+		mine bool
+		s    *Speed
+		name string
+	}{{false, s, "parse+views"}, {true, s, "parse+views+patterns"}, {false, noClusters, "parse+views-no-clusters"}} {
+		mine, s, name := v.mine, v.s, v.name
 		b.Run(name, func(b *testing.B) {
 			fresh := func() *partition {
 				p := newPartition(testTopic, 0)

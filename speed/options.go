@@ -45,7 +45,12 @@ type cfg struct {
 	pane        time.Duration
 	lateness    time.Duration
 	hotCapacity int
-	patterns    bool // mine patterns (the patterns view)
+	// clusters is built by validate from clusterFields (nil: the
+	// default) and microClusters (0: the default).
+	clusterFields *string
+	microClusters int
+	clusters      *views.ClusterSpec
+	patterns      bool // mine patterns (the patterns view)
 
 	// How often to write MongoDB.
 	flushInterval time.Duration
@@ -94,6 +99,11 @@ func (c *cfg) validate() error {
 	case c.flushInterval <= 0:
 		return fmt.Errorf("flush interval %s must be positive", c.flushInterval)
 	}
+	spec, err := clusterSpec(c.clusterFields, c.microClusters)
+	if err != nil {
+		return err
+	}
+	c.clusters = spec
 	return nil
 }
 

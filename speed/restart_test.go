@@ -200,6 +200,11 @@ func comparePanes(t *testing.T, got, want map[string]*storedPane) {
 		if !bytes.Equal(gb, wb) {
 			t.Errorf("pane %s: levels %v, uninterrupted %v", k, g.pane.Levels.Summary(), w.pane.Levels.Summary())
 		}
+		gc, _ := g.pane.Clusters.MarshalBinary()
+		wc, _ := w.pane.Clusters.MarshalBinary()
+		if !bytes.Equal(gc, wc) {
+			t.Errorf("pane %s: clusters %v, uninterrupted %v", k, g.pane.Clusters.Summary(), w.pane.Clusters.Summary())
+		}
 		gp, _ := g.pane.Patterns.MarshalBinary()
 		wp, _ := w.pane.Patterns.MarshalBinary()
 		if !bytes.Equal(gp, wp) {

@@ -81,5 +81,7 @@ func (s *Speed) newPane(start time.Time) *paneState {
 	for i := range offs {
 		offs[i] = -1
 	}
-	return &paneState{start: start, pane: views.NewPane(s.cfg.hotCapacity), offsets: offs}
+	p := views.NewPane(s.cfg.hotCapacity)
+	p.Clusters = views.NewClusters(s.cfg.clusters, start)
+	return &paneState{start: start, pane: p, offsets: offs}
 }

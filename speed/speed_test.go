@@ -108,6 +108,9 @@ func checkPanes(t *testing.T, got map[string]*storedPane, want map[string]*expPa
 		if tr.PV != w.pv || tr.Status != w.status || tr.Bytes != w.bytes {
 			t.Errorf("pane %s: pv %d status %v bytes %d, want %d %v %d", k, tr.PV, tr.Status, tr.Bytes, w.pv, w.status, w.bytes)
 		}
+		if c := g.pane.Clusters; c.Total() != w.pv || c.Len() > views.DefaultMicroClusters {
+			t.Errorf("pane %s: clusters hold %d events in %d micro-clusters, want pv %d in at most %d", k, c.Total(), c.Len(), w.pv, views.DefaultMicroClusters)
+		}
 		levels := map[string]int64{}
 		g.pane.Levels.Each(func(lk views.LevelKey, n int64) { levels[lk.Instance+"/"+lk.Level] = n })
 		if !maps.Equal(levels, w.levels) {

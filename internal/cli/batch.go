@@ -84,6 +84,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer, prog
 		batch.Pane(common.pane), batch.Lateness(common.lateness), batch.Grace(*grace),
 		batch.MergeBelow(*mergeBelow), batch.SpeedMargin(*speedMargin), batch.Logger(slog.Default()),
 	}
+	opts = append(opts, common.clusters.batchOpt())
 	if progress != nil {
 		opts = append(opts, batch.Progress(progress))
 	}

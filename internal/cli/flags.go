@@ -29,6 +29,7 @@ type commonFlags struct {
 	uvField  string
 	pane     time.Duration
 	lateness time.Duration
+	clusters clusterFlags
 }
 
 // register adds the common flags to fs.
@@ -37,6 +38,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	registerBrokers(fs, &c.brokers)
 	registerIngest(fs, &c.format, &c.jsonMap, &c.hotTerm, &c.uvField)
 	registerLateness(fs, &c.lateness)
+	c.clusters.register(fs)
 }
 
 // registerStore adds only the flags of a command that reads the views from
@@ -132,7 +134,7 @@ func (c *commonFlags) validate() error {
 		return err
 	}
 	c.format, c.jsonMap = spec, ""
-	return nil
+	return c.clusters.validate()
 }
 
 // connectMongo connects to --mongo-uri and checks the server answers, so a

@@ -58,7 +58,7 @@ func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
 		speed.Topic(common.topic), speed.Group(*group), speed.Format(common.format),
 		speed.HotTerm(common.hotTerm), speed.UVField(common.uvField), speed.Pane(common.pane), speed.Lateness(common.lateness),
 		speed.FlushInterval(*flushInterval), speed.HotCapacity(*hotCapacity),
-		speed.Logger(slog.Default()), speed.Registerer(reg))
+		speed.Logger(slog.Default()), speed.Registerer(reg), common.clusters.speedOpt())
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,7 @@ type upConfig struct {
 	uvField     string // "" (a config built in code): ingest.DefaultUVField
 	pane        time.Duration
 	lateness    time.Duration
+	clusters    clusterFlags
 	batchEvery  time.Duration
 	batchFirst  time.Duration
 
@@ -88,6 +89,7 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	registerIngest(fs, &c.format, &c.jsonMap, &c.hotTerm, &c.uvField)
 	registerPane(fs, &c.pane)
 	registerLateness(fs, &c.lateness)
+	c.clusters.register(fs)
 	fs.DurationVar(&c.batchEvery, "batch-every", 5*time.Minute, "interval between batch runs (compact + recompute)")
 	fs.DurationVar(&c.batchFirst, "batch-first", upBatchFirst, "delay before the first batch run (after the demo backfill)")
 	fs.BoolVar(&c.demo, "demo", false, "feed generated traffic: first --demo-history of history, then live")
@@ -125,7 +127,8 @@ func (c *upConfig) validate() error {
 	// The view settings are checked as for the layer commands; the
 	// embedded broker stands in for --brokers.
 	common := commonFlags{brokers: c.kafkaListen, topic: c.topic, mongoDB: c.mongoDB, format: c.format,
-		jsonMap: c.jsonMap, hotTerm: c.hotTerm, uvField: c.uvFieldRule(), pane: c.pane, lateness: c.lateness}
+		jsonMap: c.jsonMap, hotTerm: c.hotTerm, uvField: c.uvFieldRule(), pane: c.pane, lateness: c.lateness,
+		clusters: c.clusters.defaulted()}
 	if err := common.validate(); err != nil {
 		return err
 	}
@@ -201,12 +204,13 @@ func openStack(c upConfig) (_ *stack, err error) {
 	}
 	s.speed, err = speed.New(s.db, brokers, speed.Writer(writer),
 		speed.Topic(c.topic), speed.Format(c.format), speed.HotTerm(c.hotTerm), speed.UVField(c.uvFieldRule()),
-		speed.Pane(c.pane), speed.Lateness(c.lateness), speed.Logger(s.log.With("layer", "speed")))
+		speed.Pane(c.pane), speed.Lateness(c.lateness), speed.Logger(s.log.With("layer", "speed")), c.clusters.speedOpt())
 	if err != nil {
 		return nil, err
 	}
 	bopts := []batch.Opt{batch.Writer(writer), batch.Topic(c.topic), batch.Format(c.format), batch.HotTerm(c.hotTerm), batch.UVField(c.uvFieldRule()),
 		batch.Pane(c.pane), batch.Lateness(c.lateness), batch.Logger(s.log.With("layer", "batch"))}
+	bopts = append(bopts, c.clusters.batchOpt())
 	if c.batchNow != nil {
 		bopts = append(bopts, batch.Now(c.batchNow))
 	}

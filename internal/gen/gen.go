@@ -20,6 +20,9 @@ type Record struct {
 	Key []byte
 	// Time is the event time written in the line's "ts".
 	Time time.Time
+	// Group is the behaviour group the event was drawn from (groups.go):
+	// the known answer clustering is scored against.
+	Group string
 }
 
 // Traffic shape. The shares are per event; see Next.
@@ -70,7 +73,8 @@ type Generator struct {
 	burstUntil time.Time // end of the current burst
 	nextBurst  time.Time // start of the next burst
 
-	buf []byte // scratch line, copied into each Record
+	buf   []byte // scratch line, copied into each Record
+	group string // behaviour group of the record being written
 }
 
 // New returns a generator; see the options for the defaults.
@@ -129,6 +133,7 @@ func (g *Generator) Next() Record {
 	}
 	t := g.baseTime(g.n).Add(time.Duration(g.r.Float64() * g.interval))
 	g.n++
+	g.group = GroupApp
 
 	// Bursts follow the in-order clock, so they last minutes of event time
 	// whatever the rate.
@@ -160,13 +165,13 @@ func (g *Generator) Next() Record {
 	case p < appShare+serviceShare+burstShare*b2f(inBurst):
 		b, k0, k1 = g.appendService(b, t) // service.go
 	default:
-		b, k0, k1 = g.appendWeb(b, inBurst)
+		b, k0, k1 = g.appendTraffic(b, t, inBurst)
 	}
 	b = append(b, '}')
 	g.buf = b
 	line := make([]byte, len(b))
 	copy(line, b)
-	return Record{Line: line, Key: line[k0:k1], Time: ts}
+	return Record{Line: line, Key: line[k0:k1], Time: ts, Group: g.group}
 }
 
 func b2f(b bool) float64 {

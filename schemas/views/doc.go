@@ -22,12 +22,14 @@ const (
 	ViewHot     = "hot"
 	ViewTraffic = "traffic"
 	ViewLevels  = "levels"
+	// ViewClusters is the CluStream micro-clusters (clusters.go).
+	ViewClusters = "clusters"
 	// ViewPatterns is the patterns view (Patterns).
 	ViewPatterns = "patterns"
 )
 
 // Names lists the views kept per pane, in a stable order.
-var Names = []string{ViewHot, ViewTraffic, ViewLevels, ViewPatterns}
+var Names = []string{ViewHot, ViewTraffic, ViewLevels, ViewPatterns, ViewClusters}
 
 // Collection names for a view in each layer.
 func SpeedCollection(view string) string { return "speed_" + view }

@@ -1,6 +1,10 @@
 package views
 
-import "github.com/loglambda/loglambda/schemas/event"
+import (
+	"time"
+
+	"github.com/loglambda/loglambda/schemas/event"
+)
 
 // Pane holds every view's state for one pane (of one partition in speed,
 // of all partitions in batch and serving).
@@ -8,6 +12,9 @@ type Pane struct {
 	Hot     *Hot
 	Traffic *Traffic
 	Levels  *Levels
+	// Clusters is built with the default spec; speed and batch replace it
+	// by NewClusters(their spec, the pane start).
+	Clusters *Clusters
 	// Patterns is filled by the layers, not by Add: it needs their
 	// per-partition miners (see Patterns).
 	Patterns *Patterns
@@ -16,7 +23,8 @@ type Pane struct {
 // NewPane returns an empty pane whose hot summary keeps hotCapacity terms
 // (0: exact).
 func NewPane(hotCapacity int) *Pane {
-	return &Pane{Hot: NewHot(hotCapacity), Traffic: NewTraffic(), Levels: NewLevels(), Patterns: NewPatterns()}
+	return &Pane{Hot: NewHot(hotCapacity), Traffic: NewTraffic(), Levels: NewLevels(), Patterns: NewPatterns(),
+		Clusters: NewClusters(DefaultClusterSpec(), time.Unix(0, 0))}
 }
 
 // Add folds one event into every view. Events with a parse error count in
@@ -28,6 +36,7 @@ func (p *Pane) Add(ev *event.Event) {
 	p.Hot.Add(ev.HotTerm)
 	p.Traffic.Add(ev)
 	p.Levels.Add(ev)
+	p.Clusters.Add(ev)
 }
 
 // Merge adds o into p.
@@ -38,6 +47,7 @@ func (p *Pane) Merge(o *Pane) {
 	p.Hot.Merge(o.Hot)
 	p.Traffic.Merge(o.Traffic)
 	p.Levels.Merge(o.Levels)
+	p.mergeClusters(o)
 	if o.Patterns != nil {
 		if p.Patterns == nil {
 			p.Patterns = NewPatterns()
@@ -48,7 +58,7 @@ func (p *Pane) Merge(o *Pane) {
 
 // Clone returns an independent copy.
 func (p *Pane) Clone() *Pane {
-	c := &Pane{Hot: p.Hot.Clone(), Traffic: p.Traffic.Clone(), Levels: p.Levels.Clone()}
+	c := &Pane{Hot: p.Hot.Clone(), Traffic: p.Traffic.Clone(), Levels: p.Levels.Clone(), Clusters: p.Clusters.Clone()}
 	if p.Patterns != nil {
 		c.Patterns = p.Patterns.Clone()
 	}
@@ -64,6 +74,8 @@ func (p *Pane) Encode(view string) ([]byte, error) {
 		return p.Traffic.MarshalBinary()
 	case ViewLevels:
 		return p.Levels.MarshalBinary()
+	case ViewClusters:
+		return p.Clusters.MarshalBinary()
 	case ViewPatterns:
 		if p.Patterns == nil {
 			return NewPatterns().MarshalBinary()
@@ -82,6 +94,8 @@ func (p *Pane) Decode(view string, data []byte) error {
 		return p.Traffic.UnmarshalBinary(data)
 	case ViewLevels:
 		return p.Levels.UnmarshalBinary(data)
+	case ViewClusters:
+		return p.Clusters.UnmarshalBinary(data)
 	case ViewPatterns:
 		if p.Patterns == nil {
 			p.Patterns = NewPatterns()
@@ -106,6 +120,8 @@ func (p *Pane) Summary(view string) map[string]any {
 		return map[string]any{"pv": p.Traffic.PV, "uv": p.Traffic.UVCount(), "ips": p.Traffic.IPCount()}
 	case ViewLevels:
 		return p.Levels.Summary()
+	case ViewClusters:
+		return p.Clusters.Summary()
 	case ViewPatterns:
 		if p.Patterns == nil {
 			return nil

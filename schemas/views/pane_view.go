@@ -17,6 +17,8 @@ func (p *Pane) AddTo(view string, ev *event.Event) {
 		p.Traffic.Add(ev)
 	case ViewLevels:
 		p.Levels.Add(ev)
+	case ViewClusters:
+		p.Clusters.Add(ev)
 	}
 	// ViewPatterns: the layers add to p.Patterns with their miner's ids.
 }

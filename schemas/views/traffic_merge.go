@@ -1,6 +1,10 @@
 package views
 
-import "github.com/axiomhq/hyperloglog"
+import (
+	"time"
+
+	"github.com/axiomhq/hyperloglog"
+)
 
 // NewMergeTraffic returns an empty traffic state whose sketches start in
 // the dense representation, for merging many states into (a window of
@@ -16,5 +20,5 @@ func NewMergeTraffic() *Traffic {
 // hot summary (it takes the capacity of the first bounded one merged in)
 // and a NewMergeTraffic.
 func NewMergePane() *Pane {
-	return &Pane{Hot: NewHot(0), Traffic: NewMergeTraffic(), Levels: NewLevels()}
+	return &Pane{Hot: NewHot(0), Traffic: NewMergeTraffic(), Levels: NewLevels(), Clusters: NewClusters(DefaultClusterSpec(), time.Unix(0, 0))}
 }

@@ -232,6 +232,8 @@
       getJSON("v1/levels?" + q + "&step=" + w.step + "s"),
     ]);
     if (seq !== state.seq) return; // a newer poll (range change) owns the page
+    // Panels in files of their own (clusters.js) poll the same window.
+    document.dispatchEvent(new CustomEvent("loglambda:poll", { detail: { query: q, step: w.step } }));
     if (status) state.status = status;
     if (traffic.status === "fulfilled") {
       state.traffic = traffic.value;

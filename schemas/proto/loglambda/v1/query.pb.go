@@ -1496,6 +1496,400 @@ func (x *PatternsResponse) GetExact() bool {
 	return false
 }
 
+type ClustersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Start of the range; unset: an hour before `to`.
+	From *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	// End of the range (exclusive); unset: now.
+	To *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	// Bucket width, a positive multiple of the pane; unset or 0: the pane.
+	Step *durationpb.Duration `protobuf:"bytes,3,opt,name=step,proto3" json:"step,omitempty"`
+	// Number of macro-clusters, at most 50; 0: 5.
+	K             int32 `protobuf:"varint,4,opt,name=k,proto3" json:"k,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClustersRequest) Reset() {
+	*x = ClustersRequest{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClustersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClustersRequest) ProtoMessage() {}
+
+func (x *ClustersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClustersRequest.ProtoReflect.Descriptor instead.
+func (*ClustersRequest) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ClustersRequest) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *ClustersRequest) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *ClustersRequest) GetStep() *durationpb.Duration {
+	if x != nil {
+		return x.Step
+	}
+	return nil
+}
+
+func (x *ClustersRequest) GetK() int32 {
+	if x != nil {
+		return x.K
+	}
+	return 0
+}
+
+// MacroCluster is one macro-cluster; per-feature values are keyed by field
+// name, in the field's own units.
+type MacroCluster struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Count  int64                  `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	Share  float64                `protobuf:"fixed64,2,opt,name=share,proto3" json:"share,omitempty"`
+	Mean   map[string]float64     `protobuf:"bytes,3,rep,name=mean,proto3" json:"mean,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	Stddev map[string]float64     `protobuf:"bytes,4,rep,name=stddev,proto3" json:"stddev,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	// The centre in the clustering space (log1p) mapped back: the typical
+	// value.
+	Center map[string]float64 `protobuf:"bytes,5,rep,name=center,proto3" json:"center,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	Min    map[string]float64 `protobuf:"bytes,6,rep,name=min,proto3" json:"min,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	Max    map[string]float64 `protobuf:"bytes,7,rep,name=max,proto3" json:"max,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	// Count per bucket, aligned with ClustersResponse.series.
+	Series        []int64 `protobuf:"varint,8,rep,packed,name=series,proto3" json:"series,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MacroCluster) Reset() {
+	*x = MacroCluster{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MacroCluster) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MacroCluster) ProtoMessage() {}
+
+func (x *MacroCluster) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MacroCluster.ProtoReflect.Descriptor instead.
+func (*MacroCluster) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *MacroCluster) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *MacroCluster) GetShare() float64 {
+	if x != nil {
+		return x.Share
+	}
+	return 0
+}
+
+func (x *MacroCluster) GetMean() map[string]float64 {
+	if x != nil {
+		return x.Mean
+	}
+	return nil
+}
+
+func (x *MacroCluster) GetStddev() map[string]float64 {
+	if x != nil {
+		return x.Stddev
+	}
+	return nil
+}
+
+func (x *MacroCluster) GetCenter() map[string]float64 {
+	if x != nil {
+		return x.Center
+	}
+	return nil
+}
+
+func (x *MacroCluster) GetMin() map[string]float64 {
+	if x != nil {
+		return x.Min
+	}
+	return nil
+}
+
+func (x *MacroCluster) GetMax() map[string]float64 {
+	if x != nil {
+		return x.Max
+	}
+	return nil
+}
+
+func (x *MacroCluster) GetSeries() []int64 {
+	if x != nil {
+		return x.Series
+	}
+	return nil
+}
+
+// ClustersPoint is one bucket, starting at t: events per macro-cluster (in
+// the order of ClustersResponse.clusters), outliers, events without
+// features.
+type ClustersPoint struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	T             *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=t,proto3" json:"t,omitempty"`
+	Counts        []int64                `protobuf:"varint,2,rep,packed,name=counts,proto3" json:"counts,omitempty"`
+	Outliers      int64                  `protobuf:"varint,3,opt,name=outliers,proto3" json:"outliers,omitempty"`
+	Missing       int64                  `protobuf:"varint,4,opt,name=missing,proto3" json:"missing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClustersPoint) Reset() {
+	*x = ClustersPoint{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClustersPoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClustersPoint) ProtoMessage() {}
+
+func (x *ClustersPoint) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClustersPoint.ProtoReflect.Descriptor instead.
+func (*ClustersPoint) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ClustersPoint) GetT() *timestamppb.Timestamp {
+	if x != nil {
+		return x.T
+	}
+	return nil
+}
+
+func (x *ClustersPoint) GetCounts() []int64 {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+func (x *ClustersPoint) GetOutliers() int64 {
+	if x != nil {
+		return x.Outliers
+	}
+	return 0
+}
+
+func (x *ClustersPoint) GetMissing() int64 {
+	if x != nil {
+		return x.Missing
+	}
+	return 0
+}
+
+type ClustersResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	From     *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	To       *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	Step     *durationpb.Duration   `protobuf:"bytes,3,opt,name=step,proto3" json:"step,omitempty"`
+	K        int32                  `protobuf:"varint,4,opt,name=k,proto3" json:"k,omitempty"`
+	Fields   []string               `protobuf:"bytes,5,rep,name=fields,proto3" json:"fields,omitempty"`
+	Clusters []*MacroCluster        `protobuf:"bytes,6,rep,name=clusters,proto3" json:"clusters,omitempty"`
+	Series   []*ClustersPoint       `protobuf:"bytes,7,rep,name=series,proto3" json:"series,omitempty"`
+	// Events with features (clustered or outliers), outliers, events
+	// without features: clusters' counts + outliers + missing = page views.
+	Events   int64 `protobuf:"varint,8,opt,name=events,proto3" json:"events,omitempty"`
+	Outliers int64 `protobuf:"varint,9,opt,name=outliers,proto3" json:"outliers,omitempty"`
+	Missing  int64 `protobuf:"varint,10,opt,name=missing,proto3" json:"missing,omitempty"`
+	// Micro-clusters the k-means grouped (the coarsest states tiling the
+	// range).
+	MicroClusters int32 `protobuf:"varint,11,opt,name=micro_clusters,json=microClusters,proto3" json:"micro_clusters,omitempty"`
+	// Unset before batch has ever run.
+	BatchHorizon *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=batch_horizon,json=batchHorizon,proto3" json:"batch_horizon,omitempty"`
+	// Set when every pane came from batch.
+	Exact         bool `protobuf:"varint,13,opt,name=exact,proto3" json:"exact,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClustersResponse) Reset() {
+	*x = ClustersResponse{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClustersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClustersResponse) ProtoMessage() {}
+
+func (x *ClustersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClustersResponse.ProtoReflect.Descriptor instead.
+func (*ClustersResponse) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ClustersResponse) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *ClustersResponse) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *ClustersResponse) GetStep() *durationpb.Duration {
+	if x != nil {
+		return x.Step
+	}
+	return nil
+}
+
+func (x *ClustersResponse) GetK() int32 {
+	if x != nil {
+		return x.K
+	}
+	return 0
+}
+
+func (x *ClustersResponse) GetFields() []string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *ClustersResponse) GetClusters() []*MacroCluster {
+	if x != nil {
+		return x.Clusters
+	}
+	return nil
+}
+
+func (x *ClustersResponse) GetSeries() []*ClustersPoint {
+	if x != nil {
+		return x.Series
+	}
+	return nil
+}
+
+func (x *ClustersResponse) GetEvents() int64 {
+	if x != nil {
+		return x.Events
+	}
+	return 0
+}
+
+func (x *ClustersResponse) GetOutliers() int64 {
+	if x != nil {
+		return x.Outliers
+	}
+	return 0
+}
+
+func (x *ClustersResponse) GetMissing() int64 {
+	if x != nil {
+		return x.Missing
+	}
+	return 0
+}
+
+func (x *ClustersResponse) GetMicroClusters() int32 {
+	if x != nil {
+		return x.MicroClusters
+	}
+	return 0
+}
+
+func (x *ClustersResponse) GetBatchHorizon() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BatchHorizon
+	}
+	return nil
+}
+
+func (x *ClustersResponse) GetExact() bool {
+	if x != nil {
+		return x.Exact
+	}
+	return false
+}
+
 var File_loglambda_v1_query_proto protoreflect.FileDescriptor
 
 const file_loglambda_v1_query_proto_rawDesc = "" +
@@ -1636,12 +2030,62 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	"\x04gone\x18\n" +
 	" \x03(\v2\x1a.loglambda.v1.PatternCountR\x04gone\x12?\n" +
 	"\rbatch_horizon\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\fbatchHorizon\x12\x14\n" +
-	"\x05exact\x18\f \x01(\bR\x05exact2\xe7\x02\n" +
+	"\x05exact\x18\f \x01(\bR\x05exact\"\xaa\x01\n" +
+	"\x0fClustersRequest\x12.\n" +
+	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12-\n" +
+	"\x04step\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04step\x12\f\n" +
+	"\x01k\x18\x04 \x01(\x05R\x01k\"\x99\x05\n" +
+	"\fMacroCluster\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count\x12\x14\n" +
+	"\x05share\x18\x02 \x01(\x01R\x05share\x128\n" +
+	"\x04mean\x18\x03 \x03(\v2$.loglambda.v1.MacroCluster.MeanEntryR\x04mean\x12>\n" +
+	"\x06stddev\x18\x04 \x03(\v2&.loglambda.v1.MacroCluster.StddevEntryR\x06stddev\x12>\n" +
+	"\x06center\x18\x05 \x03(\v2&.loglambda.v1.MacroCluster.CenterEntryR\x06center\x125\n" +
+	"\x03min\x18\x06 \x03(\v2#.loglambda.v1.MacroCluster.MinEntryR\x03min\x125\n" +
+	"\x03max\x18\a \x03(\v2#.loglambda.v1.MacroCluster.MaxEntryR\x03max\x12\x16\n" +
+	"\x06series\x18\b \x03(\x03R\x06series\x1a7\n" +
+	"\tMeanEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a9\n" +
+	"\vStddevEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a9\n" +
+	"\vCenterEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a6\n" +
+	"\bMinEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a6\n" +
+	"\bMaxEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"\x87\x01\n" +
+	"\rClustersPoint\x12(\n" +
+	"\x01t\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x01t\x12\x16\n" +
+	"\x06counts\x18\x02 \x03(\x03R\x06counts\x12\x1a\n" +
+	"\boutliers\x18\x03 \x01(\x03R\boutliers\x12\x18\n" +
+	"\amissing\x18\x04 \x01(\x03R\amissing\"\xfc\x03\n" +
+	"\x10ClustersResponse\x12.\n" +
+	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12-\n" +
+	"\x04step\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04step\x12\f\n" +
+	"\x01k\x18\x04 \x01(\x05R\x01k\x12\x16\n" +
+	"\x06fields\x18\x05 \x03(\tR\x06fields\x126\n" +
+	"\bclusters\x18\x06 \x03(\v2\x1a.loglambda.v1.MacroClusterR\bclusters\x123\n" +
+	"\x06series\x18\a \x03(\v2\x1b.loglambda.v1.ClustersPointR\x06series\x12\x16\n" +
+	"\x06events\x18\b \x01(\x03R\x06events\x12\x1a\n" +
+	"\boutliers\x18\t \x01(\x03R\boutliers\x12\x18\n" +
+	"\amissing\x18\n" +
+	" \x01(\x03R\amissing\x12%\n" +
+	"\x0emicro_clusters\x18\v \x01(\x05R\rmicroClusters\x12?\n" +
+	"\rbatch_horizon\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\fbatchHorizon\x12\x14\n" +
+	"\x05exact\x18\r \x01(\bR\x05exact2\xb2\x03\n" +
 	"\fQueryService\x12:\n" +
 	"\x03Hot\x12\x18.loglambda.v1.HotRequest\x1a\x19.loglambda.v1.HotResponse\x12F\n" +
 	"\aTraffic\x12\x1c.loglambda.v1.TrafficRequest\x1a\x1d.loglambda.v1.TrafficResponse\x12C\n" +
 	"\x06Levels\x12\x1b.loglambda.v1.LevelsRequest\x1a\x1c.loglambda.v1.LevelsResponse\x12I\n" +
-	"\bPatterns\x12\x1d.loglambda.v1.PatternsRequest\x1a\x1e.loglambda.v1.PatternsResponse\x12C\n" +
+	"\bPatterns\x12\x1d.loglambda.v1.PatternsRequest\x1a\x1e.loglambda.v1.PatternsResponse\x12I\n" +
+	"\bClusters\x12\x1d.loglambda.v1.ClustersRequest\x1a\x1e.loglambda.v1.ClustersResponse\x12C\n" +
 	"\x06Status\x12\x1b.loglambda.v1.StatusRequest\x1a\x1c.loglambda.v1.StatusResponseBGZEgithub.com/loglambda/loglambda/schemas/proto/loglambda/v1;loglambdav1b\x06proto3"
 
 var (
@@ -1656,7 +2100,7 @@ func file_loglambda_v1_query_proto_rawDescGZIP() []byte {
 	return file_loglambda_v1_query_proto_rawDescData
 }
 
-var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_loglambda_v1_query_proto_goTypes = []any{
 	(*HotRequest)(nil),            // 0: loglambda.v1.HotRequest
 	(*TermCount)(nil),             // 1: loglambda.v1.TermCount
@@ -1675,77 +2119,103 @@ var file_loglambda_v1_query_proto_goTypes = []any{
 	(*PatternsRequest)(nil),       // 14: loglambda.v1.PatternsRequest
 	(*PatternCount)(nil),          // 15: loglambda.v1.PatternCount
 	(*PatternsResponse)(nil),      // 16: loglambda.v1.PatternsResponse
-	nil,                           // 17: loglambda.v1.LevelCounts.LevelsEntry
-	nil,                           // 18: loglambda.v1.LevelsPoint.LevelsEntry
-	nil,                           // 19: loglambda.v1.LevelsResponse.TotalEntry
-	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 21: google.protobuf.Duration
-	(*structpb.Struct)(nil),       // 22: google.protobuf.Struct
+	(*ClustersRequest)(nil),       // 17: loglambda.v1.ClustersRequest
+	(*MacroCluster)(nil),          // 18: loglambda.v1.MacroCluster
+	(*ClustersPoint)(nil),         // 19: loglambda.v1.ClustersPoint
+	(*ClustersResponse)(nil),      // 20: loglambda.v1.ClustersResponse
+	nil,                           // 21: loglambda.v1.LevelCounts.LevelsEntry
+	nil,                           // 22: loglambda.v1.LevelsPoint.LevelsEntry
+	nil,                           // 23: loglambda.v1.LevelsResponse.TotalEntry
+	nil,                           // 24: loglambda.v1.MacroCluster.MeanEntry
+	nil,                           // 25: loglambda.v1.MacroCluster.StddevEntry
+	nil,                           // 26: loglambda.v1.MacroCluster.CenterEntry
+	nil,                           // 27: loglambda.v1.MacroCluster.MinEntry
+	nil,                           // 28: loglambda.v1.MacroCluster.MaxEntry
+	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 30: google.protobuf.Duration
+	(*structpb.Struct)(nil),       // 31: google.protobuf.Struct
 }
 var file_loglambda_v1_query_proto_depIdxs = []int32{
-	20, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
-	20, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
-	20, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
-	20, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
+	29, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
+	29, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
+	29, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
+	29, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
 	1,  // 4: loglambda.v1.HotResponse.terms:type_name -> loglambda.v1.TermCount
-	20, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	20, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
-	20, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
-	21, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
-	20, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
-	20, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
-	20, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
-	21, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
+	29, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	29, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
+	29, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
+	30, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
+	29, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
+	29, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
+	29, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
+	30, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
 	4,  // 13: loglambda.v1.TrafficResponse.series:type_name -> loglambda.v1.TrafficPoint
 	5,  // 14: loglambda.v1.TrafficResponse.total:type_name -> loglambda.v1.TrafficTotal
-	20, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	20, // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
-	20, // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
-	21, // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
-	17, // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
-	20, // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
-	18, // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
-	20, // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
-	20, // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
-	21, // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
+	29, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	29, // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
+	29, // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
+	30, // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
+	21, // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
+	29, // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
+	22, // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
+	29, // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
+	29, // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
+	30, // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
 	9,  // 25: loglambda.v1.LevelsResponse.series:type_name -> loglambda.v1.LevelsPoint
-	19, // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
-	20, // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	20, // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
-	20, // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
-	21, // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
-	20, // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	23, // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
+	29, // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	29, // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
+	29, // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
+	30, // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
+	29, // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
 	12, // 32: loglambda.v1.StatusResponse.partitions:type_name -> loglambda.v1.PartitionStatus
-	22, // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
-	20, // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
-	20, // 35: loglambda.v1.PatternsRequest.from:type_name -> google.protobuf.Timestamp
-	20, // 36: loglambda.v1.PatternsRequest.to:type_name -> google.protobuf.Timestamp
-	21, // 37: loglambda.v1.PatternsRequest.step:type_name -> google.protobuf.Duration
-	20, // 38: loglambda.v1.PatternCount.first_seen:type_name -> google.protobuf.Timestamp
-	20, // 39: loglambda.v1.PatternCount.last_seen:type_name -> google.protobuf.Timestamp
-	20, // 40: loglambda.v1.PatternsResponse.from:type_name -> google.protobuf.Timestamp
-	20, // 41: loglambda.v1.PatternsResponse.to:type_name -> google.protobuf.Timestamp
-	21, // 42: loglambda.v1.PatternsResponse.step:type_name -> google.protobuf.Duration
-	20, // 43: loglambda.v1.PatternsResponse.steps:type_name -> google.protobuf.Timestamp
+	31, // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
+	29, // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
+	29, // 35: loglambda.v1.PatternsRequest.from:type_name -> google.protobuf.Timestamp
+	29, // 36: loglambda.v1.PatternsRequest.to:type_name -> google.protobuf.Timestamp
+	30, // 37: loglambda.v1.PatternsRequest.step:type_name -> google.protobuf.Duration
+	29, // 38: loglambda.v1.PatternCount.first_seen:type_name -> google.protobuf.Timestamp
+	29, // 39: loglambda.v1.PatternCount.last_seen:type_name -> google.protobuf.Timestamp
+	29, // 40: loglambda.v1.PatternsResponse.from:type_name -> google.protobuf.Timestamp
+	29, // 41: loglambda.v1.PatternsResponse.to:type_name -> google.protobuf.Timestamp
+	30, // 42: loglambda.v1.PatternsResponse.step:type_name -> google.protobuf.Duration
+	29, // 43: loglambda.v1.PatternsResponse.steps:type_name -> google.protobuf.Timestamp
 	15, // 44: loglambda.v1.PatternsResponse.patterns:type_name -> loglambda.v1.PatternCount
 	15, // 45: loglambda.v1.PatternsResponse.gone:type_name -> loglambda.v1.PatternCount
-	20, // 46: loglambda.v1.PatternsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	8,  // 47: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
-	0,  // 48: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
-	3,  // 49: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
-	7,  // 50: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
-	14, // 51: loglambda.v1.QueryService.Patterns:input_type -> loglambda.v1.PatternsRequest
-	11, // 52: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
-	2,  // 53: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
-	6,  // 54: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
-	10, // 55: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
-	16, // 56: loglambda.v1.QueryService.Patterns:output_type -> loglambda.v1.PatternsResponse
-	13, // 57: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
-	53, // [53:58] is the sub-list for method output_type
-	48, // [48:53] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	29, // 46: loglambda.v1.PatternsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	29, // 47: loglambda.v1.ClustersRequest.from:type_name -> google.protobuf.Timestamp
+	29, // 48: loglambda.v1.ClustersRequest.to:type_name -> google.protobuf.Timestamp
+	30, // 49: loglambda.v1.ClustersRequest.step:type_name -> google.protobuf.Duration
+	24, // 50: loglambda.v1.MacroCluster.mean:type_name -> loglambda.v1.MacroCluster.MeanEntry
+	25, // 51: loglambda.v1.MacroCluster.stddev:type_name -> loglambda.v1.MacroCluster.StddevEntry
+	26, // 52: loglambda.v1.MacroCluster.center:type_name -> loglambda.v1.MacroCluster.CenterEntry
+	27, // 53: loglambda.v1.MacroCluster.min:type_name -> loglambda.v1.MacroCluster.MinEntry
+	28, // 54: loglambda.v1.MacroCluster.max:type_name -> loglambda.v1.MacroCluster.MaxEntry
+	29, // 55: loglambda.v1.ClustersPoint.t:type_name -> google.protobuf.Timestamp
+	29, // 56: loglambda.v1.ClustersResponse.from:type_name -> google.protobuf.Timestamp
+	29, // 57: loglambda.v1.ClustersResponse.to:type_name -> google.protobuf.Timestamp
+	30, // 58: loglambda.v1.ClustersResponse.step:type_name -> google.protobuf.Duration
+	18, // 59: loglambda.v1.ClustersResponse.clusters:type_name -> loglambda.v1.MacroCluster
+	19, // 60: loglambda.v1.ClustersResponse.series:type_name -> loglambda.v1.ClustersPoint
+	29, // 61: loglambda.v1.ClustersResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	8,  // 62: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
+	0,  // 63: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
+	3,  // 64: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
+	7,  // 65: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
+	14, // 66: loglambda.v1.QueryService.Patterns:input_type -> loglambda.v1.PatternsRequest
+	17, // 67: loglambda.v1.QueryService.Clusters:input_type -> loglambda.v1.ClustersRequest
+	11, // 68: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
+	2,  // 69: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
+	6,  // 70: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
+	10, // 71: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
+	16, // 72: loglambda.v1.QueryService.Patterns:output_type -> loglambda.v1.PatternsResponse
+	20, // 73: loglambda.v1.QueryService.Clusters:output_type -> loglambda.v1.ClustersResponse
+	13, // 74: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
+	69, // [69:75] is the sub-list for method output_type
+	63, // [63:69] is the sub-list for method input_type
+	63, // [63:63] is the sub-list for extension type_name
+	63, // [63:63] is the sub-list for extension extendee
+	0,  // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_loglambda_v1_query_proto_init() }
@@ -1760,7 +2230,7 @@ func file_loglambda_v1_query_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_loglambda_v1_query_proto_rawDesc), len(file_loglambda_v1_query_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

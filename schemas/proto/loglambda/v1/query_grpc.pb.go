@@ -32,6 +32,7 @@ const (
 	QueryService_Traffic_FullMethodName  = "/loglambda.v1.QueryService/Traffic"
 	QueryService_Levels_FullMethodName   = "/loglambda.v1.QueryService/Levels"
 	QueryService_Patterns_FullMethodName = "/loglambda.v1.QueryService/Patterns"
+	QueryService_Clusters_FullMethodName = "/loglambda.v1.QueryService/Clusters"
 	QueryService_Status_FullMethodName   = "/loglambda.v1.QueryService/Status"
 )
 
@@ -56,6 +57,10 @@ type QueryServiceClient interface {
 	// Patterns returns the top log patterns of a range, each with a count
 	// per step and the change against the previous period of equal length.
 	Patterns(ctx context.Context, in *PatternsRequest, opts ...grpc.CallOption) (*PatternsResponse, error)
+	// Clusters returns the macro-clusters of a range (GET /v1/clusters):
+	// the micro-clusters of the events' numeric features grouped by a
+	// weighted k-means, with their counts per step-wide bucket.
+	Clusters(ctx context.Context, in *ClustersRequest, opts ...grpc.CallOption) (*ClustersResponse, error)
 	// Status returns the batch horizon and the speed layer's progress per
 	// Kafka partition.
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
@@ -109,6 +114,16 @@ func (c *queryServiceClient) Patterns(ctx context.Context, in *PatternsRequest, 
 	return out, nil
 }
 
+func (c *queryServiceClient) Clusters(ctx context.Context, in *ClustersRequest, opts ...grpc.CallOption) (*ClustersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ClustersResponse)
+	err := c.cc.Invoke(ctx, QueryService_Clusters_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *queryServiceClient) Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(StatusResponse)
@@ -140,6 +155,10 @@ type QueryServiceServer interface {
 	// Patterns returns the top log patterns of a range, each with a count
 	// per step and the change against the previous period of equal length.
 	Patterns(context.Context, *PatternsRequest) (*PatternsResponse, error)
+	// Clusters returns the macro-clusters of a range (GET /v1/clusters):
+	// the micro-clusters of the events' numeric features grouped by a
+	// weighted k-means, with their counts per step-wide bucket.
+	Clusters(context.Context, *ClustersRequest) (*ClustersResponse, error)
 	// Status returns the batch horizon and the speed layer's progress per
 	// Kafka partition.
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
@@ -164,6 +183,9 @@ func (UnimplementedQueryServiceServer) Levels(context.Context, *LevelsRequest) (
 }
 func (UnimplementedQueryServiceServer) Patterns(context.Context, *PatternsRequest) (*PatternsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Patterns not implemented")
+}
+func (UnimplementedQueryServiceServer) Clusters(context.Context, *ClustersRequest) (*ClustersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Clusters not implemented")
 }
 func (UnimplementedQueryServiceServer) Status(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Status not implemented")
@@ -261,6 +283,24 @@ func _QueryService_Patterns_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _QueryService_Clusters_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ClustersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServiceServer).Clusters(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: QueryService_Clusters_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServiceServer).Clusters(ctx, req.(*ClustersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _QueryService_Status_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(StatusRequest)
 	if err := dec(in); err != nil {
@@ -301,6 +341,10 @@ var QueryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Patterns",
 			Handler:    _QueryService_Patterns_Handler,
+		},
+		{
+			MethodName: "Clusters",
+			Handler:    _QueryService_Clusters_Handler,
 		},
 		{
 			MethodName: "Status",

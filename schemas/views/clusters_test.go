@@ -1,0 +1,250 @@
+package views
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/loglambda/loglambda/schemas/event"
+)
+
+// clusterEvents draws n events from a few log-normal groups, with some
+// events without features and some with an extra field.
+func clusterEvents(seed uint64, n int, start time.Time) []event.Event {
+	r := rand.New(rand.NewPCG(seed, 1))
+	groups := []struct{ lat, size float64 }{{3, 20000}, {80, 30000}, {250, 2000}, {40, 45000}, {5, 0}}
+	evs := make([]event.Event, n)
+	for i := range evs {
+		ev := &evs[i]
+		ev.Time = start.Add(time.Duration(i) * time.Minute / time.Duration(n))
+		if r.Float64() < 0.1 {
+			ev.Level = "INFO" // an application line: no features
+			continue
+		}
+		g := groups[r.IntN(len(groups))]
+		ev.LatencyMS = math.Round(g.lat*math.Exp(0.6*r.NormFloat64())*10) / 10
+		if g.size > 0 {
+			ev.Bytes = int64(g.size * math.Exp(0.4*r.NormFloat64()))
+		}
+		ev.Fields = map[string]string{"queue": strconv.Itoa(r.IntN(50))}
+	}
+	return evs
+}
+
+func buildClusters(t *testing.T, spec *ClusterSpec, start time.Time, evs []event.Event) *Clusters {
+	t.Helper()
+	c := NewClusters(spec, start)
+	for i := range evs {
+		c.Add(&evs[i])
+	}
+	return c
+}
+
+// checkNN compares the nearest-neighbour cache with a rebuild.
+func checkNN(t *testing.T, c *Clusters) {
+	t.Helper()
+	if !c.nnOK {
+		return
+	}
+	c.flushMoved()
+	nn, nnd := append([]int(nil), c.nn...), append([]float64(nil), c.nnd...)
+	for i := range c.mcs {
+		c.recomputeNN(i)
+	}
+	for i := range c.mcs {
+		if nn[i] != c.nn[i] || nnd[i] != c.nnd[i] {
+			t.Fatalf("nn cache of %d: (%d, %g), rebuild (%d, %g)", i, nn[i], nnd[i], c.nn[i], c.nnd[i])
+		}
+	}
+}
+
+func TestClustersAdd(t *testing.T) {
+	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		fields string
+		max    int
+		n      int
+	}{
+		{"default", DefaultClusterFields, DefaultMicroClusters, 3000},
+		{"small cap", DefaultClusterFields, 5, 2000},
+		{"extra field", "latency_ms,bytes,queue", 50, 2000},
+		{"one field", "bytes", 20, 1000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec, err := NewClusterSpec(tc.fields, tc.max, DefaultClusterBoundary)
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs := clusterEvents(7, tc.n, start)
+			c := NewClusters(spec, start)
+			var with, without int64
+			for i := range evs {
+				c.Add(&evs[i])
+				if i%97 == 0 {
+					checkNN(t, c)
+				}
+				ok := false
+				for _, f := range spec.Fields {
+					_, has := ClusterFeature(&evs[i], f)
+					ok = ok || has
+				}
+				if ok {
+					with++
+				} else {
+					without++
+				}
+			}
+			checkNN(t, c)
+			if c.Len() > tc.max {
+				t.Errorf("%d micro-clusters, cap %d", c.Len(), tc.max)
+			}
+			if c.Count() != with || c.Missing != without {
+				t.Errorf("count %d missing %d, want %d and %d", c.Count(), c.Missing, with, without)
+			}
+			// Deterministic, and an encode/decode in the middle changes
+			// nothing: the restart rule of speed.
+			half := len(evs) / 2
+			a := buildClusters(t, spec, start, evs[:half])
+			enc, _ := a.MarshalBinary()
+			var b Clusters
+			if err := b.UnmarshalBinary(enc); err != nil {
+				t.Fatal(err)
+			}
+			for i := half; i < len(evs); i++ {
+				b.Add(&evs[i])
+			}
+			want, _ := c.MarshalBinary()
+			got, _ := b.MarshalBinary()
+			if !bytes.Equal(want, got) {
+				t.Errorf("encoded and continued state differs from the uninterrupted one")
+			}
+			// Stats: min and max hold every point.
+			for _, m := range c.mcs {
+				for f := range spec.Fields {
+					mean := m.RS[f] / float64(m.N)
+					if mean < m.Min[f]-1e-9 || mean > m.Max[f]+1e-9 {
+						t.Fatalf("mean %g outside [%g, %g]", mean, m.Min[f], m.Max[f])
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestClustersMergeReduce(t *testing.T) {
+	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	spec := DefaultClusterSpec()
+	var parts []*Clusters
+	var total, missing int64
+	for p := range 4 {
+		c := buildClusters(t, spec, start.Add(time.Duration(p)*time.Minute), clusterEvents(uint64(p), 1500, start.Add(time.Duration(p)*time.Minute)))
+		parts = append(parts, c)
+		total += c.Count()
+		missing += c.Missing
+	}
+	ab := NewClusters(spec, time.Unix(0, 0))
+	ba := NewClusters(spec, time.Unix(0, 0))
+	for i := range parts {
+		if err := ab.Merge(parts[i]); err != nil {
+			t.Fatal(err)
+		}
+		if err := ba.Merge(parts[len(parts)-1-i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ab.Count() != total || ab.Missing != missing {
+		t.Fatalf("merged count %d missing %d, want %d %d", ab.Count(), ab.Missing, total, missing)
+	}
+	if ab.Len() != ba.Len() {
+		t.Fatalf("merge order changes the union: %d vs %d", ab.Len(), ba.Len())
+	}
+	for i := range ab.mcs {
+		if compareMicro(ab.mcs[i], ba.mcs[i]) != 0 && ab.mcs[i].N != ba.mcs[i].N {
+			t.Fatalf("micro-cluster %d differs by merge order", i)
+		}
+	}
+	// Mean times survive the time shift.
+	for _, m := range parts[3].mcs {
+		if got := parts[3].MeanTime(m); got.Before(start.Add(3*time.Minute)) || got.After(start.Add(4*time.Minute)) {
+			t.Fatalf("mean time %s outside its pane", got)
+		}
+	}
+	r := ab.Clone()
+	r.Reduce(40)
+	checkNN(t, r)
+	if r.Len() > 40 || r.Count() != total || r.Missing != missing {
+		t.Fatalf("reduced: %d micro-clusters, count %d missing %d", r.Len(), r.Count(), r.Missing)
+	}
+	other, _ := NewClusterSpec("bytes", 100, 2)
+	if err := ab.Merge(buildClusters(t, other, start, clusterEvents(1, 10, start))); err == nil {
+		t.Fatal("merging states of other fields: no error")
+	}
+}
+
+func TestClusterSpec(t *testing.T) {
+	for _, tc := range []struct {
+		fields string
+		max    int
+		b      float64
+		ok     bool
+	}{
+		{"latency_ms,bytes", 100, 2, true},
+		{"", 100, 2, true},
+		{"a,a", 100, 2, false},
+		{"a", 1, 2, false},
+		{"a", 100, 0, false},
+		{"a", 100, math.NaN(), false},
+	} {
+		if _, err := NewClusterSpec(tc.fields, tc.max, tc.b); (err == nil) != tc.ok {
+			t.Errorf("NewClusterSpec(%q, %d, %g): %v", tc.fields, tc.max, tc.b, err)
+		}
+	}
+	var c Clusters
+	if err := c.UnmarshalBinary([]byte{clustersVersion, 2, 1}); err == nil {
+		t.Error("truncated state decoded")
+	}
+}
+
+func TestFitMacro(t *testing.T) {
+	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	c := buildClusters(t, DefaultClusterSpec(), start, clusterEvents(3, 5000, start))
+	a, sa := FitMacro(c.mcs, 5)
+	b, sb := FitMacro(c.mcs, 5)
+	if len(a) != 5 || sa != sb {
+		t.Fatalf("%d centres, ssq %g vs %g", len(a), sa, sb)
+	}
+	for i := range a {
+		for f := range a[i] {
+			if a[i][f] != b[i][f] {
+				t.Fatal("FitMacro is not deterministic")
+			}
+		}
+	}
+	one, s1 := FitMacro(c.mcs, 1)
+	if len(one) != 1 || !(s1 > sa) {
+		t.Fatalf("k=1 ssq %g not above k=5 ssq %g", s1, sa)
+	}
+}
+
+// BenchmarkClustersAdd is the clusters view's cost per event: a pane of
+// 6000 events (the demo's 100/s over one partition's minute... times
+// four), at the default cap.
+func BenchmarkClustersAdd(b *testing.B) {
+	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	evs := clusterEvents(9, 6000, start)
+	spec := DefaultClusterSpec()
+	c := NewClusters(spec, start)
+	i := 0
+	for b.Loop() {
+		if i%len(evs) == 0 {
+			c = NewClusters(spec, start)
+		}
+		c.Add(&evs[i%len(evs)])
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

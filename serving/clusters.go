@@ -1,0 +1,319 @@
+package serving
+
+import (
+	"context"
+	"math"
+	"strconv"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/loglambda/loglambda/schemas/views"
+)
+
+// ClustersQuery asks for the macro-clusters of a range: the merged
+// micro-clusters grouped into K by a weighted k-means, with each
+// cluster's count per Step-wide bucket.
+type ClustersQuery struct {
+	Range
+	// K is the number of macro-clusters, at most maxClustersK; 0 means
+	// defaultClustersK.
+	K int
+	// Step is the bucket width: a positive multiple of the pane; 0 means
+	// the pane.
+	Step time.Duration
+}
+
+// Macro-cluster limits and the outlier rule.
+const (
+	defaultClustersK = 5
+	maxClustersK     = 50
+	// A micro-cluster is an outlier when it holds at most
+	// max(outlierMinN, events/outlierShare) events and lies farther than
+	// outlierRadii RMS radii from its nearest macro-cluster's centre.
+	outlierMinN  = 2
+	outlierShare = 1000
+	outlierRadii = 3.0
+)
+
+// MacroCluster is one macro-cluster over the range. Per feature, in the
+// field's own units: Mean and Stddev of its events, Center (the centre in
+// the clustering space mapped back: the typical value, which for sizes
+// and latencies is near the median), Min and Max.
+type MacroCluster struct {
+	Count  int64
+	Share  float64
+	Mean   []float64
+	Stddev []float64
+	Center []float64
+	Min    []float64
+	Max    []float64
+	// Series is the count per bucket, aligned with ClustersAnswer.Series.
+	Series []int64
+}
+
+// ClustersPoint is one bucket: events per macro-cluster (Counts, in the
+// order of ClustersAnswer.Clusters), outliers, and events without any
+// feature.
+type ClustersPoint struct {
+	T        time.Time
+	Counts   []int64
+	Outliers int64
+	Missing  int64
+}
+
+// ClustersAnswer is the answer to a ClustersQuery. Over the range, the
+// cluster counts plus Outliers plus Missing add up to the events counted
+// by the traffic view's PV.
+type ClustersAnswer struct {
+	From, To time.Time
+	Step     time.Duration
+	K        int
+	Fields   []string
+	Clusters []MacroCluster
+	Series   []ClustersPoint
+	// Events with features (in clusters or outliers), outliers, events
+	// without features.
+	Events, Outliers, Missing int64
+	// MicroClusters is how many micro-clusters the k-means grouped: the
+	// coarsest states tiling the range.
+	MicroClusters int
+	BatchHorizon  time.Time
+	// Exact is set when every pane came from batch (recomputed from the
+	// lake, late events included).
+	Exact bool
+}
+
+// Clusters answers the macro-clusters of the range. The k-means runs on
+// the coarsest states that tile the range (days and hours of batch's
+// pyramidal time frame, hour blocks of speed, then panes); each bucket's
+// own states are then assigned to the nearest centre.
+func (s *Server) Clusters(q ClustersQuery) (*ClustersAnswer, error) {
+	k := q.K
+	switch {
+	case k == 0:
+		k = defaultClustersK
+	case k < 0:
+		return nil, badParam("k", fmtInt(k), "not a positive integer")
+	case k > maxClustersK:
+		return nil, badParam("k", fmtInt(k), "larger than the allowed %d", maxClustersK)
+	}
+	sp, err := s.span(q.Range)
+	if err != nil {
+		return nil, err
+	}
+	step, err := s.checkStep(q.Step, sp)
+	if err != nil {
+		return nil, err
+	}
+	sn := s.snap.Load()
+	pane := s.paneSeconds()
+	ans := &ClustersAnswer{
+		From: sp.fromTime(), To: sp.toTime(), Step: time.Duration(step) * time.Second,
+		BatchHorizon: sn.horizon, Exact: sn.exact(sp),
+	}
+	var spec *views.ClusterSpec
+	var mcs []*views.MicroCluster
+	var events int64
+	for _, c := range sn.clustersIn(nil, sp.from, sp.to, pane) {
+		if spec == nil && c.Total() > 0 {
+			spec = c.Spec()
+		}
+		if spec == nil || !sameFields(spec, c.Spec()) {
+			continue
+		}
+		for i := range c.Len() {
+			mcs = append(mcs, c.Micro(i))
+			events += c.Micro(i).N
+		}
+	}
+	ans.MicroClusters = len(mcs)
+	if spec != nil {
+		ans.Fields = spec.Fields
+	}
+	centres, _ := views.FitMacro(mcs, k)
+	ans.K = len(centres)
+	// The RMS radius of each macro-cluster, for the outlier rule.
+	radius := make([]float64, len(centres))
+	weight := make([]float64, len(centres))
+	for _, m := range mcs {
+		j, _ := views.NearestCentre(centres, m.Centroid())
+		radius[j] += m.SSQTo(centres[j])
+		weight[j] += float64(m.N)
+	}
+	for j := range radius {
+		if weight[j] > 0 {
+			radius[j] = math.Sqrt(radius[j] / weight[j])
+		}
+	}
+	small := max(outlierMinN, events/outlierShare)
+	d := len(ans.Fields)
+	ans.Clusters = make([]MacroCluster, len(centres))
+	sum := make([][]float64, len(centres)) // per cluster: RS then RSS
+	for j := range ans.Clusters {
+		mc := &ans.Clusters[j]
+		mc.Mean, mc.Stddev, mc.Center = make([]float64, d), make([]float64, d), make([]float64, d)
+		mc.Min, mc.Max = make([]float64, d), make([]float64, d)
+		for f := range d {
+			mc.Center[f] = views.Untransform(centres[j][f])
+			mc.Min[f], mc.Max[f] = math.Inf(1), math.Inf(-1)
+		}
+		sum[j] = make([]float64, 2*d)
+	}
+	var buf []*views.Clusters
+	for b := sp.from - mod(sp.from, step); b < sp.to; b += step {
+		lo, hi := max(b, sp.from), min(b+step, sp.to)
+		pt := ClustersPoint{T: time.Unix(b, 0).UTC(), Counts: make([]int64, len(centres))}
+		buf = sn.clustersIn(buf[:0], lo, hi, pane)
+		for _, c := range buf {
+			pt.Missing += c.Missing
+			if spec == nil || !sameFields(spec, c.Spec()) {
+				continue
+			}
+			for i := range c.Len() {
+				m := c.Micro(i)
+				j, d2 := views.NearestCentre(centres, m.Centroid())
+				if j < 0 || (m.N <= small && math.Sqrt(d2) > outlierRadii*radius[j]) {
+					pt.Outliers += m.N
+					continue
+				}
+				pt.Counts[j] += m.N
+				mc := &ans.Clusters[j]
+				for f := range d {
+					sum[j][f] += m.RS[f]
+					sum[j][d+f] += m.RSS[f]
+					mc.Min[f] = min(mc.Min[f], m.Min[f])
+					mc.Max[f] = max(mc.Max[f], m.Max[f])
+				}
+			}
+		}
+		for j, n := range pt.Counts {
+			ans.Clusters[j].Count += n
+			ans.Clusters[j].Series = append(ans.Clusters[j].Series, n)
+			ans.Events += n
+		}
+		ans.Events += pt.Outliers
+		ans.Outliers += pt.Outliers
+		ans.Missing += pt.Missing
+		ans.Series = append(ans.Series, pt)
+	}
+	for j := range ans.Clusters {
+		mc := &ans.Clusters[j]
+		if ans.Events > 0 {
+			mc.Share = float64(mc.Count) / float64(ans.Events)
+		}
+		n := float64(mc.Count)
+		for f := range d {
+			if mc.Count == 0 {
+				mc.Min[f], mc.Max[f] = 0, 0
+				continue
+			}
+			mc.Mean[f] = sum[j][f] / n
+			mc.Stddev[f] = math.Sqrt(max(sum[j][d+f]/n-mc.Mean[f]*mc.Mean[f], 0))
+		}
+	}
+	return ans, nil
+}
+
+func sameFields(a, b *views.ClusterSpec) bool {
+	if len(a.Fields) != len(b.Fields) {
+		return false
+	}
+	for i := range a.Fields {
+		if a.Fields[i] != b.Fields[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// clustersIn appends the clusters states tiling [from, to) (Unix seconds,
+// pane aligned): the lambda merge of statesIn, with whole UTC days before
+// the horizon taken from batch's day tier when it has one.
+func (sn *snapshot) clustersIn(out []*views.Clusters, from, to, pane int64) []*views.Clusters {
+	h := int64(math.MinInt64)
+	if !sn.horizon.IsZero() {
+		h = sn.horizon.Unix()
+	}
+	const daySeconds = 24 * hourSeconds
+	for t := from; t < to; {
+		if t < h && mod(t, daySeconds) == 0 && t+daySeconds <= to && t+daySeconds <= h && sn.batch.tiers != nil {
+			if c := sn.batch.tiers.days[t]; c != nil {
+				out = append(out, c)
+				t += daySeconds
+				continue
+			}
+		}
+		l, batch := &sn.speed, t < h
+		if batch {
+			l = &sn.batch
+		}
+		if mod(t, hourSeconds) == 0 && t+hourSeconds <= to && (!batch || t+hourSeconds <= h) {
+			if st := l.hours[t]; st != nil {
+				out = append(out, st.pane.Clusters)
+			}
+			t += hourSeconds
+			continue
+		}
+		if st := l.panes[t]; st != nil {
+			out = append(out, st.pane.Clusters)
+		}
+		t += pane
+	}
+	return out
+}
+
+// clusterTiers are batch's hour and day states of the clusters view
+// (batch.ClusterTierCollection), by start in Unix seconds; read with the
+// batch layer and never changed.
+type clusterTiers struct {
+	hours, days map[int64]*views.Clusters
+}
+
+// hourClusters is the clusters state of an hour block: batch's hour tier
+// when there is one, else the union of the hour's panes reduced to
+// views.TierMicroClusters.
+func (l layer) hourClusters(hour, paneSeconds int64) *views.Clusters {
+	if l.tiers != nil {
+		if c := l.tiers.hours[hour]; c != nil {
+			return c
+		}
+	}
+	acc := views.NewClusters(views.DefaultClusterSpec(), time.Unix(hour, 0))
+	for p := hour; p < hour+hourSeconds; p += paneSeconds {
+		if st := l.panes[p]; st != nil {
+			if err := acc.Merge(st.pane.Clusters); err != nil && st.pane.Clusters.Total() > acc.Total() {
+				acc = st.pane.Clusters.Clone()
+			}
+		}
+	}
+	acc.Reduce(views.TierMicroClusters)
+	return acc
+}
+
+func fmtInt(n int) string { return strconv.Itoa(n) }
+
+// clusterTierCollection is batch.ClusterTierCollection (serving does not
+// import batch).
+const clusterTierCollection = "batch_clusters_tiers"
+
+// readClusterTiers reads batch's hour and day clusters states ending at or
+// before the horizon.
+func (s *Server) readClusterTiers(ctx context.Context, horizon time.Time) (*clusterTiers, error) {
+	t := &clusterTiers{hours: map[int64]*views.Clusters{}, days: map[int64]*views.Clusters{}}
+	filter := bson.D{{Key: "pane_end", Value: bson.D{{Key: "$lte", Value: horizon}}}}
+	_, err := s.store.readViews(ctx, clusterTierCollection, filter, func(d *views.Doc) error {
+		c := &views.Clusters{}
+		if err := c.UnmarshalBinary(d.State); err != nil {
+			return err
+		}
+		switch d.PaneEnd.Sub(d.Pane) {
+		case time.Hour:
+			t.hours[d.Pane.Unix()] = c
+		case 24 * time.Hour:
+			t.days[d.Pane.Unix()] = c
+		}
+		return nil
+	}, s.badDoc)
+	return t, err
+}
