@@ -24,6 +24,7 @@ type Batch struct {
 	lake    *lake.Lake
 	grid    views.Grid
 	rules   ingest.Rules
+	bl      backlogState
 }
 
 // New returns the batch layer writing the lake under lakeDir (the topic's
@@ -69,7 +70,12 @@ type RunSummary struct {
 // second run started meanwhile (cron overlapping a slow run) fails at once
 // instead of interleaving. Running it again without new records changes
 // nothing.
-func (b *Batch) Run(ctx context.Context) (RunSummary, error) {
+func (b *Batch) Run(ctx context.Context) (sum RunSummary, err error) {
+	defer func() { b.recordRun(err) }()
+	return b.run(ctx)
+}
+
+func (b *Batch) run(ctx context.Context) (RunSummary, error) {
 	start := time.Now()
 	var sum RunSummary
 	unlock, err := b.lake.Lock()

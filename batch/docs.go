@@ -24,7 +24,10 @@ import (
 // panes that no longer exist go first, then the panes' documents per view,
 // through the Writer (commands of at most replace.MaxBatch documents). It
 // returns the number of documents.
-func (b *Batch) writeHour(ctx context.Context, h time.Time, panes map[time.Time]*views.Pane, now time.Time) (int, error) {
+//
+// fresh says the hour was never recomputed: its documents are inserted
+// (replace.Doc.New), which costs far less than replacing them.
+func (b *Batch) writeHour(ctx context.Context, h time.Time, panes map[time.Time]*views.Pane, now time.Time, fresh bool) (int, error) {
 	order := sortedPanes(panes)
 	n := 0
 	for _, view := range views.Names {
@@ -43,7 +46,7 @@ func (b *Batch) writeHour(ctx context.Context, h time.Time, panes map[time.Time]
 				Updated: now, State: state, Summary: p.Summary(view),
 			}
 			ids = append(ids, doc.ID)
-			docs = append(docs, replace.Doc{ID: doc.ID, Body: doc})
+			docs = append(docs, replace.Doc{ID: doc.ID, Body: doc, New: fresh})
 		}
 		stale := bson.D{
 			{Key: "pane", Value: bson.D{{Key: "$gte", Value: h}, {Key: "$lt", Value: h.Add(time.Hour)}}},

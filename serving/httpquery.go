@@ -224,6 +224,7 @@ type statusBody struct {
 	SpeedPanes   int                   `json:"speed_panes"`
 	BatchPanes   int                   `json:"batch_panes"`
 	Refreshed    *string               `json:"refreshed"`
+	Behind       []Backlog             `json:"behind,omitempty"`
 }
 
 func newStatusBody(a *StatusAnswer) statusBody {
@@ -240,6 +241,7 @@ func newStatusBody(a *StatusAnswer) statusBody {
 		SpeedPanes:   a.SpeedPanes,
 		BatchPanes:   a.BatchPanes,
 		Refreshed:    jsonTime(a.Refreshed),
+		Behind:       a.Behind,
 	}
 	for i, p := range a.Partitions {
 		b.Partitions[i] = partitionStatusBody{

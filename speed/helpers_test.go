@@ -111,10 +111,16 @@ func quietLogger() *slog.Logger {
 // offset) is applied and checkpointed, then stops it gracefully.
 func runToEnd(tb testing.TB, s *Speed, want map[int32]int64) {
 	tb.Helper()
+	runToEndWithin(tb, s, want, 45*time.Second)
+}
+
+// runToEndWithin is runToEnd with a deadline of d.
+func runToEndWithin(tb testing.TB, s *Speed, want map[int32]int64, d time.Duration) {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	deadline := time.After(45 * time.Second)
+	deadline := time.After(d)
 	for !caughtUp(s.Stats(), want) {
 		select {
 		case err := <-done:
@@ -123,7 +129,7 @@ func runToEnd(tb testing.TB, s *Speed, want map[int32]int64) {
 		case <-deadline:
 			cancel()
 			<-done
-			tb.Fatalf("not caught up after 45s: %+v", s.Stats())
+			tb.Fatalf("not caught up after %s: %+v", d, s.Stats())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

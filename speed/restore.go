@@ -58,6 +58,7 @@ func (s *Speed) restore(ctx context.Context, topic string, id int32) (*partition
 			ps := p.panes[key]
 			if ps == nil {
 				ps = s.newPane(d.Pane.UTC())
+				ps.stored = true
 				p.panes[key] = ps
 			}
 			if err := ps.pane.Decode(view, d.State); err != nil {

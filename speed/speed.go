@@ -37,8 +37,10 @@ type Speed struct {
 	ev event.Event
 
 	running atomic.Bool
-	// flushMu lets one flush run at a time (see flush).
+	// flushMu lets one flush run at a time (see flush); hz is the batch
+	// horizon as the flushes last read it, under flushMu.
 	flushMu sync.Mutex
+	hz      horizonState
 	// stopping is set when Run is killed (a test hook): the revoke callback
 	// then drops state without writing, as a dead process would.
 	stopping atomic.Bool
@@ -50,6 +52,7 @@ type Speed struct {
 	parts   map[int32]*partition
 	total   tally
 	flushes int64
+	bl      backlogState
 }
 
 // flushTimeout bounds the flushes that stop something (the exit flush,
@@ -162,10 +165,7 @@ func (s *Speed) Run(ctx context.Context) error {
 		if errors.As(err, &se) {
 			return kill(se.err)
 		}
-		if err != nil {
-			s.cfg.logger.Error("speed flush failed; retrying next interval", "err", err)
-		}
-		return nil
+		return nil // reported by the flush (reportFlush)
 	}
 	s.cfg.logger.Info("speed layer started", "topic", s.cfg.topic, "group", s.cfg.group, "pane", s.cfg.pane, "lateness", s.cfg.lateness)
 	nextFlush := time.Now().Add(s.cfg.flushInterval)

@@ -214,7 +214,7 @@ func openStack(c upConfig) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.serving, err = serving.New(s.db, serving.Topic(c.topic), serving.Pane(c.pane),
+	s.serving, err = serving.New(s.db, serving.Topic(c.topic), serving.Pane(c.pane), serving.Backlogs(s.backlogs),
 		serving.Lake(s.lake), serving.GRPC(s.grpcAddr), serving.Logger(s.log.With("layer", "serving")))
 	if err != nil {
 		return nil, err
@@ -328,7 +328,9 @@ func (s *stack) batchLoop(ctx context.Context, ready <-chan struct{}) error {
 		case ctx.Err() != nil:
 			return nil
 		case err != nil:
-			s.log.Error("batch run failed; retrying at the next interval", "err", err, "next_in", s.cfg.batchEvery)
+			bl := s.batch.Backlog()
+			s.log.Error("batch behind: run failed; retrying at the next interval", "err", err, "next_in", s.cfg.batchEvery,
+				"pending_hours", bl.PendingHours, "oldest_pending_hour", bl.OldestPending, "failing_for", time.Since(bl.FailingSince).Round(time.Second))
 		default:
 			summary, _ := json.Marshal(sum)
 			s.log.Info("batch run", "took", time.Since(began).Round(time.Millisecond), "summary", string(summary))
