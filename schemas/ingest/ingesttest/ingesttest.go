@@ -44,6 +44,12 @@ func hdr(k, v string) kgo.RecordHeader { return kgo.RecordHeader{Key: k, Value: 
 
 const combinedLine = `203.0.113.9 - - [20/Nov/2026:09:58:00 +0000] "GET /search?q=lambda HTTP/1.1" 200 512 "-" "curl/8.0"`
 
+// combinedWant is the event of combinedLine.
+func combinedWant() Want {
+	return Want{Format: "combined", Time: time.Date(2026, 11, 20, 9, 58, 0, 0, time.UTC), Path: "/search",
+		Status: 200, HotTerm: "lambda", UV: "203.0.113.9"}
+}
+
 // Cases are the records, in partition order, of a topic whose default
 // format is json and whose hot term is param:q,Input.
 func Cases() []Case {
@@ -54,9 +60,7 @@ func Cases() []Case {
 			Want:  Want{Format: "json", Time: ts, Path: "/search", Status: 200, HotTerm: "kafka", UV: "10.0.0.1"}},
 		{Name: "two format headers: the first wins",
 			Headers: []kgo.RecordHeader{hdr("format", "combined"), hdr("format", "json")},
-			Value:   []byte(combinedLine),
-			Want: Want{Format: "combined", Time: time.Date(2026, 11, 20, 9, 58, 0, 0, time.UTC), Path: "/search",
-				Status: 200, HotTerm: "lambda", UV: "203.0.113.9"}},
+			Value:   []byte(combinedLine), Want: combinedWant()},
 		{Name: "combined, user agent cut off: kept and counted",
 			Headers: []kgo.RecordHeader{hdr("format", "combined")},
 			Value:   []byte(`66.249.66.1 - - [20/Nov/2026:09:58:00 +0000] "GET /search?q=bot HTTP/1.1" 200 235 "-" "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html`),
@@ -64,9 +68,7 @@ func Cases() []Case {
 				Status: 200, HotTerm: "bot", UV: "66.249.66.1"}},
 		{Name: "empty format header skipped",
 			Headers: []kgo.RecordHeader{hdr("format", ""), hdr("format", "combined")},
-			Value:   []byte(combinedLine),
-			Want: Want{Format: "combined", Time: time.Date(2026, 11, 20, 9, 58, 0, 0, time.UTC), Path: "/search",
-				Status: 200, HotTerm: "lambda", UV: "203.0.113.9"}},
+			Value:   []byte(combinedLine), Want: combinedWant()},
 		{Name: "unknown format",
 			Headers: []kgo.RecordHeader{hdr("format", "xml")},
 			Value:   []byte(`<log/>`),
