@@ -5,11 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/loglambda/loglambda/internal/secure"
 	"github.com/loglambda/loglambda/schemas/formats"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -28,6 +30,10 @@ type commonFlags struct {
 	uvField  string
 	pane     time.Duration
 	lateness time.Duration
+
+	// Security of the connections (security.go).
+	kafkaSec kafkaSecFlags
+	mongoTLS mongoTLSFlags
 }
 
 // register adds the common flags to fs.
@@ -39,6 +45,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.hotTerm, "hot-term", "param:q,Input", "search term of the hot view: param:NAMES (URL query) or field:NAME")
 	fs.StringVar(&c.uvField, "uv-field", formats.DefaultUVField, "visitor identity of UV: comma list of fields (user, ip, or a kept extra field); the first with a value other than \"-\" counts. Access logs without users: ip")
 	fs.DurationVar(&c.lateness, "lateness", 2*time.Minute, "allowed lateness: the watermark is the newest event time minus this")
+	c.kafkaSec.register(fs)
 }
 
 // registerStore adds only the flags of a command that reads the views from
@@ -48,6 +55,7 @@ func (c *commonFlags) registerStore(fs *flag.FlagSet) {
 	fs.StringVar(&c.mongoURI, "mongo-uri", "mongodb://127.0.0.1:27017", "MongoDB connection string")
 	fs.StringVar(&c.mongoDB, "mongo-db", "loglambda", "MongoDB database of the views")
 	fs.DurationVar(&c.pane, "pane", views.DefaultPane, "pane width of every view; must divide an hour")
+	c.mongoTLS.register(fs)
 }
 
 // brokerList is --brokers split on commas.
@@ -92,9 +100,16 @@ func (c *commonFlags) validate() error {
 // wrong address fails at start and not at the first write. close
 // disconnects.
 func (c *commonFlags) connectMongo(ctx context.Context) (db *mongo.Database, close func(), err error) {
-	cl, err := mongo.Connect(options.Client().ApplyURI(c.mongoURI).SetServerSelectionTimeout(10 * time.Second))
+	// Errors name the URI with its password redacted, and the driver's
+	// own messages lose it too, should one ever quote the URI.
+	uri, password := secure.RedactURI(c.mongoURI), secure.URIPassword(c.mongoURI)
+	opts := options.Client().ApplyURI(c.mongoURI).SetServerSelectionTimeout(10 * time.Second)
+	if err := c.mongoTLS.apply(opts); err != nil {
+		return nil, nil, err
+	}
+	cl, err := mongo.Connect(opts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect %s: %w", c.mongoURI, err)
+		return nil, nil, secure.RedactError(fmt.Errorf("connect %s: %w", uri, err), password)
 	}
 	close = func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -105,8 +120,9 @@ func (c *commonFlags) connectMongo(ctx context.Context) (db *mongo.Database, clo
 	defer cancel()
 	if err := cl.Ping(pctx, nil); err != nil {
 		close()
-		return nil, nil, fmt.Errorf("connect %s: %w", c.mongoURI, err)
+		return nil, nil, secure.RedactError(fmt.Errorf("connect %s: %w", uri, err), password)
 	}
+	slog.Info("connected to mongodb", "uri", uri, "db", c.mongoDB)
 	return cl.Database(c.mongoDB), close, nil
 }
 

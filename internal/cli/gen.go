@@ -35,6 +35,8 @@ func runGen(ctx context.Context, args []string, stdout io.Writer) error {
 	start := fs.String("start", "", "event time of the first event, RFC 3339 or relative like -3h; empty: now, live. In the past: backfill as fast as possible, then continue live")
 	topic := fs.String("topic", "logs", "Kafka topic (must exist or be auto-created)")
 	brokers := fs.String("brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma separated")
+	var kafkaSec kafkaSecFlags
+	kafkaSec.register(fs)
 	toStdout := fs.Bool("stdout", false, "write JSON lines to stdout instead of Kafka")
 	ooo := fs.Float64("out-of-order", gen.DefaultOutOfOrder, "share of events a few seconds to a minute out of order (within the default 2m lateness)")
 	// No late events by default: speed drops events beyond the lateness
@@ -59,7 +61,11 @@ func runGen(ctx context.Context, args []string, stdout io.Writer) error {
 	if *toStdout {
 		sink = &lineSink{w: bufio.NewWriterSize(stdout, 1<<16)}
 	} else {
-		ks, err := newKafkaSink(ctx, splitList(*brokers), *topic)
+		kopts, err := kafkaSec.opts()
+		if err != nil {
+			return err
+		}
+		ks, err := newKafkaSink(ctx, splitList(*brokers), *topic, kopts...)
 		if err != nil {
 			return err
 		}
@@ -285,15 +291,15 @@ const produceGrace = 30 * time.Second
 // genFormatHeader tells consumers how to parse the records.
 var genFormatHeader = []kgo.RecordHeader{{Key: "format", Value: []byte("json")}}
 
-func newKafkaSink(ctx context.Context, brokers []string, topic string) (*kafkaSink, error) {
-	cl, err := kgo.NewClient(
+func newKafkaSink(ctx context.Context, brokers []string, topic string, extra ...kgo.Opt) (*kafkaSink, error) {
+	cl, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(brokers...),
 		kgo.DefaultProduceTopic(topic),
 		// A short linger batches a live trickle without delaying it
 		// noticeably; a backfill fills batches anyway.
-		kgo.ProducerLinger(5*time.Millisecond),
+		kgo.ProducerLinger(5 * time.Millisecond),
 		kgo.AllowAutoTopicCreation(),
-	)
+	}, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka client for %s: %w", strings.Join(brokers, ","), err)
 	}

@@ -57,7 +57,7 @@ func New(brokers []string, opts ...Opt) (*Shipper, error) {
 			return nil, err
 		}
 	}
-	client, err := kgo.NewClient(
+	client, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(brokers...),
 		kgo.DefaultProduceTopic(c.topic),
 		// Idempotent (kgo's default, with acks=all): a retried batch is
@@ -71,7 +71,7 @@ func New(brokers []string, opts ...Opt) (*Shipper, error) {
 		// broker still accepts it when it compresses below
 		// message.max.bytes (snappy, kgo's default); see the package doc.
 		kgo.ProducerBatchMaxBytes(int32(max(kafkaBatchDefault, c.maxLine+recordHeadroom))),
-	)
+	}, c.kafkaOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka client for %v: %w", brokers, err)
 	}
