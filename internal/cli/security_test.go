@@ -20,6 +20,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/internal/secure"
 	"github.com/loglambda/loglambda/internal/secure/securetest"
 )
 
@@ -241,3 +243,60 @@ func TestSecureStack(t *testing.T) {
 		t.Errorf("the logs do not name the MongoDB URI redacted:\n%.2000s", logs.String())
 	}
 }
+
+// TestUpExternalSecureKafka points up at a Kafka that requires TLS and
+// SASL/PLAIN instead of its embedded broker, feeds it through the demo's
+// sink with the same settings, and checks batch compacts every record.
+func TestUpExternalSecureKafka(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Kafka, MongoDB and the layers")
+	}
+	const n = 20_000
+	certs := securetest.New(t)
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "logs"),
+		kfake.TLS(certs.ServerConfig(t, false)), kfake.EnableSASL(),
+		kfake.Superuser("PLAIN", "upuser", "up-plain-password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	c := upConfig{data: t.TempDir(), brokers: strings.Join(kc.ListenAddrs(), ","), mongoListen: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
+		topic: "logs", partitions: 4, mongoDB: "loglambda", format: "json", hotTerm: "param:q,Input",
+		pane: time.Minute, lateness: 2 * time.Minute, batchEvery: time.Hour,
+		kafkaSec: kafkaSecFlags{files: secureFiles(certs.CA), mechanism: "PLAIN", user: "upuser", password: secretValue{"up-plain-password"}}}
+	if err := c.validate(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := openStack(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	var banner bytes.Buffer
+	st.printBanner(&banner)
+	if !strings.Contains(banner.String(), "external: tls (ca ") || strings.Contains(banner.String(), "up-plain-password") {
+		t.Errorf("banner:\n%s", banner.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	g, err := gen.New(gen.Seed(3), gen.Rate(10), gen.Start(time.Now().Add(-4*time.Hour)), gen.Count(n), gen.OutOfOrder(0), gen.Late(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink, err := newKafkaSink(ctx, st.brokers, "logs", st.kopts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := feed(ctx, g, sink, feedOpts{}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := st.batch.Compact(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Rows != n {
+		t.Fatalf("compacted %d rows, want %d", sum.Rows, n)
+	}
+}
+
+func secureFiles(ca string) secure.TLSFiles { return secure.TLSFiles{CAFile: ca} }
