@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ci/bench.sh: the project's benchmarks, each printed beside its limit in the
 # same run (raw franz-go consume beside the speed layer, a plain line split
-# beside each parser and the pattern miner, raw produce beside ship).
+# beside each parser and the pattern miner, raw produce beside ship,
+# plaintext Kafka beside TLS + SCRAM).
 # Usage: ci/bench.sh [go test -bench regexp]   (default: all of them)
 # Figures are events|lines|requests per second in the benchmark's metrics;
 # run on an idle machine: the benchmarks share the machine's cores.
@@ -20,6 +21,7 @@ if [[ "$filter" == "." ]]; then
   run ./speed/ Consume -benchtime 1x
   run ./speed/ Apply
   run ./internal/ship/ Ship -benchtime 3x
+  run ./internal/secure/ KafkaRoundTrip -benchtime 2x
   run ./serving/ Query -benchtime 2s
   run ./internal/gen/ Next -cpu 1
   run ./batch/... . -benchtime 1x
