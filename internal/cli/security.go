@@ -3,6 +3,7 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -72,6 +73,9 @@ func (k *kafkaSecFlags) opts() ([]kgo.Opt, error) {
 	opts, err := c.Opts()
 	if err != nil {
 		return nil, fmt.Errorf("--kafka-*: %w", err)
+	}
+	if strings.EqualFold(c.SASLMechanism, secure.SASLPlain) && !c.TLSEnabled() {
+		slog.Warn("kafka SASL PLAIN without TLS sends the password in clear text; add --kafka-tls or --kafka-tls-ca-file")
 	}
 	return opts, nil
 }
