@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/batch/lake"
+	"github.com/loglambda/loglambda/internal/replace"
 	"github.com/loglambda/loglambda/schemas/formats"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -17,6 +18,7 @@ import (
 type Batch struct {
 	cfg     cfg
 	db      *mongo.Database
+	writer  *replace.Writer
 	brokers []string
 	lake    *lake.Lake
 	grid    views.Grid
@@ -46,7 +48,13 @@ func New(db *mongo.Database, brokers []string, lakeDir string, opts ...Opt) (*Ba
 	grid, _ := views.NewGrid(c.pane)        // checked by validate
 	hot, _ := formats.NewHotTerm(c.hotTerm) // checked by validate
 	uv, _ := formats.NewUVField(c.uvField)  // checked by validate
-	return &Batch{cfg: c, db: db, brokers: brokers, lake: l, grid: grid, hot: hot, uv: uv}, nil
+	w := c.writer
+	if w == nil {
+		if w, err = replace.New(); err != nil {
+			return nil, fmt.Errorf("batch: %w", err)
+		}
+	}
+	return &Batch{cfg: c, db: db, writer: w, brokers: brokers, lake: l, grid: grid, hot: hot, uv: uv}, nil
 }
 
 // RunSummary reports a Run: its compaction and its recompute.

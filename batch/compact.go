@@ -107,6 +107,9 @@ func (b *Batch) compact(ctx context.Context) (CompactSummary, error) {
 
 	next := m.Clone()
 	if len(ranges) > 0 {
+		if err := b.saveFirstManifest(m); err != nil {
+			return sum, err
+		}
 		files, err := b.read(ctx, ranges, next, &sum)
 		if err != nil {
 			return sum, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/loglambda/loglambda/internal/replace"
 	"github.com/loglambda/loglambda/schemas/formats"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -65,6 +66,7 @@ type cfg struct {
 	now      func() time.Time
 	progress io.Writer
 	logger   *slog.Logger
+	writer   *replace.Writer
 	// kafkaOpts are added to every Kafka client (TLS, SASL).
 	kafkaOpts []kgo.Opt
 
@@ -175,6 +177,11 @@ func Now(f func() time.Time) Opt { return optFunc(func(c *cfg) { c.now = f }) }
 // Progress receives a progress bar of records read (default none). The
 // command passes stderr when it is a terminal.
 func Progress(w io.Writer) Opt { return optFunc(func(c *cfg) { c.progress = w }) }
+
+// Writer is the MongoDB writer of the batch views (default: a
+// replace.Writer of its own). Layers sharing one embedded store share one
+// Writer, which runs one command at a time (see package replace).
+func Writer(w *replace.Writer) Opt { return optFunc(func(c *cfg) { c.writer = w }) }
 
 // Logger receives the layer's logs (default slog.Default()).
 func Logger(l *slog.Logger) Opt { return optFunc(func(c *cfg) { c.logger = l }) }

@@ -265,6 +265,7 @@ func TestGRPCQueries(t *testing.T) {
 		}
 	})
 
+	t.Run("Patterns", func(t *testing.T) { testGRPCPatterns(t, sc, cl) })
 	t.Run("Levels", func(t *testing.T) {
 		cases := []struct {
 			name     string

@@ -36,5 +36,6 @@ func (p *partition) checkpoint(now time.Time) views.Checkpoint {
 		ParseErrors:    p.parseErrors,
 		Events:         p.events,
 		Updated:        now,
+		Patterns:       p.minerState(),
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/loglambda/loglambda/internal/replace"
 	"github.com/loglambda/loglambda/schemas/formats"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -44,12 +45,14 @@ type cfg struct {
 	pane        time.Duration
 	lateness    time.Duration
 	hotCapacity int
+	patterns    bool // mine patterns (the patterns view)
 
 	// How often to write MongoDB.
 	flushInterval time.Duration
 
 	logger   *slog.Logger
 	registry prometheus.Registerer
+	writer   *replace.Writer
 
 	// Test hooks, set only by this package's tests. clientOpts are added to
 	// the Kafka client (small fetch sizes make a stream take many polls).
@@ -73,6 +76,7 @@ func defaultCfg() cfg {
 		lateness:      DefaultLateness,
 		hotCapacity:   views.DefaultHotCapacity,
 		flushInterval: DefaultFlushInterval,
+		patterns:      true,
 		logger:        slog.Default(),
 	}
 }
@@ -138,8 +142,18 @@ func FlushInterval(d time.Duration) Opt { return optFunc(func(c *cfg) { c.flushI
 // (default views.DefaultHotCapacity; 0 counts exactly, unbounded).
 func HotCapacity(n int) Opt { return optFunc(func(c *cfg) { c.hotCapacity = n }) }
 
+// Patterns turns the patterns view's mining on or off (default on). Off,
+// its documents hold empty states: for measuring its cost, or for topics
+// whose lines are not worth grouping.
+func Patterns(on bool) Opt { return optFunc(func(c *cfg) { c.patterns = on }) }
+
 // Logger receives the layer's logs (default slog.Default()).
 func Logger(l *slog.Logger) Opt { return optFunc(func(c *cfg) { c.logger = l }) }
+
+// Writer is the MongoDB writer (default: a replace.Writer of its own).
+// Layers sharing one embedded store share one Writer, which runs one
+// command at a time (see package replace).
+func Writer(w *replace.Writer) Opt { return optFunc(func(c *cfg) { c.writer = w }) }
 
 // Registerer registers the layer's Prometheus metrics (default: none).
 func Registerer(r prometheus.Registerer) Opt { return optFunc(func(c *cfg) { c.registry = r }) }

@@ -37,6 +37,11 @@ func (s *Speed) restore(ctx context.Context, topic string, id int32) (*partition
 			filter = append(filter, bson.E{Key: "pane_end", Value: bson.D{{Key: "$gt", Value: p.watermark}}})
 		}
 	}
+	if s.cfg.patterns {
+		if err := p.restoreMiner(ck.Patterns); err != nil {
+			return nil, err
+		}
+	}
 	resume := p.offset // -1 without a checkpoint
 	for i, view := range views.Names {
 		cur, err := s.db.Collection(views.SpeedCollection(view)).Find(ctx, filter)

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/loglambda/loglambda/internal/replace"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/formats"
 	"github.com/loglambda/loglambda/schemas/views"
@@ -22,6 +23,7 @@ import (
 type Speed struct {
 	cfg     cfg
 	db      *mongo.Database
+	writer  *replace.Writer
 	brokers []string
 	grid    views.Grid
 	hot     *formats.HotTerm
@@ -62,7 +64,11 @@ type parserEntry struct {
 	err error
 }
 
-// flushTimeout bounds one flush's writes.
+// flushTimeout bounds the flushes that stop something (the exit flush,
+// the flush of revoked partitions): what they do not write in time is
+// read again by the partition's next owner. The flushes while running are
+// bounded per command only (the Writer's deadline), so a large backlog is
+// written command by command however long it takes.
 const flushTimeout = 30 * time.Second
 
 // maxParsers bounds the parser cache against junk format headers.
@@ -104,8 +110,14 @@ func New(db *mongo.Database, brokers []string, opts ...Opt) (*Speed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("speed: %w", err)
 	}
+	w := c.writer
+	if w == nil {
+		if w, err = replace.New(); err != nil {
+			return nil, fmt.Errorf("speed: %w", err)
+		}
+	}
 	return &Speed{
-		cfg: c, db: db, brokers: brokers, grid: grid, hot: hot, uv: uv, metrics: m,
+		cfg: c, db: db, writer: w, brokers: brokers, grid: grid, hot: hot, uv: uv, metrics: m,
 		defParser: def, parsers: map[string]parserEntry{},
 		parts: map[int32]*partition{},
 	}, nil
@@ -204,10 +216,9 @@ func (s *Speed) Run(ctx context.Context) error {
 			flushing = ch
 			go func() {
 				// Not cut short by ctx: stopping waits for it, then
-				// flushes what is left.
-				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
-				defer cancel()
-				ch <- s.flushAndHint(fctx, cl)
+				// flushes what is left. Each command has its own
+				// deadline; the flush as a whole has none.
+				ch <- s.flushAndHint(context.WithoutCancel(ctx), cl)
 			}()
 			nextFlush = time.Now().Add(s.cfg.flushInterval)
 		}

@@ -112,6 +112,16 @@ func checkPanes(t *testing.T, got map[string]*storedPane, want map[string]*expPa
 		if !maps.Equal(levels, w.levels) {
 			t.Errorf("pane %s: levels %v, want %v", k, levels, w.levels)
 		}
+		// Every event counts under exactly one pattern, with its level key.
+		plevels := map[string]int64{}
+		g.pane.Patterns.Each(func(e *views.PatternStat) {
+			for lk, n := range e.Keys {
+				plevels[lk.Instance+"/"+lk.Level] += n
+			}
+		})
+		if g.pane.Patterns.Total() != w.pv || !maps.Equal(plevels, w.levels) {
+			t.Errorf("pane %s: patterns total %d levels %v, want %d %v", k, g.pane.Patterns.Total(), plevels, w.pv, w.levels)
+		}
 		within(t, k+" uv", tr.UVCount(), int64(len(w.uvs)))
 		within(t, k+" ips", tr.IPCount(), int64(len(w.ips)))
 		for _, view := range views.Names {

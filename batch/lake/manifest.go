@@ -213,6 +213,21 @@ func (l *Lake) LoadManifest() (*Manifest, error) {
 	return m, nil
 }
 
+// HasManifest reports whether the lake's manifest file exists. A lake
+// without one is new, or has lost it: compaction saves one before its
+// first file (see Batch.Compact), so files without a manifest are never a
+// run's own.
+func (l *Lake) HasManifest() (bool, error) {
+	_, err := os.Stat(filepath.Join(l.dir, ManifestName))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, fmt.Errorf("manifest: %w", err)
+}
+
 // SaveManifest writes the manifest atomically: to a temp file, synced, then
 // renamed over the old one, so a crash leaves the old or the new manifest.
 func (l *Lake) SaveManifest(m *Manifest) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/loglambda/loglambda/batch"
 	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/internal/replace"
 	"github.com/loglambda/loglambda/schemas/formats"
 	"github.com/loglambda/loglambda/schemas/views"
 	"github.com/loglambda/loglambda/serving"
@@ -220,13 +221,19 @@ func openStack(c upConfig) (_ *stack, err error) {
 	}
 	s.db = s.client.Database(c.mongoDB)
 	brokers := s.brokers
-	s.speed, err = speed.New(s.db, brokers, speed.KafkaOpts(s.kopts...),
+	// One writer for both layers: it runs one command at a time, which
+	// keeps the embedded store's connection pool from running dry.
+	writer, err := replace.New()
+	if err != nil {
+		return nil, err
+	}
+	s.speed, err = speed.New(s.db, brokers, speed.Writer(writer), speed.KafkaOpts(s.kopts...),
 		speed.Topic(c.topic), speed.Format(c.format), speed.HotTerm(c.hotTerm), speed.UVField(c.uvFieldRule()),
 		speed.Pane(c.pane), speed.Lateness(c.lateness), speed.Logger(s.log.With("layer", "speed")))
 	if err != nil {
 		return nil, err
 	}
-	bopts := []batch.Opt{batch.Topic(c.topic), batch.Format(c.format), batch.HotTerm(c.hotTerm), batch.UVField(c.uvFieldRule()),
+	bopts := []batch.Opt{batch.Writer(writer), batch.Topic(c.topic), batch.Format(c.format), batch.HotTerm(c.hotTerm), batch.UVField(c.uvFieldRule()),
 		batch.Pane(c.pane), batch.Lateness(c.lateness), batch.Logger(s.log.With("layer", "batch")), batch.KafkaOpts(s.kopts...)}
 	if c.batchNow != nil {
 		bopts = append(bopts, batch.Now(c.batchNow))

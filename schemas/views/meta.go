@@ -41,6 +41,10 @@ type Checkpoint struct {
 	ParseErrors   int64     `bson:"parse_errors"`
 	Events        int64     `bson:"events"`
 	Updated       time.Time `bson:"updated"`
+	// Patterns is the partition's pattern miner at Offset
+	// (patterns.Miner.MarshalBinary), so that a restart mines on as the
+	// uninterrupted run did; empty when the patterns view is off.
+	Patterns []byte `bson:"patterns,omitempty"`
 }
 
 // CheckpointID is the _id of a partition's checkpoint: "<topic>|p<N>".
