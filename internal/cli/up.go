@@ -40,8 +40,10 @@ type upConfig struct {
 	kafkaListen string
 	// brokers, when set, is an external Kafka used instead of the embedded
 	// broker, reached with kafkaSec (TLS, SASL).
-	brokers     string
-	kafkaSec    kafkaSecFlags
+	brokers  string
+	kafkaSec kafkaSecFlags
+	// apiSec is TLS and tokens on the HTTP and gRPC API, as serve has them.
+	apiSec      apiSecFlags
 	mongoListen string
 	httpAddr    string
 	grpcAddr    string // empty: no gRPC
@@ -87,6 +89,7 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&c.kafkaListen, "kafka-listen", "127.0.0.1:9092", "address of the embedded Kafka broker")
 	fs.StringVar(&c.brokers, "brokers", "", "an external Kafka's bootstrap brokers, comma separated, used instead of the embedded broker (with --kafka-tls*, --kafka-sasl-*; the topic must exist or be auto-created); empty: the embedded broker on --kafka-listen")
 	c.kafkaSec.register(fs)
+	c.apiSec.register(fs)
 	fs.StringVar(&c.mongoListen, "mongo-listen", "127.0.0.1:27017", "address of the embedded MongoDB wire-protocol server")
 	fs.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "HTTP API listen address")
 	fs.StringVar(&c.grpcAddr, "grpc", "127.0.0.1:9090", "gRPC API listen address (loglambda.v1.QueryService, health, reflection); empty: no gRPC")
@@ -242,8 +245,12 @@ func openStack(c upConfig) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.serving, err = serving.New(s.db, serving.Topic(c.topic), serving.Pane(c.pane),
-		serving.Lake(s.lake), serving.GRPC(s.grpcAddr), serving.Logger(s.log.With("layer", "serving")))
+	secOpts, err := c.apiSec.options()
+	if err != nil {
+		return nil, err
+	}
+	s.serving, err = serving.New(s.db, append(secOpts, serving.Topic(c.topic), serving.Pane(c.pane),
+		serving.Lake(s.lake), serving.GRPC(s.grpcAddr), serving.Logger(s.log.With("layer", "serving")))...)
 	if err != nil {
 		return nil, err
 	}
@@ -368,6 +375,9 @@ func (s *stack) batchLoop(ctx context.Context, ready <-chan struct{}) error {
 // printBanner tells the user where everything is.
 func (s *stack) printBanner(w io.Writer) {
 	base := "http://" + s.httpAddr
+	if s.cfg.apiSec.tlsCert != "" {
+		base = "https://" + s.httpAddr
+	}
 	now := time.Now().UTC().Truncate(time.Minute)
 	from := now.Add(-3 * time.Hour).Format(time.RFC3339)
 	kafka := s.brokers[0]
