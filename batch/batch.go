@@ -9,8 +9,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/batch/lake"
+	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/internal/replace"
-	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -22,8 +23,8 @@ type Batch struct {
 	brokers []string
 	lake    *lake.Lake
 	grid    views.Grid
-	hot     *formats.HotTerm
-	uv      *formats.UVField
+	rules   ingest.Rules
+	bl      backlogState
 }
 
 // New returns the batch layer writing the lake under lakeDir (the topic's
@@ -32,8 +33,12 @@ type Batch struct {
 // them runs.
 func New(db *mongo.Database, brokers []string, lakeDir string, opts ...Opt) (*Batch, error) {
 	c := defaultCfg()
-	for _, o := range opts {
-		o.apply(&c)
+	if err := layer.Apply(&c, opts); err != nil {
+		return nil, fmt.Errorf("batch: %w", err)
+	}
+	rules, grid, err := layer.Check(&c)
+	if err != nil {
+		return nil, fmt.Errorf("batch: %w", err)
 	}
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
@@ -45,16 +50,13 @@ func New(db *mongo.Database, brokers []string, lakeDir string, opts ...Opt) (*Ba
 	if err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
 	}
-	grid, _ := views.NewGrid(c.pane)        // checked by validate
-	hot, _ := formats.NewHotTerm(c.hotTerm) // checked by validate
-	uv, _ := formats.NewUVField(c.uvField)  // checked by validate
 	w := c.writer
 	if w == nil {
 		if w, err = replace.New(); err != nil {
 			return nil, fmt.Errorf("batch: %w", err)
 		}
 	}
-	return &Batch{cfg: c, db: db, writer: w, brokers: brokers, lake: l, grid: grid, hot: hot, uv: uv}, nil
+	return &Batch{cfg: c, db: db, writer: w, brokers: brokers, lake: l, grid: grid, rules: rules}, nil
 }
 
 // RunSummary reports a Run: its compaction and its recompute.
@@ -68,7 +70,12 @@ type RunSummary struct {
 // second run started meanwhile (cron overlapping a slow run) fails at once
 // instead of interleaving. Running it again without new records changes
 // nothing.
-func (b *Batch) Run(ctx context.Context) (RunSummary, error) {
+func (b *Batch) Run(ctx context.Context) (sum RunSummary, err error) {
+	defer func() { b.recordRun(err) }()
+	return b.run(ctx)
+}
+
+func (b *Batch) run(ctx context.Context) (RunSummary, error) {
 	start := time.Now()
 	var sum RunSummary
 	unlock, err := b.lake.Lock()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/loglambda/loglambda/batch/lake"
 	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -23,7 +24,10 @@ import (
 // panes that no longer exist go first, then the panes' documents per view,
 // through the Writer (commands of at most replace.MaxBatch documents). It
 // returns the number of documents.
-func (b *Batch) writeHour(ctx context.Context, h time.Time, panes map[time.Time]*views.Pane, now time.Time) (int, error) {
+//
+// fresh says the hour was never recomputed: its documents are inserted
+// (replace.Doc.New), which costs far less than replacing them.
+func (b *Batch) writeHour(ctx context.Context, h time.Time, panes map[time.Time]*views.Pane, now time.Time, fresh bool) (int, error) {
 	order := sortedPanes(panes)
 	n := 0
 	for _, view := range views.Names {
@@ -42,7 +46,7 @@ func (b *Batch) writeHour(ctx context.Context, h time.Time, panes map[time.Time]
 				Updated: now, State: state, Summary: p.Summary(view),
 			}
 			ids = append(ids, doc.ID)
-			docs = append(docs, replace.Doc{ID: doc.ID, Body: doc})
+			docs = append(docs, replace.Doc{ID: doc.ID, Body: doc, New: fresh})
 		}
 		stale := bson.D{
 			{Key: "pane", Value: bson.D{{Key: "$gte", Value: h}, {Key: "$lt", Value: h.Add(time.Hour)}}},
@@ -65,7 +69,7 @@ func (b *Batch) writeHorizonDoc(ctx context.Context, m *lake.Manifest, horizon t
 	if horizon.IsZero() {
 		return nil // empty lake: no batch views, nothing to say
 	}
-	d := views.HorizonDoc{ID: views.HorizonDocID(b.cfg.topic), Topic: b.cfg.topic, Horizon: horizon, Hours: []time.Time{}}
+	d := collections.HorizonDoc{ID: collections.HorizonDocID(b.cfg.topic), Topic: b.cfg.topic, Horizon: horizon, Hours: []time.Time{}}
 	hours, _ := m.HourFiles()
 	for _, h := range hours {
 		if hs := m.Hours[h]; hs != nil && !hs.Recomputed.IsZero() {
@@ -83,10 +87,10 @@ func (b *Batch) writeLakeDoc(ctx context.Context, m *lake.Manifest) error {
 	if b.db == nil {
 		return nil
 	}
-	d := views.LakeDoc{ID: views.LakeDocID(b.cfg.topic), Topic: b.cfg.topic, Hours: []views.LakeHour{}, Partitions: []views.LakePartition{}}
+	d := collections.LakeDoc{ID: collections.LakeDocID(b.cfg.topic), Topic: b.cfg.topic, Hours: []collections.LakeHour{}, Partitions: []collections.LakePartition{}}
 	hours, files := m.HourFiles()
 	for _, h := range hours {
-		lh := views.LakeHour{Hour: h}
+		lh := collections.LakeHour{Hour: h}
 		for _, f := range files[h] {
 			lh.Files++
 			lh.Rows += f.Rows
@@ -103,7 +107,7 @@ func (b *Batch) writeLakeDoc(ctx context.Context, m *lake.Manifest) error {
 		d.Hours = append(d.Hours, lh)
 	}
 	for p, ps := range m.Partitions {
-		d.Partitions = append(d.Partitions, views.LakePartition{Partition: p, NextOffset: ps.NextOffset, MaxEventTime: ps.MaxEventTime})
+		d.Partitions = append(d.Partitions, collections.LakePartition{Partition: p, NextOffset: ps.NextOffset, MaxEventTime: ps.MaxEventTime})
 		d.LostOffsets += ps.LostOffsets
 	}
 	sort.Slice(d.Partitions, func(i, j int) bool { return d.Partitions[i].Partition < d.Partitions[j].Partition })
@@ -123,7 +127,7 @@ func digest(v any) string {
 // putMeta replaces a batch_meta document unless the stored one has the
 // same digest: a run that changes nothing writes nothing.
 func (b *Batch) putMeta(ctx context.Context, id, dg string, doc any) error {
-	coll := b.db.Collection(views.MetaCollection)
+	coll := b.db.Collection(collections.MetaCollection)
 	var old struct {
 		Digest string `bson:"digest"`
 	}
@@ -132,10 +136,10 @@ func (b *Batch) putMeta(ctx context.Context, id, dg string, doc any) error {
 	case err == nil && old.Digest == dg:
 		return nil
 	case err != nil && !errors.Is(err, mongo.ErrNoDocuments):
-		return fmt.Errorf("read %s %s: %w", views.MetaCollection, id, err)
+		return fmt.Errorf("read %s %s: %w", collections.MetaCollection, id, err)
 	}
 	if _, err := b.writer.Replace(ctx, coll, []replace.Doc{{ID: id, Body: doc}}); err != nil {
-		return fmt.Errorf("write %s %s: %w", views.MetaCollection, id, err)
+		return fmt.Errorf("write %s %s: %w", collections.MetaCollection, id, err)
 	}
 	return nil
 }

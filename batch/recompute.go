@@ -61,6 +61,7 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 		}
 	}
 
+	b.setPending(todo)
 	if len(todo) > 0 {
 		db, err := sql.Open("duckdb", "")
 		if err != nil {
@@ -93,14 +94,15 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 					p.Patterns = st
 				}
 			}
-			docs, err := b.writeHour(ctx, h, panes, now)
+			hs := m.Hours[h]
+			docs, err := b.writeHour(ctx, h, panes, now, hs == nil || hs.Recomputed.IsZero())
 			if err != nil {
 				bar.finish()
 				return sum, fmt.Errorf("recompute hour %s: %w", h.Format(time.RFC3339), err)
 			}
 			// Record the hour only after its documents are in: a crash in
 			// between recomputes it again, which replaces the same docs.
-			hs := m.Hour(h)
+			hs = m.Hour(h)
 			if hs.Dirty {
 				sum.DirtyHours++
 			}
@@ -110,6 +112,7 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 				return sum, fmt.Errorf("recompute hour %s: %w", h.Format(time.RFC3339), err)
 			}
 			sum.Hours = append(sum.Hours, h)
+			b.setPending(todo[len(sum.Hours):])
 			sum.Panes += len(panes)
 			sum.Docs += docs
 			bar.add(1)

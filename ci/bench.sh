@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # ci/bench.sh: the project's benchmarks, each printed beside its limit in the
-# same run (raw franz-go consume beside the speed layer, a plain line split
-# beside each parser and the pattern miner, raw produce beside ship,
-# plaintext Kafka beside TLS + SCRAM).
+# same run (raw franz-go consume beside the speed layer, and the speed layer
+# with the patterns view beside it without (x-of-patterns-off), a plain line
+# split beside each parser and the pattern miner, raw produce beside ship,
+# raw InsertMany of the embedded MongoDB beside the views' writer, plaintext
+# Kafka beside TLS + SCRAM).
 # Usage: ci/bench.sh [go test -bench regexp]   (default: all of them)
 # Figures are events|lines|requests per second in the benchmark's metrics;
 # run on an idle machine: the benchmarks share the machine's cores.
@@ -20,6 +22,7 @@ if [[ "$filter" == "." ]]; then
   run ./schemas/patterns/ Mine -cpu 1 -benchtime 300000x
   run ./speed/ Consume -benchtime 1x
   run ./speed/ Apply
+  run ./internal/replace/ Writer -benchtime 1x
   run ./internal/ship/ Ship -benchtime 3x
   run ./internal/secure/ KafkaRoundTrip -benchtime 2x
   run ./serving/ Query -benchtime 2s

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Pattern mining checks: format, vet, unit tests, grouping accuracy on the
+# Pattern mining checks: format, vet, unit tests, grouping and parsing accuracy on the
 # Loghub samples (floors in schemas/patterns/accuracy_test.go) and, with
 # BENCH=1, the inference benchmark. Run from anywhere in the repository;
 # ci/test.sh may call it. The Loghub samples are found at
@@ -14,7 +14,7 @@ if [ -n "$files" ]; then
 	exit 1
 fi
 go vet $pkgs
-go test -count=1 -v -run 'GroupingAccuracy' ./schemas/patterns/ | grep -E 'GA |^(ok|FAIL|---)' || true
+go test -count=1 -v -run 'GroupingAccuracy' ./schemas/patterns/ | grep -E 'GA |^ *\| |^(ok|FAIL|---)' || true
 go test -count=1 $pkgs
 if [ "${BENCH:-0}" = 1 ]; then
 	go test -run '^$' -bench Mine -benchtime 2000000x ./schemas/patterns/

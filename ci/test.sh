@@ -11,6 +11,10 @@ log() { printf '== %s\n' "$*" >&2; }
 apt_need=()
 command -v kcat >/dev/null 2>&1 || apt_need+=(kcat)
 command -v chromium >/dev/null 2>&1 || apt_need+=(chromium)
+# Notebooks: Debian's Jupyter executes them headless (notebooks/build.sh).
+command -v jupyter-nbconvert >/dev/null 2>&1 || apt_need+=(jupyter-nbconvert)
+/usr/bin/python3 -c 'import nbclient, ipykernel, pandas, matplotlib' >/dev/null 2>&1 ||
+  apt_need+=(python3-nbclient python3-ipykernel python3-pandas python3-matplotlib)
 if [ ${#apt_need[@]} -gt 0 ]; then
   log "installing Debian packages: ${apt_need[*]}"
   sudo=""
@@ -51,5 +55,12 @@ go test -count=1 -timeout 25m "$@" ./...
 # under the race detector.
 log "go test -race (speed, ship, tail)"
 go test -race -count=1 -timeout 10m ./speed/ ./internal/ship/ ./internal/tail/
+
+# The notebooks, executed headless on a freshly generated lake (a cell that
+# raises fails); their figures are compared with loglambda sql.
+log "notebooks"
+nb_out=$(mktemp -d)
+notebooks/build.sh --out "$nb_out"
+rm -rf "$nb_out"
 
 log "ok"

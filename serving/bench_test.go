@@ -13,8 +13,9 @@ import (
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
-// BenchmarkQuery measures requests per second of /v1/hot and /v1/traffic
-// over the last 24 h of speed views with 1-minute panes from 4 partitions,
+// BenchmarkQuery measures requests per second of /v1/hot, /v1/traffic and
+// /v1/patterns (1 h, and 24 h against the 24 h before: 48 h of states)
+// over the last 24 h (or 1 h) of speed views with 1-minute panes from 4 partitions,
 // answered in process (the handler alone) and over loopback HTTP. The range
 // ends at 00:30, off the hour, so answers merge 23 hour blocks plus 60
 // single panes, as a "last 24 h" query from a dashboard does.
@@ -63,6 +64,8 @@ func BenchmarkQuery(b *testing.B) {
 		{"hot_k1000", "/v1/hot?from=" + start.Format(time.RFC3339) + "&k=1000"},
 		{"traffic_step1h", "/v1/traffic?from=" + start.Format(time.RFC3339) + "&step=1h"},
 		{"traffic_step1m", "/v1/traffic?from=" + start.Format(time.RFC3339)},
+		{"patterns_1h_step1m", "/v1/patterns?from=" + end.Add(-time.Hour).Format(time.RFC3339) + "&k=10"},
+		{"patterns_24h_step1h", "/v1/patterns?from=" + start.Format(time.RFC3339) + "&k=10&step=1h"},
 	}
 	for _, qr := range queries {
 		b.Run(qr.name+"/handler", func(b *testing.B) {

@@ -3,6 +3,7 @@ package serving
 import (
 	"time"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -105,7 +106,7 @@ type snapshot struct {
 
 // statusSnapshot is the operational state shown by /v1/status.
 type statusSnapshot struct {
-	partitions []views.Checkpoint
+	partitions []collections.Checkpoint
 	lake       map[string]any
 }
 

@@ -19,7 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglambda/loglambda/schemas/views"
+	"github.com/loglambda/loglambda/schemas/collections"
+	"github.com/loglambda/loglambda/schemas/event"
+	"github.com/loglambda/loglambda/schemas/patterns"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -128,6 +130,47 @@ func TestDashboardInBrowser(t *testing.T) {
 			d.wantAttrs(t, "conn", map[string]string{"data-state": "ok"})
 			d.wantHidden(t, "banner", true)
 		}},
+		{"PatternsErrorsNewKindExample", base + pinned("1h", t13) + "&level=ERROR&pattern=" +
+			patterns.TemplateID("disk <*> full on volume <*>").String(), func(t *testing.T, d page) {
+			// The patterns panel, filtered to ERROR, with the new kind of
+			// error (from 12:30) selected: each row's count is the test's
+			// own, the new kind is marked new (none in 11:00-12:00), and its
+			// example line is shown.
+			evs := append(append([]event.Event{}, speedExact...), speedSmall...)
+			want := patternTruth(evs, horizon, t13, "ERROR", "")
+			before := patternTruth(batch, horizon.Add(-time.Hour), horizon, "ERROR", "")
+			if before["disk <*> full on volume <*>"] != 0 || len(before) == 0 {
+				t.Fatalf("fixture: ERROR patterns before the range %v; want some, and not the new kind", before)
+			}
+			rows := d.rows("patterns-body")
+			if len(rows) != len(want) {
+				t.Errorf("%d pattern rows, want %d: %v", len(rows), len(want), rows)
+			}
+			var total int64
+			for _, n := range want {
+				total += n
+			}
+			d.wantAttrs(t, "patterns-exact", map[string]string{"data-total": strconv.FormatInt(total, 10), "data-exact": "false"})
+			for _, r := range rows {
+				if c := strconv.FormatInt(want[r["data-template"]], 10); r["data-count"] != c {
+					t.Errorf("pattern %q: count %s, want %s", r["data-template"], r["data-count"], c)
+				}
+				isNew := before[r["data-template"]] == 0
+				if r["data-new"] != strconv.FormatBool(isNew) {
+					t.Errorf("pattern %q: new %s", r["data-template"], r["data-new"])
+				}
+				if len(strings.Split(r["data-series"], ",")) != 60 {
+					t.Errorf("pattern %q: sparkline of %q, want 60 points", r["data-template"], r["data-series"])
+				}
+			}
+			if want["disk <*> full on volume <*>"] == 0 {
+				t.Fatal("fixture: no ERROR line of the new kind")
+			}
+			d.wantAttrs(t, "patterns-example", map[string]string{"data-pattern": patterns.TemplateID("disk <*> full on volume <*>").String()})
+			d.wantHidden(t, "patterns-example", false)
+			d.wantText(t, "patterns-example-line", "disk ")
+			d.wantText(t, "patterns-example-line", " full on volume ")
+		}},
 		{"SpeedWithErrorBounds", base + pinned("1h", t13), func(t *testing.T, d page) {
 			tr := truthOf(speedExact, horizon, t13).add(truthOf(speedSmall, horizon, t13))
 			d.wantValue(t, "total-pv", strconv.FormatInt(tr.pv, 10), thousands(tr.pv))
@@ -201,7 +244,7 @@ func writeCheckpoints(t *testing.T, db *mongo.Database, n int, now time.Time) in
 		doc := bson.M{"_id": fmt.Sprintf("%s|p%d", topic, p), "topic": topic, "partition": int32(p),
 			"offset": int64(100*p + 89), "high_watermark": int64(100*p + 100), "watermark": t13.Add(-2 * time.Minute),
 			"max_event_time": t13, "late_dropped": int64(p + 1), "parse_errors": int64(0), "events": int64(1000), "updated": now}
-		if _, err := db.Collection(views.CheckpointCollection).InsertOne(context.Background(), doc); err != nil {
+		if _, err := db.Collection(collections.CheckpointCollection).InsertOne(context.Background(), doc); err != nil {
 			t.Fatal(err)
 		}
 		late += int64(p + 1)
@@ -211,9 +254,9 @@ func writeCheckpoints(t *testing.T, db *mongo.Database, n int, now time.Time) in
 
 func writeLakeSummary(t *testing.T, db *mongo.Database, bytes, rows, files int64, now time.Time) {
 	t.Helper()
-	doc := bson.M{"_id": views.LakeDocID(topic), "topic": topic, "bytes": bytes, "rows": rows, "files": files,
+	doc := bson.M{"_id": collections.LakeDocID(topic), "topic": topic, "bytes": bytes, "rows": rows, "files": files,
 		"parse_errors": int64(0), "lost_offsets": int64(0), "updated": now}
-	if _, err := db.Collection(views.MetaCollection).InsertOne(context.Background(), doc); err != nil {
+	if _, err := db.Collection(collections.MetaCollection).InsertOne(context.Background(), doc); err != nil {
 		t.Fatal(err)
 	}
 }

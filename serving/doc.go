@@ -14,9 +14,9 @@
 //     loaded, without locks.
 //   - merge.go is the lambda merge: panes before the horizon from batch,
 //     panes at or after it from speed, never both.
-//   - hot.go, traffic.go, levels.go and status.go are the query layer:
-//     typed queries in, Go answers out ((*Server).Hot, Traffic, Levels,
-//     Status), with params.go checking the values. HTTP and gRPC only translate, so their answers
+//   - hot.go, traffic.go, levels.go, patterns.go and status.go are the
+//     query layer: typed queries in, Go answers out ((*Server).Hot,
+//     Traffic, Levels, Patterns, Status), with params.go checking the values. HTTP and gRPC only translate, so their answers
 //     and error messages cannot drift apart.
 //   - routes.go lists every HTTP route in one table; httpquery.go turns
 //     query strings into queries and answers into JSON.
@@ -31,6 +31,7 @@
 //   - dashboard/ is the web page at "/": embedded static files that read
 //     the same JSON API from the browser.
 //
-// Further views (patterns, clusters) plug in as levels did: a query-layer
-// method read by a route in routes.go and an RPC in query.proto.
+// Further views (clusters) plug in as levels and patterns did: a
+// query-layer method read by a route in routes.go and an RPC in
+// query.proto (patterns: patterns.go, httppatterns.go, grpcpatterns.go).
 package serving

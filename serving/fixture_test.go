@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/patterns"
 	"github.com/loglambda/loglambda/schemas/views"
@@ -350,8 +351,8 @@ func replaceDocs(tb testing.TB, coll *mongo.Collection, docs []views.Doc) {
 // writeHorizon writes batch's horizon document for topic.
 func writeHorizon(tb testing.TB, db *mongo.Database, topic string, horizon, updated time.Time) {
 	tb.Helper()
-	doc := bson.M{"_id": views.HorizonDocID(topic), "topic": topic, "horizon": horizon, "hours": bson.A{}, "updated": updated}
-	if _, err := db.Collection(views.MetaCollection).ReplaceOne(context.Background(), bson.M{"_id": doc["_id"]}, doc, options.Replace().SetUpsert(true)); err != nil {
+	doc := bson.M{"_id": collections.HorizonDocID(topic), "topic": topic, "horizon": horizon, "hours": bson.A{}, "updated": updated}
+	if _, err := db.Collection(collections.MetaCollection).ReplaceOne(context.Background(), bson.M{"_id": doc["_id"]}, doc, options.Replace().SetUpsert(true)); err != nil {
 		tb.Fatal(err)
 	}
 }

@@ -131,10 +131,9 @@ func (s *Server) parseTrafficQuery(q url.Values) (TrafficQuery, error) {
 		if err != nil {
 			return TrafficQuery{}, badParam("step", v, "not a duration (like 1m, 15m, 1h)")
 		}
-		if d == 0 {
-			return TrafficQuery{}, s.badStep(v)
+		if tq.Step, err = givenStep(d, v); err != nil {
+			return TrafficQuery{}, err
 		}
-		tq.Step = d
 	}
 	return tq, nil
 }
@@ -225,6 +224,7 @@ type statusBody struct {
 	SpeedPanes   int                   `json:"speed_panes"`
 	BatchPanes   int                   `json:"batch_panes"`
 	Refreshed    *string               `json:"refreshed"`
+	Behind       []Backlog             `json:"behind,omitempty"`
 }
 
 func newStatusBody(a *StatusAnswer) statusBody {
@@ -241,6 +241,7 @@ func newStatusBody(a *StatusAnswer) statusBody {
 		SpeedPanes:   a.SpeedPanes,
 		BatchPanes:   a.BatchPanes,
 		Refreshed:    jsonTime(a.Refreshed),
+		Behind:       a.Behind,
 	}
 	for i, p := range a.Partitions {
 		b.Partitions[i] = partitionStatusBody{

@@ -48,6 +48,9 @@ type cfg struct {
 
 	now    func() time.Time
 	logger *slog.Logger
+
+	// backlogs reports the layers of this process (see Backlogs).
+	backlogs func() []Backlog
 }
 
 // DefaultRefreshInterval is how often Run refreshes the cache by default.

@@ -41,6 +41,8 @@ type StatusAnswer struct {
 	// Refreshed is when the cache was last refreshed; zero before the
 	// first refresh.
 	Refreshed time.Time
+	// Behind are the backlogs of the layers in this process (Backlogs).
+	Behind []Backlog
 }
 
 // Status reports the state of the cache the queries read.
@@ -56,6 +58,9 @@ func (s *Server) Status() *StatusAnswer {
 		SpeedPanes:   len(sn.speed.panes),
 		BatchPanes:   len(sn.batch.panes),
 		Refreshed:    sn.refreshed,
+	}
+	if s.cfg.backlogs != nil {
+		ans.Behind = s.cfg.backlogs()
 	}
 	for _, c := range sn.status.partitions {
 		ans.Partitions = append(ans.Partitions, PartitionStatus{

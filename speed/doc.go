@@ -86,6 +86,15 @@
 // killed, or died between the documents and the checkpoint.
 // TestSpeedRestart checks exactly that.
 //
+// The patterns view adds one piece of state that lives across panes: the
+// partition's pattern miner (patterns.go). It sees every parsed record
+// with an offset above the checkpoint, late ones included, and an exact
+// snapshot of it (patterns.Miner.MarshalSnapshot) travels in the
+// checkpoint, so after a restart it stands where the uninterrupted run's
+// stood at c and gives every later record the same pattern id. A record at
+// or below c that a restored pane still lacks gets its pattern by Match,
+// which changes nothing.
+//
 // Per-view offsets exist because the view collections are written by
 // separate commands: a crash between them leaves a pane's hot document
 // ahead of its traffic document, and each must skip only what it holds.

@@ -2,11 +2,13 @@ package speed
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -56,20 +58,25 @@ type paneGroup struct {
 func (s *Speed) flush(ctx context.Context, only []int32) error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
-	job, err := s.cut(only, time.Now().UTC())
+	job, err := s.cut(only, time.Now().UTC(), s.readHorizon(ctx))
 	if err != nil || job == nil {
 		return err
 	}
 	start := time.Now()
 	err = s.write(ctx, job)
-	s.metrics.flushed(time.Since(start), err)
+	took := time.Since(start)
+	s.metrics.flushed(took, err)
 	s.done(job, err)
+	var se stopError
+	if !errors.As(err, &se) {
+		s.reportFlush(err, took)
+	}
 	return err
 }
 
 // cut takes the flush job of the dirty state, or nil when nothing changed,
 // and marks what it took clean.
-func (s *Speed) cut(only []int32, now time.Time) (*flushJob, error) {
+func (s *Speed) cut(only []int32, now, horizon time.Time) (*flushJob, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	job := &flushJob{}
@@ -77,6 +84,12 @@ func (s *Speed) cut(only []int32, now time.Time) (*flushJob, error) {
 		pj := &partJob{p: p, off: p.offset}
 		var g *paneGroup
 		for _, ps := range p.dirtyPanes() {
+			if s.skippable(p, ps, horizon) {
+				ps.dirty = false // final: evicted by done
+				s.bl.skippedPanes++
+				s.bl.skippedDocs += int64(len(views.Names))
+				continue
+			}
 			if g == nil || len(g.panes) == replace.MaxBatch {
 				pj.groups = append(pj.groups, paneGroup{docs: make([][]replace.Doc, len(views.Names))})
 				g = &pj.groups[len(pj.groups)-1]
@@ -87,7 +100,7 @@ func (s *Speed) cut(only []int32, now time.Time) (*flushJob, error) {
 					return nil, fmt.Errorf("flush partition %d pane %s: encode %s: %w", p.id, views.PaneKey(ps.start), view, err)
 				}
 				id := views.DocID(view, ps.start, p.id)
-				g.docs[i] = append(g.docs[i], replace.Doc{ID: id, Body: views.Doc{
+				g.docs[i] = append(g.docs[i], replace.Doc{ID: id, New: !ps.stored, Body: views.Doc{
 					ID: id, View: view, Pane: ps.start, PaneEnd: ps.start.Add(s.cfg.pane),
 					Partition: p.id, Offset: ps.offsets[i], Updated: now,
 					State: state, Summary: ps.pane.Summary(view),
@@ -105,12 +118,17 @@ func (s *Speed) cut(only []int32, now time.Time) (*flushJob, error) {
 		}
 	}
 	if len(job.parts) == 0 {
+		s.evictFinal()
 		return nil, nil
 	}
+	s.bl.inflight, s.bl.inflightOldest = int64(job.ndocs), time.Time{}
 	for _, pj := range job.parts {
 		for _, g := range pj.groups {
 			for _, ps := range g.panes {
 				ps.dirty = false
+				if s.bl.inflightOldest.IsZero() || ps.start.Before(s.bl.inflightOldest) {
+					s.bl.inflightOldest = ps.start
+				}
 			}
 		}
 		pj.p.dirty = false
@@ -132,6 +150,9 @@ func (s *Speed) write(ctx context.Context, job *flushJob) error {
 				}
 			}
 			pj.written++
+			s.mu.Lock()
+			s.bl.inflight -= int64(len(g.panes) * len(g.docs))
+			s.mu.Unlock()
 		}
 		if s.cfg.afterDocs != nil {
 			if err := s.cfg.afterDocs(); err != nil {
@@ -141,8 +162,8 @@ func (s *Speed) write(ctx context.Context, job *flushJob) error {
 		if pj.ck == nil {
 			continue
 		}
-		if _, err := s.writer.Replace(ctx, s.db.Collection(views.CheckpointCollection), []replace.Doc{*pj.ck}); err != nil {
-			return fmt.Errorf("flush partition %d: checkpoint to %s: %w", pj.p.id, views.CheckpointCollection, err)
+		if _, err := s.writer.Replace(ctx, s.db.Collection(collections.CheckpointCollection), []replace.Doc{*pj.ck}); err != nil {
+			return fmt.Errorf("flush partition %d: checkpoint to %s: %w", pj.p.id, collections.CheckpointCollection, err)
 		}
 		pj.ckWritten = true
 	}
@@ -157,7 +178,13 @@ func (s *Speed) write(ctx context.Context, job *flushJob) error {
 func (s *Speed) done(job *flushJob, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.bl.inflight, s.bl.inflightOldest = 0, time.Time{}
 	for _, pj := range job.parts {
+		for _, g := range pj.groups[:pj.written] {
+			for _, ps := range g.panes {
+				ps.stored = true
+			}
+		}
 		for _, g := range pj.groups[pj.written:] {
 			for _, ps := range g.panes {
 				ps.dirty = true
@@ -173,6 +200,11 @@ func (s *Speed) done(job *flushJob, err error) {
 	if err == nil {
 		s.flushes++
 	}
+	s.evictFinal()
+}
+
+// evictFinal drops the panes that are final and clean; s.mu must be held.
+func (s *Speed) evictFinal() {
 	for _, p := range s.parts {
 		for k, ps := range p.panes {
 			if !ps.dirty && p.final(ps, s.cfg.pane) {

@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -110,10 +111,16 @@ func quietLogger() *slog.Logger {
 // offset) is applied and checkpointed, then stops it gracefully.
 func runToEnd(tb testing.TB, s *Speed, want map[int32]int64) {
 	tb.Helper()
+	runToEndWithin(tb, s, want, 45*time.Second)
+}
+
+// runToEndWithin is runToEnd with a deadline of d.
+func runToEndWithin(tb testing.TB, s *Speed, want map[int32]int64, d time.Duration) {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	deadline := time.After(45 * time.Second)
+	deadline := time.After(d)
 	for !caughtUp(s.Stats(), want) {
 		select {
 		case err := <-done:
@@ -122,7 +129,7 @@ func runToEnd(tb testing.TB, s *Speed, want map[int32]int64) {
 		case <-deadline:
 			cancel()
 			<-done
-			tb.Fatalf("not caught up after 45s: %+v", s.Stats())
+			tb.Fatalf("not caught up after %s: %+v", d, s.Stats())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -188,18 +195,18 @@ func readPanes(tb testing.TB, db *mongo.Database) map[string]*storedPane {
 }
 
 // readCheckpoints reads the checkpoints of db by partition.
-func readCheckpoints(tb testing.TB, db *mongo.Database) map[int32]views.Checkpoint {
+func readCheckpoints(tb testing.TB, db *mongo.Database) map[int32]collections.Checkpoint {
 	tb.Helper()
 	ctx := context.Background()
-	cur, err := db.Collection(views.CheckpointCollection).Find(ctx, bson.D{})
+	cur, err := db.Collection(collections.CheckpointCollection).Find(ctx, bson.D{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var cks []views.Checkpoint
+	var cks []collections.Checkpoint
 	if err := cur.All(ctx, &cks); err != nil {
 		tb.Fatal(err)
 	}
-	out := map[int32]views.Checkpoint{}
+	out := map[int32]collections.Checkpoint{}
 	for _, c := range cks {
 		out[c.Partition] = c
 	}

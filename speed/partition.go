@@ -18,6 +18,9 @@ type paneState struct {
 	offsets []int64
 	// dirty is set when an event was applied since the last flush.
 	dirty bool
+	// stored is set once the pane's documents are in MongoDB (written, or
+	// restored from there): later writes replace them, the first inserts.
+	stored bool
 }
 
 // partition is the speed state of one assigned Kafka partition.

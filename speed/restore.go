@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -20,8 +21,8 @@ import (
 // (the start of the partition) when nothing was stored.
 func (s *Speed) restore(ctx context.Context, topic string, id int32) (*partition, error) {
 	p := newPartition(topic, id)
-	var ck views.Checkpoint
-	err := s.db.Collection(views.CheckpointCollection).FindOne(ctx, bson.D{{Key: "_id", Value: views.CheckpointID(topic, id)}}).Decode(&ck)
+	var ck collections.Checkpoint
+	err := s.db.Collection(collections.CheckpointCollection).FindOne(ctx, bson.D{{Key: "_id", Value: collections.CheckpointID(topic, id)}}).Decode(&ck)
 	hasCk := err == nil
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("restore partition %d: read checkpoint: %w", id, err)
@@ -57,6 +58,7 @@ func (s *Speed) restore(ctx context.Context, topic string, id int32) (*partition
 			ps := p.panes[key]
 			if ps == nil {
 				ps = s.newPane(d.Pane.UTC())
+				ps.stored = true
 				p.panes[key] = ps
 			}
 			if err := ps.pane.Decode(view, d.State); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -174,7 +175,7 @@ func within(t *testing.T, what string, got, want int64) {
 	}
 }
 
-func checkCheckpoints(t *testing.T, got map[int32]views.Checkpoint, want map[int32]*expPartition) {
+func checkCheckpoints(t *testing.T, got map[int32]collections.Checkpoint, want map[int32]*expPartition) {
 	t.Helper()
 	for p, w := range want {
 		g, ok := got[p]
@@ -182,7 +183,7 @@ func checkCheckpoints(t *testing.T, got map[int32]views.Checkpoint, want map[int
 			t.Errorf("partition %d: no checkpoint", p)
 			continue
 		}
-		if g.ID != views.CheckpointID(testTopic, p) || g.Topic != testTopic {
+		if g.ID != collections.CheckpointID(testTopic, p) || g.Topic != testTopic {
 			t.Errorf("partition %d: checkpoint id %q topic %q", p, g.ID, g.Topic)
 		}
 		if g.Offset != w.lastOffset || g.HighWatermark != w.lastOffset+1 || g.Events != w.events ||

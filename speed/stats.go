@@ -15,6 +15,8 @@ type Stats struct {
 	Flushes int64
 	// Partitions are the partitions assigned now, by partition number.
 	Partitions []PartitionStats
+	// Backlog is what waits to be written to MongoDB.
+	Backlog Backlog
 }
 
 // PartitionStats describes one assigned partition.
@@ -35,7 +37,8 @@ type PartitionStats struct {
 func (s *Speed) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Stats{Events: s.total.events, ParseErrors: s.total.parseErrors, LateDropped: s.total.lateDropped, Flushes: s.flushes}
+	st := Stats{Events: s.total.events, ParseErrors: s.total.parseErrors, LateDropped: s.total.lateDropped, Flushes: s.flushes,
+		Backlog: s.backlog()}
 	for _, p := range s.parts {
 		st.Partitions = append(st.Partitions, PartitionStats{
 			Topic: p.topic, Partition: p.id,

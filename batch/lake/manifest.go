@@ -9,14 +9,17 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/loglambda/loglambda/schemas/lakefiles"
 )
 
-// ManifestName is the manifest's file name in the topic directory.
-const ManifestName = "_manifest.json"
+// ManifestName is the manifest's file name in the topic directory; the
+// read contract (name, version, files) is schemas/lakefiles'.
+const ManifestName = lakefiles.ManifestName
 
 // manifestVersion is bumped when the manifest's meaning changes; Load
 // refuses versions it does not know rather than misreading them.
-const manifestVersion = 1
+const manifestVersion = lakefiles.ManifestVersion
 
 // Manifest lists the files of a topic's lake and how far compaction and
 // recompute have got. It is saved as indented JSON so an operator can read

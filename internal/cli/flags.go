@@ -11,8 +11,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/internal/secure"
-	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -39,23 +40,75 @@ type commonFlags struct {
 // register adds the common flags to fs.
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	c.registerStore(fs)
-	fs.StringVar(&c.brokers, "brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma separated")
-	fs.StringVar(&c.format, "format", "json", "parser for records without a format header (json, json:field=key,..., combined, common, regex:, grok:, header:)")
-	fs.StringVar(&c.jsonMap, "map", "", mapUsage)
-	fs.StringVar(&c.hotTerm, "hot-term", "param:q,Input", "search term of the hot view: param:NAMES (URL query) or field:NAME")
-	fs.StringVar(&c.uvField, "uv-field", formats.DefaultUVField, "visitor identity of UV: comma list of fields (user, ip, or a kept extra field); the first with a value other than \"-\" counts. Access logs without users: ip")
-	fs.DurationVar(&c.lateness, "lateness", 2*time.Minute, "allowed lateness: the watermark is the newest event time minus this")
+	registerBrokers(fs, &c.brokers)
+	registerIngest(fs, &c.format, &c.jsonMap, &c.hotTerm, &c.uvField)
+	registerLateness(fs, &c.lateness)
 	c.kafkaSec.register(fs)
 }
 
 // registerStore adds only the flags of a command that reads the views from
 // MongoDB and never Kafka (serve): topic, mongo-uri, mongo-db and pane.
 func (c *commonFlags) registerStore(fs *flag.FlagSet) {
-	fs.StringVar(&c.topic, "topic", "logs", "Kafka topic of the raw log lines")
-	fs.StringVar(&c.mongoURI, "mongo-uri", "mongodb://127.0.0.1:27017", "MongoDB connection string")
-	fs.StringVar(&c.mongoDB, "mongo-db", "loglambda", "MongoDB database of the views")
-	fs.DurationVar(&c.pane, "pane", views.DefaultPane, "pane width of every view; must divide an hour")
+	registerTopic(fs, &c.topic)
+	fs.StringVar(&c.mongoURI, "mongo-uri", defaultMongoURI, "MongoDB connection string")
+	registerMongoDB(fs, &c.mongoDB)
+	registerPane(fs, &c.pane)
 	c.mongoTLS.register(fs)
+}
+
+// The flags below are declared once each, with their default and help
+// text, in groups: connection (brokers, topic, mongo-uri, mongo-db),
+// ingest rules (format, map, hot-term, uv-field), panes and lateness.
+// Every command that takes one registers it from here, up included, so
+// a flag reads the same in every --help. The defaults of the settings
+// the layers share are package layer's and ingest's.
+
+// Connection defaults.
+const (
+	defaultBrokers  = "127.0.0.1:9092"
+	defaultMongoURI = "mongodb://127.0.0.1:27017"
+	defaultMongoDB  = "loglambda"
+	defaultLakeDir  = "./lake"
+)
+
+// registerBrokers adds --brokers.
+func registerBrokers(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "brokers", defaultBrokers, "Kafka bootstrap brokers, comma separated")
+}
+
+// registerTopic adds --topic.
+func registerTopic(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "topic", layer.DefaultTopic, "Kafka topic of the raw log lines (the lake keeps it as <lake>/<topic>)")
+}
+
+// registerMongoDB adds --mongo-db.
+func registerMongoDB(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "mongo-db", defaultMongoDB, "MongoDB database of the views")
+}
+
+// registerFormat adds --format and --map, the rules of how a line
+// becomes an event (ship, speed, batch, up).
+func registerFormat(fs *flag.FlagSet, format, jsonMap *string) {
+	fs.StringVar(format, "format", ingest.DefaultFormat, "parser of lines, and of records without a format header (json, json:field=key,..., combined, common, regex:<re>, grok:<pattern>, header:<...>); travels as the \"format\" record header")
+	fs.StringVar(jsonMap, "map", "", mapUsage)
+}
+
+// registerIngest adds the ingest rules: --format, --map, --hot-term and
+// --uv-field.
+func registerIngest(fs *flag.FlagSet, format, jsonMap, hotTerm, uvField *string) {
+	registerFormat(fs, format, jsonMap)
+	fs.StringVar(hotTerm, "hot-term", ingest.DefaultHotTerm, "search term of the hot view: param:NAMES (first present URL query parameter) or field:NAME")
+	fs.StringVar(uvField, "uv-field", ingest.DefaultUVField, "visitor identity of UV: comma list of fields (user, ip, or a kept extra field); the first with a value other than \"-\" counts. Access logs without users: ip")
+}
+
+// registerPane adds --pane.
+func registerPane(fs *flag.FlagSet, p *time.Duration) {
+	fs.DurationVar(p, "pane", layer.DefaultPane, "pane width of every view; must divide an hour")
+}
+
+// registerLateness adds --lateness.
+func registerLateness(fs *flag.FlagSet, p *time.Duration) {
+	fs.DurationVar(p, "lateness", layer.DefaultLateness, "allowed lateness: the watermark is the newest event time minus this")
 }
 
 // brokerList is --brokers split on commas.
@@ -79,20 +132,14 @@ func (c *commonFlags) validate() error {
 	if c.lateness < 0 {
 		return fmt.Errorf("--lateness %s is negative", c.lateness)
 	}
-	spec, err := withJSONMap(c.format, c.jsonMap)
+	spec, err := ingest.WithJSONMap(c.format, c.jsonMap)
 	if err != nil {
 		return err
 	}
+	if _, err := (ingest.Spec{Format: spec, HotTerm: c.hotTerm, UVField: c.uvField}).Parse(); err != nil {
+		return err
+	}
 	c.format, c.jsonMap = spec, ""
-	if _, err := formats.New(c.format); err != nil {
-		return fmt.Errorf("--format: %w", err)
-	}
-	if _, err := formats.NewHotTerm(c.hotTerm); err != nil {
-		return fmt.Errorf("--hot-term: %w", err)
-	}
-	if _, err := formats.NewUVField(c.uvField); err != nil {
-		return fmt.Errorf("--uv-field: %w", err)
-	}
 	return nil
 }
 
@@ -128,20 +175,3 @@ func (c *commonFlags) connectMongo(ctx context.Context) (db *mongo.Database, clo
 
 // mapUsage is the help text of --map, shared by every command that has it.
 const mapUsage = "JSON field mapping field=key,... (e.g. ts=@timestamp,msg=message): the Event field ts is read from the key @timestamp; only with --format json"
-
-// withJSONMap folds a --map value into a json format spec: json plus
-// ts=@timestamp is json:ts=@timestamp, the spec that travels in the format
-// header, so speed and batch rebuild the same mapping from the header.
-func withJSONMap(format, mapping string) (string, error) {
-	if mapping == "" {
-		return format, nil
-	}
-	if format != "json" {
-		return "", fmt.Errorf("--map %q needs --format json, not %q (or write the mapping in the spec: json:%s)", mapping, format, mapping)
-	}
-	spec := "json:" + mapping
-	if _, err := formats.New(spec); err != nil {
-		return "", fmt.Errorf("--map %q: %w", mapping, err)
-	}
-	return spec, nil
-}

@@ -16,7 +16,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/internal/ship"
 	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/schemas/ingest"
 )
 
 func genCommand() command {
@@ -33,8 +35,10 @@ func runGen(ctx context.Context, args []string, stdout io.Writer) error {
 	count := fs.Int64("count", 0, "stop after this many events (0: unbounded)")
 	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same lines")
 	start := fs.String("start", "", "event time of the first event, RFC 3339 or relative like -3h; empty: now, live. In the past: backfill as fast as possible, then continue live")
-	topic := fs.String("topic", "logs", "Kafka topic (must exist or be auto-created)")
-	brokers := fs.String("brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma separated")
+	var topicFlag, brokersFlag string
+	topic, brokers := &topicFlag, &brokersFlag
+	registerTopic(fs, topic)
+	registerBrokers(fs, brokers)
 	var kafkaSec kafkaSecFlags
 	kafkaSec.register(fs)
 	toStdout := fs.Bool("stdout", false, "write JSON lines to stdout instead of Kafka")
@@ -289,19 +293,14 @@ type kafkaSink struct {
 const produceGrace = 30 * time.Second
 
 // genFormatHeader tells consumers how to parse the records.
-var genFormatHeader = []kgo.RecordHeader{{Key: "format", Value: []byte("json")}}
+var genFormatHeader = []kgo.RecordHeader{{Key: ingest.FormatHeader, Value: []byte("json")}}
 
 func newKafkaSink(ctx context.Context, brokers []string, topic string, extra ...kgo.Opt) (*kafkaSink, error) {
-	cl, err := kgo.NewClient(append([]kgo.Opt{
-		kgo.SeedBrokers(brokers...),
-		kgo.DefaultProduceTopic(topic),
-		// A short linger batches a live trickle without delaying it
-		// noticeably; a backfill fills batches anyway.
-		kgo.ProducerLinger(5 * time.Millisecond),
-		kgo.AllowAutoTopicCreation(),
-	}, extra...)...)
+	// The same producer as ship's; a short linger batches a live trickle
+	// without delaying it noticeably; a backfill fills batches anyway.
+	cl, err := ship.NewProducer(brokers, ship.Topic(topic), ship.Linger(5*time.Millisecond), ship.AutoCreateTopic(true), ship.KafkaOpts(extra...))
 	if err != nil {
-		return nil, fmt.Errorf("kafka client for %s: %w", strings.Join(brokers, ","), err)
+		return nil, fmt.Errorf("kafka producer for %s: %w", strings.Join(brokers, ","), err)
 	}
 	s := &kafkaSink{cl: cl, topic: topic}
 	s.prodCtx, s.cancel = context.WithCancel(context.Background())

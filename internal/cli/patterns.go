@@ -12,6 +12,7 @@ import (
 
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/patterns"
 )
 
@@ -24,13 +25,23 @@ func patternsCommand() command {
 }
 
 // lineFormat is the "line" format of the patterns command: the whole line
-// is the message. It is the default because it needs no knowledge of the
-// source; a header format gives better patterns by keeping timestamps and
-// levels out of the message.
+// is the message.
 type lineFormat struct{}
 
 func (lineFormat) Parse(line []byte, ev *event.Event) error { ev.Msg = string(line); return nil }
 func (lineFormat) Spec() string                             { return "line" }
+
+// autoFormat is the "auto" format of the patterns command, its default:
+// the message is the line without the header patterns.StripHeader finds
+// (timestamps, level, component...), so that no knowledge of the source
+// is needed and the header still does not split the patterns.
+type autoFormat struct{}
+
+func (autoFormat) Parse(line []byte, ev *event.Event) error {
+	ev.Msg = string(patterns.StripHeader(line))
+	return nil
+}
+func (autoFormat) Spec() string { return "auto" }
 
 // patternsRun is the state of one patterns invocation.
 type patternsRun struct {
@@ -56,7 +67,7 @@ func (r *patternsRun) message(line []byte) []byte {
 
 func runPatterns(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("patterns", "patterns [--format F] [--summary] [FILE...|-]")
-	format := fs.String("format", "line", `line format: "line" (the whole line is the message), "json", or "header:<Date> <Time> <Level> <Content>" (Loghub notation; only <Content> is mined)`)
+	format := fs.String("format", "auto", `line format: "auto" (the header of each line is found and left out), "line" (the whole line is the message), "json", or "header:<Date> <Time> <Level> <Content>" (Loghub notation; only <Content> is mined)`)
 	summary := fs.Bool("summary", false, "print the patterns with their counts and an example, most frequent first, instead of one pattern per line")
 	maxPatterns := fs.Int("max-patterns", 10000, "patterns kept at most; the least frequent tenth is evicted when full")
 	if err := parseFlags(fs, args); err != nil {
@@ -66,14 +77,17 @@ func runPatterns(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("--max-patterns %d: must be positive", *maxPatterns)
 	}
 	r := &patternsRun{miner: patterns.NewMiner(patterns.Options{MaxPatterns: *maxPatterns})}
-	if *format == "line" {
+	switch *format {
+	case "auto":
+		r.parser = autoFormat{}
+	case "line":
 		r.parser = lineFormat{}
-	} else {
-		p, err := formats.New(*format)
+	default:
+		rules, err := ingest.Spec{Format: *format}.Parse()
 		if err != nil {
-			return fmt.Errorf("--format %q: %w; patterns also reads \"line\"", *format, err)
+			return fmt.Errorf("--format %q: %w; patterns also reads \"auto\" and \"line\"", *format, err)
 		}
-		r.parser = p
+		r.parser = rules.NewDecoder().Parser()
 	}
 	inputs := fs.Args()
 	if len(inputs) == 0 {

@@ -40,7 +40,8 @@ func patternsInput(t *testing.T) (path string, events []int) {
 func TestPatternsCommand(t *testing.T) {
 	path, events := patternsInput(t)
 	header := "header:<Date> <Time> <Level> <Content>"
-	for _, format := range []string{"line", header} {
+	templates := map[string]map[int]string{} // format -> event -> template
+	for _, format := range []string{"line", header, "auto"} {
 		t.Run(format, func(t *testing.T) {
 			var out bytes.Buffer
 			if err := runPatterns(context.Background(), []string{"--format", format, path}, &out); err != nil {
@@ -81,8 +82,19 @@ func TestPatternsCommand(t *testing.T) {
 					t.Fatalf("line %d: pattern %s merges events %d and %d", r.Line, r.Pattern, e, ev)
 				}
 				byEvent[ev], byPattern[r.Pattern] = r.Pattern, ev
+				if templates[format] == nil {
+					templates[format] = map[int]string{}
+				}
+				templates[format][ev] = r.Template
 			}
 		})
+	}
+	// With no format given, the header is found: the same templates as
+	// with the header format.
+	for ev, want := range templates[header] {
+		if got := templates["auto"][ev]; got != want {
+			t.Errorf("event %d: auto template %q, with the header format %q", ev, got, want)
+		}
 	}
 
 	var out bytes.Buffer

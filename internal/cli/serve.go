@@ -27,7 +27,7 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 	httpAddr := fs.String("http", "127.0.0.1:8080", "HTTP listen address")
 	grpcAddr := fs.String("grpc", "127.0.0.1:9090", "gRPC listen address (loglambda.v1.QueryService, health, reflection); empty: no gRPC")
 	refresh := fs.Duration("refresh-interval", serving.DefaultRefreshInterval, "how often the cache is refreshed from MongoDB")
-	lake := fs.String("lake", "./lake", "directory of the Parquet lake (POST /v1/sql); empty: no SQL")
+	lake := fs.String("lake", defaultLakeDir, "directory of the Parquet lake (POST /v1/sql); empty: no SQL")
 	sqlLimit := fs.Int("sql-row-limit", lakesql.DefaultRowLimit, "most rows in a POST /v1/sql answer; more are cut and the answer says truncated")
 	sqlTimeout := fs.Duration("sql-timeout", lakesql.DefaultTimeout, "timeout of a POST /v1/sql query (answered 504)")
 	sqlMemory := fs.String("sql-memory-limit", lakesql.DefaultMemoryLimit, "DuckDB memory limit of each POST /v1/sql query")

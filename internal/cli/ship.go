@@ -12,6 +12,7 @@ import (
 
 	"github.com/loglambda/loglambda/internal/ship"
 	"github.com/loglambda/loglambda/internal/tail"
+	"github.com/loglambda/loglambda/schemas/ingest"
 )
 
 func shipCommand() command {
@@ -30,10 +31,10 @@ func shipCommand() command {
 func runShip(ctx context.Context, args []string, stdin io.Reader, stderr io.Writer, tty bool) error {
 	fs := newFlags("ship", "ship --brokers HOST:PORT,... [--topic T] [--format F] [--time-layout L] [--key FIELD] [--follow] [--position-file P] [--multiline-start RE] FILE...|-")
 	fs.SetOutput(stderr)
-	brokers := fs.String("brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma separated")
-	topic := fs.String("topic", ship.DefaultTopic, "Kafka topic")
-	format := fs.String("format", ship.DefaultFormat, `line format, sent as the "format" record header: json, combined, common, header:<...>, regex:<re>, grok:<pattern>`)
-	jsonMap := fs.String("map", "", mapUsage)
+	var brokers, topic, format, jsonMap string
+	registerBrokers(fs, &brokers)
+	registerTopic(fs, &topic)
+	registerFormat(fs, &format, &jsonMap)
 	var timeLayouts stringList
 	fs.Var(&timeLayouts, "time-layout", "Go time layout of the event times (reference time 2006-01-02 15:04:05), tried before the built-in ones; repeatable; travels in the format header")
 	key := fs.String("key", "", "Event field whose value is the record key (user, ip, host, instance, level, path, status, or an extra field); same key, same partition, in order. Empty: no key, lines are not parsed")
@@ -51,22 +52,21 @@ func runShip(ctx context.Context, args []string, stdin io.Reader, stderr io.Writ
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	spec, err := withJSONMap(*format, *jsonMap)
+	spec, err := ingest.WithJSONMap(format, jsonMap)
 	if err != nil {
 		return err
 	}
-	*format = spec
 	inputs := fs.Args()
 	if len(inputs) == 0 {
 		return fmt.Errorf("no input files (use - for stdin); see loglambda ship --help")
 	}
-	brokerList := splitList(*brokers)
+	brokerList := splitList(brokers)
 	kopts, err := kafkaSec.opts()
 	if err != nil {
 		return err
 	}
 	opts := []ship.Opt{
-		ship.Topic(*topic), ship.Format(*format), ship.TimeLayouts(timeLayouts...), ship.Key(*key), ship.Follow(*follow),
+		ship.Topic(topic), ship.Format(spec), ship.TimeLayouts(timeLayouts...), ship.Key(*key), ship.Follow(*follow),
 		ship.PositionFile(*positionFile), ship.MultilineStart(*mlStart), ship.MultilineTimeout(*mlTimeout),
 		ship.MaxLine(*maxLine), ship.Linger(*linger), ship.MaxBufferedRecords(*maxBuffered),
 		ship.PollInterval(*poll), ship.FlushTimeout(*flushTimeout), ship.Stdin(stdin), ship.KafkaOpts(kopts...),

@@ -43,8 +43,10 @@ flags:`
 
 func runSQL(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := newFlags("sql", sqlUsage)
-	lakeDir := fs.String("lake", "./lake", "directory of the Parquet lake")
-	topic := fs.String("topic", "logs", "topic whose lake is queried")
+	lakeDir := fs.String("lake", defaultLakeDir, "directory of the Parquet lake")
+	var topicFlag string
+	topic := &topicFlag
+	registerTopic(fs, topic)
 	format := fs.String("format", "table", "output: table, json or csv")
 	limit := fs.Int("limit", lakesql.DefaultRowLimit, "most rows printed; more are cut and reported")
 	timeout := fs.Duration("timeout", lakesql.DefaultTimeout, "query timeout")

@@ -20,8 +20,7 @@ import (
 	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/internal/replace"
-	"github.com/loglambda/loglambda/schemas/formats"
-	"github.com/loglambda/loglambda/schemas/views"
+	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/serving"
 	"github.com/loglambda/loglambda/speed"
 )
@@ -53,7 +52,7 @@ type upConfig struct {
 	format      string
 	jsonMap     string // --map, folded into format by validate
 	hotTerm     string
-	uvField     string // "" (a config built in code): formats.DefaultUVField
+	uvField     string // "" (a config built in code): ingest.DefaultUVField
 	pane        time.Duration
 	lateness    time.Duration
 	batchEvery  time.Duration
@@ -93,15 +92,12 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&c.mongoListen, "mongo-listen", "127.0.0.1:27017", "address of the embedded MongoDB wire-protocol server")
 	fs.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "HTTP API listen address")
 	fs.StringVar(&c.grpcAddr, "grpc", "127.0.0.1:9090", "gRPC API listen address (loglambda.v1.QueryService, health, reflection); empty: no gRPC")
-	fs.StringVar(&c.topic, "topic", "logs", "Kafka topic of the raw log lines")
+	registerTopic(fs, &c.topic)
 	fs.IntVar(&c.partitions, "partitions", 4, "partitions of the topic when it is created")
-	fs.StringVar(&c.mongoDB, "mongo-db", "loglambda", "MongoDB database holding the views")
-	fs.StringVar(&c.format, "format", "json", "parser for records without a format header")
-	fs.StringVar(&c.jsonMap, "map", "", mapUsage)
-	fs.StringVar(&c.hotTerm, "hot-term", "param:q,Input", "where the hot view's search term comes from (param:NAMES or field:NAME)")
-	fs.StringVar(&c.uvField, "uv-field", formats.DefaultUVField, "visitor identity of UV: comma list of fields (user, ip, or a kept extra field); the first with a value other than \"-\" counts. Access logs without users: ip")
-	fs.DurationVar(&c.pane, "pane", views.DefaultPane, "pane width of the views (must divide an hour)")
-	fs.DurationVar(&c.lateness, "lateness", 2*time.Minute, "allowed lateness of events in the speed layer")
+	registerMongoDB(fs, &c.mongoDB)
+	registerIngest(fs, &c.format, &c.jsonMap, &c.hotTerm, &c.uvField)
+	registerPane(fs, &c.pane)
+	registerLateness(fs, &c.lateness)
 	fs.DurationVar(&c.batchEvery, "batch-every", 5*time.Minute, "interval between batch runs (compact + recompute)")
 	fs.DurationVar(&c.batchFirst, "batch-first", upBatchFirst, "delay before the first batch run (after the demo backfill)")
 	fs.BoolVar(&c.demo, "demo", false, "feed generated traffic: first --demo-history of history, then live")
@@ -157,7 +153,7 @@ func (c *upConfig) validate() error {
 // uvFieldRule is --uv-field, defaulted for configs built in code.
 func (c *upConfig) uvFieldRule() string {
 	if c.uvField == "" {
-		return formats.DefaultUVField
+		return ingest.DefaultUVField
 	}
 	return c.uvField
 }
@@ -249,7 +245,7 @@ func openStack(c upConfig) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.serving, err = serving.New(s.db, append(secOpts, serving.Topic(c.topic), serving.Pane(c.pane),
+	s.serving, err = serving.New(s.db, append(secOpts, serving.Topic(c.topic), serving.Pane(c.pane), serving.Backlogs(s.backlogs),
 		serving.Lake(s.lake), serving.GRPC(s.grpcAddr), serving.Logger(s.log.With("layer", "serving")))...)
 	if err != nil {
 		return nil, err
@@ -363,7 +359,9 @@ func (s *stack) batchLoop(ctx context.Context, ready <-chan struct{}) error {
 		case ctx.Err() != nil:
 			return nil
 		case err != nil:
-			s.log.Error("batch run failed; retrying at the next interval", "err", err, "next_in", s.cfg.batchEvery)
+			bl := s.batch.Backlog()
+			s.log.Error("batch behind: run failed; retrying at the next interval", "err", err, "next_in", s.cfg.batchEvery,
+				"pending_hours", bl.PendingHours, "oldest_pending_hour", bl.OldestPending, "failing_for", time.Since(bl.FailingSince).Round(time.Second))
 		default:
 			summary, _ := json.Marshal(sum)
 			s.log.Info("batch run", "took", time.Since(began).Round(time.Millisecond), "summary", string(summary))

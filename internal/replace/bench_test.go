@@ -2,11 +2,13 @@ package replace
 
 import (
 	"context"
+	"fmt"
 
 	"hash/fnv"
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -83,4 +85,70 @@ func startMongo(tb testing.TB) *mongo.Database {
 	}
 	tb.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
 	return mc.Database("loglambda")
+}
+
+// BenchmarkWriter writes 20 minutes of the demo's speed documents per view
+// (4 partitions) through a Writer into an empty collection (hinted new:
+// inserts), then again over the existing documents (replaces, as a second
+// flush or a recompute does),
+// and beside it inserts the same documents with plain InsertMany commands
+// of the same size into another empty collection of the same server: the
+// store's own rate, the limit of the writer. Metrics: documents and bytes
+// (BSON) per second.
+func BenchmarkWriter(b *testing.B) {
+	docs := demoDocs(b, 20*time.Minute)
+	db := startMongo(b)
+	ctx := context.Background()
+	w, err := New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, view := range views.Names {
+		vd := docs[i]
+		var size int64
+		raw := make([]any, len(vd))
+		for j, d := range vd {
+			data, err := bson.Marshal(d.Body)
+			if err != nil {
+				b.Fatal(err)
+			}
+			size += int64(len(data))
+			raw[j] = bson.Raw(data)
+		}
+		report := func(b *testing.B, n int) {
+			s := b.Elapsed().Seconds()
+			b.ReportMetric(float64(n*len(vd))/s, "docs/s")
+			b.ReportMetric(float64(int64(n)*size)/s/1e6, "MB/s")
+			b.ReportMetric(float64(size)/float64(len(vd)), "B/doc")
+		}
+		b.Run(view+"/writer", func(b *testing.B) {
+			for it := 0; it < b.N; it++ {
+				b.StopTimer()
+				coll := db.Collection(fmt.Sprintf("writer_%s_%d_%d", view, b.N, it))
+				b.StartTimer()
+				for _, isNew := range []bool{true, false} { // first write, then over existing documents
+					for j := range vd {
+						vd[j].New = isNew
+					}
+					if _, err := w.Replace(ctx, coll, vd); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			report(b, 2*b.N)
+		})
+		b.Run(view+"/raw-insert", func(b *testing.B) {
+			for it := 0; it < b.N; it++ {
+				b.StopTimer()
+				coll := db.Collection(fmt.Sprintf("raw_%s_%d_%d", view, b.N, it))
+				b.StartTimer()
+				for j := 0; j < len(raw); j += MaxBatch {
+					if _, err := coll.InsertMany(ctx, raw[j:min(j+MaxBatch, len(raw))]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			report(b, b.N)
+		})
+	}
 }

@@ -51,6 +51,13 @@ const DefaultCommandTimeout = 10 * time.Second
 type Doc struct {
 	ID   string
 	Body any
+	// New says the caller believes no document with this _id exists yet
+	// (a pane written for the first time). Such documents are inserted,
+	// many in one transaction, and replaced only if the insert finds one
+	// after all: the outcome is the same, and on the embedded store an
+	// insert costs a twentieth of a replace, which runs one transaction
+	// per document. A wrong guess costs time, never correctness.
+	New bool
 }
 
 // Command describes one command after it ran, for metrics and logs.
@@ -120,16 +127,21 @@ func (w *Writer) Replace(ctx context.Context, coll *mongo.Collection, docs []Doc
 
 // command writes one batch and returns its size in bytes.
 func (w *Writer) command(ctx context.Context, coll *mongo.Collection, docs []Doc) (int64, error) {
-	models := make([]mongo.WriteModel, len(docs))
 	var size int64
+	raws := make([]bson.Raw, len(docs))
+	var inserts []any
+	var insertIdx []int
 	for i, d := range docs {
 		raw, err := bson.Marshal(d.Body)
 		if err != nil {
 			return 0, fmt.Errorf("encode %s: %w", d.ID, err)
 		}
 		size += int64(len(raw))
-		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.ID}}).
-			SetReplacement(bson.Raw(raw)).SetUpsert(true)
+		raws[i] = raw
+		if d.New {
+			inserts = append(inserts, bson.Raw(raw))
+			insertIdx = append(insertIdx, i)
+		}
 	}
 	select {
 	case w.sem <- struct{}{}:
@@ -139,7 +151,7 @@ func (w *Writer) command(ctx context.Context, coll *mongo.Collection, docs []Doc
 	start := time.Now()
 	cctx, cancel := context.WithTimeoutCause(ctx, w.cfg.timeout,
 		fmt.Errorf("%w: %d documents not written within %s", ErrCommandTimeout, len(docs), w.cfg.timeout))
-	_, err := coll.BulkWrite(cctx, models, options.BulkWrite().SetOrdered(false))
+	err := w.write(cctx, coll, docs, raws, inserts, insertIdx)
 	if err != nil && ctx.Err() == nil && (cctx.Err() != nil || mongo.IsTimeout(err)) {
 		err = fmt.Errorf("%w (%v)", context.Cause(cctx), err)
 	}
@@ -150,6 +162,43 @@ func (w *Writer) command(ctx context.Context, coll *mongo.Collection, docs []Doc
 		w.cfg.onCommand(Command{Collection: coll.Name(), Docs: len(docs), Bytes: size, Took: took, Err: err})
 	}
 	return size, err
+}
+
+// write inserts the documents hinted new, then replaces the others and
+// those the insert found already there.
+func (w *Writer) write(ctx context.Context, coll *mongo.Collection, docs []Doc, raws []bson.Raw, inserts []any, insertIdx []int) error {
+	replace := make([]bool, len(docs))
+	for i, d := range docs {
+		replace[i] = !d.New
+	}
+	if len(inserts) > 0 {
+		_, err := coll.InsertMany(ctx, inserts, options.InsertMany().SetOrdered(false))
+		var bwe mongo.BulkWriteException
+		switch {
+		case err == nil:
+		case errors.As(err, &bwe) && bwe.WriteConcernError == nil:
+			for _, we := range bwe.WriteErrors {
+				if !mongo.IsDuplicateKeyError(we) || we.Index < 0 || we.Index >= len(insertIdx) {
+					return fmt.Errorf("insert: %w", err)
+				}
+				replace[insertIdx[we.Index]] = true
+			}
+		default:
+			return fmt.Errorf("insert: %w", err)
+		}
+	}
+	var models []mongo.WriteModel
+	for i, d := range docs {
+		if replace[i] {
+			models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.ID}}).
+				SetReplacement(raws[i]).SetUpsert(true))
+		}
+	}
+	if len(models) == 0 {
+		return nil
+	}
+	_, err := coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	return err
 }
 
 // ErrCommandTimeout is the cause of a command that ran out of its own

@@ -25,6 +25,14 @@ func smallDocs(n, gen int) []Doc {
 	return out
 }
 
+// hinted marks every k-th document New (k = 1: all).
+func hinted(docs []Doc, k int) []Doc {
+	for i := range docs {
+		docs[i].New = i%k == 0
+	}
+	return docs
+}
+
 // TestReplaceManyExisting replaces far more existing documents than
 // FerretDB's SQLite pool has connections (the store wedged at about 100 in
 // one command), and checks every command's size and every document.
@@ -39,9 +47,13 @@ func TestReplaceManyExisting(t *testing.T) {
 	}
 	coll := db.Collection("many")
 	const n = 700
-	for gen := 1; gen <= 2; gen++ { // inserts, then replaces of existing documents
+	// Generation 1 inserts (hinted new, rightly), 2 replaces every existing
+	// document, 3 and 4 are hinted new wrongly (all, then every third):
+	// the inserts find the documents and replace them.
+	hints := map[int]int{1: 1, 2: n + 1, 3: 1, 4: 3}
+	for gen := 1; gen <= 4; gen++ {
 		cmds = nil
-		res, err := w.Replace(ctx, coll, smallDocs(n, gen))
+		res, err := w.Replace(ctx, coll, hinted(smallDocs(n, gen), hints[gen]))
 		if err != nil {
 			t.Fatalf("generation %d: %v", gen, err)
 		}

@@ -9,13 +9,15 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/internal/tail"
+	"github.com/loglambda/loglambda/schemas/ingest"
 )
 
 // Defaults, printed by `loglambda ship --help`.
 const (
-	DefaultTopic  = "logs"
-	DefaultFormat = "json"
+	DefaultTopic  = layer.DefaultTopic
+	DefaultFormat = ingest.DefaultFormat
 	// DefaultLinger lets a batch fill for 20 ms: at log rates that is
 	// hundreds of lines per request, and well under a speed-layer pane.
 	DefaultLinger = 20 * time.Millisecond
@@ -46,10 +48,12 @@ type Opt func(*cfg)
 // cfg holds every setting of a Shipper; the defaults are set in New.
 type cfg struct {
 	// What records look like.
-	topic       string
-	format      string
-	timeLayouts []string
-	key         string
+	topic  string
+	format string
+	// autoCreateTopic lets the producer create a missing topic (gen).
+	autoCreateTopic bool
+	timeLayouts     []string
+	key             string
 
 	// How inputs are read.
 	follow           bool
@@ -157,6 +161,10 @@ func PositionInterval(d time.Duration) Opt { return func(c *cfg) { c.positionInt
 // Progress makes Run write a progress line to w at most 4 times a second
 // (a terminal: the line is rewritten in place with '\r').
 func Progress(w io.Writer) Opt { return func(c *cfg) { c.progress = w } }
+
+// AutoCreateTopic lets the producer create the topic when the broker
+// allows it (default off: ship fails on a missing topic; gen creates it).
+func AutoCreateTopic(on bool) Opt { return func(c *cfg) { c.autoCreateTopic = on } }
 
 // Logger sets the logger for produce errors and rotations (default slog.Default()).
 func Logger(l *slog.Logger) Opt { return func(c *cfg) { c.logger = l } }

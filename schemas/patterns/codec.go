@@ -62,12 +62,23 @@ func (m *Miner) mergeCluster(c cluster) {
 //	n times:
 //	  count                    messages in the pattern
 //	  units                    number of units, then per unit:
-//	    kind                   0 constant, 1 <*>, 2 key=<*>
+//	    kind                   0 constant, 1 <*>, 2 key=<*>, 3 <*> with punctuation ("(<*>)"),
+//	                           4 a variable that shows its one numbered name ("ssh2")
 //	    len, bytes             the text (not for <*>)
+//	    len, bytes             the name (only for 4)
 //	  len, bytes               the example message
 //
 // The ID is not stored: it is the hash of the template and is recomputed.
 const codecMagic = "LLPT\x01"
+
+// codecVarText is the unit kind of a variable with punctuation around it
+// in the binary layout; in memory it is a uVar with text. Version 1 data
+// written before it existed has none and decodes as before.
+const codecVarText = 3
+
+// codecVarLit is the unit kind of a variable that shows a numbered name
+// (unit.lit): its text, then the name.
+const codecVarLit = 4
 
 // MarshalBinary encodes the patterns (templates, counts, examples) in a
 // compact form, most frequent first, for the patterns view in MongoDB. The
@@ -81,16 +92,57 @@ func (m *Miner) MarshalBinary() ([]byte, error) {
 		b = binary.AppendUvarint(b, c.count)
 		b = binary.AppendUvarint(b, uint64(len(c.units)))
 		for _, u := range c.units {
-			b = append(b, u.kind)
-			if u.kind != uVar {
-				b = binary.AppendUvarint(b, uint64(len(u.text)))
-				b = append(b, u.text...)
-			}
+			b = appendUnit(b, u)
 		}
 		b = binary.AppendUvarint(b, uint64(len(c.example)))
 		b = append(b, c.example...)
 	}
 	return b, nil
+}
+
+// appendUnit encodes one unit: its kind byte (codecVarText or codecVarLit
+// for a variable with text), then its text and name as the kind needs.
+// MarshalBinary and MarshalSnapshot share it.
+func appendUnit(b []byte, u unit) []byte {
+	kind := u.kind
+	if kind == uVar && u.lit != "" {
+		kind = codecVarLit
+	} else if kind == uVar && u.text != "" {
+		kind = codecVarText
+	}
+	b = append(b, kind)
+	if kind != uVar {
+		b = binary.AppendUvarint(b, uint64(len(u.text)))
+		b = append(b, u.text...)
+	}
+	if kind == codecVarLit {
+		b = binary.AppendUvarint(b, uint64(len(u.lit)))
+		b = append(b, u.lit...)
+	}
+	return b
+}
+
+// unit decodes one unit written by appendUnit.
+func (d *decoder) unit() unit {
+	kind := d.byte()
+	if d.err != nil {
+		return unit{}
+	}
+	if kind > codecVarLit {
+		d.fail("unit kind %d", kind)
+		return unit{}
+	}
+	u := unit{kind: kind}
+	if kind != uVar {
+		u.text = d.str()
+	}
+	if kind == codecVarLit {
+		u.lit = d.str()
+	}
+	if kind == codecVarText || kind == codecVarLit {
+		u.kind = uVar
+	}
+	return u
 }
 
 // errCorrupt is wrapped by every decoding error.
@@ -119,15 +171,7 @@ func (m *Miner) UnmarshalBinary(data []byte) error {
 		}
 		c.units = make([]unit, nu)
 		for k := range c.units {
-			kind := d.byte()
-			if kind > uKV {
-				d.fail("pattern %d: unit kind %d", i, kind)
-				break
-			}
-			c.units[k].kind = kind
-			if kind != uVar {
-				c.units[k].text = d.str()
-			}
+			c.units[k] = d.unit()
 		}
 		c.example = d.str()
 		cs = append(cs, c)

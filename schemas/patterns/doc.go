@@ -12,6 +12,16 @@
 // different words there, since two are as often an enumeration (see
 // Miner).
 //
+// A template keeps the constant text of its messages as written,
+// punctuation included: only the variable part of a token becomes <*>
+// ("(wrapper: <*>)", "[instance: <*>]", "<*>:Transmitted", "batch:<*>"),
+// and variables separated by punctuation stay apart ("from <*>: <*>:").
+//
+// The miner mines messages. StripHeader finds the message of a raw line
+// when no header format is given: it leaves out the timestamps, level,
+// ids, bracketed fields and component that logging libraries put before
+// it (the rule is on StripHeader).
+//
 // The pattern ID is a hash of the template text, so miners that never
 // talked (speed and batch, two Kafka partitions) give the same pattern the
 // same ID. Miners merge (Merge) and travel as compact bytes

@@ -76,7 +76,14 @@ func (o Options) withDefaults() Options {
 // unit is one position of a template.
 type unit struct {
 	kind uint8 // uConst, uVar or uKV
+	// text is the constant, or the display form of key=<*>, or of a
+	// variable with the punctuation around it ("(<*>)", "<*>],"); it is
+	// empty for a bare variable.
 	text string
+	// lit is what the template shows for a variable that has only ever
+	// held one numbered name (see numberedName): that token as written;
+	// or one unit after its number: "<*> ms".
+	lit string
 }
 
 // cluster is a pattern while it is being mined.
@@ -209,7 +216,17 @@ func (m *Miner) lineUnits(msg []byte) []unit {
 		case kConst:
 			lu[i] = unit{kind: uConst, text: string(msg[t.s:t.e])}
 		case kVar:
-			lu[i] = unit{kind: uVar}
+			if t.vs == t.s && t.ve == t.e {
+				lu[i] = unit{kind: uVar}
+			} else {
+				lu[i] = unit{kind: uVar, text: string(msg[t.s:t.vs]) + Wildcard + string(msg[t.ve:t.e])}
+			}
+			if t.flags&fWeak != 0 {
+				lu[i].lit = string(msg[t.s:t.e])
+			}
+			if t.flags&fUnit != 0 {
+				lu[i].lit = string(msg[t.s:t.vs]) + Wildcard + string(msg[t.us:t.e])
+			}
 		case kKV:
 			lu[i] = unit{kind: uKV, text: string(msg[t.s:t.vs]) + Wildcard + string(msg[t.ve:t.e])}
 		}
@@ -230,7 +247,7 @@ func (m *Miner) place(lu []unit, count uint64, example []byte) int32 {
 	c := &m.clusters[ci]
 	c.count += count
 	c.last = m.tick
-	if mis > 0 {
+	if mis > 0 || !coversAll(c.units, lu) {
 		for i := range c.units {
 			c.units[i] = generalise(c.units[i], lu[i])
 		}
@@ -253,7 +270,7 @@ const wordValues = 3
 // side that would settle the question at once.
 func wordsOnly(t, u []unit) bool {
 	for i := range t {
-		if t[i] != u[i] && (t[i].kind != uConst || u[i].kind != uConst) {
+		if t[i] != u[i] && (t[i].kind != uConst || u[i].kind != uConst) && !bothVars(t[i], u[i]) {
 			return false
 		}
 	}
@@ -269,7 +286,7 @@ func (m *Miner) placeWord(ci int32, lu []unit, count uint64, example []byte) int
 	t := m.clusters[ci].units
 	diff := make([]bool, len(t))
 	for i := range t {
-		diff[i] = t[i] != lu[i]
+		diff[i] = t[i] != lu[i] && !bothVars(t[i], lu[i])
 	}
 	family := []int32{}
 	values := map[string]bool{valuesAt(lu, diff): true}
@@ -293,11 +310,23 @@ func (m *Miner) placeWord(ci int32, lu []unit, count uint64, example []byte) int
 	c := &m.clusters[keep]
 	c.count += count
 	c.last = m.tick
+	// Each marked position becomes the variable that covers all the
+	// words there, keeping the key and punctuation they share
+	// ("user=<*>", "<*>,").
+	gen := slices.Clone(lu)
 	for _, j := range family {
 		u := m.clusters[j].units
 		for i := range u {
 			if diff[i] {
-				u[i] = unit{kind: uVar}
+				gen[i] = generalise(gen[i], u[i])
+			}
+		}
+	}
+	for _, j := range family {
+		u := m.clusters[j].units
+		for i := range u {
+			if diff[i] {
+				u[i] = gen[i]
 			}
 		}
 	}
@@ -321,7 +350,7 @@ func sameOutside(t, u []unit, diff []bool) bool {
 			if u[i].kind != uConst {
 				return false
 			}
-		} else if t[i] != u[i] {
+		} else if t[i] != u[i] && !bothVars(t[i], u[i]) {
 			return false
 		}
 	}
@@ -340,17 +369,116 @@ func valuesAt(u []unit, diff []bool) string {
 	return b.String()
 }
 
-// generalise is the unit that covers both a (a template's) and b.
+// generalise is the unit that covers both a (a template's) and b: a
+// variable that keeps the punctuation both have around it ("<*>," for
+// "root," and "admin,").
 func generalise(a, b unit) unit {
 	switch {
-	case a == b, a.kind == uVar:
+	case unitCovers(a, b):
 		return a
 	case a.kind == uKV:
 		return a
 	case b.kind == uKV:
 		return b
 	}
-	return unit{kind: uVar}
+	if k := kvKey(a.text); a.kind == uConst && b.kind == uConst && k != "" && k == kvKey(b.text) {
+		// Two words as values of one key: the key stays.
+		_, sa := kvAffixes(a.text)
+		_, sb := kvAffixes(b.text)
+		n := 0
+		for n < len(sa) && n < len(sb) && sa[len(sa)-1-n] == sb[len(sb)-1-n] {
+			n++
+		}
+		i := strings.IndexByte(a.text, '=')
+		return unit{kind: uKV, text: a.text[:i+1] + Wildcard + sa[len(sa)-n:]}
+	}
+	pa, sa := affixes(a)
+	pb, sb := affixes(b)
+	n := 0
+	for n < len(pa) && n < len(pb) && pa[n] == pb[n] {
+		n++
+	}
+	k := 0
+	for k < len(sa) && k < len(sb) && sa[len(sa)-1-k] == sb[len(sb)-1-k] {
+		k++
+	}
+	if n == 0 && k == 0 {
+		return unit{kind: uVar}
+	}
+	return unit{kind: uVar, text: pa[:n] + Wildcard + sa[len(sa)-k:]}
+}
+
+// kvAffixes splits key=value text at the value: the key with its '=',
+// and the punctuation after the value.
+func kvAffixes(s string) (key, suf string) {
+	i := strings.IndexByte(s, '=')
+	j := len(s)
+	for j > i+1 && isTrailPunct(s[j-1]) {
+		j--
+	}
+	return s[:i+1], s[j:]
+}
+
+// affixes returns the punctuation before and after the word or variable
+// of a unit: "(" and ")," for "(<*>)," or "(root),".
+func affixes(u unit) (pre, suf string) {
+	switch u.kind {
+	case uVar:
+		if i := strings.Index(u.text, Wildcard); i >= 0 {
+			return u.text[:i], u.text[i+len(Wildcard):]
+		}
+		return "", ""
+	case uKV:
+		return "", ""
+	}
+	i, j := 0, len(u.text)
+	for i < j && isLeadPunct(u.text[i]) {
+		i++
+	}
+	for j > i && isTrailPunct(u.text[j-1]) {
+		j--
+	}
+	if i == j {
+		return "", ""
+	}
+	return u.text[:i], u.text[j:]
+}
+
+// bothVars reports two variable units, which may differ in punctuation or
+// in the numbered name they show but are the same place of a template.
+func bothVars(a, b unit) bool { return a.kind == uVar && b.kind == uVar }
+
+// coversAll reports whether template t covers units u position by
+// position (see unitCovers).
+func coversAll(t, u []unit) bool {
+	for i := range t {
+		if !unitCovers(t[i], u[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// unitCovers reports whether template unit a matches every message that
+// unit b matches: they are equal, a is a bare variable, or a is a
+// variable with punctuation around it that b has too ("(<*>)" covers
+// "(root)").
+func unitCovers(a, b unit) bool {
+	if a == b {
+		return true
+	}
+	if a.kind != uVar || b.kind == uKV || a.lit != "" {
+		return false
+	}
+	if a.text == "" {
+		return true
+	}
+	if b.kind == uVar && b.text == "" {
+		return false
+	}
+	pre, suf := affixes(a)
+	t := b.text
+	return len(t) >= len(pre)+len(suf) && strings.HasPrefix(t, pre) && strings.HasSuffix(t, suf)
 }
 
 // best finds the pattern lu fits best: among the patterns of its bucket
@@ -379,9 +507,11 @@ func (m *Miner) best(lu []unit) (ci int32, mis int, found bool) {
 // compare matches template t against units u of the same length. same
 // counts the constants (and key=) that agree, diff the positions where t
 // would have to become more general. ok is false when u cannot join t: a
-// difference in a key=value word (user=root and user=guest are different
-// events), in a word that is not free, too many differences, or no
-// constant in common.
+// difference in the key of a key=value word, in a word that is not free,
+// too many differences, or no constant in common. Plain words as values of
+// one key (user=root, user=guest) are free words: like words of a
+// sentence, they become user=<*> once the place has shown wordValues
+// different words, since a key names a place where data goes.
 //
 // The threshold: one difference needs three agreeing constants; more
 // differences need four agreeing constants each. A message of a known kind
@@ -400,8 +530,16 @@ func compare(t, u []unit) (same, diff int, ok bool) {
 				same++
 			}
 			continue
-		case a.kind == uVar:
+		case unitCovers(a, b):
 			continue
+		case a.kind == uVar && b.kind == uVar:
+			// Variables both, that differ in punctuation or name: the
+			// same place, widened when u joins (see place).
+			continue
+		case a.kind == uVar:
+			// A variable already, only its punctuation differs: not
+			// held against the join, as for a key's value below.
+			values++
 		case a.kind == uKV && b.kind == uConst && kvKey(a.text) != "" && kvKey(a.text) == kvKey(b.text),
 			b.kind == uKV && a.kind == uConst && kvKey(b.text) != "" && kvKey(b.text) == kvKey(a.text):
 			c := a
@@ -416,6 +554,9 @@ func compare(t, u []unit) (same, diff int, ok bool) {
 			values++
 		case a.kind == uKV || b.kind == uKV:
 			return 0, 0, false
+		case a.kind == uConst && b.kind == uConst && kvKey(a.text) != "" && kvKey(a.text) == kvKey(b.text) && !emptyValue(a.text) && !emptyValue(b.text):
+			// Two words as values of one key (user=root, user=guest):
+			// free words, as in a sentence.
 		case a.kind == uConst && (b.kind == uVar || b.kind == uConst) && free(a.text) && (b.kind == uVar || free(b.text)):
 		default:
 			return 0, 0, false
@@ -582,7 +723,7 @@ func (m *Miner) absorbCovered(ci int32) {
 func covers(t, u []unit) bool {
 	consts := 0
 	for i := range t {
-		if t[i] != u[i] && t[i].kind != uVar {
+		if !unitCovers(t[i], u[i]) {
 			return false
 		}
 		if t[i].kind != uVar {
@@ -666,7 +807,9 @@ func templateText(units []unit) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		if u.kind == uVar {
+		if u.lit != "" {
+			b.WriteString(u.lit)
+		} else if u.kind == uVar && u.text == "" {
 			b.WriteString(Wildcard)
 		} else {
 			b.WriteString(u.text)

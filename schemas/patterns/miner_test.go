@@ -33,6 +33,36 @@ func TestMinerGrouping(t *testing.T) {
 		want []string
 	}{
 		{
+			name: "a numbered name shows while it is the only one",
+			msgs: []string{"Accepted publickey for root from 1.2.3.4 via ssh2", "Accepted publickey for guest from 1.2.3.5 via ssh2", "Accepted publickey for admin from 1.2.3.6 via ssh2"},
+			want: []string{"3 Accepted publickey for <*> from <*> via ssh2"},
+		},
+		{
+			name: "a unit shows while it is the only one",
+			msgs: []string{"query took 5 ms", "query took 17 ms"},
+			want: []string{"2 query took <*> ms"},
+		},
+		{
+			name: "a unit that changes is part of the variable",
+			msgs: []string{"query took 5 ms", "query took 17 ms", "query took 2 s"},
+			want: []string{"3 query took <*>"},
+		},
+		{
+			name: "a numbered name that changes is a variable",
+			msgs: []string{"link up on eth0: carrier ok", "link up on eth1: carrier ok", "link up on en0: carrier ok"},
+			want: []string{"3 link up on <*>: carrier ok"},
+		},
+		{
+			name: "a list of numbered names is one variable",
+			msgs: []string{"cannot resolve an14 an15 an16 an100", "cannot resolve bn1"},
+			want: []string{"2 cannot resolve <*>"},
+		},
+		{
+			name: "values of one key are words",
+			msgs: []string{"auth failure; rhost=1.2.3.4 user=root", "auth failure; rhost=1.2.3.5 user=guest", "auth failure; rhost=1.2.3.5 user=test"},
+			want: []string{"3 auth failure; rhost=<*> user=<*>"},
+		},
+		{
 			name: "numbers are variables",
 			msgs: []string{"PacketResponder 1 for block blk_1 terminating", "PacketResponder 2 for block blk_-9 terminating"},
 			want: []string{"2 PacketResponder <*> for block <*> terminating"},
@@ -44,12 +74,12 @@ func TestMinerGrouping(t *testing.T) {
 		},
 		{
 			name: "capitalised words are kinds, not values",
-			msgs: []string{"[instance: 1a] VM Started (Lifecycle Event)", "[instance: 2b] VM Paused (Lifecycle Event)", "task_1 Task Transitioned from NEW to SCHEDULED", "task_2 Task Transitioned from RUNNING to SCHEDULED"},
-			want: []string{"1 <*> Task Transitioned from NEW to SCHEDULED", "1 <*> Task Transitioned from RUNNING to SCHEDULED", "1 [instance: <*> VM Paused (Lifecycle Event)", "1 [instance: <*> VM Started (Lifecycle Event)"},
+			msgs: []string{"[instance: 1a] VM Started (Lifecycle Event)", "[instance: 2b] VM Paused (Lifecycle Event)", "task_1_0017 Task Transitioned from NEW to SCHEDULED", "task_2_0021 Task Transitioned from RUNNING to SCHEDULED"},
+			want: []string{"1 <*> Task Transitioned from NEW to SCHEDULED", "1 <*> Task Transitioned from RUNNING to SCHEDULED", "1 [instance: <*>] VM Paused (Lifecycle Event)", "1 [instance: <*>] VM Started (Lifecycle Event)"},
 		},
 		{
 			name: "two words in one place are an enumeration",
-			msgs: []string{"Block rdd_1 stored as bytes in memory", "Block rdd_2 stored as values in memory", "Block rdd_3 stored as bytes in memory"},
+			msgs: []string{"Block rdd_1_2 stored as bytes in memory", "Block rdd_2_2 stored as values in memory", "Block rdd_3_2 stored as bytes in memory"},
 			want: []string{"2 Block <*> stored as bytes in memory", "1 Block <*> stored as values in memory"},
 		},
 		{
@@ -65,7 +95,7 @@ func TestMinerGrouping(t *testing.T) {
 		{
 			name: "values of keys seen variable do not split a message",
 			msgs: []string{`acquire lock=1, tag="View Lock", name=android, ws=null, uid=1000`, `acquire lock=2, tag="AudioMix", name=com.android.phone, ws=WorkSource{10111}, uid=1001`},
-			want: []string{`2 acquire lock=<*>, tag=<*>", name=<*>, ws=<*>}, uid=<*>`},
+			want: []string{`2 acquire lock=<*>, tag="<*>", name=<*>, ws=WorkSource{<*>}, uid=<*>`},
 		},
 		{
 			name: "an empty value is another event",
@@ -90,12 +120,12 @@ func TestMinerGrouping(t *testing.T) {
 		{
 			name: "variables of any token count",
 			msgs: []string{"x close, 0 bytes sent, lifetime 00:01", "y close, 4464 bytes (4.35 KB) sent, lifetime <1 sec"},
-			want: []string{"1 x close, <*> sent, lifetime <*>", "1 y close, <*> sent, lifetime <*>"},
+			want: []string{"1 x close, <*> bytes sent, lifetime <*>", "1 y close, <*> sent, lifetime <<*> sec"},
 		},
 		{
 			name: "two words changing at once is another message",
 			msgs: []string{"ddr error(s) detected and corrected on rank 0, symbol 24 over 335 seconds", "ddr errors(s) detected and corrected on rank 0, symbol 10, bit 0"},
-			want: []string{"1 ddr error(s) detected and corrected on rank <*> symbol <*> over <*>", "1 ddr errors(s) detected and corrected on rank <*> symbol <*> bit <*>"},
+			want: []string{"1 ddr error(s) detected and corrected on rank <*>, symbol <*> over <*> seconds", "1 ddr errors(s) detected and corrected on rank <*>, symbol <*>, bit <*>"},
 		},
 	}
 	for _, tt := range tests {

@@ -12,17 +12,14 @@ import "encoding/binary"
 // scan does and applies the rules of tokenize as it goes: a unit word
 // after a variable is a variable; time words wait (pending) until their
 // run of time words and variables shows whether it holds a variable;
-// variables after a variable or key=<*> collapse; consecutive constants
-// are hashed as one span. A message with a double quote may hold a quoted
-// value over several tokens, which needs look-ahead: it takes tokenize.
+// variables after a variable or key=<*> collapse unless punctuation
+// separates them; consecutive constants are hashed as one span. A message
+// with a double quote may hold a quoted value over several tokens, which
+// needs look-ahead: it takes tokenize.
 func (sc *scratch) shapeKey(msg []byte) uint64 {
+	k := keyState{h: fnvOffset, runS: -1, open: kConst}
 	var (
-		h      = uint64(fnvOffset)
-		units  uint64 // units emitted, as keyHash counts them
 		prev   = kConst
-		last   = uConst // kind of the last unit emitted (uConst when none)
-		runS   = int32(-1)
-		runE   int32 // open span of constants
 		pendS  = int32(-1)
 		pendE  int32 // pending time words
 		pendN  uint64
@@ -50,32 +47,38 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 		}
 		var kind uint8
 		var vs, ve int32
+		weak, unit := false, false
 		if ntok == maxTokens-1 {
 			j = n
 			for j > i && isSpace(msg[j-1]) {
 				j--
 			}
-			kind = kVar
+			kind, vs, ve = kVar, 0, int32(j-i)
 		} else {
 			if fl&cQuote != 0 {
 				sc.tokenize(msg)
 				return keyHash(msg, sc.units)
 			}
 			kind, vs, ve = classify(msg[i:j], fl)
+			if kind == kWeak {
+				kind, weak = kVar, true
+			}
 			if kind == kUnitWord && (prev == kVar || prev == kKV) {
-				kind = kVar
+				kind, unit = kVar, true
 			}
 		}
 		ntok++
 		s, e := int32(i), int32(j)
+		vs += s
+		ve += s
 		i = j
 		// Time words: resolved by the run they are in.
 		if kind == kTimeWord {
 			if prev == kVar || prev == kTimeWord && anyVar {
 				anyVar = true
 				prev = kTimeWord
-				kind = kVar // emitted as a variable below
-				goto emit
+				k.varTok(msg, s, vs, ve, e, false, false)
+				continue
 			}
 			if pendS < 0 {
 				pendS = s
@@ -87,76 +90,165 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 		}
 		if pendS >= 0 {
 			if kind == kVar {
-				// The pending time words are part of a date: one variable.
-				if runS >= 0 {
-					h = mix(hashBytes(mix(h^1), msg[runS:runE]))
-					runS = -1
-				}
-				if last == uConst {
-					h = mix(h ^ (uint64(kVar) + 1))
-					units++
-					last = uVar
-				}
+				// The pending time words are part of a date.
+				k.pendingVars(msg, pendS, pendE)
 			} else {
-				if runS < 0 {
-					runS = pendS
-				}
-				runE = pendE
-				units += pendN
-				last = uConst
+				k.constSpan(msg, pendS, pendE, pendN)
 			}
 			pendS, pendN = -1, 0
 		}
 		anyVar = kind == kVar
 		prev = kind
-	emit:
 		switch kind {
 		case kVar:
-			if last != uConst {
-				continue
-			}
-			if runS >= 0 {
-				h = mix(hashBytes(mix(h^1), msg[runS:runE]))
-				runS = -1
-			}
-			h = mix(h ^ (uint64(kVar) + 1))
-			last = uVar
+			k.varTok(msg, s, vs, ve, e, weak, unit)
 		case kKV:
-			if runS >= 0 {
-				h = mix(hashBytes(mix(h^1), msg[runS:runE]))
-				runS = -1
-			}
-			h = mix(h ^ (uint64(kKV) + 1))
-			h = hashBytes(h, msg[s:s+vs])
-			h = hashBytes(h, msg[s+ve:e])
-			last = uKV
+			k.kvTok(msg, s, vs, ve, e)
 		default:
-			if runS < 0 {
-				runS = s
-			}
-			runE = e
-			last = uConst
+			k.constSpan(msg, s, e, 1)
 		}
-		units++
 	}
 	if pendS >= 0 {
-		if runS < 0 {
-			runS = pendS
+		k.constSpan(msg, pendS, pendE, pendN)
+	}
+	return k.finish(msg)
+}
+
+// keyState is the running key of shapeKey: at most one unit is open, a
+// run of constants or a variable (or key=<*>) that the next token may
+// still extend.
+type keyState struct {
+	h                uint64
+	units            uint64 // units emitted, as keyHash counts them
+	runS, runE       int32  // open span of constants (runS < 0: none)
+	open             uint8  // kVar or kKV when a variable unit is open, else kConst
+	oS, oVS, oVE, oE int32  // the open variable: span, and its value inside
+	oWeak            bool   // the open variable is a numbered name alone (fWeak)
+	oUnit            bool   // the open variable is a number and its unit (fUnit)
+	oN               uint8  // tokens in the open variable (tok.n)
+	oUS              int32  // with oUnit: the end of the number (tok.us)
+}
+
+// flushRun hashes the open run of constants.
+func (k *keyState) flushRun(msg []byte) {
+	if k.runS >= 0 {
+		k.h = mix(hashBytes(mix(k.h^1), msg[k.runS:k.runE]))
+		k.runS = -1
+	}
+}
+
+// flushVar hashes the open variable unit as keyHash does.
+func (k *keyState) flushVar(msg []byte) {
+	switch k.open {
+	case kVar:
+		ve := closeBrackets(msg, k.oVS, k.oVE, k.oE)
+		k.h = varHash(k.h, msg, k.oS, k.oVS, ve, k.oE)
+		if k.oWeak {
+			k.h = hashBytes(k.h, msg[k.oVS:ve])
 		}
-		runE = pendE
-		units += pendN
+		if k.oUnit {
+			k.h = hashBytes(k.h, msg[k.oUS:ve])
+		}
+	case kKV:
+		k.h = kvHash(k.h, msg, k.oS, k.oVS, k.oVE, k.oE)
 	}
-	if runS >= 0 {
-		h = mix(hashBytes(mix(h^1), msg[runS:runE]))
+	k.open = kConst
+}
+
+// constSpan adds n constant tokens spanning msg[s:e].
+func (k *keyState) constSpan(msg []byte, s, e int32, n uint64) {
+	if k.open != kConst {
+		k.flushVar(msg)
 	}
-	return mix(h ^ units)
+	if k.runS < 0 {
+		k.runS = s
+	}
+	k.runE = e
+	k.units += n
+}
+
+// varTok adds a variable token, with its value at msg[vs:ve].
+func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak, unit bool) {
+	if k.open != kConst && joinable(msg[k.oVE:k.oE], msg[s:vs]) {
+		if k.open == kVar && k.oN == 1 && !k.oWeak && unit {
+			k.oUnit, k.oUS = true, k.oVE
+		} else {
+			k.oUnit = false
+		}
+		k.oVE, k.oE = ve, e
+		k.oWeak = false
+		if k.oN < 255 {
+			k.oN++
+		}
+		return
+	}
+	if k.open != kConst {
+		k.flushVar(msg)
+	}
+	if k.runS >= 0 {
+		k.flushRun(msg)
+	}
+	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak = kVar, s, vs, ve, e, weak
+	k.oUnit, k.oN = false, 1
+	k.units++
+}
+
+// kvTok adds a key=value token.
+func (k *keyState) kvTok(msg []byte, s, vs, ve, e int32) {
+	k.flushVar(msg)
+	k.flushRun(msg)
+	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak = kKV, s, vs, ve, e, false
+	k.oUnit, k.oN = false, 1
+	k.units++
+}
+
+// pendingVars adds the time words of msg[s:e] as variable tokens.
+func (k *keyState) pendingVars(msg []byte, s, e int32) {
+	for i := s; i < e; {
+		for i < e && isSpace(msg[i]) {
+			i++
+		}
+		j := i
+		for j < e && !isSpace(msg[j]) {
+			j++
+		}
+		if i < j {
+			a, b := coreSpan(msg[i:j])
+			k.varTok(msg, i, i+int32(a), i+int32(b), j, false, false)
+		}
+		i = j
+	}
+}
+
+func (k *keyState) finish(msg []byte) uint64 {
+	k.flushVar(msg)
+	k.flushRun(msg)
+	return mix(k.h ^ k.units)
+}
+
+// varHash mixes a variable unit into h: a marker, and the punctuation
+// around it when it has some.
+func varHash(h uint64, msg []byte, s, vs, ve, e int32) uint64 {
+	h = mix(h ^ (uint64(kVar) + 1))
+	if vs > s || ve < e {
+		h = hashBytes(hashBytes(h, msg[s:vs]), msg[ve:e])
+	}
+	return h
+}
+
+// kvHash mixes a key=<*> unit into h: a marker, the key and the text after
+// the value.
+func kvHash(h uint64, msg []byte, s, vs, ve, e int32) uint64 {
+	h = mix(h ^ (uint64(kKV) + 1))
+	h = hashBytes(h, msg[s:vs])
+	return hashBytes(h, msg[ve:e])
 }
 
 // keyHash hashes the unit sequence of a message as shapeKey does: a run
 // of constants by the bytes it spans (white space between them included:
 // the same bytes are the same tokens, and other white space only costs a
-// second key for the same pattern), a variable by a marker, key=<*> by the
-// key and the text after the value. It only feeds the key cache, never an
+// second key for the same pattern), a variable by a marker and the
+// punctuation around it, key=<*> by the key and the text after the value. It only feeds the key cache, never an
 // ID, so it is free to be fast rather than standard.
 func keyHash(msg []byte, units []tok) uint64 {
 	h := uint64(fnvOffset)
@@ -171,11 +263,15 @@ func keyHash(msg []byte, units []tok) uint64 {
 			}
 			h = mix(hashBytes(mix(h^1), msg[u.s:e]))
 		case kVar:
-			h = mix(h ^ (uint64(kVar) + 1))
+			h = varHash(h, msg, u.s, u.vs, u.ve, u.e)
+			if u.flags&fWeak != 0 {
+				h = hashBytes(h, msg[u.vs:u.ve])
+			}
+			if u.flags&fUnit != 0 {
+				h = hashBytes(h, msg[u.us:u.ve])
+			}
 		case kKV:
-			h = mix(h ^ (uint64(kKV) + 1))
-			h = hashBytes(h, msg[u.s:u.vs])
-			h = hashBytes(h, msg[u.ve:u.e])
+			h = kvHash(h, msg, u.s, u.vs, u.ve, u.e)
 		}
 	}
 	return mix(h ^ uint64(len(units)))

@@ -17,7 +17,7 @@ import (
 //
 // Layout (unsigned varints unless said): "LLMS" 0x01, tick, evicted,
 // slots, then per slot a live byte and, when live: count, last, bucket,
-// units (number, then kind byte and text for constants and key=<*>),
+// units (number, then each as MarshalBinary writes it: see appendUnit),
 // example; the free list; the buckets (number, then per bucket its unit
 // count and its slots in order, by unit count); the key cache (number,
 // then hash as 8 bytes and slot, by hash).
@@ -42,11 +42,7 @@ func (m *Miner) MarshalSnapshot() []byte {
 		b = binary.AppendUvarint(b, uint64(c.bucket.n))
 		b = binary.AppendUvarint(b, uint64(len(c.units)))
 		for _, u := range c.units {
-			b = append(b, u.kind)
-			if u.kind != uVar {
-				b = binary.AppendUvarint(b, uint64(len(u.text)))
-				b = append(b, u.text...)
-			}
+			b = appendUnit(b, u)
 		}
 		b = binary.AppendUvarint(b, uint64(len(c.example)))
 		b = append(b, c.example...)
@@ -110,14 +106,7 @@ func (m *Miner) UnmarshalSnapshot(data []byte) error {
 			}
 			c.units = make([]unit, nu)
 			for k := range c.units {
-				c.units[k].kind = d.byte()
-				if c.units[k].kind > uKV {
-					d.fail("slot %d: unit kind %d", i, c.units[k].kind)
-					break
-				}
-				if c.units[k].kind != uVar {
-					c.units[k].text = d.str()
-				}
+				c.units[k] = d.unit()
 			}
 			c.example = d.str()
 			c.id = TemplateID(templateText(c.units))

@@ -13,7 +13,19 @@ const (
 	kKV                    // key=value whose value is variable: the key stays, the value is <*>
 	kTimeWord              // month or weekday name: a variable when next to a variable (a date)
 	kUnitWord              // a unit (KB, sec, bytes...): a variable when it follows a variable
+	kSkip                  // part of the quoted value of the key=value before it
+	kWeak                  // from classify only: a numbered name, a kVar with fWeak (see numberedName)
 )
+
+// fWeak marks in tok.flags a variable that is a numbered name on its own:
+// its unit shows the name until a second value is seen there.
+const fWeak uint8 = 1 << 7
+
+// fUnit marks in tok.flags a unit word that follows a variable and, on a
+// unit, a number followed by its unit word ("5 ms"): the unit shows the
+// word until another one is seen there ("<*> ms"). (A token holds no
+// space, so the bit of cSpace is free.)
+const fUnit = cSpace
 
 // Unit kinds in a template. A kv unit's text is its display form, e.g.
 // "rhost=<*>"; a var unit has no text.
@@ -35,9 +47,11 @@ const maxTokens = 512
 // tok is one white-space separated token of a message.
 type tok struct {
 	s, e   int32 // span in the message
-	vs, ve int32 // for kKV: the span of the value inside the token
+	vs, ve int32 // the span of the value inside the token (kKV), of the variable without its punctuation (kVar)
 	kind   uint8
-	flags  uint8 // byteClass bits of all its bytes
+	flags  uint8 // byteClass bits of all its bytes, and fWeak, fUnit
+	n      uint8 // tokens in a unit (at most 255)
+	us     int32 // with fUnit: the end of the number, where the unit word's text begins
 }
 
 // Byte classes, or-ed over a token while it is cut, so that classify only
@@ -50,6 +64,10 @@ const (
 	cQuote // '"'
 	cDot
 	cColon
+	// cPart marks the bytes that cut a token into parts for varSpan
+	// (brackets, '|', ';', ','). Only byteClass and the flags of a token
+	// being cut hold it: in tok.flags the bit is fWeak.
+	cPart
 )
 
 // byteClass is a read-only table from byte to class bits.
@@ -65,6 +83,9 @@ var byteClass = func() (t [256]uint8) {
 	t['"'] = cQuote
 	t['.'] = cDot
 	t[':'] = cColon
+	for _, c := range []byte("()[]{}|;,") {
+		t[c] = cPart
+	}
 	return t
 }()
 
@@ -140,10 +161,14 @@ func (sc *scratch) scan(msg []byte) (quotes bool) {
 			for j > i && isSpace(msg[j-1]) {
 				j--
 			}
-			sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), kind: kVar})
+			sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), vs: int32(i), ve: int32(j), kind: kVar})
 			return quotes
 		}
 		kind, vs, ve := classify(msg[i:j], fl)
+		fl &^= cPart
+		if kind == kWeak {
+			kind, fl = kVar, fl|fWeak
+		}
 		sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), vs: int32(i) + vs, ve: int32(i) + ve, kind: kind, flags: fl})
 		quotes = quotes || fl&cQuote != 0
 		i = j
@@ -186,11 +211,11 @@ func (sc *scratch) tokenize(msg []byte) {
 			k--
 		}
 		toks[i].kind = kKV
-		toks[i].vs = toks[i].s + int32(q)
+		toks[i].vs = toks[i].s + int32(q) + 1
 		toks[i].e = toks[end].e
 		toks[i].ve = toks[end].s + int32(k)
 		for j := i + 1; j <= end; j++ {
-			toks[j].kind = kVar
+			toks[j].kind = kSkip
 		}
 		i = end
 	}
@@ -198,6 +223,7 @@ func (sc *scratch) tokenize(msg []byte) {
 	for i := 1; i < len(toks); i++ {
 		if toks[i].kind == kUnitWord && (toks[i-1].kind == kVar || toks[i-1].kind == kKV) {
 			toks[i].kind = kVar
+			toks[i].flags |= fUnit
 		}
 	}
 	// Time words in a run that holds a variable are part of a date:
@@ -224,23 +250,80 @@ func (sc *scratch) tokenize(msg []byte) {
 		i = j
 	}
 	// Collapse: a variable right after a variable (or a key=<*>) adds
-	// nothing, so a variable may span any number of tokens.
+	// nothing, so a variable may span any number of tokens ("Jun 17
+	// 07:07:00", "1, 2, 3"), unless punctuation between them is part of
+	// the text ("from 10.0.0.1 (host.example.com)", "from 10.0.0.1: 11:").
 	sc.units = sc.units[:0]
 	for _, t := range toks {
 		switch t.kind {
+		case kSkip:
+			continue
 		case kVar:
-			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst {
-				if sc.units[n-1].kind == kVar {
-					sc.units[n-1].e = t.e
+			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs]) {
+				p := &sc.units[n-1]
+				if p.kind == kVar && p.n == 1 && p.flags&fWeak == 0 && t.flags&fUnit != 0 {
+					p.us = p.ve // a number and its unit: "<*> ms"
+					p.flags |= fUnit
+				} else {
+					p.flags &^= fUnit
+				}
+				p.e, p.ve = t.e, t.ve
+				p.flags &^= fWeak
+				if p.n < 255 {
+					p.n++
 				}
 				continue
 			}
+			t.flags &^= fUnit
+			t.n = 1
 		case kKV:
 		default:
 			t.kind = kConst
 		}
 		sc.units = append(sc.units, t)
 	}
+	for k := range sc.units {
+		if u := &sc.units[k]; u.kind == kVar {
+			u.ve = closeBrackets(msg, u.vs, u.ve, u.e)
+		}
+	}
+}
+
+// closeBrackets moves the end of a variable msg[vs:ve] past the closing
+// brackets after it that close brackets opened inside it: "(4.35 KB)"
+// after "4464 bytes" is all variable, its ")" too.
+func closeBrackets(msg []byte, vs, ve, e int32) int32 {
+	if ve >= e || msg[ve] != ')' {
+		return ve
+	}
+	depth := 0
+	for _, c := range msg[vs:ve] {
+		if c == '(' {
+			depth++
+		} else if c == ')' && depth > 0 {
+			depth--
+		}
+	}
+	for depth > 0 && ve < e && msg[ve] == ')' {
+		ve++
+		depth--
+	}
+	return ve
+}
+
+// joinable reports whether a variable whose text after it is suffix
+// continues into the next variable token, whose text before it is prefix:
+// nothing or a comma between them (a list, a date) is part of one
+// variable.
+//
+// A variable in parentheses right after a variable is a note on it, as
+// often printed as not ("4464 bytes (4.35 KB)", "10.0.0.1 (host)"), so it
+// joins it too.
+func joinable(suffix, prefix []byte) bool {
+	if len(prefix) == 1 && prefix[0] == '(' && len(suffix) == 0 {
+		return true
+	}
+	return len(prefix) == 0 && (len(suffix) == 0 || len(suffix) == 1 && suffix[0] == ',')
 }
 
 // quoteOpen reports whether b opens a double-quoted string it does not
@@ -300,14 +383,17 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
-// classify decides what one token is. For kKV it also returns the span of
-// the value inside b. The rules, in order:
+// classify decides what one token is, and returns the span of its value
+// inside b: for kKV the value after the key, for the other kinds the token
+// without the punctuation around it, which stays in the template as
+// written ("(<*>)", "[<*>]:"). The rules, in order:
 //
 //   - key=value (also key:=value and key.....value) with a key that looks like an identifier: the value decides.
-//     An empty value or a plain word (letters, '-', '_') stays constant,
-//     because such values are usually an enumeration that makes a different
-//     kind of event (user=root, state=open); any other value is a variable
-//     and the key stays in the pattern (uid=<*>).
+//     An empty value or a plain word (letters, '-', '_') stays constant
+//     for now: such values are as often an enumeration (state=open) as
+//     data (user=root), and the miner's word rule decides (see compare);
+//     any other value, or a quoted one, is a variable and the key stays in
+//     the pattern (uid=<*>, tag="<*>").
 //   - any digit makes the token a variable: numbers, hex, IPs with ports,
 //     UUIDs, times and dates, block and job ids, host names with numbers.
 //   - paths (/a/b, ./a, ~/a) and URLs (x://...) are variables.
@@ -326,20 +412,14 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 // Surrounding punctuation such as brackets, quotes and a trailing comma is
 // ignored for the decision but kept in the pattern.
 func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
-	i, j := 0, len(b)
-	for i < j && isLeadPunct(b[i]) {
-		i++
-	}
-	for j > i && isTrailPunct(b[j-1]) {
-		j--
-	}
+	i, j := coreSpan(b)
 	if i >= j {
 		// An empty pair of brackets or quotes is an empty value: "()"
 		// where another line has "(host.example.com)".
 		if len(b) == 2 && isLeadPunct(b[0]) && isTrailPunct(b[1]) && b[0] != b[1] || len(b) == 2 && (b[0] == '"' || b[0] == '\'') && b[1] == b[0] {
-			return kVar, 0, 0
+			return kVar, 1, 1
 		}
-		return kConst, 0, 0
+		return kConst, 0, int32(len(b))
 	}
 	core := b[i:j]
 	// key=value
@@ -355,8 +435,20 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 				if c == ':' {
 					v++
 				}
-				if v >= len(core) || plainWord(core[v:]) {
-					return kConst, 0, 0
+				quoted := false
+				for v < len(core) && isLeadPunct(core[v]) {
+					// An opening quote or bracket stays: tag="<*>".
+					quoted = quoted || core[v] == '"' || core[v] == '\''
+					v++
+				}
+				if v >= len(core) || !quoted && plainWord(core[v:]) {
+					return kConst, int32(i), int32(j)
+				}
+				if fl&(cPart|cColon|cEq) != 0 && hasDigit(core[v:]) {
+					// The value's own words stay: "bounds=Rect(<*>,",
+					// "headroom=<memory:<*>,".
+					a, z := varSpan(core[v:])
+					return kKV, int32(i + v + a), int32(i + v + z)
 				}
 				return kKV, int32(i + v), int32(j)
 			}
@@ -367,7 +459,7 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 					v++
 				}
 				if v >= len(core) || plainWord(core[v:]) {
-					return kConst, 0, 0
+					return kConst, int32(i), int32(j)
 				}
 				return kKV, int32(i + v), int32(j)
 			}
@@ -378,27 +470,147 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 	}
 	// The punctuation cut off holds no digit, so the token's digit is
 	// in the core.
+	if fl&cColon != 0 && fl&cSlash != 0 && isPath(core) {
+		if k := bytesIndex(core, "://"); k > 0 {
+			return kVar, int32(i + k + 3), int32(j) // a URL keeps its scheme: hdfs://<*>
+		}
+	}
+	if fl&cDigit != 0 && numberedName(core) {
+		return kWeak, int32(i), int32(j)
+	}
 	if fl&cDigit != 0 {
-		return kVar, 0, 0
+		if fl&(cPart|cColon|cEq) == 0 {
+			return kVar, int32(i), int32(j)
+		}
+		a, z := varSpan(core)
+		return kVar, int32(i + a), int32(i + z)
 	}
 	if fl&(cSlash|cColon) != 0 && isPath(core) {
-		return kVar, 0, 0
+		return kVar, int32(i), int32(j)
 	}
 	if fl&cDot != 0 && qualifiedName(core) {
-		return kVar, 0, 0
+		return kVar, int32(i), int32(j)
 	}
 	// The special words in one table probe; the sets do not overlap.
 	w := wordKind(core)
 	switch {
 	case w == 0:
 	case w&wLiteral != 0 && literalValue(core):
-		return kVar, 0, 0
+		return kVar, int32(i), int32(j)
 	case w&wTime != 0 && core[0] >= 'A' && core[0] <= 'Z':
-		return kTimeWord, 0, 0
+		return kTimeWord, int32(i), int32(j)
 	case w&wUnit != 0:
-		return kUnitWord, 0, 0
+		return kUnitWord, int32(i), int32(j)
 	}
-	return kConst, 0, 0
+	return kConst, int32(i), int32(j)
+}
+
+// numberedName reports a name with a short number in it, such as code and
+// protocols write: eth0, ssh2, jk2_init(), utf8, x86, u0, L2. It is a word
+// (letters, digits, '_' and '-', starting with a letter) with at most two
+// digits, one run of them. Such a word is as often a fixed name as data
+// (node12, CPU3): it is a variable for grouping, but its template shows
+// the name as long as it is the only one seen there ("port <*> ssh2").
+func numberedName(b []byte) bool {
+	if !isLetter(b[0]) {
+		return false
+	}
+	if b[len(b)-1] == '(' {
+		b = b[:len(b)-1] // a call: jk2_init()
+	}
+	digits, runs := 0, 0
+	for k, c := range b {
+		switch {
+		case isDigit(c):
+			digits++
+			if k == 0 || !isDigit(b[k-1]) {
+				runs++
+			}
+		case isLetter(c) || c == '_' || c == '-':
+		default:
+			return false
+		}
+	}
+	return digits <= 2 && runs == 1
+}
+
+// varSpan returns the span of the variable in a token core that holds a
+// digit: from its first to its last part that is a value (has a digit, or
+// is a qualified name), where parts are cut at ':', brackets, '|', ';',
+// ',' and '='. The words around stay in the template as written:
+// "batch:<*>", "<*>:Transmitted", "Rect(<*>", "[sweep.c:<*>]".
+func varSpan(core []byte) (a, z int) {
+	cut := false
+	for _, c := range core {
+		if partSep(c) {
+			cut = true
+			break
+		}
+	}
+	if !cut {
+		return 0, len(core) // the separators were around it: "2,", "(12)"
+	}
+	a, z = -1, 0
+	for s := 0; s < len(core); {
+		e := s
+		digit := false
+		for e < len(core) && !partSep(core[e]) {
+			digit = digit || isDigit(core[e])
+			e++
+		}
+		if e > s && (digit || qualifiedName(core[s:e]) || hostPort(core[s:e], core[e:])) {
+			if a < 0 {
+				a = s
+			}
+			z = e
+		}
+		s = e + 1
+	}
+	if a < 0 {
+		return 0, len(core)
+	}
+	return a, z
+}
+
+// hostPort reports a name of three or more dotted parts followed by
+// ":number": a host and its port (proxy.example.edu.hk:5070), where a
+// file and its line (sweep.c:42) has fewer parts.
+func hostPort(name, rest []byte) bool {
+	if len(rest) < 2 || rest[0] != ':' || !isDigit(rest[1]) {
+		return false
+	}
+	dots := 0
+	for _, c := range name {
+		if c == '.' {
+			dots++
+		}
+	}
+	return dots >= 2
+}
+
+// partSep reports the bytes that cut a token into parts for varSpan.
+func partSep(c byte) bool { return byteClass[c]&(cPart|cColon|cEq) != 0 }
+
+// bytesIndex is strings.Index for a byte slice, without converting it.
+func bytesIndex(b []byte, s string) int {
+	for k := 0; k+len(s) <= len(b); k++ {
+		if string(b[k:k+len(s)]) == s {
+			return k
+		}
+	}
+	return -1
+}
+
+// coreSpan returns the span of b without the punctuation around it.
+func coreSpan(b []byte) (i, j int) {
+	i, j = 0, len(b)
+	for i < j && isLeadPunct(b[i]) {
+		i++
+	}
+	for j > i && isTrailPunct(b[j-1]) {
+		j--
+	}
+	return i, j
 }
 
 // qualifiedName reports a name of three or more non-empty parts joined by

@@ -71,7 +71,10 @@ func TestSnapshotExact(t *testing.T) {
 		lines = append(lines,
 			fmt.Sprintf("job %s finished with status %s", words[i%3], []string{"ok", "failed"}[(i/3)%2]),
 			fmt.Sprintf("cache miss for key %s", words[(i*7)%4]),
-			fmt.Sprintf("connection from 10.1.%d.%d closed", i%7, i%250))
+			fmt.Sprintf("connection from 10.1.%d.%d closed", i%7, i%250),
+			// Punctuation kept, a unit and a numbered name shown until
+			// they vary (eth1 from line 1500 on): every unit kind.
+			fmt.Sprintf("[instance: %x] took %d ms (%d) via eth%d", i, i%90, i%3, i/1500))
 	}
 	for _, cut := range []int{1, 5, 17, 400, 3000} {
 		ref := NewMiner(Options{MaxPatterns: 50})

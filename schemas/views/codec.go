@@ -13,8 +13,10 @@ import (
 // The binary encodings start with a version byte so that stored documents
 // can be read after the format changes.
 const (
-	hotVersion     = 1
-	trafficVersion = 1
+	hotVersion = 1
+	// trafficVersion 2 stores the sketches as zero runs when shorter
+	// (zeroruns.go); version 1 states are still read.
+	trafficVersion = 2
 )
 
 func errUnknownView(view string) error { return fmt.Errorf("unknown view %q", view) }
@@ -94,8 +96,7 @@ func (t *Traffic) MarshalBinary() ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("traffic state: encode sketch: %w", err)
 		}
-		b = binary.AppendUvarint(b, uint64(len(enc)))
-		b = append(b, enc...)
+		b = appendSketch(b, enc)
 	}
 	return b, nil
 }
@@ -103,8 +104,9 @@ func (t *Traffic) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary replaces t by the decoded state.
 func (t *Traffic) UnmarshalBinary(data []byte) error {
 	r := reader{b: data}
-	if v := r.byte(); v != trafficVersion {
-		return fmt.Errorf("traffic state: version %d, want %d", v, trafficVersion)
+	v := r.byte()
+	if v != 1 && v != trafficVersion {
+		return fmt.Errorf("traffic state: version %d, want 1 or %d", v, trafficVersion)
 	}
 	nt := NewTraffic()
 	nt.PV = int64(r.uvarint())
@@ -122,7 +124,15 @@ func (t *Traffic) UnmarshalBinary(data []byte) error {
 	}
 	nt.LatencySum = math.Float64frombits(binary.LittleEndian.Uint64(r.bytes(8)))
 	for _, sk := range []*hyperloglog.Sketch{nt.UV, nt.IPs} {
-		enc := r.bytes(r.uvarint())
+		var enc []byte
+		if v == 1 {
+			enc = r.bytes(r.uvarint())
+		} else {
+			var err error
+			if enc, err = r.sketch(); err != nil && r.err == nil {
+				return fmt.Errorf("traffic state: %w", err)
+			}
+		}
 		if r.err != nil {
 			break
 		}

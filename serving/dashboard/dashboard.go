@@ -40,6 +40,7 @@ func files() []struct{ path, name, contentType string } {
 	return []struct{ path, name, contentType string }{
 		{"/", "static/index.html", "text/html; charset=utf-8"},
 		{"/dashboard/app.js", "static/app.js", "text/javascript; charset=utf-8"},
+		{"/dashboard/patterns.js", "static/patterns.js", "text/javascript; charset=utf-8"},
 		{"/dashboard/style.css", "static/style.css", "text/css; charset=utf-8"},
 	}
 }

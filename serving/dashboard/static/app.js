@@ -275,6 +275,8 @@
     }
     const w = queryWindow();
     const q = rangeQuery(w);
+    // Other panels (patterns.js) poll the same window.
+    document.dispatchEvent(new CustomEvent("loglambda:window", { detail: { from: w.from, to: w.to, step: w.step } }));
     const [traffic, hot, levels] = await Promise.allSettled([
       getJSON("v1/traffic?" + q + "&step=" + w.step + "s"),
       getJSON("v1/hot?" + q + "&k=" + HOT_K),

@@ -1,4 +1,4 @@
-package cli
+package ingest
 
 import (
 	"strings"
@@ -21,18 +21,18 @@ func TestWithJSONMap(t *testing.T) {
 		{"json:ts=time", "msg=message", "", "needs --format json"},
 		{"json", "nope=x", "", `unknown field "nope"`},
 	} {
-		got, err := withJSONMap(tc.format, tc.mapping)
+		got, err := WithJSONMap(tc.format, tc.mapping)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("withJSONMap(%q, %q) = %q, %v; want error %q", tc.format, tc.mapping, got, err, tc.err)
+				t.Errorf("WithJSONMap(%q, %q) = %q, %v; want error %q", tc.format, tc.mapping, got, err, tc.err)
 			}
 			continue
 		}
 		if err != nil || got != tc.want {
-			t.Errorf("withJSONMap(%q, %q) = %q, %v; want %q", tc.format, tc.mapping, got, err, tc.want)
+			t.Errorf("WithJSONMap(%q, %q) = %q, %v; want %q", tc.format, tc.mapping, got, err, tc.want)
 		}
 	}
-	spec, _ := withJSONMap("json", "ts=@timestamp,msg=message")
+	spec, _ := WithJSONMap("json", "ts=@timestamp,msg=message")
 	p, err := formats.New(spec)
 	if err != nil {
 		t.Fatal(err)

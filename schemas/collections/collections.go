@@ -1,15 +1,14 @@
-package views
+// Package collections names what the layers exchange through MongoDB besides
+// the view states: the collections, speed's per-partition checkpoints and
+// batch's horizon and lake summaries. Speed and batch write them and
+// serving reads them, and the layers never import one another, so they
+// are declared once here; the view states themselves are package views'.
+package collections
 
 import (
 	"fmt"
 	"time"
 )
-
-// The documents besides the view panes that layers exchange through
-// MongoDB: speed's per-partition checkpoints and batch's horizon and lake
-// summaries. They are declared once here, as Doc is, because speed and
-// batch write them and serving reads them, and the layers never import one
-// another.
 
 // CheckpointCollection holds one Checkpoint per partition.
 const CheckpointCollection = "speed_checkpoints"

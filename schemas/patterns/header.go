@@ -1,0 +1,476 @@
+package patterns
+
+// This file finds the header of a log line when no header format is
+// given: the timestamp, level, process and component fields that logging
+// libraries put before the message. They would split the patterns (every
+// line has another timestamp) or blur them (the component is part of the
+// message in no template), so the miner mines the message only.
+
+// headerFields bounds the fields looked at for a header, so a line of
+// many short tokens costs no more than this.
+const headerFields = 24
+
+// StripHeader returns the message of a log line: the line without the
+// header that a logging library put before it, or the whole line when it
+// has none. It needs no format; the rule, applied left to right:
+//
+//  1. A header is a run of fields from the start of the line, each a
+//     timestamp part (digits with separators: 2015-10-18, 18:01:47,978,
+//     17/06/09, 2005.06.03, 20171223-22:15:29:606; a month or weekday
+//     name), a level (INFO, warn, E, [notice]...), a bracketed field
+//     ([main], [Sun Dec 04 04:47:44 2005], nested brackets too), a lone
+//     separator (- or |), or an id: a token with a digit, an upper-case
+//     word (node names, pids, RAS KERNEL). Ids only belong to the header
+//     when a timestamp, level, bracket or separator follows them; a
+//     bracketed field after the level only when a component or separator
+//     follows it (so "[client 1.2.3.4]" after "[error]" stays message).
+//  2. A header needs at least one timestamp, level, bracket or separator:
+//     numbers alone at the start of a line are message.
+//  3. After the header comes at most one component: a field ending in ':'
+//     (dfs.DataNode$PacketResponder:, sshd[24200]:, WindowManager:), also
+//     after one host name (syslog: "Jun 14 15:16:01 combo sshd[1]:"); or a
+//     program name before a lone "-" ("chrome.exe - "); or a dotted logger
+//     name before a bracketed context ("nova.compute.manager [req-1 - -]");
+//     or a word padded by two or more spaces, as in aligned columns
+//     ("Info     CBS    Loaded...").
+//  4. When the message left starts with a header again (a line wrapped by
+//     another logger: "[17:51:42] 22/11/20 17:51:42 INFO mapreduce.Job:
+//     ..."), that header goes too.
+//
+// A line in '|'-separated fields that starts with a timestamp
+// (20171223-22:15:29:606|Step_LSC|30002312|msg) loses its fields up to the
+// first one with a space in it.
+//
+// The returned slice shares line's memory.
+func StripHeader(line []byte) []byte {
+	n, _ := headerEnd(line)
+	line = trimSpaceLeft(line[n:])
+	if n > 0 {
+		// A second header must have a timestamp: a message may well
+		// start with a level or bracket of its own ("error: ...").
+		if n2, timed := headerEnd(line); timed {
+			line = trimSpaceLeft(line[n2:])
+		}
+	}
+	return line
+}
+
+func trimSpaceLeft(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	return b
+}
+
+// Field kinds of a header.
+const (
+	hNone  = iota // not a header field: the message starts here
+	hTime         // timestamp part, month or weekday
+	hLevel        // log level
+	hSep          // lone separator
+	hBrack        // [bracketed field]
+	hID           // token with a digit, upper-case word: header only before an anchor
+	hComp         // component: ends in ':'
+)
+
+// hfield is one field of a line: its span and kind.
+type hfield struct {
+	s, e int
+	kind int
+}
+
+// nextField returns the field of line that starts at or after i: a
+// bracketed group (with what sticks to its closing bracket) or a token.
+// s == len(line) when there is none.
+func nextField(line []byte, i int) (s, e int) {
+	for i < len(line) && isSpace(line[i]) {
+		i++
+	}
+	s = i
+	if i < len(line) && line[i] == '[' {
+		depth := 0
+		for j := i; j < len(line) && j < i+256; j++ {
+			switch line[j] {
+			case '[':
+				depth++
+			case ']':
+				depth--
+				if depth == 0 {
+					e = j + 1
+					for e < len(line) && !isSpace(line[e]) {
+						e++
+					}
+					return s, e
+				}
+			}
+		}
+	}
+	e = i
+	for e < len(line) && !isSpace(line[e]) {
+		e++
+	}
+	return s, e
+}
+
+// headerEnd returns the length of the header of line (0 for none), and
+// whether it has a timestamp with a time of day or a month name (a bare
+// number is as often the message's own).
+func headerEnd(line []byte) (n int, timed bool) {
+	if n := pipeHeader(line); n > 0 {
+		return n, true
+	}
+	var fs [headerFields]hfield
+	nf := 0
+	for i := 0; nf < headerFields; nf++ {
+		s, e := nextField(line, i)
+		if s >= len(line) {
+			break
+		}
+		fs[nf] = hfield{s: s, e: e}
+		i = e
+	}
+	end, anchor, level, syslog := 0, false, false, false
+	defer func() { timed = timed && n > 0 }()
+	k := 0
+	for ; k < nf; k++ {
+		f := line[fs[k].s:fs[k].e]
+		kind := headerKind(f, k > 0 && (fs[k-1].kind == hTime || fs[k-1].kind == hID))
+		if kind == hNone && anchor && (isDash(line, fs, k+1) || k+1 < nf && headerKind(line[fs[k+1].s:fs[k+1].e], false) == hID && isDash(line, fs, k+2)) {
+			// A name before " - ": "[10.30 16:49:06] chrome.exe *64 - ",
+			// "2020-01-01 10:00:00 - app - INFO - msg".
+			kind = hID
+		}
+		if level && kind == hTime {
+			kind = hID // numbers after the level are the message's
+		}
+		fs[k].kind = kind
+		if kind == hNone {
+			break
+		}
+		if kind == hSep && anchor && (level || !levelAhead(line, fs[:nf], k+1)) {
+			// " - " after the level, or after a name with no level to
+			// come, ends the header.
+			return fs[k].e, timed
+		}
+		if level && kind == hID && fs[k].e+1 < len(line) && isSpace(line[fs[k].e]) && isSpace(line[fs[k].e+1]) {
+			return fs[k].e, timed // a padded column after the level: "Info     CBS    Loaded"
+		}
+		if kind == hComp {
+			if !anchor {
+				break
+			}
+			return fs[k].e, timed
+		}
+		switch kind {
+		case hTime, hSep:
+			anchor, end = true, fs[k].e
+			syslog = syslog || kind == hTime && isLetter(f[0])
+			timed = timed || kind == hTime && (isLetter(f[0]) || hasByte(f, ':'))
+		case hLevel:
+			anchor, level, end = true, true, fs[k].e
+		case hBrack:
+			if isLevel(trimPunct(f)) {
+				anchor, level, end = true, true, fs[k].e
+			} else if !level {
+				anchor, end = true, fs[k].e
+			}
+			// After the level, a bracketed field is a thread or context
+			// only when a component or separator follows (below).
+		}
+	}
+	if !anchor {
+		return 0, false
+	}
+	// The fields right after the header: a component in one of its forms.
+	j := 0
+	for j < nf && fs[j].e <= end {
+		j++
+	}
+	if j >= nf {
+		return end, timed
+	}
+	f := line[fs[j].s:fs[j].e]
+	switch {
+	case headerKind(f, false) == hComp:
+		// "[main] org.a.B:", "INFO dfs.FSNamesystem:".
+		return fs[j].e, timed
+	case j+1 < nf && !level && string(line[fs[j+1].s:fs[j+1].e]) == "-" && !hasByte(f, ':'):
+		// "chrome.exe - ".
+		return fs[j+1].e, timed
+	case j+1 < nf && syslog && !hasByte(f, ':') && headerKind(line[fs[j+1].s:fs[j+1].e], false) == hComp:
+		// syslog: a host, then the program.
+		return fs[j+1].e, timed
+	case j+1 < nf && level && dottedName(f) && headerKind(line[fs[j+1].s:fs[j+1].e], false) == hBrack:
+		return fs[j+1].e, timed // "nova.compute.manager [req-1 - - -]"
+	}
+	return end, timed
+}
+
+// isDash reports whether field k of fs is a lone "-".
+func isDash(line []byte, fs [headerFields]hfield, k int) bool {
+	return k < len(fs) && fs[k].e == fs[k].s+1 && line[fs[k].s] == '-'
+}
+
+// levelAhead reports a level within the next three fields from k, the
+// fields between being names or separators: "- app - INFO - msg".
+func levelAhead(line []byte, fs []hfield, k int) bool {
+	for p := k; p < len(fs) && p < k+3; p++ {
+		switch headerKind(line[fs[p].s:fs[p].e], false) {
+		case hLevel:
+			return true
+		case hBrack, hComp:
+			return false
+		}
+	}
+	return false
+}
+
+// headerKind classifies one field of a possible header. afterField says
+// the field before was a timestamp part or id, after which a single
+// letter is a level (Android's "1702 2395 D WindowManager:").
+func headerKind(f []byte, afterField bool) int {
+	if len(f) == 0 {
+		return hNone
+	}
+	if f[0] == '[' {
+		if f[len(f)-1] == ']' {
+			return hBrack
+		}
+		if f[len(f)-1] == ':' && f[len(f)-2] == ']' {
+			return hComp
+		}
+	}
+	if len(f) == 1 && (f[0] == '-' || f[0] == '|') {
+		return hSep
+	}
+	last := f[len(f)-1]
+	if last == ':' && len(f) > 1 && f[len(f)-2] != ':' && !bytesContain(f, "://") || last == ']' && hasByte(f, ':') && !hasByte(f, '[') {
+		// A component ("dfs.FSNamesystem:", "sshd[24200]:") or the end of
+		// a glog prefix ("main.go:42]").
+		core := f[:len(f)-1]
+		if lv := trimPunct(core); isLevel(lv) {
+			return hLevel // "ERROR:"
+		}
+		if hasLetter(core) && len(core) <= 96 {
+			return hComp
+		}
+	}
+	c := trimPunct(f)
+	if len(c) == 0 {
+		return hNone
+	}
+	if isLevel(c) || afterField && len(c) == 1 && hasByte([]byte("VDIWEFA"), c[0]) {
+		return hLevel
+	}
+	if timePart(c) {
+		return hTime
+	}
+	if len(c) == 5 && hasByte([]byte("IWEF"), c[0]) && allDigits(c[1:]) {
+		return hTime // glog: I0512 is level and date
+	}
+	if wordKind(c)&wTime != 0 && c[0] >= 'A' && c[0] <= 'Z' {
+		return hTime
+	}
+	if hasDigit(c) || upperWord(c) {
+		return hID
+	}
+	return hNone
+}
+
+// pipeHeader returns the length of a '|'-separated header that starts
+// with a timestamp: the fields up to the first one with a space.
+func pipeHeader(line []byte) int {
+	end := 0
+	for k := 0; k < 8; k++ {
+		i := end
+		j := i
+		for j < len(line) && line[j] != '|' && !isSpace(line[j]) {
+			j++
+		}
+		if j >= len(line) || line[j] != '|' || j == i {
+			break
+		}
+		if k == 0 && !timePart(line[i:j]) {
+			return 0
+		}
+		end = j + 1
+	}
+	return end
+}
+
+// timePart reports a timestamp or one of its parts: digits with the
+// separators of dates and times between them; a bare number is an id
+// (a pid, a count, or a compact date such as 081109 that a level or
+// timestamp after it shows to be header).
+func timePart(b []byte) bool {
+	if ipAddress(b) {
+		return false
+	}
+	seps, run := 0, 0
+	dateSep, year := false, false
+	for k, c := range b {
+		switch {
+		case isDigit(c):
+			run++
+			if run == 4 && (k+1 == len(b) || !isDigit(b[k+1])) {
+				year = true
+			}
+			continue
+		case c == '-' || c == '/' || c == ':' || c == '.' || c == ',' || c == '_' || c == '+':
+			if k == 0 || !isDigit(b[k-1]) {
+				return false
+			}
+			seps++
+			dateSep = dateSep || c == '-' || c == '/' || c == ':'
+		case (c == 'T' || c == 'Z') && k > 0 && isDigit(b[k-1]):
+			seps++
+			dateSep = true
+		default:
+			return false
+		}
+		run = 0
+	}
+	if seps == 0 {
+		return false // a bare number: an id, a compact date, an epoch
+	}
+	// Only dots and commas between digits: a date only with a year
+	// (2005.06.03), not a duration or a list (0.25, 10.1,10.2).
+	if !dateSep {
+		return year
+	}
+	return true
+}
+
+// ipAddress reports an IPv4 address, with a port or not: four groups of
+// one to three digits, which timePart would take for a time.
+func ipAddress(b []byte) bool {
+	groups, n := 0, 0
+	for _, c := range b {
+		switch {
+		case isDigit(c):
+			n++
+			if n > 3 {
+				return false
+			}
+		case c == '.' || c == ':':
+			if n == 0 {
+				return false
+			}
+			groups++
+			n = 0
+			if c == ':' {
+				return groups == 4
+			}
+		default:
+			return false
+		}
+	}
+	return groups == 3 && n > 0
+}
+
+// isLevel reports a log level word in any case.
+func isLevel(b []byte) bool {
+	if len(b) < 3 || len(b) > 8 {
+		return false
+	}
+	var l [8]byte
+	for k, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		l[k] = c
+	}
+	switch string(l[:len(b)]) {
+	case "trace", "debug", "info", "notice", "warn", "warning", "error", "err", "fatal",
+		"critical", "crit", "alert", "emerg", "severe", "verbose", "fine", "finer", "finest", "dbg", "inf", "wrn", "eror":
+		return true
+	}
+	return false
+}
+
+// trimPunct strips the punctuation around a field: brackets, quotes,
+// commas, colons.
+func trimPunct(b []byte) []byte {
+	i, j := coreSpan(b)
+	return b[i:j]
+}
+
+// dottedName reports a logger name: identifier parts joined by dots,
+// at least two parts (nova.compute.manager, org.a.B).
+func dottedName(b []byte) bool {
+	dots := 0
+	for k, c := range b {
+		switch {
+		case c == '.':
+			if k == 0 || k == len(b)-1 || b[k-1] == '.' {
+				return false
+			}
+			dots++
+		case isLetter(c) || isDigit(c) || c == '_' || c == '$' || c == '-':
+		default:
+			return false
+		}
+	}
+	return dots > 0 && isLetter(b[0])
+}
+
+// upperWord reports an upper-case word of two or more letters (RAS,
+// KERNEL, CBS): the way headers write fixed fields.
+func upperWord(b []byte) bool {
+	letters := 0
+	for _, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			letters++
+		case isDigit(c) || c == '_' || c == '-':
+		default:
+			return false
+		}
+	}
+	return letters >= 2
+}
+
+func bytesContain(b []byte, s string) bool {
+	for k := 0; k+len(s) <= len(b); k++ {
+		if string(b[k:k+len(s)]) == s {
+			return true
+		}
+	}
+	return false
+}
+
+func hasByte(b []byte, c byte) bool {
+	for _, x := range b {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+func hasDigit(b []byte) bool {
+	for _, c := range b {
+		if isDigit(c) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasLetter(b []byte) bool {
+	for _, c := range b {
+		if isLetter(c) {
+			return true
+		}
+	}
+	return false
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	return len(b) > 0
+}

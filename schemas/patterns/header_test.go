@@ -1,0 +1,53 @@
+package patterns
+
+import "testing"
+
+func TestStripHeader(t *testing.T) {
+	tests := []struct{ name, line, want string }{
+		{"issue example: second header inside", "[17:51:42] 22/11/20 17:51:42 INFO mapreduce.Job: map 0% reduce 0%", "map 0% reduce 0%"},
+		{"log4j", "2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Created MRAppMaster", "Created MRAppMaster"},
+		{"bracket with spaces after level", "2015-10-18 18:04:44,036 INFO [IPC Server handler 8 on 62270] org.a.B: Progress", "Progress"},
+		{"syslog with host", "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure", "authentication failure"},
+		{"syslog then a second timestamped header", "Jun 14 15:16:01 host app[12]: 2020-01-01 12:00:00 INFO foo.Bar: started", "started"},
+		{"ISO 8601 with level and logger", "2023-04-05T06:07:08.123Z WARN  c.e.Service - disk almost full", "disk almost full"},
+		{"python logging", "2020-01-01 10:00:00,123 - myapp.db - ERROR - connection lost", "connection lost"},
+		{"glog", "I0512 12:00:00.123456    1 main.go:42] listening on :8080", "listening on :8080"},
+		{"apache error log keeps its client", "[Sun Dec 04 04:47:44 2005] [error] [client 1.2.3.4] Directory index forbidden", "[client 1.2.3.4] Directory index forbidden"},
+		{"android logcat", "03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs", "printFreezingDisplayLogs"},
+		{"program before a dash", "[10.30 16:49:06] chrome.exe *64 - proxy.example.com:5070 open through proxy", "proxy.example.com:5070 open through proxy"},
+		{"padded columns", "2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack", "Loaded Servicing Stack"},
+		{"logger and context", "2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-1 - - -] 10.11.10.1 \"GET /v2\"", "10.11.10.1 \"GET /v2\""},
+		{"pipe fields", "20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579", "onStandStepChanged 3579"},
+		{"dash separator after the level", "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:QuorumPeer@670] - FOLLOWING - LEADER ELECTION TOOK - 49", "FOLLOWING - LEADER ELECTION TOOK - 49"},
+		{"a message's own level word stays", "Dec 10 06:55:46 LabSZ sshd[24200]: error: Received disconnect", "error: Received disconnect"},
+		{"a number after the level stays", "2005-06-03-16.47.20.730545 R23-M0 RAS KERNEL INFO 1146800 double-hummer alignment exceptions", "1146800 double-hummer alignment exceptions"},
+		{"an IP is no time", "10.251.194.213:50010 Served block blk_1 to /10.251.203.80", "10.251.194.213:50010 Served block blk_1 to /10.251.203.80"},
+		{"no header", "Received disconnect from 1.2.3.4: 11: Bye Bye", "Received disconnect from 1.2.3.4: 11: Bye Bye"},
+		{"numbers alone are no header", "134681 node-246 unix.hw state_change.unavailable 1077804742 1 Component State Change", "134681 node-246 unix.hw state_change.unavailable 1077804742 1 Component State Change"},
+		{"level only", "ERROR: disk full", "disk full"},
+		{"empty", "", ""},
+		{"header only", "2020-01-01 10:00:00 INFO", ""},
+		{"unclosed bracket", "[2020-01-01 10:00:00 oops", "oops"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(StripHeader([]byte(tt.line))); got != tt.want {
+				t.Errorf("StripHeader(%q)\n got %q\nwant %q", tt.line, got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzStripHeader checks that StripHeader returns a suffix of any line,
+// without panicking.
+func FuzzStripHeader(f *testing.F) {
+	for _, s := range []string{"[a [b] c", "2020-01-01 10:00:00 - x - INFO - y", "|||", "[]:", "a|b|c d", "- - - -", "Jun 1 1:1 h p:"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		got := string(StripHeader([]byte(line)))
+		if len(got) > len(line) || line[len(line)-len(got):] != got {
+			t.Fatalf("StripHeader(%q) = %q, not a suffix", line, got)
+		}
+	})
+}

@@ -1,0 +1,122 @@
+package speed
+
+import (
+	"context"
+	"encoding/json"
+	"hash/fnv"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/schemas/views"
+)
+
+// TestCatchUpDemoBacklog lets speed catch up from a backlog of three hours
+// of the demo generator (100 events/s: 1.08 M events on 4 partitions), as
+// `up --demo` does on its first start, and checks every pane's PV against
+// counts made here from the generated lines: per partition, in order, an
+// event is late when its pane ends at or before the newest event time so
+// far minus the lateness (DESIGN.md's rule, written out again).
+func TestCatchUpDemoBacklog(t *testing.T) {
+	if testing.Short() || raceOn {
+		t.Skip("volume: not in -short, nor under the race detector")
+	}
+	const parts = 4
+	st := startStack(t, parts)
+	start := time.Date(2026, 11, 20, 7, 0, 0, 0, time.UTC)
+	g, err := gen.New(gen.Seed(3), gen.Rate(100), gen.Start(start), gen.Count(3*3600*100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(st.kafka.Addrs()...), kgo.DefaultProduceTopic(testTopic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	type partState struct{ newest time.Time }
+	ps := make([]partState, parts)
+	wantPV := map[string]int64{} // pane key -> PV over partitions
+	var late, n int64
+	last := map[int32]int64{}
+	errs := make(chan error, 1)
+	for !g.Done() {
+		r := g.Next()
+		h := fnv.New32a()
+		h.Write(r.Key)
+		p := int32(h.Sum32() % parts)
+		var line struct {
+			TS time.Time `json:"ts"`
+		}
+		if err := json.Unmarshal(r.Line, &line); err != nil {
+			t.Fatalf("generated line %s: %v", r.Line, err)
+		}
+		pane := line.TS.UTC().Truncate(views.DefaultPane)
+		if !pane.Add(views.DefaultPane).After(ps[p].newest.Add(-DefaultLateness)) {
+			late++
+		} else {
+			wantPV[views.PaneKey(pane)]++
+		}
+		if line.TS.After(ps[p].newest) {
+			ps[p].newest = line.TS
+		}
+		last[p]++
+		n++
+		cl.Produce(ctx, &kgo.Record{Partition: p, Value: r.Line, Timestamp: r.Time}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				select {
+				case errs <- err:
+				default:
+				}
+			}
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+	want := map[int32]int64{}
+	for p, c := range last {
+		want[p] = c - 1
+	}
+	s, err := New(st.db("catchup"), st.kafka.Addrs(), Group("catchup"), Logger(quietLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	runToEndWithin(t, s, want, 4*time.Minute)
+	t.Logf("caught up with %d events (%d late) in %s", n, late, time.Since(began).Round(time.Millisecond))
+
+	got := map[string]int64{}
+	for key, sp := range readPanes(t, st.db("catchup")) {
+		pane := key[:len(views.PaneKey(start))]
+		got[pane] += sp.pane.Traffic.PV
+	}
+	if len(got) != len(wantPV) {
+		t.Errorf("%d panes stored, want %d", len(got), len(wantPV))
+	}
+	for k, w := range wantPV {
+		if got[k] != w {
+			t.Errorf("pane %s: pv %d, want %d", k, got[k], w)
+		}
+	}
+	var events, lateDropped int64
+	for _, ck := range readCheckpoints(t, st.db("catchup")) {
+		events += ck.Events
+		lateDropped += ck.LateDropped
+	}
+	if events != n || lateDropped != late {
+		t.Errorf("checkpoints: %d events, %d late; want %d, %d", events, lateDropped, n, late)
+	}
+	if bl := s.Backlog(); bl.PendingDocs != 0 || !bl.OldestPending.IsZero() {
+		t.Errorf("backlog after catching up: %+v", s.Backlog())
+	}
+}
