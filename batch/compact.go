@@ -95,7 +95,7 @@ func (b *Batch) compact(ctx context.Context) (CompactSummary, error) {
 		b.cfg.logger.Info("removed orphan files of an earlier run", "files", removed)
 	}
 
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.brokers...))
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(b.brokers...)}, b.cfg.kafkaOpts...)...)
 	if err != nil {
 		return sum, fmt.Errorf("compact: kafka client: %w", err)
 	}
@@ -218,13 +218,13 @@ func (b *Batch) read(ctx context.Context, ranges map[int32]readRange, m *lake.Ma
 		offsets[p] = kgo.NewOffset().At(r.from)
 		total += r.to - r.from
 	}
-	cl, err := kgo.NewClient(
+	cl, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(b.brokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{b.cfg.topic: offsets}),
 		// Control records (transaction markers) take offsets too; keeping
 		// them lets a partition's end be recognised by offset alone.
 		kgo.KeepControlRecords(),
-	)
+	}, b.cfg.kafkaOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("compact: kafka client: %w", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/internal/replace"
 	"github.com/loglambda/loglambda/schemas/views"
@@ -70,6 +72,8 @@ type cfg struct {
 	progress io.Writer
 	logger   *slog.Logger
 	writer   *replace.Writer
+	// kafkaOpts are added to every Kafka client (TLS, SASL).
+	kafkaOpts []kgo.Opt
 
 	// afterFiles, a test hook, runs after compaction wrote its files and
 	// before it saves the manifest; an error from it ends the run there,

@@ -4,8 +4,8 @@
 # with the patterns view beside it without (x-of-patterns-off) and with and
 # without the clusters view, a plain line split beside each parser and the
 # pattern miner, raw produce beside ship, raw InsertMany of the embedded
-# MongoDB beside the views' writer; /v1/patterns and /v1/clusters over 1 h
-# and 24 h beside /v1/traffic).
+# MongoDB beside the views' writer, plaintext Kafka beside TLS + SCRAM;
+# /v1/patterns and /v1/clusters over 1 h and 24 h beside /v1/traffic).
 # Usage: ci/bench.sh [go test -bench regexp]   (default: all of them)
 # Figures are events|lines|requests per second in the benchmark's metrics;
 # run on an idle machine: the benchmarks share the machine's cores.
@@ -26,6 +26,7 @@ if [[ "$filter" == "." ]]; then
   run ./internal/replace/ Writer -benchtime 1x
   run ./schemas/views/ ClustersAdd -cpu 1
   run ./internal/ship/ Ship -benchtime 3x
+  run ./internal/secure/ KafkaRoundTrip -benchtime 2x
   run ./serving/ Query -benchtime 2s
   run ./internal/gen/ Next -cpu 1
   run ./batch/... . -benchtime 1x

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
@@ -51,7 +52,11 @@ func (s *Server) setReady() {
 // refresh the cache; Run does both (with the GRPC option), and tests or an
 // embedding program may call Refresh themselves.
 func (s *Server) ServeGRPC(ctx context.Context, ln net.Listener) error {
-	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(s.metrics.grpcInterceptor))
+	gopts := append([]grpc.ServerOption{grpc.ChainUnaryInterceptor(s.metrics.grpcInterceptor)}, s.grpcAuthOptions()...)
+	if tc := s.serverTLS(); tc != nil {
+		gopts = append(gopts, grpc.Creds(credentials.NewTLS(tc)))
+	}
+	gs := grpc.NewServer(gopts...)
 	llv1.RegisterQueryServiceServer(gs, queryService{s: s})
 	healthpb.RegisterHealthServer(gs, s.health)
 	reflection.Register(gs)

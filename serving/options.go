@@ -40,6 +40,12 @@ type cfg struct {
 	maxK       int
 	maxBuckets int
 
+	// Security (secopts.go): bearer tokens, nil for an open API; TLS
+	// certificate and key files, empty for plaintext.
+	tokens          *Tokens
+	openMetrics     bool
+	tlsCert, tlsKey string
+
 	now    func() time.Time
 	logger *slog.Logger
 
@@ -129,6 +135,9 @@ func (c *cfg) validate() error {
 		if _, _, err := net.SplitHostPort(c.grpcAddr); err != nil {
 			return fmt.Errorf("grpc address %q: %w", c.grpcAddr, err)
 		}
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return fmt.Errorf("tls needs both a certificate file and a key file (got certificate %q, key %q)", c.tlsCert, c.tlsKey)
 	}
 	if c.now == nil {
 		return fmt.Errorf("clock is nil")

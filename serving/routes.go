@@ -30,12 +30,15 @@ func (s *Server) routes() http.Handler {
 		{"/healthz", http.MethodGet, http.HandlerFunc(handleHealthz)},
 		{"/readyz", http.MethodGet, http.HandlerFunc(s.handleReadyz)},
 		{"/metrics", http.MethodGet, s.metrics.handler()},
+		{"/v1/admin/reload", http.MethodPost, http.HandlerFunc(s.handleAdminReload)},
 	}
 	// The dashboard at "/" and its two files: exact paths like the rest, so
 	// an unknown path still gets the JSON 404 and not the page.
 	dash := dashboard.New()
+	s.openPaths = map[string]bool{}
 	for _, p := range dash.Paths() {
 		rs = append(rs, route{p, http.MethodGet, dash})
+		s.openPaths[p] = true
 	}
 	return newRouter(s.metrics, rs)
 }

@@ -35,6 +35,11 @@ type Server struct {
 	ready  atomic.Bool
 	health *health.Server
 
+	// certs serves the TLS certificate, nil without TLS; openPaths are the
+	// dashboard's static files, served without a token (auth.go).
+	certs     *certReloader
+	openPaths map[string]bool
+
 	refreshMu sync.Mutex
 	r         refresher // guarded by refreshMu
 }
@@ -60,6 +65,7 @@ func New(db *mongo.Database, opts ...Opt) (*Server, error) {
 		r:       newRefresher(),
 		health:  newHealth(),
 	}
+	var err error
 	if c.lake != "" {
 		l, err := lakesql.New(c.lake, c.topic, c.sqlOpts...)
 		if err != nil {
@@ -67,8 +73,16 @@ func New(db *mongo.Database, opts ...Opt) (*Server, error) {
 		}
 		s.sql = l
 	}
+	if c.tlsCert != "" {
+		if s.certs, err = newCertReloader(c.tlsCert, c.tlsKey, c.logger); err != nil {
+			return nil, fmt.Errorf("serving: %w", err)
+		}
+	}
 	s.snap.Store(emptySnapshot())
 	s.handler = s.routes()
+	if c.tokens != nil {
+		s.handler = s.withAuth(s.handler)
+	}
 	return s, nil
 }
 
@@ -101,7 +115,7 @@ func (s *Server) Run(ctx context.Context, httpAddr string) error {
 		serve = append(serve, func(ctx context.Context) error { return s.ServeGRPC(ctx, gln) })
 		logArgs = append(logArgs, "grpc", gln.Addr().String())
 	}
-	s.cfg.logger.Info("serving", append(logArgs, "topic", s.cfg.topic,
+	s.cfg.logger.Info("serving", append(logArgs, "tls", s.certs != nil, "tokens", s.cfg.tokens != nil, "topic", s.cfg.topic,
 		"pane", s.cfg.pane, "refresh_interval", s.cfg.refreshInterval)...)
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -130,9 +144,15 @@ func (s *Server) Run(ctx context.Context, httpAddr string) error {
 // serveHTTP serves the HTTP API on ln until ctx is done, then shuts down
 // gracefully, giving requests in flight shutdownTimeout to finish.
 func (s *Server) serveHTTP(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, TLSConfig: s.serverTLS()}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- hs.Serve(ln) }()
+	go func() {
+		if hs.TLSConfig != nil {
+			serveErr <- hs.ServeTLS(ln, "", "") // the certificate comes from GetCertificate
+			return
+		}
+		serveErr <- hs.Serve(ln)
+	}()
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("serve http on %s: %w", ln.Addr(), err)

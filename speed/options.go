@@ -59,8 +59,9 @@ type cfg struct {
 	registry prometheus.Registerer
 	writer   *replace.Writer
 
-	// Test hooks, set only by this package's tests. clientOpts are added to
-	// the Kafka client (small fetch sizes make a stream take many polls).
+	// clientOpts are added to the Kafka client: TLS and SASL (KafkaOpts),
+	// and in this package's tests small fetch sizes that make a stream
+	// take many polls. The rest are test hooks, set only by those tests.
 	// afterDocs runs after a flush wrote the documents and before it
 	// writes the checkpoints; an error from it stops Run at once, without
 	// a checkpoint and without the exit flush, as a crash would. abort,

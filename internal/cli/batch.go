@@ -74,6 +74,10 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer, prog
 		return fmt.Errorf("--grace %s is negative", *grace)
 	}
 
+	kopts, err := common.kafkaSec.opts()
+	if err != nil {
+		return err
+	}
 	db, closeDB, err := common.connectMongo(ctx)
 	if err != nil {
 		return err
@@ -83,6 +87,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer, prog
 		batch.Topic(common.topic), batch.Format(common.format), batch.HotTerm(common.hotTerm), batch.UVField(common.uvField),
 		batch.Pane(common.pane), batch.Lateness(common.lateness), batch.Grace(*grace),
 		batch.MergeBelow(*mergeBelow), batch.SpeedMargin(*speedMargin), batch.Logger(slog.Default()),
+		batch.KafkaOpts(kopts...),
 	}
 	opts = append(opts, common.clusters.batchOpt())
 	if progress != nil {

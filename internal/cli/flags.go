@@ -5,12 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/internal/secure"
 	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -30,6 +32,10 @@ type commonFlags struct {
 	pane     time.Duration
 	lateness time.Duration
 	clusters clusterFlags
+
+	// Security of the connections (security.go).
+	kafkaSec kafkaSecFlags
+	mongoTLS mongoTLSFlags
 }
 
 // register adds the common flags to fs.
@@ -39,6 +45,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	registerIngest(fs, &c.format, &c.jsonMap, &c.hotTerm, &c.uvField)
 	registerLateness(fs, &c.lateness)
 	c.clusters.register(fs)
+	c.kafkaSec.register(fs)
 }
 
 // registerStore adds only the flags of a command that reads the views from
@@ -48,6 +55,7 @@ func (c *commonFlags) registerStore(fs *flag.FlagSet) {
 	fs.StringVar(&c.mongoURI, "mongo-uri", defaultMongoURI, "MongoDB connection string")
 	registerMongoDB(fs, &c.mongoDB)
 	registerPane(fs, &c.pane)
+	c.mongoTLS.register(fs)
 }
 
 // The flags below are declared once each, with their default and help
@@ -141,9 +149,16 @@ func (c *commonFlags) validate() error {
 // wrong address fails at start and not at the first write. close
 // disconnects.
 func (c *commonFlags) connectMongo(ctx context.Context) (db *mongo.Database, close func(), err error) {
-	cl, err := mongo.Connect(options.Client().ApplyURI(c.mongoURI).SetServerSelectionTimeout(10 * time.Second))
+	// Errors name the URI with its password redacted, and the driver's
+	// own messages lose it too, should one ever quote the URI.
+	uri, password := secure.RedactURI(c.mongoURI), secure.URIPassword(c.mongoURI)
+	opts := options.Client().ApplyURI(c.mongoURI).SetServerSelectionTimeout(10 * time.Second)
+	if err := c.mongoTLS.apply(opts); err != nil {
+		return nil, nil, err
+	}
+	cl, err := mongo.Connect(opts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect %s: %w", c.mongoURI, err)
+		return nil, nil, secure.RedactError(fmt.Errorf("connect %s: %w", uri, err), password)
 	}
 	close = func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -154,8 +169,9 @@ func (c *commonFlags) connectMongo(ctx context.Context) (db *mongo.Database, clo
 	defer cancel()
 	if err := cl.Ping(pctx, nil); err != nil {
 		close()
-		return nil, nil, fmt.Errorf("connect %s: %w", c.mongoURI, err)
+		return nil, nil, secure.RedactError(fmt.Errorf("connect %s: %w", uri, err), password)
 	}
+	slog.Info("connected to mongodb", "uri", uri, "db", c.mongoDB)
 	return cl.Database(c.mongoDB), close, nil
 }
 

@@ -39,6 +39,8 @@ func runGen(ctx context.Context, args []string, stdout io.Writer) error {
 	topic, brokers := &topicFlag, &brokersFlag
 	registerTopic(fs, topic)
 	registerBrokers(fs, brokers)
+	var kafkaSec kafkaSecFlags
+	kafkaSec.register(fs)
 	toStdout := fs.Bool("stdout", false, "write JSON lines to stdout instead of Kafka")
 	ooo := fs.Float64("out-of-order", gen.DefaultOutOfOrder, "share of events a few seconds to a minute out of order (within the default 2m lateness)")
 	// No late events by default: speed drops events beyond the lateness
@@ -63,7 +65,11 @@ func runGen(ctx context.Context, args []string, stdout io.Writer) error {
 	if *toStdout {
 		sink = &lineSink{w: bufio.NewWriterSize(stdout, 1<<16)}
 	} else {
-		ks, err := newKafkaSink(ctx, splitList(*brokers), *topic)
+		kopts, err := kafkaSec.opts()
+		if err != nil {
+			return err
+		}
+		ks, err := newKafkaSink(ctx, splitList(*brokers), *topic, kopts...)
 		if err != nil {
 			return err
 		}
@@ -289,10 +295,10 @@ const produceGrace = 30 * time.Second
 // genFormatHeader tells consumers how to parse the records.
 var genFormatHeader = []kgo.RecordHeader{{Key: ingest.FormatHeader, Value: []byte("json")}}
 
-func newKafkaSink(ctx context.Context, brokers []string, topic string) (*kafkaSink, error) {
+func newKafkaSink(ctx context.Context, brokers []string, topic string, extra ...kgo.Opt) (*kafkaSink, error) {
 	// The same producer as ship's; a short linger batches a live trickle
 	// without delaying it noticeably; a backfill fills batches anyway.
-	cl, err := ship.NewProducer(brokers, ship.Topic(topic), ship.Linger(5*time.Millisecond), ship.AutoCreateTopic(true))
+	cl, err := ship.NewProducer(brokers, ship.Topic(topic), ship.Linger(5*time.Millisecond), ship.AutoCreateTopic(true), ship.KafkaOpts(extra...))
 	if err != nil {
 		return nil, fmt.Errorf("kafka producer for %s: %w", strings.Join(brokers, ","), err)
 	}

@@ -22,6 +22,8 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 	fs := newFlags("serve", "serve [flags]")
 	var common commonFlags
 	common.registerStore(fs)
+	var apiSec apiSecFlags
+	apiSec.register(fs)
 	httpAddr := fs.String("http", "127.0.0.1:8080", "HTTP listen address")
 	grpcAddr := fs.String("grpc", "127.0.0.1:9090", "gRPC listen address (loglambda.v1.QueryService, health, reflection); empty: no gRPC")
 	refresh := fs.Duration("refresh-interval", serving.DefaultRefreshInterval, "how often the cache is refreshed from MongoDB")
@@ -35,12 +37,16 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 	if common.mongoDB == "" {
 		return errors.New("--mongo-db is empty")
 	}
+	secOpts, err := apiSec.options()
+	if err != nil {
+		return err
+	}
 	db, closeDB, err := common.connectMongo(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	srv, err := serving.New(db,
+	srv, err := serving.New(db, append(secOpts,
 		serving.Topic(common.topic),
 		serving.Pane(common.pane),
 		serving.RefreshInterval(*refresh),
@@ -48,7 +54,7 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 		serving.SQL(lakesql.RowLimit(*sqlLimit), lakesql.Timeout(*sqlTimeout), lakesql.MemoryLimit(*sqlMemory)),
 		serving.GRPC(*grpcAddr),
 		serving.Logger(slog.Default()),
-	)
+	)...)
 	if err != nil {
 		return err
 	}

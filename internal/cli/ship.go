@@ -47,6 +47,8 @@ func runShip(ctx context.Context, args []string, stdin io.Reader, stderr io.Writ
 	maxBuffered := fs.Int("max-buffered-records", ship.DefaultMaxBufferedRecords, "records waiting for Kafka at most; reading pauses when reached")
 	poll := fs.Duration("poll", ship.DefaultPollInterval, "how often followed files are checked for data, rotation and truncation")
 	flushTimeout := fs.Duration("flush-timeout", ship.DefaultFlushTimeout, "how long to wait for Kafka's acknowledgements when stopping")
+	var kafkaSec kafkaSecFlags
+	kafkaSec.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -59,11 +61,15 @@ func runShip(ctx context.Context, args []string, stdin io.Reader, stderr io.Writ
 		return fmt.Errorf("no input files (use - for stdin); see loglambda ship --help")
 	}
 	brokerList := splitList(brokers)
+	kopts, err := kafkaSec.opts()
+	if err != nil {
+		return err
+	}
 	opts := []ship.Opt{
 		ship.Topic(topic), ship.Format(spec), ship.TimeLayouts(timeLayouts...), ship.Key(*key), ship.Follow(*follow),
 		ship.PositionFile(*positionFile), ship.MultilineStart(*mlStart), ship.MultilineTimeout(*mlTimeout),
 		ship.MaxLine(*maxLine), ship.Linger(*linger), ship.MaxBufferedRecords(*maxBuffered),
-		ship.PollInterval(*poll), ship.FlushTimeout(*flushTimeout), ship.Stdin(stdin),
+		ship.PollInterval(*poll), ship.FlushTimeout(*flushTimeout), ship.Stdin(stdin), ship.KafkaOpts(kopts...),
 	}
 	if tty {
 		opts = append(opts, ship.Progress(stderr))

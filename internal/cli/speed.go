@@ -46,6 +46,10 @@ func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
 	case *hotCapacity < 0:
 		return fmt.Errorf("--hot-capacity %d is negative (0 counts exactly)", *hotCapacity)
 	}
+	kopts, err := common.kafkaSec.opts()
+	if err != nil {
+		return err
+	}
 	db, closeDB, err := common.connectMongo(ctx)
 	if err != nil {
 		return err
@@ -58,7 +62,7 @@ func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
 		speed.Topic(common.topic), speed.Group(*group), speed.Format(common.format),
 		speed.HotTerm(common.hotTerm), speed.UVField(common.uvField), speed.Pane(common.pane), speed.Lateness(common.lateness),
 		speed.FlushInterval(*flushInterval), speed.HotCapacity(*hotCapacity),
-		speed.Logger(slog.Default()), speed.Registerer(reg), common.clusters.speedOpt())
+		speed.Logger(slog.Default()), speed.Registerer(reg), common.clusters.speedOpt(), speed.KafkaOpts(kopts...))
 	if err != nil {
 		return err
 	}

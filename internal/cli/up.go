@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -36,6 +37,12 @@ func upCommand() command {
 type upConfig struct {
 	data        string
 	kafkaListen string
+	// brokers, when set, is an external Kafka used instead of the embedded
+	// broker, reached with kafkaSec (TLS, SASL).
+	brokers  string
+	kafkaSec kafkaSecFlags
+	// apiSec is TLS and tokens on the HTTP and gRPC API, as serve has them.
+	apiSec      apiSecFlags
 	mongoListen string
 	httpAddr    string
 	grpcAddr    string // empty: no gRPC
@@ -80,6 +87,9 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	var c upConfig
 	fs.StringVar(&c.data, "data", "./data", "directory for everything kept: kafka/, mongo/, lake/ and the demo position")
 	fs.StringVar(&c.kafkaListen, "kafka-listen", "127.0.0.1:9092", "address of the embedded Kafka broker")
+	fs.StringVar(&c.brokers, "brokers", "", "an external Kafka's bootstrap brokers, comma separated, used instead of the embedded broker (with --kafka-tls*, --kafka-sasl-*; the topic must exist or be auto-created); empty: the embedded broker on --kafka-listen")
+	c.kafkaSec.register(fs)
+	c.apiSec.register(fs)
 	fs.StringVar(&c.mongoListen, "mongo-listen", "127.0.0.1:27017", "address of the embedded MongoDB wire-protocol server")
 	fs.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "HTTP API listen address")
 	fs.StringVar(&c.grpcAddr, "grpc", "127.0.0.1:9090", "gRPC API listen address (loglambda.v1.QueryService, health, reflection); empty: no gRPC")
@@ -126,7 +136,14 @@ func (c *upConfig) validate() error {
 	}
 	// The view settings are checked as for the layer commands; the
 	// embedded broker stands in for --brokers.
-	common := commonFlags{brokers: c.kafkaListen, topic: c.topic, mongoDB: c.mongoDB, format: c.format,
+	brokers := c.kafkaListen
+	if c.brokers != "" {
+		brokers = c.brokers
+	}
+	if _, err := c.kafkaSec.opts(); err != nil {
+		return err
+	}
+	common := commonFlags{brokers: brokers, topic: c.topic, mongoDB: c.mongoDB, format: c.format,
 		jsonMap: c.jsonMap, hotTerm: c.hotTerm, uvField: c.uvFieldRule(), pane: c.pane, lateness: c.lateness,
 		clusters: c.clusters.defaulted()}
 	if err := common.validate(); err != nil {
@@ -155,8 +172,10 @@ type stack struct {
 	speed    *speed.Speed
 	batch    *batch.Batch
 	serving  *serving.Server
-	httpAddr string // resolved: never port 0
-	grpcAddr string // resolved: never port 0; empty: no gRPC
+	httpAddr string   // resolved: never port 0
+	grpcAddr string   // resolved: never port 0; empty: no gRPC
+	brokers  []string // the embedded broker's address, or --brokers
+	kopts    []kgo.Opt
 	lake     string
 	log      *slog.Logger
 }
@@ -181,10 +200,18 @@ func openStack(c upConfig) (_ *stack, err error) {
 			return nil, fmt.Errorf("--grpc: %w", err)
 		}
 	}
-	s.kafka, err = embedded.StartKafka(embedded.KafkaConfig{Listen: c.kafkaListen,
-		DataDir: filepath.Join(c.data, "kafka"), Topic: c.topic, Partitions: int32(c.partitions)})
-	if err != nil {
+	if s.kopts, err = c.kafkaSec.opts(); err != nil {
 		return nil, err
+	}
+	if c.brokers != "" {
+		s.brokers = splitList(c.brokers)
+	} else {
+		s.kafka, err = embedded.StartKafka(embedded.KafkaConfig{Listen: c.kafkaListen,
+			DataDir: filepath.Join(c.data, "kafka"), Topic: c.topic, Partitions: int32(c.partitions)})
+		if err != nil {
+			return nil, err
+		}
+		s.brokers = s.kafka.Addrs()
 	}
 	s.mongoSrv, err = embedded.StartMongo(embedded.MongoConfig{Listen: c.mongoListen, DataDir: filepath.Join(c.data, "mongo")})
 	if err != nil {
@@ -195,21 +222,21 @@ func openStack(c upConfig) (_ *stack, err error) {
 		return nil, fmt.Errorf("connect to embedded mongodb %s: %w", s.mongoSrv.URI(), err)
 	}
 	s.db = s.client.Database(c.mongoDB)
-	brokers := s.kafka.Addrs()
+	brokers := s.brokers
 	// One writer for both layers: it runs one command at a time, which
 	// keeps the embedded store's connection pool from running dry.
 	writer, err := replace.New()
 	if err != nil {
 		return nil, err
 	}
-	s.speed, err = speed.New(s.db, brokers, speed.Writer(writer),
+	s.speed, err = speed.New(s.db, brokers, speed.Writer(writer), speed.KafkaOpts(s.kopts...),
 		speed.Topic(c.topic), speed.Format(c.format), speed.HotTerm(c.hotTerm), speed.UVField(c.uvFieldRule()),
 		speed.Pane(c.pane), speed.Lateness(c.lateness), speed.Logger(s.log.With("layer", "speed")), c.clusters.speedOpt())
 	if err != nil {
 		return nil, err
 	}
 	bopts := []batch.Opt{batch.Writer(writer), batch.Topic(c.topic), batch.Format(c.format), batch.HotTerm(c.hotTerm), batch.UVField(c.uvFieldRule()),
-		batch.Pane(c.pane), batch.Lateness(c.lateness), batch.Logger(s.log.With("layer", "batch"))}
+		batch.Pane(c.pane), batch.Lateness(c.lateness), batch.Logger(s.log.With("layer", "batch")), batch.KafkaOpts(s.kopts...)}
 	bopts = append(bopts, c.clusters.batchOpt())
 	if c.batchNow != nil {
 		bopts = append(bopts, batch.Now(c.batchNow))
@@ -218,8 +245,12 @@ func openStack(c upConfig) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.serving, err = serving.New(s.db, serving.Topic(c.topic), serving.Pane(c.pane), serving.Backlogs(s.backlogs),
-		serving.Lake(s.lake), serving.GRPC(s.grpcAddr), serving.Logger(s.log.With("layer", "serving")))
+	secOpts, err := c.apiSec.options()
+	if err != nil {
+		return nil, err
+	}
+	s.serving, err = serving.New(s.db, append(secOpts, serving.Topic(c.topic), serving.Pane(c.pane), serving.Backlogs(s.backlogs),
+		serving.Lake(s.lake), serving.GRPC(s.grpcAddr), serving.Logger(s.log.With("layer", "serving")))...)
 	if err != nil {
 		return nil, err
 	}
@@ -346,9 +377,12 @@ func (s *stack) batchLoop(ctx context.Context, ready <-chan struct{}) error {
 // printBanner tells the user where everything is.
 func (s *stack) printBanner(w io.Writer) {
 	base := "http://" + s.httpAddr
+	if s.cfg.apiSec.tlsCert != "" {
+		base = "https://" + s.httpAddr
+	}
 	now := time.Now().UTC().Truncate(time.Minute)
 	from := now.Add(-3 * time.Hour).Format(time.RFC3339)
-	kafka := s.kafka.Addrs()[0]
+	kafka := s.brokers[0]
 	fmt.Fprintf(w, "loglambda up: data in %s, lake in %s\n", s.cfg.data, s.lake)
 	fmt.Fprintf(w, "  HTTP     %s/\n", base)
 	fmt.Fprintf(w, "           curl '%s/v1/hot?k=10'\n", base)
@@ -359,7 +393,11 @@ func (s *stack) printBanner(w io.Writer) {
 		fmt.Fprintf(w, "           grpcurl -plaintext %s loglambda.v1.QueryService/Hot\n", s.grpcAddr)
 		fmt.Fprintf(w, "           grpcurl -plaintext -d '{\"step\":\"900s\"}' %s loglambda.v1.QueryService/Traffic\n", s.grpcAddr)
 	}
-	fmt.Fprintf(w, "  Kafka    %s topic %s (%d partitions)\n", kafka, s.cfg.topic, s.cfg.partitions)
+	if s.kafka != nil {
+		fmt.Fprintf(w, "  Kafka    %s topic %s (%d partitions)\n", kafka, s.cfg.topic, s.cfg.partitions)
+	} else {
+		fmt.Fprintf(w, "  Kafka    %s topic %s (external: %s)\n", kafka, s.cfg.topic, s.cfg.kafkaSec.describe())
+	}
 	fmt.Fprintf(w, "           kcat -b %s -t %s -C -o -5 -e\n", kafka, s.cfg.topic)
 	fmt.Fprintf(w, "           loglambda ship --brokers %s --topic %s access.log\n", kafka, s.cfg.topic)
 	fmt.Fprintf(w, "  MongoDB  %s (database %s)\n", s.mongoSrv.URI(), s.cfg.mongoDB)

@@ -97,7 +97,7 @@ func (s *stack) runDemo(ctx context.Context, ready func()) error {
 	if err != nil {
 		return fmt.Errorf("demo generator: %w", err)
 	}
-	sink, err := newKafkaSink(ctx, s.kafka.Addrs(), s.cfg.topic)
+	sink, err := newKafkaSink(ctx, s.brokers, s.cfg.topic, s.kopts...)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,10 @@ type MongoConfig struct {
 	// Logger receives FerretDB's logs; they are verbose, so the default
 	// discards everything below warnings.
 	Logger *slog.Logger
+	// TLSCertFile and TLSKeyFile, when set, make the server speak TLS only
+	// (URI with tls=true); TLSCAFile then also requires client
+	// certificates signed by that CA. For tests of the TLS path.
+	TLSCertFile, TLSKeyFile, TLSCAFile string
 }
 
 // StartMongo starts the server and returns once it accepts connections.
@@ -52,8 +56,12 @@ func StartMongo(cfg MongoConfig) (*Mongo, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	}
+	listener := ferretdb.ListenerConfig{TCP: cfg.Listen}
+	if cfg.TLSCertFile != "" {
+		listener = ferretdb.ListenerConfig{TLS: cfg.Listen, TLSCertFile: cfg.TLSCertFile, TLSKeyFile: cfg.TLSKeyFile, TLSCAFile: cfg.TLSCAFile}
+	}
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: cfg.Listen},
+		Listener:  listener,
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + dir + "/",

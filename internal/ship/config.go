@@ -7,6 +7,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/internal/tail"
 	"github.com/loglambda/loglambda/schemas/ingest"
@@ -72,6 +74,9 @@ type cfg struct {
 	// Reporting.
 	progress io.Writer
 	logger   *slog.Logger
+
+	// kafkaOpts are added to the producer (TLS, SASL).
+	kafkaOpts []kgo.Opt
 }
 
 func defaults() cfg {

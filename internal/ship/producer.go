@@ -46,7 +46,7 @@ func newProducer(brokers []string, c cfg) (*kgo.Client, error) {
 	if c.autoCreateTopic {
 		kopts = append(kopts, kgo.AllowAutoTopicCreation())
 	}
-	client, err := kgo.NewClient(kopts...)
+	client, err := kgo.NewClient(append(kopts, c.kafkaOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka client for %v: %w", brokers, err)
 	}

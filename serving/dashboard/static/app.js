@@ -170,19 +170,70 @@
     state.skewMs = Math.abs(skew) > 2000 ? skew : 0;
   }
 
+  // The API's bearer token when the server requires one (serve
+  // --api-tokens-file): asked for once, on the first 401, and kept in
+  // sessionStorage, so it lasts while the tab is open and is not written
+  // to disk. A refused token is forgotten and asked for again.
+  const TOKEN_KEY = "loglambda.token";
+  let tokenAsk = null; // the prompt in progress, shared by parallel requests
+  let tokenDeclined = false; // cancelled: the polls show the 401, no more prompts
+
+  function storedToken() {
+    try {
+      return sessionStorage.getItem(TOKEN_KEY) || "";
+    } catch (_) {
+      return "";
+    }
+  }
+
+  function askToken(refused) {
+    if (!tokenAsk) {
+      tokenAsk = Promise.resolve().then(() => {
+        if (refused === storedToken() && !tokenDeclined) {
+          const t = window.prompt("This loglambda API requires a token (scope read or higher):", "");
+          tokenDeclined = !t;
+          try {
+            if (t) sessionStorage.setItem(TOKEN_KEY, t.trim());
+            else sessionStorage.removeItem(TOKEN_KEY);
+          } catch (_) {
+            /* storage disabled: the token lasts until the next 401 */
+          }
+        }
+        return storedToken();
+      }).finally(() => {
+        tokenAsk = null;
+      });
+    }
+    return tokenAsk;
+  }
+
   async function getJSON(path) {
+    let resp = await fetchOnce(path, storedToken());
+    if (resp.resp && resp.resp.status === 401) {
+      const sent = resp.token;
+      const token = await askToken(sent);
+      if (token && token !== sent) resp = await fetchOnce(path, token);
+    }
+    return readJSON(path, resp);
+  }
+
+  async function fetchOnce(path, token) {
     const ctl = new AbortController();
     const t = setTimeout(() => ctl.abort(), FETCH_TIMEOUT_MS);
-    let resp;
-    let text;
+    const headers = { Accept: "application/json" };
+    if (token) headers.Authorization = "Bearer " + token;
     try {
-      resp = await fetch(path, { headers: { Accept: "application/json" }, cache: "no-store", signal: ctl.signal });
-      text = await resp.text();
+      const resp = await fetch(path, { headers, cache: "no-store", signal: ctl.signal });
+      const text = await resp.text();
+      return { resp, text, token };
     } catch (e) {
       throw new APIError(path, 0, ctl.signal.aborted ? "no answer within " + FETCH_TIMEOUT_MS / 1000 + " s" : "unreachable (" + e.message + ")");
     } finally {
       clearTimeout(t);
     }
+  }
+
+  function readJSON(path, { resp, text }) {
     noteServerDate(resp.headers.get("Date"));
     let body = null;
     try {
