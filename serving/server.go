@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"google.golang.org/grpc/health"
 
+	"github.com/loglambda/loglambda/serving/alerts"
 	"github.com/loglambda/loglambda/serving/lakesql"
 )
 
@@ -27,6 +28,8 @@ type Server struct {
 	sql *lakesql.Lake
 	// exact holds traffic counted exactly from the lake (exact.go).
 	exact exactCache
+	// alerts evaluates the rule file (alerting.go).
+	alerts *alerts.Engine
 
 	// snap is the snapshot requests read; a refresh replaces it whole.
 	snap atomic.Pointer[snapshot]
@@ -53,6 +56,7 @@ func New(db *mongo.Database, opts ...Opt) (*Server, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("serving: %w", err)
 	}
+	var err error
 	s := &Server{
 		cfg:     c,
 		store:   store{db: db, topic: c.topic},
@@ -66,6 +70,9 @@ func New(db *mongo.Database, opts ...Opt) (*Server, error) {
 			return nil, fmt.Errorf("serving: sql: %w", err)
 		}
 		s.sql = l
+	}
+	if s.alerts, err = s.newAlerts(); err != nil {
+		return nil, fmt.Errorf("serving: %w", err)
 	}
 	s.snap.Store(emptySnapshot())
 	s.handler = s.routes()
@@ -107,10 +114,14 @@ func (s *Server) Run(ctx context.Context, httpAddr string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		s.refreshLoop(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		s.runAlerts(ctx)
 	}()
 	errs := make(chan error, len(serve))
 	for _, f := range serve {
