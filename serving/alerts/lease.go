@@ -68,7 +68,9 @@ func (l *lease) acquire(ctx context.Context, now time.Time) (bool, error) {
 		return false, err
 	}
 	switch {
-	case top != nil && top.Holder == l.holder:
+	case top != nil && top.Holder == l.holder && now.Before(top.Expires):
+		// Only a live lease is renewed: once it has expired, others may be
+		// inserting the next epoch, and this process must race them for it.
 		res, err := l.coll.UpdateOne(ctx, bson.M{"_id": top.ID, "holder": l.holder},
 			bson.M{"$set": bson.M{"expires": now.Add(l.ttl)}})
 		if err != nil || res.MatchedCount != 1 {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -28,13 +29,16 @@ func measure(ctx context.Context, src Source, r *Rule, from, to time.Time) ([]Sa
 	g := newGrouper(r)
 	switch r.View {
 	case "levels":
-		counts, err := src.LevelCounts(ctx, from, to, r.Where["instance"])
+		counts, err := src.LevelCounts(ctx, from, to, exact(r.Where["instance"]))
 		if err != nil {
 			return nil, fmt.Errorf("levels %s..%s: %w", fmtTime(from), fmtTime(to), err)
 		}
 		for inst, per := range counts {
+			if !matches(r.Where["instance"], inst) {
+				continue
+			}
 			for level, n := range per {
-				if want := r.Where["level"]; want != "" && level != want {
+				if !matches(r.Where["level"], level) {
 					continue
 				}
 				g.add(map[string]string{"instance": inst, "level": level}, float64(n))
@@ -57,12 +61,15 @@ func measure(ctx context.Context, src Source, r *Rule, from, to time.Time) ([]Sa
 		if !ok {
 			return nil, fmt.Errorf("view patterns: %w (it needs the patterns view in the query layer)", errNoView)
 		}
-		pats, err := ps.PatternCounts(ctx, from, to, r.Where["level"], r.Where["instance"])
+		pats, err := ps.PatternCounts(ctx, from, to, exact(r.Where["level"]), exact(r.Where["instance"]))
 		if err != nil {
 			return nil, fmt.Errorf("patterns %s..%s: %w", fmtTime(from), fmtTime(to), err)
 		}
 		for _, p := range pats {
-			if want := r.Where["pattern"]; want != "" && p.ID != want && p.Template != want {
+			if want := r.Where["pattern"]; want != "" && p.ID != want && !matches(want, p.Template) {
+				continue
+			}
+			if !matches(r.Where["level"], p.Level) {
 				continue
 			}
 			g.add(map[string]string{"pattern": p.ID, "level": p.Level}, float64(p.Count))
@@ -81,7 +88,7 @@ func measure(ctx context.Context, src Source, r *Rule, from, to time.Time) ([]Sa
 			break
 		}
 		for id, share := range shares {
-			if want := r.Where["cluster"]; want != "" && id != want {
+			if !matches(r.Where["cluster"], id) {
 				continue
 			}
 			g.add(map[string]string{"cluster": id}, share)
@@ -90,6 +97,26 @@ func measure(ctx context.Context, src Source, r *Rule, from, to time.Time) ([]Sa
 		return nil, fmt.Errorf("view %q: %w", r.View, errNoView)
 	}
 	return g.samples(), nil
+}
+
+// matches reports whether a where value keeps v: empty keeps all; a
+// value with *, ? or [ is a glob (path.Match: db-* keeps db-1 and db-2),
+// any other must equal v.
+func matches(pattern, v string) bool {
+	if pattern == "" || pattern == v {
+		return true
+	}
+	ok, err := path.Match(pattern, v)
+	return err == nil && ok
+}
+
+// exact is a where value a source can filter on itself: "" (all) when it
+// is a glob, which the engine then matches.
+func exact(pattern string) string {
+	if strings.ContainsAny(pattern, "*?[") {
+		return ""
+	}
+	return pattern
 }
 
 // grouper sums values by the rule's group-by keys.

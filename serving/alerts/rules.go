@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -40,7 +41,8 @@ type Rule struct {
 	View    string
 	Measure string
 	// Where keeps only the keys given (levels: instance, level; hot: term;
-	// patterns: pattern, level, instance; clusters: cluster).
+	// patterns: pattern, level, instance; clusters: cluster); a value with
+	// *, ? or [ is a glob (instance: db-*), except a hot term.
 	Where map[string]string
 	// GroupBy makes one alert per distinct value of these keys.
 	GroupBy []string
@@ -496,6 +498,8 @@ func checkRule(sp ruleSpec, notifiers map[string]*Notifier) (*Rule, []fieldErr) 
 				bad("where."+k, "view %s filters on %s", sp.View, orNone(vs.where))
 			} else if v == "" {
 				bad("where."+k, "empty value")
+			} else if _, err := path.Match(v, ""); err != nil && k != "term" {
+				bad("where."+k, "%q: bad glob: %v", v, err)
 			}
 		}
 		for _, k := range vs.required {

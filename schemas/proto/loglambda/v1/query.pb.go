@@ -1,6 +1,6 @@
 // The query API of the serving layer over gRPC: the same queries and
 // answers as the HTTP JSON API (GET /v1/hot, /v1/traffic, /v1/levels,
-// /v1/status),
+// /v1/status, /v1/alerts),
 // computed by the same code, so a client may use either.
 //
 // Every answer carries batch_horizon: ranges before it are answered from
@@ -1104,6 +1104,343 @@ func (x *StatusResponse) GetRefreshed() *timestamppb.Timestamp {
 	return nil
 }
 
+type AlertsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resolved alerts are listed when resolved in [from, to); unset from:
+	// 24 hours before to; unset to: now. Pending and firing ones always.
+	From          *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	To            *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlertsRequest) Reset() {
+	*x = AlertsRequest{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlertsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlertsRequest) ProtoMessage() {}
+
+func (x *AlertsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlertsRequest.ProtoReflect.Descriptor instead.
+func (*AlertsRequest) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *AlertsRequest) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *AlertsRequest) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+// AlertDelivery is one notification of an alert's transition to one
+// notifier.
+type AlertDelivery struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Notifier string                 `protobuf:"bytes,1,opt,name=notifier,proto3" json:"notifier,omitempty"`
+	// The transition told: firing or resolved.
+	Status string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	// queued, sent or failed (for good, after the last retry).
+	State         string                 `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
+	Attempts      int32                  `protobuf:"varint,4,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	NextAt        *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=next_at,json=nextAt,proto3" json:"next_at,omitempty"`
+	SentAt        *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
+	LastError     string                 `protobuf:"bytes,7,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlertDelivery) Reset() {
+	*x = AlertDelivery{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlertDelivery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlertDelivery) ProtoMessage() {}
+
+func (x *AlertDelivery) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlertDelivery.ProtoReflect.Descriptor instead.
+func (*AlertDelivery) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *AlertDelivery) GetNotifier() string {
+	if x != nil {
+		return x.Notifier
+	}
+	return ""
+}
+
+func (x *AlertDelivery) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *AlertDelivery) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *AlertDelivery) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *AlertDelivery) GetNextAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAt
+	}
+	return nil
+}
+
+func (x *AlertDelivery) GetSentAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SentAt
+	}
+	return nil
+}
+
+func (x *AlertDelivery) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+// Alert is one rule's label set from the moment its condition first held
+// until it resolved.
+type Alert struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Rule        string                 `protobuf:"bytes,2,opt,name=rule,proto3" json:"rule,omitempty"`
+	Fingerprint string                 `protobuf:"bytes,3,opt,name=fingerprint,proto3" json:"fingerprint,omitempty"`
+	Labels      map[string]string      `protobuf:"bytes,4,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Annotations map[string]string      `protobuf:"bytes,5,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// pending, firing or resolved.
+	State         string                 `protobuf:"bytes,6,opt,name=state,proto3" json:"state,omitempty"`
+	Value         float64                `protobuf:"fixed64,7,opt,name=value,proto3" json:"value,omitempty"`
+	ActiveSince   *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=active_since,json=activeSince,proto3" json:"active_since,omitempty"`
+	FiredAt       *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=fired_at,json=firedAt,proto3" json:"fired_at,omitempty"`
+	ResolvedAt    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=resolved_at,json=resolvedAt,proto3" json:"resolved_at,omitempty"`
+	Deliveries    []*AlertDelivery       `protobuf:"bytes,11,rep,name=deliveries,proto3" json:"deliveries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Alert) Reset() {
+	*x = Alert{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Alert) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Alert) ProtoMessage() {}
+
+func (x *Alert) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Alert.ProtoReflect.Descriptor instead.
+func (*Alert) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Alert) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Alert) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *Alert) GetFingerprint() string {
+	if x != nil {
+		return x.Fingerprint
+	}
+	return ""
+}
+
+func (x *Alert) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *Alert) GetAnnotations() map[string]string {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+func (x *Alert) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *Alert) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *Alert) GetActiveSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ActiveSince
+	}
+	return nil
+}
+
+func (x *Alert) GetFiredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FiredAt
+	}
+	return nil
+}
+
+func (x *Alert) GetResolvedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResolvedAt
+	}
+	return nil
+}
+
+func (x *Alert) GetDeliveries() []*AlertDelivery {
+	if x != nil {
+		return x.Deliveries
+	}
+	return nil
+}
+
+type AlertsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	From          *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	To            *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	Alerts        []*Alert               `protobuf:"bytes,3,rep,name=alerts,proto3" json:"alerts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlertsResponse) Reset() {
+	*x = AlertsResponse{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlertsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlertsResponse) ProtoMessage() {}
+
+func (x *AlertsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlertsResponse.ProtoReflect.Descriptor instead.
+func (*AlertsResponse) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *AlertsResponse) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *AlertsResponse) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *AlertsResponse) GetAlerts() []*Alert {
+	if x != nil {
+		return x.Alerts
+	}
+	return nil
+}
+
 var File_loglambda_v1_query_proto protoreflect.FileDescriptor
 
 const file_loglambda_v1_query_proto_rawDesc = "" +
@@ -1204,12 +1541,51 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	"speedPanes\x12\x1f\n" +
 	"\vbatch_panes\x18\v \x01(\x03R\n" +
 	"batchPanes\x128\n" +
-	"\trefreshed\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\trefreshed2\x9c\x02\n" +
+	"\trefreshed\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\trefreshed\"k\n" +
+	"\rAlertsRequest\x12.\n" +
+	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\"\xfe\x01\n" +
+	"\rAlertDelivery\x12\x1a\n" +
+	"\bnotifier\x18\x01 \x01(\tR\bnotifier\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\x12\x14\n" +
+	"\x05state\x18\x03 \x01(\tR\x05state\x12\x1a\n" +
+	"\battempts\x18\x04 \x01(\x05R\battempts\x123\n" +
+	"\anext_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x06nextAt\x123\n" +
+	"\asent_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\a \x01(\tR\tlastError\"\xe5\x04\n" +
+	"\x05Alert\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04rule\x18\x02 \x01(\tR\x04rule\x12 \n" +
+	"\vfingerprint\x18\x03 \x01(\tR\vfingerprint\x127\n" +
+	"\x06labels\x18\x04 \x03(\v2\x1f.loglambda.v1.Alert.LabelsEntryR\x06labels\x12F\n" +
+	"\vannotations\x18\x05 \x03(\v2$.loglambda.v1.Alert.AnnotationsEntryR\vannotations\x12\x14\n" +
+	"\x05state\x18\x06 \x01(\tR\x05state\x12\x14\n" +
+	"\x05value\x18\a \x01(\x01R\x05value\x12=\n" +
+	"\factive_since\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vactiveSince\x125\n" +
+	"\bfired_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\afiredAt\x12;\n" +
+	"\vresolved_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"resolvedAt\x12;\n" +
+	"\n" +
+	"deliveries\x18\v \x03(\v2\x1b.loglambda.v1.AlertDeliveryR\n" +
+	"deliveries\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
+	"\x10AnnotationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x99\x01\n" +
+	"\x0eAlertsResponse\x12.\n" +
+	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12+\n" +
+	"\x06alerts\x18\x03 \x03(\v2\x13.loglambda.v1.AlertR\x06alerts2\xe1\x02\n" +
 	"\fQueryService\x12:\n" +
 	"\x03Hot\x12\x18.loglambda.v1.HotRequest\x1a\x19.loglambda.v1.HotResponse\x12F\n" +
 	"\aTraffic\x12\x1c.loglambda.v1.TrafficRequest\x1a\x1d.loglambda.v1.TrafficResponse\x12C\n" +
 	"\x06Levels\x12\x1b.loglambda.v1.LevelsRequest\x1a\x1c.loglambda.v1.LevelsResponse\x12C\n" +
-	"\x06Status\x12\x1b.loglambda.v1.StatusRequest\x1a\x1c.loglambda.v1.StatusResponseBGZEgithub.com/loglambda/loglambda/schemas/proto/loglambda/v1;loglambdav1b\x06proto3"
+	"\x06Status\x12\x1b.loglambda.v1.StatusRequest\x1a\x1c.loglambda.v1.StatusResponse\x12C\n" +
+	"\x06Alerts\x12\x1b.loglambda.v1.AlertsRequest\x1a\x1c.loglambda.v1.AlertsResponseBGZEgithub.com/loglambda/loglambda/schemas/proto/loglambda/v1;loglambdav1b\x06proto3"
 
 var (
 	file_loglambda_v1_query_proto_rawDescOnce sync.Once
@@ -1223,7 +1599,7 @@ func file_loglambda_v1_query_proto_rawDescGZIP() []byte {
 	return file_loglambda_v1_query_proto_rawDescData
 }
 
-var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_loglambda_v1_query_proto_goTypes = []any{
 	(*HotRequest)(nil),            // 0: loglambda.v1.HotRequest
 	(*TermCount)(nil),             // 1: loglambda.v1.TermCount
@@ -1239,63 +1615,84 @@ var file_loglambda_v1_query_proto_goTypes = []any{
 	(*StatusRequest)(nil),         // 11: loglambda.v1.StatusRequest
 	(*PartitionStatus)(nil),       // 12: loglambda.v1.PartitionStatus
 	(*StatusResponse)(nil),        // 13: loglambda.v1.StatusResponse
-	nil,                           // 14: loglambda.v1.LevelCounts.LevelsEntry
-	nil,                           // 15: loglambda.v1.LevelsPoint.LevelsEntry
-	nil,                           // 16: loglambda.v1.LevelsResponse.TotalEntry
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 18: google.protobuf.Duration
-	(*structpb.Struct)(nil),       // 19: google.protobuf.Struct
+	(*AlertsRequest)(nil),         // 14: loglambda.v1.AlertsRequest
+	(*AlertDelivery)(nil),         // 15: loglambda.v1.AlertDelivery
+	(*Alert)(nil),                 // 16: loglambda.v1.Alert
+	(*AlertsResponse)(nil),        // 17: loglambda.v1.AlertsResponse
+	nil,                           // 18: loglambda.v1.LevelCounts.LevelsEntry
+	nil,                           // 19: loglambda.v1.LevelsPoint.LevelsEntry
+	nil,                           // 20: loglambda.v1.LevelsResponse.TotalEntry
+	nil,                           // 21: loglambda.v1.Alert.LabelsEntry
+	nil,                           // 22: loglambda.v1.Alert.AnnotationsEntry
+	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 24: google.protobuf.Duration
+	(*structpb.Struct)(nil),       // 25: google.protobuf.Struct
 }
 var file_loglambda_v1_query_proto_depIdxs = []int32{
-	17, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
-	17, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
-	17, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
-	17, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
+	23, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
+	23, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
+	23, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
+	23, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
 	1,  // 4: loglambda.v1.HotResponse.terms:type_name -> loglambda.v1.TermCount
-	17, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	17, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
-	17, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
-	18, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
-	17, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
-	17, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
-	17, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
-	18, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
+	23, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	23, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
+	23, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
+	24, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
+	23, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
+	23, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
+	23, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
+	24, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
 	4,  // 13: loglambda.v1.TrafficResponse.series:type_name -> loglambda.v1.TrafficPoint
 	5,  // 14: loglambda.v1.TrafficResponse.total:type_name -> loglambda.v1.TrafficTotal
-	17, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	17, // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
-	17, // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
-	18, // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
-	14, // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
-	17, // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
-	15, // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
-	17, // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
-	17, // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
-	18, // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
+	23, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	23, // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
+	23, // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
+	24, // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
+	18, // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
+	23, // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
+	19, // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
+	23, // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
+	23, // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
+	24, // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
 	9,  // 25: loglambda.v1.LevelsResponse.series:type_name -> loglambda.v1.LevelsPoint
-	16, // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
-	17, // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	17, // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
-	17, // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
-	18, // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
-	17, // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	20, // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
+	23, // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	23, // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
+	23, // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
+	24, // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
+	23, // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
 	12, // 32: loglambda.v1.StatusResponse.partitions:type_name -> loglambda.v1.PartitionStatus
-	19, // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
-	17, // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
-	8,  // 35: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
-	0,  // 36: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
-	3,  // 37: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
-	7,  // 38: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
-	11, // 39: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
-	2,  // 40: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
-	6,  // 41: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
-	10, // 42: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
-	13, // 43: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
-	40, // [40:44] is the sub-list for method output_type
-	36, // [36:40] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	25, // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
+	23, // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
+	23, // 35: loglambda.v1.AlertsRequest.from:type_name -> google.protobuf.Timestamp
+	23, // 36: loglambda.v1.AlertsRequest.to:type_name -> google.protobuf.Timestamp
+	23, // 37: loglambda.v1.AlertDelivery.next_at:type_name -> google.protobuf.Timestamp
+	23, // 38: loglambda.v1.AlertDelivery.sent_at:type_name -> google.protobuf.Timestamp
+	21, // 39: loglambda.v1.Alert.labels:type_name -> loglambda.v1.Alert.LabelsEntry
+	22, // 40: loglambda.v1.Alert.annotations:type_name -> loglambda.v1.Alert.AnnotationsEntry
+	23, // 41: loglambda.v1.Alert.active_since:type_name -> google.protobuf.Timestamp
+	23, // 42: loglambda.v1.Alert.fired_at:type_name -> google.protobuf.Timestamp
+	23, // 43: loglambda.v1.Alert.resolved_at:type_name -> google.protobuf.Timestamp
+	15, // 44: loglambda.v1.Alert.deliveries:type_name -> loglambda.v1.AlertDelivery
+	23, // 45: loglambda.v1.AlertsResponse.from:type_name -> google.protobuf.Timestamp
+	23, // 46: loglambda.v1.AlertsResponse.to:type_name -> google.protobuf.Timestamp
+	16, // 47: loglambda.v1.AlertsResponse.alerts:type_name -> loglambda.v1.Alert
+	8,  // 48: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
+	0,  // 49: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
+	3,  // 50: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
+	7,  // 51: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
+	11, // 52: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
+	14, // 53: loglambda.v1.QueryService.Alerts:input_type -> loglambda.v1.AlertsRequest
+	2,  // 54: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
+	6,  // 55: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
+	10, // 56: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
+	13, // 57: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
+	17, // 58: loglambda.v1.QueryService.Alerts:output_type -> loglambda.v1.AlertsResponse
+	54, // [54:59] is the sub-list for method output_type
+	49, // [49:54] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_loglambda_v1_query_proto_init() }
@@ -1309,7 +1706,7 @@ func file_loglambda_v1_query_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_loglambda_v1_query_proto_rawDesc), len(file_loglambda_v1_query_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
