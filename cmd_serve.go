@@ -29,7 +29,12 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 	sqlLimit := fs.Int("sql-row-limit", lakesql.DefaultRowLimit, "most rows in a POST /v1/sql answer; more are cut and the answer says truncated")
 	sqlTimeout := fs.Duration("sql-timeout", lakesql.DefaultTimeout, "timeout of a POST /v1/sql query (answered 504)")
 	sqlMemory := fs.String("sql-memory-limit", lakesql.DefaultMemoryLimit, "DuckDB memory limit of each POST /v1/sql query")
+	var alerting alertFlags
+	alerting.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := alerting.validate(); err != nil {
 		return err
 	}
 	if common.mongoDB == "" {
@@ -40,14 +45,14 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 		return err
 	}
 	defer closeDB()
-	srv, err := serving.New(db,
+	srv, err := serving.New(db, append(alerting.servingOpts(*httpAddr),
 		serving.Topic(common.topic),
 		serving.Pane(common.pane),
 		serving.RefreshInterval(*refresh),
 		serving.Lake(*lake),
 		serving.SQL(lakesql.RowLimit(*sqlLimit), lakesql.Timeout(*sqlTimeout), lakesql.MemoryLimit(*sqlMemory)),
 		serving.GRPC(*grpcAddr),
-		serving.Logger(slog.Default()),
+		serving.Logger(slog.Default()))...,
 	)
 	if err != nil {
 		return err

@@ -58,6 +58,10 @@ func (s *Server) runAlerts(ctx context.Context) {
 	if s.cfg.rulesFile == "" {
 		return
 	}
+	// SIGHUP is caught from the start: its default would end the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	t := time.NewTicker(100 * time.Millisecond)
 	for !s.ready.Load() {
 		select {
@@ -68,9 +72,6 @@ func (s *Server) runAlerts(ctx context.Context) {
 		}
 	}
 	t.Stop()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	go func() {
 		for {
 			select {
