@@ -210,7 +210,9 @@ func TestDashboardInBrowser(t *testing.T) {
 // reach the webhook, one resolved at 05:00, before every range shown.
 func writeAlertDocs(t *testing.T, db *mongo.Database) {
 	t.Helper()
-	at := func(h, m int) time.Time { return time.Date(horizon.Year(), horizon.Month(), horizon.Day(), h, m, 0, 0, time.UTC) }
+	at := func(h, m int) time.Time {
+		return time.Date(horizon.Year(), horizon.Month(), horizon.Day(), h, m, 0, 0, time.UTC)
+	}
 	doc := func(id, state string, since, resolved time.Time, inst string, deliveries bson.A) bson.M {
 		d := bson.M{"_id": id, "kind": "alert", "rule": "InstanceErrorBurst", "fingerprint": id[len(id)-4:],
 			"labels":      bson.M{"alertname": "InstanceErrorBurst", "instance": inst, "level": "ERROR"},

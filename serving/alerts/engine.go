@@ -196,7 +196,7 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	ok, err := e.lease.acquire(ctx, now)
-	if err != nil || !ok {
+	if !ok {
 		if e.holding {
 			e.cfg.logger.Info("alert lease lost; another process evaluates", "holder", e.cfg.holder, "err", err)
 		}
@@ -204,6 +204,9 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 		e.alerts, e.byKey = map[string]*Alert{}, map[string]*Alert{}
 		e.metrics.leaseHeld.Set(0)
 		return err
+	}
+	if err != nil {
+		e.cfg.logger.Warn("alert lease not renewed; evaluating while it lasts", "until", e.lease.until, "err", err)
 	}
 	if !e.holding {
 		if err := e.load(ctx); err != nil {

@@ -64,8 +64,9 @@ func (l *lease) newest(ctx context.Context) (*leaseDoc, error) {
 func (l *lease) acquire(ctx context.Context, now time.Time) (bool, error) {
 	top, err := l.newest(ctx)
 	if err != nil {
-		l.epoch = 0
-		return false, err
+		// A failed read (FerretDB answers SQLITE_BUSY while batch writes)
+		// does not end a lease that has time left.
+		return l.held(now, 0), err
 	}
 	switch {
 	case top != nil && top.Holder == l.holder && now.Before(top.Expires):
@@ -73,9 +74,12 @@ func (l *lease) acquire(ctx context.Context, now time.Time) (bool, error) {
 		// inserting the next epoch, and this process must race them for it.
 		res, err := l.coll.UpdateOne(ctx, bson.M{"_id": top.ID, "holder": l.holder},
 			bson.M{"$set": bson.M{"expires": now.Add(l.ttl)}})
-		if err != nil || res.MatchedCount != 1 {
+		if err != nil {
+			return l.held(now, 0), fmt.Errorf("renew lease %s: %w", top.ID, err)
+		}
+		if res.MatchedCount != 1 {
 			l.epoch = 0
-			return false, fmt.Errorf("renew lease %s: matched %v: %w", top.ID, res, err)
+			return false, fmt.Errorf("renew lease %s: the document is gone", top.ID)
 		}
 		l.epoch, l.until = top.Epoch, now.Add(l.ttl)
 		return true, nil
