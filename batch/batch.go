@@ -9,7 +9,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/batch/lake"
-	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -17,11 +19,11 @@ import (
 type Batch struct {
 	cfg     cfg
 	db      *mongo.Database
+	writer  *replace.Writer
 	brokers []string
 	lake    *lake.Lake
 	grid    views.Grid
-	hot     *formats.HotTerm
-	uv      *formats.UVField
+	rules   ingest.Rules
 }
 
 // New returns the batch layer writing the lake under lakeDir (the topic's
@@ -30,8 +32,12 @@ type Batch struct {
 // them runs.
 func New(db *mongo.Database, brokers []string, lakeDir string, opts ...Opt) (*Batch, error) {
 	c := defaultCfg()
-	for _, o := range opts {
-		o.apply(&c)
+	if err := layer.Apply(&c, opts); err != nil {
+		return nil, fmt.Errorf("batch: %w", err)
+	}
+	rules, grid, err := layer.Check(&c)
+	if err != nil {
+		return nil, fmt.Errorf("batch: %w", err)
 	}
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
@@ -43,10 +49,13 @@ func New(db *mongo.Database, brokers []string, lakeDir string, opts ...Opt) (*Ba
 	if err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
 	}
-	grid, _ := views.NewGrid(c.pane)        // checked by validate
-	hot, _ := formats.NewHotTerm(c.hotTerm) // checked by validate
-	uv, _ := formats.NewUVField(c.uvField)  // checked by validate
-	return &Batch{cfg: c, db: db, brokers: brokers, lake: l, grid: grid, hot: hot, uv: uv}, nil
+	w := c.writer
+	if w == nil {
+		if w, err = replace.New(); err != nil {
+			return nil, fmt.Errorf("batch: %w", err)
+		}
+	}
+	return &Batch{cfg: c, db: db, writer: w, brokers: brokers, lake: l, grid: grid, rules: rules}, nil
 }
 
 // RunSummary reports a Run: its compaction and its recompute.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/loglambda/loglambda/batch/lake"
 	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -271,10 +272,10 @@ func (s *stack) checkViews(ctx context.Context, recs []genRecord, from, to time.
 	}
 }
 
-func (s *stack) horizon(ctx context.Context) views.HorizonDoc {
+func (s *stack) horizon(ctx context.Context) collections.HorizonDoc {
 	s.t.Helper()
-	var d views.HorizonDoc
-	if err := s.db.Collection(views.MetaCollection).FindOne(ctx, bson.D{{Key: "_id", Value: "horizon|logs"}}).Decode(&d); err != nil {
+	var d collections.HorizonDoc
+	if err := s.db.Collection(collections.MetaCollection).FindOne(ctx, bson.D{{Key: "_id", Value: "horizon|logs"}}).Decode(&d); err != nil {
 		s.t.Fatal(err)
 	}
 	return d
@@ -429,8 +430,8 @@ func TestBatch(t *testing.T) {
 		if h := s.horizon(ctx); !h.Horizon.Equal(base.Add(2 * time.Hour)) {
 			t.Errorf("horizon %s, want %s", h.Horizon, base.Add(2*time.Hour))
 		}
-		var ld views.LakeDoc
-		if err := s.db.Collection(views.MetaCollection).FindOne(ctx, bson.D{{Key: "_id", Value: "lake|logs"}}).Decode(&ld); err != nil {
+		var ld collections.LakeDoc
+		if err := s.db.Collection(collections.MetaCollection).FindOne(ctx, bson.D{{Key: "_id", Value: "lake|logs"}}).Decode(&ld); err != nil {
 			t.Fatal(err)
 		}
 		if ld.Rows != int64(len(all)) || ld.ParseErrors != malformed(all) {
@@ -482,7 +483,7 @@ func (s *stack) snapshot(ctx context.Context) map[string]any {
 	}
 	return map[string]any{
 		"files": s.lakeFiles(), "manifest": string(man),
-		"hot": s.docs(ctx, "batch_hot"), "traffic": s.docs(ctx, "batch_traffic"), "meta": s.docs(ctx, views.MetaCollection),
+		"hot": s.docs(ctx, "batch_hot"), "traffic": s.docs(ctx, "batch_traffic"), "meta": s.docs(ctx, collections.MetaCollection),
 	}
 }
 

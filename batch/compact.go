@@ -12,7 +12,7 @@ import (
 
 	"github.com/loglambda/loglambda/batch/lake"
 	"github.com/loglambda/loglambda/schemas/event"
-	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/schemas/ingest"
 )
 
 // flushRows bounds the rows a compaction holds in memory: past it, every
@@ -107,6 +107,9 @@ func (b *Batch) compact(ctx context.Context) (CompactSummary, error) {
 
 	next := m.Clone()
 	if len(ranges) > 0 {
+		if err := b.saveFirstManifest(m); err != nil {
+			return sum, err
+		}
 		files, err := b.read(ctx, ranges, next, &sum)
 		if err != nil {
 			return sum, err
@@ -197,14 +200,13 @@ type pending struct {
 
 // reader turns the records of one run into lake files.
 type reader struct {
-	b       *Batch
-	m       *lake.Manifest
-	parsers map[string]formats.Parser
-	hot     *formats.HotTerm
-	open    map[int32]map[time.Time]*pending
-	rows    int
-	files   []lake.File
-	sum     *CompactSummary
+	b     *Batch
+	m     *lake.Manifest
+	dec   *ingest.Decoder
+	open  map[int32]map[time.Time]*pending
+	rows  int
+	files []lake.File
+	sum   *CompactSummary
 }
 
 // read consumes the ranges and returns the files written; it updates the
@@ -230,7 +232,7 @@ func (b *Batch) read(ctx context.Context, ranges map[int32]readRange, m *lake.Ma
 
 	bar := b.newProgress(total, "compact")
 	defer bar.finish()
-	r := &reader{b: b, m: m, parsers: map[string]formats.Parser{}, hot: b.hot,
+	r := &reader{b: b, m: m, dec: b.rules.NewDecoder(),
 		open: map[int32]map[time.Time]*pending{}, sum: sum}
 	defer r.release()
 
@@ -309,7 +311,8 @@ func remaining(ranges map[int32]readRange, done map[int32]bool) string {
 
 // add parses one record into its (partition, hour) buffer.
 func (r *reader) add(rec *kgo.Record) {
-	ev := r.parse(rec)
+	var ev event.Event
+	r.dec.Decode(&ev, rec)
 	r.sum.Records++
 	if ev.ParseError != "" {
 		r.sum.ParseErrors++
@@ -339,43 +342,6 @@ func (r *reader) add(rec *kgo.Record) {
 		pd.parseErrors++
 	}
 	r.rows++
-}
-
-// parse turns a record into an event with provenance. The parser comes
-// from the record's "format" header, else the configured default; an
-// unknown format is a parse error of that record, raw kept.
-func (r *reader) parse(rec *kgo.Record) event.Event {
-	spec := r.b.cfg.format
-	for _, h := range rec.Headers {
-		if h.Key == "format" && len(h.Value) > 0 {
-			spec = string(h.Value)
-		}
-	}
-	p, ok := r.parsers[spec]
-	var perr error
-	if !ok {
-		p, perr = formats.New(spec)
-		if perr == nil {
-			r.parsers[spec] = p
-		}
-	}
-	var ev event.Event
-	if perr != nil || p == nil {
-		if perr == nil {
-			perr = errors.New("no parser")
-		}
-		ingest := rec.Timestamp.UTC()
-		ev = event.Event{Time: ingest, TimeMissing: true, IngestTime: ingest, Raw: rec.Value,
-			Format: spec, ParseError: fmt.Sprintf("format %q: %v", spec, perr)}
-	} else {
-		ev = formats.ParseLine(p, r.hot, rec.Value, rec.Timestamp)
-		r.b.uv.Apply(&ev)
-	}
-	if ev.Raw == nil {
-		ev.Raw = []byte{}
-	}
-	ev.Topic, ev.Partition, ev.Offset = rec.Topic, rec.Partition, rec.Offset
-	return ev
 }
 
 // flush writes every open buffer as a lake file.

@@ -15,19 +15,22 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/loglambda/loglambda/batch/lake"
+	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
 // writeHour replaces the batch documents of hour h by panes: documents of
-// panes that no longer exist go first, then one unordered bulk of
-// idempotent replaces per view. It returns the number of documents.
+// panes that no longer exist go first, then the panes' documents per view,
+// through the Writer (commands of at most replace.MaxBatch documents). It
+// returns the number of documents.
 func (b *Batch) writeHour(ctx context.Context, h time.Time, panes map[time.Time]*views.Pane, now time.Time) (int, error) {
 	order := sortedPanes(panes)
 	n := 0
 	for _, view := range views.Names {
 		coll := b.db.Collection(views.BatchCollection(view))
 		ids := make([]string, 0, len(order))
-		models := make([]mongo.WriteModel, 0, len(order))
+		docs := make([]replace.Doc, 0, len(order))
 		for _, t := range order {
 			p := panes[t]
 			state, err := p.Encode(view)
@@ -40,8 +43,7 @@ func (b *Batch) writeHour(ctx context.Context, h time.Time, panes map[time.Time]
 				Updated: now, State: state, Summary: p.Summary(view),
 			}
 			ids = append(ids, doc.ID)
-			models = append(models, mongo.NewReplaceOneModel().
-				SetFilter(bson.D{{Key: "_id", Value: doc.ID}}).SetReplacement(doc).SetUpsert(true))
+			docs = append(docs, replace.Doc{ID: doc.ID, Body: doc})
 		}
 		stale := bson.D{
 			{Key: "pane", Value: bson.D{{Key: "$gte", Value: h}, {Key: "$lt", Value: h.Add(time.Hour)}}},
@@ -50,13 +52,11 @@ func (b *Batch) writeHour(ctx context.Context, h time.Time, panes map[time.Time]
 		if _, err := coll.DeleteMany(ctx, stale); err != nil {
 			return n, fmt.Errorf("delete stale %s docs: %w", coll.Name(), err)
 		}
-		if len(models) == 0 {
-			continue
+		res, err := b.writer.Replace(ctx, coll, docs)
+		n += res.Docs
+		if err != nil {
+			return n, err
 		}
-		if _, err := coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
-			return n, fmt.Errorf("write %d %s docs: %w", len(models), coll.Name(), err)
-		}
-		n += len(models)
 	}
 	return n, nil
 }
@@ -66,7 +66,7 @@ func (b *Batch) writeHorizonDoc(ctx context.Context, m *lake.Manifest, horizon t
 	if horizon.IsZero() {
 		return nil // empty lake: no batch views, nothing to say
 	}
-	d := views.HorizonDoc{ID: views.HorizonDocID(b.cfg.topic), Topic: b.cfg.topic, Horizon: horizon, Hours: []time.Time{}}
+	d := collections.HorizonDoc{ID: collections.HorizonDocID(b.cfg.topic), Topic: b.cfg.topic, Horizon: horizon, Hours: []time.Time{}}
 	hours, _ := m.HourFiles()
 	for _, h := range hours {
 		if hs := m.Hours[h]; hs != nil && !hs.Recomputed.IsZero() {
@@ -84,10 +84,10 @@ func (b *Batch) writeLakeDoc(ctx context.Context, m *lake.Manifest) error {
 	if b.db == nil {
 		return nil
 	}
-	d := views.LakeDoc{ID: views.LakeDocID(b.cfg.topic), Topic: b.cfg.topic, Hours: []views.LakeHour{}, Partitions: []views.LakePartition{}}
+	d := collections.LakeDoc{ID: collections.LakeDocID(b.cfg.topic), Topic: b.cfg.topic, Hours: []collections.LakeHour{}, Partitions: []collections.LakePartition{}}
 	hours, files := m.HourFiles()
 	for _, h := range hours {
-		lh := views.LakeHour{Hour: h}
+		lh := collections.LakeHour{Hour: h}
 		for _, f := range files[h] {
 			lh.Files++
 			lh.Rows += f.Rows
@@ -104,7 +104,7 @@ func (b *Batch) writeLakeDoc(ctx context.Context, m *lake.Manifest) error {
 		d.Hours = append(d.Hours, lh)
 	}
 	for p, ps := range m.Partitions {
-		d.Partitions = append(d.Partitions, views.LakePartition{Partition: p, NextOffset: ps.NextOffset, MaxEventTime: ps.MaxEventTime})
+		d.Partitions = append(d.Partitions, collections.LakePartition{Partition: p, NextOffset: ps.NextOffset, MaxEventTime: ps.MaxEventTime})
 		d.LostOffsets += ps.LostOffsets
 	}
 	sort.Slice(d.Partitions, func(i, j int) bool { return d.Partitions[i].Partition < d.Partitions[j].Partition })
@@ -124,7 +124,7 @@ func digest(v any) string {
 // putMeta replaces a batch_meta document unless the stored one has the
 // same digest: a run that changes nothing writes nothing.
 func (b *Batch) putMeta(ctx context.Context, id, dg string, doc any) error {
-	coll := b.db.Collection(views.MetaCollection)
+	coll := b.db.Collection(collections.MetaCollection)
 	var old struct {
 		Digest string `bson:"digest"`
 	}
@@ -133,11 +133,10 @@ func (b *Batch) putMeta(ctx context.Context, id, dg string, doc any) error {
 	case err == nil && old.Digest == dg:
 		return nil
 	case err != nil && !errors.Is(err, mongo.ErrNoDocuments):
-		return fmt.Errorf("read %s %s: %w", views.MetaCollection, id, err)
+		return fmt.Errorf("read %s %s: %w", collections.MetaCollection, id, err)
 	}
-	_, err = coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, doc, options.Replace().SetUpsert(true))
-	if err != nil {
-		return fmt.Errorf("write %s %s: %w", views.MetaCollection, id, err)
+	if _, err := b.writer.Replace(ctx, coll, []replace.Doc{{ID: id, Body: doc}}); err != nil {
+		return fmt.Errorf("write %s %s: %w", collections.MetaCollection, id, err)
 	}
 	return nil
 }

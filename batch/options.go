@@ -6,24 +6,24 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/loglambda/loglambda/schemas/formats"
-	"github.com/loglambda/loglambda/schemas/views"
+	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/internal/replace"
 )
 
-// Opt configures a Batch layer; see New.
-type Opt interface{ apply(*cfg) }
+// Opt configures a Batch layer; see New. The options batch shares with
+// speed (Topic, Format, HotTerm, UVField, Pane, Lateness, Logger) are
+// package layer's; the rest are batch's own.
+type Opt = layer.Opt
 
-type optFunc func(*cfg)
-
-func (f optFunc) apply(c *cfg) { f(c) }
+func own(name string, f func(*cfg)) Opt { return layer.Own(name, f) }
 
 // Defaults, printed by `loglambda batch --help` through the root flags.
 const (
-	DefaultTopic    = "logs"
-	DefaultFormat   = "json"
-	DefaultHotTerm  = "param:q,Input"
-	DefaultUVField  = formats.DefaultUVField
-	DefaultLateness = 2 * time.Minute
+	DefaultTopic    = layer.DefaultTopic
+	DefaultFormat   = layer.DefaultFormat
+	DefaultHotTerm  = layer.DefaultHotTerm
+	DefaultUVField  = layer.DefaultUVField
+	DefaultLateness = layer.DefaultLateness
 	// DefaultGrace is how long after an hour's end batch waits before it
 	// calls the hour complete by the clock (besides compaction having read
 	// past the hour on every partition). Five minutes covers shippers that
@@ -63,6 +63,7 @@ type cfg struct {
 	now      func() time.Time
 	progress io.Writer
 	logger   *slog.Logger
+	writer   *replace.Writer
 
 	// afterFiles, a test hook, runs after compaction wrote its files and
 	// before it saves the manifest; an error from it ends the run there,
@@ -71,89 +72,57 @@ type cfg struct {
 }
 
 func defaultCfg() cfg {
-	return cfg{
-		topic:       DefaultTopic,
-		format:      DefaultFormat,
-		hotTerm:     DefaultHotTerm,
-		uvField:     DefaultUVField,
-		pane:        views.DefaultPane,
-		lateness:    DefaultLateness,
+	c := cfg{
 		grace:       DefaultGrace,
 		mergeBelow:  DefaultMergeBelow,
 		speedMargin: DefaultSpeedMargin,
 		now:         time.Now,
-		logger:      slog.Default(),
 	}
+	layer.SetDefaults(&c)
+	return c
 }
 
-// validate checks every setting and names it with its value in the error.
+// LayerFields implements layer.Config: the settings batch shares with
+// speed, set by the shared options and checked by layer.Check.
+func (c *cfg) LayerFields() layer.Fields {
+	return layer.Fields{Topic: &c.topic, Format: &c.format, HotTerm: &c.hotTerm, UVField: &c.uvField,
+		Pane: &c.pane, Lateness: &c.lateness, Logger: &c.logger}
+}
+
+// validate checks batch's own settings and names each with its value in
+// the error; layer.Check checks the shared ones.
 func (c *cfg) validate() error {
 	switch {
-	case c.topic == "":
-		return fmt.Errorf("topic is empty")
-	case c.lateness < 0:
-		return fmt.Errorf("lateness %s is negative", c.lateness)
 	case c.grace < 0:
 		return fmt.Errorf("grace %s is negative", c.grace)
 	case c.mergeBelow < 0:
 		return fmt.Errorf("merge-below %d bytes is negative (0 disables merging)", c.mergeBelow)
 	case c.now == nil:
 		return fmt.Errorf("now is nil")
-	case c.logger == nil:
-		return fmt.Errorf("logger is nil")
-	}
-	if _, err := views.NewGrid(c.pane); err != nil {
-		return err
-	}
-	if _, err := formats.New(c.format); err != nil {
-		return fmt.Errorf("format: %w", err)
-	}
-	if _, err := formats.NewHotTerm(c.hotTerm); err != nil {
-		return err
-	}
-	if _, err := formats.NewUVField(c.uvField); err != nil {
-		return err
 	}
 	return nil
 }
 
-// Topic is the Kafka topic to compact (default "logs"); the lake keeps
-// it as the directory <lake>/<topic>.
-func Topic(t string) Opt { return optFunc(func(c *cfg) { c.topic = t }) }
-
-// Format is the parser spec (formats.New) for records without a "format"
-// header (default "json").
-func Format(spec string) Opt { return optFunc(func(c *cfg) { c.format = spec }) }
-
-// HotTerm is the rule extracting the hot view's search term
-// (formats.NewHotTerm; default "param:q,Input"). It is applied at
-// compaction and stored in the hot_term column.
-func HotTerm(rule string) Opt { return optFunc(func(c *cfg) { c.hotTerm = rule }) }
-
-// UVField is the visitor identity rule (formats.NewUVField; default
-// "user,ip"): the first of these fields with a value is the visitor counted
-// by UV. Plain access logs have no user: "ip". Speed and batch must use the
-// same rule, or UV changes at the batch horizon. It is applied at
-// compaction and stored in the uv column.
-func UVField(rule string) Opt { return optFunc(func(c *cfg) { c.uvField = rule }) }
-
-// Pane is the pane width of the batch views; it must divide an hour and
-// equal speed's (default 1m).
-func Pane(d time.Duration) Opt { return optFunc(func(c *cfg) { c.pane = d }) }
-
-// Lateness is speed's allowed lateness (default 2m). Batch treats an hour
-// as read on a partition only once the partition's newest event time is
-// past the hour's end plus the lateness, the same margin speed gives late
-// events.
-func Lateness(d time.Duration) Opt { return optFunc(func(c *cfg) { c.lateness = d }) }
+// The options batch shares with speed, from package layer. The topic is
+// kept in the lake as the directory <lake>/<topic>; the hot term and the
+// visitor field are applied at compaction and stored in the hot_term and
+// uv columns; batch treats an hour as read on a partition only once the
+// partition's newest event time is past the hour's end plus the lateness.
+func Topic(t string) Opt           { return layer.Topic(t) }
+func Format(spec string) Opt       { return layer.Format(spec) }
+func HotTerm(rule string) Opt      { return layer.HotTerm(rule) }
+func UVField(rule string) Opt      { return layer.UVField(rule) }
+func Pane(d time.Duration) Opt     { return layer.Pane(d) }
+func Lateness(d time.Duration) Opt { return layer.Lateness(d) }
+func Logger(l *slog.Logger) Opt    { return layer.Logger(l) }
 
 // Grace is how long after an hour's end (by the clock) batch waits before
 // recomputing it (default 5m, see DefaultGrace).
-func Grace(d time.Duration) Opt { return optFunc(func(c *cfg) { c.grace = d }) }
+func Grace(d time.Duration) Opt { return own("Grace", func(c *cfg) { c.grace = d }) }
 
 // MergeBelow is the size in bytes under which files of a finished hour are
 // merged into one per partition (default 64 MiB; 0 disables merging).
-func MergeBelow(bytes int64) Opt { return optFunc(func(c *cfg) { c.mergeBelow = bytes }) }
+func MergeBelow(bytes int64) Opt { return own("MergeBelow", func(c *cfg) { c.mergeBelow = bytes }) }
 
 // SpeedMargin is how long before the batch horizon speed view documents
 // are kept (default 1h): after a recompute, documents whose pane ended at
@@ -162,19 +131,23 @@ func MergeBelow(bytes int64) Opt { return optFunc(func(c *cfg) { c.mergeBelow = 
 // margin covers speed still writing panes just before the horizon. A
 // negative margin keeps every speed document. Checkpoints are never
 // deleted.
-func SpeedMargin(d time.Duration) Opt { return optFunc(func(c *cfg) { c.speedMargin = d }) }
+func SpeedMargin(d time.Duration) Opt { return own("SpeedMargin", func(c *cfg) { c.speedMargin = d }) }
 
 // Now is the clock (default time.Now): tests pin it to make hour
 // completeness deterministic.
-func Now(f func() time.Time) Opt { return optFunc(func(c *cfg) { c.now = f }) }
+func Now(f func() time.Time) Opt { return own("Now", func(c *cfg) { c.now = f }) }
 
 // Progress receives a progress bar of records read (default none). The
 // command passes stderr when it is a terminal.
-func Progress(w io.Writer) Opt { return optFunc(func(c *cfg) { c.progress = w }) }
+func Progress(w io.Writer) Opt { return own("Progress", func(c *cfg) { c.progress = w }) }
 
-// Logger receives the layer's logs (default slog.Default()).
-func Logger(l *slog.Logger) Opt { return optFunc(func(c *cfg) { c.logger = l }) }
+// Writer is the MongoDB writer of the batch views (default: a
+// replace.Writer of its own). Layers sharing one embedded store share one
+// Writer, which runs one command at a time (see package replace).
+func Writer(w *replace.Writer) Opt { return own("Writer", func(c *cfg) { c.writer = w }) }
 
 // withAfterFiles sets the hook run between a compaction's files and its
 // manifest (tests: crash there).
-func withAfterFiles(f func() error) Opt { return optFunc(func(c *cfg) { c.afterFiles = f }) }
+func withAfterFiles(f func() error) Opt {
+	return own("withAfterFiles", func(c *cfg) { c.afterFiles = f })
+}

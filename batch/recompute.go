@@ -73,6 +73,10 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 			return sum, fmt.Errorf("recompute: duckdb connection: %w", err)
 		}
 		defer conn.Close()
+		pats, err := b.minePatterns(ctx, conn, hours, files, todo)
+		if err != nil {
+			return sum, fmt.Errorf("recompute: %w", err)
+		}
 		bar := b.newProgress(int64(len(todo)), "recompute hours")
 		for _, h := range todo {
 			paths := make([]string, len(files[h]))
@@ -83,6 +87,11 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 			if err != nil {
 				bar.finish()
 				return sum, fmt.Errorf("recompute hour %s (%d files): %w", h.Format(time.RFC3339), len(paths), err)
+			}
+			for t, p := range panes {
+				if st := pats[t]; st != nil {
+					p.Patterns = st
+				}
 			}
 			docs, err := b.writeHour(ctx, h, panes, now)
 			if err != nil {

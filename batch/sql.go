@@ -73,14 +73,12 @@ GROUP BY pane_us, hot_term
 ORDER BY pane_us, hot_term`
 
 // sqlTraffic is the additive part of the traffic view per pane, and the
-// exact distinct counts (empty ids and IPs are not counted, as in
-// views.Traffic.Add).
+// exact distinct counts (views.TrafficCountsSQL, which serving's exact
+// answers share).
 const sqlTraffic = `
 SELECT
     pane_us,
-    count(*) AS pv,
-    count(DISTINCT uv_id) FILTER (WHERE uv_id <> '') AS uv,
-    count(DISTINCT ip) FILTER (WHERE ip <> '') AS ips,
+    ` + views.TrafficCountsSQL + `,
     count(*) FILTER (WHERE status_class = 0) AS s0,
     count(*) FILTER (WHERE status_class = 1) AS s1,
     count(*) FILTER (WHERE status_class = 2) AS s2,

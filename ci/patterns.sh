@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 pkgs="./schemas/patterns/ ./schemas/formats/"
-files="$(gofmt -l schemas/patterns schemas/formats cmd_patterns.go)"
+files="$(gofmt -l schemas/patterns schemas/formats internal/cli/patterns.go)"
 if [ -n "$files" ]; then
 	echo "gofmt needed: $files" >&2
 	exit 1

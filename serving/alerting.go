@@ -212,3 +212,22 @@ func (s *Server) handleRulesReload(w http.ResponseWriter, r *http.Request) {
 	}
 	s.handleRules(w, r)
 }
+
+// PatternCounts lists the patterns of the range as GET /v1/patterns counts
+// them (the top maxK, 1000, by count), for rules on view patterns and the
+// new_pattern condition; the folded "(other)" entry is left out, being no
+// pattern.
+func (q querySource) PatternCounts(_ context.Context, from, to time.Time, level, instance string) ([]alerts.PatternCount, error) {
+	ans, err := q.s.Patterns(PatternsQuery{Range: Range{From: from, To: to}, K: q.s.cfg.maxK, Step: to.Sub(from), Level: level, Instance: instance})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]alerts.PatternCount, 0, len(ans.Patterns))
+	for _, p := range ans.Patterns {
+		if p.ID == views.PatternsOther || p.Count == 0 {
+			continue
+		}
+		out = append(out, alerts.PatternCount{ID: p.ID.String(), Template: p.Template, Level: level, Count: p.Count})
+	}
+	return out, nil
+}

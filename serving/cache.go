@@ -3,6 +3,7 @@ package serving
 import (
 	"time"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -57,18 +58,20 @@ func (l layer) rebuildHour(hour, paneSeconds int64) {
 	var hots []*views.Hot
 	traffic := views.NewMergeTraffic()
 	levels := views.NewLevels()
+	pats := views.NewPatterns()
 	for p := hour; p < hour+hourSeconds; p += paneSeconds {
 		if st := l.panes[p]; st != nil {
 			hots = append(hots, st.pane.Hot)
 			traffic.Merge(st.pane.Traffic)
 			levels.Merge(st.pane.Levels)
+			pats.Merge(st.pane.Patterns)
 		}
 	}
 	if len(hots) == 0 {
 		delete(l.hours, hour)
 		return
 	}
-	l.hours[hour] = newState(&views.Pane{Hot: views.MergeHot(hots...), Traffic: traffic, Levels: levels})
+	l.hours[hour] = newState(&views.Pane{Hot: views.MergeHot(hots...), Traffic: traffic, Levels: levels, Patterns: pats})
 }
 
 // dropBefore removes every pane and hour block starting before t (Unix
@@ -103,7 +106,7 @@ type snapshot struct {
 
 // statusSnapshot is the operational state shown by /v1/status.
 type statusSnapshot struct {
-	partitions []views.Checkpoint
+	partitions []collections.Checkpoint
 	lake       map[string]any
 }
 

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglambda/loglambda/schemas/views"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -245,7 +245,7 @@ func writeCheckpoints(t *testing.T, db *mongo.Database, n int, now time.Time) in
 		doc := bson.M{"_id": fmt.Sprintf("%s|p%d", topic, p), "topic": topic, "partition": int32(p),
 			"offset": int64(100*p + 89), "high_watermark": int64(100*p + 100), "watermark": t13.Add(-2 * time.Minute),
 			"max_event_time": t13, "late_dropped": int64(p + 1), "parse_errors": int64(0), "events": int64(1000), "updated": now}
-		if _, err := db.Collection(views.CheckpointCollection).InsertOne(context.Background(), doc); err != nil {
+		if _, err := db.Collection(collections.CheckpointCollection).InsertOne(context.Background(), doc); err != nil {
 			t.Fatal(err)
 		}
 		late += int64(p + 1)
@@ -255,9 +255,9 @@ func writeCheckpoints(t *testing.T, db *mongo.Database, n int, now time.Time) in
 
 func writeLakeSummary(t *testing.T, db *mongo.Database, bytes, rows, files int64, now time.Time) {
 	t.Helper()
-	doc := bson.M{"_id": views.LakeDocID(topic), "topic": topic, "bytes": bytes, "rows": rows, "files": files,
+	doc := bson.M{"_id": collections.LakeDocID(topic), "topic": topic, "bytes": bytes, "rows": rows, "files": files,
 		"parse_errors": int64(0), "lost_offsets": int64(0), "updated": now}
-	if _, err := db.Collection(views.MetaCollection).InsertOne(context.Background(), doc); err != nil {
+	if _, err := db.Collection(collections.MetaCollection).InsertOne(context.Background(), doc); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loglambda/loglambda/schemas/event"
+	"github.com/loglambda/loglambda/schemas/views"
 )
 
 // Distinct counts do not add up: the batch panes hold each pane's exact
@@ -60,19 +61,18 @@ func (c *exactCache) put(k exactKey, v *exactTraffic) {
 }
 
 // sqlExactTraffic counts PV, UV and IPs per step bucket and over the whole
-// range (the row whose bucket is NULL), as batch recompute counts them:
-// parse errors excluded, empty visitors and IPs not counted. Arguments:
+// range (the row whose bucket is NULL), as batch recompute counts them
+// (views.TrafficCountsSQL): parse errors excluded, empty visitors and IPs
+// not counted. Arguments:
 // the step in seconds and microseconds, the range in microseconds, the
 // first and last day of the range (partition pruning), the visitor
 // expression.
 const sqlExactTraffic = `
 SELECT
     (epoch_us(ts) // %[2]d) * %[1]d AS bucket,
-    count(*) AS pv,
-    count(DISTINCT visitor) FILTER (WHERE visitor <> '') AS uv,
-    count(DISTINCT ip) FILTER (WHERE ip <> '') AS ips
+    ` + views.TrafficCountsSQL + `
 FROM (
-    SELECT ts, ip, %[7]s AS visitor
+    SELECT ts, ip, %[7]s AS uv_id
     FROM logs
     WHERE parse_error = ''
       AND epoch_us(ts) >= %[3]d AND epoch_us(ts) < %[4]d

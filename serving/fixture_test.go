@@ -15,7 +15,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
+	"github.com/loglambda/loglambda/schemas/patterns"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -105,10 +107,68 @@ func gen(spec genSpec) []event.Event {
 				ev.Host = "ignored-host"
 				ev.Instance = fmt.Sprintf("%sdb-%d", spec.prefix, ev.Bytes%3)
 			}
+			var tmpl string
+			ev.Msg, tmpl = fixtureMessage(ev.Time, i, ev.Bytes)
+			ev.Fields = map[string]string{"template": tmpl} // the truth, beside the event
 			evs = append(evs, ev)
 		}
 	}
 	return evs
+}
+
+// fixtureNewKind is when the fixture's new kind of error starts: half an
+// hour after the horizon.
+var fixtureNewKind = time.Date(2026, 11, 20, 12, 30, 0, 0, time.UTC)
+
+// fixtureMessage is the message of the i-th event of a pane at t and the
+// template the patterns view must put it under, written out here (its
+// variables are numbers and addresses, so any miner agrees on it). From
+// fixtureNewKind on, every seventh event is a new kind of error.
+func fixtureMessage(t time.Time, i int, n int64) (msg, template string) {
+	switch {
+	case !t.Before(fixtureNewKind) && i%7 == 3:
+		return fmt.Sprintf("disk %d full on volume %d", n%9, n), "disk <*> full on volume <*>"
+	case i%3 == 0:
+		return fmt.Sprintf("connection from 10.2.%d.%d closed", n%7, n%200), "connection from <*> closed"
+	case i%3 == 1:
+		return fmt.Sprintf("cache miss for key %d", n), "cache miss for key <*>"
+	}
+	return fmt.Sprintf("request %d finished with code %d", n*31, n%300), "request <*> finished with code <*>"
+}
+
+// minePanes fills the patterns states of panes as speed and batch do: one
+// miner per partition over its events in time order (key gives an event's
+// pane state).
+func minePanes(evs []event.Event, pane func(ev *event.Event) *views.Pane) {
+	idx := make([]int, len(evs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		ea, eb := &evs[idx[a]], &evs[idx[b]]
+		if ea.Partition != eb.Partition {
+			return ea.Partition < eb.Partition
+		}
+		return ea.Time.Before(eb.Time)
+	})
+	trackers := map[int32]*patterns.Tracker{}
+	var buf []byte
+	for off, i := range idx {
+		ev := &evs[i]
+		ev.Offset = int64(off)
+		tr := trackers[ev.Partition]
+		if tr == nil {
+			tr = patterns.NewTracker(views.PatternMinerOptions)
+			trackers[ev.Partition] = tr
+		}
+		buf = views.PatternMessage(ev, buf)
+		id, tmpl, abs := tr.Add(buf)
+		p := pane(ev)
+		for _, a := range abs {
+			p.Patterns.Absorb(a)
+		}
+		p.Patterns.Add(id, tmpl, ev, buf)
+	}
 }
 
 // truth is what a range's answers must be, computed from the events alone.
@@ -224,6 +284,7 @@ func speedDocs(tb testing.TB, evs []event.Event, hotCap int, updated time.Time) 
 		}
 		panes[k].Add(ev)
 	}
+	minePanes(evs, func(ev *event.Event) *views.Pane { return panes[key{ev.Time.Truncate(time.Minute), ev.Partition}] })
 	docs := map[string][]views.Doc{}
 	for k, p := range panes {
 		p.Hot.Compact()
@@ -247,6 +308,7 @@ func writeBatch(tb testing.TB, db *mongo.Database, evs []event.Event, updated ti
 		}
 		panes[k].Add(ev)
 	}
+	minePanes(evs, func(ev *event.Event) *views.Pane { return panes[ev.Time.Truncate(time.Minute)] })
 	docs := map[string][]views.Doc{}
 	for k, p := range panes {
 		tr := truthOf(evs, k, k.Add(time.Minute))
@@ -289,8 +351,8 @@ func replaceDocs(tb testing.TB, coll *mongo.Collection, docs []views.Doc) {
 // writeHorizon writes batch's horizon document for topic.
 func writeHorizon(tb testing.TB, db *mongo.Database, topic string, horizon, updated time.Time) {
 	tb.Helper()
-	doc := bson.M{"_id": views.HorizonDocID(topic), "topic": topic, "horizon": horizon, "hours": bson.A{}, "updated": updated}
-	if _, err := db.Collection(views.MetaCollection).ReplaceOne(context.Background(), bson.M{"_id": doc["_id"]}, doc, options.Replace().SetUpsert(true)); err != nil {
+	doc := bson.M{"_id": collections.HorizonDocID(topic), "topic": topic, "horizon": horizon, "hours": bson.A{}, "updated": updated}
+	if _, err := db.Collection(collections.MetaCollection).ReplaceOne(context.Background(), bson.M{"_id": doc["_id"]}, doc, options.Replace().SetUpsert(true)); err != nil {
 		tb.Fatal(err)
 	}
 }

@@ -23,8 +23,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	llv1 "github.com/loglambda/loglambda/schemas/proto/loglambda/v1"
-	"github.com/loglambda/loglambda/schemas/views"
 )
 
 // startGRPC serves srv's gRPC API on a loopback port and returns a client
@@ -265,6 +265,7 @@ func TestGRPCQueries(t *testing.T) {
 		}
 	})
 
+	t.Run("Patterns", func(t *testing.T) { testGRPCPatterns(t, sc, cl) })
 	t.Run("Levels", func(t *testing.T) {
 		cases := []struct {
 			name     string
@@ -461,14 +462,14 @@ func TestGRPCStatus(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Second)
 	writeBatch(t, db, gen(genSpec{from: t10, to: t10.Add(3 * time.Minute), perPane: 10, partitions: 1, terms: 5, users: 5, ips: 5, seed: 1}), now)
 	writeHorizon(t, db, topic, horizon, now)
-	if _, err := db.Collection(views.CheckpointCollection).InsertMany(ctx, []any{
+	if _, err := db.Collection(collections.CheckpointCollection).InsertMany(ctx, []any{
 		bson.M{"_id": "logs|p0", "topic": topic, "partition": int32(0), "offset": int64(99), "high_watermark": int64(150),
 			"watermark": horizon, "late_dropped": int64(2), "parse_errors": int64(3), "events": int64(100), "updated": now},
 		bson.M{"_id": "logs|p1", "topic": topic, "partition": int32(1), "offset": int64(-1), "high_watermark": int64(20)},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Collection(views.MetaCollection).InsertOne(ctx, bson.M{"_id": views.LakeDocID(topic), "topic": topic,
+	if _, err := db.Collection(collections.MetaCollection).InsertOne(ctx, bson.M{"_id": collections.LakeDocID(topic), "topic": topic,
 		"files": int32(12), "rows": int64(3456), "updated": now, "hours": bson.A{"10", bson.M{"n": int32(1)}}}); err != nil {
 		t.Fatal(err)
 	}

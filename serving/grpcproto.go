@@ -36,7 +36,7 @@ func rangeOf(from, to *timestamppb.Timestamp) (Range, error) {
 }
 
 // stepOf reads a request's step; unset stays zero, for the query layer's
-// default.
+// default. A set step is checked as HTTP checks ?step= (givenStep).
 func stepOf(d *durationpb.Duration) (time.Duration, error) {
 	if d == nil {
 		return 0, nil
@@ -44,7 +44,7 @@ func stepOf(d *durationpb.Duration) (time.Duration, error) {
 	if err := d.CheckValid(); err != nil {
 		return 0, badParam("step", fmt.Sprintf("%ds %dns", d.GetSeconds(), d.GetNanos()), "%v", err)
 	}
-	return d.AsDuration(), nil
+	return givenStep(d.AsDuration(), d.AsDuration().String())
 }
 
 // timestamp is t as a message, nil when zero.

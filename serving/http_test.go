@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglambda/loglambda/schemas/views"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -40,7 +40,7 @@ func TestStatus(t *testing.T) {
 	writeBatch(t, db, gen(genSpec{from: t10, to: t10.Add(5 * time.Minute), perPane: 10, partitions: 1, terms: 5, users: 5, ips: 5, seed: 1}), now)
 	writeHorizon(t, db, topic, horizon, now)
 	writeSpeed(t, db, gen(genSpec{from: horizon, to: horizon.Add(3 * time.Minute), perPane: 10, partitions: 2, terms: 5, users: 5, ips: 5, seed: 2}), speedCap, now)
-	cps := db.Collection(views.CheckpointCollection)
+	cps := db.Collection(collections.CheckpointCollection)
 	for p := int64(0); p < 3; p++ {
 		doc := bson.M{"_id": "logs|p" + string(rune('0'+p)), "topic": topic, "partition": int32(p),
 			"offset": 100*p + 99, "high_watermark": 100*p + 150, "watermark": horizon.Add(time.Duration(p) * time.Minute),
@@ -56,7 +56,7 @@ func TestStatus(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Collection(views.MetaCollection).InsertOne(ctx, bson.M{"_id": views.LakeDocID(topic), "topic": topic,
+	if _, err := db.Collection(collections.MetaCollection).InsertOne(ctx, bson.M{"_id": collections.LakeDocID(topic), "topic": topic,
 		"files": int32(12), "rows": int64(3456), "bytes": int64(7890), "updated": now}); err != nil {
 		t.Fatal(err)
 	}

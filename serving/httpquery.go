@@ -131,10 +131,9 @@ func (s *Server) parseTrafficQuery(q url.Values) (TrafficQuery, error) {
 		if err != nil {
 			return TrafficQuery{}, badParam("step", v, "not a duration (like 1m, 15m, 1h)")
 		}
-		if d == 0 {
-			return TrafficQuery{}, s.badStep(v)
+		if tq.Step, err = givenStep(d, v); err != nil {
+			return TrafficQuery{}, err
 		}
-		tq.Step = d
 	}
 	return tq, nil
 }

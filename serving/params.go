@@ -111,6 +111,17 @@ func (s *Server) checkStep(d time.Duration, sp span) (int64, error) {
 	return step, nil
 }
 
+// givenStep checks a step a client gave, as value (its text on the wire):
+// zero is refused, since only an absent step means the pane. HTTP (?step=)
+// and gRPC (a set step) both call it, so ?step=0s and step {} are refused
+// alike; the rest of the checks are checkStep's, in the query layer.
+func givenStep(d time.Duration, value string) (time.Duration, error) {
+	if d == 0 {
+		return 0, badParam("step", value, "zero; leave step out for one bucket per pane")
+	}
+	return d, nil
+}
+
 // badStep is the error of a step that is not a positive multiple of the
 // pane.
 func (s *Server) badStep(value string) error {

@@ -7,6 +7,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -18,7 +19,7 @@ type refresher struct {
 	loaded bool
 	// indexed is set once index creation has been tried.
 	indexed bool
-	horizon views.HorizonDoc
+	horizon collections.HorizonDoc
 	batch   layer
 	// speedRaw holds speed states per pane (Unix seconds) and partition,
 	// as read; speed holds their merge across partitions, as published.

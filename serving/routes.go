@@ -23,6 +23,7 @@ func (s *Server) routes() http.Handler {
 		{"/v1/hot", http.MethodGet, http.HandlerFunc(s.handleHot)},
 		{"/v1/traffic", http.MethodGet, http.HandlerFunc(s.handleTraffic)},
 		{"/v1/levels", http.MethodGet, http.HandlerFunc(s.handleLevels)},
+		{"/v1/patterns", http.MethodGet, http.HandlerFunc(s.handlePatterns)},
 		{"/v1/status", http.MethodGet, http.HandlerFunc(s.handleStatus)},
 		{"/v1/sql", http.MethodPost, http.HandlerFunc(s.handleSQL)},
 		{"/v1/alerts", http.MethodGet, http.HandlerFunc(s.handleAlerts)},

@@ -72,6 +72,8 @@ func TestQueries(t *testing.T) {
 	t.Run("DefaultRangeIsLastHour", func(t *testing.T) { testDefaultRangeIsLastHour(t, sc) })
 	t.Run("Levels", func(t *testing.T) { testLevels(t, sc) })
 	t.Run("LevelsEmptyBucketsAndAlignment", func(t *testing.T) { testLevelsEmptyBucketsAndAlignment(t, sc) })
+	t.Run("Patterns", func(t *testing.T) { testPatterns(t, sc) })
+	t.Run("PatternsBadParams", func(t *testing.T) { testPatternsBadParams(t, sc) })
 }
 
 // startServer starts a server over db on a loopback listener, with its

@@ -11,12 +11,13 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
 // meta is what refresh reads from batch_meta for the topic.
 type meta struct {
-	horizon views.HorizonDoc
+	horizon collections.HorizonDoc
 	lake    map[string]any // nil when batch has written no lake summary
 }
 
@@ -30,45 +31,45 @@ type store struct {
 // readMeta reads the horizon and lake documents of the topic in one query.
 func (s store) readMeta(ctx context.Context) (meta, error) {
 	var m meta
-	ids := []string{views.HorizonDocID(s.topic), views.LakeDocID(s.topic)}
-	cur, err := s.db.Collection(views.MetaCollection).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	ids := []string{collections.HorizonDocID(s.topic), collections.LakeDocID(s.topic)}
+	cur, err := s.db.Collection(collections.MetaCollection).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
 	if err != nil {
-		return m, fmt.Errorf("read %s %v: %w", views.MetaCollection, ids, err)
+		return m, fmt.Errorf("read %s %v: %w", collections.MetaCollection, ids, err)
 	}
 	defer cur.Close(ctx)
 	for cur.Next(ctx) {
 		id, _ := cur.Current.Lookup("_id").StringValueOK()
 		switch id {
-		case views.HorizonDocID(s.topic):
+		case collections.HorizonDocID(s.topic):
 			if err := cur.Decode(&m.horizon); err != nil {
-				return m, fmt.Errorf("decode %s %q: %w", views.MetaCollection, id, err)
+				return m, fmt.Errorf("decode %s %q: %w", collections.MetaCollection, id, err)
 			}
 			m.horizon.Horizon = m.horizon.Horizon.UTC()
-		case views.LakeDocID(s.topic):
+		case collections.LakeDocID(s.topic):
 			var raw bson.M
 			if err := cur.Decode(&raw); err != nil {
-				return m, fmt.Errorf("decode %s %q: %w", views.MetaCollection, id, err)
+				return m, fmt.Errorf("decode %s %q: %w", collections.MetaCollection, id, err)
 			}
 			delete(raw, "_id")
 			m.lake = jsonable(raw).(map[string]any)
 		}
 	}
 	if err := cur.Err(); err != nil {
-		return m, fmt.Errorf("read %s %v: %w", views.MetaCollection, ids, err)
+		return m, fmt.Errorf("read %s %v: %w", collections.MetaCollection, ids, err)
 	}
 	return m, nil
 }
 
 // readCheckpoints reads speed's checkpoint of every partition of the topic,
 // ordered by partition.
-func (s store) readCheckpoints(ctx context.Context) ([]views.Checkpoint, error) {
-	var cps []views.Checkpoint
-	cur, err := s.db.Collection(views.CheckpointCollection).Find(ctx, bson.M{"topic": s.topic})
+func (s store) readCheckpoints(ctx context.Context) ([]collections.Checkpoint, error) {
+	var cps []collections.Checkpoint
+	cur, err := s.db.Collection(collections.CheckpointCollection).Find(ctx, bson.M{"topic": s.topic})
 	if err != nil {
-		return nil, fmt.Errorf("read %s of topic %s: %w", views.CheckpointCollection, s.topic, err)
+		return nil, fmt.Errorf("read %s of topic %s: %w", collections.CheckpointCollection, s.topic, err)
 	}
 	if err := cur.All(ctx, &cps); err != nil {
-		return nil, fmt.Errorf("read %s of topic %s: %w", views.CheckpointCollection, s.topic, err)
+		return nil, fmt.Errorf("read %s of topic %s: %w", collections.CheckpointCollection, s.topic, err)
 	}
 	sort.Slice(cps, func(i, j int) bool { return cps[i].Partition < cps[j].Partition })
 	return cps, nil

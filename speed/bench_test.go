@@ -52,7 +52,19 @@ func BenchmarkConsume(b *testing.B) {
 		}
 		b.ReportMetric(float64(total*iters)/b.Elapsed().Seconds(), "events/s")
 	})
-	b.Run("speed-parse+views+mongo-flush-1s", func(b *testing.B) {
+	for _, mine := range []bool{false, true} {
+		name := "speed-parse+views+mongo-flush-1s"
+		if mine {
+			name += "+patterns"
+		}
+		b.Run(name, func(b *testing.B) { benchSpeed(b, st, want, total, mine) })
+	}
+}
+
+// benchSpeed is one speed sub-benchmark of BenchmarkConsume, with the
+// patterns view on or off.
+func benchSpeed(b *testing.B, st *stack, want map[int32]int64, total int, mine bool) {
+	{
 		iters := 0
 		var flushSec, appliedSec float64
 		var flushes int64
@@ -61,7 +73,7 @@ func BenchmarkConsume(b *testing.B) {
 			name := fmt.Sprintf("bench%d", iters)
 			reg := prometheus.NewRegistry()
 			s, err := New(st.db(name), st.kafka.Addrs(), Group(name), FlushInterval(time.Second),
-				Logger(quietLogger()), Registerer(reg))
+				Logger(quietLogger()), Registerer(reg), Patterns(mine))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -87,7 +99,7 @@ func BenchmarkConsume(b *testing.B) {
 		b.ReportMetric(float64(total*iters)/appliedSec, "applied-events/s")
 		b.ReportMetric(flushSec/float64(iters), "flush-s/op")
 		b.ReportMetric(float64(flushes)/float64(iters), "flushes/op")
-	})
+	}
 }
 
 // waitApplied returns how long after start every record of want
@@ -129,24 +141,41 @@ func BenchmarkApply(b *testing.B) {
 	b.Run("parse", func(b *testing.B) {
 		i := 0
 		for b.Loop() {
-			s.parse(recs[i%len(recs)], &ev)
+			s.dec.Decode(&ev, recs[i%len(recs)])
 			i++
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	})
-	b.Run("parse+views", func(b *testing.B) {
-		p := newPartition(testTopic, 0)
-		var t tally
-		i := 0
-		for b.Loop() {
-			if i%len(recs) == 0 {
-				p = newPartition(testTopic, 0) // the same stream again, from the start
+	// parse+views keeps the patterns view off, parse+views+patterns mines
+	// too: the patterns view's cost per event is their difference.
+	for _, mine := range []bool{false, true} {
+		name := "parse+views"
+		if mine {
+			name += "+patterns"
+		}
+		b.Run(name, func(b *testing.B) {
+			fresh := func() *partition {
+				p := newPartition(testTopic, 0)
+				if mine {
+					if err := p.restoreMiner(nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+				return p
 			}
-			r := recs[i%len(recs)]
-			s.parse(r, &ev)
-			p.apply(&ev, r.Offset, s, &t)
-			i++
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	})
+			p := fresh()
+			var t tally
+			i := 0
+			for b.Loop() {
+				if i%len(recs) == 0 {
+					p = fresh() // the same stream again, from the start
+				}
+				r := recs[i%len(recs)]
+				s.dec.Decode(&ev, r)
+				p.apply(&ev, r.Offset, s, &t)
+				i++
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
 }

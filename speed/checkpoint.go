@@ -3,7 +3,7 @@ package speed
 import (
 	"time"
 
-	"github.com/loglambda/loglambda/schemas/views"
+	"github.com/loglambda/loglambda/schemas/collections"
 )
 
 func unixNano(t time.Time) int64 {
@@ -21,9 +21,9 @@ func fromUnixNano(ns int64) time.Time {
 }
 
 // checkpoint returns the partition's checkpoint document as of now.
-func (p *partition) checkpoint(now time.Time) views.Checkpoint {
-	return views.Checkpoint{
-		ID:             views.CheckpointID(p.topic, p.id),
+func (p *partition) checkpoint(now time.Time) collections.Checkpoint {
+	return collections.Checkpoint{
+		ID:             collections.CheckpointID(p.topic, p.id),
 		Topic:          p.topic,
 		Partition:      p.id,
 		Offset:         p.offset,
@@ -36,5 +36,6 @@ func (p *partition) checkpoint(now time.Time) views.Checkpoint {
 		ParseErrors:    p.parseErrors,
 		Events:         p.events,
 		Updated:        now,
+		Patterns:       p.minerState(),
 	}
 }

@@ -9,10 +9,14 @@
 // applied under one lock, taken per chunk of records so a flush's cut never
 // waits for a whole poll (partition.go). flush.go takes a cut of the dirty
 // state under that lock and writes it from its own goroutine while polling
-// goes on: one unordered bulk of idempotent replaces per view collection
-// (speed_hot, speed_traffic; one document per view, pane and partition),
-// then, only if all of them were written, one bulk of checkpoints
-// (speed_checkpoints, one per partition). group.go handles the consumer
+// goes on, partition by partition: the partition's dirty panes, oldest
+// first, as idempotent replaces into the view collections (speed_hot,
+// speed_traffic, speed_levels; one document per view, pane and partition)
+// through the shared MongoDB writer (internal/replace: commands of at most
+// 64 documents, each with its own deadline), then, only if all of them were
+// written, the partition's checkpoint (speed_checkpoints). A flush that
+// fails part way keeps what it wrote and leaves the rest dirty for the
+// next one, so a slow store slows speed down without stopping it. group.go handles the consumer
 // group: on assignment it restores a partition from MongoDB (restore.go)
 // and positions it there, overriding the group's committed offsets (which
 // are written only as a hint for lag tools); on revocation it flushes and
@@ -38,14 +42,17 @@
 // (which depends on flush timing). Two facts about what is in MongoDB at
 // any moment:
 //
-//  1. A flush writes a cut taken at some offset c: every dirty pane's state
-//     S(pane, c) with its offset, then the checkpoint with c, W(c) and the
-//     counters at c. The checkpoint is written only after all documents
-//     succeeded, and one flush runs at a time, so the documents are never
-//     behind the checkpoint: every pane open at W(c) (end > W(c)) that got
-//     an event at or before c has a document holding all of them. Documents
-//     may be ahead of the checkpoint (a crash between the two writes), by
-//     whole later cuts.
+//  1. A flush writes, per partition, a cut taken at some offset c: every
+//     dirty pane's state S(pane, c) with its offset, then the checkpoint
+//     with c, W(c) and the counters at c. The checkpoint is written only
+//     after all of the partition's documents of the cut succeeded, a pane
+//     is marked clean only once its documents are written, and one flush
+//     runs at a time, so the documents are never behind the checkpoint:
+//     every pane open at W(c) (end > W(c)) that got an event at or before c
+//     has a document holding all of them. Documents may be ahead of the
+//     checkpoint (a crash between the two writes, or a flush that failed
+//     after some of its commands), by later cuts, whole or in part: each
+//     document written is still S(pane, d) for its own offset d.
 //  2. A document's state for pane x at offset d is S(x, d): exactly the
 //     non-late events of x at offsets <= d.
 //
@@ -79,9 +86,9 @@
 // killed, or died between the documents and the checkpoint.
 // TestSpeedRestart checks exactly that.
 //
-// Per-view offsets exist because the two collections are written by two
-// bulk writes: a crash between them leaves a pane's hot document ahead of
-// its traffic document, and each must skip only what it holds.
+// Per-view offsets exist because the view collections are written by
+// separate commands: a crash between them leaves a pane's hot document
+// ahead of its traffic document, and each must skip only what it holds.
 //
 // # Limits
 //

@@ -3,38 +3,57 @@ package speed
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
+	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
-// flushJob is one cut of the state to write: the encoded documents of the
-// panes dirty at the cut and the checkpoints of the partitions as of the
-// same cut. It is taken under s.mu (cheap: encoding only) and written
-// without it, so the polling goroutine keeps applying records while
+// flushJob is one cut of the state to write, per partition: the encoded
+// documents of the panes dirty at the cut and the partition's checkpoint as
+// of the same cut. It is taken under s.mu (cheap: encoding only) and
+// written without it, so the polling goroutine keeps applying records while
 // MongoDB is slow.
 type flushJob struct {
-	docs  [][]mongo.WriteModel // per view, views.Names order
+	parts []*partJob
 	ndocs int
-	cks   []mongo.WriteModel
-	panes []*paneState // written in this job
-	parts []*partition // checkpointed in this job
-	offs  []int64      // their offsets at the cut
+}
+
+// partJob is one partition's share of a flush job.
+type partJob struct {
+	p *partition
+	// groups are the dirty panes in groups of at most replace.MaxBatch,
+	// each with its documents per view (views.Names order): one command
+	// per view and group, so a group is written whole or not at all.
+	groups []paneGroup
+	ck     *replace.Doc // nil: the counters did not move
+	off    int64        // the partition's offset at the cut
+	// written counts the groups written; ckWritten is set once the
+	// checkpoint is.
+	written   int
+	ckWritten bool
+}
+
+type paneGroup struct {
+	panes []*paneState
+	docs  [][]replace.Doc
 }
 
 // flush writes the dirty panes of the given partitions (all when only is
-// nil), then their checkpoints, then evicts the panes that became final.
-// At most one flush runs at a time (s.flushMu): two writes of one document
-// in flight could land out of order.
+// nil), each partition's checkpoint after its own documents, then evicts
+// the panes that became final. At most one flush runs at a time
+// (s.flushMu): two writes of one document in flight could land out of
+// order.
 //
-// Documents are replaced whole (idempotent upserts, one unordered bulk
-// write per collection); the checkpoints follow only when every document
-// was written, which keeps the documents never behind their checkpoint
-// (see the package documentation).
+// Documents are replaced whole (idempotent upserts, through the Writer in
+// commands of at most replace.MaxBatch documents, each with its own
+// deadline). A partition's checkpoint follows only when every one of its
+// documents was written, which keeps the documents never behind their
+// checkpoint (see the package documentation). A flush that fails part way
+// keeps what it wrote: the partitions and pane groups written before the
+// failure are clean, the rest dirty again for the next flush.
 func (s *Speed) flush(ctx context.Context, only []int32) error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
@@ -54,11 +73,14 @@ func (s *Speed) flush(ctx context.Context, only []int32) error {
 func (s *Speed) cut(only []int32, now time.Time) (*flushJob, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	job := &flushJob{docs: make([][]mongo.WriteModel, len(views.Names))}
+	job := &flushJob{}
 	for _, p := range s.selectParts(only) {
-		for _, ps := range p.panes {
-			if !ps.dirty {
-				continue
+		pj := &partJob{p: p, off: p.offset}
+		var g *paneGroup
+		for _, ps := range p.dirtyPanes() {
+			if g == nil || len(g.panes) == replace.MaxBatch {
+				pj.groups = append(pj.groups, paneGroup{docs: make([][]replace.Doc, len(views.Names))})
+				g = &pj.groups[len(pj.groups)-1]
 			}
 			for i, view := range views.Names {
 				state, err := ps.pane.Encode(view)
@@ -66,82 +88,91 @@ func (s *Speed) cut(only []int32, now time.Time) (*flushJob, error) {
 					return nil, fmt.Errorf("flush partition %d pane %s: encode %s: %w", p.id, views.PaneKey(ps.start), view, err)
 				}
 				id := views.DocID(view, ps.start, p.id)
-				doc := views.Doc{
+				g.docs[i] = append(g.docs[i], replace.Doc{ID: id, Body: views.Doc{
 					ID: id, View: view, Pane: ps.start, PaneEnd: ps.start.Add(s.cfg.pane),
 					Partition: p.id, Offset: ps.offsets[i], Updated: now,
 					State: state, Summary: ps.pane.Summary(view),
-				}
-				job.docs[i] = append(job.docs[i], mongo.NewReplaceOneModel().
-					SetFilter(bson.D{{Key: "_id", Value: id}}).SetReplacement(doc).SetUpsert(true))
+				}})
 				job.ndocs++
 			}
-			job.panes = append(job.panes, ps)
+			g.panes = append(g.panes, ps)
 		}
 		if p.dirty {
 			ck := p.checkpoint(now)
-			job.cks = append(job.cks, mongo.NewReplaceOneModel().
-				SetFilter(bson.D{{Key: "_id", Value: ck.ID}}).SetReplacement(ck).SetUpsert(true))
-			job.parts = append(job.parts, p)
-			job.offs = append(job.offs, p.offset)
+			pj.ck = &replace.Doc{ID: ck.ID, Body: ck}
+		}
+		if len(pj.groups) > 0 || pj.ck != nil {
+			job.parts = append(job.parts, pj)
 		}
 	}
-	if len(job.panes) == 0 && len(job.parts) == 0 {
+	if len(job.parts) == 0 {
 		return nil, nil
 	}
-	for _, ps := range job.panes {
-		ps.dirty = false
-	}
-	for _, p := range job.parts {
-		p.dirty = false
+	for _, pj := range job.parts {
+		for _, g := range pj.groups {
+			for _, ps := range g.panes {
+				ps.dirty = false
+			}
+		}
+		pj.p.dirty = false
 	}
 	return job, nil
 }
 
-// write writes a job's documents, then (after the test hook) its
-// checkpoints.
+// write writes a job partition by partition: the pane groups, then (after
+// the test hook) the checkpoint. It stops at the first error, recording in
+// the job how far it got.
 func (s *Speed) write(ctx context.Context, job *flushJob) error {
-	for i, models := range job.docs {
-		if len(models) == 0 {
+	for _, pj := range job.parts {
+		for pj.written < len(pj.groups) {
+			g := pj.groups[pj.written]
+			for i, docs := range g.docs {
+				coll := views.SpeedCollection(views.Names[i])
+				if _, err := s.writer.Replace(ctx, s.db.Collection(coll), docs); err != nil {
+					return fmt.Errorf("flush partition %d: %d panes to %s: %w", pj.p.id, len(docs), coll, err)
+				}
+			}
+			pj.written++
+		}
+		if s.cfg.afterDocs != nil {
+			if err := s.cfg.afterDocs(); err != nil {
+				return stopError{err}
+			}
+		}
+		if pj.ck == nil {
 			continue
 		}
-		coll := views.SpeedCollection(views.Names[i])
-		if _, err := s.db.Collection(coll).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
-			return fmt.Errorf("flush %d panes to %s: %w", len(models), coll, err)
+		if _, err := s.writer.Replace(ctx, s.db.Collection(collections.CheckpointCollection), []replace.Doc{*pj.ck}); err != nil {
+			return fmt.Errorf("flush partition %d: checkpoint to %s: %w", pj.p.id, collections.CheckpointCollection, err)
 		}
-	}
-	if s.cfg.afterDocs != nil {
-		if err := s.cfg.afterDocs(); err != nil {
-			return stopError{err}
-		}
-	}
-	if len(job.cks) == 0 {
-		return nil
-	}
-	if _, err := s.db.Collection(views.CheckpointCollection).BulkWrite(ctx, job.cks, options.BulkWrite().SetOrdered(false)); err != nil {
-		return fmt.Errorf("flush %d checkpoints to %s: %w", len(job.cks), views.CheckpointCollection, err)
+		pj.ckWritten = true
 	}
 	return nil
 }
 
-// done records a job's outcome. On failure what it took is dirty again, to
-// be written by the next flush. On success the checkpointed offsets move
-// and final panes leave memory: a pane that is final and clean has its
-// complete state in MongoDB (events for it are late from now on).
+// done records a job's outcome. What it did not write is dirty again, to
+// be written by the next flush. Partitions whose checkpoint was written
+// move their checkpointed offset, and final panes leave memory: a pane that
+// is final and clean has its complete state in MongoDB (events for it are
+// late from now on).
 func (s *Speed) done(job *flushJob, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err != nil {
-		for _, ps := range job.panes {
-			ps.dirty = true
+	for _, pj := range job.parts {
+		for _, g := range pj.groups[pj.written:] {
+			for _, ps := range g.panes {
+				ps.dirty = true
+			}
 		}
-		for _, p := range job.parts {
-			p.dirty = true
+		if pj.ck != nil && !pj.ckWritten {
+			pj.p.dirty = true
 		}
-		return
+		if pj.ckWritten {
+			pj.p.checkpointed = pj.off
+		}
 	}
-	s.flushes++
-	for i, p := range job.parts {
-		p.checkpointed = job.offs[i]
+	if err == nil {
+		s.flushes++
 	}
 	for _, p := range s.parts {
 		for k, ps := range p.panes {
@@ -150,6 +181,19 @@ func (s *Speed) done(job *flushJob, err error) {
 			}
 		}
 	}
+}
+
+// dirtyPanes returns the partition's dirty panes, oldest first: final
+// panes are written, and leave memory, before the open ones.
+func (p *partition) dirtyPanes() []*paneState {
+	var out []*paneState
+	for _, ps := range p.panes {
+		if ps.dirty {
+			out = append(out, ps)
+		}
+	}
+	slices.SortFunc(out, func(a, b *paneState) int { return a.start.Compare(b.start) })
+	return out
 }
 
 func (s *Speed) selectParts(only []int32) []*partition {

@@ -37,6 +37,9 @@ var genBase = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 func generate(seed uint64, partitions int32, perPartition int, maxStep time.Duration) [][]genLine {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	zipf := rand.NewZipf(rng, 1.2, 1, 299)
+	// msgs draws the application messages of some lines (patterns view)
+	// from its own stream, so the other fields stay as they were.
+	msgs := rand.New(rand.NewPCG(seed, 0x6d5))
 	out := make([][]genLine, partitions)
 	for p := range partitions {
 		clock := genBase.Add(time.Duration(p) * 7 * time.Second)
@@ -123,6 +126,9 @@ func generate(seed uint64, partitions int32, perPartition int, maxStep time.Dura
 			if l.bytes%5 == 0 {
 				inst = fmt.Sprintf("db-%d", host)
 				extra += `,"instance":"` + inst + `"`
+			}
+			if m := genMessage(msgs); m != "" {
+				extra += `,"msg":"` + m + `"`
 			}
 			if inst == "" {
 				inst = fmt.Sprintf("web-%d", host)
@@ -220,4 +226,21 @@ func expect(lines [][]genLine, pane, lateness time.Duration) (map[string]*expPan
 		ep.watermark = wm
 	}
 	return panes, parts
+}
+
+// genMessage returns an application message for about a third of the
+// lines ("" for the others): a few templates, numbers and addresses that
+// are variables by their form, and words that become variables only after
+// the third different one, so that patterns widen mid-stream.
+func genMessage(rng *rand.Rand) string {
+	words := []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot"}
+	switch rng.IntN(9) {
+	case 0:
+		return fmt.Sprintf("cache miss for key %s", words[rng.IntN(len(words))])
+	case 1:
+		return fmt.Sprintf("connection from 10.1.%d.%d closed after %d ms", rng.IntN(8), rng.IntN(250), rng.IntN(5000))
+	case 2:
+		return fmt.Sprintf("job %s finished with status %s", words[rng.IntN(3)], []string{"ok", "failed"}[rng.IntN(2)])
+	}
+	return ""
 }

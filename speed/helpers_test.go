@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -188,18 +189,18 @@ func readPanes(tb testing.TB, db *mongo.Database) map[string]*storedPane {
 }
 
 // readCheckpoints reads the checkpoints of db by partition.
-func readCheckpoints(tb testing.TB, db *mongo.Database) map[int32]views.Checkpoint {
+func readCheckpoints(tb testing.TB, db *mongo.Database) map[int32]collections.Checkpoint {
 	tb.Helper()
 	ctx := context.Background()
-	cur, err := db.Collection(views.CheckpointCollection).Find(ctx, bson.D{})
+	cur, err := db.Collection(collections.CheckpointCollection).Find(ctx, bson.D{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var cks []views.Checkpoint
+	var cks []collections.Checkpoint
 	if err := cur.All(ctx, &cks); err != nil {
 		tb.Fatal(err)
 	}
-	out := map[int32]views.Checkpoint{}
+	out := map[int32]collections.Checkpoint{}
 	for _, c := range cks {
 		out[c.Partition] = c
 	}

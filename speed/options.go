@@ -8,25 +8,26 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/internal/replace"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
-// Opt configures a Speed layer; see New.
-type Opt interface{ apply(*cfg) }
+// Opt configures a Speed layer; see New. The options speed shares with
+// batch (Topic, Format, HotTerm, UVField, Pane, Lateness, Logger) are
+// package layer's; the rest are speed's own.
+type Opt = layer.Opt
 
-type optFunc func(*cfg)
+func own(name string, f func(*cfg)) Opt { return layer.Own(name, f) }
 
-func (f optFunc) apply(c *cfg) { f(c) }
-
-// Defaults, printed by `loglambda speed --help` through the root flags.
+// Defaults, printed by `loglambda speed --help` through the command's flags.
 const (
-	DefaultTopic         = "logs"
+	DefaultTopic         = layer.DefaultTopic
 	DefaultGroup         = "loglambda-speed"
-	DefaultFormat        = "json"
-	DefaultHotTerm       = "param:q,Input"
-	DefaultUVField       = formats.DefaultUVField
-	DefaultLateness      = 2 * time.Minute
+	DefaultFormat        = layer.DefaultFormat
+	DefaultHotTerm       = layer.DefaultHotTerm
+	DefaultUVField       = layer.DefaultUVField
+	DefaultLateness      = layer.DefaultLateness
 	DefaultFlushInterval = time.Second
 )
 
@@ -44,12 +45,14 @@ type cfg struct {
 	pane        time.Duration
 	lateness    time.Duration
 	hotCapacity int
+	patterns    bool // mine patterns (the patterns view)
 
 	// How often to write MongoDB.
 	flushInterval time.Duration
 
 	logger   *slog.Logger
 	registry prometheus.Registerer
+	writer   *replace.Writer
 
 	// Test hooks, set only by this package's tests. clientOpts are added to
 	// the Kafka client (small fetch sizes make a stream take many polls).
@@ -63,95 +66,84 @@ type cfg struct {
 }
 
 func defaultCfg() cfg {
-	return cfg{
-		topic:         DefaultTopic,
+	c := cfg{
 		group:         DefaultGroup,
-		format:        DefaultFormat,
-		hotTerm:       DefaultHotTerm,
-		uvField:       DefaultUVField,
-		pane:          views.DefaultPane,
-		lateness:      DefaultLateness,
 		hotCapacity:   views.DefaultHotCapacity,
 		flushInterval: DefaultFlushInterval,
-		logger:        slog.Default(),
+		patterns:      true,
 	}
+	layer.SetDefaults(&c)
+	return c
 }
 
-// validate checks every setting and names it with its value in the error.
+// LayerFields implements layer.Config: the settings speed shares with
+// batch, set by the shared options and checked by layer.Check.
+func (c *cfg) LayerFields() layer.Fields {
+	return layer.Fields{Topic: &c.topic, Format: &c.format, HotTerm: &c.hotTerm, UVField: &c.uvField,
+		Pane: &c.pane, Lateness: &c.lateness, Logger: &c.logger}
+}
+
+// validate checks speed's own settings and names each with its value in
+// the error; layer.Check checks the shared ones.
 func (c *cfg) validate() error {
 	switch {
-	case c.topic == "":
-		return fmt.Errorf("topic is empty")
 	case c.group == "":
 		return fmt.Errorf("group is empty")
-	case c.lateness < 0:
-		return fmt.Errorf("lateness %s is negative", c.lateness)
 	case c.hotCapacity < 0:
 		return fmt.Errorf("hot capacity %d is negative (0 counts exactly)", c.hotCapacity)
 	case c.flushInterval <= 0:
 		return fmt.Errorf("flush interval %s must be positive", c.flushInterval)
-	case c.logger == nil:
-		return fmt.Errorf("logger is nil")
-	}
-	if _, err := views.NewGrid(c.pane); err != nil {
-		return err
 	}
 	return nil
 }
 
-// Topic is the Kafka topic to consume (default "logs"). One topic per
-// MongoDB database: speed document ids name the partition, not the topic.
-func Topic(t string) Opt { return optFunc(func(c *cfg) { c.topic = t }) }
+// The options speed shares with batch, from package layer.
+func Topic(t string) Opt           { return layer.Topic(t) }
+func Format(spec string) Opt       { return layer.Format(spec) }
+func HotTerm(rule string) Opt      { return layer.HotTerm(rule) }
+func UVField(rule string) Opt      { return layer.UVField(rule) }
+func Pane(d time.Duration) Opt     { return layer.Pane(d) }
+func Lateness(d time.Duration) Opt { return layer.Lateness(d) }
+func Logger(l *slog.Logger) Opt    { return layer.Logger(l) }
 
 // Group is the Kafka consumer group (default "loglambda-speed"). Instances
 // in one group share the partitions; MongoDB, not the group's committed
 // offsets, says where each partition resumes.
-func Group(g string) Opt { return optFunc(func(c *cfg) { c.group = g }) }
-
-// Format is the parser spec (formats.New) for records without a "format"
-// header (default "json").
-func Format(spec string) Opt { return optFunc(func(c *cfg) { c.format = spec }) }
-
-// HotTerm is the rule extracting the hot view's search term
-// (formats.NewHotTerm; default "param:q,Input").
-func HotTerm(rule string) Opt { return optFunc(func(c *cfg) { c.hotTerm = rule }) }
-
-// UVField is the visitor identity rule (formats.NewUVField; default
-// "user,ip"): the first of these fields with a value is the visitor counted
-// by UV. Plain access logs have no user: "ip". Speed and batch must use the
-// same rule, or UV changes at the batch horizon.
-func UVField(rule string) Opt { return optFunc(func(c *cfg) { c.uvField = rule }) }
-
-// Pane is the pane width; it must divide an hour (default 1m).
-func Pane(d time.Duration) Opt { return optFunc(func(c *cfg) { c.pane = d }) }
-
-// Lateness is how far behind the newest event time of a partition an event
-// may be and still count (default 2m): the watermark is the newest event
-// time minus the lateness.
-func Lateness(d time.Duration) Opt { return optFunc(func(c *cfg) { c.lateness = d }) }
+func Group(g string) Opt { return own("Group", func(c *cfg) { c.group = g }) }
 
 // FlushInterval is how often dirty panes are written to MongoDB (default
 // 1s): the freshness of the speed views, traded against write load.
-func FlushInterval(d time.Duration) Opt { return optFunc(func(c *cfg) { c.flushInterval = d }) }
+func FlushInterval(d time.Duration) Opt {
+	return own("FlushInterval", func(c *cfg) { c.flushInterval = d })
+}
 
 // HotCapacity is the number of terms each pane's hot summary keeps
 // (default views.DefaultHotCapacity; 0 counts exactly, unbounded).
-func HotCapacity(n int) Opt { return optFunc(func(c *cfg) { c.hotCapacity = n }) }
+func HotCapacity(n int) Opt { return own("HotCapacity", func(c *cfg) { c.hotCapacity = n }) }
 
-// Logger receives the layer's logs (default slog.Default()).
-func Logger(l *slog.Logger) Opt { return optFunc(func(c *cfg) { c.logger = l }) }
+// Patterns turns the patterns view's mining on or off (default on). Off,
+// its documents hold empty states: for measuring its cost, or for topics
+// whose lines are not worth grouping.
+func Patterns(on bool) Opt { return own("Patterns", func(c *cfg) { c.patterns = on }) }
+
+// Writer is the MongoDB writer (default: a replace.Writer of its own).
+// Layers sharing one embedded store share one Writer, which runs one
+// command at a time (see package replace).
+func Writer(w *replace.Writer) Opt { return own("Writer", func(c *cfg) { c.writer = w }) }
 
 // Registerer registers the layer's Prometheus metrics (default: none).
-func Registerer(r prometheus.Registerer) Opt { return optFunc(func(c *cfg) { c.registry = r }) }
+func Registerer(r prometheus.Registerer) Opt {
+	return own("Registerer", func(c *cfg) { c.registry = r })
+}
 
 // withClientOpts adds Kafka client options (tests: small fetches).
 func withClientOpts(o ...kgo.Opt) Opt {
-	return optFunc(func(c *cfg) { c.clientOpts = append(c.clientOpts, o...) })
+	return own("withClientOpts", func(c *cfg) { c.clientOpts = append(c.clientOpts, o...) })
 }
 
 // withAfterDocs sets the hook run between a flush's documents and its
 // checkpoints (tests: crash there).
-func withAfterDocs(f func() error) Opt { return optFunc(func(c *cfg) { c.afterDocs = f }) }
+func withAfterDocs(f func() error) Opt { return own("withAfterDocs", func(c *cfg) { c.afterDocs = f }) }
 
 // withAbort stops Run without flushing once ch is closed (tests: kill).
-func withAbort(ch <-chan struct{}) Opt { return optFunc(func(c *cfg) { c.abort = ch }) }
+func withAbort(ch <-chan struct{}) Opt { return own("withAbort", func(c *cfg) { c.abort = ch }) }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/loglambda/loglambda/schemas/event"
+	"github.com/loglambda/loglambda/schemas/patterns"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -46,6 +47,12 @@ type partition struct {
 
 	events, parseErrors, lateDropped int64
 
+	// tracker mines the partition's messages for the patterns view (nil
+	// when the view is off); msgBuf and hit are its scratch.
+	tracker *patterns.Tracker
+	msgBuf  []byte
+	hit     patternHit
+
 	// checkpointed is the offset of the last checkpoint written; dirty is
 	// set when the counters moved since.
 	checkpointed int64
@@ -83,7 +90,8 @@ func (p *partition) apply(ev *event.Event, off int64, s *Speed, t *tally) {
 			return
 		}
 		if ps := p.pane(start); ps != nil {
-			ps.add(ev, off)
+			hit := p.replayHit(ps, ev, off)
+			ps.add(ev, off, hit)
 		}
 		return
 	}
@@ -95,6 +103,11 @@ func (p *partition) apply(ev *event.Event, off int64, s *Speed, t *tally) {
 		p.parseErrors++
 		t.parseErrors++
 		return
+	}
+	var hit *patternHit
+	if p.tracker != nil {
+		hit = &p.hit
+		p.mine(ev, hit)
 	}
 	// Lateness is decided by the watermark alone, never by whether the
 	// pane is still in memory: memory depends on flush timing, the
@@ -110,7 +123,7 @@ func (p *partition) apply(ev *event.Event, off int64, s *Speed, t *tally) {
 		p.panes[start.UnixNano()] = ps
 		p.last = ps
 	}
-	ps.add(ev, off)
+	ps.add(ev, off, hit)
 	// Events without a time of their own carry their ingest time; letting
 	// it move the watermark would make a backfill of old logs all late.
 	if !ev.TimeMissing && ev.Time.After(p.maxEvent) {
@@ -148,14 +161,18 @@ func (p *partition) evict(key int64) {
 // same event in every run, restarts included.
 const denseAfter = 1024
 
-// add applies ev at offset off to every view that does not hold it yet.
-func (ps *paneState) add(ev *event.Event, off int64) {
+// add applies ev at offset off to every view that does not hold it yet;
+// hit is its pattern (nil: the patterns view is off).
+func (ps *paneState) add(ev *event.Event, off int64, hit *patternHit) {
 	all := true
 	for _, o := range ps.offsets {
 		all = all && off > o
 	}
 	if all {
 		ps.pane.Add(ev)
+		if hit != nil {
+			ps.addPattern(ev, hit)
+		}
 		for i := range ps.offsets {
 			ps.offsets[i] = off
 		}
@@ -166,6 +183,9 @@ func (ps *paneState) add(ev *event.Event, off int64) {
 	for i, view := range views.Names {
 		if off > ps.offsets[i] {
 			ps.pane.AddTo(view, ev)
+			if i == patternsIndex && hit != nil {
+				ps.addPattern(ev, hit)
+			}
 			ps.offsets[i] = off
 			ps.dirty = true
 			if view == views.ViewTraffic {

@@ -200,6 +200,11 @@ func comparePanes(t *testing.T, got, want map[string]*storedPane) {
 		if !bytes.Equal(gb, wb) {
 			t.Errorf("pane %s: levels %v, uninterrupted %v", k, g.pane.Levels.Summary(), w.pane.Levels.Summary())
 		}
+		gp, _ := g.pane.Patterns.MarshalBinary()
+		wp, _ := w.pane.Patterns.MarshalBinary()
+		if !bytes.Equal(gp, wp) {
+			t.Errorf("pane %s: patterns %v, uninterrupted %v", k, g.pane.Patterns.Summary(), w.pane.Patterns.Summary())
+		}
 		gh, wh := g.pane.Hot, w.pane.Hot
 		if gh.Floor() != wh.Floor() || !reflect.DeepEqual(gh.Top(0), wh.Top(0)) {
 			t.Errorf("pane %s: hot floor %d top %v, uninterrupted floor %d top %v", k, gh.Floor(), gh.Top(5), wh.Floor(), wh.Top(5))

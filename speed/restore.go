@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -20,8 +21,8 @@ import (
 // (the start of the partition) when nothing was stored.
 func (s *Speed) restore(ctx context.Context, topic string, id int32) (*partition, error) {
 	p := newPartition(topic, id)
-	var ck views.Checkpoint
-	err := s.db.Collection(views.CheckpointCollection).FindOne(ctx, bson.D{{Key: "_id", Value: views.CheckpointID(topic, id)}}).Decode(&ck)
+	var ck collections.Checkpoint
+	err := s.db.Collection(collections.CheckpointCollection).FindOne(ctx, bson.D{{Key: "_id", Value: collections.CheckpointID(topic, id)}}).Decode(&ck)
 	hasCk := err == nil
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("restore partition %d: read checkpoint: %w", id, err)
@@ -35,6 +36,11 @@ func (s *Speed) restore(ctx context.Context, topic string, id int32) (*partition
 		p.events, p.parseErrors, p.lateDropped = ck.Events, ck.ParseErrors, ck.LateDropped
 		if !p.watermark.IsZero() {
 			filter = append(filter, bson.E{Key: "pane_end", Value: bson.D{{Key: "$gt", Value: p.watermark}}})
+		}
+	}
+	if s.cfg.patterns {
+		if err := p.restoreMiner(ck.Patterns); err != nil {
+			return nil, err
 		}
 	}
 	resume := p.offset // -1 without a checkpoint

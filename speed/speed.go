@@ -12,8 +12,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/internal/replace"
 	"github.com/loglambda/loglambda/schemas/event"
-	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -22,21 +24,14 @@ import (
 type Speed struct {
 	cfg     cfg
 	db      *mongo.Database
+	writer  *replace.Writer
 	brokers []string
 	grid    views.Grid
-	hot     *formats.HotTerm
-	uv      *formats.UVField
 	metrics *metrics
 
-	// parsers caches a parser per "format" header value; only the polling
-	// goroutine uses it (parsers are not safe for concurrent use).
-	defParser formats.Parser
-	parsers   map[string]parserEntry
-	// lastSpec and lastEntry are the format header of the previous record
-	// that had one and its parser: producers send one format per topic, so
-	// this spares a map lookup per record. Polling goroutine only.
-	lastSpec  string
-	lastEntry parserEntry
+	// dec decodes records into events; only the polling goroutine uses
+	// it (its parsers are not safe for concurrent use).
+	dec *ingest.Decoder
 	// ev is the event each record is parsed into, reused (see
 	// formats.ParseLineTo). Polling goroutine only.
 	ev event.Event
@@ -57,16 +52,12 @@ type Speed struct {
 	flushes int64
 }
 
-type parserEntry struct {
-	p   formats.Parser
-	err error
-}
-
-// flushTimeout bounds one flush's writes.
+// flushTimeout bounds the flushes that stop something (the exit flush,
+// the flush of revoked partitions): what they do not write in time is
+// read again by the partition's next owner. The flushes while running are
+// bounded per command only (the Writer's deadline), so a large backlog is
+// written command by command however long it takes.
 const flushTimeout = 30 * time.Second
-
-// maxParsers bounds the parser cache against junk format headers.
-const maxParsers = 64
 
 // errAborted is returned by Run when the abort hook fired.
 var errAborted = errors.New("speed: aborted")
@@ -75,8 +66,8 @@ var errAborted = errors.New("speed: aborted")
 // connects until Run.
 func New(db *mongo.Database, brokers []string, opts ...Opt) (*Speed, error) {
 	c := defaultCfg()
-	for _, o := range opts {
-		o.apply(&c)
+	if err := layer.Apply(&c, opts); err != nil {
+		return nil, fmt.Errorf("speed: %w", err)
 	}
 	if db == nil {
 		return nil, errors.New("speed: no MongoDB database")
@@ -84,29 +75,25 @@ func New(db *mongo.Database, brokers []string, opts ...Opt) (*Speed, error) {
 	if len(brokers) == 0 {
 		return nil, errors.New("speed: no Kafka brokers")
 	}
+	rules, grid, err := layer.Check(&c)
+	if err != nil {
+		return nil, fmt.Errorf("speed: %w", err)
+	}
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("speed: %w", err)
-	}
-	grid, _ := views.NewGrid(c.pane)
-	hot, err := formats.NewHotTerm(c.hotTerm)
-	if err != nil {
-		return nil, fmt.Errorf("speed: %w", err)
-	}
-	uv, err := formats.NewUVField(c.uvField)
-	if err != nil {
-		return nil, fmt.Errorf("speed: %w", err)
-	}
-	def, err := formats.New(c.format)
-	if err != nil {
-		return nil, fmt.Errorf("speed: format: %w", err)
 	}
 	m, err := newMetrics(c.topic, c.registry)
 	if err != nil {
 		return nil, fmt.Errorf("speed: %w", err)
 	}
+	w := c.writer
+	if w == nil {
+		if w, err = replace.New(); err != nil {
+			return nil, fmt.Errorf("speed: %w", err)
+		}
+	}
 	return &Speed{
-		cfg: c, db: db, brokers: brokers, grid: grid, hot: hot, uv: uv, metrics: m,
-		defParser: def, parsers: map[string]parserEntry{},
+		cfg: c, db: db, writer: w, brokers: brokers, grid: grid, metrics: m, dec: rules.NewDecoder(),
 		parts: map[int32]*partition{},
 	}, nil
 }
@@ -204,10 +191,9 @@ func (s *Speed) Run(ctx context.Context) error {
 			flushing = ch
 			go func() {
 				// Not cut short by ctx: stopping waits for it, then
-				// flushes what is left.
-				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
-				defer cancel()
-				ch <- s.flushAndHint(fctx, cl)
+				// flushes what is left. Each command has its own
+				// deadline; the flush as a whole has none.
+				ch <- s.flushAndHint(context.WithoutCancel(ctx), cl)
 			}()
 			nextFlush = time.Now().Add(s.cfg.flushInterval)
 		}
@@ -303,7 +289,7 @@ func (s *Speed) process(fetches kgo.Fetches) {
 			if r.Offset <= p.seen {
 				continue // delivered twice; already applied
 			}
-			s.parse(r, ev)
+			s.dec.Decode(ev, r)
 			p.apply(ev, r.Offset, s, &t)
 		}
 	})
@@ -312,50 +298,6 @@ func (s *Speed) process(fetches kgo.Fetches) {
 	s.total.lateDropped += t.lateDropped
 	s.mu.Unlock()
 	s.metrics.add(t)
-}
-
-// parse parses one record into ev with the parser its format header names,
-// or the default one. An unknown format is a parse error of the record,
-// kept and counted like any other.
-func (s *Speed) parse(r *kgo.Record, ev *event.Event) {
-	p := s.defParser
-	for _, h := range r.Headers {
-		if h.Key != "format" || len(h.Value) == 0 {
-			continue
-		}
-		e := s.lastEntry
-		if string(h.Value) != s.lastSpec {
-			e = s.parser(string(h.Value))
-		}
-		if e.err != nil {
-			ts := r.Timestamp.UTC()
-			*ev = event.Event{Raw: r.Value, Time: ts, TimeMissing: true, IngestTime: ts, ParseError: e.err.Error(),
-				Topic: r.Topic, Partition: r.Partition, Offset: r.Offset}
-			return
-		}
-		p = e.p
-		break
-	}
-	formats.ParseLineTo(ev, p, s.hot, r.Value, r.Timestamp)
-	s.uv.Apply(ev)
-	ev.Topic, ev.Partition, ev.Offset = r.Topic, r.Partition, r.Offset
-}
-
-// parser returns the parser of a format header value, from the cache when
-// it was seen before, and remembers it as the last one.
-func (s *Speed) parser(spec string) parserEntry {
-	e, ok := s.parsers[spec]
-	if !ok {
-		e.p, e.err = formats.New(spec)
-		if e.err != nil {
-			e.err = fmt.Errorf("format header: %w", e.err)
-		}
-		if len(s.parsers) < maxParsers {
-			s.parsers[spec] = e
-		}
-	}
-	s.lastSpec, s.lastEntry = spec, e
-	return e
 }
 
 // flushAndHint flushes every partition and, when that worked, commits the

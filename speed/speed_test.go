@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -112,6 +113,16 @@ func checkPanes(t *testing.T, got map[string]*storedPane, want map[string]*expPa
 		if !maps.Equal(levels, w.levels) {
 			t.Errorf("pane %s: levels %v, want %v", k, levels, w.levels)
 		}
+		// Every event counts under exactly one pattern, with its level key.
+		plevels := map[string]int64{}
+		g.pane.Patterns.Each(func(e *views.PatternStat) {
+			for lk, n := range e.Keys {
+				plevels[lk.Instance+"/"+lk.Level] += n
+			}
+		})
+		if g.pane.Patterns.Total() != w.pv || !maps.Equal(plevels, w.levels) {
+			t.Errorf("pane %s: patterns total %d levels %v, want %d %v", k, g.pane.Patterns.Total(), plevels, w.pv, w.levels)
+		}
 		within(t, k+" uv", tr.UVCount(), int64(len(w.uvs)))
 		within(t, k+" ips", tr.IPCount(), int64(len(w.ips)))
 		for _, view := range views.Names {
@@ -164,7 +175,7 @@ func within(t *testing.T, what string, got, want int64) {
 	}
 }
 
-func checkCheckpoints(t *testing.T, got map[int32]views.Checkpoint, want map[int32]*expPartition) {
+func checkCheckpoints(t *testing.T, got map[int32]collections.Checkpoint, want map[int32]*expPartition) {
 	t.Helper()
 	for p, w := range want {
 		g, ok := got[p]
@@ -172,7 +183,7 @@ func checkCheckpoints(t *testing.T, got map[int32]views.Checkpoint, want map[int
 			t.Errorf("partition %d: no checkpoint", p)
 			continue
 		}
-		if g.ID != views.CheckpointID(testTopic, p) || g.Topic != testTopic {
+		if g.ID != collections.CheckpointID(testTopic, p) || g.Topic != testTopic {
 			t.Errorf("partition %d: checkpoint id %q topic %q", p, g.ID, g.Topic)
 		}
 		if g.Offset != w.lastOffset || g.HighWatermark != w.lastOffset+1 || g.Events != w.events ||

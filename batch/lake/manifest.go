@@ -9,14 +9,17 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/loglambda/loglambda/schemas/lakefiles"
 )
 
-// ManifestName is the manifest's file name in the topic directory.
-const ManifestName = "_manifest.json"
+// ManifestName is the manifest's file name in the topic directory; the
+// read contract (name, version, files) is schemas/lakefiles'.
+const ManifestName = lakefiles.ManifestName
 
 // manifestVersion is bumped when the manifest's meaning changes; Load
 // refuses versions it does not know rather than misreading them.
-const manifestVersion = 1
+const manifestVersion = lakefiles.ManifestVersion
 
 // Manifest lists the files of a topic's lake and how far compaction and
 // recompute have got. It is saved as indented JSON so an operator can read
@@ -211,6 +214,21 @@ func (l *Lake) LoadManifest() (*Manifest, error) {
 		m.Hours = map[time.Time]*HourState{}
 	}
 	return m, nil
+}
+
+// HasManifest reports whether the lake's manifest file exists. A lake
+// without one is new, or has lost it: compaction saves one before its
+// first file (see Batch.Compact), so files without a manifest are never a
+// run's own.
+func (l *Lake) HasManifest() (bool, error) {
+	_, err := os.Stat(filepath.Join(l.dir, ManifestName))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, fmt.Errorf("manifest: %w", err)
 }
 
 // SaveManifest writes the manifest atomically: to a temp file, synced, then

@@ -47,10 +47,15 @@ func (l *Lake) RemoveOrphans(m *Manifest) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("remove orphans under %s: %w", l.dir, err)
 	}
-	// An empty manifest beside Parquet files means the manifest was lost
-	// or deleted, not that every file is an orphan: refuse to empty the
-	// lake.
-	if len(m.Files) == 0 && len(m.Partitions) == 0 {
+	// No manifest beside Parquet files means the manifest was lost or
+	// deleted, not that every file is an orphan: refuse to empty the lake.
+	// (Compaction saves an empty manifest before the first file of a new
+	// lake, so files of a first run that crashed are orphans of that one.)
+	has, err := l.HasManifest()
+	if err != nil {
+		return nil, fmt.Errorf("remove orphans under %s: %w", l.dir, err)
+	}
+	if !has {
 		for _, rel := range removed {
 			if strings.HasSuffix(rel, ".parquet") {
 				return nil, fmt.Errorf("lake %s has Parquet files (%s) but no manifest: restore %s or move the files away", l.dir, rel, ManifestName)

@@ -4,15 +4,13 @@ import (
 	"fmt"
 	"path"
 	"time"
+
+	"github.com/loglambda/loglambda/schemas/lakefiles"
 )
 
 // HourDir is the directory of an event-time hour relative to the topic
-// directory, in Hive partition form so that DuckDB, Spark, Trino and
-// pandas read dt and hour as columns: "dt=2026-11-20/hour=10".
-func HourDir(hour time.Time) string {
-	h := hour.UTC()
-	return fmt.Sprintf("dt=%s/hour=%02d", h.Format("2006-01-02"), h.Hour())
-}
+// directory (lakefiles.HourDir: the layout readers glob).
+func HourDir(hour time.Time) string { return lakefiles.HourDir(hour) }
 
 // FileName is the name of a lake file holding the rows of one partition
 // from firstOffset to lastOffset (inclusive) in one hour. Deriving the name

@@ -15,8 +15,11 @@ import (
 // SQLite backend, storing one SQLite file per database under a directory.
 type Mongo struct {
 	uri    string
+	ids    *idIndexer
 	cancel context.CancelFunc
 	done   chan struct{}
+	// indexing is closed when the _id indexer has stopped.
+	indexing chan struct{}
 }
 
 // MongoConfig configures StartMongo.
@@ -59,10 +62,14 @@ func StartMongo(cfg MongoConfig) (*Mongo, error) {
 		return nil, fmt.Errorf("start mongo on %s: %w", cfg.Listen, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Mongo{cancel: cancel, done: make(chan struct{})}
+	m := &Mongo{ids: newIDIndexer(dir), cancel: cancel, done: make(chan struct{}), indexing: make(chan struct{})}
 	go func() {
 		defer close(m.done)
 		_ = f.Run(ctx)
+	}()
+	go func() {
+		defer close(m.indexing)
+		m.ids.run(ctx, func(err error) { logger.Warn("embedded mongo: lookups by _id will scan", "err", err) })
 	}()
 	// MongoDBURI waits for the listener to be up.
 	uriCh := make(chan string, 1)
@@ -82,8 +89,15 @@ func StartMongo(cfg MongoConfig) (*Mongo, error) {
 // URI is the mongodb:// connection string.
 func (m *Mongo) URI() string { return m.uri }
 
+// IndexIDs gives every collection that exists now the index FerretDB
+// needs to find documents by _id (see idIndexer). The server does it by
+// itself within idIndexEvery of a collection's creation; a caller that
+// creates collections and writes them at once may call it in between.
+func (m *Mongo) IndexIDs(ctx context.Context) error { return m.ids.indexAll(ctx) }
+
 // Close stops the server and waits for it.
 func (m *Mongo) Close() {
 	m.cancel()
 	<-m.done
+	<-m.indexing
 }

@@ -160,6 +160,8 @@ func (g *Generator) Next() Record {
 		b, k0, k1 = g.appendDB(b, g.burstInst, "ERROR", g.burstErrors)
 	case p < appShare+burstShare*b2f(inBurst):
 		b, k0, k1 = g.appendApp(b)
+	case p < appShare+serviceShare+burstShare*b2f(inBurst):
+		b, k0, k1 = g.appendService(b, t) // service.go
 	default:
 		b, k0, k1 = g.appendWeb(b, inBurst)
 	}

@@ -7,13 +7,15 @@ import (
 	"os"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/internal/tail"
+	"github.com/loglambda/loglambda/schemas/ingest"
 )
 
 // Defaults, printed by `loglambda ship --help`.
 const (
-	DefaultTopic  = "logs"
-	DefaultFormat = "json"
+	DefaultTopic  = layer.DefaultTopic
+	DefaultFormat = ingest.DefaultFormat
 	// DefaultLinger lets a batch fill for 20 ms: at log rates that is
 	// hundreds of lines per request, and well under a speed-layer pane.
 	DefaultLinger = 20 * time.Millisecond

@@ -12,15 +12,16 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/loglambda/loglambda/internal/tail"
-	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/schemas/ingest"
 )
 
 // Shipper ships log files to a Kafka topic; see the package doc.
 type Shipper struct {
 	cfg    cfg
 	client *kgo.Client
-	// spec is the parser's Spec: the "format" header of every record.
-	spec string
+	// rules are the ingest rules of the lines; their Format is the
+	// "format" header of every record.
+	rules ingest.Rules
 
 	// loggedFailures limits per-record error logs: the count is in the
 	// summary, the first few tell the operator why.
@@ -44,11 +45,9 @@ func New(brokers []string, opts ...Opt) (*Shipper, error) {
 	if len(brokers) == 0 {
 		return nil, errors.New("no brokers")
 	}
-	var fopts []formats.Option
-	if len(c.timeLayouts) > 0 {
-		fopts = append(fopts, formats.WithTimeLayouts(c.timeLayouts...))
-	}
-	p, err := formats.NewWithOptions(c.format, fopts...)
+	// The rules are parsed as speed and batch parse them; the spec they
+	// give travels in the format header.
+	rules, err := ingest.Spec{Format: c.format, TimeLayouts: c.timeLayouts}.Parse()
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +74,7 @@ func New(brokers []string, opts ...Opt) (*Shipper, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka client for %v: %w", brokers, err)
 	}
-	return &Shipper{cfg: c, client: client, spec: p.Spec()}, nil
+	return &Shipper{cfg: c, client: client, rules: rules}, nil
 }
 
 // Close releases the Kafka client.
@@ -209,12 +208,9 @@ func (s *Shipper) newSource(pctx context.Context, in string, saved map[string]ta
 	}
 	src.follower = f
 	if s.cfg.key != "" {
-		// The spec rebuilds the parser with its options, as the
-		// consumers will; one parser per input, as parsers are not
-		// safe for concurrent use.
-		if src.parser, err = formats.New(s.spec); err != nil {
-			return nil, err
-		}
+		// The rules decode the first line as the consumers will; one
+		// decoder per input, as parsers are not safe for concurrent use.
+		src.dec = s.rules.NewDecoder()
 	}
 	if s.cfg.multilineStart != "" {
 		if src.group, err = newGrouper(s.cfg.multilineStart, s.cfg.multilineTimeout); err != nil {
@@ -222,7 +218,7 @@ func (s *Shipper) newSource(pctx context.Context, in string, saved map[string]ta
 		}
 	}
 	src.headers = []kgo.RecordHeader{
-		{Key: "format", Value: []byte(s.spec)},
+		{Key: ingest.FormatHeader, Value: []byte(s.rules.Format())},
 		{Key: "source", Value: []byte(in)},
 	}
 	return src, nil

@@ -12,7 +12,7 @@ import (
 
 	"github.com/loglambda/loglambda/internal/tail"
 	"github.com/loglambda/loglambda/schemas/event"
-	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/schemas/ingest"
 )
 
 // source ships one input: it is the tail.Handler of its Follower, so
@@ -28,9 +28,9 @@ type source struct {
 	c        *counters
 	headers  []kgo.RecordHeader
 
-	// Key extraction (parser nil without --key).
-	parser formats.Parser
-	ev     event.Event
+	// Key extraction (dec nil without --key).
+	dec *ingest.Decoder
+	ev  event.Event
 
 	// Multi-line grouping (group nil without --multiline-start): the end
 	// of the last line added, and the largest original size of a cut line
@@ -117,7 +117,7 @@ func (s *source) produce(value []byte, end tail.Position, lines, trunc int) {
 	if trunc > 0 {
 		rec.Headers = append(slices.Clip(s.headers), kgo.RecordHeader{Key: "truncated", Value: []byte(strconv.Itoa(trunc))})
 	}
-	if s.parser != nil {
+	if s.dec != nil {
 		rec.Key = s.key(value)
 	}
 	var seq uint64
@@ -143,8 +143,7 @@ func (s *source) produce(value []byte, end tail.Position, lines, trunc int) {
 // that does not parse is counted and shipped without a key.
 func (s *source) key(value []byte) []byte {
 	first, _, _ := bytes.Cut(value, []byte{'\n'})
-	s.ev = event.Event{}
-	if err := s.parser.Parse(first, &s.ev); err != nil {
+	if s.dec.DecodeLine(&s.ev, first, time.Time{}); s.ev.ParseError != "" {
 		s.c.parseErrors.Add(1)
 		return nil
 	}

@@ -27,8 +27,12 @@ import (
 // A request line that cannot be split ("-" for a connection closed before
 // the request, a TLS handshake sent to the plain-HTTP port, a scanner's junk)
 // is still an access: the rest of the line is parsed and the request text is
-// kept in Fields["request"]. A line that does not have the layout (truncated,
-// binary junk, another format) is an error naming what was expected where.
+// kept in Fields["request"]. A combined line cut off in or before its
+// referrer or user agent is kept too, with what was cut named in
+// Fields["truncated"] ("agent", "referrer,agent"): the request, status and
+// bytes are whole. A line that does not have the layout (cut before the
+// bytes, binary junk, another format) is an error naming what was expected
+// where.
 //
 // The scanner is written by hand over one string copy of the line, so every
 // field is a substring of it and a line costs two allocations plus the
@@ -67,11 +71,11 @@ func (a *AccessLog) Parse(line []byte, ev *event.Event) error {
 	ts := sc.delimited('[', ']', "time")
 	request := sc.quoted("request")
 	status := sc.token("status")
-	size := sc.tokenLast("bytes", !a.combined)
+	size := sc.tokenLast("bytes", true)
 	var referrer, agent string
-	if a.combined {
-		referrer = sc.quoted("referrer")
-		agent = sc.quoted("user agent")
+	var cut []string // trailing fields cut off: the access still counts
+	if a.combined && sc.err == nil {
+		referrer, agent, cut = sc.trailing()
 	}
 	if sc.err != nil {
 		return sc.err
@@ -114,10 +118,38 @@ func (a *AccessLog) Parse(line []byte, ev *event.Event) error {
 	if agent != "-" && agent != "" {
 		putField(ev, "agent", agent)
 	}
+	if len(cut) > 0 {
+		putField(ev, "truncated", strings.Join(cut, ","))
+	}
 	if rest := strings.TrimLeft(s[sc.i:], " "); rest != "" {
 		putField(ev, "extra", rest)
 	}
 	return nil
+}
+
+// trailing reads the combined layout's referrer and user agent, leniently:
+// a line cut short after the bytes (a full disk, a log shipper's line cap,
+// a copy and paste) still proves the client, time, request, status and
+// bytes, so the access counts. A field the line ends before, or inside
+// (no closing quote: its text so far is kept), is named in cut, which
+// Parse stores in Fields["truncated"]. Anything else that is not the
+// layout is still an error.
+func (sc *accessScanner) trailing() (referrer, agent string, cut []string) {
+	for _, f := range []struct {
+		name, what string
+		v          *string
+	}{{"referrer", "referrer", &referrer}, {"agent", "user agent", &agent}} {
+		if sc.i >= len(sc.s) {
+			cut = append(cut, f.name)
+			continue
+		}
+		v, complete := sc.quotedTail(f.what)
+		*f.v = v
+		if !complete {
+			cut = append(cut, f.name)
+		}
+	}
+	return referrer, agent, cut
 }
 
 // splitRequest fills Method, Path, Query and Fields["protocol"] from a
@@ -255,12 +287,24 @@ func (sc *accessScanner) delimited(open, close byte, what string) string {
 // a quote inside it as \" and a backslash as \\; those two are unescaped,
 // other escapes (\x16 for a non-printable byte) are kept as written.
 func (sc *accessScanner) quoted(what string) string {
-	if sc.err != nil || !sc.skipSpace(what) {
+	v, complete := sc.quotedTail(what)
+	if !complete && sc.err == nil {
+		sc.err = fmt.Errorf("%s: %s: no closing quote (truncated?)", sc.format, what)
 		return ""
+	}
+	return v
+}
+
+// quotedTail is quoted for a field that may be the last of a cut line: it
+// returns the text up to the end of the line and complete false when the
+// closing quote is missing, leaving the scanner at the end of the line.
+func (sc *accessScanner) quotedTail(what string) (v string, complete bool) {
+	if sc.err != nil || !sc.skipSpace(what) {
+		return "", true
 	}
 	if sc.i >= len(sc.s) || sc.s[sc.i] != '"' {
 		sc.fail(what, "'\"'")
-		return ""
+		return "", true
 	}
 	start := sc.i + 1
 	escaped := false
@@ -272,13 +316,16 @@ func (sc *accessScanner) quoted(what string) string {
 		case '"':
 			sc.i = j + 1
 			if escaped {
-				return unescapeAccess(sc.s[start:j])
+				return unescapeAccess(sc.s[start:j]), true
 			}
-			return sc.s[start:j]
+			return sc.s[start:j], true
 		}
 	}
-	sc.err = fmt.Errorf("%s: %s: no closing quote (truncated?)", sc.format, what)
-	return ""
+	sc.i = len(sc.s)
+	if escaped {
+		return unescapeAccess(sc.s[start:]), false
+	}
+	return sc.s[start:], false
 }
 
 // unescapeAccess turns \" into " and \\ into \, leaving other escapes.

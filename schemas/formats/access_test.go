@@ -3,6 +3,7 @@ package formats
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/loglambda/loglambda/schemas/event"
@@ -180,9 +181,9 @@ func TestAccessLogErrors(t *testing.T) {
 	}{
 		{"combined", ``, "line ends before the client address"},
 		{"combined", `10.0.0.1`, "line ends after the client address"},
-		{"combined", `10.0.0.1 - - [17/May/2015:10:05:03 +0000] "GET /a HTTP/1.1" 200 1`, "line ends after the bytes"},
-		{"combined", `10.0.0.1 - - [17/May/2015:10:05:03 +0000] "GET /a HTTP/1.1" 200 1 "-"`, "line ends before the user agent"},
-		{"combined", `10.0.0.1 - - [17/May/2015:10:05:03 +0000] "GET /a HTTP/1.1" 200 1 "-" "Mozilla`, "user agent: no closing quote"},
+		// A combined line cut after its bytes is kept: TestAccessLogCutTail.
+		{"combined", `10.0.0.1 - - [17/May/2015:10:05:03 +0000] "GET /a HTTP/1.1" 200 1 junk`, "referrer: want '\"'"},
+		{"combined", `10.0.0.1 - - [17/May/2015:10:05:03 +0000] "GET /a HTTP/1.1" 200`, "line ends after the status"},
 		{"combined", `10.0.0.1 - - [17/May/2015:10:05`, "time: no closing ']'"},
 		{"combined", `10.0.0.1 - - 17/May/2015:10:05:03 "GET / HTTP/1.1" 200 1 "-" "-"`, "time: want '[' at byte 13"},
 		{"combined", `10.0.0.1 - - [17/May/2015:10:05:03 +0000] GET / HTTP/1.1 200 1 "-" "-"`, "request: want '\"'"},
@@ -202,6 +203,44 @@ func TestAccessLogErrors(t *testing.T) {
 		if err != nil && !strings.HasPrefix(err.Error(), tc.spec+": ") {
 			t.Errorf("%s %q: error %q does not name the format", tc.spec, tc.line, err)
 		}
+	}
+}
+
+// TestAccessLogCutTail checks that a combined line cut off in or before
+// its referrer or user agent is kept (these lines were parse errors before
+// issue 9), with the request, status and bytes whole and what was cut
+// named in Fields["truncated"].
+func TestAccessLogCutTail(t *testing.T) {
+	const head = `66.249.66.1 - - [17/May/2015:10:05:03 +0000] "GET /search?q=kafka HTTP/1.1" 200 235`
+	for _, tc := range []struct {
+		name, line            string
+		truncated, ref, agent string
+	}{
+		{"Googlebot agent without its closing quote",
+			head + ` "-" "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html`,
+			"agent", "", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html"},
+		{"no user agent", head + ` "-"`, "agent", "", ""},
+		{"no referrer, no user agent", head, "referrer,agent", "", ""},
+		{"referrer cut", head + ` "https://example.com/a?b`, "referrer,agent", "https://example.com/a?b", ""},
+		{"escaped quote in the cut agent", head + ` "-" "x \"y`, "agent", "", `x "y`},
+		{"whole line", head + ` "-" "curl/8.0"`, "", "", "curl/8.0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev, err := parseWith(mustParser(t, "combined"), tc.line)
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tc.line, err)
+			}
+			if ev.IP != "66.249.66.1" || ev.Method != "GET" || ev.Path != "/search" || ev.Query != "q=kafka" ||
+				ev.Status != 200 || ev.Bytes != 235 || !ev.Time.Equal(time.Date(2015, 5, 17, 10, 5, 3, 0, time.UTC)) {
+				t.Errorf("event %+v: want the client, time, request, status and bytes of the line", ev)
+			}
+			if got := ev.Fields["truncated"]; got != tc.truncated {
+				t.Errorf("truncated %q, want %q", got, tc.truncated)
+			}
+			if ev.Fields["referrer"] != tc.ref || ev.Fields["agent"] != tc.agent {
+				t.Errorf("referrer %q agent %q, want %q and %q", ev.Fields["referrer"], ev.Fields["agent"], tc.ref, tc.agent)
+			}
+		})
 	}
 }
 

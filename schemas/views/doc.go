@@ -6,7 +6,8 @@
 // here once and used by every layer.
 //
 // Files: grid.go (the pane grid), hot.go (search terms), traffic.go (PV,
-// UV, IPs), levels.go ((instance, level) counts), pane.go (all views of one pane), codec.go (binary encoding for
+// UV, IPs), levels.go ((instance, level) counts), patterns.go (log patterns;
+// its doc states the absorption rule), pane.go (all views of one pane), codec.go (binary encoding for
 // MongoDB), doc.go (the MongoDB documents).
 package views
 
@@ -21,10 +22,12 @@ const (
 	ViewHot     = "hot"
 	ViewTraffic = "traffic"
 	ViewLevels  = "levels"
+	// ViewPatterns is the patterns view (Patterns).
+	ViewPatterns = "patterns"
 )
 
 // Names lists the views kept per pane, in a stable order.
-var Names = []string{ViewHot, ViewTraffic, ViewLevels}
+var Names = []string{ViewHot, ViewTraffic, ViewLevels, ViewPatterns}
 
 // Collection names for a view in each layer.
 func SpeedCollection(view string) string { return "speed_" + view }

@@ -8,12 +8,15 @@ type Pane struct {
 	Hot     *Hot
 	Traffic *Traffic
 	Levels  *Levels
+	// Patterns is filled by the layers, not by Add: it needs their
+	// per-partition miners (see Patterns).
+	Patterns *Patterns
 }
 
 // NewPane returns an empty pane whose hot summary keeps hotCapacity terms
 // (0: exact).
 func NewPane(hotCapacity int) *Pane {
-	return &Pane{Hot: NewHot(hotCapacity), Traffic: NewTraffic(), Levels: NewLevels()}
+	return &Pane{Hot: NewHot(hotCapacity), Traffic: NewTraffic(), Levels: NewLevels(), Patterns: NewPatterns()}
 }
 
 // Add folds one event into every view. Events with a parse error count in
@@ -35,11 +38,21 @@ func (p *Pane) Merge(o *Pane) {
 	p.Hot.Merge(o.Hot)
 	p.Traffic.Merge(o.Traffic)
 	p.Levels.Merge(o.Levels)
+	if o.Patterns != nil {
+		if p.Patterns == nil {
+			p.Patterns = NewPatterns()
+		}
+		p.Patterns.Merge(o.Patterns)
+	}
 }
 
 // Clone returns an independent copy.
 func (p *Pane) Clone() *Pane {
-	return &Pane{Hot: p.Hot.Clone(), Traffic: p.Traffic.Clone(), Levels: p.Levels.Clone()}
+	c := &Pane{Hot: p.Hot.Clone(), Traffic: p.Traffic.Clone(), Levels: p.Levels.Clone()}
+	if p.Patterns != nil {
+		c.Patterns = p.Patterns.Clone()
+	}
+	return c
 }
 
 // Encode returns the view's state of p in its binary encoding.
@@ -51,6 +64,11 @@ func (p *Pane) Encode(view string) ([]byte, error) {
 		return p.Traffic.MarshalBinary()
 	case ViewLevels:
 		return p.Levels.MarshalBinary()
+	case ViewPatterns:
+		if p.Patterns == nil {
+			return NewPatterns().MarshalBinary()
+		}
+		return p.Patterns.MarshalBinary()
 	}
 	return nil, errUnknownView(view)
 }
@@ -64,6 +82,11 @@ func (p *Pane) Decode(view string, data []byte) error {
 		return p.Traffic.UnmarshalBinary(data)
 	case ViewLevels:
 		return p.Levels.UnmarshalBinary(data)
+	case ViewPatterns:
+		if p.Patterns == nil {
+			p.Patterns = NewPatterns()
+		}
+		return p.Patterns.UnmarshalBinary(data)
 	}
 	return errUnknownView(view)
 }
@@ -83,6 +106,11 @@ func (p *Pane) Summary(view string) map[string]any {
 		return map[string]any{"pv": p.Traffic.PV, "uv": p.Traffic.UVCount(), "ips": p.Traffic.IPCount()}
 	case ViewLevels:
 		return p.Levels.Summary()
+	case ViewPatterns:
+		if p.Patterns == nil {
+			return nil
+		}
+		return p.Patterns.Summary()
 	}
 	return nil
 }

@@ -18,4 +18,5 @@ func (p *Pane) AddTo(view string, ev *event.Event) {
 	case ViewLevels:
 		p.Levels.Add(ev)
 	}
+	// ViewPatterns: the layers add to p.Patterns with their miner's ids.
 }

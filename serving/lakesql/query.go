@@ -12,6 +12,8 @@ import (
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/loglambda/loglambda/schemas/lakefiles"
 )
 
 // ErrBadQuery is wrapped by the error of a query DuckDB could not prepare
@@ -38,7 +40,7 @@ func New(root, topic string, opts ...Opt) (*Lake, error) {
 	if root == "" {
 		return nil, errors.New("lakesql: lake directory is empty")
 	}
-	if _, err := topicDir(root, topic); err != nil {
+	if _, err := lakefiles.TopicDir(root, topic); err != nil {
 		return nil, fmt.Errorf("lakesql: %w", err)
 	}
 	c := defaultCfg()
@@ -100,7 +102,7 @@ func (l *Lake) Query(ctx context.Context, q string) (*Result, error) {
 	var err error
 	for attempt := 0; ; attempt++ {
 		var files []string
-		files, err = lakeFiles(l.root, l.topic)
+		files, err = lakefiles.Files(l.root, l.topic)
 		if err != nil {
 			return nil, err
 		}
@@ -108,7 +110,7 @@ func (l *Lake) Query(ctx context.Context, q string) (*Result, error) {
 		if err == nil || attempt > 0 || errors.Is(err, ErrRejected) || ctx.Err() != nil {
 			break
 		}
-		if again, ferr := lakeFiles(l.root, l.topic); ferr != nil || slices.Equal(again, files) {
+		if again, ferr := lakefiles.Files(l.root, l.topic); ferr != nil || slices.Equal(again, files) {
 			break
 		}
 	}

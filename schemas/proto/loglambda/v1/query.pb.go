@@ -1441,6 +1441,398 @@ func (x *AlertsResponse) GetAlerts() []*Alert {
 	return nil
 }
 
+type PatternsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Start of the range; unset: an hour before `to`.
+	From *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	// End of the range (exclusive); unset: now.
+	To *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	// Number of patterns, at most 1000; 0: 10.
+	K int32 `protobuf:"varint,3,opt,name=k,proto3" json:"k,omitempty"`
+	// Bucket width, a positive multiple of the pane; unset or 0: the pane.
+	Step *durationpb.Duration `protobuf:"bytes,4,opt,name=step,proto3" json:"step,omitempty"`
+	// Keep only events of this level ("-" for none); empty: all.
+	Level string `protobuf:"bytes,5,opt,name=level,proto3" json:"level,omitempty"`
+	// Keep only events of this instance (the instance, else the host, else
+	// "-"); empty: all.
+	Instance      string `protobuf:"bytes,6,opt,name=instance,proto3" json:"instance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PatternsRequest) Reset() {
+	*x = PatternsRequest{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PatternsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PatternsRequest) ProtoMessage() {}
+
+func (x *PatternsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PatternsRequest.ProtoReflect.Descriptor instead.
+func (*PatternsRequest) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *PatternsRequest) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *PatternsRequest) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *PatternsRequest) GetK() int32 {
+	if x != nil {
+		return x.K
+	}
+	return 0
+}
+
+func (x *PatternsRequest) GetStep() *durationpb.Duration {
+	if x != nil {
+		return x.Step
+	}
+	return nil
+}
+
+func (x *PatternsRequest) GetLevel() string {
+	if x != nil {
+		return x.Level
+	}
+	return ""
+}
+
+func (x *PatternsRequest) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+// PatternCount is one log pattern of a range.
+type PatternCount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The pattern id: 16 hex digits, the hash of the template.
+	Pattern string `protobuf:"bytes,1,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	// The template, variables written as <*>; "(other)" for the rare
+	// patterns folded together.
+	Template string `protobuf:"bytes,2,opt,name=template,proto3" json:"template,omitempty"`
+	// Events in the range, and their share of all the range's events
+	// (after the level and instance filters).
+	Count int64   `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	Share float64 `protobuf:"fixed64,4,opt,name=share,proto3" json:"share,omitempty"`
+	// Events in the previous period of equal length, and the change in
+	// percent (unset when previous is 0).
+	Previous  int64    `protobuf:"varint,5,opt,name=previous,proto3" json:"previous,omitempty"`
+	ChangePct *float64 `protobuf:"fixed64,6,opt,name=change_pct,json=changePct,proto3,oneof" json:"change_pct,omitempty"`
+	// new: no event in the previous period; gone: events there, none in
+	// the range.
+	New       bool                   `protobuf:"varint,7,opt,name=new,proto3" json:"new,omitempty"`
+	Gone      bool                   `protobuf:"varint,8,opt,name=gone,proto3" json:"gone,omitempty"`
+	FirstSeen *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=first_seen,json=firstSeen,proto3" json:"first_seen,omitempty"`
+	LastSeen  *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
+	// One line of the pattern (its message, cut to 256 bytes) and where the
+	// raw line is in Kafka and in the lake (columns partition, offset).
+	Example          string `protobuf:"bytes,11,opt,name=example,proto3" json:"example,omitempty"`
+	ExamplePartition int32  `protobuf:"varint,12,opt,name=example_partition,json=examplePartition,proto3" json:"example_partition,omitempty"`
+	ExampleOffset    int64  `protobuf:"varint,13,opt,name=example_offset,json=exampleOffset,proto3" json:"example_offset,omitempty"`
+	// Events per step bucket, aligned with PatternsResponse.steps.
+	Series        []int64 `protobuf:"varint,14,rep,packed,name=series,proto3" json:"series,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PatternCount) Reset() {
+	*x = PatternCount{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PatternCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PatternCount) ProtoMessage() {}
+
+func (x *PatternCount) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PatternCount.ProtoReflect.Descriptor instead.
+func (*PatternCount) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *PatternCount) GetPattern() string {
+	if x != nil {
+		return x.Pattern
+	}
+	return ""
+}
+
+func (x *PatternCount) GetTemplate() string {
+	if x != nil {
+		return x.Template
+	}
+	return ""
+}
+
+func (x *PatternCount) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *PatternCount) GetShare() float64 {
+	if x != nil {
+		return x.Share
+	}
+	return 0
+}
+
+func (x *PatternCount) GetPrevious() int64 {
+	if x != nil {
+		return x.Previous
+	}
+	return 0
+}
+
+func (x *PatternCount) GetChangePct() float64 {
+	if x != nil && x.ChangePct != nil {
+		return *x.ChangePct
+	}
+	return 0
+}
+
+func (x *PatternCount) GetNew() bool {
+	if x != nil {
+		return x.New
+	}
+	return false
+}
+
+func (x *PatternCount) GetGone() bool {
+	if x != nil {
+		return x.Gone
+	}
+	return false
+}
+
+func (x *PatternCount) GetFirstSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FirstSeen
+	}
+	return nil
+}
+
+func (x *PatternCount) GetLastSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeen
+	}
+	return nil
+}
+
+func (x *PatternCount) GetExample() string {
+	if x != nil {
+		return x.Example
+	}
+	return ""
+}
+
+func (x *PatternCount) GetExamplePartition() int32 {
+	if x != nil {
+		return x.ExamplePartition
+	}
+	return 0
+}
+
+func (x *PatternCount) GetExampleOffset() int64 {
+	if x != nil {
+		return x.ExampleOffset
+	}
+	return 0
+}
+
+func (x *PatternCount) GetSeries() []int64 {
+	if x != nil {
+		return x.Series
+	}
+	return nil
+}
+
+type PatternsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The range answered: the asked one widened to whole panes.
+	From     *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	To       *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	Step     *durationpb.Duration   `protobuf:"bytes,3,opt,name=step,proto3" json:"step,omitempty"`
+	Level    string                 `protobuf:"bytes,4,opt,name=level,proto3" json:"level,omitempty"`
+	Instance string                 `protobuf:"bytes,5,opt,name=instance,proto3" json:"instance,omitempty"`
+	// Starts of the series buckets.
+	Steps []*timestamppb.Timestamp `protobuf:"bytes,6,rep,name=steps,proto3" json:"steps,omitempty"`
+	// Events in the range and in the previous period (after the filters):
+	// the sum over every pattern, (other) included.
+	Total         int64 `protobuf:"varint,7,opt,name=total,proto3" json:"total,omitempty"`
+	PreviousTotal int64 `protobuf:"varint,8,opt,name=previous_total,json=previousTotal,proto3" json:"previous_total,omitempty"`
+	// The top k patterns by count, then up to k patterns of the previous
+	// period with no event in the range.
+	Patterns []*PatternCount `protobuf:"bytes,9,rep,name=patterns,proto3" json:"patterns,omitempty"`
+	Gone     []*PatternCount `protobuf:"bytes,10,rep,name=gone,proto3" json:"gone,omitempty"`
+	// Where batch views end and speed views begin; unset if batch never ran.
+	BatchHorizon *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=batch_horizon,json=batchHorizon,proto3" json:"batch_horizon,omitempty"`
+	// Set when the range and the previous period come wholly from batch.
+	Exact         bool `protobuf:"varint,12,opt,name=exact,proto3" json:"exact,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PatternsResponse) Reset() {
+	*x = PatternsResponse{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PatternsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PatternsResponse) ProtoMessage() {}
+
+func (x *PatternsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PatternsResponse.ProtoReflect.Descriptor instead.
+func (*PatternsResponse) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *PatternsResponse) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *PatternsResponse) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *PatternsResponse) GetStep() *durationpb.Duration {
+	if x != nil {
+		return x.Step
+	}
+	return nil
+}
+
+func (x *PatternsResponse) GetLevel() string {
+	if x != nil {
+		return x.Level
+	}
+	return ""
+}
+
+func (x *PatternsResponse) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *PatternsResponse) GetSteps() []*timestamppb.Timestamp {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+func (x *PatternsResponse) GetTotal() int64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *PatternsResponse) GetPreviousTotal() int64 {
+	if x != nil {
+		return x.PreviousTotal
+	}
+	return 0
+}
+
+func (x *PatternsResponse) GetPatterns() []*PatternCount {
+	if x != nil {
+		return x.Patterns
+	}
+	return nil
+}
+
+func (x *PatternsResponse) GetGone() []*PatternCount {
+	if x != nil {
+		return x.Gone
+	}
+	return nil
+}
+
+func (x *PatternsResponse) GetBatchHorizon() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BatchHorizon
+	}
+	return nil
+}
+
+func (x *PatternsResponse) GetExact() bool {
+	if x != nil {
+		return x.Exact
+	}
+	return false
+}
+
 var File_loglambda_v1_query_proto protoreflect.FileDescriptor
 
 const file_loglambda_v1_query_proto_rawDesc = "" +
@@ -1579,11 +1971,52 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	"\x0eAlertsResponse\x12.\n" +
 	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
 	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12+\n" +
-	"\x06alerts\x18\x03 \x03(\v2\x13.loglambda.v1.AlertR\x06alerts2\xe1\x02\n" +
+	"\x06alerts\x18\x03 \x03(\v2\x13.loglambda.v1.AlertR\x06alerts\"\xdc\x01\n" +
+	"\x0fPatternsRequest\x12.\n" +
+	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12\f\n" +
+	"\x01k\x18\x03 \x01(\x05R\x01k\x12-\n" +
+	"\x04step\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x04step\x12\x14\n" +
+	"\x05level\x18\x05 \x01(\tR\x05level\x12\x1a\n" +
+	"\binstance\x18\x06 \x01(\tR\binstance\"\xdf\x03\n" +
+	"\fPatternCount\x12\x18\n" +
+	"\apattern\x18\x01 \x01(\tR\apattern\x12\x1a\n" +
+	"\btemplate\x18\x02 \x01(\tR\btemplate\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x03R\x05count\x12\x14\n" +
+	"\x05share\x18\x04 \x01(\x01R\x05share\x12\x1a\n" +
+	"\bprevious\x18\x05 \x01(\x03R\bprevious\x12\"\n" +
+	"\n" +
+	"change_pct\x18\x06 \x01(\x01H\x00R\tchangePct\x88\x01\x01\x12\x10\n" +
+	"\x03new\x18\a \x01(\bR\x03new\x12\x12\n" +
+	"\x04gone\x18\b \x01(\bR\x04gone\x129\n" +
+	"\n" +
+	"first_seen\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tfirstSeen\x127\n" +
+	"\tlast_seen\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x12\x18\n" +
+	"\aexample\x18\v \x01(\tR\aexample\x12+\n" +
+	"\x11example_partition\x18\f \x01(\x05R\x10examplePartition\x12%\n" +
+	"\x0eexample_offset\x18\r \x01(\x03R\rexampleOffset\x12\x16\n" +
+	"\x06series\x18\x0e \x03(\x03R\x06seriesB\r\n" +
+	"\v_change_pct\"\xfd\x03\n" +
+	"\x10PatternsResponse\x12.\n" +
+	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12-\n" +
+	"\x04step\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04step\x12\x14\n" +
+	"\x05level\x18\x04 \x01(\tR\x05level\x12\x1a\n" +
+	"\binstance\x18\x05 \x01(\tR\binstance\x120\n" +
+	"\x05steps\x18\x06 \x03(\v2\x1a.google.protobuf.TimestampR\x05steps\x12\x14\n" +
+	"\x05total\x18\a \x01(\x03R\x05total\x12%\n" +
+	"\x0eprevious_total\x18\b \x01(\x03R\rpreviousTotal\x126\n" +
+	"\bpatterns\x18\t \x03(\v2\x1a.loglambda.v1.PatternCountR\bpatterns\x12.\n" +
+	"\x04gone\x18\n" +
+	" \x03(\v2\x1a.loglambda.v1.PatternCountR\x04gone\x12?\n" +
+	"\rbatch_horizon\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\fbatchHorizon\x12\x14\n" +
+	"\x05exact\x18\f \x01(\bR\x05exact2\xac\x03\n" +
 	"\fQueryService\x12:\n" +
 	"\x03Hot\x12\x18.loglambda.v1.HotRequest\x1a\x19.loglambda.v1.HotResponse\x12F\n" +
 	"\aTraffic\x12\x1c.loglambda.v1.TrafficRequest\x1a\x1d.loglambda.v1.TrafficResponse\x12C\n" +
-	"\x06Levels\x12\x1b.loglambda.v1.LevelsRequest\x1a\x1c.loglambda.v1.LevelsResponse\x12C\n" +
+	"\x06Levels\x12\x1b.loglambda.v1.LevelsRequest\x1a\x1c.loglambda.v1.LevelsResponse\x12I\n" +
+	"\bPatterns\x12\x1d.loglambda.v1.PatternsRequest\x1a\x1e.loglambda.v1.PatternsResponse\x12C\n" +
 	"\x06Status\x12\x1b.loglambda.v1.StatusRequest\x1a\x1c.loglambda.v1.StatusResponse\x12C\n" +
 	"\x06Alerts\x12\x1b.loglambda.v1.AlertsRequest\x1a\x1c.loglambda.v1.AlertsResponseBGZEgithub.com/loglambda/loglambda/schemas/proto/loglambda/v1;loglambdav1b\x06proto3"
 
@@ -1599,7 +2032,7 @@ func file_loglambda_v1_query_proto_rawDescGZIP() []byte {
 	return file_loglambda_v1_query_proto_rawDescData
 }
 
-var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_loglambda_v1_query_proto_goTypes = []any{
 	(*HotRequest)(nil),            // 0: loglambda.v1.HotRequest
 	(*TermCount)(nil),             // 1: loglambda.v1.TermCount
@@ -1619,80 +2052,97 @@ var file_loglambda_v1_query_proto_goTypes = []any{
 	(*AlertDelivery)(nil),         // 15: loglambda.v1.AlertDelivery
 	(*Alert)(nil),                 // 16: loglambda.v1.Alert
 	(*AlertsResponse)(nil),        // 17: loglambda.v1.AlertsResponse
-	nil,                           // 18: loglambda.v1.LevelCounts.LevelsEntry
-	nil,                           // 19: loglambda.v1.LevelsPoint.LevelsEntry
-	nil,                           // 20: loglambda.v1.LevelsResponse.TotalEntry
-	nil,                           // 21: loglambda.v1.Alert.LabelsEntry
-	nil,                           // 22: loglambda.v1.Alert.AnnotationsEntry
-	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 24: google.protobuf.Duration
-	(*structpb.Struct)(nil),       // 25: google.protobuf.Struct
+	(*PatternsRequest)(nil),       // 18: loglambda.v1.PatternsRequest
+	(*PatternCount)(nil),          // 19: loglambda.v1.PatternCount
+	(*PatternsResponse)(nil),      // 20: loglambda.v1.PatternsResponse
+	nil,                           // 21: loglambda.v1.LevelCounts.LevelsEntry
+	nil,                           // 22: loglambda.v1.LevelsPoint.LevelsEntry
+	nil,                           // 23: loglambda.v1.LevelsResponse.TotalEntry
+	nil,                           // 24: loglambda.v1.Alert.LabelsEntry
+	nil,                           // 25: loglambda.v1.Alert.AnnotationsEntry
+	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 27: google.protobuf.Duration
+	(*structpb.Struct)(nil),       // 28: google.protobuf.Struct
 }
 var file_loglambda_v1_query_proto_depIdxs = []int32{
-	23, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
-	23, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
-	23, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
-	23, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
+	26, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
+	26, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
+	26, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
+	26, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
 	1,  // 4: loglambda.v1.HotResponse.terms:type_name -> loglambda.v1.TermCount
-	23, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	23, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
-	23, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
-	24, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
-	23, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
-	23, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
-	23, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
-	24, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
+	26, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	26, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
+	26, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
+	27, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
+	26, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
+	26, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
+	26, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
+	27, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
 	4,  // 13: loglambda.v1.TrafficResponse.series:type_name -> loglambda.v1.TrafficPoint
 	5,  // 14: loglambda.v1.TrafficResponse.total:type_name -> loglambda.v1.TrafficTotal
-	23, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	23, // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
-	23, // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
-	24, // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
-	18, // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
-	23, // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
-	19, // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
-	23, // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
-	23, // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
-	24, // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
+	26, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	26, // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
+	26, // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
+	27, // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
+	21, // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
+	26, // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
+	22, // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
+	26, // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
+	26, // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
+	27, // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
 	9,  // 25: loglambda.v1.LevelsResponse.series:type_name -> loglambda.v1.LevelsPoint
-	20, // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
-	23, // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	23, // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
-	23, // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
-	24, // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
-	23, // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	23, // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
+	26, // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	26, // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
+	26, // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
+	27, // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
+	26, // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
 	12, // 32: loglambda.v1.StatusResponse.partitions:type_name -> loglambda.v1.PartitionStatus
-	25, // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
-	23, // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
-	23, // 35: loglambda.v1.AlertsRequest.from:type_name -> google.protobuf.Timestamp
-	23, // 36: loglambda.v1.AlertsRequest.to:type_name -> google.protobuf.Timestamp
-	23, // 37: loglambda.v1.AlertDelivery.next_at:type_name -> google.protobuf.Timestamp
-	23, // 38: loglambda.v1.AlertDelivery.sent_at:type_name -> google.protobuf.Timestamp
-	21, // 39: loglambda.v1.Alert.labels:type_name -> loglambda.v1.Alert.LabelsEntry
-	22, // 40: loglambda.v1.Alert.annotations:type_name -> loglambda.v1.Alert.AnnotationsEntry
-	23, // 41: loglambda.v1.Alert.active_since:type_name -> google.protobuf.Timestamp
-	23, // 42: loglambda.v1.Alert.fired_at:type_name -> google.protobuf.Timestamp
-	23, // 43: loglambda.v1.Alert.resolved_at:type_name -> google.protobuf.Timestamp
+	28, // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
+	26, // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
+	26, // 35: loglambda.v1.AlertsRequest.from:type_name -> google.protobuf.Timestamp
+	26, // 36: loglambda.v1.AlertsRequest.to:type_name -> google.protobuf.Timestamp
+	26, // 37: loglambda.v1.AlertDelivery.next_at:type_name -> google.protobuf.Timestamp
+	26, // 38: loglambda.v1.AlertDelivery.sent_at:type_name -> google.protobuf.Timestamp
+	24, // 39: loglambda.v1.Alert.labels:type_name -> loglambda.v1.Alert.LabelsEntry
+	25, // 40: loglambda.v1.Alert.annotations:type_name -> loglambda.v1.Alert.AnnotationsEntry
+	26, // 41: loglambda.v1.Alert.active_since:type_name -> google.protobuf.Timestamp
+	26, // 42: loglambda.v1.Alert.fired_at:type_name -> google.protobuf.Timestamp
+	26, // 43: loglambda.v1.Alert.resolved_at:type_name -> google.protobuf.Timestamp
 	15, // 44: loglambda.v1.Alert.deliveries:type_name -> loglambda.v1.AlertDelivery
-	23, // 45: loglambda.v1.AlertsResponse.from:type_name -> google.protobuf.Timestamp
-	23, // 46: loglambda.v1.AlertsResponse.to:type_name -> google.protobuf.Timestamp
+	26, // 45: loglambda.v1.AlertsResponse.from:type_name -> google.protobuf.Timestamp
+	26, // 46: loglambda.v1.AlertsResponse.to:type_name -> google.protobuf.Timestamp
 	16, // 47: loglambda.v1.AlertsResponse.alerts:type_name -> loglambda.v1.Alert
-	8,  // 48: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
-	0,  // 49: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
-	3,  // 50: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
-	7,  // 51: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
-	11, // 52: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
-	14, // 53: loglambda.v1.QueryService.Alerts:input_type -> loglambda.v1.AlertsRequest
-	2,  // 54: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
-	6,  // 55: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
-	10, // 56: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
-	13, // 57: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
-	17, // 58: loglambda.v1.QueryService.Alerts:output_type -> loglambda.v1.AlertsResponse
-	54, // [54:59] is the sub-list for method output_type
-	49, // [49:54] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	26, // 48: loglambda.v1.PatternsRequest.from:type_name -> google.protobuf.Timestamp
+	26, // 49: loglambda.v1.PatternsRequest.to:type_name -> google.protobuf.Timestamp
+	27, // 50: loglambda.v1.PatternsRequest.step:type_name -> google.protobuf.Duration
+	26, // 51: loglambda.v1.PatternCount.first_seen:type_name -> google.protobuf.Timestamp
+	26, // 52: loglambda.v1.PatternCount.last_seen:type_name -> google.protobuf.Timestamp
+	26, // 53: loglambda.v1.PatternsResponse.from:type_name -> google.protobuf.Timestamp
+	26, // 54: loglambda.v1.PatternsResponse.to:type_name -> google.protobuf.Timestamp
+	27, // 55: loglambda.v1.PatternsResponse.step:type_name -> google.protobuf.Duration
+	26, // 56: loglambda.v1.PatternsResponse.steps:type_name -> google.protobuf.Timestamp
+	19, // 57: loglambda.v1.PatternsResponse.patterns:type_name -> loglambda.v1.PatternCount
+	19, // 58: loglambda.v1.PatternsResponse.gone:type_name -> loglambda.v1.PatternCount
+	26, // 59: loglambda.v1.PatternsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	8,  // 60: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
+	0,  // 61: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
+	3,  // 62: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
+	7,  // 63: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
+	18, // 64: loglambda.v1.QueryService.Patterns:input_type -> loglambda.v1.PatternsRequest
+	11, // 65: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
+	14, // 66: loglambda.v1.QueryService.Alerts:input_type -> loglambda.v1.AlertsRequest
+	2,  // 67: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
+	6,  // 68: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
+	10, // 69: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
+	20, // 70: loglambda.v1.QueryService.Patterns:output_type -> loglambda.v1.PatternsResponse
+	13, // 71: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
+	17, // 72: loglambda.v1.QueryService.Alerts:output_type -> loglambda.v1.AlertsResponse
+	67, // [67:73] is the sub-list for method output_type
+	61, // [61:67] is the sub-list for method input_type
+	61, // [61:61] is the sub-list for extension type_name
+	61, // [61:61] is the sub-list for extension extendee
+	0,  // [0:61] is the sub-list for field type_name
 }
 
 func init() { file_loglambda_v1_query_proto_init() }
@@ -1700,13 +2150,14 @@ func file_loglambda_v1_query_proto_init() {
 	if File_loglambda_v1_query_proto != nil {
 		return
 	}
+	file_loglambda_v1_query_proto_msgTypes[19].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_loglambda_v1_query_proto_rawDesc), len(file_loglambda_v1_query_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,11 +28,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	QueryService_Hot_FullMethodName     = "/loglambda.v1.QueryService/Hot"
-	QueryService_Traffic_FullMethodName = "/loglambda.v1.QueryService/Traffic"
-	QueryService_Levels_FullMethodName  = "/loglambda.v1.QueryService/Levels"
-	QueryService_Status_FullMethodName  = "/loglambda.v1.QueryService/Status"
-	QueryService_Alerts_FullMethodName  = "/loglambda.v1.QueryService/Alerts"
+	QueryService_Hot_FullMethodName      = "/loglambda.v1.QueryService/Hot"
+	QueryService_Traffic_FullMethodName  = "/loglambda.v1.QueryService/Traffic"
+	QueryService_Levels_FullMethodName   = "/loglambda.v1.QueryService/Levels"
+	QueryService_Patterns_FullMethodName = "/loglambda.v1.QueryService/Patterns"
+	QueryService_Status_FullMethodName   = "/loglambda.v1.QueryService/Status"
+	QueryService_Alerts_FullMethodName   = "/loglambda.v1.QueryService/Alerts"
 )
 
 // QueryServiceClient is the client API for QueryService service.
@@ -53,6 +54,9 @@ type QueryServiceClient interface {
 	// step-wide buckets (summed over instances) and as a total per
 	// instance and level.
 	Levels(ctx context.Context, in *LevelsRequest, opts ...grpc.CallOption) (*LevelsResponse, error)
+	// Patterns returns the top log patterns of a range, each with a count
+	// per step and the change against the previous period of equal length.
+	Patterns(ctx context.Context, in *PatternsRequest, opts ...grpc.CallOption) (*PatternsResponse, error)
 	// Status returns the batch horizon and the speed layer's progress per
 	// Kafka partition.
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
@@ -99,6 +103,16 @@ func (c *queryServiceClient) Levels(ctx context.Context, in *LevelsRequest, opts
 	return out, nil
 }
 
+func (c *queryServiceClient) Patterns(ctx context.Context, in *PatternsRequest, opts ...grpc.CallOption) (*PatternsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PatternsResponse)
+	err := c.cc.Invoke(ctx, QueryService_Patterns_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *queryServiceClient) Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(StatusResponse)
@@ -137,6 +151,9 @@ type QueryServiceServer interface {
 	// step-wide buckets (summed over instances) and as a total per
 	// instance and level.
 	Levels(context.Context, *LevelsRequest) (*LevelsResponse, error)
+	// Patterns returns the top log patterns of a range, each with a count
+	// per step and the change against the previous period of equal length.
+	Patterns(context.Context, *PatternsRequest) (*PatternsResponse, error)
 	// Status returns the batch horizon and the speed layer's progress per
 	// Kafka partition.
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
@@ -161,6 +178,9 @@ func (UnimplementedQueryServiceServer) Traffic(context.Context, *TrafficRequest)
 }
 func (UnimplementedQueryServiceServer) Levels(context.Context, *LevelsRequest) (*LevelsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Levels not implemented")
+}
+func (UnimplementedQueryServiceServer) Patterns(context.Context, *PatternsRequest) (*PatternsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Patterns not implemented")
 }
 func (UnimplementedQueryServiceServer) Status(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Status not implemented")
@@ -243,6 +263,24 @@ func _QueryService_Levels_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _QueryService_Patterns_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PatternsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServiceServer).Patterns(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: QueryService_Patterns_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServiceServer).Patterns(ctx, req.(*PatternsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _QueryService_Status_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(StatusRequest)
 	if err := dec(in); err != nil {
@@ -297,6 +335,10 @@ var QueryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Levels",
 			Handler:    _QueryService_Levels_Handler,
+		},
+		{
+			MethodName: "Patterns",
+			Handler:    _QueryService_Patterns_Handler,
 		},
 		{
 			MethodName: "Status",

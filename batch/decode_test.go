@@ -1,0 +1,57 @@
+package batch
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/loglambda/loglambda/batch/lake"
+	"github.com/loglambda/loglambda/schemas/event"
+	"github.com/loglambda/loglambda/schemas/ingest/ingesttest"
+)
+
+// TestDecodeCases feeds the awkward records of ingesttest through
+// compaction's own path (reader.add, then Parquet files in the lake, read
+// back) and checks each row and the counts against the expectations that
+// speed's TestDecodeCases checks its events against.
+func TestDecodeCases(t *testing.T) {
+	b, err := New(nil, []string{"unused"}, t.TempDir(), Logger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum CompactSummary
+	r := &reader{b: b, m: lake.NewManifest(b.cfg.topic), dec: b.rules.NewDecoder(),
+		open: map[int32]map[time.Time]*pending{}, sum: &sum}
+	defer r.release()
+	for _, rec := range ingesttest.Records(b.cfg.topic, 0) {
+		r.add(rec)
+	}
+	if err := r.flush(); err != nil {
+		t.Fatal(err)
+	}
+	byOffset := map[int64]event.Event{}
+	for _, f := range r.files {
+		evs, err := b.lake.ReadFile(context.Background(), f.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			byOffset[ev.Offset] = ev
+		}
+	}
+	cases := ingesttest.Cases()
+	if len(byOffset) != len(cases) {
+		t.Fatalf("%d rows in the lake, want %d", len(byOffset), len(cases))
+	}
+	for i, c := range cases {
+		ev := byOffset[int64(i)]
+		ingesttest.Check(t, c, &ev)
+	}
+	events, parseErrors := ingesttest.Counts()
+	if sum.Records != events || sum.Rows != events || sum.ParseErrors != parseErrors {
+		t.Errorf("batch counted %d records, %d rows, %d parse errors; want %d, %d and %d",
+			sum.Records, sum.Rows, sum.ParseErrors, events, events, parseErrors)
+	}
+}

@@ -1,0 +1,518 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/loglambda/loglambda/internal/gen"
+)
+
+// The end-to-end tests run the whole lambda architecture: generated traffic
+// through Kafka, speed and batch into MongoDB, serving over HTTP; the
+// answers are checked against counts computed here from the generated
+// lines, decoded with encoding/json independently of loglambda's parsers.
+
+// e2eLine is what the test reads from a generated line.
+type e2eLine struct {
+	TS   time.Time `json:"ts"`
+	User string    `json:"user"`
+	IP   string    `json:"ip"`
+	URL  string    `json:"url"`
+}
+
+// expectation holds the lines' event times, visitors, IPs and search terms.
+type expectation struct {
+	lines []e2eLine
+	terms []string // search term of each line, "" for none
+}
+
+func newExpectation(t *testing.T, recs []gen.Record) *expectation {
+	t.Helper()
+	e := &expectation{}
+	for _, r := range recs {
+		var l e2eLine
+		if err := json.Unmarshal(r.Line, &l); err != nil {
+			t.Fatalf("generated line %s: %v", r.Line, err)
+		}
+		term := ""
+		if path, query, ok := strings.Cut(l.URL, "?"); ok && path == "/search" {
+			q, _ := url.ParseQuery(query)
+			for _, name := range []string{"q", "Input"} {
+				if v := q.Get(name); v != "" {
+					term = strings.ToLower(strings.TrimSpace(v))
+					break
+				}
+			}
+		}
+		e.lines = append(e.lines, l)
+		e.terms = append(e.terms, term)
+	}
+	return e
+}
+
+// counts returns PV, UV, distinct IPs and term counts of [from, to).
+func (e *expectation) counts(from, to time.Time) (pv, uv, ips int64, terms map[string]int64) {
+	visitors, addrs := map[string]bool{}, map[string]bool{}
+	terms = map[string]int64{}
+	for i, l := range e.lines {
+		if l.TS.Before(from) || !l.TS.Before(to) {
+			continue
+		}
+		pv++
+		id := l.User
+		if id == "" || id == "-" {
+			id = l.IP
+		}
+		if id != "" {
+			visitors[id] = true
+		}
+		if l.IP != "" {
+			addrs[l.IP] = true
+		}
+		if e.terms[i] != "" {
+			terms[e.terms[i]]++
+		}
+	}
+	return pv, int64(len(visitors)), int64(len(addrs)), terms
+}
+
+// topK orders terms as the hot view does: count descending, then term.
+func topK(terms map[string]int64, k int) []termCount {
+	out := make([]termCount, 0, len(terms))
+	for t, c := range terms {
+		out = append(out, termCount{Term: t, Count: c})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Term < out[j].Term
+	})
+	if len(out) > k {
+		out = out[:k]
+	}
+	return out
+}
+
+type termCount struct {
+	Term  string `json:"term"`
+	Count int64  `json:"count"`
+}
+
+type hotAnswer struct {
+	Terms        []termCount `json:"terms"`
+	ErrorBound   int64       `json:"error_bound"`
+	BatchHorizon *time.Time  `json:"batch_horizon"`
+	Exact        bool        `json:"exact"`
+}
+
+type trafficCounts struct {
+	T   time.Time `json:"t"`
+	PV  int64     `json:"pv"`
+	UV  int64     `json:"uv"`
+	IPs int64     `json:"ips"`
+}
+
+type trafficAnswer struct {
+	Series       []trafficCounts `json:"series"`
+	Total        trafficCounts   `json:"total"`
+	BatchHorizon *time.Time      `json:"batch_horizon"`
+	Exact        bool            `json:"exact"`
+}
+
+type statusAnswer struct {
+	BatchHorizon *time.Time `json:"batch_horizon"`
+	Events       int64      `json:"events"`
+	LateDropped  int64      `json:"late_dropped"`
+	ParseErrors  int64      `json:"parse_errors"`
+	Partitions   []struct {
+		Lag int64 `json:"lag"`
+	} `json:"partitions"`
+}
+
+// getJSON fetches base+path into v.
+func getJSON(t *testing.T, base, path string, v any) {
+	t.Helper()
+	if err := tryGetJSON(base, path, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func tryGetJSON(base, path string, v any) error {
+	resp, err := http.Get(base + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s: %s", path, resp.Status, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("GET %s: %v in %s", path, err, body)
+	}
+	return nil
+}
+
+func rangeQuery(from, to time.Time) string {
+	return "from=" + from.Format(time.RFC3339) + "&to=" + to.Format(time.RFC3339)
+}
+
+// freePort returns a loopback address nobody listens on right now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestEndToEnd runs the stack in-process as up wires it, feeds three hours
+// of deterministic traffic (no disorder), lets speed consume it all, runs
+// batch with a clock that makes the first two hours complete, and checks
+// the merged answers.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: starts Kafka, MongoDB and all layers")
+	}
+	const rate = 10.0 // 3 h: 108 000 events
+	t0 := time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)
+	end := t0.Add(3 * time.Hour)
+	batchNow := t0.Add(2*time.Hour + 30*time.Minute) // hours 0 and 1 complete
+	horizon := t0.Add(2 * time.Hour)
+
+	dir := t.TempDir()
+	st, err := openStack(upConfig{
+		data: dir, kafkaListen: "127.0.0.1:0", mongoListen: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
+		topic: "logs", partitions: 4, mongoDB: "loglambda", format: "json", hotTerm: "param:q,Input",
+		pane: time.Minute, lateness: 2 * time.Minute, batchEvery: time.Hour,
+		batchNow: func() time.Time { return batchNow },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	ctx, cancel := context.WithCancel(context.Background())
+	speedDone := make(chan error, 1)
+	go func() { speedDone <- st.speed.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-speedDone; err != nil {
+			t.Errorf("speed: %v", err)
+		}
+	}()
+	web := httptest.NewServer(st.serving.Handler())
+	defer web.Close()
+
+	// Produce three hours of traffic through the same path as gen.
+	g, err := gen.New(gen.Seed(42), gen.Rate(rate), gen.Start(t0), gen.Count(int64(3*3600*rate)),
+		gen.OutOfOrder(0), gen.Late(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []gen.Record
+	sink, err := newKafkaSink(ctx, st.kafka.Addrs(), "logs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &collectSink{next: sink}
+	if _, err := feed(ctx, g, rec, feedOpts{}); err != nil {
+		t.Fatal(err)
+	}
+	recs = rec.recs
+	want := newExpectation(t, recs)
+	n := int64(len(recs))
+
+	// Wait until speed has applied and flushed every event.
+	var status statusAnswer
+	waitFor(t, 150*time.Second, "speed to consume every event", func() error {
+		if err := st.serving.Refresh(ctx); err != nil {
+			return err
+		}
+		if err := tryGetJSON(web.URL, "/v1/status", &status); err != nil {
+			return err
+		}
+		if status.Events != n {
+			return fmt.Errorf("speed applied %d of %d events", status.Events, n)
+		}
+		return nil
+	})
+	if status.LateDropped != 0 || status.ParseErrors != 0 {
+		t.Fatalf("late dropped %d, parse errors %d: want none for traffic without disorder", status.LateDropped, status.ParseErrors)
+	}
+
+	sum, err := st.batch.Run(ctx)
+	if err != nil {
+		t.Fatalf("batch run: %v", err)
+	}
+	t.Logf("batch run: %+v", sum)
+	if err := st.serving.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	getJSON(t, web.URL, "/v1/status", &status)
+	if status.BatchHorizon == nil || !status.BatchHorizon.Equal(horizon) {
+		t.Fatalf("batch horizon %v, want %v", status.BatchHorizon, horizon)
+	}
+
+	tests := []struct {
+		name     string
+		from, to time.Time
+		batch    bool // wholly before the horizon: exact everywhere
+		speed    bool // wholly after it: PV exact, estimates within bounds
+	}{
+		{"before horizon", t0, horizon, true, false},
+		{"one batch hour", t0.Add(time.Hour), horizon, true, false},
+		{"after horizon", horizon, end, false, true},
+		{"half hour of speed", horizon.Add(10 * time.Minute), horizon.Add(40 * time.Minute), false, true},
+		{"straddling", horizon.Add(-30 * time.Minute), horizon.Add(30 * time.Minute), false, false},
+		{"everything", t0, end, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pv, uv, ips, terms := want.counts(tt.from, tt.to)
+			var tr trafficAnswer
+			getJSON(t, web.URL, "/v1/traffic?step=1h&"+rangeQuery(tt.from, tt.to), &tr)
+			if tr.Total.PV != pv {
+				t.Errorf("pv %d, want %d", tr.Total.PV, pv)
+			}
+			var hot hotAnswer
+			getJSON(t, web.URL, "/v1/hot?k=20&"+rangeQuery(tt.from, tt.to), &hot)
+			if len(hot.Terms) == 0 {
+				t.Fatalf("no hot terms")
+			}
+			// Distinct counts do not add up over panes: a range of several
+			// speed panes is a HyperLogLog estimate; wholly before the
+			// horizon serving counts them from the lake, exactly.
+			within := func(what string, got, want int64) {
+				if tt.batch && got != want {
+					t.Errorf("%s %d, want exactly %d before the horizon", what, got, want)
+				} else if math.Abs(float64(got-want)) > 0.02*float64(want) {
+					t.Errorf("%s %d, want %d within 2%%", what, got, want)
+				}
+			}
+			within("uv", tr.Total.UV, uv)
+			within("ips", tr.Total.IPs, ips)
+			if tr.Exact != tt.batch {
+				t.Errorf("traffic exact %v, want %v", tr.Exact, tt.batch)
+			}
+			for _, p := range tr.Series {
+				pv, uv, ips, _ := want.counts(p.T, p.T.Add(time.Hour))
+				if tt.batch && (p.PV != pv || p.UV != uv || p.IPs != ips) {
+					t.Errorf("hour %s: pv %d uv %d ips %d, want exactly %d %d %d", p.T, p.PV, p.UV, p.IPs, pv, uv, ips)
+				}
+			}
+			switch {
+			case tt.batch:
+				// Every one-minute bucket is one batch pane: exact.
+				var perPane trafficAnswer
+				getJSON(t, web.URL, "/v1/traffic?step=1m&"+rangeQuery(tt.from, tt.to), &perPane)
+				if want := int(tt.to.Sub(tt.from) / time.Minute); len(perPane.Series) != want {
+					t.Fatalf("%d one-minute buckets, want %d", len(perPane.Series), want)
+				}
+				for _, p := range perPane.Series {
+					pv, uv, ips, _ := want.counts(p.T, p.T.Add(time.Minute))
+					if p.PV != pv || p.UV != uv || p.IPs != ips {
+						t.Fatalf("pane %s: pv %d uv %d ips %d, want exactly %d %d %d", p.T, p.PV, p.UV, p.IPs, pv, uv, ips)
+					}
+				}
+				if !hot.Exact || hot.ErrorBound != 0 {
+					t.Errorf("hot exact %v, error bound %d: want exact batch answer", hot.Exact, hot.ErrorBound)
+				}
+				if w := topK(terms, 20); !equalTerms(hot.Terms, w) {
+					t.Errorf("hot terms\n got %v\nwant %v", hot.Terms, w)
+				}
+			case tt.speed:
+				for _, got := range hot.Terms {
+					if w := terms[got.Term]; w > got.Count || w < got.Count-hot.ErrorBound {
+						t.Errorf("term %q: count %d, true count %d beyond the error bound %d", got.Term, got.Count, w, hot.ErrorBound)
+					}
+				}
+				if w := topK(terms, 1)[0]; hot.Terms[0].Term != w.Term && hot.ErrorBound == 0 {
+					t.Errorf("top term %v, want %v", hot.Terms[0], w)
+				}
+			}
+			t.Logf("pv %d uv %d/%d ips %d/%d top %v bound %d", pv, tr.Total.UV, uv, tr.Total.IPs, ips, hot.Terms[0], hot.ErrorBound)
+		})
+	}
+}
+
+func equalTerms(a, b []termCount) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// collectSink keeps the records it passes on.
+type collectSink struct {
+	next genSink
+	recs []gen.Record
+}
+
+func (s *collectSink) put(ctx context.Context, r gen.Record) error {
+	s.recs = append(s.recs, r)
+	return s.next.put(ctx, r)
+}
+func (s *collectSink) flush(ctx context.Context) error { return s.next.flush(ctx) }
+func (s *collectSink) close()                          { s.next.close() }
+
+// waitFor polls cond until it returns nil or the timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting %s for %s: %v", timeout, what, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// TestUpBinary builds loglambda, runs `up --demo`, waits for batch and
+// speed answers, stops it with SIGINT, starts it again on the same data and
+// checks that nothing was lost and the history was not generated twice.
+func TestUpBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: builds the binary and runs up --demo")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "loglambda")
+	build := exec.Command("go", "build", "-o", bin, "github.com/loglambda/loglambda")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data := filepath.Join(dir, "data")
+	httpAddr, grpcAddr := freePort(t), freePort(t)
+	args := []string{"up", "--demo", "--data", data, "--kafka-listen", freePort(t), "--mongo-listen", freePort(t),
+		"--http", httpAddr, "--grpc", grpcAddr, "--rate", "10", "--demo-history", "3h", "--batch-first", "1s", "--batch-every", "5s"}
+	base := "http://" + httpAddr
+
+	start := func(name string) (*exec.Cmd, *bytes.Buffer) {
+		var out bytes.Buffer
+		cmd := exec.Command(bin, args...)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if cmd.ProcessState == nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+			}
+			if t.Failed() {
+				t.Logf("%s output:\n%s", name, out.String())
+			}
+		})
+		return cmd, &out
+	}
+	stop := func(cmd *exec.Cmd) {
+		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("up after SIGINT: %v", err)
+			}
+		case <-time.After(60 * time.Second):
+			cmd.Process.Kill()
+			t.Fatal("up did not stop within 60s of SIGINT")
+		}
+	}
+
+	first, out := start("first run")
+	began := time.Now().UTC()
+	// The history starts 3 h before the first start; the whole range below
+	// covers it and the minutes of live traffic.
+	from := began.Add(-4 * time.Hour).Truncate(time.Hour)
+	var status statusAnswer
+	waitFor(t, 150*time.Second, "a batch horizon and hot terms", func() error {
+		if err := tryGetJSON(base, "/v1/status", &status); err != nil {
+			return err
+		}
+		if status.BatchHorizon == nil || status.BatchHorizon.Before(began.Add(-4*time.Hour)) || status.BatchHorizon.After(began) {
+			return fmt.Errorf("batch horizon %v, want within the last hours", status.BatchHorizon)
+		}
+		if status.Events < 3*3600*10 {
+			return fmt.Errorf("speed applied %d events, want the 3 h of history (108000)", status.Events)
+		}
+		for i, p := range status.Partitions {
+			if p.Lag > 0 {
+				return fmt.Errorf("speed lags %d records on partition %d", p.Lag, i)
+			}
+		}
+		var hot hotAnswer
+		if err := tryGetJSON(base, "/v1/hot?k=5&"+rangeQuery(from, time.Now().Add(time.Minute)), &hot); err != nil {
+			return err
+		}
+		if len(hot.Terms) == 0 {
+			return fmt.Errorf("no hot terms yet")
+		}
+		return nil
+	})
+	if !strings.Contains(out.String(), "curl '"+base+"/v1/hot") || !strings.Contains(out.String(), "kcat -b") ||
+		!strings.Contains(out.String(), "grpcurl -plaintext "+grpcAddr+" loglambda.v1.QueryService/Hot") {
+		t.Errorf("banner lacks the URLs:\n%s", out.String())
+	}
+	checkGRPC(t, grpcAddr, from, status)
+	cut := time.Now().UTC().Truncate(time.Minute)
+	var before trafficAnswer
+	getJSON(t, base, "/v1/traffic?step=1h&"+rangeQuery(from, cut), &before)
+	stop(first)
+	if before.Total.PV < 3*3600*10*9/10 {
+		t.Fatalf("pv %d before the restart, want about the 3 h of history (108000)", before.Total.PV)
+	}
+
+	second, _ := start("second run")
+	var after trafficAnswer
+	waitFor(t, 90*time.Second, "the data to be served again", func() error {
+		if err := tryGetJSON(base, "/v1/traffic?step=1h&"+rangeQuery(from, cut), &after); err != nil {
+			return err
+		}
+		if after.Total.PV < before.Total.PV {
+			return fmt.Errorf("pv %d after the restart, %d before", after.Total.PV, before.Total.PV)
+		}
+		return nil
+	})
+	stop(second)
+	t.Logf("pv of the history range: %d before the restart, %d after", before.Total.PV, after.Total.PV)
+	// Not generated twice: the history range holds what it held.
+	if after.Total.PV > before.Total.PV*11/10 {
+		t.Errorf("pv %d after the restart, %d before: history generated again?", after.Total.PV, before.Total.PV)
+	}
+	if _, err := os.Stat(filepath.Join(data, demoMarkerFile)); err != nil {
+		t.Errorf("demo marker: %v", err)
+	}
+}

@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/loglambda/loglambda/schemas/event"
+	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/schemas/ingest"
+	"github.com/loglambda/loglambda/schemas/patterns"
+)
+
+func patternsCommand() command {
+	return command{
+		name:    "patterns",
+		summary: "group log lines by inferred template (offline, from files or stdin)",
+		run:     runPatterns,
+	}
+}
+
+// lineFormat is the "line" format of the patterns command: the whole line
+// is the message. It is the default because it needs no knowledge of the
+// source; a header format gives better patterns by keeping timestamps and
+// levels out of the message.
+type lineFormat struct{}
+
+func (lineFormat) Parse(line []byte, ev *event.Event) error { ev.Msg = string(line); return nil }
+func (lineFormat) Spec() string                             { return "line" }
+
+// patternsRun is the state of one patterns invocation.
+type patternsRun struct {
+	parser  formats.Parser
+	miner   *patterns.Miner
+	lines   int64
+	failed  int64 // lines the format could not parse (their whole line is the message)
+	scratch event.Event
+}
+
+// message returns the text to mine for one line.
+func (r *patternsRun) message(line []byte) []byte {
+	r.scratch = event.Event{}
+	if err := r.parser.Parse(line, &r.scratch); err != nil {
+		r.failed++
+		return line
+	}
+	if r.scratch.Msg == "" {
+		return line
+	}
+	return []byte(r.scratch.Msg)
+}
+
+func runPatterns(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("patterns", "patterns [--format F] [--summary] [FILE...|-]")
+	format := fs.String("format", "line", `line format: "line" (the whole line is the message), "json", or "header:<Date> <Time> <Level> <Content>" (Loghub notation; only <Content> is mined)`)
+	summary := fs.Bool("summary", false, "print the patterns with their counts and an example, most frequent first, instead of one pattern per line")
+	maxPatterns := fs.Int("max-patterns", 10000, "patterns kept at most; the least frequent tenth is evicted when full")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *maxPatterns <= 0 {
+		return fmt.Errorf("--max-patterns %d: must be positive", *maxPatterns)
+	}
+	r := &patternsRun{miner: patterns.NewMiner(patterns.Options{MaxPatterns: *maxPatterns})}
+	if *format == "line" {
+		r.parser = lineFormat{}
+	} else {
+		rules, err := ingest.Spec{Format: *format}.Parse()
+		if err != nil {
+			return fmt.Errorf("%w; patterns also reads \"line\"", err)
+		}
+		r.parser = rules.NewDecoder().Parser()
+	}
+	inputs := fs.Args()
+	if len(inputs) == 0 {
+		inputs = []string{"-"}
+	}
+	// Standard input is read twice (mine, then assign), so it is spooled
+	// to a temporary file: memory stays bounded whatever the input size.
+	for i, in := range inputs {
+		if in != "-" {
+			continue
+		}
+		spool, err := os.CreateTemp("", "loglambda-patterns-*")
+		if err != nil {
+			return fmt.Errorf("spool standard input: %w", err)
+		}
+		defer os.Remove(spool.Name())
+		_, err = io.Copy(spool, os.Stdin)
+		if cerr := spool.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("spool standard input to %s: %w", spool.Name(), err)
+		}
+		inputs[i] = spool.Name()
+	}
+
+	// Pass 1: mine.
+	for _, in := range inputs {
+		err := eachLine(ctx, in, func(line []byte) error {
+			r.lines++
+			r.miner.Add(r.message(line))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+
+	out := bufio.NewWriterSize(stdout, 1<<16)
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	if *summary {
+		for _, p := range r.miner.Patterns() {
+			rec := struct {
+				Pattern  string `json:"pattern"`
+				Count    uint64 `json:"count"`
+				Template string `json:"template"`
+				Example  string `json:"example"`
+			}{p.ID.String(), p.Count, p.Template, p.Example}
+			if err := enc.Encode(rec); err != nil {
+				return fmt.Errorf("write summary: %w", err)
+			}
+		}
+	} else {
+		// Pass 2: every line gets the template its pattern has at the end.
+		n := int64(0)
+		for _, in := range inputs {
+			err := eachLine(ctx, in, func(line []byte) error {
+				n++
+				p, _ := r.miner.Match(r.message(line))
+				rec := struct {
+					Line     int64  `json:"line"`
+					Pattern  string `json:"pattern"`
+					Template string `json:"template"`
+				}{n, p.ID.String(), p.Template}
+				if err := enc.Encode(rec); err != nil {
+					return fmt.Errorf("write line %d: %w", n, err)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	unmatched := int64(0)
+	if h, ok := r.parser.(*formats.Header); ok {
+		unmatched = h.Unmatched()
+	}
+	fmt.Fprintf(os.Stderr, "loglambda patterns: %d lines, %d patterns, %d unmatched headers, %d unparsed lines, %d patterns evicted\n",
+		r.lines, r.miner.Len(), unmatched, r.failed, r.miner.Evicted())
+	return nil
+}
+
+// eachLine calls fn with every line of the file at path, without its line
+// ending. Lines may be of any length.
+func eachLine(ctx context.Context, path string, fn func([]byte) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("read input: %w", err)
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<16)
+	var long []byte // a line longer than the buffer, being assembled
+	inLong := false
+	for n := 0; ; n++ {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		chunk, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long, chunk...)
+			inLong = true
+			continue
+		}
+		line := chunk
+		if inLong {
+			long = append(long, chunk...)
+			line = long
+		}
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		if len(line) > 0 {
+			line = bytes.TrimRight(line, "\r\n")
+			if ferr := fn(line); ferr != nil {
+				return ferr
+			}
+		}
+		long, inLong = long[:0], false
+		if err == io.EOF {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+
+	"github.com/loglambda/loglambda/serving"
+	"github.com/loglambda/loglambda/serving/lakesql"
+)
+
+func serveCommand() command {
+	return command{
+		name:    "serve",
+		summary: "answer queries over HTTP and gRPC from the merged batch and speed views",
+		run:     runServe,
+	}
+}
+
+func runServe(ctx context.Context, args []string, _ io.Writer) error {
+	fs := newFlags("serve", "serve [flags]")
+	var common commonFlags
+	common.registerStore(fs)
+	httpAddr := fs.String("http", "127.0.0.1:8080", "HTTP listen address")
+	grpcAddr := fs.String("grpc", "127.0.0.1:9090", "gRPC listen address (loglambda.v1.QueryService, health, reflection); empty: no gRPC")
+	refresh := fs.Duration("refresh-interval", serving.DefaultRefreshInterval, "how often the cache is refreshed from MongoDB")
+	lake := fs.String("lake", defaultLakeDir, "directory of the Parquet lake (POST /v1/sql); empty: no SQL")
+	sqlLimit := fs.Int("sql-row-limit", lakesql.DefaultRowLimit, "most rows in a POST /v1/sql answer; more are cut and the answer says truncated")
+	sqlTimeout := fs.Duration("sql-timeout", lakesql.DefaultTimeout, "timeout of a POST /v1/sql query (answered 504)")
+	sqlMemory := fs.String("sql-memory-limit", lakesql.DefaultMemoryLimit, "DuckDB memory limit of each POST /v1/sql query")
+	var alerting alertFlags
+	alerting.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := alerting.validate(); err != nil {
+		return err
+	}
+	if common.mongoDB == "" {
+		return errors.New("--mongo-db is empty")
+	}
+	db, closeDB, err := common.connectMongo(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	srv, err := serving.New(db, append(alerting.servingOpts(*httpAddr),
+		serving.Topic(common.topic),
+		serving.Pane(common.pane),
+		serving.RefreshInterval(*refresh),
+		serving.Lake(*lake),
+		serving.SQL(lakesql.RowLimit(*sqlLimit), lakesql.Timeout(*sqlTimeout), lakesql.MemoryLimit(*sqlMemory)),
+		serving.GRPC(*grpcAddr),
+		serving.Logger(slog.Default()))...,
+	)
+	if err != nil {
+		return err
+	}
+	return srv.Run(ctx, *httpAddr)
+}

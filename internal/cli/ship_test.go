@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/loglambda/loglambda/internal/embedded"
+)
+
+func TestShipCommandErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown format", []string{"--format", "foo", "x.log"}, `unknown format "foo"`},
+		{"no inputs", []string{"--format", "json"}, "no input files"},
+		{"map without json", []string{"--format", "combined", "--map", "msg=message", "x.log"}, "needs --format json"},
+		{"bad map", []string{"--map", "msg", "x.log"}, "want field=key"},
+		{"bad multiline", []string{"--multiline-start", "(", "x.log"}, "multiline"},
+		{"bad max line", []string{"--max-line", "1", "x.log"}, "max line 1 is smaller than allowed 16"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			err := runShip(context.Background(), tc.args, nil, &stderr, false)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	var stderr bytes.Buffer
+	if err := runShip(context.Background(), []string{"--help"}, nil, &stderr, false); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	for _, want := range []string{"--brokers", "LOGLAMBDA_BROKERS", "--position-file", "--follow", "(default 1048576)"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Fatalf("--help lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
+
+// TestShipCommand runs the command whole with flags from the environment
+// and stdin as input.
+func TestShipCommand(t *testing.T) {
+	k, err := embedded.StartKafka(embedded.KafkaConfig{Topic: "shipped", Partitions: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	t.Setenv("LOGLAMBDA_BROKERS", strings.Join(k.Addrs(), ","))
+	t.Setenv("LOGLAMBDA_TOPIC", "shipped")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a.log")
+	if err := os.WriteFile(file, []byte("{\"user\":\"ann\"}\n{\"user\":\"bob\"}\nnot json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	err = runShip(context.Background(), []string{"--key", "user", "--position-file", filepath.Join(dir, "pos.json"), file, "-"},
+		strings.NewReader("{\"user\":\"cid\"}\n"), &stderr, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "shipped 4 lines (54 B) in 4 records"; !strings.Contains(stderr.String(), want) ||
+		!strings.Contains(stderr.String(), "acked 4, failed 0") || !strings.Contains(stderr.String(), "key parse errors 1") {
+		t.Fatalf("summary %q, want %q, 4 acked and 1 parse error", stderr.String(), want)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Addrs()...), kgo.ConsumeTopics("shipped"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	keys := map[string]string{}
+	for len(keys) < 4 && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { keys[string(r.Value)] = string(r.Key) })
+	}
+	want := map[string]string{`{"user":"ann"}`: "ann", `{"user":"bob"}`: "bob", "not json": "", `{"user":"cid"}`: "cid"}
+	for v, k := range want {
+		if got, ok := keys[v]; !ok || got != k {
+			t.Fatalf("record %q: key %q (present %v), want %q; all %v", v, got, ok, k, keys)
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/loglambda/loglambda/schemas/views"
+	"github.com/loglambda/loglambda/speed"
+)
+
+func speedCommand() command {
+	return command{
+		name:    "speed",
+		summary: "run the speed layer: Kafka -> pane views -> MongoDB, exactly once",
+		run:     runSpeed,
+	}
+}
+
+func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("speed", "speed [flags]")
+	var common commonFlags
+	common.register(fs)
+	group := fs.String("group", speed.DefaultGroup, "Kafka consumer group; instances in one group share the partitions")
+	flushInterval := fs.Duration("flush-interval", speed.DefaultFlushInterval, "how often dirty panes are written to MongoDB")
+	hotCapacity := fs.Int("hot-capacity", views.DefaultHotCapacity, "search terms kept per pane and partition (0: exact, unbounded)")
+	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics on this address (e.g. 127.0.0.1:9464); empty: off")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := common.validate(); err != nil {
+		return err
+	}
+	switch {
+	case *flushInterval <= 0:
+		return fmt.Errorf("--flush-interval %s must be positive", *flushInterval)
+	case *hotCapacity < 0:
+		return fmt.Errorf("--hot-capacity %d is negative (0 counts exactly)", *hotCapacity)
+	}
+	db, closeDB, err := common.connectMongo(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s, err := speed.New(db, common.brokerList(),
+		speed.Topic(common.topic), speed.Group(*group), speed.Format(common.format),
+		speed.HotTerm(common.hotTerm), speed.UVField(common.uvField), speed.Pane(common.pane), speed.Lateness(common.lateness),
+		speed.FlushInterval(*flushInterval), speed.HotCapacity(*hotCapacity),
+		speed.Logger(slog.Default()), speed.Registerer(reg))
+	if err != nil {
+		return err
+	}
+	if *metricsAddr != "" {
+		stop, err := serveMetrics(*metricsAddr, reg)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	err = s.Run(ctx)
+	st := s.Stats()
+	fmt.Fprintf(stdout, "speed: %d events, %d parse errors, %d late, %d flushes\n", st.Events, st.ParseErrors, st.LateDropped, st.Flushes)
+	return err
+}
+
+// serveMetrics serves /metrics on addr until stop is called.
+func serveMetrics(addr string, reg *prometheus.Registry) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("metrics server", "err", err)
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}

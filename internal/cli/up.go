@@ -1,0 +1,382 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/loglambda/loglambda/batch"
+	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/schemas/ingest"
+	"github.com/loglambda/loglambda/serving"
+	"github.com/loglambda/loglambda/serving/alerts"
+	"github.com/loglambda/loglambda/speed"
+)
+
+func upCommand() command {
+	return command{
+		name:    "up",
+		summary: "run everything in one process on embedded Kafka and MongoDB (--demo: with generated traffic)",
+		run:     runUp,
+	}
+}
+
+// upConfig is everything `up` starts, as given by its flags.
+type upConfig struct {
+	data        string
+	kafkaListen string
+	mongoListen string
+	httpAddr    string
+	grpcAddr    string // empty: no gRPC
+	topic       string
+	partitions  int
+	mongoDB     string
+	format      string
+	jsonMap     string // --map, folded into format by validate
+	hotTerm     string
+	uvField     string // "" (a config built in code): ingest.DefaultUVField
+	pane        time.Duration
+	lateness    time.Duration
+	batchEvery  time.Duration
+	batchFirst  time.Duration
+
+	demo        bool
+	demoHistory time.Duration
+	rate        float64
+	seed        int64
+	outOfOrder  float64
+	late        float64
+
+	alerts alertFlags
+
+	// batchNow, when set, is batch's clock (tests decide which hours are
+	// complete); not a flag.
+	batchNow func() time.Time
+}
+
+// Defaults of up that differ from the other commands'.
+const (
+	// upDemoRate keeps the default 3 h of demo history near a million
+	// events: a backfill of well under a minute on a laptop.
+	upDemoRate = 100.0
+	// upBatchFirst is the delay before the first batch run, counted from
+	// the end of the demo backfill: the first views come from speed, then
+	// batch takes over the complete hours.
+	upBatchFirst = 10 * time.Second
+)
+
+func runUp(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("up", "up [--demo] [--data DIR] [flags]")
+	var c upConfig
+	fs.StringVar(&c.data, "data", "./data", "directory for everything kept: kafka/, mongo/, lake/ and the demo position")
+	fs.StringVar(&c.kafkaListen, "kafka-listen", "127.0.0.1:9092", "address of the embedded Kafka broker")
+	fs.StringVar(&c.mongoListen, "mongo-listen", "127.0.0.1:27017", "address of the embedded MongoDB wire-protocol server")
+	fs.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "HTTP API listen address")
+	fs.StringVar(&c.grpcAddr, "grpc", "127.0.0.1:9090", "gRPC API listen address (loglambda.v1.QueryService, health, reflection); empty: no gRPC")
+	registerTopic(fs, &c.topic)
+	fs.IntVar(&c.partitions, "partitions", 4, "partitions of the topic when it is created")
+	registerMongoDB(fs, &c.mongoDB)
+	registerIngest(fs, &c.format, &c.jsonMap, &c.hotTerm, &c.uvField)
+	registerPane(fs, &c.pane)
+	registerLateness(fs, &c.lateness)
+	fs.DurationVar(&c.batchEvery, "batch-every", 5*time.Minute, "interval between batch runs (compact + recompute)")
+	fs.DurationVar(&c.batchFirst, "batch-first", upBatchFirst, "delay before the first batch run (after the demo backfill)")
+	fs.BoolVar(&c.demo, "demo", false, "feed generated traffic: first --demo-history of history, then live")
+	fs.DurationVar(&c.demoHistory, "demo-history", 3*time.Hour, "history the demo backfills on its first start")
+	fs.Float64Var(&c.rate, "rate", upDemoRate, "demo events per second")
+	fs.Int64Var(&c.seed, "seed", 1, "demo random seed")
+	fs.Float64Var(&c.outOfOrder, "out-of-order", gen.DefaultOutOfOrder, "demo share of out-of-order events (within the lateness)")
+	fs.Float64Var(&c.late, "late", gen.DefaultLate, "demo share of events beyond the lateness")
+	c.alerts.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	st, err := openStack(c)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	st.printBanner(stdout)
+	return st.run(ctx)
+}
+
+func (c *upConfig) validate() error {
+	switch {
+	case c.partitions < 1 || c.partitions > 1000:
+		return fmt.Errorf("--partitions %d must be within 1..1000", c.partitions)
+	case c.batchEvery < time.Second:
+		return fmt.Errorf("--batch-every %s is shorter than 1s", c.batchEvery)
+	case c.batchFirst < 0:
+		return fmt.Errorf("--batch-first %s is negative", c.batchFirst)
+	case c.demoHistory < 0:
+		return fmt.Errorf("--demo-history %s is negative", c.demoHistory)
+	}
+	if c.alerts.every == 0 {
+		c.alerts.every = alerts.DefaultEvery // a config built in code
+	}
+	if err := c.alerts.validate(); err != nil {
+		return err
+	}
+	// The view settings are checked as for the layer commands; the
+	// embedded broker stands in for --brokers.
+	common := commonFlags{brokers: c.kafkaListen, topic: c.topic, mongoDB: c.mongoDB, format: c.format,
+		jsonMap: c.jsonMap, hotTerm: c.hotTerm, uvField: c.uvFieldRule(), pane: c.pane, lateness: c.lateness}
+	if err := common.validate(); err != nil {
+		return err
+	}
+	c.format, c.jsonMap = common.format, ""
+	return nil
+}
+
+// uvFieldRule is --uv-field, defaulted for configs built in code.
+func (c *upConfig) uvFieldRule() string {
+	if c.uvField == "" {
+		return ingest.DefaultUVField
+	}
+	return c.uvField
+}
+
+// stack is the one-process deployment: embedded servers and the three
+// layers wired to them.
+type stack struct {
+	cfg      upConfig
+	kafka    *embedded.Kafka
+	mongoSrv *embedded.Mongo
+	client   *mongo.Client
+	db       *mongo.Database
+	speed    *speed.Speed
+	batch    *batch.Batch
+	serving  *serving.Server
+	httpAddr string // resolved: never port 0
+	grpcAddr string // resolved: never port 0; empty: no gRPC
+	lake     string
+	log      *slog.Logger
+}
+
+// openStack starts the embedded servers and builds the layers; run starts
+// them. On error everything started so far is closed again.
+func openStack(c upConfig) (_ *stack, err error) {
+	s := &stack{cfg: c, lake: filepath.Join(c.data, "lake"), log: slog.Default()}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	if err := os.MkdirAll(c.data, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", c.data, err)
+	}
+	if s.httpAddr, err = resolveListen(c.httpAddr); err != nil {
+		return nil, fmt.Errorf("--http: %w", err)
+	}
+	if c.grpcAddr != "" {
+		if s.grpcAddr, err = resolveListen(c.grpcAddr); err != nil {
+			return nil, fmt.Errorf("--grpc: %w", err)
+		}
+	}
+	s.kafka, err = embedded.StartKafka(embedded.KafkaConfig{Listen: c.kafkaListen,
+		DataDir: filepath.Join(c.data, "kafka"), Topic: c.topic, Partitions: int32(c.partitions)})
+	if err != nil {
+		return nil, err
+	}
+	s.mongoSrv, err = embedded.StartMongo(embedded.MongoConfig{Listen: c.mongoListen, DataDir: filepath.Join(c.data, "mongo")})
+	if err != nil {
+		return nil, err
+	}
+	s.client, err = mongo.Connect(options.Client().ApplyURI(s.mongoSrv.URI()))
+	if err != nil {
+		return nil, fmt.Errorf("connect to embedded mongodb %s: %w", s.mongoSrv.URI(), err)
+	}
+	s.db = s.client.Database(c.mongoDB)
+	brokers := s.kafka.Addrs()
+	// One writer for both layers: it runs one command at a time, which
+	// keeps the embedded store's connection pool from running dry.
+	writer, err := replace.New()
+	if err != nil {
+		return nil, err
+	}
+	s.speed, err = speed.New(s.db, brokers, speed.Writer(writer),
+		speed.Topic(c.topic), speed.Format(c.format), speed.HotTerm(c.hotTerm), speed.UVField(c.uvFieldRule()),
+		speed.Pane(c.pane), speed.Lateness(c.lateness), speed.Logger(s.log.With("layer", "speed")))
+	if err != nil {
+		return nil, err
+	}
+	bopts := []batch.Opt{batch.Writer(writer), batch.Topic(c.topic), batch.Format(c.format), batch.HotTerm(c.hotTerm), batch.UVField(c.uvFieldRule()),
+		batch.Pane(c.pane), batch.Lateness(c.lateness), batch.Logger(s.log.With("layer", "batch"))}
+	if c.batchNow != nil {
+		bopts = append(bopts, batch.Now(c.batchNow))
+	}
+	s.batch, err = batch.New(s.db, brokers, s.lake, bopts...)
+	if err != nil {
+		return nil, err
+	}
+	if c.demo && c.alerts.rules == "" {
+		if s.cfg.alerts.rules, err = demoRulesFile(c.data); err != nil {
+			return nil, err
+		}
+	}
+	s.serving, err = serving.New(s.db, append(s.cfg.alerts.servingOpts(s.httpAddr), serving.Topic(c.topic), serving.Pane(c.pane),
+		serving.Lake(s.lake), serving.GRPC(s.grpcAddr), serving.Logger(s.log.With("layer", "serving")))...)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// resolveListen turns a port-0 address into a concrete free one, so the
+// address printed and the one served are the same.
+func resolveListen(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	if port != "0" {
+		return addr, nil
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// close stops the servers: the MongoDB client first, then MongoDB, then
+// Kafka, which the layers need until their last flush.
+func (s *stack) close() {
+	if s.client != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.client.Disconnect(ctx)
+		cancel()
+	}
+	if s.mongoSrv != nil {
+		s.mongoSrv.Close()
+	}
+	if s.kafka != nil {
+		s.kafka.Close()
+	}
+}
+
+// run runs the layers (and the demo feed) until ctx is done or one of them
+// fails; then it stops the others and waits for them. A failed batch run
+// is logged and retried at the next interval: batch is bounded and safe to
+// rerun, and the speed layer keeps the views current meanwhile.
+func (s *stack) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	goRun := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := f(ctx)
+			if err != nil && ctx.Err() == nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = fmt.Errorf("%s: %w", name, err)
+				}
+				mu.Unlock()
+				cancel()
+			}
+		}()
+	}
+	// The first batch run waits for the demo backfill: compacting while
+	// a million events are being produced would only read a moving target.
+	ready := make(chan struct{})
+	var readyOnce sync.Once
+	markReady := func() { readyOnce.Do(func() { close(ready) }) }
+	goRun("speed", s.speed.Run)
+	goRun("serving", func(ctx context.Context) error { return s.serving.Run(ctx, s.httpAddr) })
+	goRun("batch", func(ctx context.Context) error { return s.batchLoop(ctx, ready) })
+	if s.cfg.demo {
+		goRun("demo", func(ctx context.Context) error { return s.runDemo(ctx, markReady) })
+	} else {
+		markReady()
+	}
+	<-ctx.Done()
+	s.log.Info("stopping")
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+// batchLoop runs batch every --batch-every, the first time --batch-first
+// after ready.
+func (s *stack) batchLoop(ctx context.Context, ready <-chan struct{}) error {
+	select {
+	case <-ready:
+	case <-ctx.Done():
+		return nil
+	}
+	t := time.NewTimer(s.cfg.batchFirst)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		began := time.Now()
+		sum, err := s.batch.Run(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			s.log.Error("batch run failed; retrying at the next interval", "err", err, "next_in", s.cfg.batchEvery)
+		default:
+			summary, _ := json.Marshal(sum)
+			s.log.Info("batch run", "took", time.Since(began).Round(time.Millisecond), "summary", string(summary))
+		}
+		t.Reset(s.cfg.batchEvery)
+	}
+}
+
+// printBanner tells the user where everything is.
+func (s *stack) printBanner(w io.Writer) {
+	base := "http://" + s.httpAddr
+	now := time.Now().UTC().Truncate(time.Minute)
+	from := now.Add(-3 * time.Hour).Format(time.RFC3339)
+	kafka := s.kafka.Addrs()[0]
+	fmt.Fprintf(w, "loglambda up: data in %s, lake in %s\n", s.cfg.data, s.lake)
+	fmt.Fprintf(w, "  HTTP     %s/\n", base)
+	fmt.Fprintf(w, "           curl '%s/v1/hot?k=10'\n", base)
+	fmt.Fprintf(w, "           curl '%s/v1/traffic?from=%s&step=15m'\n", base, from)
+	fmt.Fprintf(w, "           curl '%s/v1/status'\n", base)
+	if s.grpcAddr != "" {
+		fmt.Fprintf(w, "  gRPC     %s (loglambda.v1.QueryService, health, reflection)\n", s.grpcAddr)
+		fmt.Fprintf(w, "           grpcurl -plaintext %s loglambda.v1.QueryService/Hot\n", s.grpcAddr)
+		fmt.Fprintf(w, "           grpcurl -plaintext -d '{\"step\":\"900s\"}' %s loglambda.v1.QueryService/Traffic\n", s.grpcAddr)
+	}
+	fmt.Fprintf(w, "  Kafka    %s topic %s (%d partitions)\n", kafka, s.cfg.topic, s.cfg.partitions)
+	fmt.Fprintf(w, "           kcat -b %s -t %s -C -o -5 -e\n", kafka, s.cfg.topic)
+	fmt.Fprintf(w, "           loglambda ship --brokers %s --topic %s access.log\n", kafka, s.cfg.topic)
+	fmt.Fprintf(w, "  MongoDB  %s (database %s)\n", s.mongoSrv.URI(), s.cfg.mongoDB)
+	if s.cfg.alerts.rules != "" {
+		fmt.Fprintf(w, "  alerts   %s every %s: curl '%s/v1/alerts'; reload: kill -HUP %d\n", s.cfg.alerts.rules, s.cfg.alerts.every, base, os.Getpid())
+	}
+	if s.cfg.demo {
+		fmt.Fprintf(w, "  demo     generating %g events/s (first start: %s of history)\n", s.cfg.rate, s.cfg.demoHistory)
+	}
+	fmt.Fprintln(w, "Ctrl-C stops everything; starting again keeps the data.")
+}

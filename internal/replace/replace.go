@@ -1,0 +1,157 @@
+// Package replace writes MongoDB documents the one way loglambda writes
+// them: idempotent replaces by _id (upserts), in commands of at most
+// MaxBatch documents, each command with its own deadline. Speed (pane
+// documents, checkpoints) and batch (pane documents) both write through a
+// Writer, so the limits below hold for every write of a view.
+//
+// Why commands are small: FerretDB v1.24 on SQLite, the embedded store of
+// `loglambda up`, runs one `update` command as one query per replace and
+// keeps each query's iterator, and with it one connection of its SQLite
+// pool of 100, open until the whole command ends whenever the query found
+// its document (it reads one row and stops). A command replacing more than
+// about 100 existing documents takes the whole pool, then waits forever for
+// a connection for its next replace, and every later operation on the
+// database starves behind it. A command of at most 64 documents holds at
+// most 64 connections, and a Writer runs one command at a time, so one
+// Writer shared by the layers of a process (as `up` does) leaves the rest
+// of the pool to readers. Against a real MongoDB small commands cost a few
+// more round trips and nothing else.
+//
+// Why each command has its own deadline: a slow store then slows loglambda
+// down, command by command, instead of failing a whole flush that would be
+// retried from its start and never finish. What was written stays written
+// (Result.Docs is the written prefix), so the caller moves forward.
+package replace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// MaxBatch is the largest number of documents in one command: below the
+// 100 connections of FerretDB's SQLite pool that a command replacing
+// existing documents holds until it ends (see the package documentation),
+// with room left for readers and for the transient connection each replace
+// needs.
+const MaxBatch = 64
+
+// DefaultCommandTimeout bounds one command of MaxBatch documents. Measured
+// on the embedded store (2 cores, shared), a command of 64 pane documents
+// takes 0.1-1 s; ten times that is a store in trouble, not a busy one.
+const DefaultCommandTimeout = 10 * time.Second
+
+// Doc is one document to write: its _id and the document itself (anything
+// bson.Marshal takes, whose _id field is ID).
+type Doc struct {
+	ID   string
+	Body any
+}
+
+// Command describes one command after it ran, for metrics and logs.
+type Command struct {
+	Collection string
+	Docs       int
+	Bytes      int64 // BSON size of the documents
+	Took       time.Duration
+	Err        error
+}
+
+// Result is what Replace wrote: docs[:Docs] are in the store.
+type Result struct {
+	Docs     int
+	Bytes    int64 // BSON size of the documents written
+	Commands int
+}
+
+// Add adds o to r.
+func (r *Result) Add(o Result) {
+	r.Docs += o.Docs
+	r.Bytes += o.Bytes
+	r.Commands += o.Commands
+}
+
+// Writer replaces documents in bounded commands. It runs one command at a
+// time, whoever calls it: share one Writer among the layers of a process
+// that write to one embedded store. Safe for concurrent use.
+type Writer struct {
+	cfg cfg
+	// sem holds one token: the right to have a command in flight.
+	sem chan struct{}
+}
+
+// New returns a Writer.
+func New(opts ...Opt) (*Writer, error) {
+	c := defaultCfg()
+	for _, o := range opts {
+		o.apply(&c)
+	}
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("replace writer: %w", err)
+	}
+	return &Writer{cfg: c, sem: make(chan struct{}, 1)}, nil
+}
+
+// Replace writes docs into coll in order, in commands of at most the
+// batch size, each an unordered bulk of upserting replaces with its own
+// deadline (a child of ctx). It stops at the first command that fails and
+// returns what the commands before it wrote: docs[:Result.Docs]. A failed
+// command may have written some of its documents; writing them again is
+// harmless, every write being an idempotent replace.
+func (w *Writer) Replace(ctx context.Context, coll *mongo.Collection, docs []Doc) (Result, error) {
+	var res Result
+	for start := 0; start < len(docs); start += w.cfg.batch {
+		end := min(start+w.cfg.batch, len(docs))
+		n, err := w.command(ctx, coll, docs[start:end])
+		if err != nil {
+			return res, fmt.Errorf("replace documents %d-%d of %d in %s: %w", start+1, end, len(docs), coll.Name(), err)
+		}
+		res.Docs += end - start
+		res.Bytes += n
+		res.Commands++
+	}
+	return res, nil
+}
+
+// command writes one batch and returns its size in bytes.
+func (w *Writer) command(ctx context.Context, coll *mongo.Collection, docs []Doc) (int64, error) {
+	models := make([]mongo.WriteModel, len(docs))
+	var size int64
+	for i, d := range docs {
+		raw, err := bson.Marshal(d.Body)
+		if err != nil {
+			return 0, fmt.Errorf("encode %s: %w", d.ID, err)
+		}
+		size += int64(len(raw))
+		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.ID}}).
+			SetReplacement(bson.Raw(raw)).SetUpsert(true)
+	}
+	select {
+	case w.sem <- struct{}{}:
+	case <-ctx.Done():
+		return 0, fmt.Errorf("wait for the previous command: %w", context.Cause(ctx))
+	}
+	start := time.Now()
+	cctx, cancel := context.WithTimeoutCause(ctx, w.cfg.timeout,
+		fmt.Errorf("%w: %d documents not written within %s", ErrCommandTimeout, len(docs), w.cfg.timeout))
+	_, err := coll.BulkWrite(cctx, models, options.BulkWrite().SetOrdered(false))
+	if err != nil && ctx.Err() == nil && (cctx.Err() != nil || mongo.IsTimeout(err)) {
+		err = fmt.Errorf("%w (%v)", context.Cause(cctx), err)
+	}
+	cancel()
+	took := time.Since(start)
+	<-w.sem
+	if w.cfg.onCommand != nil {
+		w.cfg.onCommand(Command{Collection: coll.Name(), Docs: len(docs), Bytes: size, Took: took, Err: err})
+	}
+	return size, err
+}
+
+// ErrCommandTimeout is the cause of a command that ran out of its own
+// deadline: the store is slower than the deadline allows, or stuck.
+var ErrCommandTimeout = errors.New("command deadline exceeded")

@@ -1,0 +1,128 @@
+package replace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+type smallDoc struct {
+	ID  string `bson:"_id"`
+	N   int    `bson:"n"`
+	Pad string `bson:"pad"`
+}
+
+func smallDocs(n, gen int) []Doc {
+	out := make([]Doc, n)
+	for i := range out {
+		id := fmt.Sprintf("d%05d", i)
+		out[i] = Doc{ID: id, Body: smallDoc{ID: id, N: gen*100000 + i, Pad: "0123456789abcdef"}}
+	}
+	return out
+}
+
+// TestReplaceManyExisting replaces far more existing documents than
+// FerretDB's SQLite pool has connections (the store wedged at about 100 in
+// one command), and checks every command's size and every document.
+func TestReplaceManyExisting(t *testing.T) {
+	db := startMongo(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var cmds []Command
+	w, err := New(OnCommand(func(c Command) { cmds = append(cmds, c) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll := db.Collection("many")
+	const n = 700
+	for gen := 1; gen <= 2; gen++ { // inserts, then replaces of existing documents
+		cmds = nil
+		res, err := w.Replace(ctx, coll, smallDocs(n, gen))
+		if err != nil {
+			t.Fatalf("generation %d: %v", gen, err)
+		}
+		if res.Docs != n || res.Commands != (n+MaxBatch-1)/MaxBatch || res.Bytes <= 0 {
+			t.Fatalf("generation %d: result %+v, want %d docs in %d commands", gen, res, n, (n+MaxBatch-1)/MaxBatch)
+		}
+		total := 0
+		for _, c := range cmds {
+			if c.Docs > MaxBatch || c.Err != nil || c.Collection != "many" {
+				t.Fatalf("command %+v", c)
+			}
+			total += c.Docs
+		}
+		if total != n {
+			t.Fatalf("commands wrote %d documents, want %d", total, n)
+		}
+		cur, err := coll.Find(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []smallDoc
+		if err := cur.All(ctx, &got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != n {
+			t.Fatalf("generation %d: %d documents stored, want %d", gen, len(got), n)
+		}
+		for _, d := range got {
+			var i int
+			fmt.Sscanf(d.ID, "d%d", &i)
+			if d.N != gen*100000+i {
+				t.Fatalf("generation %d: %s holds n=%d", gen, d.ID, d.N)
+			}
+		}
+	}
+}
+
+// TestReplaceStopsAtFailure checks that a failing command stops the write
+// and that Result names the written prefix.
+func TestReplaceStopsAtFailure(t *testing.T) {
+	db := startMongo(t)
+	ctx := context.Background()
+	w, err := New(BatchSize(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := smallDocs(35, 1)
+	docs[23].Body = func() {} // cannot be encoded: the third command fails
+	res, err := w.Replace(ctx, db.Collection("fail"), docs)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if res.Docs != 20 || res.Commands != 2 {
+		t.Fatalf("result %+v, want the first 20 documents in 2 commands", res)
+	}
+	n, err := db.Collection("fail").CountDocuments(ctx, bson.D{})
+	if err != nil || n != 20 {
+		t.Fatalf("%d documents stored (%v), want 20", n, err)
+	}
+	// A cancelled context fails at once, naming the cause.
+	cctx, cancel := context.WithCancelCause(ctx)
+	cancel(errors.New("stopping"))
+	if _, err := w.Replace(cctx, db.Collection("fail"), smallDocs(5, 2)); err == nil {
+		t.Fatal("no error with a cancelled context")
+	}
+}
+
+func TestOptions(t *testing.T) {
+	for _, tc := range []struct {
+		opts []Opt
+		ok   bool
+	}{
+		{nil, true},
+		{[]Opt{BatchSize(MaxBatch)}, true},
+		{[]Opt{BatchSize(MaxBatch + 1)}, false},
+		{[]Opt{BatchSize(0)}, false},
+		{[]Opt{CommandTimeout(0)}, false},
+		{[]Opt{CommandTimeout(time.Second)}, true},
+	} {
+		if _, err := New(tc.opts...); (err == nil) != tc.ok {
+			t.Errorf("New(%d options): err %v, want ok=%v", len(tc.opts), err, tc.ok)
+		}
+	}
+}

@@ -1,0 +1,116 @@
+// Package collections names what the layers exchange through MongoDB besides
+// the view states: the collections, speed's per-partition checkpoints and
+// batch's horizon and lake summaries. Speed and batch write them and
+// serving reads them, and the layers never import one another, so they
+// are declared once here; the view states themselves are package views'.
+package collections
+
+import (
+	"fmt"
+	"time"
+)
+
+// CheckpointCollection holds one Checkpoint per partition.
+const CheckpointCollection = "speed_checkpoints"
+
+// Checkpoint is the document in speed_checkpoints that records how far a
+// partition was applied and flushed. Speed writes it only after every dirty
+// pane document of the partition was written, so the pane documents are
+// never behind it; serving reads it for lag and counters.
+type Checkpoint struct {
+	ID        string `bson:"_id"` // CheckpointID
+	Topic     string `bson:"topic"`
+	Partition int32  `bson:"partition"`
+	// Offset is the last offset applied to the counters and panes and
+	// flushed; -1 before any.
+	Offset int64 `bson:"offset"`
+	// Watermark is MaxEventTime minus the lateness (never moving back):
+	// panes ending at or before it are final.
+	Watermark    time.Time `bson:"watermark"`
+	MaxEventTime time.Time `bson:"max_event_time"`
+	// WatermarkNS and MaxEventTimeNS keep the nanoseconds that BSON dates
+	// (milliseconds) drop, so a restart resumes with exactly the same
+	// watermark as an uninterrupted run; 0 when unset.
+	WatermarkNS    int64 `bson:"watermark_ns"`
+	MaxEventTimeNS int64 `bson:"max_event_time_ns"`
+	// HighWatermark is the partition's high watermark seen by the last
+	// fetch: HighWatermark-1-Offset is the lag.
+	HighWatermark int64     `bson:"high_watermark"`
+	LateDropped   int64     `bson:"late_dropped"`
+	ParseErrors   int64     `bson:"parse_errors"`
+	Events        int64     `bson:"events"`
+	Updated       time.Time `bson:"updated"`
+	// Patterns is the partition's pattern miner at Offset
+	// (patterns.Miner.MarshalBinary), so that a restart mines on as the
+	// uninterrupted run did; empty when the patterns view is off.
+	Patterns []byte `bson:"patterns,omitempty"`
+}
+
+// CheckpointID is the _id of a partition's checkpoint: "<topic>|p<N>".
+func CheckpointID(topic string, partition int32) string {
+	return fmt.Sprintf("%s|p%d", topic, partition)
+}
+
+// Lag is how many records of the partition speed has not applied yet: the
+// offset is the last one applied, the high watermark the next one to be
+// written.
+func (c Checkpoint) Lag() int64 {
+	return max(c.HighWatermark-c.Offset-1, 0)
+}
+
+// MetaCollection holds the batch layer's state for serving: the horizon
+// and the lake's size.
+const MetaCollection = "batch_meta"
+
+// HorizonDocID is the id of a topic's HorizonDoc in MetaCollection.
+func HorizonDocID(topic string) string { return "horizon|" + topic }
+
+// LakeDocID is the id of a topic's LakeDoc in MetaCollection.
+func LakeDocID(topic string) string { return "lake|" + topic }
+
+// HorizonDoc is the batch_meta document serving reads to know where batch
+// views end: panes before Horizon come from batch, the rest from speed.
+type HorizonDoc struct {
+	ID      string      `bson:"_id" json:"-"`
+	Topic   string      `bson:"topic" json:"topic"`
+	Horizon time.Time   `bson:"horizon" json:"horizon"`
+	Hours   []time.Time `bson:"hours" json:"hours"` // recomputed hour starts, ascending
+	Updated time.Time   `bson:"updated" json:"-"`
+	// Digest identifies the content (all but Updated), so a run that
+	// changes nothing does not rewrite the document.
+	Digest string `bson:"digest" json:"-"`
+}
+
+// LakeDoc is the batch_meta document describing the lake, for /v1/status:
+// its size and the parse errors kept in it, in total and per hour.
+type LakeDoc struct {
+	ID          string          `bson:"_id" json:"-"`
+	Topic       string          `bson:"topic" json:"topic"`
+	Files       int64           `bson:"files" json:"files"`
+	Rows        int64           `bson:"rows" json:"rows"`
+	Bytes       int64           `bson:"bytes" json:"bytes"`
+	ParseErrors int64           `bson:"parse_errors" json:"parse_errors"`
+	LostOffsets int64           `bson:"lost_offsets" json:"lost_offsets"`
+	Hours       []LakeHour      `bson:"hours" json:"hours"`
+	Partitions  []LakePartition `bson:"partitions" json:"partitions"`
+	Updated     time.Time       `bson:"updated" json:"-"`
+	Digest      string          `bson:"digest" json:"-"`
+}
+
+// LakeHour is one hour of the lake.
+type LakeHour struct {
+	Hour        time.Time `bson:"hour" json:"hour"`
+	Files       int64     `bson:"files" json:"files"`
+	Rows        int64     `bson:"rows" json:"rows"`
+	Bytes       int64     `bson:"bytes" json:"bytes"`
+	ParseErrors int64     `bson:"parse_errors" json:"parse_errors"`
+	Recomputed  time.Time `bson:"recomputed,omitempty" json:"recomputed,omitzero"`
+	Dirty       bool      `bson:"dirty" json:"dirty"`
+}
+
+// LakePartition is compaction's progress on one partition.
+type LakePartition struct {
+	Partition    int32     `bson:"partition" json:"partition"`
+	NextOffset   int64     `bson:"next_offset" json:"next_offset"`
+	MaxEventTime time.Time `bson:"max_event_time,omitempty" json:"max_event_time,omitzero"`
+}

@@ -1,0 +1,124 @@
+// Package lakefiles is the lake's read contract, shared by batch, which
+// writes the lake, and serving's SQL, which reads it: where a topic's files
+// are (<lake>/<topic>/dt=YYYY-MM-DD/hour=HH/*.parquet), the manifest's name
+// and version, and the part of the manifest a reader needs (the files).
+// The rest of the manifest (offsets, hour states) is batch's, in
+// batch/lake.
+package lakefiles
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ErrNoLake is returned when the topic has no lake files yet: there is
+// nothing to query until `loglambda batch compact` writes some.
+var ErrNoLake = errors.New("no lake")
+
+// ManifestName is the manifest's file name in the topic directory.
+const ManifestName = "_manifest.json"
+
+// ManifestVersion is the manifest version this loglambda writes and
+// reads; it is bumped when the manifest's meaning changes, and a reader
+// refuses versions it does not know rather than misreading them.
+const ManifestVersion = 1
+
+// Glob matches the lake's Parquet files relative to the topic directory:
+// the Hive layout of HourDir, so that DuckDB, Spark, Trino and pandas read
+// dt and hour as columns.
+const Glob = "dt=*/hour=*/*.parquet"
+
+// HourDir is the directory of an event-time hour relative to the topic
+// directory, in Hive partition form: "dt=2026-11-20/hour=10".
+func HourDir(hour time.Time) string {
+	h := hour.UTC()
+	return fmt.Sprintf("dt=%s/hour=%02d", h.Format("2006-01-02"), h.Hour())
+}
+
+// manifest is the part of batch's manifest a reader needs: which files are
+// the lake.
+type manifest struct {
+	Version int    `json:"version"`
+	Topic   string `json:"topic"`
+	Files   []struct {
+		Path string `json:"path"`
+	} `json:"files"`
+}
+
+// TopicDir returns the lake directory of topic, refusing topics that are
+// not a single directory name (so a topic cannot point outside the lake).
+func TopicDir(root, topic string) (string, error) {
+	if topic == "" || topic == "." || topic == ".." || strings.ContainsAny(topic, `/\`) {
+		return "", fmt.Errorf("topic %q is not a valid directory name", topic)
+	}
+	abs, err := filepath.Abs(filepath.Join(root, topic))
+	if err != nil {
+		return "", fmt.Errorf("lake %s: %w", root, err)
+	}
+	return abs, nil
+}
+
+// Files returns the absolute paths of the lake's Parquet files of
+// topic, sorted: the manifest's list when there is a manifest, else every
+// dt=*/hour=*/*.parquet file. It returns an error wrapping ErrNoLake when
+// there are none.
+func Files(root, topic string) ([]string, error) {
+	dir, err := TopicDir(root, topic)
+	if err != nil {
+		return nil, err
+	}
+	noLake := func(why string) error {
+		return fmt.Errorf("%w for topic %q under %s (%s): write one with `loglambda batch compact --lake %s --topic %s`",
+			ErrNoLake, topic, root, why, root, topic)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, noLake(dir + " does not exist")
+	}
+	data, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		files, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(Glob)))
+		if err != nil {
+			return nil, fmt.Errorf("list lake %s: %w", dir, err)
+		}
+		if len(files) == 0 {
+			return nil, noLake("no Parquet files and no manifest")
+		}
+		sort.Strings(files)
+		return files, nil
+	case err != nil:
+		return nil, fmt.Errorf("read lake manifest: %w", err)
+	}
+	var m manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("read lake manifest %s: %w", filepath.Join(dir, ManifestName), err)
+	}
+	if m.Version != ManifestVersion {
+		return nil, fmt.Errorf("read lake manifest %s: version %d, this loglambda reads version %d", filepath.Join(dir, ManifestName), m.Version, ManifestVersion)
+	}
+	if m.Topic != topic {
+		return nil, fmt.Errorf("read lake manifest %s: topic %q, want %q", filepath.Join(dir, ManifestName), m.Topic, topic)
+	}
+	files := make([]string, 0, len(m.Files))
+	for _, f := range m.Files {
+		rel := filepath.FromSlash(f.Path)
+		// A manifest path leaving the topic directory would widen what
+		// the query may read (allowed_paths) beyond the lake.
+		if !filepath.IsLocal(rel) || !strings.HasSuffix(rel, ".parquet") {
+			return nil, fmt.Errorf("read lake manifest %s: file %q is not a Parquet file inside the topic directory", filepath.Join(dir, ManifestName), f.Path)
+		}
+		files = append(files, filepath.Join(dir, rel))
+	}
+	if len(files) == 0 {
+		return nil, noLake("the manifest lists no files")
+	}
+	sort.Strings(files)
+	return files, nil
+}

@@ -1,0 +1,131 @@
+package views
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/loglambda/loglambda/schemas/patterns"
+)
+
+const patternsVersion = 1
+
+// MarshalBinary encodes the state (cap applied): version, then the entries
+// by id (id as 8 bytes; template, count, example, its partition and
+// offset, first and last time, then the (instance, level) keys in order),
+// then the absorptions by absorbed id. Equal states encode to equal bytes.
+func (s *Patterns) MarshalBinary() ([]byte, error) {
+	es := s.folded()
+	ids := make([]patterns.ID, 0, len(es))
+	for id := range es {
+		ids = append(ids, id)
+	}
+	sortIDs(ids)
+	b := []byte{patternsVersion}
+	b = binary.AppendUvarint(b, uint64(len(ids)))
+	for _, id := range ids {
+		e := es[id]
+		b = binary.BigEndian.AppendUint64(b, uint64(id))
+		b = appendString(b, e.Template)
+		b = binary.AppendUvarint(b, uint64(e.Count))
+		b = appendString(b, e.Example)
+		b = binary.AppendVarint(b, int64(e.ExPartition))
+		b = binary.AppendVarint(b, e.ExOffset)
+		b = binary.AppendVarint(b, e.First)
+		b = binary.AppendVarint(b, e.Last)
+		keys := sortedLevelKeys(e.Keys)
+		b = binary.AppendUvarint(b, uint64(len(keys)))
+		for _, k := range keys {
+			b = appendString(b, k.Instance)
+			b = appendString(b, k.Level)
+			b = binary.AppendUvarint(b, uint64(e.Keys[k]))
+		}
+	}
+	abs := s.Absorptions()
+	b = binary.AppendUvarint(b, uint64(len(abs)))
+	for _, a := range abs {
+		b = binary.BigEndian.AppendUint64(b, uint64(a.From))
+		b = binary.BigEndian.AppendUint64(b, uint64(a.To))
+		b = appendString(b, a.Template)
+	}
+	return b, nil
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func sortIDs(ids []patterns.ID) {
+	for i := 1; i < len(ids); i++ {
+		for j := i; j > 0 && ids[j] < ids[j-1]; j-- {
+			ids[j], ids[j-1] = ids[j-1], ids[j]
+		}
+	}
+}
+
+// UnmarshalBinary replaces s by the decoded state. Corrupt or truncated
+// data gives an error and leaves s unchanged.
+func (s *Patterns) UnmarshalBinary(data []byte) error {
+	r := reader{b: data}
+	if v := r.byte(); v != patternsVersion {
+		return fmt.Errorf("patterns state: version %d, want %d", v, patternsVersion)
+	}
+	limit := s.limit
+	if limit <= 0 {
+		limit = PatternsCap
+	}
+	ns := newPatternsCap(limit)
+	n := r.uvarint()
+	if r.err == nil && n > uint64(len(data)) {
+		r.err = errors.New("pattern count larger than data")
+	}
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		e := &PatternStat{ID: patterns.ID(binary.BigEndian.Uint64(r.bytes(8)))}
+		e.Template = string(r.bytes(r.uvarint()))
+		e.Count = int64(r.uvarint())
+		e.Example = string(r.bytes(r.uvarint()))
+		e.ExPartition = int32(r.varint())
+		e.ExOffset = r.varint()
+		e.First, e.Last = r.varint(), r.varint()
+		nk := r.uvarint()
+		if r.err == nil && nk > uint64(len(data)) {
+			r.err = errors.New("key count larger than data")
+		}
+		e.Keys = make(map[LevelKey]int64, min(nk, 64))
+		for j := uint64(0); j < nk && r.err == nil; j++ {
+			inst := string(r.bytes(r.uvarint()))
+			lvl := string(r.bytes(r.uvarint()))
+			e.Keys[LevelKey{inst, lvl}] += int64(r.uvarint())
+		}
+		ns.entries[e.ID] = e
+	}
+	na := r.uvarint()
+	if r.err == nil && na > uint64(len(data)) {
+		r.err = errors.New("absorption count larger than data")
+	}
+	for i := uint64(0); i < na && r.err == nil; i++ {
+		a := patterns.Absorption{From: patterns.ID(binary.BigEndian.Uint64(r.bytes(8)))}
+		a.To = patterns.ID(binary.BigEndian.Uint64(r.bytes(8)))
+		a.Template = string(r.bytes(r.uvarint()))
+		ns.absorbed[a.From] = a
+	}
+	if r.err != nil {
+		return fmt.Errorf("patterns state: %w", r.err)
+	}
+	*s = *ns
+	return nil
+}
+
+func (r *reader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
