@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 log() { printf '== %s\n' "$*" >&2; }
 
 # Debian packages the tests use: kcat (Kafka interop tests produce with it),
-# chromium (the dashboard test renders the page in headless Chromium).
+# chromium (the dashboard test renders the page in headless Chromium),
+# python3-aiosmtpd (the alert tests send mail to a real SMTP server).
 apt_need=()
 command -v kcat >/dev/null 2>&1 || apt_need+=(kcat)
 command -v chromium >/dev/null 2>&1 || apt_need+=(chromium)
@@ -15,6 +16,7 @@ command -v chromium >/dev/null 2>&1 || apt_need+=(chromium)
 command -v jupyter-nbconvert >/dev/null 2>&1 || apt_need+=(jupyter-nbconvert)
 /usr/bin/python3 -c 'import nbclient, ipykernel, pandas, matplotlib' >/dev/null 2>&1 ||
   apt_need+=(python3-nbclient python3-ipykernel python3-pandas python3-matplotlib)
+/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || apt_need+=(python3-aiosmtpd)
 if [ ${#apt_need[@]} -gt 0 ]; then
   log "installing Debian packages: ${apt_need[*]}"
   sudo=""

@@ -144,7 +144,8 @@ const (
 
 // httpScope is the scope a request needs: none for the probes and the
 // dashboard's static files (the page asks for a token itself), none or
-// read for /metrics, sql for /v1/sql, admin under /v1/admin/, read for
+// read for /metrics, sql for /v1/sql, admin under /v1/admin/ and for
+// POST /v1/rules/reload, read for
 // everything else, unknown paths included, so that a 404 tells nothing
 // without a token either.
 func (s *Server) httpScope(path string) Scope {
@@ -157,7 +158,7 @@ func (s *Server) httpScope(path string) Scope {
 		return ScopeNone
 	case path == "/v1/sql":
 		return ScopeSQL
-	case strings.HasPrefix(path, "/v1/admin/"):
+	case strings.HasPrefix(path, "/v1/admin/"), path == "/v1/rules/reload":
 		return ScopeAdmin
 	}
 	return ScopeRead

@@ -61,6 +61,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	// A server over an empty store that has not refreshed yet, and a page
 	// whose API drops every connection.
 	_, emptyBase := startServer(t, testDB(t))
+	// After testDB(t) above: it drops the database of the test's name,
+	// the same as db's, and the alerts are read per request, not cached.
+	writeAlertDocs(t, db)
 	downBase := startUnreachableAPI(t, srv.Handler())
 
 	pinned := func(rng string, to time.Time) string { return "/?range=" + rng + "&to=" + to.Format(time.RFC3339) }
@@ -148,6 +151,16 @@ func TestDashboardInBrowser(t *testing.T) {
 				t.Errorf("clusters: %d rows, %d events + %d outliers + %d without features, want 5 rows adding up to pv %d", len(crows), csum, outl, miss, tr.pv)
 			}
 			d.wantAttrs(t, "clusters-exact", map[string]string{"data-exact": "false"})
+			// Alerts: the firing one first, then the one resolved in the
+			// range with its failed notification; not the one resolved
+			// before the range.
+			if rows := d.rows("alerts-body"); len(rows) != 2 || rows[0]["data-state"] != "firing" ||
+				rows[1]["data-state"] != "resolved" || rows[1]["data-failed"] != "1" || rows[0]["data-rule"] != "InstanceErrorBurst" {
+				t.Errorf("alert rows %v, want the firing InstanceErrorBurst then the resolved one with a failed notification", rows)
+			}
+			d.wantAttrs(t, "alerts-active", map[string]string{"data-active": "1"})
+			d.wantText(t, "alerts-body", "db-2 logged 1,234 ERROR lines")
+			d.wantText(t, "alerts-body", "webhook resolved: failed")
 			d.wantAttrs(t, "conn", map[string]string{"data-state": "ok"})
 			d.wantHidden(t, "banner", true)
 		}},
@@ -252,6 +265,37 @@ func TestDashboardInBrowser(t *testing.T) {
 				screenshot(t, chromium, c.url, filepath.Join(dir, c.name+".png"))
 			}
 		})
+	}
+}
+
+// writeAlertDocs writes three alerts as the engine keeps them in the
+// alerts collection (field names from DESIGN's contract, not the Go
+// type): one firing, one resolved at 12:10 whose resolution failed to
+// reach the webhook, one resolved at 05:00, before every range shown.
+func writeAlertDocs(t *testing.T, db *mongo.Database) {
+	t.Helper()
+	at := func(h, m int) time.Time {
+		return time.Date(horizon.Year(), horizon.Month(), horizon.Day(), h, m, 0, 0, time.UTC)
+	}
+	doc := func(id, state string, since, resolved time.Time, inst string, deliveries bson.A) bson.M {
+		d := bson.M{"_id": id, "kind": "alert", "rule": "InstanceErrorBurst", "fingerprint": id[len(id)-4:],
+			"labels":      bson.M{"alertname": "InstanceErrorBurst", "instance": inst, "level": "ERROR"},
+			"annotations": bson.M{"summary": inst + " logged 1,234 ERROR lines in 5m"},
+			"state":       state, "value": 1234.0, "active_since": since, "fired_at": since, "deliveries": deliveries, "updated": since}
+		if !resolved.IsZero() {
+			d["resolved_at"] = resolved
+		}
+		return d
+	}
+	sent := bson.M{"notifier": "webhook", "status": "firing", "state": "sent", "attempts": 1}
+	failed := bson.M{"notifier": "webhook", "status": "resolved", "state": "failed", "attempts": 8, "last_error": "connection refused"}
+	docs := []any{
+		doc("alert|a|f001", "firing", at(12, 20), time.Time{}, "db-2", bson.A{sent}),
+		doc("alert|a|f002", "resolved", at(11, 50), at(12, 10), "db-1", bson.A{sent, failed}),
+		doc("alert|a|f003", "resolved", at(4, 50), at(5, 0), "db-3", bson.A{sent}),
+	}
+	if _, err := db.Collection("alerts").InsertMany(context.Background(), docs); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loglambda/loglambda/schemas/views"
+	"github.com/loglambda/loglambda/serving/alerts"
 	"github.com/loglambda/loglambda/serving/lakesql"
 )
 
@@ -45,6 +46,12 @@ type cfg struct {
 	tokens          *Tokens
 	openMetrics     bool
 	tlsCert, tlsKey string
+	// Alerting (alerting.go): the rule file, the evaluation interval, the
+	// dashboard link of notifications and further engine options.
+	rulesFile    string
+	alertEvery   time.Duration
+	dashboardURL string
+	alertOpts    []alerts.Opt
 
 	now    func() time.Time
 	logger *slog.Logger
@@ -66,6 +73,7 @@ func defaultCfg() cfg {
 		maxRange:        31 * 24 * time.Hour,
 		maxK:            1000,
 		maxBuckets:      10000,
+		alertEvery:      alerts.DefaultEvery,
 		now:             time.Now,
 		logger:          slog.Default(),
 	}

@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"google.golang.org/grpc/health"
 
+	"github.com/loglambda/loglambda/serving/alerts"
 	"github.com/loglambda/loglambda/serving/lakesql"
 )
 
@@ -27,6 +28,8 @@ type Server struct {
 	sql *lakesql.Lake
 	// exact holds traffic counted exactly from the lake (exact.go).
 	exact exactCache
+	// alerts evaluates the rule file (alerting.go).
+	alerts *alerts.Engine
 
 	// snap is the snapshot requests read; a refresh replaces it whole.
 	snap atomic.Pointer[snapshot]
@@ -58,6 +61,7 @@ func New(db *mongo.Database, opts ...Opt) (*Server, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("serving: %w", err)
 	}
+	var err error
 	s := &Server{
 		cfg:     c,
 		store:   store{db: db, topic: c.topic},
@@ -65,7 +69,6 @@ func New(db *mongo.Database, opts ...Opt) (*Server, error) {
 		r:       newRefresher(),
 		health:  newHealth(),
 	}
-	var err error
 	if c.lake != "" {
 		l, err := lakesql.New(c.lake, c.topic, c.sqlOpts...)
 		if err != nil {
@@ -77,6 +80,9 @@ func New(db *mongo.Database, opts ...Opt) (*Server, error) {
 		if s.certs, err = newCertReloader(c.tlsCert, c.tlsKey, c.logger); err != nil {
 			return nil, fmt.Errorf("serving: %w", err)
 		}
+	}
+	if s.alerts, err = s.newAlerts(); err != nil {
+		return nil, fmt.Errorf("serving: %w", err)
 	}
 	s.snap.Store(emptySnapshot())
 	s.handler = s.routes()
@@ -121,10 +127,14 @@ func (s *Server) Run(ctx context.Context, httpAddr string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		s.refreshLoop(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		s.runAlerts(ctx)
 	}()
 	errs := make(chan error, len(serve))
 	for _, f := range serve {

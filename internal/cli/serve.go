@@ -31,7 +31,12 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 	sqlLimit := fs.Int("sql-row-limit", lakesql.DefaultRowLimit, "most rows in a POST /v1/sql answer; more are cut and the answer says truncated")
 	sqlTimeout := fs.Duration("sql-timeout", lakesql.DefaultTimeout, "timeout of a POST /v1/sql query (answered 504)")
 	sqlMemory := fs.String("sql-memory-limit", lakesql.DefaultMemoryLimit, "DuckDB memory limit of each POST /v1/sql query")
+	var alerting alertFlags
+	alerting.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := alerting.validate(); err != nil {
 		return err
 	}
 	if common.mongoDB == "" {
@@ -46,7 +51,7 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 		return err
 	}
 	defer closeDB()
-	srv, err := serving.New(db, append(secOpts,
+	srv, err := serving.New(db, append(append(secOpts, alerting.servingOpts(*httpAddr)...),
 		serving.Topic(common.topic),
 		serving.Pane(common.pane),
 		serving.RefreshInterval(*refresh),

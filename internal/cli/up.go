@@ -22,6 +22,7 @@ import (
 	"github.com/loglambda/loglambda/internal/replace"
 	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/serving"
+	"github.com/loglambda/loglambda/serving/alerts"
 	"github.com/loglambda/loglambda/speed"
 )
 
@@ -66,6 +67,8 @@ type upConfig struct {
 	outOfOrder  float64
 	late        float64
 
+	alerts alertFlags
+
 	// batchNow, when set, is batch's clock (tests decide which hours are
 	// complete); not a flag.
 	batchNow func() time.Time
@@ -108,6 +111,7 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Int64Var(&c.seed, "seed", 1, "demo random seed")
 	fs.Float64Var(&c.outOfOrder, "out-of-order", gen.DefaultOutOfOrder, "demo share of out-of-order events (within the lateness)")
 	fs.Float64Var(&c.late, "late", gen.DefaultLate, "demo share of events beyond the lateness")
+	c.alerts.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -133,6 +137,12 @@ func (c *upConfig) validate() error {
 		return fmt.Errorf("--batch-first %s is negative", c.batchFirst)
 	case c.demoHistory < 0:
 		return fmt.Errorf("--demo-history %s is negative", c.demoHistory)
+	}
+	if c.alerts.every == 0 {
+		c.alerts.every = alerts.DefaultEvery // a config built in code
+	}
+	if err := c.alerts.validate(); err != nil {
+		return err
 	}
 	// The view settings are checked as for the layer commands; the
 	// embedded broker stands in for --brokers.
@@ -249,6 +259,12 @@ func openStack(c upConfig) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.demo && c.alerts.rules == "" {
+		if s.cfg.alerts.rules, err = demoRulesFile(c.data); err != nil {
+			return nil, err
+		}
+	}
+	secOpts = append(secOpts, s.cfg.alerts.servingOpts(s.httpAddr)...)
 	s.serving, err = serving.New(s.db, append(secOpts, serving.Topic(c.topic), serving.Pane(c.pane), serving.Backlogs(s.backlogs),
 		serving.Lake(s.lake), serving.GRPC(s.grpcAddr), serving.Logger(s.log.With("layer", "serving")))...)
 	if err != nil {
@@ -401,6 +417,9 @@ func (s *stack) printBanner(w io.Writer) {
 	fmt.Fprintf(w, "           kcat -b %s -t %s -C -o -5 -e\n", kafka, s.cfg.topic)
 	fmt.Fprintf(w, "           loglambda ship --brokers %s --topic %s access.log\n", kafka, s.cfg.topic)
 	fmt.Fprintf(w, "  MongoDB  %s (database %s)\n", s.mongoSrv.URI(), s.cfg.mongoDB)
+	if s.cfg.alerts.rules != "" {
+		fmt.Fprintf(w, "  alerts   %s every %s: curl '%s/v1/alerts'; reload: kill -HUP %d\n", s.cfg.alerts.rules, s.cfg.alerts.every, base, os.Getpid())
+	}
 	if s.cfg.demo {
 		fmt.Fprintf(w, "  demo     generating %g events/s (first start: %s of history)\n", s.cfg.rate, s.cfg.demoHistory)
 	}

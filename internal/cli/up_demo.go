@@ -28,6 +28,9 @@ type demoMarker struct {
 
 const demoMarkerFile = "demo.json"
 
+// demoBurstAfter is when, after its start, the demo makes an error burst.
+const demoBurstAfter = 2 * time.Minute
+
 // errNoMarker: the demo has not run in this data directory yet.
 var errNoMarker = errors.New("no demo marker")
 
@@ -92,8 +95,11 @@ func (s *stack) runDemo(ctx context.Context, ready func()) error {
 	}
 	now := time.Now()
 	start := demoStart(m, have, now, s.cfg.demoHistory)
+	// A burst two minutes into the live feed, so that the demo's alert
+	// rules fire while someone is looking (the others come about every
+	// 30 minutes).
 	g, err := gen.New(gen.Seed(m.Seed), gen.Rate(s.cfg.rate), gen.Start(start),
-		gen.OutOfOrder(s.cfg.outOfOrder), gen.Late(s.cfg.late))
+		gen.OutOfOrder(s.cfg.outOfOrder), gen.Late(s.cfg.late), gen.BurstAt(now.Add(demoBurstAfter)))
 	if err != nil {
 		return fmt.Errorf("demo generator: %w", err)
 	}

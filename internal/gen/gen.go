@@ -137,6 +137,9 @@ func (g *Generator) Next() Record {
 
 	// Bursts follow the in-order clock, so they last minutes of event time
 	// whatever the rate.
+	if !g.cfg.burstAt.IsZero() && !t.Before(g.cfg.burstAt) {
+		g.nextBurst, g.cfg.burstAt = t, time.Time{}
+	}
 	if !t.Before(g.nextBurst) {
 		g.burstInst = g.r.IntN(nDB)
 		g.burstUntil = t.Add(burstMinLen + time.Duration(g.r.Float64()*float64(burstMaxExtra)))

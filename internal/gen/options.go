@@ -18,6 +18,10 @@ type cfg struct {
 	// Disorder: shares of events whose time is moved into the past.
 	outOfOrder float64
 	late       float64
+
+	// burstAt, when set, starts an error burst at that event time besides
+	// the random schedule.
+	burstAt time.Time
 }
 
 // DefaultStart is the start of event time when no Start is given: a fixed
@@ -65,6 +69,11 @@ func OutOfOrder(frac float64) Opt { return func(c *cfg) { c.outOfOrder = frac } 
 // Late is the share of events stamped 5 to 30 minutes in the past: beyond the
 // default lateness, so speed drops them and only batch counts them.
 func Late(frac float64) Opt { return func(c *cfg) { c.late = frac } }
+
+// BurstAt starts an error burst at event time t, besides the random ones
+// (about every 30 minutes): `up --demo` asks for one soon after it starts,
+// so that its alerts fire while someone is looking.
+func BurstAt(t time.Time) Opt { return func(c *cfg) { c.burstAt = t.UTC() } }
 
 func (c *cfg) validate() error {
 	switch {

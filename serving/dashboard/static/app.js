@@ -40,6 +40,7 @@
     traffic: null, // last good answers, kept on screen while the API is away
     hot: null,
     levels: null,
+    alerts: null,
     status: null,
     win: null, // the window the traffic answer was asked for
     lastOk: 0,
@@ -277,10 +278,11 @@
     const q = rangeQuery(w);
     // Other panels (patterns.js) poll the same window.
     document.dispatchEvent(new CustomEvent("loglambda:window", { detail: { from: w.from, to: w.to, step: w.step } }));
-    const [traffic, hot, levels] = await Promise.allSettled([
+    const [traffic, hot, levels, alerts] = await Promise.allSettled([
       getJSON("v1/traffic?" + q + "&step=" + w.step + "s"),
       getJSON("v1/hot?" + q + "&k=" + HOT_K),
       getJSON("v1/levels?" + q + "&step=" + w.step + "s"),
+      getJSON("v1/alerts?" + q),
     ]);
     if (seq !== state.seq) return; // a newer poll (range change) owns the page
     // Panels in files of their own (clusters.js) poll the same window.
@@ -294,6 +296,8 @@
     else errors.push(hot.reason);
     if (levels.status === "fulfilled") state.levels = levels.value;
     else errors.push(levels.reason);
+    if (alerts.status === "fulfilled") state.alerts = alerts.value;
+    else errors.push(alerts.reason);
     if (errors.length === 0) state.lastOk = Date.now();
     render(errors);
     state.timer = setTimeout(poll, document.hidden ? HIDDEN_POLL_MS : POLL_MS);
@@ -311,7 +315,50 @@
     if (state.levels) renderLevels(state.levels);
     else if (errors.length) showEmpty("levels-empty", "No figures yet: the API did not answer.");
     if (!state.status && errors.length) showEmpty("partitions-empty", "No figures yet: the API did not answer.");
+    if (state.alerts) renderAlerts(state.alerts);
+    else if (errors.length) showEmpty("alerts-empty", "No alerts yet: the API did not answer.");
   }
+
+  // renderAlerts lists the firing and pending alerts first, then the
+  // resolved ones of the range; a notification that failed for good is
+  // marked, with its error as the title.
+  function renderAlerts(ans) {
+    const list = (ans.alerts || []).slice();
+    const rank = { firing: 0, pending: 1, resolved: 2 };
+    list.sort((a, b) => (rank[a.state] ?? 3) - (rank[b.state] ?? 3) || (a.active_since < b.active_since ? 1 : -1));
+    const badge = $("alerts-active");
+    badge.dataset.active = String(ans.active || 0);
+    badge.dataset.kind = ans.active ? "firing" : "exact";
+    badge.textContent = ans.active ? ans.active + " active" : list.length ? "none active" : "";
+    const trs = list.map((a) => {
+      const labels = Object.entries(a.labels || {})
+        .filter(([k]) => k !== "alertname")
+        .sort()
+        .map(([k, v]) => k + "=" + v)
+        .join(" ");
+      const failed = (a.deliveries || []).filter((d) => d.state === "failed");
+      const notes = (a.deliveries || []).map((d) => d.notifier + " " + d.status + ": " + d.state).join(", ");
+      const tr = el("tr", { "data-state": a.state, "data-rule": a.rule, "data-fingerprint": a.fingerprint, "data-failed": failed.length });
+      const delivered = el("td", { class: failed.length ? "failed" : "" }, notes || "none");
+      if (failed.length) delivered.title = failed.map((d) => d.notifier + ": " + (d.last_error || "")).join("\n");
+      tr.append(
+        el("td", { class: "state " + a.state }, a.state),
+        el("td", {}, a.rule),
+        el("td", { class: "inst" }, labels),
+        el("td", {}, (a.annotations && a.annotations.summary) || ""),
+        el("td", { class: "num" }, fmtInt(Math.round(a.value))),
+        el("td", {}, fmtUTC(a.fired_at || a.active_since)),
+        el("td", {}, a.resolved_at ? fmtUTC(a.resolved_at) : ""),
+        delivered,
+      );
+      return tr;
+    });
+    $("alerts-body").replaceChildren(...trs);
+    $("alerts-table").hidden = trs.length === 0;
+    showEmpty("alerts-empty", trs.length ? "" : "No alerts in this range (GET v1/rules lists the rules).");
+  }
+
+  const fmtUTC = (s) => (s ? s.replace("T", " ").replace(/(:\d\d)(\.\d+)?Z$/, "$1") : "");
 
   function renderConn(errors) {
     const conn = $("conn");

@@ -1,6 +1,6 @@
 // The query API of the serving layer over gRPC: the same queries and
 // answers as the HTTP JSON API (GET /v1/hot, /v1/traffic, /v1/levels,
-// /v1/status),
+// /v1/status, /v1/alerts),
 // computed by the same code, so a client may use either.
 //
 // Every answer carries batch_horizon: ranges before it are answered from
@@ -1104,6 +1104,343 @@ func (x *StatusResponse) GetRefreshed() *timestamppb.Timestamp {
 	return nil
 }
 
+type AlertsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resolved alerts are listed when resolved in [from, to); unset from:
+	// 24 hours before to; unset to: now. Pending and firing ones always.
+	From          *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	To            *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlertsRequest) Reset() {
+	*x = AlertsRequest{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlertsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlertsRequest) ProtoMessage() {}
+
+func (x *AlertsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlertsRequest.ProtoReflect.Descriptor instead.
+func (*AlertsRequest) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *AlertsRequest) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *AlertsRequest) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+// AlertDelivery is one notification of an alert's transition to one
+// notifier.
+type AlertDelivery struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Notifier string                 `protobuf:"bytes,1,opt,name=notifier,proto3" json:"notifier,omitempty"`
+	// The transition told: firing or resolved.
+	Status string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	// queued, sent or failed (for good, after the last retry).
+	State         string                 `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
+	Attempts      int32                  `protobuf:"varint,4,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	NextAt        *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=next_at,json=nextAt,proto3" json:"next_at,omitempty"`
+	SentAt        *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
+	LastError     string                 `protobuf:"bytes,7,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlertDelivery) Reset() {
+	*x = AlertDelivery{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlertDelivery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlertDelivery) ProtoMessage() {}
+
+func (x *AlertDelivery) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlertDelivery.ProtoReflect.Descriptor instead.
+func (*AlertDelivery) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *AlertDelivery) GetNotifier() string {
+	if x != nil {
+		return x.Notifier
+	}
+	return ""
+}
+
+func (x *AlertDelivery) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *AlertDelivery) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *AlertDelivery) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *AlertDelivery) GetNextAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAt
+	}
+	return nil
+}
+
+func (x *AlertDelivery) GetSentAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SentAt
+	}
+	return nil
+}
+
+func (x *AlertDelivery) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+// Alert is one rule's label set from the moment its condition first held
+// until it resolved.
+type Alert struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Rule        string                 `protobuf:"bytes,2,opt,name=rule,proto3" json:"rule,omitempty"`
+	Fingerprint string                 `protobuf:"bytes,3,opt,name=fingerprint,proto3" json:"fingerprint,omitempty"`
+	Labels      map[string]string      `protobuf:"bytes,4,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Annotations map[string]string      `protobuf:"bytes,5,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// pending, firing or resolved.
+	State         string                 `protobuf:"bytes,6,opt,name=state,proto3" json:"state,omitempty"`
+	Value         float64                `protobuf:"fixed64,7,opt,name=value,proto3" json:"value,omitempty"`
+	ActiveSince   *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=active_since,json=activeSince,proto3" json:"active_since,omitempty"`
+	FiredAt       *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=fired_at,json=firedAt,proto3" json:"fired_at,omitempty"`
+	ResolvedAt    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=resolved_at,json=resolvedAt,proto3" json:"resolved_at,omitempty"`
+	Deliveries    []*AlertDelivery       `protobuf:"bytes,11,rep,name=deliveries,proto3" json:"deliveries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Alert) Reset() {
+	*x = Alert{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Alert) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Alert) ProtoMessage() {}
+
+func (x *Alert) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Alert.ProtoReflect.Descriptor instead.
+func (*Alert) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Alert) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Alert) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *Alert) GetFingerprint() string {
+	if x != nil {
+		return x.Fingerprint
+	}
+	return ""
+}
+
+func (x *Alert) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *Alert) GetAnnotations() map[string]string {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+func (x *Alert) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *Alert) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *Alert) GetActiveSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ActiveSince
+	}
+	return nil
+}
+
+func (x *Alert) GetFiredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FiredAt
+	}
+	return nil
+}
+
+func (x *Alert) GetResolvedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResolvedAt
+	}
+	return nil
+}
+
+func (x *Alert) GetDeliveries() []*AlertDelivery {
+	if x != nil {
+		return x.Deliveries
+	}
+	return nil
+}
+
+type AlertsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	From          *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	To            *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	Alerts        []*Alert               `protobuf:"bytes,3,rep,name=alerts,proto3" json:"alerts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlertsResponse) Reset() {
+	*x = AlertsResponse{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlertsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlertsResponse) ProtoMessage() {}
+
+func (x *AlertsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlertsResponse.ProtoReflect.Descriptor instead.
+func (*AlertsResponse) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *AlertsResponse) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *AlertsResponse) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *AlertsResponse) GetAlerts() []*Alert {
+	if x != nil {
+		return x.Alerts
+	}
+	return nil
+}
+
 type PatternsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Start of the range; unset: an hour before `to`.
@@ -1125,7 +1462,7 @@ type PatternsRequest struct {
 
 func (x *PatternsRequest) Reset() {
 	*x = PatternsRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[14]
+	mi := &file_loglambda_v1_query_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1474,7 @@ func (x *PatternsRequest) String() string {
 func (*PatternsRequest) ProtoMessage() {}
 
 func (x *PatternsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[14]
+	mi := &file_loglambda_v1_query_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1487,7 @@ func (x *PatternsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatternsRequest.ProtoReflect.Descriptor instead.
 func (*PatternsRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{14}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PatternsRequest) GetFrom() *timestamppb.Timestamp {
@@ -1230,7 +1567,7 @@ type PatternCount struct {
 
 func (x *PatternCount) Reset() {
 	*x = PatternCount{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[15]
+	mi := &file_loglambda_v1_query_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1242,7 +1579,7 @@ func (x *PatternCount) String() string {
 func (*PatternCount) ProtoMessage() {}
 
 func (x *PatternCount) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[15]
+	mi := &file_loglambda_v1_query_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1255,7 +1592,7 @@ func (x *PatternCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatternCount.ProtoReflect.Descriptor instead.
 func (*PatternCount) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{15}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PatternCount) GetPattern() string {
@@ -1384,7 +1721,7 @@ type PatternsResponse struct {
 
 func (x *PatternsResponse) Reset() {
 	*x = PatternsResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[16]
+	mi := &file_loglambda_v1_query_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1396,7 +1733,7 @@ func (x *PatternsResponse) String() string {
 func (*PatternsResponse) ProtoMessage() {}
 
 func (x *PatternsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[16]
+	mi := &file_loglambda_v1_query_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1409,7 +1746,7 @@ func (x *PatternsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatternsResponse.ProtoReflect.Descriptor instead.
 func (*PatternsResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{16}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PatternsResponse) GetFrom() *timestamppb.Timestamp {
@@ -1512,7 +1849,7 @@ type ClustersRequest struct {
 
 func (x *ClustersRequest) Reset() {
 	*x = ClustersRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[17]
+	mi := &file_loglambda_v1_query_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1524,7 +1861,7 @@ func (x *ClustersRequest) String() string {
 func (*ClustersRequest) ProtoMessage() {}
 
 func (x *ClustersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[17]
+	mi := &file_loglambda_v1_query_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1537,7 +1874,7 @@ func (x *ClustersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClustersRequest.ProtoReflect.Descriptor instead.
 func (*ClustersRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{17}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ClustersRequest) GetFrom() *timestamppb.Timestamp {
@@ -1589,7 +1926,7 @@ type MacroCluster struct {
 
 func (x *MacroCluster) Reset() {
 	*x = MacroCluster{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[18]
+	mi := &file_loglambda_v1_query_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1601,7 +1938,7 @@ func (x *MacroCluster) String() string {
 func (*MacroCluster) ProtoMessage() {}
 
 func (x *MacroCluster) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[18]
+	mi := &file_loglambda_v1_query_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1614,7 +1951,7 @@ func (x *MacroCluster) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MacroCluster.ProtoReflect.Descriptor instead.
 func (*MacroCluster) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{18}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *MacroCluster) GetCount() int64 {
@@ -1688,7 +2025,7 @@ type ClustersPoint struct {
 
 func (x *ClustersPoint) Reset() {
 	*x = ClustersPoint{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[19]
+	mi := &file_loglambda_v1_query_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1700,7 +2037,7 @@ func (x *ClustersPoint) String() string {
 func (*ClustersPoint) ProtoMessage() {}
 
 func (x *ClustersPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[19]
+	mi := &file_loglambda_v1_query_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1713,7 +2050,7 @@ func (x *ClustersPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClustersPoint.ProtoReflect.Descriptor instead.
 func (*ClustersPoint) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{19}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ClustersPoint) GetT() *timestamppb.Timestamp {
@@ -1771,7 +2108,7 @@ type ClustersResponse struct {
 
 func (x *ClustersResponse) Reset() {
 	*x = ClustersResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[20]
+	mi := &file_loglambda_v1_query_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1783,7 +2120,7 @@ func (x *ClustersResponse) String() string {
 func (*ClustersResponse) ProtoMessage() {}
 
 func (x *ClustersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[20]
+	mi := &file_loglambda_v1_query_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1796,7 +2133,7 @@ func (x *ClustersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClustersResponse.ProtoReflect.Descriptor instead.
 func (*ClustersResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{20}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ClustersResponse) GetFrom() *timestamppb.Timestamp {
@@ -1990,7 +2327,45 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	"speedPanes\x12\x1f\n" +
 	"\vbatch_panes\x18\v \x01(\x03R\n" +
 	"batchPanes\x128\n" +
-	"\trefreshed\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\trefreshed\"\xdc\x01\n" +
+	"\trefreshed\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\trefreshed\"k\n" +
+	"\rAlertsRequest\x12.\n" +
+	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\"\xfe\x01\n" +
+	"\rAlertDelivery\x12\x1a\n" +
+	"\bnotifier\x18\x01 \x01(\tR\bnotifier\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\x12\x14\n" +
+	"\x05state\x18\x03 \x01(\tR\x05state\x12\x1a\n" +
+	"\battempts\x18\x04 \x01(\x05R\battempts\x123\n" +
+	"\anext_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x06nextAt\x123\n" +
+	"\asent_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\a \x01(\tR\tlastError\"\xe5\x04\n" +
+	"\x05Alert\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04rule\x18\x02 \x01(\tR\x04rule\x12 \n" +
+	"\vfingerprint\x18\x03 \x01(\tR\vfingerprint\x127\n" +
+	"\x06labels\x18\x04 \x03(\v2\x1f.loglambda.v1.Alert.LabelsEntryR\x06labels\x12F\n" +
+	"\vannotations\x18\x05 \x03(\v2$.loglambda.v1.Alert.AnnotationsEntryR\vannotations\x12\x14\n" +
+	"\x05state\x18\x06 \x01(\tR\x05state\x12\x14\n" +
+	"\x05value\x18\a \x01(\x01R\x05value\x12=\n" +
+	"\factive_since\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vactiveSince\x125\n" +
+	"\bfired_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\afiredAt\x12;\n" +
+	"\vresolved_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"resolvedAt\x12;\n" +
+	"\n" +
+	"deliveries\x18\v \x03(\v2\x1b.loglambda.v1.AlertDeliveryR\n" +
+	"deliveries\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
+	"\x10AnnotationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x99\x01\n" +
+	"\x0eAlertsResponse\x12.\n" +
+	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12+\n" +
+	"\x06alerts\x18\x03 \x03(\v2\x13.loglambda.v1.AlertR\x06alerts\"\xdc\x01\n" +
 	"\x0fPatternsRequest\x12.\n" +
 	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
 	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12\f\n" +
@@ -2079,14 +2454,15 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	" \x01(\x03R\amissing\x12%\n" +
 	"\x0emicro_clusters\x18\v \x01(\x05R\rmicroClusters\x12?\n" +
 	"\rbatch_horizon\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\fbatchHorizon\x12\x14\n" +
-	"\x05exact\x18\r \x01(\bR\x05exact2\xb2\x03\n" +
+	"\x05exact\x18\r \x01(\bR\x05exact2\xf7\x03\n" +
 	"\fQueryService\x12:\n" +
 	"\x03Hot\x12\x18.loglambda.v1.HotRequest\x1a\x19.loglambda.v1.HotResponse\x12F\n" +
 	"\aTraffic\x12\x1c.loglambda.v1.TrafficRequest\x1a\x1d.loglambda.v1.TrafficResponse\x12C\n" +
 	"\x06Levels\x12\x1b.loglambda.v1.LevelsRequest\x1a\x1c.loglambda.v1.LevelsResponse\x12I\n" +
 	"\bPatterns\x12\x1d.loglambda.v1.PatternsRequest\x1a\x1e.loglambda.v1.PatternsResponse\x12I\n" +
 	"\bClusters\x12\x1d.loglambda.v1.ClustersRequest\x1a\x1e.loglambda.v1.ClustersResponse\x12C\n" +
-	"\x06Status\x12\x1b.loglambda.v1.StatusRequest\x1a\x1c.loglambda.v1.StatusResponseBGZEgithub.com/loglambda/loglambda/schemas/proto/loglambda/v1;loglambdav1b\x06proto3"
+	"\x06Status\x12\x1b.loglambda.v1.StatusRequest\x1a\x1c.loglambda.v1.StatusResponse\x12C\n" +
+	"\x06Alerts\x12\x1b.loglambda.v1.AlertsRequest\x1a\x1c.loglambda.v1.AlertsResponseBGZEgithub.com/loglambda/loglambda/schemas/proto/loglambda/v1;loglambdav1b\x06proto3"
 
 var (
 	file_loglambda_v1_query_proto_rawDescOnce sync.Once
@@ -2100,7 +2476,7 @@ func file_loglambda_v1_query_proto_rawDescGZIP() []byte {
 	return file_loglambda_v1_query_proto_rawDescData
 }
 
-var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_loglambda_v1_query_proto_goTypes = []any{
 	(*HotRequest)(nil),            // 0: loglambda.v1.HotRequest
 	(*TermCount)(nil),             // 1: loglambda.v1.TermCount
@@ -2116,106 +2492,127 @@ var file_loglambda_v1_query_proto_goTypes = []any{
 	(*StatusRequest)(nil),         // 11: loglambda.v1.StatusRequest
 	(*PartitionStatus)(nil),       // 12: loglambda.v1.PartitionStatus
 	(*StatusResponse)(nil),        // 13: loglambda.v1.StatusResponse
-	(*PatternsRequest)(nil),       // 14: loglambda.v1.PatternsRequest
-	(*PatternCount)(nil),          // 15: loglambda.v1.PatternCount
-	(*PatternsResponse)(nil),      // 16: loglambda.v1.PatternsResponse
-	(*ClustersRequest)(nil),       // 17: loglambda.v1.ClustersRequest
-	(*MacroCluster)(nil),          // 18: loglambda.v1.MacroCluster
-	(*ClustersPoint)(nil),         // 19: loglambda.v1.ClustersPoint
-	(*ClustersResponse)(nil),      // 20: loglambda.v1.ClustersResponse
-	nil,                           // 21: loglambda.v1.LevelCounts.LevelsEntry
-	nil,                           // 22: loglambda.v1.LevelsPoint.LevelsEntry
-	nil,                           // 23: loglambda.v1.LevelsResponse.TotalEntry
-	nil,                           // 24: loglambda.v1.MacroCluster.MeanEntry
-	nil,                           // 25: loglambda.v1.MacroCluster.StddevEntry
-	nil,                           // 26: loglambda.v1.MacroCluster.CenterEntry
-	nil,                           // 27: loglambda.v1.MacroCluster.MinEntry
-	nil,                           // 28: loglambda.v1.MacroCluster.MaxEntry
-	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 30: google.protobuf.Duration
-	(*structpb.Struct)(nil),       // 31: google.protobuf.Struct
+	(*AlertsRequest)(nil),         // 14: loglambda.v1.AlertsRequest
+	(*AlertDelivery)(nil),         // 15: loglambda.v1.AlertDelivery
+	(*Alert)(nil),                 // 16: loglambda.v1.Alert
+	(*AlertsResponse)(nil),        // 17: loglambda.v1.AlertsResponse
+	(*PatternsRequest)(nil),       // 18: loglambda.v1.PatternsRequest
+	(*PatternCount)(nil),          // 19: loglambda.v1.PatternCount
+	(*PatternsResponse)(nil),      // 20: loglambda.v1.PatternsResponse
+	(*ClustersRequest)(nil),       // 21: loglambda.v1.ClustersRequest
+	(*MacroCluster)(nil),          // 22: loglambda.v1.MacroCluster
+	(*ClustersPoint)(nil),         // 23: loglambda.v1.ClustersPoint
+	(*ClustersResponse)(nil),      // 24: loglambda.v1.ClustersResponse
+	nil,                           // 25: loglambda.v1.LevelCounts.LevelsEntry
+	nil,                           // 26: loglambda.v1.LevelsPoint.LevelsEntry
+	nil,                           // 27: loglambda.v1.LevelsResponse.TotalEntry
+	nil,                           // 28: loglambda.v1.Alert.LabelsEntry
+	nil,                           // 29: loglambda.v1.Alert.AnnotationsEntry
+	nil,                           // 30: loglambda.v1.MacroCluster.MeanEntry
+	nil,                           // 31: loglambda.v1.MacroCluster.StddevEntry
+	nil,                           // 32: loglambda.v1.MacroCluster.CenterEntry
+	nil,                           // 33: loglambda.v1.MacroCluster.MinEntry
+	nil,                           // 34: loglambda.v1.MacroCluster.MaxEntry
+	(*timestamppb.Timestamp)(nil), // 35: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 36: google.protobuf.Duration
+	(*structpb.Struct)(nil),       // 37: google.protobuf.Struct
 }
 var file_loglambda_v1_query_proto_depIdxs = []int32{
-	29, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
-	29, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
-	29, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
-	29, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
+	35, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
+	35, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
+	35, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
+	35, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
 	1,  // 4: loglambda.v1.HotResponse.terms:type_name -> loglambda.v1.TermCount
-	29, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	29, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
-	29, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
-	30, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
-	29, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
-	29, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
-	29, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
-	30, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
+	35, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	35, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
+	35, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
+	36, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
+	35, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
+	35, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
+	35, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
+	36, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
 	4,  // 13: loglambda.v1.TrafficResponse.series:type_name -> loglambda.v1.TrafficPoint
 	5,  // 14: loglambda.v1.TrafficResponse.total:type_name -> loglambda.v1.TrafficTotal
-	29, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	29, // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
-	29, // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
-	30, // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
-	21, // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
-	29, // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
-	22, // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
-	29, // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
-	29, // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
-	30, // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
+	35, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	35, // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
+	35, // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
+	36, // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
+	25, // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
+	35, // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
+	26, // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
+	35, // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
+	35, // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
+	36, // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
 	9,  // 25: loglambda.v1.LevelsResponse.series:type_name -> loglambda.v1.LevelsPoint
-	23, // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
-	29, // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	29, // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
-	29, // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
-	30, // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
-	29, // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	27, // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
+	35, // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	35, // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
+	35, // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
+	36, // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
+	35, // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
 	12, // 32: loglambda.v1.StatusResponse.partitions:type_name -> loglambda.v1.PartitionStatus
-	31, // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
-	29, // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
-	29, // 35: loglambda.v1.PatternsRequest.from:type_name -> google.protobuf.Timestamp
-	29, // 36: loglambda.v1.PatternsRequest.to:type_name -> google.protobuf.Timestamp
-	30, // 37: loglambda.v1.PatternsRequest.step:type_name -> google.protobuf.Duration
-	29, // 38: loglambda.v1.PatternCount.first_seen:type_name -> google.protobuf.Timestamp
-	29, // 39: loglambda.v1.PatternCount.last_seen:type_name -> google.protobuf.Timestamp
-	29, // 40: loglambda.v1.PatternsResponse.from:type_name -> google.protobuf.Timestamp
-	29, // 41: loglambda.v1.PatternsResponse.to:type_name -> google.protobuf.Timestamp
-	30, // 42: loglambda.v1.PatternsResponse.step:type_name -> google.protobuf.Duration
-	29, // 43: loglambda.v1.PatternsResponse.steps:type_name -> google.protobuf.Timestamp
-	15, // 44: loglambda.v1.PatternsResponse.patterns:type_name -> loglambda.v1.PatternCount
-	15, // 45: loglambda.v1.PatternsResponse.gone:type_name -> loglambda.v1.PatternCount
-	29, // 46: loglambda.v1.PatternsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	29, // 47: loglambda.v1.ClustersRequest.from:type_name -> google.protobuf.Timestamp
-	29, // 48: loglambda.v1.ClustersRequest.to:type_name -> google.protobuf.Timestamp
-	30, // 49: loglambda.v1.ClustersRequest.step:type_name -> google.protobuf.Duration
-	24, // 50: loglambda.v1.MacroCluster.mean:type_name -> loglambda.v1.MacroCluster.MeanEntry
-	25, // 51: loglambda.v1.MacroCluster.stddev:type_name -> loglambda.v1.MacroCluster.StddevEntry
-	26, // 52: loglambda.v1.MacroCluster.center:type_name -> loglambda.v1.MacroCluster.CenterEntry
-	27, // 53: loglambda.v1.MacroCluster.min:type_name -> loglambda.v1.MacroCluster.MinEntry
-	28, // 54: loglambda.v1.MacroCluster.max:type_name -> loglambda.v1.MacroCluster.MaxEntry
-	29, // 55: loglambda.v1.ClustersPoint.t:type_name -> google.protobuf.Timestamp
-	29, // 56: loglambda.v1.ClustersResponse.from:type_name -> google.protobuf.Timestamp
-	29, // 57: loglambda.v1.ClustersResponse.to:type_name -> google.protobuf.Timestamp
-	30, // 58: loglambda.v1.ClustersResponse.step:type_name -> google.protobuf.Duration
-	18, // 59: loglambda.v1.ClustersResponse.clusters:type_name -> loglambda.v1.MacroCluster
-	19, // 60: loglambda.v1.ClustersResponse.series:type_name -> loglambda.v1.ClustersPoint
-	29, // 61: loglambda.v1.ClustersResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	8,  // 62: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
-	0,  // 63: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
-	3,  // 64: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
-	7,  // 65: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
-	14, // 66: loglambda.v1.QueryService.Patterns:input_type -> loglambda.v1.PatternsRequest
-	17, // 67: loglambda.v1.QueryService.Clusters:input_type -> loglambda.v1.ClustersRequest
-	11, // 68: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
-	2,  // 69: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
-	6,  // 70: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
-	10, // 71: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
-	16, // 72: loglambda.v1.QueryService.Patterns:output_type -> loglambda.v1.PatternsResponse
-	20, // 73: loglambda.v1.QueryService.Clusters:output_type -> loglambda.v1.ClustersResponse
-	13, // 74: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
-	69, // [69:75] is the sub-list for method output_type
-	63, // [63:69] is the sub-list for method input_type
-	63, // [63:63] is the sub-list for extension type_name
-	63, // [63:63] is the sub-list for extension extendee
-	0,  // [0:63] is the sub-list for field type_name
+	37, // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
+	35, // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
+	35, // 35: loglambda.v1.AlertsRequest.from:type_name -> google.protobuf.Timestamp
+	35, // 36: loglambda.v1.AlertsRequest.to:type_name -> google.protobuf.Timestamp
+	35, // 37: loglambda.v1.AlertDelivery.next_at:type_name -> google.protobuf.Timestamp
+	35, // 38: loglambda.v1.AlertDelivery.sent_at:type_name -> google.protobuf.Timestamp
+	28, // 39: loglambda.v1.Alert.labels:type_name -> loglambda.v1.Alert.LabelsEntry
+	29, // 40: loglambda.v1.Alert.annotations:type_name -> loglambda.v1.Alert.AnnotationsEntry
+	35, // 41: loglambda.v1.Alert.active_since:type_name -> google.protobuf.Timestamp
+	35, // 42: loglambda.v1.Alert.fired_at:type_name -> google.protobuf.Timestamp
+	35, // 43: loglambda.v1.Alert.resolved_at:type_name -> google.protobuf.Timestamp
+	15, // 44: loglambda.v1.Alert.deliveries:type_name -> loglambda.v1.AlertDelivery
+	35, // 45: loglambda.v1.AlertsResponse.from:type_name -> google.protobuf.Timestamp
+	35, // 46: loglambda.v1.AlertsResponse.to:type_name -> google.protobuf.Timestamp
+	16, // 47: loglambda.v1.AlertsResponse.alerts:type_name -> loglambda.v1.Alert
+	35, // 48: loglambda.v1.PatternsRequest.from:type_name -> google.protobuf.Timestamp
+	35, // 49: loglambda.v1.PatternsRequest.to:type_name -> google.protobuf.Timestamp
+	36, // 50: loglambda.v1.PatternsRequest.step:type_name -> google.protobuf.Duration
+	35, // 51: loglambda.v1.PatternCount.first_seen:type_name -> google.protobuf.Timestamp
+	35, // 52: loglambda.v1.PatternCount.last_seen:type_name -> google.protobuf.Timestamp
+	35, // 53: loglambda.v1.PatternsResponse.from:type_name -> google.protobuf.Timestamp
+	35, // 54: loglambda.v1.PatternsResponse.to:type_name -> google.protobuf.Timestamp
+	36, // 55: loglambda.v1.PatternsResponse.step:type_name -> google.protobuf.Duration
+	35, // 56: loglambda.v1.PatternsResponse.steps:type_name -> google.protobuf.Timestamp
+	19, // 57: loglambda.v1.PatternsResponse.patterns:type_name -> loglambda.v1.PatternCount
+	19, // 58: loglambda.v1.PatternsResponse.gone:type_name -> loglambda.v1.PatternCount
+	35, // 59: loglambda.v1.PatternsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	35, // 60: loglambda.v1.ClustersRequest.from:type_name -> google.protobuf.Timestamp
+	35, // 61: loglambda.v1.ClustersRequest.to:type_name -> google.protobuf.Timestamp
+	36, // 62: loglambda.v1.ClustersRequest.step:type_name -> google.protobuf.Duration
+	30, // 63: loglambda.v1.MacroCluster.mean:type_name -> loglambda.v1.MacroCluster.MeanEntry
+	31, // 64: loglambda.v1.MacroCluster.stddev:type_name -> loglambda.v1.MacroCluster.StddevEntry
+	32, // 65: loglambda.v1.MacroCluster.center:type_name -> loglambda.v1.MacroCluster.CenterEntry
+	33, // 66: loglambda.v1.MacroCluster.min:type_name -> loglambda.v1.MacroCluster.MinEntry
+	34, // 67: loglambda.v1.MacroCluster.max:type_name -> loglambda.v1.MacroCluster.MaxEntry
+	35, // 68: loglambda.v1.ClustersPoint.t:type_name -> google.protobuf.Timestamp
+	35, // 69: loglambda.v1.ClustersResponse.from:type_name -> google.protobuf.Timestamp
+	35, // 70: loglambda.v1.ClustersResponse.to:type_name -> google.protobuf.Timestamp
+	36, // 71: loglambda.v1.ClustersResponse.step:type_name -> google.protobuf.Duration
+	22, // 72: loglambda.v1.ClustersResponse.clusters:type_name -> loglambda.v1.MacroCluster
+	23, // 73: loglambda.v1.ClustersResponse.series:type_name -> loglambda.v1.ClustersPoint
+	35, // 74: loglambda.v1.ClustersResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	8,  // 75: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
+	0,  // 76: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
+	3,  // 77: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
+	7,  // 78: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
+	18, // 79: loglambda.v1.QueryService.Patterns:input_type -> loglambda.v1.PatternsRequest
+	21, // 80: loglambda.v1.QueryService.Clusters:input_type -> loglambda.v1.ClustersRequest
+	11, // 81: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
+	14, // 82: loglambda.v1.QueryService.Alerts:input_type -> loglambda.v1.AlertsRequest
+	2,  // 83: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
+	6,  // 84: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
+	10, // 85: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
+	20, // 86: loglambda.v1.QueryService.Patterns:output_type -> loglambda.v1.PatternsResponse
+	24, // 87: loglambda.v1.QueryService.Clusters:output_type -> loglambda.v1.ClustersResponse
+	13, // 88: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
+	17, // 89: loglambda.v1.QueryService.Alerts:output_type -> loglambda.v1.AlertsResponse
+	83, // [83:90] is the sub-list for method output_type
+	76, // [76:83] is the sub-list for method input_type
+	76, // [76:76] is the sub-list for extension type_name
+	76, // [76:76] is the sub-list for extension extendee
+	0,  // [0:76] is the sub-list for field type_name
 }
 
 func init() { file_loglambda_v1_query_proto_init() }
@@ -2223,14 +2620,14 @@ func file_loglambda_v1_query_proto_init() {
 	if File_loglambda_v1_query_proto != nil {
 		return
 	}
-	file_loglambda_v1_query_proto_msgTypes[15].OneofWrappers = []any{}
+	file_loglambda_v1_query_proto_msgTypes[19].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_loglambda_v1_query_proto_rawDesc), len(file_loglambda_v1_query_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   29,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

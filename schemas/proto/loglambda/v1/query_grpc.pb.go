@@ -1,6 +1,6 @@
 // The query API of the serving layer over gRPC: the same queries and
 // answers as the HTTP JSON API (GET /v1/hot, /v1/traffic, /v1/levels,
-// /v1/status),
+// /v1/status, /v1/alerts),
 // computed by the same code, so a client may use either.
 //
 // Every answer carries batch_horizon: ranges before it are answered from
@@ -34,6 +34,7 @@ const (
 	QueryService_Patterns_FullMethodName = "/loglambda.v1.QueryService/Patterns"
 	QueryService_Clusters_FullMethodName = "/loglambda.v1.QueryService/Clusters"
 	QueryService_Status_FullMethodName   = "/loglambda.v1.QueryService/Status"
+	QueryService_Alerts_FullMethodName   = "/loglambda.v1.QueryService/Alerts"
 )
 
 // QueryServiceClient is the client API for QueryService service.
@@ -64,6 +65,9 @@ type QueryServiceClient interface {
 	// Status returns the batch horizon and the speed layer's progress per
 	// Kafka partition.
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
+	// Alerts returns the pending and firing alerts and those resolved in a
+	// range (GET /v1/alerts), with the state of their notifications.
+	Alerts(ctx context.Context, in *AlertsRequest, opts ...grpc.CallOption) (*AlertsResponse, error)
 }
 
 type queryServiceClient struct {
@@ -134,6 +138,16 @@ func (c *queryServiceClient) Status(ctx context.Context, in *StatusRequest, opts
 	return out, nil
 }
 
+func (c *queryServiceClient) Alerts(ctx context.Context, in *AlertsRequest, opts ...grpc.CallOption) (*AlertsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AlertsResponse)
+	err := c.cc.Invoke(ctx, QueryService_Alerts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServiceServer is the server API for QueryService service.
 // All implementations must embed UnimplementedQueryServiceServer
 // for forward compatibility.
@@ -162,6 +176,9 @@ type QueryServiceServer interface {
 	// Status returns the batch horizon and the speed layer's progress per
 	// Kafka partition.
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
+	// Alerts returns the pending and firing alerts and those resolved in a
+	// range (GET /v1/alerts), with the state of their notifications.
+	Alerts(context.Context, *AlertsRequest) (*AlertsResponse, error)
 	mustEmbedUnimplementedQueryServiceServer()
 }
 
@@ -189,6 +206,9 @@ func (UnimplementedQueryServiceServer) Clusters(context.Context, *ClustersReques
 }
 func (UnimplementedQueryServiceServer) Status(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Status not implemented")
+}
+func (UnimplementedQueryServiceServer) Alerts(context.Context, *AlertsRequest) (*AlertsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Alerts not implemented")
 }
 func (UnimplementedQueryServiceServer) mustEmbedUnimplementedQueryServiceServer() {}
 func (UnimplementedQueryServiceServer) testEmbeddedByValue()                      {}
@@ -319,6 +339,24 @@ func _QueryService_Status_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _QueryService_Alerts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AlertsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServiceServer).Alerts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: QueryService_Alerts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServiceServer).Alerts(ctx, req.(*AlertsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // QueryService_ServiceDesc is the grpc.ServiceDesc for QueryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -349,6 +387,10 @@ var QueryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Status",
 			Handler:    _QueryService_Status_Handler,
+		},
+		{
+			MethodName: "Alerts",
+			Handler:    _QueryService_Alerts_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,170 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+)
+
+// hit is a sample whose condition holds, with what the annotations may
+// quote about it.
+type hit struct {
+	Sample
+	// Baseline conditions: the usual level, how many robust deviations
+	// the value lies from it, and on how many past windows it rests.
+	Median, Deviations float64
+	History            int
+	// New patterns: the pattern's template.
+	Template string
+}
+
+// window is the range a rule measures at now: Window long, ending Delay
+// before now. A threshold window ends at the end of the pane now falls in,
+// so a burst counts as soon as speed has written it; a seasonal window ends
+// at the last whole pane, so the compared windows are alike and complete.
+func window(r *Rule, pane time.Duration, now time.Time) (from, to time.Time) {
+	end := now.Add(-r.Delay)
+	to = end.Truncate(pane)
+	if r.Baseline == nil && to.Before(end) {
+		to = to.Add(pane)
+	}
+	return to.Add(-r.Window), to
+}
+
+// evaluate returns the samples of r whose condition holds at now, and how
+// many samples it looked at.
+func evaluate(ctx context.Context, src Source, r *Rule, now time.Time) ([]hit, int, error) {
+	from, to := window(r, src.Pane(), now)
+	switch {
+	case r.NewPattern != nil:
+		return newPatterns(ctx, src, r, from, to)
+	case r.Baseline != nil:
+		return baseline(ctx, src, r, from, to)
+	}
+	samples, err := measure(ctx, src, r, from, to)
+	if err != nil {
+		return nil, 0, err
+	}
+	var hits []hit
+	for _, s := range samples {
+		if (r.Threshold.Above && s.Value > r.Threshold.Value) || (!r.Threshold.Above && s.Value < r.Threshold.Value) {
+			hits = append(hits, hit{Sample: s})
+		}
+	}
+	return hits, len(samples), nil
+}
+
+// madScale turns a median absolute deviation into an estimate of the
+// standard deviation of normally distributed values.
+const madScale = 1.4826
+
+// baseline compares each group's value with the same window one period
+// (a day, a week) before, Days times: the median of those past values is
+// the usual level, the scaled MAD the usual spread. A past window without
+// any events (the system was not running, or had no such group) is left
+// out rather than counted as zero, so that an outage in the history does
+// not lower the usual level.
+func baseline(ctx context.Context, src Source, r *Rule, from, to time.Time) ([]hit, int, error) {
+	bl := r.Baseline
+	now, err := measure(ctx, src, r, from, to)
+	if err != nil {
+		return nil, 0, err
+	}
+	current := map[string]Sample{}
+	for _, s := range now {
+		current[fingerprint(s.Labels)] = s
+	}
+	history := map[string][]float64{}
+	for k := 1; k <= bl.Days; k++ {
+		back := time.Duration(k) * bl.Every
+		past, err := measure(ctx, src, r, from.Add(-back), to.Add(-back))
+		if err != nil {
+			return nil, 0, fmt.Errorf("baseline %d x %s back: %w", k, bl.Every, err)
+		}
+		for _, s := range past {
+			if s.Value == 0 {
+				continue
+			}
+			fp := fingerprint(s.Labels)
+			history[fp] = append(history[fp], s.Value)
+			if _, ok := current[fp]; !ok {
+				// A group that had events then and has none now.
+				current[fp] = Sample{Labels: s.Labels, Value: 0}
+			}
+		}
+	}
+	var hits []hit
+	for fp, s := range current {
+		h := history[fp]
+		if len(h) < bl.MinHistory {
+			continue
+		}
+		med := median(h)
+		dev := make([]float64, len(h))
+		for i, v := range h {
+			dev[i] = math.Abs(v - med)
+		}
+		spread := math.Max(madScale*median(dev), math.Max(bl.MinSpread*med, 1))
+		z := (s.Value - med) / spread
+		holds := (bl.Direction == "below" && z <= -bl.Deviations) ||
+			(bl.Direction == "above" && z >= bl.Deviations) ||
+			(bl.Direction == "both" && math.Abs(z) >= bl.Deviations)
+		if holds {
+			hits = append(hits, hit{Sample: s, Median: med, Deviations: z, History: len(h)})
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool { return fingerprint(hits[i].Labels) < fingerprint(hits[j].Labels) })
+	return hits, len(current), nil
+}
+
+// median of xs (which it sorts).
+func median(xs []float64) float64 {
+	sort.Float64s(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// newPatterns finds the patterns of the window, at the rule's level, with
+// at least MinCount lines, that the Lookback before the window never had.
+func newPatterns(ctx context.Context, src Source, r *Rule, from, to time.Time) ([]hit, int, error) {
+	ps, ok := src.(PatternSource)
+	if !ok {
+		return nil, 0, fmt.Errorf("new_pattern: %w (it needs the patterns view in the query layer)", errNoView)
+	}
+	level := r.NewPattern.Level
+	if level == "" {
+		level = r.Where["level"]
+	}
+	cur, err := ps.PatternCounts(ctx, from, to, level, r.Where["instance"])
+	if err != nil {
+		return nil, 0, fmt.Errorf("patterns %s..%s: %w", fmtTime(from), fmtTime(to), err)
+	}
+	old, err := ps.PatternCounts(ctx, from.Add(-r.NewPattern.Lookback), from, level, r.Where["instance"])
+	if err != nil {
+		return nil, 0, fmt.Errorf("patterns %s..%s: %w", fmtTime(from.Add(-r.NewPattern.Lookback)), fmtTime(from), err)
+	}
+	seen := map[string]bool{}
+	for _, p := range old {
+		seen[p.ID] = true
+	}
+	var hits []hit
+	for _, p := range cur {
+		if seen[p.ID] || p.Count < r.NewPattern.MinCount {
+			continue
+		}
+		labels := map[string]string{"pattern": p.ID}
+		if p.Level != "" {
+			labels["level"] = p.Level
+		}
+		for k, v := range r.Where {
+			labels[k] = v
+		}
+		hits = append(hits, hit{Sample: Sample{Labels: labels, Value: float64(p.Count)}, Template: p.Template})
+	}
+	return hits, len(cur), nil
+}

@@ -1,0 +1,29 @@
+// Package alerts evaluates alerting rules over the serving layer's merged
+// views and notifies by webhook (the Alertmanager webhook format) and
+// e-mail (SMTP), once per transition, across restarts and across several
+// serving processes.
+//
+// How the pieces fit:
+//
+//   - rules.go reads a YAML rule file and checks every rule, so a file
+//     with a mistake is refused whole, with the rule's name, the field and
+//     what is wrong, and the rules loaded before keep running.
+//   - source.go is the seam onto the serving layer: Source is the query
+//     layer HTTP and gRPC answer from (levels, traffic, a hot term's
+//     count), so a rule sees what the API sees. Views that are not on every
+//     server yet (patterns, clusters) are optional interfaces a Source may
+//     also implement; a rule that needs one a Source lacks is evaluated to
+//     an error shown in /v1/rules, not a silent nothing.
+//   - measure.go turns a rule's view, measure, filters and group-by into
+//     samples (labels and a value) over a window; condition.go decides
+//     which samples hold: a fixed threshold, a seasonal baseline (median
+//     and MAD of the same window on past days) or a new pattern.
+//   - engine.go is the state machine (pending -> firing -> resolved, with
+//     `for:`) run every evaluation interval by the lease holder only;
+//     store.go keeps each alert and the rules' last evaluation in the
+//     MongoDB collection `alerts`, and the lease (lease.go), so a restart
+//     neither repeats nor forgets a notification.
+//   - notify.go delivers each transition to the rule's notifiers with
+//     retries and backoff; a delivery failing for good is logged and kept
+//     on the alert, where /v1/alerts shows it.
+package alerts
