@@ -433,6 +433,13 @@ func TestAlertsTwoServers(t *testing.T) {
 		}
 		for _, d := range al.Deliveries {
 			if d.Notifier == "dead" {
+				if d.State == alerts.DeliveryQueued && d.NextAt.After(times[len(times)-1]) {
+					// Its next attempt falls after the last evaluation (a
+					// transition late in the window, or in the lease gap):
+					// still being retried, not lost.
+					wantFailed--
+					continue
+				}
 				if d.State != alerts.DeliveryFailed || d.Attempts != 3 || !strings.Contains(d.LastError, "connection refused") {
 					t.Errorf("dead notifier delivery %+v: want failed after 3 attempts with the error", d)
 				}

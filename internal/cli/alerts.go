@@ -35,7 +35,11 @@ func (a *alertFlags) validate() error {
 // servingOpts are the serving options of the flags; the dashboard at
 // httpAddr is linked from notifications.
 func (a *alertFlags) servingOpts(httpAddr string) []serving.Opt {
-	return []serving.Opt{serving.Rules(a.rules), serving.AlertEvery(a.every), serving.DashboardURL("http://" + httpAddr + "/")}
+	opts := []serving.Opt{serving.Rules(a.rules), serving.DashboardURL("http://" + httpAddr + "/")}
+	if a.every > 0 { // zero: a configuration not made by the flags; serving's default
+		opts = append(opts, serving.AlertEvery(a.every))
+	}
+	return opts
 }
 
 // demoRulesFile writes the demo's rule file to DATA/rules.yaml on the
