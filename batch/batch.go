@@ -36,10 +36,12 @@ func New(db *mongo.Database, brokers []string, lakeDir string, opts ...Opt) (*Ba
 	if err := layer.Apply(&c, opts); err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
 	}
-	rules, grid, err := layer.Check(&c)
+	ck, err := layer.Check(&c)
 	if err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
 	}
+	rules, grid := ck.Rules, ck.Grid
+	c.clusters = ck.Clusters
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
 	}

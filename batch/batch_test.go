@@ -17,13 +17,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/internal/testkit"
+
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/loglambda/loglambda/batch/lake"
-	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -41,21 +42,8 @@ type stack struct {
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	k, err := embedded.StartKafka(embedded.KafkaConfig{Topic: "logs", Partitions: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(k.Close)
-	m, err := embedded.StartMongo(embedded.MongoConfig{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Close)
-	mc, err := mongo.Connect(options.Client().ApplyURI(m.URI()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mc.Disconnect(context.Background()) })
+	k := testkit.Kafka(t, "logs", 4)
+	mc := testkit.MongoClient(t)
 	return &stack{t: t, brokers: k.Addrs(), db: mc.Database("loglambda"), lakeDir: t.TempDir(),
 		// Three hours of history from base, now 10 minutes past them.
 		now: base.Add(3*time.Hour + 10*time.Minute), produced: map[string][]byte{}}
@@ -85,7 +73,7 @@ func (s *stack) produce(ctx context.Context, recs []genRecord) {
 func (s *stack) batch(opts ...Opt) *Batch {
 	s.t.Helper()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opts = append([]Opt{Now(func() time.Time { return s.now }), Logger(logger)}, opts...)
+	opts = append([]Opt{Now(func() time.Time { return s.now }), layer.Logger(logger)}, opts...)
 	b, err := New(s.db, s.brokers, s.lakeDir, opts...)
 	if err != nil {
 		s.t.Fatal(err)
@@ -211,17 +199,17 @@ func (s *stack) checkViews(ctx context.Context, recs []genRecord, from, to time.
 	want := expectPanes(recs, from, to)
 	got := map[time.Time]*views.Pane{}
 	for _, view := range views.Names {
-		cur, err := s.db.Collection(views.BatchCollection(view)).Find(ctx, bson.D{})
+		cur, err := s.db.Collection(collections.BatchCollection(view)).Find(ctx, bson.D{})
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		var docs []views.Doc
+		var docs []collections.Doc
 		if err := cur.All(ctx, &docs); err != nil {
 			s.t.Fatal(err)
 		}
 		for _, d := range docs {
 			pane := d.Pane.UTC()
-			if d.ID != views.DocID(view, pane, views.BatchPartition) || d.Partition != -1 || d.Offset != -1 || !d.PaneEnd.Equal(pane.Add(time.Minute)) {
+			if d.ID != collections.DocID(view, pane, collections.BatchPartition) || d.Partition != -1 || d.Offset != -1 || !d.PaneEnd.Equal(pane.Add(time.Minute)) {
 				s.t.Errorf("doc %s: id/partition/offset/pane_end = %s/%d/%d/%s", d.ID, d.ID, d.Partition, d.Offset, d.PaneEnd)
 			}
 			p := got[pane]

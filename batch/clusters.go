@@ -11,19 +11,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/views"
 )
-
-// ClusterFields are the numeric fields of the clusters view (default
-// views.DefaultClusterFields); give speed the same.
-func ClusterFields(fields string) Opt {
-	return own("ClusterFields", func(c *cfg) { c.clusterFields = &fields })
-}
-
-// MicroClusters is the number of micro-clusters a pane keeps per
-// partition (default views.DefaultMicroClusters); give speed the same.
-func MicroClusters(n int) Opt { return own("MicroClusters", func(c *cfg) { c.microClusters = n }) }
 
 // The clusters view is not a GROUP BY: a micro-cluster state depends on
 // the order of its points. So batch reads the hour's parsed rows in
@@ -46,7 +37,7 @@ ORDER BY "partition", "offset"`
 func (b *Batch) hourClusters(ctx context.Context, conn *sql.Conn, files []string, panes map[time.Time]*views.Pane) error {
 	spec := b.cfg.clusters
 	if spec == nil { // a Batch built without New (tests)
-		spec, _ = clusterSpec(nil, 0)
+		spec = views.DefaultClusterSpec()
 	}
 	extra := false
 	for _, f := range spec.Fields {
@@ -108,7 +99,7 @@ func (b *Batch) hourClusters(ctx context.Context, conn *sql.Conn, files []string
 	for _, k := range keys {
 		p := panes[time.Unix(k.pane, 0).UTC()]
 		if err := p.Clusters.Merge(parts[k]); err != nil {
-			return fmt.Errorf("clusters: pane %s partition %d: %w", views.PaneKey(time.Unix(k.pane, 0)), k.part, err)
+			return fmt.Errorf("clusters: pane %s partition %d: %w", collections.PaneKey(time.Unix(k.pane, 0)), k.part, err)
 		}
 	}
 	return nil
@@ -118,10 +109,6 @@ func (b *Batch) hourClusters(ctx context.Context, conn *sql.Conn, files []string
 // every recomputed hour and of every day, each the union of the finer
 // states reduced to views.TierMicroClusters, so that serving answers a day
 // from one state instead of 1,440 panes.
-
-// ClusterTierCollection holds the hour and day states of the clusters
-// view; their Doc has Pane and PaneEnd the tier's bounds.
-const ClusterTierCollection = "batch_clusters_tiers"
 
 // Tier widths.
 const (
@@ -135,7 +122,7 @@ func ClusterTierID(start time.Time, width time.Duration) string {
 	if width == TierDay {
 		w = "1d"
 	}
-	return views.ViewClusters + "|" + views.PaneKey(start) + "|" + w
+	return views.ViewClusters + "|" + collections.PaneKey(start) + "|" + w
 }
 
 // writeClusterHour writes the hour tier of h from its panes.
@@ -157,7 +144,7 @@ func (b *Batch) writeClusterDays(ctx context.Context, hours []time.Time, now tim
 	for _, h := range hours {
 		days[h.Truncate(TierDay)] = true
 	}
-	coll := b.db.Collection(ClusterTierCollection)
+	coll := b.db.Collection(collections.ClusterTierCollection)
 	for day := range days {
 		filter := bson.D{
 			{Key: "pane", Value: bson.D{{Key: "$gte", Value: day}, {Key: "$lt", Value: day.Add(TierDay)}}},
@@ -165,11 +152,11 @@ func (b *Batch) writeClusterDays(ctx context.Context, hours []time.Time, now tim
 		}
 		cur, err := coll.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "pane", Value: 1}}))
 		if err != nil {
-			return fmt.Errorf("read %s of %s: %w", ClusterTierCollection, day.Format(time.DateOnly), err)
+			return fmt.Errorf("read %s of %s: %w", collections.ClusterTierCollection, day.Format(time.DateOnly), err)
 		}
-		var docs []views.Doc
+		var docs []collections.Doc
 		if err := cur.All(ctx, &docs); err != nil {
-			return fmt.Errorf("read %s of %s: %w", ClusterTierCollection, day.Format(time.DateOnly), err)
+			return fmt.Errorf("read %s of %s: %w", collections.ClusterTierCollection, day.Format(time.DateOnly), err)
 		}
 		acc := views.NewClusters(views.DefaultClusterSpec(), day)
 		for _, d := range docs {
@@ -198,28 +185,11 @@ func (b *Batch) putClusterTier(ctx context.Context, c *views.Clusters, start tim
 		return err
 	}
 	id := ClusterTierID(start, width)
-	doc := views.Doc{ID: id, View: views.ViewClusters, Pane: start, PaneEnd: start.Add(width),
-		Partition: views.BatchPartition, Offset: -1, Updated: now, State: state, Summary: c.Summary()}
-	_, err = b.db.Collection(ClusterTierCollection).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, doc, options.Replace().SetUpsert(true))
+	doc := collections.Doc{ID: id, View: views.ViewClusters, Pane: start, PaneEnd: start.Add(width),
+		Partition: collections.BatchPartition, Offset: -1, Updated: now, State: state, Summary: c.Summary()}
+	_, err = b.db.Collection(collections.ClusterTierCollection).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, doc, options.Replace().SetUpsert(true))
 	if err != nil {
-		return fmt.Errorf("write %s %s: %w", ClusterTierCollection, id, err)
+		return fmt.Errorf("write %s %s: %w", collections.ClusterTierCollection, id, err)
 	}
 	return nil
-}
-
-// clusterSpec builds the spec of the options, defaults filled in.
-func clusterSpec(fields *string, n int) (*views.ClusterSpec, error) {
-	f := views.DefaultClusterFields
-	if fields != nil {
-		f = *fields
-	}
-	if n == 0 {
-		n = views.DefaultMicroClusters
-	}
-	return views.NewClusterSpec(f, n, views.DefaultClusterBoundary)
-}
-
-// ClusterView sets ClusterFields and MicroClusters at once.
-func ClusterView(fields string, microClusters int) Opt {
-	return own("ClusterView", func(c *cfg) { c.clusterFields, c.microClusters = &fields, microClusters })
 }

@@ -31,18 +31,18 @@ func (b *Batch) writeHour(ctx context.Context, h time.Time, panes map[time.Time]
 	order := sortedPanes(panes)
 	n := 0
 	for _, view := range views.Names {
-		coll := b.db.Collection(views.BatchCollection(view))
+		coll := b.db.Collection(collections.BatchCollection(view))
 		ids := make([]string, 0, len(order))
 		docs := make([]replace.Doc, 0, len(order))
 		for _, t := range order {
 			p := panes[t]
 			state, err := p.Encode(view)
 			if err != nil {
-				return n, fmt.Errorf("encode %s pane %s: %w", view, views.PaneKey(t), err)
+				return n, fmt.Errorf("encode %s pane %s: %w", view, collections.PaneKey(t), err)
 			}
-			doc := views.Doc{
-				ID: views.DocID(view, t, views.BatchPartition), View: view,
-				Pane: t, PaneEnd: b.grid.End(t), Partition: views.BatchPartition, Offset: -1,
+			doc := collections.Doc{
+				ID: collections.DocID(view, t, collections.BatchPartition), View: view,
+				Pane: t, PaneEnd: b.grid.End(t), Partition: collections.BatchPartition, Offset: -1,
 				Updated: now, State: state, Summary: p.Summary(view),
 			}
 			ids = append(ids, doc.ID)

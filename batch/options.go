@@ -10,6 +10,7 @@ import (
 
 	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -59,7 +60,10 @@ type cfg struct {
 	// default) and microClusters (0: the default).
 	clusterFields *string
 	microClusters int
-	clusters      *views.ClusterSpec
+	// parsed are the ingest rules given parsed (layer.Rules); nil: parsed
+	// from format, hotTerm and uvField.
+	parsed   *ingest.Rules
+	clusters *views.ClusterSpec
 
 	// Lake upkeep.
 	mergeBelow int64
@@ -96,7 +100,8 @@ func defaultCfg() cfg {
 // speed, set by the shared options and checked by layer.Check.
 func (c *cfg) LayerFields() layer.Fields {
 	return layer.Fields{Topic: &c.topic, Format: &c.format, HotTerm: &c.hotTerm, UVField: &c.uvField,
-		Pane: &c.pane, Lateness: &c.lateness, Logger: &c.logger}
+		Pane: &c.pane, Lateness: &c.lateness, Logger: &c.logger, Rules: &c.parsed,
+		ClusterFields: &c.clusterFields, MicroClusters: &c.microClusters}
 }
 
 // validate checks batch's own settings and names each with its value in
@@ -110,26 +115,12 @@ func (c *cfg) validate() error {
 	case c.now == nil:
 		return fmt.Errorf("now is nil")
 	}
-	spec, err := clusterSpec(c.clusterFields, c.microClusters)
-	if err != nil {
-		return err
-	}
-	c.clusters = spec
 	return nil
 }
 
-// The options batch shares with speed, from package layer. The topic is
-// kept in the lake as the directory <lake>/<topic>; the hot term and the
-// visitor field are applied at compaction and stored in the hot_term and
-// uv columns; batch treats an hour as read on a partition only once the
-// partition's newest event time is past the hour's end plus the lateness.
-func Topic(t string) Opt           { return layer.Topic(t) }
-func Format(spec string) Opt       { return layer.Format(spec) }
-func HotTerm(rule string) Opt      { return layer.HotTerm(rule) }
-func UVField(rule string) Opt      { return layer.UVField(rule) }
-func Pane(d time.Duration) Opt     { return layer.Pane(d) }
-func Lateness(d time.Duration) Opt { return layer.Lateness(d) }
-func Logger(l *slog.Logger) Opt    { return layer.Logger(l) }
+// The options speed and batch share (topic, ingest rules, pane,
+// lateness, logger, clusters view) are package layer's: give them to New
+// beside this layer's own.
 
 // Grace is how long after an hour's end (by the clock) batch waits before
 // recomputing it (default 5m, see DefaultGrace).

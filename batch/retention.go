@@ -7,6 +7,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -38,7 +39,7 @@ func (b *Batch) deleteSpeedDocs(ctx context.Context, horizon time.Time) (int64, 
 	cut := horizon.Add(-b.cfg.speedMargin)
 	var n int64
 	for _, view := range views.Names {
-		coll := views.SpeedCollection(view)
+		coll := collections.SpeedCollection(view)
 		res, err := b.db.Collection(coll).DeleteMany(ctx, bson.D{{Key: "pane_end", Value: bson.D{{Key: "$lte", Value: cut}}}})
 		if err != nil {
 			return n, fmt.Errorf("delete %s documents with pane_end <= %s: %w", coll, cut.Format(time.RFC3339), err)

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -43,12 +44,12 @@ func TestSpeedDocRetention(t *testing.T) {
 			var models []mongo.WriteModel
 			for _, p := range panes {
 				for part := int32(0); part < 2; part++ {
-					d := views.Doc{ID: views.DocID(view, p, part), View: view, Pane: p, PaneEnd: p.Add(time.Minute),
+					d := collections.Doc{ID: collections.DocID(view, p, part), View: view, Pane: p, PaneEnd: p.Add(time.Minute),
 						Partition: part, Offset: 1, Updated: s.now, State: state}
 					models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.ID}}).SetReplacement(d).SetUpsert(true))
 				}
 			}
-			if _, err := s.db.Collection(views.SpeedCollection(view)).BulkWrite(ctx, models); err != nil {
+			if _, err := s.db.Collection(collections.SpeedCollection(view)).BulkWrite(ctx, models); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -68,7 +69,7 @@ func TestSpeedDocRetention(t *testing.T) {
 		for _, view := range append(append([]string{}, views.Names...), "checkpoints") {
 			coll := "speed_checkpoints"
 			if view != "checkpoints" {
-				coll = views.SpeedCollection(view)
+				coll = collections.SpeedCollection(view)
 			}
 			cur, err := s.db.Collection(coll).Find(ctx, bson.D{})
 			if err != nil {
@@ -96,7 +97,7 @@ func TestSpeedDocRetention(t *testing.T) {
 			ids := []string{}
 			for _, p := range panes {
 				if keepAll || p.Add(time.Minute).After(cut) {
-					ids = append(ids, views.DocID(view, p, 0), views.DocID(view, p, 1))
+					ids = append(ids, collections.DocID(view, p, 0), collections.DocID(view, p, 1))
 				}
 			}
 			sort.Strings(ids)

@@ -31,6 +31,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	demogen "github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/formats"
 	"github.com/loglambda/loglambda/schemas/views"
@@ -360,7 +361,7 @@ func (f *speedFeed) upTo(tb testing.TB, t time.Time) {
 		f.panes[k].Add(ev)
 		f.touched[k] = true
 	}
-	docs := map[string][]views.Doc{}
+	docs := map[string][]collections.Doc{}
 	for k := range f.touched {
 		p := f.panes[k]
 		for _, view := range f.views {
@@ -368,7 +369,7 @@ func (f *speedFeed) upTo(tb testing.TB, t time.Time) {
 		}
 	}
 	for view, ds := range docs {
-		replaceDocs(tb, f.db.Collection(views.SpeedCollection(view)), ds)
+		replaceDocs(tb, f.db.Collection(collections.SpeedCollection(view)), ds)
 	}
 	f.touched = map[paneKey]bool{}
 }

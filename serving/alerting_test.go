@@ -19,6 +19,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	demogen "github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/patterns"
 	"github.com/loglambda/loglambda/schemas/views"
@@ -543,10 +544,10 @@ func TestAlertsSeasonal(t *testing.T) {
 		panes[p] = st
 	}
 	t.Logf("generated in %s", time.Since(t0))
-	docs := map[string][]views.Doc{}
+	docs := map[string][]collections.Doc{}
 	for p, st := range panes {
 		for _, view := range views.Names {
-			d := makeDoc(t, st, view, p, views.BatchPartition, day0)
+			d := makeDoc(t, st, view, p, collections.BatchPartition, day0)
 			// Serving never reads the readable summary; leaving it out
 			// makes the writes several times faster on FerretDB.
 			d.PaneEnd, d.Summary = p.Add(pane), nil
@@ -555,7 +556,7 @@ func TestAlertsSeasonal(t *testing.T) {
 	}
 	for view, ds := range docs {
 		t1 := time.Now()
-		replaceDocs(t, db.Collection(views.BatchCollection(view)), ds)
+		replaceDocs(t, db.Collection(collections.BatchCollection(view)), ds)
 		t.Logf("%s %d docs in %s", view, len(ds), time.Since(t1))
 	}
 	writeHorizon(t, db, "logs", day0.Add(9*24*time.Hour), day0)
@@ -699,7 +700,7 @@ func TestAlertsNewPattern(t *testing.T) {
 			add(at, "ERROR", fmt.Sprintf("could not write block %d of relation base/%d: No space left on device", i, i%5))
 		}
 	}
-	var docs = map[string][]views.Doc{}
+	var docs = map[string][]collections.Doc{}
 	for p, st := range panes {
 		for _, view := range views.Names {
 			d := makeDoc(t, st, view, p, 0, start)
@@ -708,7 +709,7 @@ func TestAlertsNewPattern(t *testing.T) {
 		}
 	}
 	for view, ds := range docs {
-		replaceDocs(t, db.Collection(views.SpeedCollection(view)), ds)
+		replaceDocs(t, db.Collection(collections.SpeedCollection(view)), ds)
 	}
 	path := filepath.Join(t.TempDir(), "rules.yaml")
 	if err := os.WriteFile(path, []byte(fmt.Sprintf(`notifiers:

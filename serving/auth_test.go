@@ -6,8 +6,6 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,6 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/loglambda/loglambda/internal/secure/securetest"
+	"github.com/loglambda/loglambda/internal/testkit"
 	llv1 "github.com/loglambda/loglambda/schemas/proto/loglambda/v1"
 )
 
@@ -33,16 +32,6 @@ const (
 	sqlToken   = "sql-token-0123456789abcdef"
 	adminToken = "admin-token-0123456789abcdef"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // secureServer runs a server with TLS and the three tokens over a lake of
 // sqlEvents, HTTP and gRPC, until the end of the test. It returns the
@@ -62,7 +51,7 @@ func secureServer(t *testing.T, opts ...Opt) (base, grpcAddr string, certs *secu
 	}
 	lake := t.TempDir()
 	writeTestLake(t, lake, topic, sqlEvents())
-	httpAddr, grpcAddr := freeAddr(t), freeAddr(t)
+	httpAddr, grpcAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	srv, err := New(testDB(t), append([]Opt{Topic(topic), Lake(lake), GRPC(grpcAddr), RefreshInterval(50 * time.Millisecond),
 		WithTokens(toks), TLS(certs.ServerCert, certs.ServerKey)}, opts...)...)
 	if err != nil {
@@ -103,22 +92,11 @@ func tlsClient(certs *securetest.Files) *http.Client {
 // status and body.
 func call(t *testing.T, cl *http.Client, method, url, token, body string) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := testkit.Request(t, method, url, strings.NewReader(body))
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := cl.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, data := testkit.Do(t, cl, req)
 	return resp.StatusCode, data
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -32,7 +33,7 @@ func BenchmarkQuery(b *testing.B) {
 		for i := range ds {
 			docs[i] = ds[i]
 		}
-		if _, err := db.Collection(views.SpeedCollection(view)).InsertMany(context.Background(), docs, options.InsertMany().SetOrdered(false)); err != nil {
+		if _, err := db.Collection(collections.SpeedCollection(view)).InsertMany(context.Background(), docs, options.InsertMany().SetOrdered(false)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -66,8 +67,9 @@ type ClustersPoint struct {
 // cluster counts plus Outliers plus Missing add up to the events counted
 // by the traffic view's PV.
 type ClustersAnswer struct {
-	From, To time.Time
-	Step     time.Duration
+	// Frame.Exact is set when every pane came from batch (recomputed from
+	// the lake, late events included).
+	Frame
 	K        int
 	Fields   []string
 	Clusters []MacroCluster
@@ -78,10 +80,6 @@ type ClustersAnswer struct {
 	// MicroClusters is how many micro-clusters the k-means grouped: the
 	// coarsest states tiling the range.
 	MicroClusters int
-	BatchHorizon  time.Time
-	// Exact is set when every pane came from batch (recomputed from the
-	// lake, late events included).
-	Exact bool
 }
 
 // Clusters answers the macro-clusters of the range. The k-means runs on
@@ -98,24 +96,16 @@ func (s *Server) Clusters(q ClustersQuery) (*ClustersAnswer, error) {
 	case k > maxClustersK:
 		return nil, badParam("k", fmtInt(k), "larger than the allowed %d", maxClustersK)
 	}
-	sp, err := s.span(q.Range)
+	ser, err := s.series(q.Range, q.Step)
 	if err != nil {
 		return nil, err
 	}
-	step, err := s.checkStep(q.Step, sp)
-	if err != nil {
-		return nil, err
-	}
-	sn := s.snap.Load()
-	pane := s.paneSeconds()
-	ans := &ClustersAnswer{
-		From: sp.fromTime(), To: sp.toTime(), Step: time.Duration(step) * time.Second,
-		BatchHorizon: sn.horizon, Exact: sn.exact(sp),
-	}
+	ans := &ClustersAnswer{Frame: ser.frame()}
+	sn, pane := ser.sn, ser.pane
 	var spec *views.ClusterSpec
 	var mcs []*views.MicroCluster
 	var events int64
-	for _, c := range sn.clustersIn(nil, sp.from, sp.to, pane) {
+	for _, c := range sn.clustersIn(nil, ser.sp.from, ser.sp.to, pane) {
 		if spec == nil && c.Total() > 0 {
 			spec = c.Spec()
 		}
@@ -161,10 +151,9 @@ func (s *Server) Clusters(q ClustersQuery) (*ClustersAnswer, error) {
 		sum[j] = make([]float64, 2*d)
 	}
 	var buf []*views.Clusters
-	for b := sp.from - mod(sp.from, step); b < sp.to; b += step {
-		lo, hi := max(b, sp.from), min(b+step, sp.to)
+	for b, part := range ser.buckets {
 		pt := ClustersPoint{T: time.Unix(b, 0).UTC(), Counts: make([]int64, len(centres))}
-		buf = sn.clustersIn(buf[:0], lo, hi, pane)
+		buf = sn.clustersIn(buf[:0], part.from, part.to, pane)
 		for _, c := range buf {
 			pt.Missing += c.Missing
 			if spec == nil || !sameFields(spec, c.Spec()) {
@@ -213,6 +202,16 @@ func (s *Server) Clusters(q ClustersQuery) (*ClustersAnswer, error) {
 		}
 	}
 	return ans, nil
+}
+
+// byField keys per-feature values v by field name, for the answer's
+// encodings.
+func (a *ClustersAnswer) byField(v []float64) map[string]float64 {
+	m := make(map[string]float64, len(v))
+	for i, f := range a.Fields {
+		m[f] = v[i]
+	}
+	return m
 }
 
 func sameFields(a, b *views.ClusterSpec) bool {
@@ -264,7 +263,7 @@ func (sn *snapshot) clustersIn(out []*views.Clusters, from, to, pane int64) []*v
 }
 
 // clusterTiers are batch's hour and day states of the clusters view
-// (batch.ClusterTierCollection), by start in Unix seconds; read with the
+// (collections.ClusterTierCollection), by start in Unix seconds; read with the
 // batch layer and never changed.
 type clusterTiers struct {
 	hours, days map[int64]*views.Clusters
@@ -293,16 +292,12 @@ func (l layer) hourClusters(hour, paneSeconds int64) *views.Clusters {
 
 func fmtInt(n int) string { return strconv.Itoa(n) }
 
-// clusterTierCollection is batch.ClusterTierCollection (serving does not
-// import batch).
-const clusterTierCollection = "batch_clusters_tiers"
-
 // readClusterTiers reads batch's hour and day clusters states ending at or
 // before the horizon.
 func (s *Server) readClusterTiers(ctx context.Context, horizon time.Time) (*clusterTiers, error) {
 	t := &clusterTiers{hours: map[int64]*views.Clusters{}, days: map[int64]*views.Clusters{}}
 	filter := bson.D{{Key: "pane_end", Value: bson.D{{Key: "$lte", Value: horizon}}}}
-	_, err := s.store.readViews(ctx, clusterTierCollection, filter, func(d *views.Doc) error {
+	_, err := s.store.readViews(ctx, collections.ClusterTierCollection, filter, func(d *collections.Doc) error {
 		c := &views.Clusters{}
 		if err := c.UnmarshalBinary(d.State); err != nil {
 			return err

@@ -1,10 +1,11 @@
 package serving
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 // TestDashboardRoutes checks that the server answers the dashboard's files
@@ -14,19 +15,7 @@ func TestDashboardRoutes(t *testing.T) {
 	_, base := startServer(t, testDB(t))
 	do := func(method, path string) (*http.Response, string) {
 		t.Helper()
-		req, err := http.NewRequest(method, base+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp, b := testkit.Do(t, nil, testkit.Request(t, method, base+path, nil))
 		return resp, string(b)
 	}
 	files := []struct {

@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/patterns"
@@ -244,17 +245,8 @@ func (tr truth) add(o truth) truth {
 // top is the truth's top k terms, ordered as the API orders them.
 func (tr truth) top(k int) []views.TermCount {
 	var out []views.TermCount
-	for t, c := range tr.terms {
-		out = append(out, views.TermCount{Term: t, Count: c})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].Term < out[j].Term
-	})
-	if len(out) > k {
-		out = out[:k]
+	for _, t := range testkit.Top(tr.terms, k) {
+		out = append(out, views.TermCount{Term: t.Term, Count: t.Count})
 	}
 	return out
 }
@@ -265,12 +257,12 @@ func (tr truth) top(k int) []views.TermCount {
 func writeSpeed(tb testing.TB, db *mongo.Database, evs []event.Event, hotCap int, updated time.Time) {
 	tb.Helper()
 	for view, ds := range speedDocs(tb, evs, hotCap, updated) {
-		replaceDocs(tb, db.Collection(views.SpeedCollection(view)), ds)
+		replaceDocs(tb, db.Collection(collections.SpeedCollection(view)), ds)
 	}
 }
 
 // speedDocs builds speed's documents of the events, by view.
-func speedDocs(tb testing.TB, evs []event.Event, hotCap int, updated time.Time) map[string][]views.Doc {
+func speedDocs(tb testing.TB, evs []event.Event, hotCap int, updated time.Time) map[string][]collections.Doc {
 	type key struct {
 		pane time.Time
 		part int32
@@ -285,7 +277,7 @@ func speedDocs(tb testing.TB, evs []event.Event, hotCap int, updated time.Time) 
 		panes[k].Add(ev)
 	}
 	minePanes(evs, func(ev *event.Event) *views.Pane { return panes[key{ev.Time.Truncate(time.Minute), ev.Partition}] })
-	docs := map[string][]views.Doc{}
+	docs := map[string][]collections.Doc{}
 	for k, p := range panes {
 		p.Hot.Compact()
 		for _, view := range views.Names {
@@ -309,31 +301,31 @@ func writeBatch(tb testing.TB, db *mongo.Database, evs []event.Event, updated ti
 		panes[k].Add(ev)
 	}
 	minePanes(evs, func(ev *event.Event) *views.Pane { return panes[ev.Time.Truncate(time.Minute)] })
-	docs := map[string][]views.Doc{}
+	docs := map[string][]collections.Doc{}
 	for k, p := range panes {
 		tr := truthOf(evs, k, k.Add(time.Minute))
 		p.Traffic.ExactUV, p.Traffic.ExactIPs, p.Traffic.HasExact = int64(len(tr.uv)), int64(len(tr.ips)), true
 		for _, view := range views.Names {
-			docs[view] = append(docs[view], makeDoc(tb, p, view, k, views.BatchPartition, updated))
+			docs[view] = append(docs[view], makeDoc(tb, p, view, k, collections.BatchPartition, updated))
 		}
 	}
 	for view, ds := range docs {
-		replaceDocs(tb, db.Collection(views.BatchCollection(view)), ds)
+		replaceDocs(tb, db.Collection(collections.BatchCollection(view)), ds)
 	}
 }
 
-func makeDoc(tb testing.TB, p *views.Pane, view string, pane time.Time, part int32, updated time.Time) views.Doc {
+func makeDoc(tb testing.TB, p *views.Pane, view string, pane time.Time, part int32, updated time.Time) collections.Doc {
 	state, err := p.Encode(view)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return views.Doc{
-		ID: views.DocID(view, pane, part), View: view, Pane: pane, PaneEnd: pane.Add(time.Minute),
+	return collections.Doc{
+		ID: collections.DocID(view, pane, part), View: view, Pane: pane, PaneEnd: pane.Add(time.Minute),
 		Partition: part, Offset: -1, Updated: updated, State: state, Summary: p.Summary(view),
 	}
 }
 
-func replaceDocs(tb testing.TB, coll *mongo.Collection, docs []views.Doc) {
+func replaceDocs(tb testing.TB, coll *mongo.Collection, docs []collections.Doc) {
 	tb.Helper()
 	for len(docs) > 0 {
 		n := min(len(docs), 500)

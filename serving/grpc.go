@@ -94,68 +94,44 @@ type queryService struct {
 	s *Server
 }
 
-func (q queryService) Hot(_ context.Context, req *llv1.HotRequest) (*llv1.HotResponse, error) {
+func (q queryService) Hot(ctx context.Context, req *llv1.HotRequest) (*llv1.HotResponse, error) {
 	r, err := rangeOf(req.GetFrom(), req.GetTo())
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	ans, err := q.s.Hot(HotQuery{Range: r, K: int(req.GetK())})
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	return hotResponse(ans), nil
+	return respond(ctx, HotQuery{Range: r, K: int(req.GetK())}, err, noCtx(q.s.Hot), hotResponse)
 }
 
 func (q queryService) Traffic(ctx context.Context, req *llv1.TrafficRequest) (*llv1.TrafficResponse, error) {
-	r, err := rangeOf(req.GetFrom(), req.GetTo())
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	step, err := stepOf(req.GetStep())
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	ans, err := q.s.Traffic(ctx, TrafficQuery{Range: r, Step: step})
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	return trafficResponse(ans), nil
+	r, step, err := rangeStepOf(req)
+	return respond(ctx, TrafficQuery{Range: r, Step: step}, err, q.s.Traffic, trafficResponse)
 }
 
-func (q queryService) Levels(_ context.Context, req *llv1.LevelsRequest) (*llv1.LevelsResponse, error) {
-	r, err := rangeOf(req.GetFrom(), req.GetTo())
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	step, err := stepOf(req.GetStep())
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	ans, err := q.s.Levels(LevelsQuery{Range: r, Step: step, Instance: req.GetInstance()})
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	return levelsResponse(ans), nil
+func (q queryService) Levels(ctx context.Context, req *llv1.LevelsRequest) (*llv1.LevelsResponse, error) {
+	r, step, err := rangeStepOf(req)
+	return respond(ctx, LevelsQuery{Range: r, Step: step, Instance: req.GetInstance()}, err, noCtx(q.s.Levels), levelsResponse)
 }
 
-func (q queryService) Clusters(_ context.Context, req *llv1.ClustersRequest) (*llv1.ClustersResponse, error) {
-	r, err := rangeOf(req.GetFrom(), req.GetTo())
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	step, err := stepOf(req.GetStep())
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	ans, err := q.s.Clusters(ClustersQuery{Range: r, Step: step, K: int(req.GetK())})
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	return clustersResponse(ans), nil
+func (q queryService) Clusters(ctx context.Context, req *llv1.ClustersRequest) (*llv1.ClustersResponse, error) {
+	r, step, err := rangeStepOf(req)
+	return respond(ctx, ClustersQuery{Range: r, Step: step, K: int(req.GetK())}, err, noCtx(q.s.Clusters), clustersResponse)
 }
 
 func (q queryService) Status(context.Context, *llv1.StatusRequest) (*llv1.StatusResponse, error) {
 	return statusResponse(q.s.Status()), nil
+}
+
+// respond answers a call: q is the query read from the request, with the
+// error of reading it; answer is the shared query layer's, resp converts
+// its answer into the response message. Errors become statuses
+// (grpcError).
+func respond[Q, A, R any](ctx context.Context, q Q, err error, answer func(context.Context, Q) (A, error), resp func(A) R) (R, error) {
+	var zero R
+	if err != nil {
+		return zero, grpcError(err)
+	}
+	a, err := answer(ctx, q)
+	if err != nil {
+		return zero, grpcError(err)
+	}
+	return resp(a), nil
 }
 
 // grpcError maps the query layer's errors to gRPC statuses: a bad

@@ -3,10 +3,8 @@ package serving
 import (
 	"context"
 	"fmt"
-	"io"
 	"maps"
 	"net"
-	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -23,6 +21,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	llv1 "github.com/loglambda/loglambda/schemas/proto/loglambda/v1"
 )
@@ -124,15 +123,7 @@ func levelsRespOf(r *llv1.LevelsResponse) levelsResp {
 // getText fetches url and returns the status and body.
 func getText(t testing.TB, url string, body *string) int {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := testkit.Get(t, url)
 	*body = string(b)
 	return resp.StatusCode
 }

@@ -10,20 +10,10 @@ import (
 )
 
 // Patterns is the gRPC face of (*Server).Patterns, as GET /v1/patterns.
-func (q queryService) Patterns(_ context.Context, req *llv1.PatternsRequest) (*llv1.PatternsResponse, error) {
-	r, err := rangeOf(req.GetFrom(), req.GetTo())
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	step, err := stepOf(req.GetStep())
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	ans, err := q.s.Patterns(PatternsQuery{Range: r, K: int(req.GetK()), Step: step, Level: req.GetLevel(), Instance: req.GetInstance()})
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	return patternsResponse(ans), nil
+func (q queryService) Patterns(ctx context.Context, req *llv1.PatternsRequest) (*llv1.PatternsResponse, error) {
+	r, step, err := rangeStepOf(req)
+	pq := PatternsQuery{Range: r, K: int(req.GetK()), Step: step, Level: req.GetLevel(), Instance: req.GetInstance()}
+	return respond(ctx, pq, err, noCtx(q.s.Patterns), patternsResponse)
 }
 
 func patternsResponse(a *PatternsAnswer) *llv1.PatternsResponse {

@@ -47,6 +47,23 @@ func stepOf(d *durationpb.Duration) (time.Duration, error) {
 	return givenStep(d.AsDuration(), d.AsDuration().String())
 }
 
+// steppedRequest is a request with a range and a step.
+type steppedRequest interface {
+	GetFrom() *timestamppb.Timestamp
+	GetTo() *timestamppb.Timestamp
+	GetStep() *durationpb.Duration
+}
+
+// rangeStepOf reads a request's range (rangeOf) and step (stepOf).
+func rangeStepOf(req steppedRequest) (Range, time.Duration, error) {
+	r, err := rangeOf(req.GetFrom(), req.GetTo())
+	if err != nil {
+		return r, 0, err
+	}
+	step, err := stepOf(req.GetStep())
+	return r, step, err
+}
+
 // timestamp is t as a message, nil when zero.
 func timestamp(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
@@ -173,13 +190,7 @@ func clustersResponse(a *ClustersAnswer) *llv1.ClustersResponse {
 		Fields: a.Fields, Events: a.Events, Outliers: a.Outliers, Missing: a.Missing,
 		MicroClusters: int32(a.MicroClusters), BatchHorizon: timestamp(a.BatchHorizon), Exact: a.Exact,
 	}
-	byField := func(v []float64) map[string]float64 {
-		m := make(map[string]float64, len(v))
-		for i, f := range a.Fields {
-			m[f] = v[i]
-		}
-		return m
-	}
+	byField := a.byField
 	for _, c := range a.Clusters {
 		resp.Clusters = append(resp.Clusters, &llv1.MacroCluster{Count: c.Count, Share: c.Share,
 			Mean: byField(c.Mean), Stddev: byField(c.Stddev), Center: byField(c.Center),

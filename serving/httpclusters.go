@@ -1,27 +1,11 @@
 package serving
 
 import (
-	"net/http"
 	"net/url"
 )
 
 // GET /v1/clusters: from, to and step as for /v1/traffic, k as for
 // /v1/hot; the answer is the JSON body below.
-
-func (s *Server) handleClusters(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	cq, err := s.parseClustersQuery(q)
-	if err != nil {
-		writeQueryError(w, q, err)
-		return
-	}
-	ans, err := s.Clusters(cq)
-	if err != nil {
-		writeQueryError(w, q, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newClustersBody(ans))
-}
 
 func (s *Server) parseClustersQuery(q url.Values) (ClustersQuery, error) {
 	tq, err := s.parseTrafficQuery(q)
@@ -57,9 +41,7 @@ type clustersPointBody struct {
 // clustersBody is the JSON body of GET /v1/clusters. Per feature values
 // are keyed by field name, in the field's own units.
 type clustersBody struct {
-	From          string              `json:"from"`
-	To            string              `json:"to"`
-	Step          string              `json:"step"`
+	frameBody
 	K             int                 `json:"k"`
 	Fields        []string            `json:"fields"`
 	Clusters      []clusterBody       `json:"clusters"`
@@ -68,28 +50,19 @@ type clustersBody struct {
 	Outliers      int64               `json:"outliers"`
 	Missing       int64               `json:"missing"`
 	MicroClusters int                 `json:"micro_clusters"`
-	BatchHorizon  *string             `json:"batch_horizon"`
-	Exact         bool                `json:"exact"`
 }
 
 func newClustersBody(a *ClustersAnswer) clustersBody {
 	b := clustersBody{
-		From: fmtTime(a.From), To: fmtTime(a.To), Step: a.Step.String(), K: a.K,
+		frameBody: a.Frame.body(), K: a.K,
 		Fields: a.Fields, Clusters: make([]clusterBody, len(a.Clusters)),
 		Series: make([]clustersPointBody, len(a.Series)),
 		Events: a.Events, Outliers: a.Outliers, Missing: a.Missing, MicroClusters: a.MicroClusters,
-		BatchHorizon: jsonTime(a.BatchHorizon), Exact: a.Exact,
 	}
 	if b.Fields == nil {
 		b.Fields = []string{}
 	}
-	byField := func(v []float64) map[string]float64 {
-		m := make(map[string]float64, len(v))
-		for i, f := range a.Fields {
-			m[f] = v[i]
-		}
-		return m
-	}
+	byField := a.byField
 	for i, c := range a.Clusters {
 		b.Clusters[i] = clusterBody{ID: i, Count: c.Count, Share: c.Share, Mean: byField(c.Mean), Stddev: byField(c.Stddev),
 			Center: byField(c.Center), Min: byField(c.Min), Max: byField(c.Max), Series: c.Series}

@@ -1,27 +1,11 @@
 package serving
 
 import (
-	"net/http"
 	"net/url"
 )
 
 // GET /v1/levels: the query string becomes a LevelsQuery (from, to and
 // step as for /v1/traffic, plus instance), the answer the JSON body below.
-
-func (s *Server) handleLevels(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	lq, err := s.parseLevelsQuery(q)
-	if err != nil {
-		writeQueryError(w, q, err)
-		return
-	}
-	ans, err := s.Levels(lq)
-	if err != nil {
-		writeQueryError(w, q, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newLevelsBody(ans))
-}
 
 // parseLevelsQuery reads from, to, step (as parseTrafficQuery) and
 // instance. A given but empty instance means all, like its absence.
@@ -40,25 +24,17 @@ type levelsPointBody struct {
 
 // levelsBody is the JSON body of GET /v1/levels.
 type levelsBody struct {
-	From         string                      `json:"from"`
-	To           string                      `json:"to"`
-	Step         string                      `json:"step"`
-	Instance     *string                     `json:"instance"`
-	Series       []levelsPointBody           `json:"series"`
-	Total        map[string]map[string]int64 `json:"total"`
-	BatchHorizon *string                     `json:"batch_horizon"`
-	Exact        bool                        `json:"exact"`
+	frameBody
+	Instance *string                     `json:"instance"`
+	Series   []levelsPointBody           `json:"series"`
+	Total    map[string]map[string]int64 `json:"total"`
 }
 
 func newLevelsBody(a *LevelsAnswer) levelsBody {
 	b := levelsBody{
-		From:         fmtTime(a.From),
-		To:           fmtTime(a.To),
-		Step:         a.Step.String(),
-		Series:       make([]levelsPointBody, len(a.Series)),
-		Total:        a.Total,
-		BatchHorizon: jsonTime(a.BatchHorizon),
-		Exact:        a.Exact,
+		frameBody: a.Frame.body(),
+		Series:    make([]levelsPointBody, len(a.Series)),
+		Total:     a.Total,
 	}
 	if a.Instance != "" {
 		b.Instance = &a.Instance

@@ -1,27 +1,11 @@
 package serving
 
 import (
-	"net/http"
 	"net/url"
 )
 
 // GET /v1/patterns: from, to, k and step as for /v1/hot and /v1/traffic,
 // plus level and instance; the answer is the JSON body below.
-
-func (s *Server) handlePatterns(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	pq, err := s.parsePatternsQuery(q)
-	if err != nil {
-		writeQueryError(w, q, err)
-		return
-	}
-	ans, err := s.Patterns(pq)
-	if err != nil {
-		writeQueryError(w, q, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newPatternsBody(ans))
-}
 
 // parsePatternsQuery reads from, to, k (parseHotQuery), step
 // (parseTrafficQuery), level and instance.

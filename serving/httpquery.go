@@ -16,36 +16,6 @@ import (
 // and computing the answers is the shared query layer's (Hot, Traffic,
 // Status), so HTTP and gRPC cannot drift apart.
 
-func (s *Server) handleHot(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	hq, err := parseHotQuery(q)
-	if err != nil {
-		writeQueryError(w, q, err)
-		return
-	}
-	ans, err := s.Hot(hq)
-	if err != nil {
-		writeQueryError(w, q, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newHotBody(ans))
-}
-
-func (s *Server) handleTraffic(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	tq, err := s.parseTrafficQuery(q)
-	if err != nil {
-		writeQueryError(w, q, err)
-		return
-	}
-	ans, err := s.Traffic(r.Context(), tq)
-	if err != nil {
-		writeQueryError(w, q, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newTrafficBody(ans))
-}
-
 func (s *Server) handleStatus(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, newStatusBody(s.Status()))
 }
@@ -173,24 +143,16 @@ type trafficPointBody struct {
 
 // trafficBody is the JSON body of GET /v1/traffic.
 type trafficBody struct {
-	From         string             `json:"from"`
-	To           string             `json:"to"`
-	Step         string             `json:"step"`
-	Series       []trafficPointBody `json:"series"`
-	Total        trafficCountsBody  `json:"total"`
-	BatchHorizon *string            `json:"batch_horizon"`
-	Exact        bool               `json:"exact"`
+	frameBody
+	Series []trafficPointBody `json:"series"`
+	Total  trafficCountsBody  `json:"total"`
 }
 
 func newTrafficBody(a *TrafficAnswer) trafficBody {
 	b := trafficBody{
-		From:         fmtTime(a.From),
-		To:           fmtTime(a.To),
-		Step:         a.Step.String(),
-		Series:       make([]trafficPointBody, len(a.Series)),
-		Total:        trafficCountsBody(a.Total),
-		BatchHorizon: jsonTime(a.BatchHorizon),
-		Exact:        a.Exact,
+		frameBody: a.Frame.body(),
+		Series:    make([]trafficPointBody, len(a.Series)),
+		Total:     trafficCountsBody(a.Total),
 	}
 	for i, p := range a.Series {
 		b.Series[i] = trafficPointBody{T: fmtTime(p.T), trafficCountsBody: trafficCountsBody(p.TrafficCounts)}

@@ -27,23 +27,15 @@ type LevelsPoint struct {
 
 // LevelsAnswer is the answer to a LevelsQuery.
 type LevelsAnswer struct {
-	// From and To are the range answered: the asked one widened to whole
-	// panes.
-	From, To time.Time
-	Step     time.Duration
+	// Frame.Exact: the counts are exact on both sides of the horizon
+	// (unless a pane had more than views.LevelsCap keys: see views.Levels).
+	Frame
 	Instance string
 	// Series has one point per step-aligned bucket overlapping the range,
 	// empty buckets included (with an empty map), so a chart has no gaps.
 	Series []LevelsPoint
 	// Total is instance -> level -> count over the whole range.
 	Total map[string]map[string]int64
-	// BatchHorizon is where batch ended and speed began; zero when batch
-	// has never run.
-	BatchHorizon time.Time
-	// Exact is set when every pane came from batch, so the answer is
-	// final. The counts are exact on both sides of the horizon (unless a
-	// pane had more than views.LevelsCap keys: see views.Levels).
-	Exact bool
 }
 
 // maxInstanceLen bounds the instance parameter: instance names are short,
@@ -56,32 +48,15 @@ func (s *Server) Levels(q LevelsQuery) (*LevelsAnswer, error) {
 	if len(q.Instance) > maxInstanceLen {
 		return nil, badParam("instance", q.Instance, "longer than %d bytes", maxInstanceLen)
 	}
-	sp, err := s.span(q.Range)
+	ser, err := s.series(q.Range, q.Step)
 	if err != nil {
 		return nil, err
 	}
-	step, err := s.checkStep(q.Step, sp)
-	if err != nil {
-		return nil, err
-	}
-	sn := s.snap.Load()
-	pane := s.paneSeconds()
-	ans := &LevelsAnswer{
-		From:         sp.fromTime(),
-		To:           sp.toTime(),
-		Step:         time.Duration(step) * time.Second,
-		Instance:     q.Instance,
-		BatchHorizon: sn.horizon,
-		Exact:        sn.exact(sp),
-		Total:        map[string]map[string]int64{},
-	}
+	ans := &LevelsAnswer{Frame: ser.frame(), Instance: q.Instance, Total: map[string]map[string]int64{}}
 	keep := func(k views.LevelKey) bool { return q.Instance == "" || k.Instance == q.Instance }
-	var buf []*state
-	for b := sp.from - mod(sp.from, step); b < sp.to; b += step {
-		lo, hi := max(b, sp.from), min(b+step, sp.to)
+	for b, states := range ser.states {
 		pt := LevelsPoint{T: time.Unix(b, 0).UTC(), Levels: map[string]int64{}}
-		buf = sn.statesIn(buf[:0], lo, hi, pane)
-		for _, st := range buf {
+		for _, st := range states {
 			st.pane.Levels.EachUnsorted(func(k views.LevelKey, n int64) {
 				if !keep(k) {
 					return

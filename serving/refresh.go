@@ -111,9 +111,9 @@ func (s *Server) readBatch(ctx context.Context, horizon time.Time) (layer, error
 	}
 	panes := map[int64]*views.Pane{}
 	for _, view := range views.Names {
-		coll := views.BatchCollection(view)
+		coll := collections.BatchCollection(view)
 		filter := bson.D{{Key: "pane", Value: bson.D{{Key: "$lt", Value: horizon}}}}
-		_, err := s.store.readViews(ctx, coll, filter, func(d *views.Doc) error {
+		_, err := s.store.readViews(ctx, coll, filter, func(d *collections.Doc) error {
 			key, err := s.paneKey(d.Pane)
 			if err != nil {
 				return err
@@ -160,8 +160,8 @@ func (s *Server) readSpeed(ctx context.Context) error {
 			filter = append(filter, bson.E{Key: "pane", Value: bson.D{{Key: "$gte", Value: horizon}}})
 		}
 		newest := r.since[view]
-		coll := views.SpeedCollection(view)
-		_, err := s.store.readViews(ctx, coll, filter, func(d *views.Doc) error {
+		coll := collections.SpeedCollection(view)
+		_, err := s.store.readViews(ctx, coll, filter, func(d *collections.Doc) error {
 			if d.Updated.After(newest) {
 				newest = d.Updated
 			}

@@ -20,11 +20,11 @@ type route struct {
 // routes builds the router over every endpoint.
 func (s *Server) routes() http.Handler {
 	rs := []route{
-		{"/v1/hot", http.MethodGet, http.HandlerFunc(s.handleHot)},
-		{"/v1/traffic", http.MethodGet, http.HandlerFunc(s.handleTraffic)},
-		{"/v1/levels", http.MethodGet, http.HandlerFunc(s.handleLevels)},
-		{"/v1/clusters", http.MethodGet, http.HandlerFunc(s.handleClusters)},
-		{"/v1/patterns", http.MethodGet, http.HandlerFunc(s.handlePatterns)},
+		{"/v1/hot", http.MethodGet, getQuery(parseHotQuery, noCtx(s.Hot), newHotBody)},
+		{"/v1/traffic", http.MethodGet, getQuery(s.parseTrafficQuery, s.Traffic, newTrafficBody)},
+		{"/v1/levels", http.MethodGet, getQuery(s.parseLevelsQuery, noCtx(s.Levels), newLevelsBody)},
+		{"/v1/clusters", http.MethodGet, getQuery(s.parseClustersQuery, noCtx(s.Clusters), newClustersBody)},
+		{"/v1/patterns", http.MethodGet, getQuery(s.parsePatternsQuery, noCtx(s.Patterns), newPatternsBody)},
 		{"/v1/status", http.MethodGet, http.HandlerFunc(s.handleStatus)},
 		{"/v1/sql", http.MethodPost, http.HandlerFunc(s.handleSQL)},
 		{"/v1/alerts", http.MethodGet, http.HandlerFunc(s.handleAlerts)},

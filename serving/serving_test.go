@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -15,6 +13,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/event"
 )
 
@@ -92,15 +91,7 @@ func startServer(t testing.TB, db *mongo.Database) (*Server, string) {
 // get fetches path and decodes the JSON body into v, returning the status.
 func get(t testing.TB, base, path string, v any) int {
 	t.Helper()
-	resp, err := http.Get(base + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, body := testkit.Get(t, base+path)
 	if v != nil && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(body, v); err != nil {
 			t.Fatalf("GET %s: decode %q: %v", path, body, err)

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	"github.com/loglambda/loglambda/batch/lake"
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/serving/lakesql"
 )
@@ -84,15 +84,7 @@ func postSQL(t *testing.T, base, format, body string) (int, http.Header, []byte)
 	if format != "" {
 		u += "?format=" + format
 	}
-	resp, err := http.Post(u, "text/plain", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, data := testkit.Do(t, nil, testkit.Request(t, http.MethodPost, u, strings.NewReader(body), "Content-Type", "text/plain"))
 	return resp.StatusCode, resp.Header, data
 }
 

@@ -84,8 +84,8 @@ func (s store) ensureIndexes(ctx context.Context) error {
 	var errs []error
 	for _, view := range views.Names {
 		for coll, keys := range map[string][]string{
-			views.SpeedCollection(view): {"updated", "pane"},
-			views.BatchCollection(view): {"pane"},
+			collections.SpeedCollection(view): {"updated", "pane"},
+			collections.BatchCollection(view): {"pane"},
 		} {
 			for _, k := range keys {
 				_, err := s.db.Collection(coll).Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: k, Value: 1}}})
@@ -105,7 +105,7 @@ var docProjection = bson.D{{Key: "summary", Value: 0}}
 // readViews streams the documents of a view collection matching filter to
 // fn. A document fn rejects is reported through bad and skipped, so one
 // corrupt document does not hide all the others.
-func (s store) readViews(ctx context.Context, coll string, filter bson.D, fn func(*views.Doc) error, bad func(id string, err error)) (int, error) {
+func (s store) readViews(ctx context.Context, coll string, filter bson.D, fn func(*collections.Doc) error, bad func(id string, err error)) (int, error) {
 	cur, err := s.db.Collection(coll).Find(ctx, filter, options.Find().SetProjection(docProjection))
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", coll, err)
@@ -113,7 +113,7 @@ func (s store) readViews(ctx context.Context, coll string, filter bson.D, fn fun
 	defer cur.Close(ctx)
 	n := 0
 	for cur.Next(ctx) {
-		var d views.Doc
+		var d collections.Doc
 		if err := cur.Decode(&d); err != nil {
 			id, _ := cur.Current.Lookup("_id").StringValueOK()
 			bad(id, fmt.Errorf("decode %s %q: %w", coll, id, err))

@@ -33,55 +33,33 @@ type TrafficPoint struct {
 // TrafficAnswer is the answer to a TrafficQuery, the same over HTTP and
 // gRPC.
 type TrafficAnswer struct {
-	// From and To are the range answered: the asked one widened to whole
-	// panes.
-	From, To time.Time
-	Step     time.Duration
+	Frame
 	// Series has one point per step-aligned bucket overlapping the range,
 	// empty buckets included, so a chart has no gaps.
 	Series []TrafficPoint
 	// Total counts distinct users and IPs over the whole range, not the
 	// sum of the buckets'.
 	Total TrafficCounts
-	// BatchHorizon is where batch ended and speed began; zero when batch
-	// has never run.
-	BatchHorizon time.Time
-	// Exact is set when every pane came from batch. UV and IPs are then
-	// counted from the lake's rows when the server can read the lake (see
-	// exact.go); without it they are exact only where a bucket (or the
-	// total) is a single batch pane, HyperLogLog estimates elsewhere.
-	Exact bool
+	// Frame.Exact is set when every pane came from batch. UV and IPs are
+	// then counted from the lake's rows when the server can read the lake
+	// (see exact.go); without it they are exact only where a bucket (or
+	// the total) is a single batch pane, HyperLogLog estimates elsewhere.
 }
 
 // Traffic answers the series and total of the range. A bad parameter is an
 // error whose message names it and its value.
 func (s *Server) Traffic(ctx context.Context, q TrafficQuery) (*TrafficAnswer, error) {
-	sp, err := s.span(q.Range)
+	ser, err := s.series(q.Range, q.Step)
 	if err != nil {
 		return nil, err
 	}
-	step, err := s.checkStep(q.Step, sp)
-	if err != nil {
-		return nil, err
+	ans := &TrafficAnswer{Frame: ser.frame()}
+	for b, states := range ser.states {
+		ans.Series = append(ans.Series, TrafficPoint{T: time.Unix(b, 0).UTC(), TrafficCounts: countTraffic(states)})
 	}
-	sn := s.snap.Load()
-	pane := s.paneSeconds()
-	ans := &TrafficAnswer{
-		From:         sp.fromTime(),
-		To:           sp.toTime(),
-		Step:         time.Duration(step) * time.Second,
-		BatchHorizon: sn.horizon,
-		Exact:        sn.exact(sp),
-	}
-	var buf []*state
-	for b := sp.from - mod(sp.from, step); b < sp.to; b += step {
-		lo, hi := max(b, sp.from), min(b+step, sp.to)
-		buf = sn.statesIn(buf[:0], lo, hi, pane)
-		ans.Series = append(ans.Series, TrafficPoint{T: time.Unix(b, 0).UTC(), TrafficCounts: countTraffic(buf)})
-	}
-	ans.Total = countTraffic(sn.statesIn(buf[:0], sp.from, sp.to, pane))
+	ans.Total = countTraffic(ser.sn.statesIn(nil, ser.sp.from, ser.sp.to, ser.pane))
 	if ans.Exact && s.sql != nil {
-		ex, err := s.exactTrafficOf(ctx, sn, sp, step)
+		ex, err := s.exactTrafficOf(ctx, ser.sn, ser.sp, ser.step)
 		if err != nil {
 			// The panes' figures stand: PV exact, UV and IPs merged
 			// sketches, as documented for a server without the lake.

@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/internal/replace"
 )
 
@@ -54,7 +55,7 @@ func TestBacklogWhenMongoDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, err := New(mc.Database("down"), st.kafka.Addrs(), Group("down"), FlushInterval(100*time.Millisecond), Writer(w),
-		Logger(slog.New(slog.NewTextHandler(&logs, nil))))
+		layer.Logger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}

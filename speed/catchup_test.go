@@ -10,6 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -58,7 +60,7 @@ func TestCatchUpDemoBacklog(t *testing.T) {
 		if !pane.Add(views.DefaultPane).After(ps[p].newest.Add(-DefaultLateness)) {
 			late++
 		} else {
-			wantPV[views.PaneKey(pane)]++
+			wantPV[collections.PaneKey(pane)]++
 		}
 		if line.TS.After(ps[p].newest) {
 			ps[p].newest = line.TS
@@ -87,7 +89,7 @@ func TestCatchUpDemoBacklog(t *testing.T) {
 	for p, c := range last {
 		want[p] = c - 1
 	}
-	s, err := New(st.db("catchup"), st.kafka.Addrs(), Group("catchup"), Logger(quietLogger()))
+	s, err := New(st.db("catchup"), st.kafka.Addrs(), Group("catchup"), layer.Logger(quietLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func TestCatchUpDemoBacklog(t *testing.T) {
 
 	got := map[string]int64{}
 	for key, sp := range readPanes(t, st.db("catchup")) {
-		pane := key[:len(views.PaneKey(start))]
+		pane := key[:len(collections.PaneKey(start))]
 		got[pane] += sp.pane.Traffic.PV
 	}
 	if len(got) != len(wantPV) {

@@ -97,10 +97,10 @@ func (s *Speed) cut(only []int32, now, horizon time.Time) (*flushJob, error) {
 			for i, view := range views.Names {
 				state, err := ps.pane.Encode(view)
 				if err != nil {
-					return nil, fmt.Errorf("flush partition %d pane %s: encode %s: %w", p.id, views.PaneKey(ps.start), view, err)
+					return nil, fmt.Errorf("flush partition %d pane %s: encode %s: %w", p.id, collections.PaneKey(ps.start), view, err)
 				}
-				id := views.DocID(view, ps.start, p.id)
-				g.docs[i] = append(g.docs[i], replace.Doc{ID: id, New: !ps.stored, Body: views.Doc{
+				id := collections.DocID(view, ps.start, p.id)
+				g.docs[i] = append(g.docs[i], replace.Doc{ID: id, New: !ps.stored, Body: collections.Doc{
 					ID: id, View: view, Pane: ps.start, PaneEnd: ps.start.Add(s.cfg.pane),
 					Partition: p.id, Offset: ps.offsets[i], Updated: now,
 					State: state, Summary: ps.pane.Summary(view),
@@ -144,7 +144,7 @@ func (s *Speed) write(ctx context.Context, job *flushJob) error {
 		for pj.written < len(pj.groups) {
 			g := pj.groups[pj.written]
 			for i, docs := range g.docs {
-				coll := views.SpeedCollection(views.Names[i])
+				coll := collections.SpeedCollection(views.Names[i])
 				if _, err := s.writer.Replace(ctx, s.db.Collection(coll), docs); err != nil {
 					return fmt.Errorf("flush partition %d: %d panes to %s: %w", pj.p.id, len(docs), coll, err)
 				}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -26,7 +27,7 @@ func TestSpeedRebalance(t *testing.T) {
 	small := withClientOpts(kgo.FetchMaxBytes(4<<10), kgo.FetchMaxPartitionBytes(2<<10))
 	newMember := func() *Speed {
 		s, err := New(st.db("pair"), st.kafka.Addrs(), Group("pair"), HotCapacity(testHotCap),
-			FlushInterval(10*time.Millisecond), Logger(quietLogger()), small)
+			FlushInterval(10*time.Millisecond), layer.Logger(quietLogger()), small)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/testkit"
+
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/schemas/collections"
@@ -29,22 +30,7 @@ type stack struct {
 
 func startStack(tb testing.TB, partitions int32) *stack {
 	tb.Helper()
-	k, err := embedded.StartKafka(embedded.KafkaConfig{Topic: testTopic, Partitions: partitions})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(k.Close)
-	m, err := embedded.StartMongo(embedded.MongoConfig{DataDir: tb.TempDir()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(m.Close)
-	mc, err := mongo.Connect(options.Client().ApplyURI(m.URI()))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
-	return &stack{kafka: k, client: mc}
+	return &stack{kafka: testkit.Kafka(tb, testTopic, partitions), client: testkit.MongoClient(tb)}
 }
 
 func (st *stack) db(name string) *mongo.Database { return st.client.Database(name) }
@@ -170,11 +156,11 @@ func readPanes(tb testing.TB, db *mongo.Database) map[string]*storedPane {
 	ctx := context.Background()
 	out := map[string]*storedPane{}
 	for _, view := range views.Names {
-		cur, err := db.Collection(views.SpeedCollection(view)).Find(ctx, bson.D{})
+		cur, err := db.Collection(collections.SpeedCollection(view)).Find(ctx, bson.D{})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		var docs []views.Doc
+		var docs []collections.Doc
 		if err := cur.All(ctx, &docs); err != nil {
 			tb.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -49,8 +50,11 @@ type cfg struct {
 	// default) and microClusters (0: the default).
 	clusterFields *string
 	microClusters int
-	clusters      *views.ClusterSpec
-	patterns      bool // mine patterns (the patterns view)
+	// parsed are the ingest rules given parsed (layer.Rules); nil: parsed
+	// from format, hotTerm and uvField.
+	parsed   *ingest.Rules
+	clusters *views.ClusterSpec
+	patterns bool // mine patterns (the patterns view)
 
 	// How often to write MongoDB.
 	flushInterval time.Duration
@@ -86,7 +90,8 @@ func defaultCfg() cfg {
 // batch, set by the shared options and checked by layer.Check.
 func (c *cfg) LayerFields() layer.Fields {
 	return layer.Fields{Topic: &c.topic, Format: &c.format, HotTerm: &c.hotTerm, UVField: &c.uvField,
-		Pane: &c.pane, Lateness: &c.lateness, Logger: &c.logger}
+		Pane: &c.pane, Lateness: &c.lateness, Logger: &c.logger, Rules: &c.parsed,
+		ClusterFields: &c.clusterFields, MicroClusters: &c.microClusters}
 }
 
 // validate checks speed's own settings and names each with its value in
@@ -100,22 +105,12 @@ func (c *cfg) validate() error {
 	case c.flushInterval <= 0:
 		return fmt.Errorf("flush interval %s must be positive", c.flushInterval)
 	}
-	spec, err := clusterSpec(c.clusterFields, c.microClusters)
-	if err != nil {
-		return err
-	}
-	c.clusters = spec
 	return nil
 }
 
-// The options speed shares with batch, from package layer.
-func Topic(t string) Opt           { return layer.Topic(t) }
-func Format(spec string) Opt       { return layer.Format(spec) }
-func HotTerm(rule string) Opt      { return layer.HotTerm(rule) }
-func UVField(rule string) Opt      { return layer.UVField(rule) }
-func Pane(d time.Duration) Opt     { return layer.Pane(d) }
-func Lateness(d time.Duration) Opt { return layer.Lateness(d) }
-func Logger(l *slog.Logger) Opt    { return layer.Logger(l) }
+// The options speed and batch share (topic, ingest rules, pane,
+// lateness, logger, clusters view) are package layer's: give them to New
+// beside this layer's own.
 
 // Group is the Kafka consumer group (default "loglambda-speed"). Instances
 // in one group share the partitions; MongoDB, not the group's committed

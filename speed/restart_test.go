@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -41,7 +42,7 @@ func TestSpeedRestart(t *testing.T) {
 	want := lastOffsets(lines)
 
 	ref, err := New(st.db("ref"), st.kafka.Addrs(), Group("ref"), HotCapacity(testHotCap),
-		FlushInterval(50*time.Millisecond), Logger(quietLogger()))
+		FlushInterval(50*time.Millisecond), layer.Logger(quietLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func TestSpeedRestart(t *testing.T) {
 	midStream := map[stopMode]int{}
 	for i := range 12 {
 		mode := modes[i%len(modes)]
-		opts := []Opt{Group("restart"), HotCapacity(testHotCap), Logger(quietLogger()), small,
+		opts := []Opt{Group("restart"), HotCapacity(testHotCap), layer.Logger(quietLogger()), small,
 			FlushInterval(time.Duration(5+rng.IntN(30)) * time.Millisecond)}
 		abort := make(chan struct{})
 		switch mode {
@@ -117,7 +118,7 @@ func TestSpeedRestart(t *testing.T) {
 		t.Logf("run %d: %s after %s (err %v), offsets %v", i, mode, delay, runErr, offsets(snap))
 	}
 	final, err := New(st.db("restart"), st.kafka.Addrs(), Group("restart"), HotCapacity(testHotCap),
-		FlushInterval(20*time.Millisecond), Logger(quietLogger()))
+		FlushInterval(20*time.Millisecond), layer.Logger(quietLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}

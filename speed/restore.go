@@ -45,13 +45,13 @@ func (s *Speed) restore(ctx context.Context, topic string, id int32) (*partition
 	}
 	resume := p.offset // -1 without a checkpoint
 	for i, view := range views.Names {
-		cur, err := s.db.Collection(views.SpeedCollection(view)).Find(ctx, filter)
+		cur, err := s.db.Collection(collections.SpeedCollection(view)).Find(ctx, filter)
 		if err != nil {
-			return nil, fmt.Errorf("restore partition %d: find %s: %w", id, views.SpeedCollection(view), err)
+			return nil, fmt.Errorf("restore partition %d: find %s: %w", id, collections.SpeedCollection(view), err)
 		}
-		var docs []views.Doc
+		var docs []collections.Doc
 		if err := cur.All(ctx, &docs); err != nil {
-			return nil, fmt.Errorf("restore partition %d: read %s: %w", id, views.SpeedCollection(view), err)
+			return nil, fmt.Errorf("restore partition %d: read %s: %w", id, collections.SpeedCollection(view), err)
 		}
 		for _, d := range docs {
 			key := d.Pane.UnixNano()

@@ -78,10 +78,12 @@ func New(db *mongo.Database, brokers []string, opts ...Opt) (*Speed, error) {
 	if len(brokers) == 0 {
 		return nil, errors.New("speed: no Kafka brokers")
 	}
-	rules, grid, err := layer.Check(&c)
+	ck, err := layer.Check(&c)
 	if err != nil {
 		return nil, fmt.Errorf("speed: %w", err)
 	}
+	rules, grid := ck.Rules, ck.Grid
+	c.clusters = ck.Clusters
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("speed: %w", err)
 	}

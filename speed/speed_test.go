@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -29,7 +30,7 @@ func TestSpeedViews(t *testing.T) {
 	st.produce(t, lines, 1<<20)
 	reg := prometheus.NewRegistry()
 	s, err := New(st.db("views"), st.kafka.Addrs(), Group("views"), HotCapacity(testHotCap),
-		FlushInterval(50*time.Millisecond), Logger(quietLogger()), Registerer(reg))
+		FlushInterval(50*time.Millisecond), layer.Logger(quietLogger()), Registerer(reg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,13 +233,13 @@ func TestNewErrors(t *testing.T) {
 		opts []Opt
 		want string
 	}{
-		{"pane not dividing an hour", []Opt{Pane(7 * time.Minute)}, "divide an hour"},
-		{"negative lateness", []Opt{Lateness(-time.Second)}, "lateness -1s"},
+		{"pane not dividing an hour", []Opt{layer.Pane(7 * time.Minute)}, "divide an hour"},
+		{"negative lateness", []Opt{layer.Lateness(-time.Second)}, "lateness -1s"},
 		{"zero flush interval", []Opt{FlushInterval(0)}, "flush interval 0s"},
 		{"negative hot capacity", []Opt{HotCapacity(-1)}, "hot capacity -1"},
-		{"bad hot term", []Opt{HotTerm("column:x")}, "hot-term"},
-		{"unknown format", []Opt{Format("xml")}, "unknown format"},
-		{"empty topic", []Opt{Topic("")}, "topic is empty"},
+		{"bad hot term", []Opt{layer.HotTerm("column:x")}, "hot-term"},
+		{"unknown format", []Opt{layer.Format("xml")}, "unknown format"},
+		{"empty topic", []Opt{layer.Topic("")}, "topic is empty"},
 		{"empty group", []Opt{Group("")}, "group is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/internal/replace"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
@@ -62,7 +63,7 @@ func TestFlushAtVolume(t *testing.T) {
 		// The first flush comes after the interval; the stream is applied
 		// well before, so that flush holds every pane.
 		s, err := New(st.db("volume"), st.kafka.Addrs(), Group("volume"), HotCapacity(testHotCap),
-			Lateness(lateness), FlushInterval(15*time.Second), Writer(w), Logger(quietLogger()))
+			layer.Lateness(lateness), FlushInterval(15*time.Second), Writer(w), layer.Logger(quietLogger()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +73,7 @@ func TestFlushAtVolume(t *testing.T) {
 		flushed := firstFlush()
 		t.Logf("%s: first flush wrote %v", what, flushed)
 		for _, view := range views.Names {
-			if n := flushed[views.SpeedCollection(view)]; n < 2000 {
+			if n := flushed[collections.SpeedCollection(view)]; n < 2000 {
 				t.Errorf("%s: first flush wrote %d %s documents, want >= 2000", what, n, view)
 			}
 		}

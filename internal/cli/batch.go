@@ -83,13 +83,9 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer, prog
 		return err
 	}
 	defer closeDB()
-	opts := []batch.Opt{
-		batch.Topic(common.topic), batch.Format(common.format), batch.HotTerm(common.hotTerm), batch.UVField(common.uvField),
-		batch.Pane(common.pane), batch.Lateness(common.lateness), batch.Grace(*grace),
-		batch.MergeBelow(*mergeBelow), batch.SpeedMargin(*speedMargin), batch.Logger(slog.Default()),
-		batch.KafkaOpts(kopts...),
-	}
-	opts = append(opts, common.clusters.batchOpt())
+	opts := append(common.layerOpts(slog.Default()),
+		batch.Grace(*grace), batch.MergeBelow(*mergeBelow), batch.SpeedMargin(*speedMargin),
+		batch.KafkaOpts(kopts...))
 	if progress != nil {
 		opts = append(opts, batch.Progress(progress))
 	}

@@ -13,21 +13,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 func TestBatchCommand(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	k, err := embedded.StartKafka(embedded.KafkaConfig{Topic: "cmdlogs", Partitions: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Close()
-	m, err := embedded.StartMongo(embedded.MongoConfig{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	k := testkit.Kafka(t, "cmdlogs", 2)
+	m := testkit.Mongo(t, embedded.MongoConfig{})
 	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Addrs()...), kgo.DefaultProduceTopic("cmdlogs"))
 	if err != nil {
 		t.Fatal(err)

@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -59,30 +59,13 @@ func TestClustersEndToEnd(t *testing.T) {
 	batchNow := end.Add(30 * time.Minute)
 	horizon := end.Add(-time.Hour) // the last hour is within the grace
 
-	st, err := openStack(upConfig{
-		data: t.TempDir(), kafkaListen: "127.0.0.1:0", mongoListen: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
-		topic: "logs", partitions: 4, mongoDB: "loglambda", format: "json", hotTerm: "param:q,Input",
-		pane: 10 * time.Minute, lateness: 2 * time.Minute, batchEvery: time.Hour,
+	st, ctx, web := startStack(t, upConfig{
+		partitions: 4,
 		// Few micro-clusters per pane, so that even 150 events a pane and
 		// partition make them merge: the path where order matters most.
-		clusters: clusterFlags{fields: views.DefaultClusterFields, micro: 4},
-		batchNow: func() time.Time { return batchNow },
+		viewFlags: viewFlags{pane: 10 * time.Minute, clusters: clusterFlags{fields: views.DefaultClusterFields, micro: 4}},
+		batchNow:  func() time.Time { return batchNow },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.close()
-	ctx, cancel := context.WithCancel(context.Background())
-	speedDone := make(chan error, 1)
-	go func() { speedDone <- st.speed.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-speedDone; err != nil {
-			t.Errorf("speed: %v", err)
-		}
-	}()
-	web := httptest.NewServer(st.serving.Handler())
-	defer web.Close()
 
 	g, err := gen.New(gen.Seed(11), gen.Rate(rate), gen.Start(t0), gen.Count(int64(end.Sub(t0).Seconds()*rate)),
 		gen.OutOfOrder(0), gen.Late(0))
@@ -138,11 +121,11 @@ func TestClustersEndToEnd(t *testing.T) {
 	// Speed's states per pane, merged over partitions, before batch runs
 	// (it deletes speed documents behind the horizon).
 	speedPanes := map[time.Time]*views.Clusters{}
-	cur, err := st.db.Collection(views.SpeedCollection(views.ViewClusters)).Find(ctx, bson.D{})
+	cur, err := st.db.Collection(collections.SpeedCollection(views.ViewClusters)).Find(ctx, bson.D{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var docs []views.Doc
+	var docs []collections.Doc
 	if err := cur.All(ctx, &docs); err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +149,7 @@ func TestClustersEndToEnd(t *testing.T) {
 	if _, err := st.batch.Run(ctx); err != nil {
 		t.Fatalf("batch run: %v", err)
 	}
-	cur, err = st.db.Collection(views.BatchCollection(views.ViewClusters)).Find(ctx, bson.D{})
+	cur, err = st.db.Collection(collections.BatchCollection(views.ViewClusters)).Find(ctx, bson.D{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 // demoStatus is the part of /v1/status TestUpDemoDefaults reads.
@@ -45,11 +47,11 @@ func TestUpDemoDefaults(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/loglambda/loglambda").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	httpAddr := freePort(t)
+	httpAddr := testkit.FreeAddr(t)
 	base := "http://" + httpAddr
 	var out bytes.Buffer
-	cmd := exec.Command(bin, "up", "--demo", "--data", filepath.Join(dir, "data"), "--kafka-listen", freePort(t),
-		"--mongo-listen", freePort(t), "--http", httpAddr, "--grpc", freePort(t))
+	cmd := exec.Command(bin, "up", "--demo", "--data", filepath.Join(dir, "data"), "--kafka-listen", testkit.FreeAddr(t),
+		"--mongo-listen", testkit.FreeAddr(t), "--http", httpAddr, "--grpc", testkit.FreeAddr(t))
 	cmd.Stdout, cmd.Stderr = &out, &out
 	began := time.Now().UTC()
 	if err := cmd.Start(); err != nil {

@@ -7,20 +7,19 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 // The end-to-end tests run the whole lambda architecture: generated traffic
@@ -92,28 +91,7 @@ func (e *expectation) counts(from, to time.Time) (pv, uv, ips int64, terms map[s
 	return pv, int64(len(visitors)), int64(len(addrs)), terms
 }
 
-// topK orders terms as the hot view does: count descending, then term.
-func topK(terms map[string]int64, k int) []termCount {
-	out := make([]termCount, 0, len(terms))
-	for t, c := range terms {
-		out = append(out, termCount{Term: t, Count: c})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].Term < out[j].Term
-	})
-	if len(out) > k {
-		out = out[:k]
-	}
-	return out
-}
-
-type termCount struct {
-	Term  string `json:"term"`
-	Count int64  `json:"count"`
-}
+type termCount = testkit.Term
 
 type hotAnswer struct {
 	Terms        []termCount `json:"terms"`
@@ -177,15 +155,49 @@ func rangeQuery(from, to time.Time) string {
 	return "from=" + from.Format(time.RFC3339) + "&to=" + to.Format(time.RFC3339)
 }
 
-// freePort returns a loopback address nobody listens on right now.
-func freePort(t *testing.T) string {
+// startStack opens the in-process stack of cfg (openStack) with the
+// tests' defaults where cfg leaves them empty (loopback listeners on free
+// ports, topic logs, JSON lines with the demo's hot term, 2m lateness),
+// runs speed and serves the HTTP API on a test server; all of it stops
+// when t ends, speed before the stack.
+func startStack(t *testing.T, cfg upConfig) (*stack, context.Context, *httptest.Server) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	def := func(v *string, d string) {
+		if *v == "" {
+			*v = d
+		}
+	}
+	def(&cfg.data, t.TempDir())
+	def(&cfg.kafkaListen, "127.0.0.1:0")
+	def(&cfg.mongoListen, "127.0.0.1:0")
+	def(&cfg.httpAddr, "127.0.0.1:0")
+	def(&cfg.topic, "logs")
+	def(&cfg.mongoDB, "loglambda")
+	def(&cfg.format, "json")
+	def(&cfg.hotTerm, "param:q,Input")
+	if cfg.lateness == 0 {
+		cfg.lateness = 2 * time.Minute
+	}
+	if cfg.batchEvery == 0 {
+		cfg.batchEvery = time.Hour
+	}
+	st, err := openStack(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Cleanup(st.close)
+	ctx, cancel := context.WithCancel(context.Background())
+	speedDone := make(chan error, 1)
+	go func() { speedDone <- st.speed.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-speedDone; err != nil {
+			t.Errorf("speed: %v", err)
+		}
+	})
+	web := httptest.NewServer(st.serving.Handler())
+	t.Cleanup(web.Close)
+	return st, ctx, web
 }
 
 // TestEndToEnd runs the stack in-process as up wires it, feeds three hours
@@ -203,27 +215,12 @@ func TestEndToEnd(t *testing.T) {
 	horizon := t0.Add(2 * time.Hour)
 
 	dir := t.TempDir()
-	st, err := openStack(upConfig{
-		data: dir, kafkaListen: "127.0.0.1:0", mongoListen: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
-		topic: "logs", partitions: 4, mongoDB: "loglambda", format: "json", hotTerm: "param:q,Input",
-		pane: time.Minute, lateness: 2 * time.Minute, batchEvery: time.Hour,
-		batchNow: func() time.Time { return batchNow },
+	st, ctx, web := startStack(t, upConfig{
+		data:       dir,
+		partitions: 4,
+		viewFlags:  viewFlags{pane: time.Minute},
+		batchNow:   func() time.Time { return batchNow },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.close()
-	ctx, cancel := context.WithCancel(context.Background())
-	speedDone := make(chan error, 1)
-	go func() { speedDone <- st.speed.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-speedDone; err != nil {
-			t.Errorf("speed: %v", err)
-		}
-	}()
-	web := httptest.NewServer(st.serving.Handler())
-	defer web.Close()
 
 	// Produce three hours of traffic through the same path as gen.
 	g, err := gen.New(gen.Seed(42), gen.Rate(rate), gen.Start(t0), gen.Count(int64(3*3600*rate)),
@@ -339,7 +336,7 @@ func TestEndToEnd(t *testing.T) {
 				if !hot.Exact || hot.ErrorBound != 0 {
 					t.Errorf("hot exact %v, error bound %d: want exact batch answer", hot.Exact, hot.ErrorBound)
 				}
-				if w := topK(terms, 20); !equalTerms(hot.Terms, w) {
+				if w := testkit.Top(terms, 20); !equalTerms(hot.Terms, w) {
 					t.Errorf("hot terms\n got %v\nwant %v", hot.Terms, w)
 				}
 			case tt.speed:
@@ -348,7 +345,7 @@ func TestEndToEnd(t *testing.T) {
 						t.Errorf("term %q: count %d, true count %d beyond the error bound %d", got.Term, got.Count, w, hot.ErrorBound)
 					}
 				}
-				if w := topK(terms, 1)[0]; hot.Terms[0].Term != w.Term && hot.ErrorBound == 0 {
+				if w := testkit.Top(terms, 1)[0]; hot.Terms[0].Term != w.Term && hot.ErrorBound == 0 {
 					t.Errorf("top term %v, want %v", hot.Terms[0], w)
 				}
 			}
@@ -412,8 +409,8 @@ func TestUpBinary(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	data := filepath.Join(dir, "data")
-	httpAddr, grpcAddr := freePort(t), freePort(t)
-	args := []string{"up", "--demo", "--data", data, "--kafka-listen", freePort(t), "--mongo-listen", freePort(t),
+	httpAddr, grpcAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
+	args := []string{"up", "--demo", "--data", data, "--kafka-listen", testkit.FreeAddr(t), "--mongo-listen", testkit.FreeAddr(t),
 		"--http", httpAddr, "--grpc", grpcAddr, "--rate", "10", "--demo-history", "3h", "--batch-first", "1s", "--batch-every", "5s"}
 	base := "http://" + httpAddr
 

@@ -22,16 +22,9 @@ import (
 // agree everywhere.
 type commonFlags struct {
 	brokers  string
-	topic    string
 	mongoURI string
 	mongoDB  string
-	format   string
-	jsonMap  string
-	hotTerm  string
-	uvField  string
-	pane     time.Duration
-	lateness time.Duration
-	clusters clusterFlags
+	viewFlags
 
 	// Security of the connections (security.go).
 	kafkaSec kafkaSecFlags
@@ -40,21 +33,90 @@ type commonFlags struct {
 
 // register adds the common flags to fs.
 func (c *commonFlags) register(fs *flag.FlagSet) {
-	c.registerStore(fs)
+	c.viewFlags.register(fs)
+	c.registerMongo(fs)
 	registerBrokers(fs, &c.brokers)
-	registerIngest(fs, &c.format, &c.jsonMap, &c.hotTerm, &c.uvField)
-	registerLateness(fs, &c.lateness)
-	c.clusters.register(fs)
 	c.kafkaSec.register(fs)
+}
+
+// viewFlags are what every layer command, up included, reads the log with
+// and cuts the views by: the topic, the ingest rules, the panes, the
+// lateness and the clusters view's settings.
+type viewFlags struct {
+	topic    string
+	format   string
+	jsonMap  string
+	hotTerm  string
+	uvField  string // "" (a config built in code): ingest.DefaultUVField
+	pane     time.Duration
+	lateness time.Duration
+	clusters clusterFlags
+	// rules are the ingest rules parsed by validate, once for all the
+	// layers of the command; nil in a config built in code without
+	// validate, and then each layer parses them.
+	rules *ingest.Rules
+}
+
+// register adds --topic, the ingest rules, --pane, --lateness and the
+// clusters view's flags.
+func (v *viewFlags) register(fs *flag.FlagSet) {
+	registerTopic(fs, &v.topic)
+	registerIngest(fs, &v.format, &v.jsonMap, &v.hotTerm, &v.uvField)
+	registerPane(fs, &v.pane)
+	registerLateness(fs, &v.lateness)
+	v.clusters.register(fs)
+}
+
+// validate checks the view flags, naming the flag and its value, folds
+// --map into --format, so the layers see one parser spec, and parses the
+// ingest rules.
+func (v *viewFlags) validate() error {
+	if v.topic == "" {
+		return errors.New("--topic is empty")
+	}
+	if _, err := views.NewGrid(v.pane); err != nil {
+		return fmt.Errorf("--pane %s: %w", v.pane, err)
+	}
+	if v.lateness < 0 {
+		return fmt.Errorf("--lateness %s is negative", v.lateness)
+	}
+	spec, err := ingest.WithJSONMap(v.format, v.jsonMap)
+	if err != nil {
+		return err
+	}
+	rules, err := (ingest.Spec{Format: spec, HotTerm: v.hotTerm, UVField: v.uvField}).Parse()
+	if err != nil {
+		return err
+	}
+	v.format, v.jsonMap, v.rules = spec, "", &rules
+	return v.clusters.validate()
+}
+
+// layerOpts are the options speed and batch take from the view flags,
+// with log as their logger.
+func (v *viewFlags) layerOpts(log *slog.Logger) []layer.Opt {
+	opts := []layer.Opt{layer.Topic(v.topic), layer.Pane(v.pane), layer.Lateness(v.lateness), layer.Logger(log)}
+	if v.rules != nil {
+		opts = append(opts, layer.Rules(*v.rules))
+	} else {
+		opts = append(opts, layer.Format(v.format), layer.HotTerm(v.hotTerm), layer.UVField(v.uvField))
+	}
+	c := v.clusters.defaulted()
+	return append(opts, layer.ClusterFields(c.fields), layer.MicroClusters(c.micro))
 }
 
 // registerStore adds only the flags of a command that reads the views from
 // MongoDB and never Kafka (serve): topic, mongo-uri, mongo-db and pane.
 func (c *commonFlags) registerStore(fs *flag.FlagSet) {
 	registerTopic(fs, &c.topic)
+	registerPane(fs, &c.pane)
+	c.registerMongo(fs)
+}
+
+// registerMongo adds --mongo-uri, --mongo-db and MongoDB's TLS flags.
+func (c *commonFlags) registerMongo(fs *flag.FlagSet) {
 	fs.StringVar(&c.mongoURI, "mongo-uri", defaultMongoURI, "MongoDB connection string")
 	registerMongoDB(fs, &c.mongoDB)
-	registerPane(fs, &c.pane)
 	c.mongoTLS.register(fs)
 }
 
@@ -116,33 +178,16 @@ func registerLateness(fs *flag.FlagSet, p *time.Duration) {
 // brokerList is --brokers split on commas.
 func (c *commonFlags) brokerList() []string { return splitList(c.brokers) }
 
-// validate checks the common flags, naming the flag and its value. It
-// folds --map into --format, so the layers see one parser spec.
+// validate checks the common flags, naming the flag and its value (the
+// view flags with viewFlags.validate).
 func (c *commonFlags) validate() error {
 	if len(c.brokerList()) == 0 {
 		return errors.New("--brokers is empty")
 	}
-	if c.topic == "" {
-		return errors.New("--topic is empty")
-	}
 	if c.mongoDB == "" {
 		return errors.New("--mongo-db is empty")
 	}
-	if _, err := views.NewGrid(c.pane); err != nil {
-		return fmt.Errorf("--pane %s: %w", c.pane, err)
-	}
-	if c.lateness < 0 {
-		return fmt.Errorf("--lateness %s is negative", c.lateness)
-	}
-	spec, err := ingest.WithJSONMap(c.format, c.jsonMap)
-	if err != nil {
-		return err
-	}
-	if _, err := (ingest.Spec{Format: spec, HotTerm: c.hotTerm, UVField: c.uvField}).Parse(); err != nil {
-		return err
-	}
-	c.format, c.jsonMap = spec, ""
-	return c.clusters.validate()
+	return c.viewFlags.validate()
 }
 
 // connectMongo connects to --mongo-uri and checks the server answers, so a

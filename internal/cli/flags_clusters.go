@@ -4,9 +4,7 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/loglambda/loglambda/batch"
 	"github.com/loglambda/loglambda/schemas/views"
-	"github.com/loglambda/loglambda/speed"
 )
 
 // clusterFlags are the clusters view's settings, which speed and batch
@@ -37,14 +35,4 @@ func (c clusterFlags) defaulted() clusterFlags {
 		c.fields, c.micro = views.DefaultClusterFields, views.DefaultMicroClusters
 	}
 	return c
-}
-
-func (c clusterFlags) speedOpt() speed.Opt {
-	c = c.defaulted()
-	return speed.ClusterView(c.fields, c.micro)
-}
-
-func (c clusterFlags) batchOpt() batch.Opt {
-	c = c.defaulted()
-	return batch.ClusterView(c.fields, c.micro)
 }

@@ -21,7 +21,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/batch"
+	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/internal/ship"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 	"github.com/loglambda/loglambda/serving"
 )
@@ -45,9 +47,9 @@ func TestIngestLogs(t *testing.T) {
 	// The stack as `up --hot-term param:q --uv-field ip` wires it.
 	st, err := openStack(upConfig{
 		data: t.TempDir(), kafkaListen: "127.0.0.1:0", mongoListen: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
-		topic: "logs", partitions: 4, mongoDB: "loglambda", format: "json", hotTerm: "param:q", uvField: "ip",
-		pane: time.Minute, lateness: 2 * time.Minute, batchEvery: time.Hour,
-		batchNow: func() time.Time { return batchNow },
+		partitions: 4, mongoDB: "loglambda", batchEvery: time.Hour,
+		viewFlags: viewFlags{topic: "logs", format: "json", hotTerm: "param:q", uvField: "ip", pane: time.Minute, lateness: 2 * time.Minute},
+		batchNow:  func() time.Time { return batchNow },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -68,8 +70,8 @@ func TestIngestLogs(t *testing.T) {
 	// first keeps every speed document, so the test can compare answers
 	// before and after the deletion.
 	newBatch := func(margin time.Duration) *batch.Batch {
-		b, err := batch.New(db, brokers, lakeDir, batch.HotTerm("param:q"), batch.UVField("ip"),
-			batch.Now(func() time.Time { return batchNow }), batch.SpeedMargin(margin), batch.Logger(quiet))
+		b, err := batch.New(db, brokers, lakeDir, layer.HotTerm("param:q"), layer.UVField("ip"),
+			batch.Now(func() time.Time { return batchNow }), batch.SpeedMargin(margin), layer.Logger(quiet))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -305,7 +307,7 @@ func ingestSpeedDocs(t *testing.T, db *mongo.Database, cut time.Time) int64 {
 	t.Helper()
 	var n int64
 	for _, view := range views.Names {
-		c, err := db.Collection(views.SpeedCollection(view)).CountDocuments(context.Background(),
+		c, err := db.Collection(collections.SpeedCollection(view)).CountDocuments(context.Background(),
 			bson.D{{Key: "pane_end", Value: bson.D{{Key: "$lte", Value: cut}}}})
 		if err != nil {
 			t.Fatal(err)

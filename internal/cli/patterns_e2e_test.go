@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -39,28 +39,12 @@ func TestPatternsLive(t *testing.T) {
 	end := t0.Add(3 * time.Hour)
 	batchNow := end.Add(30 * time.Minute) // every hour complete
 	dir := t.TempDir()
-	st, err := openStack(upConfig{
-		data: dir, kafkaListen: "127.0.0.1:0", mongoListen: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
-		topic: "logs", partitions: 2, mongoDB: "loglambda", format: "json", hotTerm: "param:q,Input",
-		pane: time.Minute, lateness: 2 * time.Minute, batchEvery: time.Hour,
-		batchNow: func() time.Time { return batchNow },
+	st, ctx, web := startStack(t, upConfig{
+		data:       dir,
+		partitions: 2,
+		viewFlags:  viewFlags{pane: time.Minute},
+		batchNow:   func() time.Time { return batchNow },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.close()
-	ctx, cancel := context.WithCancel(context.Background())
-	speedDone := make(chan error, 1)
-	go func() { speedDone <- st.speed.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-speedDone; err != nil {
-			t.Errorf("speed: %v", err)
-		}
-	}()
-
-	web := httptest.NewServer(st.serving.Handler())
-	defer web.Close()
 
 	// The lines (all have a message), each partition's to a file of its own (in
 	// offset order) for the offline miner.
@@ -137,7 +121,7 @@ func TestPatternsLive(t *testing.T) {
 		t.Fatalf("late %d, parse errors %d: want none", status.LateDropped, status.ParseErrors)
 	}
 
-	speedDocs := readPatternDocs(t, st.db, views.SpeedCollection(views.ViewPatterns))
+	speedDocs := readPatternDocs(t, st.db, collections.SpeedCollection(views.ViewPatterns))
 	// Live counts per partition against the offline miner on the same lines.
 	for p := int32(0); p < 2; p++ {
 		merged := views.NewPatterns()
@@ -201,7 +185,7 @@ func TestPatternsLive(t *testing.T) {
 	if horizon.Before(t0.Add(2 * time.Hour)) {
 		t.Fatalf("horizon %v, want at least two hours recomputed from %v", horizon, t0)
 	}
-	batchDocs := readPatternDocs(t, st.db, views.BatchCollection(views.ViewPatterns))
+	batchDocs := readPatternDocs(t, st.db, collections.BatchCollection(views.ViewPatterns))
 	// Complete panes: every one before the horizon (no late events).
 	speedPanes := map[time.Time]*views.Patterns{}
 	for _, d := range speedDocs {
@@ -269,7 +253,7 @@ func readPatternDocs(t *testing.T, db *mongo.Database, coll string) []patternDoc
 	if err != nil {
 		t.Fatal(err)
 	}
-	var docs []views.Doc
+	var docs []collections.Doc
 	if err := cur.All(context.Background(), &docs); err != nil {
 		t.Fatal(err)
 	}

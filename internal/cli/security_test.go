@@ -23,6 +23,7 @@ import (
 	"github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/internal/secure"
 	"github.com/loglambda/loglambda/internal/secure/securetest"
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 // syncBuffer is a log sink shared by the layers' goroutines.
@@ -77,12 +78,8 @@ func TestSecureStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer kc.Close()
-	mongoSrv, err := embedded.StartMongo(embedded.MongoConfig{DataDir: filepath.Join(dir, "mongo"),
+	mongoSrv := testkit.Mongo(t, embedded.MongoConfig{DataDir: filepath.Join(dir, "mongo"),
 		TLSCertFile: certs.ServerCert, TLSKeyFile: certs.ServerKey, TLSCAFile: certs.CA})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mongoSrv.Close()
 	mongoURI := strings.Replace(mongoSrv.URI(), "mongodb://", "mongodb://app:"+mongoPassword+"@", 1)
 	// FerretDB's SQLite backend takes any user; PLAIN keeps the driver from
 	// asking for SCRAM, which it does not offer.
@@ -145,7 +142,7 @@ func TestSecureStack(t *testing.T) {
 	sctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() { stop(); wg.Wait() }()
-	httpAddr := freePort(t)
+	httpAddr := testkit.FreeAddr(t)
 	errs := make(chan error, 2)
 	wg.Add(2)
 	go func() { defer wg.Done(); errs <- runSpeed(sctx, []string{"--flush-interval", "200ms"}, io.Discard) }()
@@ -261,9 +258,9 @@ func TestUpExternalSecureKafka(t *testing.T) {
 	}
 	defer kc.Close()
 	c := upConfig{data: t.TempDir(), brokers: strings.Join(kc.ListenAddrs(), ","), mongoListen: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
-		topic: "logs", partitions: 4, mongoDB: "loglambda", format: "json", hotTerm: "param:q,Input",
-		pane: time.Minute, lateness: 2 * time.Minute, batchEvery: time.Hour,
-		kafkaSec: kafkaSecFlags{files: secureFiles(certs.CA), mechanism: "PLAIN", user: "upuser", password: secretValue{"up-plain-password"}}}
+		partitions: 4, mongoDB: "loglambda", batchEvery: time.Hour,
+		viewFlags: viewFlags{topic: "logs", format: "json", hotTerm: "param:q,Input", pane: time.Minute, lateness: 2 * time.Minute},
+		kafkaSec:  kafkaSecFlags{files: secureFiles(certs.CA), mechanism: "PLAIN", user: "upuser", password: secretValue{"up-plain-password"}}}
 	if err := c.validate(); err != nil {
 		t.Fatal(err)
 	}

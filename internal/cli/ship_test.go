@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/loglambda/loglambda/internal/embedded"
 )
 
 func TestShipCommandErrors(t *testing.T) {
@@ -51,11 +50,7 @@ func TestShipCommandErrors(t *testing.T) {
 // TestShipCommand runs the command whole with flags from the environment
 // and stdin as input.
 func TestShipCommand(t *testing.T) {
-	k, err := embedded.StartKafka(embedded.KafkaConfig{Topic: "shipped", Partitions: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Close()
+	k := testkit.Kafka(t, "shipped", 2)
 	t.Setenv("LOGLAMBDA_BROKERS", strings.Join(k.Addrs(), ","))
 	t.Setenv("LOGLAMBDA_TOPIC", "shipped")
 	dir := t.TempDir()
@@ -64,7 +59,7 @@ func TestShipCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
-	err = runShip(context.Background(), []string{"--key", "user", "--position-file", filepath.Join(dir, "pos.json"), file, "-"},
+	err := runShip(context.Background(), []string{"--key", "user", "--position-file", filepath.Join(dir, "pos.json"), file, "-"},
 		strings.NewReader("{\"user\":\"cid\"}\n"), &stderr, false)
 	if err != nil {
 		t.Fatal(err)

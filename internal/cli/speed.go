@@ -58,11 +58,9 @@ func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s, err := speed.New(db, common.brokerList(),
-		speed.Topic(common.topic), speed.Group(*group), speed.Format(common.format),
-		speed.HotTerm(common.hotTerm), speed.UVField(common.uvField), speed.Pane(common.pane), speed.Lateness(common.lateness),
-		speed.FlushInterval(*flushInterval), speed.HotCapacity(*hotCapacity),
-		speed.Logger(slog.Default()), speed.Registerer(reg), common.clusters.speedOpt(), speed.KafkaOpts(kopts...))
+	s, err := speed.New(db, common.brokerList(), append(common.layerOpts(slog.Default()),
+		speed.Group(*group), speed.FlushInterval(*flushInterval), speed.HotCapacity(*hotCapacity),
+		speed.Registerer(reg), speed.KafkaOpts(kopts...))...)
 	if err != nil {
 		return err
 	}

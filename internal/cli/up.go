@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,7 +21,6 @@ import (
 	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/internal/replace"
-	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/serving"
 	"github.com/loglambda/loglambda/serving/alerts"
 	"github.com/loglambda/loglambda/speed"
@@ -47,18 +47,11 @@ type upConfig struct {
 	mongoListen string
 	httpAddr    string
 	grpcAddr    string // empty: no gRPC
-	topic       string
 	partitions  int
 	mongoDB     string
-	format      string
-	jsonMap     string // --map, folded into format by validate
-	hotTerm     string
-	uvField     string // "" (a config built in code): ingest.DefaultUVField
-	pane        time.Duration
-	lateness    time.Duration
-	clusters    clusterFlags
-	batchEvery  time.Duration
-	batchFirst  time.Duration
+	viewFlags
+	batchEvery time.Duration
+	batchFirst time.Duration
 
 	demo        bool
 	demoHistory time.Duration
@@ -96,13 +89,9 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&c.mongoListen, "mongo-listen", "127.0.0.1:27017", "address of the embedded MongoDB wire-protocol server")
 	fs.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "HTTP API listen address")
 	fs.StringVar(&c.grpcAddr, "grpc", "127.0.0.1:9090", "gRPC API listen address (loglambda.v1.QueryService, health, reflection); empty: no gRPC")
-	registerTopic(fs, &c.topic)
 	fs.IntVar(&c.partitions, "partitions", 4, "partitions of the topic when it is created")
 	registerMongoDB(fs, &c.mongoDB)
-	registerIngest(fs, &c.format, &c.jsonMap, &c.hotTerm, &c.uvField)
-	registerPane(fs, &c.pane)
-	registerLateness(fs, &c.lateness)
-	c.clusters.register(fs)
+	c.viewFlags.register(fs)
 	fs.DurationVar(&c.batchEvery, "batch-every", 5*time.Minute, "interval between batch runs (compact + recompute)")
 	fs.DurationVar(&c.batchFirst, "batch-first", upBatchFirst, "delay before the first batch run (after the demo backfill)")
 	fs.BoolVar(&c.demo, "demo", false, "feed generated traffic: first --demo-history of history, then live")
@@ -144,31 +133,15 @@ func (c *upConfig) validate() error {
 	if err := c.alerts.validate(); err != nil {
 		return err
 	}
-	// The view settings are checked as for the layer commands; the
-	// embedded broker stands in for --brokers.
-	brokers := c.kafkaListen
-	if c.brokers != "" {
-		brokers = c.brokers
-	}
 	if _, err := c.kafkaSec.opts(); err != nil {
 		return err
 	}
-	common := commonFlags{brokers: brokers, topic: c.topic, mongoDB: c.mongoDB, format: c.format,
-		jsonMap: c.jsonMap, hotTerm: c.hotTerm, uvField: c.uvFieldRule(), pane: c.pane, lateness: c.lateness,
-		clusters: c.clusters.defaulted()}
-	if err := common.validate(); err != nil {
-		return err
+	if c.mongoDB == "" {
+		return errors.New("--mongo-db is empty")
 	}
-	c.format, c.jsonMap = common.format, ""
-	return nil
-}
-
-// uvFieldRule is --uv-field, defaulted for configs built in code.
-func (c *upConfig) uvFieldRule() string {
-	if c.uvField == "" {
-		return ingest.DefaultUVField
-	}
-	return c.uvField
+	// The view settings are checked, and the ingest rules parsed, as for
+	// the layer commands.
+	return c.viewFlags.validate()
 }
 
 // stack is the one-process deployment: embedded servers and the three
@@ -239,15 +212,12 @@ func openStack(c upConfig) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.speed, err = speed.New(s.db, brokers, speed.Writer(writer), speed.KafkaOpts(s.kopts...),
-		speed.Topic(c.topic), speed.Format(c.format), speed.HotTerm(c.hotTerm), speed.UVField(c.uvFieldRule()),
-		speed.Pane(c.pane), speed.Lateness(c.lateness), speed.Logger(s.log.With("layer", "speed")), c.clusters.speedOpt())
+	s.speed, err = speed.New(s.db, brokers, append(c.layerOpts(s.log.With("layer", "speed")),
+		speed.Writer(writer), speed.KafkaOpts(s.kopts...))...)
 	if err != nil {
 		return nil, err
 	}
-	bopts := []batch.Opt{batch.Writer(writer), batch.Topic(c.topic), batch.Format(c.format), batch.HotTerm(c.hotTerm), batch.UVField(c.uvFieldRule()),
-		batch.Pane(c.pane), batch.Lateness(c.lateness), batch.Logger(s.log.With("layer", "batch")), batch.KafkaOpts(s.kopts...)}
-	bopts = append(bopts, c.clusters.batchOpt())
+	bopts := append(c.layerOpts(s.log.With("layer", "batch")), batch.Writer(writer), batch.KafkaOpts(s.kopts...))
 	if c.batchNow != nil {
 		bopts = append(bopts, batch.Now(c.batchNow))
 	}

@@ -33,6 +33,21 @@ type Fields struct {
 	Topic, Format, HotTerm, UVField *string
 	Pane, Lateness                  *time.Duration
 	Logger                          **slog.Logger
+	// Rules holds the ingest rules given already parsed (the Rules
+	// option); nil: Check parses Format, HotTerm and UVField.
+	Rules **ingest.Rules
+	// ClusterFields (nil: views.DefaultClusterFields) and MicroClusters
+	// (0: views.DefaultMicroClusters) make the clusters view's spec.
+	ClusterFields **string
+	MicroClusters *int
+}
+
+// Checked is what Check makes of the shared settings: the ingest rules,
+// the pane grid and the clusters view's spec.
+type Checked struct {
+	Rules    ingest.Rules
+	Grid     views.Grid
+	Clusters *views.ClusterSpec
 }
 
 // Config is a layer's configuration.
@@ -85,26 +100,38 @@ func Apply(c Config, opts []Opt) error {
 }
 
 // Check checks the shared settings of c, naming each with its value, and
-// returns the parsed ingest rules and the pane grid.
-func Check(c Config) (ingest.Rules, views.Grid, error) {
+// returns them parsed.
+func Check(c Config) (Checked, error) {
 	f := c.LayerFields()
 	switch {
 	case *f.Topic == "":
-		return ingest.Rules{}, views.Grid{}, errors.New("topic is empty")
+		return Checked{}, errors.New("topic is empty")
 	case *f.Lateness < 0:
-		return ingest.Rules{}, views.Grid{}, fmt.Errorf("lateness %s is negative", *f.Lateness)
+		return Checked{}, fmt.Errorf("lateness %s is negative", *f.Lateness)
 	case *f.Logger == nil:
-		return ingest.Rules{}, views.Grid{}, errors.New("logger is nil")
+		return Checked{}, errors.New("logger is nil")
 	}
-	grid, err := views.NewGrid(*f.Pane)
-	if err != nil {
-		return ingest.Rules{}, views.Grid{}, err
+	var ck Checked
+	var err error
+	if ck.Grid, err = views.NewGrid(*f.Pane); err != nil {
+		return Checked{}, err
 	}
-	rules, err := ingest.Spec{Format: *f.Format, HotTerm: *f.HotTerm, UVField: *f.UVField}.Parse()
-	if err != nil {
-		return ingest.Rules{}, views.Grid{}, err
+	if *f.Rules != nil {
+		ck.Rules = **f.Rules
+	} else if ck.Rules, err = (ingest.Spec{Format: *f.Format, HotTerm: *f.HotTerm, UVField: *f.UVField}).Parse(); err != nil {
+		return Checked{}, err
 	}
-	return rules, grid, nil
+	fields, n := views.DefaultClusterFields, *f.MicroClusters
+	if *f.ClusterFields != nil {
+		fields = **f.ClusterFields
+	}
+	if n == 0 {
+		n = views.DefaultMicroClusters
+	}
+	if ck.Clusters, err = views.NewClusterSpec(fields, n, views.DefaultClusterBoundary); err != nil {
+		return Checked{}, err
+	}
+	return ck, nil
 }
 
 // Topic is the Kafka topic the layer reads (default "logs"). One topic per
@@ -137,3 +164,21 @@ func Lateness(d time.Duration) Opt { return shared(func(f Fields) { *f.Lateness 
 
 // Logger receives the layer's logs (default slog.Default()).
 func Logger(l *slog.Logger) Opt { return shared(func(f Fields) { *f.Logger = l }) }
+
+// Rules gives the ingest rules already parsed (ingest.Spec.Parse), so a
+// command that checked its flags parses them once for all its layers;
+// they take the place of Format, HotTerm and UVField.
+func Rules(r ingest.Rules) Opt { return shared(func(f Fields) { *f.Rules = &r }) }
+
+// ClusterFields are the numeric event fields the clusters view clusters
+// on, comma separated (default views.DefaultClusterFields): latency_ms,
+// bytes, status or any extra field holding numbers. Empty: the view
+// counts nothing (its documents stay empty). Speed and batch must use the
+// same fields, or their states do not merge.
+func ClusterFields(fields string) Opt {
+	return shared(func(f Fields) { *f.ClusterFields = &fields })
+}
+
+// MicroClusters is the number of micro-clusters a pane keeps per
+// partition (default views.DefaultMicroClusters).
+func MicroClusters(n int) Opt { return shared(func(f Fields) { *f.MicroClusters = n }) }

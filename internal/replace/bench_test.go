@@ -4,16 +4,17 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/loglambda/loglambda/internal/testkit"
+
 	"hash/fnv"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/formats"
 	"github.com/loglambda/loglambda/schemas/views"
@@ -64,8 +65,8 @@ func demoDocs(tb testing.TB, d time.Duration) [][]Doc {
 			if err != nil {
 				tb.Fatal(err)
 			}
-			id := views.DocID(view, k.pane, k.part)
-			out[i] = append(out[i], Doc{ID: id, Body: views.Doc{ID: id, View: view, Pane: k.pane, PaneEnd: k.pane.Add(time.Minute),
+			id := collections.DocID(view, k.pane, k.part)
+			out[i] = append(out[i], Doc{ID: id, Body: collections.Doc{ID: id, View: view, Pane: k.pane, PaneEnd: k.pane.Add(time.Minute),
 				Partition: k.part, Offset: 1, Updated: start, State: state, Summary: panes[k].Summary(view)}})
 		}
 	}
@@ -74,17 +75,7 @@ func demoDocs(tb testing.TB, d time.Duration) [][]Doc {
 
 func startMongo(tb testing.TB) *mongo.Database {
 	tb.Helper()
-	m, err := embedded.StartMongo(embedded.MongoConfig{DataDir: tb.TempDir()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(m.Close)
-	mc, err := mongo.Connect(options.Client().ApplyURI(m.URI()))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
-	return mc.Database("loglambda")
+	return testkit.MongoClient(tb).Database("loglambda")
 }
 
 // BenchmarkWriter writes 20 minutes of the demo's speed documents per view

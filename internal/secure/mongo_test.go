@@ -13,6 +13,7 @@ import (
 	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/internal/secure"
 	"github.com/loglambda/loglambda/internal/secure/securetest"
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 // TestMongoTLS connects the driver to the embedded FerretDB listening on
@@ -20,12 +21,8 @@ import (
 // CA and client certificate flags' options, and the refusals.
 func TestMongoTLS(t *testing.T) {
 	certs := securetest.New(t)
-	srv, err := embedded.StartMongo(embedded.MongoConfig{DataDir: t.TempDir(),
+	srv := testkit.Mongo(t, embedded.MongoConfig{DataDir: t.TempDir(),
 		TLSCertFile: certs.ServerCert, TLSKeyFile: certs.ServerKey, TLSCAFile: certs.CA})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
 	other := securetest.New(t) // a CA that signed nothing of the server's
 	cases := []struct {
 		name string

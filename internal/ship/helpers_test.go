@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 const testTopic = "logs"
@@ -20,12 +21,7 @@ const testTopic = "logs"
 // startKafka starts an embedded broker with the test topic.
 func startKafka(t testing.TB, partitions int32) *embedded.Kafka {
 	t.Helper()
-	k, err := embedded.StartKafka(embedded.KafkaConfig{Topic: testTopic, Partitions: partitions})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(k.Close)
-	return k
+	return testkit.Kafka(t, testTopic, partitions)
 }
 
 // consumeAll reads every record of topic, up to the end offsets of the

@@ -91,7 +91,4 @@ func TestGrid(t *testing.T) {
 	if n := len(g.Panes(at, at.Add(time.Hour))); n != 13 {
 		t.Fatalf("%d panes", n)
 	}
-	if id := DocID(ViewHot, at, 3); id != "hot|2026-11-20T10:07Z|p3" {
-		t.Fatalf("id %s", id)
-	}
 }

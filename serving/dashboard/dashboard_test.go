@@ -1,13 +1,14 @@
 package dashboard
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 func TestServesEmbeddedFiles(t *testing.T) {
@@ -106,21 +107,6 @@ func TestPageIsSelfContained(t *testing.T) {
 
 func fetch(t *testing.T, method, url, ifNoneMatch string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ifNoneMatch != "" {
-		req.Header.Set("If-None-Match", ifNoneMatch)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := testkit.Do(t, nil, testkit.Request(t, method, url, nil, "If-None-Match", ifNoneMatch))
 	return resp, string(b)
 }

@@ -1,0 +1,138 @@
+// Package testkit holds what the tests of several packages share: the
+// embedded Kafka and MongoDB servers started for one test and stopped with
+// it, a connected MongoDB client, a free loopback address, an HTTP fetch
+// that fails the test on a transport error, and the hot view's ordering of
+// terms, computed independently of the view. Only tests import it.
+package testkit
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/loglambda/loglambda/internal/embedded"
+)
+
+// Kafka starts an in-process Kafka-protocol broker with topic of the given
+// partitions, closed when tb ends.
+func Kafka(tb testing.TB, topic string, partitions int32) *embedded.Kafka {
+	tb.Helper()
+	k, err := embedded.StartKafka(embedded.KafkaConfig{Topic: topic, Partitions: partitions})
+	if err != nil {
+		tb.Fatalf("start kafka: %v", err)
+	}
+	tb.Cleanup(k.Close)
+	return k
+}
+
+// Mongo starts the embedded MongoDB-compatible server on a temporary
+// directory (cfg.DataDir when set), closed when tb ends.
+func Mongo(tb testing.TB, cfg embedded.MongoConfig) *embedded.Mongo {
+	tb.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = tb.TempDir()
+	}
+	m, err := embedded.StartMongo(cfg)
+	if err != nil {
+		tb.Fatalf("start mongo: %v", err)
+	}
+	tb.Cleanup(m.Close)
+	return m
+}
+
+// Client connects the driver to uri, disconnected when tb ends.
+func Client(tb testing.TB, uri string) *mongo.Client {
+	tb.Helper()
+	mc, err := mongo.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		tb.Fatalf("connect to mongo: %v", err)
+	}
+	tb.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
+	return mc
+}
+
+// MongoClient starts the embedded server (Mongo) and connects to it.
+func MongoClient(tb testing.TB) *mongo.Client {
+	tb.Helper()
+	return Client(tb, Mongo(tb, embedded.MongoConfig{}).URI())
+}
+
+// FreeAddr returns a loopback address nobody listens on right now.
+func FreeAddr(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// Do sends req with c (http.DefaultClient when nil) and returns the
+// response with its whole body read.
+func Do(tb testing.TB, c *http.Client, req *http.Request) (*http.Response, []byte) {
+	tb.Helper()
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("read body of %s %s: %v", req.Method, req.URL, err)
+	}
+	return resp, body
+}
+
+// Request is a new request with the given header pairs (name, value, ...);
+// a pair with an empty value is left out.
+func Request(tb testing.TB, method, url string, body io.Reader, header ...string) *http.Request {
+	tb.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i+1] != "" {
+			req.Header.Set(header[i], header[i+1])
+		}
+	}
+	return req
+}
+
+// Get is Do of a GET of url with the default client.
+func Get(tb testing.TB, url string) (*http.Response, []byte) {
+	tb.Helper()
+	return Do(tb, nil, Request(tb, http.MethodGet, url, nil))
+}
+
+// Term is a term and its count.
+type Term struct {
+	Term  string `json:"term"`
+	Count int64  `json:"count"`
+}
+
+// Top returns the k most counted terms in the hot view's order: count
+// descending, then term.
+func Top(terms map[string]int64, k int) []Term {
+	out := make([]Term, 0, len(terms))
+	for t, c := range terms {
+		out = append(out, Term{Term: t, Count: c})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Term < out[j].Term
+	})
+	return out[:min(k, len(out))]
+}

@@ -1,0 +1,63 @@
+package collections
+
+import (
+	"fmt"
+	"time"
+)
+
+// The documents that carry the view states (package views) between the
+// layers: one per view, pane and Kafka partition in speed's collections,
+// one per view and pane in batch's.
+
+// SpeedCollection is the collection speed writes for view (a views.View*
+// name): speed_hot, speed_traffic, ...
+func SpeedCollection(view string) string { return "speed_" + view }
+
+// BatchCollection is the collection batch recompute writes for view.
+func BatchCollection(view string) string { return "batch_" + view }
+
+// BatchPartition is the Partition of batch documents: batch panes are
+// whole, not per Kafka partition.
+const BatchPartition = -1
+
+// Doc is one MongoDB document: a view's state for one pane, from one Kafka
+// partition (speed) or all of them (batch). Its _id is deterministic so every
+// write is an idempotent replace.
+type Doc struct {
+	ID        string    `bson:"_id"`
+	View      string    `bson:"view"`
+	Pane      time.Time `bson:"pane"`
+	PaneEnd   time.Time `bson:"pane_end"`
+	Partition int32     `bson:"partition"`
+	// Offset is the Kafka offset through which this speed document's state
+	// is complete: on replay an event is applied only if its offset is
+	// greater. -1 in batch documents.
+	Offset int64 `bson:"offset"`
+	// Updated is when the document was written; serving reads the speed
+	// documents updated since its last refresh.
+	Updated time.Time `bson:"updated"`
+	// State is the view state, encoded by MarshalBinary.
+	State []byte `bson:"state"`
+	// Summary holds a few readable figures (pv, uv, top terms) for people
+	// looking at the database; loglambda itself reads only State.
+	Summary map[string]any `bson:"summary,omitempty"`
+}
+
+// DocID returns the document id of a view's pane: "hot|2026-11-20T10:01Z|p3"
+// for speed, "hot|2026-11-20T10:01Z" for batch (partition BatchPartition).
+func DocID(view string, pane time.Time, partition int32) string {
+	k := view + "|" + PaneKey(pane)
+	if partition == BatchPartition {
+		return k
+	}
+	return fmt.Sprintf("%s|p%d", k, partition)
+}
+
+// PaneKey formats a pane start for ids: minutes precision, UTC, "Z".
+func PaneKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04Z") }
+
+// ClusterTierCollection holds batch's hour and day states of the clusters
+// view (views.Clusters reduced to views.TierMicroClusters), so that serving
+// answers a day from one state instead of 1,440 panes; their Doc has Pane
+// and PaneEnd the tier's bounds.
+const ClusterTierCollection = "batch_clusters_tiers"
