@@ -15,19 +15,15 @@ import (
 )
 
 // Opt configures a Batch layer; see New. The options batch shares with
-// speed (Topic, Format, HotTerm, UVField, Pane, Lateness, Logger) are
+// speed (topic, ingest rules, pane, lateness, logger, clusters view) are
 // package layer's; the rest are batch's own.
 type Opt = layer.Opt
 
 func own(name string, f func(*cfg)) Opt { return layer.Own(name, f) }
 
-// Defaults, printed by `loglambda batch --help` through the root flags.
+// Defaults of batch's own settings, printed by `loglambda batch --help`
+// through the command's flags (the shared ones are package layer's).
 const (
-	DefaultTopic    = layer.DefaultTopic
-	DefaultFormat   = layer.DefaultFormat
-	DefaultHotTerm  = layer.DefaultHotTerm
-	DefaultUVField  = layer.DefaultUVField
-	DefaultLateness = layer.DefaultLateness
 	// DefaultGrace is how long after an hour's end batch waits before it
 	// calls the hour complete by the clock (besides compaction having read
 	// past the hour on every partition). Five minutes covers shippers that

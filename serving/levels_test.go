@@ -117,24 +117,8 @@ func testLevels(t *testing.T, sc *scenario) {
 }
 
 func testLevelsEmptyBucketsAndAlignment(t *testing.T, sc *scenario) {
-	// 09:00-10:00 has no data at all; from and to are off the pane grid.
-	from, to := t10.Add(-time.Hour+10*time.Second), t10.Add(5*time.Minute+30*time.Second)
 	var got levelsResp
-	if code := get(t, sc.url, "/v1/levels"+q(from, to, "step", "30m"), &got); code != 200 {
-		t.Fatalf("status %d", code)
-	}
-	if got.From != "2026-11-20T09:00:00Z" || got.To != "2026-11-20T10:06:00Z" {
-		t.Errorf("range %s-%s, want widened to whole panes 09:00-10:06", got.From, got.To)
-	}
-	wantT := []string{"2026-11-20T09:00:00Z", "2026-11-20T09:30:00Z", "2026-11-20T10:00:00Z"}
-	if len(got.Series) != len(wantT) {
-		t.Fatalf("series %+v, want buckets %v", got.Series, wantT)
-	}
-	for i, w := range wantT {
-		if got.Series[i].T != w {
-			t.Errorf("bucket %d at %s, want %s", i, got.Series[i].T, w)
-		}
-	}
+	getAligned(t, sc, "/v1/levels", &got)
 	for _, pt := range got.Series[:2] {
 		if pt.Levels == nil || len(pt.Levels) != 0 {
 			t.Errorf("empty bucket %s: levels %v, want {}", pt.T, pt.Levels)

@@ -293,25 +293,39 @@ func testTraffic(t *testing.T, sc *scenario) {
 	}
 }
 
-func testTrafficEmptyBucketsAndAlignment(t *testing.T, sc *scenario) {
-	// 09:00-10:00 has no data at all; from and to are off the pane grid.
+// getAligned asks path (a view with a series) from 09:00:10 to 10:05:30
+// by 30m, where 09:00-10:00 has no data, decoding the answer into v, and
+// checks the range is widened to whole panes and the series has every
+// bucket, empty ones included, on the step grid.
+func getAligned(t *testing.T, sc *scenario, path string, v any) {
+	t.Helper()
 	from, to := t10.Add(-time.Hour+10*time.Second), t10.Add(5*time.Minute+30*time.Second)
-	var got trafficResp
-	if code := get(t, sc.url, "/v1/traffic"+q(from, to, "step", "30m"), &got); code != 200 {
-		t.Fatalf("status %d", code)
+	var frame struct {
+		From, To string
+		Series   []struct{ T string }
 	}
-	if got.From != "2026-11-20T09:00:00Z" || got.To != "2026-11-20T10:06:00Z" {
-		t.Errorf("range %s-%s, want widened to whole panes 09:00-10:06", got.From, got.To)
-	}
-	wantT := []string{"2026-11-20T09:00:00Z", "2026-11-20T09:30:00Z", "2026-11-20T10:00:00Z"}
-	if len(got.Series) != len(wantT) {
-		t.Fatalf("series %+v, want buckets %v", got.Series, wantT)
-	}
-	for i, w := range wantT {
-		if got.Series[i].T != w {
-			t.Errorf("bucket %d at %s, want %s", i, got.Series[i].T, w)
+	for _, dst := range []any{v, &frame} {
+		if code := get(t, sc.url, path+q(from, to, "step", "30m"), dst); code != 200 {
+			t.Fatalf("status %d", code)
 		}
 	}
+	if frame.From != "2026-11-20T09:00:00Z" || frame.To != "2026-11-20T10:06:00Z" {
+		t.Errorf("range %s-%s, want widened to whole panes 09:00-10:06", frame.From, frame.To)
+	}
+	want := []string{"2026-11-20T09:00:00Z", "2026-11-20T09:30:00Z", "2026-11-20T10:00:00Z"}
+	if len(frame.Series) != len(want) {
+		t.Fatalf("series %+v, want buckets %v", frame.Series, want)
+	}
+	for i, w := range want {
+		if frame.Series[i].T != w {
+			t.Errorf("bucket %d at %s, want %s", i, frame.Series[i].T, w)
+		}
+	}
+}
+
+func testTrafficEmptyBucketsAndAlignment(t *testing.T, sc *scenario) {
+	var got trafficResp
+	getAligned(t, sc, "/v1/traffic", &got)
 	if got.Series[0].PV != 0 || got.Series[1].PV != 0 {
 		t.Errorf("empty buckets have pv %d %d", got.Series[0].PV, got.Series[1].PV)
 	}

@@ -1,11 +1,9 @@
 package speed
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,25 +13,8 @@ import (
 	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/internal/testkit"
 )
-
-// syncBuffer is a bytes.Buffer safe for the logger's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestBacklogWhenMongoDown stops MongoDB under a running speed layer: its
 // backlog must say what waits (documents, oldest pane) and since when
@@ -49,7 +30,7 @@ func TestBacklogWhenMongoDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mc.Disconnect(context.Background())
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	w, err := replace.New(replace.CommandTimeout(500 * time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

@@ -57,7 +57,7 @@ func TestCatchUpDemoBacklog(t *testing.T) {
 			t.Fatalf("generated line %s: %v", r.Line, err)
 		}
 		pane := line.TS.UTC().Truncate(views.DefaultPane)
-		if !pane.Add(views.DefaultPane).After(ps[p].newest.Add(-DefaultLateness)) {
+		if !pane.Add(views.DefaultPane).After(ps[p].newest.Add(-layer.DefaultLateness)) {
 			late++
 		} else {
 			wantPV[collections.PaneKey(pane)]++

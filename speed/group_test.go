@@ -81,7 +81,7 @@ func TestSpeedRebalance(t *testing.T) {
 	if err := <-doneB; err != nil {
 		t.Fatalf("member b: %v", err)
 	}
-	exp, expParts := expect(lines, time.Minute, DefaultLateness)
+	exp, expParts := expect(lines, time.Minute, layer.DefaultLateness)
 	checkPanes(t, readPanes(t, st.db("pair")), exp, testHotCap)
 	checkCheckpoints(t, readCheckpoints(t, st.db("pair")), expParts)
 }

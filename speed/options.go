@@ -15,20 +15,16 @@ import (
 )
 
 // Opt configures a Speed layer; see New. The options speed shares with
-// batch (Topic, Format, HotTerm, UVField, Pane, Lateness, Logger) are
+// batch (topic, ingest rules, pane, lateness, logger, clusters view) are
 // package layer's; the rest are speed's own.
 type Opt = layer.Opt
 
 func own(name string, f func(*cfg)) Opt { return layer.Own(name, f) }
 
-// Defaults, printed by `loglambda speed --help` through the command's flags.
+// Defaults of speed's own settings, printed by `loglambda speed --help`
+// through the command's flags (the shared ones are package layer's).
 const (
-	DefaultTopic         = layer.DefaultTopic
 	DefaultGroup         = "loglambda-speed"
-	DefaultFormat        = layer.DefaultFormat
-	DefaultHotTerm       = layer.DefaultHotTerm
-	DefaultUVField       = layer.DefaultUVField
-	DefaultLateness      = layer.DefaultLateness
 	DefaultFlushInterval = time.Second
 )
 

@@ -141,7 +141,7 @@ func TestSpeedRestart(t *testing.T) {
 		}
 	}
 	// And both against the input itself.
-	exp, expParts := expect(lines, time.Minute, DefaultLateness)
+	exp, expParts := expect(lines, time.Minute, layer.DefaultLateness)
 	checkPanes(t, got, exp, testHotCap)
 	checkCheckpoints(t, gotCk, expParts)
 }

@@ -38,7 +38,7 @@ func TestSpeedViews(t *testing.T) {
 	runToEnd(t, s, lastOffsets(lines))
 	t.Logf("consumed %d records in %s", testPartitions*testPerPart, time.Since(start))
 
-	wantPanes, wantParts := expect(lines, views.DefaultPane, DefaultLateness)
+	wantPanes, wantParts := expect(lines, views.DefaultPane, layer.DefaultLateness)
 	stored := readPanes(t, st.db("views"))
 	checkPanes(t, stored, wantPanes, testHotCap)
 	pruned := 0

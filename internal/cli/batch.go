@@ -73,12 +73,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer, prog
 	if *grace < 0 {
 		return fmt.Errorf("--grace %s is negative", *grace)
 	}
-
-	kopts, err := common.kafkaSec.opts()
-	if err != nil {
-		return err
-	}
-	db, closeDB, err := common.connectMongo(ctx)
+	kopts, db, closeDB, err := common.connect(ctx)
 	if err != nil {
 		return err
 	}

@@ -103,18 +103,7 @@ func TestClustersEndToEnd(t *testing.T) {
 	}
 	n := int64(len(rec.recs))
 	var status statusAnswer
-	waitFor(t, 150*time.Second, "speed to consume every event", func() error {
-		if err := st.serving.Refresh(ctx); err != nil {
-			return err
-		}
-		if err := tryGetJSON(web.URL, "/v1/status", &status); err != nil {
-			return err
-		}
-		if status.Events != n {
-			return fmt.Errorf("speed applied %d of %d events", status.Events, n)
-		}
-		return nil
-	})
+	waitApplied(t, ctx, st.serving, web.URL, n, 150*time.Second, &status)
 	if status.LateDropped != 0 {
 		t.Fatalf("late dropped %d: want none", status.LateDropped)
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/internal/testkit"
+	"github.com/loglambda/loglambda/serving"
 )
 
 // The end-to-end tests run the whole lambda architecture: generated traffic
@@ -243,18 +245,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// Wait until speed has applied and flushed every event.
 	var status statusAnswer
-	waitFor(t, 150*time.Second, "speed to consume every event", func() error {
-		if err := st.serving.Refresh(ctx); err != nil {
-			return err
-		}
-		if err := tryGetJSON(web.URL, "/v1/status", &status); err != nil {
-			return err
-		}
-		if status.Events != n {
-			return fmt.Errorf("speed applied %d of %d events", status.Events, n)
-		}
-		return nil
-	})
+	waitApplied(t, ctx, st.serving, web.URL, int64(n), 150*time.Second, &status)
 	if status.LateDropped != 0 || status.ParseErrors != 0 {
 		t.Fatalf("late dropped %d, parse errors %d: want none for traffic without disorder", status.LateDropped, status.ParseErrors)
 	}
@@ -336,7 +327,7 @@ func TestEndToEnd(t *testing.T) {
 				if !hot.Exact || hot.ErrorBound != 0 {
 					t.Errorf("hot exact %v, error bound %d: want exact batch answer", hot.Exact, hot.ErrorBound)
 				}
-				if w := testkit.Top(terms, 20); !equalTerms(hot.Terms, w) {
+				if w := testkit.Top(terms, 20); !slices.Equal(hot.Terms, w) {
 					t.Errorf("hot terms\n got %v\nwant %v", hot.Terms, w)
 				}
 			case tt.speed:
@@ -354,16 +345,26 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
-func equalTerms(a, b []termCount) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
+// waitApplied refreshes srv until /v1/status at base says speed applied
+// n events, within timeout, then decodes that status into v.
+func waitApplied(t *testing.T, ctx context.Context, srv *serving.Server, base string, n int64, timeout time.Duration, v any) {
+	t.Helper()
+	waitFor(t, timeout, "speed to apply every event", func() error {
+		if err := srv.Refresh(ctx); err != nil {
+			return err
 		}
+		var status struct{ Events int64 }
+		if err := tryGetJSON(base, "/v1/status", &status); err != nil {
+			return err
+		}
+		if status.Events != n {
+			return fmt.Errorf("speed applied %d of %d events", status.Events, n)
+		}
+		return nil
+	})
+	if err := tryGetJSON(base, "/v1/status", v); err != nil {
+		t.Fatal(err)
 	}
-	return true
 }
 
 // collectSink keeps the records it passes on.

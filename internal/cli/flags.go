@@ -15,6 +15,7 @@ import (
 	"github.com/loglambda/loglambda/internal/secure"
 	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // commonFlags are the flags every layer command shares (speed, batch,
@@ -188,6 +189,17 @@ func (c *commonFlags) validate() error {
 		return errors.New("--mongo-db is empty")
 	}
 	return c.viewFlags.validate()
+}
+
+// connect makes the Kafka client options of the security flags and
+// connects to MongoDB: what a layer command does once its flags are
+// checked. closeDB disconnects.
+func (c *commonFlags) connect(ctx context.Context) (kopts []kgo.Opt, db *mongo.Database, closeDB func(), err error) {
+	if kopts, err = c.kafkaSec.opts(); err != nil {
+		return nil, nil, nil, err
+	}
+	db, closeDB, err = c.connectMongo(ctx)
+	return kopts, db, closeDB, err
 }
 
 // connectMongo connects to --mongo-uri and checks the server answers, so a

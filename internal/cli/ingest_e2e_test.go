@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -105,18 +106,7 @@ func TestIngestLogs(t *testing.T) {
 	total := int64(len(lg.access) + len(lg.app) + kcatLines)
 
 	var status ingestStatus
-	waitFor(t, 90*time.Second, "speed to apply every record", func() error {
-		if err := srv.Refresh(ctx); err != nil {
-			return err
-		}
-		if err := tryGetJSON(web.URL, "/v1/status", &status); err != nil {
-			return err
-		}
-		if status.Events != total {
-			return fmt.Errorf("speed applied %d of %d records", status.Events, total)
-		}
-		return nil
-	})
+	waitApplied(t, ctx, srv, web.URL, int64(total), 90*time.Second, &status)
 	validApp := int64(len(lg.app) - lg.appMalformed)
 	if status.ParseErrors != int64(bad) || status.LateDropped != validApp {
 		t.Errorf("status: parse_errors %d late_dropped %d, want %d malformed lines and the %d app records (late: shipped after newer access lines)",
@@ -176,7 +166,7 @@ func TestIngestLogs(t *testing.T) {
 			top := ingestTop(want.terms, 10)
 			switch {
 			case tc.batch:
-				if !hot.Exact || hot.ErrorBound != 0 || !equalIngestTerms(hot.Terms, top) {
+				if !hot.Exact || hot.ErrorBound != 0 || !slices.Equal(hot.Terms, top) {
 					t.Errorf("hot (exact %v, bound %d)\n got %v\nwant %v", hot.Exact, hot.ErrorBound, hot.Terms, top)
 				}
 				// Every one-minute bucket is one batch pane: exact.
@@ -388,16 +378,4 @@ func ingestTop(terms map[string]int64, k int) []ingestTerm {
 		return out[i].Term < out[j].Term
 	})
 	return out[:min(k, len(out))]
-}
-
-func equalIngestTerms(a, b []ingestTerm) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

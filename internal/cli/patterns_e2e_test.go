@@ -105,18 +105,7 @@ func TestPatternsLive(t *testing.T) {
 	t.Logf("%d lines", n)
 
 	var status statusAnswer
-	waitFor(t, 120*time.Second, "speed to consume every line", func() error {
-		if err := st.serving.Refresh(ctx); err != nil {
-			return err
-		}
-		if err := tryGetJSON(web.URL, "/v1/status", &status); err != nil {
-			return err
-		}
-		if status.Events != int64(n) {
-			return fmt.Errorf("speed applied %d of %d", status.Events, n)
-		}
-		return nil
-	})
+	waitApplied(t, ctx, st.serving, web.URL, int64(n), 120*time.Second, &status)
 	if status.LateDropped != 0 || status.ParseErrors != 0 {
 		t.Fatalf("late %d, parse errors %d: want none", status.LateDropped, status.ParseErrors)
 	}

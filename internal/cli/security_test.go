@@ -26,24 +26,6 @@ import (
 	"github.com/loglambda/loglambda/internal/testkit"
 )
 
-// syncBuffer is a log sink shared by the layers' goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestSecureStack runs ship, batch compact, speed and serve as a production
 // user would against a Kafka that requires TLS and SASL/SCRAM-SHA-512 (the
 // password from a file) and a MongoDB that requires TLS with client
@@ -66,7 +48,7 @@ func TestSecureStack(t *testing.T) {
 	secrets := []string{kafkaPassword, mongoPassword, readTok, sqlTok}
 	certs := securetest.New(t)
 	dir := t.TempDir()
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(func() { slog.SetDefault(prev) })

@@ -46,11 +46,7 @@ func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
 	case *hotCapacity < 0:
 		return fmt.Errorf("--hot-capacity %d is negative (0 counts exactly)", *hotCapacity)
 	}
-	kopts, err := common.kafkaSec.opts()
-	if err != nil {
-		return err
-	}
-	db, closeDB, err := common.connectMongo(ctx)
+	kopts, db, closeDB, err := common.connect(ctx)
 	if err != nil {
 		return err
 	}

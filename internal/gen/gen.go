@@ -230,14 +230,20 @@ const (
 	pageAPI
 )
 
+// appendWebHost writes the host and instance fields of a random web
+// server.
+func (g *Generator) appendWebHost(b []byte) []byte {
+	host := int64(1 + g.r.IntN(nWeb))
+	b = append(b, `,"host":"web-`...)
+	b = strconv.AppendInt(b, host, 10)
+	b = append(b, `","instance":"web-`...)
+	return strconv.AppendInt(b, host, 10)
+}
+
 // appendWeb writes an access log line of a page view.
 func (g *Generator) appendWeb(b []byte, inBurst bool) ([]byte, int, int) {
 	r := g.r
-	host := 1 + r.IntN(nWeb)
-	b = append(b, `,"host":"web-`...)
-	b = strconv.AppendInt(b, int64(host), 10)
-	b = append(b, `","instance":"web-`...)
-	b = strconv.AppendInt(b, int64(host), 10)
+	b = g.appendWebHost(b)
 
 	// The visitor: the key is the user, or the IP for anonymous visitors.
 	var k0, k1 int

@@ -83,11 +83,7 @@ func (g *Generator) appendTraffic(b []byte, t time.Time, inBurst bool) ([]byte, 
 // key is the IP.
 func (g *Generator) appendGroup(b []byte, group string) ([]byte, int, int) {
 	r := g.r
-	host := 1 + r.IntN(nWeb)
-	b = append(b, `,"host":"web-`...)
-	b = strconv.AppendInt(b, int64(host), 10)
-	b = append(b, `","instance":"web-`...)
-	b = strconv.AppendInt(b, int64(host), 10)
+	b = g.appendWebHost(b)
 	b = append(b, `","user":"-","ip":"`...)
 	k0 := len(b)
 	b = g.appendIP(b, 1<<32+g.anonZipf.Uint64(), 0)

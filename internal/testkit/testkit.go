@@ -6,11 +6,13 @@
 package testkit
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
 	"net/http"
 	"sort"
+	"sync"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -135,4 +137,23 @@ func Top(terms map[string]int64, k int) []Term {
 		return out[i].Term < out[j].Term
 	})
 	return out[:min(k, len(out))]
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writers: a log sink
+// shared by the goroutines of the layers under test.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

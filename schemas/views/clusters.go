@@ -1,6 +1,7 @@
 package views
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -381,7 +382,7 @@ func (c *Clusters) Reduce(max int) {
 // order depends only on its members.
 func compareMicro(a, b *MicroCluster) int {
 	for i := range a.LS {
-		if c := cmpFloat(a.LS[i], b.LS[i]); c != 0 {
+		if c := cmp.Compare(a.LS[i], b.LS[i]); c != 0 {
 			return c
 		}
 	}
@@ -393,25 +394,15 @@ func compareMicro(a, b *MicroCluster) int {
 	}
 	for _, p := range [][2][]float64{{a.SS, b.SS}, {a.RS, b.RS}, {a.RSS, b.RSS}, {a.Min, b.Min}, {a.Max, b.Max}} {
 		for i := range p[0] {
-			if c := cmpFloat(p[0][i], p[1][i]); c != 0 {
+			if c := cmp.Compare(p[0][i], p[1][i]); c != 0 {
 				return c
 			}
 		}
 	}
-	if c := cmpFloat(a.LST, b.LST); c != 0 {
+	if c := cmp.Compare(a.LST, b.LST); c != 0 {
 		return c
 	}
-	return cmpFloat(a.SST, b.SST)
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a.SST, b.SST)
 }
 
 func newMicro(d int) *MicroCluster {
