@@ -120,6 +120,25 @@ func levelsRespOf(r *llv1.LevelsResponse) levelsResp {
 	return out
 }
 
+// sameAsHTTP checks a gRPC call's answer (resp, err), converted to the
+// wire shape of the HTTP body by conv, equals the HTTP answer of path,
+// and returns it.
+func sameAsHTTP[R, W any](t *testing.T, base, path string, resp R, err error, conv func(R) W) W {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := conv(resp)
+	var want W
+	if code := get(t, base, path, &want); code != 200 {
+		t.Fatalf("HTTP status %d", code)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("gRPC answer\n%+v\ndiffers from HTTP's\n%+v", got, want)
+	}
+	return got
+}
+
 // getText fetches url and returns the status and body.
 func getText(t testing.TB, url string, body *string) int {
 	t.Helper()
@@ -151,22 +170,12 @@ func TestGRPCQueries(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				resp, err := cl.Hot(ctx, &llv1.HotRequest{From: ts(c.from), To: ts(c.to), K: int32(c.k)})
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := hotRespOf(resp)
 				path := "/v1/hot"
 				if !c.from.IsZero() {
 					path += q(c.from, c.to, "k", fmt.Sprint(c.k))
 				}
-				var want hotResp
-				if code := get(t, sc.url, path, &want); code != 200 {
-					t.Fatalf("HTTP status %d", code)
-				}
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("gRPC answer\n%+v\ndiffers from HTTP's\n%+v", got, want)
-				}
+				resp, err := cl.Hot(ctx, &llv1.HotRequest{From: ts(c.from), To: ts(c.to), K: int32(c.k)})
+				got := sameAsHTTP(t, sc.url, path, resp, err, hotRespOf)
 				from, to := c.from, c.to
 				if from.IsZero() {
 					from, to = horizon, t13 // the server's clock is at 13:00
@@ -219,17 +228,7 @@ func TestGRPCQueries(t *testing.T) {
 					kv = []string{"step", c.step.String()}
 				}
 				resp, err := cl.Traffic(ctx, req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := trafficRespOf(resp)
-				var want trafficResp
-				if code := get(t, sc.url, "/v1/traffic"+q(c.from, c.to, kv...), &want); code != 200 {
-					t.Fatalf("HTTP status %d", code)
-				}
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("gRPC answer\n%+v\ndiffers from HTTP's\n%+v", got, want)
-				}
+				got := sameAsHTTP(t, sc.url, "/v1/traffic"+q(c.from, c.to, kv...), resp, err, trafficRespOf)
 				from := c.from.Truncate(time.Minute)
 				to := c.to.Add(time.Minute - 1).Truncate(time.Minute)
 				step := max(c.step, time.Minute)
@@ -281,17 +280,7 @@ func TestGRPCQueries(t *testing.T) {
 					kv = append(kv, "step", c.step.String())
 				}
 				resp, err := cl.Levels(ctx, req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := levelsRespOf(resp)
-				var want levelsResp
-				if code := get(t, sc.url, "/v1/levels"+q(c.from, c.to, kv...), &want); code != 200 {
-					t.Fatalf("HTTP status %d", code)
-				}
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("gRPC answer\n%+v\ndiffers from HTTP's\n%+v", got, want)
-				}
+				got := sameAsHTTP(t, sc.url, "/v1/levels"+q(c.from, c.to, kv...), resp, err, levelsRespOf)
 				// The test's own counts, independent of both answers.
 				from := c.from.Truncate(time.Minute)
 				to := c.to.Add(time.Minute - 1).Truncate(time.Minute)

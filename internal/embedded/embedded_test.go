@@ -1,14 +1,14 @@
-package embedded
+package embedded_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // TestStack starts both servers, produces and consumes a record, writes
@@ -16,7 +16,7 @@ import (
 func TestStack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	k, err := StartKafka(KafkaConfig{DataDir: t.TempDir(), Topic: "logs", Partitions: 2})
+	k, err := embedded.StartKafka(embedded.KafkaConfig{DataDir: t.TempDir(), Topic: "logs", Partitions: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,16 +37,7 @@ func TestStack(t *testing.T) {
 		t.Fatalf("consumed %d records, want 1", got)
 	}
 
-	m, err := StartMongo(MongoConfig{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	mc, err := mongo.Connect(options.Client().ApplyURI(m.URI()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mc.Disconnect(ctx)
+	mc := testkit.MongoClient(t)
 	coll := mc.Database("loglambda").Collection("t")
 	if _, err := coll.InsertOne(ctx, bson.M{"_id": "a", "n": 42}); err != nil {
 		t.Fatal(err)

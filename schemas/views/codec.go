@@ -73,7 +73,20 @@ func (h *Hot) UnmarshalBinary(data []byte) error {
 // MarshalBinary encodes the traffic state: counters as varints, then both
 // sketches in their own binary form.
 func (t *Traffic) MarshalBinary() ([]byte, error) {
-	b := []byte{trafficVersion}
+	b := t.appendCounters([]byte{trafficVersion})
+	for _, sk := range []*hyperloglog.Sketch{t.UV, t.IPs} {
+		enc, err := sk.MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("traffic state: encode sketch: %w", err)
+		}
+		b = appendSketch(b, enc)
+	}
+	return b, nil
+}
+
+// appendCounters appends the counters of the encoding (every version's
+// the same) to b.
+func (t *Traffic) appendCounters(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(t.PV))
 	exact := uint64(0)
 	if t.HasExact {
@@ -90,15 +103,7 @@ func (t *Traffic) MarshalBinary() ([]byte, error) {
 	for _, l := range t.Latency {
 		b = binary.AppendUvarint(b, uint64(l))
 	}
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(t.LatencySum))
-	for _, sk := range []*hyperloglog.Sketch{t.UV, t.IPs} {
-		enc, err := sk.MarshalBinary()
-		if err != nil {
-			return nil, fmt.Errorf("traffic state: encode sketch: %w", err)
-		}
-		b = appendSketch(b, enc)
-	}
-	return b, nil
+	return binary.LittleEndian.AppendUint64(b, math.Float64bits(t.LatencySum))
 }
 
 // UnmarshalBinary replaces t by the decoded state.

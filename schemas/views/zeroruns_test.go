@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"testing"
 
 	"github.com/axiomhq/hyperloglog"
@@ -70,24 +69,7 @@ func TestTrafficVersions(t *testing.T) {
 // version 2: the sketches as they encode themselves.
 func encodeV1(t *testing.T, tr *Traffic) []byte {
 	t.Helper()
-	b := []byte{1}
-	b = binary.AppendUvarint(b, uint64(tr.PV))
-	exact := uint64(0)
-	if tr.HasExact {
-		exact = 1
-	}
-	b = binary.AppendUvarint(b, exact)
-	b = binary.AppendUvarint(b, uint64(tr.ExactUV))
-	b = binary.AppendUvarint(b, uint64(tr.ExactIPs))
-	for _, s := range tr.Status {
-		b = binary.AppendUvarint(b, uint64(s))
-	}
-	b = binary.AppendUvarint(b, uint64(tr.Bytes))
-	b = binary.AppendUvarint(b, uint64(len(tr.Latency)))
-	for _, l := range tr.Latency {
-		b = binary.AppendUvarint(b, uint64(l))
-	}
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(tr.LatencySum))
+	b := tr.appendCounters([]byte{1})
 	for _, sk := range []*hyperloglog.Sketch{tr.UV, tr.IPs} {
 		enc, err := sk.MarshalBinary()
 		if err != nil {
