@@ -7,7 +7,10 @@
 // columns; the Parquet files are written from it.
 package event
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Event is one parsed log record. A zero value of a field means "absent": an
 // access log has no Instance, an application log no Status.
@@ -61,6 +64,42 @@ type Event struct {
 	Topic     string
 	Partition int32
 	Offset    int64
+}
+
+// Text returns a field of the event as text, by its column name: the
+// string columns (host, instance, level, component, user, ip, method,
+// path, query, msg), status in decimal ("" when unset), else the extra
+// field of that name. The hot term's field rule, the visitor rule and
+// ship's partition key all read fields by name through it.
+func (e *Event) Text(name string) string {
+	switch name {
+	case "host":
+		return e.Host
+	case "instance":
+		return e.Instance
+	case "level":
+		return e.Level
+	case "component":
+		return e.Component
+	case "user":
+		return e.User
+	case "ip":
+		return e.IP
+	case "method":
+		return e.Method
+	case "path":
+		return e.Path
+	case "query":
+		return e.Query
+	case "status":
+		if e.Status == 0 {
+			return ""
+		}
+		return strconv.Itoa(int(e.Status))
+	case "msg":
+		return e.Msg
+	}
+	return e.Fields[name]
 }
 
 // UVID is the default identity counted by unique visitors: the user,

@@ -52,7 +52,7 @@ func (h *HotTerm) String() string { return h.rule }
 func (h *HotTerm) Extract(ev *event.Event) string {
 	var s string
 	if h.field != "" {
-		s = fieldValue(ev, h.field)
+		s = ev.Text(h.field)
 	} else if ev.Query != "" {
 		s = h.param(ev.Query)
 	}
@@ -114,29 +114,4 @@ func firstParam(query, name string) (string, bool) {
 		return v, true
 	}
 	return "", false
-}
-
-// fieldValue returns a named Event field as text.
-func fieldValue(ev *event.Event, name string) string {
-	switch name {
-	case "host":
-		return ev.Host
-	case "instance":
-		return ev.Instance
-	case "level":
-		return ev.Level
-	case "component":
-		return ev.Component
-	case "user":
-		return ev.User
-	case "ip":
-		return ev.IP
-	case "method":
-		return ev.Method
-	case "path":
-		return ev.Path
-	case "msg":
-		return ev.Msg
-	}
-	return ev.Fields[name]
 }

@@ -48,7 +48,7 @@ func (u *UVField) String() string { return u.rule }
 // case-sensitive), unlike hot terms.
 func (u *UVField) Extract(ev *event.Event) string {
 	for _, f := range u.fields {
-		if v := fieldValue(ev, f); v != "" && v != "-" {
+		if v := ev.Text(f); v != "" && v != "-" {
 			return v
 		}
 	}
