@@ -3,6 +3,7 @@ package formats
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/elastic/go-grok"
@@ -69,10 +70,27 @@ var grokFields = map[string]string{
 // (grok:^%{COMBINEDAPACHELOG}, which spares the engine a start at every
 // byte), against several hundred thousand for the combined format. Prefer
 // combined, json or regex for busy logs.
+//
+// The stock access-log patterns (%{COMBINEDAPACHELOG}, %{COMMONAPACHELOG}
+// and their HTTPD_ names, anchored or not) are as lenient as the combined
+// and common formats: a line whose trailing quoted fields (referrer, user
+// agent) are cut off, which the pattern rejects, is read by the access-log
+// parser and kept with Fields["truncated"], its request, status and bytes
+// counted.
 type Grok struct {
 	spec string
 	g    *grok.Grok
 	tp   *TimeParser
+	// access reads the truncated lines of a stock access-log pattern;
+	// nil for other patterns.
+	access *AccessLog
+}
+
+// accessPatterns are the stock grok patterns of access logs, with the
+// access-log parser that reads the same lines.
+var accessPatterns = map[string]func() *AccessLog{
+	"%{COMBINEDAPACHELOG}": NewCombined, "%{HTTPD_COMBINEDLOG}": NewCombined,
+	"%{COMMONAPACHELOG}": NewCommon, "%{HTTPD_COMMONLOG}": NewCommon,
 }
 
 // NewGrok compiles pattern against the library's complete pattern set.
@@ -90,14 +108,23 @@ func NewGrok(pattern string) (*Grok, error) {
 	if !g.HasCaptureGroups() {
 		return nil, fmt.Errorf("format grok %q: no named capture (write %%{IP:clientip} and the like)", pattern)
 	}
-	return &Grok{spec: "grok:" + pattern, g: g}, nil
+	gp := &Grok{spec: "grok:" + pattern, g: g}
+	if newAccess, ok := accessPatterns[strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(pattern), "^"), "$")]; ok {
+		gp.access = newAccess()
+	}
+	return gp, nil
 }
 
 // Spec implements Parser.
 func (gp *Grok) Spec() string { return gp.spec }
 
 // setTimeParser implements timeConfigurable.
-func (gp *Grok) setTimeParser(tp *TimeParser) { gp.tp = tp }
+func (gp *Grok) setTimeParser(tp *TimeParser) {
+	gp.tp = tp
+	if gp.access != nil {
+		gp.access.setTimeParser(tp)
+	}
+}
 
 // Parse implements Parser.
 func (gp *Grok) Parse(line []byte, ev *event.Event) error {
@@ -109,6 +136,9 @@ func (gp *Grok) Parse(line []byte, ev *event.Event) error {
 	// The library returns an empty map both for no match and for a match
 	// whose captures are all empty; only the first is an error.
 	if len(caps) == 0 && !gp.g.MatchString(s) {
+		if gp.access != nil && gp.parseTruncated(line, ev) {
+			return nil
+		}
 		return fmt.Errorf("grok: line does not match %q", clip(gp.spec[len("grok:"):]))
 	}
 	for name, text := range caps {
@@ -150,4 +180,18 @@ func (gp *Grok) Parse(line []byte, ev *event.Event) error {
 		ev.Level = statusLevel(ev.Status)
 	}
 	return nil
+}
+
+// parseTruncated reads a line the access-log pattern rejected with the
+// access-log parser, and keeps the result only when that parser found the
+// line truncated (Fields["truncated"]): any other line the pattern
+// rejects stays an error, as the pattern says.
+func (gp *Grok) parseTruncated(line []byte, ev *event.Event) bool {
+	try := *ev
+	try.Fields = maps.Clone(ev.Fields)
+	if err := gp.access.Parse(line, &try); err != nil || try.Fields["truncated"] == "" {
+		return false
+	}
+	*ev = try
+	return true
 }

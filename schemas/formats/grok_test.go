@@ -64,8 +64,41 @@ func TestGrokErrors(t *testing.T) {
 		}
 	}
 	p := mustParser(t, "grok:%{COMBINEDAPACHELOG}")
-	if _, err := parseWith(p, "not an access log"); err == nil || !strings.Contains(err.Error(), "grok: line does not match") {
-		t.Errorf("error %v, want no match", err)
+	for _, line := range []string{
+		"not an access log",
+		// Not truncated but wrong: the pattern's verdict stands.
+		`10.0.0.1 - - [17/May/2015:10:05:03 +0000] "GET /a HTTP/1.1" 200 1 junk`,
+	} {
+		if _, err := parseWith(p, line); err == nil || !strings.Contains(err.Error(), "grok: line does not match") {
+			t.Errorf("%q: error %v, want no match", line, err)
+		}
+	}
+}
+
+// TestGrokTruncated: the stock access-log patterns keep a line whose user
+// agent or referrer is cut off, as the combined format does, so the
+// request still counts; the same line through both parsers gives the same
+// event.
+func TestGrokTruncated(t *testing.T) {
+	for _, tc := range []struct{ spec, line, cut string }{
+		{"grok:%{COMBINEDAPACHELOG}", `66.249.66.1 - - [17/May/2015:10:05:03 +0000] "GET /robots.txt HTTP/1.1" 200 235 "-" "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html`, "agent"},
+		{"grok:^%{COMBINEDAPACHELOG}$", `66.249.66.1 - - [17/May/2015:10:05:03 +0000] "GET /a?q=x HTTP/1.1" 404 12 "http://exa`, "referrer,agent"},
+		{"grok:%{HTTPD_COMBINEDLOG}", `10.0.0.9 - ann [17/May/2015:10:05:03 +0000] "POST /login HTTP/1.1" 500 0`, "referrer,agent"},
+	} {
+		t.Run(tc.spec, func(t *testing.T) {
+			got, err := parseWith(mustParser(t, tc.spec), tc.line)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			want, err := parseWith(mustParser(t, "combined"), tc.line)
+			if err != nil {
+				t.Fatalf("combined: %v", err)
+			}
+			if got.Fields["truncated"] != tc.cut || got.Status == 0 || got.Path == "" || got.IP == "" {
+				t.Errorf("event %+v: want the request kept with truncated=%q", got, tc.cut)
+			}
+			checkEvent(t, tc.line, got, want)
+		})
 	}
 }
 
