@@ -133,7 +133,10 @@ const (
 	defaultBrokers  = "127.0.0.1:9092"
 	defaultMongoURI = "mongodb://127.0.0.1:27017"
 	defaultMongoDB  = "loglambda"
-	defaultLakeDir  = "./lake"
+	// defaultDataDir is up's --data; the other commands' --lake defaults
+	// to the lake in it, so `sql`, `batch` and `serve` find up's lake.
+	defaultDataDir = "./data"
+	defaultLakeDir = defaultDataDir + "/lake"
 )
 
 // registerBrokers adds --brokers.

@@ -81,7 +81,7 @@ const (
 func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("up", "up [--demo] [--data DIR] [flags]")
 	var c upConfig
-	fs.StringVar(&c.data, "data", "./data", "directory for everything kept: kafka/, mongo/, lake/ and the demo position")
+	fs.StringVar(&c.data, "data", defaultDataDir, "directory for everything kept: kafka/, mongo/, lake/ and the demo position")
 	fs.StringVar(&c.kafkaListen, "kafka-listen", "127.0.0.1:9092", "address of the embedded Kafka broker")
 	fs.StringVar(&c.brokers, "brokers", "", "an external Kafka's bootstrap brokers, comma separated, used instead of the embedded broker (with --kafka-tls*, --kafka-sasl-*; the topic must exist or be auto-created); empty: the embedded broker on --kafka-listen")
 	c.kafkaSec.register(fs)
