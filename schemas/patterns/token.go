@@ -259,7 +259,7 @@ func (sc *scratch) tokenize(msg []byte) {
 		case kSkip:
 			continue
 		case kVar:
-			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs]) {
+			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs], sc.units[n-1].flags&fUnit != 0, msg, t.e) {
 				p := &sc.units[n-1]
 				if p.kind == kVar && p.n == 1 && p.flags&fWeak == 0 && t.flags&fUnit != 0 {
 					p.us = p.ve // a number and its unit: "<*> ms"
@@ -314,16 +314,37 @@ func closeBrackets(msg []byte, vs, ve, e int32) int32 {
 // joinable reports whether a variable whose text after it is suffix
 // continues into the next variable token, whose text before it is prefix:
 // nothing or a comma between them (a list, a date) is part of one
-// variable.
-//
-// A variable in parentheses right after a variable is a note on it, as
-// often printed as not ("4464 bytes (4.35 KB)", "10.0.0.1 (host)"), so it
-// joins it too.
-func joinable(suffix, prefix []byte) bool {
-	if len(prefix) == 1 && prefix[0] == '(' && len(suffix) == 0 {
-		return true
+// variable. Brackets are text: a variable in parentheses after a variable
+// ("10.0.0.1 (host)") is a second variable, and the parentheses stay in
+// the template ("<*> (<*>)"); but a quantity in parentheses right after a
+// quantity, a number with its unit (quantity), is the same value restated
+// in other units ("4464 bytes (4.35 KB)"), printed or not as it is large
+// or small, so it joins it. quantity reports the variable before to be a
+// number with its unit; then unitAfter looks at the token after the
+// bracketed one (msg from next).
+func joinable(suffix, prefix []byte, quantity bool, msg []byte, next int32) bool {
+	if quantity && len(prefix) == 1 && prefix[0] == '(' && len(suffix) == 0 {
+		return unitAfter(msg, next)
 	}
 	return len(prefix) == 0 && (len(suffix) == 0 || len(suffix) == 1 && suffix[0] == ',')
+}
+
+// unitAfter reports whether the token of msg that starts at or after i is
+// a unit word (punctuation around it aside): "KB)" in "(4.35 KB)".
+func unitAfter(msg []byte, i int32) bool {
+	n := int32(len(msg))
+	for i < n && isSpace(msg[i]) {
+		i++
+	}
+	j := i
+	for j < n && !isSpace(msg[j]) {
+		j++
+	}
+	if i == j {
+		return false
+	}
+	a, b := coreSpan(msg[i:j])
+	return a < b && wordKind(msg[i+int32(a):i+int32(b)])&wUnit != 0
 }
 
 // quoteOpen reports whether b opens a double-quoted string it does not
