@@ -402,6 +402,17 @@ func generalise(a, b unit) unit {
 	for k < len(sa) && k < len(sb) && sa[len(sa)-1-k] == sb[len(sb)-1-k] {
 		k++
 	}
+	// Keep whole names: "node-<*>" and "core.<*>" share "", not "c".
+	if n < len(pa) || n < len(pb) {
+		for n > 0 && isAlnum(pa[n-1]) {
+			n--
+		}
+	}
+	if k < len(sa) || k < len(sb) {
+		for k > 0 && isAlnum(sa[len(sa)-k]) {
+			k--
+		}
+	}
 	if n == 0 && k == 0 {
 		return unit{kind: uVar}
 	}

@@ -90,7 +90,12 @@ func TestMinerGrouping(t *testing.T) {
 		{
 			name: "a pattern that becomes general absorbs those it covers",
 			msgs: []string{"domain root_domain is no longer served by node-1", "domain usr_backup is no longer served by node-2", "domain root12_domain is no longer served by node-3", "domain root_domain is no longer served by node-4"},
-			want: []string{"4 domain <*> is no longer served by <*>"},
+			want: []string{"4 domain <*> is no longer served by node-<*>"},
+		},
+		{
+			name: "numbered names of different names widen to a whole variable",
+			msgs: []string{"restarted worker-1 after failure", "restarted writer-2 after failure"},
+			want: []string{"2 restarted <*> after failure"},
 		},
 		{
 			name: "values of keys seen variable do not split a message",

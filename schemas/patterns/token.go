@@ -496,12 +496,13 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 			return kVar, int32(i + k + 3), int32(j) // a URL keeps its scheme: hdfs://<*>
 		}
 	}
-	if fl&cDigit != 0 && numberedName(core) {
-		return kWeak, int32(i), int32(j)
-	}
 	if fl&cDigit != 0 {
+		p := namePrefix(core)
+		if p == 0 && numberedName(core) {
+			return kWeak, int32(i), int32(j)
+		}
 		if fl&(cPart|cColon|cEq) == 0 {
-			return kVar, int32(i), int32(j)
+			return kVar, int32(i + p), int32(j)
 		}
 		a, z := varSpan(core)
 		return kVar, int32(i + a), int32(i + z)
@@ -569,7 +570,7 @@ func varSpan(core []byte) (a, z int) {
 		}
 	}
 	if !cut {
-		return 0, len(core) // the separators were around it: "2,", "(12)"
+		return namePrefix(core), len(core) // the separators were around it: "2,", "(12)"
 	}
 	a, z = -1, 0
 	for s := 0; s < len(core); {
@@ -581,7 +582,7 @@ func varSpan(core []byte) (a, z int) {
 		}
 		if e > s && (digit || qualifiedName(core[s:e]) || hostPort(core[s:e], core[e:])) {
 			if a < 0 {
-				a = s
+				a = s + namePrefix(core[s:e])
 			}
 			z = e
 		}
@@ -592,6 +593,55 @@ func varSpan(core []byte) (a, z int) {
 	}
 	return a, z
 }
+
+// namePrefix returns the length of the name that a number in b is
+// numbered by, with its separator, or 0: a word and '-', '.' or '#' before
+// a number, digits and dots only ("node-<*>", "core.<*>", "CPU#<*>",
+// "UTF-<*>", "jetty-<*>", and "#<*>" with no word; more after the number
+// makes a host name: ip-10-0-0-1, cp-1.example.com), or a class name before '@' ("QueuePeer$Server@<*>", Java's
+// default toString of an object). The name says what the number counts,
+// and is the same in every message of the kind, so the template keeps it.
+// A word of hex letters only (a UUID's first group) is not a name.
+func namePrefix(b []byte) int {
+	k, named := 0, false
+	for k < len(b) && isLetter(b[k]) {
+		named = named || !isHexLetter(b[k])
+		k++
+	}
+	if k+1 < len(b) && isDigit(b[k+1]) && (b[k] == '#' || named && k >= 2 && (b[k] == '-' || b[k] == '.')) {
+		for _, c := range b[k+1:] {
+			if !isDigit(c) && c != '.' {
+				return 0 // a host name (ip-10-0-0-1, cp-1.example.com)
+			}
+		}
+		return k + 1
+	}
+	if k == 0 {
+		return 0
+	}
+	// Class@hash: a class name with a capital letter before '@'.
+	at, upper := -1, false
+	for m, c := range b {
+		if c == '@' {
+			at = m
+			break
+		}
+		upper = upper || c >= 'A' && c <= 'Z'
+		if !isLetter(c) && !isDigit(c) && c != '.' && c != '_' && c != '$' {
+			return 0
+		}
+	}
+	if at > 0 && upper && at+1 < len(b) && isHex(b[at+1]) {
+		return at + 1
+	}
+	return 0
+}
+
+func isAlnum(c byte) bool { return isLetter(c) || isDigit(c) }
+
+func isHexLetter(c byte) bool { return c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+func isHex(c byte) bool { return isDigit(c) || isHexLetter(c) }
 
 // hostPort reports a name of three or more dotted parts followed by
 // ":number": a host and its port (proxy.example.edu.hk:5070), where a
