@@ -169,7 +169,7 @@ func (k *keyState) constSpan(msg []byte, s, e int32, n uint64) {
 
 // varTok adds a variable token, with its value at msg[vs:ve].
 func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak, unit bool) {
-	if k.open != kConst && joinable(msg[k.oVE:k.oE], msg[s:vs], k.open == kVar && k.oUnit, msg, e) {
+	if k.open != kConst && !nameAfterValue(weak, k.oN, k.oWeak) && joinable(msg[k.oVE:k.oE], msg[s:vs], k.open == kVar && k.oUnit, msg, e) {
 		if k.open == kVar && k.oN == 1 && !k.oWeak && unit {
 			k.oUnit, k.oUS = true, k.oVE
 		} else {

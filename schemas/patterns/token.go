@@ -259,7 +259,7 @@ func (sc *scratch) tokenize(msg []byte) {
 		case kSkip:
 			continue
 		case kVar:
-			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs], sc.units[n-1].flags&fUnit != 0, msg, t.e) {
+			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && !nameAfterValue(t.flags&fWeak != 0, sc.units[n-1].n, sc.units[n-1].flags&fWeak != 0) && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs], sc.units[n-1].flags&fUnit != 0, msg, t.e) {
 				p := &sc.units[n-1]
 				if p.kind == kVar && p.n == 1 && p.flags&fWeak == 0 && t.flags&fUnit != 0 {
 					p.us = p.ve // a number and its unit: "<*> ms"
@@ -309,6 +309,15 @@ func closeBrackets(msg []byte, vs, ve, e int32) int32 {
 		depth--
 	}
 	return ve
+}
+
+// nameAfterValue reports a numbered name (weak) right after one variable
+// that is not a numbered name (prevN tokens, prevWeak): a name such as
+// ssh2 or SOCKS5 after a port or an address names the protocol, it is
+// not more of the value ("port <*> ssh2"). A numbered name after a
+// numbered name is a list of them and joins ("an14 an15 an16").
+func nameAfterValue(weak bool, prevN uint8, prevWeak bool) bool {
+	return weak && prevN == 1 && !prevWeak
 }
 
 // joinable reports whether a variable whose text after it is suffix

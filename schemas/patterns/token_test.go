@@ -72,6 +72,8 @@ func TestVariableDetection(t *testing.T) {
 		{"a host name with a number is one variable", "from ip-10-2-3-4.internal ok", "from <*> ok"},
 		{"a hex group is no name", "job deadbeef-1234-5678 done", "job <*> done"},
 		{"a numbered name inside brackets keeps the name", "serving [shard-12] now", "serving [shard-<*>] now"},
+		{"a numbered name after a value stays apart", "login from 10.1.2.3 port 4022 tls13", "login from <*> port <*> tls13"},
+		{"a list of numbered names is one variable", "peers db1 db2 db3 down", "peers <*> down"},
 		{"white space runs", "  a \t b  ", "a b"},
 		{"empty", "", ""},
 	}
