@@ -216,10 +216,14 @@ func (m *Miner) lineUnits(msg []byte) []unit {
 		case kConst:
 			lu[i] = unit{kind: uConst, text: string(msg[t.s:t.e])}
 		case kVar:
-			if t.vs == t.s && t.ve == t.e {
+			mid := Wildcard
+			if t.multi {
+				mid = valueMask(msg[t.vs:t.ve])
+			}
+			if t.vs == t.s && t.ve == t.e && !t.multi {
 				lu[i] = unit{kind: uVar}
 			} else {
-				lu[i] = unit{kind: uVar, text: string(msg[t.s:t.vs]) + Wildcard + string(msg[t.ve:t.e])}
+				lu[i] = unit{kind: uVar, text: string(msg[t.s:t.vs]) + mid + string(msg[t.ve:t.e])}
 			}
 			if t.flags&fWeak != 0 {
 				lu[i].lit = string(msg[t.s:t.e])

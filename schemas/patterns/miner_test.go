@@ -98,6 +98,11 @@ func TestMinerGrouping(t *testing.T) {
 			want: []string{"2 restarted <*> after failure"},
 		},
 		{
+			name: "lists of values in one token of different lengths are one place",
+			msgs: []string{"ids 4|9 queued", "ids 4|9|12 queued", "ids 1|2|3|4 queued"},
+			want: []string{"3 ids <*>|<*> queued"},
+		},
+		{
 			name: "values of keys seen variable do not split a message",
 			msgs: []string{`acquire lock=1, tag="View Lock", name=android, ws=null, uid=1000`, `acquire lock=2, tag="AudioMix", name=com.android.phone, ws=WorkSource{10111}, uid=1001`},
 			want: []string{`2 acquire lock=<*>, tag="<*>", name=<*>, ws=WorkSource{<*>}, uid=<*>`},

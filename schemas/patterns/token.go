@@ -1,5 +1,7 @@
 package patterns
 
+import "strings"
+
 // This file turns a message into the unit sequence the miner groups by:
 // split on white space, classify every token (constant, variable, key=value
 // with a variable value, time word, unit word), then collapse runs of
@@ -15,6 +17,7 @@ const (
 	kUnitWord              // a unit (KB, sec, bytes...): a variable when it follows a variable
 	kSkip                  // part of the quoted value of the key=value before it
 	kWeak                  // from classify only: a numbered name, a kVar with fWeak (see numberedName)
+	kMulti                 // from classify only: a kVar with several values in it, tok.multi (see multiValue)
 )
 
 // fWeak marks in tok.flags a variable that is a numbered name on its own:
@@ -51,6 +54,7 @@ type tok struct {
 	kind   uint8
 	flags  uint8 // byteClass bits of all its bytes, and fWeak, fUnit
 	n      uint8 // tokens in a unit (at most 255)
+	multi  bool  // a one-token variable whose value holds several values apart (see multiValue)
 	us     int32 // with fUnit: the end of the number, where the unit word's text begins
 }
 
@@ -83,7 +87,7 @@ var byteClass = func() (t [256]uint8) {
 	t['"'] = cQuote
 	t['.'] = cDot
 	t[':'] = cColon
-	for _, c := range []byte("()[]{}|;,") {
+	for _, c := range []byte("()[]{}|;,#") {
 		t[c] = cPart
 	}
 	return t
@@ -166,10 +170,13 @@ func (sc *scratch) scan(msg []byte) (quotes bool) {
 		}
 		kind, vs, ve := classify(msg[i:j], fl)
 		fl &^= cPart
+		multi := kind == kMulti
 		if kind == kWeak {
 			kind, fl = kVar, fl|fWeak
+		} else if multi {
+			kind = kVar
 		}
-		sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), vs: int32(i) + vs, ve: int32(i) + ve, kind: kind, flags: fl})
+		sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), vs: int32(i) + vs, ve: int32(i) + ve, kind: kind, flags: fl, multi: multi})
 		quotes = quotes || fl&cQuote != 0
 		i = j
 	}
@@ -269,6 +276,7 @@ func (sc *scratch) tokenize(msg []byte) {
 				}
 				p.e, p.ve = t.e, t.ve
 				p.flags &^= fWeak
+				p.multi = false
 				if p.n < 255 {
 					p.n++
 				}
@@ -510,10 +518,13 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 		if p == 0 && numberedName(core) {
 			return kWeak, int32(i), int32(j)
 		}
-		if fl&(cPart|cColon|cEq) == 0 {
-			return kVar, int32(i + p), int32(j)
+		a, z := p, len(core)
+		if fl&(cPart|cColon|cEq) != 0 {
+			a, z = varSpan(core)
 		}
-		a, z := varSpan(core)
+		if fl&(cPart|cSlash) != 0 && multiValue(core[a:z]) && !isPath(core[a:z]) {
+			return kMulti, int32(i + a), int32(i + z)
+		}
 		return kVar, int32(i + a), int32(i + z)
 	}
 	if fl&(cSlash|cColon) != 0 && isPath(core) {
@@ -601,6 +612,89 @@ func varSpan(core []byte) (a, z int) {
 		return 0, len(core)
 	}
 	return a, z
+}
+
+// apart reports the punctuation that keeps two values apart inside one
+// token ("<*>|<*>", "<*>##<*>", "<*>,<*>", "[<*>]=<*>"), and '/' when
+// slash (see slashApart); dots, colons, dashes and underscores are inside
+// one value (an address, a time, an id).
+func apart(c byte, slash bool) bool {
+	return byteClass[c]&(cPart|cEq) != 0 || slash && c == '/'
+}
+
+// slashApart reports whether '/' keeps values apart in b: when every
+// part between slashes holds a digit ("8086/7110", "host-1/10.0.0.1:80",
+// "2016/9/27"). A word between slashes makes b a path, which is one
+// value ("{id}GLOBALROOT/Device/Volume2/config/SAM").
+func slashApart(b []byte) bool {
+	digit, slashes := false, 0
+	for _, c := range b {
+		switch {
+		case c == '/':
+			if !digit {
+				return false
+			}
+			digit = false
+			slashes++
+		case isDigit(c):
+			digit = true
+		}
+	}
+	return slashes > 0 && digit
+}
+
+// multiValue reports whether the variable b (a token's value, from its
+// first to its last value part) holds several values with punctuation or
+// words between them, each of which is a variable of its own in the
+// template: "<*>/<*>", "<*>##<*>##<*>", "<*>=sup,<*>=usr" (see valueMask).
+// A path or URL is one value; classify never asks about them.
+func multiValue(b []byte) bool {
+	slash := slashApart(b)
+	for k := 1; k+1 < len(b); k++ {
+		if apart(b[k], slash) {
+			return true
+		}
+	}
+	return false
+}
+
+// valueParts calls f for each part of b cut at apart bytes, with whether
+// it is a value (has a digit, or is a qualified name), then for each
+// separator with part == false and sep the byte.
+func valueParts(b []byte, f func(part []byte, value bool, sep byte)) {
+	slash := slashApart(b)
+	for s := 0; s <= len(b); {
+		e := s
+		digit := false
+		for e < len(b) && !apart(b[e], slash) {
+			digit = digit || isDigit(b[e])
+			e++
+		}
+		if e > s {
+			f(b[s:e], digit || qualifiedName(b[s:e]), 0)
+		}
+		if e < len(b) {
+			f(nil, false, b[e])
+		}
+		s = e + 1
+	}
+}
+
+// valueMask writes b, a multiValue variable, as its template text: each
+// value part <*>, the words and punctuation between them as written.
+func valueMask(b []byte) string {
+	var sb strings.Builder
+	valueParts(b, func(part []byte, value bool, sep byte) {
+		switch {
+		case sep != 0:
+			sb.WriteByte(sep)
+		case value:
+			sb.WriteString(Wildcard)
+		default:
+			sb.Write(part)
+		}
+	})
+	return sb.String()
 }
 
 // namePrefix returns the length of the name that a number in b is

@@ -74,6 +74,11 @@ func TestVariableDetection(t *testing.T) {
 		{"a numbered name inside brackets keeps the name", "serving [shard-12] now", "serving [shard-<*>] now"},
 		{"a numbered name after a value stays apart", "login from 10.1.2.3 port 4022 tls13", "login from <*> port <*> tls13"},
 		{"a list of numbered names is one variable", "peers db1 db2 db3 down", "peers <*> down"},
+		{"values apart in one token stay apart", "ratio 3/10 of 4|9|12 done", "ratio <*>/<*> of <*>|<*>|<*> done"},
+		{"a separator of two characters stays", "totals 12##7##99 today", "totals <*>##<*>##<*> today"},
+		{"a host and its address stay apart", "peer web-3/10.0.0.5:443 joined", "peer <*>/<*> joined"},
+		{"words between values stay", "state (0=idle,1=busy) seen", "state (<*>=idle,<*>=busy) seen"},
+		{"a relative path is one value", "mounted vol3/data/x1 ok", "mounted <*> ok"},
 		{"white space runs", "  a \t b  ", "a b"},
 		{"empty", "", ""},
 	}
