@@ -258,8 +258,8 @@ func (sc *scratch) tokenize(msg []byte) {
 	}
 	// Collapse: a variable right after a variable (or a key=<*>) adds
 	// nothing, so a variable may span any number of tokens ("Jun 17
-	// 07:07:00", "1, 2, 3"), unless punctuation between them is part of
-	// the text ("from 10.0.0.1 (host.example.com)", "from 10.0.0.1: 11:").
+	// 07:07:00"), unless punctuation between them is part of the text
+	// ("from 10.0.0.1 (host.example.com)", "from 10.0.0.1: 11:", "1, 2").
 	sc.units = sc.units[:0]
 	for _, t := range toks {
 		switch t.kind {
@@ -330,8 +330,10 @@ func nameAfterValue(weak bool, prevN uint8, prevWeak bool) bool {
 
 // joinable reports whether a variable whose text after it is suffix
 // continues into the next variable token, whose text before it is prefix:
-// nothing or a comma between them (a list, a date) is part of one
-// variable. Brackets are text: a variable in parentheses after a variable
+// with nothing between them they are one variable ("Jun 17 07:07:00").
+// Punctuation between them is text that stays, a comma too ("Rect(<*>,
+// <*> - <*>, <*>)", "(order: <*>, <*> bytes)"): printed lists are mostly
+// of a fixed length, each place a field of its own. Brackets are text: a variable in parentheses after a variable
 // ("10.0.0.1 (host)") is a second variable, and the parentheses stay in
 // the template ("<*> (<*>)"); but a quantity in parentheses right after a
 // quantity, a number with its unit (quantity), is the same value restated
@@ -343,7 +345,7 @@ func joinable(suffix, prefix []byte, quantity bool, msg []byte, next int32) bool
 	if quantity && len(prefix) == 1 && prefix[0] == '(' && len(suffix) == 0 {
 		return unitAfter(msg, next)
 	}
-	return len(prefix) == 0 && (len(suffix) == 0 || len(suffix) == 1 && suffix[0] == ',')
+	return len(prefix) == 0 && len(suffix) == 0
 }
 
 // unitAfter reports whether the token of msg that starts at or after i is
