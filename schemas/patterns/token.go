@@ -823,14 +823,18 @@ func qualifiedName(b []byte) bool {
 	return topLevelDomain(b[last:])
 }
 
-// topLevelDomain reports the common top-level domains, so that an all
+// topLevelDomain reports the common top-level domains (and the suffixes
+// of private networks: local, lan, internal), so that an all
 // lower-case dotted name ending in one (ns.example.com, mail.example.co.uk)
 // is taken for the host name it is, not for a property or package
 // (mapred.task.id, com.apple.xpc), which ends in a word of its own.
 func topLevelDomain(b []byte) bool {
 	switch string(b) {
-	case "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "io",
-		"uk", "de", "fr", "nl", "eu", "ru", "cn", "jp", "kr", "br", "au", "ca", "us", "it", "es", "ch", "se", "pl":
+	case "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "io", "local", "lan", "internal",
+		"uk", "de", "fr", "nl", "eu", "ru", "cn", "jp", "kr", "br", "au", "ca", "us", "it", "es", "ch", "se", "pl",
+		"hk", "tw", "sg", "nz", "za", "mx", "ar", "cl", "be", "at", "dk", "fi", "no", "cz", "hu", "gr", "pt",
+		"ie", "il", "tr", "ua", "ro", "vn", "th", "ph", "pk", "ir", "sk", "si", "hr", "bg", "lt", "lv", "ee",
+		"ae", "sa", "eg", "ng", "ke", "tv", "cc":
 		return true
 	}
 	return false

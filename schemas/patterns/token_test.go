@@ -80,6 +80,8 @@ func TestVariableDetection(t *testing.T) {
 		{"words between values stay", "state (0=idle,1=busy) seen", "state (<*>=idle,<*>=busy) seen"},
 		{"a relative path is one value", "mounted vol3/data/x1 ok", "mounted <*> ok"},
 		{"a pair of values keeps its comma", "moved to 14, 9 (grid)", "moved to <*>, <*> (grid)"},
+		{"a host name under a country domain", "could not resolve mail.uni-x.edu.hk error 7", "could not resolve <*> error <*>"},
+		{"a host name of a private network", "lookup db.primary.internal failed", "lookup <*> failed"},
 		{"white space runs", "  a \t b  ", "a b"},
 		{"empty", "", ""},
 	}
