@@ -28,7 +28,9 @@ const headerFields = 24
 //     numbers alone at the start of a line are message.
 //  3. After the header comes at most one component: a field ending in ':'
 //     (dfs.DataNode$PacketResponder:, sshd[24200]:, WindowManager:), also
-//     after one host name (syslog: "Jun 14 15:16:01 combo sshd[1]:"); or a
+//     after one host name (syslog: "Jun 14 15:16:01 combo sshd[1]:", and
+//     a program of two or three fields with its pid in brackets:
+//     "Microsoft Word[123]:", "sandboxd[129] ([31211]):"); or a
 //     program name before a lone "-" ("chrome.exe - "); or a dotted logger
 //     name before a bracketed context ("nova.compute.manager [req-1 - -]");
 //     or a word padded by two or more spaces, as in aligned columns
@@ -205,10 +207,50 @@ func headerEnd(line []byte) (n int, timed bool) {
 	case j+1 < nf && syslog && !hasByte(f, ':') && headerKind(line[fs[j+1].s:fs[j+1].e], false) == hComp:
 		// syslog: a host, then the program.
 		return fs[j+1].e, timed
+	case syslog && !hasByte(f, ':'):
+		// syslog: a host, then a program of a few fields with its pid
+		// ("Microsoft Word[123]:", "sandboxd[129] ([31211]):").
+		if e := programWithPID(line, fs[j+1:nf]); e > 0 {
+			return e, timed
+		}
 	case j+1 < nf && level && dottedName(f) && headerKind(line[fs[j+1].s:fs[j+1].e], false) == hBrack:
 		return fs[j+1].e, timed // "nova.compute.manager [req-1 - - -]"
 	}
 	return end, timed
+}
+
+// programWithPID returns the end of a program name of two or three
+// fields that holds a pid in brackets and ends in ':' ("Microsoft
+// Word[123]:", "BezelServices 255.10[94]:", "sandboxd[129] ([31211]):"),
+// or 0.
+func programWithPID(line []byte, fs []hfield) int {
+	pid := false
+	for k := 0; k < len(fs) && k < 3; k++ {
+		f := line[fs[k].s:fs[k].e]
+		pid = pid || bracketedNumber(f)
+		if f[len(f)-1] == ':' {
+			if k > 0 && pid {
+				return fs[k].e
+			}
+			return 0
+		}
+	}
+	return 0
+}
+
+// bracketedNumber reports a field with a number in square brackets:
+// "sshd[24200]:", "([31211]):".
+func bracketedNumber(f []byte) bool {
+	for k := 0; k+2 < len(f); k++ {
+		if f[k] == '[' && isDigit(f[k+1]) {
+			m := k + 1
+			for m < len(f) && isDigit(f[m]) {
+				m++
+			}
+			return m < len(f) && f[m] == ']'
+		}
+	}
+	return false
 }
 
 // isDash reports whether field k of fs is a lone "-".
@@ -217,10 +259,15 @@ func isDash(line []byte, fs [headerFields]hfield, k int) bool {
 }
 
 // levelAhead reports a level within the next three fields from k, the
-// fields between being names or separators: "- app - INFO - msg".
+// fields between being names or separators: "- app - INFO - msg"; a
+// field with a colon (host:port) is no name.
 func levelAhead(line []byte, fs []hfield, k int) bool {
 	for p := k; p < len(fs) && p < k+3; p++ {
-		switch headerKind(line[fs[p].s:fs[p].e], false) {
+		f := line[fs[p].s:fs[p].e]
+		if hasByte(f, ':') && len(f) > 1 {
+			return false // an address or a message's words, no logger name
+		}
+		switch headerKind(f, false) {
 		case hLevel:
 			return true
 		case hBrack, hComp:
