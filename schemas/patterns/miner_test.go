@@ -103,6 +103,16 @@ func TestMinerGrouping(t *testing.T) {
 			want: []string{"3 ids <*>|<*> queued"},
 		},
 		{
+			name: "classes keep the package they share",
+			msgs: []string{"handler org.example.jobs.EventType registered", "handler org.example.jobs.TaskHandler registered"},
+			want: []string{"2 handler org.example.jobs.<*> registered"},
+		},
+		{
+			name: "names keep the dotted part they share",
+			msgs: []string{"com.acme.cache: flushed", "com.acme.Billing.Daily: flushed", "com.acme.mail.queue: flushed"},
+			want: []string{"3 com.acme.<*>: flushed"},
+		},
+		{
 			name: "values of keys seen variable do not split a message",
 			msgs: []string{`acquire lock=1, tag="View Lock", name=android, ws=null, uid=1000`, `acquire lock=2, tag="AudioMix", name=com.android.phone, ws=WorkSource{10111}, uid=1001`},
 			want: []string{`2 acquire lock=<*>, tag="<*>", name=<*>, ws=WorkSource{<*>}, uid=<*>`},

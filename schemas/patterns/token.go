@@ -285,6 +285,7 @@ func (sc *scratch) tokenize(msg []byte) {
 			t.flags &^= fUnit
 			t.n = 1
 		case kKV:
+			t.n = 1
 		default:
 			t.kind = kConst
 		}
@@ -319,13 +320,15 @@ func closeBrackets(msg []byte, vs, ve, e int32) int32 {
 	return ve
 }
 
-// nameAfterValue reports a numbered name (weak) right after one variable
-// that is not a numbered name (prevN tokens, prevWeak): a name such as
-// ssh2 or SOCKS5 after a port or an address names the protocol, it is
-// not more of the value ("port <*> ssh2"). A numbered name after a
-// numbered name is a list of them and joins ("an14 an15 an16").
+// nameAfterValue reports a shown name (weak: a numbered name, a class)
+// and a value next to each other: a variable token (weak or not) right
+// after one variable of prevN tokens (prevWeak). A name such as ssh2 or
+// SOCKS5 after a port or an address names the protocol, and a user or
+// path after u0 is not more of that name: they stay apart ("port <*>
+// ssh2", "u0 <*>"). Numbered names next to each other are a list of them
+// and join ("an14 an15 an16").
 func nameAfterValue(weak bool, prevN uint8, prevWeak bool) bool {
-	return weak && prevN == 1 && !prevWeak
+	return prevN <= 1 && weak != prevWeak
 }
 
 // joinable reports whether a variable whose text after it is suffix
@@ -441,9 +444,14 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 //     (Java classes, host names: org.a.MRAppMaster, MSRA-SA-39.corp.com)
 //     are variables, unless the last part is an upper-case constant
 //     (android.intent.action.SCREEN_ON), which by convention names one
-//     fixed thing. All lower-case dotted names (mapred.task.id) are often
-//     the property or package a message is about and stay free words,
-//     unless they end in a top-level domain (ns.example.com): host names.
+//     fixed thing. A class (no top-level domain at its end) is a shown
+//     variable, as a numbered name is: the template shows it while it is
+//     the only one seen there. All lower-case dotted names (mapred.task.id)
+//     are often the property or package a message is about and stay free
+//     words, unless they end in a top-level domain (ns.example.com): host
+//     names.
+//   - relative paths and component names: names joined by '/' of which
+//     one has a dot (conf/app.yaml, com.example/.Main).
 //   - the literals true, false and null are values.
 //   - month and weekday names are time words, units are unit words: they
 //     become variables only next to a variable (see tokenize).
@@ -532,8 +540,17 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 	if fl&(cSlash|cColon) != 0 && isPath(core) {
 		return kVar, int32(i), int32(j)
 	}
-	if fl&cDot != 0 && qualifiedName(core) {
+	if fl&cSlash != 0 && fl&cDot != 0 && relativePath(core) {
 		return kVar, int32(i), int32(j)
+	}
+	if fl&cDot != 0 && qualifiedName(core) {
+		if hostName(core) {
+			return kVar, int32(i), int32(j)
+		}
+		// A class or package: data for grouping, but shown while it is
+		// the only one there (see numberedName), and two of them keep
+		// their common part ("org.apache.hadoop.<*>", see generalise).
+		return kWeak, int32(i), int32(j)
 	}
 	// The special words in one table probe; the sets do not overlap.
 	w := wordKind(core)
@@ -744,6 +761,9 @@ func namePrefix(b []byte) int {
 
 func isAlnum(c byte) bool { return isLetter(c) || isDigit(c) }
 
+// isWordByte reports the bytes of an identifier: letters, digits, '_'.
+func isWordByte(c byte) bool { return isAlnum(c) || c == '_' }
+
 func isHexLetter(c byte) bool { return c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 func isHex(c byte) bool { return isDigit(c) || isHexLetter(c) }
@@ -821,6 +841,15 @@ func qualifiedName(b []byte) bool {
 		return !upperConstant(b[last:])
 	}
 	return topLevelDomain(b[last:])
+}
+
+// hostName reports a dotted name that ends in a top-level domain.
+func hostName(b []byte) bool {
+	k := len(b)
+	for k > 0 && b[k-1] != '.' {
+		k--
+	}
+	return topLevelDomain(b[k:])
 }
 
 // topLevelDomain reports the common top-level domains (and the suffixes
@@ -911,6 +940,29 @@ func plainWord(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// relativePath reports a relative file path or a component name: names
+// joined by '/' of which one has a dot (config/app.yaml,
+// com.example.app/.MainActivity). Words joined by '/' with no dot
+// (tree/torus, TCP/IP, hi/lo, text/html) are the text of a message.
+func relativePath(b []byte) bool {
+	slash, dot := false, false
+	for k, c := range b {
+		switch {
+		case c == '/':
+			if k == 0 || k == len(b)-1 {
+				return false
+			}
+			slash = true
+		case c == '.':
+			dot = dot || k+1 < len(b) && isLetter(b[k+1])
+		case isWordByte(c) || c == '-' || c == '$':
+		default:
+			return false
+		}
+	}
+	return slash && dot
 }
 
 // isPath reports file paths and URLs: "/usr/lib", "./x", "~/x", "C:\x",
