@@ -26,22 +26,22 @@ import (
 type floor struct{ ga, pa, autoGA, autoPA float64 }
 
 var floors = map[string]floor{
-	"Android":     {ga: 0.967, pa: 0.65, autoGA: 0.967, autoPA: 0.65},
+	"Android":     {ga: 0.974, pa: 0.76, autoGA: 0.974, autoPA: 0.76},
 	"Apache":      {ga: 1, pa: 1, autoGA: 1, autoPA: 1},
-	"BGL":         {ga: 0.995, pa: 0.599, autoGA: 0.993, autoPA: 0.507},
-	"HDFS":        {ga: 1, pa: 0.937, autoGA: 1, autoPA: 0.937},
-	"HPC":         {ga: 0.95, pa: 0.922, autoGA: 0.738, autoPA: 0},
-	"Hadoop":      {ga: 0.987, pa: 0.658, autoGA: 0.987, autoPA: 0.658},
-	"HealthApp":   {ga: 1, pa: 0.856, autoGA: 1, autoPA: 0.856},
-	"Linux":       {ga: 0.808, pa: 0.508, autoGA: 0.808, autoPA: 0.505},
-	"Mac":         {ga: 0.943, pa: 0.61, autoGA: 0.943, autoPA: 0.557},
-	"OpenSSH":     {ga: 1, pa: 0.728, autoGA: 1, autoPA: 0.728},
-	"OpenStack":   {ga: 1, pa: 0.983, autoGA: 1, autoPA: 0.983},
-	"Proxifier":   {ga: 1, pa: 0.511, autoGA: 1, autoPA: 0.472},
-	"Spark":       {ga: 0.994, pa: 0.917, autoGA: 0.994, autoPA: 0.917},
-	"Thunderbird": {ga: 0.973, pa: 0.91, autoGA: 0.973, autoPA: 0.909},
-	"Windows":     {ga: 1, pa: 0.671, autoGA: 1, autoPA: 0.671},
-	"Zookeeper":   {ga: 0.989, pa: 0.986, autoGA: 0.989, autoPA: 0.986},
+	"BGL":         {ga: 0.998, pa: 0.971, autoGA: 0.998, autoPA: 0.879},
+	"HDFS":        {ga: 1, pa: 0.942, autoGA: 1, autoPA: 0.942},
+	"HPC":         {ga: 0.952, pa: 0.946, autoGA: 0.863, autoPA: 0.923},
+	"Hadoop":      {ga: 0.992, pa: 0.906, autoGA: 0.992, autoPA: 0.906},
+	"HealthApp":   {ga: 1, pa: 0.985, autoGA: 1, autoPA: 0.985},
+	"Linux":       {ga: 0.814, pa: 0.984, autoGA: 0.814, autoPA: 0.98},
+	"Mac":         {ga: 0.948, pa: 0.775, autoGA: 0.948, autoPA: 0.759},
+	"OpenSSH":     {ga: 1, pa: 0.995, autoGA: 1, autoPA: 0.995},
+	"OpenStack":   {ga: 1, pa: 0.988, autoGA: 1, autoPA: 0.988},
+	"Proxifier":   {ga: 1, pa: 0.526, autoGA: 1, autoPA: 0.526},
+	"Spark":       {ga: 0.999, pa: 0.922, autoGA: 0.999, autoPA: 0.922},
+	"Thunderbird": {ga: 0.979, pa: 0.928, autoGA: 0.979, autoPA: 0.926},
+	"Windows":     {ga: 1, pa: 0.676, autoGA: 1, autoPA: 0.676},
+	"Zookeeper":   {ga: 0.994, pa: 0.998, autoGA: 0.994, autoPA: 0.998},
 }
 
 var defaultFloor = floor{ga: 0.95, pa: 0.5, autoGA: 0.5}

@@ -13,6 +13,8 @@ func FuzzMiner(f *testing.F) {
 		"", " ", "Accepted connection from 10.0.0.1:5000",
 		"user=\"john doe\" took 12 ms", "Jan  5 10:00:00 KB \x00\xff\xfe",
 		"\"unterminated quote", "a\tb\r\nc", "blk_-123 /var/x.log http://h/p?q=1",
+		"sent 4464 bytes (4.35 KB) to h-1/10.0.0.1:80 via ssh2", "ids 4|9|12 on node-3 CPU#0 u0 org.a.Bc.D",
+		"state (0=idle,1=busy) Rect(0, 0 - 1, 2) at Pool$E@5f3",
 	} {
 		f.Add([]byte(s))
 	}

@@ -28,7 +28,9 @@ const headerFields = 24
 //     numbers alone at the start of a line are message.
 //  3. After the header comes at most one component: a field ending in ':'
 //     (dfs.DataNode$PacketResponder:, sshd[24200]:, WindowManager:), also
-//     after one host name (syslog: "Jun 14 15:16:01 combo sshd[1]:"); or a
+//     after one host name (syslog: "Jun 14 15:16:01 combo sshd[1]:", and
+//     a program of two or three fields with its pid in brackets:
+//     "Microsoft Word[123]:", "sandboxd[129] ([31211]):"); or a
 //     program name before a lone "-" ("chrome.exe - "); or a dotted logger
 //     name before a bracketed context ("nova.compute.manager [req-1 - -]");
 //     or a word padded by two or more spaces, as in aligned columns
@@ -39,7 +41,9 @@ const headerFields = 24
 //
 // A line in '|'-separated fields that starts with a timestamp
 // (20171223-22:15:29:606|Step_LSC|30002312|msg) loses its fields up to the
-// first one with a space in it.
+// first one with a space in it. A Unix time (see unixTime) is a
+// timestamp; a line in columns with one loses them up to it and its flags
+// (see columnHeader).
 //
 // The returned slice shares line's memory.
 func StripHeader(line []byte) []byte {
@@ -117,6 +121,9 @@ func nextField(line []byte, i int) (s, e int) {
 // number is as often the message's own).
 func headerEnd(line []byte) (n int, timed bool) {
 	if n := pipeHeader(line); n > 0 {
+		return n, true
+	}
+	if n := columnHeader(line); n > 0 {
 		return n, true
 	}
 	var fs [headerFields]hfield
@@ -200,10 +207,50 @@ func headerEnd(line []byte) (n int, timed bool) {
 	case j+1 < nf && syslog && !hasByte(f, ':') && headerKind(line[fs[j+1].s:fs[j+1].e], false) == hComp:
 		// syslog: a host, then the program.
 		return fs[j+1].e, timed
+	case syslog && !hasByte(f, ':'):
+		// syslog: a host, then a program of a few fields with its pid
+		// ("Microsoft Word[123]:", "sandboxd[129] ([31211]):").
+		if e := programWithPID(line, fs[j+1:nf]); e > 0 {
+			return e, timed
+		}
 	case j+1 < nf && level && dottedName(f) && headerKind(line[fs[j+1].s:fs[j+1].e], false) == hBrack:
 		return fs[j+1].e, timed // "nova.compute.manager [req-1 - - -]"
 	}
 	return end, timed
+}
+
+// programWithPID returns the end of a program name of two or three
+// fields that holds a pid in brackets and ends in ':' ("Microsoft
+// Word[123]:", "BezelServices 255.10[94]:", "sandboxd[129] ([31211]):"),
+// or 0.
+func programWithPID(line []byte, fs []hfield) int {
+	pid := false
+	for k := 0; k < len(fs) && k < 3; k++ {
+		f := line[fs[k].s:fs[k].e]
+		pid = pid || bracketedNumber(f)
+		if f[len(f)-1] == ':' {
+			if k > 0 && pid {
+				return fs[k].e
+			}
+			return 0
+		}
+	}
+	return 0
+}
+
+// bracketedNumber reports a field with a number in square brackets:
+// "sshd[24200]:", "([31211]):".
+func bracketedNumber(f []byte) bool {
+	for k := 0; k+2 < len(f); k++ {
+		if f[k] == '[' && isDigit(f[k+1]) {
+			m := k + 1
+			for m < len(f) && isDigit(f[m]) {
+				m++
+			}
+			return m < len(f) && f[m] == ']'
+		}
+	}
+	return false
 }
 
 // isDash reports whether field k of fs is a lone "-".
@@ -212,10 +259,15 @@ func isDash(line []byte, fs [headerFields]hfield, k int) bool {
 }
 
 // levelAhead reports a level within the next three fields from k, the
-// fields between being names or separators: "- app - INFO - msg".
+// fields between being names or separators: "- app - INFO - msg"; a
+// field with a colon (host:port) is no name.
 func levelAhead(line []byte, fs []hfield, k int) bool {
 	for p := k; p < len(fs) && p < k+3; p++ {
-		switch headerKind(line[fs[p].s:fs[p].e], false) {
+		f := line[fs[p].s:fs[p].e]
+		if hasByte(f, ':') && len(f) > 1 {
+			return false // an address or a message's words, no logger name
+		}
+		switch headerKind(f, false) {
 		case hLevel:
 			return true
 		case hBrack, hComp:
@@ -262,7 +314,7 @@ func headerKind(f []byte, afterField bool) int {
 	if isLevel(c) || afterField && len(c) == 1 && hasByte([]byte("VDIWEFA"), c[0]) {
 		return hLevel
 	}
-	if timePart(c) {
+	if timePart(c) || unixTime(c) {
 		return hTime
 	}
 	if len(c) == 5 && hasByte([]byte("IWEF"), c[0]) && allDigits(c[1:]) {
@@ -275,6 +327,78 @@ func headerKind(f []byte, afterField bool) int {
 		return hID
 	}
 	return hNone
+}
+
+// columnHeader returns the length of the header of a line in columns
+// that has its time as a Unix time: a record number, an id with a digit
+// (a node, a host), at most three name fields (component, state), the
+// Unix time, and the small numbers right after it (flags, severities):
+// "134681 node-246 unix.hw state_change.unavailable 1077804742 1 msg".
+// Without the time such a start is as often the message's own.
+func columnHeader(line []byte) int {
+	var fs [9][2]int
+	nf := 0
+	for i := 0; nf < len(fs); nf++ {
+		s, e := nextField(line, i)
+		if s >= len(line) {
+			break
+		}
+		fs[nf] = [2]int{s, e}
+		i = e
+	}
+	if nf < 3 || !allDigits(line[fs[0][0]:fs[0][1]]) || !hasDigit(line[fs[1][0]:fs[1][1]]) {
+		return 0
+	}
+	for k := 2; k < nf; k++ {
+		f := line[fs[k][0]:fs[k][1]]
+		if unixTime(f) {
+			end := fs[k][1]
+			for k++; k < nf && smallNumber(line[fs[k][0]:fs[k][1]]); k++ {
+				end = fs[k][1]
+			}
+			return end
+		}
+		if k > 4 || !nameField(f) {
+			return 0
+		}
+	}
+	return 0
+}
+
+// unixTime reports a Unix time in seconds (ten digits from 1000000000,
+// 2001, to 1999999999, 2033), with a fraction or not, or in
+// milliseconds (thirteen digits): the timestamp of machine-written
+// records.
+func unixTime(b []byte) bool {
+	n := 0
+	for n < len(b) && isDigit(b[n]) {
+		n++
+	}
+	if n < len(b) {
+		if n != 10 || b[n] != '.' || !allDigits(b[n+1:]) {
+			return false
+		}
+	}
+	return (n == 10 || n == 13) && b[0] == '1'
+}
+
+// smallNumber reports a number of at most three digits, signed or not.
+func smallNumber(b []byte) bool {
+	if len(b) > 1 && b[0] == '-' {
+		b = b[1:]
+	}
+	return len(b) <= 3 && allDigits(b)
+}
+
+// nameField reports a field made of letters, digits, '.', '_' and '-'
+// with a letter: a component or state name in a column.
+func nameField(b []byte) bool {
+	for _, c := range b {
+		if !isLetter(c) && !isDigit(c) && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return hasLetter(b)
 }
 
 // pipeHeader returns the length of a '|'-separated header that starts

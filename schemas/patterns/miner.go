@@ -216,10 +216,14 @@ func (m *Miner) lineUnits(msg []byte) []unit {
 		case kConst:
 			lu[i] = unit{kind: uConst, text: string(msg[t.s:t.e])}
 		case kVar:
-			if t.vs == t.s && t.ve == t.e {
+			mid := Wildcard
+			if t.multi {
+				mid = valueMask(msg[t.vs:t.ve])
+			}
+			if t.vs == t.s && t.ve == t.e && !t.multi {
 				lu[i] = unit{kind: uVar}
 			} else {
-				lu[i] = unit{kind: uVar, text: string(msg[t.s:t.vs]) + Wildcard + string(msg[t.ve:t.e])}
+				lu[i] = unit{kind: uVar, text: string(msg[t.s:t.vs]) + mid + string(msg[t.ve:t.e])}
 			}
 			if t.flags&fWeak != 0 {
 				lu[i].lit = string(msg[t.s:t.e])
@@ -392,8 +396,8 @@ func generalise(a, b unit) unit {
 		i := strings.IndexByte(a.text, '=')
 		return unit{kind: uKV, text: a.text[:i+1] + Wildcard + sa[len(sa)-n:]}
 	}
-	pa, sa := affixes(a)
-	pb, sb := affixes(b)
+	pa, sa, wa := outerText(a)
+	pb, sb, wb := outerText(b)
 	n := 0
 	for n < len(pa) && n < len(pb) && pa[n] == pb[n] {
 		n++
@@ -402,10 +406,49 @@ func generalise(a, b unit) unit {
 	for k < len(sa) && k < len(sb) && sa[len(sa)-1-k] == sb[len(sb)-1-k] {
 		k++
 	}
+	// Keep whole names: "node-<*>" and "core.<*>" share "", not "c".
+	if n < len(pa) || n < len(pb) {
+		for n > 0 && isWordByte(pa[n-1]) {
+			n--
+		}
+	}
+	// A dotted name keeps a common part of two parts or more
+	// ("com.apple.<*>"); "com.<*>" says little.
+	if (wa || wb) && n > 0 && pa[n-1] == '.' && strings.Count(pa[:n], ".") < 2 {
+		n = 0
+	}
+	// A whole word's prefix and suffix must not overlap: "ab.<*>.ab"
+	// does not cover "ab.ab".
+	for k > 0 && (wa && n+k > len(pa) || wb && n+k > len(pb)) {
+		k--
+	}
+	if k < len(sa) || k < len(sb) {
+		for k > 0 && isWordByte(sa[len(sa)-k]) {
+			k--
+		}
+	}
 	if n == 0 && k == 0 {
 		return unit{kind: uVar}
 	}
 	return unit{kind: uVar, text: pa[:n] + Wildcard + sa[len(sa)-k:]}
+}
+
+// outerText returns what generalise may keep of a unit before and after
+// the variable it becomes: for a word, and a variable that shows its
+// one name (see numberedName, qualifiedName), the whole text (whole), so
+// that names with a common part keep it ("com.apple.<*>:" for
+// "com.apple.cts:" and "com.apple.Safari.Update:", "user-<*>" for
+// "user-alice" and "user-bob"; generalise keeps only parts ending at
+// punctuation); for a variable, its affixes.
+func outerText(u unit) (pre, suf string, whole bool) {
+	switch {
+	case u.kind == uConst:
+		return u.text, u.text, true
+	case u.kind == uVar && u.lit != "" && !strings.Contains(u.lit, Wildcard):
+		return u.lit, u.lit, true
+	}
+	pre, suf = affixes(u)
+	return pre, suf, false
 }
 
 // kvAffixes splits key=value text at the value: the key with its '=',

@@ -90,7 +90,27 @@ func TestMinerGrouping(t *testing.T) {
 		{
 			name: "a pattern that becomes general absorbs those it covers",
 			msgs: []string{"domain root_domain is no longer served by node-1", "domain usr_backup is no longer served by node-2", "domain root12_domain is no longer served by node-3", "domain root_domain is no longer served by node-4"},
-			want: []string{"4 domain <*> is no longer served by <*>"},
+			want: []string{"4 domain <*> is no longer served by node-<*>"},
+		},
+		{
+			name: "numbered names of different names widen to a whole variable",
+			msgs: []string{"restarted worker-1 after failure", "restarted writer-2 after failure"},
+			want: []string{"2 restarted <*> after failure"},
+		},
+		{
+			name: "lists of values in one token of different lengths are one place",
+			msgs: []string{"ids 4|9 queued", "ids 4|9|12 queued", "ids 1|2|3|4 queued"},
+			want: []string{"3 ids <*>|<*> queued"},
+		},
+		{
+			name: "classes keep the package they share",
+			msgs: []string{"handler org.example.jobs.EventType registered", "handler org.example.jobs.TaskHandler registered"},
+			want: []string{"2 handler org.example.jobs.<*> registered"},
+		},
+		{
+			name: "names keep the dotted part they share",
+			msgs: []string{"com.acme.cache: flushed", "com.acme.Billing.Daily: flushed", "com.acme.mail.queue: flushed"},
+			want: []string{"3 com.acme.<*>: flushed"},
 		},
 		{
 			name: "values of keys seen variable do not split a message",

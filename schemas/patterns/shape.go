@@ -47,7 +47,7 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 		}
 		var kind uint8
 		var vs, ve int32
-		weak, unit := false, false
+		weak, unit, multi := false, false, false
 		if ntok == maxTokens-1 {
 			j = n
 			for j > i && isSpace(msg[j-1]) {
@@ -62,6 +62,8 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 			kind, vs, ve = classify(msg[i:j], fl)
 			if kind == kWeak {
 				kind, weak = kVar, true
+			} else if kind == kMulti {
+				kind, multi = kVar, true
 			}
 			if kind == kUnitWord && (prev == kVar || prev == kKV) {
 				kind, unit = kVar, true
@@ -77,7 +79,7 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 			if prev == kVar || prev == kTimeWord && anyVar {
 				anyVar = true
 				prev = kTimeWord
-				k.varTok(msg, s, vs, ve, e, false, false)
+				k.varTok(msg, s, vs, ve, e, false, false, false)
 				continue
 			}
 			if pendS < 0 {
@@ -101,7 +103,7 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 		prev = kind
 		switch kind {
 		case kVar:
-			k.varTok(msg, s, vs, ve, e, weak, unit)
+			k.varTok(msg, s, vs, ve, e, weak, unit, multi)
 		case kKV:
 			k.kvTok(msg, s, vs, ve, e)
 		default:
@@ -124,6 +126,7 @@ type keyState struct {
 	open             uint8  // kVar or kKV when a variable unit is open, else kConst
 	oS, oVS, oVE, oE int32  // the open variable: span, and its value inside
 	oWeak            bool   // the open variable is a numbered name alone (fWeak)
+	oMulti           bool   // the open variable is one token of several values (tok.multi)
 	oUnit            bool   // the open variable is a number and its unit (fUnit)
 	oN               uint8  // tokens in the open variable (tok.n)
 	oUS              int32  // with oUnit: the end of the number (tok.us)
@@ -142,7 +145,7 @@ func (k *keyState) flushVar(msg []byte) {
 	switch k.open {
 	case kVar:
 		ve := closeBrackets(msg, k.oVS, k.oVE, k.oE)
-		k.h = varHash(k.h, msg, k.oS, k.oVS, ve, k.oE)
+		k.h = varHash(k.h, msg, k.oS, k.oVS, ve, k.oE, k.oMulti)
 		if k.oWeak {
 			k.h = hashBytes(k.h, msg[k.oVS:ve])
 		}
@@ -168,15 +171,15 @@ func (k *keyState) constSpan(msg []byte, s, e int32, n uint64) {
 }
 
 // varTok adds a variable token, with its value at msg[vs:ve].
-func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak, unit bool) {
-	if k.open != kConst && joinable(msg[k.oVE:k.oE], msg[s:vs]) {
+func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak, unit, multi bool) {
+	if k.open != kConst && !nameAfterValue(weak, k.oN, k.oWeak) && joinable(msg[k.oVE:k.oE], msg[s:vs], k.open == kVar && k.oUnit, msg, e) {
 		if k.open == kVar && k.oN == 1 && !k.oWeak && unit {
 			k.oUnit, k.oUS = true, k.oVE
 		} else {
 			k.oUnit = false
 		}
 		k.oVE, k.oE = ve, e
-		k.oWeak = false
+		k.oWeak, k.oMulti = false, false
 		if k.oN < 255 {
 			k.oN++
 		}
@@ -188,7 +191,7 @@ func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak, unit bool) {
 	if k.runS >= 0 {
 		k.flushRun(msg)
 	}
-	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak = kVar, s, vs, ve, e, weak
+	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak, k.oMulti = kVar, s, vs, ve, e, weak, multi
 	k.oUnit, k.oN = false, 1
 	k.units++
 }
@@ -214,7 +217,7 @@ func (k *keyState) pendingVars(msg []byte, s, e int32) {
 		}
 		if i < j {
 			a, b := coreSpan(msg[i:j])
-			k.varTok(msg, i, i+int32(a), i+int32(b), j, false, false)
+			k.varTok(msg, i, i+int32(a), i+int32(b), j, false, false, false)
 		}
 		i = j
 	}
@@ -226,12 +229,43 @@ func (k *keyState) finish(msg []byte) uint64 {
 	return mix(k.h ^ k.units)
 }
 
-// varHash mixes a variable unit into h: a marker, and the punctuation
-// around it when it has some.
-func varHash(h uint64, msg []byte, s, vs, ve, e int32) uint64 {
+// varHash mixes a variable unit into h: a marker, the punctuation around
+// it when it has some, and the text between its values when it has
+// several (multi, see valueMask).
+func varHash(h uint64, msg []byte, s, vs, ve, e int32, multi bool) uint64 {
 	h = mix(h ^ (uint64(kVar) + 1))
 	if vs > s || ve < e {
 		h = hashBytes(hashBytes(h, msg[s:vs]), msg[ve:e])
+	}
+	if multi {
+		h = maskHash(h, msg[vs:ve])
+	}
+	return h
+}
+
+// maskHash mixes into h the template text valueMask gives b, without
+// building it: a marker per value part, the other parts and the
+// separators as they are.
+func maskHash(h uint64, b []byte) uint64 {
+	slash := slashApart(b)
+	for s := 0; s <= len(b); {
+		e := s
+		digit := false
+		for e < len(b) && !apart(b[e], slash) {
+			digit = digit || isDigit(b[e])
+			e++
+		}
+		if e > s {
+			if digit || qualifiedName(b[s:e]) {
+				h = mix(h ^ 0x2a)
+			} else {
+				h = hashBytes(h, b[s:e])
+			}
+		}
+		if e < len(b) {
+			h = mix(h ^ uint64(b[e])<<8)
+		}
+		s = e + 1
 	}
 	return h
 }
@@ -263,7 +297,7 @@ func keyHash(msg []byte, units []tok) uint64 {
 			}
 			h = mix(hashBytes(mix(h^1), msg[u.s:e]))
 		case kVar:
-			h = varHash(h, msg, u.s, u.vs, u.ve, u.e)
+			h = varHash(h, msg, u.s, u.vs, u.ve, u.e, u.multi)
 			if u.flags&fWeak != 0 {
 				h = hashBytes(h, msg[u.vs:u.ve])
 			}

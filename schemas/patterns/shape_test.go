@@ -14,6 +14,8 @@ var trickyWords = []string{
 	"uid=0", "user=root", "k=", `tag="View`, `Lock",`, `"GET`, "/a/b", `HTTP/1.1"`, `""`, "()", "[]", "(x)",
 	"((", "--", "depth.....0", "a:=1", "org.a.B", "a.b.c", "a.b.C_D", "x://y", `C:\x`, "~/x", "./x", "../x",
 	"@", "[Jan]", "(KB)", `"True"`, "'sec',", "minute.", "mins;", "hrs!",
+	"4|9|12", "3/10", "a/b.c", "node-12", "CPU#0", "#7", "Pool$E@5f3", "u0", "ssh2", "1,", "2", "(4.35", "KB)",
+	"bytes", "(0=idle,1=busy)", "h-1/10.0.0.1:80", "db.x.internal", "org.a.Bc.D", "(", ")",
 }
 
 // TestShapeKeyAgrees checks the fast path against the slow one: for every

@@ -1,5 +1,7 @@
 package patterns
 
+import "strings"
+
 // This file turns a message into the unit sequence the miner groups by:
 // split on white space, classify every token (constant, variable, key=value
 // with a variable value, time word, unit word), then collapse runs of
@@ -15,6 +17,7 @@ const (
 	kUnitWord              // a unit (KB, sec, bytes...): a variable when it follows a variable
 	kSkip                  // part of the quoted value of the key=value before it
 	kWeak                  // from classify only: a numbered name, a kVar with fWeak (see numberedName)
+	kMulti                 // from classify only: a kVar with several values in it, tok.multi (see multiValue)
 )
 
 // fWeak marks in tok.flags a variable that is a numbered name on its own:
@@ -51,6 +54,7 @@ type tok struct {
 	kind   uint8
 	flags  uint8 // byteClass bits of all its bytes, and fWeak, fUnit
 	n      uint8 // tokens in a unit (at most 255)
+	multi  bool  // a one-token variable whose value holds several values apart (see multiValue)
 	us     int32 // with fUnit: the end of the number, where the unit word's text begins
 }
 
@@ -83,7 +87,7 @@ var byteClass = func() (t [256]uint8) {
 	t['"'] = cQuote
 	t['.'] = cDot
 	t[':'] = cColon
-	for _, c := range []byte("()[]{}|;,") {
+	for _, c := range []byte("()[]{}|;,#") {
 		t[c] = cPart
 	}
 	return t
@@ -166,10 +170,13 @@ func (sc *scratch) scan(msg []byte) (quotes bool) {
 		}
 		kind, vs, ve := classify(msg[i:j], fl)
 		fl &^= cPart
+		multi := kind == kMulti
 		if kind == kWeak {
 			kind, fl = kVar, fl|fWeak
+		} else if multi {
+			kind = kVar
 		}
-		sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), vs: int32(i) + vs, ve: int32(i) + ve, kind: kind, flags: fl})
+		sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), vs: int32(i) + vs, ve: int32(i) + ve, kind: kind, flags: fl, multi: multi})
 		quotes = quotes || fl&cQuote != 0
 		i = j
 	}
@@ -251,15 +258,15 @@ func (sc *scratch) tokenize(msg []byte) {
 	}
 	// Collapse: a variable right after a variable (or a key=<*>) adds
 	// nothing, so a variable may span any number of tokens ("Jun 17
-	// 07:07:00", "1, 2, 3"), unless punctuation between them is part of
-	// the text ("from 10.0.0.1 (host.example.com)", "from 10.0.0.1: 11:").
+	// 07:07:00"), unless punctuation between them is part of the text
+	// ("from 10.0.0.1 (host.example.com)", "from 10.0.0.1: 11:", "1, 2").
 	sc.units = sc.units[:0]
 	for _, t := range toks {
 		switch t.kind {
 		case kSkip:
 			continue
 		case kVar:
-			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs]) {
+			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && !nameAfterValue(t.flags&fWeak != 0, sc.units[n-1].n, sc.units[n-1].flags&fWeak != 0) && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs], sc.units[n-1].flags&fUnit != 0, msg, t.e) {
 				p := &sc.units[n-1]
 				if p.kind == kVar && p.n == 1 && p.flags&fWeak == 0 && t.flags&fUnit != 0 {
 					p.us = p.ve // a number and its unit: "<*> ms"
@@ -269,6 +276,7 @@ func (sc *scratch) tokenize(msg []byte) {
 				}
 				p.e, p.ve = t.e, t.ve
 				p.flags &^= fWeak
+				p.multi = false
 				if p.n < 255 {
 					p.n++
 				}
@@ -277,6 +285,7 @@ func (sc *scratch) tokenize(msg []byte) {
 			t.flags &^= fUnit
 			t.n = 1
 		case kKV:
+			t.n = 1
 		default:
 			t.kind = kConst
 		}
@@ -311,19 +320,53 @@ func closeBrackets(msg []byte, vs, ve, e int32) int32 {
 	return ve
 }
 
+// nameAfterValue reports a shown name (weak: a numbered name, a class)
+// and a value next to each other: a variable token (weak or not) right
+// after one variable of prevN tokens (prevWeak). A name such as ssh2 or
+// SOCKS5 after a port or an address names the protocol, and a user or
+// path after u0 is not more of that name: they stay apart ("port <*>
+// ssh2", "u0 <*>"). Numbered names next to each other are a list of them
+// and join ("an14 an15 an16").
+func nameAfterValue(weak bool, prevN uint8, prevWeak bool) bool {
+	return prevN <= 1 && weak != prevWeak
+}
+
 // joinable reports whether a variable whose text after it is suffix
 // continues into the next variable token, whose text before it is prefix:
-// nothing or a comma between them (a list, a date) is part of one
-// variable.
-//
-// A variable in parentheses right after a variable is a note on it, as
-// often printed as not ("4464 bytes (4.35 KB)", "10.0.0.1 (host)"), so it
-// joins it too.
-func joinable(suffix, prefix []byte) bool {
-	if len(prefix) == 1 && prefix[0] == '(' && len(suffix) == 0 {
-		return true
+// with nothing between them they are one variable ("Jun 17 07:07:00").
+// Punctuation between them is text that stays, a comma too ("Rect(<*>,
+// <*> - <*>, <*>)", "(order: <*>, <*> bytes)"): printed lists are mostly
+// of a fixed length, each place a field of its own. Brackets are text: a variable in parentheses after a variable
+// ("10.0.0.1 (host)") is a second variable, and the parentheses stay in
+// the template ("<*> (<*>)"); but a quantity in parentheses right after a
+// quantity, a number with its unit (quantity), is the same value restated
+// in other units ("4464 bytes (4.35 KB)"), printed or not as it is large
+// or small, so it joins it. quantity reports the variable before to be a
+// number with its unit; then unitAfter looks at the token after the
+// bracketed one (msg from next).
+func joinable(suffix, prefix []byte, quantity bool, msg []byte, next int32) bool {
+	if quantity && len(prefix) == 1 && prefix[0] == '(' && len(suffix) == 0 {
+		return unitAfter(msg, next)
 	}
-	return len(prefix) == 0 && (len(suffix) == 0 || len(suffix) == 1 && suffix[0] == ',')
+	return len(prefix) == 0 && len(suffix) == 0
+}
+
+// unitAfter reports whether the token of msg that starts at or after i is
+// a unit word (punctuation around it aside): "KB)" in "(4.35 KB)".
+func unitAfter(msg []byte, i int32) bool {
+	n := int32(len(msg))
+	for i < n && isSpace(msg[i]) {
+		i++
+	}
+	j := i
+	for j < n && !isSpace(msg[j]) {
+		j++
+	}
+	if i == j {
+		return false
+	}
+	a, b := coreSpan(msg[i:j])
+	return a < b && wordKind(msg[i+int32(a):i+int32(b)])&wUnit != 0
 }
 
 // quoteOpen reports whether b opens a double-quoted string it does not
@@ -401,9 +444,14 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 //     (Java classes, host names: org.a.MRAppMaster, MSRA-SA-39.corp.com)
 //     are variables, unless the last part is an upper-case constant
 //     (android.intent.action.SCREEN_ON), which by convention names one
-//     fixed thing. All lower-case dotted names (mapred.task.id) are often
-//     the property or package a message is about and stay free words,
-//     unless they end in a top-level domain (ns.example.com): host names.
+//     fixed thing. A class (no top-level domain at its end) is a shown
+//     variable, as a numbered name is: the template shows it while it is
+//     the only one seen there. All lower-case dotted names (mapred.task.id)
+//     are often the property or package a message is about and stay free
+//     words, unless they end in a top-level domain (ns.example.com): host
+//     names.
+//   - relative paths and component names: names joined by '/' of which
+//     one has a dot (conf/app.yaml, com.example/.Main).
 //   - the literals true, false and null are values.
 //   - month and weekday names are time words, units are unit words: they
 //     become variables only next to a variable (see tokenize).
@@ -475,21 +523,34 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 			return kVar, int32(i + k + 3), int32(j) // a URL keeps its scheme: hdfs://<*>
 		}
 	}
-	if fl&cDigit != 0 && numberedName(core) {
-		return kWeak, int32(i), int32(j)
-	}
 	if fl&cDigit != 0 {
-		if fl&(cPart|cColon|cEq) == 0 {
-			return kVar, int32(i), int32(j)
+		p := namePrefix(core)
+		if p == 0 && numberedName(core) {
+			return kWeak, int32(i), int32(j)
 		}
-		a, z := varSpan(core)
+		a, z := p, len(core)
+		if fl&(cPart|cColon|cEq) != 0 {
+			a, z = varSpan(core)
+		}
+		if fl&(cPart|cSlash) != 0 && multiValue(core[a:z]) && !isPath(core[a:z]) {
+			return kMulti, int32(i + a), int32(i + z)
+		}
 		return kVar, int32(i + a), int32(i + z)
 	}
 	if fl&(cSlash|cColon) != 0 && isPath(core) {
 		return kVar, int32(i), int32(j)
 	}
-	if fl&cDot != 0 && qualifiedName(core) {
+	if fl&cSlash != 0 && fl&cDot != 0 && relativePath(core) {
 		return kVar, int32(i), int32(j)
+	}
+	if fl&cDot != 0 && qualifiedName(core) {
+		if hostName(core) {
+			return kVar, int32(i), int32(j)
+		}
+		// A class or package: data for grouping, but shown while it is
+		// the only one there (see numberedName), and two of them keep
+		// their common part ("org.apache.hadoop.<*>", see generalise).
+		return kWeak, int32(i), int32(j)
 	}
 	// The special words in one table probe; the sets do not overlap.
 	w := wordKind(core)
@@ -548,7 +609,7 @@ func varSpan(core []byte) (a, z int) {
 		}
 	}
 	if !cut {
-		return 0, len(core) // the separators were around it: "2,", "(12)"
+		return namePrefix(core), len(core) // the separators were around it: "2,", "(12)"
 	}
 	a, z = -1, 0
 	for s := 0; s < len(core); {
@@ -560,7 +621,7 @@ func varSpan(core []byte) (a, z int) {
 		}
 		if e > s && (digit || qualifiedName(core[s:e]) || hostPort(core[s:e], core[e:])) {
 			if a < 0 {
-				a = s
+				a = s + namePrefix(core[s:e])
 			}
 			z = e
 		}
@@ -571,6 +632,141 @@ func varSpan(core []byte) (a, z int) {
 	}
 	return a, z
 }
+
+// apart reports the punctuation that keeps two values apart inside one
+// token ("<*>|<*>", "<*>##<*>", "<*>,<*>", "[<*>]=<*>"), and '/' when
+// slash (see slashApart); dots, colons, dashes and underscores are inside
+// one value (an address, a time, an id).
+func apart(c byte, slash bool) bool {
+	return byteClass[c]&(cPart|cEq) != 0 || slash && c == '/'
+}
+
+// slashApart reports whether '/' keeps values apart in b: when every
+// part between slashes holds a digit ("8086/7110", "host-1/10.0.0.1:80",
+// "2016/9/27"). A word between slashes makes b a path, which is one
+// value ("{id}GLOBALROOT/Device/Volume2/config/SAM").
+func slashApart(b []byte) bool {
+	digit, slashes := false, 0
+	for _, c := range b {
+		switch {
+		case c == '/':
+			if !digit {
+				return false
+			}
+			digit = false
+			slashes++
+		case isDigit(c):
+			digit = true
+		}
+	}
+	return slashes > 0 && digit
+}
+
+// multiValue reports whether the variable b (a token's value, from its
+// first to its last value part) holds several values with punctuation or
+// words between them, each of which is a variable of its own in the
+// template: "<*>/<*>", "<*>##<*>##<*>", "<*>=sup,<*>=usr" (see valueMask).
+// A path or URL is one value; classify never asks about them.
+func multiValue(b []byte) bool {
+	slash := slashApart(b)
+	for k := 1; k+1 < len(b); k++ {
+		if apart(b[k], slash) {
+			return true
+		}
+	}
+	return false
+}
+
+// valueParts calls f for each part of b cut at apart bytes, with whether
+// it is a value (has a digit, or is a qualified name), then for each
+// separator with part == false and sep the byte.
+func valueParts(b []byte, f func(part []byte, value bool, sep byte)) {
+	slash := slashApart(b)
+	for s := 0; s <= len(b); {
+		e := s
+		digit := false
+		for e < len(b) && !apart(b[e], slash) {
+			digit = digit || isDigit(b[e])
+			e++
+		}
+		if e > s {
+			f(b[s:e], digit || qualifiedName(b[s:e]), 0)
+		}
+		if e < len(b) {
+			f(nil, false, b[e])
+		}
+		s = e + 1
+	}
+}
+
+// valueMask writes b, a multiValue variable, as its template text: each
+// value part <*>, the words and punctuation between them as written.
+func valueMask(b []byte) string {
+	var sb strings.Builder
+	valueParts(b, func(part []byte, value bool, sep byte) {
+		switch {
+		case sep != 0:
+			sb.WriteByte(sep)
+		case value:
+			sb.WriteString(Wildcard)
+		default:
+			sb.Write(part)
+		}
+	})
+	return sb.String()
+}
+
+// namePrefix returns the length of the name that a number in b is
+// numbered by, with its separator, or 0: a word and '-', '.' or '#' before
+// a number, digits and dots only ("node-<*>", "core.<*>", "CPU#<*>",
+// "UTF-<*>", "jetty-<*>", and "#<*>" with no word; more after the number
+// makes a host name: ip-10-0-0-1, cp-1.example.com), or a class name before '@' ("QueuePeer$Server@<*>", Java's
+// default toString of an object). The name says what the number counts,
+// and is the same in every message of the kind, so the template keeps it.
+// A word of hex letters only (a UUID's first group) is not a name.
+func namePrefix(b []byte) int {
+	k, named := 0, false
+	for k < len(b) && isLetter(b[k]) {
+		named = named || !isHexLetter(b[k])
+		k++
+	}
+	if k+1 < len(b) && isDigit(b[k+1]) && (b[k] == '#' || named && k >= 2 && (b[k] == '-' || b[k] == '.')) {
+		for _, c := range b[k+1:] {
+			if !isDigit(c) && c != '.' {
+				return 0 // a host name (ip-10-0-0-1, cp-1.example.com)
+			}
+		}
+		return k + 1
+	}
+	if k == 0 {
+		return 0
+	}
+	// Class@hash: a class name with a capital letter before '@'.
+	at, upper := -1, false
+	for m, c := range b {
+		if c == '@' {
+			at = m
+			break
+		}
+		upper = upper || c >= 'A' && c <= 'Z'
+		if !isLetter(c) && !isDigit(c) && c != '.' && c != '_' && c != '$' {
+			return 0
+		}
+	}
+	if at > 0 && upper && at+1 < len(b) && isHex(b[at+1]) {
+		return at + 1
+	}
+	return 0
+}
+
+func isAlnum(c byte) bool { return isLetter(c) || isDigit(c) }
+
+// isWordByte reports the bytes of an identifier: letters, digits, '_'.
+func isWordByte(c byte) bool { return isAlnum(c) || c == '_' }
+
+func isHexLetter(c byte) bool { return c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+func isHex(c byte) bool { return isDigit(c) || isHexLetter(c) }
 
 // hostPort reports a name of three or more dotted parts followed by
 // ":number": a host and its port (proxy.example.edu.hk:5070), where a
@@ -647,14 +843,27 @@ func qualifiedName(b []byte) bool {
 	return topLevelDomain(b[last:])
 }
 
-// topLevelDomain reports the common top-level domains, so that an all
+// hostName reports a dotted name that ends in a top-level domain.
+func hostName(b []byte) bool {
+	k := len(b)
+	for k > 0 && b[k-1] != '.' {
+		k--
+	}
+	return topLevelDomain(b[k:])
+}
+
+// topLevelDomain reports the common top-level domains (and the suffixes
+// of private networks: local, lan, internal), so that an all
 // lower-case dotted name ending in one (ns.example.com, mail.example.co.uk)
 // is taken for the host name it is, not for a property or package
 // (mapred.task.id, com.apple.xpc), which ends in a word of its own.
 func topLevelDomain(b []byte) bool {
 	switch string(b) {
-	case "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "io",
-		"uk", "de", "fr", "nl", "eu", "ru", "cn", "jp", "kr", "br", "au", "ca", "us", "it", "es", "ch", "se", "pl":
+	case "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "io", "local", "lan", "internal",
+		"uk", "de", "fr", "nl", "eu", "ru", "cn", "jp", "kr", "br", "au", "ca", "us", "it", "es", "ch", "se", "pl",
+		"hk", "tw", "sg", "nz", "za", "mx", "ar", "cl", "be", "at", "dk", "fi", "no", "cz", "hu", "gr", "pt",
+		"ie", "il", "tr", "ua", "ro", "vn", "th", "ph", "pk", "ir", "sk", "si", "hr", "bg", "lt", "lv", "ee",
+		"ae", "sa", "eg", "ng", "ke", "tv", "cc":
 		return true
 	}
 	return false
@@ -731,6 +940,29 @@ func plainWord(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// relativePath reports a relative file path or a component name: names
+// joined by '/' of which one has a dot (config/app.yaml,
+// com.example.app/.MainActivity). Words joined by '/' with no dot
+// (tree/torus, TCP/IP, hi/lo, text/html) are the text of a message.
+func relativePath(b []byte) bool {
+	slash, dot := false, false
+	for k, c := range b {
+		switch {
+		case c == '/':
+			if k == 0 || k == len(b)-1 {
+				return false
+			}
+			slash = true
+		case c == '.':
+			dot = dot || k+1 < len(b) && isLetter(b[k+1])
+		case isWordByte(c) || c == '-' || c == '$':
+		default:
+			return false
+		}
+	}
+	return slash && dot
 }
 
 // isPath reports file paths and URLs: "/usr/lib", "./x", "~/x", "C:\x",
