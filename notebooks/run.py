@@ -1,6 +1,9 @@
 """Execute notebooks headless with Debian's Jupyter (nbclient) and save them
 with their outputs, without execution timestamps, so that a rebuild on the
-same lake changes nothing. Fails on the first cell that raises.
+same lake changes nothing. A notebook stops at the first cell that raises;
+the others still run, and the exit status is 1. With --out, a failed
+notebook is written too, its error in the cell's output; in place it is
+not, so the committed outputs stay.
 
     /usr/bin/python3 notebooks/run.py [--out DIR] NOTEBOOK...
 """
@@ -24,6 +27,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=600, help="seconds a cell may run")
     ap.add_argument("notebooks", nargs="+")
     args = ap.parse_args()
+    failed = []
     for name in args.notebooks:
         path = Path(name)
         nb = nbformat.read(path, as_version=4)
@@ -37,12 +41,17 @@ def main():
             client.execute()
         except CellExecutionError as e:
             print(f"{path}: {e}", file=sys.stderr)
-            return 1
+            failed.append(path.name)
+            if not args.out:
+                continue  # keep the committed outputs; the error is above
         for cell in nb.cells:
             cell.metadata.pop("execution", None)
         nb.metadata.pop("widgets", None)
         dest = Path(args.out) / path.name if args.out else path
         nbformat.write(nb, dest)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
