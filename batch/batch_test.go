@@ -402,6 +402,8 @@ func TestBatch(t *testing.T) {
 
 	t.Run("late data marks the hour dirty and the next run fixes it", func(t *testing.T) {
 		s.t = t
+		prev := s.horizon(ctx)
+		s.now = s.now.Add(time.Minute) // the next run, a minute later (within the grace)
 		sum, err := s.batch().Run(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -415,8 +417,17 @@ func TestBatch(t *testing.T) {
 		}
 		s.checkLake(ctx, malformed(all))
 		s.checkViews(ctx, all, base, base.Add(2*time.Hour))
-		if h := s.horizon(ctx); !h.Horizon.Equal(base.Add(2 * time.Hour)) {
+		h := s.horizon(ctx)
+		if !h.Horizon.Equal(base.Add(2 * time.Hour)) {
 			t.Errorf("horizon %s, want %s", h.Horizon, base.Add(2*time.Hour))
+		}
+		// Serving reloads the batch views when the horizon document
+		// changes; the horizon did not move, so the recompute must show.
+		if h.Digest == prev.Digest || h.Updated.Equal(prev.Updated) {
+			t.Errorf("hour 07 recomputed again but the horizon document is unchanged (digest %s, updated %s): serving keeps the stale views", h.Digest, h.Updated)
+		}
+		if len(h.Recomputed) != len(h.Hours) || len(prev.Recomputed) == 0 || !h.Recomputed[0].After(prev.Recomputed[0]) {
+			t.Errorf("recomputed times %v of hours %v, before %v: want hour 07's later", h.Recomputed, h.Hours, prev.Recomputed)
 		}
 		var ld collections.LakeDoc
 		if err := s.db.Collection(collections.MetaCollection).FindOne(ctx, bson.D{{Key: "_id", Value: "lake|logs"}}).Decode(&ld); err != nil {

@@ -69,11 +69,13 @@ func (b *Batch) writeHorizonDoc(ctx context.Context, m *lake.Manifest, horizon t
 	if horizon.IsZero() {
 		return nil // empty lake: no batch views, nothing to say
 	}
-	d := collections.HorizonDoc{ID: collections.HorizonDocID(b.cfg.topic), Topic: b.cfg.topic, Horizon: horizon, Hours: []time.Time{}}
+	d := collections.HorizonDoc{ID: collections.HorizonDocID(b.cfg.topic), Topic: b.cfg.topic, Horizon: horizon,
+		Hours: []time.Time{}, Recomputed: []time.Time{}}
 	hours, _ := m.HourFiles()
 	for _, h := range hours {
 		if hs := m.Hours[h]; hs != nil && !hs.Recomputed.IsZero() {
 			d.Hours = append(d.Hours, h)
+			d.Recomputed = append(d.Recomputed, hs.Recomputed.UTC())
 		}
 	}
 	d.Digest = digest(d)

@@ -8,13 +8,14 @@ module), so a slip in either shows as a mismatch. Every figure a notebook
 records must have a check, and every check a figure: a notebook that stops
 recording one fails here too.
 
-    LOGLAMBDA_LAKE=... LOGLAMBDA_BIN=... /usr/bin/python3 notebooks/check_figures.py FIGURES
+    LOGLAMBDA_LAKE=... LOGLAMBDA_BIN=... /usr/bin/python3 notebooks/check_figures.py [--partial] FIGURES
 """
 
 import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -50,6 +51,15 @@ CHECKS = {
         WHERE ts >= TIMESTAMPTZ '{patterns.from}' AND ts < TIMESTAMPTZ '{patterns.horizon}'""",
     "patterns.from": None,
     "patterns.horizon": None,
+    # 06 clusters: over batch's part, the events with the cluster fields
+    # (build.sh keeps the default latency_ms,bytes; a field is absent at 0)
+    # and those without them, each counted from the lake.
+    "clusters.batch_events": """SELECT count(*) FROM logs WHERE parse_error = '' AND (latency_ms <> 0 OR bytes <> 0)
+        AND ts >= TIMESTAMPTZ '{clusters.from}' AND ts < TIMESTAMPTZ '{clusters.to}'""",
+    "clusters.batch_missing": """SELECT count(*) FROM logs WHERE parse_error = '' AND latency_ms = 0 AND bytes = 0
+        AND ts >= TIMESTAMPTZ '{clusters.from}' AND ts < TIMESTAMPTZ '{clusters.to}'""",
+    "clusters.from": None,
+    "clusters.to": None,
     # 04 errors
     "errors.worst_hour": """SELECT strftime(date_trunc('hour', ts), '%Y-%m-%dT%H:%M:%SZ') FROM logs
         WHERE level = 'ERROR' AND NOT time_missing GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1""",
@@ -77,8 +87,18 @@ def same(got, want):
 
 
 def main():
+    args = sys.argv[1:]
+    # --partial: a lake that is not the example one may lack what a figure
+    # needs (no batch horizon yet): a figure no notebook recorded is
+    # listed, not failed.
+    partial = args[:1] == ["--partial"]
+    if partial:
+        args = args[1:]
     figures = {}
-    with open(sys.argv[1]) as f:
+    if partial and not os.path.exists(args[0]):
+        print("no figures recorded")
+        return 0
+    with open(args[0]) as f:
         for line in f:
             r = json.loads(line)
             figures[r["name"]] = r["value"]
@@ -86,15 +106,17 @@ def main():
     missing = sorted(set(CHECKS) - set(figures))
     unknown = sorted(set(figures) - set(CHECKS))
     for n in missing:
-        print(f"FAIL {n}: no notebook recorded it")
+        print(f"{'skip' if partial else 'FAIL'} {n}: no notebook recorded it")
     for n in unknown:
         print(f"FAIL {n}: recorded, but check_figures.py has no query for it")
-    bad += len(missing) + len(unknown)
+    bad += (0 if partial else len(missing)) + len(unknown)
     for name, sql in CHECKS.items():
         if sql is None or name not in figures:
             continue
         for k, v in figures.items():
             sql = sql.replace("{" + k + "}", str(v).replace("'", "''"))
+        if re.search(r"\{[a-z_]+\.[a-z_]+\}", sql):
+            continue  # an input is missing, listed above
         want = query(sql)
         ok = same(figures[name], want)
         print(f"{'ok  ' if ok else 'FAIL'} {name}: notebook {figures[name]!r}, loglambda sql {want!r}")

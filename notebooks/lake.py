@@ -98,22 +98,38 @@ def _duckdb_available():
 
 
 def _sql_duckdb(query):
+    # Written against DuckDB's Python API as documented (duckdb.connect,
+    # DuckDBPyConnection.execute and .sql, DuckDBPyRelation.types and
+    # .df): the package is not installed where CI runs, so this path is
+    # not executed there (see README.md).
     import duckdb
 
     files = _lake_files()
-    con = duckdb.connect()
+    con = duckdb.connect()  # in memory, like each `loglambda sql`
     try:
+        try:
+            # Time functions (date_trunc, strftime, casts to DATE) then
+            # work in UTC as on the servers, and df() returns UTC. ICU
+            # ships with the package; without it TIMESTAMPTZ is UTC anyway.
+            con.execute("SET TimeZone = 'UTC'")
+        except duckdb.Error:
+            pass
+        # The views of serving/lakesql/setup.go: the manifest's files only.
         listing = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
         con.execute(f"CREATE VIEW logs AS SELECT * FROM read_parquet({listing}, hive_partitioning = true, union_by_name = true)")
         if TOPIC != "logs":
             con.execute('CREATE VIEW "{}" AS SELECT * FROM logs'.format(TOPIC.replace('"', '""')))
-        df = con.execute(query).df()
+        try:
+            rel = con.sql(query)  # a lazy relation for a SELECT, DESCRIBE, SUMMARIZE ...
+        except duckdb.Error as e:
+            raise LakeError(f"duckdb: {e}") from None
+        if rel is None:  # a statement without rows
+            return pd.DataFrame()
+        types = [(name, str(t)) for name, t in zip(rel.columns, rel.types)]
+        df = rel.df()
     finally:
         con.close()
-    for c in df.columns:
-        if isinstance(df[c].dtype, pd.DatetimeTZDtype):
-            df[c] = df[c].dt.tz_convert("UTC")
-    return df
+    return _typed(df, types)
 
 
 def _cli_available():
@@ -156,11 +172,21 @@ def _frame(ans):
     if ans.get("truncated"):
         raise LakeError(f"the answer was cut at {ROW_LIMIT} rows; aggregate more")
     names = [c["name"] for c in ans["columns"]]
-    df = pd.DataFrame(ans["rows"], columns=names)
-    for c in ans["columns"]:
-        name, typ = c["name"], c["type"]
+    return _typed(pd.DataFrame(ans["rows"], columns=names), [(c["name"], c["type"]) for c in ans["columns"]])
+
+
+def _typed(df, types):
+    """df with each column as its DuckDB type (name, type) says, whichever
+    way it came: JSON values from loglambda sql and /v1/sql, or DuckDB's
+    df(), which gives a HUGEINT (any sum of integers) as a float and a BLOB
+    as bytes. So every way answers the same: times as UTC datetimes,
+    integers as int64 (Int64 with NULLs), BLOBs as text (invalid UTF-8 as
+    \\x escapes, as loglambda sql prints them)."""
+    for name, typ in types:
         col = df[name]
         if typ.startswith("TIMESTAMP"):
+            # Aware columns convert to UTC; naive ones (TIMESTAMP, and
+            # TIMESTAMPTZ from older DuckDB packages) are UTC already.
             df[name] = pd.to_datetime(col, utc=True)
         elif typ == "DATE":
             df[name] = pd.to_datetime(col)
@@ -170,6 +196,8 @@ def _frame(ans):
             df[name] = pd.to_numeric(col, errors="coerce").astype("float64")
         elif typ == "BOOLEAN":
             df[name] = col.astype("boolean") if col.isna().any() else col.astype(bool)
+        elif typ == "BLOB":
+            df[name] = col.map(lambda b: b.decode("utf-8", "backslashreplace") if isinstance(b, (bytes, bytearray)) else b)
     return df
 
 

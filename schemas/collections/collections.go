@@ -75,7 +75,12 @@ type HorizonDoc struct {
 	Topic   string      `bson:"topic" json:"topic"`
 	Horizon time.Time   `bson:"horizon" json:"horizon"`
 	Hours   []time.Time `bson:"hours" json:"hours"` // recomputed hour starts, ascending
-	Updated time.Time   `bson:"updated" json:"-"`
+	// Recomputed is when each of Hours was last recomputed. It is part of
+	// the digest: a dirty hour recomputed again below an unchanged
+	// horizon (late events) changes the document, which is what tells
+	// serving to reload the batch views.
+	Recomputed []time.Time `bson:"recomputed" json:"recomputed"`
+	Updated    time.Time   `bson:"updated" json:"-"`
 	// Digest identifies the content (all but Updated), so a run that
 	// changes nothing does not rewrite the document.
 	Digest string `bson:"digest" json:"-"`
