@@ -325,23 +325,18 @@ func (m *Miner) placeWord(ci int32, lu []unit, count uint64, example []byte) int
 	c.last = m.tick
 	// Each marked position becomes the variable that covers all the
 	// words there, keeping the key and punctuation they share
-	// ("user=<*>", "<*>,").
+	// ("user=<*>", "<*>,"). So does each variable the members show
+	// differently (a numbered name, george6 and lena11): the family
+	// becomes one pattern that covers every message it holds.
 	gen := slices.Clone(lu)
 	for _, j := range family {
 		u := m.clusters[j].units
 		for i := range u {
-			if diff[i] {
-				gen[i] = generalise(gen[i], u[i])
-			}
+			gen[i] = generalise(gen[i], u[i])
 		}
 	}
 	for _, j := range family {
-		u := m.clusters[j].units
-		for i := range u {
-			if diff[i] {
-				u[i] = gen[i]
-			}
-		}
+		copy(m.clusters[j].units, gen)
 	}
 	// Rekey the survivor first: each other member then finds its template
 	// taken and is absorbed into it. The message was counted in keep, so

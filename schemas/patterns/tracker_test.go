@@ -136,6 +136,15 @@ func TestTrackerViewEqualsMiner(t *testing.T) {
 			checkTracked(t, c.name, c.lines, paneLines)
 		}
 	}
+	// The family is one pattern that covers its lines: no line counts
+	// under a template showing another line's numbered name.
+	m := patterns.NewMiner(patterns.Options{})
+	for _, l := range family {
+		m.AddString(l)
+	}
+	if ps := m.Patterns(); len(ps) != 1 || ps[0].Template != "sent email <*> to <*>" || ps[0].Count != uint64(len(family)) {
+		t.Errorf("family of numbered names: patterns %v, want one \"sent email <*> to <*>\" of %d", ps, len(family))
+	}
 }
 
 // randomLines makes n lines of a dozen kinds, where user names are
