@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -352,6 +353,7 @@ func TestBatch(t *testing.T) {
 			t.Errorf("recomputed hours %v, want %v (09 is not complete: max event time < 10:02)", sum.Recompute.Hours, wantHours)
 		}
 		s.checkViews(ctx, all, base, base.Add(2*time.Hour))
+		s.checkPatterns(ctx, all)
 		h := s.horizon(ctx)
 		if !h.Horizon.Equal(base.Add(2*time.Hour)) || !reflect.DeepEqual(utc(h.Hours), wantHours) {
 			t.Errorf("horizon doc %+v, want horizon %s hours %v", h, base.Add(2*time.Hour), wantHours)
@@ -417,6 +419,12 @@ func TestBatch(t *testing.T) {
 		}
 		s.checkLake(ctx, malformed(all))
 		s.checkViews(ctx, all, base, base.Add(2*time.Hour))
+		// The pattern miners read the late lines alone, and hour 07's
+		// patterns are still what mining the whole lake gives.
+		if want := int64(len(late07)) - malformed(late07); sum.Recompute.PatternRows != want {
+			t.Errorf("patterns mined %d rows, want the %d parsed late lines", sum.Recompute.PatternRows, want)
+		}
+		s.checkPatterns(ctx, all)
 		h := s.horizon(ctx)
 		if !h.Horizon.Equal(base.Add(2 * time.Hour)) {
 			t.Errorf("horizon %s, want %s", h.Horizon, base.Add(2*time.Hour))
@@ -451,6 +459,10 @@ func TestBatch(t *testing.T) {
 			t.Errorf("want nothing read and hour 09 recomputed: %+v", sum)
 		}
 		s.checkViews(ctx, all, base, base.Add(3*time.Hour))
+		if sum.Recompute.PatternRows != 0 {
+			t.Errorf("patterns mined %d rows, none new", sum.Recompute.PatternRows)
+		}
+		s.checkPatterns(ctx, all)
 		if h := s.horizon(ctx); !h.Horizon.Equal(base.Add(3 * time.Hour)) {
 			t.Errorf("horizon %s, want %s", h.Horizon, base.Add(3*time.Hour))
 		}
@@ -471,6 +483,35 @@ func TestBatch(t *testing.T) {
 		if after := s.snapshot(ctx); !reflect.DeepEqual(before, after) {
 			t.Errorf("a second quiet run changed the lake or the docs")
 		}
+	})
+
+	t.Run("late lines for an hour written clean long ago", func(t *testing.T) {
+		s.t = t
+		// Hour 08 was written clean, and the run after dropped its panes
+		// from the pattern miners' state: its late lines add to the
+		// patterns of its batch documents.
+		late := generate(4, 25, base.Add(time.Hour), base.Add(2*time.Hour))
+		for i := range late {
+			late[i].ingest = s.now.Add(time.Minute)
+			if late[i].malformed || late[i].noTime {
+				late[i].at = late[i].ingest
+			}
+		}
+		s.now = s.now.Add(2 * time.Minute)
+		s.produce(ctx, late)
+		all = append(all, late...)
+		sum, err := s.batch().Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(sum.Recompute.Hours, base.Add(time.Hour)) {
+			t.Errorf("hour 08 not recomputed: %+v", sum.Recompute)
+		}
+		if want := int64(len(late)) - malformed(late); sum.Recompute.PatternRows != want {
+			t.Errorf("patterns mined %d rows, want the %d parsed late lines", sum.Recompute.PatternRows, want)
+		}
+		s.checkViews(ctx, all, base, base.Add(3*time.Hour))
+		s.checkPatterns(ctx, all)
 	})
 }
 

@@ -3,10 +3,18 @@ package batch
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/loglambda/loglambda/batch/lake"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/patterns"
 	"github.com/loglambda/loglambda/schemas/views"
@@ -19,81 +27,357 @@ import (
 // (late rows included, as speed's miner sees them), with the same options
 // and the same message rule (views.PatternMessage). The ids, absorptions
 // and counts of a pane then equal speed's for every pane without late
-// events (speed does not count those; batch does). The cost is a scan of
-// the lake's few pattern columns, sorted by partition and offset, at every
-// recompute that has hours to do.
+// events (speed does not count those; batch does).
+//
+// Mining is incremental, as speed's is: between recomputes batch keeps,
+// in the lake's topic directory (patternsStateName), each partition's
+// miner (an exact snapshot) and the first offset it has not mined, and the
+// patterns states of the panes it mined whose hours are not yet written
+// clean. A recompute mines only the rows past those offsets, adding each
+// to its pane's state: the kept one, or for an hour written before (late
+// rows made it dirty) the state of its batch documents. A state of the
+// panes is the same whether its rows were added in one run or several
+// (views.Patterns' Add and Absorb commute), and a restored miner mines on
+// exactly as the uninterrupted one, so the result is what mining the
+// whole lake again would give, at the cost of the new rows only. (At the
+// view's caps, a kept state is folded where the whole run would have
+// folded later; totals still add up.)
+//
+// The state is saved before any hour's documents are written, and a pane
+// is dropped from it only once the manifest says its hour is written
+// clean; so a recompute that fails half way finds every state it needs
+// the next time. Without a state (a first run, a lake written before, a
+// lake that went back, documents deleted behind the state) batch mines
+// the whole lake.
+
+// patternsStateName is the state's file in the topic directory.
+const patternsStateName = "patterns-mining.state"
+
+// patternsStateVersion is the version of the state's file format (JSON:
+// the miners and pane states inside are their own binary encodings).
+const patternsStateVersion = 1
+
+// miningState is batch's pattern mining between recomputes.
+type miningState struct {
+	pane  time.Duration // the pane length it was mined with
+	parts map[int32]*partMining
+	// panes are the states of the panes mined whose hours are not written
+	// clean yet.
+	panes map[time.Time]*views.Patterns
+}
+
+// partMining is one partition's miner and how far it got.
+type partMining struct {
+	next  int64 // first offset not mined
+	miner []byte
+}
+
+// miningFile is the state as stored, in a stable order.
+type miningFile struct {
+	Version    int             `json:"version"`
+	Pane       time.Duration   `json:"pane"`
+	Partitions []miningPartRec `json:"partitions"`
+	Panes      []miningPaneRec `json:"panes"`
+}
+
+type miningPartRec struct {
+	Partition int32  `json:"partition"`
+	Next      int64  `json:"next_offset"`
+	Miner     []byte `json:"miner"`
+}
+
+type miningPaneRec struct {
+	Pane  time.Time `json:"pane"`
+	State []byte    `json:"state"`
+}
+
+func (s *miningState) marshal() ([]byte, error) {
+	f := miningFile{Version: patternsStateVersion, Pane: s.pane}
+	for _, p := range slices.Sorted(maps.Keys(s.parts)) {
+		f.Partitions = append(f.Partitions, miningPartRec{Partition: p, Next: s.parts[p].next, Miner: s.parts[p].miner})
+	}
+	for _, t := range slices.SortedFunc(maps.Keys(s.panes), time.Time.Compare) {
+		st, err := s.panes[t].MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("pane %s: %w", collections.PaneKey(t), err)
+		}
+		f.Panes = append(f.Panes, miningPaneRec{Pane: t, State: st})
+	}
+	return json.Marshal(f)
+}
+
+func unmarshalMiningState(data []byte) (*miningState, error) {
+	var f miningFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, err
+	}
+	if f.Version != patternsStateVersion {
+		return nil, fmt.Errorf("version %d, want %d", f.Version, patternsStateVersion)
+	}
+	s := &miningState{pane: f.Pane, parts: map[int32]*partMining{}, panes: map[time.Time]*views.Patterns{}}
+	for _, p := range f.Partitions {
+		s.parts[p.Partition] = &partMining{next: p.Next, miner: p.Miner}
+	}
+	for _, p := range f.Panes {
+		st := views.NewPatterns()
+		if err := st.UnmarshalBinary(p.State); err != nil {
+			return nil, fmt.Errorf("pane %s: %w", collections.PaneKey(p.Pane), err)
+		}
+		s.panes[p.Pane.UTC()] = st
+	}
+	return s, nil
+}
+
+// loadMiningState reads the state, or returns a new one (and why) when
+// there is none it can use with manifest m.
+func (b *Batch) loadMiningState(m *lake.Manifest) (*miningState, string) {
+	fresh := &miningState{pane: b.cfg.pane, parts: map[int32]*partMining{}, panes: map[time.Time]*views.Patterns{}}
+	data, err := b.lake.LoadState(patternsStateName)
+	if err != nil {
+		return fresh, err.Error()
+	}
+	if data == nil {
+		return fresh, "no state"
+	}
+	s, err := unmarshalMiningState(data)
+	if err != nil {
+		return fresh, fmt.Sprintf("state %s: %v", patternsStateName, err)
+	}
+	if s.pane != b.cfg.pane {
+		return fresh, fmt.Sprintf("state mined with panes of %s, now %s", s.pane, b.cfg.pane)
+	}
+	for p, pm := range s.parts {
+		if mp := m.Partitions[p]; mp == nil || mp.NextOffset < pm.next {
+			return fresh, fmt.Sprintf("partition %d: state mined to offset %d, the lake holds less", p, pm.next)
+		}
+	}
+	// Panes of hours written clean are in their batch documents now.
+	for t := range s.panes {
+		if hs := m.Hours[lake.Hour(t)]; hs != nil && !hs.Recomputed.IsZero() && !hs.Dirty {
+			delete(s.panes, t)
+		}
+	}
+	return s, ""
+}
+
+// errRemine says that the state cannot be continued: mine the whole lake.
+var errRemine = errors.New("the batch documents of a mined hour are missing")
+
+// minePatterns mines the rows of the lake not mined yet and returns the
+// patterns states of the panes of the hours to do (todo); see above.
+// It also returns the number of rows mined.
+func (b *Batch) minePatterns(ctx context.Context, conn *sql.Conn, m *lake.Manifest, todo []time.Time) (map[time.Time]*views.Patterns, int64, error) {
+	st, why := b.loadMiningState(m)
+	out, rows, err := b.mineFrom(ctx, conn, m, st, todo)
+	if errors.Is(err, errRemine) {
+		why = err.Error()
+		st = &miningState{pane: b.cfg.pane, parts: map[int32]*partMining{}, panes: map[time.Time]*views.Patterns{}}
+		out, rows, err = b.mineFrom(ctx, conn, m, st, todo)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("patterns: %w", err)
+	}
+	if why != "" {
+		b.cfg.logger.Info("patterns mined over the whole lake", "why", why)
+	}
+	data, err := st.marshal()
+	if err == nil {
+		err = b.lake.SaveState(patternsStateName, data)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("patterns: %w", err)
+	}
+	return out, rows, nil
+}
 
 // sqlPatternRows reads what the miner and the view need, in partition and
-// offset order. raw is read only for rows with no message and no request
-// (views.PatternMessage's last resort). Argument: the file list.
+// offset order, from the first offset not mined of each partition. raw is
+// read only for rows with no message and no request
+// (views.PatternMessage's last resort). Arguments: the file list, the
+// offset condition.
 const sqlPatternRows = `
 SELECT partition, "offset", epoch_us(ts) AS ts_us, msg, method, path, status, level, instance, host,
     CASE WHEN msg = '' AND method = '' AND path = '' THEN raw ELSE NULL END AS raw
 FROM read_parquet(%s, hive_partitioning = false, union_by_name = true)
-WHERE parse_error = ''
+WHERE parse_error = '' AND "offset" >= %s
 ORDER BY partition, "offset"`
 
-// patternPanes mines every row of files and returns the patterns states
-// of the panes that start within the given hours.
-func (b *Batch) patternPanes(ctx context.Context, conn *sql.Conn, files []string, hours map[time.Time]bool) (map[time.Time]*views.Patterns, error) {
-	out := map[time.Time]*views.Patterns{}
-	if len(files) == 0 || len(hours) == 0 {
-		return out, nil
+// mineFrom continues the miners of st over the rows of m's files they
+// have not mined, updates st (miners, offsets, panes) and returns the
+// states of the panes of the hours todo and the number of rows mined.
+func (b *Batch) mineFrom(ctx context.Context, conn *sql.Conn, m *lake.Manifest, st *miningState, todo []time.Time) (out map[time.Time]*views.Patterns, mined int64, err error) {
+	full := len(st.parts) == 0
+	next := func(p int32) int64 {
+		if pm := st.parts[p]; pm != nil {
+			return pm.next
+		}
+		return 0
 	}
-	var (
-		tr      *patterns.Tracker
-		curPart int32 = -1
-		ev      event.Event
-		buf     []byte
-		raw     []byte
-		tsUS    int64
-	)
-	err := query(ctx, conn, fmt.Sprintf(sqlPatternRows, sqlStringList(files)), func(rows *sql.Rows) error {
-		raw = raw[:0]
-		if err := rows.Scan(&ev.Partition, &ev.Offset, &tsUS, &ev.Msg, &ev.Method, &ev.Path, &ev.Status,
-			&ev.Level, &ev.Instance, &ev.Host, &raw); err != nil {
-			return err
+	var files []string
+	for _, f := range m.Files {
+		if f.LastOffset >= next(f.Partition) {
+			files = append(files, b.lake.Abs(f.Path))
 		}
-		if tr == nil || ev.Partition != curPart {
-			tr, curPart = patterns.NewTracker(views.PatternMinerOptions), ev.Partition
+	}
+	// From documents: the states of hours written before, loaded once.
+	docs := map[time.Time]map[time.Time]*views.Patterns{}
+	written := func(t time.Time) (*views.Patterns, error) {
+		h := lake.Hour(t)
+		if hs := m.Hours[h]; full || hs == nil || hs.Recomputed.IsZero() {
+			return views.NewPatterns(), nil
 		}
-		ev.Raw = raw
-		ev.Time = time.UnixMicro(tsUS).UTC()
-		buf = views.PatternMessage(&ev, buf)
-		id, tmpl, abs := tr.Add(buf)
-		start := b.grid.Start(ev.Time)
-		if !hours[start.Truncate(time.Hour)] {
+		if docs[h] == nil {
+			d, err := b.readPatternDocs(ctx, h)
+			if err != nil {
+				return nil, err
+			}
+			if len(d) == 0 && b.minedBefore(m, st, h) {
+				return nil, fmt.Errorf("hour %s: %w", h.Format(time.RFC3339), errRemine)
+			}
+			docs[h] = d
+		}
+		if s := docs[h][t]; s != nil {
+			return s, nil
+		}
+		return views.NewPatterns(), nil
+	}
+	if len(files) > 0 {
+		var cond strings.Builder
+		cond.WriteString("0")
+		if len(st.parts) > 0 {
+			cond.Reset()
+			cond.WriteString("CASE partition")
+			for _, p := range slices.Sorted(maps.Keys(st.parts)) {
+				fmt.Fprintf(&cond, " WHEN %d THEN %d", p, st.parts[p].next)
+			}
+			cond.WriteString(" ELSE 0 END")
+		}
+		var (
+			tr      *patterns.Tracker
+			curPart int32 = -1
+			ev      event.Event
+			buf     []byte
+			raw     []byte
+			tsUS    int64
+		)
+		// flush keeps the current partition's miner, after its last row.
+		flush := func() {
+			if tr != nil {
+				st.parts[curPart] = &partMining{next: ev.Offset + 1, miner: tr.Miner().MarshalSnapshot()}
+			}
+		}
+		err = query(ctx, conn, fmt.Sprintf(sqlPatternRows, sqlStringList(files), cond.String()), func(rows *sql.Rows) error {
+			raw = raw[:0]
+			var part int32
+			var off int64
+			if err := rows.Scan(&part, &off, &tsUS, &ev.Msg, &ev.Method, &ev.Path, &ev.Status,
+				&ev.Level, &ev.Instance, &ev.Host, &raw); err != nil {
+				return err
+			}
+			if tr == nil || part != curPart {
+				flush()
+				var err error
+				if tr, err = b.tracker(st, part); err != nil {
+					return err
+				}
+				curPart = part
+			}
+			ev.Partition, ev.Offset = part, off
+			ev.Raw = raw
+			ev.Time = time.UnixMicro(tsUS).UTC()
+			buf = views.PatternMessage(&ev, buf)
+			mined++
+			id, tmpl, abs := tr.Add(buf)
+			start := b.grid.Start(ev.Time)
+			s := st.panes[start]
+			if s == nil {
+				var err error
+				if s, err = written(start); err != nil {
+					return err
+				}
+				st.panes[start] = s
+			}
+			for _, a := range abs {
+				s.Absorb(a)
+			}
+			s.Add(id, tmpl, &ev, buf)
 			return nil
+		})
+		if err != nil {
+			return nil, 0, err
 		}
-		st := out[start]
-		if st == nil {
-			st = views.NewPatterns()
-			out[start] = st
-		}
-		for _, a := range abs {
-			st.Absorb(a)
-		}
-		st.Add(id, tmpl, &ev, buf)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("patterns: %w", err)
+		flush()
 	}
-	return out, nil
-}
-
-// minePatterns runs patternPanes over every file of the lake for the
-// hours to do.
-func (b *Batch) minePatterns(ctx context.Context, conn *sql.Conn, hours []time.Time, files map[time.Time][]lake.File, todo []time.Time) (map[time.Time]*views.Patterns, error) {
-	var all []string
-	for _, h := range hours {
-		for _, f := range files[h] {
-			all = append(all, b.lake.Abs(f.Path))
-		}
-	}
+	out = map[time.Time]*views.Patterns{}
 	want := make(map[time.Time]bool, len(todo))
 	for _, h := range todo {
 		want[h] = true
 	}
-	return b.patternPanes(ctx, conn, all, want)
+	for t, s := range st.panes {
+		if want[lake.Hour(t)] {
+			out[t] = s
+		}
+	}
+	// The panes of an hour written before that no row touched since are
+	// as its documents have them.
+	for _, h := range todo {
+		if hs := m.Hours[h]; hs == nil || hs.Recomputed.IsZero() || full {
+			continue
+		}
+		if _, err := written(h); err != nil {
+			return nil, 0, err
+		}
+		for t, s := range docs[h] {
+			if out[t] == nil {
+				out[t] = s
+			}
+		}
+	}
+	return out, mined, nil
+}
+
+// tracker returns a tracker continuing partition p's miner of st.
+func (b *Batch) tracker(st *miningState, p int32) (*patterns.Tracker, error) {
+	pm := st.parts[p]
+	if pm == nil {
+		return patterns.NewTracker(views.PatternMinerOptions), nil
+	}
+	mn := patterns.NewMiner(views.PatternMinerOptions)
+	if err := mn.UnmarshalSnapshot(pm.miner); err != nil {
+		return nil, fmt.Errorf("partition %d: miner: %w", p, err)
+	}
+	return patterns.NewTrackerFrom(mn), nil
+}
+
+// minedBefore reports whether the state's miners have mined rows of hour
+// h: a file of h with offsets below its partition's next offset.
+func (b *Batch) minedBefore(m *lake.Manifest, st *miningState, h time.Time) bool {
+	for _, f := range m.Files {
+		if pm := st.parts[f.Partition]; pm != nil && lake.Hour(f.Hour).Equal(h) && f.FirstOffset < pm.next {
+			return true
+		}
+	}
+	return false
+}
+
+// readPatternDocs reads the patterns states of hour h's batch documents.
+func (b *Batch) readPatternDocs(ctx context.Context, h time.Time) (map[time.Time]*views.Patterns, error) {
+	coll := b.db.Collection(collections.BatchCollection(views.ViewPatterns))
+	cur, err := coll.Find(ctx, bson.D{{Key: "pane", Value: bson.D{{Key: "$gte", Value: h}, {Key: "$lt", Value: h.Add(time.Hour)}}}})
+	if err != nil {
+		return nil, fmt.Errorf("read %s of hour %s: %w", coll.Name(), h.Format(time.RFC3339), err)
+	}
+	var ds []collections.Doc
+	if err := cur.All(ctx, &ds); err != nil {
+		return nil, fmt.Errorf("read %s of hour %s: %w", coll.Name(), h.Format(time.RFC3339), err)
+	}
+	out := make(map[time.Time]*views.Patterns, len(ds))
+	for _, d := range ds {
+		s := views.NewPatterns()
+		if err := s.UnmarshalBinary(d.State); err != nil {
+			return nil, fmt.Errorf("doc %s: %w", d.ID, err)
+		}
+		out[d.Pane.UTC()] = s
+	}
+	return out, nil
 }

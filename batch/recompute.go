@@ -22,6 +22,9 @@ type RecomputeSummary struct {
 	// Panes and Docs written over all hours.
 	Panes int `json:"panes"`
 	Docs  int `json:"docs"`
+	// PatternRows is the number of rows the pattern miners read: the rows
+	// compacted since they last ran (see minePatterns).
+	PatternRows int64 `json:"pattern_rows"`
 	// Horizon is the end of the contiguous recomputed hours.
 	Horizon time.Time `json:"horizon"`
 	// SpeedDocsDeleted counts the speed view documents deleted behind the
@@ -74,7 +77,8 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 			return sum, fmt.Errorf("recompute: duckdb connection: %w", err)
 		}
 		defer conn.Close()
-		pats, err := b.minePatterns(ctx, conn, hours, files, todo)
+		pats, mined, err := b.minePatterns(ctx, conn, m, todo)
+		sum.PatternRows = mined
 		if err != nil {
 			return sum, fmt.Errorf("recompute: %w", err)
 		}

@@ -41,7 +41,8 @@ type PatternCount struct {
 	// period and none in the range (only in PatternsAnswer.Gone).
 	New, Gone bool
 	// FirstSeen and LastSeen are the event times of the pattern's first
-	// and last events in the range (over all levels and instances).
+	// and last events in the range of the level and instance asked (for
+	// a gone pattern: in the previous period).
 	FirstSeen, LastSeen time.Time
 	// Example is one line of the pattern (its mined message, cut to
 	// views.PatternExampleMax bytes) and where the whole raw line is: the
@@ -112,15 +113,7 @@ func (s *Server) Patterns(q PatternsQuery) (*PatternsAnswer, error) {
 		prev.Absorb(a)
 	}
 	count := func(e *views.PatternStat) int64 {
-		if q.Level == "" && q.Instance == "" {
-			return e.Count
-		}
-		var n int64
-		for k, c := range e.Keys {
-			if (q.Level == "" || k.Level == q.Level) && (q.Instance == "" || k.Instance == q.Instance) {
-				n += c
-			}
-		}
+		n, _, _ := e.Filtered(q.Level, q.Instance)
 		return n
 	}
 	ans := &PatternsAnswer{
@@ -147,7 +140,7 @@ func (s *Server) Patterns(q PatternsQuery) (*PatternsAnswer, error) {
 		}
 		seen[e.ID] = true
 		ans.Total += n
-		top = append(top, patternCount(e, n, prevCounts[e.ID]))
+		top = append(top, patternCount(e, q, prevCounts[e.ID]))
 	})
 	byCount := func(a, b PatternCount) int {
 		if a.Count != b.Count {
@@ -165,7 +158,7 @@ func (s *Server) Patterns(q PatternsQuery) (*PatternsAnswer, error) {
 	var gone []PatternCount
 	for id, n := range prevCounts {
 		if !seen[id] && id != views.PatternsOther {
-			g := patternCount(prevStats[id], 0, n)
+			g := patternCount(prevStats[id], q, n)
 			g.Gone, g.New = true, false
 			g.Count, g.Previous = n, n // ordered by the previous count
 			gone = append(gone, g)
@@ -217,12 +210,15 @@ func mergePatterns(states []*state) *views.Patterns {
 	return acc
 }
 
-// patternCount fills the figures of one pattern, n events in the range
-// and prev in the previous period.
-func patternCount(e *views.PatternStat, n, prev int64) PatternCount {
+// patternCount fills the figures of one pattern, whose entry e holds its
+// events in the range (or, for a gone one, in the previous period) and
+// prev its count in the previous period; count, first and last seen are
+// those of q's level and instance.
+func patternCount(e *views.PatternStat, q PatternsQuery, prev int64) PatternCount {
+	n, first, last := e.Filtered(q.Level, q.Instance)
 	pc := PatternCount{
 		ID: e.ID, Template: e.Template, Count: n, Previous: prev, New: prev == 0,
-		FirstSeen: e.FirstTime(), LastSeen: e.LastTime(),
+		FirstSeen: time.Unix(0, first).UTC(), LastSeen: time.Unix(0, last).UTC(),
 		Example: e.Example, ExamplePartition: e.ExPartition, ExampleOffset: e.ExOffset,
 	}
 	if prev > 0 {

@@ -40,7 +40,35 @@ type patternsResp struct {
 // pass the filters, from the templates the fixture wrote beside them.
 func patternTruth(evs []event.Event, from, to time.Time, level, instance string) map[string]int64 {
 	out := map[string]int64{}
-	for _, ev := range evs {
+	eachPatternEvent(evs, from, to, level, instance, func(ev *event.Event) { out[ev.Fields["template"]]++ })
+	return out
+}
+
+// patternSeen is template -> the first and last event times of the
+// events patternTruth counts, as the API writes them.
+func patternSeen(evs []event.Event, from, to time.Time, level, instance string) map[string][2]string {
+	first, last := map[string]time.Time{}, map[string]time.Time{}
+	eachPatternEvent(evs, from, to, level, instance, func(ev *event.Event) {
+		k := ev.Fields["template"]
+		if f, ok := first[k]; !ok || ev.Time.Before(f) {
+			first[k] = ev.Time
+		}
+		if ev.Time.After(last[k]) {
+			last[k] = ev.Time
+		}
+	})
+	out := map[string][2]string{}
+	for k := range first {
+		out[k] = [2]string{first[k].UTC().Format(time.RFC3339), last[k].UTC().Format(time.RFC3339)}
+	}
+	return out
+}
+
+// eachPatternEvent calls f for each event of evs in [from, to) that passes
+// the filters.
+func eachPatternEvent(evs []event.Event, from, to time.Time, level, instance string, f func(*event.Event)) {
+	for i := range evs {
+		ev := &evs[i]
 		if ev.Time.Before(from) || !ev.Time.Before(to) {
 			continue
 		}
@@ -57,9 +85,8 @@ func patternTruth(evs []event.Event, from, to time.Time, level, instance string)
 		if (level != "" && lvl != level) || (instance != "" && inst != instance) {
 			continue
 		}
-		out[ev.Fields["template"]]++
+		f(ev)
 	}
-	return out
 }
 
 func testPatterns(t *testing.T, sc *scenario) {
@@ -67,6 +94,17 @@ func testPatterns(t *testing.T, sc *scenario) {
 		m := patternTruth(sc.batch, f, to, level, instance)
 		for k, n := range patternTruth(sc.speed, f, to, level, instance) {
 			m[k] += n
+		}
+		return m
+	}
+	// seen merges the first and last times of batch's and speed's events.
+	seen := func(f, to time.Time, level, instance string) map[string][2]string {
+		m := patternSeen(sc.batch, f, to, level, instance)
+		for k, s := range patternSeen(sc.speed, f, to, level, instance) {
+			if b, ok := m[k]; ok {
+				s = [2]string{min(s[0], b[0]), max(s[1], b[1])}
+			}
+			m[k] = s
 		}
 		return m
 	}
@@ -94,6 +132,7 @@ func testPatterns(t *testing.T, sc *scenario) {
 				t.Fatalf("status %d", code)
 			}
 			want := truth(c.from, c.to, c.level, c.instance)
+			wantSeen := seen(c.from, c.to, c.level, c.instance)
 			prevFrom := c.from.Add(-c.to.Sub(c.from))
 			prev := truth(prevFrom, c.from, c.level, c.instance)
 			var wantTotal int64
@@ -134,8 +173,9 @@ func testPatterns(t *testing.T, sc *scenario) {
 				if !strings.HasPrefix(p.Template, strings.Fields(p.Example.Line)[0]) {
 					t.Errorf("%q: example %q is not of it", p.Template, p.Example.Line)
 				}
-				if p.FirstSeen < c.from.Format(time.RFC3339) || p.LastSeen >= c.to.Format(time.RFC3339) || p.FirstSeen > p.LastSeen {
-					t.Errorf("%q: first %s last %s outside [%s, %s)", p.Template, p.FirstSeen, p.LastSeen, c.from, c.to)
+				// First and last seen of the level and instance asked.
+				if w := wantSeen[p.Template]; p.FirstSeen != w[0] || p.LastSeen != w[1] {
+					t.Errorf("%q: first %s last %s, want %s %s", p.Template, p.FirstSeen, p.LastSeen, w[0], w[1])
 				}
 			}
 			if !maps.Equal(gotCounts, want) {
@@ -153,9 +193,13 @@ func testPatterns(t *testing.T, sc *scenario) {
 			if len(got.Gone) != c.goneKinds {
 				t.Errorf("%d gone, want %d: %+v", len(got.Gone), c.goneKinds, got.Gone)
 			}
+			prevSeen := seen(prevFrom, c.from, c.level, c.instance)
 			for _, g := range got.Gone {
 				if !g.Gone || g.Count != 0 || g.Previous != prev[g.Template] {
 					t.Errorf("gone %+v: previous %d", g, prev[g.Template])
+				}
+				if w := prevSeen[g.Template]; g.FirstSeen != w[0] || g.LastSeen != w[1] {
+					t.Errorf("gone %q: first %s last %s, want %s %s (previous period)", g.Template, g.FirstSeen, g.LastSeen, w[0], w[1])
 				}
 			}
 			if got.Exact != c.exact {

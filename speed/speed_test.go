@@ -121,7 +121,7 @@ func checkPanes(t *testing.T, got map[string]*storedPane, want map[string]*expPa
 		plevels := map[string]int64{}
 		g.pane.Patterns.Each(func(e *views.PatternStat) {
 			for lk, n := range e.Keys {
-				plevels[lk.Instance+"/"+lk.Level] += n
+				plevels[lk.Instance+"/"+lk.Level] += n.Count
 			}
 		})
 		if g.pane.Patterns.Total() != w.pv || !maps.Equal(plevels, w.levels) {

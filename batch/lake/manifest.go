@@ -287,3 +287,26 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// SaveState writes a file of the layer's own state (not Parquet, not named
+// by the manifest, so never an orphan) into the topic directory,
+// atomically as SaveManifest does.
+func (l *Lake) SaveState(name string, data []byte) error {
+	if err := writeAtomic(filepath.Join(l.dir, name), data); err != nil {
+		return fmt.Errorf("save %s: %w", name, err)
+	}
+	return nil
+}
+
+// LoadState reads a file SaveState wrote; nil and no error when there is
+// none.
+func (l *Lake) LoadState(name string) ([]byte, error) {
+	data, err := os.ReadFile(filepath.Join(l.dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", name, err)
+	}
+	return data, nil
+}

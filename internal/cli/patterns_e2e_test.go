@@ -143,13 +143,8 @@ func TestPatternsLive(t *testing.T) {
 			}
 			want[rec.Template] += rec.Count
 		}
-		// KNOWN GAP (issue 10 stays open): since the miner shows a numbered
-		// name (george6) until it varies, the split of such a pattern moves
-		// one line per split between the narrow and the generic pattern
-		// inside the miner without an absorption the Tracker sees, so per
-		// template counts may differ by that line; totals must not.
 		if !maps.Equal(got, want) {
-			t.Logf("partition %d: live counts differ from `loglambda patterns --summary`:\nlive    %v\nsummary %v", p, got, want)
+			t.Errorf("partition %d: live counts per template differ from `loglambda patterns --summary`:\nlive    %v\nsummary %v", p, got, want)
 		}
 		var gotN, wantN int64
 		for _, n := range got {
@@ -220,7 +215,9 @@ func TestPatternsLive(t *testing.T) {
 		}
 		Exact bool
 	}
-	getJSON(t, web.URL, "/v1/patterns?k=1000&step=1h&"+rangeQuery(t0, end.Add(time.Hour)), &ans)
+	// From an hour before t0: the generator moves a few lines up to a
+	// minute earlier (out of order), the first ones before t0.
+	getJSON(t, web.URL, "/v1/patterns?k=1000&step=1h&"+rangeQuery(t0.Add(-time.Hour), end.Add(time.Hour)), &ans)
 	var s int64
 	for _, p := range ans.Patterns {
 		s += p.Count

@@ -22,6 +22,18 @@
 // ids, bracketed fields and component that logging libraries put before
 // it (the rule is on StripHeader).
 //
+// Every message is counted in exactly one pattern. Patterns widen as
+// messages arrive, and a pattern that widens changes its ID or is taken in
+// by another; its messages go with it, and the miner logs each such move.
+// A Tracker turns that log into Absorptions, absorbed ID -> the pattern
+// holding its messages now, for every ID it ever reported: counting each
+// message under the ID the Tracker gave it and resolving the absorptions
+// gives exactly the miner's counts per pattern, however the counts were
+// cut into panes and merged (views.Patterns applies the absorptions
+// whenever states merge). The one exception is the MaxPatterns cap: an
+// evicted pattern's messages leave the miner, and a view keeps them under
+// the evicted ID.
+//
 // The pattern ID is a hash of the template text, so miners that never
 // talked (speed and batch, two Kafka partitions) give the same pattern the
 // same ID. Miners merge (Merge) and travel as compact bytes

@@ -137,6 +137,19 @@ type Miner struct {
 	evicted uint64
 	sc      scratch
 	lu      []unit
+	// track turns on moves, the log of every pattern id that stopped
+	// being live and where its messages went, which a Tracker reads and
+	// clears around each Add (see Tracker).
+	track bool
+	moves []move
+}
+
+// move is one entry of the miner's move log: the messages of pattern from
+// now belong to pattern to (its id at that moment: a later move may carry
+// it on), or were dropped by the MaxPatterns cap (evicted).
+type move struct {
+	from, to ID
+	evicted  bool
 }
 
 // NewMiner returns an empty miner.
@@ -316,30 +329,29 @@ func (m *Miner) placeWord(ci int32, lu []unit, count uint64, example []byte) int
 	c.last = m.tick
 	// Each marked position becomes the variable that covers all the
 	// words there, keeping the key and punctuation they share
-	// ("user=<*>", "<*>,").
+	// ("user=<*>", "<*>,"). So does each variable the members show
+	// differently (a numbered name, george6 and lena11): the family
+	// becomes one pattern that covers every message it holds.
 	gen := slices.Clone(lu)
 	for _, j := range family {
 		u := m.clusters[j].units
 		for i := range u {
-			if diff[i] {
-				gen[i] = generalise(gen[i], u[i])
-			}
+			gen[i] = generalise(gen[i], u[i])
 		}
 	}
 	for _, j := range family {
-		u := m.clusters[j].units
-		for i := range u {
-			if diff[i] {
-				u[i] = gen[i]
-			}
-		}
+		copy(m.clusters[j].units, gen)
 	}
 	// Rekey the survivor first: each other member then finds its template
-	// taken and is absorbed into it.
+	// taken and is absorbed into it. The message was counted in keep, so
+	// keep follows that count: into whichever cluster absorbs it.
 	keep = m.rekey(keep)
+	id := m.clusters[keep].id
 	for _, j := range family {
 		if j != keep && m.clusters[j].live {
-			keep = m.rekey(j)
+			if s := m.rekey(j); m.clusters[s].id == id {
+				keep = s
+			}
 		}
 	}
 	m.absorbCovered(keep)
@@ -718,6 +730,10 @@ func (m *Miner) rekey(ci int32) int32 {
 	if m.byID[old] == ci {
 		delete(m.byID, old)
 	}
+	if m.track && old != 0 && old != c.id {
+		// (A new cluster has no id yet: 0, and nothing to move.)
+		m.moves = append(m.moves, move{from: old, to: c.id})
+	}
 	other, dup := m.byID[c.id]
 	if !dup || other == ci {
 		m.byID[c.id] = ci
@@ -735,6 +751,9 @@ func (m *Miner) rekey(ci int32) int32 {
 // absorb moves the messages of cluster drop into keep and frees drop.
 func (m *Miner) absorb(keep, drop int32) {
 	k, d := &m.clusters[keep], &m.clusters[drop]
+	if m.track && d.id != k.id {
+		m.moves = append(m.moves, move{from: d.id, to: k.id})
+	}
 	k.count += d.count
 	k.last = max(k.last, d.last)
 	for h, i := range m.keys {
@@ -827,6 +846,9 @@ func (m *Miner) evict() {
 		}
 	}
 	for _, ci := range order[:n] {
+		if m.track {
+			m.moves = append(m.moves, move{from: m.clusters[ci].id, evicted: true})
+		}
 		m.remove(ci)
 	}
 	m.evicted += uint64(n)

@@ -9,23 +9,26 @@ package patterns
 // Absorptions say where they belong now, and the view applies them
 // whenever states merge.
 //
-// The Tracker only uses the Miner's exported API: a fast path when the
-// message hit a known pattern and the miner's size did not move, a scan of
-// the known patterns otherwise (a new pattern, a generalisation, an
-// eviction), which are rare once a stream's templates have settled.
+// The rule the Tracker keeps: the miner counts every message in exactly
+// one pattern, Add returns that pattern, and every ID Add has returned
+// that stops being live is reported in an Absorption to the pattern that
+// holds its messages now, in the same Add. So counting each line under
+// the ID Add returned and resolving the absorptions gives, per pattern,
+// the miner's own counts. The only exception is the MaxPatterns cap: an
+// evicted pattern's messages leave the miner, while the view keeps them
+// under the evicted ID (no absorption: they went nowhere).
+//
+// The miner logs every move of messages between patterns as it makes it
+// (Miner.moves), so the Tracker never has to guess where a pattern went;
+// an Add that moved nothing costs a map lookup.
 type Tracker struct {
-	m       *Miner
-	known   map[ID]known
-	len     int
-	evicted uint64
-	out     []Absorption
-}
-
-// known is what the Tracker remembers of a live pattern: its template and
-// one message it holds, to find where the pattern went once it vanished.
-type known struct {
-	template string
-	example  string
+	m *Miner
+	// known maps the IDs a view may count under (those Add returned or
+	// reported as absorbing, and the patterns of a restored miner) to
+	// their templates.
+	known map[ID]string
+	out   []Absorption
+	next  map[ID]move
 }
 
 // Absorption says that pattern From was taken in by the wider pattern To
@@ -48,11 +51,11 @@ func NewTrackerFrom(m *Miner) *Tracker {
 }
 
 func newTracker(m *Miner) *Tracker {
-	t := &Tracker{m: m, known: map[ID]known{}}
+	t := &Tracker{m: m, known: map[ID]string{}, next: map[ID]move{}}
 	for _, p := range m.Patterns() {
-		t.known[p.ID] = known{template: p.Template, example: p.Example}
+		t.known[p.ID] = p.Template
 	}
-	t.len, t.evicted = m.Len(), m.Evicted()
+	m.track, m.moves = true, m.moves[:0]
 	return t
 }
 
@@ -62,53 +65,64 @@ func (t *Tracker) Miner() *Miner { return t.m }
 // Add mines msg and returns the ID and template of the pattern it was
 // counted under, and the absorptions it caused (valid until the next Add).
 func (t *Tracker) Add(msg []byte) (ID, string, []Absorption) {
+	t.m.moves = t.m.moves[:0]
 	id := t.m.Add(msg)
-	k, ok := t.known[id]
-	n, ev := t.m.Len(), t.m.Evicted()
-	if ok && n == t.len && ev == t.evicted {
-		return id, k.template, nil
+	var abs []Absorption
+	if len(t.m.moves) > 0 {
+		abs = t.settle()
 	}
-	if !ok && n == t.len+1 && ev == t.evicted {
-		// A pattern of its own: nothing else moved.
-		k = t.learn(id)
-		t.len = n
-		return id, k.template, nil
+	tmpl, ok := t.known[id]
+	if !ok {
+		p, _ := t.m.Pattern(id)
+		tmpl = p.Template
+		t.known[id] = tmpl
 	}
-	t.out = t.out[:0]
-	for old, ko := range t.known {
-		if _, live := t.m.Pattern(old); live {
-			continue
-		}
-		delete(t.known, old)
-		p, found := t.m.Match([]byte(ko.example))
-		if found && p.ID != old {
-			t.out = append(t.out, Absorption{From: old, To: p.ID, Template: p.Template})
-		}
-	}
-	if k, ok = t.known[id]; !ok {
-		k = t.learn(id)
-	}
-	// Generalisations can leave more than one pattern new (a family made
-	// one); learn every live pattern not known yet.
-	if len(t.known) != n {
-		for _, p := range t.m.Patterns() {
-			if _, ok := t.known[p.ID]; !ok {
-				t.known[p.ID] = known{template: p.Template, example: p.Example}
-			}
-		}
-	}
-	t.len, t.evicted = n, ev
-	sortAbsorptions(t.out)
-	return id, k.template, t.out
+	return id, tmpl, abs
 }
 
-func (t *Tracker) learn(id ID) known {
-	// The miner's own example, not msg: a tracker rebuilt from a restored
-	// miner (NewTrackerFrom) then knows exactly what this one knows.
-	p, _ := t.m.Pattern(id)
-	k := known{template: p.Template, example: p.Example}
-	t.known[id] = k
-	return k
+// settle turns the moves of the last Add into absorptions of the known
+// IDs that stopped being live, each to the live pattern its messages
+// reached through the chain of moves.
+func (t *Tracker) settle() []Absorption {
+	clear(t.next)
+	for _, mv := range t.m.moves {
+		t.next[mv.from] = mv
+	}
+	t.out = t.out[:0]
+	for _, mv := range t.m.moves {
+		if _, ok := t.known[mv.from]; !ok {
+			continue // never reported, or already settled
+		}
+		if _, live := t.m.byID[mv.from]; live {
+			continue // moved and taken again within this Add
+		}
+		delete(t.known, mv.from)
+		to, gone := mv.from, false
+		for hops := 0; hops <= len(t.m.moves); hops++ {
+			n, ok := t.next[to]
+			if !ok {
+				break
+			}
+			if n.evicted {
+				gone = true
+				break
+			}
+			to = n.to
+		}
+		if gone || to == mv.from {
+			continue
+		}
+		p, live := t.m.Pattern(to)
+		if !live {
+			continue
+		}
+		t.out = append(t.out, Absorption{From: mv.from, To: to, Template: p.Template})
+		// The views know the absorbing ID now: when it moves on, that
+		// is reported too.
+		t.known[to] = p.Template
+	}
+	sortAbsorptions(t.out)
+	return t.out
 }
 
 // Match returns the ID and template msg belongs to now, without mining it

@@ -2,6 +2,7 @@ package views
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -14,7 +15,8 @@ import (
 // mined by schemas/patterns): for each pattern its count, template, one
 // example line (its text, cut to PatternExampleMax bytes, and its place in
 // Kafka and the lake: partition and offset), first and last event time,
-// and counts per (instance, level) (LevelKeyOf). Every event counts under
+// and per (instance, level) (LevelKeyOf) a count with its own first and
+// last event time. Every event counts under
 // exactly one pattern, so the counts add up to the pane's events.
 //
 // # Where an event counts
@@ -68,8 +70,24 @@ type PatternStat struct {
 	// First and Last are the event times of the first and last events, Unix
 	// nanoseconds.
 	First, Last int64
-	// Keys counts the events per (instance, level).
-	Keys map[LevelKey]int64
+	// Keys counts the events per (instance, level), with the first and
+	// last event time of each, so that a query for one level or instance
+	// says when that level or instance saw the pattern.
+	Keys map[LevelKey]PatternKey
+}
+
+// PatternKey is what a pattern holds per (instance, level): its events and
+// their first and last event times (Unix nanoseconds, as PatternStat's).
+type PatternKey struct {
+	Count, First, Last int64
+}
+
+// merge adds o into k.
+func (k PatternKey) merge(o PatternKey) PatternKey {
+	if k.Count == 0 {
+		return o
+	}
+	return PatternKey{Count: k.Count + o.Count, First: min(k.First, o.First), Last: max(k.Last, o.Last)}
 }
 
 // Pattern view bounds; see Patterns.
@@ -129,7 +147,7 @@ func (s *Patterns) Add(id patterns.ID, tmpl string, ev *event.Event, msg []byte)
 			ex = ex[:PatternExampleMax]
 		}
 		e = &PatternStat{ID: id, Template: tmpl, Example: string(ex), ExPartition: ev.Partition, ExOffset: ev.Offset,
-			First: t, Last: t, Keys: make(map[LevelKey]int64, 4)}
+			First: t, Last: t, Keys: make(map[LevelKey]PatternKey, 4)}
 		s.entries[id] = e
 		defer s.maybeFold() // after e is counted: folding may move it
 	} else {
@@ -148,14 +166,36 @@ func (s *Patterns) Add(id patterns.ID, tmpl string, ev *event.Event, msg []byte)
 		}
 	}
 	e.Count++
-	e.addKey(LevelKeyOf(ev), 1)
+	e.addKey(LevelKeyOf(ev), PatternKey{Count: 1, First: t, Last: t})
 }
 
-func (e *PatternStat) addKey(k LevelKey, n int64) {
+func (e *PatternStat) addKey(k LevelKey, n PatternKey) {
 	if _, ok := e.Keys[k]; !ok && len(e.Keys) >= PatternKeysCap && k.Instance != LevelsOther {
 		k.Instance = LevelsOther
 	}
-	e.Keys[k] += n
+	e.Keys[k] = e.Keys[k].merge(n)
+}
+
+// sortedKeys returns the keys of e in order, for results that must not
+// depend on map order.
+func (e *PatternStat) sortedKeys() []LevelKey {
+	return slices.SortedFunc(maps.Keys(e.Keys), compareLevelKeys)
+}
+
+// Filtered returns the events of e of one level and one instance (empty:
+// any) and their first and last event times (Unix nanoseconds; 0 when
+// none).
+func (e *PatternStat) Filtered(level, instance string) (n, first, last int64) {
+	if level == "" && instance == "" {
+		return e.Count, e.First, e.Last
+	}
+	var acc PatternKey
+	for k, c := range e.Keys {
+		if (level == "" || k.Level == level) && (instance == "" || k.Instance == instance) {
+			acc = acc.merge(c)
+		}
+	}
+	return acc.Count, acc.First, acc.Last
 }
 
 // Absorb records that pattern a.From was taken in by a.To and moves any
@@ -220,7 +260,7 @@ func (s *Patterns) mergeEntry(id patterns.ID, tmpl string, e *PatternStat) {
 	d := s.entries[id]
 	if d == nil {
 		d = &PatternStat{ID: id, Template: tmpl, Example: e.Example, ExPartition: e.ExPartition, ExOffset: e.ExOffset,
-			First: e.First, Last: e.Last, Keys: make(map[LevelKey]int64, len(e.Keys))}
+			First: e.First, Last: e.Last, Keys: make(map[LevelKey]PatternKey, len(e.Keys))}
 		s.entries[id] = d
 	} else {
 		d.First, d.Last = min(d.First, e.First), max(d.Last, e.Last)
@@ -229,7 +269,7 @@ func (s *Patterns) mergeEntry(id patterns.ID, tmpl string, e *PatternStat) {
 		}
 	}
 	d.Count += e.Count
-	for _, k := range sortedLevelKeys(e.Keys) {
+	for _, k := range e.sortedKeys() {
 		d.addKey(k, e.Keys[k])
 	}
 }
@@ -256,10 +296,7 @@ func (s *Patterns) Clone() *Patterns {
 	c := newPatternsCap(s.limit)
 	for id, e := range s.entries {
 		ce := *e
-		ce.Keys = make(map[LevelKey]int64, len(e.Keys))
-		for k, n := range e.Keys {
-			ce.Keys[k] = n
-		}
+		ce.Keys = maps.Clone(e.Keys)
 		c.entries[id] = &ce
 	}
 	for id, a := range s.absorbed {

@@ -8,12 +8,16 @@ import (
 	"github.com/loglambda/loglambda/schemas/patterns"
 )
 
-const patternsVersion = 1
+// patternsVersion 2 adds each key's first and last time; version 1 states
+// (stored before) still decode, their keys taking the entry's times.
+const patternsVersion = 2
 
 // MarshalBinary encodes the state (cap applied): version, then the entries
 // by id (id as 8 bytes; template, count, example, its partition and
-// offset, first and last time, then the (instance, level) keys in order),
-// then the absorptions by absorbed id. Equal states encode to equal bytes.
+// offset, first and last time, then the (instance, level) keys in order,
+// each with its count and its first and last time as distances from the
+// entry's), then the absorptions by absorbed id. Equal states encode to
+// equal bytes.
 func (s *Patterns) MarshalBinary() ([]byte, error) {
 	es := s.folded()
 	ids := make([]patterns.ID, 0, len(es))
@@ -33,12 +37,15 @@ func (s *Patterns) MarshalBinary() ([]byte, error) {
 		b = binary.AppendVarint(b, e.ExOffset)
 		b = binary.AppendVarint(b, e.First)
 		b = binary.AppendVarint(b, e.Last)
-		keys := sortedLevelKeys(e.Keys)
+		keys := e.sortedKeys()
 		b = binary.AppendUvarint(b, uint64(len(keys)))
 		for _, k := range keys {
+			c := e.Keys[k]
 			b = appendString(b, k.Instance)
 			b = appendString(b, k.Level)
-			b = binary.AppendUvarint(b, uint64(e.Keys[k]))
+			b = binary.AppendUvarint(b, uint64(c.Count))
+			b = binary.AppendUvarint(b, uint64(c.First-e.First))
+			b = binary.AppendUvarint(b, uint64(e.Last-c.Last))
 		}
 	}
 	abs := s.Absorptions()
@@ -68,8 +75,9 @@ func sortIDs(ids []patterns.ID) {
 // data gives an error and leaves s unchanged.
 func (s *Patterns) UnmarshalBinary(data []byte) error {
 	r := reader{b: data}
-	if v := r.byte(); v != patternsVersion {
-		return fmt.Errorf("patterns state: version %d, want %d", v, patternsVersion)
+	v := r.byte()
+	if v != 1 && v != patternsVersion {
+		return fmt.Errorf("patterns state: version %d, want 1 or %d", v, patternsVersion)
 	}
 	limit := s.limit
 	if limit <= 0 {
@@ -92,11 +100,17 @@ func (s *Patterns) UnmarshalBinary(data []byte) error {
 		if r.err == nil && nk > uint64(len(data)) {
 			r.err = errors.New("key count larger than data")
 		}
-		e.Keys = make(map[LevelKey]int64, min(nk, 64))
+		e.Keys = make(map[LevelKey]PatternKey, min(nk, 64))
 		for j := uint64(0); j < nk && r.err == nil; j++ {
 			inst := string(r.bytes(r.uvarint()))
 			lvl := string(r.bytes(r.uvarint()))
-			e.Keys[LevelKey{inst, lvl}] += int64(r.uvarint())
+			c := PatternKey{Count: int64(r.uvarint()), First: e.First, Last: e.Last}
+			if v >= 2 {
+				c.First += int64(r.uvarint())
+				c.Last -= int64(r.uvarint())
+			}
+			k := LevelKey{inst, lvl}
+			e.Keys[k] = e.Keys[k].merge(c)
 		}
 		ns.entries[e.ID] = e
 	}

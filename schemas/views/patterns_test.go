@@ -2,6 +2,7 @@ package views
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"testing"
 	"time"
@@ -61,8 +62,9 @@ func TestPatternsAbsorbAcrossStates(t *testing.T) {
 	if w.ExPartition != 0 || w.ExOffset != 10 || w.Example != "user alice" {
 		t.Errorf("example at p%d/%d %q, want the smallest location p0/10", w.ExPartition, w.ExOffset, w.Example)
 	}
-	if got := w.Keys[LevelKey{"db-2", "WARN"}]; got != 1 {
-		t.Errorf("db-2 WARN = %d, want 1", got)
+	at31 := patEvent(1, 6, 31, "", "").Time.UnixNano()
+	if got := w.Keys[LevelKey{"db-2", "WARN"}]; got != (PatternKey{Count: 1, First: at31, Last: at31}) {
+		t.Errorf("db-2 WARN = %+v, want 1 event at %d", got, at31)
 	}
 	if ab.Total() != 7 {
 		t.Errorf("total %d, want 7", ab.Total())
@@ -153,4 +155,69 @@ func TestPatternsDecodeCorrupt(t *testing.T) {
 			t.Fatalf("truncated at %d of %d: no error", i, len(b))
 		}
 	}
+}
+
+// TestPatternsKeySeen: each (instance, level) keeps its own first and last
+// event time, through merges and the codec, so that a query for one level
+// says when that level saw the pattern; states written before (version 1)
+// still decode, their keys taking the pattern's times.
+func TestPatternsKeySeen(t *testing.T) {
+	id := patterns.TemplateID("disk <*> full")
+	a, b := NewPatterns(), NewPatterns()
+	a.Add(id, "disk <*> full", patEvent(0, 1, 5, "db-1", "INFO"), []byte("disk a full"))
+	a.Add(id, "disk <*> full", patEvent(0, 2, 9, "db-1", "ERROR"), []byte("disk b full"))
+	b.Add(id, "disk <*> full", patEvent(1, 1, 20, "db-2", "ERROR"), []byte("disk c full"))
+	b.Add(id, "disk <*> full", patEvent(1, 2, 40, "db-1", "INFO"), []byte("disk d full"))
+	a.Merge(b)
+	sec := func(s int) int64 { return patEvent(0, 0, s, "", "").Time.UnixNano() }
+	for _, c := range []struct {
+		level, instance string
+		n, first, last  int64
+	}{
+		{"", "", 4, sec(5), sec(40)},
+		{"ERROR", "", 2, sec(9), sec(20)},
+		{"INFO", "", 2, sec(5), sec(40)},
+		{"ERROR", "db-1", 1, sec(9), sec(9)},
+		{"", "db-2", 1, sec(20), sec(20)},
+		{"WARN", "", 0, 0, 0},
+	} {
+		for _, s := range []*Patterns{a, roundTrip(t, a)} {
+			n, first, last := s.Get(id).Filtered(c.level, c.instance)
+			if n != c.n || first != c.first || last != c.last {
+				t.Errorf("level %q instance %q: %d events %d..%d, want %d %d..%d", c.level, c.instance, n, first, last, c.n, c.first, c.last)
+			}
+		}
+	}
+
+	// Version 1: one pattern, one key, no absorptions.
+	v1 := []byte{1, 1}
+	v1 = binary.BigEndian.AppendUint64(v1, uint64(id))
+	v1 = appendString(v1, "disk <*> full")
+	v1 = binary.AppendUvarint(v1, 3)
+	v1 = appendString(v1, "disk a full")
+	v1 = binary.AppendVarint(v1, 0)
+	v1 = binary.AppendVarint(v1, 7)
+	v1 = binary.AppendVarint(v1, sec(1))
+	v1 = binary.AppendVarint(v1, sec(2))
+	v1 = binary.AppendUvarint(v1, 1)
+	v1 = appendString(v1, "db-1")
+	v1 = appendString(v1, "WARN")
+	v1 = binary.AppendUvarint(v1, 3)
+	v1 = binary.AppendUvarint(v1, 0)
+	s := NewPatterns()
+	if err := s.UnmarshalBinary(v1); err != nil {
+		t.Fatalf("version 1 state: %v", err)
+	}
+	if got := s.Get(id).Keys[LevelKey{"db-1", "WARN"}]; got != (PatternKey{Count: 3, First: sec(1), Last: sec(2)}) {
+		t.Errorf("version 1 key: %+v", got)
+	}
+}
+
+func roundTrip(t *testing.T, s *Patterns) *Patterns {
+	t.Helper()
+	d := NewPatterns()
+	if err := d.UnmarshalBinary(mustEncode(t, s)); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -1,0 +1,132 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	"github.com/loglambda/loglambda/batch/lake"
+	"github.com/loglambda/loglambda/schemas/event"
+	"github.com/loglambda/loglambda/schemas/views"
+)
+
+// checkPatterns checks the patterns documents of the recomputed hours
+// against mining the whole lake again from nothing (what batch did before
+// it mined incrementally): byte for byte, pane by pane. Each pane also
+// counts every parsed event of the pane once.
+func (s *stack) checkPatterns(ctx context.Context, recs []genRecord) {
+	s.t.Helper()
+	b := s.batch()
+	m, err := b.lake.LoadManifest()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var hours []time.Time
+	for h, hs := range m.Hours {
+		if !hs.Recomputed.IsZero() {
+			hours = append(hours, h)
+		}
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer conn.Close()
+	fresh := &miningState{pane: b.cfg.pane, parts: map[int32]*partMining{}, panes: map[time.Time]*views.Patterns{}}
+	want, _, err := b.mineFrom(ctx, conn, m, fresh, hours)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	got := map[time.Time]*views.Patterns{}
+	for _, h := range hours {
+		d, err := b.readPatternDocs(ctx, h)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		for t, st := range d {
+			got[t] = st
+		}
+	}
+	truth := map[time.Time]int64{}
+	for _, h := range hours {
+		for t, e := range expectPanes(recs, h, h.Add(time.Hour)) {
+			for _, n := range e.levels {
+				truth[t] += n
+			}
+		}
+	}
+	if len(got) != len(want) || len(got) != len(truth) {
+		s.t.Errorf("%d patterns docs, mining the whole lake gives %d panes, the input %d", len(got), len(want), len(truth))
+	}
+	for t, w := range want {
+		g := got[t]
+		if g == nil {
+			s.t.Errorf("pane %s: no patterns doc", t.Format(time.RFC3339))
+			continue
+		}
+		gb, _ := g.MarshalBinary()
+		wb, _ := w.MarshalBinary()
+		if !bytes.Equal(gb, wb) {
+			s.t.Errorf("pane %s: incremental %v\nwhole lake %v", t.Format(time.RFC3339), g.Summary(), w.Summary())
+		}
+		if g.Total() != truth[t] {
+			s.t.Errorf("pane %s: %d events in patterns, %d parsed", t.Format(time.RFC3339), g.Total(), truth[t])
+		}
+	}
+}
+
+// TestMiningState: the state round-trips, and a state that does not fit
+// the lake or is damaged is not used.
+func TestMiningState(t *testing.T) {
+	st := views.NewPatterns()
+	st.Add(42, "user <*>", &event.Event{Time: time.Unix(601, 0), Level: "INFO"}, []byte("user bob"))
+	s := &miningState{pane: time.Minute, parts: map[int32]*partMining{0: {next: 10, miner: []byte("m0")}, 3: {next: 7, miner: nil}},
+		panes: map[time.Time]*views.Patterns{time.Unix(600, 0).UTC(): st}}
+	data, err := s.marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := unmarshalMiningState(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := r.marshal()
+	if !bytes.Equal(again, data) || r.parts[0].next != 10 || string(r.parts[0].miner) != "m0" || r.panes[time.Unix(600, 0).UTC()].Total() != 1 {
+		t.Fatalf("round trip: %+v", r)
+	}
+	for i := 0; i < len(data); i++ {
+		if _, err := unmarshalMiningState(data[:i]); err == nil {
+			t.Fatalf("truncated to %d bytes: no error", i)
+		}
+	}
+	dir := t.TempDir()
+	b := &Batch{cfg: defaultCfg()}
+	if b.lake, err = lake.Open(dir, "logs"); err != nil {
+		t.Fatal(err)
+	}
+	b.cfg.pane = time.Minute
+	if err := b.lake.SaveState(patternsStateName, data); err != nil {
+		t.Fatal(err)
+	}
+	m := lake.NewManifest("logs")
+	m.Partition(0).NextOffset, m.Partition(3).NextOffset = 10, 7
+	if got, why := b.loadMiningState(m); why != "" || len(got.parts) != 2 {
+		t.Errorf("state that fits: not used (%s)", why)
+	}
+	m.Partition(3).NextOffset = 5 // the lake went back
+	if got, why := b.loadMiningState(m); why == "" || len(got.parts) != 0 {
+		t.Errorf("state ahead of the lake: used")
+	}
+	m.Partition(3).NextOffset = 7
+	b.cfg.pane = 5 * time.Minute
+	if got, why := b.loadMiningState(m); why == "" || len(got.parts) != 0 {
+		t.Errorf("state of another pane length: used")
+	}
+}
