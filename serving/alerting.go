@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -112,6 +113,21 @@ func (q querySource) TrafficTotal(ctx context.Context, from, to time.Time) (pv, 
 // threshold never fires on the summary's overestimate alone.
 func (q querySource) HotTermCount(_ context.Context, from, to time.Time, term string) (int64, error) {
 	return q.s.hotTermCount(Range{From: from, To: to}, term)
+}
+
+// ClusterShares is GET /v1/clusters over the window as one bucket, with
+// the default k: each macro-cluster's share by its id (0 the largest, as
+// /v1/clusters numbers them) and the outlier count.
+func (q querySource) ClusterShares(_ context.Context, from, to time.Time) (map[string]float64, int64, error) {
+	ans, err := q.s.Clusters(ClustersQuery{Range: Range{From: from, To: to}, Step: to.Sub(from)})
+	if err != nil {
+		return nil, 0, err
+	}
+	shares := make(map[string]float64, len(ans.Clusters))
+	for i, c := range ans.Clusters {
+		shares[strconv.Itoa(i)] = c.Share
+	}
+	return shares, ans.Outliers, nil
 }
 
 // hotTermCount merges the hot summaries of the range, as Hot does, and
