@@ -8,11 +8,16 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
 	"github.com/loglambda/loglambda/schemas/event"
+	"github.com/loglambda/loglambda/schemas/patterns"
 	"github.com/loglambda/loglambda/schemas/views"
+	"github.com/loglambda/loglambda/serving/alerts"
 )
 
 // TestAlertsClusterShare: a rule on the clusters view, the share of the
@@ -134,4 +139,199 @@ rules:
 	if got := hook.byStatus(); got["firing"] != wantFire || got["resolved"] != wantResolve {
 		t.Errorf("notifications %v, want %d firing and %d resolved", got, wantFire, wantResolve)
 	}
+}
+
+// patternFeed adds events to minute panes as speed mines them.
+type patternFeed struct {
+	tracker *patterns.Tracker
+	panes   map[time.Time]*views.Pane
+}
+
+func newPatternFeed() *patternFeed {
+	return &patternFeed{tracker: patterns.NewTracker(views.PatternMinerOptions), panes: map[time.Time]*views.Pane{}}
+}
+
+func (f *patternFeed) add(at time.Time, level, msg string) {
+	ev := event.Event{Time: at, Instance: "db-1", Level: level, Msg: msg}
+	p := f.panes[at.Truncate(time.Minute)]
+	if p == nil {
+		p = views.NewPane(0)
+		f.panes[at.Truncate(time.Minute)] = p
+	}
+	p.Add(&ev)
+	m := views.PatternMessage(&ev, nil)
+	id, tmpl, absorbed := f.tracker.Add(m)
+	for _, a := range absorbed {
+		p.Patterns.Absorb(a)
+	}
+	p.Patterns.Add(id, tmpl, &ev, m)
+}
+
+// write writes the panes as speed documents of partition 0.
+func (f *patternFeed) write(t *testing.T, db *mongo.Database, updated time.Time) {
+	t.Helper()
+	docs := map[string][]views.Doc{}
+	for p, st := range f.panes {
+		for _, view := range []string{views.ViewLevels, views.ViewPatterns} {
+			d := makeDoc(t, st, view, p, 0, updated)
+			d.Summary = nil
+			docs[view] = append(docs[view], d)
+		}
+	}
+	for view, ds := range docs {
+		replaceDocs(t, db.Collection(views.SpeedCollection(view)), ds)
+	}
+}
+
+// wordsMsg is a message of five made-up words, unlike any other index's:
+// the miner gives each its own pattern.
+func wordsMsg(i int) string {
+	var b strings.Builder
+	x := uint64(i)*0x9E3779B97F4A7C15 + 1
+	for w := 0; w < 5; w++ {
+		if w > 0 {
+			b.WriteByte(' ')
+		}
+		for c := 0; c < 7; c++ {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+			b.WriteByte(byte('a' + x%26))
+		}
+	}
+	return b.String()
+}
+
+// TestAlertsNewPatternAmongMany: a new ERROR pattern of 12 lines in a
+// 10-minute window that holds 2,000 older-looking INFO patterns of 15
+// lines each. Merged into one state the window keeps its 1,000 most
+// frequent patterns (GET /v1/patterns does not list the new one: it is in
+// "(other)"), but each minute's pane holds it, and the rule fires. Then a
+// pane of 1,001 patterns of 12 lines folds a new ERROR pattern of 10 lines
+// itself: the rule cannot see it, and /v1/rules says so.
+func TestAlertsNewPatternAmongMany(t *testing.T) {
+	ctx := context.Background()
+	db := testDB(t)
+	hook := startHook(t)
+	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	f := newPatternFeed()
+	// The hour before: the usual ERROR pattern, known to the lookback.
+	for i := 0; i < 60; i++ {
+		f.add(start.Add(-time.Hour+time.Duration(i)*time.Minute), "ERROR", fmt.Sprintf("deadlock detected: process %d waits for ShareLock on transaction %d", i, i*7))
+	}
+	// 10:00 to 10:10: 200 INFO patterns of 15 lines a minute, 2,000 in
+	// all, and the new ERROR pattern once a minute, twice at 10:03 and
+	// 10:07: 12 lines.
+	newLines := map[time.Time]int{}
+	for m := 0; m < 10; m++ {
+		minute := start.Add(time.Duration(m) * time.Minute)
+		for k := 0; k < 200; k++ {
+			for j := 0; j < 15; j++ {
+				f.add(minute.Add(time.Duration(j)*time.Second), "INFO", wordsMsg(m*200+k))
+			}
+		}
+		for j := 0; j < 1+boolInt(m == 3 || m == 7); j++ {
+			at := minute.Add(time.Duration(30+j) * time.Second)
+			f.add(at, "ERROR", fmt.Sprintf("could not write block %d of relation base/%d: No space left on device", m*10+j, m))
+			newLines[at]++
+		}
+	}
+	total := 0
+	for _, n := range newLines {
+		total += n
+	}
+	if total != 12 {
+		t.Fatalf("%d new lines, want 12", total)
+	}
+	// 10:30: 1,001 INFO patterns of 12 lines and a second new ERROR
+	// pattern of 10 lines in one pane: the pane folds the rarest.
+	foldAt := start.Add(30 * time.Minute)
+	for k := 0; k < 1001; k++ {
+		for j := 0; j < 12; j++ {
+			f.add(foldAt.Add(time.Duration(j)*time.Second), "INFO", wordsMsg(100000+k))
+		}
+	}
+	for j := 0; j < 10; j++ {
+		f.add(foldAt.Add(time.Duration(20+j)*time.Second), "ERROR", fmt.Sprintf("checkpoint request failed on segment %d", j))
+	}
+	f.write(t, db, start)
+
+	path := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(path, []byte(fmt.Sprintf(`notifiers:
+  - name: hook
+    webhook: {url: %q}
+rules:
+  - name: NewErrorPattern
+    view: patterns
+    window: 10m
+    new_pattern: {level: ERROR, min_count: 10, lookback: 1h}
+    annotations: {summary: "new: {{ .Template }}"}
+    notify: [hook]
+`, hook.srv.URL)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	clk := &testClock{t: start}
+	s := alertServer(t, db, clk, path, "A")
+	var firedAt time.Time
+	for now := start.Add(time.Minute); now.Before(start.Add(42 * time.Minute)); now = now.Add(time.Minute) {
+		step(t, ctx, clk, nil, now, s)
+		// The window: the ten minutes before now (a whole minute).
+		to := now
+		from := to.Add(-10 * time.Minute)
+		// New while the lookback (an hour) before the window has none.
+		in, before := 0, 0
+		for at, n := range newLines {
+			if !at.Before(from) && at.Before(to) {
+				in += n
+			}
+			if at.Before(from) {
+				before += n
+			}
+		}
+		if before > 0 {
+			in = 0
+		}
+		var rs alerts.RulesAnswer
+		getJSONOf(t, s, "/v1/rules", &rs)
+		r := rs.Rules[0]
+		if r.LastError != "" || (r.Hits == 1) != (in >= 10) {
+			t.Errorf("%s: %d new lines in the window (%d before it); rule %+v", now.Format("15:04"), in, before, r)
+		}
+		if in >= 10 && firedAt.IsZero() {
+			firedAt = now
+			var pr struct {
+				Patterns []struct {
+					Template string `json:"template"`
+				} `json:"patterns"`
+			}
+			getJSONOf(t, s, "/v1/patterns"+q(from, to, "k", "1000", "level", "ERROR", "step", "10m"), &pr)
+			for _, p := range pr.Patterns {
+				if strings.Contains(p.Template, "No space left") {
+					t.Errorf("/v1/patterns lists the new pattern; the test no longer shows a merged window folding it")
+				}
+			}
+			t.Logf("/v1/patterns at level ERROR over %s..%s: %+v", from.Format("15:04"), to.Format("15:04"), pr.Patterns)
+		}
+		folded := !foldAt.Before(from) && foldAt.Before(to)
+		if folded != (r.Warning != "") {
+			t.Errorf("%s: the pane of %s in the window %v, warning %q", now.Format("15:04"), foldAt.Format("15:04"), folded, r.Warning)
+		}
+		if folded && now.Equal(foldAt.Add(time.Minute)) {
+			t.Logf("warning: %s", r.Warning)
+		}
+	}
+	got := hook.messages()
+	if len(got) != 2 || got[0].Status != "firing" || got[1].Status != "resolved" {
+		t.Fatalf("%d notifications %+v, want one firing and its resolution", len(got), got)
+	}
+	if a := got[0].Alerts[0]; !strings.Contains(a.Annotations["summary"], "No space left on device") || !a.StartsAt.Equal(firedAt) {
+		t.Errorf("fired %+v, want the new pattern at %s", a, firedAt)
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

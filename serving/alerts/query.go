@@ -47,6 +47,7 @@ type RuleInfo struct {
 	Samples   int       `json:"samples"`
 	Hits      int       `json:"hits"`
 	LastError string    `json:"last_error,omitempty"`
+	Warning   string    `json:"warning,omitempty"`
 }
 
 // RulesAnswer is the rule file in force and how evaluation goes.
@@ -90,7 +91,7 @@ func (e *Engine) Rules(ctx context.Context) (*RulesAnswer, error) {
 			ri.Notify = []string{}
 		}
 		if s, ok := last[r.Name]; ok {
-			ri.LastEval, ri.TookMS, ri.Samples, ri.Hits, ri.LastError = s.LastEval.UTC(), s.TookMS, s.Samples, s.Hits, s.LastError
+			ri.LastEval, ri.TookMS, ri.Samples, ri.Hits, ri.LastError, ri.Warning = s.LastEval.UTC(), s.TookMS, s.Samples, s.Hits, s.LastError, s.Warning
 		}
 		ans.Rules = append(ans.Rules, ri)
 	}
