@@ -209,8 +209,15 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 	}{fmtTime(ans.From), fmtTime(ans.To), active, ans.Alerts})
 }
 
+// QueryRules answers GET /v1/rules and the Rules RPC: the rules in force
+// with their last evaluation, read from MongoDB so that every serving
+// process answers alike whichever evaluates.
+func (s *Server) QueryRules(ctx context.Context) (*alerts.RulesAnswer, error) {
+	return s.alerts.Rules(ctx)
+}
+
 func (s *Server) handleRules(w http.ResponseWriter, r *http.Request) {
-	ans, err := s.alerts.Rules(r.Context())
+	ans, err := s.QueryRules(r.Context())
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return

@@ -492,7 +492,7 @@ func TestAlertsReload(t *testing.T) {
 	}
 	var rules alerts.RulesAnswer
 	getJSONOf(t, s, "/v1/rules", &rules)
-	if len(rules.Rules) != 1 || rules.Rules[0].Window != "5m0s" || !strings.Contains(rules.ReloadError, "field window") {
+	if len(rules.Rules) != 1 || rules.Rules[0].Window != alerts.Duration(5*time.Minute) || !strings.Contains(rules.ReloadError, "field window") {
 		t.Errorf("after a refused reload: %+v", rules)
 	}
 	if err := os.WriteFile(path, []byte(good+"  - name: More\n    view: traffic\n    measure: pv\n    window: 1m\n    threshold: {below: 1}\n"), 0o644); err != nil {

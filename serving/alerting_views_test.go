@@ -16,6 +16,7 @@ import (
 
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/patterns"
+	llv1 "github.com/loglambda/loglambda/schemas/proto/loglambda/v1"
 	"github.com/loglambda/loglambda/schemas/views"
 	"github.com/loglambda/loglambda/serving/alerts"
 )
@@ -334,4 +335,126 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestAlertsGRPC: the Alerts and Rules RPCs answer what GET /v1/alerts
+// and GET /v1/rules answer: the same alerts, the same rules with their
+// last evaluation, error and warning, and a refused reload.
+func TestAlertsGRPC(t *testing.T) {
+	ctx := context.Background()
+	db := testDB(t)
+	hook := startHook(t)
+	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	f := newPatternFeed()
+	// The deadlocks are old news: the ten minutes before had them.
+	for i := -60; i < 30; i++ {
+		f.add(start.Add(time.Duration(i)*10*time.Second), "ERROR", fmt.Sprintf("deadlock detected: process %d waits for ShareLock on transaction %d", i, i*7))
+	}
+	// A pane of 1,001 patterns of 12 lines folds a new pattern of 10.
+	for k := 0; k < 1001; k++ {
+		for j := 0; j < 12; j++ {
+			f.add(start.Add(2*time.Minute+time.Duration(j)*time.Second), "INFO", wordsMsg(k))
+		}
+	}
+	for j := 0; j < 10; j++ {
+		f.add(start.Add(2*time.Minute+time.Duration(20+j)*time.Second), "ERROR", fmt.Sprintf("checkpoint request failed on segment %d", j))
+	}
+	f.write(t, db, start)
+	path := filepath.Join(t.TempDir(), "rules.yaml")
+	good := fmt.Sprintf(`notifiers:
+  - name: hook
+    webhook: {url: %q}
+rules:
+  - name: Errors
+    view: levels
+    where: {level: ERROR}
+    group_by: [instance]
+    window: 5m
+    for: 1m
+    threshold: {above: 10}
+    labels: {severity: page}
+    notify: [hook]
+  - name: NewErrorPattern
+    view: patterns
+    window: 10m
+    new_pattern: {level: ERROR, min_count: 10, lookback: 1h}
+  - name: NoTraffic
+    view: clusters
+    measure: share
+    window: 5m
+    threshold: {above: 2}
+`, hook.srv.URL)
+	if err := os.WriteFile(path, []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	clk := &testClock{t: start}
+	s := alertServer(t, db, clk, path, "A")
+	cl := llv1.NewQueryServiceClient(startGRPC(t, s))
+	for now := start.Add(time.Minute); !now.After(start.Add(5 * time.Minute)); now = now.Add(time.Minute) {
+		step(t, ctx, clk, nil, now, s)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(good, "for: 1m", "for: soon", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Alerts().Reload(); err == nil {
+		t.Fatal("a broken rule file was loaded")
+	}
+
+	var h alerts.RulesAnswer
+	getJSONOf(t, s, "/v1/rules", &h)
+	g, err := cl.Rules(ctx, &llv1.RulesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Rules) != 3 || len(g.Rules) != 3 {
+		t.Fatalf("rules: HTTP %d, gRPC %d, want 3", len(h.Rules), len(g.Rules))
+	}
+	if g.File != path || g.File != h.File || g.Every.AsDuration() != time.Duration(h.Every) || g.Holder != "A" || !g.Holding ||
+		g.Evaluator != h.Evaluator || !g.EvaluatedAt.AsTime().Equal(h.EvaluatedAt) || !g.LoadedAt.AsTime().Equal(h.LoadedAt) ||
+		!strings.Contains(g.ReloadError, `rule "Errors"`) || !strings.Contains(g.ReloadError, "field for") || g.ReloadError != h.ReloadError {
+		t.Errorf("gRPC %+v\nHTTP %+v", g, h)
+	}
+	for i, hr := range h.Rules {
+		gr := g.Rules[i]
+		if gr.Name != hr.Name || gr.View != hr.View || gr.Measure != hr.Measure || gr.Condition != hr.Condition ||
+			gr.Window.AsDuration() != time.Duration(hr.Window) || gr.For.AsDuration() != time.Duration(hr.For) ||
+			!gr.LastEval.AsTime().Equal(hr.LastEval) || int(gr.Samples) != hr.Samples || int(gr.Hits) != hr.Hits ||
+			gr.LastError != hr.LastError || gr.Warning != hr.Warning || fmt.Sprint(gr.Labels) != fmt.Sprint(hr.Labels) ||
+			fmt.Sprint(gr.Notify) != fmt.Sprint(hr.Notify) || fmt.Sprint(gr.Where) != fmt.Sprint(hr.Where) {
+			t.Errorf("rule %d: gRPC %+v\nHTTP %+v", i, gr, hr)
+		}
+	}
+	byName := map[string]*llv1.Rule{}
+	for _, r := range g.Rules {
+		byName[r.Name] = r
+	}
+	if r := byName["Errors"]; r.Hits != 1 || r.For.AsDuration() != time.Minute || !r.LastEval.AsTime().Equal(start.Add(5*time.Minute)) {
+		t.Errorf("Errors: %+v", r)
+	}
+	if r := byName["NewErrorPattern"]; r.Hits != 0 || !strings.Contains(r.Warning, "folded into (other)") {
+		t.Errorf("NewErrorPattern: %+v", r)
+	}
+	if r := byName["NoTraffic"]; r.Hits != 0 || r.LastError != "" {
+		t.Errorf("NoTraffic: %+v", r)
+	}
+
+	var ha struct {
+		Alerts []alerts.Alert `json:"alerts"`
+	}
+	getJSONOf(t, s, "/v1/alerts?from="+start.Format(time.RFC3339), &ha)
+	ga, err := cl.Alerts(ctx, &llv1.AlertsRequest{From: ts(start)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ha.Alerts) != 1 || len(ga.Alerts) != 1 {
+		t.Fatalf("alerts: HTTP %+v, gRPC %+v; want the one of Errors", ha.Alerts, ga.Alerts)
+	}
+	a, b := ha.Alerts[0], ga.Alerts[0]
+	if b.Id != a.ID || b.Rule != "Errors" || b.State != "firing" || b.Value != a.Value || b.Labels["instance"] != "db-1" ||
+		!b.FiredAt.AsTime().Equal(a.FiredAt) || len(b.Deliveries) != 1 || b.Deliveries[0].State != "sent" || b.Deliveries[0].Notifier != "hook" {
+		t.Errorf("alert: gRPC %+v\nHTTP %+v", b, a)
+	}
+	if got := hook.byStatus(); got["firing"] != 1 {
+		t.Errorf("webhook: %v", got)
+	}
 }

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -34,9 +35,9 @@ type RuleInfo struct {
 	Measure     string            `json:"measure"`
 	Where       map[string]string `json:"where,omitempty"`
 	GroupBy     []string          `json:"group_by,omitempty"`
-	Window      string            `json:"window"`
-	Delay       string            `json:"delay"`
-	For         string            `json:"for"`
+	Window      Duration          `json:"window"`
+	Delay       Duration          `json:"delay"`
+	For         Duration          `json:"for"`
 	Condition   string            `json:"condition"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
@@ -56,7 +57,7 @@ type RulesAnswer struct {
 	LoadedAt time.Time `json:"loaded_at"`
 	// ReloadError is the last reload's refusal, empty when it succeeded.
 	ReloadError string     `json:"reload_error,omitempty"`
-	Every       string     `json:"every"`
+	Every       Duration   `json:"every"`
 	Evaluator   string     `json:"evaluator"`
 	EvaluatedAt time.Time  `json:"evaluated_at,omitzero"`
 	Holder      string     `json:"holder"`
@@ -78,14 +79,14 @@ func (e *Engine) Rules(ctx context.Context) (*RulesAnswer, error) {
 	e.mu.Lock()
 	holding := e.holding
 	e.mu.Unlock()
-	ans := &RulesAnswer{File: e.cfg.rulesFile, LoadedAt: *e.loadedAt.Load(), Every: e.cfg.every.String(),
+	ans := &RulesAnswer{File: e.cfg.rulesFile, LoadedAt: *e.loadedAt.Load(), Every: Duration(e.cfg.every),
 		Evaluator: doc.EvaluatedBy, EvaluatedAt: doc.Updated.UTC(), Holder: e.cfg.holder, Holding: holding, Rules: []RuleInfo{}}
 	if p := e.reloadErr.Load(); p != nil {
 		ans.ReloadError = *p
 	}
 	for _, r := range rs.Rules {
 		ri := RuleInfo{Name: r.Name, View: r.View, Measure: r.Measure, Where: r.Where, GroupBy: r.GroupBy,
-			Window: r.Window.String(), Delay: r.Delay.String(), For: r.For.String(), Condition: r.condition(),
+			Window: Duration(r.Window), Delay: Duration(r.Delay), For: Duration(r.For), Condition: r.condition(),
 			Labels: r.Labels, Annotations: r.Annotations, Notify: r.Notify}
 		if r.Notify == nil {
 			ri.Notify = []string{}
@@ -96,6 +97,24 @@ func (e *Engine) Rules(ctx context.Context) (*RulesAnswer, error) {
 		ans.Rules = append(ans.Rules, ri)
 	}
 	return ans, nil
+}
+
+// Duration is a duration that JSON writes as Go does ("5m0s").
+type Duration time.Duration
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
 }
 
 // condition says the rule's condition in words.
