@@ -32,8 +32,8 @@ func demoRulesFor(t *testing.T, hook *hookSink, smtp *smtpSink) string {
 	t.Helper()
 	s := string(demogen.DemoRules)
 	for old, repl := range map[string]string{
-		"http://127.0.0.1:9095/alerts": hook.srv.URL + "/alerts",
-		"      smtp: 127.0.0.1:8025\n      starttls: false      # aiosmtpd -n speaks plain SMTP; keep true for a real server\n": fmt.Sprintf(
+		"${LOGLAMBDA_DEMO_WEBHOOK_URL:-http://127.0.0.1:9095/alerts}": hook.srv.URL + "/alerts",
+		"      smtp: ${LOGLAMBDA_DEMO_SMTP:-127.0.0.1:8025}\n      starttls: false      # aiosmtpd -n speaks plain SMTP; keep true for a real server\n": fmt.Sprintf(
 			"      smtp: %s\n      username: %s\n      password: %s\n      ca_file: %s\n", smtp.addr, smtp.user, smtp.pass, smtp.caFile),
 	} {
 		if !strings.Contains(s, old) {

@@ -421,9 +421,46 @@ func check(spec fileSpec) (*Rules, error) {
 
 type fieldErr struct{ field, msg string }
 
+// envRef is a reference to an environment variable in a notifier's
+// address: ${NAME}, or ${NAME:-default} (the default when NAME is unset or
+// empty), so that one rule file serves where receivers differ.
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
+
+// expandEnv replaces the envRefs of the notifier's addresses in place.
+func expandEnv(ns *notifierSpec) error {
+	var err error
+	expand := func(field string, s *string) {
+		*s = envRef.ReplaceAllStringFunc(*s, func(ref string) string {
+			m := envRef.FindStringSubmatch(ref)
+			if v := os.Getenv(m[1]); v != "" {
+				return v
+			}
+			if m[2] == "" && err == nil {
+				err = fmt.Errorf("notifier %q: %s: $%s is not set (write ${%s:-default} for a default)", ns.Name, field, m[1], m[1])
+			}
+			return m[3]
+		})
+	}
+	if w := ns.Webhook; w != nil {
+		expand("webhook.url", &w.URL)
+	}
+	if e := ns.Email; e != nil {
+		expand("email.smtp", &e.SMTP)
+		expand("email.from", &e.From)
+		expand("email.username", &e.Username)
+		for i := range e.To {
+			expand("email.to", &e.To[i])
+		}
+	}
+	return err
+}
+
 func checkNotifier(ns notifierSpec) (*Notifier, error) {
 	if !labelName.MatchString(strings.ReplaceAll(ns.Name, "-", "_")) {
 		return nil, fmt.Errorf("name %q: want letters, digits, _ and -", ns.Name)
+	}
+	if err := expandEnv(&ns); err != nil {
+		return nil, err
 	}
 	n := &Notifier{Name: ns.Name}
 	switch {
