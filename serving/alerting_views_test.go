@@ -5,18 +5,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
 	"github.com/loglambda/loglambda/schemas/event"
-	"github.com/loglambda/loglambda/schemas/patterns"
-	llv1 "github.com/loglambda/loglambda/schemas/proto/loglambda/v1"
 	"github.com/loglambda/loglambda/schemas/views"
 	"github.com/loglambda/loglambda/serving/alerts"
 )
@@ -55,12 +49,7 @@ func TestAlertsClusterShare(t *testing.T) {
 	slices.SortStableFunc(evs, func(a, b event.Event) int { return a.Time.Compare(b.Time) })
 
 	const below = 0.05
-	path := filepath.Join(t.TempDir(), "rules.yaml")
-	if err := os.WriteFile(path, []byte(fmt.Sprintf(`notifiers:
-  - name: hook
-    webhook: {url: %q}
-rules:
-  - name: RareKindOfRequest
+	path := hookRules(t, hook, fmt.Sprintf(`  - name: RareKindOfRequest
     view: clusters
     measure: share
     where: {cluster: "4"}
@@ -68,9 +57,7 @@ rules:
     threshold: {below: %g}
     annotations: {summary: "the smallest kind of request is {{ .Value }} of the traffic"}
     notify: [hook]
-`, hook.srv.URL, below)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`, below))
 	clk := &testClock{t: start}
 	s := alertServer(t, db, clk, path, "A")
 	feed := newSpeedFeed(db, evs)
@@ -142,67 +129,6 @@ rules:
 	}
 }
 
-// patternFeed adds events to minute panes as speed mines them.
-type patternFeed struct {
-	tracker *patterns.Tracker
-	panes   map[time.Time]*views.Pane
-}
-
-func newPatternFeed() *patternFeed {
-	return &patternFeed{tracker: patterns.NewTracker(views.PatternMinerOptions), panes: map[time.Time]*views.Pane{}}
-}
-
-func (f *patternFeed) add(at time.Time, level, msg string) {
-	ev := event.Event{Time: at, Instance: "db-1", Level: level, Msg: msg}
-	p := f.panes[at.Truncate(time.Minute)]
-	if p == nil {
-		p = views.NewPane(0)
-		f.panes[at.Truncate(time.Minute)] = p
-	}
-	p.Add(&ev)
-	m := views.PatternMessage(&ev, nil)
-	id, tmpl, absorbed := f.tracker.Add(m)
-	for _, a := range absorbed {
-		p.Patterns.Absorb(a)
-	}
-	p.Patterns.Add(id, tmpl, &ev, m)
-}
-
-// write writes the panes as speed documents of partition 0.
-func (f *patternFeed) write(t *testing.T, db *mongo.Database, updated time.Time) {
-	t.Helper()
-	docs := map[string][]views.Doc{}
-	for p, st := range f.panes {
-		for _, view := range []string{views.ViewLevels, views.ViewPatterns} {
-			d := makeDoc(t, st, view, p, 0, updated)
-			d.Summary = nil
-			docs[view] = append(docs[view], d)
-		}
-	}
-	for view, ds := range docs {
-		replaceDocs(t, db.Collection(views.SpeedCollection(view)), ds)
-	}
-}
-
-// wordsMsg is a message of five made-up words, unlike any other index's:
-// the miner gives each its own pattern.
-func wordsMsg(i int) string {
-	var b strings.Builder
-	x := uint64(i)*0x9E3779B97F4A7C15 + 1
-	for w := 0; w < 5; w++ {
-		if w > 0 {
-			b.WriteByte(' ')
-		}
-		for c := 0; c < 7; c++ {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-			b.WriteByte(byte('a' + x%26))
-		}
-	}
-	return b.String()
-}
-
 // TestAlertsNewPatternAmongMany: a new ERROR pattern of 12 lines in a
 // 10-minute window that holds 2,000 older-looking INFO patterns of 15
 // lines each. Merged into one state the window keeps its 1,000 most
@@ -257,20 +183,13 @@ func TestAlertsNewPatternAmongMany(t *testing.T) {
 	}
 	f.write(t, db, start)
 
-	path := filepath.Join(t.TempDir(), "rules.yaml")
-	if err := os.WriteFile(path, []byte(fmt.Sprintf(`notifiers:
-  - name: hook
-    webhook: {url: %q}
-rules:
-  - name: NewErrorPattern
+	path := hookRules(t, hook, `  - name: NewErrorPattern
     view: patterns
     window: 10m
     new_pattern: {level: ERROR, min_count: 10, lookback: 1h}
     annotations: {summary: "new: {{ .Template }}"}
     notify: [hook]
-`, hook.srv.URL)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`)
 	clk := &testClock{t: start}
 	s := alertServer(t, db, clk, path, "A")
 	var firedAt time.Time
@@ -327,134 +246,5 @@ rules:
 	}
 	if a := got[0].Alerts[0]; !strings.Contains(a.Annotations["summary"], "No space left on device") || !a.StartsAt.Equal(firedAt) {
 		t.Errorf("fired %+v, want the new pattern at %s", a, firedAt)
-	}
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// TestAlertsGRPC: the Alerts and Rules RPCs answer what GET /v1/alerts
-// and GET /v1/rules answer: the same alerts, the same rules with their
-// last evaluation, error and warning, and a refused reload.
-func TestAlertsGRPC(t *testing.T) {
-	ctx := context.Background()
-	db := testDB(t)
-	hook := startHook(t)
-	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	f := newPatternFeed()
-	// The deadlocks are old news: the ten minutes before had them.
-	for i := -60; i < 30; i++ {
-		f.add(start.Add(time.Duration(i)*10*time.Second), "ERROR", fmt.Sprintf("deadlock detected: process %d waits for ShareLock on transaction %d", i, i*7))
-	}
-	// A pane of 1,001 patterns of 12 lines folds a new pattern of 10.
-	for k := 0; k < 1001; k++ {
-		for j := 0; j < 12; j++ {
-			f.add(start.Add(2*time.Minute+time.Duration(j)*time.Second), "INFO", wordsMsg(k))
-		}
-	}
-	for j := 0; j < 10; j++ {
-		f.add(start.Add(2*time.Minute+time.Duration(20+j)*time.Second), "ERROR", fmt.Sprintf("checkpoint request failed on segment %d", j))
-	}
-	f.write(t, db, start)
-	path := filepath.Join(t.TempDir(), "rules.yaml")
-	good := fmt.Sprintf(`notifiers:
-  - name: hook
-    webhook: {url: %q}
-rules:
-  - name: Errors
-    view: levels
-    where: {level: ERROR}
-    group_by: [instance]
-    window: 5m
-    for: 1m
-    threshold: {above: 10}
-    labels: {severity: page}
-    notify: [hook]
-  - name: NewErrorPattern
-    view: patterns
-    window: 10m
-    new_pattern: {level: ERROR, min_count: 10, lookback: 1h}
-  - name: NoTraffic
-    view: clusters
-    measure: share
-    window: 5m
-    threshold: {above: 2}
-`, hook.srv.URL)
-	if err := os.WriteFile(path, []byte(good), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	clk := &testClock{t: start}
-	s := alertServer(t, db, clk, path, "A")
-	cl := llv1.NewQueryServiceClient(startGRPC(t, s))
-	for now := start.Add(time.Minute); !now.After(start.Add(5 * time.Minute)); now = now.Add(time.Minute) {
-		step(t, ctx, clk, nil, now, s)
-	}
-	if err := os.WriteFile(path, []byte(strings.Replace(good, "for: 1m", "for: soon", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Alerts().Reload(); err == nil {
-		t.Fatal("a broken rule file was loaded")
-	}
-
-	var h alerts.RulesAnswer
-	getJSONOf(t, s, "/v1/rules", &h)
-	g, err := cl.Rules(ctx, &llv1.RulesRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(h.Rules) != 3 || len(g.Rules) != 3 {
-		t.Fatalf("rules: HTTP %d, gRPC %d, want 3", len(h.Rules), len(g.Rules))
-	}
-	if g.File != path || g.File != h.File || g.Every.AsDuration() != time.Duration(h.Every) || g.Holder != "A" || !g.Holding ||
-		g.Evaluator != h.Evaluator || !g.EvaluatedAt.AsTime().Equal(h.EvaluatedAt) || !g.LoadedAt.AsTime().Equal(h.LoadedAt) ||
-		!strings.Contains(g.ReloadError, `rule "Errors"`) || !strings.Contains(g.ReloadError, "field for") || g.ReloadError != h.ReloadError {
-		t.Errorf("gRPC %+v\nHTTP %+v", g, h)
-	}
-	for i, hr := range h.Rules {
-		gr := g.Rules[i]
-		if gr.Name != hr.Name || gr.View != hr.View || gr.Measure != hr.Measure || gr.Condition != hr.Condition ||
-			gr.Window.AsDuration() != time.Duration(hr.Window) || gr.For.AsDuration() != time.Duration(hr.For) ||
-			!gr.LastEval.AsTime().Equal(hr.LastEval) || int(gr.Samples) != hr.Samples || int(gr.Hits) != hr.Hits ||
-			gr.LastError != hr.LastError || gr.Warning != hr.Warning || fmt.Sprint(gr.Labels) != fmt.Sprint(hr.Labels) ||
-			fmt.Sprint(gr.Notify) != fmt.Sprint(hr.Notify) || fmt.Sprint(gr.Where) != fmt.Sprint(hr.Where) {
-			t.Errorf("rule %d: gRPC %+v\nHTTP %+v", i, gr, hr)
-		}
-	}
-	byName := map[string]*llv1.Rule{}
-	for _, r := range g.Rules {
-		byName[r.Name] = r
-	}
-	if r := byName["Errors"]; r.Hits != 1 || r.For.AsDuration() != time.Minute || !r.LastEval.AsTime().Equal(start.Add(5*time.Minute)) {
-		t.Errorf("Errors: %+v", r)
-	}
-	if r := byName["NewErrorPattern"]; r.Hits != 0 || !strings.Contains(r.Warning, "folded into (other)") {
-		t.Errorf("NewErrorPattern: %+v", r)
-	}
-	if r := byName["NoTraffic"]; r.Hits != 0 || r.LastError != "" {
-		t.Errorf("NoTraffic: %+v", r)
-	}
-
-	var ha struct {
-		Alerts []alerts.Alert `json:"alerts"`
-	}
-	getJSONOf(t, s, "/v1/alerts?from="+start.Format(time.RFC3339), &ha)
-	ga, err := cl.Alerts(ctx, &llv1.AlertsRequest{From: ts(start)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ha.Alerts) != 1 || len(ga.Alerts) != 1 {
-		t.Fatalf("alerts: HTTP %+v, gRPC %+v; want the one of Errors", ha.Alerts, ga.Alerts)
-	}
-	a, b := ha.Alerts[0], ga.Alerts[0]
-	if b.Id != a.ID || b.Rule != "Errors" || b.State != "firing" || b.Value != a.Value || b.Labels["instance"] != "db-1" ||
-		!b.FiredAt.AsTime().Equal(a.FiredAt) || len(b.Deliveries) != 1 || b.Deliveries[0].State != "sent" || b.Deliveries[0].Notifier != "hook" {
-		t.Errorf("alert: gRPC %+v\nHTTP %+v", b, a)
-	}
-	if got := hook.byStatus(); got["firing"] != 1 {
-		t.Errorf("webhook: %v", got)
 	}
 }
