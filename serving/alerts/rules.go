@@ -42,7 +42,8 @@ type Rule struct {
 	Measure string
 	// Where keeps only the keys given (levels: instance, level; hot: term;
 	// patterns: pattern, level, instance; clusters: cluster); a value with
-	// *, ? or [ is a glob (instance: db-*), except a hot term.
+	// *, ? or [ is a glob (instance: db-*), except a hot term and the
+	// patterns view's level and instance.
 	Where map[string]string
 	// GroupBy makes one alert per distinct value of these keys.
 	GroupBy []string
@@ -537,6 +538,10 @@ func checkRule(sp ruleSpec, notifiers map[string]*Notifier) (*Rule, []fieldErr) 
 				bad("where."+k, "empty value")
 			} else if _, err := path.Match(v, ""); err != nil && k != "term" {
 				bad("where."+k, "%q: bad glob: %v", v, err)
+			} else if sp.View == "patterns" && k != "pattern" && strings.ContainsAny(v, "*?[") {
+				// The patterns view counts one level and one instance at
+				// a time; a glob would silently count all of them.
+				bad("where."+k, "%q: the patterns view filters on one %s, not a glob", v, k)
 			}
 		}
 		for _, k := range vs.required {

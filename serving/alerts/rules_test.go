@@ -93,6 +93,7 @@ func TestParseBad(t *testing.T) {
 		{"bad name", "rules:\n  - name: \"has space\"\n    view: levels\n    window: 5m\n    threshold: {above: 1}\n", []string{"field name"}},
 		{"bad webhook", "notifiers:\n  - name: h\n    webhook: {url: \"ftp://x\"}\n", []string{"notifiers[0]", "not an http(s) URL"}},
 		{"missing password env", "notifiers:\n  - name: m\n    email: {smtp: \"h:587\", from: a@b, to: [c@d], username: u, password_env: LOGLAMBDA_TEST_NO_SUCH_VAR}\n", []string{"password_env", "not set"}},
+		{"glob on patterns' instance", rule("    view: patterns\n    where: {instance: \"db-*\"}\n    window: 5m\n    threshold: {above: 1}\n"), []string{`rule "R1"`, "field where.instance", "not a glob"}},
 		{"unset receiver env", "notifiers:\n  - name: h\n    webhook: {url: \"http://${LOGLAMBDA_TEST_NO_SUCH_VAR}/x\"}\n", []string{"notifiers[0]", "webhook.url", "LOGLAMBDA_TEST_NO_SUCH_VAR is not set"}},
 		{"not yaml", "rules: [\n", []string{"line"}},
 	}
