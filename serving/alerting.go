@@ -165,16 +165,9 @@ type AlertsAnswer struct {
 
 // QueryAlerts answers GET /v1/alerts and the Alerts RPC.
 func (s *Server) QueryAlerts(ctx context.Context, q AlertsQuery) (*AlertsAnswer, error) {
-	to := q.To
-	if to.IsZero() {
-		to = s.cfg.now()
-	}
-	from := q.From
-	if from.IsZero() {
-		from = to.Add(-defaultAlertsRange)
-	}
-	if !from.Before(to) {
-		return nil, badParam("from", paramTime(q.From), "from %s is not before to %s", fmtTime(from), fmtTime(to))
+	from, to, err := s.bounds(q.Range, defaultAlertsRange)
+	if err != nil {
+		return nil, err
 	}
 	as, err := s.alerts.Alerts(ctx, from, to)
 	if err != nil {

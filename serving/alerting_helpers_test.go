@@ -676,3 +676,29 @@ func TestAlertsGRPC(t *testing.T) {
 		t.Errorf("webhook: %v", got)
 	}
 }
+
+// newErrorPatternRule is a rule on ERROR patterns unseen in the hour
+// before a 10-minute window, of at least 10 lines, told to "hook".
+const newErrorPatternRule = `  - name: NewErrorPattern
+    view: patterns
+    window: 10m
+    new_pattern: {level: ERROR, min_count: 10, lookback: 1h}
+    annotations: {summary: "new: {{ .Template }}"}
+    notify: [hook]
+`
+
+// holders counts the servers holding the evaluator lease.
+func holders(t *testing.T, ctx context.Context, srvs ...*Server) int {
+	t.Helper()
+	n := 0
+	for _, s := range srvs {
+		r, err := s.Alerts().Rules(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Holding {
+			n++
+		}
+	}
+	return n
+}

@@ -394,18 +394,8 @@ func TestAlertsTwoServers(t *testing.T) {
 		times = append(times, now)
 	}
 	checkTold(t, hook, smtp, expectEpisodes(lines, times, 5*time.Minute, 500))
-	holders := 0
-	for _, s := range []*Server{a, bsrv} {
-		r, err := s.Alerts().Rules(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Holding {
-			holders++
-		}
-	}
-	if holders != 1 {
-		t.Fatalf("%d servers hold the lease, want 1", holders)
+	if n := holders(t, ctx, a, bsrv); n != 1 {
+		t.Fatalf("%d servers hold the lease, want 1", n)
 	}
 	// A dies: only B goes on; after the lease ttl (90s) B takes over.
 	for ; now.Before(to); now = now.Add(30 * time.Second) {
@@ -639,18 +629,8 @@ func TestAlertsLeaseRace(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		holders := 0
-		for _, s := range srvs {
-			r, err := s.Alerts().Rules(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.Holding {
-				holders++
-			}
-		}
-		if holders != 1 {
-			t.Fatalf("round %d: %d holders, want 1", round, holders)
+		if n := holders(t, ctx, srvs...); n != 1 {
+			t.Fatalf("round %d: %d holders, want 1", round, n)
 		}
 	}
 }
@@ -675,13 +655,7 @@ func TestAlertsNewPattern(t *testing.T) {
 		}
 	}
 	f.write(t, db, start)
-	path := hookRules(t, hook, `  - name: NewErrorPattern
-    view: patterns
-    window: 10m
-    new_pattern: {level: ERROR, min_count: 10, lookback: 1h}
-    annotations: {summary: "new: {{ .Template }}"}
-    notify: [hook]
-`)
+	path := hookRules(t, hook, newErrorPatternRule)
 	clk := &testClock{t: start}
 	s := alertServer(t, db, clk, path, "A")
 	for now := start.Add(20 * time.Minute); now.Before(start.Add(90 * time.Minute)); now = now.Add(time.Minute) {

@@ -183,13 +183,7 @@ func TestAlertsNewPatternAmongMany(t *testing.T) {
 	}
 	f.write(t, db, start)
 
-	path := hookRules(t, hook, `  - name: NewErrorPattern
-    view: patterns
-    window: 10m
-    new_pattern: {level: ERROR, min_count: 10, lookback: 1h}
-    annotations: {summary: "new: {{ .Template }}"}
-    notify: [hook]
-`)
+	path := hookRules(t, hook, newErrorPatternRule)
 	clk := &testClock{t: start}
 	s := alertServer(t, db, clk, path, "A")
 	var firedAt time.Time
