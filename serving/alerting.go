@@ -1,13 +1,17 @@
 package serving
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/loglambda/loglambda/schemas/patterns"
 	"github.com/loglambda/loglambda/schemas/views"
 	"github.com/loglambda/loglambda/serving/alerts"
 )
@@ -114,6 +118,21 @@ func (q querySource) HotTermCount(_ context.Context, from, to time.Time, term st
 	return q.s.hotTermCount(Range{From: from, To: to}, term)
 }
 
+// ClusterShares is GET /v1/clusters over the window as one bucket, with
+// the default k: each macro-cluster's share by its id (0 the largest, as
+// /v1/clusters numbers them) and the outlier count.
+func (q querySource) ClusterShares(_ context.Context, from, to time.Time) (map[string]float64, int64, error) {
+	ans, err := q.s.Clusters(ClustersQuery{Range: Range{From: from, To: to}, Step: to.Sub(from)})
+	if err != nil {
+		return nil, 0, err
+	}
+	shares := make(map[string]float64, len(ans.Clusters))
+	for i, c := range ans.Clusters {
+		shares[strconv.Itoa(i)] = c.Share
+	}
+	return shares, ans.Outliers, nil
+}
+
 // hotTermCount merges the hot summaries of the range, as Hot does, and
 // reads one term.
 func (s *Server) hotTermCount(r Range, term string) (int64, error) {
@@ -146,16 +165,9 @@ type AlertsAnswer struct {
 
 // QueryAlerts answers GET /v1/alerts and the Alerts RPC.
 func (s *Server) QueryAlerts(ctx context.Context, q AlertsQuery) (*AlertsAnswer, error) {
-	to := q.To
-	if to.IsZero() {
-		to = s.cfg.now()
-	}
-	from := q.From
-	if from.IsZero() {
-		from = to.Add(-defaultAlertsRange)
-	}
-	if !from.Before(to) {
-		return nil, badParam("from", paramTime(q.From), "from %s is not before to %s", fmtTime(from), fmtTime(to))
+	from, to, err := s.bounds(q.Range, defaultAlertsRange)
+	if err != nil {
+		return nil, err
 	}
 	as, err := s.alerts.Alerts(ctx, from, to)
 	if err != nil {
@@ -190,8 +202,15 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 	}{fmtTime(ans.From), fmtTime(ans.To), active, ans.Alerts})
 }
 
+// QueryRules answers GET /v1/rules and the Rules RPC: the rules in force
+// with their last evaluation, read from MongoDB so that every serving
+// process answers alike whichever evaluates.
+func (s *Server) QueryRules(ctx context.Context) (*alerts.RulesAnswer, error) {
+	return s.alerts.Rules(ctx)
+}
+
 func (s *Server) handleRules(w http.ResponseWriter, r *http.Request) {
-	ans, err := s.alerts.Rules(r.Context())
+	ans, err := s.QueryRules(r.Context())
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -213,21 +232,52 @@ func (s *Server) handleRulesReload(w http.ResponseWriter, r *http.Request) {
 	s.handleRules(w, r)
 }
 
-// PatternCounts lists the patterns of the range as GET /v1/patterns counts
-// them (the top maxK, 1000, by count), for rules on view patterns and the
-// new_pattern condition; the folded "(other)" entry is left out, being no
-// pattern.
-func (q querySource) PatternCounts(_ context.Context, from, to time.Time, level, instance string) ([]alerts.PatternCount, error) {
-	ans, err := q.s.Patterns(PatternsQuery{Range: Range{From: from, To: to}, K: q.s.cfg.maxK, Step: to.Sub(from), Level: level, Instance: instance})
+// PatternCounts lists every pattern held by a state of the range (its
+// panes, and its whole hours from the hour tier), with its lines summed
+// over those states, ids resolved through the range's absorptions.
+// Unlike GET /v1/patterns it neither merges the range into one state nor
+// keeps a top K: merged, a range keeps views.PatternsCap patterns, and a
+// new pattern of a few lines would fold into "(other)" behind the many
+// older ones. A state folds only beyond views.PatternsCap patterns of its
+// own, and the lines it folded are returned as Folded.
+func (q querySource) PatternCounts(_ context.Context, from, to time.Time, level, instance string) (*alerts.PatternSet, error) {
+	sp, err := q.s.span(Range{From: from, To: to})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]alerts.PatternCount, 0, len(ans.Patterns))
-	for _, p := range ans.Patterns {
-		if p.ID == views.PatternsOther || p.Count == 0 {
+	states := q.s.snap.Load().statesIn(nil, sp.from, sp.to, q.s.paneSeconds())
+	// The merge is for the absorptions of the whole range.
+	merged := mergePatterns(states)
+	set := &alerts.PatternSet{Absorbed: map[string]string{}}
+	tmpl := map[patterns.ID]string{}
+	for _, a := range merged.Absorptions() {
+		set.Absorbed[a.From.String()] = a.To.String()
+		tmpl[merged.Resolve(a.From)] = a.Template
+	}
+	counts := map[patterns.ID]int64{}
+	for _, st := range states {
+		if st.pane.Patterns == nil {
 			continue
 		}
-		out = append(out, alerts.PatternCount{ID: p.ID.String(), Template: p.Template, Level: level, Count: p.Count})
+		st.pane.Patterns.Each(func(e *views.PatternStat) {
+			n, _, _ := e.Filtered(level, instance)
+			switch {
+			case n == 0:
+			case e.ID == views.PatternsOther:
+				set.Folded += n
+			default:
+				id := merged.Resolve(e.ID)
+				counts[id] += n
+				if id == e.ID {
+					tmpl[id] = e.Template
+				}
+			}
+		})
 	}
-	return out, nil
+	set.Patterns = make([]alerts.PatternCount, 0, len(counts))
+	for id, n := range counts {
+		set.Patterns = append(set.Patterns, alerts.PatternCount{ID: id.String(), Template: tmpl[id], Level: level, Count: n})
+	}
+	slices.SortFunc(set.Patterns, func(a, b alerts.PatternCount) int { return cmp.Compare(a.ID, b.ID) })
+	return set, nil
 }

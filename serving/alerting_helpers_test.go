@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"hash/fnv"
 	"io"
 	"math/big"
@@ -34,7 +35,10 @@ import (
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/formats"
+	"github.com/loglambda/loglambda/schemas/patterns"
+	llv1 "github.com/loglambda/loglambda/schemas/proto/loglambda/v1"
 	"github.com/loglambda/loglambda/schemas/views"
+	"github.com/loglambda/loglambda/serving/alerts"
 )
 
 // Real parts of the alert tests: an SMTP server (Debian's aiosmtpd, with
@@ -189,27 +193,46 @@ func writeCert(t *testing.T, dir string) (certFile, keyFile string) {
 	return certFile, keyFile
 }
 
-// hookMsg is the Alertmanager webhook body as the test reads it, declared
-// here from Alertmanager's documentation rather than taken from the code
-// under test.
-type hookMsg struct {
-	Version           string            `json:"version"`
-	GroupKey          string            `json:"groupKey"`
-	Status            string            `json:"status"`
-	Receiver          string            `json:"receiver"`
-	GroupLabels       map[string]string `json:"groupLabels"`
-	CommonLabels      map[string]string `json:"commonLabels"`
-	CommonAnnotations map[string]string `json:"commonAnnotations"`
-	ExternalURL       string            `json:"externalURL"`
-	Alerts            []struct {
-		Status       string            `json:"status"`
-		Labels       map[string]string `json:"labels"`
-		Annotations  map[string]string `json:"annotations"`
-		StartsAt     time.Time         `json:"startsAt"`
-		EndsAt       time.Time         `json:"endsAt"`
-		GeneratorURL string            `json:"generatorURL"`
-		Fingerprint  string            `json:"fingerprint"`
-	} `json:"alerts"`
+// hookMsg is a webhook body. The hookSink checks every body against the
+// keys Alertmanager's documentation lists, read as raw JSON, so that the
+// test does not take the shape from the code under test.
+type hookMsg = alerts.WebhookMessage
+
+// amKeys are the keys of Alertmanager's webhook body (version 4) and of
+// each of its alerts, from its documentation.
+var amKeys = struct{ message, alert []string }{
+	message: []string{"version", "groupKey", "truncatedAlerts", "status", "receiver", "groupLabels", "commonLabels",
+		"commonAnnotations", "externalURL", "alerts"},
+	alert: []string{"status", "labels", "annotations", "startsAt", "endsAt", "generatorURL", "fingerprint"},
+}
+
+// checkAMKeys reports the documented keys a body lacks.
+func checkAMKeys(body []byte) error {
+	var msg map[string]json.RawMessage
+	if err := json.Unmarshal(body, &msg); err != nil {
+		return err
+	}
+	var missing []string
+	for _, k := range amKeys.message {
+		if _, ok := msg[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	var as []map[string]json.RawMessage
+	if err := json.Unmarshal(msg["alerts"], &as); err != nil {
+		return fmt.Errorf("alerts: %w", err)
+	}
+	for i, a := range as {
+		for _, k := range amKeys.alert {
+			if _, ok := a[k]; !ok {
+				missing = append(missing, fmt.Sprintf("alerts[%d].%s", i, k))
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("Alertmanager keys missing: %v", missing)
+	}
+	return nil
 }
 
 // hookSink is a webhook receiver on loopback; the first failFirst
@@ -228,9 +251,16 @@ func startHook(t *testing.T) *hookSink {
 			http.Error(w, "receiver busy", http.StatusServiceUnavailable)
 			return
 		}
+		body, err := io.ReadAll(r.Body)
+		if err == nil {
+			err = checkAMKeys(body)
+		}
 		var m hookMsg
-		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
-			t.Errorf("webhook body: %v", err)
+		if err == nil {
+			err = json.Unmarshal(body, &m)
+		}
+		if err != nil {
+			t.Errorf("webhook body %s: %v", body, err)
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
@@ -448,4 +478,228 @@ func step(tb testing.TB, ctx context.Context, clk *testClock, feed *speedFeed, t
 			tb.Fatal(err)
 		}
 	}
+}
+
+// hookRules writes a rule file of the rules given (YAML list items) with
+// one notifier, "hook", posting to the hook; it returns the file's path.
+func hookRules(t *testing.T, hook *hookSink, rules string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "rules.yaml")
+	file := fmt.Sprintf("notifiers:\n  - name: hook\n    webhook: {url: %q}\nrules:\n", hook.srv.URL) + rules
+	if err := os.WriteFile(path, []byte(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// patternFeed adds events to minute panes as speed mines them.
+type patternFeed struct {
+	tracker *patterns.Tracker
+	panes   map[time.Time]*views.Pane
+}
+
+func newPatternFeed() *patternFeed {
+	return &patternFeed{tracker: patterns.NewTracker(views.PatternMinerOptions), panes: map[time.Time]*views.Pane{}}
+}
+
+func (f *patternFeed) add(at time.Time, level, msg string) {
+	ev := event.Event{Time: at, Instance: "db-1", Level: level, Msg: msg}
+	p := f.panes[at.Truncate(time.Minute)]
+	if p == nil {
+		p = views.NewPane(0)
+		f.panes[at.Truncate(time.Minute)] = p
+	}
+	p.Add(&ev)
+	m := views.PatternMessage(&ev, nil)
+	id, tmpl, absorbed := f.tracker.Add(m)
+	for _, a := range absorbed {
+		p.Patterns.Absorb(a)
+	}
+	p.Patterns.Add(id, tmpl, &ev, m)
+}
+
+// write writes the panes as speed documents of partition 0.
+func (f *patternFeed) write(t *testing.T, db *mongo.Database, updated time.Time) {
+	t.Helper()
+	docs := map[string][]collections.Doc{}
+	for p, st := range f.panes {
+		for _, view := range []string{views.ViewLevels, views.ViewPatterns} {
+			d := makeDoc(t, st, view, p, 0, updated)
+			d.Summary = nil
+			docs[view] = append(docs[view], d)
+		}
+	}
+	for view, ds := range docs {
+		replaceDocs(t, db.Collection(collections.SpeedCollection(view)), ds)
+	}
+}
+
+// wordsMsg is a message of five made-up words, unlike any other index's:
+// the miner gives each its own pattern.
+func wordsMsg(i int) string {
+	var b strings.Builder
+	x := uint64(i)*0x9E3779B97F4A7C15 + 1
+	for w := 0; w < 5; w++ {
+		if w > 0 {
+			b.WriteByte(' ')
+		}
+		for c := 0; c < 7; c++ {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+			b.WriteByte(byte('a' + x%26))
+		}
+	}
+	return b.String()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestAlertsGRPC: the Alerts and Rules RPCs answer what GET /v1/alerts
+// and GET /v1/rules answer: the same alerts, the same rules with their
+// last evaluation, error and warning, and a refused reload.
+func TestAlertsGRPC(t *testing.T) {
+	ctx := context.Background()
+	db := testDB(t)
+	hook := startHook(t)
+	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	f := newPatternFeed()
+	// The deadlocks are old news: the ten minutes before had them.
+	for i := -60; i < 30; i++ {
+		f.add(start.Add(time.Duration(i)*10*time.Second), "ERROR", fmt.Sprintf("deadlock detected: process %d waits for ShareLock on transaction %d", i, i*7))
+	}
+	// A pane of 1,001 patterns of 12 lines folds a new pattern of 10.
+	for k := 0; k < 1001; k++ {
+		for j := 0; j < 12; j++ {
+			f.add(start.Add(2*time.Minute+time.Duration(j)*time.Second), "INFO", wordsMsg(k))
+		}
+	}
+	for j := 0; j < 10; j++ {
+		f.add(start.Add(2*time.Minute+time.Duration(20+j)*time.Second), "ERROR", fmt.Sprintf("checkpoint request failed on segment %d", j))
+	}
+	f.write(t, db, start)
+	path := hookRules(t, hook, `  - name: Errors
+    view: levels
+    where: {level: ERROR}
+    group_by: [instance]
+    window: 5m
+    for: 1m
+    threshold: {above: 10}
+    labels: {severity: page}
+    notify: [hook]
+  - name: NewErrorPattern
+    view: patterns
+    window: 10m
+    new_pattern: {level: ERROR, min_count: 10, lookback: 1h}
+  - name: NoTraffic
+    view: clusters
+    measure: share
+    window: 5m
+    threshold: {above: 2}
+`)
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &testClock{t: start}
+	s := alertServer(t, db, clk, path, "A")
+	cl := llv1.NewQueryServiceClient(startGRPC(t, s))
+	for now := start.Add(time.Minute); !now.After(start.Add(5 * time.Minute)); now = now.Add(time.Minute) {
+		step(t, ctx, clk, nil, now, s)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(good), "for: 1m", "for: soon", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Alerts().Reload(); err == nil {
+		t.Fatal("a broken rule file was loaded")
+	}
+
+	var h alerts.RulesAnswer
+	getJSONOf(t, s, "/v1/rules", &h)
+	g, err := cl.Rules(ctx, &llv1.RulesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Rules) != 3 || len(g.Rules) != 3 {
+		t.Fatalf("rules: HTTP %d, gRPC %d, want 3", len(h.Rules), len(g.Rules))
+	}
+	if g.File != path || g.File != h.File || g.Every.AsDuration() != time.Duration(h.Every) || g.Holder != "A" || !g.Holding ||
+		g.Evaluator != h.Evaluator || !g.EvaluatedAt.AsTime().Equal(h.EvaluatedAt) || !g.LoadedAt.AsTime().Equal(h.LoadedAt) ||
+		!strings.Contains(g.ReloadError, `rule "Errors"`) || !strings.Contains(g.ReloadError, "field for") || g.ReloadError != h.ReloadError {
+		t.Errorf("gRPC %+v\nHTTP %+v", g, h)
+	}
+	for i, hr := range h.Rules {
+		gr := g.Rules[i]
+		if gr.Name != hr.Name || gr.View != hr.View || gr.Measure != hr.Measure || gr.Condition != hr.Condition ||
+			gr.Window.AsDuration() != time.Duration(hr.Window) || gr.For.AsDuration() != time.Duration(hr.For) ||
+			!gr.LastEval.AsTime().Equal(hr.LastEval) || int(gr.Samples) != hr.Samples || int(gr.Hits) != hr.Hits ||
+			gr.LastError != hr.LastError || gr.Warning != hr.Warning || fmt.Sprint(gr.Labels) != fmt.Sprint(hr.Labels) ||
+			fmt.Sprint(gr.Notify) != fmt.Sprint(hr.Notify) || fmt.Sprint(gr.Where) != fmt.Sprint(hr.Where) {
+			t.Errorf("rule %d: gRPC %+v\nHTTP %+v", i, gr, hr)
+		}
+	}
+	byName := map[string]*llv1.Rule{}
+	for _, r := range g.Rules {
+		byName[r.Name] = r
+	}
+	if r := byName["Errors"]; r.Hits != 1 || r.For.AsDuration() != time.Minute || !r.LastEval.AsTime().Equal(start.Add(5*time.Minute)) {
+		t.Errorf("Errors: %+v", r)
+	}
+	if r := byName["NewErrorPattern"]; r.Hits != 0 || !strings.Contains(r.Warning, "folded into (other)") {
+		t.Errorf("NewErrorPattern: %+v", r)
+	}
+	if r := byName["NoTraffic"]; r.Hits != 0 || r.LastError != "" {
+		t.Errorf("NoTraffic: %+v", r)
+	}
+
+	var ha struct {
+		Alerts []alerts.Alert `json:"alerts"`
+	}
+	getJSONOf(t, s, "/v1/alerts?from="+start.Format(time.RFC3339), &ha)
+	ga, err := cl.Alerts(ctx, &llv1.AlertsRequest{From: ts(start)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ha.Alerts) != 1 || len(ga.Alerts) != 1 {
+		t.Fatalf("alerts: HTTP %+v, gRPC %+v; want the one of Errors", ha.Alerts, ga.Alerts)
+	}
+	a, b := ha.Alerts[0], ga.Alerts[0]
+	if b.Id != a.ID || b.Rule != "Errors" || b.State != "firing" || b.Value != a.Value || b.Labels["instance"] != "db-1" ||
+		!b.FiredAt.AsTime().Equal(a.FiredAt) || len(b.Deliveries) != 1 || b.Deliveries[0].State != "sent" || b.Deliveries[0].Notifier != "hook" {
+		t.Errorf("alert: gRPC %+v\nHTTP %+v", b, a)
+	}
+	if got := hook.byStatus(); got["firing"] != 1 {
+		t.Errorf("webhook: %v", got)
+	}
+}
+
+// newErrorPatternRule is a rule on ERROR patterns unseen in the hour
+// before a 10-minute window, of at least 10 lines, told to "hook".
+const newErrorPatternRule = `  - name: NewErrorPattern
+    view: patterns
+    window: 10m
+    new_pattern: {level: ERROR, min_count: 10, lookback: 1h}
+    annotations: {summary: "new: {{ .Template }}"}
+    notify: [hook]
+`
+
+// holders counts the servers holding the evaluator lease.
+func holders(t *testing.T, ctx context.Context, srvs ...*Server) int {
+	t.Helper()
+	n := 0
+	for _, s := range srvs {
+		r, err := s.Alerts().Rules(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Holding {
+			n++
+		}
+	}
+	return n
 }

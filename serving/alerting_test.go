@@ -21,7 +21,6 @@ import (
 	demogen "github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
-	"github.com/loglambda/loglambda/schemas/patterns"
 	"github.com/loglambda/loglambda/schemas/views"
 	"github.com/loglambda/loglambda/serving/alerts"
 )
@@ -33,8 +32,8 @@ func demoRulesFor(t *testing.T, hook *hookSink, smtp *smtpSink) string {
 	t.Helper()
 	s := string(demogen.DemoRules)
 	for old, repl := range map[string]string{
-		"http://127.0.0.1:9095/alerts": hook.srv.URL + "/alerts",
-		"      smtp: 127.0.0.1:8025\n      starttls: false      # aiosmtpd -n speaks plain SMTP; keep true for a real server\n": fmt.Sprintf(
+		"${LOGLAMBDA_DEMO_WEBHOOK_URL:-http://127.0.0.1:9095/alerts}": hook.srv.URL + "/alerts",
+		"      smtp: ${LOGLAMBDA_DEMO_SMTP:-127.0.0.1:8025}\n      starttls: false      # aiosmtpd -n speaks plain SMTP; keep true for a real server\n": fmt.Sprintf(
 			"      smtp: %s\n      username: %s\n      password: %s\n      ca_file: %s\n", smtp.addr, smtp.user, smtp.pass, smtp.caFile),
 	} {
 		if !strings.Contains(s, old) {
@@ -396,18 +395,8 @@ func TestAlertsTwoServers(t *testing.T) {
 		times = append(times, now)
 	}
 	checkTold(t, hook, smtp, expectEpisodes(lines, times, 5*time.Minute, 500))
-	holders := 0
-	for _, s := range []*Server{a, bsrv} {
-		r, err := s.Alerts().Rules(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Holding {
-			holders++
-		}
-	}
-	if holders != 1 {
-		t.Fatalf("%d servers hold the lease, want 1", holders)
+	if n := holders(t, ctx, a, bsrv); n != 1 {
+		t.Fatalf("%d servers hold the lease, want 1", n)
 	}
 	// A dies: only B goes on; after the lease ttl (90s) B takes over.
 	for ; now.Before(to); now = now.Add(30 * time.Second) {
@@ -493,7 +482,7 @@ func TestAlertsReload(t *testing.T) {
 	}
 	var rules alerts.RulesAnswer
 	getJSONOf(t, s, "/v1/rules", &rules)
-	if len(rules.Rules) != 1 || rules.Rules[0].Window != "5m0s" || !strings.Contains(rules.ReloadError, "field window") {
+	if len(rules.Rules) != 1 || rules.Rules[0].Window != alerts.Duration(5*time.Minute) || !strings.Contains(rules.ReloadError, "field window") {
 		t.Errorf("after a refused reload: %+v", rules)
 	}
 	if err := os.WriteFile(path, []byte(good+"  - name: More\n    view: traffic\n    measure: pv\n    window: 1m\n    threshold: {below: 1}\n"), 0o644); err != nil {
@@ -562,23 +551,15 @@ func TestAlertsSeasonal(t *testing.T) {
 	writeHorizon(t, db, "logs", day0.Add(9*24*time.Hour), day0)
 	t.Logf("written in %s", time.Since(t0))
 
-	path := filepath.Join(t.TempDir(), "rules.yaml")
-	rules := fmt.Sprintf(`notifiers:
-  - name: hook
-    webhook: {url: %q}
-rules:
-  - name: PageViewsDrop
+	path := hookRules(t, hook, `  - name: PageViewsDrop
     view: traffic
     measure: pv
     window: 1h
     baseline: {days: 7, deviations: 4, direction: below}
     notify: [hook]
     annotations:
-      summary: "{{ printf \"%%.0f\" .Value }} page views, usual {{ printf \"%%.0f\" .Median }} ({{ printf \"%%.1f\" .Deviations }} deviations)"
-`, hook.srv.URL)
-	if err := os.WriteFile(path, []byte(rules), 0o644); err != nil {
-		t.Fatal(err)
-	}
+      summary: "{{ printf \"%.0f\" .Value }} page views, usual {{ printf \"%.0f\" .Median }} ({{ printf \"%.1f\" .Deviations }} deviations)"
+`)
 	clk := &testClock{t: day0}
 	s := alertServer(t, db, clk, path, "A", Pane(pane))
 	if err := s.Refresh(ctx); err != nil {
@@ -649,18 +630,8 @@ func TestAlertsLeaseRace(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		holders := 0
-		for _, s := range srvs {
-			r, err := s.Alerts().Rules(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.Holding {
-				holders++
-			}
-		}
-		if holders != 1 {
-			t.Fatalf("round %d: %d holders, want 1", round, holders)
+		if n := holders(t, ctx, srvs...); n != 1 {
+			t.Fatalf("round %d: %d holders, want 1", round, n)
 		}
 	}
 }
@@ -673,58 +644,19 @@ func TestAlertsNewPattern(t *testing.T) {
 	db := testDB(t)
 	hook := startHook(t)
 	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-	tracker := patterns.NewTracker(views.PatternMinerOptions)
-	panes := map[time.Time]*views.Pane{}
-	add := func(at time.Time, level, msg string) {
-		ev := event.Event{Time: at, Instance: "db-1", Level: level, Msg: msg, Partition: 0}
-		p := panes[at.Truncate(time.Minute)]
-		if p == nil {
-			p = views.NewPane(0)
-			panes[at.Truncate(time.Minute)] = p
-		}
-		p.Add(&ev)
-		m := views.PatternMessage(&ev, nil)
-		id, tmpl, absorbed := tracker.Add(m)
-		for _, a := range absorbed {
-			p.Patterns.Absorb(a)
-		}
-		p.Patterns.Add(id, tmpl, &ev, m)
-	}
+	f := newPatternFeed()
 	for i := 0; i < 90*60; i += 2 {
 		at := start.Add(time.Duration(i) * time.Second)
-		add(at, "INFO", fmt.Sprintf("query ok rows=%d in %dms", i%97, i%13))
+		f.add(at, "INFO", fmt.Sprintf("query ok rows=%d in %dms", i%97, i%13))
 		if i%60 == 0 {
-			add(at, "ERROR", fmt.Sprintf("deadlock detected: process %d waits for ShareLock on transaction %d", i, i*7))
+			f.add(at, "ERROR", fmt.Sprintf("deadlock detected: process %d waits for ShareLock on transaction %d", i, i*7))
 		}
 		if at.After(start.Add(70*time.Minute)) && at.Before(start.Add(72*time.Minute)) {
-			add(at, "ERROR", fmt.Sprintf("could not write block %d of relation base/%d: No space left on device", i, i%5))
+			f.add(at, "ERROR", fmt.Sprintf("could not write block %d of relation base/%d: No space left on device", i, i%5))
 		}
 	}
-	var docs = map[string][]collections.Doc{}
-	for p, st := range panes {
-		for _, view := range views.Names {
-			d := makeDoc(t, st, view, p, 0, start)
-			d.Summary = nil
-			docs[view] = append(docs[view], d)
-		}
-	}
-	for view, ds := range docs {
-		replaceDocs(t, db.Collection(collections.SpeedCollection(view)), ds)
-	}
-	path := filepath.Join(t.TempDir(), "rules.yaml")
-	if err := os.WriteFile(path, []byte(fmt.Sprintf(`notifiers:
-  - name: hook
-    webhook: {url: %q}
-rules:
-  - name: NewErrorPattern
-    view: patterns
-    window: 10m
-    new_pattern: {level: ERROR, min_count: 10, lookback: 1h}
-    annotations: {summary: "new: {{ .Template }}"}
-    notify: [hook]
-`, hook.srv.URL)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	f.write(t, db, start)
+	path := hookRules(t, hook, newErrorPatternRule)
 	clk := &testClock{t: start}
 	s := alertServer(t, db, clk, path, "A")
 	for now := start.Add(20 * time.Minute); now.Before(start.Add(90 * time.Minute)); now = now.Add(time.Minute) {

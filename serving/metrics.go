@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
+
+	"github.com/loglambda/loglambda/internal/metric"
 )
 
 // metrics are the server's Prometheus metrics, on a registry of its own so
@@ -28,52 +30,23 @@ type metrics struct {
 }
 
 func newMetrics() *metrics {
-	m := &metrics{
-		reg: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "loglambda_serving_requests_total",
-			Help: "HTTP requests by route and status code.",
-		}, []string{"route", "code"}),
-		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "loglambda_serving_request_duration_seconds",
-			Help:    "HTTP request latency by route.",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
-		}, []string{"route"}),
-		grpcRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "loglambda_serving_grpc_requests_total",
-			Help: "Unary gRPC calls by method and status code.",
-		}, []string{"method", "code"}),
-		grpcDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "loglambda_serving_grpc_request_duration_seconds",
-			Help:    "Unary gRPC call latency by method.",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
-		}, []string{"method"}),
-		refreshDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "loglambda_serving_refresh_duration_seconds",
-			Help:    "Duration of a cache refresh from MongoDB.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 4, 10),
-		}),
-		refreshErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "loglambda_serving_refresh_errors_total",
-			Help: "Cache refreshes that failed (the previous cache stays in use).",
-		}),
-		badDocs: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "loglambda_serving_bad_documents_total",
-			Help: "View documents skipped because they could not be decoded.",
-		}),
-		cachePanes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "loglambda_serving_cache_panes",
-			Help: "Pane states held in the cache, by layer (batch, speed).",
-		}, []string{"layer"}),
-		horizon: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "loglambda_serving_batch_horizon_seconds",
-			Help: "Batch horizon as a Unix time; 0 when batch has never run.",
-		}),
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s := metric.New(reg)
+	latency := prometheus.ExponentialBuckets(0.0001, 4, 10)
+	return &metrics{
+		reg:             reg,
+		requests:        s.CounterVec("loglambda_serving_requests_total", "HTTP requests by route and status code.", "route", "code"),
+		requestDuration: s.HistogramVec("loglambda_serving_request_duration_seconds", "HTTP request latency by route.", latency, "route"),
+		grpcRequests:    s.CounterVec("loglambda_serving_grpc_requests_total", "Unary gRPC calls by method and status code.", "method", "code"),
+		grpcDuration:    s.HistogramVec("loglambda_serving_grpc_request_duration_seconds", "Unary gRPC call latency by method.", latency, "method"),
+		refreshDuration: s.Histogram("loglambda_serving_refresh_duration_seconds", "Duration of a cache refresh from MongoDB.",
+			prometheus.ExponentialBuckets(0.001, 4, 10)),
+		refreshErrors: s.Counter("loglambda_serving_refresh_errors_total", "Cache refreshes that failed (the previous cache stays in use)."),
+		badDocs:       s.Counter("loglambda_serving_bad_documents_total", "View documents skipped because they could not be decoded."),
+		cachePanes:    s.GaugeVec("loglambda_serving_cache_panes", "Pane states held in the cache, by layer (batch, speed).", "layer"),
+		horizon:       s.Gauge("loglambda_serving_batch_horizon_seconds", "Batch horizon as a Unix time; 0 when batch has never run."),
 	}
-	m.reg.MustRegister(m.requests, m.requestDuration, m.grpcRequests, m.grpcDuration, m.refreshDuration, m.refreshErrors,
-		m.badDocs, m.cachePanes, m.horizon,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return m
 }
 
 // setCache records the sizes of a freshly published snapshot.

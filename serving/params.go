@@ -42,19 +42,29 @@ type span struct {
 func (sp span) fromTime() time.Time { return time.Unix(sp.from, 0).UTC() }
 func (sp span) toTime() time.Time   { return time.Unix(sp.to, 0).UTC() }
 
-// span fills in r's defaults, checks from < to and the range limit, then
-// widens the range to whole panes.
-func (s *Server) span(r Range) (span, error) {
-	to := r.To
+// bounds fills in r's defaults (to: now; from: back before to) and checks
+// that from is before to.
+func (s *Server) bounds(r Range, back time.Duration) (from, to time.Time, err error) {
+	to = r.To
 	if to.IsZero() {
 		to = s.cfg.now()
 	}
-	from := r.From
+	from = r.From
 	if from.IsZero() {
-		from = to.Add(-defaultRange)
+		from = to.Add(-back)
 	}
 	if !from.Before(to) {
-		return span{}, badParam("from", paramTime(r.From), "from %s is not before to %s", fmtTime(from), fmtTime(to))
+		return from, to, badParam("from", paramTime(r.From), "from %s is not before to %s", fmtTime(from), fmtTime(to))
+	}
+	return from, to, nil
+}
+
+// span fills in r's defaults, checks from < to and the range limit, then
+// widens the range to whole panes.
+func (s *Server) span(r Range) (span, error) {
+	from, to, err := s.bounds(r, defaultRange)
+	if err != nil {
+		return span{}, err
 	}
 	if d := to.Sub(from); d > s.cfg.maxRange {
 		return span{}, badParam("to", paramTime(r.To), "range %s from %s is longer than the allowed %s", d, fmtTime(from), s.cfg.maxRange)

@@ -33,19 +33,27 @@ func window(r *Rule, pane time.Duration, now time.Time) (from, to time.Time) {
 	return to.Add(-r.Window), to
 }
 
-// evaluate returns the samples of r whose condition holds at now, and how
-// many samples it looked at.
-func evaluate(ctx context.Context, src Source, r *Rule, now time.Time) ([]hit, int, error) {
+// outcome is one evaluation of a rule: the samples whose condition holds,
+// how many samples it looked at, and what may make the answer incomplete.
+type outcome struct {
+	hits    []hit
+	samples int
+	warning string
+}
+
+// evaluate evaluates r at now.
+func evaluate(ctx context.Context, src Source, r *Rule, now time.Time) (outcome, error) {
 	from, to := window(r, src.Pane(), now)
 	switch {
 	case r.NewPattern != nil:
 		return newPatterns(ctx, src, r, from, to)
 	case r.Baseline != nil:
-		return baseline(ctx, src, r, from, to)
+		hits, n, err := baseline(ctx, src, r, from, to)
+		return outcome{hits: hits, samples: n}, err
 	}
 	samples, err := measure(ctx, src, r, from, to)
 	if err != nil {
-		return nil, 0, err
+		return outcome{}, err
 	}
 	var hits []hit
 	for _, s := range samples {
@@ -53,7 +61,7 @@ func evaluate(ctx context.Context, src Source, r *Rule, now time.Time) ([]hit, i
 			hits = append(hits, hit{Sample: s})
 		}
 	}
-	return hits, len(samples), nil
+	return outcome{hits: hits, samples: len(samples)}, nil
 }
 
 // madScale turns a median absolute deviation into an estimate of the
@@ -131,10 +139,14 @@ func median(xs []float64) float64 {
 
 // newPatterns finds the patterns of the window, at the rule's level, with
 // at least MinCount lines, that the Lookback before the window never had.
-func newPatterns(ctx context.Context, src Source, r *Rule, from, to time.Time) ([]hit, int, error) {
+// The source lists every pattern its states hold, so a new pattern is
+// missed only when a state holding more patterns than the view keeps
+// folded its lines into "(other)": when the window's folded lines could
+// hide one of MinCount lines, the outcome says so.
+func newPatterns(ctx context.Context, src Source, r *Rule, from, to time.Time) (outcome, error) {
 	ps, ok := src.(PatternSource)
 	if !ok {
-		return nil, 0, fmt.Errorf("new_pattern: %w (it needs the patterns view in the query layer)", errNoView)
+		return outcome{}, fmt.Errorf("new_pattern: %w (it needs the patterns view in the query layer)", errNoView)
 	}
 	level := r.NewPattern.Level
 	if level == "" {
@@ -142,19 +154,33 @@ func newPatterns(ctx context.Context, src Source, r *Rule, from, to time.Time) (
 	}
 	cur, err := ps.PatternCounts(ctx, from, to, level, r.Where["instance"])
 	if err != nil {
-		return nil, 0, fmt.Errorf("patterns %s..%s: %w", fmtTime(from), fmtTime(to), err)
+		return outcome{}, fmt.Errorf("patterns %s..%s: %w", fmtTime(from), fmtTime(to), err)
 	}
-	old, err := ps.PatternCounts(ctx, from.Add(-r.NewPattern.Lookback), from, level, r.Where["instance"])
+	since := from.Add(-r.NewPattern.Lookback)
+	old, err := ps.PatternCounts(ctx, since, from, level, r.Where["instance"])
 	if err != nil {
-		return nil, 0, fmt.Errorf("patterns %s..%s: %w", fmtTime(from.Add(-r.NewPattern.Lookback)), fmtTime(from), err)
+		return outcome{}, fmt.Errorf("patterns %s..%s: %w", fmtTime(since), fmtTime(from), err)
 	}
+	// A pattern was seen when the lookback counted it, or counted a
+	// pattern it later absorbed, or recorded it absorbed into another.
 	seen := map[string]bool{}
-	for _, p := range old {
+	for _, p := range old.Patterns {
 		seen[p.ID] = true
+		if by, ok := cur.Absorbed[p.ID]; ok {
+			seen[by] = true
+		}
 	}
-	var hits []hit
-	for _, p := range cur {
-		if seen[p.ID] || p.Count < r.NewPattern.MinCount {
+	for id := range old.Absorbed {
+		seen[id] = true
+	}
+	var o outcome
+	var nearly int64 // the most lines of a new pattern below MinCount
+	for _, p := range cur.Patterns {
+		if seen[p.ID] {
+			continue
+		}
+		if p.Count < r.NewPattern.MinCount {
+			nearly = max(nearly, p.Count)
 			continue
 		}
 		labels := map[string]string{"pattern": p.ID}
@@ -164,7 +190,12 @@ func newPatterns(ctx context.Context, src Source, r *Rule, from, to time.Time) (
 		for k, v := range r.Where {
 			labels[k] = v
 		}
-		hits = append(hits, hit{Sample: Sample{Labels: labels, Value: float64(p.Count)}, Template: p.Template})
+		o.hits = append(o.hits, hit{Sample: Sample{Labels: labels, Value: float64(p.Count)}, Template: p.Template})
 	}
-	return hits, len(cur), nil
+	o.samples = len(cur.Patterns)
+	if cur.Folded > 0 && nearly+cur.Folded >= r.NewPattern.MinCount {
+		o.warning = fmt.Sprintf("%d lines of %s..%s were folded into (other) by states holding more patterns than the view keeps: a new pattern among them may be missed",
+			cur.Folded, fmtTime(from), fmtTime(to))
+	}
+	return o, nil
 }

@@ -224,8 +224,13 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 	for _, r := range rs.Rules {
 		inRules[r.Name] = r
 		start := time.Now()
-		hits, n, err := evaluate(ctx, e.src, r, now)
-		st := RuleStatus{Name: r.Name, LastEval: now, TookMS: float64(time.Since(start).Microseconds()) / 1000, Samples: n, Hits: len(hits)}
+		o, err := evaluate(ctx, e.src, r, now)
+		hits := o.hits
+		st := RuleStatus{Name: r.Name, LastEval: now, TookMS: float64(time.Since(start).Microseconds()) / 1000,
+			Samples: o.samples, Hits: len(hits), Warning: o.warning}
+		if st.Warning != "" && e.status[r.Name].Warning == "" {
+			e.cfg.logger.Warn("alert rule evaluation may be incomplete", "rule", r.Name, "warning", st.Warning)
+		}
 		if err != nil {
 			// The rule's alerts stay as they are: an error says nothing
 			// about whether the condition holds.

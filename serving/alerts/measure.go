@@ -61,11 +61,11 @@ func measure(ctx context.Context, src Source, r *Rule, from, to time.Time) ([]Sa
 		if !ok {
 			return nil, fmt.Errorf("view patterns: %w (it needs the patterns view in the query layer)", errNoView)
 		}
-		pats, err := ps.PatternCounts(ctx, from, to, exact(r.Where["level"]), exact(r.Where["instance"]))
+		set, err := ps.PatternCounts(ctx, from, to, exact(r.Where["level"]), exact(r.Where["instance"]))
 		if err != nil {
 			return nil, fmt.Errorf("patterns %s..%s: %w", fmtTime(from), fmtTime(to), err)
 		}
-		for _, p := range pats {
+		for _, p := range set.Patterns {
 			if want := r.Where["pattern"]; want != "" && p.ID != want && !matches(want, p.Template) {
 				continue
 			}

@@ -1,6 +1,10 @@
 package alerts
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/loglambda/loglambda/internal/metric"
+)
 
 // engineMetrics are the engine's Prometheus metrics, registered on the
 // serving layer's registry (Registerer), so /metrics shows them.
@@ -16,42 +20,18 @@ type engineMetrics struct {
 }
 
 func newEngineMetrics(reg prometheus.Registerer) *engineMetrics {
-	m := &engineMetrics{
-		evaluations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "loglambda_alerts_evaluations_total",
-			Help: "Rule evaluations by rule and result (ok, error).",
-		}, []string{"rule", "result"}),
-		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "loglambda_alerts_notifications_sent_total",
-			Help: "Notifications delivered, by notifier.",
-		}, []string{"notifier"}),
-		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "loglambda_alerts_notifications_failed_total",
-			Help: "Notifications that failed for good after their last retry, by notifier.",
-		}, []string{"notifier"}),
-		attemptsFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "loglambda_alerts_notification_attempts_failed_total",
-			Help: "Delivery attempts that failed (retried or not), by notifier.",
-		}, []string{"notifier"}),
-		active: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "loglambda_alerts_active",
-			Help: "Alerts pending or firing, as seen by the lease holder (0 elsewhere).",
-		}, []string{"state"}),
-		leaseHeld: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "loglambda_alerts_lease_held",
-			Help: "1 when this process holds the evaluator lease.",
-		}),
-		rules: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "loglambda_alerts_rules",
-			Help: "Rules loaded.",
-		}),
-		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "loglambda_alerts_rule_reloads_total",
-			Help: "Rule file reloads by result (ok, error: the file was refused).",
-		}, []string{"result"}),
+	s := metric.New(reg)
+	return &engineMetrics{
+		evaluations: s.CounterVec("loglambda_alerts_evaluations_total", "Rule evaluations by rule and result (ok, error).", "rule", "result"),
+		sent:        s.CounterVec("loglambda_alerts_notifications_sent_total", "Notifications delivered, by notifier.", "notifier"),
+		failed: s.CounterVec("loglambda_alerts_notifications_failed_total",
+			"Notifications that failed for good after their last retry, by notifier.", "notifier"),
+		attemptsFailed: s.CounterVec("loglambda_alerts_notification_attempts_failed_total",
+			"Delivery attempts that failed (retried or not), by notifier.", "notifier"),
+		active:    s.GaugeVec("loglambda_alerts_active", "Alerts pending or firing, as seen by the lease holder (0 elsewhere).", "state"),
+		leaseHeld: s.Gauge("loglambda_alerts_lease_held", "1 when this process holds the evaluator lease."),
+		rules:     s.Gauge("loglambda_alerts_rules", "Rules loaded."),
+		reloads: s.CounterVec("loglambda_alerts_rule_reloads_total",
+			"Rule file reloads by result (ok, error: the file was refused).", "result"),
 	}
-	if reg != nil {
-		reg.MustRegister(m.evaluations, m.sent, m.failed, m.attemptsFailed, m.active, m.leaseHeld, m.rules, m.reloads)
-	}
-	return m
 }

@@ -40,9 +40,11 @@ func send(ctx context.Context, nf *Notifier, n notification, client *http.Client
 	return fmt.Errorf("notifier %q has no destination", nf.Name)
 }
 
-// amAlert and amMessage are the Alertmanager webhook body (version 4), so
-// that anything fed by Alertmanager's webhook_config can be fed by this.
-type amAlert struct {
+// WebhookMessage and WebhookAlert are the body a webhook notifier posts:
+// Alertmanager's webhook body (version 4), so that anything fed by
+// Alertmanager's webhook_config can be fed by this, and a Go receiver can
+// decode it with these types.
+type WebhookAlert struct {
 	Status       string            `json:"status"`
 	Labels       map[string]string `json:"labels"`
 	Annotations  map[string]string `json:"annotations"`
@@ -52,7 +54,7 @@ type amAlert struct {
 	Fingerprint  string            `json:"fingerprint"`
 }
 
-type amMessage struct {
+type WebhookMessage struct {
 	Version           string            `json:"version"`
 	GroupKey          string            `json:"groupKey"`
 	TruncatedAlerts   int               `json:"truncatedAlerts"`
@@ -62,18 +64,18 @@ type amMessage struct {
 	CommonLabels      map[string]string `json:"commonLabels"`
 	CommonAnnotations map[string]string `json:"commonAnnotations"`
 	ExternalURL       string            `json:"externalURL"`
-	Alerts            []amAlert         `json:"alerts"`
+	Alerts            []WebhookAlert    `json:"alerts"`
 }
 
 // webhookBody is the Alertmanager webhook message of one transition: a
 // group of one alert, grouped by alertname.
-func webhookBody(n notification) amMessage {
+func webhookBody(n notification) WebhookMessage {
 	a := n.Alert
 	start := a.FiredAt
 	if start.IsZero() {
 		start = a.ActiveSince
 	}
-	am := amAlert{Status: n.Status, Labels: a.Labels, Annotations: a.Annotations, StartsAt: start,
+	am := WebhookAlert{Status: n.Status, Labels: a.Labels, Annotations: a.Annotations, StartsAt: start,
 		GeneratorURL: dashboardLink(n.DashboardURL), Fingerprint: a.Fingerprint}
 	if n.Status == StateResolved {
 		am.EndsAt = a.ResolvedAt
@@ -81,7 +83,7 @@ func webhookBody(n notification) amMessage {
 	if am.Annotations == nil {
 		am.Annotations = map[string]string{}
 	}
-	return amMessage{
+	return WebhookMessage{
 		Version:           "4",
 		GroupKey:          fmt.Sprintf("{}:{alertname=%q}", a.Labels["alertname"]),
 		Status:            n.Status,
@@ -90,7 +92,7 @@ func webhookBody(n notification) amMessage {
 		CommonLabels:      a.Labels,
 		CommonAnnotations: am.Annotations,
 		ExternalURL:       n.DashboardURL,
-		Alerts:            []amAlert{am},
+		Alerts:            []WebhookAlert{am},
 	}
 }
 

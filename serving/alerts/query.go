@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -34,9 +35,9 @@ type RuleInfo struct {
 	Measure     string            `json:"measure"`
 	Where       map[string]string `json:"where,omitempty"`
 	GroupBy     []string          `json:"group_by,omitempty"`
-	Window      string            `json:"window"`
-	Delay       string            `json:"delay"`
-	For         string            `json:"for"`
+	Window      Duration          `json:"window"`
+	Delay       Duration          `json:"delay"`
+	For         Duration          `json:"for"`
 	Condition   string            `json:"condition"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
@@ -47,6 +48,7 @@ type RuleInfo struct {
 	Samples   int       `json:"samples"`
 	Hits      int       `json:"hits"`
 	LastError string    `json:"last_error,omitempty"`
+	Warning   string    `json:"warning,omitempty"`
 }
 
 // RulesAnswer is the rule file in force and how evaluation goes.
@@ -55,7 +57,7 @@ type RulesAnswer struct {
 	LoadedAt time.Time `json:"loaded_at"`
 	// ReloadError is the last reload's refusal, empty when it succeeded.
 	ReloadError string     `json:"reload_error,omitempty"`
-	Every       string     `json:"every"`
+	Every       Duration   `json:"every"`
 	Evaluator   string     `json:"evaluator"`
 	EvaluatedAt time.Time  `json:"evaluated_at,omitzero"`
 	Holder      string     `json:"holder"`
@@ -77,24 +79,42 @@ func (e *Engine) Rules(ctx context.Context) (*RulesAnswer, error) {
 	e.mu.Lock()
 	holding := e.holding
 	e.mu.Unlock()
-	ans := &RulesAnswer{File: e.cfg.rulesFile, LoadedAt: *e.loadedAt.Load(), Every: e.cfg.every.String(),
+	ans := &RulesAnswer{File: e.cfg.rulesFile, LoadedAt: *e.loadedAt.Load(), Every: Duration(e.cfg.every),
 		Evaluator: doc.EvaluatedBy, EvaluatedAt: doc.Updated.UTC(), Holder: e.cfg.holder, Holding: holding, Rules: []RuleInfo{}}
 	if p := e.reloadErr.Load(); p != nil {
 		ans.ReloadError = *p
 	}
 	for _, r := range rs.Rules {
 		ri := RuleInfo{Name: r.Name, View: r.View, Measure: r.Measure, Where: r.Where, GroupBy: r.GroupBy,
-			Window: r.Window.String(), Delay: r.Delay.String(), For: r.For.String(), Condition: r.condition(),
+			Window: Duration(r.Window), Delay: Duration(r.Delay), For: Duration(r.For), Condition: r.condition(),
 			Labels: r.Labels, Annotations: r.Annotations, Notify: r.Notify}
 		if r.Notify == nil {
 			ri.Notify = []string{}
 		}
 		if s, ok := last[r.Name]; ok {
-			ri.LastEval, ri.TookMS, ri.Samples, ri.Hits, ri.LastError = s.LastEval.UTC(), s.TookMS, s.Samples, s.Hits, s.LastError
+			ri.LastEval, ri.TookMS, ri.Samples, ri.Hits, ri.LastError, ri.Warning = s.LastEval.UTC(), s.TookMS, s.Samples, s.Hits, s.LastError, s.Warning
 		}
 		ans.Rules = append(ans.Rules, ri)
 	}
 	return ans, nil
+}
+
+// Duration is a duration that JSON writes as Go does ("5m0s").
+type Duration time.Duration
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
 }
 
 // condition says the rule's condition in words.

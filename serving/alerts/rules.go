@@ -42,7 +42,8 @@ type Rule struct {
 	Measure string
 	// Where keeps only the keys given (levels: instance, level; hot: term;
 	// patterns: pattern, level, instance; clusters: cluster); a value with
-	// *, ? or [ is a glob (instance: db-*), except a hot term.
+	// *, ? or [ is a glob (instance: db-*), except a hot term and the
+	// patterns view's level and instance.
 	Where map[string]string
 	// GroupBy makes one alert per distinct value of these keys.
 	GroupBy []string
@@ -421,9 +422,46 @@ func check(spec fileSpec) (*Rules, error) {
 
 type fieldErr struct{ field, msg string }
 
+// envRef is a reference to an environment variable in a notifier's
+// address: ${NAME}, or ${NAME:-default} (the default when NAME is unset or
+// empty), so that one rule file serves where receivers differ.
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
+
+// expandEnv replaces the envRefs of the notifier's addresses in place.
+func expandEnv(ns *notifierSpec) error {
+	var err error
+	expand := func(field string, s *string) {
+		*s = envRef.ReplaceAllStringFunc(*s, func(ref string) string {
+			m := envRef.FindStringSubmatch(ref)
+			if v := os.Getenv(m[1]); v != "" {
+				return v
+			}
+			if m[2] == "" && err == nil {
+				err = fmt.Errorf("notifier %q: %s: $%s is not set (write ${%s:-default} for a default)", ns.Name, field, m[1], m[1])
+			}
+			return m[3]
+		})
+	}
+	if w := ns.Webhook; w != nil {
+		expand("webhook.url", &w.URL)
+	}
+	if e := ns.Email; e != nil {
+		expand("email.smtp", &e.SMTP)
+		expand("email.from", &e.From)
+		expand("email.username", &e.Username)
+		for i := range e.To {
+			expand("email.to", &e.To[i])
+		}
+	}
+	return err
+}
+
 func checkNotifier(ns notifierSpec) (*Notifier, error) {
 	if !labelName.MatchString(strings.ReplaceAll(ns.Name, "-", "_")) {
 		return nil, fmt.Errorf("name %q: want letters, digits, _ and -", ns.Name)
+	}
+	if err := expandEnv(&ns); err != nil {
+		return nil, err
 	}
 	n := &Notifier{Name: ns.Name}
 	switch {
@@ -500,6 +538,10 @@ func checkRule(sp ruleSpec, notifiers map[string]*Notifier) (*Rule, []fieldErr) 
 				bad("where."+k, "empty value")
 			} else if _, err := path.Match(v, ""); err != nil && k != "term" {
 				bad("where."+k, "%q: bad glob: %v", v, err)
+			} else if sp.View == "patterns" && k != "pattern" && strings.ContainsAny(v, "*?[") {
+				// The patterns view counts one level and one instance at
+				// a time; a glob would silently count all of them.
+				bad("where."+k, "%q: the patterns view filters on one %s, not a glob", v, k)
 			}
 		}
 		for _, k := range vs.required {

@@ -93,6 +93,8 @@ func TestParseBad(t *testing.T) {
 		{"bad name", "rules:\n  - name: \"has space\"\n    view: levels\n    window: 5m\n    threshold: {above: 1}\n", []string{"field name"}},
 		{"bad webhook", "notifiers:\n  - name: h\n    webhook: {url: \"ftp://x\"}\n", []string{"notifiers[0]", "not an http(s) URL"}},
 		{"missing password env", "notifiers:\n  - name: m\n    email: {smtp: \"h:587\", from: a@b, to: [c@d], username: u, password_env: LOGLAMBDA_TEST_NO_SUCH_VAR}\n", []string{"password_env", "not set"}},
+		{"glob on patterns' instance", rule("    view: patterns\n    where: {instance: \"db-*\"}\n    window: 5m\n    threshold: {above: 1}\n"), []string{`rule "R1"`, "field where.instance", "not a glob"}},
+		{"unset receiver env", "notifiers:\n  - name: h\n    webhook: {url: \"http://${LOGLAMBDA_TEST_NO_SUCH_VAR}/x\"}\n", []string{"notifiers[0]", "webhook.url", "LOGLAMBDA_TEST_NO_SUCH_VAR is not set"}},
 		{"not yaml", "rules: [\n", []string{"line"}},
 	}
 	for _, tt := range tests {
@@ -111,6 +113,39 @@ func TestParseBad(t *testing.T) {
 				t.Errorf("error %T is not a *RuleError", err)
 			}
 		})
+	}
+}
+
+// TestParseEnv: notifier addresses take ${NAME} and ${NAME:-default} from
+// the environment; nothing else is expanded.
+func TestParseEnv(t *testing.T) {
+	t.Setenv("LOGLAMBDA_TEST_HOOK", "http://hooks.example:9000/in")
+	t.Setenv("LOGLAMBDA_TEST_EMPTY", "")
+	file := `notifiers:
+  - name: hook
+    webhook: {url: "${LOGLAMBDA_TEST_HOOK}"}
+  - name: mail
+    email: {smtp: "${LOGLAMBDA_TEST_EMPTY:-127.0.0.1:8025}", from: "${LOGLAMBDA_TEST_UNSET:-a@b}", to: ["ops@${LOGLAMBDA_TEST_UNSET:-example.com}"]}
+rules:
+  - name: R
+    view: levels
+    window: 5m
+    threshold: {above: 1}
+    annotations: {summary: "${LOGLAMBDA_TEST_HOOK}"}
+    notify: [hook, mail]
+`
+	rs, err := Parse([]byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := rs.Notifiers["hook"].Webhook.URL; u != "http://hooks.example:9000/in" {
+		t.Errorf("webhook url %q", u)
+	}
+	if e := rs.Notifiers["mail"].Email; e.SMTP != "127.0.0.1:8025" || e.From != "a@b" || e.To[0] != "ops@example.com" {
+		t.Errorf("email %+v", e)
+	}
+	if a := rs.Rules[0].Annotations["summary"]; a != "${LOGLAMBDA_TEST_HOOK}" {
+		t.Errorf("annotation %q was expanded", a)
 	}
 }
 

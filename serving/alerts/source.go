@@ -31,13 +31,28 @@ type PatternCount struct {
 	Count    int64
 }
 
+// PatternSet is the patterns of a range.
+type PatternSet struct {
+	// Patterns are every pattern a state of the range holds, with its
+	// lines in the range.
+	Patterns []PatternCount
+	// Folded is the range's lines that states holding more patterns than
+	// the view keeps folded into "(other)": a pattern whose lines are all
+	// there is not listed, one with some there is undercounted.
+	Folded int64
+	// Absorbed maps the id of a pattern absorbed by a wider one, as the
+	// range's miners recorded it, to the id counting its lines now.
+	Absorbed map[string]string
+}
+
 // PatternSource is a Source that also serves the patterns view (GET
 // /v1/patterns). Rules on view patterns, and new_pattern conditions, need
 // it; on a Source without it they evaluate to an error.
 type PatternSource interface {
 	// PatternCounts lists the patterns of a range with their counts, at
-	// level and of instance when not empty.
-	PatternCounts(ctx context.Context, from, to time.Time, level, instance string) ([]PatternCount, error)
+	// level and of instance when not empty: every pattern, not a top K,
+	// since a new pattern is by nature a rare one.
+	PatternCounts(ctx context.Context, from, to time.Time, level, instance string) (*PatternSet, error)
 }
 
 // ClusterSource is a Source that also serves the clusters view (GET

@@ -79,6 +79,9 @@ type RuleStatus struct {
 	Samples   int       `bson:"samples" json:"samples"`
 	Hits      int       `bson:"hits" json:"hits"`
 	LastError string    `bson:"last_error,omitempty" json:"last_error,omitempty"`
+	// Warning says what may make the last answer incomplete (a new
+	// pattern rule's window with lines folded into "(other)").
+	Warning string `bson:"warning,omitempty" json:"warning,omitempty"`
 }
 
 // rulesDoc is the rules' last evaluation, written by the evaluator.

@@ -1,6 +1,6 @@
 // The query API of the serving layer over gRPC: the same queries and
 // answers as the HTTP JSON API (GET /v1/hot, /v1/traffic, /v1/levels,
-// /v1/status, /v1/alerts),
+// /v1/status, /v1/alerts, /v1/rules),
 // computed by the same code, so a client may use either.
 //
 // Every answer carries batch_horizon: ranges before it are answered from
@@ -1441,6 +1441,343 @@ func (x *AlertsResponse) GetAlerts() []*Alert {
 	return nil
 }
 
+type RulesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RulesRequest) Reset() {
+	*x = RulesRequest{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RulesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RulesRequest) ProtoMessage() {}
+
+func (x *RulesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RulesRequest.ProtoReflect.Descriptor instead.
+func (*RulesRequest) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{18}
+}
+
+// Rule is one alerting rule as loaded from the rule file, with its last
+// evaluation (by whichever serving process holds the evaluator lease).
+type Rule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// levels, traffic, hot, patterns or clusters, and what is counted in it.
+	View    string               `protobuf:"bytes,2,opt,name=view,proto3" json:"view,omitempty"`
+	Measure string               `protobuf:"bytes,3,opt,name=measure,proto3" json:"measure,omitempty"`
+	Where   map[string]string    `protobuf:"bytes,4,rep,name=where,proto3" json:"where,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	GroupBy []string             `protobuf:"bytes,5,rep,name=group_by,json=groupBy,proto3" json:"group_by,omitempty"`
+	Window  *durationpb.Duration `protobuf:"bytes,6,opt,name=window,proto3" json:"window,omitempty"`
+	Delay   *durationpb.Duration `protobuf:"bytes,7,opt,name=delay,proto3" json:"delay,omitempty"`
+	// How long the condition must hold before the alert fires.
+	For *durationpb.Duration `protobuf:"bytes,8,opt,name=for,proto3" json:"for,omitempty"`
+	// The condition in words.
+	Condition   string            `protobuf:"bytes,9,opt,name=condition,proto3" json:"condition,omitempty"`
+	Labels      map[string]string `protobuf:"bytes,10,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Annotations map[string]string `protobuf:"bytes,11,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Notify      []string          `protobuf:"bytes,12,rep,name=notify,proto3" json:"notify,omitempty"`
+	// Unset until the rule is evaluated.
+	LastEval *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=last_eval,json=lastEval,proto3" json:"last_eval,omitempty"`
+	TookMs   float64                `protobuf:"fixed64,14,opt,name=took_ms,json=tookMs,proto3" json:"took_ms,omitempty"`
+	Samples  int32                  `protobuf:"varint,15,opt,name=samples,proto3" json:"samples,omitempty"`
+	Hits     int32                  `protobuf:"varint,16,opt,name=hits,proto3" json:"hits,omitempty"`
+	// Why the last evaluation failed; empty when it succeeded.
+	LastError string `protobuf:"bytes,17,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// What may make the last answer incomplete.
+	Warning       string `protobuf:"bytes,18,opt,name=warning,proto3" json:"warning,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Rule) Reset() {
+	*x = Rule{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Rule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Rule) ProtoMessage() {}
+
+func (x *Rule) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Rule.ProtoReflect.Descriptor instead.
+func (*Rule) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *Rule) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Rule) GetView() string {
+	if x != nil {
+		return x.View
+	}
+	return ""
+}
+
+func (x *Rule) GetMeasure() string {
+	if x != nil {
+		return x.Measure
+	}
+	return ""
+}
+
+func (x *Rule) GetWhere() map[string]string {
+	if x != nil {
+		return x.Where
+	}
+	return nil
+}
+
+func (x *Rule) GetGroupBy() []string {
+	if x != nil {
+		return x.GroupBy
+	}
+	return nil
+}
+
+func (x *Rule) GetWindow() *durationpb.Duration {
+	if x != nil {
+		return x.Window
+	}
+	return nil
+}
+
+func (x *Rule) GetDelay() *durationpb.Duration {
+	if x != nil {
+		return x.Delay
+	}
+	return nil
+}
+
+func (x *Rule) GetFor() *durationpb.Duration {
+	if x != nil {
+		return x.For
+	}
+	return nil
+}
+
+func (x *Rule) GetCondition() string {
+	if x != nil {
+		return x.Condition
+	}
+	return ""
+}
+
+func (x *Rule) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *Rule) GetAnnotations() map[string]string {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+func (x *Rule) GetNotify() []string {
+	if x != nil {
+		return x.Notify
+	}
+	return nil
+}
+
+func (x *Rule) GetLastEval() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastEval
+	}
+	return nil
+}
+
+func (x *Rule) GetTookMs() float64 {
+	if x != nil {
+		return x.TookMs
+	}
+	return 0
+}
+
+func (x *Rule) GetSamples() int32 {
+	if x != nil {
+		return x.Samples
+	}
+	return 0
+}
+
+func (x *Rule) GetHits() int32 {
+	if x != nil {
+		return x.Hits
+	}
+	return 0
+}
+
+func (x *Rule) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *Rule) GetWarning() string {
+	if x != nil {
+		return x.Warning
+	}
+	return ""
+}
+
+type RulesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rule file and when it was last loaded.
+	File     string                 `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	LoadedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=loaded_at,json=loadedAt,proto3" json:"loaded_at,omitempty"`
+	// The last reload's refusal (the rules loaded before keep running);
+	// empty when it succeeded.
+	ReloadError string               `protobuf:"bytes,3,opt,name=reload_error,json=reloadError,proto3" json:"reload_error,omitempty"`
+	Every       *durationpb.Duration `protobuf:"bytes,4,opt,name=every,proto3" json:"every,omitempty"`
+	// The lease holder that last evaluated, and when.
+	Evaluator   string                 `protobuf:"bytes,5,opt,name=evaluator,proto3" json:"evaluator,omitempty"`
+	EvaluatedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=evaluated_at,json=evaluatedAt,proto3" json:"evaluated_at,omitempty"`
+	// This process's holder name, and whether it holds the lease.
+	Holder        string  `protobuf:"bytes,7,opt,name=holder,proto3" json:"holder,omitempty"`
+	Holding       bool    `protobuf:"varint,8,opt,name=holding,proto3" json:"holding,omitempty"`
+	Rules         []*Rule `protobuf:"bytes,9,rep,name=rules,proto3" json:"rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RulesResponse) Reset() {
+	*x = RulesResponse{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RulesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RulesResponse) ProtoMessage() {}
+
+func (x *RulesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RulesResponse.ProtoReflect.Descriptor instead.
+func (*RulesResponse) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *RulesResponse) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *RulesResponse) GetLoadedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LoadedAt
+	}
+	return nil
+}
+
+func (x *RulesResponse) GetReloadError() string {
+	if x != nil {
+		return x.ReloadError
+	}
+	return ""
+}
+
+func (x *RulesResponse) GetEvery() *durationpb.Duration {
+	if x != nil {
+		return x.Every
+	}
+	return nil
+}
+
+func (x *RulesResponse) GetEvaluator() string {
+	if x != nil {
+		return x.Evaluator
+	}
+	return ""
+}
+
+func (x *RulesResponse) GetEvaluatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EvaluatedAt
+	}
+	return nil
+}
+
+func (x *RulesResponse) GetHolder() string {
+	if x != nil {
+		return x.Holder
+	}
+	return ""
+}
+
+func (x *RulesResponse) GetHolding() bool {
+	if x != nil {
+		return x.Holding
+	}
+	return false
+}
+
+func (x *RulesResponse) GetRules() []*Rule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
 type PatternsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Start of the range; unset: an hour before `to`.
@@ -1462,7 +1799,7 @@ type PatternsRequest struct {
 
 func (x *PatternsRequest) Reset() {
 	*x = PatternsRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[18]
+	mi := &file_loglambda_v1_query_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1474,7 +1811,7 @@ func (x *PatternsRequest) String() string {
 func (*PatternsRequest) ProtoMessage() {}
 
 func (x *PatternsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[18]
+	mi := &file_loglambda_v1_query_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1487,7 +1824,7 @@ func (x *PatternsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatternsRequest.ProtoReflect.Descriptor instead.
 func (*PatternsRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{18}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PatternsRequest) GetFrom() *timestamppb.Timestamp {
@@ -1567,7 +1904,7 @@ type PatternCount struct {
 
 func (x *PatternCount) Reset() {
 	*x = PatternCount{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[19]
+	mi := &file_loglambda_v1_query_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1579,7 +1916,7 @@ func (x *PatternCount) String() string {
 func (*PatternCount) ProtoMessage() {}
 
 func (x *PatternCount) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[19]
+	mi := &file_loglambda_v1_query_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1592,7 +1929,7 @@ func (x *PatternCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatternCount.ProtoReflect.Descriptor instead.
 func (*PatternCount) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{19}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PatternCount) GetPattern() string {
@@ -1721,7 +2058,7 @@ type PatternsResponse struct {
 
 func (x *PatternsResponse) Reset() {
 	*x = PatternsResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[20]
+	mi := &file_loglambda_v1_query_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1733,7 +2070,7 @@ func (x *PatternsResponse) String() string {
 func (*PatternsResponse) ProtoMessage() {}
 
 func (x *PatternsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[20]
+	mi := &file_loglambda_v1_query_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1746,7 +2083,7 @@ func (x *PatternsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatternsResponse.ProtoReflect.Descriptor instead.
 func (*PatternsResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{20}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PatternsResponse) GetFrom() *timestamppb.Timestamp {
@@ -1849,7 +2186,7 @@ type ClustersRequest struct {
 
 func (x *ClustersRequest) Reset() {
 	*x = ClustersRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[21]
+	mi := &file_loglambda_v1_query_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1861,7 +2198,7 @@ func (x *ClustersRequest) String() string {
 func (*ClustersRequest) ProtoMessage() {}
 
 func (x *ClustersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[21]
+	mi := &file_loglambda_v1_query_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1874,7 +2211,7 @@ func (x *ClustersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClustersRequest.ProtoReflect.Descriptor instead.
 func (*ClustersRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{21}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ClustersRequest) GetFrom() *timestamppb.Timestamp {
@@ -1926,7 +2263,7 @@ type MacroCluster struct {
 
 func (x *MacroCluster) Reset() {
 	*x = MacroCluster{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[22]
+	mi := &file_loglambda_v1_query_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1938,7 +2275,7 @@ func (x *MacroCluster) String() string {
 func (*MacroCluster) ProtoMessage() {}
 
 func (x *MacroCluster) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[22]
+	mi := &file_loglambda_v1_query_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1951,7 +2288,7 @@ func (x *MacroCluster) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MacroCluster.ProtoReflect.Descriptor instead.
 func (*MacroCluster) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{22}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *MacroCluster) GetCount() int64 {
@@ -2025,7 +2362,7 @@ type ClustersPoint struct {
 
 func (x *ClustersPoint) Reset() {
 	*x = ClustersPoint{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[23]
+	mi := &file_loglambda_v1_query_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2037,7 +2374,7 @@ func (x *ClustersPoint) String() string {
 func (*ClustersPoint) ProtoMessage() {}
 
 func (x *ClustersPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[23]
+	mi := &file_loglambda_v1_query_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2050,7 +2387,7 @@ func (x *ClustersPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClustersPoint.ProtoReflect.Descriptor instead.
 func (*ClustersPoint) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{23}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ClustersPoint) GetT() *timestamppb.Timestamp {
@@ -2108,7 +2445,7 @@ type ClustersResponse struct {
 
 func (x *ClustersResponse) Reset() {
 	*x = ClustersResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[24]
+	mi := &file_loglambda_v1_query_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2120,7 +2457,7 @@ func (x *ClustersResponse) String() string {
 func (*ClustersResponse) ProtoMessage() {}
 
 func (x *ClustersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[24]
+	mi := &file_loglambda_v1_query_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2133,7 +2470,7 @@ func (x *ClustersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClustersResponse.ProtoReflect.Descriptor instead.
 func (*ClustersResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{24}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ClustersResponse) GetFrom() *timestamppb.Timestamp {
@@ -2365,7 +2702,49 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	"\x0eAlertsResponse\x12.\n" +
 	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
 	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12+\n" +
-	"\x06alerts\x18\x03 \x03(\v2\x13.loglambda.v1.AlertR\x06alerts\"\xdc\x01\n" +
+	"\x06alerts\x18\x03 \x03(\v2\x13.loglambda.v1.AlertR\x06alerts\"\x0e\n" +
+	"\fRulesRequest\"\xcc\x06\n" +
+	"\x04Rule\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04view\x18\x02 \x01(\tR\x04view\x12\x18\n" +
+	"\ameasure\x18\x03 \x01(\tR\ameasure\x123\n" +
+	"\x05where\x18\x04 \x03(\v2\x1d.loglambda.v1.Rule.WhereEntryR\x05where\x12\x19\n" +
+	"\bgroup_by\x18\x05 \x03(\tR\agroupBy\x121\n" +
+	"\x06window\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x06window\x12/\n" +
+	"\x05delay\x18\a \x01(\v2\x19.google.protobuf.DurationR\x05delay\x12+\n" +
+	"\x03for\x18\b \x01(\v2\x19.google.protobuf.DurationR\x03for\x12\x1c\n" +
+	"\tcondition\x18\t \x01(\tR\tcondition\x126\n" +
+	"\x06labels\x18\n" +
+	" \x03(\v2\x1e.loglambda.v1.Rule.LabelsEntryR\x06labels\x12E\n" +
+	"\vannotations\x18\v \x03(\v2#.loglambda.v1.Rule.AnnotationsEntryR\vannotations\x12\x16\n" +
+	"\x06notify\x18\f \x03(\tR\x06notify\x127\n" +
+	"\tlast_eval\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\blastEval\x12\x17\n" +
+	"\atook_ms\x18\x0e \x01(\x01R\x06tookMs\x12\x18\n" +
+	"\asamples\x18\x0f \x01(\x05R\asamples\x12\x12\n" +
+	"\x04hits\x18\x10 \x01(\x05R\x04hits\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x11 \x01(\tR\tlastError\x12\x18\n" +
+	"\awarning\x18\x12 \x01(\tR\awarning\x1a8\n" +
+	"\n" +
+	"WhereEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
+	"\x10AnnotationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe9\x02\n" +
+	"\rRulesResponse\x12\x12\n" +
+	"\x04file\x18\x01 \x01(\tR\x04file\x127\n" +
+	"\tloaded_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bloadedAt\x12!\n" +
+	"\freload_error\x18\x03 \x01(\tR\vreloadError\x12/\n" +
+	"\x05every\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x05every\x12\x1c\n" +
+	"\tevaluator\x18\x05 \x01(\tR\tevaluator\x12=\n" +
+	"\fevaluated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vevaluatedAt\x12\x16\n" +
+	"\x06holder\x18\a \x01(\tR\x06holder\x12\x18\n" +
+	"\aholding\x18\b \x01(\bR\aholding\x12(\n" +
+	"\x05rules\x18\t \x03(\v2\x12.loglambda.v1.RuleR\x05rules\"\xdc\x01\n" +
 	"\x0fPatternsRequest\x12.\n" +
 	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
 	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12\f\n" +
@@ -2454,7 +2833,7 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	" \x01(\x03R\amissing\x12%\n" +
 	"\x0emicro_clusters\x18\v \x01(\x05R\rmicroClusters\x12?\n" +
 	"\rbatch_horizon\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\fbatchHorizon\x12\x14\n" +
-	"\x05exact\x18\r \x01(\bR\x05exact2\xf7\x03\n" +
+	"\x05exact\x18\r \x01(\bR\x05exact2\xb9\x04\n" +
 	"\fQueryService\x12:\n" +
 	"\x03Hot\x12\x18.loglambda.v1.HotRequest\x1a\x19.loglambda.v1.HotResponse\x12F\n" +
 	"\aTraffic\x12\x1c.loglambda.v1.TrafficRequest\x1a\x1d.loglambda.v1.TrafficResponse\x12C\n" +
@@ -2462,7 +2841,8 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	"\bPatterns\x12\x1d.loglambda.v1.PatternsRequest\x1a\x1e.loglambda.v1.PatternsResponse\x12I\n" +
 	"\bClusters\x12\x1d.loglambda.v1.ClustersRequest\x1a\x1e.loglambda.v1.ClustersResponse\x12C\n" +
 	"\x06Status\x12\x1b.loglambda.v1.StatusRequest\x1a\x1c.loglambda.v1.StatusResponse\x12C\n" +
-	"\x06Alerts\x12\x1b.loglambda.v1.AlertsRequest\x1a\x1c.loglambda.v1.AlertsResponseBGZEgithub.com/loglambda/loglambda/schemas/proto/loglambda/v1;loglambdav1b\x06proto3"
+	"\x06Alerts\x12\x1b.loglambda.v1.AlertsRequest\x1a\x1c.loglambda.v1.AlertsResponse\x12@\n" +
+	"\x05Rules\x12\x1a.loglambda.v1.RulesRequest\x1a\x1b.loglambda.v1.RulesResponseBGZEgithub.com/loglambda/loglambda/schemas/proto/loglambda/v1;loglambdav1b\x06proto3"
 
 var (
 	file_loglambda_v1_query_proto_rawDescOnce sync.Once
@@ -2476,7 +2856,7 @@ func file_loglambda_v1_query_proto_rawDescGZIP() []byte {
 	return file_loglambda_v1_query_proto_rawDescData
 }
 
-var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_loglambda_v1_query_proto_goTypes = []any{
 	(*HotRequest)(nil),            // 0: loglambda.v1.HotRequest
 	(*TermCount)(nil),             // 1: loglambda.v1.TermCount
@@ -2496,123 +2876,142 @@ var file_loglambda_v1_query_proto_goTypes = []any{
 	(*AlertDelivery)(nil),         // 15: loglambda.v1.AlertDelivery
 	(*Alert)(nil),                 // 16: loglambda.v1.Alert
 	(*AlertsResponse)(nil),        // 17: loglambda.v1.AlertsResponse
-	(*PatternsRequest)(nil),       // 18: loglambda.v1.PatternsRequest
-	(*PatternCount)(nil),          // 19: loglambda.v1.PatternCount
-	(*PatternsResponse)(nil),      // 20: loglambda.v1.PatternsResponse
-	(*ClustersRequest)(nil),       // 21: loglambda.v1.ClustersRequest
-	(*MacroCluster)(nil),          // 22: loglambda.v1.MacroCluster
-	(*ClustersPoint)(nil),         // 23: loglambda.v1.ClustersPoint
-	(*ClustersResponse)(nil),      // 24: loglambda.v1.ClustersResponse
-	nil,                           // 25: loglambda.v1.LevelCounts.LevelsEntry
-	nil,                           // 26: loglambda.v1.LevelsPoint.LevelsEntry
-	nil,                           // 27: loglambda.v1.LevelsResponse.TotalEntry
-	nil,                           // 28: loglambda.v1.Alert.LabelsEntry
-	nil,                           // 29: loglambda.v1.Alert.AnnotationsEntry
-	nil,                           // 30: loglambda.v1.MacroCluster.MeanEntry
-	nil,                           // 31: loglambda.v1.MacroCluster.StddevEntry
-	nil,                           // 32: loglambda.v1.MacroCluster.CenterEntry
-	nil,                           // 33: loglambda.v1.MacroCluster.MinEntry
-	nil,                           // 34: loglambda.v1.MacroCluster.MaxEntry
-	(*timestamppb.Timestamp)(nil), // 35: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 36: google.protobuf.Duration
-	(*structpb.Struct)(nil),       // 37: google.protobuf.Struct
+	(*RulesRequest)(nil),          // 18: loglambda.v1.RulesRequest
+	(*Rule)(nil),                  // 19: loglambda.v1.Rule
+	(*RulesResponse)(nil),         // 20: loglambda.v1.RulesResponse
+	(*PatternsRequest)(nil),       // 21: loglambda.v1.PatternsRequest
+	(*PatternCount)(nil),          // 22: loglambda.v1.PatternCount
+	(*PatternsResponse)(nil),      // 23: loglambda.v1.PatternsResponse
+	(*ClustersRequest)(nil),       // 24: loglambda.v1.ClustersRequest
+	(*MacroCluster)(nil),          // 25: loglambda.v1.MacroCluster
+	(*ClustersPoint)(nil),         // 26: loglambda.v1.ClustersPoint
+	(*ClustersResponse)(nil),      // 27: loglambda.v1.ClustersResponse
+	nil,                           // 28: loglambda.v1.LevelCounts.LevelsEntry
+	nil,                           // 29: loglambda.v1.LevelsPoint.LevelsEntry
+	nil,                           // 30: loglambda.v1.LevelsResponse.TotalEntry
+	nil,                           // 31: loglambda.v1.Alert.LabelsEntry
+	nil,                           // 32: loglambda.v1.Alert.AnnotationsEntry
+	nil,                           // 33: loglambda.v1.Rule.WhereEntry
+	nil,                           // 34: loglambda.v1.Rule.LabelsEntry
+	nil,                           // 35: loglambda.v1.Rule.AnnotationsEntry
+	nil,                           // 36: loglambda.v1.MacroCluster.MeanEntry
+	nil,                           // 37: loglambda.v1.MacroCluster.StddevEntry
+	nil,                           // 38: loglambda.v1.MacroCluster.CenterEntry
+	nil,                           // 39: loglambda.v1.MacroCluster.MinEntry
+	nil,                           // 40: loglambda.v1.MacroCluster.MaxEntry
+	(*timestamppb.Timestamp)(nil), // 41: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 42: google.protobuf.Duration
+	(*structpb.Struct)(nil),       // 43: google.protobuf.Struct
 }
 var file_loglambda_v1_query_proto_depIdxs = []int32{
-	35, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
-	35, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
-	35, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
-	35, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
+	41, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
+	41, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
+	41, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
+	41, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
 	1,  // 4: loglambda.v1.HotResponse.terms:type_name -> loglambda.v1.TermCount
-	35, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	35, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
-	35, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
-	36, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
-	35, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
-	35, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
-	35, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
-	36, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
+	41, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	41, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
+	41, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
+	42, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
+	41, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
+	41, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
+	41, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
+	42, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
 	4,  // 13: loglambda.v1.TrafficResponse.series:type_name -> loglambda.v1.TrafficPoint
 	5,  // 14: loglambda.v1.TrafficResponse.total:type_name -> loglambda.v1.TrafficTotal
-	35, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	35, // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
-	35, // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
-	36, // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
-	25, // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
-	35, // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
-	26, // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
-	35, // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
-	35, // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
-	36, // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
+	41, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	41, // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
+	41, // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
+	42, // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
+	28, // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
+	41, // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
+	29, // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
+	41, // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
+	41, // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
+	42, // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
 	9,  // 25: loglambda.v1.LevelsResponse.series:type_name -> loglambda.v1.LevelsPoint
-	27, // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
-	35, // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	35, // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
-	35, // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
-	36, // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
-	35, // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	30, // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
+	41, // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	41, // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
+	41, // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
+	42, // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
+	41, // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
 	12, // 32: loglambda.v1.StatusResponse.partitions:type_name -> loglambda.v1.PartitionStatus
-	37, // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
-	35, // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
-	35, // 35: loglambda.v1.AlertsRequest.from:type_name -> google.protobuf.Timestamp
-	35, // 36: loglambda.v1.AlertsRequest.to:type_name -> google.protobuf.Timestamp
-	35, // 37: loglambda.v1.AlertDelivery.next_at:type_name -> google.protobuf.Timestamp
-	35, // 38: loglambda.v1.AlertDelivery.sent_at:type_name -> google.protobuf.Timestamp
-	28, // 39: loglambda.v1.Alert.labels:type_name -> loglambda.v1.Alert.LabelsEntry
-	29, // 40: loglambda.v1.Alert.annotations:type_name -> loglambda.v1.Alert.AnnotationsEntry
-	35, // 41: loglambda.v1.Alert.active_since:type_name -> google.protobuf.Timestamp
-	35, // 42: loglambda.v1.Alert.fired_at:type_name -> google.protobuf.Timestamp
-	35, // 43: loglambda.v1.Alert.resolved_at:type_name -> google.protobuf.Timestamp
+	43, // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
+	41, // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
+	41, // 35: loglambda.v1.AlertsRequest.from:type_name -> google.protobuf.Timestamp
+	41, // 36: loglambda.v1.AlertsRequest.to:type_name -> google.protobuf.Timestamp
+	41, // 37: loglambda.v1.AlertDelivery.next_at:type_name -> google.protobuf.Timestamp
+	41, // 38: loglambda.v1.AlertDelivery.sent_at:type_name -> google.protobuf.Timestamp
+	31, // 39: loglambda.v1.Alert.labels:type_name -> loglambda.v1.Alert.LabelsEntry
+	32, // 40: loglambda.v1.Alert.annotations:type_name -> loglambda.v1.Alert.AnnotationsEntry
+	41, // 41: loglambda.v1.Alert.active_since:type_name -> google.protobuf.Timestamp
+	41, // 42: loglambda.v1.Alert.fired_at:type_name -> google.protobuf.Timestamp
+	41, // 43: loglambda.v1.Alert.resolved_at:type_name -> google.protobuf.Timestamp
 	15, // 44: loglambda.v1.Alert.deliveries:type_name -> loglambda.v1.AlertDelivery
-	35, // 45: loglambda.v1.AlertsResponse.from:type_name -> google.protobuf.Timestamp
-	35, // 46: loglambda.v1.AlertsResponse.to:type_name -> google.protobuf.Timestamp
+	41, // 45: loglambda.v1.AlertsResponse.from:type_name -> google.protobuf.Timestamp
+	41, // 46: loglambda.v1.AlertsResponse.to:type_name -> google.protobuf.Timestamp
 	16, // 47: loglambda.v1.AlertsResponse.alerts:type_name -> loglambda.v1.Alert
-	35, // 48: loglambda.v1.PatternsRequest.from:type_name -> google.protobuf.Timestamp
-	35, // 49: loglambda.v1.PatternsRequest.to:type_name -> google.protobuf.Timestamp
-	36, // 50: loglambda.v1.PatternsRequest.step:type_name -> google.protobuf.Duration
-	35, // 51: loglambda.v1.PatternCount.first_seen:type_name -> google.protobuf.Timestamp
-	35, // 52: loglambda.v1.PatternCount.last_seen:type_name -> google.protobuf.Timestamp
-	35, // 53: loglambda.v1.PatternsResponse.from:type_name -> google.protobuf.Timestamp
-	35, // 54: loglambda.v1.PatternsResponse.to:type_name -> google.protobuf.Timestamp
-	36, // 55: loglambda.v1.PatternsResponse.step:type_name -> google.protobuf.Duration
-	35, // 56: loglambda.v1.PatternsResponse.steps:type_name -> google.protobuf.Timestamp
-	19, // 57: loglambda.v1.PatternsResponse.patterns:type_name -> loglambda.v1.PatternCount
-	19, // 58: loglambda.v1.PatternsResponse.gone:type_name -> loglambda.v1.PatternCount
-	35, // 59: loglambda.v1.PatternsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	35, // 60: loglambda.v1.ClustersRequest.from:type_name -> google.protobuf.Timestamp
-	35, // 61: loglambda.v1.ClustersRequest.to:type_name -> google.protobuf.Timestamp
-	36, // 62: loglambda.v1.ClustersRequest.step:type_name -> google.protobuf.Duration
-	30, // 63: loglambda.v1.MacroCluster.mean:type_name -> loglambda.v1.MacroCluster.MeanEntry
-	31, // 64: loglambda.v1.MacroCluster.stddev:type_name -> loglambda.v1.MacroCluster.StddevEntry
-	32, // 65: loglambda.v1.MacroCluster.center:type_name -> loglambda.v1.MacroCluster.CenterEntry
-	33, // 66: loglambda.v1.MacroCluster.min:type_name -> loglambda.v1.MacroCluster.MinEntry
-	34, // 67: loglambda.v1.MacroCluster.max:type_name -> loglambda.v1.MacroCluster.MaxEntry
-	35, // 68: loglambda.v1.ClustersPoint.t:type_name -> google.protobuf.Timestamp
-	35, // 69: loglambda.v1.ClustersResponse.from:type_name -> google.protobuf.Timestamp
-	35, // 70: loglambda.v1.ClustersResponse.to:type_name -> google.protobuf.Timestamp
-	36, // 71: loglambda.v1.ClustersResponse.step:type_name -> google.protobuf.Duration
-	22, // 72: loglambda.v1.ClustersResponse.clusters:type_name -> loglambda.v1.MacroCluster
-	23, // 73: loglambda.v1.ClustersResponse.series:type_name -> loglambda.v1.ClustersPoint
-	35, // 74: loglambda.v1.ClustersResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	8,  // 75: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
-	0,  // 76: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
-	3,  // 77: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
-	7,  // 78: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
-	18, // 79: loglambda.v1.QueryService.Patterns:input_type -> loglambda.v1.PatternsRequest
-	21, // 80: loglambda.v1.QueryService.Clusters:input_type -> loglambda.v1.ClustersRequest
-	11, // 81: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
-	14, // 82: loglambda.v1.QueryService.Alerts:input_type -> loglambda.v1.AlertsRequest
-	2,  // 83: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
-	6,  // 84: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
-	10, // 85: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
-	20, // 86: loglambda.v1.QueryService.Patterns:output_type -> loglambda.v1.PatternsResponse
-	24, // 87: loglambda.v1.QueryService.Clusters:output_type -> loglambda.v1.ClustersResponse
-	13, // 88: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
-	17, // 89: loglambda.v1.QueryService.Alerts:output_type -> loglambda.v1.AlertsResponse
-	83, // [83:90] is the sub-list for method output_type
-	76, // [76:83] is the sub-list for method input_type
-	76, // [76:76] is the sub-list for extension type_name
-	76, // [76:76] is the sub-list for extension extendee
-	0,  // [0:76] is the sub-list for field type_name
+	33, // 48: loglambda.v1.Rule.where:type_name -> loglambda.v1.Rule.WhereEntry
+	42, // 49: loglambda.v1.Rule.window:type_name -> google.protobuf.Duration
+	42, // 50: loglambda.v1.Rule.delay:type_name -> google.protobuf.Duration
+	42, // 51: loglambda.v1.Rule.for:type_name -> google.protobuf.Duration
+	34, // 52: loglambda.v1.Rule.labels:type_name -> loglambda.v1.Rule.LabelsEntry
+	35, // 53: loglambda.v1.Rule.annotations:type_name -> loglambda.v1.Rule.AnnotationsEntry
+	41, // 54: loglambda.v1.Rule.last_eval:type_name -> google.protobuf.Timestamp
+	41, // 55: loglambda.v1.RulesResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	42, // 56: loglambda.v1.RulesResponse.every:type_name -> google.protobuf.Duration
+	41, // 57: loglambda.v1.RulesResponse.evaluated_at:type_name -> google.protobuf.Timestamp
+	19, // 58: loglambda.v1.RulesResponse.rules:type_name -> loglambda.v1.Rule
+	41, // 59: loglambda.v1.PatternsRequest.from:type_name -> google.protobuf.Timestamp
+	41, // 60: loglambda.v1.PatternsRequest.to:type_name -> google.protobuf.Timestamp
+	42, // 61: loglambda.v1.PatternsRequest.step:type_name -> google.protobuf.Duration
+	41, // 62: loglambda.v1.PatternCount.first_seen:type_name -> google.protobuf.Timestamp
+	41, // 63: loglambda.v1.PatternCount.last_seen:type_name -> google.protobuf.Timestamp
+	41, // 64: loglambda.v1.PatternsResponse.from:type_name -> google.protobuf.Timestamp
+	41, // 65: loglambda.v1.PatternsResponse.to:type_name -> google.protobuf.Timestamp
+	42, // 66: loglambda.v1.PatternsResponse.step:type_name -> google.protobuf.Duration
+	41, // 67: loglambda.v1.PatternsResponse.steps:type_name -> google.protobuf.Timestamp
+	22, // 68: loglambda.v1.PatternsResponse.patterns:type_name -> loglambda.v1.PatternCount
+	22, // 69: loglambda.v1.PatternsResponse.gone:type_name -> loglambda.v1.PatternCount
+	41, // 70: loglambda.v1.PatternsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	41, // 71: loglambda.v1.ClustersRequest.from:type_name -> google.protobuf.Timestamp
+	41, // 72: loglambda.v1.ClustersRequest.to:type_name -> google.protobuf.Timestamp
+	42, // 73: loglambda.v1.ClustersRequest.step:type_name -> google.protobuf.Duration
+	36, // 74: loglambda.v1.MacroCluster.mean:type_name -> loglambda.v1.MacroCluster.MeanEntry
+	37, // 75: loglambda.v1.MacroCluster.stddev:type_name -> loglambda.v1.MacroCluster.StddevEntry
+	38, // 76: loglambda.v1.MacroCluster.center:type_name -> loglambda.v1.MacroCluster.CenterEntry
+	39, // 77: loglambda.v1.MacroCluster.min:type_name -> loglambda.v1.MacroCluster.MinEntry
+	40, // 78: loglambda.v1.MacroCluster.max:type_name -> loglambda.v1.MacroCluster.MaxEntry
+	41, // 79: loglambda.v1.ClustersPoint.t:type_name -> google.protobuf.Timestamp
+	41, // 80: loglambda.v1.ClustersResponse.from:type_name -> google.protobuf.Timestamp
+	41, // 81: loglambda.v1.ClustersResponse.to:type_name -> google.protobuf.Timestamp
+	42, // 82: loglambda.v1.ClustersResponse.step:type_name -> google.protobuf.Duration
+	25, // 83: loglambda.v1.ClustersResponse.clusters:type_name -> loglambda.v1.MacroCluster
+	26, // 84: loglambda.v1.ClustersResponse.series:type_name -> loglambda.v1.ClustersPoint
+	41, // 85: loglambda.v1.ClustersResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	8,  // 86: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
+	0,  // 87: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
+	3,  // 88: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
+	7,  // 89: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
+	21, // 90: loglambda.v1.QueryService.Patterns:input_type -> loglambda.v1.PatternsRequest
+	24, // 91: loglambda.v1.QueryService.Clusters:input_type -> loglambda.v1.ClustersRequest
+	11, // 92: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
+	14, // 93: loglambda.v1.QueryService.Alerts:input_type -> loglambda.v1.AlertsRequest
+	18, // 94: loglambda.v1.QueryService.Rules:input_type -> loglambda.v1.RulesRequest
+	2,  // 95: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
+	6,  // 96: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
+	10, // 97: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
+	23, // 98: loglambda.v1.QueryService.Patterns:output_type -> loglambda.v1.PatternsResponse
+	27, // 99: loglambda.v1.QueryService.Clusters:output_type -> loglambda.v1.ClustersResponse
+	13, // 100: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
+	17, // 101: loglambda.v1.QueryService.Alerts:output_type -> loglambda.v1.AlertsResponse
+	20, // 102: loglambda.v1.QueryService.Rules:output_type -> loglambda.v1.RulesResponse
+	95, // [95:103] is the sub-list for method output_type
+	87, // [87:95] is the sub-list for method input_type
+	87, // [87:87] is the sub-list for extension type_name
+	87, // [87:87] is the sub-list for extension extendee
+	0,  // [0:87] is the sub-list for field type_name
 }
 
 func init() { file_loglambda_v1_query_proto_init() }
@@ -2620,14 +3019,14 @@ func file_loglambda_v1_query_proto_init() {
 	if File_loglambda_v1_query_proto != nil {
 		return
 	}
-	file_loglambda_v1_query_proto_msgTypes[19].OneofWrappers = []any{}
+	file_loglambda_v1_query_proto_msgTypes[22].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_loglambda_v1_query_proto_rawDesc), len(file_loglambda_v1_query_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   35,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,6 +1,6 @@
 // The query API of the serving layer over gRPC: the same queries and
 // answers as the HTTP JSON API (GET /v1/hot, /v1/traffic, /v1/levels,
-// /v1/status, /v1/alerts),
+// /v1/status, /v1/alerts, /v1/rules),
 // computed by the same code, so a client may use either.
 //
 // Every answer carries batch_horizon: ranges before it are answered from
@@ -35,6 +35,7 @@ const (
 	QueryService_Clusters_FullMethodName = "/loglambda.v1.QueryService/Clusters"
 	QueryService_Status_FullMethodName   = "/loglambda.v1.QueryService/Status"
 	QueryService_Alerts_FullMethodName   = "/loglambda.v1.QueryService/Alerts"
+	QueryService_Rules_FullMethodName    = "/loglambda.v1.QueryService/Rules"
 )
 
 // QueryServiceClient is the client API for QueryService service.
@@ -68,6 +69,9 @@ type QueryServiceClient interface {
 	// Alerts returns the pending and firing alerts and those resolved in a
 	// range (GET /v1/alerts), with the state of their notifications.
 	Alerts(ctx context.Context, in *AlertsRequest, opts ...grpc.CallOption) (*AlertsResponse, error)
+	// Rules returns the alert rules in force, each with its last
+	// evaluation, and who evaluates them (GET /v1/rules).
+	Rules(ctx context.Context, in *RulesRequest, opts ...grpc.CallOption) (*RulesResponse, error)
 }
 
 type queryServiceClient struct {
@@ -148,6 +152,16 @@ func (c *queryServiceClient) Alerts(ctx context.Context, in *AlertsRequest, opts
 	return out, nil
 }
 
+func (c *queryServiceClient) Rules(ctx context.Context, in *RulesRequest, opts ...grpc.CallOption) (*RulesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RulesResponse)
+	err := c.cc.Invoke(ctx, QueryService_Rules_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServiceServer is the server API for QueryService service.
 // All implementations must embed UnimplementedQueryServiceServer
 // for forward compatibility.
@@ -179,6 +193,9 @@ type QueryServiceServer interface {
 	// Alerts returns the pending and firing alerts and those resolved in a
 	// range (GET /v1/alerts), with the state of their notifications.
 	Alerts(context.Context, *AlertsRequest) (*AlertsResponse, error)
+	// Rules returns the alert rules in force, each with its last
+	// evaluation, and who evaluates them (GET /v1/rules).
+	Rules(context.Context, *RulesRequest) (*RulesResponse, error)
 	mustEmbedUnimplementedQueryServiceServer()
 }
 
@@ -209,6 +226,9 @@ func (UnimplementedQueryServiceServer) Status(context.Context, *StatusRequest) (
 }
 func (UnimplementedQueryServiceServer) Alerts(context.Context, *AlertsRequest) (*AlertsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Alerts not implemented")
+}
+func (UnimplementedQueryServiceServer) Rules(context.Context, *RulesRequest) (*RulesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Rules not implemented")
 }
 func (UnimplementedQueryServiceServer) mustEmbedUnimplementedQueryServiceServer() {}
 func (UnimplementedQueryServiceServer) testEmbeddedByValue()                      {}
@@ -357,6 +377,24 @@ func _QueryService_Alerts_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _QueryService_Rules_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RulesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServiceServer).Rules(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: QueryService_Rules_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServiceServer).Rules(ctx, req.(*RulesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // QueryService_ServiceDesc is the grpc.ServiceDesc for QueryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -391,6 +429,10 @@ var QueryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Alerts",
 			Handler:    _QueryService_Alerts_Handler,
+		},
+		{
+			MethodName: "Rules",
+			Handler:    _QueryService_Rules_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
