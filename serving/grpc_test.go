@@ -453,7 +453,14 @@ func TestGRPCStatus(t *testing.T) {
 		"files": int32(12), "rows": int64(3456), "updated": now, "hours": bson.A{"10", bson.M{"n": int32(1)}}}); err != nil {
 		t.Fatal(err)
 	}
-	srv, base := startServer(t, db)
+	// The layers of an up process: speed with a failing backlog, batch
+	// with hours waiting.
+	backlogs := []Backlog{
+		{Layer: "speed", PendingDocs: 40, OldestPending: horizon, FailingSince: horizon.Add(time.Minute), LastError: "mongo down",
+			SkippedPanes: 3, SkippedDocs: 15},
+		{Layer: "batch", PendingHours: 2, OldestPending: t10},
+	}
+	srv, base := startServer(t, db, Backlogs(func() []Backlog { return backlogs }))
 	if err := srv.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -487,6 +494,19 @@ func TestGRPCStatus(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got.Lake.AsMap(), want.Lake) {
 		t.Errorf("lake %v, HTTP %v", got.Lake.AsMap(), want.Lake)
+	}
+	if len(got.Behind) != len(backlogs) || len(want.Behind) != len(backlogs) {
+		t.Fatalf("behind: gRPC %v, HTTP %+v, want %d layers", got.Behind, want.Behind, len(backlogs))
+	}
+	for i, b := range got.Behind {
+		w, in := want.Behind[i], backlogs[i]
+		if b.Layer != in.Layer || w.Layer != in.Layer || b.PendingDocs != in.PendingDocs || w.PendingDocs != in.PendingDocs ||
+			b.PendingHours != int64(in.PendingHours) || w.PendingHours != int64(in.PendingHours) ||
+			!reflect.DeepEqual(rfc3339(b.OldestPending), w.OldestPending) || !b.OldestPending.AsTime().Equal(in.OldestPending) ||
+			!reflect.DeepEqual(rfc3339(b.FailingSince), w.FailingSince) || b.LastError != w.LastError ||
+			b.SkippedPanes != w.SkippedPanes || b.SkippedDocs != in.SkippedDocs {
+			t.Errorf("behind %d: gRPC %v, HTTP %+v, the layer's %+v", i, b, w, in)
+		}
 	}
 }
 

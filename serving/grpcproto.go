@@ -153,6 +153,12 @@ func statusResponse(a *StatusAnswer) *llv1.StatusResponse {
 			Updated:       timestamp(p.Updated),
 		}
 	}
+	for _, b := range a.Behind {
+		resp.Behind = append(resp.Behind, &llv1.LayerBacklog{Layer: b.Layer, PendingDocs: b.PendingDocs,
+			PendingHours: int64(b.PendingHours), OldestPending: timestamp(b.OldestPending),
+			FailingSince: timestamp(b.FailingSince), LastError: b.LastError,
+			SkippedPanes: b.SkippedPanes, SkippedDocs: b.SkippedDocs})
+	}
 	return resp
 }
 

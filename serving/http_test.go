@@ -31,6 +31,16 @@ type statusResp struct {
 	Lake        map[string]any
 	SpeedPanes  int `json:"speed_panes"`
 	BatchPanes  int `json:"batch_panes"`
+	Behind      []struct {
+		Layer         string
+		PendingDocs   int64   `json:"pending_docs"`
+		PendingHours  int64   `json:"pending_hours"`
+		OldestPending *string `json:"oldest_pending"`
+		FailingSince  *string `json:"failing_since"`
+		LastError     string  `json:"last_error"`
+		SkippedPanes  int64   `json:"skipped_panes"`
+		SkippedDocs   int64   `json:"skipped_docs"`
+	}
 }
 
 func TestStatus(t *testing.T) {

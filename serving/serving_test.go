@@ -77,9 +77,9 @@ func TestQueries(t *testing.T) {
 
 // startServer starts a server over db on a loopback listener, with its
 // clock at 13:00 so that default ranges are reproducible.
-func startServer(t testing.TB, db *mongo.Database) (*Server, string) {
+func startServer(t testing.TB, db *mongo.Database, opts ...Opt) (*Server, string) {
 	t.Helper()
-	srv, err := New(db, Topic(topic), Now(func() time.Time { return t13 }))
+	srv, err := New(db, append([]Opt{Topic(topic), Now(func() time.Time { return t13 })}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -985,7 +985,11 @@ type StatusResponse struct {
 	SpeedPanes int64  `protobuf:"varint,10,opt,name=speed_panes,json=speedPanes,proto3" json:"speed_panes,omitempty"`
 	BatchPanes int64  `protobuf:"varint,11,opt,name=batch_panes,json=batchPanes,proto3" json:"batch_panes,omitempty"`
 	// When the cache was last refreshed; unset before the first refresh.
-	Refreshed     *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=refreshed,proto3" json:"refreshed,omitempty"`
+	Refreshed *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=refreshed,proto3" json:"refreshed,omitempty"`
+	// How far the layers running in this process (up) are behind in
+	// writing their views, as "behind" in GET /v1/status; empty for a
+	// server running alone.
+	Behind        []*LayerBacklog `protobuf:"bytes,13,rep,name=behind,proto3" json:"behind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1104,6 +1108,121 @@ func (x *StatusResponse) GetRefreshed() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *StatusResponse) GetBehind() []*LayerBacklog {
+	if x != nil {
+		return x.Behind
+	}
+	return nil
+}
+
+// LayerBacklog is one layer's write backlog.
+type LayerBacklog struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "speed" or "batch".
+	Layer string `protobuf:"bytes,1,opt,name=layer,proto3" json:"layer,omitempty"`
+	// View documents waiting to be written (speed); complete hours waiting
+	// to be recomputed (batch).
+	PendingDocs  int64 `protobuf:"varint,2,opt,name=pending_docs,json=pendingDocs,proto3" json:"pending_docs,omitempty"`
+	PendingHours int64 `protobuf:"varint,3,opt,name=pending_hours,json=pendingHours,proto3" json:"pending_hours,omitempty"`
+	// The oldest pane (speed) or hour (batch) waiting; unset when none.
+	OldestPending *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=oldest_pending,json=oldestPending,proto3" json:"oldest_pending,omitempty"`
+	// When the layer's writes started failing, unset while they work, and
+	// the last failure.
+	FailingSince *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=failing_since,json=failingSince,proto3" json:"failing_since,omitempty"`
+	LastError    string                 `protobuf:"bytes,6,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// What speed did not write because batch had those hours already.
+	SkippedPanes  int64 `protobuf:"varint,7,opt,name=skipped_panes,json=skippedPanes,proto3" json:"skipped_panes,omitempty"`
+	SkippedDocs   int64 `protobuf:"varint,8,opt,name=skipped_docs,json=skippedDocs,proto3" json:"skipped_docs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LayerBacklog) Reset() {
+	*x = LayerBacklog{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LayerBacklog) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LayerBacklog) ProtoMessage() {}
+
+func (x *LayerBacklog) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LayerBacklog.ProtoReflect.Descriptor instead.
+func (*LayerBacklog) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *LayerBacklog) GetLayer() string {
+	if x != nil {
+		return x.Layer
+	}
+	return ""
+}
+
+func (x *LayerBacklog) GetPendingDocs() int64 {
+	if x != nil {
+		return x.PendingDocs
+	}
+	return 0
+}
+
+func (x *LayerBacklog) GetPendingHours() int64 {
+	if x != nil {
+		return x.PendingHours
+	}
+	return 0
+}
+
+func (x *LayerBacklog) GetOldestPending() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OldestPending
+	}
+	return nil
+}
+
+func (x *LayerBacklog) GetFailingSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FailingSince
+	}
+	return nil
+}
+
+func (x *LayerBacklog) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *LayerBacklog) GetSkippedPanes() int64 {
+	if x != nil {
+		return x.SkippedPanes
+	}
+	return 0
+}
+
+func (x *LayerBacklog) GetSkippedDocs() int64 {
+	if x != nil {
+		return x.SkippedDocs
+	}
+	return 0
+}
+
 type AlertsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resolved alerts are listed when resolved in [from, to); unset from:
@@ -1116,7 +1235,7 @@ type AlertsRequest struct {
 
 func (x *AlertsRequest) Reset() {
 	*x = AlertsRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[14]
+	mi := &file_loglambda_v1_query_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1128,7 +1247,7 @@ func (x *AlertsRequest) String() string {
 func (*AlertsRequest) ProtoMessage() {}
 
 func (x *AlertsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[14]
+	mi := &file_loglambda_v1_query_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1141,7 +1260,7 @@ func (x *AlertsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertsRequest.ProtoReflect.Descriptor instead.
 func (*AlertsRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{14}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AlertsRequest) GetFrom() *timestamppb.Timestamp {
@@ -1177,7 +1296,7 @@ type AlertDelivery struct {
 
 func (x *AlertDelivery) Reset() {
 	*x = AlertDelivery{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[15]
+	mi := &file_loglambda_v1_query_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1189,7 +1308,7 @@ func (x *AlertDelivery) String() string {
 func (*AlertDelivery) ProtoMessage() {}
 
 func (x *AlertDelivery) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[15]
+	mi := &file_loglambda_v1_query_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1202,7 +1321,7 @@ func (x *AlertDelivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertDelivery.ProtoReflect.Descriptor instead.
 func (*AlertDelivery) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{15}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AlertDelivery) GetNotifier() string {
@@ -1276,7 +1395,7 @@ type Alert struct {
 
 func (x *Alert) Reset() {
 	*x = Alert{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[16]
+	mi := &file_loglambda_v1_query_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1288,7 +1407,7 @@ func (x *Alert) String() string {
 func (*Alert) ProtoMessage() {}
 
 func (x *Alert) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[16]
+	mi := &file_loglambda_v1_query_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1301,7 +1420,7 @@ func (x *Alert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Alert.ProtoReflect.Descriptor instead.
 func (*Alert) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{16}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Alert) GetId() string {
@@ -1392,7 +1511,7 @@ type AlertsResponse struct {
 
 func (x *AlertsResponse) Reset() {
 	*x = AlertsResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[17]
+	mi := &file_loglambda_v1_query_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1404,7 +1523,7 @@ func (x *AlertsResponse) String() string {
 func (*AlertsResponse) ProtoMessage() {}
 
 func (x *AlertsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[17]
+	mi := &file_loglambda_v1_query_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1417,7 +1536,7 @@ func (x *AlertsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertsResponse.ProtoReflect.Descriptor instead.
 func (*AlertsResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{17}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AlertsResponse) GetFrom() *timestamppb.Timestamp {
@@ -1449,7 +1568,7 @@ type RulesRequest struct {
 
 func (x *RulesRequest) Reset() {
 	*x = RulesRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[18]
+	mi := &file_loglambda_v1_query_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1461,7 +1580,7 @@ func (x *RulesRequest) String() string {
 func (*RulesRequest) ProtoMessage() {}
 
 func (x *RulesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[18]
+	mi := &file_loglambda_v1_query_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1474,7 +1593,7 @@ func (x *RulesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RulesRequest.ProtoReflect.Descriptor instead.
 func (*RulesRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{18}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{19}
 }
 
 // Rule is one alerting rule as loaded from the rule file, with its last
@@ -1511,7 +1630,7 @@ type Rule struct {
 
 func (x *Rule) Reset() {
 	*x = Rule{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[19]
+	mi := &file_loglambda_v1_query_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1523,7 +1642,7 @@ func (x *Rule) String() string {
 func (*Rule) ProtoMessage() {}
 
 func (x *Rule) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[19]
+	mi := &file_loglambda_v1_query_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1536,7 +1655,7 @@ func (x *Rule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rule.ProtoReflect.Descriptor instead.
 func (*Rule) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{19}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Rule) GetName() string {
@@ -1687,7 +1806,7 @@ type RulesResponse struct {
 
 func (x *RulesResponse) Reset() {
 	*x = RulesResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[20]
+	mi := &file_loglambda_v1_query_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1699,7 +1818,7 @@ func (x *RulesResponse) String() string {
 func (*RulesResponse) ProtoMessage() {}
 
 func (x *RulesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[20]
+	mi := &file_loglambda_v1_query_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1712,7 +1831,7 @@ func (x *RulesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RulesResponse.ProtoReflect.Descriptor instead.
 func (*RulesResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{20}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RulesResponse) GetFile() string {
@@ -1799,7 +1918,7 @@ type PatternsRequest struct {
 
 func (x *PatternsRequest) Reset() {
 	*x = PatternsRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[21]
+	mi := &file_loglambda_v1_query_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1811,7 +1930,7 @@ func (x *PatternsRequest) String() string {
 func (*PatternsRequest) ProtoMessage() {}
 
 func (x *PatternsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[21]
+	mi := &file_loglambda_v1_query_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1824,7 +1943,7 @@ func (x *PatternsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatternsRequest.ProtoReflect.Descriptor instead.
 func (*PatternsRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{21}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PatternsRequest) GetFrom() *timestamppb.Timestamp {
@@ -1904,7 +2023,7 @@ type PatternCount struct {
 
 func (x *PatternCount) Reset() {
 	*x = PatternCount{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[22]
+	mi := &file_loglambda_v1_query_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1916,7 +2035,7 @@ func (x *PatternCount) String() string {
 func (*PatternCount) ProtoMessage() {}
 
 func (x *PatternCount) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[22]
+	mi := &file_loglambda_v1_query_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1929,7 +2048,7 @@ func (x *PatternCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatternCount.ProtoReflect.Descriptor instead.
 func (*PatternCount) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{22}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PatternCount) GetPattern() string {
@@ -2058,7 +2177,7 @@ type PatternsResponse struct {
 
 func (x *PatternsResponse) Reset() {
 	*x = PatternsResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[23]
+	mi := &file_loglambda_v1_query_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2070,7 +2189,7 @@ func (x *PatternsResponse) String() string {
 func (*PatternsResponse) ProtoMessage() {}
 
 func (x *PatternsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[23]
+	mi := &file_loglambda_v1_query_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2083,7 +2202,7 @@ func (x *PatternsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatternsResponse.ProtoReflect.Descriptor instead.
 func (*PatternsResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{23}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PatternsResponse) GetFrom() *timestamppb.Timestamp {
@@ -2186,7 +2305,7 @@ type ClustersRequest struct {
 
 func (x *ClustersRequest) Reset() {
 	*x = ClustersRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[24]
+	mi := &file_loglambda_v1_query_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2198,7 +2317,7 @@ func (x *ClustersRequest) String() string {
 func (*ClustersRequest) ProtoMessage() {}
 
 func (x *ClustersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[24]
+	mi := &file_loglambda_v1_query_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2211,7 +2330,7 @@ func (x *ClustersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClustersRequest.ProtoReflect.Descriptor instead.
 func (*ClustersRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{24}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ClustersRequest) GetFrom() *timestamppb.Timestamp {
@@ -2263,7 +2382,7 @@ type MacroCluster struct {
 
 func (x *MacroCluster) Reset() {
 	*x = MacroCluster{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[25]
+	mi := &file_loglambda_v1_query_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2275,7 +2394,7 @@ func (x *MacroCluster) String() string {
 func (*MacroCluster) ProtoMessage() {}
 
 func (x *MacroCluster) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[25]
+	mi := &file_loglambda_v1_query_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2288,7 +2407,7 @@ func (x *MacroCluster) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MacroCluster.ProtoReflect.Descriptor instead.
 func (*MacroCluster) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{25}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *MacroCluster) GetCount() int64 {
@@ -2362,7 +2481,7 @@ type ClustersPoint struct {
 
 func (x *ClustersPoint) Reset() {
 	*x = ClustersPoint{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[26]
+	mi := &file_loglambda_v1_query_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2374,7 +2493,7 @@ func (x *ClustersPoint) String() string {
 func (*ClustersPoint) ProtoMessage() {}
 
 func (x *ClustersPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[26]
+	mi := &file_loglambda_v1_query_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2387,7 +2506,7 @@ func (x *ClustersPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClustersPoint.ProtoReflect.Descriptor instead.
 func (*ClustersPoint) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{26}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ClustersPoint) GetT() *timestamppb.Timestamp {
@@ -2445,7 +2564,7 @@ type ClustersResponse struct {
 
 func (x *ClustersResponse) Reset() {
 	*x = ClustersResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[27]
+	mi := &file_loglambda_v1_query_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2457,7 +2576,7 @@ func (x *ClustersResponse) String() string {
 func (*ClustersResponse) ProtoMessage() {}
 
 func (x *ClustersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[27]
+	mi := &file_loglambda_v1_query_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2470,7 +2589,7 @@ func (x *ClustersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClustersResponse.ProtoReflect.Descriptor instead.
 func (*ClustersResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{27}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ClustersResponse) GetFrom() *timestamppb.Timestamp {
@@ -2646,7 +2765,7 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	"\flate_dropped\x18\x06 \x01(\x03R\vlateDropped\x12!\n" +
 	"\fparse_errors\x18\a \x01(\x03R\vparseErrors\x12\x16\n" +
 	"\x06events\x18\b \x01(\x03R\x06events\x124\n" +
-	"\aupdated\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\aupdated\"\xf7\x03\n" +
+	"\aupdated\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\aupdated\"\xab\x04\n" +
 	"\x0eStatusResponse\x12\x14\n" +
 	"\x05topic\x18\x01 \x01(\tR\x05topic\x12-\n" +
 	"\x04pane\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x04pane\x12?\n" +
@@ -2664,7 +2783,18 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	"speedPanes\x12\x1f\n" +
 	"\vbatch_panes\x18\v \x01(\x03R\n" +
 	"batchPanes\x128\n" +
-	"\trefreshed\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\trefreshed\"k\n" +
+	"\trefreshed\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\trefreshed\x122\n" +
+	"\x06behind\x18\r \x03(\v2\x1a.loglambda.v1.LayerBacklogR\x06behind\"\xd7\x02\n" +
+	"\fLayerBacklog\x12\x14\n" +
+	"\x05layer\x18\x01 \x01(\tR\x05layer\x12!\n" +
+	"\fpending_docs\x18\x02 \x01(\x03R\vpendingDocs\x12#\n" +
+	"\rpending_hours\x18\x03 \x01(\x03R\fpendingHours\x12A\n" +
+	"\x0eoldest_pending\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\roldestPending\x12?\n" +
+	"\rfailing_since\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\ffailingSince\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x06 \x01(\tR\tlastError\x12#\n" +
+	"\rskipped_panes\x18\a \x01(\x03R\fskippedPanes\x12!\n" +
+	"\fskipped_docs\x18\b \x01(\x03R\vskippedDocs\"k\n" +
 	"\rAlertsRequest\x12.\n" +
 	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
 	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\"\xfe\x01\n" +
@@ -2856,7 +2986,7 @@ func file_loglambda_v1_query_proto_rawDescGZIP() []byte {
 	return file_loglambda_v1_query_proto_rawDescData
 }
 
-var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_loglambda_v1_query_proto_goTypes = []any{
 	(*HotRequest)(nil),            // 0: loglambda.v1.HotRequest
 	(*TermCount)(nil),             // 1: loglambda.v1.TermCount
@@ -2872,146 +3002,150 @@ var file_loglambda_v1_query_proto_goTypes = []any{
 	(*StatusRequest)(nil),         // 11: loglambda.v1.StatusRequest
 	(*PartitionStatus)(nil),       // 12: loglambda.v1.PartitionStatus
 	(*StatusResponse)(nil),        // 13: loglambda.v1.StatusResponse
-	(*AlertsRequest)(nil),         // 14: loglambda.v1.AlertsRequest
-	(*AlertDelivery)(nil),         // 15: loglambda.v1.AlertDelivery
-	(*Alert)(nil),                 // 16: loglambda.v1.Alert
-	(*AlertsResponse)(nil),        // 17: loglambda.v1.AlertsResponse
-	(*RulesRequest)(nil),          // 18: loglambda.v1.RulesRequest
-	(*Rule)(nil),                  // 19: loglambda.v1.Rule
-	(*RulesResponse)(nil),         // 20: loglambda.v1.RulesResponse
-	(*PatternsRequest)(nil),       // 21: loglambda.v1.PatternsRequest
-	(*PatternCount)(nil),          // 22: loglambda.v1.PatternCount
-	(*PatternsResponse)(nil),      // 23: loglambda.v1.PatternsResponse
-	(*ClustersRequest)(nil),       // 24: loglambda.v1.ClustersRequest
-	(*MacroCluster)(nil),          // 25: loglambda.v1.MacroCluster
-	(*ClustersPoint)(nil),         // 26: loglambda.v1.ClustersPoint
-	(*ClustersResponse)(nil),      // 27: loglambda.v1.ClustersResponse
-	nil,                           // 28: loglambda.v1.LevelCounts.LevelsEntry
-	nil,                           // 29: loglambda.v1.LevelsPoint.LevelsEntry
-	nil,                           // 30: loglambda.v1.LevelsResponse.TotalEntry
-	nil,                           // 31: loglambda.v1.Alert.LabelsEntry
-	nil,                           // 32: loglambda.v1.Alert.AnnotationsEntry
-	nil,                           // 33: loglambda.v1.Rule.WhereEntry
-	nil,                           // 34: loglambda.v1.Rule.LabelsEntry
-	nil,                           // 35: loglambda.v1.Rule.AnnotationsEntry
-	nil,                           // 36: loglambda.v1.MacroCluster.MeanEntry
-	nil,                           // 37: loglambda.v1.MacroCluster.StddevEntry
-	nil,                           // 38: loglambda.v1.MacroCluster.CenterEntry
-	nil,                           // 39: loglambda.v1.MacroCluster.MinEntry
-	nil,                           // 40: loglambda.v1.MacroCluster.MaxEntry
-	(*timestamppb.Timestamp)(nil), // 41: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 42: google.protobuf.Duration
-	(*structpb.Struct)(nil),       // 43: google.protobuf.Struct
+	(*LayerBacklog)(nil),          // 14: loglambda.v1.LayerBacklog
+	(*AlertsRequest)(nil),         // 15: loglambda.v1.AlertsRequest
+	(*AlertDelivery)(nil),         // 16: loglambda.v1.AlertDelivery
+	(*Alert)(nil),                 // 17: loglambda.v1.Alert
+	(*AlertsResponse)(nil),        // 18: loglambda.v1.AlertsResponse
+	(*RulesRequest)(nil),          // 19: loglambda.v1.RulesRequest
+	(*Rule)(nil),                  // 20: loglambda.v1.Rule
+	(*RulesResponse)(nil),         // 21: loglambda.v1.RulesResponse
+	(*PatternsRequest)(nil),       // 22: loglambda.v1.PatternsRequest
+	(*PatternCount)(nil),          // 23: loglambda.v1.PatternCount
+	(*PatternsResponse)(nil),      // 24: loglambda.v1.PatternsResponse
+	(*ClustersRequest)(nil),       // 25: loglambda.v1.ClustersRequest
+	(*MacroCluster)(nil),          // 26: loglambda.v1.MacroCluster
+	(*ClustersPoint)(nil),         // 27: loglambda.v1.ClustersPoint
+	(*ClustersResponse)(nil),      // 28: loglambda.v1.ClustersResponse
+	nil,                           // 29: loglambda.v1.LevelCounts.LevelsEntry
+	nil,                           // 30: loglambda.v1.LevelsPoint.LevelsEntry
+	nil,                           // 31: loglambda.v1.LevelsResponse.TotalEntry
+	nil,                           // 32: loglambda.v1.Alert.LabelsEntry
+	nil,                           // 33: loglambda.v1.Alert.AnnotationsEntry
+	nil,                           // 34: loglambda.v1.Rule.WhereEntry
+	nil,                           // 35: loglambda.v1.Rule.LabelsEntry
+	nil,                           // 36: loglambda.v1.Rule.AnnotationsEntry
+	nil,                           // 37: loglambda.v1.MacroCluster.MeanEntry
+	nil,                           // 38: loglambda.v1.MacroCluster.StddevEntry
+	nil,                           // 39: loglambda.v1.MacroCluster.CenterEntry
+	nil,                           // 40: loglambda.v1.MacroCluster.MinEntry
+	nil,                           // 41: loglambda.v1.MacroCluster.MaxEntry
+	(*timestamppb.Timestamp)(nil), // 42: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 43: google.protobuf.Duration
+	(*structpb.Struct)(nil),       // 44: google.protobuf.Struct
 }
 var file_loglambda_v1_query_proto_depIdxs = []int32{
-	41, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
-	41, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
-	41, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
-	41, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
+	42, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
+	42, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
+	42, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
+	42, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
 	1,  // 4: loglambda.v1.HotResponse.terms:type_name -> loglambda.v1.TermCount
-	41, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	41, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
-	41, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
-	42, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
-	41, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
-	41, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
-	41, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
-	42, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
+	42, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	42, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
+	42, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
+	43, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
+	42, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
+	42, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
+	42, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
+	43, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
 	4,  // 13: loglambda.v1.TrafficResponse.series:type_name -> loglambda.v1.TrafficPoint
 	5,  // 14: loglambda.v1.TrafficResponse.total:type_name -> loglambda.v1.TrafficTotal
-	41, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	41, // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
-	41, // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
-	42, // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
-	28, // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
-	41, // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
-	29, // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
-	41, // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
-	41, // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
-	42, // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
+	42, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	42, // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
+	42, // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
+	43, // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
+	29, // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
+	42, // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
+	30, // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
+	42, // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
+	42, // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
+	43, // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
 	9,  // 25: loglambda.v1.LevelsResponse.series:type_name -> loglambda.v1.LevelsPoint
-	30, // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
-	41, // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	41, // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
-	41, // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
-	42, // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
-	41, // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	31, // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
+	42, // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	42, // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
+	42, // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
+	43, // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
+	42, // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
 	12, // 32: loglambda.v1.StatusResponse.partitions:type_name -> loglambda.v1.PartitionStatus
-	43, // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
-	41, // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
-	41, // 35: loglambda.v1.AlertsRequest.from:type_name -> google.protobuf.Timestamp
-	41, // 36: loglambda.v1.AlertsRequest.to:type_name -> google.protobuf.Timestamp
-	41, // 37: loglambda.v1.AlertDelivery.next_at:type_name -> google.protobuf.Timestamp
-	41, // 38: loglambda.v1.AlertDelivery.sent_at:type_name -> google.protobuf.Timestamp
-	31, // 39: loglambda.v1.Alert.labels:type_name -> loglambda.v1.Alert.LabelsEntry
-	32, // 40: loglambda.v1.Alert.annotations:type_name -> loglambda.v1.Alert.AnnotationsEntry
-	41, // 41: loglambda.v1.Alert.active_since:type_name -> google.protobuf.Timestamp
-	41, // 42: loglambda.v1.Alert.fired_at:type_name -> google.protobuf.Timestamp
-	41, // 43: loglambda.v1.Alert.resolved_at:type_name -> google.protobuf.Timestamp
-	15, // 44: loglambda.v1.Alert.deliveries:type_name -> loglambda.v1.AlertDelivery
-	41, // 45: loglambda.v1.AlertsResponse.from:type_name -> google.protobuf.Timestamp
-	41, // 46: loglambda.v1.AlertsResponse.to:type_name -> google.protobuf.Timestamp
-	16, // 47: loglambda.v1.AlertsResponse.alerts:type_name -> loglambda.v1.Alert
-	33, // 48: loglambda.v1.Rule.where:type_name -> loglambda.v1.Rule.WhereEntry
-	42, // 49: loglambda.v1.Rule.window:type_name -> google.protobuf.Duration
-	42, // 50: loglambda.v1.Rule.delay:type_name -> google.protobuf.Duration
-	42, // 51: loglambda.v1.Rule.for:type_name -> google.protobuf.Duration
-	34, // 52: loglambda.v1.Rule.labels:type_name -> loglambda.v1.Rule.LabelsEntry
-	35, // 53: loglambda.v1.Rule.annotations:type_name -> loglambda.v1.Rule.AnnotationsEntry
-	41, // 54: loglambda.v1.Rule.last_eval:type_name -> google.protobuf.Timestamp
-	41, // 55: loglambda.v1.RulesResponse.loaded_at:type_name -> google.protobuf.Timestamp
-	42, // 56: loglambda.v1.RulesResponse.every:type_name -> google.protobuf.Duration
-	41, // 57: loglambda.v1.RulesResponse.evaluated_at:type_name -> google.protobuf.Timestamp
-	19, // 58: loglambda.v1.RulesResponse.rules:type_name -> loglambda.v1.Rule
-	41, // 59: loglambda.v1.PatternsRequest.from:type_name -> google.protobuf.Timestamp
-	41, // 60: loglambda.v1.PatternsRequest.to:type_name -> google.protobuf.Timestamp
-	42, // 61: loglambda.v1.PatternsRequest.step:type_name -> google.protobuf.Duration
-	41, // 62: loglambda.v1.PatternCount.first_seen:type_name -> google.protobuf.Timestamp
-	41, // 63: loglambda.v1.PatternCount.last_seen:type_name -> google.protobuf.Timestamp
-	41, // 64: loglambda.v1.PatternsResponse.from:type_name -> google.protobuf.Timestamp
-	41, // 65: loglambda.v1.PatternsResponse.to:type_name -> google.protobuf.Timestamp
-	42, // 66: loglambda.v1.PatternsResponse.step:type_name -> google.protobuf.Duration
-	41, // 67: loglambda.v1.PatternsResponse.steps:type_name -> google.protobuf.Timestamp
-	22, // 68: loglambda.v1.PatternsResponse.patterns:type_name -> loglambda.v1.PatternCount
-	22, // 69: loglambda.v1.PatternsResponse.gone:type_name -> loglambda.v1.PatternCount
-	41, // 70: loglambda.v1.PatternsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	41, // 71: loglambda.v1.ClustersRequest.from:type_name -> google.protobuf.Timestamp
-	41, // 72: loglambda.v1.ClustersRequest.to:type_name -> google.protobuf.Timestamp
-	42, // 73: loglambda.v1.ClustersRequest.step:type_name -> google.protobuf.Duration
-	36, // 74: loglambda.v1.MacroCluster.mean:type_name -> loglambda.v1.MacroCluster.MeanEntry
-	37, // 75: loglambda.v1.MacroCluster.stddev:type_name -> loglambda.v1.MacroCluster.StddevEntry
-	38, // 76: loglambda.v1.MacroCluster.center:type_name -> loglambda.v1.MacroCluster.CenterEntry
-	39, // 77: loglambda.v1.MacroCluster.min:type_name -> loglambda.v1.MacroCluster.MinEntry
-	40, // 78: loglambda.v1.MacroCluster.max:type_name -> loglambda.v1.MacroCluster.MaxEntry
-	41, // 79: loglambda.v1.ClustersPoint.t:type_name -> google.protobuf.Timestamp
-	41, // 80: loglambda.v1.ClustersResponse.from:type_name -> google.protobuf.Timestamp
-	41, // 81: loglambda.v1.ClustersResponse.to:type_name -> google.protobuf.Timestamp
-	42, // 82: loglambda.v1.ClustersResponse.step:type_name -> google.protobuf.Duration
-	25, // 83: loglambda.v1.ClustersResponse.clusters:type_name -> loglambda.v1.MacroCluster
-	26, // 84: loglambda.v1.ClustersResponse.series:type_name -> loglambda.v1.ClustersPoint
-	41, // 85: loglambda.v1.ClustersResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	8,  // 86: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
-	0,  // 87: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
-	3,  // 88: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
-	7,  // 89: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
-	21, // 90: loglambda.v1.QueryService.Patterns:input_type -> loglambda.v1.PatternsRequest
-	24, // 91: loglambda.v1.QueryService.Clusters:input_type -> loglambda.v1.ClustersRequest
-	11, // 92: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
-	14, // 93: loglambda.v1.QueryService.Alerts:input_type -> loglambda.v1.AlertsRequest
-	18, // 94: loglambda.v1.QueryService.Rules:input_type -> loglambda.v1.RulesRequest
-	2,  // 95: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
-	6,  // 96: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
-	10, // 97: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
-	23, // 98: loglambda.v1.QueryService.Patterns:output_type -> loglambda.v1.PatternsResponse
-	27, // 99: loglambda.v1.QueryService.Clusters:output_type -> loglambda.v1.ClustersResponse
-	13, // 100: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
-	17, // 101: loglambda.v1.QueryService.Alerts:output_type -> loglambda.v1.AlertsResponse
-	20, // 102: loglambda.v1.QueryService.Rules:output_type -> loglambda.v1.RulesResponse
-	95, // [95:103] is the sub-list for method output_type
-	87, // [87:95] is the sub-list for method input_type
-	87, // [87:87] is the sub-list for extension type_name
-	87, // [87:87] is the sub-list for extension extendee
-	0,  // [0:87] is the sub-list for field type_name
+	44, // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
+	42, // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
+	14, // 35: loglambda.v1.StatusResponse.behind:type_name -> loglambda.v1.LayerBacklog
+	42, // 36: loglambda.v1.LayerBacklog.oldest_pending:type_name -> google.protobuf.Timestamp
+	42, // 37: loglambda.v1.LayerBacklog.failing_since:type_name -> google.protobuf.Timestamp
+	42, // 38: loglambda.v1.AlertsRequest.from:type_name -> google.protobuf.Timestamp
+	42, // 39: loglambda.v1.AlertsRequest.to:type_name -> google.protobuf.Timestamp
+	42, // 40: loglambda.v1.AlertDelivery.next_at:type_name -> google.protobuf.Timestamp
+	42, // 41: loglambda.v1.AlertDelivery.sent_at:type_name -> google.protobuf.Timestamp
+	32, // 42: loglambda.v1.Alert.labels:type_name -> loglambda.v1.Alert.LabelsEntry
+	33, // 43: loglambda.v1.Alert.annotations:type_name -> loglambda.v1.Alert.AnnotationsEntry
+	42, // 44: loglambda.v1.Alert.active_since:type_name -> google.protobuf.Timestamp
+	42, // 45: loglambda.v1.Alert.fired_at:type_name -> google.protobuf.Timestamp
+	42, // 46: loglambda.v1.Alert.resolved_at:type_name -> google.protobuf.Timestamp
+	16, // 47: loglambda.v1.Alert.deliveries:type_name -> loglambda.v1.AlertDelivery
+	42, // 48: loglambda.v1.AlertsResponse.from:type_name -> google.protobuf.Timestamp
+	42, // 49: loglambda.v1.AlertsResponse.to:type_name -> google.protobuf.Timestamp
+	17, // 50: loglambda.v1.AlertsResponse.alerts:type_name -> loglambda.v1.Alert
+	34, // 51: loglambda.v1.Rule.where:type_name -> loglambda.v1.Rule.WhereEntry
+	43, // 52: loglambda.v1.Rule.window:type_name -> google.protobuf.Duration
+	43, // 53: loglambda.v1.Rule.delay:type_name -> google.protobuf.Duration
+	43, // 54: loglambda.v1.Rule.for:type_name -> google.protobuf.Duration
+	35, // 55: loglambda.v1.Rule.labels:type_name -> loglambda.v1.Rule.LabelsEntry
+	36, // 56: loglambda.v1.Rule.annotations:type_name -> loglambda.v1.Rule.AnnotationsEntry
+	42, // 57: loglambda.v1.Rule.last_eval:type_name -> google.protobuf.Timestamp
+	42, // 58: loglambda.v1.RulesResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	43, // 59: loglambda.v1.RulesResponse.every:type_name -> google.protobuf.Duration
+	42, // 60: loglambda.v1.RulesResponse.evaluated_at:type_name -> google.protobuf.Timestamp
+	20, // 61: loglambda.v1.RulesResponse.rules:type_name -> loglambda.v1.Rule
+	42, // 62: loglambda.v1.PatternsRequest.from:type_name -> google.protobuf.Timestamp
+	42, // 63: loglambda.v1.PatternsRequest.to:type_name -> google.protobuf.Timestamp
+	43, // 64: loglambda.v1.PatternsRequest.step:type_name -> google.protobuf.Duration
+	42, // 65: loglambda.v1.PatternCount.first_seen:type_name -> google.protobuf.Timestamp
+	42, // 66: loglambda.v1.PatternCount.last_seen:type_name -> google.protobuf.Timestamp
+	42, // 67: loglambda.v1.PatternsResponse.from:type_name -> google.protobuf.Timestamp
+	42, // 68: loglambda.v1.PatternsResponse.to:type_name -> google.protobuf.Timestamp
+	43, // 69: loglambda.v1.PatternsResponse.step:type_name -> google.protobuf.Duration
+	42, // 70: loglambda.v1.PatternsResponse.steps:type_name -> google.protobuf.Timestamp
+	23, // 71: loglambda.v1.PatternsResponse.patterns:type_name -> loglambda.v1.PatternCount
+	23, // 72: loglambda.v1.PatternsResponse.gone:type_name -> loglambda.v1.PatternCount
+	42, // 73: loglambda.v1.PatternsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	42, // 74: loglambda.v1.ClustersRequest.from:type_name -> google.protobuf.Timestamp
+	42, // 75: loglambda.v1.ClustersRequest.to:type_name -> google.protobuf.Timestamp
+	43, // 76: loglambda.v1.ClustersRequest.step:type_name -> google.protobuf.Duration
+	37, // 77: loglambda.v1.MacroCluster.mean:type_name -> loglambda.v1.MacroCluster.MeanEntry
+	38, // 78: loglambda.v1.MacroCluster.stddev:type_name -> loglambda.v1.MacroCluster.StddevEntry
+	39, // 79: loglambda.v1.MacroCluster.center:type_name -> loglambda.v1.MacroCluster.CenterEntry
+	40, // 80: loglambda.v1.MacroCluster.min:type_name -> loglambda.v1.MacroCluster.MinEntry
+	41, // 81: loglambda.v1.MacroCluster.max:type_name -> loglambda.v1.MacroCluster.MaxEntry
+	42, // 82: loglambda.v1.ClustersPoint.t:type_name -> google.protobuf.Timestamp
+	42, // 83: loglambda.v1.ClustersResponse.from:type_name -> google.protobuf.Timestamp
+	42, // 84: loglambda.v1.ClustersResponse.to:type_name -> google.protobuf.Timestamp
+	43, // 85: loglambda.v1.ClustersResponse.step:type_name -> google.protobuf.Duration
+	26, // 86: loglambda.v1.ClustersResponse.clusters:type_name -> loglambda.v1.MacroCluster
+	27, // 87: loglambda.v1.ClustersResponse.series:type_name -> loglambda.v1.ClustersPoint
+	42, // 88: loglambda.v1.ClustersResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	8,  // 89: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
+	0,  // 90: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
+	3,  // 91: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
+	7,  // 92: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
+	22, // 93: loglambda.v1.QueryService.Patterns:input_type -> loglambda.v1.PatternsRequest
+	25, // 94: loglambda.v1.QueryService.Clusters:input_type -> loglambda.v1.ClustersRequest
+	11, // 95: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
+	15, // 96: loglambda.v1.QueryService.Alerts:input_type -> loglambda.v1.AlertsRequest
+	19, // 97: loglambda.v1.QueryService.Rules:input_type -> loglambda.v1.RulesRequest
+	2,  // 98: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
+	6,  // 99: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
+	10, // 100: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
+	24, // 101: loglambda.v1.QueryService.Patterns:output_type -> loglambda.v1.PatternsResponse
+	28, // 102: loglambda.v1.QueryService.Clusters:output_type -> loglambda.v1.ClustersResponse
+	13, // 103: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
+	18, // 104: loglambda.v1.QueryService.Alerts:output_type -> loglambda.v1.AlertsResponse
+	21, // 105: loglambda.v1.QueryService.Rules:output_type -> loglambda.v1.RulesResponse
+	98, // [98:106] is the sub-list for method output_type
+	90, // [90:98] is the sub-list for method input_type
+	90, // [90:90] is the sub-list for extension type_name
+	90, // [90:90] is the sub-list for extension extendee
+	0,  // [0:90] is the sub-list for field type_name
 }
 
 func init() { file_loglambda_v1_query_proto_init() }
@@ -3019,14 +3153,14 @@ func file_loglambda_v1_query_proto_init() {
 	if File_loglambda_v1_query_proto != nil {
 		return
 	}
-	file_loglambda_v1_query_proto_msgTypes[22].OneofWrappers = []any{}
+	file_loglambda_v1_query_proto_msgTypes[23].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_loglambda_v1_query_proto_rawDesc), len(file_loglambda_v1_query_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   41,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
