@@ -220,18 +220,7 @@ func TestUpAlertsRestartWhileFiring(t *testing.T) {
 			t.Errorf("%s told %d resolutions for %s, alert %s (told %s)", n, c, firing.instance, state, got)
 		}
 	}
-	if err := running.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- running.Wait() }()
-	select {
-	case err := <-done:
+	if interrupt(t, running) {
 		running = nil
-		if err != nil {
-			t.Errorf("up after SIGINT: %v", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Error("up did not stop within 60s of SIGINT")
 	}
 }

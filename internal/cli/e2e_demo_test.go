@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -140,20 +139,7 @@ func TestUpDemoDefaults(t *testing.T) {
 		from.Format("15:04"), st.BatchHorizon.Format("15:04"), hist.Total.PV, float64(hist.Total.PV)/st.BatchHorizon.Sub(from).Seconds(),
 		liveFrom.Format("15:04"), liveTo.Format("15:04"), live.Total.PV, float64(live.Total.PV)/liveTo.Sub(liveFrom).Seconds())
 
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		stopped = true
-		if err != nil {
-			t.Errorf("up after SIGINT: %v", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Error("up did not stop within 60s of SIGINT")
-	}
+	stopped = interrupt(t, cmd)
 	for _, line := range strings.Split(out.String(), "\n") {
 		if strings.Contains(line, "level=ERROR") {
 			t.Errorf("ERROR in the log: %s", line)

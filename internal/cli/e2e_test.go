@@ -345,6 +345,30 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
+// interrupt stops a running loglambda as Ctrl-C does and reports whether
+// it ended within a minute; an unclean exit or a process still running
+// (then killed) fails the test.
+func interrupt(t *testing.T, cmd *exec.Cmd) bool {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("%s after SIGINT: %v", cmd.Args[1], err)
+		}
+		return true
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Errorf("%s did not stop within 60s of SIGINT", cmd.Args[1])
+		return false
+	}
+}
+
 // waitApplied refreshes srv until /v1/status at base says speed applied
 // n events, within timeout, then decodes that status into v.
 func waitApplied(t *testing.T, ctx context.Context, srv *serving.Server, base string, n int64, timeout time.Duration, v any) {
@@ -434,19 +458,8 @@ func TestUpBinary(t *testing.T) {
 		return cmd, &out
 	}
 	stop := func(cmd *exec.Cmd) {
-		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("up after SIGINT: %v", err)
-			}
-		case <-time.After(60 * time.Second):
-			cmd.Process.Kill()
-			t.Fatal("up did not stop within 60s of SIGINT")
+		if !interrupt(t, cmd) {
+			t.FailNow()
 		}
 	}
 
