@@ -8,10 +8,7 @@ import (
 )
 
 func TestGrok(t *testing.T) {
-	tests := []struct {
-		name, spec, line string
-		want             event.Event
-	}{
+	runParseCases(t, []parseCase{
 		{
 			name: "COMBINEDAPACHELOG reads as the combined format does",
 			spec: "grok:%{COMBINEDAPACHELOG}",
@@ -41,28 +38,15 @@ func TestGrok(t *testing.T) {
 				Fields: map[string]string{"thread": "[main]"},
 			},
 		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseWith(mustParser(t, tc.spec), tc.line)
-			if err != nil {
-				t.Fatalf("Parse: %v", err)
-			}
-			checkEvent(t, tc.line, got, tc.want)
-		})
-	}
+	})
 }
 
 func TestGrokErrors(t *testing.T) {
-	for _, tc := range []struct{ spec, wantErr string }{
+	checkNewErrors(t, []newErrorCase{
 		{"grok:", "empty pattern"},
 		{"grok:%{NOSUCHPATTERN:x}", "NOSUCHPATTERN"},
 		{"grok:%{IP} %{WORD}", "no named capture"},
-	} {
-		if _, err := New(tc.spec); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-			t.Errorf("New(%q): error %v, want it to contain %q", tc.spec, err, tc.wantErr)
-		}
-	}
+	})
 	p := mustParser(t, "grok:%{COMBINEDAPACHELOG}")
 	for _, line := range []string{
 		"not an access log",

@@ -2,6 +2,7 @@ package formats
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,5 +50,41 @@ func checkEvent(t *testing.T, line string, got, want event.Event) {
 	got.Time, want.Time = time.Time{}, time.Time{}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("line %q:\n got  %+v\n want %+v", line, got, want)
+	}
+}
+
+// parseCase is a line, the parser spec it goes through, and the event it
+// must give.
+type parseCase struct {
+	name, spec, line string
+	want             event.Event
+}
+
+// runParseCases parses each case's line with a parser of its spec and
+// checks the event (checkEvent), a subtest each.
+func runParseCases(t *testing.T, cases []parseCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseWith(mustParser(t, tc.spec), tc.line)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			checkEvent(t, tc.line, got, tc.want)
+		})
+	}
+}
+
+// newErrorCase is a spec New must refuse, with a part of its error.
+type newErrorCase struct{ spec, wantErr string }
+
+// checkNewErrors checks New refuses each spec with an error naming what is
+// wrong.
+func checkNewErrors(t *testing.T, cases []newErrorCase) {
+	t.Helper()
+	for _, tc := range cases {
+		if _, err := New(tc.spec); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("New(%q): error %v, want it to contain %q", tc.spec, err, tc.wantErr)
+		}
 	}
 }

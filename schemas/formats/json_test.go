@@ -11,10 +11,7 @@ import (
 )
 
 func TestJSON(t *testing.T) {
-	tests := []struct {
-		name, spec, line string
-		want             event.Event
-	}{
+	runParseCases(t, []parseCase{
 		{
 			name: "all event fields",
 			spec: "json",
@@ -69,16 +66,7 @@ func TestJSON(t *testing.T) {
 			line: `{"status":null,"bytes":"","level":null,"host":""}`,
 			want: event.Event{},
 		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseWith(mustParser(t, tc.spec), tc.line)
-			if err != nil {
-				t.Fatalf("Parse: %v", err)
-			}
-			checkEvent(t, tc.line, got, tc.want)
-		})
-	}
+	})
 }
 
 func TestJSONErrors(t *testing.T) {

@@ -11,10 +11,7 @@ import (
 const db2Header = `^(?P<ts>\d{4}-\d{2}-\d{2}-\d{2}\.\d{2}\.\d{2}\.\d+[+-]\d+) (?P<record>\S+)\s+LEVEL: (?P<level>\w+)`
 
 func TestRegex(t *testing.T) {
-	tests := []struct {
-		name, spec, line string
-		want             event.Event
-	}{
+	runParseCases(t, []parseCase{
 		{
 			name: "app log with every kind of group",
 			spec: `regex:^(?P<ts>\S+ \S+) \[(?P<level>\w+)\] (?P<component>[\w.]+) host=(?P<host>\S+) user=(?P<user>\S+) (?P<method>[A-Z]+) (?P<url>\S+) (?P<status>\d+) (?P<bytes>\d+) (?P<latency_ms>[\d.]+)ms req=(?P<req_id>\w+) (?P<msg>.*)$`,
@@ -52,28 +49,15 @@ func TestRegex(t *testing.T) {
 			line: `someday it happened`,
 			want: event.Event{Msg: "it happened", Fields: map[string]string{"ts": "someday"}},
 		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseWith(mustParser(t, tc.spec), tc.line)
-			if err != nil {
-				t.Fatalf("Parse: %v", err)
-			}
-			checkEvent(t, tc.line, got, tc.want)
-		})
-	}
+	})
 }
 
 func TestRegexErrors(t *testing.T) {
-	for _, tc := range []struct{ spec, wantErr string }{
+	checkNewErrors(t, []newErrorCase{
 		{"regex:", "empty pattern"},
 		{"regex:(?P<msg>", "missing closing )"},
 		{`regex:\d+ \w+`, "no named group"},
-	} {
-		if _, err := New(tc.spec); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-			t.Errorf("New(%q): error %v, want it to contain %q", tc.spec, err, tc.wantErr)
-		}
-	}
+	})
 	p := mustParser(t, `regex:^(?P<status>\S+) (?P<msg>.*)$`)
 	for _, tc := range []struct{ line, wantErr string }{
 		{"nospace", "regex: line does not match"},
