@@ -16,18 +16,13 @@ import (
 	"github.com/loglambda/loglambda/batch"
 )
 
-func batchCommand() command {
-	return command{
-		name:    "batch",
-		summary: "run the batch layer: compact Kafka into the Parquet lake, recompute exact views (compact|recompute|run)",
-		run: func(ctx context.Context, args []string, stdout io.Writer) error {
-			var progress io.Writer
-			if term.IsTerminal(int(os.Stderr.Fd())) {
-				progress = os.Stderr
-			}
-			return runBatch(ctx, args, stdout, os.Stderr, progress)
-		},
+// batchMain runs batch with the process's terminal and standard streams.
+func batchMain(ctx context.Context, args []string, stdout io.Writer) error {
+	var progress io.Writer
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		progress = os.Stderr
 	}
+	return runBatch(ctx, args, stdout, os.Stderr, progress)
 }
 
 // batchUsage lists the subcommands of `loglambda batch`.

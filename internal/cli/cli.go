@@ -14,17 +14,18 @@ import (
 	"strings"
 )
 
+// commands are loglambda's subcommands; each one's run is in the file
+// named for it.
 func commands() []command {
 	return []command{
-		// Each subcommand registers itself here; see the file named for it.
-		patternsCommand(),
-		genCommand(),
-		speedCommand(),
-		serveCommand(),
-		shipCommand(),
-		batchCommand(),
-		upCommand(),
-		sqlCommand(),
+		{name: "patterns", summary: "group log lines by inferred template (offline, from files or stdin)", run: runPatterns},
+		{name: "gen", summary: "generate realistic web and application log traffic into Kafka (or stdout)", run: runGen},
+		{name: "speed", summary: "run the speed layer: Kafka -> pane views -> MongoDB, exactly once", run: runSpeed},
+		{name: "serve", summary: "answer queries over HTTP and gRPC from the merged batch and speed views", run: runServe},
+		{name: "ship", summary: "ship log files or stdin to Kafka (follows rotation with --follow)", run: shipMain},
+		{name: "batch", summary: "run the batch layer: compact Kafka into the Parquet lake, recompute exact views (compact|recompute|run)", run: batchMain},
+		{name: "up", summary: "run everything in one process on embedded Kafka and MongoDB (--demo: with generated traffic)", run: runUp},
+		{name: "sql", summary: "run a read-only SQL query over the Parquet lake with DuckDB (views logs and <topic>)", run: sqlMain},
 	}
 }
 

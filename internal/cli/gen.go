@@ -21,14 +21,6 @@ import (
 	"github.com/loglambda/loglambda/schemas/ingest"
 )
 
-func genCommand() command {
-	return command{
-		name:    "gen",
-		summary: "generate realistic web and application log traffic into Kafka (or stdout)",
-		run:     runGen,
-	}
-}
-
 func runGen(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("gen", "gen [flags]")
 	rate := fs.Float64("rate", gen.DefaultRate, "events per second of event time")

@@ -16,14 +16,6 @@ import (
 	"github.com/loglambda/loglambda/schemas/patterns"
 )
 
-func patternsCommand() command {
-	return command{
-		name:    "patterns",
-		summary: "group log lines by inferred template (offline, from files or stdin)",
-		run:     runPatterns,
-	}
-}
-
 // lineFormat is the "line" format of the patterns command: the whole line
 // is the message.
 type lineFormat struct{}

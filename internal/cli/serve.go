@@ -10,14 +10,6 @@ import (
 	"github.com/loglambda/loglambda/serving/lakesql"
 )
 
-func serveCommand() command {
-	return command{
-		name:    "serve",
-		summary: "answer queries over HTTP and gRPC from the merged batch and speed views",
-		run:     runServe,
-	}
-}
-
 func runServe(ctx context.Context, args []string, _ io.Writer) error {
 	fs := newFlags("serve", "serve [flags]")
 	var common commonFlags

@@ -15,14 +15,9 @@ import (
 	"github.com/loglambda/loglambda/schemas/ingest"
 )
 
-func shipCommand() command {
-	return command{
-		name:    "ship",
-		summary: "ship log files or stdin to Kafka (follows rotation with --follow)",
-		run: func(ctx context.Context, args []string, _ io.Writer) error {
-			return runShip(ctx, args, os.Stdin, os.Stderr, term.IsTerminal(int(os.Stderr.Fd())))
-		},
-	}
+// shipMain runs ship with the process's terminal and standard streams.
+func shipMain(ctx context.Context, args []string, _ io.Writer) error {
+	return runShip(ctx, args, os.Stdin, os.Stderr, term.IsTerminal(int(os.Stderr.Fd())))
 }
 
 // runShip is the ship command with its streams passed in, so tests run it

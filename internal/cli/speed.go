@@ -18,14 +18,6 @@ import (
 	"github.com/loglambda/loglambda/speed"
 )
 
-func speedCommand() command {
-	return command{
-		name:    "speed",
-		summary: "run the speed layer: Kafka -> pane views -> MongoDB, exactly once",
-		run:     runSpeed,
-	}
-}
-
 func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("speed", "speed [flags]")
 	var common commonFlags

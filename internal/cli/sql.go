@@ -13,14 +13,9 @@ import (
 	"github.com/loglambda/loglambda/serving/lakesql"
 )
 
-func sqlCommand() command {
-	return command{
-		name:    "sql",
-		summary: "run a read-only SQL query over the Parquet lake with DuckDB (views logs and <topic>)",
-		run: func(ctx context.Context, args []string, stdout io.Writer) error {
-			return runSQL(ctx, args, os.Stdin, stdout)
-		},
-	}
+// sqlMain runs sql with the process's terminal and standard streams.
+func sqlMain(ctx context.Context, args []string, stdout io.Writer) error {
+	return runSQL(ctx, args, os.Stdin, stdout)
 }
 
 // sqlWriters are the outputs of loglambda sql by --format.

@@ -26,14 +26,6 @@ import (
 	"github.com/loglambda/loglambda/speed"
 )
 
-func upCommand() command {
-	return command{
-		name:    "up",
-		summary: "run everything in one process on embedded Kafka and MongoDB (--demo: with generated traffic)",
-		run:     runUp,
-	}
-}
-
 // upConfig is everything `up` starts, as given by its flags.
 type upConfig struct {
 	data        string
