@@ -124,6 +124,10 @@ type statusAnswer struct {
 	Partitions   []struct {
 		Lag int64 `json:"lag"`
 	} `json:"partitions"`
+	Lake struct {
+		Rows        int64 `json:"rows"`
+		ParseErrors int64 `json:"parse_errors"`
+	} `json:"lake"`
 }
 
 // getJSON fetches base+path into v.

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/loglambda/loglambda/batch"
 	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/internal/ship"
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 	"github.com/loglambda/loglambda/serving"
@@ -105,7 +105,7 @@ func TestIngestLogs(t *testing.T) {
 	}
 	total := int64(len(lg.access) + len(lg.app) + kcatLines)
 
-	var status ingestStatus
+	var status statusAnswer
 	waitApplied(t, ctx, srv, web.URL, int64(total), 90*time.Second, &status)
 	validApp := int64(len(lg.app) - lg.appMalformed)
 	if status.ParseErrors != int64(bad) || status.LateDropped != validApp {
@@ -150,7 +150,7 @@ func TestIngestLogs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want := countIngest(hits, tc.from, tc.to)
-			var tr ingestTraffic
+			var tr trafficAnswer
 			getJSON(t, web.URL, "/v1/traffic?step=1h&"+rangeQuery(tc.from, tc.to), &tr)
 			if tr.Total.PV != want.pv {
 				t.Errorf("pv %d, want %d", tr.Total.PV, want.pv)
@@ -161,16 +161,16 @@ func TestIngestLogs(t *testing.T) {
 			if math.Abs(float64(want.uvByUser-want.uvByIP)) < 0.1*float64(want.uvByIP) {
 				t.Fatalf("test data does not tell the rules apart: %d by user, %d by ip", want.uvByUser, want.uvByIP)
 			}
-			var hot ingestHot
+			var hot hotAnswer
 			getJSON(t, web.URL, "/v1/hot?k=10&"+rangeQuery(tc.from, tc.to), &hot)
-			top := ingestTop(want.terms, 10)
+			top := testkit.Top(want.terms, 10)
 			switch {
 			case tc.batch:
 				if !hot.Exact || hot.ErrorBound != 0 || !slices.Equal(hot.Terms, top) {
 					t.Errorf("hot (exact %v, bound %d)\n got %v\nwant %v", hot.Exact, hot.ErrorBound, hot.Terms, top)
 				}
 				// Every one-minute bucket is one batch pane: exact.
-				var per ingestTraffic
+				var per trafficAnswer
 				getJSON(t, web.URL, "/v1/traffic?step=1m&"+rangeQuery(tc.from, tc.to), &per)
 				for _, p := range per.Series {
 					w := countIngest(hits, p.T, p.T.Add(time.Minute))
@@ -201,11 +201,11 @@ func TestIngestLogs(t *testing.T) {
 		if kcatLines == 0 {
 			t.Skip("kcat is not on PATH (apt-get install kcat; ci/test.sh installs it)")
 		}
-		var tr ingestTraffic
+		var tr trafficAnswer
 		getJSON(t, web.URL, "/v1/traffic?step=1h&"+rangeQuery(end, end.Add(2*time.Minute)), &tr)
-		var hot ingestHot
+		var hot hotAnswer
 		getJSON(t, web.URL, "/v1/hot?k=3&"+rangeQuery(end, end.Add(2*time.Minute)), &hot)
-		if tr.Total.PV != int64(kcatLines) || len(hot.Terms) != 1 || hot.Terms[0] != (ingestTerm{"kcat", int64(kcatLines)}) {
+		if tr.Total.PV != int64(kcatLines) || len(hot.Terms) != 1 || hot.Terms[0] != (termCount{Term: "kcat", Count: int64(kcatLines)}) {
 			t.Errorf("kcat range: pv %d hot %v, want %d lines all with term kcat", tr.Total.PV, hot.Terms, kcatLines)
 		}
 	})
@@ -323,59 +323,10 @@ func ingestDuck(t *testing.T, lakeDir, q string, dest ...any) {
 	}
 }
 
-type ingestTerm struct {
-	Term  string `json:"term"`
-	Count int64  `json:"count"`
-}
-
-type ingestHot struct {
-	Terms      []ingestTerm `json:"terms"`
-	ErrorBound int64        `json:"error_bound"`
-	Exact      bool         `json:"exact"`
-}
-
-type ingestCountsJSON struct {
-	T   time.Time `json:"t"`
-	PV  int64     `json:"pv"`
-	UV  int64     `json:"uv"`
-	IPs int64     `json:"ips"`
-}
-
-type ingestTraffic struct {
-	Series []ingestCountsJSON `json:"series"`
-	Total  ingestCountsJSON   `json:"total"`
-}
-
-type ingestStatus struct {
-	BatchHorizon *time.Time `json:"batch_horizon"`
-	Events       int64      `json:"events"`
-	LateDropped  int64      `json:"late_dropped"`
-	ParseErrors  int64      `json:"parse_errors"`
-	Lake         struct {
-		Rows        int64 `json:"rows"`
-		ParseErrors int64 `json:"parse_errors"`
-	} `json:"lake"`
-}
-
 // ingestWithin checks an estimate against the truth within 2 %.
 func ingestWithin(t *testing.T, what string, got, want int64) {
 	t.Helper()
 	if math.Abs(float64(got-want)) > 0.02*float64(want) {
 		t.Errorf("%s %d, want %d within 2%%", what, got, want)
 	}
-}
-
-// ingestTop orders terms as the hot view does: count descending, then term.
-func ingestTop(terms map[string]int64, k int) []ingestTerm {
-	out := make([]ingestTerm, 0, len(terms))
-	for term, c := range terms {
-		out = append(out, ingestTerm{term, c})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].Term < out[j].Term
-	})
-	return out[:min(k, len(out))]
 }
