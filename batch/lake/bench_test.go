@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/duckdb/duckdb-go/v2"
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 // The measurement behind choosing pqarrow (DESIGN.md names
@@ -32,7 +33,7 @@ func BenchmarkParquetPqarrow(b *testing.B) {
 	b.ResetTimer()
 	var size int64
 	for i := 0; i < b.N; i++ {
-		rec := record(evs) // building the Arrow batch is part of the cost
+		rec := testkit.Record(evs) // building the Arrow batch is part of the cost
 		size, err = l.WriteFile(fmt.Sprintf("f%d.parquet", i), rec)
 		rec.Release()
 		if err != nil {

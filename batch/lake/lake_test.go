@@ -10,8 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/event"
 )
 
@@ -32,19 +31,10 @@ func testEvents(p int32, first int64, n int) []event.Event {
 	return out
 }
 
-func record(evs []event.Event) arrow.RecordBatch {
-	b := event.NewRecordBuilder(nil)
-	defer b.Release()
-	for i := range evs {
-		b.Append(&evs[i])
-	}
-	return b.NewRecordBatch()
-}
-
 func writeEvents(t *testing.T, l *Lake, p int32, first int64, n int) File {
 	t.Helper()
 	evs := testEvents(p, first, n)
-	rec := record(evs)
+	rec := testkit.Record(evs)
 	defer rec.Release()
 	rel := FilePath(hour0, p, first, first+int64(n)-1)
 	size, err := l.WriteFile(rel, rec)

@@ -18,7 +18,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/schemas/event"
 )
 
 // Kafka starts an in-process Kafka-protocol broker with topic of the given
@@ -156,4 +158,15 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Record is the events as one Arrow record of the lake's schema, as batch
+// compaction writes them; the caller releases it.
+func Record(evs []event.Event) arrow.RecordBatch {
+	b := event.NewRecordBuilder(nil)
+	defer b.Release()
+	for i := range evs {
+		b.Append(&evs[i])
+	}
+	return b.NewRecordBatch()
 }

@@ -5,9 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"github.com/loglambda/loglambda/batch/lake"
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/event"
 )
 
@@ -103,7 +102,7 @@ func writeFiles(t testing.TB, l *lake.Lake, evs []event.Event) []lake.File {
 		g := groups[k]
 		first, last := g[0].Offset, g[len(g)-1].Offset
 		rel := lake.FilePath(k.hour, k.p, first, last)
-		rec := record(g)
+		rec := testkit.Record(g)
 		size, err := l.WriteFile(rel, rec)
 		rec.Release()
 		if err != nil {
@@ -112,13 +111,4 @@ func writeFiles(t testing.TB, l *lake.Lake, evs []event.Event) []lake.File {
 		files = append(files, lake.File{Path: rel, Partition: k.p, FirstOffset: first, LastOffset: last, Rows: int64(len(g)), Bytes: size, Hour: k.hour})
 	}
 	return files
-}
-
-func record(evs []event.Event) arrow.RecordBatch {
-	b := event.NewRecordBuilder(nil)
-	defer b.Release()
-	for i := range evs {
-		b.Append(&evs[i])
-	}
-	return b.NewRecordBatch()
 }
