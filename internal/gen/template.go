@@ -21,12 +21,36 @@ func newTemplates(msgs []string) []template {
 }
 
 // appendFill appends the message with every placeholder replaced by a random
-// number below 10000.
+// number below 10000, or below 256 where it is the last octet of an IPv4
+// address (10.0.3.%d).
 func (t template) appendFill(b []byte, r *rand.Rand) []byte {
 	b = append(b, t.parts[0]...)
-	for _, p := range t.parts[1:] {
-		b = strconv.AppendInt(b, int64(r.IntN(10000)), 10)
+	for i, p := range t.parts[1:] {
+		n := r.IntN(10000)
+		if octet(t.parts[i]) {
+			n %= 256
+		}
+		b = strconv.AppendInt(b, int64(n), 10)
 		b = append(b, p...)
 	}
 	return b
+}
+
+// octet reports whether a placeholder after text is an address's last
+// octet: text ends with three dot-separated numbers and a dot.
+func octet(text string) bool {
+	dots := 0
+	for i := len(text) - 1; i >= 0; i-- {
+		switch c := text[i]; {
+		case c == '.':
+			dots++
+			if dots == 4 || (i > 0 && text[i-1] == '.') {
+				return false
+			}
+		case c >= '0' && c <= '9':
+		default:
+			return dots == 3 && i < len(text)-1 && text[i+1] != '.'
+		}
+	}
+	return dots == 3 && len(text) > 0 && text[0] != '.'
 }
