@@ -1,9 +1,9 @@
 package speed
 
 import (
-	"fmt"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/metric"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -16,33 +16,20 @@ type metrics struct {
 	flushDuration                    prometheus.Histogram
 }
 
-func newMetrics(topic string, reg prometheus.Registerer) (*metrics, error) {
-	labels := prometheus.Labels{"topic": topic}
-	counter := func(name, help string) prometheus.Counter {
-		return prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "loglambda", Subsystem: "speed", Name: name, Help: help, ConstLabels: labels,
-		})
-	}
-	m := &metrics{
-		events:      counter("events_total", "Records applied by the speed layer (parse errors and late ones included)."),
-		parseErrors: counter("parse_errors_total", "Records that did not parse; they are kept in the lake by batch."),
-		lateDropped: counter("late_dropped_total", "Events behind their partition's watermark, left to batch."),
-		flushes:     counter("flushes_total", "Successful flushes of panes and checkpoints to MongoDB."),
-		flushErrors: counter("flush_errors_total", "Failed flushes; the panes stay dirty and are written again."),
-		flushDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: "loglambda", Subsystem: "speed", Name: "flush_duration_seconds",
-			Help: "Time to write the dirty panes and checkpoints.", ConstLabels: labels,
-			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
-		}),
-	}
+func newMetrics(topic string, reg prometheus.Registerer) *metrics {
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.events, m.parseErrors, m.lateDropped, m.flushes, m.flushErrors, m.flushDuration} {
-			if err := reg.Register(c); err != nil {
-				return nil, fmt.Errorf("register speed metrics: %w", err)
-			}
-		}
+		reg = prometheus.WrapRegistererWithPrefix("loglambda_speed_",
+			prometheus.WrapRegistererWith(prometheus.Labels{"topic": topic}, reg))
 	}
-	return m, nil
+	set := metric.New(reg)
+	return &metrics{
+		events:        set.Counter("events_total", "Records applied by the speed layer (parse errors and late ones included)."),
+		parseErrors:   set.Counter("parse_errors_total", "Records that did not parse; they are kept in the lake by batch."),
+		lateDropped:   set.Counter("late_dropped_total", "Events behind their partition's watermark, left to batch."),
+		flushes:       set.Counter("flushes_total", "Successful flushes of panes and checkpoints to MongoDB."),
+		flushErrors:   set.Counter("flush_errors_total", "Failed flushes; the panes stay dirty and are written again."),
+		flushDuration: set.Histogram("flush_duration_seconds", "Time to write the dirty panes and checkpoints.", prometheus.ExponentialBuckets(0.001, 2, 14)),
+	}
 }
 
 func (m *metrics) add(t tally) {

@@ -87,10 +87,7 @@ func New(db *mongo.Database, brokers []string, opts ...Opt) (*Speed, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("speed: %w", err)
 	}
-	m, err := newMetrics(c.topic, c.registry)
-	if err != nil {
-		return nil, fmt.Errorf("speed: %w", err)
-	}
+	m := newMetrics(c.topic, c.registry)
 	w := c.writer
 	if w == nil {
 		if w, err = replace.New(); err != nil {
