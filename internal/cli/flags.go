@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/internal/secure"
 	"github.com/loglambda/loglambda/schemas/ingest"
@@ -138,6 +139,40 @@ const (
 	defaultDataDir = "./data"
 	defaultLakeDir = defaultDataDir + "/lake"
 )
+
+// API listen defaults of serve and up.
+const (
+	defaultHTTP = "127.0.0.1:8080"
+	defaultGRPC = "127.0.0.1:9090"
+)
+
+// registerAPI adds --http and --grpc, the listen addresses of the API.
+func registerAPI(fs *flag.FlagSet, httpAddr, grpcAddr *string) {
+	fs.StringVar(httpAddr, "http", defaultHTTP, "HTTP API listen address")
+	fs.StringVar(grpcAddr, "grpc", defaultGRPC, "gRPC API listen address (loglambda.v1.QueryService, health, reflection); empty: no gRPC")
+}
+
+// registerLake adds --lake; use says what the command does with it.
+func registerLake(fs *flag.FlagSet, p *string, use string) {
+	fs.StringVar(p, "lake", defaultLakeDir, "directory of the Parquet lake"+use)
+}
+
+// trafficFlags are the generator's settings: gen's, and up --demo's.
+type trafficFlags struct {
+	rate       float64
+	seed       int64
+	outOfOrder float64
+	late       float64
+}
+
+// register adds --rate, --seed, --out-of-order and --late with the
+// command's defaults of rate and late.
+func (g *trafficFlags) register(fs *flag.FlagSet, rate, late float64) {
+	fs.Float64Var(&g.rate, "rate", rate, "events per second of event time")
+	fs.Int64Var(&g.seed, "seed", 1, "random seed: the same seed gives the same lines")
+	fs.Float64Var(&g.outOfOrder, "out-of-order", gen.DefaultOutOfOrder, "share of events a few seconds to a minute out of order (within the default 2m lateness)")
+	fs.Float64Var(&g.late, "late", late, "share of events 5-30 minutes late (beyond the default lateness: speed counts them in late_dropped, batch counts them in the views)")
+}
 
 // registerBrokers adds --brokers.
 func registerBrokers(fs *flag.FlagSet, p *string) {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,9 +22,13 @@ import (
 
 func runGen(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("gen", "gen [flags]")
-	rate := fs.Float64("rate", gen.DefaultRate, "events per second of event time")
+	var traffic trafficFlags
+	// No late events by default: speed drops events beyond the lateness
+	// (batch counts them), so a user comparing the API with counts of gen's
+	// own output would see the difference without having asked for it.
+	// up --demo turns them on to show late handling.
+	traffic.register(fs, gen.DefaultRate, 0)
 	count := fs.Int64("count", 0, "stop after this many events (0: unbounded)")
-	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same lines")
 	start := fs.String("start", "", "event time of the first event, RFC 3339 or relative like -3h; empty: now, live. In the past: backfill as fast as possible, then continue live")
 	var topicFlag, brokersFlag string
 	topic, brokers := &topicFlag, &brokersFlag
@@ -34,12 +37,6 @@ func runGen(ctx context.Context, args []string, stdout io.Writer) error {
 	var kafkaSec kafkaSecFlags
 	kafkaSec.register(fs)
 	toStdout := fs.Bool("stdout", false, "write JSON lines to stdout instead of Kafka")
-	ooo := fs.Float64("out-of-order", gen.DefaultOutOfOrder, "share of events a few seconds to a minute out of order (within the default 2m lateness)")
-	// No late events by default: speed drops events beyond the lateness
-	// (batch counts them), so a user comparing the API with counts of gen's
-	// own output would see the difference without having asked for it.
-	// up --demo turns them on to show late handling.
-	late := fs.Float64("late", 0, "share of events 5-30 minutes late (beyond the default lateness: speed counts them in late_dropped, batch counts them in the views); up --demo uses "+strconv.FormatFloat(gen.DefaultLate, 'g', -1, 64))
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -48,8 +45,8 @@ func runGen(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--start: %w", err)
 	}
-	g, err := gen.New(gen.Seed(*seed), gen.Rate(*rate), gen.Start(first), gen.Count(*count),
-		gen.OutOfOrder(*ooo), gen.Late(*late))
+	g, err := gen.New(gen.Seed(traffic.seed), gen.Rate(traffic.rate), gen.Start(first), gen.Count(*count),
+		gen.OutOfOrder(traffic.outOfOrder), gen.Late(traffic.late))
 	if err != nil {
 		return fmt.Errorf("gen: %w", err)
 	}

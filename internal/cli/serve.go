@@ -16,10 +16,11 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 	common.registerStore(fs)
 	var apiSec apiSecFlags
 	apiSec.register(fs)
-	httpAddr := fs.String("http", "127.0.0.1:8080", "HTTP listen address")
-	grpcAddr := fs.String("grpc", "127.0.0.1:9090", "gRPC listen address (loglambda.v1.QueryService, health, reflection); empty: no gRPC")
+	var httpAddr, grpcAddr string
+	registerAPI(fs, &httpAddr, &grpcAddr)
 	refresh := fs.Duration("refresh-interval", serving.DefaultRefreshInterval, "how often the cache is refreshed from MongoDB")
-	lake := fs.String("lake", defaultLakeDir, "directory of the Parquet lake (POST /v1/sql); empty: no SQL")
+	var lake string
+	registerLake(fs, &lake, " (POST /v1/sql); empty: no SQL")
 	sqlLimit := fs.Int("sql-row-limit", lakesql.DefaultRowLimit, "most rows in a POST /v1/sql answer; more are cut and the answer says truncated")
 	sqlTimeout := fs.Duration("sql-timeout", lakesql.DefaultTimeout, "timeout of a POST /v1/sql query (answered 504)")
 	sqlMemory := fs.String("sql-memory-limit", lakesql.DefaultMemoryLimit, "DuckDB memory limit of each POST /v1/sql query")
@@ -43,17 +44,17 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 		return err
 	}
 	defer closeDB()
-	srv, err := serving.New(db, append(append(secOpts, alerting.servingOpts(*httpAddr)...),
+	srv, err := serving.New(db, append(append(secOpts, alerting.servingOpts(httpAddr)...),
 		serving.Topic(common.topic),
 		serving.Pane(common.pane),
 		serving.RefreshInterval(*refresh),
-		serving.Lake(*lake),
+		serving.Lake(lake),
 		serving.SQL(lakesql.RowLimit(*sqlLimit), lakesql.Timeout(*sqlTimeout), lakesql.MemoryLimit(*sqlMemory)),
-		serving.GRPC(*grpcAddr),
+		serving.GRPC(grpcAddr),
 		serving.Logger(slog.Default()),
 	)...)
 	if err != nil {
 		return err
 	}
-	return srv.Run(ctx, *httpAddr)
+	return srv.Run(ctx, httpAddr)
 }

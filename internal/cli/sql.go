@@ -38,7 +38,8 @@ flags:`
 
 func runSQL(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := newFlags("sql", sqlUsage)
-	lakeDir := fs.String("lake", defaultLakeDir, "directory of the Parquet lake")
+	var lakeDir string
+	registerLake(fs, &lakeDir, "")
 	var topicFlag string
 	topic := &topicFlag
 	registerTopic(fs, topic)
@@ -57,7 +58,7 @@ func runSQL(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 	if err != nil {
 		return err
 	}
-	l, err := lakesql.New(*lakeDir, *topic,
+	l, err := lakesql.New(lakeDir, *topic,
 		lakesql.RowLimit(*limit), lakesql.Timeout(*timeout), lakesql.MemoryLimit(*memory))
 	if err != nil {
 		return err

@@ -47,10 +47,7 @@ type upConfig struct {
 
 	demo        bool
 	demoHistory time.Duration
-	rate        float64
-	seed        int64
-	outOfOrder  float64
-	late        float64
+	trafficFlags
 
 	alerts alertFlags
 
@@ -79,8 +76,7 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	c.kafkaSec.register(fs)
 	c.apiSec.register(fs)
 	fs.StringVar(&c.mongoListen, "mongo-listen", "127.0.0.1:27017", "address of the embedded MongoDB wire-protocol server")
-	fs.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "HTTP API listen address")
-	fs.StringVar(&c.grpcAddr, "grpc", "127.0.0.1:9090", "gRPC API listen address (loglambda.v1.QueryService, health, reflection); empty: no gRPC")
+	registerAPI(fs, &c.httpAddr, &c.grpcAddr)
 	fs.IntVar(&c.partitions, "partitions", 4, "partitions of the topic when it is created")
 	registerMongoDB(fs, &c.mongoDB)
 	c.viewFlags.register(fs)
@@ -88,10 +84,7 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&c.batchFirst, "batch-first", upBatchFirst, "delay before the first batch run (after the demo backfill)")
 	fs.BoolVar(&c.demo, "demo", false, "feed generated traffic: first --demo-history of history, then live")
 	fs.DurationVar(&c.demoHistory, "demo-history", 3*time.Hour, "history the demo backfills on its first start")
-	fs.Float64Var(&c.rate, "rate", upDemoRate, "demo events per second")
-	fs.Int64Var(&c.seed, "seed", 1, "demo random seed")
-	fs.Float64Var(&c.outOfOrder, "out-of-order", gen.DefaultOutOfOrder, "demo share of out-of-order events (within the lateness)")
-	fs.Float64Var(&c.late, "late", gen.DefaultLate, "demo share of events beyond the lateness")
+	c.trafficFlags.register(fs, upDemoRate, gen.DefaultLate)
 	c.alerts.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
