@@ -1,6 +1,9 @@
 package patterns
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // This file turns a message into the unit sequence the miner groups by:
 // split on white space, classify every token (constant, variable, key=value
@@ -668,13 +671,14 @@ func slashApart(b []byte) bool {
 // template: "<*>/<*>", "<*>##<*>##<*>", "<*>=sup,<*>=usr" (see valueMask).
 // A path or URL is one value; classify never asks about them.
 func multiValue(b []byte) bool {
-	slash := slashApart(b)
+	slash := false
 	for k := 1; k+1 < len(b); k++ {
-		if apart(b[k], slash) {
+		if byteClass[b[k]]&(cPart|cEq) != 0 {
 			return true
 		}
+		slash = slash || b[k] == '/'
 	}
-	return false
+	return slash && slashApart(b)
 }
 
 // valueParts calls f for each part of b cut at apart bytes, with whether
@@ -738,7 +742,7 @@ func namePrefix(b []byte) int {
 		}
 		return k + 1
 	}
-	if k == 0 {
+	if k == 0 || bytes.IndexByte(b[k:], '@') < 0 {
 		return 0
 	}
 	// Class@hash: a class name with a capital letter before '@'.
