@@ -24,6 +24,7 @@ const headerFields = 24
 //     when a timestamp, level, bracket or separator follows them; a
 //     bracketed field after the level only when a component or separator
 //     follows it (so "[client 1.2.3.4]" after "[error]" stays message).
+//     A header has one level: a level word after it is the message's.
 //  2. A header needs at least one timestamp, level, bracket or separator:
 //     numbers alone at the start of a line are message.
 //  3. After the header comes at most one component: a field ending in ':'
@@ -149,6 +150,9 @@ func headerEnd(line []byte) (n int, timed bool) {
 		}
 		if level && kind == hTime {
 			kind = hID // numbers after the level are the message's
+		}
+		if level && kind == hLevel {
+			kind = hNone // a header has one level: "INFO critical input interrupt"
 		}
 		fs[k].kind = kind
 		if kind == hNone {

@@ -29,6 +29,7 @@ func TestStripHeader(t *testing.T) {
 		{"a Unix time is a timestamp", "1690000000.25 WARN disk.monitor: usage high", "usage high"},
 		{"words before a Unix time are message", "42 items older than 1690000000 removed", "42 items older than 1690000000 removed"},
 		{"level only", "ERROR: disk full", "disk full"},
+		{"a header has one level", "2024-01-01 10:00:00 INFO critical input interrupt on link 3", "critical input interrupt on link 3"},
 		{"syslog program of two words with its pid", "Mar  3 08:00:01 pc-17 Photo Viewer[4411]: cache rebuilt", "cache rebuilt"},
 		{"syslog program with a sandbox note", "Mar  3 08:00:01 pc-17 guardd[12] ([4411]): deny file-read /tmp/x", "deny file-read /tmp/x"},
 		{"syslog words with a colon and no pid are no program", "Mar  3 08:00:01 pc-17 disk full: /var", "pc-17 disk full: /var"},
