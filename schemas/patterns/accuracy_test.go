@@ -33,7 +33,7 @@ var floors = map[string]floor{
 	"HPC":         {ga: 0.952, pa: 0.946, autoGA: 0.863, autoPA: 0.923},
 	"Hadoop":      {ga: 0.992, pa: 0.906, autoGA: 0.992, autoPA: 0.906},
 	"HealthApp":   {ga: 1, pa: 0.985, autoGA: 1, autoPA: 0.985},
-	"Linux":       {ga: 0.814, pa: 0.984, autoGA: 0.814, autoPA: 0.98},
+	"Linux":       {ga: 0.814, pa: 0.984, autoGA: 0.814, autoPA: 0.984},
 	"Mac":         {ga: 0.948, pa: 0.775, autoGA: 0.948, autoPA: 0.759},
 	"OpenSSH":     {ga: 1, pa: 0.995, autoGA: 1, autoPA: 0.995},
 	"OpenStack":   {ga: 1, pa: 0.988, autoGA: 1, autoPA: 0.988},

@@ -30,7 +30,7 @@ const headerFields = 24
 //  3. After the header comes at most one component: a field ending in ':'
 //     (dfs.DataNode$PacketResponder:, sshd[24200]:, WindowManager:), also
 //     after one host name (syslog: "Jun 14 15:16:01 combo sshd[1]:", and
-//     a program of two or three fields with its pid in brackets:
+//     a program of two or three fields with its pid in brackets or a version:
 //     "Microsoft Word[123]:", "sandboxd[129] ([31211]):"); or a
 //     program name before a lone "-" ("chrome.exe - "); or a dotted logger
 //     name before a bracketed context ("nova.compute.manager [req-1 - -]");
@@ -213,7 +213,7 @@ func headerEnd(line []byte) (n int, timed bool) {
 		return fs[j+1].e, timed
 	case syslog && !hasByte(f, ':'):
 		// syslog: a host, then a program of a few fields with its pid
-		// ("Microsoft Word[123]:", "sandboxd[129] ([31211]):").
+		// ("Microsoft Word[123]:", "sandboxd[129] ([31211]):", "syslogd 1.4.1:").
 		if e := programWithPID(line, fs[j+1:nf]); e > 0 {
 			return e, timed
 		}
@@ -224,14 +224,14 @@ func headerEnd(line []byte) (n int, timed bool) {
 }
 
 // programWithPID returns the end of a program name of two or three
-// fields that holds a pid in brackets and ends in ':' ("Microsoft
-// Word[123]:", "BezelServices 255.10[94]:", "sandboxd[129] ([31211]):"),
-// or 0.
+// fields that holds a pid in brackets or a version and ends in ':'
+// ("Microsoft Word[123]:", "BezelServices 255.10[94]:", "sandboxd[129]
+// ([31211]):", "syslogd 1.4.1:"), or 0.
 func programWithPID(line []byte, fs []hfield) int {
 	pid := false
 	for k := 0; k < len(fs) && k < 3; k++ {
 		f := line[fs[k].s:fs[k].e]
-		pid = pid || bracketedNumber(f)
+		pid = pid || bracketedNumber(f) || k > 0 && version(f)
 		if f[len(f)-1] == ':' {
 			if k > 0 && pid {
 				return fs[k].e
@@ -240,6 +240,25 @@ func programWithPID(line []byte, fs []hfield) int {
 		}
 	}
 	return 0
+}
+
+// version reports a version number, maybe with a colon after it: digits
+// and dots with at least one dot ("1.4.1:").
+func version(f []byte) bool {
+	if f[len(f)-1] == ':' {
+		f = f[:len(f)-1]
+	}
+	dots := 0
+	for k, c := range f {
+		switch {
+		case isDigit(c):
+		case c == '.' && k > 0 && k+1 < len(f) && isDigit(f[k-1]):
+			dots++
+		default:
+			return false
+		}
+	}
+	return dots > 0
 }
 
 // bracketedNumber reports a field with a number in square brackets:

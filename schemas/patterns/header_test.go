@@ -31,6 +31,7 @@ func TestStripHeader(t *testing.T) {
 		{"level only", "ERROR: disk full", "disk full"},
 		{"a header has one level", "2024-01-01 10:00:00 INFO critical input interrupt on link 3", "critical input interrupt on link 3"},
 		{"syslog program of two words with its pid", "Mar  3 08:00:01 pc-17 Photo Viewer[4411]: cache rebuilt", "cache rebuilt"},
+		{"syslog program with its version", "Mar  3 08:00:01 pc-17 logd 2.0.3: restart.", "restart."},
 		{"syslog program with a sandbox note", "Mar  3 08:00:01 pc-17 guardd[12] ([4411]): deny file-read /tmp/x", "deny file-read /tmp/x"},
 		{"syslog words with a colon and no pid are no program", "Mar  3 08:00:01 pc-17 disk full: /var", "pc-17 disk full: /var"},
 		{"an address after the program dash stays", "[03.03 08:00:01] agent.exe - db.example.org:443 error : reset by peer", "db.example.org:443 error : reset by peer"},
