@@ -527,6 +527,9 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 		}
 	}
 	if fl&cDigit != 0 {
+		if fl&cSlash != 0 && isPath(core) {
+			return kVar, int32(i), int32(j) // a path is one value: /logs/[1,2]/x
+		}
 		p := namePrefix(core)
 		if p == 0 && numberedName(core) {
 			return kWeak, int32(i), int32(j)
