@@ -46,8 +46,119 @@ const headerFields = 24
 // timestamp; a line in columns with one loses them up to it and its flags
 // (see columnHeader).
 //
+// A structured record, a JSON object or logfmt pairs (time=... level=info
+// msg="..."), after a header or not, has its message in a field: the
+// message is the value of its msg, message or log field (in that order),
+// without its header if it has one (a container's line inside a "log"
+// field). The other fields (time, level, logger, context) are left out as
+// a header is.
+//
 // The returned slice shares line's memory.
 func StripHeader(line []byte) []byte {
+	if m, ok := structuredMessage(line); ok {
+		return stripHeader(m)
+	}
+	line = stripHeader(line)
+	if m, ok := structuredMessage(line); ok {
+		return stripHeader(m)
+	}
+	return line
+}
+
+// messageKeys are the fields that hold the message of a structured
+// record, the first present one wins.
+var messageKeys = [...]string{"msg", "message", "log"}
+
+// structuredMessage returns the value of the message field of a JSON
+// object ({"level":"info","msg":"started"}) or of logfmt pairs (a line
+// that starts with key=value and has msg=... at a field's start), without
+// its quotes and a trailing escaped newline.
+func structuredMessage(line []byte) ([]byte, bool) {
+	if len(line) < 4 {
+		return nil, false
+	}
+	json := line[0] == '{'
+	if !json && !startsWithPair(line) {
+		return nil, false
+	}
+	for _, key := range messageKeys {
+		for from := 0; from < len(line); {
+			k := bytesIndex(line[from:], key)
+			if k < 0 {
+				break
+			}
+			k += from
+			from = k + 1
+			var v int
+			if json {
+				// "key" then white space, ':' and a quoted string.
+				if k == 0 || line[k-1] != '"' || k+len(key) >= len(line) || line[k+len(key)] != '"' {
+					continue
+				}
+				v = k + len(key) + 1
+				for v < len(line) && isSpace(line[v]) {
+					v++
+				}
+				if v >= len(line) || line[v] != ':' {
+					continue
+				}
+				v++
+				for v < len(line) && isSpace(line[v]) {
+					v++
+				}
+				if v >= len(line) || line[v] != '"' {
+					continue
+				}
+			} else {
+				// key= at the start of a field.
+				if k > 0 && !isSpace(line[k-1]) || k+len(key) >= len(line) || line[k+len(key)] != '=' {
+					continue
+				}
+				v = k + len(key) + 1
+				if v >= len(line) || line[v] != '"' {
+					e := v
+					for e < len(line) && !isSpace(line[e]) {
+						e++
+					}
+					return line[v:e], true
+				}
+			}
+			return quotedValue(line[v:]), true
+		}
+	}
+	return nil, false
+}
+
+// startsWithPair reports a line that starts with key=value: an
+// identifier, '=' and a value.
+func startsWithPair(b []byte) bool {
+	k := 0
+	for k < len(b) && (isWordByte(b[k]) || b[k] == '.' || b[k] == '-') {
+		k++
+	}
+	return k > 0 && isLetter(b[0]) && k+1 < len(b) && b[k] == '=' && !isSpace(b[k+1])
+}
+
+// quotedValue returns the string that b, which starts with a double
+// quote, holds up to its closing quote (escaped quotes skipped), without
+// a trailing escaped newline (\n, \r\n).
+func quotedValue(b []byte) []byte {
+	e := 1
+	for e < len(b) && b[e] != '"' {
+		if b[e] == '\\' {
+			e++
+		}
+		e++
+	}
+	v := b[1:min(e, len(b))]
+	for len(v) >= 2 && v[len(v)-2] == '\\' && (v[len(v)-1] == 'n' || v[len(v)-1] == 'r') {
+		v = v[:len(v)-2]
+	}
+	return v
+}
+
+// stripHeader is StripHeader for a line that is not a structured record.
+func stripHeader(line []byte) []byte {
 	n, _ := headerEnd(line)
 	line = trimSpaceLeft(line[n:])
 	if n > 0 {
