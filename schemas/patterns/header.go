@@ -18,7 +18,8 @@ const headerFields = 24
 //     timestamp part (digits with separators: 2015-10-18, 18:01:47,978,
 //     17/06/09, 2005.06.03, 20171223-22:15:29:606; a month or weekday
 //     name), a level (INFO, warn, E, [notice]...), a bracketed field
-//     ([main], [Sun Dec 04 04:47:44 2005], nested brackets too), a lone
+//     ([main], [Sun Dec 04 04:47:44 2005], nested brackets too, adjacent
+//     ones as one: [time][WARN ][logger  ]), a lone
 //     separator (- or |), or an id: a token with a digit, an upper-case
 //     word (node names, pids, RAS KERNEL). Ids only belong to the header
 //     when a timestamp, level, bracket or separator follows them; a
@@ -34,6 +35,7 @@ const headerFields = 24
 //     "Microsoft Word[123]:", "sandboxd[129] ([31211]):"); or a
 //     program name before a lone "-" ("chrome.exe - "); or a dotted logger
 //     name before a bracketed context ("nova.compute.manager [req-1 - -]");
+//     or the caller, a source file and line (server/server.go:42);
 //     or a word padded by two or more spaces, as in aligned columns
 //     ("Info     CBS    Loaded...").
 //  4. When the message left starts with a header again (a line wrapped by
@@ -211,6 +213,9 @@ func nextField(line []byte, i int) (s, e int) {
 				depth++
 			case ']':
 				depth--
+				if depth == 0 && j+1 < len(line) && line[j+1] == '[' {
+					continue // adjacent groups are one field: "[time][INFO ][logger   ]"
+				}
 				if depth == 0 {
 					e = j + 1
 					for e < len(line) && !isSpace(line[e]) {
@@ -316,6 +321,9 @@ func headerEnd(line []byte) (n int, timed bool) {
 	case headerKind(f, false) == hComp:
 		// "[main] org.a.B:", "INFO dfs.FSNamesystem:".
 		return fs[j].e, timed
+	case sourceLocation(f):
+		// The caller: "INFO server/server.go:42 listening".
+		return fs[j].e, timed
 	case j+1 < nf && !level && string(line[fs[j+1].s:fs[j+1].e]) == "-" && !hasByte(f, ':'):
 		// "chrome.exe - ".
 		return fs[j+1].e, timed
@@ -385,6 +393,33 @@ func bracketedNumber(f []byte) bool {
 		}
 	}
 	return false
+}
+
+// sourceLocation reports a source file and line: a file name with an
+// extension of letters, ':' and a line number, after a path or not
+// ("server/server.go:42", "App.java:123").
+func sourceLocation(f []byte) bool {
+	c := len(f)
+	for c > 0 && isDigit(f[c-1]) {
+		c--
+	}
+	if c == len(f) || c < 4 || f[c-1] != ':' {
+		return false
+	}
+	name := f[:c-1]
+	d := len(name)
+	for d > 0 && isLetter(name[d-1]) {
+		d--
+	}
+	if d == len(name) || len(name)-d > 5 || d < 2 || name[d-1] != '.' {
+		return false
+	}
+	for _, x := range name[:d-1] {
+		if !isWordByte(x) && x != '/' && x != '-' && x != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // isDash reports whether field k of fs is a lone "-".

@@ -32,6 +32,8 @@ func TestStripHeader(t *testing.T) {
 		{"a Unix time is a timestamp", "1690000000.25 WARN disk.monitor: usage high", "usage high"},
 		{"words before a Unix time are message", "42 items older than 1690000000 removed", "42 items older than 1690000000 removed"},
 		{"level only", "ERROR: disk full", "disk full"},
+		{"the caller after the level", "2024-01-01T10:00:00.000Z\tINFO\tserver/server.go:42\tlistening on :8080", "listening on :8080"},
+		{"adjacent bracketed fields", "[2024-01-01T10:00:00,123][WARN ][o.e.c.Cluster   ] [node-1] low disk watermark exceeded", "low disk watermark exceeded"},
 		{"JSON record", `{"ts":"2024-01-01T10:00:00Z","level":"error","msg":"payment \"x\" declined","user":"u1"}`, `payment \"x\" declined`},
 		{"JSON record with message", `{"@timestamp":"2024-01-01T10:00:00Z", "message" : "cache warmed in 12 ms"}`, "cache warmed in 12 ms"},
 		{"container record with a header inside", `{"log":"2024-01-01 10:00:00 INFO app.Main: started\n","stream":"stdout"}`, "started"},
