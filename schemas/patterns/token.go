@@ -435,7 +435,8 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 // written ("(<*>)", "[<*>]:"). The rules, in order:
 //
 //   - key=value (also key:=value and key.....value) with a key that looks like an identifier: the value decides.
-//     An empty value or a plain word (letters, '-', '_') stays constant
+//     An empty value or a plain word (letters, '-', '_'; or a file name,
+//     such a word with a dot and an extension) stays constant
 //     for now: such values are as often an enumeration (state=open) as
 //     data (user=root), and the miner's word rule decides (see compare);
 //     any other value, or a quoted one, is a variable and the key stays in
@@ -939,14 +940,20 @@ func camelCase(b []byte) bool {
 }
 
 // plainWord reports a value made only of letters, '-' and '_': a word, not
-// an identifier or a number.
+// an identifier or a number; or a file name, such a word with an
+// extension of letters (sched.cpp, app.yaml).
 func plainWord(b []byte) bool {
-	for _, c := range b {
-		if !isLetter(c) && c != '-' && c != '_' {
+	dot := -1
+	for k, c := range b {
+		switch {
+		case isLetter(c) || c == '-' || c == '_':
+		case c == '.' && dot < 0 && k > 0 && k+1 < len(b):
+			dot = k
+		default:
 			return false
 		}
 	}
-	return true
+	return dot < 0 || isLetter(b[dot+1])
 }
 
 // relativePath reports a relative file path or a component name: names
