@@ -15,7 +15,11 @@
 // A template keeps the constant text of its messages as written,
 // punctuation included: only the variable part of a token becomes <*>
 // ("(wrapper: <*>)", "[instance: <*>]", "<*>:Transmitted", "batch:<*>"),
-// and variables separated by punctuation stay apart ("from <*>: <*>:").
+// and variables separated by punctuation stay apart, a comma and brackets
+// too, also inside one token ("from <*>: <*>:", "Rect(<*>, <*> - <*>, <*>)",
+// "<*> (<*>)", "<*>/<*>"). A name numbered by a number keeps its name
+// ("node-<*>", "core.<*>", "CPU#<*>"), and a class or numbered name is
+// shown until a second one is seen in its place ("port <*> ssh2").
 //
 // The miner mines messages. StripHeader finds the message of a raw line
 // when no header format is given: it leaves out the timestamps, level,

@@ -18,21 +18,24 @@ const headerFields = 24
 //     timestamp part (digits with separators: 2015-10-18, 18:01:47,978,
 //     17/06/09, 2005.06.03, 20171223-22:15:29:606; a month or weekday
 //     name), a level (INFO, warn, E, [notice]...), a bracketed field
-//     ([main], [Sun Dec 04 04:47:44 2005], nested brackets too), a lone
+//     ([main], [Sun Dec 04 04:47:44 2005], nested brackets too, adjacent
+//     ones as one: [time][WARN ][logger  ]), a lone
 //     separator (- or |), or an id: a token with a digit, an upper-case
 //     word (node names, pids, RAS KERNEL). Ids only belong to the header
 //     when a timestamp, level, bracket or separator follows them; a
 //     bracketed field after the level only when a component or separator
 //     follows it (so "[client 1.2.3.4]" after "[error]" stays message).
+//     A header has one level: a level word after it is the message's.
 //  2. A header needs at least one timestamp, level, bracket or separator:
 //     numbers alone at the start of a line are message.
 //  3. After the header comes at most one component: a field ending in ':'
 //     (dfs.DataNode$PacketResponder:, sshd[24200]:, WindowManager:), also
 //     after one host name (syslog: "Jun 14 15:16:01 combo sshd[1]:", and
-//     a program of two or three fields with its pid in brackets:
+//     a program of two or three fields with its pid in brackets or a version:
 //     "Microsoft Word[123]:", "sandboxd[129] ([31211]):"); or a
 //     program name before a lone "-" ("chrome.exe - "); or a dotted logger
 //     name before a bracketed context ("nova.compute.manager [req-1 - -]");
+//     or the caller, a source file and line (server/server.go:42);
 //     or a word padded by two or more spaces, as in aligned columns
 //     ("Info     CBS    Loaded...").
 //  4. When the message left starts with a header again (a line wrapped by
@@ -45,8 +48,119 @@ const headerFields = 24
 // timestamp; a line in columns with one loses them up to it and its flags
 // (see columnHeader).
 //
+// A structured record, a JSON object or logfmt pairs (time=... level=info
+// msg="..."), after a header or not, has its message in a field: the
+// message is the value of its msg, message or log field (in that order),
+// without its header if it has one (a container's line inside a "log"
+// field). The other fields (time, level, logger, context) are left out as
+// a header is.
+//
 // The returned slice shares line's memory.
 func StripHeader(line []byte) []byte {
+	if m, ok := structuredMessage(line); ok {
+		return stripHeader(m)
+	}
+	line = stripHeader(line)
+	if m, ok := structuredMessage(line); ok {
+		return stripHeader(m)
+	}
+	return line
+}
+
+// messageKeys are the fields that hold the message of a structured
+// record, the first present one wins.
+var messageKeys = [...]string{"msg", "message", "log"}
+
+// structuredMessage returns the value of the message field of a JSON
+// object ({"level":"info","msg":"started"}) or of logfmt pairs (a line
+// that starts with key=value and has msg=... at a field's start), without
+// its quotes and a trailing escaped newline.
+func structuredMessage(line []byte) ([]byte, bool) {
+	if len(line) < 4 {
+		return nil, false
+	}
+	json := line[0] == '{'
+	if !json && !startsWithPair(line) {
+		return nil, false
+	}
+	for _, key := range messageKeys {
+		for from := 0; from < len(line); {
+			k := bytesIndex(line[from:], key)
+			if k < 0 {
+				break
+			}
+			k += from
+			from = k + 1
+			var v int
+			if json {
+				// "key" then white space, ':' and a quoted string.
+				if k == 0 || line[k-1] != '"' || k+len(key) >= len(line) || line[k+len(key)] != '"' {
+					continue
+				}
+				v = k + len(key) + 1
+				for v < len(line) && isSpace(line[v]) {
+					v++
+				}
+				if v >= len(line) || line[v] != ':' {
+					continue
+				}
+				v++
+				for v < len(line) && isSpace(line[v]) {
+					v++
+				}
+				if v >= len(line) || line[v] != '"' {
+					continue
+				}
+			} else {
+				// key= at the start of a field.
+				if k > 0 && !isSpace(line[k-1]) || k+len(key) >= len(line) || line[k+len(key)] != '=' {
+					continue
+				}
+				v = k + len(key) + 1
+				if v >= len(line) || line[v] != '"' {
+					e := v
+					for e < len(line) && !isSpace(line[e]) {
+						e++
+					}
+					return line[v:e], true
+				}
+			}
+			return quotedValue(line[v:]), true
+		}
+	}
+	return nil, false
+}
+
+// startsWithPair reports a line that starts with key=value: an
+// identifier, '=' and a value.
+func startsWithPair(b []byte) bool {
+	k := 0
+	for k < len(b) && (isWordByte(b[k]) || b[k] == '.' || b[k] == '-') {
+		k++
+	}
+	return k > 0 && isLetter(b[0]) && k+1 < len(b) && b[k] == '=' && !isSpace(b[k+1])
+}
+
+// quotedValue returns the string that b, which starts with a double
+// quote, holds up to its closing quote (escaped quotes skipped), without
+// a trailing escaped newline (\n, \r\n).
+func quotedValue(b []byte) []byte {
+	e := 1
+	for e < len(b) && b[e] != '"' {
+		if b[e] == '\\' {
+			e++
+		}
+		e++
+	}
+	v := b[1:min(e, len(b))]
+	for len(v) >= 2 && v[len(v)-2] == '\\' && (v[len(v)-1] == 'n' || v[len(v)-1] == 'r') {
+		v = v[:len(v)-2]
+	}
+	return v
+}
+
+// stripHeader is StripHeader for a line that is not a structured record.
+func stripHeader(line []byte) []byte {
 	n, _ := headerEnd(line)
 	line = trimSpaceLeft(line[n:])
 	if n > 0 {
@@ -99,6 +213,9 @@ func nextField(line []byte, i int) (s, e int) {
 				depth++
 			case ']':
 				depth--
+				if depth == 0 && j+1 < len(line) && line[j+1] == '[' {
+					continue // adjacent groups are one field: "[time][INFO ][logger   ]"
+				}
 				if depth == 0 {
 					e = j + 1
 					for e < len(line) && !isSpace(line[e]) {
@@ -149,6 +266,9 @@ func headerEnd(line []byte) (n int, timed bool) {
 		}
 		if level && kind == hTime {
 			kind = hID // numbers after the level are the message's
+		}
+		if level && kind == hLevel {
+			kind = hNone // a header has one level: "INFO critical input interrupt"
 		}
 		fs[k].kind = kind
 		if kind == hNone {
@@ -201,6 +321,9 @@ func headerEnd(line []byte) (n int, timed bool) {
 	case headerKind(f, false) == hComp:
 		// "[main] org.a.B:", "INFO dfs.FSNamesystem:".
 		return fs[j].e, timed
+	case sourceLocation(f):
+		// The caller: "INFO server/server.go:42 listening".
+		return fs[j].e, timed
 	case j+1 < nf && !level && string(line[fs[j+1].s:fs[j+1].e]) == "-" && !hasByte(f, ':'):
 		// "chrome.exe - ".
 		return fs[j+1].e, timed
@@ -209,7 +332,7 @@ func headerEnd(line []byte) (n int, timed bool) {
 		return fs[j+1].e, timed
 	case syslog && !hasByte(f, ':'):
 		// syslog: a host, then a program of a few fields with its pid
-		// ("Microsoft Word[123]:", "sandboxd[129] ([31211]):").
+		// ("Microsoft Word[123]:", "sandboxd[129] ([31211]):", "syslogd 1.4.1:").
 		if e := programWithPID(line, fs[j+1:nf]); e > 0 {
 			return e, timed
 		}
@@ -220,14 +343,14 @@ func headerEnd(line []byte) (n int, timed bool) {
 }
 
 // programWithPID returns the end of a program name of two or three
-// fields that holds a pid in brackets and ends in ':' ("Microsoft
-// Word[123]:", "BezelServices 255.10[94]:", "sandboxd[129] ([31211]):"),
-// or 0.
+// fields that holds a pid in brackets or a version and ends in ':'
+// ("Microsoft Word[123]:", "BezelServices 255.10[94]:", "sandboxd[129]
+// ([31211]):", "syslogd 1.4.1:"), or 0.
 func programWithPID(line []byte, fs []hfield) int {
 	pid := false
 	for k := 0; k < len(fs) && k < 3; k++ {
 		f := line[fs[k].s:fs[k].e]
-		pid = pid || bracketedNumber(f)
+		pid = pid || bracketedNumber(f) || k > 0 && version(f)
 		if f[len(f)-1] == ':' {
 			if k > 0 && pid {
 				return fs[k].e
@@ -236,6 +359,25 @@ func programWithPID(line []byte, fs []hfield) int {
 		}
 	}
 	return 0
+}
+
+// version reports a version number, maybe with a colon after it: digits
+// and dots with at least one dot ("1.4.1:").
+func version(f []byte) bool {
+	if f[len(f)-1] == ':' {
+		f = f[:len(f)-1]
+	}
+	dots := 0
+	for k, c := range f {
+		switch {
+		case isDigit(c):
+		case c == '.' && k > 0 && k+1 < len(f) && isDigit(f[k-1]):
+			dots++
+		default:
+			return false
+		}
+	}
+	return dots > 0
 }
 
 // bracketedNumber reports a field with a number in square brackets:
@@ -251,6 +393,33 @@ func bracketedNumber(f []byte) bool {
 		}
 	}
 	return false
+}
+
+// sourceLocation reports a source file and line: a file name with an
+// extension of letters, ':' and a line number, after a path or not
+// ("server/server.go:42", "App.java:123").
+func sourceLocation(f []byte) bool {
+	c := len(f)
+	for c > 0 && isDigit(f[c-1]) {
+		c--
+	}
+	if c == len(f) || c < 4 || f[c-1] != ':' {
+		return false
+	}
+	name := f[:c-1]
+	d := len(name)
+	for d > 0 && isLetter(name[d-1]) {
+		d--
+	}
+	if d == len(name) || len(name)-d > 5 || d < 2 || name[d-1] != '.' {
+		return false
+	}
+	for _, x := range name[:d-1] {
+		if !isWordByte(x) && x != '/' && x != '-' && x != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // isDash reports whether field k of fs is a lone "-".

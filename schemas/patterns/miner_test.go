@@ -113,6 +113,11 @@ func TestMinerGrouping(t *testing.T) {
 			want: []string{"3 com.acme.<*>: flushed"},
 		},
 		{
+			name: "file names as values become a variable at the third",
+			msgs: []string{"parse error in file=app.yaml line=3", "parse error in file=db.yaml line=9", "parse error in file=web.toml line=1"},
+			want: []string{"3 parse error in file=<*> line=<*>"},
+		},
+		{
 			name: "values of keys seen variable do not split a message",
 			msgs: []string{`acquire lock=1, tag="View Lock", name=android, ws=null, uid=1000`, `acquire lock=2, tag="AudioMix", name=com.android.phone, ws=WorkSource{10111}, uid=1001`},
 			want: []string{`2 acquire lock=<*>, tag="<*>", name=<*>, ws=WorkSource{<*>}, uid=<*>`},

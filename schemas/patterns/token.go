@@ -1,6 +1,9 @@
 package patterns
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // This file turns a message into the unit sequence the miner groups by:
 // split on white space, classify every token (constant, variable, key=value
@@ -432,7 +435,8 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 // written ("(<*>)", "[<*>]:"). The rules, in order:
 //
 //   - key=value (also key:=value and key.....value) with a key that looks like an identifier: the value decides.
-//     An empty value or a plain word (letters, '-', '_') stays constant
+//     An empty value or a plain word (letters, '-', '_'; or a file name,
+//     such a word with a dot and an extension) stays constant
 //     for now: such values are as often an enumeration (state=open) as
 //     data (user=root), and the miner's word rule decides (see compare);
 //     any other value, or a quoted one, is a variable and the key stays in
@@ -524,6 +528,9 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 		}
 	}
 	if fl&cDigit != 0 {
+		if fl&cSlash != 0 && isPath(core) {
+			return kVar, int32(i), int32(j) // a path is one value: /logs/[1,2]/x
+		}
 		p := namePrefix(core)
 		if p == 0 && numberedName(core) {
 			return kWeak, int32(i), int32(j)
@@ -668,13 +675,14 @@ func slashApart(b []byte) bool {
 // template: "<*>/<*>", "<*>##<*>##<*>", "<*>=sup,<*>=usr" (see valueMask).
 // A path or URL is one value; classify never asks about them.
 func multiValue(b []byte) bool {
-	slash := slashApart(b)
+	slash := false
 	for k := 1; k+1 < len(b); k++ {
-		if apart(b[k], slash) {
+		if byteClass[b[k]]&(cPart|cEq) != 0 {
 			return true
 		}
+		slash = slash || b[k] == '/'
 	}
-	return false
+	return slash && slashApart(b)
 }
 
 // valueParts calls f for each part of b cut at apart bytes, with whether
@@ -738,7 +746,7 @@ func namePrefix(b []byte) int {
 		}
 		return k + 1
 	}
-	if k == 0 {
+	if k == 0 || bytes.IndexByte(b[k:], '@') < 0 {
 		return 0
 	}
 	// Class@hash: a class name with a capital letter before '@'.
@@ -932,14 +940,20 @@ func camelCase(b []byte) bool {
 }
 
 // plainWord reports a value made only of letters, '-' and '_': a word, not
-// an identifier or a number.
+// an identifier or a number; or a file name, such a word with an
+// extension of letters (sched.cpp, app.yaml).
 func plainWord(b []byte) bool {
-	for _, c := range b {
-		if !isLetter(c) && c != '-' && c != '_' {
+	dot := -1
+	for k, c := range b {
+		switch {
+		case isLetter(c) || c == '-' || c == '_':
+		case c == '.' && dot < 0 && k > 0 && k+1 < len(b):
+			dot = k
+		default:
 			return false
 		}
 	}
-	return true
+	return dot < 0 || isLetter(b[dot+1])
 }
 
 // relativePath reports a relative file path or a component name: names

@@ -86,6 +86,8 @@ func TestVariableDetection(t *testing.T) {
 		{"a component name is a variable", "started com.example.app/.MainActivity ok", "started <*> ok"},
 		{"words joined by a slash stay", "link tree/torus down, TCP/IP up", "link tree/torus down, TCP/IP up"},
 		{"a value after a numbered name stays apart", "user u7 10.1.1.1 ok", "user u7 <*> ok"},
+		{"a path with brackets is one value", "wrote /var/log/app/[2024-01-01,12]/x.log ok", "wrote <*> ok"},
+		{"a file name as a value is a word", "parse error in file=app.yaml line=3", "parse error in file=app.yaml line=<*>"},
 		{"white space runs", "  a \t b  ", "a b"},
 		{"empty", "", ""},
 	}
