@@ -29,11 +29,12 @@ import (
 // and counts of a pane then equal speed's for every pane without late
 // events (speed does not count those; batch does).
 //
-// Mining is incremental, as speed's is: between recomputes batch keeps,
-// in the lake's topic directory (patternsStateName), each partition's
-// miner (an exact snapshot) and the first offset it has not mined, and the
-// patterns states of the panes it mined whose hours are not yet written
-// clean. A recompute mines only the rows past those offsets, adding each
+// Mining is incremental, as speed's is, and follows the lake: every
+// recompute that finds rows compacted since the last one mines them, hours
+// to write or not. Between recomputes batch keeps, in the lake's topic
+// directory (patternsStateName), each partition's miner (an exact
+// snapshot) and the first offset it has not mined, and the patterns states
+// of the panes it mined whose hours are not yet written clean. A recompute mines only the rows past those offsets, adding each
 // to its pane's state: the kept one, or for an hour written before (late
 // rows made it dirty) the state of its batch documents. A state of the
 // panes is the same whether its rows were added in one run or several
@@ -68,8 +69,8 @@ type miningState struct {
 
 // partMining is one partition's miner and how far it got.
 type partMining struct {
-	next  int64 // first offset not mined
-	miner []byte
+	next  int64  // first offset not mined
+	miner []byte // nil: no row mined yet
 }
 
 // miningFile is the state as stored, in a stable order.
@@ -160,14 +161,24 @@ func (b *Batch) loadMiningState(m *lake.Manifest) (*miningState, string) {
 	return s, ""
 }
 
+// unmined reports whether m has rows past the miners of s.
+func (s *miningState) unmined(m *lake.Manifest) bool {
+	for _, f := range m.Files {
+		if pm := s.parts[f.Partition]; pm == nil || f.LastOffset >= pm.next {
+			return true
+		}
+	}
+	return false
+}
+
 // errRemine says that the state cannot be continued: mine the whole lake.
 var errRemine = errors.New("the batch documents of a mined hour are missing")
 
 // minePatterns mines the rows of the lake not mined yet and returns the
 // patterns states of the panes of the hours to do (todo); see above.
 // It also returns the number of rows mined.
-func (b *Batch) minePatterns(ctx context.Context, conn *sql.Conn, m *lake.Manifest, todo []time.Time) (map[time.Time]*views.Patterns, int64, error) {
-	st, why := b.loadMiningState(m)
+// st and why are loadMiningState's.
+func (b *Batch) minePatterns(ctx context.Context, conn *sql.Conn, m *lake.Manifest, st *miningState, why string, todo []time.Time) (map[time.Time]*views.Patterns, int64, error) {
 	out, rows, err := b.mineFrom(ctx, conn, m, st, todo)
 	if errors.Is(err, errRemine) {
 		why = err.Error()
@@ -307,6 +318,16 @@ func (b *Batch) mineFrom(ctx context.Context, conn *sql.Conn, m *lake.Manifest, 
 			return nil, 0, err
 		}
 		flush()
+		// Every offset of the files read is mined now, the last rows of
+		// a partition being parse errors or not.
+		for _, f := range m.Files {
+			pm := st.parts[f.Partition]
+			if pm == nil {
+				pm = &partMining{}
+				st.parts[f.Partition] = pm
+			}
+			pm.next = max(pm.next, f.LastOffset+1)
+		}
 	}
 	out = map[time.Time]*views.Patterns{}
 	want := make(map[time.Time]bool, len(todo))
@@ -339,7 +360,7 @@ func (b *Batch) mineFrom(ctx context.Context, conn *sql.Conn, m *lake.Manifest, 
 // tracker returns a tracker continuing partition p's miner of st.
 func (b *Batch) tracker(st *miningState, p int32) (*patterns.Tracker, error) {
 	pm := st.parts[p]
-	if pm == nil {
+	if pm == nil || pm.miner == nil {
 		return patterns.NewTracker(views.PatternMinerOptions), nil
 	}
 	mn := patterns.NewMiner(views.PatternMinerOptions)

@@ -65,7 +65,10 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 	}
 
 	b.setPending(todo)
-	if len(todo) > 0 {
+	// The pattern miners follow the lake at every run with new rows, hours
+	// to do or not, so each run mines what compaction just added.
+	mining, why := b.loadMiningState(m)
+	if len(todo) > 0 || mining.unmined(m) {
 		db, err := sql.Open("duckdb", "")
 		if err != nil {
 			return sum, fmt.Errorf("recompute: open duckdb: %w", err)
@@ -77,7 +80,7 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 			return sum, fmt.Errorf("recompute: duckdb connection: %w", err)
 		}
 		defer conn.Close()
-		pats, mined, err := b.minePatterns(ctx, conn, m, todo)
+		pats, mined, err := b.minePatterns(ctx, conn, m, mining, why, todo)
 		sum.PatternRows = mined
 		if err != nil {
 			return sum, fmt.Errorf("recompute: %w", err)

@@ -80,6 +80,12 @@ func TestPatternsLive(t *testing.T) {
 	// before the next: a flush then replaces some twenty panes, well under
 	// what one FerretDB command can replace (see DESIGN.md).
 	next := map[int32]int64{0: -1, 1: -1}
+	// Batch runs once after 50 minutes of event time (hour 0 mined but not
+	// complete) and once at the end: its second run mines only the lines
+	// compacted since, adding to the states it kept (see batch's
+	// patterns). (At 50 minutes its horizon stays at t0, so it deletes no
+	// speed document the test reads.)
+	midBatch := false
 	for len(recs) > 0 {
 		k := min(len(recs), int(rate*600))
 		if err := cl.ProduceSync(ctx, recs[:k]...).FirstErr(); err != nil {
@@ -101,6 +107,19 @@ func TestPatternsLive(t *testing.T) {
 			}
 			return nil
 		})
+		if produced := int(rate*3*3600) - len(recs); !midBatch && produced >= int(rate*50*60) {
+			midBatch = true
+			batchNow = t0.Add(50 * time.Minute)
+			sum, err := st.batch.Run(ctx)
+			if err != nil {
+				t.Fatalf("batch run at %s: %v", batchNow, err)
+			}
+			// At most the hour before t0, of the lines moved earlier.
+			if hs := sum.Recompute.Hours; len(hs) > 0 && !hs[len(hs)-1].Before(t0) || sum.Recompute.PatternRows == 0 {
+				t.Fatalf("batch run at %s recomputed %v and mined %d lines, want no hour from %s on and lines mined", batchNow, hs, sum.Recompute.PatternRows, t0)
+			}
+			batchNow = end.Add(30 * time.Minute)
+		}
 	}
 	t.Logf("%d lines", n)
 
@@ -164,6 +183,9 @@ func TestPatternsLive(t *testing.T) {
 	sum, err := st.batch.Run(ctx)
 	if err != nil {
 		t.Fatalf("batch run: %v", err)
+	}
+	if !midBatch || sum.Recompute.PatternRows <= 0 || sum.Recompute.PatternRows >= int64(n) {
+		t.Errorf("second batch run mined %d of %d lines for patterns, want only those compacted since the first", sum.Recompute.PatternRows, n)
 	}
 	horizon := sum.Recompute.Horizon
 	if horizon.Before(t0.Add(2 * time.Hour)) {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -235,6 +236,44 @@ func TestTrackerAbsorptionsResolve(t *testing.T) {
 		}
 		if absorbed == 0 {
 			t.Errorf("seed %d: no absorption seen; the lines should widen", seed)
+		}
+	}
+}
+
+// TestTrackerEviction: at the MaxPatterns cap the rule's one exception
+// holds and nothing else breaks: every line is still counted once, an
+// evicted pattern's lines stay under its id in the view, and each pattern
+// the miner holds has in the view at least its miner's count (more when
+// its template was evicted and came back).
+func TestTrackerEviction(t *testing.T) {
+	opt := patterns.Options{MaxPatterns: 20}
+	tr := patterns.NewTracker(opt)
+	st := views.NewPatterns()
+	r := rand.New(rand.NewPCG(5, 5))
+	lines := randomLines(5, 3000)
+	// Unique junk between the lines pushes patterns out.
+	for i := range lines {
+		if r.IntN(4) == 0 {
+			lines[i] = fmt.Sprintf("junk %s %s", []string{"alpha", "bravo", "charlie", "delta", "echo", "fox"}[r.IntN(6)], strings.Repeat("x", 1+r.IntN(9)))
+		}
+	}
+	t0 := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	for i, l := range lines {
+		id, tmpl, abs := tr.Add([]byte(l))
+		for _, a := range abs {
+			st.Absorb(a)
+		}
+		st.Add(id, tmpl, &event.Event{Time: t0, Offset: int64(i)}, []byte(l))
+	}
+	if tr.Miner().Evicted() == 0 {
+		t.Fatal("nothing evicted; the test lines should fill the miner")
+	}
+	if st.Total() != int64(len(lines)) {
+		t.Errorf("%d lines counted, want %d", st.Total(), len(lines))
+	}
+	for _, p := range tr.Miner().Patterns() {
+		if e := st.Get(p.ID); e == nil || e.Count < int64(p.Count) {
+			t.Errorf("pattern %q: view %+v, miner count %d", p.Template, e, p.Count)
 		}
 	}
 }

@@ -269,6 +269,13 @@ func (s *Patterns) mergeEntry(id patterns.ID, tmpl string, e *PatternStat) {
 		}
 	}
 	d.Count += e.Count
+	if len(d.Keys)+len(e.Keys) <= PatternKeysCap {
+		// No key can reach the cap: the order does not matter.
+		for k, c := range e.Keys {
+			d.Keys[k] = d.Keys[k].merge(c)
+		}
+		return
+	}
 	for _, k := range e.sortedKeys() {
 		d.addKey(k, e.Keys[k])
 	}
