@@ -152,9 +152,15 @@ func (b *Batch) loadMiningState(m *lake.Manifest) (*miningState, string) {
 			return fresh, fmt.Sprintf("partition %d: state mined to offset %d, the lake holds less", p, pm.next)
 		}
 	}
-	// Panes of hours written clean are in their batch documents now.
+	// Panes of hours written clean are in their batch documents now;
+	// hours without files any more (retention) need none.
+	inLake := map[time.Time]bool{}
+	for _, f := range m.Files {
+		inLake[lake.Hour(f.Hour)] = true
+	}
 	for t := range s.panes {
-		if hs := m.Hours[lake.Hour(t)]; hs != nil && !hs.Recomputed.IsZero() && !hs.Dirty {
+		h := lake.Hour(t)
+		if hs := m.Hours[h]; !inLake[h] || hs != nil && !hs.Recomputed.IsZero() && !hs.Dirty {
 			delete(s.panes, t)
 		}
 	}

@@ -16,6 +16,15 @@ import (
 // in the partition's checkpoint as an exact snapshot
 // (patterns.Miner.MarshalSnapshot): after a restart it continues from the
 // checkpoint offset exactly as the uninterrupted run did.
+//
+// A late event (dropped, see apply) still goes through the miner, so the
+// ids stay batch's; but no speed pane records the absorptions it causes
+// (batch records them in the late event's pane). Entries of the absorbed
+// id in earlier speed panes then stay under it until merged with that
+// batch pane. Recording them in another speed pane would make that pane
+// differ from batch's, and batch cannot tell which rows speed dropped
+// (the lake does not keep which events had no time of their own, which
+// speed's watermark leaves out).
 
 // minerOptions are views.PatternMinerOptions, which batch uses too.
 var minerOptions = views.PatternMinerOptions
