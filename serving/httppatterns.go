@@ -44,9 +44,7 @@ type patternBody struct {
 
 // patternsBody is the JSON body of GET /v1/patterns.
 type patternsBody struct {
-	From          string        `json:"from"`
-	To            string        `json:"to"`
-	Step          string        `json:"step"`
+	frameBody
 	Level         *string       `json:"level"`
 	Instance      *string       `json:"instance"`
 	Steps         []string      `json:"steps"`
@@ -54,8 +52,6 @@ type patternsBody struct {
 	PreviousTotal int64         `json:"previous_total"`
 	Patterns      []patternBody `json:"patterns"`
 	Gone          []patternBody `json:"gone"`
-	BatchHorizon  *string       `json:"batch_horizon"`
-	Exact         bool          `json:"exact"`
 }
 
 func newPatternBody(p PatternCount) patternBody {
@@ -70,10 +66,9 @@ func newPatternBody(p PatternCount) patternBody {
 
 func newPatternsBody(a *PatternsAnswer) patternsBody {
 	b := patternsBody{
-		From: fmtTime(a.From), To: fmtTime(a.To), Step: a.Step.String(),
-		Steps: make([]string, len(a.Steps)), Total: a.Total, PreviousTotal: a.PreviousTotal,
+		frameBody: a.Frame.body(),
+		Steps:     make([]string, len(a.Steps)), Total: a.Total, PreviousTotal: a.PreviousTotal,
 		Patterns: make([]patternBody, len(a.Patterns)), Gone: make([]patternBody, len(a.Gone)),
-		BatchHorizon: jsonTime(a.BatchHorizon), Exact: a.Exact,
 	}
 	if a.Level != "" {
 		b.Level = &a.Level

@@ -56,8 +56,9 @@ type PatternCount struct {
 
 // PatternsAnswer is the answer to a PatternsQuery.
 type PatternsAnswer struct {
-	From, To        time.Time
-	Step            time.Duration
+	// Frame.Exact: the range and the previous period lie wholly before the
+	// horizon.
+	Frame
 	Level, Instance string
 	// Steps are the starts of the series buckets.
 	Steps []time.Time
@@ -70,10 +71,6 @@ type PatternsAnswer struct {
 	// previous period's patterns that have no event in the range.
 	Patterns []PatternCount
 	Gone     []PatternCount
-	// BatchHorizon and Exact as in the other answers: exact when the range
-	// and the previous period lie wholly before the horizon.
-	BatchHorizon time.Time
-	Exact        bool
 }
 
 // maxLevelLen bounds the level parameter.
@@ -89,20 +86,15 @@ func (s *Server) Patterns(q PatternsQuery) (*PatternsAnswer, error) {
 	if len(q.Level) > maxLevelLen {
 		return nil, badParam("level", q.Level, "longer than %d bytes", maxLevelLen)
 	}
-	sp, err := s.span(q.Range)
-	if err != nil {
-		return nil, err
-	}
 	k, err := s.checkK(q.K)
 	if err != nil {
 		return nil, err
 	}
-	step, err := s.checkStep(q.Step, sp)
+	ser, err := s.series(q.Range, q.Step)
 	if err != nil {
 		return nil, err
 	}
-	sn := s.snap.Load()
-	pane := s.paneSeconds()
+	sn, sp, pane := ser.sn, ser.sp, ser.pane
 	prevSpan := span{from: sp.from - (sp.to - sp.from), to: sp.from}
 	cur := mergePatterns(sn.statesIn(nil, sp.from, sp.to, pane))
 	prev := mergePatterns(sn.statesIn(nil, prevSpan.from, prevSpan.to, pane))
@@ -116,12 +108,9 @@ func (s *Server) Patterns(q PatternsQuery) (*PatternsAnswer, error) {
 		n, _, _ := e.Filtered(q.Level, q.Instance)
 		return n
 	}
-	ans := &PatternsAnswer{
-		From: sp.fromTime(), To: sp.toTime(), Step: time.Duration(step) * time.Second,
-		Level: q.Level, Instance: q.Instance,
-		BatchHorizon: sn.horizon, Exact: sn.exact(sp) && sn.exact(prevSpan),
-		Patterns: []PatternCount{}, Gone: []PatternCount{},
-	}
+	ans := &PatternsAnswer{Frame: ser.frame(), Level: q.Level, Instance: q.Instance,
+		Patterns: []PatternCount{}, Gone: []PatternCount{}}
+	ans.Exact = ans.Exact && sn.exact(prevSpan)
 	prevCounts := map[patterns.ID]int64{}
 	prevStats := map[patterns.ID]*views.PatternStat{}
 	prev.Each(func(e *views.PatternStat) {
@@ -177,16 +166,13 @@ func (s *Server) Patterns(q PatternsQuery) (*PatternsAnswer, error) {
 		index[top[i].ID] = i
 		top[i].Series = []int64{}
 	}
-	var buf []*state
-	for b := sp.from - mod(sp.from, step); b < sp.to; b += step {
-		lo, hi := max(b, sp.from), min(b+step, sp.to)
+	for b, states := range ser.states {
 		ans.Steps = append(ans.Steps, time.Unix(b, 0).UTC())
 		for i := range top {
 			top[i].Series = append(top[i].Series, 0)
 		}
 		bi := len(ans.Steps) - 1
-		buf = sn.statesIn(buf[:0], lo, hi, pane)
-		for _, st := range buf {
+		for _, st := range states {
 			if st.pane.Patterns == nil {
 				continue
 			}
