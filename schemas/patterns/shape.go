@@ -172,7 +172,7 @@ func (k *keyState) constSpan(msg []byte, s, e int32, n uint64) {
 
 // varTok adds a variable token, with its value at msg[vs:ve].
 func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak, unit, multi bool) {
-	if k.open != kConst && !nameAfterValue(weak, k.oN, k.oWeak) && joinable(msg[k.oVE:k.oE], msg[s:vs], k.open == kVar && k.oUnit, msg, e) {
+	if k.open != kConst && !k.oMulti && !multi && !nameAfterValue(weak, k.oN, k.oWeak) && joinable(msg[k.oVE:k.oE], msg[s:vs], k.open == kVar && k.oUnit, msg, e) {
 		if k.open == kVar && k.oN == 1 && !k.oWeak && unit {
 			k.oUnit, k.oUS = true, k.oVE
 		} else {
@@ -200,7 +200,7 @@ func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak, unit, multi bool
 func (k *keyState) kvTok(msg []byte, s, vs, ve, e int32) {
 	k.flushVar(msg)
 	k.flushRun(msg)
-	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak = kKV, s, vs, ve, e, false
+	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak, k.oMulti = kKV, s, vs, ve, e, false, false
 	k.oUnit, k.oN = false, 1
 	k.units++
 }
@@ -247,11 +247,11 @@ func varHash(h uint64, msg []byte, s, vs, ve, e int32, multi bool) uint64 {
 // building it: a marker per value part, the other parts and the
 // separators as they are.
 func maskHash(h uint64, b []byte) uint64 {
-	slash := slashApart(b)
+	soft := softSep(b)
 	for s := 0; s <= len(b); {
 		e := s
 		digit := false
-		for e < len(b) && !apart(b[e], slash) {
+		for e < len(b) && !apart(b[e], soft) {
 			digit = digit || isDigit(b[e])
 			e++
 		}
