@@ -28,7 +28,7 @@ type floor struct{ ga, pa, autoGA, autoPA float64 }
 var floors = map[string]floor{
 	"Android":     {ga: 0.974, pa: 0.76, autoGA: 0.974, autoPA: 0.76},
 	"Apache":      {ga: 1, pa: 1, autoGA: 1, autoPA: 1},
-	"BGL":         {ga: 0.998, pa: 0.989, autoGA: 0.998, autoPA: 0.903},
+	"BGL":         {ga: 0.998, pa: 0.989, autoGA: 0.998, autoPA: 0.989},
 	"HDFS":        {ga: 1, pa: 0.942, autoGA: 1, autoPA: 0.942},
 	"HPC":         {ga: 0.952, pa: 0.946, autoGA: 0.863, autoPA: 0.923},
 	"Hadoop":      {ga: 0.992, pa: 0.906, autoGA: 0.992, autoPA: 0.906},

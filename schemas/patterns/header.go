@@ -28,7 +28,8 @@ const headerFields = 24
 //     A header has one level: a level word after it is the message's.
 //  2. A header needs at least one timestamp, level, bracket or separator:
 //     numbers alone at the start of a line are message.
-//  3. After the header comes at most one component: a field ending in ':'
+//  3. After the header comes at most one component (none when an upper-case column
+//     before the level was one: "RAS KERNEL INFO ciod: ..." keeps "ciod:"): a field ending in ':'
 //     (dfs.DataNode$PacketResponder:, sshd[24200]:, WindowManager:), also
 //     after one host name (syslog: "Jun 14 15:16:01 combo sshd[1]:", and
 //     a program of two or three fields with its pid in brackets or a version:
@@ -254,6 +255,7 @@ func headerEnd(line []byte) (n int, timed bool) {
 		i = e
 	}
 	end, anchor, level, syslog := 0, false, false, false
+	named := false // a component column before the level: "RAS KERNEL INFO"
 	defer func() { timed = timed && n > 0 }()
 	k := 0
 	for ; k < nf; k++ {
@@ -269,6 +271,12 @@ func headerEnd(line []byte) (n int, timed bool) {
 		}
 		if level && kind == hLevel {
 			kind = hNone // a header has one level: "INFO critical input interrupt"
+		}
+		if named && level && kind == hComp {
+			kind = hNone // one component: "KERNEL INFO ciod: ..." keeps "ciod:"
+		}
+		if !level && kind == hID && upperWord(f) && !hasDigit(f) {
+			named = true
 		}
 		fs[k].kind = kind
 		if kind == hNone {
@@ -318,7 +326,7 @@ func headerEnd(line []byte) (n int, timed bool) {
 	}
 	f := line[fs[j].s:fs[j].e]
 	switch {
-	case headerKind(f, false) == hComp:
+	case headerKind(f, false) == hComp && !(named && level):
 		// "[main] org.a.B:", "INFO dfs.FSNamesystem:".
 		return fs[j].e, timed
 	case sourceLocation(f):
