@@ -28,12 +28,14 @@ const headerFields = 24
 //     A header has one level: a level word after it is the message's.
 //  2. A header needs at least one timestamp, level, bracket or separator:
 //     numbers alone at the start of a line are message.
-//  3. After the header comes at most one component (none when an upper-case column
-//     before the level was one: "RAS KERNEL INFO ciod: ..." keeps "ciod:"): a field ending in ':'
+//  3. After the header comes at most one component (none when an
+//     upper-case column before the level was one: "RAS KERNEL INFO ciod:
+//     ..." keeps "ciod:"): a field ending in ':'
 //     (dfs.DataNode$PacketResponder:, sshd[24200]:, WindowManager:), also
 //     after one host name (syslog: "Jun 14 15:16:01 combo sshd[1]:", and
-//     a program of two or three fields with its pid in brackets or a version:
-//     "Microsoft Word[123]:", "sandboxd[129] ([31211]):"); or a
+//     a program of two or three fields with its pid in brackets or a
+//     version: "Microsoft Word[123]:", "sandboxd[129] ([31211]):",
+//     "syslogd 1.4.1:"); or a
 //     program name before a lone "-" ("chrome.exe - "); or a dotted logger
 //     name before a bracketed context ("nova.compute.manager [req-1 - -]");
 //     or the caller, a source file and line (server/server.go:42);
