@@ -247,26 +247,16 @@ func varHash(h uint64, msg []byte, s, vs, ve, e int32, multi bool) uint64 {
 // building it: a marker per value part, the other parts and the
 // separators as they are.
 func maskHash(h uint64, b []byte) uint64 {
-	soft := softSep(b)
-	for s := 0; s <= len(b); {
-		e := s
-		digit := false
-		for e < len(b) && !apart(b[e], soft) {
-			digit = digit || isDigit(b[e])
-			e++
+	valueParts(b, func(part []byte, value bool, sep byte) {
+		switch {
+		case sep != 0:
+			h = mix(h ^ uint64(sep)<<8)
+		case value:
+			h = mix(h ^ 0x2a)
+		default:
+			h = hashBytes(h, part)
 		}
-		if e > s {
-			if digit || qualifiedName(b[s:e]) {
-				h = mix(h ^ 0x2a)
-			} else {
-				h = hashBytes(h, b[s:e])
-			}
-		}
-		if e < len(b) {
-			h = mix(h ^ uint64(b[e])<<8)
-		}
-		s = e + 1
-	}
+	})
 	return h
 }
 
