@@ -339,9 +339,10 @@ func nameAfterValue(weak bool, prevN uint8, prevWeak bool) bool {
 // with nothing between them they are one variable ("Jun 17 07:07:00").
 // Punctuation between them is text that stays, a comma too ("Rect(<*>,
 // <*> - <*>, <*>)", "(order: <*>, <*> bytes)"): printed lists are mostly
-// of a fixed length, each place a field of its own. Brackets are text: a variable in parentheses after a variable
-// ("10.0.0.1 (host)") is a second variable, and the parentheses stay in
-// the template ("<*> (<*>)"); but a quantity in parentheses right after a
+// of a fixed length, each place a field of its own. Brackets are text: a
+// variable in parentheses after a variable ("10.0.0.1 (host)") is a
+// second variable, and the parentheses stay in the template ("<*>
+// (<*>)"); but a quantity in parentheses right after a
 // quantity, a number with its unit (quantity), is the same value restated
 // in other units ("4464 bytes (4.35 KB)"), printed or not as it is large
 // or small, so it joins it. quantity reports the variable before to be a
@@ -443,6 +444,10 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 //     the pattern (uid=<*>, tag="<*>").
 //   - any digit makes the token a variable: numbers, hex, IPs with ports,
 //     UUIDs, times and dates, block and job ids, host names with numbers.
+//     A path is one value. A name numbered by the number stays
+//     (node-<*>, core.<*>, CPU#<*>, Class@<*>: see namePrefix), and
+//     values apart in the token stay apart with the text between them
+//     ("<*>/<*>", "<*>|<*>", "(<*>=sup,<*>=usr)": see multiValue).
 //   - paths (/a/b, ./a, ~/a) and URLs (x://...) are variables.
 //   - qualified names of three or more dotted parts with a capital letter
 //     (Java classes, host names: org.a.MRAppMaster, MSRA-SA-39.corp.com)
