@@ -20,7 +20,7 @@ const headerFields = 24
 //     name), a level (INFO, warn, E, [notice]...), a bracketed field
 //     ([main], [Sun Dec 04 04:47:44 2005], nested brackets too, adjacent
 //     ones as one: [time][WARN ][logger  ]), a lone
-//     separator (- or |), or an id: a token with a digit, an upper-case
+//     separator (-, | or :), or an id: a token with a digit, an upper-case
 //     word (node names, pids, RAS KERNEL). Ids only belong to the header
 //     when a timestamp, level, bracket or separator follows them; a
 //     bracketed field after the level only when a component or separator
@@ -471,7 +471,7 @@ func headerKind(f []byte, afterField bool) int {
 			return hComp
 		}
 	}
-	if len(f) == 1 && (f[0] == '-' || f[0] == '|') {
+	if len(f) == 1 && (f[0] == '-' || f[0] == '|' || f[0] == ':') {
 		return hSep
 	}
 	last := f[len(f)-1]

@@ -41,6 +41,8 @@ func TestStripHeader(t *testing.T) {
 		{"logfmt record after a header", `2024-01-01 10:00:00 ts=1 msg=started`, "started"},
 		{"msg= inside a message is no record", `Jan  1 10:00:00 h app[1]: bad value msg=x in request`, "bad value msg=x in request"},
 		{"one component: after a component column the level ends the header", "2024-01-01-10.00.00.000000 N07 HW MONITOR WARN fand: fan 3 slow", "fand: fan 3 slow"},
+		{"a lone colon is a separator", "2024-01-01 10:00:00 INFO : cache warmed", "cache warmed"},
+		{"a lone colon after a second timestamp", "Mar  3 08:00:01 pc-17 blued[85]: 08:00:01.425 : scanner powered on", "scanner powered on"},
 		{"a header has one level", "2024-01-01 10:00:00 INFO critical input interrupt on link 3", "critical input interrupt on link 3"},
 		{"syslog program of two words with its pid", "Mar  3 08:00:01 pc-17 Photo Viewer[4411]: cache rebuilt", "cache rebuilt"},
 		{"syslog program with its version", "Mar  3 08:00:01 pc-17 logd 2.0.3: restart.", "restart."},
