@@ -536,7 +536,10 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 		if fl&cSlash != 0 && isPath(core) {
 			return kVar, int32(i), int32(j) // a path is one value: /logs/[1,2]/x
 		}
-		p := namePrefix(core)
+		p := 0
+		if !isDigit(core[0]) {
+			p = namePrefix(core)
+		}
 		if p == 0 && numberedName(core) {
 			return kWeak, int32(i), int32(j)
 		}
@@ -544,7 +547,7 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 		if fl&(cPart|cColon|cEq) != 0 {
 			a, z = varSpan(core)
 		}
-		if (fl&(cPart|cSlash) != 0 || isDigit(core[a]) && dashApart(core[a:z])) && multiValue(core[a:z]) && !isPath(core[a:z]) {
+		if fl&(cPart|cSlash) != 0 && multiValue(core[a:z]) && !isPath(core[a:z]) || fl&(cPart|cSlash) == 0 && isDigit(core[a]) && dashApart(core[a:z]) {
 			return kMulti, int32(i + a), int32(i + z)
 		}
 		return kVar, int32(i + a), int32(i + z)
