@@ -20,7 +20,7 @@ const headerFields = 24
 //     name), a level (INFO, warn, E, [notice]...), a bracketed field
 //     ([main], [Sun Dec 04 04:47:44 2005], nested brackets too, adjacent
 //     ones as one: [time][WARN ][logger  ]), a lone
-//     separator (- or |), or an id: a token with a digit, an upper-case
+//     separator (-, | or :), or an id: a token with a digit, an upper-case
 //     word (node names, pids, RAS KERNEL). Ids only belong to the header
 //     when a timestamp, level, bracket or separator follows them; a
 //     bracketed field after the level only when a component or separator
@@ -28,11 +28,14 @@ const headerFields = 24
 //     A header has one level: a level word after it is the message's.
 //  2. A header needs at least one timestamp, level, bracket or separator:
 //     numbers alone at the start of a line are message.
-//  3. After the header comes at most one component: a field ending in ':'
+//  3. After the header comes at most one component (none when an
+//     upper-case column before the level was one: "RAS KERNEL INFO ciod:
+//     ..." keeps "ciod:"): a field ending in ':'
 //     (dfs.DataNode$PacketResponder:, sshd[24200]:, WindowManager:), also
 //     after one host name (syslog: "Jun 14 15:16:01 combo sshd[1]:", and
-//     a program of two or three fields with its pid in brackets or a version:
-//     "Microsoft Word[123]:", "sandboxd[129] ([31211]):"); or a
+//     a program of two or three fields with its pid in brackets or a
+//     version: "Microsoft Word[123]:", "sandboxd[129] ([31211]):",
+//     "syslogd 1.4.1:"); or a
 //     program name before a lone "-" ("chrome.exe - "); or a dotted logger
 //     name before a bracketed context ("nova.compute.manager [req-1 - -]");
 //     or the caller, a source file and line (server/server.go:42);
@@ -254,6 +257,7 @@ func headerEnd(line []byte) (n int, timed bool) {
 		i = e
 	}
 	end, anchor, level, syslog := 0, false, false, false
+	named := false // a component column before the level: "RAS KERNEL INFO"
 	defer func() { timed = timed && n > 0 }()
 	k := 0
 	for ; k < nf; k++ {
@@ -269,6 +273,12 @@ func headerEnd(line []byte) (n int, timed bool) {
 		}
 		if level && kind == hLevel {
 			kind = hNone // a header has one level: "INFO critical input interrupt"
+		}
+		if named && level && kind == hComp {
+			kind = hNone // one component: "KERNEL INFO ciod: ..." keeps "ciod:"
+		}
+		if !level && kind == hID && upperWord(f) && !hasDigit(f) {
+			named = true
 		}
 		fs[k].kind = kind
 		if kind == hNone {
@@ -318,7 +328,7 @@ func headerEnd(line []byte) (n int, timed bool) {
 	}
 	f := line[fs[j].s:fs[j].e]
 	switch {
-	case headerKind(f, false) == hComp:
+	case headerKind(f, false) == hComp && !(named && level):
 		// "[main] org.a.B:", "INFO dfs.FSNamesystem:".
 		return fs[j].e, timed
 	case sourceLocation(f):
@@ -461,7 +471,7 @@ func headerKind(f []byte, afterField bool) int {
 			return hComp
 		}
 	}
-	if len(f) == 1 && (f[0] == '-' || f[0] == '|') {
+	if len(f) == 1 && (f[0] == '-' || f[0] == '|' || f[0] == ':') {
 		return hSep
 	}
 	last := f[len(f)-1]

@@ -172,7 +172,7 @@ func (k *keyState) constSpan(msg []byte, s, e int32, n uint64) {
 
 // varTok adds a variable token, with its value at msg[vs:ve].
 func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak, unit, multi bool) {
-	if k.open != kConst && !nameAfterValue(weak, k.oN, k.oWeak) && joinable(msg[k.oVE:k.oE], msg[s:vs], k.open == kVar && k.oUnit, msg, e) {
+	if k.open != kConst && !k.oMulti && !multi && !nameAfterValue(weak, k.oN, k.oWeak) && joinable(msg[k.oVE:k.oE], msg[s:vs], k.open == kVar && k.oUnit, msg, e) {
 		if k.open == kVar && k.oN == 1 && !k.oWeak && unit {
 			k.oUnit, k.oUS = true, k.oVE
 		} else {
@@ -200,7 +200,7 @@ func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak, unit, multi bool
 func (k *keyState) kvTok(msg []byte, s, vs, ve, e int32) {
 	k.flushVar(msg)
 	k.flushRun(msg)
-	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak = kKV, s, vs, ve, e, false
+	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak, k.oMulti = kKV, s, vs, ve, e, false, false
 	k.oUnit, k.oN = false, 1
 	k.units++
 }
@@ -247,26 +247,16 @@ func varHash(h uint64, msg []byte, s, vs, ve, e int32, multi bool) uint64 {
 // building it: a marker per value part, the other parts and the
 // separators as they are.
 func maskHash(h uint64, b []byte) uint64 {
-	slash := slashApart(b)
-	for s := 0; s <= len(b); {
-		e := s
-		digit := false
-		for e < len(b) && !apart(b[e], slash) {
-			digit = digit || isDigit(b[e])
-			e++
+	valueParts(b, func(part []byte, value bool, sep byte) {
+		switch {
+		case sep != 0:
+			h = mix(h ^ uint64(sep)<<8)
+		case value:
+			h = mix(h ^ 0x2a)
+		default:
+			h = hashBytes(h, part)
 		}
-		if e > s {
-			if digit || qualifiedName(b[s:e]) {
-				h = mix(h ^ 0x2a)
-			} else {
-				h = hashBytes(h, b[s:e])
-			}
-		}
-		if e < len(b) {
-			h = mix(h ^ uint64(b[e])<<8)
-		}
-		s = e + 1
-	}
+	})
 	return h
 }
 

@@ -15,7 +15,7 @@ var trickyWords = []string{
 	"((", "--", "depth.....0", "a:=1", "org.a.B", "a.b.c", "a.b.C_D", "x://y", `C:\x`, "~/x", "./x", "../x",
 	"@", "[Jan]", "(KB)", `"True"`, "'sec',", "minute.", "mins;", "hrs!",
 	"4|9|12", "3/10", "a/b.c", "node-12", "CPU#0", "#7", "Pool$E@5f3", "u0", "ssh2", "1,", "2", "(4.35", "KB)",
-	"bytes", "(0=idle,1=busy)", "h-1/10.0.0.1:80", "db.x.internal", "org.a.Bc.D", "(", ")",
+	"bytes", "(0=idle,1=busy)", "h-1/10.0.0.1:80", "db.x.internal", "org.a.Bc.D", "(", ")", "2017-07-08", "10:00:00", "1-2",
 }
 
 // TestShapeKeyAgrees checks the fast path against the slow one: for every

@@ -269,7 +269,7 @@ func (sc *scratch) tokenize(msg []byte) {
 		case kSkip:
 			continue
 		case kVar:
-			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && !nameAfterValue(t.flags&fWeak != 0, sc.units[n-1].n, sc.units[n-1].flags&fWeak != 0) && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs], sc.units[n-1].flags&fUnit != 0, msg, t.e) {
+			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && !sc.units[n-1].multi && !t.multi && !nameAfterValue(t.flags&fWeak != 0, sc.units[n-1].n, sc.units[n-1].flags&fWeak != 0) && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs], sc.units[n-1].flags&fUnit != 0, msg, t.e) {
 				p := &sc.units[n-1]
 				if p.kind == kVar && p.n == 1 && p.flags&fWeak == 0 && t.flags&fUnit != 0 {
 					p.us = p.ve // a number and its unit: "<*> ms"
@@ -339,9 +339,10 @@ func nameAfterValue(weak bool, prevN uint8, prevWeak bool) bool {
 // with nothing between them they are one variable ("Jun 17 07:07:00").
 // Punctuation between them is text that stays, a comma too ("Rect(<*>,
 // <*> - <*>, <*>)", "(order: <*>, <*> bytes)"): printed lists are mostly
-// of a fixed length, each place a field of its own. Brackets are text: a variable in parentheses after a variable
-// ("10.0.0.1 (host)") is a second variable, and the parentheses stay in
-// the template ("<*> (<*>)"); but a quantity in parentheses right after a
+// of a fixed length, each place a field of its own. Brackets are text: a
+// variable in parentheses after a variable ("10.0.0.1 (host)") is a
+// second variable, and the parentheses stay in the template ("<*>
+// (<*>)"); but a quantity in parentheses right after a
 // quantity, a number with its unit (quantity), is the same value restated
 // in other units ("4464 bytes (4.35 KB)"), printed or not as it is large
 // or small, so it joins it. quantity reports the variable before to be a
@@ -443,6 +444,10 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 //     the pattern (uid=<*>, tag="<*>").
 //   - any digit makes the token a variable: numbers, hex, IPs with ports,
 //     UUIDs, times and dates, block and job ids, host names with numbers.
+//     A path is one value. A name numbered by the number stays
+//     (node-<*>, core.<*>, CPU#<*>, Class@<*>: see namePrefix), and
+//     values apart in the token stay apart with the text between them
+//     ("<*>/<*>", "<*>|<*>", "(<*>=sup,<*>=usr)": see multiValue).
 //   - paths (/a/b, ./a, ~/a) and URLs (x://...) are variables.
 //   - qualified names of three or more dotted parts with a capital letter
 //     (Java classes, host names: org.a.MRAppMaster, MSRA-SA-39.corp.com)
@@ -531,7 +536,10 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 		if fl&cSlash != 0 && isPath(core) {
 			return kVar, int32(i), int32(j) // a path is one value: /logs/[1,2]/x
 		}
-		p := namePrefix(core)
+		p := 0
+		if !isDigit(core[0]) {
+			p = namePrefix(core)
+		}
 		if p == 0 && numberedName(core) {
 			return kWeak, int32(i), int32(j)
 		}
@@ -539,7 +547,7 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 		if fl&(cPart|cColon|cEq) != 0 {
 			a, z = varSpan(core)
 		}
-		if fl&(cPart|cSlash) != 0 && multiValue(core[a:z]) && !isPath(core[a:z]) {
+		if fl&(cPart|cSlash) != 0 && multiValue(core[a:z]) && !isPath(core[a:z]) || fl&(cPart|cSlash) == 0 && isDigit(core[a]) && dashApart(core[a:z]) {
 			return kMulti, int32(i + a), int32(i + z)
 		}
 		return kVar, int32(i + a), int32(i + z)
@@ -641,11 +649,45 @@ func varSpan(core []byte) (a, z int) {
 }
 
 // apart reports the punctuation that keeps two values apart inside one
-// token ("<*>|<*>", "<*>##<*>", "<*>,<*>", "[<*>]=<*>"), and '/' when
-// slash (see slashApart); dots, colons, dashes and underscores are inside
-// one value (an address, a time, an id).
-func apart(c byte, slash bool) bool {
-	return byteClass[c]&(cPart|cEq) != 0 || slash && c == '/'
+// token ("<*>|<*>", "<*>##<*>", "<*>,<*>", "[<*>]=<*>"), and soft, '/' or
+// '-' or none, in a token where it does (see softSep); dots, colons and
+// underscores are inside one value (an address, a time, an id).
+func apart(c, soft byte) bool {
+	return byteClass[c]&(cPart|cEq) != 0 || c == soft && soft != 0
+}
+
+// softSep returns the separator that keeps the values of b apart besides
+// those apart always reports: '/' between numbers ("8086/7110",
+// "host-1/10.0.0.1:80", see slashApart), '-' between numbers alone (a
+// date, a range: "2017-07-08", "2000-2002", see dashApart), or 0.
+func softSep(b []byte) byte {
+	switch {
+	case slashApart(b):
+		return '/'
+	case dashApart(b):
+		return '-'
+	}
+	return 0
+}
+
+// dashApart reports numbers joined by single dashes and nothing else:
+// "2017-07-08", "2000-2002". An id with letters (a UUID, R02-M1-N0) is one
+// value.
+func dashApart(b []byte) bool {
+	if len(b) < 3 || !isDigit(b[0]) || !isDigit(b[len(b)-1]) {
+		return false
+	}
+	dash := false
+	for k, c := range b {
+		switch {
+		case isDigit(c):
+		case c == '-' && isDigit(b[k-1]):
+			dash = true
+		default:
+			return false
+		}
+	}
+	return dash
 }
 
 // slashApart reports whether '/' keeps values apart in b: when every
@@ -675,25 +717,26 @@ func slashApart(b []byte) bool {
 // template: "<*>/<*>", "<*>##<*>##<*>", "<*>=sup,<*>=usr" (see valueMask).
 // A path or URL is one value; classify never asks about them.
 func multiValue(b []byte) bool {
-	slash := false
+	slash, dash := false, false
 	for k := 1; k+1 < len(b); k++ {
 		if byteClass[b[k]]&(cPart|cEq) != 0 {
 			return true
 		}
 		slash = slash || b[k] == '/'
+		dash = dash || b[k] == '-'
 	}
-	return slash && slashApart(b)
+	return slash && slashApart(b) || dash && dashApart(b)
 }
 
 // valueParts calls f for each part of b cut at apart bytes, with whether
 // it is a value (has a digit, or is a qualified name), then for each
 // separator with part == false and sep the byte.
 func valueParts(b []byte, f func(part []byte, value bool, sep byte)) {
-	slash := slashApart(b)
+	soft := softSep(b)
 	for s := 0; s <= len(b); {
 		e := s
 		digit := false
-		for e < len(b) && !apart(b[e], slash) {
+		for e < len(b) && !apart(b[e], soft) {
 			digit = digit || isDigit(b[e])
 			e++
 		}

@@ -88,6 +88,9 @@ func TestVariableDetection(t *testing.T) {
 		{"a value after a numbered name stays apart", "user u7 10.1.1.1 ok", "user u7 <*> ok"},
 		{"a path with brackets is one value", "wrote /var/log/app/[2024-01-01,12]/x.log ok", "wrote <*> ok"},
 		{"a file name as a value is a word", "parse error in file=app.yaml line=3", "parse error in file=app.yaml line=<*>"},
+		{"a date keeps its dashes", "backup from 2017-07-08 10:00:00 done", "backup from <*>-<*>-<*> <*> done"},
+		{"a range keeps its dash", "(C) 2000-2002 the team", "(C) <*>-<*> the team"},
+		{"an id with letters is one value", "job 1f2e3d4c-a0b1-4c2d done", "job <*> done"},
 		{"white space runs", "  a \t b  ", "a b"},
 		{"empty", "", ""},
 	}
