@@ -30,6 +30,9 @@ type refresher struct {
 	since map[string]time.Time
 	// dirty are the speed panes read since the last publish.
 	dirty map[int64]bool
+	// checkpoints are, per partition, the Updated of the checkpoint the
+	// last read of the speed documents started from.
+	checkpoints map[int32]time.Time
 }
 
 func newRefresher() refresher {
@@ -39,6 +42,8 @@ func newRefresher() refresher {
 		speed:    newLayer(),
 		since:    map[string]time.Time{},
 		dirty:    map[int64]bool{},
+
+		checkpoints: map[int32]time.Time{},
 	}
 }
 
@@ -89,10 +94,11 @@ func (s *Server) refresh(ctx context.Context) error {
 			s.cfg.logger.Warn("batch horizon moved back; rereading speed views",
 				"from", fmtTime(r.horizon.Horizon), "to", fmtTime(m.horizon.Horizon))
 			r.speedRaw, r.speed, r.since, r.dirty = map[int64]map[int32]*views.Pane{}, newLayer(), map[string]time.Time{}, map[int64]bool{}
+			r.checkpoints = map[int32]time.Time{}
 		}
 		r.batch, r.horizon, r.loaded = batch, m.horizon, true
 	}
-	if err := s.readSpeed(ctx); err != nil {
+	if err := s.readSpeed(ctx, cps); err != nil {
 		return fmt.Errorf("refresh: %w", err)
 	}
 	snap := s.publish(statusSnapshot{partitions: cps, lake: m.lake})
@@ -145,10 +151,38 @@ func (s *Server) readBatch(ctx context.Context, horizon time.Time) (layer, error
 	return l, nil
 }
 
-// readSpeed reads the speed documents updated since the last refresh (minus
-// the margin) of panes at or after the horizon into speedRaw, marking their
-// panes dirty.
-func (s *Server) readSpeed(ctx context.Context) error {
+// maxByID is the most panes a refresh reads by _id (a document per view
+// each); more, as after a pause or during a backfill, are read by the
+// scan.
+const maxByID = 64
+
+// readSpeed reads the speed documents written since the last refresh
+// (minus the margin) of panes at or after the horizon into speedRaw,
+// marking their panes dirty. When the checkpoints list every pane written
+// since then (collections.Checkpoint.Written), it reads those documents by
+// _id, which the embedded store finds through its index; otherwise it asks
+// for the documents whose `updated` is recent, which that store answers by
+// decoding every document of the collection.
+func (s *Server) readSpeed(ctx context.Context, cps []collections.Checkpoint) error {
+	r := &s.r
+	var err error
+	if writes, ok := s.writtenSince(cps); ok {
+		err = s.readSpeedByID(ctx, writes)
+	} else {
+		err = s.scanSpeed(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	for _, cp := range cps {
+		r.checkpoints[cp.Partition] = cp.Updated
+	}
+	return nil
+}
+
+// scanSpeed asks every speed collection for its documents updated since
+// the last read (minus the margin), all of them the first time.
+func (s *Server) scanSpeed(ctx context.Context) error {
 	r := &s.r
 	horizon := r.horizon.Horizon
 	for _, view := range views.Names {
@@ -165,34 +199,106 @@ func (s *Server) readSpeed(ctx context.Context) error {
 			if d.Updated.After(newest) {
 				newest = d.Updated
 			}
-			if d.Pane.Before(horizon) {
-				return nil
-			}
-			key, err := s.paneKey(d.Pane)
-			if err != nil {
-				return err
-			}
-			parts := r.speedRaw[key]
-			if parts == nil {
-				parts = map[int32]*views.Pane{}
-				r.speedRaw[key] = parts
-			}
-			p := parts[d.Partition]
-			if p == nil {
-				p = views.NewPane(0)
-				parts[d.Partition] = p
-			}
-			if err := p.Decode(view, d.State); err != nil {
-				return err
-			}
-			r.dirty[key] = true
-			return nil
+			return s.keepSpeedDoc(view, d)
 		}, s.badDoc)
 		if err != nil {
 			return err
 		}
 		r.since[view] = newest
 	}
+	return nil
+}
+
+// paneWrite is a pane of one partition written at some time.
+type paneWrite struct {
+	partition int32
+	collections.PaneWrite
+}
+
+// writtenSince returns the panes at or after the horizon written since the
+// last refresh, from the checkpoints' lists, and whether those lists are
+// complete since the checkpoints this server read last and short enough to
+// read by _id. A checkpoint is written after the documents it lists, in
+// the order of the writes, so a write the last refresh did not see has a
+// time after the checkpoint that refresh read.
+func (s *Server) writtenSince(cps []collections.Checkpoint) ([]paneWrite, bool) {
+	r := &s.r
+	if len(cps) == 0 {
+		return nil, false // no speed layer writes checkpoints (or not yet)
+	}
+	var out []paneWrite
+	for _, cp := range cps {
+		seen, ok := r.checkpoints[cp.Partition]
+		switch {
+		case !ok:
+			return nil, false // a partition not read before
+		case cp.Updated.Equal(seen):
+			continue // nothing written since
+		case cp.WrittenSince.IsZero() || cp.WrittenSince.After(seen):
+			return nil, false // the list begins after the last read
+		}
+		from := seen.Add(-s.cfg.refreshMargin)
+		for _, w := range cp.Written {
+			if !w.At.Before(from) && !w.Pane.Before(r.horizon.Horizon) {
+				out = append(out, paneWrite{partition: cp.Partition, PaneWrite: w})
+			}
+		}
+		if len(out) > maxByID {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// readSpeedByID reads the documents of the panes written, every view's,
+// by _id.
+func (s *Server) readSpeedByID(ctx context.Context, writes []paneWrite) error {
+	r := &s.r
+	for _, view := range views.Names {
+		coll := collections.SpeedCollection(view)
+		newest := r.since[view]
+		for _, w := range writes {
+			id := collections.DocID(view, w.Pane, w.partition)
+			_, err := s.store.readViews(ctx, coll, bson.D{{Key: "_id", Value: id}}, func(d *collections.Doc) error {
+				if d.Updated.After(newest) {
+					newest = d.Updated
+				}
+				return s.keepSpeedDoc(view, d)
+			}, s.badDoc)
+			if err != nil {
+				return err
+			}
+		}
+		r.since[view] = newest
+	}
+	return nil
+}
+
+// keepSpeedDoc decodes a speed document of view into speedRaw (unless its
+// pane is before the horizon) and marks its pane dirty.
+func (s *Server) keepSpeedDoc(view string, d *collections.Doc) error {
+	r := &s.r
+	if d.Pane.Before(r.horizon.Horizon) {
+		return nil
+	}
+	key, err := s.paneKey(d.Pane)
+	if err != nil {
+		return err
+	}
+	parts := r.speedRaw[key]
+	if parts == nil {
+		parts = map[int32]*views.Pane{}
+		r.speedRaw[key] = parts
+	}
+	p := parts[d.Partition]
+	if p == nil {
+		p = views.NewPane(0)
+		parts[d.Partition] = p
+	}
+	if err := p.Decode(view, d.State); err != nil {
+		return err
+	}
+	r.dirty[key] = true
 	return nil
 }
 

@@ -5,7 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // TestIncrementalRefresh follows the cache through speed writes and batch
@@ -99,4 +102,96 @@ func TestIncrementalRefresh(t *testing.T) {
 				st.name, status.SpeedPanes, status.BatchPanes, st.speedPanes, st.batchPanes)
 		}
 	}
+}
+
+// TestRefreshFromCheckpointLists follows the cache when speed's
+// checkpoints list the panes written (collections.Checkpoint.Written):
+// after the first scan a refresh reads just the listed documents by _id,
+// and scans again when a list does not reach back to the last read (a
+// restarted speed layer) or is longer than maxByID.
+func TestRefreshFromCheckpointLists(t *testing.T) {
+	db := testDB(t)
+	ctx := context.Background()
+	t0 := time.Now().UTC().Truncate(time.Millisecond)
+	spec := func(from, to time.Time, perPane int, seed uint64) genSpec {
+		return genSpec{from: from, to: to, perPane: perPane, partitions: 2, terms: 40, prefix: "t", users: 200, ips: 200, seed: seed}
+	}
+	m := func(n int) time.Time { return horizon.Add(time.Duration(n) * time.Minute) }
+	writeHorizon(t, db, topic, horizon, t0)
+	srv, base := startServer(t, db)
+
+	// The checkpoint of each partition as speed writes it: every pane
+	// written since `since`, at its last write.
+	written := map[int32][]collections.PaneWrite{}
+	note := func(evs []event.Event, at time.Time) {
+		for _, ev := range evs {
+			pane := ev.Time.Truncate(time.Minute)
+			ws := written[ev.Partition]
+			if n := len(ws); n == 0 || !ws[n-1].Pane.Equal(pane) || !ws[n-1].At.Equal(at) {
+				written[ev.Partition] = append(ws, collections.PaneWrite{Pane: pane, At: at})
+			}
+		}
+	}
+	checkpoints := func(updated, since time.Time) {
+		for p := int32(0); p < 2; p++ {
+			cp := collections.Checkpoint{ID: collections.CheckpointID(topic, p), Topic: topic, Partition: p,
+				Updated: updated, Written: written[p], WrittenSince: since}
+			if _, err := db.Collection(collections.CheckpointCollection).ReplaceOne(ctx, bson.D{{Key: "_id", Value: cp.ID}}, cp,
+				options.Replace().SetUpsert(true)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pv := func(name string, want ...[]event.Event) {
+		t.Helper()
+		if err := srv.Refresh(ctx); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var n int64
+		for _, evs := range want {
+			n += truthOf(evs, horizon, t13).pv
+		}
+		var tr trafficResp
+		get(t, base, "/v1/traffic"+q(horizon, t13, "step", "1h"), &tr)
+		if tr.Total.PV != n {
+			t.Errorf("%s: pv %d, want %d", name, tr.Total.PV, n)
+		}
+	}
+	sp1, sp2, sp3, sp4 := gen(spec(m(0), m(5), 30, 1)), gen(spec(m(5), m(8), 30, 2)), gen(spec(m(8), m(9), 30, 3)), gen(spec(m(9), m(10), 30, 4))
+	sp1b := gen(spec(m(0), m(5), 45, 5))
+
+	writeSpeed(t, db, sp1, speedCap, t0)
+	note(sp1, t0)
+	checkpoints(t0, t0)
+	pv("first read: the scan", sp1)
+
+	at := t0.Add(time.Second)
+	writeSpeed(t, db, sp2, speedCap, at)
+	note(sp2, at)
+	checkpoints(at, t0)
+	pv("listed panes read by _id", sp1, sp2)
+
+	// Documents nobody listed, under checkpoints that did not move: a
+	// refresh from the lists does not see them (speed always lists what it
+	// writes; this shows the lists are what is read).
+	at = t0.Add(2 * time.Second)
+	writeSpeed(t, db, sp3, speedCap, at)
+	pv("unlisted documents are not read", sp1, sp2)
+	note(sp3, at)
+	checkpoints(at, t0)
+	pv("once listed, they are", sp1, sp2, sp3)
+
+	at = t0.Add(3 * time.Second)
+	writeSpeed(t, db, sp1b, speedCap, at)
+	note(sp1b, at)
+	checkpoints(at, t0)
+	pv("replaced documents listed again", sp1b, sp2, sp3)
+
+	// A restarted speed layer: its lists begin after the last read, so
+	// the refresh scans, and finds what the old process wrote unlisted.
+	at = t0.Add(4 * time.Second)
+	writeSpeed(t, db, sp4, speedCap, at)
+	written = map[int32][]collections.PaneWrite{}
+	checkpoints(at.Add(time.Second), at.Add(time.Second))
+	pv("a list beginning after the last read: the scan", sp1b, sp2, sp3, sp4)
 }

@@ -1,6 +1,7 @@
 package speed
 
 import (
+	"slices"
 	"time"
 
 	"github.com/loglambda/loglambda/schemas/collections"
@@ -36,6 +37,27 @@ func (p *partition) checkpoint(now time.Time) collections.Checkpoint {
 		ParseErrors:    p.parseErrors,
 		Events:         p.events,
 		Updated:        now,
+		Written:        slices.Clone(p.written),
+		WrittenSince:   p.writtenSince,
 		Patterns:       p.minerState(),
 	}
+}
+
+// noteWrite records that a cut at now writes the documents of the pane
+// starting at pane, and drops the writes older than the window.
+func (p *partition) noteWrite(pane, now time.Time) {
+	if p.writtenSince.IsZero() {
+		p.writtenSince = now
+	}
+	from := now.Add(-collections.WrittenWindow)
+	if p.writtenSince.Before(from) {
+		p.writtenSince = from
+	}
+	keep := p.written[:0]
+	for _, w := range p.written {
+		if !w.At.Before(from) && !w.Pane.Equal(pane) {
+			keep = append(keep, w)
+		}
+	}
+	p.written = append(keep, collections.PaneWrite{Pane: pane, At: now})
 }

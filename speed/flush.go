@@ -108,8 +108,11 @@ func (s *Speed) cut(only []int32, now, horizon time.Time) (*flushJob, error) {
 				job.ndocs++
 			}
 			g.panes = append(g.panes, ps)
+			p.noteWrite(ps.start, now)
 		}
-		if p.dirty {
+		// The checkpoint goes with every write of documents, for its
+		// list of the panes written (serving reads those by _id).
+		if p.dirty || len(pj.groups) > 0 {
 			ck := p.checkpoint(now)
 			pj.ck = &replace.Doc{ID: ck.ID, Body: ck}
 		}

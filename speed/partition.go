@@ -3,6 +3,7 @@ package speed
 import (
 	"time"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/patterns"
 	"github.com/loglambda/loglambda/schemas/views"
@@ -49,6 +50,13 @@ type partition struct {
 	hwm       int64
 
 	events, parseErrors, lateDropped int64
+
+	// written are the panes this process wrote in the last
+	// collections.WrittenWindow, oldest first, complete since
+	// writtenSince (the first cut that wrote any): the checkpoint's
+	// Written.
+	written      []collections.PaneWrite
+	writtenSince time.Time
 
 	// tracker mines the partition's messages for the patterns view (nil
 	// when the view is off); msgBuf and hit are its scratch.

@@ -1,14 +1,17 @@
 package speed
 
 import (
+	"context"
 	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/internal/layer"
@@ -51,6 +54,7 @@ func TestSpeedViews(t *testing.T) {
 		t.Errorf("no pane's hot summary was pruned: the error bound is not exercised")
 	}
 	checkCheckpoints(t, readCheckpoints(t, st.db("views")), wantParts)
+	checkWrittenLists(t, st.db("views"))
 
 	var events, perr, late int64
 	for _, p := range wantParts {
@@ -254,5 +258,36 @@ func TestNewErrors(t *testing.T) {
 	}
 	if _, err := New(db, nil); err == nil {
 		t.Error("New without brokers: no error")
+	}
+}
+
+// checkWrittenLists checks that each checkpoint lists every pane of its
+// partition written since its WrittenSince, at the time of the pane's last
+// write: what serving reads instead of scanning the view collections.
+func checkWrittenLists(t *testing.T, db *mongo.Database) {
+	t.Helper()
+	cks := readCheckpoints(t, db)
+	for _, view := range views.Names {
+		cur, err := db.Collection(collections.SpeedCollection(view)).Find(context.Background(), bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var docs []collections.Doc
+		if err := cur.All(context.Background(), &docs); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range docs {
+			ck := cks[d.Partition]
+			if ck.WrittenSince.IsZero() {
+				t.Fatalf("partition %d: checkpoint without WrittenSince", d.Partition)
+			}
+			if d.Updated.Before(ck.WrittenSince) || d.Updated.Before(ck.Updated.Add(-collections.WrittenWindow)) {
+				continue
+			}
+			i := slices.IndexFunc(ck.Written, func(w collections.PaneWrite) bool { return w.Pane.Equal(d.Pane) })
+			if i < 0 || !ck.Written[i].At.Equal(d.Updated) {
+				t.Errorf("%s: pane %s written at %s: checkpoint of partition %d lists %v", view, d.Pane, d.Updated, d.Partition, ck.Written)
+			}
+		}
 	}
 }

@@ -40,11 +40,31 @@ type Checkpoint struct {
 	ParseErrors   int64     `bson:"parse_errors"`
 	Events        int64     `bson:"events"`
 	Updated       time.Time `bson:"updated"`
+	// Written lists the panes of the partition this speed process wrote
+	// (every view's document of each) within the last WrittenWindow, each
+	// with its latest write; the list is complete from WrittenSince on
+	// (the later of the window's start and the process's first write of
+	// the partition). Serving reads the documents of those panes by _id,
+	// instead of asking for the documents updated since its last read,
+	// which the embedded store answers only by decoding every document.
+	Written      []PaneWrite `bson:"written,omitempty"`
+	WrittenSince time.Time   `bson:"written_since,omitempty"`
 	// Patterns is the partition's pattern miner at Offset
 	// (patterns.Miner.MarshalBinary), so that a restart mines on as the
 	// uninterrupted run did; empty when the patterns view is off.
 	Patterns []byte `bson:"patterns,omitempty"`
 }
+
+// PaneWrite is a pane speed wrote and when (its documents' Updated).
+type PaneWrite struct {
+	Pane time.Time `bson:"pane"`
+	At   time.Time `bson:"at"`
+}
+
+// WrittenWindow is how long a checkpoint lists the panes written: longer
+// than serving's refresh interval by far, so that a refresh finds every
+// write since the one before.
+const WrittenWindow = 5 * time.Minute
 
 // CheckpointID is the _id of a partition's checkpoint: "<topic>|p<N>".
 func CheckpointID(topic string, partition int32) string {
