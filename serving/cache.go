@@ -56,7 +56,12 @@ func (l layer) clone() layer {
 
 // rebuildHour recomputes the hour block starting at hour from the layer's
 // panes, with the given pane width in seconds.
-func (l layer) rebuildHour(hour, paneSeconds int64) {
+//
+// The clusters state of an hour (a merge of its panes' micro-clusters,
+// reduced: the costly part) is built only for a complete hour; an hour
+// still filling (speed's current hour, rebuilt at every refresh) has none,
+// and a query reads its panes (clustersIn).
+func (l layer) rebuildHour(hour, paneSeconds int64, complete bool) {
 	var hots []*views.Hot
 	traffic := views.NewMergeTraffic()
 	levels := views.NewLevels()
@@ -73,8 +78,11 @@ func (l layer) rebuildHour(hour, paneSeconds int64) {
 		delete(l.hours, hour)
 		return
 	}
-	l.hours[hour] = newState(&views.Pane{Hot: views.MergeHot(hots...), Traffic: traffic, Levels: levels, Patterns: pats,
-		Clusters: l.hourClusters(hour, paneSeconds)})
+	p := &views.Pane{Hot: views.MergeHot(hots...), Traffic: traffic, Levels: levels, Patterns: pats}
+	if complete {
+		p.Clusters = l.hourClusters(hour, paneSeconds)
+	}
+	l.hours[hour] = newState(p)
 }
 
 // dropBefore removes every pane and hour block starting before t (Unix

@@ -247,8 +247,11 @@ func (sn *snapshot) clustersIn(out []*views.Clusters, from, to, pane int64) []*v
 		if batch {
 			l = &sn.batch
 		}
-		if mod(t, hourSeconds) == 0 && t+hourSeconds <= to && (!batch || t+hourSeconds <= h) {
-			if st := l.hours[t]; st != nil {
+		// An hour block without a clusters state (an hour still filling)
+		// is read pane by pane.
+		if st := l.hours[t]; mod(t, hourSeconds) == 0 && t+hourSeconds <= to && (!batch || t+hourSeconds <= h) &&
+			(st == nil || st.pane.Clusters != nil) {
+			if st != nil {
 				out = append(out, st.pane.Clusters)
 			}
 			t += hourSeconds

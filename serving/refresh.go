@@ -146,7 +146,7 @@ func (s *Server) readBatch(ctx context.Context, horizon time.Time) (layer, error
 		hours[hourOf(k)] = true
 	}
 	for h := range hours {
-		l.rebuildHour(h, s.paneSeconds())
+		l.rebuildHour(h, s.paneSeconds(), true)
 	}
 	return l, nil
 }
@@ -338,8 +338,20 @@ func (s *Server) publish(st statusSnapshot) *snapshot {
 			speed.panes[k] = newState(acc)
 			hours[hourOf(k)] = true
 		}
+		// An hour is complete once a pane of a later hour exists; one
+		// that became complete without a new write gets its clusters
+		// state now.
+		var newest int64
+		for k := range speed.panes {
+			newest = max(newest, k)
+		}
+		for hr, st := range speed.hours {
+			if st.pane.Clusters == nil && hr+hourSeconds <= newest {
+				hours[hr] = true
+			}
+		}
 		for hr := range hours {
-			speed.rebuildHour(hr, s.paneSeconds())
+			speed.rebuildHour(hr, s.paneSeconds(), hr+hourSeconds <= newest)
 		}
 		r.speed, r.dirty = speed, map[int64]bool{}
 	}
