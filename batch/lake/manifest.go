@@ -1,7 +1,6 @@
 package lake
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/atomicfile"
 	"github.com/loglambda/loglambda/schemas/lakefiles"
 )
 
@@ -190,16 +190,13 @@ func (m *Manifest) Clone() *Manifest {
 // the lake has none yet.
 func (l *Lake) LoadManifest() (*Manifest, error) {
 	p := filepath.Join(l.dir, ManifestName)
-	data, err := os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return NewManifest(l.topic), nil
-	}
+	m := NewManifest(l.topic)
+	found, err := atomicfile.ReadJSON(p, m)
 	if err != nil {
 		return nil, fmt.Errorf("load manifest: %w", err)
 	}
-	m := NewManifest(l.topic)
-	if err := json.Unmarshal(data, m); err != nil {
-		return nil, fmt.Errorf("load manifest %s: %w", p, err)
+	if !found {
+		return m, nil
 	}
 	if m.Version != manifestVersion {
 		return nil, fmt.Errorf("load manifest %s: version %d, this loglambda reads version %d", p, m.Version, manifestVersion)
@@ -231,59 +228,12 @@ func (l *Lake) HasManifest() (bool, error) {
 	return false, fmt.Errorf("manifest: %w", err)
 }
 
-// SaveManifest writes the manifest atomically: to a temp file, synced, then
-// renamed over the old one, so a crash leaves the old or the new manifest.
+// SaveManifest writes the manifest atomically (internal/atomicfile), so a
+// crash leaves the old or the new manifest.
 func (l *Lake) SaveManifest(m *Manifest) error {
 	m.sortFiles()
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
+	if err := atomicfile.WriteJSON(filepath.Join(l.dir, ManifestName), m, 0o644); err != nil {
 		return fmt.Errorf("save manifest: %w", err)
-	}
-	data = append(data, '\n')
-	p := filepath.Join(l.dir, ManifestName)
-	if err := writeAtomic(p, data); err != nil {
-		return fmt.Errorf("save manifest: %w", err)
-	}
-	return nil
-}
-
-// writeAtomic writes data to path through a synced temp file and a rename.
-func writeAtomic(path string, data []byte) error {
-	tmp := path + tempSuffix
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("sync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("close %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
 	}
 	return nil
 }
@@ -292,7 +242,7 @@ func syncDir(dir string) error {
 // by the manifest, so never an orphan) into the topic directory,
 // atomically as SaveManifest does.
 func (l *Lake) SaveState(name string, data []byte) error {
-	if err := writeAtomic(filepath.Join(l.dir, name), data); err != nil {
+	if err := atomicfile.Write(filepath.Join(l.dir, name), data, 0o644); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
 	return nil
@@ -301,10 +251,7 @@ func (l *Lake) SaveState(name string, data []byte) error {
 // LoadState reads a file SaveState wrote; nil and no error when there is
 // none.
 func (l *Lake) LoadState(name string) ([]byte, error) {
-	data, err := os.ReadFile(filepath.Join(l.dir, name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	data, _, err := atomicfile.Read(filepath.Join(l.dir, name))
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", name, err)
 	}

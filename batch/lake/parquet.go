@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/loglambda/loglambda/internal/atomicfile"
 	"github.com/loglambda/loglambda/schemas/event"
 )
 
@@ -132,64 +133,24 @@ func (l *Lake) copyRows(ctx context.Context, fw *pqarrow.FileWriter, rel string)
 }
 
 // writeParquet runs write on a Parquet writer of the lake schema over a
-// temp file and renames it to rel when all went well.
+// temp file and renames it to rel when all went well (internal/atomicfile).
 func (l *Lake) writeParquet(rel string, write func(*pqarrow.FileWriter) error) (int64, error) {
 	dst := l.Abs(rel)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return 0, fmt.Errorf("write %s: %w", dst, err)
 	}
-	tmp := dst + tempSuffix
-	f, err := os.Create(tmp)
-	if err != nil {
-		return 0, fmt.Errorf("write %s: %w", dst, err)
-	}
-	fail := func(err error) (int64, error) {
-		f.Close()
-		os.Remove(tmp)
-		return 0, fmt.Errorf("write %s: %w", dst, err)
-	}
-	fw, err := pqarrow.NewFileWriter(event.ArrowSchema(), f, writerProps(), arrowProps())
-	if err != nil {
-		return fail(err)
-	}
-	if err := write(fw); err != nil {
-		fw.Close()
-		return fail(err)
-	}
-	// Close writes the footer; the file itself stays open (the writer
-	// closes its sink, which is our *os.File: Sync after is an error, so
-	// sync through a second handle).
-	if err := fw.Close(); err != nil {
-		return fail(err)
-	}
-	st, err := syncFile(tmp)
-	if err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		return fail(err)
-	}
-	if err := syncDir(filepath.Dir(dst)); err != nil {
-		return 0, fmt.Errorf("write %s: %w", dst, err)
-	}
-	return st, nil
-}
-
-// syncFile flushes a written file to disk and returns its size.
-func syncFile(p string) (int64, error) {
-	f, err := os.OpenFile(p, os.O_RDWR, 0)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return 0, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	return st.Size(), nil
+	return atomicfile.WriteWith(dst, 0o644, func(w io.Writer) error {
+		fw, err := pqarrow.NewFileWriter(event.ArrowSchema(), w, writerProps(), arrowProps())
+		if err != nil {
+			return err
+		}
+		if err := write(fw); err != nil {
+			fw.Close()
+			return err
+		}
+		// Close writes the footer.
+		return fw.Close()
+	})
 }
 
 // ReadFile reads a lake file back into events: for tests, re-parsing and

@@ -2,14 +2,12 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/atomicfile"
 	"github.com/loglambda/loglambda/internal/gen"
 )
 
@@ -39,15 +37,12 @@ const markerEvery = 5 * time.Second
 
 func readDemoMarker(path string) (demoMarker, error) {
 	var m demoMarker
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return m, errNoMarker
-	}
+	found, err := atomicfile.ReadJSON(path, &m)
 	if err != nil {
-		return m, fmt.Errorf("read demo marker: %w", err)
+		return m, fmt.Errorf("demo marker: %w (delete it to backfill again)", err)
 	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return m, fmt.Errorf("demo marker %s: %w (delete it to backfill again)", path, err)
+	if !found {
+		return m, errNoMarker
 	}
 	return m, nil
 }
@@ -55,15 +50,7 @@ func readDemoMarker(path string) (demoMarker, error) {
 // write replaces the marker atomically: a crash leaves the old or the new
 // one, never half of one.
 func (m demoMarker) write(path string) error {
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("write demo marker: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.WriteJSON(path, m, 0o644); err != nil {
 		return fmt.Errorf("write demo marker: %w", err)
 	}
 	return nil

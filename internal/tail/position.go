@@ -1,13 +1,10 @@
 package tail
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/loglambda/loglambda/internal/atomicfile"
 )
 
 // Position is a place in a file: which file (device and inode, so that a
@@ -42,18 +39,12 @@ type positionsFile struct {
 // LoadPositions reads a position file. A missing file is no error: it is
 // the first run, and every file starts at its beginning.
 func LoadPositions(path string) (map[string]Position, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]Position{}, nil
-	}
+	var pf positionsFile
+	found, err := atomicfile.ReadJSON(path, &pf)
 	if err != nil {
 		return nil, fmt.Errorf("read position file: %w", err)
 	}
-	var pf positionsFile
-	if err := json.Unmarshal(data, &pf); err != nil {
-		return nil, fmt.Errorf("read position file %s: %w", path, err)
-	}
-	if pf.Version != positionsVersion {
+	if found && pf.Version != positionsVersion {
 		return nil, fmt.Errorf("read position file %s: version %d, want %d", path, pf.Version, positionsVersion)
 	}
 	if pf.Files == nil {
@@ -62,32 +53,12 @@ func LoadPositions(path string) (map[string]Position, error) {
 	return pf.Files, nil
 }
 
-// SavePositions writes the position file atomically: to a temporary file in
-// the same directory, synced, then renamed over the old one, so a crash
-// leaves either the old or the new positions, never a torn file.
+// SavePositions writes the position file atomically (internal/atomicfile),
+// so a crash leaves either the old or the new positions, never a torn file.
 func SavePositions(path string, files map[string]Position) error {
-	data, err := json.MarshalIndent(positionsFile{Version: positionsVersion, Updated: time.Now().UTC(), Files: files}, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write position file %s: %w", path, err)
-	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write position file %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	_, err = tmp.Write(append(data, '\n'))
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("write position file %s: %w", path, err)
+	pf := positionsFile{Version: positionsVersion, Updated: time.Now().UTC(), Files: files}
+	if err := atomicfile.WriteJSON(path, pf, 0o600); err != nil {
+		return fmt.Errorf("write position file: %w", err)
 	}
 	return nil
 }

@@ -7,15 +7,15 @@
 package lakefiles
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/loglambda/loglambda/internal/atomicfile"
 )
 
 // ErrNoLake is returned when the topic has no lake files yet: there is
@@ -81,9 +81,13 @@ func Files(root, topic string) ([]string, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, noLake(dir + " does not exist")
 	}
-	data, err := os.ReadFile(filepath.Join(dir, ManifestName))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	mpath := filepath.Join(dir, ManifestName)
+	var m manifest
+	found, err := atomicfile.ReadJSON(mpath, &m)
+	if err != nil {
+		return nil, fmt.Errorf("read lake manifest: %w", err)
+	}
+	if !found {
 		files, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(Glob)))
 		if err != nil {
 			return nil, fmt.Errorf("list lake %s: %w", dir, err)
@@ -93,18 +97,12 @@ func Files(root, topic string) ([]string, error) {
 		}
 		sort.Strings(files)
 		return files, nil
-	case err != nil:
-		return nil, fmt.Errorf("read lake manifest: %w", err)
-	}
-	var m manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("read lake manifest %s: %w", filepath.Join(dir, ManifestName), err)
 	}
 	if m.Version != ManifestVersion {
-		return nil, fmt.Errorf("read lake manifest %s: version %d, this loglambda reads version %d", filepath.Join(dir, ManifestName), m.Version, ManifestVersion)
+		return nil, fmt.Errorf("read lake manifest %s: version %d, this loglambda reads version %d", mpath, m.Version, ManifestVersion)
 	}
 	if m.Topic != topic {
-		return nil, fmt.Errorf("read lake manifest %s: topic %q, want %q", filepath.Join(dir, ManifestName), m.Topic, topic)
+		return nil, fmt.Errorf("read lake manifest %s: topic %q, want %q", mpath, m.Topic, topic)
 	}
 	files := make([]string, 0, len(m.Files))
 	for _, f := range m.Files {
@@ -112,7 +110,7 @@ func Files(root, topic string) ([]string, error) {
 		// A manifest path leaving the topic directory would widen what
 		// the query may read (allowed_paths) beyond the lake.
 		if !filepath.IsLocal(rel) || !strings.HasSuffix(rel, ".parquet") {
-			return nil, fmt.Errorf("read lake manifest %s: file %q is not a Parquet file inside the topic directory", filepath.Join(dir, ManifestName), f.Path)
+			return nil, fmt.Errorf("read lake manifest %s: file %q is not a Parquet file inside the topic directory", mpath, f.Path)
 		}
 		files = append(files, filepath.Join(dir, rel))
 	}

@@ -13,10 +13,11 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/loglambda/loglambda/internal/atomicfile"
 )
 
 // Files are the PEM files of one generated CA and the certificates it
@@ -142,11 +143,7 @@ func newKey(t testing.TB) *ecdsa.PrivateKey {
 // half of it.
 func writePEM(t testing.TB, path, typ string, der []byte) {
 	t.Helper()
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Write(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
