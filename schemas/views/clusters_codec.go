@@ -2,9 +2,7 @@ package views
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"math"
 )
 
 const clustersVersion = 1
@@ -19,11 +17,10 @@ func (c *Clusters) MarshalBinary() ([]byte, error) {
 	b = append(b, clustersVersion)
 	b = binary.AppendUvarint(b, uint64(d))
 	for _, f := range c.spec.Fields {
-		b = binary.AppendUvarint(b, uint64(len(f)))
-		b = append(b, f...)
+		b = appendBlob(b, f)
 	}
 	b = binary.AppendUvarint(b, uint64(c.spec.Max))
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(c.spec.Boundary))
+	b = appendFloat(b, c.spec.Boundary)
 	b = binary.AppendVarint(b, c.Base)
 	b = binary.AppendUvarint(b, uint64(c.Missing))
 	b = binary.AppendUvarint(b, uint64(len(c.mcs)))
@@ -31,11 +28,11 @@ func (c *Clusters) MarshalBinary() ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(m.N))
 		for _, s := range [][]float64{m.LS, m.SS, m.RS, m.RSS, m.Min, m.Max} {
 			for _, v := range s {
-				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+				b = appendFloat(b, v)
 			}
 		}
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(m.LST))
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(m.SST))
+		b = appendFloat(b, m.LST)
+		b = appendFloat(b, m.SST)
 	}
 	return b, nil
 }
@@ -43,9 +40,9 @@ func (c *Clusters) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary replaces c by the decoded state, spec included. Corrupt
 // or truncated data gives an error and leaves c unchanged.
 func (c *Clusters) UnmarshalBinary(data []byte) error {
-	r := reader{b: data}
-	if v := r.byte(); v != clustersVersion {
-		return fmt.Errorf("clusters state: version %d, want %d", v, clustersVersion)
+	r, _, err := openState("clusters", data, clustersVersion, clustersVersion)
+	if err != nil {
+		return err
 	}
 	d := r.uvarint()
 	if r.err == nil && d > maxClusterFields {
@@ -53,17 +50,14 @@ func (c *Clusters) UnmarshalBinary(data []byte) error {
 	}
 	spec := &ClusterSpec{}
 	for i := uint64(0); i < d && r.err == nil; i++ {
-		spec.Fields = append(spec.Fields, string(r.bytes(r.uvarint())))
+		spec.Fields = append(spec.Fields, r.str())
 	}
 	spec.Max = int(r.uvarint())
 	spec.Boundary = r.float()
 	nc := &Clusters{spec: spec}
 	nc.Base = r.varint()
 	nc.Missing = int64(r.uvarint())
-	n := r.uvarint()
-	if r.err == nil && n > uint64(len(data)) {
-		r.err = errors.New("micro-cluster count larger than data")
-	}
+	n := r.count("micro-cluster")
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		m := newMicro(int(d))
 		m.N = int64(r.uvarint())
@@ -79,15 +73,11 @@ func (c *Clusters) UnmarshalBinary(data []byte) error {
 		m.centre()
 		nc.mcs = append(nc.mcs, m)
 	}
-	if r.err != nil {
-		return fmt.Errorf("clusters state: %w", r.err)
+	if err := r.done(); err != nil {
+		return err
 	}
 	*c = *nc
 	return nil
-}
-
-func (r *reader) float() float64 {
-	return math.Float64frombits(binary.LittleEndian.Uint64(r.bytes(8)))
 }
 
 // Summary returns readable figures for people reading the database.

@@ -109,11 +109,7 @@ func TestClustersAdd(t *testing.T) {
 			// nothing: the restart rule of speed.
 			half := len(evs) / 2
 			a := buildClusters(t, spec, start, evs[:half])
-			enc, _ := a.MarshalBinary()
-			var b Clusters
-			if err := b.UnmarshalBinary(enc); err != nil {
-				t.Fatal(err)
-			}
+			b := roundTrip(t, a)
 			for i := half; i < len(evs); i++ {
 				b.Add(&evs[i])
 			}

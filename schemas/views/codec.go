@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 
 	"github.com/axiomhq/hyperloglog"
 )
@@ -35,8 +36,7 @@ func (h *Hot) MarshalBinary() ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(h.floor))
 	b = binary.AppendUvarint(b, uint64(len(terms)))
 	for _, t := range terms {
-		b = binary.AppendUvarint(b, uint64(len(t)))
-		b = append(b, t...)
+		b = appendBlob(b, t)
 		b = binary.AppendUvarint(b, uint64(h.counts[t]))
 		b = binary.AppendUvarint(b, uint64(h.errs[t]))
 	}
@@ -45,26 +45,24 @@ func (h *Hot) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary replaces h by the decoded summary.
 func (h *Hot) UnmarshalBinary(data []byte) error {
-	r := reader{b: data}
-	if v := r.byte(); v != hotVersion {
-		return fmt.Errorf("hot state: version %d, want %d", v, hotVersion)
+	r, _, err := openState("hot", data, hotVersion, hotVersion)
+	if err != nil {
+		return err
 	}
-	capacity, floor, n := r.uvarint(), r.uvarint(), r.uvarint()
-	if r.err == nil && n > uint64(len(data)) {
-		r.err = errors.New("term count larger than data")
-	}
+	capacity, floor := r.uvarint(), r.uvarint()
+	n := r.count("term")
 	nh := NewHot(int(capacity))
 	nh.floor = int64(floor)
 	for i := uint64(0); i < n && r.err == nil; i++ {
-		t := string(r.bytes(r.uvarint()))
+		t := r.str()
 		c, e := r.uvarint(), r.uvarint()
 		nh.counts[t] = int64(c)
 		if e > 0 {
 			nh.errs[t] = int64(e)
 		}
 	}
-	if r.err != nil {
-		return fmt.Errorf("hot state: %w", r.err)
+	if err := r.done(); err != nil {
+		return err
 	}
 	*h = *nh
 	return nil
@@ -103,15 +101,14 @@ func (t *Traffic) appendCounters(b []byte) []byte {
 	for _, l := range t.Latency {
 		b = binary.AppendUvarint(b, uint64(l))
 	}
-	return binary.LittleEndian.AppendUint64(b, math.Float64bits(t.LatencySum))
+	return appendFloat(b, t.LatencySum)
 }
 
 // UnmarshalBinary replaces t by the decoded state.
 func (t *Traffic) UnmarshalBinary(data []byte) error {
-	r := reader{b: data}
-	v := r.byte()
-	if v != 1 && v != trafficVersion {
-		return fmt.Errorf("traffic state: version %d, want 1 or %d", v, trafficVersion)
+	r, v, err := openState("traffic", data, 1, trafficVersion)
+	if err != nil {
+		return err
 	}
 	nt := NewTraffic()
 	nt.PV = int64(r.uvarint())
@@ -127,11 +124,11 @@ func (t *Traffic) UnmarshalBinary(data []byte) error {
 	for i := range nt.Latency {
 		nt.Latency[i] = int64(r.uvarint())
 	}
-	nt.LatencySum = math.Float64frombits(binary.LittleEndian.Uint64(r.bytes(8)))
+	nt.LatencySum = r.float()
 	for _, sk := range []*hyperloglog.Sketch{nt.UV, nt.IPs} {
 		var enc []byte
 		if v == 1 {
-			enc = r.bytes(r.uvarint())
+			enc = r.blob()
 		} else {
 			var err error
 			if enc, err = r.sketch(); err != nil && r.err == nil {
@@ -145,21 +142,60 @@ func (t *Traffic) UnmarshalBinary(data []byte) error {
 			return fmt.Errorf("traffic state: decode sketch: %w", err)
 		}
 	}
-	if r.err != nil {
-		return fmt.Errorf("traffic state: %w", r.err)
+	if err := r.done(); err != nil {
+		return err
 	}
 	*t = *nt
 	return nil
 }
 
+// appendBlob appends s with its length first, as reader.str and
+// reader.blob read it.
+func appendBlob[S ~string | ~[]byte](b []byte, s S) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// appendFloat appends v as 8 little-endian bytes, as reader.float reads
+// it.
+func appendFloat(b []byte, v float64) []byte {
+	return binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+}
+
 // reader reads varints and byte strings, remembering the first error so
-// that decoders check once at the end.
+// that decoders check once at the end (done).
 type reader struct {
 	b   []byte
 	err error
+	// view names the state in done's error.
+	view string
 }
 
 var errShort = errors.New("truncated data")
+
+// openState reads the version byte that starts the encoded state of view
+// and returns a reader over the rest; versions from oldest to current are
+// read, others are an error.
+func openState(view string, data []byte, oldest, current byte) (*reader, byte, error) {
+	r := &reader{b: data, view: view}
+	v := r.byte()
+	if v < oldest || v > current {
+		want := strconv.Itoa(int(current))
+		if oldest < current {
+			want = fmt.Sprintf("%d to %d", oldest, current)
+		}
+		return nil, v, fmt.Errorf("%s state: version %d, want %s", view, v, want)
+	}
+	return r, v, nil
+}
+
+// done returns the first error met, naming the state, or nil.
+func (r *reader) done() error {
+	if r.err != nil {
+		return fmt.Errorf("%s state: %w", r.view, r.err)
+	}
+	return nil
+}
 
 func (r *reader) byte() byte {
 	if len(r.b) == 0 {
@@ -171,17 +207,34 @@ func (r *reader) byte() byte {
 	return c
 }
 
-func (r *reader) uvarint() uint64 {
+func (r *reader) uvarint() uint64 { return readVarint(r, binary.Uvarint) }
+
+func (r *reader) varint() int64 { return readVarint(r, binary.Varint) }
+
+// readVarint reads one varint with read (binary.Uvarint or binary.Varint).
+func readVarint[T uint64 | int64](r *reader, read func([]byte) (T, int)) T {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(r.b)
+	v, n := read(r.b)
 	if n <= 0 {
 		r.err = errShort
 		return 0
 	}
 	r.b = r.b[n:]
 	return v
+}
+
+// count reads the number of the items that follow, each of at least one
+// byte: a number larger than the bytes left is corrupt data, caught before
+// anything is allocated for it.
+func (r *reader) count(what string) uint64 {
+	n := r.uvarint()
+	if r.err == nil && n > uint64(len(r.b)) {
+		r.err = fmt.Errorf("%s count %d larger than the %d bytes left", what, n, len(r.b))
+		return 0
+	}
+	return n
 }
 
 func (r *reader) bytes(n uint64) []byte {
@@ -194,4 +247,15 @@ func (r *reader) bytes(n uint64) []byte {
 	out := r.b[:n]
 	r.b = r.b[n:]
 	return out
+}
+
+// blob reads what appendBlob wrote.
+func (r *reader) blob() []byte { return r.bytes(r.uvarint()) }
+
+// str reads what appendBlob wrote, as a string.
+func (r *reader) str() string { return string(r.blob()) }
+
+// float reads what appendFloat wrote.
+func (r *reader) float() float64 {
+	return math.Float64frombits(binary.LittleEndian.Uint64(r.bytes(8)))
 }

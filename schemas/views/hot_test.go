@@ -105,19 +105,9 @@ func TestHotCodec(t *testing.T) {
 		h.Add(term)
 	}
 	h.Compact()
-	b, err := h.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g Hot
-	if err := g.UnmarshalBinary(b); err != nil {
-		t.Fatal(err)
-	}
+	g := roundTrip(t, h)
 	if fmt.Sprint(g.Top(0)) != fmt.Sprint(h.Top(0)) || g.Floor() != h.Floor() || g.Capacity() != h.Capacity() {
 		t.Fatalf("round trip changed the summary")
 	}
-	for i := 0; i < len(b); i++ {
-		var x Hot
-		_ = x.UnmarshalBinary(b[:i]) // truncated input: an error, never a panic
-	}
+	checkTruncated(t, g, mustEncode(t, h))
 }

@@ -1,10 +1,6 @@
 package views
 
-import (
-	"encoding/binary"
-	"errors"
-	"fmt"
-)
+import "encoding/binary"
 
 const levelsVersion = 1
 
@@ -17,10 +13,8 @@ func (l *Levels) MarshalBinary() ([]byte, error) {
 	b := []byte{levelsVersion}
 	b = binary.AppendUvarint(b, uint64(len(keys)))
 	for _, k := range keys {
-		b = binary.AppendUvarint(b, uint64(len(k.Instance)))
-		b = append(b, k.Instance...)
-		b = binary.AppendUvarint(b, uint64(len(k.Level)))
-		b = append(b, k.Level...)
+		b = appendBlob(b, k.Instance)
+		b = appendBlob(b, k.Level)
 		b = binary.AppendUvarint(b, uint64(counts[k]))
 	}
 	return b, nil
@@ -29,25 +23,20 @@ func (l *Levels) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary replaces l by the decoded state. Corrupt or truncated
 // data gives an error and leaves l unchanged.
 func (l *Levels) UnmarshalBinary(data []byte) error {
-	r := reader{b: data}
-	if v := r.byte(); v != levelsVersion {
-		return fmt.Errorf("levels state: version %d, want %d", v, levelsVersion)
+	r, _, err := openState("levels", data, levelsVersion, levelsVersion)
+	if err != nil {
+		return err
 	}
-	n := r.uvarint()
-	if r.err == nil && n > uint64(len(data)) {
-		r.err = errors.New("key count larger than data")
-	}
+	n := r.count("key")
 	nl := newLevelsCap(l.limitOrDefault())
 	for i := uint64(0); i < n && r.err == nil; i++ {
-		inst := string(r.bytes(r.uvarint()))
-		lvl := string(r.bytes(r.uvarint()))
-		c := r.uvarint()
+		inst, lvl, c := r.str(), r.str(), r.uvarint()
 		if r.err == nil {
 			nl.counts[LevelKey{inst, lvl}] += int64(c)
 		}
 	}
-	if r.err != nil {
-		return fmt.Errorf("levels state: %w", r.err)
+	if err := r.done(); err != nil {
+		return err
 	}
 	nl.fold()
 	*l = *nl

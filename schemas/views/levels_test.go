@@ -155,31 +155,14 @@ func TestLevelsCodec(t *testing.T) {
 			for k, n := range tc.add {
 				l.AddN(k, n)
 			}
-			b, err := l.MarshalBinary()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var d Levels
-			if err := d.UnmarshalBinary(b); err != nil {
-				t.Fatal(err)
-			}
-			if got := levelsMap(&d); !reflect.DeepEqual(got, levelsMap(l)) {
+			d := roundTrip(t, l)
+			if got := levelsMap(d); !reflect.DeepEqual(got, levelsMap(l)) {
 				t.Fatalf("round trip: %v, want %v", got, levelsMap(l))
 			}
 			if d.limit != LevelsCap {
 				t.Fatalf("decoded limit %d", d.limit)
 			}
-			// Every truncation is an error, never a panic, and leaves the
-			// target unchanged.
-			for i := 0; i < len(b); i++ {
-				keep := d.Clone()
-				if err := d.UnmarshalBinary(b[:i]); err == nil {
-					t.Errorf("truncated at %d/%d: no error", i, len(b))
-				}
-				if !reflect.DeepEqual(levelsMap(&d), levelsMap(keep)) {
-					t.Errorf("truncated at %d: state changed", i)
-				}
-			}
+			checkTruncated(t, d, mustEncode(t, l))
 			if err := d.UnmarshalBinary([]byte{9}); err == nil {
 				t.Error("bad version: no error")
 			}

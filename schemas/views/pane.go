@@ -1,6 +1,7 @@
 package views
 
 import (
+	"encoding"
 	"time"
 
 	"github.com/loglambda/loglambda/schemas/event"
@@ -65,44 +66,53 @@ func (p *Pane) Clone() *Pane {
 	return c
 }
 
-// Encode returns the view's state of p in its binary encoding.
-func (p *Pane) Encode(view string) ([]byte, error) {
+// state is one view's state as its codec sees it.
+type state interface {
+	encoding.BinaryMarshaler
+	encoding.BinaryUnmarshaler
+}
+
+// state returns the view's state of p: the one mapping from view names to
+// states, which Encode and Decode share. A pane without patterns gets an
+// empty state that p does not keep.
+func (p *Pane) state(view string) (state, error) {
 	switch view {
 	case ViewHot:
-		return p.Hot.MarshalBinary()
+		return p.Hot, nil
 	case ViewTraffic:
-		return p.Traffic.MarshalBinary()
+		return p.Traffic, nil
 	case ViewLevels:
-		return p.Levels.MarshalBinary()
+		return p.Levels, nil
 	case ViewClusters:
-		return p.Clusters.MarshalBinary()
+		return p.Clusters, nil
 	case ViewPatterns:
 		if p.Patterns == nil {
-			return NewPatterns().MarshalBinary()
+			return NewPatterns(), nil
 		}
-		return p.Patterns.MarshalBinary()
+		return p.Patterns, nil
 	}
 	return nil, errUnknownView(view)
 }
 
+// Encode returns the view's state of p in its binary encoding.
+func (p *Pane) Encode(view string) ([]byte, error) {
+	s, err := p.state(view)
+	if err != nil {
+		return nil, err
+	}
+	return s.MarshalBinary()
+}
+
 // Decode replaces the view's state of p by the decoded data.
 func (p *Pane) Decode(view string, data []byte) error {
-	switch view {
-	case ViewHot:
-		return p.Hot.UnmarshalBinary(data)
-	case ViewTraffic:
-		return p.Traffic.UnmarshalBinary(data)
-	case ViewLevels:
-		return p.Levels.UnmarshalBinary(data)
-	case ViewClusters:
-		return p.Clusters.UnmarshalBinary(data)
-	case ViewPatterns:
-		if p.Patterns == nil {
-			p.Patterns = NewPatterns()
-		}
-		return p.Patterns.UnmarshalBinary(data)
+	if view == ViewPatterns && p.Patterns == nil {
+		p.Patterns = NewPatterns()
 	}
-	return errUnknownView(view)
+	s, err := p.state(view)
+	if err != nil {
+		return err
+	}
+	return s.UnmarshalBinary(data)
 }
 
 // Summary returns a few readable figures of the view, stored beside the

@@ -2,8 +2,6 @@ package views
 
 import (
 	"encoding/binary"
-	"errors"
-	"fmt"
 
 	"github.com/loglambda/loglambda/schemas/patterns"
 )
@@ -30,9 +28,9 @@ func (s *Patterns) MarshalBinary() ([]byte, error) {
 	for _, id := range ids {
 		e := es[id]
 		b = binary.BigEndian.AppendUint64(b, uint64(id))
-		b = appendString(b, e.Template)
+		b = appendBlob(b, e.Template)
 		b = binary.AppendUvarint(b, uint64(e.Count))
-		b = appendString(b, e.Example)
+		b = appendBlob(b, e.Example)
 		b = binary.AppendVarint(b, int64(e.ExPartition))
 		b = binary.AppendVarint(b, e.ExOffset)
 		b = binary.AppendVarint(b, e.First)
@@ -41,8 +39,8 @@ func (s *Patterns) MarshalBinary() ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(len(keys)))
 		for _, k := range keys {
 			c := e.Keys[k]
-			b = appendString(b, k.Instance)
-			b = appendString(b, k.Level)
+			b = appendBlob(b, k.Instance)
+			b = appendBlob(b, k.Level)
 			b = binary.AppendUvarint(b, uint64(c.Count))
 			b = binary.AppendUvarint(b, uint64(c.First-e.First))
 			b = binary.AppendUvarint(b, uint64(e.Last-c.Last))
@@ -53,14 +51,9 @@ func (s *Patterns) MarshalBinary() ([]byte, error) {
 	for _, a := range abs {
 		b = binary.BigEndian.AppendUint64(b, uint64(a.From))
 		b = binary.BigEndian.AppendUint64(b, uint64(a.To))
-		b = appendString(b, a.Template)
+		b = appendBlob(b, a.Template)
 	}
 	return b, nil
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
 }
 
 func sortIDs(ids []patterns.ID) {
@@ -74,36 +67,28 @@ func sortIDs(ids []patterns.ID) {
 // UnmarshalBinary replaces s by the decoded state. Corrupt or truncated
 // data gives an error and leaves s unchanged.
 func (s *Patterns) UnmarshalBinary(data []byte) error {
-	r := reader{b: data}
-	v := r.byte()
-	if v != 1 && v != patternsVersion {
-		return fmt.Errorf("patterns state: version %d, want 1 or %d", v, patternsVersion)
+	r, v, err := openState("patterns", data, 1, patternsVersion)
+	if err != nil {
+		return err
 	}
 	limit := s.limit
 	if limit <= 0 {
 		limit = PatternsCap
 	}
 	ns := newPatternsCap(limit)
-	n := r.uvarint()
-	if r.err == nil && n > uint64(len(data)) {
-		r.err = errors.New("pattern count larger than data")
-	}
+	n := r.count("pattern")
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		e := &PatternStat{ID: patterns.ID(binary.BigEndian.Uint64(r.bytes(8)))}
-		e.Template = string(r.bytes(r.uvarint()))
+		e.Template = r.str()
 		e.Count = int64(r.uvarint())
-		e.Example = string(r.bytes(r.uvarint()))
+		e.Example = r.str()
 		e.ExPartition = int32(r.varint())
 		e.ExOffset = r.varint()
 		e.First, e.Last = r.varint(), r.varint()
-		nk := r.uvarint()
-		if r.err == nil && nk > uint64(len(data)) {
-			r.err = errors.New("key count larger than data")
-		}
+		nk := r.count("key")
 		e.Keys = make(map[LevelKey]PatternKey, min(nk, 64))
 		for j := uint64(0); j < nk && r.err == nil; j++ {
-			inst := string(r.bytes(r.uvarint()))
-			lvl := string(r.bytes(r.uvarint()))
+			inst, lvl := r.str(), r.str()
 			c := PatternKey{Count: int64(r.uvarint()), First: e.First, Last: e.Last}
 			if v >= 2 {
 				c.First += int64(r.uvarint())
@@ -114,32 +99,16 @@ func (s *Patterns) UnmarshalBinary(data []byte) error {
 		}
 		ns.entries[e.ID] = e
 	}
-	na := r.uvarint()
-	if r.err == nil && na > uint64(len(data)) {
-		r.err = errors.New("absorption count larger than data")
-	}
+	na := r.count("absorption")
 	for i := uint64(0); i < na && r.err == nil; i++ {
 		a := patterns.Absorption{From: patterns.ID(binary.BigEndian.Uint64(r.bytes(8)))}
 		a.To = patterns.ID(binary.BigEndian.Uint64(r.bytes(8)))
-		a.Template = string(r.bytes(r.uvarint()))
+		a.Template = r.str()
 		ns.absorbed[a.From] = a
 	}
-	if r.err != nil {
-		return fmt.Errorf("patterns state: %w", r.err)
+	if err := r.done(); err != nil {
+		return err
 	}
 	*s = *ns
 	return nil
-}
-
-func (r *reader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errShort
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
 }

@@ -30,16 +30,14 @@ func appendSketch(b, enc []byte) []byte {
 	if len(zr) < len(enc) {
 		kind, body = sketchZeroRuns, zr
 	}
-	b = append(b, kind)
-	b = binary.AppendUvarint(b, uint64(len(body)))
-	return append(b, body...)
+	return appendBlob(append(b, kind), body)
 }
 
 // readSketch reads what appendSketch wrote and returns the sketch's own
 // encoding.
 func (r *reader) sketch() ([]byte, error) {
 	kind := r.byte()
-	body := r.bytes(r.uvarint())
+	body := r.blob()
 	if r.err != nil {
 		return nil, r.err
 	}
