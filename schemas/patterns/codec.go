@@ -90,14 +90,40 @@ func (m *Miner) MarshalBinary() ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(len(cs)))
 	for _, c := range cs {
 		b = binary.AppendUvarint(b, c.count)
-		b = binary.AppendUvarint(b, uint64(len(c.units)))
-		for _, u := range c.units {
-			b = appendUnit(b, u)
-		}
-		b = binary.AppendUvarint(b, uint64(len(c.example)))
-		b = append(b, c.example...)
+		b = appendPattern(b, &c)
 	}
 	return b, nil
+}
+
+// appendPattern appends what a pattern is: its units (their number, then
+// each as appendUnit writes it) and its example. MarshalBinary and
+// MarshalSnapshot share it.
+func appendPattern(b []byte, c *cluster) []byte {
+	b = binary.AppendUvarint(b, uint64(len(c.units)))
+	for _, u := range c.units {
+		b = appendUnit(b, u)
+	}
+	return appendString(b, c.example)
+}
+
+// pattern reads what appendPattern wrote into c; an error names it as
+// the i-th of place.
+func (d *decoder) pattern(c *cluster, place string, i uint64) {
+	nu := d.uvarint()
+	if nu > uint64(len(d.b)) { // each unit takes at least a byte
+		d.fail("%s %d: %d units in %d bytes", place, i, nu, len(d.b))
+		return
+	}
+	c.units = make([]unit, nu)
+	for k := range c.units {
+		c.units[k] = d.unit()
+	}
+	c.example = d.str()
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
 }
 
 // appendUnit encodes one unit: its kind byte (codecVarText or codecVarLit
@@ -112,12 +138,10 @@ func appendUnit(b []byte, u unit) []byte {
 	}
 	b = append(b, kind)
 	if kind != uVar {
-		b = binary.AppendUvarint(b, uint64(len(u.text)))
-		b = append(b, u.text...)
+		b = appendString(b, u.text)
 	}
 	if kind == codecVarLit {
-		b = binary.AppendUvarint(b, uint64(len(u.lit)))
-		b = append(b, u.lit...)
+		b = appendString(b, u.lit)
 	}
 	return b
 }
@@ -164,16 +188,7 @@ func (m *Miner) UnmarshalBinary(data []byte) error {
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		var c cluster
 		c.count = d.uvarint()
-		nu := d.uvarint()
-		if nu > uint64(len(d.b)) {
-			d.fail("pattern %d: %d units in %d bytes", i, nu, len(d.b))
-			break
-		}
-		c.units = make([]unit, nu)
-		for k := range c.units {
-			c.units[k] = d.unit()
-		}
-		c.example = d.str()
+		d.pattern(&c, "pattern", i)
 		cs = append(cs, c)
 	}
 	if d.err == nil && len(d.b) != 0 {

@@ -27,32 +27,12 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 		ntok   int
 	)
 	n := len(msg)
-	i := 0
-	for i < n {
-		for i < n && byteClass[msg[i]] == cSpace {
-			i++
-		}
-		if i >= n {
-			break
-		}
-		j := i
-		var fl uint8
-		for j < n {
-			f := byteClass[msg[j]]
-			if f == cSpace {
-				break
-			}
-			fl |= f
-			j++
-		}
+	for i, j, fl := nextToken(msg, 0); i < n; i, j, fl = nextToken(msg, j) {
 		var kind uint8
 		var vs, ve int32
 		weak, unit, multi := false, false, false
 		if ntok == maxTokens-1 {
-			j = n
-			for j > i && isSpace(msg[j-1]) {
-				j--
-			}
+			j = restEnd(msg, i)
 			kind, vs, ve = kVar, 0, int32(j-i)
 		} else {
 			if fl&cQuote != 0 {
@@ -73,7 +53,6 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 		s, e := int32(i), int32(j)
 		vs += s
 		ve += s
-		i = j
 		// Time words: resolved by the run they are in.
 		if kind == kTimeWord {
 			if prev == kVar || prev == kTimeWord && anyVar {

@@ -17,7 +17,7 @@ import (
 //
 // Layout (unsigned varints unless said): "LLMS" 0x01, tick, evicted,
 // slots, then per slot a live byte and, when live: count, last, bucket,
-// units (number, then each as MarshalBinary writes it: see appendUnit),
+// units (number, then each as MarshalBinary writes it: see appendPattern),
 // example; the free list; the buckets (number, then per bucket its unit
 // count and its slots in order, by unit count); the key cache (number,
 // then hash as 8 bytes and slot, by hash).
@@ -40,12 +40,7 @@ func (m *Miner) MarshalSnapshot() []byte {
 		b = binary.AppendUvarint(b, c.count)
 		b = binary.AppendUvarint(b, c.last)
 		b = binary.AppendUvarint(b, uint64(c.bucket.n))
-		b = binary.AppendUvarint(b, uint64(len(c.units)))
-		for _, u := range c.units {
-			b = appendUnit(b, u)
-		}
-		b = binary.AppendUvarint(b, uint64(len(c.example)))
-		b = append(b, c.example...)
+		b = appendPattern(b, c)
 	}
 	b = binary.AppendUvarint(b, uint64(len(m.free)))
 	for _, f := range m.free {
@@ -99,16 +94,7 @@ func (m *Miner) UnmarshalSnapshot(data []byte) error {
 			c.live = true
 			c.count, c.last = d.uvarint(), d.uvarint()
 			c.bucket = bucketKey{n: int(d.uvarint())}
-			nu := d.uvarint()
-			if nu > uint64(len(d.b)) {
-				d.fail("slot %d: %d units in %d bytes", i, nu, len(d.b))
-				break
-			}
-			c.units = make([]unit, nu)
-			for k := range c.units {
-				c.units[k] = d.unit()
-			}
-			c.example = d.str()
+			d.pattern(&c, "slot", i)
 			c.id = TemplateID(templateText(c.units))
 			n.byID[c.id] = int32(i)
 			n.live++

@@ -129,11 +129,7 @@ func (sc *scratch) split(msg []byte) {
 		}
 		if len(sc.toks) == maxTokens-1 {
 			// Keep the rest as one token; it will be a variable.
-			j = n
-			for j > i && isSpace(msg[j-1]) {
-				j--
-			}
-			sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), kind: kVar})
+			sc.toks = append(sc.toks, tok{s: int32(i), e: int32(restEnd(msg, i)), kind: kVar})
 			return
 		}
 		sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j)})
@@ -141,33 +137,43 @@ func (sc *scratch) split(msg []byte) {
 	}
 }
 
+// nextToken finds the token of msg at or after i: its start s (len(msg)
+// when there is none), its end e and the union of its bytes' classes,
+// which tell classify what the token can be. scan and shapeKey cut
+// messages with it, so the two agree on the tokens (TestShapeKeyAgrees).
+func nextToken(msg []byte, i int) (s, e int, fl uint8) {
+	for i < len(msg) && byteClass[msg[i]] == cSpace {
+		i++
+	}
+	e = i
+	for e < len(msg) {
+		f := byteClass[msg[e]]
+		if f == cSpace {
+			break
+		}
+		fl |= f
+		e++
+	}
+	return i, e, fl
+}
+
+// restEnd is the end of the last token a message may have (maxTokens),
+// which starts at i: the rest of the message, trailing space trimmed.
+func restEnd(msg []byte, i int) int {
+	j := len(msg)
+	for j > i && isSpace(msg[j-1]) {
+		j--
+	}
+	return j
+}
+
 // scan is split that also classifies each token, in one pass.
 func (sc *scratch) scan(msg []byte) (quotes bool) {
 	sc.toks = sc.toks[:0]
 	n := len(msg)
-	i := 0
-	for i < n {
-		for i < n && byteClass[msg[i]] == cSpace {
-			i++
-		}
-		if i >= n {
-			break
-		}
-		j := i
-		var fl uint8
-		for j < n {
-			f := byteClass[msg[j]]
-			if f == cSpace {
-				break
-			}
-			fl |= f
-			j++
-		}
+	for i, j, fl := nextToken(msg, 0); i < n; i, j, fl = nextToken(msg, j) {
 		if len(sc.toks) == maxTokens-1 {
-			j = n
-			for j > i && isSpace(msg[j-1]) {
-				j--
-			}
+			j = restEnd(msg, i)
 			sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), vs: int32(i), ve: int32(j), kind: kVar})
 			return quotes
 		}
@@ -181,7 +187,6 @@ func (sc *scratch) scan(msg []byte) (quotes bool) {
 		}
 		sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), vs: int32(i) + vs, ve: int32(i) + ve, kind: kind, flags: fl, multi: multi})
 		quotes = quotes || fl&cQuote != 0
-		i = j
 	}
 	return quotes
 }
@@ -921,19 +926,10 @@ func topLevelDomain(b []byte) bool {
 }
 
 // upperConstant reports an upper-case identifier such as SCREEN_ON or GET:
-// the way code writes enumerations and constants.
+// the way code writes enumerations and constants. It is an upperWord
+// without a dash, which no identifier has.
 func upperConstant(b []byte) bool {
-	upper := 0
-	for _, c := range b {
-		switch {
-		case c >= 'A' && c <= 'Z':
-			upper++
-		case c == '_' || isDigit(c):
-		default:
-			return false
-		}
-	}
-	return upper >= 2
+	return upperWord(b) && bytes.IndexByte(b, '-') < 0
 }
 
 // literalValue reports the boolean and null literals, which are values a
