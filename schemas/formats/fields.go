@@ -61,23 +61,17 @@ func setEventField(ev *event.Event, tp *TimeParser, field, key, text string) err
 	case "query":
 		ev.Query = strings.TrimPrefix(text, "?")
 	case "status":
-		if text == "-" {
-			return nil
+		n, ok, err := parseInt(field, key, text, 32)
+		if ok {
+			ev.Status = int32(n)
 		}
-		n, err := strconv.ParseInt(text, 10, 32)
-		if err != nil {
-			return fmt.Errorf("field %q: status %q is not an integer", key, clip(text))
-		}
-		ev.Status = int32(n)
+		return err
 	case "bytes":
-		if text == "-" {
-			return nil
+		n, ok, err := parseInt(field, key, text, 64)
+		if ok {
+			ev.Bytes = n
 		}
-		n, err := strconv.ParseInt(text, 10, 64)
-		if err != nil {
-			return fmt.Errorf("field %q: bytes %q is not an integer", key, clip(text))
-		}
-		ev.Bytes = n
+		return err
 	case "latency_ms":
 		f, err := strconv.ParseFloat(text, 64)
 		if err != nil {
@@ -90,6 +84,20 @@ func setEventField(ev *event.Event, tp *TimeParser, field, key, text string) err
 		putField(ev, key, text)
 	}
 	return nil
+}
+
+// parseInt reads the integer of field (bits wide) from text read under
+// key. "-", how access logs write "none", is absent: ok is false and
+// there is no error.
+func parseInt(field, key, text string, bits int) (n int64, ok bool, err error) {
+	if text == "-" {
+		return 0, false, nil
+	}
+	n, err = strconv.ParseInt(text, 10, bits)
+	if err != nil {
+		return 0, false, fmt.Errorf("field %q: %s %q is not an integer", key, field, clip(text))
+	}
+	return n, true, nil
 }
 
 // putField keeps text in ev.Fields[key], making the map on first use so an

@@ -184,13 +184,7 @@ func parseEpoch(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	// fracNS is the fraction as nanoseconds of one unit.
-	var fracNS int64
-	for i := 0; i < 9; i++ {
-		fracNS *= 10
-		if i < len(frac) {
-			fracNS += int64(frac[i] - '0')
-		}
-	}
+	fracNS := fractionNanos(frac)
 	switch d := len(intPart); {
 	case d <= 11:
 		return time.Unix(n, fracNS), true
@@ -201,6 +195,20 @@ func parseEpoch(s string) (time.Time, bool) {
 	default:
 		return time.Unix(0, n), true
 	}
+}
+
+// fractionNanos reads the decimal digits of a fraction (the part after the
+// point) in billionths of the unit: nanoseconds for a fraction of a
+// second. Digits past the ninth are cut.
+func fractionNanos(digits string) int64 {
+	var ns int64
+	for i := 0; i < 9; i++ {
+		ns *= 10
+		if i < len(digits) {
+			ns += int64(digits[i] - '0')
+		}
+	}
+	return ns
 }
 
 // parseDB2Time reads the DB2 diagnostic log time 2014-10-19-12.19.46.033037-300,
@@ -220,14 +228,7 @@ func parseDB2Time(s string) (time.Time, bool) {
 		if digits == "" {
 			return time.Time{}, false
 		}
-		var ns int
-		for k := 0; k < 9; k++ {
-			ns *= 10
-			if k < len(digits) {
-				ns += int(digits[k] - '0')
-			}
-		}
-		t = t.Add(time.Duration(ns))
+		t = t.Add(time.Duration(fractionNanos(digits)))
 		rest = rest[i:]
 	}
 	if rest == "" {

@@ -6,12 +6,31 @@ import (
 	"time"
 )
 
+// timeCase is a time as a log writes it and the instant it reads as.
+type timeCase struct {
+	in   string
+	want time.Time
+}
+
+// checkTimes parses every case with tp, ref the time of reading: each must
+// read as its instant, in UTC.
+func checkTimes(t *testing.T, tp *TimeParser, ref time.Time, cases []timeCase) {
+	t.Helper()
+	for _, tc := range cases {
+		got, err := tp.Parse(tc.in, ref)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tc.in, err)
+			continue
+		}
+		if !got.Equal(tc.want) || got.Location() != time.UTC {
+			t.Errorf("Parse(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestTimeParserBuiltin(t *testing.T) {
 	ref := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Time
-	}{
+	checkTimes(t, nil, ref, []timeCase{
 		{"2015-05-17T10:05:03Z", utc(2015, 5, 17, 10, 5, 3, 0)},
 		{"2015-05-17T10:05:03.123456789+02:00", utc(2015, 5, 17, 8, 5, 3, 123456789)},
 		{"2015-05-17T10:05:03.5-0700", utc(2015, 5, 17, 17, 5, 3, 500000000)},
@@ -41,17 +60,7 @@ func TestTimeParserBuiltin(t *testing.T) {
 		{"Jan  2 15:04:05.123", utc(2026, 1, 2, 15, 4, 5, 123000000)},
 		{"Fri Sep  9 10:42:29.902022 2011", utc(2011, 9, 9, 10, 42, 29, 902022000)},
 		{"Mon, 02 Jan 2006 15:04:05 -0700", utc(2006, 1, 2, 22, 4, 5, 0)},
-	}
-	for _, tc := range tests {
-		got, err := (*TimeParser)(nil).Parse(tc.in, ref)
-		if err != nil {
-			t.Errorf("Parse(%q): %v", tc.in, err)
-			continue
-		}
-		if !got.Equal(tc.want) || got.Location() != time.UTC {
-			t.Errorf("Parse(%q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
+	})
 }
 
 func TestTimeParserRejects(t *testing.T) {
@@ -74,10 +83,7 @@ func TestTimeParserCustomLayouts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		in   string
-		want time.Time
-	}{
+	checkTimes(t, tp, testIngest, []timeCase{
 		{"17.05.2015 10:05:03", utc(2015, 5, 17, 10, 5, 3, 0)},
 		// Custom layouts are tried first: this reads as day.month, where
 		// nothing built in would read it at all.
@@ -85,13 +91,7 @@ func TestTimeParserCustomLayouts(t *testing.T) {
 		{"Mar  1 10:00:00.000001", utc(2026, 3, 1, 10, 0, 0, 1000)},
 		// Built-in layouts still apply after the custom ones.
 		{"2015-05-17T10:05:03Z", utc(2015, 5, 17, 10, 5, 3, 0)},
-	}
-	for _, tc := range tests {
-		got, err := tp.Parse(tc.in, testIngest)
-		if err != nil || !got.Equal(tc.want) {
-			t.Errorf("Parse(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
-		}
-	}
+	})
 	if _, err := tp.Parse("17/05/2015", testIngest); err == nil || !strings.Contains(err.Error(), "02.01.2006 15:04:05") {
 		t.Errorf("error %v should list the custom layouts", err)
 	}
