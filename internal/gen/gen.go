@@ -372,12 +372,7 @@ func (g *Generator) appendWeb(b []byte, inBurst bool) ([]byte, int, int) {
 	default:
 		size = int64(bytesMu * math.Exp(0.5*r.NormFloat64()))
 	}
-	b = append(b, `","status":`...)
-	b = strconv.AppendInt(b, int64(status), 10)
-	b = append(b, `,"bytes":`...)
-	b = strconv.AppendInt(b, size, 10)
-	b = append(b, `,"latency_ms":`...)
-	b = strconv.AppendFloat(b, math.Round(latency*10)/10, 'f', -1, 64)
+	b = appendOutcome(b, status, size, latency)
 	// The level follows the outcome, so it is written after it.
 	switch {
 	case status >= 500:
@@ -397,6 +392,17 @@ func (g *Generator) appendWeb(b []byte, inBurst bool) ([]byte, int, int) {
 		b = append(b, '"')
 	}
 	return b, k0, k1
+}
+
+// appendOutcome writes the outcome fields of an access line after its
+// url: status, bytes and the latency to a tenth of a millisecond.
+func appendOutcome(b []byte, status int, size int64, latency float64) []byte {
+	b = append(b, `","status":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendInt(b, size, 10)
+	b = append(b, `,"latency_ms":`...)
+	return strconv.AppendFloat(b, math.Round(latency*10)/10, 'f', -1, 64)
 }
 
 // appendIP writes the address of visitor id: stable per (seed, id, alt), so

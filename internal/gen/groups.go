@@ -123,12 +123,7 @@ func (g *Generator) appendGroup(b []byte, group string) ([]byte, int, int) {
 	}
 	b = append(b, `","method":"GET","url":"`...)
 	b = append(b, url...)
-	b = append(b, `","status":`...)
-	b = strconv.AppendInt(b, int64(status), 10)
-	b = append(b, `,"bytes":`...)
-	b = strconv.AppendInt(b, size, 10)
-	b = append(b, `,"latency_ms":`...)
-	b = strconv.AppendFloat(b, math.Round(latency*10)/10, 'f', -1, 64)
+	b = appendOutcome(b, status, size, latency)
 	b = append(b, `,"level":"`...)
 	b = append(b, level...)
 	b = append(b, `","msg":"`...)
