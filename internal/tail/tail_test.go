@@ -158,6 +158,19 @@ func appendLines(t *testing.T, f *os.File, prefix string, from, to int) []string
 	return out
 }
 
+// createLog creates the log file at path, empty, as a writer starting a
+// file does; it is closed when the test ends if the test does not close
+// it first.
+func createLog(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
 // waitLines waits until c holds n lines.
 func waitLines(t *testing.T, c *collector, n int) {
 	t.Helper()
@@ -171,12 +184,8 @@ func waitLines(t *testing.T, c *collector, n int) {
 }
 
 func TestTailFollowRotateTruncate(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "app.log")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := filepath.Join(t.TempDir(), "app.log")
+	f := createLog(t, path)
 	var want []string
 	want = append(want, appendLines(t, f, "old", 0, 100)...)
 	tl, err := New(path, Follow(true), PollInterval(10*time.Millisecond))
@@ -196,10 +205,7 @@ func TestTailFollowRotateTruncate(t *testing.T) {
 	}
 	want = append(want, appendLines(t, f, "old", 150, 170)...)
 	f.Close()
-	nf, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nf := createLog(t, path)
 	want = append(want, appendLines(t, nf, "new", 0, 50)...)
 	waitLines(t, &c, len(want))
 	// Truncate and write less than was there.
@@ -233,12 +239,8 @@ func TestTailFollowRotateTruncate(t *testing.T) {
 }
 
 func TestTailResumeRotatedWhileDown(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "app.log")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := filepath.Join(t.TempDir(), "app.log")
+	f := createLog(t, path)
 	lines := appendLines(t, f, "old", 0, 10)
 	tl, _ := New(path)
 	var c collector
@@ -252,7 +254,7 @@ func TestTailResumeRotatedWhileDown(t *testing.T) {
 	if err := os.Rename(path, path+".1"); err != nil {
 		t.Fatal(err)
 	}
-	nf, _ := os.Create(path)
+	nf := createLog(t, path)
 	lines = append(lines, appendLines(t, nf, "new", 0, 3)...)
 	nf.Close()
 	tl, _ = New(path, StartAt(saved))
