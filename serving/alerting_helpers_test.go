@@ -534,6 +534,19 @@ func (f *patternFeed) write(t *testing.T, db *mongo.Database, updated time.Time)
 	}
 }
 
+// deadlockMsg is the i-th line of an ERROR pattern the new-pattern tests
+// give a history ("deadlock detected: process <*> waits ...").
+func deadlockMsg(i int) string {
+	return fmt.Sprintf("deadlock detected: process %d waits for ShareLock on transaction %d", i, i*7)
+}
+
+// diskFullMsg is a line of the ERROR pattern the new-pattern rules are to
+// find ("could not write block <*> of relation <*>: No space left on
+// device").
+func diskFullMsg(block, relation int) string {
+	return fmt.Sprintf("could not write block %d of relation base/%d: No space left on device", block, relation)
+}
+
 // wordsMsg is a message of five made-up words, unlike any other index's:
 // the miner gives each its own pattern.
 func wordsMsg(i int) string {
@@ -571,7 +584,7 @@ func TestAlertsGRPC(t *testing.T) {
 	f := newPatternFeed()
 	// The deadlocks are old news: the ten minutes before had them.
 	for i := -60; i < 30; i++ {
-		f.add(start.Add(time.Duration(i)*10*time.Second), "ERROR", fmt.Sprintf("deadlock detected: process %d waits for ShareLock on transaction %d", i, i*7))
+		f.add(start.Add(time.Duration(i)*10*time.Second), "ERROR", deadlockMsg(i))
 	}
 	// A pane of 1,001 patterns of 12 lines folds a new pattern of 10.
 	for k := 0; k < 1001; k++ {
@@ -657,18 +670,15 @@ func TestAlertsGRPC(t *testing.T) {
 		t.Errorf("NoTraffic: %+v", r)
 	}
 
-	var ha struct {
-		Alerts []alerts.Alert `json:"alerts"`
-	}
-	getJSONOf(t, s, "/v1/alerts?from="+start.Format(time.RFC3339), &ha)
+	ha := listAlerts(t, s, start, time.Time{})
 	ga, err := cl.Alerts(ctx, &llv1.AlertsRequest{From: ts(start)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ha.Alerts) != 1 || len(ga.Alerts) != 1 {
-		t.Fatalf("alerts: HTTP %+v, gRPC %+v; want the one of Errors", ha.Alerts, ga.Alerts)
+	if len(ha) != 1 || len(ga.Alerts) != 1 {
+		t.Fatalf("alerts: HTTP %+v, gRPC %+v; want the one of Errors", ha, ga.Alerts)
 	}
-	a, b := ha.Alerts[0], ga.Alerts[0]
+	a, b := ha[0], ga.Alerts[0]
 	if b.Id != a.ID || b.Rule != "Errors" || b.State != "firing" || b.Value != a.Value || b.Labels["instance"] != "db-1" ||
 		!b.FiredAt.AsTime().Equal(a.FiredAt) || len(b.Deliveries) != 1 || b.Deliveries[0].State != "sent" || b.Deliveries[0].Notifier != "hook" {
 		t.Errorf("alert: gRPC %+v\nHTTP %+v", b, a)

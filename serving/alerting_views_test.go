@@ -144,7 +144,7 @@ func TestAlertsNewPatternAmongMany(t *testing.T) {
 	f := newPatternFeed()
 	// The hour before: the usual ERROR pattern, known to the lookback.
 	for i := 0; i < 60; i++ {
-		f.add(start.Add(-time.Hour+time.Duration(i)*time.Minute), "ERROR", fmt.Sprintf("deadlock detected: process %d waits for ShareLock on transaction %d", i, i*7))
+		f.add(start.Add(-time.Hour+time.Duration(i)*time.Minute), "ERROR", deadlockMsg(i))
 	}
 	// 10:00 to 10:10: 200 INFO patterns of 15 lines a minute, 2,000 in
 	// all, and the new ERROR pattern once a minute, twice at 10:03 and
@@ -159,7 +159,7 @@ func TestAlertsNewPatternAmongMany(t *testing.T) {
 		}
 		for j := 0; j < 1+boolInt(m == 3 || m == 7); j++ {
 			at := minute.Add(time.Duration(30+j) * time.Second)
-			f.add(at, "ERROR", fmt.Sprintf("could not write block %d of relation base/%d: No space left on device", m*10+j, m))
+			f.add(at, "ERROR", diskFullMsg(m*10+j, m))
 			newLines[at]++
 		}
 	}
