@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/views"
 	"github.com/loglambda/loglambda/serving/alerts"
@@ -72,7 +73,7 @@ func TestAlertsClusterShare(t *testing.T) {
 			to = to.Add(time.Minute)
 		}
 		from := to.Add(-5 * time.Minute)
-		var api clustersResp
+		var api testkit.ClustersAnswer
 		getJSONOf(t, s, "/v1/clusters"+q(from, to, "k", "5", "step", "5m"), &api)
 		if len(api.Clusters) != 5 || api.Events == 0 {
 			t.Fatalf("%s: /v1/clusters %+v", now.Format("15:04:05"), api)

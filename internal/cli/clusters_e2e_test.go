@@ -12,35 +12,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
-
-// clustersAnswer is the part of GET /v1/clusters this test reads.
-type clustersAnswer struct {
-	K        int      `json:"k"`
-	Fields   []string `json:"fields"`
-	Clusters []struct {
-		Count  int64              `json:"count"`
-		Share  float64            `json:"share"`
-		Mean   map[string]float64 `json:"mean"`
-		Center map[string]float64 `json:"center"`
-		Min    map[string]float64 `json:"min"`
-		Max    map[string]float64 `json:"max"`
-		Series []int64            `json:"series"`
-	} `json:"clusters"`
-	Series []struct {
-		T        time.Time `json:"t"`
-		Counts   []int64   `json:"counts"`
-		Outliers int64     `json:"outliers"`
-		Missing  int64     `json:"missing"`
-	} `json:"series"`
-	Events        int64 `json:"events"`
-	Outliers      int64 `json:"outliers"`
-	Missing       int64 `json:"missing"`
-	MicroClusters int   `json:"micro_clusters"`
-	Exact         bool  `json:"exact"`
-}
 
 // TestClustersEndToEnd runs speed and batch over 25 hours of generated
 // traffic (a whole UTC day before the horizon) and checks the clusters
@@ -183,7 +158,7 @@ func TestClustersEndToEnd(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			q := "k=4&step=" + tt.step + "&" + rangeQuery(tt.from, tt.to)
-			var ca clustersAnswer
+			var ca testkit.ClustersAnswer
 			getJSON(t, web.URL, "/v1/clusters?"+q, &ca)
 			var tr trafficAnswer
 			getJSON(t, web.URL, "/v1/traffic?step="+tt.step+"&"+rangeQuery(tt.from, tt.to), &tr)
@@ -237,7 +212,7 @@ func TestClustersEndToEnd(t *testing.T) {
 	}
 }
 
-func shares(ca clustersAnswer) []string {
+func shares(ca testkit.ClustersAnswer) []string {
 	var out []string
 	for _, c := range ca.Clusters {
 		out = append(out, fmt.Sprintf("%.2f@%.0fms/%.0fB", c.Share, c.Center["latency_ms"], c.Center["bytes"]))
