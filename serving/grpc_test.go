@@ -236,14 +236,7 @@ func TestGRPCQueries(t *testing.T) {
 					t.Errorf("total pv %d, want %d", got.Total.PV, tr.pv)
 				}
 				for _, pt := range got.Series {
-					b, _ := time.Parse(time.RFC3339, pt.T)
-					lo, hi := b, b.Add(step)
-					if lo.Before(from) {
-						lo = from
-					}
-					if hi.After(to) {
-						hi = to
-					}
+					lo, hi := bucketIn(t, pt.T, step, from, to)
 					if tr := both(lo, hi); pt.PV != tr.pv {
 						t.Errorf("bucket %s: pv %d, want %d", pt.T, pt.PV, tr.pv)
 					}
@@ -294,14 +287,7 @@ func TestGRPCQueries(t *testing.T) {
 				}
 				var sum int64
 				for _, pt := range got.Series {
-					b, _ := time.Parse(time.RFC3339, pt.T)
-					lo, hi := b, b.Add(step)
-					if lo.Before(from) {
-						lo = from
-					}
-					if hi.After(to) {
-						hi = to
-					}
+					lo, hi := bucketIn(t, pt.T, step, from, to)
 					if w := bucketLevels(both(lo, hi), c.instance); !maps.Equal(pt.Levels, w) {
 						t.Errorf("bucket %s: levels %v, want %v", pt.T, pt.Levels, w)
 					}
@@ -318,6 +304,24 @@ func TestGRPCQueries(t *testing.T) {
 			})
 		}
 	})
+}
+
+// bucketIn is the part of [from, to) in the bucket of width step starting
+// at start (RFC 3339): a range's first and last buckets may be cut.
+func bucketIn(t *testing.T, start string, step time.Duration, from, to time.Time) (lo, hi time.Time) {
+	t.Helper()
+	b, err := time.Parse(time.RFC3339, start)
+	if err != nil {
+		t.Fatalf("bucket start: %v", err)
+	}
+	lo, hi = b, b.Add(step)
+	if lo.Before(from) {
+		lo = from
+	}
+	if hi.After(to) {
+		hi = to
+	}
+	return lo, hi
 }
 
 // TestGRPCBadArguments checks that a bad argument fails with
