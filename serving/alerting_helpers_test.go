@@ -492,6 +492,31 @@ func hookRules(t *testing.T, hook *hookSink, rules string) string {
 	return path
 }
 
+// patternAlerts is the setting of the tests of rules on the patterns
+// view: a webhook and a feed of minute panes, then a server (holder "A")
+// on the test clock over what the feed wrote.
+type patternAlerts struct {
+	db   *mongo.Database
+	hook *hookSink
+	feed *patternFeed
+	clk  *testClock
+}
+
+func newPatternAlerts(t *testing.T, start time.Time) *patternAlerts {
+	t.Helper()
+	return &patternAlerts{db: testDB(t), hook: startHook(t), feed: newPatternFeed(), clk: &testClock{t: start}}
+}
+
+// serve writes the feed's panes as speed documents updated at the clock's
+// time and starts a server with the rules (YAML list items, see
+// hookRules); it returns the server and its rule file.
+func (p *patternAlerts) serve(t *testing.T, rules string) (*Server, string) {
+	t.Helper()
+	p.feed.write(t, p.db, p.clk.now())
+	path := hookRules(t, p.hook, rules)
+	return alertServer(t, p.db, p.clk, path, "A"), path
+}
+
 // patternFeed adds events to minute panes as speed mines them.
 type patternFeed struct {
 	tracker *patterns.Tracker
@@ -578,10 +603,9 @@ func boolInt(b bool) int {
 // last evaluation, error and warning, and a refused reload.
 func TestAlertsGRPC(t *testing.T) {
 	ctx := context.Background()
-	db := testDB(t)
-	hook := startHook(t)
 	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	f := newPatternFeed()
+	pa := newPatternAlerts(t, start)
+	f := pa.feed
 	// The deadlocks are old news: the ten minutes before had them.
 	for i := -60; i < 30; i++ {
 		f.add(start.Add(time.Duration(i)*10*time.Second), "ERROR", deadlockMsg(i))
@@ -595,8 +619,7 @@ func TestAlertsGRPC(t *testing.T) {
 	for j := 0; j < 10; j++ {
 		f.add(start.Add(2*time.Minute+time.Duration(20+j)*time.Second), "ERROR", fmt.Sprintf("checkpoint request failed on segment %d", j))
 	}
-	f.write(t, db, start)
-	path := hookRules(t, hook, `  - name: Errors
+	s, path := pa.serve(t, `  - name: Errors
     view: levels
     where: {level: ERROR}
     group_by: [instance]
@@ -619,11 +642,9 @@ func TestAlertsGRPC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &testClock{t: start}
-	s := alertServer(t, db, clk, path, "A")
 	cl := llv1.NewQueryServiceClient(startGRPC(t, s))
 	for now := start.Add(time.Minute); !now.After(start.Add(5 * time.Minute)); now = now.Add(time.Minute) {
-		step(t, ctx, clk, nil, now, s)
+		step(t, ctx, pa.clk, nil, now, s)
 	}
 	if err := os.WriteFile(path, []byte(strings.Replace(string(good), "for: 1m", "for: soon", 1)), 0o644); err != nil {
 		t.Fatal(err)
@@ -683,7 +704,7 @@ func TestAlertsGRPC(t *testing.T) {
 		!b.FiredAt.AsTime().Equal(a.FiredAt) || len(b.Deliveries) != 1 || b.Deliveries[0].State != "sent" || b.Deliveries[0].Notifier != "hook" {
 		t.Errorf("alert: gRPC %+v\nHTTP %+v", b, a)
 	}
-	if got := hook.byStatus(); got["firing"] != 1 {
+	if got := pa.hook.byStatus(); got["firing"] != 1 {
 		t.Errorf("webhook: %v", got)
 	}
 }

@@ -646,10 +646,9 @@ func TestAlertsLeaseRace(t *testing.T) {
 // not on the ERROR pattern the hour before already had.
 func TestAlertsNewPattern(t *testing.T) {
 	ctx := context.Background()
-	db := testDB(t)
-	hook := startHook(t)
 	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-	f := newPatternFeed()
+	pa := newPatternAlerts(t, start)
+	f := pa.feed
 	for i := 0; i < 90*60; i += 2 {
 		at := start.Add(time.Duration(i) * time.Second)
 		f.add(at, "INFO", fmt.Sprintf("query ok rows=%d in %dms", i%97, i%13))
@@ -660,14 +659,11 @@ func TestAlertsNewPattern(t *testing.T) {
 			f.add(at, "ERROR", diskFullMsg(i, i%5))
 		}
 	}
-	f.write(t, db, start)
-	path := hookRules(t, hook, newErrorPatternRule)
-	clk := &testClock{t: start}
-	s := alertServer(t, db, clk, path, "A")
+	s, _ := pa.serve(t, newErrorPatternRule)
 	for now := start.Add(20 * time.Minute); now.Before(start.Add(90 * time.Minute)); now = now.Add(time.Minute) {
-		step(t, ctx, clk, nil, now, s)
+		step(t, ctx, pa.clk, nil, now, s)
 	}
-	got := hook.messages()
+	got := pa.hook.messages()
 	if len(got) != 2 || got[0].Status != "firing" || got[1].Status != "resolved" {
 		t.Fatalf("%d notifications %+v, want one firing and its resolution", len(got), got)
 	}

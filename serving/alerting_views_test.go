@@ -139,10 +139,9 @@ func TestAlertsClusterShare(t *testing.T) {
 // itself: the rule cannot see it, and /v1/rules says so.
 func TestAlertsNewPatternAmongMany(t *testing.T) {
 	ctx := context.Background()
-	db := testDB(t)
-	hook := startHook(t)
 	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	f := newPatternFeed()
+	pa := newPatternAlerts(t, start)
+	f := pa.feed
 	// The hour before: the usual ERROR pattern, known to the lookback.
 	for i := 0; i < 60; i++ {
 		f.add(start.Add(-time.Hour+time.Duration(i)*time.Minute), "ERROR", deadlockMsg(i))
@@ -182,14 +181,10 @@ func TestAlertsNewPatternAmongMany(t *testing.T) {
 	for j := 0; j < 10; j++ {
 		f.add(foldAt.Add(time.Duration(20+j)*time.Second), "ERROR", fmt.Sprintf("checkpoint request failed on segment %d", j))
 	}
-	f.write(t, db, start)
-
-	path := hookRules(t, hook, newErrorPatternRule)
-	clk := &testClock{t: start}
-	s := alertServer(t, db, clk, path, "A")
+	s, _ := pa.serve(t, newErrorPatternRule)
 	var firedAt time.Time
 	for now := start.Add(time.Minute); now.Before(start.Add(42 * time.Minute)); now = now.Add(time.Minute) {
-		step(t, ctx, clk, nil, now, s)
+		step(t, ctx, pa.clk, nil, now, s)
 		// The window: the ten minutes before now (a whole minute).
 		to := now
 		from := to.Add(-10 * time.Minute)
@@ -235,7 +230,7 @@ func TestAlertsNewPatternAmongMany(t *testing.T) {
 			t.Logf("warning: %s", r.Warning)
 		}
 	}
-	got := hook.messages()
+	got := pa.hook.messages()
 	if len(got) != 2 || got[0].Status != "firing" || got[1].Status != "resolved" {
 		t.Fatalf("%d notifications %+v, want one firing and its resolution", len(got), got)
 	}
