@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/internal/testkit"
@@ -85,15 +86,7 @@ func TestClustersEndToEnd(t *testing.T) {
 	// Speed's states per pane, merged over partitions, before batch runs
 	// (it deletes speed documents behind the horizon).
 	speedPanes := map[time.Time]*views.Clusters{}
-	cur, err := st.db.Collection(collections.SpeedCollection(views.ViewClusters)).Find(ctx, bson.D{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var docs []collections.Doc
-	if err := cur.All(ctx, &docs); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range docs {
+	for _, d := range viewDocs(t, ctx, st.db.Collection(collections.SpeedCollection(views.ViewClusters))) {
 		var c views.Clusters
 		if err := c.UnmarshalBinary(d.State); err != nil {
 			t.Fatal(err)
@@ -113,16 +106,8 @@ func TestClustersEndToEnd(t *testing.T) {
 	if _, err := st.batch.Run(ctx); err != nil {
 		t.Fatalf("batch run: %v", err)
 	}
-	cur, err = st.db.Collection(collections.BatchCollection(views.ViewClusters)).Find(ctx, bson.D{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs = nil
-	if err := cur.All(ctx, &docs); err != nil {
-		t.Fatal(err)
-	}
 	compared := 0
-	for _, d := range docs {
+	for _, d := range viewDocs(t, ctx, st.db.Collection(collections.BatchCollection(views.ViewClusters))) {
 		p := d.Pane.UTC()
 		sp := speedPanes[p]
 		if sp == nil {
@@ -248,3 +233,17 @@ func (s *pacedSink) put(ctx context.Context, r gen.Record) error {
 }
 func (s *pacedSink) flush(ctx context.Context) error { return s.next.flush(ctx) }
 func (s *pacedSink) close()                          { s.next.close() }
+
+// viewDocs reads every document of a view collection.
+func viewDocs(t *testing.T, ctx context.Context, coll *mongo.Collection) []collections.Doc {
+	t.Helper()
+	cur, err := coll.Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatalf("find in %s: %v", coll.Name(), err)
+	}
+	var docs []collections.Doc
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatalf("read %s: %v", coll.Name(), err)
+	}
+	return docs
+}
