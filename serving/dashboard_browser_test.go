@@ -45,8 +45,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	db := testDB(t)
 	now := time.Now().UTC().Truncate(time.Second)
-	writeBatch(t, db, batch, now)
-	writeHorizon(t, db, topic, horizon, now)
+	writeBatchLayer(t, db, batch, now)
 	writeSpeed(t, db, speedExact, 0, now)
 	writeSpeed(t, db, speedSmall, 3, now)
 	lateDropped := writeCheckpoints(t, db, 3, now)

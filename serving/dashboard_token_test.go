@@ -20,8 +20,7 @@ func TestDashboardWithToken(t *testing.T) {
 	evs := gen(genSpec{from: horizon.Add(-time.Hour), to: horizon, perPane: 10, partitions: 1, terms: 25, prefix: "q", users: 60, ips: 70, seed: 31})
 	db := testDB(t)
 	now := time.Now().UTC().Truncate(time.Second)
-	writeBatch(t, db, evs, now)
-	writeHorizon(t, db, topic, horizon, now)
+	writeBatchLayer(t, db, evs, now)
 	toks, err := ParseTokens(strings.NewReader(readToken + " read\n"))
 	if err != nil {
 		t.Fatal(err)

@@ -348,6 +348,14 @@ func replaceDocs(tb testing.TB, coll *mongo.Collection, docs []collections.Doc) 
 	}
 }
 
+// writeBatchLayer writes what batch leaves after recomputing evs: their
+// views and the topic's horizon at 12:00 (horizon), updated at updated.
+func writeBatchLayer(tb testing.TB, db *mongo.Database, evs []event.Event, updated time.Time) {
+	tb.Helper()
+	writeBatch(tb, db, evs, updated)
+	writeHorizon(tb, db, topic, horizon, updated)
+}
+
 // writeHorizon writes batch's horizon document for topic.
 func writeHorizon(tb testing.TB, db *mongo.Database, topic string, horizon, updated time.Time) {
 	tb.Helper()

@@ -448,8 +448,7 @@ func TestGRPCStatus(t *testing.T) {
 	db := testDB(t)
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
-	writeBatch(t, db, gen(genSpec{from: t10, to: t10.Add(3 * time.Minute), perPane: 10, partitions: 1, terms: 5, users: 5, ips: 5, seed: 1}), now)
-	writeHorizon(t, db, topic, horizon, now)
+	writeBatchLayer(t, db, gen(genSpec{from: t10, to: t10.Add(3 * time.Minute), perPane: 10, partitions: 1, terms: 5, users: 5, ips: 5, seed: 1}), now)
 	if _, err := db.Collection(collections.CheckpointCollection).InsertMany(ctx, []any{
 		bson.M{"_id": "logs|p0", "topic": topic, "partition": int32(0), "offset": int64(99), "high_watermark": int64(150),
 			"watermark": horizon, "late_dropped": int64(2), "parse_errors": int64(3), "events": int64(100), "updated": now},

@@ -48,10 +48,9 @@ func newScenario(t *testing.T) *scenario {
 		db:    testDB(t),
 	}
 	now := time.Now().UTC()
-	writeBatch(t, sc.db, sc.batch, now)
+	writeBatchLayer(t, sc.db, sc.batch, now)
 	writeSpeed(t, sc.db, sc.speed, speedCap, now)
 	writeSpeed(t, sc.db, sc.stale, speedCap, now)
-	writeHorizon(t, sc.db, topic, horizon, now)
 	sc.srv, sc.url = startServer(t, sc.db)
 	if err := sc.srv.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
