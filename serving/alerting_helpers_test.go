@@ -492,6 +492,31 @@ func hookRules(t *testing.T, hook *hookSink, rules string) string {
 	return path
 }
 
+// patternAlerts is the setting of the tests of rules on the patterns
+// view: a webhook and a feed of minute panes, then a server (holder "A")
+// on the test clock over what the feed wrote.
+type patternAlerts struct {
+	db   *mongo.Database
+	hook *hookSink
+	feed *patternFeed
+	clk  *testClock
+}
+
+func newPatternAlerts(t *testing.T, start time.Time) *patternAlerts {
+	t.Helper()
+	return &patternAlerts{db: testDB(t), hook: startHook(t), feed: newPatternFeed(), clk: &testClock{t: start}}
+}
+
+// serve writes the feed's panes as speed documents updated at the clock's
+// time and starts a server with the rules (YAML list items, see
+// hookRules); it returns the server and its rule file.
+func (p *patternAlerts) serve(t *testing.T, rules string) (*Server, string) {
+	t.Helper()
+	p.feed.write(t, p.db, p.clk.now())
+	path := hookRules(t, p.hook, rules)
+	return alertServer(t, p.db, p.clk, path, "A"), path
+}
+
 // patternFeed adds events to minute panes as speed mines them.
 type patternFeed struct {
 	tracker *patterns.Tracker
@@ -534,6 +559,19 @@ func (f *patternFeed) write(t *testing.T, db *mongo.Database, updated time.Time)
 	}
 }
 
+// deadlockMsg is the i-th line of an ERROR pattern the new-pattern tests
+// give a history ("deadlock detected: process <*> waits ...").
+func deadlockMsg(i int) string {
+	return fmt.Sprintf("deadlock detected: process %d waits for ShareLock on transaction %d", i, i*7)
+}
+
+// diskFullMsg is a line of the ERROR pattern the new-pattern rules are to
+// find ("could not write block <*> of relation <*>: No space left on
+// device").
+func diskFullMsg(block, relation int) string {
+	return fmt.Sprintf("could not write block %d of relation base/%d: No space left on device", block, relation)
+}
+
 // wordsMsg is a message of five made-up words, unlike any other index's:
 // the miner gives each its own pattern.
 func wordsMsg(i int) string {
@@ -565,13 +603,12 @@ func boolInt(b bool) int {
 // last evaluation, error and warning, and a refused reload.
 func TestAlertsGRPC(t *testing.T) {
 	ctx := context.Background()
-	db := testDB(t)
-	hook := startHook(t)
 	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	f := newPatternFeed()
+	pa := newPatternAlerts(t, start)
+	f := pa.feed
 	// The deadlocks are old news: the ten minutes before had them.
 	for i := -60; i < 30; i++ {
-		f.add(start.Add(time.Duration(i)*10*time.Second), "ERROR", fmt.Sprintf("deadlock detected: process %d waits for ShareLock on transaction %d", i, i*7))
+		f.add(start.Add(time.Duration(i)*10*time.Second), "ERROR", deadlockMsg(i))
 	}
 	// A pane of 1,001 patterns of 12 lines folds a new pattern of 10.
 	for k := 0; k < 1001; k++ {
@@ -582,8 +619,7 @@ func TestAlertsGRPC(t *testing.T) {
 	for j := 0; j < 10; j++ {
 		f.add(start.Add(2*time.Minute+time.Duration(20+j)*time.Second), "ERROR", fmt.Sprintf("checkpoint request failed on segment %d", j))
 	}
-	f.write(t, db, start)
-	path := hookRules(t, hook, `  - name: Errors
+	s, path := pa.serve(t, `  - name: Errors
     view: levels
     where: {level: ERROR}
     group_by: [instance]
@@ -606,11 +642,9 @@ func TestAlertsGRPC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &testClock{t: start}
-	s := alertServer(t, db, clk, path, "A")
 	cl := llv1.NewQueryServiceClient(startGRPC(t, s))
 	for now := start.Add(time.Minute); !now.After(start.Add(5 * time.Minute)); now = now.Add(time.Minute) {
-		step(t, ctx, clk, nil, now, s)
+		step(t, ctx, pa.clk, nil, now, s)
 	}
 	if err := os.WriteFile(path, []byte(strings.Replace(string(good), "for: 1m", "for: soon", 1)), 0o644); err != nil {
 		t.Fatal(err)
@@ -657,23 +691,20 @@ func TestAlertsGRPC(t *testing.T) {
 		t.Errorf("NoTraffic: %+v", r)
 	}
 
-	var ha struct {
-		Alerts []alerts.Alert `json:"alerts"`
-	}
-	getJSONOf(t, s, "/v1/alerts?from="+start.Format(time.RFC3339), &ha)
+	ha := listAlerts(t, s, start, time.Time{})
 	ga, err := cl.Alerts(ctx, &llv1.AlertsRequest{From: ts(start)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ha.Alerts) != 1 || len(ga.Alerts) != 1 {
-		t.Fatalf("alerts: HTTP %+v, gRPC %+v; want the one of Errors", ha.Alerts, ga.Alerts)
+	if len(ha) != 1 || len(ga.Alerts) != 1 {
+		t.Fatalf("alerts: HTTP %+v, gRPC %+v; want the one of Errors", ha, ga.Alerts)
 	}
-	a, b := ha.Alerts[0], ga.Alerts[0]
+	a, b := ha[0], ga.Alerts[0]
 	if b.Id != a.ID || b.Rule != "Errors" || b.State != "firing" || b.Value != a.Value || b.Labels["instance"] != "db-1" ||
 		!b.FiredAt.AsTime().Equal(a.FiredAt) || len(b.Deliveries) != 1 || b.Deliveries[0].State != "sent" || b.Deliveries[0].Notifier != "hook" {
 		t.Errorf("alert: gRPC %+v\nHTTP %+v", b, a)
 	}
-	if got := hook.byStatus(); got["firing"] != 1 {
+	if got := pa.hook.byStatus(); got["firing"] != 1 {
 		t.Errorf("webhook: %v", got)
 	}
 }

@@ -175,15 +175,11 @@ func TestAlertsDemoBursts(t *testing.T) {
 
 	// /v1/alerts lists them; /v1/rules shows both demo rules evaluated;
 	// /metrics counts evaluations and notifications.
-	var body struct {
-		Active int            `json:"active"`
-		Alerts []alerts.Alert `json:"alerts"`
+	listed := listAlerts(t, srv, start, time.Time{})
+	if len(listed) != len(want) {
+		t.Errorf("/v1/alerts lists %d alerts, want %d", len(listed), len(want))
 	}
-	getJSONOf(t, srv, "/v1/alerts?from="+start.Format(time.RFC3339), &body)
-	if len(body.Alerts) != len(want) {
-		t.Errorf("/v1/alerts lists %d alerts, want %d", len(body.Alerts), len(want))
-	}
-	for _, a := range body.Alerts {
+	for _, a := range listed {
 		for _, d := range a.Deliveries {
 			if d.State != alerts.DeliverySent {
 				t.Errorf("alert %s delivery %+v not sent", a.ID, d)
@@ -241,6 +237,21 @@ func getJSONOf(t *testing.T, s *Server, path string, v any) {
 	if err := json.Unmarshal([]byte(serveText(t, s, path)), v); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+}
+
+// listAlerts is GET /v1/alerts of s: the active alerts and those resolved
+// from from, until to unless it is zero.
+func listAlerts(t *testing.T, s *Server, from, to time.Time) []alerts.Alert {
+	t.Helper()
+	path := "/v1/alerts?from=" + from.Format(time.RFC3339)
+	if !to.IsZero() {
+		path += "&to=" + to.Format(time.RFC3339)
+	}
+	var body struct {
+		Alerts []alerts.Alert `json:"alerts"`
+	}
+	getJSONOf(t, s, path, &body)
+	return body.Alerts
 }
 
 func serveText(t *testing.T, s *Server, path string) string {
@@ -338,15 +349,12 @@ func TestAlertsRestartWhileFiring(t *testing.T) {
 		t.Fatalf("the truth: %v", want)
 	}
 	checkTold(t, hook, smtp, want)
-	var body struct {
-		Alerts []alerts.Alert `json:"alerts"`
-	}
-	getJSONOf(t, restarted, "/v1/alerts?from="+from.Format(time.RFC3339)+"&to="+now.Format(time.RFC3339), &body)
-	if len(body.Alerts) != len(want) {
-		t.Fatalf("/v1/alerts: %+v, want %d alerts", body.Alerts, len(want))
+	listed := listAlerts(t, restarted, from, now)
+	if len(listed) != len(want) {
+		t.Fatalf("/v1/alerts: %+v, want %d alerts", listed, len(want))
 	}
 	retried := 0
-	for _, al := range body.Alerts {
+	for _, al := range listed {
 		for _, d := range al.Deliveries {
 			if d.State != alerts.DeliverySent {
 				t.Errorf("delivery %+v not sent", d)
@@ -408,15 +416,12 @@ func TestAlertsTwoServers(t *testing.T) {
 	// same as for one evaluator unless a transition fell in the gap.
 	want := expectEpisodes(lines, times, 5*time.Minute, 500)
 	checkTold(t, hook, smtp, want)
-	var body struct {
-		Alerts []alerts.Alert `json:"alerts"`
-	}
-	getJSONOf(t, a, "/v1/alerts?from="+from.Format(time.RFC3339)+"&to="+now.Format(time.RFC3339), &body)
-	if len(body.Alerts) != len(want) {
-		t.Fatalf("/v1/alerts: %+v, want %d", body.Alerts, len(want))
+	listed := listAlerts(t, a, from, now)
+	if len(listed) != len(want) {
+		t.Fatalf("/v1/alerts: %+v, want %d", listed, len(want))
 	}
 	failed, wantFailed := 0, 0
-	for _, al := range body.Alerts {
+	for _, al := range listed {
 		wantFailed++
 		if al.State == alerts.StateResolved {
 			wantFailed++
@@ -641,28 +646,24 @@ func TestAlertsLeaseRace(t *testing.T) {
 // not on the ERROR pattern the hour before already had.
 func TestAlertsNewPattern(t *testing.T) {
 	ctx := context.Background()
-	db := testDB(t)
-	hook := startHook(t)
 	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-	f := newPatternFeed()
+	pa := newPatternAlerts(t, start)
+	f := pa.feed
 	for i := 0; i < 90*60; i += 2 {
 		at := start.Add(time.Duration(i) * time.Second)
 		f.add(at, "INFO", fmt.Sprintf("query ok rows=%d in %dms", i%97, i%13))
 		if i%60 == 0 {
-			f.add(at, "ERROR", fmt.Sprintf("deadlock detected: process %d waits for ShareLock on transaction %d", i, i*7))
+			f.add(at, "ERROR", deadlockMsg(i))
 		}
 		if at.After(start.Add(70*time.Minute)) && at.Before(start.Add(72*time.Minute)) {
-			f.add(at, "ERROR", fmt.Sprintf("could not write block %d of relation base/%d: No space left on device", i, i%5))
+			f.add(at, "ERROR", diskFullMsg(i, i%5))
 		}
 	}
-	f.write(t, db, start)
-	path := hookRules(t, hook, newErrorPatternRule)
-	clk := &testClock{t: start}
-	s := alertServer(t, db, clk, path, "A")
+	s, _ := pa.serve(t, newErrorPatternRule)
 	for now := start.Add(20 * time.Minute); now.Before(start.Add(90 * time.Minute)); now = now.Add(time.Minute) {
-		step(t, ctx, clk, nil, now, s)
+		step(t, ctx, pa.clk, nil, now, s)
 	}
-	got := hook.messages()
+	got := pa.hook.messages()
 	if len(got) != 2 || got[0].Status != "firing" || got[1].Status != "resolved" {
 		t.Fatalf("%d notifications %+v, want one firing and its resolution", len(got), got)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/views"
 	"github.com/loglambda/loglambda/serving/alerts"
@@ -72,7 +73,7 @@ func TestAlertsClusterShare(t *testing.T) {
 			to = to.Add(time.Minute)
 		}
 		from := to.Add(-5 * time.Minute)
-		var api clustersResp
+		var api testkit.ClustersAnswer
 		getJSONOf(t, s, "/v1/clusters"+q(from, to, "k", "5", "step", "5m"), &api)
 		if len(api.Clusters) != 5 || api.Events == 0 {
 			t.Fatalf("%s: /v1/clusters %+v", now.Format("15:04:05"), api)
@@ -138,13 +139,12 @@ func TestAlertsClusterShare(t *testing.T) {
 // itself: the rule cannot see it, and /v1/rules says so.
 func TestAlertsNewPatternAmongMany(t *testing.T) {
 	ctx := context.Background()
-	db := testDB(t)
-	hook := startHook(t)
 	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	f := newPatternFeed()
+	pa := newPatternAlerts(t, start)
+	f := pa.feed
 	// The hour before: the usual ERROR pattern, known to the lookback.
 	for i := 0; i < 60; i++ {
-		f.add(start.Add(-time.Hour+time.Duration(i)*time.Minute), "ERROR", fmt.Sprintf("deadlock detected: process %d waits for ShareLock on transaction %d", i, i*7))
+		f.add(start.Add(-time.Hour+time.Duration(i)*time.Minute), "ERROR", deadlockMsg(i))
 	}
 	// 10:00 to 10:10: 200 INFO patterns of 15 lines a minute, 2,000 in
 	// all, and the new ERROR pattern once a minute, twice at 10:03 and
@@ -159,7 +159,7 @@ func TestAlertsNewPatternAmongMany(t *testing.T) {
 		}
 		for j := 0; j < 1+boolInt(m == 3 || m == 7); j++ {
 			at := minute.Add(time.Duration(30+j) * time.Second)
-			f.add(at, "ERROR", fmt.Sprintf("could not write block %d of relation base/%d: No space left on device", m*10+j, m))
+			f.add(at, "ERROR", diskFullMsg(m*10+j, m))
 			newLines[at]++
 		}
 	}
@@ -181,14 +181,10 @@ func TestAlertsNewPatternAmongMany(t *testing.T) {
 	for j := 0; j < 10; j++ {
 		f.add(foldAt.Add(time.Duration(20+j)*time.Second), "ERROR", fmt.Sprintf("checkpoint request failed on segment %d", j))
 	}
-	f.write(t, db, start)
-
-	path := hookRules(t, hook, newErrorPatternRule)
-	clk := &testClock{t: start}
-	s := alertServer(t, db, clk, path, "A")
+	s, _ := pa.serve(t, newErrorPatternRule)
 	var firedAt time.Time
 	for now := start.Add(time.Minute); now.Before(start.Add(42 * time.Minute)); now = now.Add(time.Minute) {
-		step(t, ctx, clk, nil, now, s)
+		step(t, ctx, pa.clk, nil, now, s)
 		// The window: the ten minutes before now (a whole minute).
 		to := now
 		from := to.Add(-10 * time.Minute)
@@ -234,7 +230,7 @@ func TestAlertsNewPatternAmongMany(t *testing.T) {
 			t.Logf("warning: %s", r.Warning)
 		}
 	}
-	got := hook.messages()
+	got := pa.hook.messages()
 	if len(got) != 2 || got[0].Status != "firing" || got[1].Status != "resolved" {
 		t.Fatalf("%d notifications %+v, want one firing and its resolution", len(got), got)
 	}

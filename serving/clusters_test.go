@@ -10,29 +10,9 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/loglambda/loglambda/internal/testkit"
 	llv1 "github.com/loglambda/loglambda/schemas/proto/loglambda/v1"
 )
-
-// clustersResp is GET /v1/clusters in the parts compared with gRPC.
-type clustersResp struct {
-	K        int      `json:"k"`
-	Fields   []string `json:"fields"`
-	Clusters []struct {
-		Count  int64              `json:"count"`
-		Center map[string]float64 `json:"center"`
-		Series []int64            `json:"series"`
-	} `json:"clusters"`
-	Series []struct {
-		Counts   []int64 `json:"counts"`
-		Outliers int64   `json:"outliers"`
-		Missing  int64   `json:"missing"`
-	} `json:"series"`
-	Events        int64 `json:"events"`
-	Outliers      int64 `json:"outliers"`
-	Missing       int64 `json:"missing"`
-	MicroClusters int   `json:"micro_clusters"`
-	Exact         bool  `json:"exact"`
-}
 
 // TestClusters checks /v1/clusters and the Clusters RPC on the scenario:
 // the same answer over both, counts adding up to the range's events per
@@ -53,7 +33,7 @@ func TestClusters(t *testing.T) {
 		{"straddling", horizon.Add(-30 * time.Minute), horizon.Add(30 * time.Minute), 2, 10 * time.Minute, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var h clustersResp
+			var h testkit.ClustersAnswer
 			if code := get(t, sc.url, "/v1/clusters"+q(c.from, c.to, "k", fmt.Sprint(c.k), "step", c.step.String()), &h); code != 200 {
 				t.Fatalf("HTTP status %d", code)
 			}

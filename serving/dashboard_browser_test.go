@@ -34,10 +34,7 @@ import (
 // 12:00-12:30 with exact hot summaries and 12:30-13:00 with small ones, so
 // that the page shows both exact counts and error bounds.
 func TestDashboardInBrowser(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium is not on PATH, so the dashboard cannot be rendered: apt-get install chromium (ci/test.sh does)")
-	}
+	chromium := lookChromium(t)
 	spec := func(from, to time.Time, perPane int, partitions int32, seed uint64) genSpec {
 		return genSpec{from: from, to: to, perPane: perPane, partitions: partitions, terms: 25, prefix: "q", users: 60, ips: 70, seed: seed}
 	}
@@ -48,8 +45,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	db := testDB(t)
 	now := time.Now().UTC().Truncate(time.Second)
-	writeBatch(t, db, batch, now)
-	writeHorizon(t, db, topic, horizon, now)
+	writeBatchLayer(t, db, batch, now)
 	writeSpeed(t, db, speedExact, 0, now)
 	writeSpeed(t, db, speedSmall, 3, now)
 	lateDropped := writeCheckpoints(t, db, 3, now)
@@ -93,12 +89,7 @@ func TestDashboardInBrowser(t *testing.T) {
 			d.wantAttrs(t, "chart-split", map[string]string{"data-split": "both"})
 			// The series: 72 buckets of 5 minutes whose PV add up to the total.
 			rows := d.rows("series-body")
-			var sum int64
-			for _, r := range rows {
-				n, _ := strconv.ParseInt(r["data-pv"], 10, 64)
-				sum += n
-			}
-			if len(rows) != 72 || sum != tr.pv {
+			if sum := sumAttr(rows, "data-pv"); len(rows) != 72 || sum != tr.pv {
 				t.Errorf("series: %d buckets with PV summing to %d, want 72 and %d", len(rows), sum, tr.pv)
 			}
 			d.wantValue(t, "status-late-dropped", strconv.FormatInt(lateDropped, 10), thousands(lateDropped))
@@ -134,19 +125,16 @@ func TestDashboardInBrowser(t *testing.T) {
 			// events, outliers and events without features add up to the
 			// range's PV; one bubble per cluster with the row's count.
 			crows := d.rows("clusters-body")
-			var csum int64
+			csum := sumAttr(crows, "data-count")
 			for i, r := range crows {
-				n, _ := strconv.ParseInt(r["data-count"], 10, 64)
-				csum += n
-				if got := d.attr(fmt.Sprintf("cluster-dot-%d", i), "data-count"); n > 0 && got != r["data-count"] {
+				if got := d.attr(fmt.Sprintf("cluster-dot-%d", i), "data-count"); num(r["data-count"]) > 0 && got != r["data-count"] {
 					t.Errorf("cluster %d: bubble count %q, row %q", i, got, r["data-count"])
 				}
 				if d.attr(fmt.Sprintf("cluster-line-%d", i), "d") == "" {
 					t.Errorf("cluster %d: no line over time", i)
 				}
 			}
-			outl, _ := strconv.ParseInt(d.attr("clusters-outliers", "data-value"), 10, 64)
-			miss, _ := strconv.ParseInt(d.attr("clusters-missing", "data-value"), 10, 64)
+			outl, miss := num(d.attr("clusters-outliers", "data-value")), num(d.attr("clusters-missing", "data-value"))
 			if len(crows) != 5 || csum+outl+miss != tr.pv {
 				t.Errorf("clusters: %d rows, %d events + %d outliers + %d without features, want 5 rows adding up to pv %d", len(crows), csum, outl, miss, tr.pv)
 			}
@@ -197,6 +185,15 @@ func TestDashboardInBrowser(t *testing.T) {
 					t.Errorf("pattern %q: sparkline of %q, want 60 points", r["data-template"], r["data-series"])
 				}
 			}
+			spark := regexp.MustCompile(`<svg class="spark"[^>]*><polyline points="([^"]*)"`).FindAllStringSubmatch(string(d), -1)
+			if len(spark) != len(rows) {
+				t.Errorf("%d sparklines drawn, want one per pattern row (%d)", len(spark), len(rows))
+			}
+			for _, m := range spark {
+				if n := len(strings.Fields(m[1])); n != 60 {
+					t.Errorf("sparkline of %d points, want 60: %q", n, m[1])
+				}
+			}
 			if want["disk <*> full on volume <*>"] == 0 {
 				t.Fatal("fixture: no ERROR line of the new kind")
 			}
@@ -220,8 +217,7 @@ func TestDashboardInBrowser(t *testing.T) {
 			}
 			withErr := 0
 			for _, r := range rows {
-				c, _ := strconv.ParseInt(r["data-count"], 10, 64)
-				e, _ := strconv.ParseInt(r["data-err"], 10, 64)
+				c, e := num(r["data-count"]), num(r["data-err"])
 				if truth := tr.terms[r["data-term"]]; truth > c || truth < c-e {
 					t.Errorf("term %s: shown %d ± %d, true count %d", r["data-term"], c, e, truth)
 				}
@@ -346,6 +342,17 @@ func startUnreachableAPI(t *testing.T, h http.Handler) string {
 	return hs.URL
 }
 
+// lookChromium returns Debian's chromium, skipping the test when it is
+// not installed.
+func lookChromium(t *testing.T) string {
+	t.Helper()
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not on PATH, so the dashboard cannot be rendered: apt-get install chromium (ci/test.sh does)")
+	}
+	return chromium
+}
+
 // chromiumArgs are the flags of a headless, offline, throwaway browser.
 func chromiumArgs(profile string) []string {
 	return []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -458,6 +465,21 @@ func (d page) text(id string) (string, bool) {
 	}
 	s := tagRe.ReplaceAllString(string(d[end:end+close]), " ")
 	return strings.Join(strings.Fields(html.UnescapeString(s)), " "), true
+}
+
+// num is a count from a data-* attribute; 0 when absent.
+func num(attr string) int64 {
+	n, _ := strconv.ParseInt(attr, 10, 64)
+	return n
+}
+
+// sumAttr adds up a count attribute over rows.
+func sumAttr(rows []map[string]string, attr string) int64 {
+	var sum int64
+	for _, r := range rows {
+		sum += num(r[attr])
+	}
+	return sum
 }
 
 // rows returns the attributes of the rows of a table body.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,15 +16,11 @@ import (
 // sessionStorage (put there by a page of the same origin, as the prompt
 // does) the page sends it and shows the views.
 func TestDashboardWithToken(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium is not on PATH: apt-get install chromium (ci/test.sh does)")
-	}
+	chromium := lookChromium(t)
 	evs := gen(genSpec{from: horizon.Add(-time.Hour), to: horizon, perPane: 10, partitions: 1, terms: 25, prefix: "q", users: 60, ips: 70, seed: 31})
 	db := testDB(t)
 	now := time.Now().UTC().Truncate(time.Second)
-	writeBatch(t, db, evs, now)
-	writeHorizon(t, db, topic, horizon, now)
+	writeBatchLayer(t, db, evs, now)
 	toks, err := ParseTokens(strings.NewReader(readToken + " read\n"))
 	if err != nil {
 		t.Fatal(err)

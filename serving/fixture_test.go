@@ -190,6 +190,23 @@ func (tr truth) addLevel(inst, level string, n int64) {
 	tr.levels[inst][level] += n
 }
 
+// countedAs is the instance and level an event is counted under, as the
+// levels and patterns views are documented to count it: the instance, else
+// the host, else "-"; the level, else "-".
+func countedAs(ev *event.Event) (instance, level string) {
+	instance, level = ev.Instance, ev.Level
+	if instance == "" {
+		instance = ev.Host
+	}
+	if instance == "" {
+		instance = "-"
+	}
+	if level == "" {
+		level = "-"
+	}
+	return instance, level
+}
+
 func truthOf(evs []event.Event, from, to time.Time) truth {
 	tr := truth{terms: map[string]int64{}, uv: map[string]bool{}, ips: map[string]bool{}, levels: map[string]map[string]int64{}}
 	for _, ev := range evs {
@@ -197,16 +214,7 @@ func truthOf(evs []event.Event, from, to time.Time) truth {
 			continue
 		}
 		tr.pv++
-		inst, level := ev.Instance, ev.Level
-		if inst == "" {
-			inst = ev.Host
-		}
-		if inst == "" {
-			inst = "-"
-		}
-		if level == "" {
-			level = "-"
-		}
+		inst, level := countedAs(&ev)
 		tr.addLevel(inst, level, 1)
 		if ev.HotTerm != "" {
 			tr.terms[ev.HotTerm]++
@@ -338,6 +346,14 @@ func replaceDocs(tb testing.TB, coll *mongo.Collection, docs []collections.Doc) 
 		}
 		docs = docs[n:]
 	}
+}
+
+// writeBatchLayer writes what batch leaves after recomputing evs: their
+// views and the topic's horizon at 12:00 (horizon), updated at updated.
+func writeBatchLayer(tb testing.TB, db *mongo.Database, evs []event.Event, updated time.Time) {
+	tb.Helper()
+	writeBatch(tb, db, evs, updated)
+	writeHorizon(tb, db, topic, horizon, updated)
 }
 
 // writeHorizon writes batch's horizon document for topic.

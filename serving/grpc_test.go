@@ -236,14 +236,7 @@ func TestGRPCQueries(t *testing.T) {
 					t.Errorf("total pv %d, want %d", got.Total.PV, tr.pv)
 				}
 				for _, pt := range got.Series {
-					b, _ := time.Parse(time.RFC3339, pt.T)
-					lo, hi := b, b.Add(step)
-					if lo.Before(from) {
-						lo = from
-					}
-					if hi.After(to) {
-						hi = to
-					}
+					lo, hi := bucketIn(t, pt.T, step, from, to)
 					if tr := both(lo, hi); pt.PV != tr.pv {
 						t.Errorf("bucket %s: pv %d, want %d", pt.T, pt.PV, tr.pv)
 					}
@@ -294,14 +287,7 @@ func TestGRPCQueries(t *testing.T) {
 				}
 				var sum int64
 				for _, pt := range got.Series {
-					b, _ := time.Parse(time.RFC3339, pt.T)
-					lo, hi := b, b.Add(step)
-					if lo.Before(from) {
-						lo = from
-					}
-					if hi.After(to) {
-						hi = to
-					}
+					lo, hi := bucketIn(t, pt.T, step, from, to)
 					if w := bucketLevels(both(lo, hi), c.instance); !maps.Equal(pt.Levels, w) {
 						t.Errorf("bucket %s: levels %v, want %v", pt.T, pt.Levels, w)
 					}
@@ -320,6 +306,24 @@ func TestGRPCQueries(t *testing.T) {
 	})
 }
 
+// bucketIn is the part of [from, to) in the bucket of width step starting
+// at start (RFC 3339): a range's first and last buckets may be cut.
+func bucketIn(t *testing.T, start string, step time.Duration, from, to time.Time) (lo, hi time.Time) {
+	t.Helper()
+	b, err := time.Parse(time.RFC3339, start)
+	if err != nil {
+		t.Fatalf("bucket start: %v", err)
+	}
+	lo, hi = b, b.Add(step)
+	if lo.Before(from) {
+		lo = from
+	}
+	if hi.After(to) {
+		hi = to
+	}
+	return lo, hi
+}
+
 // TestGRPCBadArguments checks that a bad argument fails with
 // INVALID_ARGUMENT and the message HTTP answers 400 with for the same
 // query.
@@ -327,14 +331,15 @@ func TestGRPCBadArguments(t *testing.T) {
 	srv, base := startServer(t, testDB(t))
 	cl := llv1.NewQueryServiceClient(startGRPC(t, srv))
 	t12 := horizon
-	cases := []struct {
+	type badCase struct {
 		name string
 		call func(context.Context) error
 		// http is the same query over HTTP; empty when HTTP cannot ask
 		// it, then want lists substrings of the message.
 		http string
 		want []string
-	}{
+	}
+	cases := []badCase{
 		{"hot empty range", func(ctx context.Context) error {
 			_, err := cl.Hot(ctx, &llv1.HotRequest{From: ts(t12), To: ts(t12)})
 			return err
@@ -359,14 +364,6 @@ func TestGRPCBadArguments(t *testing.T) {
 			_, err := cl.Hot(ctx, &llv1.HotRequest{From: &timestamppb.Timestamp{Seconds: 1, Nanos: -5}})
 			return err
 		}, "", []string{"parameter from=", "nanos"}},
-		{"traffic from after to", func(ctx context.Context) error {
-			_, err := cl.Traffic(ctx, &llv1.TrafficRequest{From: ts(t13), To: ts(t12)})
-			return err
-		}, "/v1/traffic" + q(t13, t12), nil},
-		{"traffic step not a multiple of the pane", func(ctx context.Context) error {
-			_, err := cl.Traffic(ctx, &llv1.TrafficRequest{Step: durationpb.New(90 * time.Second)})
-			return err
-		}, "/v1/traffic?step=1m30s", nil},
 		{"traffic negative step", func(ctx context.Context) error {
 			_, err := cl.Traffic(ctx, &llv1.TrafficRequest{Step: durationpb.New(-time.Minute)})
 			return err
@@ -375,26 +372,37 @@ func TestGRPCBadArguments(t *testing.T) {
 			_, err := cl.Traffic(ctx, &llv1.TrafficRequest{From: ts(t12.AddDate(0, 0, -30)), To: ts(t12), Step: durationpb.New(time.Minute)})
 			return err
 		}, "/v1/traffic" + q(t12.AddDate(0, 0, -30), t12, "step", "1m0s"), nil},
-		{"traffic invalid step", func(ctx context.Context) error {
-			_, err := cl.Traffic(ctx, &llv1.TrafficRequest{Step: &durationpb.Duration{Seconds: 60, Nanos: -1}})
-			return err
-		}, "", []string{"parameter step=", "sign"}},
-		{"levels from after to", func(ctx context.Context) error {
-			_, err := cl.Levels(ctx, &llv1.LevelsRequest{From: ts(t13), To: ts(t12)})
-			return err
-		}, "/v1/levels" + q(t13, t12), nil},
-		{"levels step not a multiple of the pane", func(ctx context.Context) error {
-			_, err := cl.Levels(ctx, &llv1.LevelsRequest{Step: durationpb.New(90 * time.Second)})
-			return err
-		}, "/v1/levels?step=1m30s", nil},
 		{"levels instance too long", func(ctx context.Context) error {
 			_, err := cl.Levels(ctx, &llv1.LevelsRequest{Instance: strings.Repeat("x", 300)})
 			return err
 		}, "/v1/levels?instance=" + strings.Repeat("x", 300), nil},
-		{"levels invalid step", func(ctx context.Context) error {
-			_, err := cl.Levels(ctx, &llv1.LevelsRequest{Step: &durationpb.Duration{Seconds: 60, Nanos: -1}})
+	}
+	// The series RPCs check from, to and step alike.
+	for _, series := range []struct {
+		name string
+		call func(ctx context.Context, from, to *timestamppb.Timestamp, step *durationpb.Duration) error
+	}{
+		{"traffic", func(ctx context.Context, from, to *timestamppb.Timestamp, step *durationpb.Duration) error {
+			_, err := cl.Traffic(ctx, &llv1.TrafficRequest{From: from, To: to, Step: step})
 			return err
-		}, "", []string{"parameter step=", "sign"}},
+		}},
+		{"levels", func(ctx context.Context, from, to *timestamppb.Timestamp, step *durationpb.Duration) error {
+			_, err := cl.Levels(ctx, &llv1.LevelsRequest{From: from, To: to, Step: step})
+			return err
+		}},
+	} {
+		path := "/v1/" + series.name
+		cases = append(cases, []badCase{
+			{series.name + " from after to", func(ctx context.Context) error {
+				return series.call(ctx, ts(t13), ts(t12), nil)
+			}, path + q(t13, t12), nil},
+			{series.name + " step not a multiple of the pane", func(ctx context.Context) error {
+				return series.call(ctx, nil, nil, durationpb.New(90*time.Second))
+			}, path + "?step=1m30s", nil},
+			{series.name + " invalid step", func(ctx context.Context) error {
+				return series.call(ctx, nil, nil, &durationpb.Duration{Seconds: 60, Nanos: -1})
+			}, "", []string{"parameter step=", "sign"}},
+		}...)
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -440,8 +448,7 @@ func TestGRPCStatus(t *testing.T) {
 	db := testDB(t)
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
-	writeBatch(t, db, gen(genSpec{from: t10, to: t10.Add(3 * time.Minute), perPane: 10, partitions: 1, terms: 5, users: 5, ips: 5, seed: 1}), now)
-	writeHorizon(t, db, topic, horizon, now)
+	writeBatchLayer(t, db, gen(genSpec{from: t10, to: t10.Add(3 * time.Minute), perPane: 10, partitions: 1, terms: 5, users: 5, ips: 5, seed: 1}), now)
 	if _, err := db.Collection(collections.CheckpointCollection).InsertMany(ctx, []any{
 		bson.M{"_id": "logs|p0", "topic": topic, "partition": int32(0), "offset": int64(99), "high_watermark": int64(150),
 			"watermark": horizon, "late_dropped": int64(2), "parse_errors": int64(3), "events": int64(100), "updated": now},

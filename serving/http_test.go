@@ -47,8 +47,7 @@ func TestStatus(t *testing.T) {
 	db := testDB(t)
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
-	writeBatch(t, db, gen(genSpec{from: t10, to: t10.Add(5 * time.Minute), perPane: 10, partitions: 1, terms: 5, users: 5, ips: 5, seed: 1}), now)
-	writeHorizon(t, db, topic, horizon, now)
+	writeBatchLayer(t, db, gen(genSpec{from: t10, to: t10.Add(5 * time.Minute), perPane: 10, partitions: 1, terms: 5, users: 5, ips: 5, seed: 1}), now)
 	writeSpeed(t, db, gen(genSpec{from: horizon, to: horizon.Add(3 * time.Minute), perPane: 10, partitions: 2, terms: 5, users: 5, ips: 5, seed: 2}), speedCap, now)
 	cps := db.Collection(collections.CheckpointCollection)
 	for p := int64(0); p < 3; p++ {

@@ -64,19 +64,10 @@ func testLevels(t *testing.T, sc *scenario) {
 			if code := get(t, sc.url, "/v1/levels"+q(c.from, c.to, "step", c.step, "instance", c.instance), &got); code != 200 {
 				t.Fatalf("status %d", code)
 			}
-			step := time.Minute
-			if c.step != "" {
-				step, _ = time.ParseDuration(c.step)
-			}
-			if n := int(c.to.Sub(c.from) / step); len(got.Series) != n {
-				t.Fatalf("%d buckets, want %d", len(got.Series), n)
-			}
+			step := wantBuckets(t, c.from, c.to, c.step, len(got.Series))
 			var sum int64
 			for i, pt := range got.Series {
-				b := c.from.Add(time.Duration(i) * step)
-				if pt.T != b.Format(time.RFC3339) {
-					t.Errorf("bucket %d at %s, want %s", i, pt.T, b.Format(time.RFC3339))
-				}
+				b := wantBucketAt(t, c.from, step, i, pt.T)
 				want := bucketLevels(c.truth(b, b.Add(step)), c.instance)
 				if pt.Levels == nil || !maps.Equal(pt.Levels, want) {
 					t.Errorf("bucket %s: levels %v, want %v", pt.T, pt.Levels, want)

@@ -72,16 +72,7 @@ func eachPatternEvent(evs []event.Event, from, to time.Time, level, instance str
 		if ev.Time.Before(from) || !ev.Time.Before(to) {
 			continue
 		}
-		inst, lvl := ev.Instance, ev.Level
-		if inst == "" {
-			inst = ev.Host
-		}
-		if inst == "" {
-			inst = "-"
-		}
-		if lvl == "" {
-			lvl = "-"
-		}
+		inst, lvl := countedAs(ev)
 		if (level != "" && lvl != level) || (instance != "" && inst != instance) {
 			continue
 		}

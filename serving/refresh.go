@@ -193,20 +193,27 @@ func (s *Server) scanSpeed(ctx context.Context) error {
 		if !horizon.IsZero() {
 			filter = append(filter, bson.E{Key: "pane", Value: bson.D{{Key: "$gte", Value: horizon}}})
 		}
-		newest := r.since[view]
-		coll := collections.SpeedCollection(view)
-		_, err := s.store.readViews(ctx, coll, filter, func(d *collections.Doc) error {
-			if d.Updated.After(newest) {
-				newest = d.Updated
-			}
-			return s.keepSpeedDoc(view, d)
-		}, s.badDoc)
+		newest, err := s.readSpeedDocs(ctx, view, filter, r.since[view])
 		if err != nil {
 			return err
 		}
 		r.since[view] = newest
 	}
 	return nil
+}
+
+// readSpeedDocs reads the documents of view's speed collection that match
+// filter into speedRaw (keepSpeedDoc) and returns the latest `updated`
+// among them and newest. The caller moves r.since[view] on only once
+// every read of the refresh succeeded.
+func (s *Server) readSpeedDocs(ctx context.Context, view string, filter bson.D, newest time.Time) (time.Time, error) {
+	_, err := s.store.readViews(ctx, collections.SpeedCollection(view), filter, func(d *collections.Doc) error {
+		if d.Updated.After(newest) {
+			newest = d.Updated
+		}
+		return s.keepSpeedDoc(view, d)
+	}, s.badDoc)
+	return newest, err
 }
 
 // paneWrite is a pane of one partition written at some time.
@@ -255,17 +262,11 @@ func (s *Server) writtenSince(cps []collections.Checkpoint) ([]paneWrite, bool) 
 func (s *Server) readSpeedByID(ctx context.Context, writes []paneWrite) error {
 	r := &s.r
 	for _, view := range views.Names {
-		coll := collections.SpeedCollection(view)
 		newest := r.since[view]
 		for _, w := range writes {
 			id := collections.DocID(view, w.Pane, w.partition)
-			_, err := s.store.readViews(ctx, coll, bson.D{{Key: "_id", Value: id}}, func(d *collections.Doc) error {
-				if d.Updated.After(newest) {
-					newest = d.Updated
-				}
-				return s.keepSpeedDoc(view, d)
-			}, s.badDoc)
-			if err != nil {
+			var err error
+			if newest, err = s.readSpeedDocs(ctx, view, bson.D{{Key: "_id", Value: id}}, newest); err != nil {
 				return err
 			}
 		}

@@ -23,8 +23,7 @@ func TestIncrementalRefresh(t *testing.T) {
 	}
 	m := func(n int) time.Time { return horizon.Add(time.Duration(n) * time.Minute) }
 
-	writeBatch(t, db, gen(spec(t10, horizon, 20, 1)), t0)
-	writeHorizon(t, db, topic, horizon, t0)
+	writeBatchLayer(t, db, gen(spec(t10, horizon, 20, 1)), t0)
 	srv, base := startServer(t, db)
 
 	type step struct {

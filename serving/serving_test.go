@@ -48,10 +48,9 @@ func newScenario(t *testing.T) *scenario {
 		db:    testDB(t),
 	}
 	now := time.Now().UTC()
-	writeBatch(t, sc.db, sc.batch, now)
+	writeBatchLayer(t, sc.db, sc.batch, now)
 	writeSpeed(t, sc.db, sc.speed, speedCap, now)
 	writeSpeed(t, sc.db, sc.stale, speedCap, now)
-	writeHorizon(t, sc.db, topic, horizon, now)
 	sc.srv, sc.url = startServer(t, sc.db)
 	if err := sc.srv.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
@@ -258,18 +257,9 @@ func testTraffic(t *testing.T, sc *scenario) {
 			if code := get(t, sc.url, "/v1/traffic"+q(c.from, c.to, "step", c.step), &got); code != 200 {
 				t.Fatalf("status %d", code)
 			}
-			step := time.Minute
-			if c.step != "" {
-				step, _ = time.ParseDuration(c.step)
-			}
-			if n := int(c.to.Sub(c.from) / step); len(got.Series) != n {
-				t.Fatalf("%d buckets, want %d", len(got.Series), n)
-			}
+			step := wantBuckets(t, c.from, c.to, c.step, len(got.Series))
 			for i, pt := range got.Series {
-				b := c.from.Add(time.Duration(i) * step)
-				if pt.T != b.Format(time.RFC3339) {
-					t.Errorf("bucket %d at %s, want %s", i, pt.T, b.Format(time.RFC3339))
-				}
+				b := wantBucketAt(t, c.from, step, i, pt.T)
 				tr := c.truth(b, b.Add(step))
 				if pt.PV != tr.pv {
 					t.Errorf("bucket %s: pv %d, want %d", pt.T, pt.PV, tr.pv)
@@ -291,6 +281,35 @@ func testTraffic(t *testing.T, sc *scenario) {
 			}
 		})
 	}
+}
+
+// wantBuckets fails the test unless a series answer of [from, to) asked
+// by step (empty: the pane, a minute) has n buckets, one per step; it
+// returns the step.
+func wantBuckets(t *testing.T, from, to time.Time, step string, n int) time.Duration {
+	t.Helper()
+	d := time.Minute
+	if step != "" {
+		var err error
+		if d, err = time.ParseDuration(step); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := int(to.Sub(from) / d); n != want {
+		t.Fatalf("%d buckets, want %d", n, want)
+	}
+	return d
+}
+
+// wantBucketAt checks that the i-th bucket of a series from from by step
+// starts at its place on the grid (got, RFC 3339) and returns that start.
+func wantBucketAt(t *testing.T, from time.Time, step time.Duration, i int, got string) time.Time {
+	t.Helper()
+	b := from.Add(time.Duration(i) * step)
+	if got != b.Format(time.RFC3339) {
+		t.Errorf("bucket %d at %s, want %s", i, got, b.Format(time.RFC3339))
+	}
+	return b
 }
 
 // getAligned asks path (a view with a series) from 09:00:10 to 10:05:30

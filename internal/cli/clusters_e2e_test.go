@@ -10,37 +10,13 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
-
-// clustersAnswer is the part of GET /v1/clusters this test reads.
-type clustersAnswer struct {
-	K        int      `json:"k"`
-	Fields   []string `json:"fields"`
-	Clusters []struct {
-		Count  int64              `json:"count"`
-		Share  float64            `json:"share"`
-		Mean   map[string]float64 `json:"mean"`
-		Center map[string]float64 `json:"center"`
-		Min    map[string]float64 `json:"min"`
-		Max    map[string]float64 `json:"max"`
-		Series []int64            `json:"series"`
-	} `json:"clusters"`
-	Series []struct {
-		T        time.Time `json:"t"`
-		Counts   []int64   `json:"counts"`
-		Outliers int64     `json:"outliers"`
-		Missing  int64     `json:"missing"`
-	} `json:"series"`
-	Events        int64 `json:"events"`
-	Outliers      int64 `json:"outliers"`
-	Missing       int64 `json:"missing"`
-	MicroClusters int   `json:"micro_clusters"`
-	Exact         bool  `json:"exact"`
-}
 
 // TestClustersEndToEnd runs speed and batch over 25 hours of generated
 // traffic (a whole UTC day before the horizon) and checks the clusters
@@ -110,15 +86,7 @@ func TestClustersEndToEnd(t *testing.T) {
 	// Speed's states per pane, merged over partitions, before batch runs
 	// (it deletes speed documents behind the horizon).
 	speedPanes := map[time.Time]*views.Clusters{}
-	cur, err := st.db.Collection(collections.SpeedCollection(views.ViewClusters)).Find(ctx, bson.D{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var docs []collections.Doc
-	if err := cur.All(ctx, &docs); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range docs {
+	for _, d := range viewDocs(t, ctx, st.db.Collection(collections.SpeedCollection(views.ViewClusters))) {
 		var c views.Clusters
 		if err := c.UnmarshalBinary(d.State); err != nil {
 			t.Fatal(err)
@@ -138,16 +106,8 @@ func TestClustersEndToEnd(t *testing.T) {
 	if _, err := st.batch.Run(ctx); err != nil {
 		t.Fatalf("batch run: %v", err)
 	}
-	cur, err = st.db.Collection(collections.BatchCollection(views.ViewClusters)).Find(ctx, bson.D{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs = nil
-	if err := cur.All(ctx, &docs); err != nil {
-		t.Fatal(err)
-	}
 	compared := 0
-	for _, d := range docs {
+	for _, d := range viewDocs(t, ctx, st.db.Collection(collections.BatchCollection(views.ViewClusters))) {
 		p := d.Pane.UTC()
 		sp := speedPanes[p]
 		if sp == nil {
@@ -183,7 +143,7 @@ func TestClustersEndToEnd(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			q := "k=4&step=" + tt.step + "&" + rangeQuery(tt.from, tt.to)
-			var ca clustersAnswer
+			var ca testkit.ClustersAnswer
 			getJSON(t, web.URL, "/v1/clusters?"+q, &ca)
 			var tr trafficAnswer
 			getJSON(t, web.URL, "/v1/traffic?step="+tt.step+"&"+rangeQuery(tt.from, tt.to), &tr)
@@ -237,7 +197,7 @@ func TestClustersEndToEnd(t *testing.T) {
 	}
 }
 
-func shares(ca clustersAnswer) []string {
+func shares(ca testkit.ClustersAnswer) []string {
 	var out []string
 	for _, c := range ca.Clusters {
 		out = append(out, fmt.Sprintf("%.2f@%.0fms/%.0fB", c.Share, c.Center["latency_ms"], c.Center["bytes"]))
@@ -273,3 +233,17 @@ func (s *pacedSink) put(ctx context.Context, r gen.Record) error {
 }
 func (s *pacedSink) flush(ctx context.Context) error { return s.next.flush(ctx) }
 func (s *pacedSink) close()                          { s.next.close() }
+
+// viewDocs reads every document of a view collection.
+func viewDocs(t *testing.T, ctx context.Context, coll *mongo.Collection) []collections.Doc {
+	t.Helper()
+	cur, err := coll.Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatalf("find in %s: %v", coll.Name(), err)
+	}
+	var docs []collections.Doc
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatalf("read %s: %v", coll.Name(), err)
+	}
+	return docs
+}

@@ -23,7 +23,6 @@
     { key: "warn", names: ["WARN", "WARNING"] },
     { key: "info", names: ["INFO"] },
   ];
-  const SVG_NS = "http://www.w3.org/2000/svg";
   const SERIES = [
     { key: "pv", label: "PV" },
     { key: "uv", label: "UV" },
@@ -31,6 +30,7 @@
   ];
 
   const $ = (id) => document.getElementById(id);
+  const { el, svg, fmtInt } = window.loglambdaDOM;
 
   const state = {
     range: "1h",
@@ -51,8 +51,6 @@
   };
 
   // ---- formatting -------------------------------------------------------
-
-  const fmtInt = (n) => Number(n).toLocaleString("en-US");
 
   function fmtBytes(n) {
     const units = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -115,20 +113,6 @@
     el.dataset.value = value === null || value === undefined ? "" : String(value);
     el.textContent = text;
     return el;
-  }
-
-  function el(tag, attrs, text) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-
-  function svg(tag, attrs, text) {
-    const e = document.createElementNS(SVG_NS, tag);
-    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
-    if (text !== undefined) e.textContent = text;
-    return e;
   }
 
   function showEmpty(id, text) {

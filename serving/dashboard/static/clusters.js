@@ -8,24 +8,11 @@
 
 (() => {
   const K = 5;
-  const SVG_NS = "http://www.w3.org/2000/svg";
   const COLORS = ["#2f6fdf", "#e07b00", "#2a9d4b", "#c2185b", "#7b52c7", "#00897b", "#8d6e63", "#546e7a"];
   const $ = (id) => document.getElementById(id);
+  const { el, svg, fmtInt } = window.loglambdaDOM;
   let seq = 0;
 
-  function svg(tag, attrs, text) {
-    const e = document.createElementNS(SVG_NS, tag);
-    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-  function el(tag, attrs, text) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-  const fmtInt = (n) => Number(n).toLocaleString("en-US");
   function fmtNum(v, field) {
     if (!isFinite(v)) return "-";
     if (field === "bytes") {

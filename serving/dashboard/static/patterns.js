@@ -12,16 +12,10 @@
   const K = 15;
   const FETCH_TIMEOUT_MS = 10000;
   const $ = (id) => document.getElementById(id);
+  const { el, svg, fmtInt } = window.loglambdaDOM;
   const params = new URLSearchParams(location.search);
   const st = { win: null, level: params.get("level") || "", selected: params.get("pattern") || "", ans: null, seq: 0 };
 
-  function el(tag, attrs, text) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-  const fmtInt = (n) => Number(n).toLocaleString("en-US");
   const iso = (secs) => new Date(secs * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 
   function empty(text) {
@@ -57,19 +51,12 @@
   function sparkline(series) {
     const W = 120;
     const H = 24;
-    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-    svg.setAttribute("class", "spark");
-    svg.setAttribute("width", W);
-    svg.setAttribute("height", H);
-    svg.setAttribute("viewBox", "0 0 " + W + " " + H);
-    svg.setAttribute("aria-hidden", "true");
     const max = Math.max(1, ...series);
     const n = series.length;
     const pts = series.map((v, i) => (n > 1 ? (i * W) / (n - 1) : W / 2).toFixed(1) + "," + (H - 2 - (v / max) * (H - 4)).toFixed(1));
-    const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
-    line.setAttribute("points", pts.join(" "));
-    svg.append(line);
-    return svg;
+    const spark = svg("svg", { class: "spark", width: W, height: H, viewBox: "0 0 " + W + " " + H, "aria-hidden": "true" });
+    spark.append(svg("polyline", { points: pts.join(" ") }));
+    return spark;
   }
 
   function change(p) {
