@@ -48,6 +48,19 @@ func TestDashboardWithToken(t *testing.T) {
 	}
 	withToken := render(t, chromium, hs.URL+"/set-token")
 	withToken.wantValue(t, "total-pv", strconv.FormatInt(tr.pv, 10), thousands(tr.pv))
+	// The panels ask the API through the same client as the page, so they
+	// send the token too: the patterns add up to the range's lines and the
+	// clusters (with outliers and events without features) to its PV.
+	var lines int64
+	for _, n := range patternTruth(evs, horizon.Add(-6*time.Hour), horizon, "", "") {
+		lines += n
+	}
+	withToken.wantAttrs(t, "patterns-exact", map[string]string{"data-total": strconv.FormatInt(lines, 10)})
+	csum := sumAttr(withToken.rows("clusters-body"), "data-count")
+	outl, miss := num(withToken.attr("clusters-outliers", "data-value")), num(withToken.attr("clusters-missing", "data-value"))
+	if csum == 0 || csum+outl+miss != tr.pv {
+		t.Errorf("clusters with a token: %d events + %d outliers + %d without features, want them adding up to pv %d", csum, outl, miss, tr.pv)
+	}
 
 	// Without a token the page prompts for one (window.prompt), which
 	// headless Chromium never answers: the refusals are checked over HTTP

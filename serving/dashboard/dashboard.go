@@ -1,6 +1,7 @@
 // Package dashboard is the web page the serving layer answers at "/":
 // static files embedded in the binary (index.html, style.css, dom.js with
-// the helpers the scripts share, app.js and the panels patterns.js and
+// the helpers the scripts share, api.js the client they all ask the API
+// through, app.js and the panels patterns.js and
 // clusters.js) that poll the JSON API (/v1/traffic, /v1/hot, /v1/status,
 // ...) from the browser and draw what they get.
 //
@@ -41,6 +42,7 @@ func files() []struct{ path, name, contentType string } {
 	return []struct{ path, name, contentType string }{
 		{"/", "static/index.html", "text/html; charset=utf-8"},
 		{"/dashboard/dom.js", "static/dom.js", "text/javascript; charset=utf-8"},
+		{"/dashboard/api.js", "static/api.js", "text/javascript; charset=utf-8"},
 		{"/dashboard/app.js", "static/app.js", "text/javascript; charset=utf-8"},
 		{"/dashboard/patterns.js", "static/patterns.js", "text/javascript; charset=utf-8"},
 		{"/dashboard/clusters.js", "static/clusters.js", "text/javascript; charset=utf-8"},

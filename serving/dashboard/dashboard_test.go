@@ -23,6 +23,7 @@ func TestServesEmbeddedFiles(t *testing.T) {
 		{"/", "text/html; charset=utf-8", "<!doctype html>"},
 		{"/dashboard/app.js", "text/javascript; charset=utf-8", `"use strict";`},
 		{"/dashboard/dom.js", "text/javascript; charset=utf-8", "window.loglambdaDOM ="},
+		{"/dashboard/api.js", "text/javascript; charset=utf-8", "window.loglambdaAPI ="},
 		{"/dashboard/style.css", "text/css; charset=utf-8", ":root {"},
 	}
 	for _, c := range cases {

@@ -11,6 +11,7 @@
   const COLORS = ["#2f6fdf", "#e07b00", "#2a9d4b", "#c2185b", "#7b52c7", "#00897b", "#8d6e63", "#546e7a"];
   const $ = (id) => document.getElementById(id);
   const { el, svg, fmtInt } = window.loglambdaDOM;
+  const { getJSON } = window.loglambdaAPI;
   let seq = 0;
 
   function fmtNum(v, field) {
@@ -144,9 +145,7 @@
     const my = ++seq;
     let ans;
     try {
-      const r = await fetch("v1/clusters?" + q + "&k=" + K + "&step=" + step + "s", { headers: { Accept: "application/json" } });
-      ans = await r.json();
-      if (!r.ok) throw new Error(ans.error || "HTTP " + r.status);
+      ans = await getJSON("v1/clusters?" + q + "&k=" + K + "&step=" + step + "s");
     } catch (e) {
       if (my !== seq) return;
       const empty = $("clusters-empty");

@@ -10,9 +10,9 @@
 
 (() => {
   const K = 15;
-  const FETCH_TIMEOUT_MS = 10000;
   const $ = (id) => document.getElementById(id);
   const { el, svg, fmtInt } = window.loglambdaDOM;
+  const { getJSON } = window.loglambdaAPI;
   const params = new URLSearchParams(location.search);
   const st = { win: null, level: params.get("level") || "", selected: params.get("pattern") || "", ans: null, seq: 0 };
 
@@ -30,20 +30,14 @@
     const w = st.win;
     let q = "from=" + encodeURIComponent(iso(w.from)) + "&to=" + encodeURIComponent(iso(w.to)) + "&step=" + w.step + "s&k=" + K;
     if (st.level) q += "&level=" + encodeURIComponent(st.level);
-    const ctl = new AbortController();
-    const t = setTimeout(() => ctl.abort(), FETCH_TIMEOUT_MS);
     try {
-      const resp = await fetch("v1/patterns?" + q, { headers: { Accept: "application/json" }, cache: "no-store", signal: ctl.signal });
-      const body = await resp.json();
+      const body = await getJSON("v1/patterns?" + q);
       if (seq !== st.seq) return;
-      if (!resp.ok) throw new Error(body && body.error ? body.error : resp.statusText);
       st.ans = body;
       render();
     } catch (e) {
       if (seq !== st.seq) return;
       if (!st.ans) empty("No patterns yet: " + e.message);
-    } finally {
-      clearTimeout(t);
     }
   }
 
