@@ -63,7 +63,7 @@ func TestFlushAtVolume(t *testing.T) {
 		// The first flush comes after the interval; the stream is applied
 		// well before, so that flush holds every pane.
 		s, err := New(st.db("volume"), st.kafka.Addrs(), Group("volume"), HotCapacity(testHotCap),
-			layer.Lateness(lateness), FlushInterval(15*time.Second), Writer(w), layer.Logger(quietLogger()))
+			layer.Lateness(lateness), FlushInterval(15*time.Second), layer.Writer(w), layer.Logger(quietLogger()))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/loglambda/loglambda/batch"
+	"github.com/loglambda/loglambda/internal/layer"
 )
 
 // batchMain runs batch with the process's terminal and standard streams.
@@ -76,7 +77,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer, prog
 	defer closeDB()
 	opts := append(common.layerOpts(slog.Default()),
 		batch.Grace(*grace), batch.MergeBelow(*mergeBelow), batch.SpeedMargin(*speedMargin),
-		batch.KafkaOpts(kopts...))
+		layer.KafkaOpts(kopts...))
 	if progress != nil {
 		opts = append(opts, batch.Progress(progress))
 	}

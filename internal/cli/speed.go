@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/schemas/views"
 	"github.com/loglambda/loglambda/speed"
 )
@@ -48,7 +49,7 @@ func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s, err := speed.New(db, common.brokerList(), append(common.layerOpts(slog.Default()),
 		speed.Group(*group), speed.FlushInterval(*flushInterval), speed.HotCapacity(*hotCapacity),
-		speed.Registerer(reg), speed.KafkaOpts(kopts...))...)
+		speed.Registerer(reg), layer.KafkaOpts(kopts...))...)
 	if err != nil {
 		return err
 	}
