@@ -282,8 +282,7 @@ func malformed(recs []genRecord) (n int64) {
 // TestBatch runs the layer end to end: compact, merge, recompute,
 // idempotence, a crashed compaction, late data into a recomputed hour.
 func TestBatch(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := testkit.Context(t, 3*time.Minute)
 	s := newStack(t)
 	end := base.Add(3 * time.Hour)
 	all := generate(1, 3000, base, end)

@@ -1,7 +1,6 @@
 package speed
 
 import (
-	"context"
 	"encoding/json"
 	"hash/fnv"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -37,8 +37,7 @@ func TestCatchUpDemoBacklog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+	ctx := testkit.Context(t, 5*time.Minute)
 	type partState struct{ newest time.Time }
 	ps := make([]partState, parts)
 	wantPV := map[string]int64{} // pane key -> PV over partitions

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -17,8 +16,7 @@ import (
 )
 
 func TestBatchCommand(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx := testkit.Context(t, time.Minute)
 	k := testkit.Kafka(t, "cmdlogs", 2)
 	m := testkit.Mongo(t, embedded.MongoConfig{})
 	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Addrs()...), kgo.DefaultProduceTopic("cmdlogs"))

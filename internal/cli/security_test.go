@@ -102,8 +102,7 @@ func TestSecureStack(t *testing.T) {
 	if err := os.WriteFile(file, lines.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := testkit.Context(t, 3*time.Minute)
 
 	var shipErr bytes.Buffer
 	if err := runShip(ctx, []string{"--kafka-sasl-password-file", pwFile, "--brokers", strings.Join(kc.ListenAddrs(), ","),
@@ -256,8 +255,7 @@ func TestUpExternalSecureKafka(t *testing.T) {
 	if !strings.Contains(banner.String(), "external: tls (ca ") || strings.Contains(banner.String(), "up-plain-password") {
 		t.Errorf("banner:\n%s", banner.String())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testkit.Context(t, 2*time.Minute)
 	g, err := gen.New(gen.Seed(3), gen.Rate(10), gen.Start(time.Now().Add(-4*time.Hour)), gen.Count(n), gen.OutOfOrder(0), gen.Late(0))
 	if err != nil {
 		t.Fatal(err)

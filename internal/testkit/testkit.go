@@ -1,6 +1,7 @@
-// Package testkit holds what the tests of several packages share: the
-// embedded Kafka and MongoDB servers started for one test and stopped with
-// it, a connected MongoDB client, a free loopback address, an HTTP fetch
+// Package testkit holds what the tests of several packages share: a
+// context bounded by the test, the embedded Kafka and MongoDB servers
+// started for one test and stopped with it, a connected MongoDB client, a
+// free loopback address, an HTTP fetch
 // that fails the test on a transport error, and the hot view's ordering of
 // terms, computed independently of the view. Only tests import it.
 package testkit
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -22,6 +24,14 @@ import (
 	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/schemas/event"
 )
+
+// Context returns a context that ends after d or when tb ends, whichever
+// comes first: a test's bound on what it waits for.
+func Context(tb testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(tb.Context(), d)
+	tb.Cleanup(cancel)
+	return ctx
+}
 
 // Kafka starts an in-process Kafka-protocol broker with topic of the given
 // partitions, closed when tb ends.
