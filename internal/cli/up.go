@@ -198,12 +198,13 @@ func openStack(c upConfig) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.speed, err = speed.New(s.db, brokers, append(c.layerOpts(s.log.With("layer", "speed")),
-		layer.Writer(writer), layer.KafkaOpts(s.kopts...))...)
-	if err != nil {
+	layerOpts := func(name string) []layer.Opt {
+		return append(c.layerOpts(s.log.With("layer", name)), layer.Writer(writer), layer.KafkaOpts(s.kopts...))
+	}
+	if s.speed, err = speed.New(s.db, brokers, layerOpts("speed")...); err != nil {
 		return nil, err
 	}
-	bopts := append(c.layerOpts(s.log.With("layer", "batch")), layer.Writer(writer), layer.KafkaOpts(s.kopts...))
+	bopts := layerOpts("batch")
 	if c.batchNow != nil {
 		bopts = append(bopts, batch.Now(c.batchNow))
 	}
