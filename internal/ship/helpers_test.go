@@ -24,6 +24,22 @@ func startKafka(t testing.TB, partitions int32) *embedded.Kafka {
 	return testkit.Kafka(t, testTopic, partitions)
 }
 
+// shipAll ships inputs to their end with a Shipper of opts, failing the
+// test on an error, and returns the run's summary.
+func shipAll(t testing.TB, addrs []string, opts []Opt, inputs ...string) Summary {
+	t.Helper()
+	s, err := New(addrs, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sum, err := s.Run(context.Background(), inputs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
 // consumeAll reads every record of topic, up to the end offsets of the
 // moment it is called, so that duplicates show.
 func consumeAll(t testing.TB, addrs []string, topic string) []*kgo.Record {
