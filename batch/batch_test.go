@@ -200,15 +200,7 @@ func (s *stack) checkViews(ctx context.Context, recs []genRecord, from, to time.
 	want := expectPanes(recs, from, to)
 	got := map[time.Time]*views.Pane{}
 	for _, view := range views.Names {
-		cur, err := s.db.Collection(collections.BatchCollection(view)).Find(ctx, bson.D{})
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		var docs []collections.Doc
-		if err := cur.All(ctx, &docs); err != nil {
-			s.t.Fatal(err)
-		}
-		for _, d := range docs {
+		for _, d := range testkit.All[collections.Doc](s.t, s.db.Collection(collections.BatchCollection(view))) {
 			pane := d.Pane.UTC()
 			if d.ID != collections.DocID(view, pane, collections.BatchPartition) || d.Partition != -1 || d.Offset != -1 || !d.PaneEnd.Equal(pane.Add(time.Minute)) {
 				s.t.Errorf("doc %s: id/partition/offset/pane_end = %s/%d/%d/%s", d.ID, d.ID, d.Partition, d.Offset, d.PaneEnd)

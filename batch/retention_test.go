@@ -70,16 +70,9 @@ func TestSpeedDocRetention(t *testing.T) {
 			if view != "checkpoints" {
 				coll = collections.SpeedCollection(view)
 			}
-			cur, err := s.db.Collection(coll).Find(ctx, bson.D{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var docs []struct {
+			docs := testkit.All[struct {
 				ID string `bson:"_id"`
-			}
-			if err := cur.All(ctx, &docs); err != nil {
-				t.Fatal(err)
-			}
+			}](t, s.db.Collection(coll))
 			ids := []string{}
 			for _, d := range docs {
 				ids = append(ids, d.ID)

@@ -22,9 +22,7 @@ import (
 // event is late when its pane ends at or before the newest event time so
 // far minus the lateness (DESIGN.md's rule, written out again).
 func TestCatchUpDemoBacklog(t *testing.T) {
-	if testing.Short() || raceOn {
-		t.Skip("volume: not in -short, nor under the race detector")
-	}
+	skipVolume(t)
 	const parts = 4
 	st := startStack(t, parts)
 	start := time.Date(2026, 11, 20, 7, 0, 0, 0, time.UTC)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -12,10 +11,10 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -257,14 +256,7 @@ type patternDoc struct {
 
 func readPatternDocs(t *testing.T, db *mongo.Database, coll string) []patternDoc {
 	t.Helper()
-	cur, err := db.Collection(coll).Find(context.Background(), bson.D{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var docs []collections.Doc
-	if err := cur.All(context.Background(), &docs); err != nil {
-		t.Fatal(err)
-	}
+	docs := testkit.All[collections.Doc](t, db.Collection(coll))
 	out := make([]patternDoc, 0, len(docs))
 	for _, d := range docs {
 		s := views.NewPatterns()

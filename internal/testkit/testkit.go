@@ -1,7 +1,7 @@
 // Package testkit holds what the tests of several packages share: a
 // context bounded by the test, the embedded Kafka and MongoDB servers
-// started for one test and stopped with it, a connected MongoDB client, a
-// free loopback address, an HTTP fetch
+// started for one test and stopped with it, a connected MongoDB client,
+// every document of a collection, a free loopback address, an HTTP fetch
 // that fails the test on a transport error, and the hot view's ordering of
 // terms, computed independently of the view. Only tests import it.
 package testkit
@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -69,6 +70,20 @@ func Client(tb testing.TB, uri string) *mongo.Client {
 	}
 	tb.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
 	return mc
+}
+
+// All returns every document of coll decoded as T.
+func All[T any](tb testing.TB, coll *mongo.Collection) []T {
+	tb.Helper()
+	cur, err := coll.Find(tb.Context(), bson.D{})
+	if err != nil {
+		tb.Fatalf("find in %s: %v", coll.Name(), err)
+	}
+	var docs []T
+	if err := cur.All(tb.Context(), &docs); err != nil {
+		tb.Fatalf("read %s: %v", coll.Name(), err)
+	}
+	return docs
 }
 
 // MongoClient starts the embedded server (Mongo) and connects to it.
