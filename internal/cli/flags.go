@@ -40,6 +40,24 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	c.kafkaSec.register(fs)
 }
 
+// producerFlags are the flags of a command that writes to Kafka (gen,
+// ship): where to (--brokers, --topic) and the Kafka security flags.
+type producerFlags struct {
+	brokers string
+	topic   string
+	sec     kafkaSecFlags
+}
+
+// register adds --brokers, --topic and the Kafka security flags.
+func (p *producerFlags) register(fs *flag.FlagSet) {
+	registerBrokers(fs, &p.brokers)
+	registerTopic(fs, &p.topic)
+	p.sec.register(fs)
+}
+
+// brokerList is --brokers split on commas.
+func (p *producerFlags) brokerList() []string { return splitList(p.brokers) }
+
 // viewFlags are what every layer command, up included, reads the log with
 // and cuts the views by: the topic, the ingest rules, the panes, the
 // lateness and the clusters view's settings.
