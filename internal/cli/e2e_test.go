@@ -163,9 +163,9 @@ func rangeQuery(from, to time.Time) string {
 
 // startStack opens the in-process stack of cfg (openStack) with the
 // tests' defaults where cfg leaves them empty (loopback listeners on free
-// ports, topic logs, JSON lines with the demo's hot term, 2m lateness),
-// runs speed and serves the HTTP API on a test server; all of it stops
-// when t ends, speed before the stack.
+// ports, topic logs, JSON lines with the demo's hot term, 1m panes, 2m
+// lateness), runs speed and serves the HTTP API on a test server; all of
+// it stops when t ends, speed before the stack.
 func startStack(t *testing.T, cfg upConfig) (*stack, context.Context, *httptest.Server) {
 	t.Helper()
 	def := func(v *string, d string) {
@@ -181,6 +181,9 @@ func startStack(t *testing.T, cfg upConfig) (*stack, context.Context, *httptest.
 	def(&cfg.mongoDB, "loglambda")
 	def(&cfg.format, "json")
 	def(&cfg.hotTerm, "param:q,Input")
+	if cfg.pane == 0 {
+		cfg.pane = time.Minute
+	}
 	if cfg.lateness == 0 {
 		cfg.lateness = 2 * time.Minute
 	}
@@ -220,13 +223,7 @@ func TestEndToEnd(t *testing.T) {
 	batchNow := t0.Add(2*time.Hour + 30*time.Minute) // hours 0 and 1 complete
 	horizon := t0.Add(2 * time.Hour)
 
-	dir := t.TempDir()
-	st, ctx, web := startStack(t, upConfig{
-		data:       dir,
-		partitions: 4,
-		viewFlags:  viewFlags{pane: time.Minute},
-		batchNow:   func() time.Time { return batchNow },
-	})
+	st, ctx, web := startStack(t, upConfig{partitions: 4, batchNow: func() time.Time { return batchNow }})
 
 	// Produce three hours of traffic through the same path as gen.
 	g, err := gen.New(gen.Seed(42), gen.Rate(rate), gen.Start(t0), gen.Count(int64(3*3600*rate)),

@@ -38,12 +38,7 @@ func TestPatternsLive(t *testing.T) {
 	end := t0.Add(3 * time.Hour)
 	batchNow := end.Add(30 * time.Minute) // every hour complete
 	dir := t.TempDir()
-	st, ctx, web := startStack(t, upConfig{
-		data:       dir,
-		partitions: 2,
-		viewFlags:  viewFlags{pane: time.Minute},
-		batchNow:   func() time.Time { return batchNow },
-	})
+	st, ctx, web := startStack(t, upConfig{partitions: 2, batchNow: func() time.Time { return batchNow }})
 
 	// The lines (all have a message), each partition's to a file of its own (in
 	// offset order) for the offline miner.
