@@ -421,6 +421,40 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() error
 	}
 }
 
+// buildBinary builds loglambda into a temporary directory and returns its
+// path: the end-to-end tests run the binary a user runs.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "loglambda")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/loglambda/loglambda").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startBinary starts bin with args, its output in the buffer returned.
+// When t ends the process is killed unless it was waited for (interrupt),
+// and its output, under name, is logged if t failed.
+func startBinary(t *testing.T, name, bin string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, out.String())
+		}
+	})
+	return cmd, &out
+}
+
 // TestUpBinary builds loglambda, runs `up --demo`, waits for batch and
 // speed answers, stops it with SIGINT, starts it again on the same data and
 // checks that nothing was lost and the history was not generated twice.
@@ -428,36 +462,14 @@ func TestUpBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: builds the binary and runs up --demo")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "loglambda")
-	build := exec.Command("go", "build", "-o", bin, "github.com/loglambda/loglambda")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	data := filepath.Join(dir, "data")
+	bin := buildBinary(t)
+	data := filepath.Join(t.TempDir(), "data")
 	httpAddr, grpcAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	args := []string{"up", "--demo", "--data", data, "--kafka-listen", testkit.FreeAddr(t), "--mongo-listen", testkit.FreeAddr(t),
 		"--http", httpAddr, "--grpc", grpcAddr, "--rate", "10", "--demo-history", "3h", "--batch-first", "1s", "--batch-every", "5s"}
 	base := "http://" + httpAddr
 
-	start := func(name string) (*exec.Cmd, *bytes.Buffer) {
-		var out bytes.Buffer
-		cmd := exec.Command(bin, args...)
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if cmd.ProcessState == nil {
-				cmd.Process.Kill()
-				cmd.Wait()
-			}
-			if t.Failed() {
-				t.Logf("%s output:\n%s", name, out.String())
-			}
-		})
-		return cmd, &out
-	}
+	start := func(name string) (*exec.Cmd, *bytes.Buffer) { return startBinary(t, name, bin, args...) }
 	stop := func(cmd *exec.Cmd) {
 		if !interrupt(t, cmd) {
 			t.FailNow()
