@@ -13,9 +13,7 @@ import (
 // them dirty; the views must hold exactly what the generated records say,
 // both times.
 func TestRecomputeDay(t *testing.T) {
-	if testing.Short() {
-		t.Skip("volume")
-	}
+	testkit.SkipShort(t, "volume")
 	ctx := testkit.Context(t, 5*time.Minute)
 	s := newStack(t)
 	end := base.Add(24 * time.Hour)

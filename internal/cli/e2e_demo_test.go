@@ -36,9 +36,7 @@ type demoStatus struct {
 // generous: this is a correctness test; the catch-up time is logged, not
 // asserted (ci/bench.sh is where speed is measured).
 func TestUpDemoDefaults(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end at the demo's volume: builds the binary and runs up --demo")
-	}
+	testkit.SkipShort(t, "end-to-end at the demo's volume: builds the binary and runs up --demo")
 	bin := buildBinary(t)
 	httpAddr := testkit.FreeAddr(t)
 	base := "http://" + httpAddr

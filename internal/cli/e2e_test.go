@@ -214,9 +214,7 @@ func startStack(t *testing.T, cfg upConfig) (*stack, context.Context, *httptest.
 // batch with a clock that makes the first two hours complete, and checks
 // the merged answers.
 func TestEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: starts Kafka, MongoDB and all layers")
-	}
+	testkit.SkipShort(t, "end-to-end: starts Kafka, MongoDB and all layers")
 	const rate = 10.0 // 3 h: 108 000 events
 	t0 := time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)
 	end := t0.Add(3 * time.Hour)
@@ -459,9 +457,7 @@ func startBinary(t *testing.T, name, bin string, args ...string) (*exec.Cmd, *by
 // speed answers, stops it with SIGINT, starts it again on the same data and
 // checks that nothing was lost and the history was not generated twice.
 func TestUpBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: builds the binary and runs up --demo")
-	}
+	testkit.SkipShort(t, "end-to-end: builds the binary and runs up --demo")
 	bin := buildBinary(t)
 	data := filepath.Join(t.TempDir(), "data")
 	httpAddr, grpcAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)

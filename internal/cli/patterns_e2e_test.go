@@ -30,9 +30,7 @@ import (
 //     state (ids, counts, levels, first/last seen, examples);
 //   - /v1/patterns answers the same totals from batch and speed.
 func TestPatternsLive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: starts Kafka, MongoDB and all layers")
-	}
+	testkit.SkipShort(t, "end-to-end: starts Kafka, MongoDB and all layers")
 	const rate = 4.0 // 3 h: 43 200 lines, all with a message
 	t0 := time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)
 	end := t0.Add(3 * time.Hour)

@@ -33,9 +33,7 @@ import (
 // tokens. Every event shipped must be counted by batch and speed, and no
 // secret may appear in the logs, --help or /v1/status.
 func TestSecureStack(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Kafka, MongoDB and the layers")
-	}
+	testkit.SkipShort(t, "starts Kafka, MongoDB and the layers")
 	const (
 		kafkaUser     = "loglambda-app"
 		kafkaPassword = "kafka-Pa55word-never-shown"
@@ -226,9 +224,7 @@ func TestSecureStack(t *testing.T) {
 // SASL/PLAIN instead of its embedded broker, feeds it through the demo's
 // sink with the same settings, and checks batch compacts every record.
 func TestUpExternalSecureKafka(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Kafka, MongoDB and the layers")
-	}
+	testkit.SkipShort(t, "starts Kafka, MongoDB and the layers")
 	const n = 20_000
 	certs := securetest.New(t)
 	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "logs"),

@@ -1,5 +1,5 @@
-// Package testkit holds what the tests of several packages share: a
-// context bounded by the test, the embedded Kafka and MongoDB servers
+// Package testkit holds what the tests of several packages share: the
+// -short rule, a context bounded by the test, the embedded Kafka and MongoDB servers
 // started for one test and stopped with it, a connected MongoDB client,
 // every document of a collection, a free loopback address, an HTTP fetch
 // that fails the test on a transport error, and the hot view's ordering of
@@ -25,6 +25,15 @@ import (
 	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/schemas/event"
 )
+
+// SkipShort skips tb in -short: the tests that start the whole stack or
+// run at volume say so with why.
+func SkipShort(tb testing.TB, why string) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip(why)
+	}
+}
 
 // Context returns a context that ends after d or when tb ends, whichever
 // comes first: a test's bound on what it waits for.
