@@ -52,11 +52,8 @@ func newStack(t *testing.T) *stack {
 
 func (s *stack) produce(ctx context.Context, recs []genRecord) {
 	s.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.brokers...), kgo.DefaultProduceTopic("logs"),
+	cl := testkit.KafkaClient(s.t, s.brokers, kgo.DefaultProduceTopic("logs"),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		s.t.Fatal(err)
-	}
 	defer cl.Close()
 	krs := make([]*kgo.Record, len(recs))
 	for i := range recs {

@@ -30,11 +30,8 @@ func TestCatchUpDemoBacklog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(st.kafka.Addrs()...), kgo.DefaultProduceTopic(testTopic),
+	cl := testkit.KafkaClient(t, st.kafka.Addrs(), kgo.DefaultProduceTopic(testTopic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(10*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := testkit.Context(t, 5*time.Minute)
 	type partState struct{ newest time.Time }
 	ps := make([]partState, parts)

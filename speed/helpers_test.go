@@ -47,11 +47,8 @@ func (st *stack) produce(tb testing.TB, lines [][]genLine, batch int) {
 // partition (the second part of a stream).
 func (st *stack) produceFrom(tb testing.TB, lines [][]genLine, batch int, from int64) {
 	tb.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(st.kafka.Addrs()...), kgo.DefaultProduceTopic(testTopic),
+	cl := testkit.KafkaClient(tb, st.kafka.Addrs(), kgo.DefaultProduceTopic(testTopic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.MaxBufferedRecords(1<<20))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -96,11 +96,8 @@ func TestGenKafka(t *testing.T) {
 	for _, r := range want {
 		wantByKey[string(r.Key)] = append(wantByKey[string(r.Key)], string(r.Line))
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Addrs()...), kgo.ConsumeTopics("logs"),
+	cl := testkit.KafkaClient(t, k.Addrs(), kgo.ConsumeTopics("logs"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer cl.Close()
 	ctx := testkit.Context(t, 30*time.Second)
 	gotByKey := map[string][]string{}

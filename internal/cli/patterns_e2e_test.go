@@ -44,11 +44,8 @@ func TestPatternsLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(st.kafka.Addrs()...), kgo.DefaultProduceTopic("logs"),
+	cl := testkit.KafkaClient(t, st.kafka.Addrs(), kgo.DefaultProduceTopic("logs"),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer cl.Close()
 	files := [2]*bytes.Buffer{{}, {}}
 	var recs []*kgo.Record

@@ -50,10 +50,7 @@ func TestShipCommand(t *testing.T) {
 		!strings.Contains(stderr.String(), "acked 4, failed 0") || !strings.Contains(stderr.String(), "key parse errors 1") {
 		t.Fatalf("summary %q, want %q, 4 acked and 1 parse error", stderr.String(), want)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Addrs()...), kgo.ConsumeTopics("shipped"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := testkit.KafkaClient(t, k.Addrs(), kgo.ConsumeTopics("shipped"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	defer cl.Close()
 	ctx := testkit.Context(t, 10*time.Second)
 	keys := map[string]string{}

@@ -19,10 +19,7 @@ func TestStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer k.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Addrs()...), kgo.ConsumeTopics("logs"), kgo.DefaultProduceTopic("logs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := testkit.KafkaClient(t, k.Addrs(), kgo.ConsumeTopics("logs"), kgo.DefaultProduceTopic("logs"))
 	defer cl.Close()
 	if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("hello")}).FirstErr(); err != nil {
 		t.Fatal(err)

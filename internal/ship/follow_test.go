@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/loglambda/loglambda/internal/tail"
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 func numbered(prefix string, from, to int) []string {
@@ -215,10 +215,7 @@ func TestShipHugeAndJunkLines(t *testing.T) {
 // createTopic creates topic with 2 partitions.
 func createTopic(t testing.TB, addrs []string, topic string) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := testkit.KafkaClient(t, addrs)
 	defer cl.Close()
 	if _, err := kadm.NewClient(cl).CreateTopic(context.Background(), 2, 1, nil, topic); err != nil {
 		t.Fatal(err)

@@ -46,11 +46,8 @@ func consumeAll(t testing.TB, addrs []string, topic string) []*kgo.Record {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.ConsumeTopics(topic),
+	cl := testkit.KafkaClient(t, addrs, kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(64<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer cl.Close()
 	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
 	if err != nil {
@@ -157,10 +154,7 @@ func waitRecords(t testing.TB, addrs []string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...))
-		if err != nil {
-			t.Fatal(err)
-		}
+		cl := testkit.KafkaClient(t, addrs)
 		ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), testTopic)
 		cl.Close()
 		if err != nil {

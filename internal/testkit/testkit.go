@@ -1,9 +1,10 @@
 // Package testkit holds what the tests of several packages share: the
-// -short rule, a context bounded by the test, the embedded Kafka and MongoDB servers
-// started for one test and stopped with it, a connected MongoDB client,
-// every document of a collection, a free loopback address, an HTTP fetch
-// that fails the test on a transport error, and the hot view's ordering of
-// terms, computed independently of the view. Only tests import it.
+// -short rule, a context bounded by the test, the embedded Kafka and
+// MongoDB servers started for one test and stopped with it, a Kafka
+// client, a connected MongoDB client, every document of a collection, a
+// free loopback address, an HTTP fetch that fails the test on a transport
+// error, and the hot view's ordering of terms, computed independently of
+// the view. Only tests import it.
 package testkit
 
 import (
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -53,6 +55,17 @@ func Kafka(tb testing.TB, topic string, partitions int32) *embedded.Kafka {
 	}
 	tb.Cleanup(k.Close)
 	return k
+}
+
+// KafkaClient is a Kafka client of brokers with opts; the caller closes
+// it.
+func KafkaClient(tb testing.TB, brokers []string, opts ...kgo.Opt) *kgo.Client {
+	tb.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, opts...)...)
+	if err != nil {
+		tb.Fatalf("kafka client of %v: %v", brokers, err)
+	}
+	return cl
 }
 
 // Mongo starts the embedded MongoDB-compatible server on a temporary
