@@ -117,17 +117,33 @@ func (s *stack) lakeFiles() []string {
 	return out
 }
 
+// openLake opens the stack's lake as batch does.
+func (s *stack) openLake() *lake.Lake {
+	s.t.Helper()
+	l, err := lake.Open(s.lakeDir, "logs")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return l
+}
+
+// manifest is the lake's manifest as saved.
+func (s *stack) manifest() *lake.Manifest {
+	s.t.Helper()
+	m, err := s.openLake().LoadManifest()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return m
+}
+
 // checkLake checks the lake against everything produced: one row per
 // record, raw lines byte for byte, parse errors kept, files named by the
 // contract and exactly those of the manifest.
 func (s *stack) checkLake(ctx context.Context, wantParseErrors int64) {
 	s.t.Helper()
 	files := s.lakeFiles()
-	l, _ := lake.Open(s.lakeDir, "logs")
-	m, err := l.LoadManifest()
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	m := s.manifest()
 	var inManifest []string
 	for _, f := range m.Files {
 		inManifest = append(inManifest, f.Path)
@@ -383,8 +399,7 @@ func TestBatch(t *testing.T) {
 		if _, err := s.batch(withAfterFiles(func() error { return crash })).Compact(ctx); !errors.Is(err, crash) {
 			t.Fatalf("crashing compaction returned %v", err)
 		}
-		l, _ := lake.Open(s.lakeDir, "logs")
-		m, _ := l.LoadManifest()
+		m := s.manifest()
 		if len(s.lakeFiles()) <= len(m.Files) {
 			t.Fatalf("the crashed run left no orphan file (%d on disk, %d in manifest)", len(s.lakeFiles()), len(m.Files))
 		}
@@ -454,11 +469,7 @@ func TestBatch(t *testing.T) {
 		if h := s.horizon(ctx); !h.Horizon.Equal(base.Add(3 * time.Hour)) {
 			t.Errorf("horizon %s, want %s", h.Horizon, base.Add(3*time.Hour))
 		}
-		l, _ := lake.Open(s.lakeDir, "logs")
-		m, err := l.LoadManifest()
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := s.manifest()
 		for p, ps := range m.Partitions {
 			if ps.Quiet.IsZero() || ps.Quiet.After(s.now) {
 				t.Errorf("partition %d quiet %s, want set by %s", p, ps.Quiet, s.now)

@@ -31,10 +31,7 @@ func TestCrashInFirstCompaction(t *testing.T) {
 	if len(onDisk) == 0 {
 		t.Fatal("the crashed compaction left no file: it did not crash where this test means")
 	}
-	l, err := lake.Open(s.lakeDir, "logs")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := s.openLake()
 	if has, err := l.HasManifest(); err != nil || !has {
 		t.Fatalf("no manifest before the first file (%v)", err)
 	}
