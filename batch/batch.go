@@ -33,32 +33,19 @@ type Batch struct {
 // them runs.
 func New(db *mongo.Database, brokers []string, lakeDir string, opts ...Opt) (*Batch, error) {
 	c := defaultCfg()
-	if err := layer.Apply(&c, opts); err != nil {
-		return nil, fmt.Errorf("batch: %w", err)
-	}
-	ck, err := layer.Check(&c)
+	ck, err := layer.Configure(&c, opts)
 	if err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
 	}
-	rules, grid := ck.Rules, ck.Grid
 	c.clusters = ck.Clusters
-	if err := c.validate(); err != nil {
-		return nil, fmt.Errorf("batch: %w", err)
-	}
 	if lakeDir == "" {
 		return nil, errors.New("batch: lake directory is empty")
 	}
-	l, err := lake.Open(lakeDir, c.topic)
+	l, err := lake.Open(lakeDir, c.Topic)
 	if err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
 	}
-	w := c.writer
-	if w == nil {
-		if w, err = replace.New(); err != nil {
-			return nil, fmt.Errorf("batch: %w", err)
-		}
-	}
-	return &Batch{cfg: c, db: db, writer: w, brokers: brokers, lake: l, grid: grid, rules: rules}, nil
+	return &Batch{cfg: c, db: db, writer: ck.Writer, brokers: brokers, lake: l, grid: ck.Grid, rules: ck.Rules}, nil
 }
 
 // RunSummary reports a Run: its compaction and its recompute.
@@ -74,17 +61,25 @@ type RunSummary struct {
 // nothing.
 func (b *Batch) Run(ctx context.Context) (sum RunSummary, err error) {
 	defer func() { b.recordRun(err) }()
-	return b.run(ctx)
+	return locked(ctx, b.lake, b.run)
+}
+
+// locked runs f holding the lake's lock: Run, Compact and Recompute each
+// hold it throughout, so that they never interleave.
+func locked[S any](ctx context.Context, l *lake.Lake, f func(context.Context) (S, error)) (S, error) {
+	unlock, err := l.Lock()
+	if err != nil {
+		var zero S
+		return zero, err
+	}
+	defer unlock()
+	return f(ctx)
 }
 
 func (b *Batch) run(ctx context.Context) (RunSummary, error) {
 	start := time.Now()
 	var sum RunSummary
-	unlock, err := b.lake.Lock()
-	if err != nil {
-		return sum, err
-	}
-	defer unlock()
+	var err error
 	if sum.Compact, err = b.compact(ctx); err != nil {
 		return sum, err
 	}

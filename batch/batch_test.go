@@ -52,11 +52,8 @@ func newStack(t *testing.T) *stack {
 
 func (s *stack) produce(ctx context.Context, recs []genRecord) {
 	s.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.brokers...), kgo.DefaultProduceTopic("logs"),
+	cl := testkit.KafkaClient(s.t, s.brokers, kgo.DefaultProduceTopic("logs"),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		s.t.Fatal(err)
-	}
 	defer cl.Close()
 	krs := make([]*kgo.Record, len(recs))
 	for i := range recs {
@@ -120,17 +117,33 @@ func (s *stack) lakeFiles() []string {
 	return out
 }
 
+// openLake opens the stack's lake as batch does.
+func (s *stack) openLake() *lake.Lake {
+	s.t.Helper()
+	l, err := lake.Open(s.lakeDir, "logs")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return l
+}
+
+// manifest is the lake's manifest as saved.
+func (s *stack) manifest() *lake.Manifest {
+	s.t.Helper()
+	m, err := s.openLake().LoadManifest()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return m
+}
+
 // checkLake checks the lake against everything produced: one row per
 // record, raw lines byte for byte, parse errors kept, files named by the
 // contract and exactly those of the manifest.
 func (s *stack) checkLake(ctx context.Context, wantParseErrors int64) {
 	s.t.Helper()
 	files := s.lakeFiles()
-	l, _ := lake.Open(s.lakeDir, "logs")
-	m, err := l.LoadManifest()
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	m := s.manifest()
 	var inManifest []string
 	for _, f := range m.Files {
 		inManifest = append(inManifest, f.Path)
@@ -200,15 +213,7 @@ func (s *stack) checkViews(ctx context.Context, recs []genRecord, from, to time.
 	want := expectPanes(recs, from, to)
 	got := map[time.Time]*views.Pane{}
 	for _, view := range views.Names {
-		cur, err := s.db.Collection(collections.BatchCollection(view)).Find(ctx, bson.D{})
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		var docs []collections.Doc
-		if err := cur.All(ctx, &docs); err != nil {
-			s.t.Fatal(err)
-		}
-		for _, d := range docs {
+		for _, d := range testkit.All[collections.Doc](s.t, s.db.Collection(collections.BatchCollection(view))) {
 			pane := d.Pane.UTC()
 			if d.ID != collections.DocID(view, pane, collections.BatchPartition) || d.Partition != -1 || d.Offset != -1 || !d.PaneEnd.Equal(pane.Add(time.Minute)) {
 				s.t.Errorf("doc %s: id/partition/offset/pane_end = %s/%d/%d/%s", d.ID, d.ID, d.Partition, d.Offset, d.PaneEnd)
@@ -282,8 +287,7 @@ func malformed(recs []genRecord) (n int64) {
 // TestBatch runs the layer end to end: compact, merge, recompute,
 // idempotence, a crashed compaction, late data into a recomputed hour.
 func TestBatch(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := testkit.Context(t, 3*time.Minute)
 	s := newStack(t)
 	end := base.Add(3 * time.Hour)
 	all := generate(1, 3000, base, end)
@@ -395,8 +399,7 @@ func TestBatch(t *testing.T) {
 		if _, err := s.batch(withAfterFiles(func() error { return crash })).Compact(ctx); !errors.Is(err, crash) {
 			t.Fatalf("crashing compaction returned %v", err)
 		}
-		l, _ := lake.Open(s.lakeDir, "logs")
-		m, _ := l.LoadManifest()
+		m := s.manifest()
 		if len(s.lakeFiles()) <= len(m.Files) {
 			t.Fatalf("the crashed run left no orphan file (%d on disk, %d in manifest)", len(s.lakeFiles()), len(m.Files))
 		}
@@ -466,11 +469,7 @@ func TestBatch(t *testing.T) {
 		if h := s.horizon(ctx); !h.Horizon.Equal(base.Add(3 * time.Hour)) {
 			t.Errorf("horizon %s, want %s", h.Horizon, base.Add(3*time.Hour))
 		}
-		l, _ := lake.Open(s.lakeDir, "logs")
-		m, err := l.LoadManifest()
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := s.manifest()
 		for p, ps := range m.Partitions {
 			if ps.Quiet.IsZero() || ps.Quiet.After(s.now) {
 				t.Errorf("partition %d quiet %s, want set by %s", p, ps.Quiet, s.now)

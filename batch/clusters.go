@@ -67,7 +67,7 @@ func (b *Batch) hourClusters(ctx context.Context, conn *sql.Conn, files []string
 			}
 		}
 		ev.Time = time.UnixMicro(us).UTC()
-		start := ev.Time.Truncate(b.cfg.pane) // as hour_rows' pane_us
+		start := ev.Time.Truncate(b.cfg.Pane) // as hour_rows' pane_us
 		k := key{start.Unix(), part}
 		c := parts[k]
 		if c == nil {

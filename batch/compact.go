@@ -51,12 +51,7 @@ type CompactSummary struct {
 // Compact moves the records of the topic that are not in the lake yet
 // into it, then merges small files of finished hours. See the package doc.
 func (b *Batch) Compact(ctx context.Context) (CompactSummary, error) {
-	unlock, err := b.lake.Lock()
-	if err != nil {
-		return CompactSummary{}, err
-	}
-	defer unlock()
-	return b.compact(ctx)
+	return locked(ctx, b.lake, b.compact)
 }
 
 // markQuiet sets Quiet on every partition, read to its end by the run
@@ -92,10 +87,10 @@ func (b *Batch) compact(ctx context.Context) (CompactSummary, error) {
 		return sum, err
 	}
 	if len(removed) > 0 {
-		b.cfg.logger.Info("removed orphan files of an earlier run", "files", removed)
+		b.cfg.Logger.Info("removed orphan files of an earlier run", "files", removed)
 	}
 
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(b.brokers...)}, b.cfg.kafkaOpts...)...)
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(b.brokers...)}, b.cfg.KafkaOpts...)...)
 	if err != nil {
 		return sum, fmt.Errorf("compact: kafka client: %w", err)
 	}
@@ -150,7 +145,7 @@ func (b *Batch) compact(ctx context.Context) (CompactSummary, error) {
 // offset to the high watermark now. Offsets Kafka already deleted are
 // skipped and counted as lost in m.
 func (b *Batch) ranges(ctx context.Context, adm *kadm.Client, m *lake.Manifest, sum *CompactSummary) (map[int32]readRange, error) {
-	topic := b.cfg.topic
+	topic := b.cfg.Topic
 	ends, err := adm.ListEndOffsets(ctx, topic)
 	if err == nil {
 		err = ends.Error()
@@ -176,7 +171,7 @@ func (b *Batch) ranges(ctx context.Context, adm *kadm.Client, m *lake.Manifest, 
 		}
 		if st, ok := starts.Lookup(topic, p); ok && from < st.Offset {
 			lost := st.Offset - from
-			b.cfg.logger.Warn("records deleted by Kafka before compaction read them", "partition", p, "offsets", fmt.Sprintf("%d-%d", from, st.Offset-1))
+			b.cfg.Logger.Warn("records deleted by Kafka before compaction read them", "partition", p, "offsets", fmt.Sprintf("%d-%d", from, st.Offset-1))
 			m.Partition(p).LostOffsets += lost
 			sum.LostOffsets += lost
 			from = st.Offset
@@ -220,11 +215,11 @@ func (b *Batch) read(ctx context.Context, ranges map[int32]readRange, m *lake.Ma
 	}
 	cl, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(b.brokers...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{b.cfg.topic: offsets}),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{b.cfg.Topic: offsets}),
 		// Control records (transaction markers) take offsets too; keeping
 		// them lets a partition's end be recognised by offset alone.
 		kgo.KeepControlRecords(),
-	}, b.cfg.kafkaOpts...)...)
+	}, b.cfg.KafkaOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("compact: kafka client: %w", err)
 	}
@@ -274,7 +269,7 @@ func (b *Batch) read(ctx context.Context, ranges map[int32]readRange, m *lake.Ma
 				if rec.Offset >= rg.to-1 {
 					done[fp.Partition] = true
 					left--
-					cl.PauseFetchPartitions(map[string][]int32{b.cfg.topic: {fp.Partition}})
+					cl.PauseFetchPartitions(map[string][]int32{b.cfg.Topic: {fp.Partition}})
 				}
 			}
 		})

@@ -19,7 +19,7 @@ func (b *Batch) complete(m *lake.Manifest, h time.Time, now time.Time) bool {
 		return false
 	}
 	for _, ps := range m.Partitions {
-		if ps.Blocks(end.Add(b.cfg.lateness)) {
+		if ps.Blocks(end.Add(b.cfg.Lateness)) {
 			return false
 		}
 	}

@@ -23,10 +23,10 @@ func TestDecodeCases(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sum CompactSummary
-	r := &reader{b: b, m: lake.NewManifest(b.cfg.topic), dec: b.rules.NewDecoder(),
+	r := &reader{b: b, m: lake.NewManifest(b.cfg.Topic), dec: b.rules.NewDecoder(),
 		open: map[int32]map[time.Time]*pending{}, sum: &sum}
 	defer r.release()
-	for _, rec := range ingesttest.Records(b.cfg.topic, 0) {
+	for _, rec := range ingesttest.Records(b.cfg.Topic, 0) {
 		r.add(rec)
 	}
 	if err := r.flush(); err != nil {

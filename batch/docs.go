@@ -69,7 +69,7 @@ func (b *Batch) writeHorizonDoc(ctx context.Context, m *lake.Manifest, horizon t
 	if horizon.IsZero() {
 		return nil // empty lake: no batch views, nothing to say
 	}
-	d := collections.HorizonDoc{ID: collections.HorizonDocID(b.cfg.topic), Topic: b.cfg.topic, Horizon: horizon,
+	d := collections.HorizonDoc{ID: collections.HorizonDocID(b.cfg.Topic), Topic: b.cfg.Topic, Horizon: horizon,
 		Hours: []time.Time{}, Recomputed: []time.Time{}}
 	hours, _ := m.HourFiles()
 	for _, h := range hours {
@@ -89,7 +89,7 @@ func (b *Batch) writeLakeDoc(ctx context.Context, m *lake.Manifest) error {
 	if b.db == nil {
 		return nil
 	}
-	d := collections.LakeDoc{ID: collections.LakeDocID(b.cfg.topic), Topic: b.cfg.topic, Hours: []collections.LakeHour{}, Partitions: []collections.LakePartition{}}
+	d := collections.LakeDoc{ID: collections.LakeDocID(b.cfg.Topic), Topic: b.cfg.Topic, Hours: []collections.LakeHour{}, Partitions: []collections.LakePartition{}}
 	hours, files := m.HourFiles()
 	for _, h := range hours {
 		lh := collections.LakeHour{Hour: h}

@@ -1,7 +1,6 @@
 package batch
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/loglambda/loglambda/batch/lake"
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 // TestCrashInFirstCompaction kills the very first compaction of a new lake
@@ -18,8 +18,7 @@ import (
 // exact, a horizon. Before the empty first manifest, every later run
 // refused the lake as one whose manifest was lost.
 func TestCrashInFirstCompaction(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := testkit.Context(t, 3*time.Minute)
 	s := newStack(t)
 	all := generate(7, 1500, base, base.Add(3*time.Hour))
 	s.produce(ctx, all)
@@ -32,10 +31,7 @@ func TestCrashInFirstCompaction(t *testing.T) {
 	if len(onDisk) == 0 {
 		t.Fatal("the crashed compaction left no file: it did not crash where this test means")
 	}
-	l, err := lake.Open(s.lakeDir, "logs")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := s.openLake()
 	if has, err := l.HasManifest(); err != nil || !has {
 		t.Fatalf("no manifest before the first file (%v)", err)
 	}
@@ -61,8 +57,7 @@ func TestCrashInFirstCompaction(t *testing.T) {
 // TestLostManifestStillRefused checks the other side: a lake whose
 // manifest file is gone is refused, not emptied.
 func TestLostManifestStillRefused(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testkit.Context(t, 2*time.Minute)
 	s := newStack(t)
 	s.produce(ctx, generate(8, 300, base, base.Add(time.Hour)))
 	if _, err := s.batch().Compact(ctx); err != nil {

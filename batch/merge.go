@@ -103,7 +103,7 @@ func (b *Batch) mergeFinished(ctx context.Context, m *lake.Manifest, sum *Compac
 	for _, p := range obsolete {
 		if err := os.Remove(b.lake.Abs(p)); err != nil {
 			// The manifest no longer names it: the next run removes it.
-			b.cfg.logger.Warn("remove merged file", "path", p, "err", err)
+			b.cfg.Logger.Warn("remove merged file", "path", p, "err", err)
 		}
 	}
 	return nil

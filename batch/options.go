@@ -3,20 +3,16 @@ package batch
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/loglambda/loglambda/internal/layer"
-	"github.com/loglambda/loglambda/internal/replace"
-	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
 // Opt configures a Batch layer; see New. The options batch shares with
-// speed (topic, ingest rules, pane, lateness, logger, clusters view) are
-// package layer's; the rest are batch's own.
+// speed (topic, ingest rules, pane, lateness, logger, clusters view,
+// MongoDB writer, Kafka client options) are package layer's; the rest are
+// batch's own.
 type Opt = layer.Opt
 
 func own(name string, f func(*cfg)) Opt { return layer.Own(name, f) }
@@ -40,26 +36,16 @@ const (
 )
 
 // cfg holds every setting of a Batch layer, with its defaults in one place
-// (defaultCfg) and checked in one place (validate).
+// (defaultCfg) and checked in one place (layer.Configure: the shared
+// settings' Check, then Validate).
 type cfg struct {
-	// What to read.
-	topic  string
-	format string // parser spec for records without a format header
-
-	// How to build views.
-	hotTerm  string
-	uvField  string
-	pane     time.Duration
-	lateness time.Duration
-	grace    time.Duration
-	// clusters is built by validate from clusterFields (nil: the
-	// default) and microClusters (0: the default).
-	clusterFields *string
-	microClusters int
-	// parsed are the ingest rules given parsed (layer.Rules); nil: parsed
-	// from format, hotTerm and uvField.
-	parsed   *ingest.Rules
+	// The settings batch shares with speed: topic, ingest rules, pane,
+	// lateness, logger, clusters view, MongoDB writer, Kafka options.
+	layer.Settings
+	// clusters is the clusters view's spec, made by layer.Configure.
 	clusters *views.ClusterSpec
+
+	grace time.Duration // after an hour's end, before it is recomputed
 
 	// Lake upkeep.
 	mergeBelow int64
@@ -70,10 +56,6 @@ type cfg struct {
 
 	now      func() time.Time
 	progress io.Writer
-	logger   *slog.Logger
-	writer   *replace.Writer
-	// kafkaOpts are added to every Kafka client (TLS, SASL).
-	kafkaOpts []kgo.Opt
 
 	// afterFiles, a test hook, runs after compaction wrote its files and
 	// before it saves the manifest; an error from it ends the run there,
@@ -82,27 +64,18 @@ type cfg struct {
 }
 
 func defaultCfg() cfg {
-	c := cfg{
+	return cfg{
+		Settings:    layer.Defaults(),
 		grace:       DefaultGrace,
 		mergeBelow:  DefaultMergeBelow,
 		speedMargin: DefaultSpeedMargin,
 		now:         time.Now,
 	}
-	layer.SetDefaults(&c)
-	return c
 }
 
-// LayerFields implements layer.Config: the settings batch shares with
-// speed, set by the shared options and checked by layer.Check.
-func (c *cfg) LayerFields() layer.Fields {
-	return layer.Fields{Topic: &c.topic, Format: &c.format, HotTerm: &c.hotTerm, UVField: &c.uvField,
-		Pane: &c.pane, Lateness: &c.lateness, Logger: &c.logger, Rules: &c.parsed,
-		ClusterFields: &c.clusterFields, MicroClusters: &c.microClusters}
-}
-
-// validate checks batch's own settings and names each with its value in
-// the error; layer.Check checks the shared ones.
-func (c *cfg) validate() error {
+// Validate checks batch's own settings and names each with its value in
+// the error; layer.Configure calls it after checking the shared ones.
+func (c *cfg) Validate() error {
 	switch {
 	case c.grace < 0:
 		return fmt.Errorf("grace %s is negative", c.grace)
@@ -113,10 +86,6 @@ func (c *cfg) validate() error {
 	}
 	return nil
 }
-
-// The options speed and batch share (topic, ingest rules, pane,
-// lateness, logger, clusters view) are package layer's: give them to New
-// beside this layer's own.
 
 // Grace is how long after an hour's end (by the clock) batch waits before
 // recomputing it (default 5m, see DefaultGrace).
@@ -142,11 +111,6 @@ func Now(f func() time.Time) Opt { return own("Now", func(c *cfg) { c.now = f })
 // Progress receives a progress bar of records read (default none). The
 // command passes stderr when it is a terminal.
 func Progress(w io.Writer) Opt { return own("Progress", func(c *cfg) { c.progress = w }) }
-
-// Writer is the MongoDB writer of the batch views (default: a
-// replace.Writer of its own). Layers sharing one embedded store share one
-// Writer, which runs one command at a time (see package replace).
-func Writer(w *replace.Writer) Opt { return own("Writer", func(c *cfg) { c.writer = w }) }
 
 // withAfterFiles sets the hook run between a compaction's files and its
 // manifest (tests: crash there).

@@ -132,7 +132,7 @@ func unmarshalMiningState(data []byte) (*miningState, error) {
 // loadMiningState reads the state, or returns a new one (and why) when
 // there is none it can use with manifest m.
 func (b *Batch) loadMiningState(m *lake.Manifest) (*miningState, string) {
-	fresh := &miningState{pane: b.cfg.pane, parts: map[int32]*partMining{}, panes: map[time.Time]*views.Patterns{}}
+	fresh := &miningState{pane: b.cfg.Pane, parts: map[int32]*partMining{}, panes: map[time.Time]*views.Patterns{}}
 	data, err := b.lake.LoadState(patternsStateName)
 	if err != nil {
 		return fresh, err.Error()
@@ -144,8 +144,8 @@ func (b *Batch) loadMiningState(m *lake.Manifest) (*miningState, string) {
 	if err != nil {
 		return fresh, fmt.Sprintf("state %s: %v", patternsStateName, err)
 	}
-	if s.pane != b.cfg.pane {
-		return fresh, fmt.Sprintf("state mined with panes of %s, now %s", s.pane, b.cfg.pane)
+	if s.pane != b.cfg.Pane {
+		return fresh, fmt.Sprintf("state mined with panes of %s, now %s", s.pane, b.cfg.Pane)
 	}
 	for p, pm := range s.parts {
 		if mp := m.Partitions[p]; mp == nil || mp.NextOffset < pm.next {
@@ -188,14 +188,14 @@ func (b *Batch) minePatterns(ctx context.Context, conn *sql.Conn, m *lake.Manife
 	out, rows, err := b.mineFrom(ctx, conn, m, st, todo)
 	if errors.Is(err, errRemine) {
 		why = err.Error()
-		st = &miningState{pane: b.cfg.pane, parts: map[int32]*partMining{}, panes: map[time.Time]*views.Patterns{}}
+		st = &miningState{pane: b.cfg.Pane, parts: map[int32]*partMining{}, panes: map[time.Time]*views.Patterns{}}
 		out, rows, err = b.mineFrom(ctx, conn, m, st, todo)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("patterns: %w", err)
 	}
 	if why != "" {
-		b.cfg.logger.Info("patterns mined over the whole lake", "why", why)
+		b.cfg.Logger.Info("patterns mined over the whole lake", "why", why)
 	}
 	data, err := st.marshal()
 	if err == nil {

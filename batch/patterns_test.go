@@ -3,7 +3,6 @@ package batch
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"testing"
 	"time"
 
@@ -29,17 +28,12 @@ func (s *stack) checkPatterns(ctx context.Context, recs []genRecord) {
 			hours = append(hours, h)
 		}
 	}
-	db, err := sql.Open("duckdb", "")
+	conn, closeDuck, err := duckConn(ctx)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer conn.Close()
-	fresh := &miningState{pane: b.cfg.pane, parts: map[int32]*partMining{}, panes: map[time.Time]*views.Patterns{}}
+	defer closeDuck()
+	fresh := &miningState{pane: b.cfg.Pane, parts: map[int32]*partMining{}, panes: map[time.Time]*views.Patterns{}}
 	want, _, err := b.mineFrom(ctx, conn, m, fresh, hours)
 	if err != nil {
 		s.t.Fatal(err)
@@ -111,7 +105,7 @@ func TestMiningState(t *testing.T) {
 	if b.lake, err = lake.Open(dir, "logs"); err != nil {
 		t.Fatal(err)
 	}
-	b.cfg.pane = time.Minute
+	b.cfg.Pane = time.Minute
 	if err := b.lake.SaveState(patternsStateName, data); err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +119,7 @@ func TestMiningState(t *testing.T) {
 		t.Errorf("state ahead of the lake: used")
 	}
 	m.Partition(3).NextOffset = 7
-	b.cfg.pane = 5 * time.Minute
+	b.cfg.Pane = 5 * time.Minute
 	if got, why := b.loadMiningState(m); why == "" || len(got.parts) != 0 {
 		t.Errorf("state of another pane length: used")
 	}

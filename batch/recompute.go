@@ -36,12 +36,7 @@ type RecomputeSummary struct {
 // Recompute rebuilds the batch views of every complete hour that is new or
 // dirty, with DuckDB over the hour's lake files, and moves the horizon.
 func (b *Batch) Recompute(ctx context.Context) (RecomputeSummary, error) {
-	unlock, err := b.lake.Lock()
-	if err != nil {
-		return RecomputeSummary{}, err
-	}
-	defer unlock()
-	return b.recompute(ctx)
+	return locked(ctx, b.lake, b.recompute)
 }
 
 func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
@@ -69,17 +64,11 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 	// to do or not, so each run mines what compaction just added.
 	mining, why := b.loadMiningState(m)
 	if len(todo) > 0 || mining.unmined(m) {
-		db, err := sql.Open("duckdb", "")
+		conn, closeDuck, err := duckConn(ctx)
 		if err != nil {
-			return sum, fmt.Errorf("recompute: open duckdb: %w", err)
+			return sum, fmt.Errorf("recompute: %w", err)
 		}
-		defer db.Close()
-		// hour_rows is a temp view: it lives in one connection.
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			return sum, fmt.Errorf("recompute: duckdb connection: %w", err)
-		}
-		defer conn.Close()
+		defer closeDuck()
 		pats, mined, err := b.minePatterns(ctx, conn, m, mining, why, todo)
 		sum.PatternRows = mined
 		if err != nil {
@@ -155,7 +144,7 @@ func (b *Batch) hourPanes(ctx context.Context, conn *sql.Conn, files []string) (
 	if err := conn.QueryRowContext(ctx, fmt.Sprintf(sqlHasUV, sqlStringList(files))).Scan(&withUV); err != nil {
 		return nil, fmt.Errorf("read parquet schema: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, hourRowsSQL(b.cfg.pane.Microseconds(), files, withUV > 0)); err != nil {
+	if _, err := conn.ExecContext(ctx, hourRowsSQL(b.cfg.Pane.Microseconds(), files, withUV > 0)); err != nil {
 		return nil, fmt.Errorf("read parquet: %w", err)
 	}
 	panes := map[time.Time]*views.Pane{}
@@ -184,64 +173,47 @@ func (b *Batch) hourPanes(ctx context.Context, conn *sql.Conn, files []string) (
 	if err != nil {
 		return nil, fmt.Errorf("traffic: %w", err)
 	}
-	known := func(us int64, what string) (*views.Pane, error) {
-		p := panes[time.UnixMicro(us).UTC()]
-		if p == nil {
-			return nil, fmt.Errorf("%s: pane %s has no traffic row", what, time.UnixMicro(us).UTC().Format(time.RFC3339))
-		}
-		return p, nil
-	}
-	err = query(ctx, conn, sqlHot, func(rows *sql.Rows) error {
-		var us, n int64
-		var term string
-		if err := rows.Scan(&us, &term, &n); err != nil {
-			return err
-		}
-		p, err := known(us, "hot")
+	// perPane runs q, whose rows hold a pane's start and then the columns
+	// scanned into dest, and calls add with each row's pane, which the
+	// traffic query must have made.
+	perPane := func(name, q string, add func(p *views.Pane) error, dest ...any) error {
+		var us int64
+		cols := append([]any{&us}, dest...)
+		err := query(ctx, conn, q, func(rows *sql.Rows) error {
+			if err := rows.Scan(cols...); err != nil {
+				return err
+			}
+			p := panes[time.UnixMicro(us).UTC()]
+			if p == nil {
+				return fmt.Errorf("%s: pane %s has no traffic row", name, time.UnixMicro(us).UTC().Format(time.RFC3339))
+			}
+			return add(p)
+		})
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", name, err)
 		}
-		p.Hot.AddN(term, n)
 		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("hot: %w", err)
 	}
-	err = query(ctx, conn, sqlLevels, func(rows *sql.Rows) error {
-		var us, n int64
-		var k views.LevelKey
-		if err := rows.Scan(&us, &k.Instance, &k.Level, &n); err != nil {
-			return err
-		}
-		p, err := known(us, "levels")
-		if err != nil {
-			return err
-		}
-		p.Levels.AddN(k, n)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("levels: %w", err)
+	var n, bucket int64
+	var term string
+	var k views.LevelKey
+	var total float64
+	if err := perPane("hot", sqlHot, func(p *views.Pane) error { p.Hot.AddN(term, n); return nil }, &term, &n); err != nil {
+		return nil, err
 	}
-	err = query(ctx, conn, sqlLatency, func(rows *sql.Rows) error {
-		var us, bucket, n int64
-		var total float64
-		if err := rows.Scan(&us, &bucket, &n, &total); err != nil {
-			return err
-		}
-		p, err := known(us, "latency")
-		if err != nil {
-			return err
-		}
+	if err := perPane("levels", sqlLevels, func(p *views.Pane) error { p.Levels.AddN(k, n); return nil }, &k.Instance, &k.Level, &n); err != nil {
+		return nil, err
+	}
+	err = perPane("latency", sqlLatency, func(p *views.Pane) error {
 		if bucket < 0 || int(bucket) >= len(p.Traffic.Latency) {
 			return fmt.Errorf("latency bucket %d out of range", bucket)
 		}
 		p.Traffic.Latency[bucket] += n
 		p.Traffic.LatencySum += total
 		return nil
-	})
+	}, &bucket, &n, &total)
 	if err != nil {
-		return nil, fmt.Errorf("latency: %w", err)
+		return nil, err
 	}
 	// The distinct ids feed the sketches; their number must be the exact
 	// count DuckDB gave, or the two queries disagree on what an id is.
@@ -255,22 +227,9 @@ func (b *Batch) hourPanes(ctx context.Context, conn *sql.Conn, files []string) (
 		{"ips", sqlIPs, func(p *views.Pane, id string) { p.Traffic.IPs.Insert([]byte(id)) }, func(p *views.Pane) int64 { return p.Traffic.ExactIPs }},
 	} {
 		counts := map[*views.Pane]int64{}
-		err := query(ctx, conn, q.sql, func(rows *sql.Rows) error {
-			var us int64
-			var id string
-			if err := rows.Scan(&us, &id); err != nil {
-				return err
-			}
-			p, err := known(us, q.name)
-			if err != nil {
-				return err
-			}
-			q.add(p, id)
-			counts[p]++
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", q.name, err)
+		var id string
+		if err := perPane(q.name, q.sql, func(p *views.Pane) error { q.add(p, id); counts[p]++; return nil }, &id); err != nil {
+			return nil, err
 		}
 		for t, p := range panes {
 			if counts[p] != q.want(p) {
@@ -282,6 +241,21 @@ func (b *Batch) hourPanes(ctx context.Context, conn *sql.Conn, files []string) (
 		return nil, err
 	}
 	return panes, nil
+}
+
+// duckConn opens an in-memory DuckDB and one connection to it: the temp
+// view the queries of an hour read (hour_rows) lives in one connection.
+// closeDuck closes both.
+func duckConn(ctx context.Context) (conn *sql.Conn, closeDuck func(), err error) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("open duckdb: %w", err)
+	}
+	if conn, err = db.Conn(ctx); err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("duckdb connection: %w", err)
+	}
+	return conn, func() { conn.Close(); db.Close() }, nil
 }
 
 // query runs q and calls row for each result row.

@@ -1,7 +1,6 @@
 package batch
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 	"sort"
@@ -12,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -21,8 +21,7 @@ import (
 // others and every checkpoint, and keeps everything with a negative
 // margin.
 func TestSpeedDocRetention(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testkit.Context(t, 2*time.Minute)
 	s := newStack(t)
 	s.produce(ctx, append(generate(3, 800, base, base.Add(3*time.Hour)),
 		lagging(base.Add(2*time.Hour+50*time.Minute), s.now.Add(-time.Minute))))
@@ -71,16 +70,9 @@ func TestSpeedDocRetention(t *testing.T) {
 			if view != "checkpoints" {
 				coll = collections.SpeedCollection(view)
 			}
-			cur, err := s.db.Collection(coll).Find(ctx, bson.D{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var docs []struct {
+			docs := testkit.All[struct {
 				ID string `bson:"_id"`
-			}
-			if err := cur.All(ctx, &docs); err != nil {
-				t.Fatal(err)
-			}
+			}](t, s.db.Collection(coll))
 			ids := []string{}
 			for _, d := range docs {
 				ids = append(ids, d.ID)

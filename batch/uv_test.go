@@ -2,7 +2,6 @@ package batch
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -97,16 +96,11 @@ func TestRecomputeUVColumn(t *testing.T) {
 	writeLakeFile(t, l, "old.parquet", oldEvs, true)
 	writeLakeFile(t, l, "new.parquet", newEvs, false)
 
-	db, err := sql.Open("duckdb", "")
+	conn, closeDuck, err := duckConn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	defer closeDuck()
 	b := &Batch{cfg: defaultCfg(), lake: l}
 
 	for _, tc := range []struct {

@@ -1,9 +1,10 @@
 package batch
 
 import (
-	"context"
 	"testing"
 	"time"
+
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 // TestRecomputeDay recomputes 24 hours of panes in one run (1,440 panes per
@@ -12,11 +13,8 @@ import (
 // them dirty; the views must hold exactly what the generated records say,
 // both times.
 func TestRecomputeDay(t *testing.T) {
-	if testing.Short() {
-		t.Skip("volume")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+	testkit.SkipShort(t, "volume")
+	ctx := testkit.Context(t, 5*time.Minute)
 	s := newStack(t)
 	end := base.Add(24 * time.Hour)
 	s.now = end.Add(10 * time.Minute)

@@ -116,5 +116,5 @@ func (s *Speed) reportFlush(err error, took time.Duration) {
 	if err != nil {
 		attrs = append(attrs, "failing_for", now.Sub(b.FailingSince).Round(time.Second), "err", err)
 	}
-	s.cfg.logger.Log(context.Background(), level, msg, attrs...)
+	s.cfg.Logger.Log(context.Background(), level, msg, attrs...)
 }

@@ -35,7 +35,7 @@ func TestBacklogWhenMongoDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(mc.Database("down"), st.kafka.Addrs(), Group("down"), FlushInterval(100*time.Millisecond), Writer(w),
+	s, err := New(mc.Database("down"), st.kafka.Addrs(), Group("down"), FlushInterval(100*time.Millisecond), layer.Writer(w),
 		layer.Logger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)

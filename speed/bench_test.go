@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/event"
 )
 
@@ -37,11 +38,8 @@ func BenchmarkConsume(b *testing.B) {
 		iters := 0
 		for b.Loop() {
 			iters++
-			cl, err := kgo.NewClient(kgo.SeedBrokers(st.kafka.Addrs()...), kgo.ConsumeTopics(testTopic),
+			cl := testkit.KafkaClient(b, st.kafka.Addrs(), kgo.ConsumeTopics(testTopic),
 				kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-			if err != nil {
-				b.Fatal(err)
-			}
 			n := 0
 			for n < total {
 				fs := cl.PollFetches(context.Background())

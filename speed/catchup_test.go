@@ -1,7 +1,6 @@
 package speed
 
 import (
-	"context"
 	"encoding/json"
 	"hash/fnv"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -22,9 +22,7 @@ import (
 // event is late when its pane ends at or before the newest event time so
 // far minus the lateness (DESIGN.md's rule, written out again).
 func TestCatchUpDemoBacklog(t *testing.T) {
-	if testing.Short() || raceOn {
-		t.Skip("volume: not in -short, nor under the race detector")
-	}
+	skipVolume(t)
 	const parts = 4
 	st := startStack(t, parts)
 	start := time.Date(2026, 11, 20, 7, 0, 0, 0, time.UTC)
@@ -32,13 +30,9 @@ func TestCatchUpDemoBacklog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(st.kafka.Addrs()...), kgo.DefaultProduceTopic(testTopic),
+	cl := testkit.KafkaClient(t, st.kafka.Addrs(), kgo.DefaultProduceTopic(testTopic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(10*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+	ctx := testkit.Context(t, 5*time.Minute)
 	type partState struct{ newest time.Time }
 	ps := make([]partState, parts)
 	wantPV := map[string]int64{} // pane key -> PV over partitions

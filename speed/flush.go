@@ -101,7 +101,7 @@ func (s *Speed) cut(only []int32, now, horizon time.Time) (*flushJob, error) {
 				}
 				id := collections.DocID(view, ps.start, p.id)
 				g.docs[i] = append(g.docs[i], replace.Doc{ID: id, New: !ps.stored, Body: collections.Doc{
-					ID: id, View: view, Pane: ps.start, PaneEnd: ps.start.Add(s.cfg.pane),
+					ID: id, View: view, Pane: ps.start, PaneEnd: ps.start.Add(s.cfg.Pane),
 					Partition: p.id, Offset: ps.offsets[i], Updated: now,
 					State: state, Summary: ps.pane.Summary(view),
 				}})
@@ -210,7 +210,7 @@ func (s *Speed) done(job *flushJob, err error) {
 func (s *Speed) evictFinal() {
 	for _, p := range s.parts {
 		for k, ps := range p.panes {
-			if !ps.dirty && p.final(ps, s.cfg.pane) {
+			if !ps.dirty && p.final(ps, s.cfg.Pane) {
 				p.evict(k)
 			}
 		}

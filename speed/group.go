@@ -13,7 +13,7 @@ import (
 // by the resume rule: Kafka's committed offsets are only a hint.
 func (s *Speed) assigned(ctx context.Context, offs map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
 	for topic, parts := range offs {
-		if topic != s.cfg.topic {
+		if topic != s.cfg.Topic {
 			continue
 		}
 		for id := range parts {
@@ -24,13 +24,13 @@ func (s *Speed) assigned(ctx context.Context, offs map[string]map[int32]kgo.Offs
 				var err error
 				if p, err = s.restore(ctx, topic, id); err != nil {
 					// The session ends and the member rejoins: retried.
-					s.cfg.logger.Error("speed: restore failed", "partition", id, "err", err)
+					s.cfg.Logger.Error("speed: restore failed", "partition", id, "err", err)
 					return nil, err
 				}
 				s.mu.Lock()
 				s.parts[id] = p
 				s.mu.Unlock()
-				s.cfg.logger.Info("speed partition assigned", "topic", topic, "partition", id,
+				s.cfg.Logger.Info("speed partition assigned", "topic", topic, "partition", id,
 					"resume", p.resume, "checkpoint", p.replayTo, "open_panes", len(p.panes), "watermark", p.watermark)
 			}
 			// A partition still held (a fetch retried within a session)
@@ -50,7 +50,7 @@ func (s *Speed) assigned(ctx context.Context, offs map[string]map[int32]kgo.Offs
 // between polls: their dirty panes and checkpoints are written so the next
 // owner replays little, then their state is dropped.
 func (s *Speed) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
-	ids := revoked[s.cfg.topic]
+	ids := revoked[s.cfg.Topic]
 	if len(ids) == 0 {
 		return
 	}
@@ -60,11 +60,11 @@ func (s *Speed) revoked(ctx context.Context, cl *kgo.Client, revoked map[string]
 		if err := s.flush(fctx, ids); err != nil {
 			// Dropping the state is still correct: the next owner resumes
 			// from what MongoDB holds.
-			s.cfg.logger.Error("speed: flush of revoked partitions failed", "partitions", ids, "err", err)
+			s.cfg.Logger.Error("speed: flush of revoked partitions failed", "partitions", ids, "err", err)
 		} else if offs := s.hintOffsets(ids...); offs != nil {
 			cl.CommitOffsetsSync(fctx, offs, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
 				if err != nil {
-					s.cfg.logger.Debug("speed: offset hint commit failed", "err", err)
+					s.cfg.Logger.Debug("speed: offset hint commit failed", "err", err)
 				}
 			})
 		}
@@ -75,7 +75,7 @@ func (s *Speed) revoked(ctx context.Context, cl *kgo.Client, revoked map[string]
 // lost runs when the group session failed: another member may own the
 // partitions already, so nothing is written; their state is dropped.
 func (s *Speed) lost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
-	s.drop(lost[s.cfg.topic])
+	s.drop(lost[s.cfg.Topic])
 }
 
 func (s *Speed) drop(ids []int32) {
@@ -85,6 +85,6 @@ func (s *Speed) drop(ids []int32) {
 		delete(s.parts, id)
 	}
 	if len(ids) > 0 {
-		s.cfg.logger.Info("speed partitions released", "topic", s.cfg.topic, "partitions", ids)
+		s.cfg.Logger.Info("speed partitions released", "topic", s.cfg.Topic, "partitions", ids)
 	}
 }

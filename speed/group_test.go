@@ -24,7 +24,7 @@ func TestSpeedRebalance(t *testing.T) {
 	}
 	st.produce(t, first, 8)
 	want := lastOffsets(lines)
-	small := withClientOpts(kgo.FetchMaxBytes(4<<10), kgo.FetchMaxPartitionBytes(2<<10))
+	small := layer.KafkaOpts(kgo.FetchMaxBytes(4<<10), kgo.FetchMaxPartitionBytes(2<<10))
 	newMember := func() *Speed {
 		s, err := New(st.db("pair"), st.kafka.Addrs(), Group("pair"), HotCapacity(testHotCap),
 			FlushInterval(10*time.Millisecond), layer.Logger(quietLogger()), small)

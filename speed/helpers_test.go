@@ -12,7 +12,6 @@ import (
 	"github.com/loglambda/loglambda/internal/testkit"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/internal/embedded"
@@ -48,11 +47,8 @@ func (st *stack) produce(tb testing.TB, lines [][]genLine, batch int) {
 // partition (the second part of a stream).
 func (st *stack) produceFrom(tb testing.TB, lines [][]genLine, batch int, from int64) {
 	tb.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(st.kafka.Addrs()...), kgo.DefaultProduceTopic(testTopic),
+	cl := testkit.KafkaClient(tb, st.kafka.Addrs(), kgo.DefaultProduceTopic(testTopic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.MaxBufferedRecords(1<<20))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -153,18 +149,9 @@ type storedPane struct {
 // readPanes reads every speed document of db, keyed by "pane|pN".
 func readPanes(tb testing.TB, db *mongo.Database) map[string]*storedPane {
 	tb.Helper()
-	ctx := context.Background()
 	out := map[string]*storedPane{}
 	for _, view := range views.Names {
-		cur, err := db.Collection(collections.SpeedCollection(view)).Find(ctx, bson.D{})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		var docs []collections.Doc
-		if err := cur.All(ctx, &docs); err != nil {
-			tb.Fatal(err)
-		}
-		for _, d := range docs {
+		for _, d := range testkit.All[collections.Doc](tb, db.Collection(collections.SpeedCollection(view))) {
 			key := strings.TrimPrefix(d.ID, view+"|")
 			sp := out[key]
 			if sp == nil {
@@ -183,20 +170,20 @@ func readPanes(tb testing.TB, db *mongo.Database) map[string]*storedPane {
 // readCheckpoints reads the checkpoints of db by partition.
 func readCheckpoints(tb testing.TB, db *mongo.Database) map[int32]collections.Checkpoint {
 	tb.Helper()
-	ctx := context.Background()
-	cur, err := db.Collection(collections.CheckpointCollection).Find(ctx, bson.D{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var cks []collections.Checkpoint
-	if err := cur.All(ctx, &cks); err != nil {
-		tb.Fatal(err)
-	}
 	out := map[int32]collections.Checkpoint{}
-	for _, c := range cks {
+	for _, c := range testkit.All[collections.Checkpoint](tb, db.Collection(collections.CheckpointCollection)) {
 		out[c.Partition] = c
 	}
 	return out
 }
 
 var errCrash = errors.New("crash between documents and checkpoint")
+
+// skipVolume skips a volume test in -short and under the race detector
+// (see raceOn).
+func skipVolume(t *testing.T) {
+	t.Helper()
+	if testing.Short() || raceOn {
+		t.Skip("volume: not in -short, nor under the race detector")
+	}
+}

@@ -2,21 +2,18 @@ package speed
 
 import (
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/loglambda/loglambda/internal/layer"
-	"github.com/loglambda/loglambda/internal/replace"
-	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
 // Opt configures a Speed layer; see New. The options speed shares with
-// batch (topic, ingest rules, pane, lateness, logger, clusters view) are
-// package layer's; the rest are speed's own.
+// batch (topic, ingest rules, pane, lateness, logger, clusters view,
+// MongoDB writer, Kafka client options) are package layer's; the rest are
+// speed's own.
 type Opt = layer.Opt
 
 func own(name string, f func(*cfg)) Opt { return layer.Own(name, f) }
@@ -29,70 +26,45 @@ const (
 )
 
 // cfg holds every setting of a Speed layer, with its defaults set in one
-// place (defaultCfg) and checked in one place (validate).
+// place (defaultCfg) and checked in one place (layer.Configure: the
+// shared settings' Check, then Validate).
 type cfg struct {
-	// What to read.
-	topic  string
-	group  string
-	format string // parser spec for records without a format header
-
-	// How to build views.
-	hotTerm     string
-	uvField     string
-	pane        time.Duration
-	lateness    time.Duration
-	hotCapacity int
-	// clusters is built by validate from clusterFields (nil: the
-	// default) and microClusters (0: the default).
-	clusterFields *string
-	microClusters int
-	// parsed are the ingest rules given parsed (layer.Rules); nil: parsed
-	// from format, hotTerm and uvField.
-	parsed   *ingest.Rules
+	// The settings speed shares with batch: topic, ingest rules, pane,
+	// lateness, logger, clusters view, MongoDB writer, Kafka options.
+	layer.Settings
+	// clusters is the clusters view's spec, made by layer.Configure.
 	clusters *views.ClusterSpec
-	patterns bool // mine patterns (the patterns view)
+
+	group       string
+	hotCapacity int
+	patterns    bool // mine patterns (the patterns view)
 
 	// How often to write MongoDB.
 	flushInterval time.Duration
 
-	logger   *slog.Logger
 	registry prometheus.Registerer
-	writer   *replace.Writer
 
-	// clientOpts are added to the Kafka client: TLS and SASL (KafkaOpts),
-	// and in this package's tests small fetch sizes that make a stream
-	// take many polls. The rest are test hooks, set only by those tests.
-	// afterDocs runs after a flush wrote the documents and before it
+	// Test hooks, set only by this package's tests. afterDocs runs after a flush wrote the documents and before it
 	// writes the checkpoints; an error from it stops Run at once, without
 	// a checkpoint and without the exit flush, as a crash would. abort,
 	// when closed, stops Run the same way (a kill at a random moment).
-	clientOpts []kgo.Opt
-	afterDocs  func() error
-	abort      <-chan struct{}
+	afterDocs func() error
+	abort     <-chan struct{}
 }
 
 func defaultCfg() cfg {
-	c := cfg{
+	return cfg{
+		Settings:      layer.Defaults(),
 		group:         DefaultGroup,
 		hotCapacity:   views.DefaultHotCapacity,
 		flushInterval: DefaultFlushInterval,
 		patterns:      true,
 	}
-	layer.SetDefaults(&c)
-	return c
 }
 
-// LayerFields implements layer.Config: the settings speed shares with
-// batch, set by the shared options and checked by layer.Check.
-func (c *cfg) LayerFields() layer.Fields {
-	return layer.Fields{Topic: &c.topic, Format: &c.format, HotTerm: &c.hotTerm, UVField: &c.uvField,
-		Pane: &c.pane, Lateness: &c.lateness, Logger: &c.logger, Rules: &c.parsed,
-		ClusterFields: &c.clusterFields, MicroClusters: &c.microClusters}
-}
-
-// validate checks speed's own settings and names each with its value in
-// the error; layer.Check checks the shared ones.
-func (c *cfg) validate() error {
+// Validate checks speed's own settings and names each with its value in
+// the error; layer.Configure calls it after checking the shared ones.
+func (c *cfg) Validate() error {
 	switch {
 	case c.group == "":
 		return fmt.Errorf("group is empty")
@@ -103,10 +75,6 @@ func (c *cfg) validate() error {
 	}
 	return nil
 }
-
-// The options speed and batch share (topic, ingest rules, pane,
-// lateness, logger, clusters view) are package layer's: give them to New
-// beside this layer's own.
 
 // Group is the Kafka consumer group (default "loglambda-speed"). Instances
 // in one group share the partitions; MongoDB, not the group's committed
@@ -128,19 +96,9 @@ func HotCapacity(n int) Opt { return own("HotCapacity", func(c *cfg) { c.hotCapa
 // whose lines are not worth grouping.
 func Patterns(on bool) Opt { return own("Patterns", func(c *cfg) { c.patterns = on }) }
 
-// Writer is the MongoDB writer (default: a replace.Writer of its own).
-// Layers sharing one embedded store share one Writer, which runs one
-// command at a time (see package replace).
-func Writer(w *replace.Writer) Opt { return own("Writer", func(c *cfg) { c.writer = w }) }
-
 // Registerer registers the layer's Prometheus metrics (default: none).
 func Registerer(r prometheus.Registerer) Opt {
 	return own("Registerer", func(c *cfg) { c.registry = r })
-}
-
-// withClientOpts adds Kafka client options (tests: small fetches).
-func withClientOpts(o ...kgo.Opt) Opt {
-	return own("withClientOpts", func(c *cfg) { c.clientOpts = append(c.clientOpts, o...) })
 }
 
 // withAfterDocs sets the hook run between a flush's documents and its

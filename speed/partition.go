@@ -123,7 +123,7 @@ func (p *partition) apply(ev *event.Event, off int64, s *Speed, t *tally) {
 	// Lateness is decided by the watermark alone, never by whether the
 	// pane is still in memory: memory depends on flush timing, the
 	// watermark only on the records read so far.
-	if !start.Add(s.cfg.pane).After(p.watermark) {
+	if !start.Add(s.cfg.Pane).After(p.watermark) {
 		p.lateDropped++
 		t.lateDropped++
 		return
@@ -139,7 +139,7 @@ func (p *partition) apply(ev *event.Event, off int64, s *Speed, t *tally) {
 	// it move the watermark would make a backfill of old logs all late.
 	if !ev.TimeMissing && ev.Time.After(p.maxEvent) {
 		p.maxEvent = ev.Time
-		if w := ev.Time.Add(-s.cfg.lateness); w.After(p.watermark) {
+		if w := ev.Time.Add(-s.cfg.Lateness); w.After(p.watermark) {
 			p.watermark = w
 		}
 	}

@@ -51,7 +51,7 @@ func TestSpeedRestart(t *testing.T) {
 	// Small, slowed fetches make the stream take many polls and flushes
 	// (about a second in all), so that the stops land in the middle of it
 	// however fast the layer applies records.
-	small := withClientOpts(kgo.FetchMaxBytes(4<<10), kgo.FetchMaxPartitionBytes(2<<10),
+	small := layer.KafkaOpts(kgo.FetchMaxBytes(4<<10), kgo.FetchMaxPartitionBytes(2<<10),
 		kgo.WithHooks(slowFetch(time.Millisecond)))
 	rng := rand.New(rand.NewPCG(3, 3))
 	modes := []stopMode{stopCancel, stopKill, stopCrash}

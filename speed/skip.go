@@ -43,12 +43,12 @@ func (s *Speed) readHorizon(ctx context.Context) time.Time {
 	rctx, cancel := context.WithTimeout(ctx, horizonEvery)
 	defer cancel()
 	var d collections.HorizonDoc
-	err := s.db.Collection(collections.MetaCollection).FindOne(rctx, bson.D{{Key: "_id", Value: collections.HorizonDocID(s.cfg.topic)}}).Decode(&d)
+	err := s.db.Collection(collections.MetaCollection).FindOne(rctx, bson.D{{Key: "_id", Value: collections.HorizonDocID(s.cfg.Topic)}}).Decode(&d)
 	switch {
 	case err == nil:
 		s.hz.horizon = d.Horizon.UTC()
 	case !errors.Is(err, mongo.ErrNoDocuments):
-		s.cfg.logger.Debug("speed: could not read the batch horizon; skipping nothing new", "err", err)
+		s.cfg.Logger.Debug("speed: could not read the batch horizon; skipping nothing new", "err", err)
 	}
 	return s.hz.horizon
 }
@@ -56,5 +56,5 @@ func (s *Speed) readHorizon(ctx context.Context) time.Time {
 // skippable reports whether a dirty pane need not be written: final, and
 // ending at or before the batch horizon.
 func (s *Speed) skippable(p *partition, ps *paneState, horizon time.Time) bool {
-	return !horizon.IsZero() && p.final(ps, s.cfg.pane) && !ps.start.Add(s.cfg.pane).After(horizon)
+	return !horizon.IsZero() && p.final(ps, s.cfg.Pane) && !ps.start.Add(s.cfg.Pane).After(horizon)
 }

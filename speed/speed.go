@@ -69,33 +69,20 @@ var errAborted = errors.New("speed: aborted")
 // connects until Run.
 func New(db *mongo.Database, brokers []string, opts ...Opt) (*Speed, error) {
 	c := defaultCfg()
-	if err := layer.Apply(&c, opts); err != nil {
+	ck, err := layer.Configure(&c, opts)
+	if err != nil {
 		return nil, fmt.Errorf("speed: %w", err)
 	}
+	c.clusters = ck.Clusters
 	if db == nil {
 		return nil, errors.New("speed: no MongoDB database")
 	}
 	if len(brokers) == 0 {
 		return nil, errors.New("speed: no Kafka brokers")
 	}
-	ck, err := layer.Check(&c)
-	if err != nil {
-		return nil, fmt.Errorf("speed: %w", err)
-	}
-	rules, grid := ck.Rules, ck.Grid
-	c.clusters = ck.Clusters
-	if err := c.validate(); err != nil {
-		return nil, fmt.Errorf("speed: %w", err)
-	}
-	m := newMetrics(c.topic, c.registry)
-	w := c.writer
-	if w == nil {
-		if w, err = replace.New(); err != nil {
-			return nil, fmt.Errorf("speed: %w", err)
-		}
-	}
+	m := newMetrics(c.Topic, c.registry)
 	return &Speed{
-		cfg: c, db: db, writer: w, brokers: brokers, grid: grid, metrics: m, dec: rules.NewDecoder(),
+		cfg: c, db: db, writer: ck.Writer, brokers: brokers, grid: ck.Grid, metrics: m, dec: ck.Rules.NewDecoder(),
 		parts: map[int32]*partition{},
 	}, nil
 }
@@ -127,14 +114,14 @@ func (s *Speed) Run(ctx context.Context) error {
 	opts := append([]kgo.Opt{
 		kgo.SeedBrokers(s.brokers...),
 		kgo.ConsumerGroup(s.cfg.group),
-		kgo.ConsumeTopics(s.cfg.topic),
+		kgo.ConsumeTopics(s.cfg.Topic),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.AdjustFetchOffsetsFn(s.assigned),
 		kgo.OnPartitionsRevoked(s.revoked),
 		kgo.OnPartitionsLost(s.lost),
-	}, s.cfg.clientOpts...)
+	}, s.cfg.KafkaOpts...)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("speed: kafka client: %w", err)
@@ -166,7 +153,7 @@ func (s *Speed) Run(ctx context.Context) error {
 		}
 		return nil // reported by the flush (reportFlush)
 	}
-	s.cfg.logger.Info("speed layer started", "topic", s.cfg.topic, "group", s.cfg.group, "pane", s.cfg.pane, "lateness", s.cfg.lateness)
+	s.cfg.Logger.Info("speed layer started", "topic", s.cfg.Topic, "group", s.cfg.group, "pane", s.cfg.Pane, "lateness", s.cfg.Lateness)
 	nextFlush := time.Now().Add(s.cfg.flushInterval)
 	for {
 		if s.aborted() {
@@ -227,7 +214,7 @@ func (s *Speed) Run(ctx context.Context) error {
 	}
 	cl.AllowRebalance()
 	cl.Close() // leaves the group; revoked flushes again (nothing dirty)
-	s.cfg.logger.Info("speed layer stopped", "flushes", s.Stats().Flushes)
+	s.cfg.Logger.Info("speed layer stopped", "flushes", s.Stats().Flushes)
 	if err != nil {
 		return fmt.Errorf("speed: exit flush: %w", err)
 	}
@@ -261,14 +248,14 @@ func (s *Speed) process(fetches kgo.Fetches) {
 	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
 		if fp.Err != nil {
 			if !errors.Is(fp.Err, context.Canceled) && !errors.Is(fp.Err, context.DeadlineExceeded) {
-				s.cfg.logger.Warn("speed fetch error", "topic", fp.Topic, "partition", fp.Partition, "err", fp.Err)
+				s.cfg.Logger.Warn("speed fetch error", "topic", fp.Topic, "partition", fp.Partition, "err", fp.Err)
 			}
 			return
 		}
 		p := s.parts[fp.Partition]
-		if p == nil || fp.Topic != s.cfg.topic {
+		if p == nil || fp.Topic != s.cfg.Topic {
 			if len(fp.Records) > 0 {
-				s.cfg.logger.Warn("speed: records for a partition not assigned here; skipped", "topic", fp.Topic, "partition", fp.Partition, "records", len(fp.Records))
+				s.cfg.Logger.Warn("speed: records for a partition not assigned here; skipped", "topic", fp.Topic, "partition", fp.Partition, "records", len(fp.Records))
 			}
 			return
 		}
@@ -309,7 +296,7 @@ func (s *Speed) flushAndHint(ctx context.Context, cl *kgo.Client) error {
 	if offs := s.hintOffsets(); offs != nil {
 		cl.CommitOffsets(ctx, offs, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
 			if err != nil {
-				s.cfg.logger.Debug("speed: offset hint commit failed", "err", err)
+				s.cfg.Logger.Debug("speed: offset hint commit failed", "err", err)
 			}
 		})
 	}
@@ -328,5 +315,5 @@ func (s *Speed) hintOffsets(only ...int32) map[string]map[int32]kgo.EpochOffset 
 	if len(m) == 0 {
 		return nil
 	}
-	return map[string]map[int32]kgo.EpochOffset{s.cfg.topic: m}
+	return map[string]map[int32]kgo.EpochOffset{s.cfg.Topic: m}
 }

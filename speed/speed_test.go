@@ -1,7 +1,6 @@
 package speed
 
 import (
-	"context"
 	"maps"
 	"math"
 	"slices"
@@ -11,10 +10,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -268,15 +267,7 @@ func checkWrittenLists(t *testing.T, db *mongo.Database) {
 	t.Helper()
 	cks := readCheckpoints(t, db)
 	for _, view := range views.Names {
-		cur, err := db.Collection(collections.SpeedCollection(view)).Find(context.Background(), bson.D{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var docs []collections.Doc
-		if err := cur.All(context.Background(), &docs); err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range docs {
+		for _, d := range testkit.All[collections.Doc](t, db.Collection(collections.SpeedCollection(view))) {
 			ck := cks[d.Partition]
 			if ck.WrittenSince.IsZero() {
 				t.Fatalf("partition %d: checkpoint without WrittenSince", d.Partition)

@@ -17,9 +17,7 @@ import (
 // embedded store when it went out as one command. The documents must hold
 // exactly what the generated lines say (expect), both times.
 func TestFlushAtVolume(t *testing.T) {
-	if testing.Short() || raceOn {
-		t.Skip("volume: not in -short, nor under the race detector")
-	}
+	skipVolume(t)
 	const parts, perPart = 4, 3500
 	st := startStack(t, parts)
 	// An event every 10 s on average: about 580 panes per partition, each
@@ -63,7 +61,7 @@ func TestFlushAtVolume(t *testing.T) {
 		// The first flush comes after the interval; the stream is applied
 		// well before, so that flush holds every pane.
 		s, err := New(st.db("volume"), st.kafka.Addrs(), Group("volume"), HotCapacity(testHotCap),
-			layer.Lateness(lateness), FlushInterval(15*time.Second), Writer(w), layer.Logger(quietLogger()))
+			layer.Lateness(lateness), FlushInterval(15*time.Second), layer.Writer(w), layer.Logger(quietLogger()))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -26,19 +26,17 @@ const benchEvents = 100_000
 
 func BenchmarkParquetPqarrow(b *testing.B) {
 	evs := testEvents(0, 0, benchEvents)
-	l, err := Open(b.TempDir(), "logs")
-	if err != nil {
-		b.Fatal(err)
-	}
+	l := tempLake(b)
 	b.ResetTimer()
 	var size int64
 	for i := 0; i < b.N; i++ {
 		rec := testkit.Record(evs) // building the Arrow batch is part of the cost
-		size, err = l.WriteFile(fmt.Sprintf("f%d.parquet", i), rec)
+		n, err := l.WriteFile(fmt.Sprintf("f%d.parquet", i), rec)
 		rec.Release()
 		if err != nil {
 			b.Fatal(err)
 		}
+		size = n
 	}
 	b.ReportMetric(float64(size), "file-bytes")
 	b.ReportMetric(float64(benchEvents)*float64(b.N)/b.Elapsed().Seconds(), "events/s")

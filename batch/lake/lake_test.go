@@ -31,6 +31,16 @@ func testEvents(p int32, first int64, n int) []event.Event {
 	return out
 }
 
+// tempLake opens the lake of topic "logs" in a temporary directory.
+func tempLake(tb testing.TB) *Lake {
+	tb.Helper()
+	l, err := Open(tb.TempDir(), "logs")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return l
+}
+
 func writeEvents(t *testing.T, l *Lake, p int32, first int64, n int) File {
 	t.Helper()
 	evs := testEvents(p, first, n)
@@ -64,10 +74,7 @@ func TestPaths(t *testing.T) {
 
 func TestWriteReadMergeOrphans(t *testing.T) {
 	ctx := context.Background()
-	l, err := Open(t.TempDir(), "logs")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := tempLake(t)
 	m, err := l.LoadManifest()
 	if err != nil {
 		t.Fatal(err)
@@ -153,10 +160,7 @@ func TestAddFilesMarksRecomputedHourDirty(t *testing.T) {
 }
 
 func TestLockExcludesSecondWriter(t *testing.T) {
-	l, err := Open(t.TempDir(), "logs")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := tempLake(t)
 	unlock, err := l.Lock()
 	if err != nil {
 		t.Fatal(err)
@@ -175,10 +179,7 @@ func TestLockExcludesSecondWriter(t *testing.T) {
 }
 
 func TestRemoveOrphansRefusesWithoutManifest(t *testing.T) {
-	l, err := Open(t.TempDir(), "logs")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := tempLake(t)
 	f := writeEvents(t, l, 0, 0, 3)
 	if _, err := l.RemoveOrphans(NewManifest("logs")); err == nil {
 		t.Fatal("want an error: files but no manifest")

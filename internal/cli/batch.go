@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"time"
 
@@ -69,14 +68,12 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer, prog
 	if *grace < 0 {
 		return fmt.Errorf("--grace %s is negative", *grace)
 	}
-	kopts, db, closeDB, err := common.connect(ctx)
+	opts, db, closeDB, err := common.connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	opts := append(common.layerOpts(slog.Default()),
-		batch.Grace(*grace), batch.MergeBelow(*mergeBelow), batch.SpeedMargin(*speedMargin),
-		batch.KafkaOpts(kopts...))
+	opts = append(opts, batch.Grace(*grace), batch.MergeBelow(*mergeBelow), batch.SpeedMargin(*speedMargin))
 	if progress != nil {
 		opts = append(opts, batch.Progress(progress))
 	}

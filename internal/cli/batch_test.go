@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -17,14 +16,10 @@ import (
 )
 
 func TestBatchCommand(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx := testkit.Context(t, time.Minute)
 	k := testkit.Kafka(t, "cmdlogs", 2)
 	m := testkit.Mongo(t, embedded.MongoConfig{})
-	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Addrs()...), kgo.DefaultProduceTopic("cmdlogs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := testkit.KafkaClient(t, k.Addrs(), kgo.DefaultProduceTopic("cmdlogs"))
 	old := time.Now().Add(-5 * time.Hour).UTC().Truncate(time.Hour)
 	for i := 0; i < 20; i++ {
 		line := `{"ts":"` + old.Add(time.Duration(i)*15*time.Minute).Format(time.RFC3339) + `","url":"/s?q=x","ip":"1.2.3.4"}`

@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"math"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,34 +36,13 @@ type demoStatus struct {
 // generous: this is a correctness test; the catch-up time is logged, not
 // asserted (ci/bench.sh is where speed is measured).
 func TestUpDemoDefaults(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end at the demo's volume: builds the binary and runs up --demo")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "loglambda")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/loglambda/loglambda").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	testkit.SkipShort(t, "end-to-end at the demo's volume: builds the binary and runs up --demo")
+	bin := buildBinary(t)
 	httpAddr := testkit.FreeAddr(t)
 	base := "http://" + httpAddr
-	var out bytes.Buffer
-	cmd := exec.Command(bin, "up", "--demo", "--data", filepath.Join(dir, "data"), "--kafka-listen", testkit.FreeAddr(t),
-		"--mongo-listen", testkit.FreeAddr(t), "--http", httpAddr, "--grpc", testkit.FreeAddr(t))
-	cmd.Stdout, cmd.Stderr = &out, &out
 	began := time.Now().UTC()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-		if t.Failed() {
-			t.Logf("up output:\n%s", out.String())
-		}
-	})
+	cmd, out := startBinary(t, "up", bin, "up", "--demo", "--data", filepath.Join(t.TempDir(), "data"), "--kafka-listen", testkit.FreeAddr(t),
+		"--mongo-listen", testkit.FreeAddr(t), "--http", httpAddr, "--grpc", testkit.FreeAddr(t))
 
 	// The demo's history starts at its first start minus 3 h.
 	histFrom := began.Add(-3 * time.Hour)
@@ -146,7 +123,7 @@ func TestUpDemoDefaults(t *testing.T) {
 		from.Format("15:04"), st.BatchHorizon.Format("15:04"), hist.Total.PV, float64(hist.Total.PV)/st.BatchHorizon.Sub(from).Seconds(),
 		liveFrom.Format("15:04"), liveTo.Format("15:04"), live.Total.PV, float64(live.Total.PV)/liveTo.Sub(liveFrom).Seconds())
 
-	stopped = interrupt(t, cmd)
+	interrupt(t, cmd)
 	for _, line := range strings.Split(out.String(), "\n") {
 		if strings.Contains(line, "level=ERROR") {
 			t.Errorf("ERROR in the log: %s", line)

@@ -163,9 +163,9 @@ func rangeQuery(from, to time.Time) string {
 
 // startStack opens the in-process stack of cfg (openStack) with the
 // tests' defaults where cfg leaves them empty (loopback listeners on free
-// ports, topic logs, JSON lines with the demo's hot term, 2m lateness),
-// runs speed and serves the HTTP API on a test server; all of it stops
-// when t ends, speed before the stack.
+// ports, topic logs, JSON lines with the demo's hot term, 1m panes, 2m
+// lateness), runs speed and serves the HTTP API on a test server; all of
+// it stops when t ends, speed before the stack.
 func startStack(t *testing.T, cfg upConfig) (*stack, context.Context, *httptest.Server) {
 	t.Helper()
 	def := func(v *string, d string) {
@@ -181,6 +181,9 @@ func startStack(t *testing.T, cfg upConfig) (*stack, context.Context, *httptest.
 	def(&cfg.mongoDB, "loglambda")
 	def(&cfg.format, "json")
 	def(&cfg.hotTerm, "param:q,Input")
+	if cfg.pane == 0 {
+		cfg.pane = time.Minute
+	}
 	if cfg.lateness == 0 {
 		cfg.lateness = 2 * time.Minute
 	}
@@ -211,22 +214,14 @@ func startStack(t *testing.T, cfg upConfig) (*stack, context.Context, *httptest.
 // batch with a clock that makes the first two hours complete, and checks
 // the merged answers.
 func TestEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: starts Kafka, MongoDB and all layers")
-	}
+	testkit.SkipShort(t, "end-to-end: starts Kafka, MongoDB and all layers")
 	const rate = 10.0 // 3 h: 108 000 events
 	t0 := time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)
 	end := t0.Add(3 * time.Hour)
 	batchNow := t0.Add(2*time.Hour + 30*time.Minute) // hours 0 and 1 complete
 	horizon := t0.Add(2 * time.Hour)
 
-	dir := t.TempDir()
-	st, ctx, web := startStack(t, upConfig{
-		data:       dir,
-		partitions: 4,
-		viewFlags:  viewFlags{pane: time.Minute},
-		batchNow:   func() time.Time { return batchNow },
-	})
+	st, ctx, web := startStack(t, upConfig{partitions: 4, batchNow: func() time.Time { return batchNow }})
 
 	// Produce three hours of traffic through the same path as gen.
 	g, err := gen.New(gen.Seed(42), gen.Rate(rate), gen.Start(t0), gen.Count(int64(3*3600*rate)),
@@ -424,43 +419,53 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() error
 	}
 }
 
+// buildBinary builds loglambda into a temporary directory and returns its
+// path: the end-to-end tests run the binary a user runs.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "loglambda")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/loglambda/loglambda").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startBinary starts bin with args, its output in the buffer returned.
+// When t ends the process is killed unless it was waited for (interrupt),
+// and its output, under name, is logged if t failed.
+func startBinary(t *testing.T, name, bin string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, out.String())
+		}
+	})
+	return cmd, &out
+}
+
 // TestUpBinary builds loglambda, runs `up --demo`, waits for batch and
 // speed answers, stops it with SIGINT, starts it again on the same data and
 // checks that nothing was lost and the history was not generated twice.
 func TestUpBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: builds the binary and runs up --demo")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "loglambda")
-	build := exec.Command("go", "build", "-o", bin, "github.com/loglambda/loglambda")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	data := filepath.Join(dir, "data")
+	testkit.SkipShort(t, "end-to-end: builds the binary and runs up --demo")
+	bin := buildBinary(t)
+	data := filepath.Join(t.TempDir(), "data")
 	httpAddr, grpcAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	args := []string{"up", "--demo", "--data", data, "--kafka-listen", testkit.FreeAddr(t), "--mongo-listen", testkit.FreeAddr(t),
 		"--http", httpAddr, "--grpc", grpcAddr, "--rate", "10", "--demo-history", "3h", "--batch-first", "1s", "--batch-every", "5s"}
 	base := "http://" + httpAddr
 
-	start := func(name string) (*exec.Cmd, *bytes.Buffer) {
-		var out bytes.Buffer
-		cmd := exec.Command(bin, args...)
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if cmd.ProcessState == nil {
-				cmd.Process.Kill()
-				cmd.Wait()
-			}
-			if t.Failed() {
-				t.Logf("%s output:\n%s", name, out.String())
-			}
-		})
-		return cmd, &out
-	}
+	start := func(name string) (*exec.Cmd, *bytes.Buffer) { return startBinary(t, name, bin, args...) }
 	stop := func(cmd *exec.Cmd) {
 		if !interrupt(t, cmd) {
 			t.FailNow()

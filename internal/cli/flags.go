@@ -16,7 +16,6 @@ import (
 	"github.com/loglambda/loglambda/internal/secure"
 	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // commonFlags are the flags every layer command shares (speed, batch,
@@ -40,6 +39,24 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	registerBrokers(fs, &c.brokers)
 	c.kafkaSec.register(fs)
 }
+
+// producerFlags are the flags of a command that writes to Kafka (gen,
+// ship): where to (--brokers, --topic) and the Kafka security flags.
+type producerFlags struct {
+	brokers string
+	topic   string
+	sec     kafkaSecFlags
+}
+
+// register adds --brokers, --topic and the Kafka security flags.
+func (p *producerFlags) register(fs *flag.FlagSet) {
+	registerBrokers(fs, &p.brokers)
+	registerTopic(fs, &p.topic)
+	p.sec.register(fs)
+}
+
+// brokerList is --brokers split on commas.
+func (p *producerFlags) brokerList() []string { return splitList(p.brokers) }
 
 // viewFlags are what every layer command, up included, reads the log with
 // and cuts the views by: the topic, the ingest rules, the panes, the
@@ -229,15 +246,17 @@ func (c *commonFlags) validate() error {
 	return c.viewFlags.validate()
 }
 
-// connect makes the Kafka client options of the security flags and
-// connects to MongoDB: what a layer command does once its flags are
+// connect makes the options a layer takes from the common flags (the
+// view flags, the Kafka security flags, slog's default logger) and
+// connects to MongoDB: what speed and batch do once their flags are
 // checked. closeDB disconnects.
-func (c *commonFlags) connect(ctx context.Context) (kopts []kgo.Opt, db *mongo.Database, closeDB func(), err error) {
-	if kopts, err = c.kafkaSec.opts(); err != nil {
+func (c *commonFlags) connect(ctx context.Context) (opts []layer.Opt, db *mongo.Database, closeDB func(), err error) {
+	kopts, err := c.kafkaSec.opts()
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	db, closeDB, err = c.connectMongo(ctx)
-	return kopts, db, closeDB, err
+	return append(c.layerOpts(slog.Default()), layer.KafkaOpts(kopts...)), db, closeDB, err
 }
 
 // connectMongo connects to --mongo-uri and checks the server answers, so a

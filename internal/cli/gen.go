@@ -30,12 +30,8 @@ func runGen(ctx context.Context, args []string, stdout io.Writer) error {
 	traffic.register(fs, gen.DefaultRate, 0)
 	count := fs.Int64("count", 0, "stop after this many events (0: unbounded)")
 	start := fs.String("start", "", "event time of the first event, RFC 3339 or relative like -3h; empty: now, live. In the past: backfill as fast as possible, then continue live")
-	var topicFlag, brokersFlag string
-	topic, brokers := &topicFlag, &brokersFlag
-	registerTopic(fs, topic)
-	registerBrokers(fs, brokers)
-	var kafkaSec kafkaSecFlags
-	kafkaSec.register(fs)
+	var kafka producerFlags
+	kafka.register(fs)
 	toStdout := fs.Bool("stdout", false, "write JSON lines to stdout instead of Kafka")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -54,11 +50,11 @@ func runGen(ctx context.Context, args []string, stdout io.Writer) error {
 	if *toStdout {
 		sink = &lineSink{w: bufio.NewWriterSize(stdout, 1<<16)}
 	} else {
-		kopts, err := kafkaSec.opts()
+		kopts, err := kafka.sec.opts()
 		if err != nil {
 			return err
 		}
-		ks, err := newKafkaSink(ctx, splitList(*brokers), *topic, kopts...)
+		ks, err := newKafkaSink(ctx, kafka.brokerList(), kafka.topic, kopts...)
 		if err != nil {
 			return err
 		}

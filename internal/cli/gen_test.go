@@ -11,6 +11,7 @@ import (
 
 	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 // genLines is what the generator itself produces for these options.
@@ -75,23 +76,6 @@ func TestGenStdout(t *testing.T) {
 	}
 }
 
-func TestGenBadFlags(t *testing.T) {
-	tests := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"--stdout", "--start", "yesterday"}, "--start"},
-		{[]string{"--stdout", "--rate", "0"}, "rate 0"},
-		{[]string{"--stdout", "--late", "2"}, "late share 2"},
-	}
-	for _, tt := range tests {
-		err := runGen(context.Background(), tt.args, &bytes.Buffer{})
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("gen %v: error %v, want one containing %q", tt.args, err, tt.want)
-		}
-	}
-}
-
 func TestGenKafka(t *testing.T) {
 	k, err := embedded.StartKafka(embedded.KafkaConfig{Listen: "127.0.0.1:0", Topic: "logs", Partitions: 4})
 	if err != nil {
@@ -112,14 +96,10 @@ func TestGenKafka(t *testing.T) {
 	for _, r := range want {
 		wantByKey[string(r.Key)] = append(wantByKey[string(r.Key)], string(r.Line))
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Addrs()...), kgo.ConsumeTopics("logs"),
+	cl := testkit.KafkaClient(t, k.Addrs(), kgo.ConsumeTopics("logs"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ctx := testkit.Context(t, 30*time.Second)
 	gotByKey := map[string][]string{}
 	partOfKey := map[string]int32{}
 	got := 0
@@ -208,8 +188,7 @@ func TestFeedStopsOnCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
+	ctx := testkit.Context(t, 300*time.Millisecond)
 	var s recordingSink
 	if _, err := feed(ctx, g, &s, feedOpts{}); err != nil {
 		t.Fatalf("feed stopped by its context: %v, want nil", err)

@@ -35,11 +35,8 @@ import (
 // --hot-term param:q --uv-field ip, and the merged answers over HTTP
 // compared with what the test reads from the files it wrote.
 func TestIngestLogs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: starts Kafka, MongoDB and all layers")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	testkit.SkipShort(t, "end-to-end: starts Kafka, MongoDB and all layers")
+	ctx := testkit.Context(t, 3*time.Minute)
 	t0 := time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)
 	end := t0.Add(3 * time.Hour)
 	horizon := t0.Add(2 * time.Hour)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -12,10 +11,10 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -31,20 +30,13 @@ import (
 //     state (ids, counts, levels, first/last seen, examples);
 //   - /v1/patterns answers the same totals from batch and speed.
 func TestPatternsLive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: starts Kafka, MongoDB and all layers")
-	}
+	testkit.SkipShort(t, "end-to-end: starts Kafka, MongoDB and all layers")
 	const rate = 4.0 // 3 h: 43 200 lines, all with a message
 	t0 := time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)
 	end := t0.Add(3 * time.Hour)
 	batchNow := end.Add(30 * time.Minute) // every hour complete
 	dir := t.TempDir()
-	st, ctx, web := startStack(t, upConfig{
-		data:       dir,
-		partitions: 2,
-		viewFlags:  viewFlags{pane: time.Minute},
-		batchNow:   func() time.Time { return batchNow },
-	})
+	st, ctx, web := startStack(t, upConfig{partitions: 2, batchNow: func() time.Time { return batchNow }})
 
 	// The lines (all have a message), each partition's to a file of its own (in
 	// offset order) for the offline miner.
@@ -52,11 +44,8 @@ func TestPatternsLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(st.kafka.Addrs()...), kgo.DefaultProduceTopic("logs"),
+	cl := testkit.KafkaClient(t, st.kafka.Addrs(), kgo.DefaultProduceTopic("logs"),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer cl.Close()
 	files := [2]*bytes.Buffer{{}, {}}
 	var recs []*kgo.Record
@@ -257,14 +246,7 @@ type patternDoc struct {
 
 func readPatternDocs(t *testing.T, db *mongo.Database, coll string) []patternDoc {
 	t.Helper()
-	cur, err := db.Collection(coll).Find(context.Background(), bson.D{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var docs []collections.Doc
-	if err := cur.All(context.Background(), &docs); err != nil {
-		t.Fatal(err)
-	}
+	docs := testkit.All[collections.Doc](t, db.Collection(coll))
 	out := make([]patternDoc, 0, len(docs))
 	for _, d := range docs {
 		s := views.NewPatterns()

@@ -122,19 +122,3 @@ func TestPatternsCommand(t *testing.T) {
 		t.Fatalf("summary: %d patterns counting %d lines, want 3 counting %d", n, total, len(events))
 	}
 }
-
-func TestPatternsCommandErrors(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"/nonexistent/app.log"}, "/nonexistent/app.log"},
-		{[]string{"--format", "xml", "x.log"}, `--format "xml"`},
-		{[]string{"--max-patterns", "0", "x.log"}, "--max-patterns 0"},
-	} {
-		err := runPatterns(context.Background(), tc.args, &bytes.Buffer{})
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("runPatterns(%q) = %v, want an error containing %q", tc.args, err, tc.want)
-		}
-	}
-}

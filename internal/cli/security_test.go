@@ -33,9 +33,7 @@ import (
 // tokens. Every event shipped must be counted by batch and speed, and no
 // secret may appear in the logs, --help or /v1/status.
 func TestSecureStack(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Kafka, MongoDB and the layers")
-	}
+	testkit.SkipShort(t, "starts Kafka, MongoDB and the layers")
 	const (
 		kafkaUser     = "loglambda-app"
 		kafkaPassword = "kafka-Pa55word-never-shown"
@@ -102,8 +100,7 @@ func TestSecureStack(t *testing.T) {
 	if err := os.WriteFile(file, lines.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := testkit.Context(t, 3*time.Minute)
 
 	var shipErr bytes.Buffer
 	if err := runShip(ctx, []string{"--kafka-sasl-password-file", pwFile, "--brokers", strings.Join(kc.ListenAddrs(), ","),
@@ -227,9 +224,7 @@ func TestSecureStack(t *testing.T) {
 // SASL/PLAIN instead of its embedded broker, feeds it through the demo's
 // sink with the same settings, and checks batch compacts every record.
 func TestUpExternalSecureKafka(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Kafka, MongoDB and the layers")
-	}
+	testkit.SkipShort(t, "starts Kafka, MongoDB and the layers")
 	const n = 20_000
 	certs := securetest.New(t)
 	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "logs"),
@@ -256,8 +251,7 @@ func TestUpExternalSecureKafka(t *testing.T) {
 	if !strings.Contains(banner.String(), "external: tls (ca ") || strings.Contains(banner.String(), "up-plain-password") {
 		t.Errorf("banner:\n%s", banner.String())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testkit.Context(t, 2*time.Minute)
 	g, err := gen.New(gen.Seed(3), gen.Rate(10), gen.Start(time.Now().Add(-4*time.Hour)), gen.Count(n), gen.OutOfOrder(0), gen.Late(0))
 	if err != nil {
 		t.Fatal(err)

@@ -26,9 +26,9 @@ func shipMain(ctx context.Context, args []string, _ io.Writer) error {
 func runShip(ctx context.Context, args []string, stdin io.Reader, stderr io.Writer, tty bool) error {
 	fs := newFlags("ship", "ship --brokers HOST:PORT,... [--topic T] [--format F] [--time-layout L] [--key FIELD] [--follow] [--position-file P] [--multiline-start RE] FILE...|-")
 	fs.SetOutput(stderr)
-	var brokers, topic, format, jsonMap string
-	registerBrokers(fs, &brokers)
-	registerTopic(fs, &topic)
+	var kafka producerFlags
+	kafka.register(fs)
+	var format, jsonMap string
 	registerFormat(fs, &format, &jsonMap)
 	var timeLayouts stringList
 	fs.Var(&timeLayouts, "time-layout", "Go time layout of the event times (reference time 2006-01-02 15:04:05), tried before the built-in ones; repeatable; travels in the format header")
@@ -42,8 +42,6 @@ func runShip(ctx context.Context, args []string, stdin io.Reader, stderr io.Writ
 	maxBuffered := fs.Int("max-buffered-records", ship.DefaultMaxBufferedRecords, "records waiting for Kafka at most; reading pauses when reached")
 	poll := fs.Duration("poll", ship.DefaultPollInterval, "how often followed files are checked for data, rotation and truncation")
 	flushTimeout := fs.Duration("flush-timeout", ship.DefaultFlushTimeout, "how long to wait for Kafka's acknowledgements when stopping")
-	var kafkaSec kafkaSecFlags
-	kafkaSec.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -55,13 +53,12 @@ func runShip(ctx context.Context, args []string, stdin io.Reader, stderr io.Writ
 	if len(inputs) == 0 {
 		return fmt.Errorf("no input files (use - for stdin); see loglambda ship --help")
 	}
-	brokerList := splitList(brokers)
-	kopts, err := kafkaSec.opts()
+	kopts, err := kafka.sec.opts()
 	if err != nil {
 		return err
 	}
 	opts := []ship.Opt{
-		ship.Topic(topic), ship.Format(spec), ship.TimeLayouts(timeLayouts...), ship.Key(*key), ship.Follow(*follow),
+		ship.Topic(kafka.topic), ship.Format(spec), ship.TimeLayouts(timeLayouts...), ship.Key(*key), ship.Follow(*follow),
 		ship.PositionFile(*positionFile), ship.MultilineStart(*mlStart), ship.MultilineTimeout(*mlTimeout),
 		ship.MaxLine(*maxLine), ship.Linger(*linger), ship.MaxBufferedRecords(*maxBuffered),
 		ship.PollInterval(*poll), ship.FlushTimeout(*flushTimeout), ship.Stdin(stdin), ship.KafkaOpts(kopts...),
@@ -69,7 +66,7 @@ func runShip(ctx context.Context, args []string, stdin io.Reader, stderr io.Writ
 	if tty {
 		opts = append(opts, ship.Progress(stderr))
 	}
-	s, err := ship.New(brokerList, opts...)
+	s, err := ship.New(kafka.brokerList(), opts...)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
 	case *hotCapacity < 0:
 		return fmt.Errorf("--hot-capacity %d is negative (0 counts exactly)", *hotCapacity)
 	}
-	kopts, db, closeDB, err := common.connect(ctx)
+	opts, db, closeDB, err := common.connect(ctx)
 	if err != nil {
 		return err
 	}
@@ -46,9 +46,9 @@ func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s, err := speed.New(db, common.brokerList(), append(common.layerOpts(slog.Default()),
+	s, err := speed.New(db, common.brokerList(), append(opts,
 		speed.Group(*group), speed.FlushInterval(*flushInterval), speed.HotCapacity(*hotCapacity),
-		speed.Registerer(reg), speed.KafkaOpts(kopts...))...)
+		speed.Registerer(reg))...)
 	if err != nil {
 		return err
 	}

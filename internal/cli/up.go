@@ -20,6 +20,7 @@ import (
 	"github.com/loglambda/loglambda/batch"
 	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/internal/layer"
 	"github.com/loglambda/loglambda/internal/replace"
 	"github.com/loglambda/loglambda/serving"
 	"github.com/loglambda/loglambda/serving/alerts"
@@ -197,12 +198,13 @@ func openStack(c upConfig) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.speed, err = speed.New(s.db, brokers, append(c.layerOpts(s.log.With("layer", "speed")),
-		speed.Writer(writer), speed.KafkaOpts(s.kopts...))...)
-	if err != nil {
+	layerOpts := func(name string) []layer.Opt {
+		return append(c.layerOpts(s.log.With("layer", name)), layer.Writer(writer), layer.KafkaOpts(s.kopts...))
+	}
+	if s.speed, err = speed.New(s.db, brokers, layerOpts("speed")...); err != nil {
 		return nil, err
 	}
-	bopts := append(c.layerOpts(s.log.With("layer", "batch")), batch.Writer(writer), batch.KafkaOpts(s.kopts...))
+	bopts := layerOpts("batch")
 	if c.batchNow != nil {
 		bopts = append(bopts, batch.Now(c.batchNow))
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -41,26 +40,5 @@ func TestDemoMarkerRoundTrip(t *testing.T) {
 	got, err := readDemoMarker(path)
 	if err != nil || got.Seed != 3 || !got.Last.Equal(m.Last) || got.Events != 1234 {
 		t.Fatalf("read back %+v, %v; want %+v", got, err, m)
-	}
-}
-
-func TestUpBadFlags(t *testing.T) {
-	tests := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"--partitions", "0"}, "--partitions 0"},
-		{[]string{"--batch-every", "10ms"}, "--batch-every 10ms"},
-		{[]string{"--pane", "7m"}, "--pane 7m"},
-		{[]string{"--hot-term", "nope"}, "--hot-term"},
-		{[]string{"--uv-field", ","}, "--uv-field"},
-		{[]string{"--http", "nowhere"}, "--http"},
-		{[]string{"--grpc", "nowhere"}, "--grpc"},
-	}
-	for _, tt := range tests {
-		err := runUp(t.Context(), append(tt.args, "--data", t.TempDir()), &strings.Builder{})
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("up %v: error %v, want one containing %q", tt.args, err, tt.want)
-		}
 	}
 }

@@ -1,7 +1,6 @@
 package embedded_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -14,17 +13,13 @@ import (
 // TestStack starts both servers, produces and consumes a record, writes
 // and reads a document: the smoke test every layer's tests rely on.
 func TestStack(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx := testkit.Context(t, time.Minute)
 	k, err := embedded.StartKafka(embedded.KafkaConfig{DataDir: t.TempDir(), Topic: "logs", Partitions: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer k.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Addrs()...), kgo.ConsumeTopics("logs"), kgo.DefaultProduceTopic("logs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := testkit.KafkaClient(t, k.Addrs(), kgo.ConsumeTopics("logs"), kgo.DefaultProduceTopic("logs"))
 	defer cl.Close()
 	if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("hello")}).FirstErr(); err != nil {
 		t.Fatal(err)

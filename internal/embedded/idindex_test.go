@@ -1,7 +1,6 @@
-package embedded
+package embedded_test
 
 import (
-	"context"
 	"database/sql"
 	"path/filepath"
 	"strings"
@@ -9,28 +8,19 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 // TestIDIndex checks that a collection gets the index FerretDB's lookups by
 // _id can use: SQLite's own query plan for FerretDB's expression must
 // search the index, not scan the table.
 func TestIDIndex(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx := testkit.Context(t, time.Minute)
 	dir := t.TempDir()
-	m, err := StartMongo(MongoConfig{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	mc, err := mongo.Connect(options.Client().ApplyURI(m.URI()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mc.Disconnect(ctx)
-	coll := mc.Database("idx").Collection("docs")
+	m := testkit.Mongo(t, embedded.MongoConfig{DataDir: dir})
+	coll := testkit.Client(t, m.URI()).Database("idx").Collection("docs")
 	if _, err := coll.InsertOne(ctx, bson.M{"_id": "a", "n": 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +37,7 @@ func TestIDIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The statement FerretDB v1.24 runs for a find or replace by _id.
-	rows, err := db.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT _ferretdb_sjson FROM `+quoteIdent(table)+` WHERE _ferretdb_sjson->'$._id' = ?`, `"a"`)
+	rows, err := db.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT _ferretdb_sjson FROM `+embedded.QuoteIdent(table)+` WHERE _ferretdb_sjson->'$._id' = ?`, `"a"`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +51,8 @@ func TestIDIndex(t *testing.T) {
 		}
 		plan = append(plan, detail)
 	}
-	if got := strings.Join(plan, "; "); !strings.Contains(got, "USING INDEX "+table+idIndexSuffix) {
-		t.Fatalf("plan of a lookup by _id: %q, want it to use index %s", got, table+idIndexSuffix)
+	if got := strings.Join(plan, "; "); !strings.Contains(got, "USING INDEX "+table+embedded.IDIndexSuffix) {
+		t.Fatalf("plan of a lookup by _id: %q, want it to use index %s", got, table+embedded.IDIndexSuffix)
 	}
 	// The document is still found by its _id.
 	var doc struct {

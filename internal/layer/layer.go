@@ -1,6 +1,7 @@
 // Package layer holds what the speed and batch layers both take, written
 // once: the topic, the ingest rules, the pane width and the lateness,
-// the logger; their defaults, their checks and their options. The options
+// the logger, the MongoDB writer and the Kafka client options; their
+// defaults, their checks and their options. The options
 // follow franz-go's kgo: one Opt type, and every option a function
 // returning one; a layer's own options (speed's consumer group, batch's
 // grace) are made with Own and given to the same New.
@@ -12,6 +13,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/loglambda/loglambda/internal/replace"
 	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -26,34 +30,59 @@ const (
 	DefaultPane     = views.DefaultPane
 )
 
-// Fields points at a layer's copy of the shared settings: the layer keeps
-// them in its own configuration, under its own names, and gives the
-// shared options and checks these pointers.
-type Fields struct {
-	Topic, Format, HotTerm, UVField *string
-	Pane, Lateness                  *time.Duration
-	Logger                          **slog.Logger
+// Settings are the settings speed and batch share. Each layer's
+// configuration embeds them, so the shared options set them, Check checks
+// them and the layer reads them (c.Topic, c.Pane) in one form.
+type Settings struct {
+	Topic   string
+	Format  string // parser spec of records without a "format" header
+	HotTerm string
+	UVField string
+	// Pane is the pane width of the views; Lateness how far behind a
+	// partition's newest event time an event still counts.
+	Pane, Lateness time.Duration
+	Logger         *slog.Logger
 	// Rules holds the ingest rules given already parsed (the Rules
 	// option); nil: Check parses Format, HotTerm and UVField.
-	Rules **ingest.Rules
+	Rules *ingest.Rules
 	// ClusterFields (nil: views.DefaultClusterFields) and MicroClusters
 	// (0: views.DefaultMicroClusters) make the clusters view's spec.
-	ClusterFields **string
-	MicroClusters *int
+	ClusterFields *string
+	MicroClusters int
+	// Writer writes the layer's MongoDB documents (nil: Check makes one
+	// of the layer's own).
+	Writer *replace.Writer
+	// KafkaOpts are added to every Kafka client the layer builds.
+	KafkaOpts []kgo.Opt
 }
 
+// Defaults returns the shared settings at their defaults; a layer's
+// default configuration starts with them.
+func Defaults() Settings {
+	return Settings{Topic: DefaultTopic, Format: DefaultFormat, HotTerm: DefaultHotTerm, UVField: DefaultUVField,
+		Pane: DefaultPane, Lateness: DefaultLateness, Logger: slog.Default()}
+}
+
+// Layer returns s: a configuration embedding Settings has Config's Layer
+// through it.
+func (s *Settings) Layer() *Settings { return s }
+
 // Checked is what Check makes of the shared settings: the ingest rules,
-// the pane grid and the clusters view's spec.
+// the pane grid, the clusters view's spec and the MongoDB writer.
 type Checked struct {
 	Rules    ingest.Rules
 	Grid     views.Grid
 	Clusters *views.ClusterSpec
+	Writer   *replace.Writer
 }
 
-// Config is a layer's configuration.
+// Config is a layer's configuration: the shared settings, embedded, and
+// the layer's own, which Validate checks.
 type Config interface {
-	// LayerFields returns pointers to its shared settings.
-	LayerFields() Fields
+	Layer() *Settings
+	// Validate checks the layer's own settings, naming each with its
+	// value in the error.
+	Validate() error
 }
 
 // Opt configures a layer; see the layer's New.
@@ -63,8 +92,8 @@ type optFunc func(Config) error
 
 func (f optFunc) apply(c Config) error { return f(c) }
 
-func shared(set func(Fields)) Opt {
-	return optFunc(func(c Config) error { set(c.LayerFields()); return nil })
+func shared(set func(*Settings)) Opt {
+	return optFunc(func(c Config) error { set(c.Layer()); return nil })
 }
 
 // Own returns an option of one layer's own settings: f runs on the
@@ -81,49 +110,49 @@ func Own[C Config](name string, f func(C)) Opt {
 	})
 }
 
-// SetDefaults sets the shared settings of c to their defaults; a layer's
-// default configuration starts with it.
-func SetDefaults(c Config) {
-	f := c.LayerFields()
-	*f.Topic, *f.Format, *f.HotTerm, *f.UVField = DefaultTopic, DefaultFormat, DefaultHotTerm, DefaultUVField
-	*f.Pane, *f.Lateness, *f.Logger = DefaultPane, DefaultLateness, slog.Default()
-}
-
-// Apply applies opts to c in order.
-func Apply(c Config, opts []Opt) error {
+// Configure applies opts to c in order, then checks the shared settings
+// (Check) and the layer's own (c.Validate), and returns the shared ones
+// parsed. A layer's New starts with it.
+func Configure(c Config, opts []Opt) (Checked, error) {
 	for _, o := range opts {
 		if err := o.apply(c); err != nil {
-			return err
+			return Checked{}, err
 		}
 	}
-	return nil
+	ck, err := c.Layer().Check()
+	if err != nil {
+		return Checked{}, err
+	}
+	if err := c.Validate(); err != nil {
+		return Checked{}, err
+	}
+	return ck, nil
 }
 
-// Check checks the shared settings of c, naming each with its value, and
+// Check checks the shared settings, naming each with its value, and
 // returns them parsed.
-func Check(c Config) (Checked, error) {
-	f := c.LayerFields()
+func (s *Settings) Check() (Checked, error) {
 	switch {
-	case *f.Topic == "":
+	case s.Topic == "":
 		return Checked{}, errors.New("topic is empty")
-	case *f.Lateness < 0:
-		return Checked{}, fmt.Errorf("lateness %s is negative", *f.Lateness)
-	case *f.Logger == nil:
+	case s.Lateness < 0:
+		return Checked{}, fmt.Errorf("lateness %s is negative", s.Lateness)
+	case s.Logger == nil:
 		return Checked{}, errors.New("logger is nil")
 	}
 	var ck Checked
 	var err error
-	if ck.Grid, err = views.NewGrid(*f.Pane); err != nil {
+	if ck.Grid, err = views.NewGrid(s.Pane); err != nil {
 		return Checked{}, err
 	}
-	if *f.Rules != nil {
-		ck.Rules = **f.Rules
-	} else if ck.Rules, err = (ingest.Spec{Format: *f.Format, HotTerm: *f.HotTerm, UVField: *f.UVField}).Parse(); err != nil {
+	if s.Rules != nil {
+		ck.Rules = *s.Rules
+	} else if ck.Rules, err = (ingest.Spec{Format: s.Format, HotTerm: s.HotTerm, UVField: s.UVField}).Parse(); err != nil {
 		return Checked{}, err
 	}
-	fields, n := views.DefaultClusterFields, *f.MicroClusters
-	if *f.ClusterFields != nil {
-		fields = **f.ClusterFields
+	fields, n := views.DefaultClusterFields, s.MicroClusters
+	if s.ClusterFields != nil {
+		fields = *s.ClusterFields
 	}
 	if n == 0 {
 		n = views.DefaultMicroClusters
@@ -131,44 +160,49 @@ func Check(c Config) (Checked, error) {
 	if ck.Clusters, err = views.NewClusterSpec(fields, n, views.DefaultClusterBoundary); err != nil {
 		return Checked{}, err
 	}
+	if ck.Writer = s.Writer; ck.Writer == nil {
+		if ck.Writer, err = replace.New(); err != nil {
+			return Checked{}, err
+		}
+	}
 	return ck, nil
 }
 
 // Topic is the Kafka topic the layer reads (default "logs"). One topic per
 // MongoDB database: view document ids name the partition, not the topic.
-func Topic(t string) Opt { return shared(func(f Fields) { *f.Topic = t }) }
+func Topic(t string) Opt { return shared(func(s *Settings) { s.Topic = t }) }
 
 // Format is the parser spec (formats.New) of records without a "format"
 // header (default "json").
-func Format(spec string) Opt { return shared(func(f Fields) { *f.Format = spec }) }
+func Format(spec string) Opt { return shared(func(s *Settings) { s.Format = spec }) }
 
 // HotTerm is the rule extracting the hot view's search term
 // (formats.NewHotTerm; default "param:q,Input").
-func HotTerm(rule string) Opt { return shared(func(f Fields) { *f.HotTerm = rule }) }
+func HotTerm(rule string) Opt { return shared(func(s *Settings) { s.HotTerm = rule }) }
 
 // UVField is the visitor identity rule (formats.NewUVField; default
 // "user,ip"): the first of these fields with a value is the visitor counted
 // by UV. Plain access logs have no user: "ip". Speed and batch must use the
 // same rule, or UV changes at the batch horizon.
-func UVField(rule string) Opt { return shared(func(f Fields) { *f.UVField = rule }) }
+func UVField(rule string) Opt { return shared(func(s *Settings) { s.UVField = rule }) }
 
 // Pane is the pane width of the views; it must divide an hour and be the
 // same in speed and batch (default 1m).
-func Pane(d time.Duration) Opt { return shared(func(f Fields) { *f.Pane = d }) }
+func Pane(d time.Duration) Opt { return shared(func(s *Settings) { s.Pane = d }) }
 
 // Lateness is how far behind the newest event time of a partition an
 // event may be and still count in speed (default 2m): the watermark is
 // the newest event time minus the lateness. Batch treats an hour as read
 // on a partition only once the partition is that far past the hour's end.
-func Lateness(d time.Duration) Opt { return shared(func(f Fields) { *f.Lateness = d }) }
+func Lateness(d time.Duration) Opt { return shared(func(s *Settings) { s.Lateness = d }) }
 
 // Logger receives the layer's logs (default slog.Default()).
-func Logger(l *slog.Logger) Opt { return shared(func(f Fields) { *f.Logger = l }) }
+func Logger(l *slog.Logger) Opt { return shared(func(s *Settings) { s.Logger = l }) }
 
 // Rules gives the ingest rules already parsed (ingest.Spec.Parse), so a
 // command that checked its flags parses them once for all its layers;
 // they take the place of Format, HotTerm and UVField.
-func Rules(r ingest.Rules) Opt { return shared(func(f Fields) { *f.Rules = &r }) }
+func Rules(r ingest.Rules) Opt { return shared(func(s *Settings) { s.Rules = &r }) }
 
 // ClusterFields are the numeric event fields the clusters view clusters
 // on, comma separated (default views.DefaultClusterFields): latency_ms,
@@ -176,9 +210,23 @@ func Rules(r ingest.Rules) Opt { return shared(func(f Fields) { *f.Rules = &r })
 // counts nothing (its documents stay empty). Speed and batch must use the
 // same fields, or their states do not merge.
 func ClusterFields(fields string) Opt {
-	return shared(func(f Fields) { *f.ClusterFields = &fields })
+	return shared(func(s *Settings) { s.ClusterFields = &fields })
 }
 
 // MicroClusters is the number of micro-clusters a pane keeps per
 // partition (default views.DefaultMicroClusters).
-func MicroClusters(n int) Opt { return shared(func(f Fields) { *f.MicroClusters = n }) }
+func MicroClusters(n int) Opt { return shared(func(s *Settings) { s.MicroClusters = n }) }
+
+// Writer is the MongoDB writer of the layer's documents (default: a
+// replace.Writer of its own). Layers sharing one embedded store share one
+// Writer, which runs one command at a time (see package replace).
+func Writer(w *replace.Writer) Opt { return shared(func(s *Settings) { s.Writer = w }) }
+
+// KafkaOpts adds kgo options to every Kafka client the layer builds, for
+// what the brokers require of a client (TLS, SASL). The options a layer
+// sets for its own correctness (speed's group, offsets and rebalance
+// callbacks; batch's partitions and offsets) come first and should not be
+// overridden.
+func KafkaOpts(o ...kgo.Opt) Opt {
+	return shared(func(s *Settings) { s.KafkaOpts = append(s.KafkaOpts, o...) })
+}

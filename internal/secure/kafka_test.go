@@ -12,6 +12,7 @@ import (
 
 	"github.com/loglambda/loglambda/internal/secure"
 	"github.com/loglambda/loglambda/internal/secure/securetest"
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 // startSecureKafka starts kfake with TLS (client certificates required
@@ -150,9 +151,7 @@ func TestKafkaMutualTLS(t *testing.T) {
 // (360 000 records of a typical line's size) through TLS and SCRAM-SHA-512
 // and reads every record back.
 func TestKafkaTLSSCRAMVolume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("volume")
-	}
+	testkit.SkipShort(t, "volume")
 	certs := securetest.New(t)
 	brokers := startSecureKafka(t, certs, false)
 	cfg := secure.KafkaConfig{TLSFiles: secure.TLSFiles{CAFile: certs.CA}, SASLMechanism: "SCRAM-SHA-512", SASLUser: "scram512", SASLPassword: "scram-pw-512"}

@@ -35,14 +35,8 @@ func BenchmarkShip(b *testing.B) {
 			for b.Loop() {
 				iters++
 				t0 := time.Now()
-				s, err := New(k.Addrs(), Key(key))
-				if err != nil {
-					b.Fatal(err)
-				}
-				sum, err := s.Run(context.Background(), path)
-				s.Close()
-				if err != nil || sum.Acked != n {
-					b.Fatalf("ship: %v, acked %d of %d", err, sum.Acked, n)
+				if sum := shipAll(b, k.Addrs(), []Opt{Key(key)}, path); sum.Acked != n {
+					b.Fatalf("ship: acked %d of %d", sum.Acked, n)
 				}
 				shipDur += time.Since(t0)
 

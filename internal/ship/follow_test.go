@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/loglambda/loglambda/internal/tail"
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 func numbered(prefix string, from, to int) []string {
@@ -137,15 +137,7 @@ func TestShipRestart(t *testing.T) {
 		t.Fatalf("position %d after %d acked lines, want %d", pos[abs].Offset, first.AckedLines, want)
 	}
 
-	s, err = New(k.Addrs(), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	second, err := s.Run(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	second := shipAll(t, k.Addrs(), opts, path)
 	if first.AckedLines+second.AckedLines != int64(len(lines)) {
 		t.Fatalf("acked %d + %d lines, want %d", first.AckedLines, second.AckedLines, len(lines))
 	}
@@ -200,16 +192,8 @@ func TestShipHugeAndJunkLines(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			topic := "junk-" + tc.name
 			in, opt := tc.input(t)
-			s, err := New(k.Addrs(), opt, Topic(topic), Key("user"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
 			createTopic(t, k.Addrs(), topic)
-			sum, err := s.Run(context.Background(), in)
-			if err != nil {
-				t.Fatal(err)
-			}
+			sum := shipAll(t, k.Addrs(), []Opt{opt, Topic(topic), Key("user")}, in)
 			if sum.Lines != int64(len(want)) || sum.AckedLines != int64(len(want)) || sum.Truncated != 1 || sum.Failed != 0 {
 				t.Fatalf("summary %+v: want %d lines acked, 1 truncated", sum, len(want))
 			}
@@ -231,10 +215,7 @@ func TestShipHugeAndJunkLines(t *testing.T) {
 // createTopic creates topic with 2 partitions.
 func createTopic(t testing.TB, addrs []string, topic string) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := testkit.KafkaClient(t, addrs)
 	defer cl.Close()
 	if _, err := kadm.NewClient(cl).CreateTopic(context.Background(), 2, 1, nil, topic); err != nil {
 		t.Fatal(err)

@@ -24,17 +24,30 @@ func startKafka(t testing.TB, partitions int32) *embedded.Kafka {
 	return testkit.Kafka(t, testTopic, partitions)
 }
 
+// shipAll ships inputs to their end with a Shipper of opts, failing the
+// test on an error, and returns the run's summary.
+func shipAll(t testing.TB, addrs []string, opts []Opt, inputs ...string) Summary {
+	t.Helper()
+	s, err := New(addrs, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sum, err := s.Run(context.Background(), inputs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
 // consumeAll reads every record of topic, up to the end offsets of the
 // moment it is called, so that duplicates show.
 func consumeAll(t testing.TB, addrs []string, topic string) []*kgo.Record {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.ConsumeTopics(topic),
+	cl := testkit.KafkaClient(t, addrs, kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(64<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer cl.Close()
 	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
 	if err != nil {
@@ -141,10 +154,7 @@ func waitRecords(t testing.TB, addrs []string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...))
-		if err != nil {
-			t.Fatal(err)
-		}
+		cl := testkit.KafkaClient(t, addrs)
 		ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), testTopic)
 		cl.Close()
 		if err != nil {

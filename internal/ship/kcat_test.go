@@ -60,14 +60,7 @@ func TestKcatConsume(t *testing.T) {
 	k := startKafka(t, 2)
 	lines := numbered("ship-to-kcat", 0, 300)
 	path := writeFile(t, t.TempDir(), "app.log", lines)
-	s, err := New(k.Addrs(), Key("user"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Run(context.Background(), path); err != nil {
-		t.Fatal(err)
-	}
+	shipAll(t, k.Addrs(), []Opt{Key("user")}, path)
 	out := runKcat(t, nil, "-C", "-b", k.Addrs()[0], "-t", testTopic, "-o", "beginning", "-e", "-q",
 		"-f", "%h\t%k\t%s\n")
 	got := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")

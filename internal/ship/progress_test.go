@@ -2,10 +2,11 @@ package ship
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 func TestShipProgressLine(t *testing.T) {
@@ -14,8 +15,7 @@ func TestShipProgressLine(t *testing.T) {
 	c.bytes.Store(3 << 20)
 	c.ackedLines.Store(1200)
 	var out bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
-	defer cancel()
+	ctx := testkit.Context(t, 600*time.Millisecond)
 	runProgress(ctx, &out, &c, time.Now())
 	s := out.String()
 	if n := strings.Count(s, "\r"); n < 1 || n > 3 {

@@ -1,7 +1,6 @@
 package ship
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -75,15 +74,7 @@ func TestShipAccessLog(t *testing.T) {
 				}
 			}
 			path := writeFile(t, t.TempDir(), "access.log", texts)
-			s, err := New(k.Addrs(), Format(tc.format), Key(tc.key))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			sum, err := s.Run(context.Background(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			sum := shipAll(t, k.Addrs(), []Opt{Format(tc.format), Key(tc.key)}, path)
 			if sum.Lines != n || sum.Events != n || sum.Acked != n || sum.AckedLines != n || sum.Failed != 0 || sum.Truncated != 0 {
 				t.Fatalf("summary %+v, want %d lines acked", sum, n)
 			}

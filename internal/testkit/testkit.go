@@ -1,8 +1,10 @@
 // Package testkit holds what the tests of several packages share: the
-// embedded Kafka and MongoDB servers started for one test and stopped with
-// it, a connected MongoDB client, a free loopback address, an HTTP fetch
-// that fails the test on a transport error, and the hot view's ordering of
-// terms, computed independently of the view. Only tests import it.
+// -short rule, a context bounded by the test, the embedded Kafka and
+// MongoDB servers started for one test and stopped with it, a Kafka
+// client, a connected MongoDB client, every document of a collection, a
+// free loopback address, an HTTP fetch that fails the test on a transport
+// error, and the hot view's ordering of terms, computed independently of
+// the view. Only tests import it.
 package testkit
 
 import (
@@ -14,7 +16,10 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -22,6 +27,23 @@ import (
 	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/schemas/event"
 )
+
+// SkipShort skips tb in -short: the tests that start the whole stack or
+// run at volume say so with why.
+func SkipShort(tb testing.TB, why string) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip(why)
+	}
+}
+
+// Context returns a context that ends after d or when tb ends, whichever
+// comes first: a test's bound on what it waits for.
+func Context(tb testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(tb.Context(), d)
+	tb.Cleanup(cancel)
+	return ctx
+}
 
 // Kafka starts an in-process Kafka-protocol broker with topic of the given
 // partitions, closed when tb ends.
@@ -33,6 +55,17 @@ func Kafka(tb testing.TB, topic string, partitions int32) *embedded.Kafka {
 	}
 	tb.Cleanup(k.Close)
 	return k
+}
+
+// KafkaClient is a Kafka client of brokers with opts; the caller closes
+// it.
+func KafkaClient(tb testing.TB, brokers []string, opts ...kgo.Opt) *kgo.Client {
+	tb.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, opts...)...)
+	if err != nil {
+		tb.Fatalf("kafka client of %v: %v", brokers, err)
+	}
+	return cl
 }
 
 // Mongo starts the embedded MongoDB-compatible server on a temporary
@@ -59,6 +92,20 @@ func Client(tb testing.TB, uri string) *mongo.Client {
 	}
 	tb.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
 	return mc
+}
+
+// All returns every document of coll decoded as T.
+func All[T any](tb testing.TB, coll *mongo.Collection) []T {
+	tb.Helper()
+	cur, err := coll.Find(tb.Context(), bson.D{})
+	if err != nil {
+		tb.Fatalf("find in %s: %v", coll.Name(), err)
+	}
+	var docs []T
+	if err := cur.All(tb.Context(), &docs); err != nil {
+		tb.Fatalf("read %s: %v", coll.Name(), err)
+	}
+	return docs
 }
 
 // MongoClient starts the embedded server (Mongo) and connects to it.
