@@ -5,6 +5,7 @@ import (
 	"path"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/atomicfile"
 	"github.com/loglambda/loglambda/schemas/lakefiles"
 )
 
@@ -29,6 +30,7 @@ func FilePath(hour time.Time, partition int32, firstOffset, lastOffset int64) st
 // Hour returns the start of the UTC hour holding t.
 func Hour(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
 
-// tempSuffix marks files being written; they are renamed when complete and
-// removed as orphans when a run dies before that.
-const tempSuffix = ".tmp"
+// tempSuffix marks files being written (package atomicfile names them);
+// they are renamed when complete and removed as orphans when a run dies
+// before that.
+const tempSuffix = atomicfile.TempSuffix
