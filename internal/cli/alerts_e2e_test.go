@@ -49,8 +49,9 @@ func (r *told) String() string {
 // at a webhook receiver and at Debian's aiosmtpd, both on loopback. When
 // the demo's error burst fires, up is killed (SIGKILL: no lease released,
 // nothing flushed) and started again on the same data; the new process
-// takes the lease over, finds the alert firing in MongoDB and sends
-// nothing twice: one firing notification per receiver for the instance.
+// takes the lease over at once (the lease names the killed process, which
+// no longer runs), finds the alert firing in MongoDB and sends nothing
+// twice: one firing notification per receiver for the instance.
 func TestUpAlertsRestartWhileFiring(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: builds the binary, runs up --demo twice and waits for its error burst")
@@ -220,7 +221,11 @@ func TestUpAlertsRestartWhileFiring(t *testing.T) {
 			t.Errorf("%s told %d resolutions for %s, alert %s (told %s)", n, c, firing.instance, state, got)
 		}
 	}
-	if interrupt(t, running) {
-		running = nil
+	interrupt(t, running) // waits for the process: its log is whole
+	running = nil
+	// The killed process's lease named it: the restarted one saw that
+	// process gone and took the lease at once instead of after its ttl.
+	if !strings.Contains(logs[1].String(), "alert lease taken before its expiry") {
+		t.Errorf("the restarted up did not take the killed one's lease early; its log:\n%s", logs[1])
 	}
 }

@@ -61,7 +61,7 @@ func New(db *mongo.Database, src Source, opts ...Opt) (*Engine, error) {
 		src:     src,
 		st:      store{coll: coll},
 		metrics: newEngineMetrics(c.reg),
-		lease:   lease{coll: coll, holder: c.holder, ttl: c.leaseTTL},
+		lease:   lease{coll: coll, holder: c.holder, proc: selfProc(), ttl: c.leaseTTL},
 		alerts:  map[string]*Alert{},
 		byKey:   map[string]*Alert{},
 		status:  map[string]RuleStatus{},
@@ -214,7 +214,11 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 		}
 		e.holding = true
 		e.metrics.leaseHeld.Set(1)
-		e.cfg.logger.Info("alert lease taken: this process evaluates", "holder", e.cfg.holder, "epoch", e.lease.epoch, "alerts", len(e.alerts))
+		if gone := e.lease.goneHolder; gone != "" {
+			e.cfg.logger.Info("alert lease taken before its expiry: its holder's process has ended", "holder", e.cfg.holder, "previous", gone, "epoch", e.lease.epoch, "alerts", len(e.alerts))
+		} else {
+			e.cfg.logger.Info("alert lease taken: this process evaluates", "holder", e.cfg.holder, "epoch", e.lease.epoch, "alerts", len(e.alerts))
+		}
 	}
 	rs := e.rules.Load()
 	changed := map[string]*Alert{}

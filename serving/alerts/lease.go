@@ -17,6 +17,8 @@ import (
 // conditional update matters on FerretDB v1, whose update finds and then
 // replaces without a transaction, so two conditional updates can both
 // match an expired lease; two inserts of one _id cannot both succeed.
+// A lease whose holder ran on this machine and has ended (proc_linux.go)
+// counts as expired.
 
 // leaseDoc is one epoch of the lease.
 type leaseDoc struct {
@@ -26,6 +28,8 @@ type leaseDoc struct {
 	Holder   string    `bson:"holder"`
 	Acquired time.Time `bson:"acquired"`
 	Expires  time.Time `bson:"expires"`
+	// Proc names the holder's process (selfProc); empty when unknown.
+	Proc string `bson:"proc,omitempty"`
 }
 
 func leaseID(epoch int64) string { return fmt.Sprintf("lease|%d", epoch) }
@@ -34,7 +38,11 @@ func leaseID(epoch int64) string { return fmt.Sprintf("lease|%d", epoch) }
 type lease struct {
 	coll   *mongo.Collection
 	holder string
+	proc   string // this process, for leaseDoc.Proc
 	ttl    time.Duration
+	// goneHolder is the holder whose lease this process took over early
+	// because its process had ended; set by acquire, for the log.
+	goneHolder string
 	// epoch and until are the epoch held and until when; epoch 0: not held.
 	epoch int64
 	until time.Time
@@ -83,15 +91,19 @@ func (l *lease) acquire(ctx context.Context, now time.Time) (bool, error) {
 		}
 		l.epoch, l.until = top.Epoch, now.Add(l.ttl)
 		return true, nil
-	case top != nil && now.Before(top.Expires):
+	case top != nil && now.Before(top.Expires) && !procGone(l.proc, top.Proc):
 		l.epoch = 0
 		return false, nil
+	}
+	l.goneHolder = ""
+	if top != nil && now.Before(top.Expires) {
+		l.goneHolder = top.Holder
 	}
 	next := int64(1)
 	if top != nil {
 		next = top.Epoch + 1
 	}
-	d := leaseDoc{ID: leaseID(next), Kind: kindLease, Epoch: next, Holder: l.holder, Acquired: now, Expires: now.Add(l.ttl)}
+	d := leaseDoc{ID: leaseID(next), Kind: kindLease, Epoch: next, Holder: l.holder, Acquired: now, Expires: now.Add(l.ttl), Proc: l.proc}
 	if _, err := l.coll.InsertOne(ctx, d); err != nil {
 		l.epoch = 0
 		if mongo.IsDuplicateKeyError(err) {
