@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/patterns"
@@ -346,11 +347,7 @@ func startUnreachableAPI(t *testing.T, h http.Handler) string {
 // not installed.
 func lookChromium(t *testing.T) string {
 	t.Helper()
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium is not on PATH, so the dashboard cannot be rendered: apt-get install chromium (ci/test.sh does)")
-	}
-	return chromium
+	return testkit.Tool(t, "chromium", "render the dashboard")
 }
 
 // chromiumArgs are the flags of a headless, offline, throwaway browser.

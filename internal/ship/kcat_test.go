@@ -9,16 +9,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 // kcatPath returns Debian's kcat, or skips: ci/test.sh installs it.
 func kcatPath(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Skip("kcat is not on PATH (apt-get install kcat; ci/test.sh does): skipping the interop test")
-	}
-	return p
+	return testkit.Tool(t, "kcat", "run the Kafka interop test")
 }
 
 func runKcat(t *testing.T, stdin []byte, args ...string) []byte {

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
 	"sort"
 	"sync"
 	"testing"
@@ -35,6 +36,18 @@ func SkipShort(tb testing.TB, why string) {
 	if testing.Short() {
 		tb.Skip(why)
 	}
+}
+
+// Tool returns the path of a Debian tool a test runs (chromium, kcat),
+// skipping tb when it is not installed; ci/test.sh installs them all, so
+// CI never skips. use says what the tool is for, in the skip message.
+func Tool(tb testing.TB, name, use string) string {
+	tb.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		tb.Skipf("%s is not on PATH, needed to %s: apt-get install %s (ci/test.sh does)", name, use, name)
+	}
+	return p
 }
 
 // Context returns a context that ends after d or when tb ends, whichever
