@@ -9,8 +9,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/batch/lake"
-	"github.com/loglambda/loglambda/internal/layer"
-	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/base/settings"
+	"github.com/loglambda/loglambda/base/replace"
 	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -33,7 +33,7 @@ type Batch struct {
 // them runs.
 func New(db *mongo.Database, brokers []string, lakeDir string, opts ...Opt) (*Batch, error) {
 	c := defaultCfg()
-	ck, err := layer.Configure(&c, opts)
+	ck, err := settings.Configure(&c, opts)
 	if err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
 	}

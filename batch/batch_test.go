@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/internal/testkit"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -71,7 +71,7 @@ func (s *stack) produce(ctx context.Context, recs []genRecord) {
 func (s *stack) batch(opts ...Opt) *Batch {
 	s.t.Helper()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opts = append([]Opt{Now(func() time.Time { return s.now }), layer.Logger(logger)}, opts...)
+	opts = append([]Opt{Now(func() time.Time { return s.now }), settings.Logger(logger)}, opts...)
 	b, err := New(s.db, s.brokers, s.lakeDir, opts...)
 	if err != nil {
 		s.t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/loglambda/loglambda/batch/lake"
-	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/ingest/ingesttest"
 )
@@ -18,7 +18,7 @@ import (
 // back) and checks each row and the counts against the expectations that
 // speed's TestDecodeCases checks its events against.
 func TestDecodeCases(t *testing.T) {
-	b, err := New(nil, []string{"unused"}, t.TempDir(), layer.Logger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	b, err := New(nil, []string{"unused"}, t.TempDir(), settings.Logger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	if err != nil {
 		t.Fatal(err)
 	}

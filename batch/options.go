@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -13,9 +13,9 @@ import (
 // speed (topic, ingest rules, pane, lateness, logger, clusters view,
 // MongoDB writer, Kafka client options) are package layer's; the rest are
 // batch's own.
-type Opt = layer.Opt
+type Opt = settings.Opt
 
-func own(name string, f func(*cfg)) Opt { return layer.Own(name, f) }
+func own(name string, f func(*cfg)) Opt { return settings.Own(name, f) }
 
 // Defaults of batch's own settings, printed by `loglambda batch --help`
 // through the command's flags (the shared ones are package layer's).
@@ -36,13 +36,13 @@ const (
 )
 
 // cfg holds every setting of a Batch layer, with its defaults in one place
-// (defaultCfg) and checked in one place (layer.Configure: the shared
+// (defaultCfg) and checked in one place (settings.Configure: the shared
 // settings' Check, then Validate).
 type cfg struct {
 	// The settings batch shares with speed: topic, ingest rules, pane,
 	// lateness, logger, clusters view, MongoDB writer, Kafka options.
-	layer.Settings
-	// clusters is the clusters view's spec, made by layer.Configure.
+	settings.Settings
+	// clusters is the clusters view's spec, made by settings.Configure.
 	clusters *views.ClusterSpec
 
 	grace time.Duration // after an hour's end, before it is recomputed
@@ -65,7 +65,7 @@ type cfg struct {
 
 func defaultCfg() cfg {
 	return cfg{
-		Settings:    layer.Defaults(),
+		Settings:    settings.Defaults(),
 		grace:       DefaultGrace,
 		mergeBelow:  DefaultMergeBelow,
 		speedMargin: DefaultSpeedMargin,
@@ -74,7 +74,7 @@ func defaultCfg() cfg {
 }
 
 // Validate checks batch's own settings and names each with its value in
-// the error; layer.Configure calls it after checking the shared ones.
+// the error; settings.Configure calls it after checking the shared ones.
 func (c *cfg) Validate() error {
 	switch {
 	case c.grace < 0:

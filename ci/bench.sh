@@ -23,10 +23,10 @@ if [[ "$filter" == "." ]]; then
   run ./schemas/patterns/ Mine -cpu 1 -benchtime 300000x
   run ./speed/ Consume -benchtime 1x
   run ./speed/ Apply
-  run ./internal/replace/ Writer -benchtime 1x
+  run ./base/replace/ Writer -benchtime 1x
   run ./schemas/views/ ClustersAdd -cpu 1
   run ./internal/ship/ Ship -benchtime 3x
-  run ./internal/secure/ KafkaRoundTrip -benchtime 2x
+  run ./base/secure/ KafkaRoundTrip -benchtime 2x
   run ./serving/ Query -benchtime 2s
   run ./internal/gen/ Next -cpu 1
   run ./batch/... . -benchtime 1x

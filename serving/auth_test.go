@@ -21,7 +21,7 @@ import (
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
-	"github.com/loglambda/loglambda/internal/secure/securetest"
+	"github.com/loglambda/loglambda/base/secure/securetest"
 	"github.com/loglambda/loglambda/internal/testkit"
 	llv1 "github.com/loglambda/loglambda/schemas/proto/loglambda/v1"
 )

@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 
-	"github.com/loglambda/loglambda/internal/metric"
+	"github.com/loglambda/loglambda/base/metric"
 )
 
 // metrics are the server's Prometheus metrics, on a registry of its own so

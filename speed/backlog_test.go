@@ -11,8 +11,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/loglambda/loglambda/internal/embedded"
-	"github.com/loglambda/loglambda/internal/layer"
-	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/base/settings"
+	"github.com/loglambda/loglambda/base/replace"
 	"github.com/loglambda/loglambda/internal/testkit"
 )
 
@@ -35,8 +35,8 @@ func TestBacklogWhenMongoDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(mc.Database("down"), st.kafka.Addrs(), Group("down"), FlushInterval(100*time.Millisecond), layer.Writer(w),
-		layer.Logger(slog.New(slog.NewTextHandler(&logs, nil))))
+	s, err := New(mc.Database("down"), st.kafka.Addrs(), Group("down"), FlushInterval(100*time.Millisecond), settings.Writer(w),
+		settings.Logger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/event"
 )
@@ -72,7 +72,7 @@ func BenchmarkConsume(b *testing.B) {
 	// The views without clusters (no cluster fields), in the same run:
 	// the clusters view's cost is the difference with the first.
 	b.Run("speed-parse+views+mongo-flush-1s-no-clusters", func(b *testing.B) {
-		benchSpeed(b, st, want, total, false, layer.ClusterFields(""))
+		benchSpeed(b, st, want, total, false, settings.ClusterFields(""))
 	})
 }
 
@@ -91,7 +91,7 @@ func benchSpeed(b *testing.B, st *stack, want map[int32]int64, total int, mine b
 			name := fmt.Sprintf("bench%08x%d", crc32.ChecksumIEEE([]byte(b.Name())), iters)
 			reg := prometheus.NewRegistry()
 			s, err := New(st.db(name), st.kafka.Addrs(), append([]Opt{Group(name), FlushInterval(time.Second),
-				layer.Logger(quietLogger()), Registerer(reg), Patterns(mine)}, opts...)...)
+				settings.Logger(quietLogger()), Registerer(reg), Patterns(mine)}, opts...)...)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -152,7 +152,7 @@ func BenchmarkApply(b *testing.B) {
 	for i, l := range lines {
 		recs[i] = &kgo.Record{Value: l.value, Timestamp: l.ingest, Offset: int64(i)}
 	}
-	s, err := New(&mongo.Database{}, []string{"unused"}, layer.Logger(quietLogger()))
+	s, err := New(&mongo.Database{}, []string{"unused"}, settings.Logger(quietLogger()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func BenchmarkApply(b *testing.B) {
 	})
 	// parse+views keeps the patterns view off, parse+views+patterns mines
 	// too: the patterns view's cost per event is their difference.
-	noClusters, err := New(&mongo.Database{}, []string{"unused"}, layer.Logger(quietLogger()), layer.ClusterFields(""))
+	noClusters, err := New(&mongo.Database{}, []string{"unused"}, settings.Logger(quietLogger()), settings.ClusterFields(""))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/loglambda/loglambda/internal/gen"
-	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
@@ -51,7 +51,7 @@ func TestCatchUpDemoBacklog(t *testing.T) {
 			t.Fatalf("generated line %s: %v", r.Line, err)
 		}
 		pane := line.TS.UTC().Truncate(views.DefaultPane)
-		if !pane.Add(views.DefaultPane).After(ps[p].newest.Add(-layer.DefaultLateness)) {
+		if !pane.Add(views.DefaultPane).After(ps[p].newest.Add(-settings.DefaultLateness)) {
 			late++
 		} else {
 			wantPV[collections.PaneKey(pane)]++
@@ -83,7 +83,7 @@ func TestCatchUpDemoBacklog(t *testing.T) {
 	for p, c := range last {
 		want[p] = c - 1
 	}
-	s, err := New(st.db("catchup"), st.kafka.Addrs(), Group("catchup"), layer.Logger(quietLogger()))
+	s, err := New(st.db("catchup"), st.kafka.Addrs(), Group("catchup"), settings.Logger(quietLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/schemas/ingest/ingesttest"
 )
 
@@ -16,7 +16,7 @@ import (
 // event each became and the counts; batch's TestDecodeCases does the same
 // through compaction into the lake, against the same expectations.
 func TestDecodeCases(t *testing.T) {
-	s, err := New(&mongo.Database{}, []string{"unused"}, layer.Logger(quietLogger()))
+	s, err := New(&mongo.Database{}, []string{"unused"}, settings.Logger(quietLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}

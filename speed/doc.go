@@ -12,7 +12,7 @@
 // goes on, partition by partition: the partition's dirty panes, oldest
 // first, as idempotent replaces into the view collections (speed_hot,
 // speed_traffic, speed_levels; one document per view, pane and partition)
-// through the shared MongoDB writer (internal/replace: commands of at most
+// through the shared MongoDB writer (base/replace: commands of at most
 // 64 documents, each with its own deadline), then, only if all of them were
 // written, the partition's checkpoint (speed_checkpoints). A flush that
 // fails part way keeps what it wrote and leaves the rest dirty for the

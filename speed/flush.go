@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/base/replace"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )

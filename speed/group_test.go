@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/base/settings"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -24,10 +24,10 @@ func TestSpeedRebalance(t *testing.T) {
 	}
 	st.produce(t, first, 8)
 	want := lastOffsets(lines)
-	small := layer.KafkaOpts(kgo.FetchMaxBytes(4<<10), kgo.FetchMaxPartitionBytes(2<<10))
+	small := settings.KafkaOpts(kgo.FetchMaxBytes(4<<10), kgo.FetchMaxPartitionBytes(2<<10))
 	newMember := func() *Speed {
 		s, err := New(st.db("pair"), st.kafka.Addrs(), Group("pair"), HotCapacity(testHotCap),
-			FlushInterval(10*time.Millisecond), layer.Logger(quietLogger()), small)
+			FlushInterval(10*time.Millisecond), settings.Logger(quietLogger()), small)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +81,7 @@ func TestSpeedRebalance(t *testing.T) {
 	if err := <-doneB; err != nil {
 		t.Fatalf("member b: %v", err)
 	}
-	exp, expParts := expect(lines, time.Minute, layer.DefaultLateness)
+	exp, expParts := expect(lines, time.Minute, settings.DefaultLateness)
 	checkPanes(t, readPanes(t, st.db("pair")), exp, testHotCap)
 	checkCheckpoints(t, readCheckpoints(t, st.db("pair")), expParts)
 }

@@ -3,7 +3,7 @@ package speed
 import (
 	"time"
 
-	"github.com/loglambda/loglambda/internal/metric"
+	"github.com/loglambda/loglambda/base/metric"
 	"github.com/prometheus/client_golang/prometheus"
 )
 

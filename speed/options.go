@@ -6,7 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -14,9 +14,9 @@ import (
 // batch (topic, ingest rules, pane, lateness, logger, clusters view,
 // MongoDB writer, Kafka client options) are package layer's; the rest are
 // speed's own.
-type Opt = layer.Opt
+type Opt = settings.Opt
 
-func own(name string, f func(*cfg)) Opt { return layer.Own(name, f) }
+func own(name string, f func(*cfg)) Opt { return settings.Own(name, f) }
 
 // Defaults of speed's own settings, printed by `loglambda speed --help`
 // through the command's flags (the shared ones are package layer's).
@@ -26,13 +26,13 @@ const (
 )
 
 // cfg holds every setting of a Speed layer, with its defaults set in one
-// place (defaultCfg) and checked in one place (layer.Configure: the
+// place (defaultCfg) and checked in one place (settings.Configure: the
 // shared settings' Check, then Validate).
 type cfg struct {
 	// The settings speed shares with batch: topic, ingest rules, pane,
 	// lateness, logger, clusters view, MongoDB writer, Kafka options.
-	layer.Settings
-	// clusters is the clusters view's spec, made by layer.Configure.
+	settings.Settings
+	// clusters is the clusters view's spec, made by settings.Configure.
 	clusters *views.ClusterSpec
 
 	group       string
@@ -54,7 +54,7 @@ type cfg struct {
 
 func defaultCfg() cfg {
 	return cfg{
-		Settings:      layer.Defaults(),
+		Settings:      settings.Defaults(),
 		group:         DefaultGroup,
 		hotCapacity:   views.DefaultHotCapacity,
 		flushInterval: DefaultFlushInterval,
@@ -63,7 +63,7 @@ func defaultCfg() cfg {
 }
 
 // Validate checks speed's own settings and names each with its value in
-// the error; layer.Configure calls it after checking the shared ones.
+// the error; settings.Configure calls it after checking the shared ones.
 func (c *cfg) Validate() error {
 	switch {
 	case c.group == "":

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/base/settings"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -42,7 +42,7 @@ func TestSpeedRestart(t *testing.T) {
 	want := lastOffsets(lines)
 
 	ref, err := New(st.db("ref"), st.kafka.Addrs(), Group("ref"), HotCapacity(testHotCap),
-		FlushInterval(50*time.Millisecond), layer.Logger(quietLogger()))
+		FlushInterval(50*time.Millisecond), settings.Logger(quietLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,14 +51,14 @@ func TestSpeedRestart(t *testing.T) {
 	// Small, slowed fetches make the stream take many polls and flushes
 	// (about a second in all), so that the stops land in the middle of it
 	// however fast the layer applies records.
-	small := layer.KafkaOpts(kgo.FetchMaxBytes(4<<10), kgo.FetchMaxPartitionBytes(2<<10),
+	small := settings.KafkaOpts(kgo.FetchMaxBytes(4<<10), kgo.FetchMaxPartitionBytes(2<<10),
 		kgo.WithHooks(slowFetch(time.Millisecond)))
 	rng := rand.New(rand.NewPCG(3, 3))
 	modes := []stopMode{stopCancel, stopKill, stopCrash}
 	midStream := map[stopMode]int{}
 	for i := range 12 {
 		mode := modes[i%len(modes)]
-		opts := []Opt{Group("restart"), HotCapacity(testHotCap), layer.Logger(quietLogger()), small,
+		opts := []Opt{Group("restart"), HotCapacity(testHotCap), settings.Logger(quietLogger()), small,
 			FlushInterval(time.Duration(5+rng.IntN(30)) * time.Millisecond)}
 		abort := make(chan struct{})
 		switch mode {
@@ -118,7 +118,7 @@ func TestSpeedRestart(t *testing.T) {
 		t.Logf("run %d: %s after %s (err %v), offsets %v", i, mode, delay, runErr, offsets(snap))
 	}
 	final, err := New(st.db("restart"), st.kafka.Addrs(), Group("restart"), HotCapacity(testHotCap),
-		FlushInterval(20*time.Millisecond), layer.Logger(quietLogger()))
+		FlushInterval(20*time.Millisecond), settings.Logger(quietLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestSpeedRestart(t *testing.T) {
 		}
 	}
 	// And both against the input itself.
-	exp, expParts := expect(lines, time.Minute, layer.DefaultLateness)
+	exp, expParts := expect(lines, time.Minute, settings.DefaultLateness)
 	checkPanes(t, got, exp, testHotCap)
 	checkCheckpoints(t, gotCk, expParts)
 }

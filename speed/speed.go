@@ -12,8 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/loglambda/loglambda/internal/layer"
-	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/base/settings"
+	"github.com/loglambda/loglambda/base/replace"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
@@ -69,7 +69,7 @@ var errAborted = errors.New("speed: aborted")
 // connects until Run.
 func New(db *mongo.Database, brokers []string, opts ...Opt) (*Speed, error) {
 	c := defaultCfg()
-	ck, err := layer.Configure(&c, opts)
+	ck, err := settings.Configure(&c, opts)
 	if err != nil {
 		return nil, fmt.Errorf("speed: %w", err)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
@@ -32,7 +32,7 @@ func TestSpeedViews(t *testing.T) {
 	st.produce(t, lines, 1<<20)
 	reg := prometheus.NewRegistry()
 	s, err := New(st.db("views"), st.kafka.Addrs(), Group("views"), HotCapacity(testHotCap),
-		FlushInterval(50*time.Millisecond), layer.Logger(quietLogger()), Registerer(reg))
+		FlushInterval(50*time.Millisecond), settings.Logger(quietLogger()), Registerer(reg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestSpeedViews(t *testing.T) {
 	runToEnd(t, s, lastOffsets(lines))
 	t.Logf("consumed %d records in %s", testPartitions*testPerPart, time.Since(start))
 
-	wantPanes, wantParts := expect(lines, views.DefaultPane, layer.DefaultLateness)
+	wantPanes, wantParts := expect(lines, views.DefaultPane, settings.DefaultLateness)
 	stored := readPanes(t, st.db("views"))
 	checkPanes(t, stored, wantPanes, testHotCap)
 	pruned := 0
@@ -236,13 +236,13 @@ func TestNewErrors(t *testing.T) {
 		opts []Opt
 		want string
 	}{
-		{"pane not dividing an hour", []Opt{layer.Pane(7 * time.Minute)}, "divide an hour"},
-		{"negative lateness", []Opt{layer.Lateness(-time.Second)}, "lateness -1s"},
+		{"pane not dividing an hour", []Opt{settings.Pane(7 * time.Minute)}, "divide an hour"},
+		{"negative lateness", []Opt{settings.Lateness(-time.Second)}, "lateness -1s"},
 		{"zero flush interval", []Opt{FlushInterval(0)}, "flush interval 0s"},
 		{"negative hot capacity", []Opt{HotCapacity(-1)}, "hot capacity -1"},
-		{"bad hot term", []Opt{layer.HotTerm("column:x")}, "hot-term"},
-		{"unknown format", []Opt{layer.Format("xml")}, "unknown format"},
-		{"empty topic", []Opt{layer.Topic("")}, "topic is empty"},
+		{"bad hot term", []Opt{settings.HotTerm("column:x")}, "hot-term"},
+		{"unknown format", []Opt{settings.Format("xml")}, "unknown format"},
+		{"empty topic", []Opt{settings.Topic("")}, "topic is empty"},
 		{"empty group", []Opt{Group("")}, "group is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglambda/loglambda/internal/layer"
-	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/base/settings"
+	"github.com/loglambda/loglambda/base/replace"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -61,7 +61,7 @@ func TestFlushAtVolume(t *testing.T) {
 		// The first flush comes after the interval; the stream is applied
 		// well before, so that flush holds every pane.
 		s, err := New(st.db("volume"), st.kafka.Addrs(), Group("volume"), HotCapacity(testHotCap),
-			layer.Lateness(lateness), FlushInterval(15*time.Second), layer.Writer(w), layer.Logger(quietLogger()))
+			settings.Lateness(lateness), FlushInterval(15*time.Second), settings.Writer(w), settings.Logger(quietLogger()))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,7 +9,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/loglambda/loglambda/internal/atomicfile"
+	"github.com/loglambda/loglambda/base/atomicfile"
 	"github.com/loglambda/loglambda/schemas/lakefiles"
 )
 
@@ -228,7 +228,7 @@ func (l *Lake) HasManifest() (bool, error) {
 	return false, fmt.Errorf("manifest: %w", err)
 }
 
-// SaveManifest writes the manifest atomically (internal/atomicfile), so a
+// SaveManifest writes the manifest atomically (base/atomicfile), so a
 // crash leaves the old or the new manifest.
 func (l *Lake) SaveManifest(m *Manifest) error {
 	m.sortFiles()

@@ -16,7 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
-	"github.com/loglambda/loglambda/internal/atomicfile"
+	"github.com/loglambda/loglambda/base/atomicfile"
 	"github.com/loglambda/loglambda/schemas/event"
 )
 
@@ -133,7 +133,7 @@ func (l *Lake) copyRows(ctx context.Context, fw *pqarrow.FileWriter, rel string)
 }
 
 // writeParquet runs write on a Parquet writer of the lake schema over a
-// temp file and renames it to rel when all went well (internal/atomicfile).
+// temp file and renames it to rel when all went well (base/atomicfile).
 func (l *Lake) writeParquet(rel string, write func(*pqarrow.FileWriter) error) (int64, error) {
 	dst := l.Abs(rel)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {

@@ -5,7 +5,7 @@ import (
 	"path"
 	"time"
 
-	"github.com/loglambda/loglambda/internal/atomicfile"
+	"github.com/loglambda/loglambda/base/atomicfile"
 	"github.com/loglambda/loglambda/schemas/lakefiles"
 )
 

@@ -12,8 +12,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/loglambda/loglambda/internal/gen"
-	"github.com/loglambda/loglambda/internal/layer"
-	"github.com/loglambda/loglambda/internal/secure"
+	"github.com/loglambda/loglambda/base/settings"
+	"github.com/loglambda/loglambda/base/secure"
 	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -113,15 +113,15 @@ func (v *viewFlags) validate() error {
 
 // layerOpts are the options speed and batch take from the view flags,
 // with log as their logger.
-func (v *viewFlags) layerOpts(log *slog.Logger) []layer.Opt {
-	opts := []layer.Opt{layer.Topic(v.topic), layer.Pane(v.pane), layer.Lateness(v.lateness), layer.Logger(log)}
+func (v *viewFlags) layerOpts(log *slog.Logger) []settings.Opt {
+	opts := []settings.Opt{settings.Topic(v.topic), settings.Pane(v.pane), settings.Lateness(v.lateness), settings.Logger(log)}
 	if v.rules != nil {
-		opts = append(opts, layer.Rules(*v.rules))
+		opts = append(opts, settings.Rules(*v.rules))
 	} else {
-		opts = append(opts, layer.Format(v.format), layer.HotTerm(v.hotTerm), layer.UVField(v.uvField))
+		opts = append(opts, settings.Format(v.format), settings.HotTerm(v.hotTerm), settings.UVField(v.uvField))
 	}
 	c := v.clusters.defaulted()
-	return append(opts, layer.ClusterFields(c.fields), layer.MicroClusters(c.micro))
+	return append(opts, settings.ClusterFields(c.fields), settings.MicroClusters(c.micro))
 }
 
 // registerStore adds only the flags of a command that reads the views from
@@ -198,7 +198,7 @@ func registerBrokers(fs *flag.FlagSet, p *string) {
 
 // registerTopic adds --topic.
 func registerTopic(fs *flag.FlagSet, p *string) {
-	fs.StringVar(p, "topic", layer.DefaultTopic, "Kafka topic of the raw log lines (the lake keeps it as <lake>/<topic>)")
+	fs.StringVar(p, "topic", settings.DefaultTopic, "Kafka topic of the raw log lines (the lake keeps it as <lake>/<topic>)")
 }
 
 // registerMongoDB adds --mongo-db.
@@ -223,12 +223,12 @@ func registerIngest(fs *flag.FlagSet, format, jsonMap, hotTerm, uvField *string)
 
 // registerPane adds --pane.
 func registerPane(fs *flag.FlagSet, p *time.Duration) {
-	fs.DurationVar(p, "pane", layer.DefaultPane, "pane width of every view; must divide an hour")
+	fs.DurationVar(p, "pane", settings.DefaultPane, "pane width of every view; must divide an hour")
 }
 
 // registerLateness adds --lateness.
 func registerLateness(fs *flag.FlagSet, p *time.Duration) {
-	fs.DurationVar(p, "lateness", layer.DefaultLateness, "allowed lateness: the watermark is the newest event time minus this")
+	fs.DurationVar(p, "lateness", settings.DefaultLateness, "allowed lateness: the watermark is the newest event time minus this")
 }
 
 // brokerList is --brokers split on commas.
@@ -250,13 +250,13 @@ func (c *commonFlags) validate() error {
 // view flags, the Kafka security flags, slog's default logger) and
 // connects to MongoDB: what speed and batch do once their flags are
 // checked. closeDB disconnects.
-func (c *commonFlags) connect(ctx context.Context) (opts []layer.Opt, db *mongo.Database, closeDB func(), err error) {
+func (c *commonFlags) connect(ctx context.Context) (opts []settings.Opt, db *mongo.Database, closeDB func(), err error) {
 	kopts, err := c.kafkaSec.opts()
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	db, closeDB, err = c.connectMongo(ctx)
-	return append(c.layerOpts(slog.Default()), layer.KafkaOpts(kopts...)), db, closeDB, err
+	return append(c.layerOpts(slog.Default()), settings.KafkaOpts(kopts...)), db, closeDB, err
 }
 
 // connectMongo connects to --mongo-uri and checks the server answers, so a

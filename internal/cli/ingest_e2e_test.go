@@ -21,7 +21,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/batch"
-	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/internal/ship"
 	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
@@ -68,8 +68,8 @@ func TestIngestLogs(t *testing.T) {
 	// first keeps every speed document, so the test can compare answers
 	// before and after the deletion.
 	newBatch := func(margin time.Duration) *batch.Batch {
-		b, err := batch.New(db, brokers, lakeDir, layer.HotTerm("param:q"), layer.UVField("ip"),
-			batch.Now(func() time.Time { return batchNow }), batch.SpeedMargin(margin), layer.Logger(quiet))
+		b, err := batch.New(db, brokers, lakeDir, settings.HotTerm("param:q"), settings.UVField("ip"),
+			batch.Now(func() time.Time { return batchNow }), batch.SpeedMargin(margin), settings.Logger(quiet))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/loglambda/loglambda/internal/secure"
+	"github.com/loglambda/loglambda/base/secure"
 	"github.com/loglambda/loglambda/serving"
 )
 

@@ -21,8 +21,8 @@ import (
 
 	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/internal/gen"
-	"github.com/loglambda/loglambda/internal/secure"
-	"github.com/loglambda/loglambda/internal/secure/securetest"
+	"github.com/loglambda/loglambda/base/secure"
+	"github.com/loglambda/loglambda/base/secure/securetest"
 	"github.com/loglambda/loglambda/internal/testkit"
 )
 

@@ -20,8 +20,8 @@ import (
 	"github.com/loglambda/loglambda/batch"
 	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/internal/gen"
-	"github.com/loglambda/loglambda/internal/layer"
-	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/base/settings"
+	"github.com/loglambda/loglambda/base/replace"
 	"github.com/loglambda/loglambda/serving"
 	"github.com/loglambda/loglambda/serving/alerts"
 	"github.com/loglambda/loglambda/speed"
@@ -198,8 +198,8 @@ func openStack(c upConfig) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	layerOpts := func(name string) []layer.Opt {
-		return append(c.layerOpts(s.log.With("layer", name)), layer.Writer(writer), layer.KafkaOpts(s.kopts...))
+	layerOpts := func(name string) []settings.Opt {
+		return append(c.layerOpts(s.log.With("layer", name)), settings.Writer(writer), settings.KafkaOpts(s.kopts...))
 	}
 	if s.speed, err = speed.New(s.db, brokers, layerOpts("speed")...); err != nil {
 		return nil, err

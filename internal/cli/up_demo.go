@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/loglambda/loglambda/internal/atomicfile"
+	"github.com/loglambda/loglambda/base/atomicfile"
 	"github.com/loglambda/loglambda/internal/gen"
 )
 

@@ -9,14 +9,14 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/loglambda/loglambda/internal/layer"
+	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/internal/tail"
 	"github.com/loglambda/loglambda/schemas/ingest"
 )
 
 // Defaults, printed by `loglambda ship --help`.
 const (
-	DefaultTopic  = layer.DefaultTopic
+	DefaultTopic  = settings.DefaultTopic
 	DefaultFormat = ingest.DefaultFormat
 	// DefaultLinger lets a batch fill for 20 ms: at log rates that is
 	// hundreds of lines per request, and well under a speed-layer pane.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/loglambda/loglambda/internal/atomicfile"
+	"github.com/loglambda/loglambda/base/atomicfile"
 )
 
 // Position is a place in a file: which file (device and inode, so that a
@@ -53,7 +53,7 @@ func LoadPositions(path string) (map[string]Position, error) {
 	return pf.Files, nil
 }
 
-// SavePositions writes the position file atomically (internal/atomicfile),
+// SavePositions writes the position file atomically (base/atomicfile),
 // so a crash leaves either the old or the new positions, never a torn file.
 func SavePositions(path string, files map[string]Position) error {
 	pf := positionsFile{Version: positionsVersion, Updated: time.Now().UTC(), Files: files}

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/loglambda/loglambda/internal/atomicfile"
+	"github.com/loglambda/loglambda/base/atomicfile"
 )
 
 // ErrNoLake is returned when the topic has no lake files yet: there is

@@ -3,7 +3,7 @@ package alerts
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/loglambda/loglambda/internal/metric"
+	"github.com/loglambda/loglambda/base/metric"
 )
 
 // engineMetrics are the engine's Prometheus metrics, registered on the

@@ -1,11 +1,11 @@
-// Package layer holds what the speed and batch layers both take, written
+// Package settings holds what the speed and batch layers both take, written
 // once: the topic, the ingest rules, the pane width and the lateness,
 // the logger, the MongoDB writer and the Kafka client options; their
 // defaults, their checks and their options. The options
 // follow franz-go's kgo: one Opt type, and every option a function
 // returning one; a layer's own options (speed's consumer group, batch's
 // grace) are made with Own and given to the same New.
-package layer
+package settings
 
 import (
 	"errors"
@@ -15,7 +15,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/base/replace"
 	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglambda/loglambda/internal/atomicfile"
+	"github.com/loglambda/loglambda/base/atomicfile"
 )
 
 // Files are the PEM files of one generated CA and the certificates it

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loglambda/loglambda/internal/secure"
+	"github.com/loglambda/loglambda/base/secure"
 )
 
 func TestRedactURI(t *testing.T) {

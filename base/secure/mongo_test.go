@@ -11,8 +11,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/loglambda/loglambda/internal/embedded"
-	"github.com/loglambda/loglambda/internal/secure"
-	"github.com/loglambda/loglambda/internal/secure/securetest"
+	"github.com/loglambda/loglambda/base/secure"
+	"github.com/loglambda/loglambda/base/secure/securetest"
 	"github.com/loglambda/loglambda/internal/testkit"
 )
 

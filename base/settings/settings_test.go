@@ -1,4 +1,4 @@
-package layer
+package settings
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/loglambda/loglambda/internal/replace"
+	"github.com/loglambda/loglambda/base/replace"
 	"github.com/loglambda/loglambda/schemas/ingest"
 )
 

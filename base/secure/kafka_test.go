@@ -10,8 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/loglambda/loglambda/internal/secure"
-	"github.com/loglambda/loglambda/internal/secure/securetest"
+	"github.com/loglambda/loglambda/base/secure"
+	"github.com/loglambda/loglambda/base/secure/securetest"
 	"github.com/loglambda/loglambda/internal/testkit"
 )
 
