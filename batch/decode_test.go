@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglambda/loglambda/batch/lake"
 	"github.com/loglambda/loglambda/base/settings"
+	"github.com/loglambda/loglambda/batch/lake"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/ingest/ingesttest"
 )

@@ -14,8 +14,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/loglambda/loglambda/batch/lake"
 	"github.com/loglambda/loglambda/base/replace"
+	"github.com/loglambda/loglambda/batch/lake"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )

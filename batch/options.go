@@ -11,14 +11,14 @@ import (
 
 // Opt configures a Batch layer; see New. The options batch shares with
 // speed (topic, ingest rules, pane, lateness, logger, clusters view,
-// MongoDB writer, Kafka client options) are package layer's; the rest are
+// MongoDB writer, Kafka client options) are package settings'; the rest are
 // batch's own.
 type Opt = settings.Opt
 
 func own(name string, f func(*cfg)) Opt { return settings.Own(name, f) }
 
 // Defaults of batch's own settings, printed by `loglambda batch --help`
-// through the command's flags (the shared ones are package layer's).
+// through the command's flags (the shared ones are package settings').
 const (
 	// DefaultGrace is how long after an hour's end batch waits before it
 	// calls the hour complete by the clock (besides compaction having read

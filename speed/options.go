@@ -12,14 +12,14 @@ import (
 
 // Opt configures a Speed layer; see New. The options speed shares with
 // batch (topic, ingest rules, pane, lateness, logger, clusters view,
-// MongoDB writer, Kafka client options) are package layer's; the rest are
+// MongoDB writer, Kafka client options) are package settings'; the rest are
 // speed's own.
 type Opt = settings.Opt
 
 func own(name string, f func(*cfg)) Opt { return settings.Own(name, f) }
 
 // Defaults of speed's own settings, printed by `loglambda speed --help`
-// through the command's flags (the shared ones are package layer's).
+// through the command's flags (the shared ones are package settings').
 const (
 	DefaultGroup         = "loglambda-speed"
 	DefaultFlushInterval = time.Second

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/base/replace"
+	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )

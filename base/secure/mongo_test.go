@@ -10,9 +10,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/base/secure"
 	"github.com/loglambda/loglambda/base/secure/securetest"
+	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/internal/testkit"
 )
 

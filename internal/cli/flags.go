@@ -11,9 +11,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/loglambda/loglambda/internal/gen"
-	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/base/secure"
+	"github.com/loglambda/loglambda/base/settings"
+	"github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -144,7 +144,7 @@ func (c *commonFlags) registerMongo(fs *flag.FlagSet) {
 // ingest rules (format, map, hot-term, uv-field), panes and lateness.
 // Every command that takes one registers it from here, up included, so
 // a flag reads the same in every --help. The defaults of the settings
-// the layers share are package layer's and ingest's.
+// the layers share are package settings' and ingest's.
 
 // Connection defaults.
 const (

@@ -20,8 +20,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/loglambda/loglambda/batch"
 	"github.com/loglambda/loglambda/base/settings"
+	"github.com/loglambda/loglambda/batch"
 	"github.com/loglambda/loglambda/internal/ship"
 	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"

@@ -19,10 +19,10 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/loglambda/loglambda/internal/embedded"
-	"github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/base/secure"
 	"github.com/loglambda/loglambda/base/secure/securetest"
+	"github.com/loglambda/loglambda/internal/embedded"
+	"github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/internal/testkit"
 )
 

@@ -17,11 +17,11 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/loglambda/loglambda/base/replace"
+	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/batch"
 	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/internal/gen"
-	"github.com/loglambda/loglambda/base/settings"
-	"github.com/loglambda/loglambda/base/replace"
 	"github.com/loglambda/loglambda/serving"
 	"github.com/loglambda/loglambda/serving/alerts"
 	"github.com/loglambda/loglambda/speed"
