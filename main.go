@@ -1,8 +1,8 @@
 // Command loglambda is a lambda-architecture log analytics toolkit: a speed
 // layer over Kafka, a batch layer over a Parquet lake, and a serving layer
 // that merges both. This package only wires: it sets up logging and signals
-// and hands the command line to internal/cli; see DESIGN.md for how the
-// layers fit.
+// and hands the command line to internal/cli; see ARCHITECTURE.md for how
+// the layers fit.
 package main
 
 import (

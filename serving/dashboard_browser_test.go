@@ -266,8 +266,8 @@ func TestDashboardInBrowser(t *testing.T) {
 }
 
 // writeAlertDocs writes three alerts as the engine keeps them in the
-// alerts collection (field names from DESIGN's contract, not the Go
-// type): one firing, one resolved at 12:10 whose resolution failed to
+// alerts collection (field names from ARCHITECTURE.md's contract, not the
+// Go type): one firing, one resolved at 12:10 whose resolution failed to
 // reach the webhook, one resolved at 05:00, before every range shown.
 func writeAlertDocs(t *testing.T, db *mongo.Database) {
 	t.Helper()

@@ -178,7 +178,7 @@ type truth struct {
 	terms map[string]int64
 	uv    map[string]bool
 	ips   map[string]bool
-	// levels is instance -> level -> count, by the rule of DESIGN.md
+	// levels is instance -> level -> count, by the rule of ARCHITECTURE.md
 	// written out here: instance, else host, else "-"; level, else "-".
 	levels map[string]map[string]int64
 }

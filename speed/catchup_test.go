@@ -20,7 +20,7 @@ import (
 // `up --demo` does on its first start, and checks every pane's PV against
 // counts made here from the generated lines: per partition, in order, an
 // event is late when its pane ends at or before the newest event time so
-// far minus the lateness (DESIGN.md's rule, written out again).
+// far minus the lateness (ARCHITECTURE.md's rule, written out again).
 func TestCatchUpDemoBacklog(t *testing.T) {
 	skipVolume(t)
 	const parts = 4

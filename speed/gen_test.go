@@ -172,7 +172,7 @@ type expPartition struct {
 }
 
 // expect computes the expected documents and checkpoints from the
-// generated lines by the rule of DESIGN.md, written out simply: per
+// generated lines by the rule of ARCHITECTURE.md, written out simply: per
 // partition, in offset order, watermark = newest event time - lateness,
 // an event whose pane ends at or before it is late. Offsets are the
 // positions in the partition (the test produces to an empty topic).

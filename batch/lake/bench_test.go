@@ -13,8 +13,9 @@ import (
 	"github.com/loglambda/loglambda/internal/testkit"
 )
 
-// The measurement behind choosing pqarrow (DESIGN.md names
-// xitongsys/parquet-go unless a measurement says otherwise): write the same
+// The measurement behind choosing pqarrow (the design named
+// xitongsys/parquet-go unless a measurement says otherwise; see
+// ARCHITECTURE.md, Dependencies): write the same
 // 100k events as one Parquet file with arrow-go's pqarrow, and with DuckDB
 // (appender into a table, then COPY ... TO 'x.parquet'). Run with
 //

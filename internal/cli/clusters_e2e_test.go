@@ -55,7 +55,7 @@ func TestClustersEndToEnd(t *testing.T) {
 	// Two hours at a time (48 documents per view): a backfill of 25 hours
 	// in one go makes speed replace more than 100 existing documents in
 	// one command, which the embedded FerretDB does not finish (see
-	// DESIGN.md; issue 8 batches the writes). For the same reason the
+	// ARCHITECTURE.md; issue 8 batches the writes). For the same reason the
 	// panes are 10 minutes wide: a whole day still tiles into 144 panes.
 	rec := &collectSink{next: &pacedSink{next: sink, every: 7200, wait: func(n int64) error {
 		deadline := time.Now().Add(120 * time.Second)

@@ -67,7 +67,7 @@ func TestPatternsLive(t *testing.T) {
 	}
 	// Ten minutes of event time at a time, each applied and checkpointed
 	// before the next: a flush then replaces some twenty panes, well under
-	// what one FerretDB command can replace (see DESIGN.md).
+	// what one FerretDB command can replace (see ARCHITECTURE.md).
 	next := map[int32]int64{0: -1, 1: -1}
 	// Batch runs once after 50 minutes of event time (hour 0 mined but not
 	// complete) and once at the end: its second run mines only the lines

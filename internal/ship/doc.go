@@ -4,7 +4,7 @@
 // group with franz-go's idempotent producer. It replaces Logstash, Flume or
 // Filebeat in front of the speed and batch layers.
 //
-// What a record carries (the Kafka contract of DESIGN.md):
+// What a record carries (the Kafka contract of ARCHITECTURE.md):
 //
 //   - value: the raw line without its '\n' (or a group's lines joined with
 //     '\n'), cut to the line cap;
@@ -39,5 +39,5 @@
 // file being read.
 //
 // This package is infrastructure in front of the lambda architecture, not a
-// layer of it, so it lives under internal/ (the top level is fixed).
+// layer of it, so it lives under internal/ with the commands (ARCHITECTURE.md).
 package ship

@@ -26,5 +26,5 @@
 // system (NFS, overlay, bind mounts) without a dependency.
 //
 // This package is infrastructure for the shipper, not a layer of the lambda
-// architecture (see DESIGN.md), which is why it lives under internal/.
+// architecture (see ARCHITECTURE.md), which is why it lives under internal/.
 package tail

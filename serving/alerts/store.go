@@ -105,7 +105,7 @@ func alertID(rule, fp string, since time.Time) string {
 }
 
 // saveAlerts replaces the alerts by _id, in commands of at most 64
-// documents (DESIGN.md: FerretDB's pool).
+// documents (ARCHITECTURE.md, MongoDB documents: FerretDB's pool).
 func (s store) saveAlerts(ctx context.Context, as []*Alert) error {
 	for len(as) > 0 {
 		n := min(len(as), 64)

@@ -8,13 +8,14 @@
 // written before a column was added read as NULL there).
 //
 // The lake is read from disk, not through batch (serving may not import
-// it), under the contract of DESIGN.md "The lake": the files of a topic
+// it), under the contract of ARCHITECTURE.md "The lake": the files of a topic
 // are <lake>/<topic>/dt=YYYY-MM-DD/hour=HH/*.parquet, and when
 // <lake>/<topic>/_manifest.json exists only the files its "files" list
 // names ("path", relative to the topic directory) are the lake. A file
 // beside them that the manifest does not name is an orphan of a crashed
-// compaction or merge, and reading it would count its rows twice. See
-// files.go; only the manifest's version, topic and file paths are read.
+// compaction or merge, and reading it would count its rows twice. The
+// files come from schemas/lakefiles (Files), the one reader of the
+// manifest outside batch: its version, topic and file paths.
 //
 // Read-only is enforced in layers (check.go, setup.go):
 //
@@ -33,7 +34,7 @@
 //   - a memory limit, a timeout (DuckDB is interrupted through the
 //     context) and a row limit on the answer.
 //
-// Files: files.go (which files are the lake), options.go (limits),
+// Files: files.go (ErrNoLake), options.go (limits),
 // setup.go (the DuckDB settings and views), check.go (statement check),
 // query.go (running a query), value.go (DuckDB values to JSON and text),
 // encode.go (JSON, CSV and table answers), arrow.go (Arrow IPC answer).
