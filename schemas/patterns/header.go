@@ -1,5 +1,7 @@
 package patterns
 
+import "bytes"
+
 // This file finds the header of a log line when no header format is
 // given: the timestamp, level, process and component fields that logging
 // libraries put before the message. They would split the patterns (every
@@ -26,8 +28,14 @@ const headerFields = 24
 //     bracketed field after the level only when a component or separator
 //     follows it (so "[client 1.2.3.4]" after "[error]" stays message).
 //     A header has one level: a level word after it is the message's.
-//  2. A header needs at least one timestamp, level, bracket or separator:
-//     numbers alone at the start of a line are message.
+//  2. A header needs the record's time or level: brackets, separators and
+//     numbers alone at the start of a line are message ("[client 1.2.3.4]
+//     File does not exist", "[instance: <*>] Creating image"). And it
+//     needs two fields (lone separators and ids before the first time or
+//     level aside), or one whole timestamp with a date and a time of day:
+//     a message begins with a level word or a time of its own as well
+//     ("error: Bind to port 22 failed", "10:46:47.425 : BTLE scanning
+//     started", "host:443 error : reset"). See anchored.
 //  3. After the header comes at most one component (none when an
 //     upper-case column before the level was one: "RAS KERNEL INFO ciod:
 //     ..." keeps "ciod:"): a field ending in ':'
@@ -238,14 +246,100 @@ func nextField(line []byte, i int) (s, e int) {
 
 // headerEnd returns the length of the header of line (0 for none), and
 // whether it has a timestamp with a time of day or a month name (a bare
-// number is as often the message's own).
+// number is as often the message's own). A header found by headerSpan
+// must also be evidence enough (see anchored): a message starts with a
+// bracket, a separator, an id, a level word or a time as well.
 func headerEnd(line []byte) (n int, timed bool) {
 	if n := pipeHeader(line); n > 0 {
 		return n, true
 	}
 	if n := columnHeader(line); n > 0 {
-		return n, true
+		return n, true // its own rule: a Unix time among few columns
 	}
+	n, timed = headerSpan(line)
+	if n > 0 && !anchored(line[:n]) {
+		return 0, false
+	}
+	return n, timed
+}
+
+// anchored reports whether the header h found by headerSpan is one: it
+// needs the record's time or level, brackets and separators alone are as
+// often the message's own ("[client 10.0.0.1] File does not exist",
+// "[instance: <*>] Creating image"). And one such field alone is not
+// enough either, as messages begin with a level word ("error: Bind to
+// port 22 failed", "Warning: ...") or a time ("10:46:47.425 : BTLE
+// scanning started") of their own: a header is at least two fields, not
+// counting lone separators nor the ids before its first time or level
+// (a message's "host:443 error : ..."); unless its one field is a whole
+// timestamp with a date and a time of day ("2026-12-07T03:51:24Z",
+// "[10.30 16:49:06]").
+func anchored(h []byte) bool {
+	fields, evidence, whole := 0, false, false
+	for i := 0; ; {
+		s, e := nextField(h, i)
+		if s >= len(h) {
+			break
+		}
+		i = e
+		f := h[s:e]
+		kind := headerKind(f, false)
+		if kind == hSep {
+			continue
+		}
+		timed, level := false, false
+		switch {
+		case kind == hTime:
+			timed = true
+			whole = whole || dateTime(trimPunct(f))
+		case kind == hLevel:
+			level = true
+		case f[0] == '[':
+			timed, whole = bracketTime(f)
+			level = isLevel(trimPunct(f))
+		}
+		if timed || level {
+			evidence = true
+		}
+		if evidence {
+			fields++
+		}
+	}
+	return evidence && (fields >= 2 || whole)
+}
+
+// dateTime reports a timestamp in one token with a date and a time of day:
+// a timePart with a date separator ('-', '/') before a ':'
+// ("2015-10-18T18:01:47.978Z", "2016/09/28-04:30:30").
+func dateTime(b []byte) bool {
+	if !timePart(b) {
+		return false
+	}
+	c := bytes.IndexByte(b, ':')
+	return c > 0 && bytes.IndexAny(b[:c], "-/") > 0
+}
+
+// bracketTime reports a bracketed field that holds a time of day or a
+// month name (timed), and one that holds a whole timestamp: a time of day
+// and a date ("[Sun Dec 04 04:47:44 2005]", "[10.30 16:49:06]").
+func bracketTime(f []byte) (timed, whole bool) {
+	clock, date := false, false
+	for _, w := range bytes.FieldsFunc(f, func(r rune) bool { return r == ' ' || r == '[' || r == ']' }) {
+		switch {
+		case dateTime(w):
+			clock, date = true, true
+		case timePart(w) && bytes.IndexByte(w, ':') > 0:
+			clock = true
+		case timePart(w) || wordKind(w)&wTime != 0 && w[0] >= 'A' && w[0] <= 'Z':
+			date = true
+		}
+	}
+	return clock, clock && date
+}
+
+// headerSpan is headerEnd for a line that has no '|'-separated or
+// column header, before the check that the header is one.
+func headerSpan(line []byte) (n int, timed bool) {
 	var fs [headerFields]hfield
 	nf := 0
 	for i := 0; nf < headerFields; nf++ {
