@@ -14,6 +14,7 @@ import (
 	"github.com/loglambda/loglambda/schemas/formats"
 	"github.com/loglambda/loglambda/schemas/ingest"
 	"github.com/loglambda/loglambda/schemas/patterns"
+	"github.com/loglambda/loglambda/schemas/views"
 )
 
 // lineFormat is the "line" format of the patterns command: the whole line
@@ -24,16 +25,40 @@ func (lineFormat) Parse(line []byte, ev *event.Event) error { ev.Msg = string(li
 func (lineFormat) Spec() string                             { return "line" }
 
 // autoFormat is the "auto" format of the patterns command, its default:
-// the message is the line without the header patterns.StripHeader finds
-// (timestamps, level, component...), so that no knowledge of the source
-// is needed and the header still does not split the patterns.
-type autoFormat struct{}
+// an access log (combined, else common) is read as speed reads it, and is
+// mined by the view's message rule ("METHOD path status", see
+// views.PatternMessage); any other line is mined without the header
+// patterns.StripHeader finds (timestamps, level, component...), so that
+// no knowledge of the source is needed and the header still does not
+// split the patterns.
+type autoFormat struct{ combined, common *formats.AccessLog }
 
-func (autoFormat) Parse(line []byte, ev *event.Event) error {
+func newAutoFormat() *autoFormat {
+	return &autoFormat{combined: formats.NewCombined(), common: formats.NewCommon()}
+}
+
+func (a *autoFormat) Parse(line []byte, ev *event.Event) error {
+	if accessLine(line) {
+		for _, p := range []*formats.AccessLog{a.combined, a.common} {
+			*ev = event.Event{Raw: ev.Raw}
+			if p.Parse(line, ev) == nil {
+				return nil
+			}
+		}
+		*ev = event.Event{Raw: ev.Raw}
+	}
 	ev.Msg = string(patterns.StripHeader(line))
 	return nil
 }
-func (autoFormat) Spec() string { return "auto" }
+func (*autoFormat) Spec() string { return "auto" }
+
+// accessLine is a cheap first look for an access log's line: a client
+// address (a token with a digit or a colon) then " - " or an ident and a
+// bracketed time; the access parser decides.
+func accessLine(line []byte) bool {
+	i := bytes.IndexByte(line, ' ')
+	return i > 0 && bytes.Contains(line[i:min(len(line), i+64)], []byte(" ["))
+}
 
 // patternsRun is the state of one patterns invocation.
 type patternsRun struct {
@@ -42,24 +67,27 @@ type patternsRun struct {
 	lines   int64
 	failed  int64 // lines the format could not parse (their whole line is the message)
 	scratch event.Event
+	buf     []byte
 }
 
-// message returns the text to mine for one line.
+// message returns the text to mine for one line: the view's message rule
+// (views.PatternMessage), which speed and batch mine by, so that this
+// command and /v1/patterns find the same patterns in the same lines. A
+// line the format cannot parse is mined whole (speed counts it as a parse
+// error instead).
 func (r *patternsRun) message(line []byte) []byte {
-	r.scratch = event.Event{}
+	r.scratch = event.Event{Raw: line}
 	if err := r.parser.Parse(line, &r.scratch); err != nil {
 		r.failed++
 		return line
 	}
-	if r.scratch.Msg == "" {
-		return line
-	}
-	return []byte(r.scratch.Msg)
+	r.buf = views.PatternMessage(&r.scratch, r.buf)
+	return r.buf
 }
 
 func runPatterns(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("patterns", "patterns [--format F] [--summary] [FILE...|-]")
-	format := fs.String("format", "auto", `line format: "auto" (the header of each line is found and left out), "line" (the whole line is the message), "json", or "header:<Date> <Time> <Level> <Content>" (Loghub notation; only <Content> is mined)`)
+	format := fs.String("format", "auto", `line format: "auto" (an access log's lines are mined as "METHOD path status", as live; other lines without the header found in each), "line" (the whole line is the message), "json", or "header:<Date> <Time> <Level> <Content>" (Loghub notation; only <Content> is mined)`)
 	summary := fs.Bool("summary", false, "print the patterns with their counts and an example, most frequent first, instead of one pattern per line")
 	maxPatterns := fs.Int("max-patterns", 10000, "patterns kept at most; the least frequent tenth is evicted when full")
 	if err := parseFlags(fs, args); err != nil {
@@ -68,10 +96,12 @@ func runPatterns(ctx context.Context, args []string, stdout io.Writer) error {
 	if *maxPatterns <= 0 {
 		return fmt.Errorf("--max-patterns %d: must be positive", *maxPatterns)
 	}
-	r := &patternsRun{miner: patterns.NewMiner(patterns.Options{MaxPatterns: *maxPatterns})}
+	opt := views.PatternMinerOptions
+	opt.MaxPatterns = *maxPatterns
+	r := &patternsRun{miner: patterns.NewMiner(opt)}
 	switch *format {
 	case "auto":
-		r.parser = autoFormat{}
+		r.parser = newAutoFormat()
 	case "line":
 		r.parser = lineFormat{}
 	default:
