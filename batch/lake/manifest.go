@@ -68,18 +68,10 @@ func (p *Partition) Blocks(end time.Time) bool {
 	return !p.MaxEventTime.IsZero() && p.Quiet.IsZero() && p.MaxEventTime.Before(end)
 }
 
-// File is one Parquet file of the lake.
-type File struct {
-	// Path is relative to the topic directory, with forward slashes.
-	Path        string    `json:"path"`
-	Partition   int32     `json:"partition"`
-	FirstOffset int64     `json:"first_offset"`
-	LastOffset  int64     `json:"last_offset"`
-	Rows        int64     `json:"rows"`
-	ParseErrors int64     `json:"parse_errors"`
-	Bytes       int64     `json:"bytes"`
-	Hour        time.Time `json:"hour"`
-}
+// File is one Parquet file of the lake: the manifest's entry, declared
+// with the read contract (lakefiles.File) so that readers and this writer
+// share one shape.
+type File = lakefiles.File
 
 // HourState is recompute's record of one hour.
 type HourState struct {
@@ -198,11 +190,8 @@ func (l *Lake) LoadManifest() (*Manifest, error) {
 	if !found {
 		return m, nil
 	}
-	if m.Version != manifestVersion {
-		return nil, fmt.Errorf("load manifest %s: version %d, this loglambda reads version %d", p, m.Version, manifestVersion)
-	}
-	if m.Topic != l.topic {
-		return nil, fmt.Errorf("load manifest %s: topic %q, want %q", p, m.Topic, l.topic)
+	if err := lakefiles.CheckManifest(p, m.Version, m.Topic, l.topic); err != nil {
+		return nil, fmt.Errorf("load manifest: %w", err)
 	}
 	if m.Partitions == nil {
 		m.Partitions = map[int32]*Partition{}

@@ -25,6 +25,7 @@ func commands() []command {
 		{name: "ship", summary: "ship log files or stdin to Kafka (follows rotation with --follow)", run: shipMain},
 		{name: "batch", summary: "run the batch layer: compact Kafka into the Parquet lake, recompute exact views (compact|recompute|run)", run: batchMain},
 		{name: "up", summary: "run everything in one process on embedded Kafka and MongoDB (--demo: with generated traffic)", run: runUp},
+		{name: "lake", summary: "list the Parquet lake's committed files from its manifest (files [--json] [--from --to])", run: runLake},
 		{name: "sql", summary: "run a read-only SQL query over the Parquet lake with DuckDB (views logs and <topic>)", run: sqlMain},
 	}
 }

@@ -42,14 +42,90 @@ func HourDir(hour time.Time) string {
 	return fmt.Sprintf("dt=%s/hour=%02d", h.Format("2006-01-02"), h.Hour())
 }
 
+// ErrNoManifest is returned by List when the topic directory has no
+// manifest: its files, if any, are not known to be a lake.
+var ErrNoManifest = errors.New("no lake manifest")
+
+// File is one Parquet file of the lake as the manifest lists it. Batch's
+// manifest (batch/lake) holds these; readers get them from List.
+type File struct {
+	// Path is relative to the topic directory, with forward slashes.
+	Path        string    `json:"path"`
+	Partition   int32     `json:"partition"`
+	FirstOffset int64     `json:"first_offset"`
+	LastOffset  int64     `json:"last_offset"`
+	Rows        int64     `json:"rows"`
+	ParseErrors int64     `json:"parse_errors"`
+	Bytes       int64     `json:"bytes"`
+	Hour        time.Time `json:"hour"`
+}
+
 // manifest is the part of batch's manifest a reader needs: which files are
 // the lake.
 type manifest struct {
 	Version int    `json:"version"`
 	Topic   string `json:"topic"`
-	Files   []struct {
-		Path string `json:"path"`
-	} `json:"files"`
+	Files   []File `json:"files"`
+}
+
+// CheckManifest returns an error when a manifest read from path has a
+// version or topic this loglambda does not read as the lake of topic; every
+// reader of the manifest (List, batch's LoadManifest) calls it.
+func CheckManifest(path string, version int, topic, want string) error {
+	if version != ManifestVersion {
+		return fmt.Errorf("read lake manifest %s: version %d, this loglambda reads version %d", path, version, ManifestVersion)
+	}
+	if topic != want {
+		return fmt.Errorf("read lake manifest %s: topic %q, want %q", path, topic, want)
+	}
+	return nil
+}
+
+// List returns the files the manifest of topic lists, sorted by path,
+// with their paths checked to stay inside the topic directory. It returns
+// an error wrapping ErrNoManifest when there is no manifest, and the
+// error of CheckManifest when it is not one this loglambda reads.
+func List(root, topic string) (dir string, files []File, err error) {
+	dir, err = TopicDir(root, topic)
+	if err != nil {
+		return "", nil, err
+	}
+	files, found, err := list(dir, topic)
+	if err != nil {
+		return "", nil, err
+	}
+	if !found {
+		return "", nil, fmt.Errorf("%w for topic %q under %s (%s does not exist): write one with `loglambda batch compact --lake %s --topic %s`",
+			ErrNoManifest, topic, root, filepath.Join(dir, ManifestName), root, topic)
+	}
+	return dir, files, nil
+}
+
+// list reads the manifest of the topic directory dir; found is false when
+// there is none.
+func list(dir, topic string) (files []File, found bool, err error) {
+	mpath := filepath.Join(dir, ManifestName)
+	var m manifest
+	found, err = atomicfile.ReadJSON(mpath, &m)
+	if err != nil || !found {
+		if err != nil {
+			err = fmt.Errorf("read lake manifest: %w", err)
+		}
+		return nil, false, err
+	}
+	if err := CheckManifest(mpath, m.Version, m.Topic, topic); err != nil {
+		return nil, true, err
+	}
+	for _, f := range m.Files {
+		rel := filepath.FromSlash(f.Path)
+		// A manifest path leaving the topic directory would widen what
+		// a query may read (allowed_paths) beyond the lake.
+		if !filepath.IsLocal(rel) || !strings.HasSuffix(rel, ".parquet") {
+			return nil, true, fmt.Errorf("read lake manifest %s: file %q is not a Parquet file inside the topic directory", mpath, f.Path)
+		}
+	}
+	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
+	return m.Files, true, nil
 }
 
 // TopicDir returns the lake directory of topic, refusing topics that are
@@ -81,11 +157,9 @@ func Files(root, topic string) ([]string, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, noLake(dir + " does not exist")
 	}
-	mpath := filepath.Join(dir, ManifestName)
-	var m manifest
-	found, err := atomicfile.ReadJSON(mpath, &m)
+	listed, found, err := list(dir, topic)
 	if err != nil {
-		return nil, fmt.Errorf("read lake manifest: %w", err)
+		return nil, err
 	}
 	if !found {
 		files, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(Glob)))
@@ -98,21 +172,9 @@ func Files(root, topic string) ([]string, error) {
 		sort.Strings(files)
 		return files, nil
 	}
-	if m.Version != ManifestVersion {
-		return nil, fmt.Errorf("read lake manifest %s: version %d, this loglambda reads version %d", mpath, m.Version, ManifestVersion)
-	}
-	if m.Topic != topic {
-		return nil, fmt.Errorf("read lake manifest %s: topic %q, want %q", mpath, m.Topic, topic)
-	}
-	files := make([]string, 0, len(m.Files))
-	for _, f := range m.Files {
-		rel := filepath.FromSlash(f.Path)
-		// A manifest path leaving the topic directory would widen what
-		// the query may read (allowed_paths) beyond the lake.
-		if !filepath.IsLocal(rel) || !strings.HasSuffix(rel, ".parquet") {
-			return nil, fmt.Errorf("read lake manifest %s: file %q is not a Parquet file inside the topic directory", mpath, f.Path)
-		}
-		files = append(files, filepath.Join(dir, rel))
+	files := make([]string, len(listed))
+	for i, f := range listed {
+		files[i] = filepath.Join(dir, filepath.FromSlash(f.Path))
 	}
 	if len(files) == 0 {
 		return nil, noLake("the manifest lists no files")
