@@ -14,15 +14,20 @@
 //     loaded, without locks.
 //   - merge.go is the lambda merge: panes before the horizon from batch,
 //     panes at or after it from speed, never both.
-//   - hot.go, traffic.go, levels.go, patterns.go and status.go are the
+//   - One file per view's answer, shared by HTTP and gRPC: hot.go,
+//     traffic.go, levels.go, patterns.go, clusters.go and status.go are the
 //     query layer: typed queries in, Go answers out ((*Server).Hot,
-//     Traffic, Levels, Patterns, Status), with params.go checking the values. HTTP and gRPC only translate, so their answers
-//     and error messages cannot drift apart.
-//   - routes.go lists every HTTP route in one table; httpquery.go turns
-//     query strings into queries and answers into JSON.
-//   - grpc.go serves loglambda.v1.QueryService (schemas/proto) with the
-//     standard health service and reflection; grpcproto.go converts to and
-//     from the messages.
+//     Traffic, Levels, Patterns, Clusters, Status), with params.go
+//     checking the values and series.go cutting a range into buckets.
+//   - Transport files only translate, one per view and transport:
+//     http<view>.go turns query strings into the view's query and its
+//     answer into JSON (httpquery.go: what they share), grpc<view>.go
+//     turns the request message into the query and the answer into the
+//     response (grpcproto.go: what they share). So answers and error
+//     messages cannot drift apart between HTTP and gRPC.
+//   - routes.go lists every HTTP route in one table; grpc.go serves
+//     loglambda.v1.QueryService (schemas/proto) with the standard health
+//     service and reflection.
 //   - sql.go is POST /v1/sql: read-only SQL over the Parquet lake, run by
 //     lakesql/ (its own DuckDB per query over the manifest's files; it
 //     reads the lake from disk, not through batch). It does not use the
@@ -31,7 +36,7 @@
 //   - dashboard/ is the web page at "/": embedded static files that read
 //     the same JSON API from the browser.
 //
-// Further views (clusters) plug in as levels and patterns did: a
-// query-layer method read by a route in routes.go and an RPC in
-// query.proto (patterns: patterns.go, httppatterns.go, grpcpatterns.go).
+// A further view plugs in as the others did: a query-layer method in
+// <view>.go, read by a route in routes.go (http<view>.go) and an RPC in
+// query.proto (grpc<view>.go).
 package serving

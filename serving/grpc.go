@@ -94,30 +94,6 @@ type queryService struct {
 	s *Server
 }
 
-func (q queryService) Hot(ctx context.Context, req *llv1.HotRequest) (*llv1.HotResponse, error) {
-	r, err := rangeOf(req.GetFrom(), req.GetTo())
-	return respond(ctx, HotQuery{Range: r, K: int(req.GetK())}, err, noCtx(q.s.Hot), hotResponse)
-}
-
-func (q queryService) Traffic(ctx context.Context, req *llv1.TrafficRequest) (*llv1.TrafficResponse, error) {
-	r, step, err := rangeStepOf(req)
-	return respond(ctx, TrafficQuery{Range: r, Step: step}, err, q.s.Traffic, trafficResponse)
-}
-
-func (q queryService) Levels(ctx context.Context, req *llv1.LevelsRequest) (*llv1.LevelsResponse, error) {
-	r, step, err := rangeStepOf(req)
-	return respond(ctx, LevelsQuery{Range: r, Step: step, Instance: req.GetInstance()}, err, noCtx(q.s.Levels), levelsResponse)
-}
-
-func (q queryService) Clusters(ctx context.Context, req *llv1.ClustersRequest) (*llv1.ClustersResponse, error) {
-	r, step, err := rangeStepOf(req)
-	return respond(ctx, ClustersQuery{Range: r, Step: step, K: int(req.GetK())}, err, noCtx(q.s.Clusters), clustersResponse)
-}
-
-func (q queryService) Status(context.Context, *llv1.StatusRequest) (*llv1.StatusResponse, error) {
-	return statusResponse(q.s.Status()), nil
-}
-
 // respond answers a call: q is the query read from the request, with the
 // error of reading it; answer is the shared query layer's, resp converts
 // its answer into the response message. Errors become statuses

@@ -1,0 +1,71 @@
+package serving
+
+import "net/http"
+
+// The HTTP side of the status: the StatusAnswer as the JSON body of
+// GET /v1/status.
+
+func (s *Server) handleStatus(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, newStatusBody(s.Status()))
+}
+
+type partitionStatusBody struct {
+	Partition     int32   `json:"partition"`
+	Offset        int64   `json:"offset"`
+	HighWatermark int64   `json:"high_watermark"`
+	Lag           int64   `json:"lag"`
+	Watermark     *string `json:"watermark"`
+	LateDropped   int64   `json:"late_dropped"`
+	ParseErrors   int64   `json:"parse_errors"`
+	Events        int64   `json:"events"`
+	Updated       *string `json:"updated"`
+}
+
+// statusBody is the JSON body of GET /v1/status.
+type statusBody struct {
+	Topic        string                `json:"topic"`
+	Pane         string                `json:"pane"`
+	BatchHorizon *string               `json:"batch_horizon"`
+	Partitions   []partitionStatusBody `json:"partitions"`
+	LateDropped  int64                 `json:"late_dropped"`
+	ParseErrors  int64                 `json:"parse_errors"`
+	Events       int64                 `json:"events"`
+	Lake         map[string]any        `json:"lake"`
+	LakeDir      string                `json:"lake_dir"`
+	SpeedPanes   int                   `json:"speed_panes"`
+	BatchPanes   int                   `json:"batch_panes"`
+	Refreshed    *string               `json:"refreshed"`
+	Behind       []Backlog             `json:"behind,omitempty"`
+}
+
+func newStatusBody(a *StatusAnswer) statusBody {
+	b := statusBody{
+		Topic:        a.Topic,
+		Pane:         a.Pane.String(),
+		BatchHorizon: jsonTime(a.BatchHorizon),
+		Partitions:   make([]partitionStatusBody, len(a.Partitions)),
+		LateDropped:  a.LateDropped,
+		ParseErrors:  a.ParseErrors,
+		Events:       a.Events,
+		Lake:         a.Lake,
+		LakeDir:      a.LakeDir,
+		SpeedPanes:   a.SpeedPanes,
+		BatchPanes:   a.BatchPanes,
+		Refreshed:    jsonTime(a.Refreshed),
+		Behind:       a.Behind,
+	}
+	for i, p := range a.Partitions {
+		b.Partitions[i] = partitionStatusBody{
+			Partition:     p.Partition,
+			Offset:        p.Offset,
+			HighWatermark: p.HighWatermark,
+			Lag:           p.Lag,
+			Watermark:     jsonTime(p.Watermark),
+			LateDropped:   p.LateDropped,
+			ParseErrors:   p.ParseErrors,
+			Events:        p.Events,
+			Updated:       jsonTime(p.Updated),
+		}
+	}
+	return b
+}
