@@ -5,7 +5,8 @@ The lake is plain Hive-partitioned Parquet (lake/<topic>/dt=YYYY-MM-DD/hour=HH/
 it, through the first of these that works:
 
   1. DuckDB's Python package (`import duckdb`), over the files the manifest
-     lists, as the views `logs` and "<topic>" (what `loglambda sql` defines);
+     lists (`loglambda lake files --json`: this module never reads the
+     manifest itself), as the views `logs` and "<topic>" (what `loglambda sql` defines);
   2. the `loglambda sql` command (`--format json`: the answer carries the
      column types, so times arrive as UTC datetimes and counts as integers);
   3. the API's `POST /v1/sql` (a lake on another machine; at most 10000 rows).
@@ -65,25 +66,32 @@ class LakeError(RuntimeError):
     """A query could not run: no way to reach the lake, or DuckDB refused it."""
 
 
-def manifest():
-    """The lake's manifest (files, rows, bytes, hours) when the lake is a
-    local directory, else None."""
-    p = LAKE / TOPIC / "_manifest.json"
-    if not p.is_file():
+def files():
+    """The lake's committed files as a DataFrame (path, dt, hour, start,
+    rows, parse_errors, bytes, partition, first_offset, last_offset), from
+    `loglambda lake files --json`: the one reader of the manifest, with its
+    version check. None when the lake is not a local directory (read over
+    the API); a LakeError when there is no loglambda command or no manifest."""
+    if not (LAKE / TOPIC).is_dir():
         return None
-    return json.loads(p.read_text())
+    if BIN is None:
+        raise LakeError(f"listing the lake {LAKE / TOPIC} needs the loglambda command: set LOGLAMBDA_BIN")
+    cmd = [BIN, "lake", "files", "--json", "--lake", str(LAKE), "--topic", TOPIC]
+    p = subprocess.run(cmd, capture_output=True)
+    if p.returncode != 0:
+        raise LakeError(f"loglambda lake files: {p.stderr.decode(errors='replace').strip()}")
+    rows = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+    cols = ["path", "dt", "hour", "start", "rows", "parse_errors", "bytes", "partition", "first_offset", "last_offset"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["start"] = pd.to_datetime(df["start"], utc=True)
+    return df
 
 
 def _lake_files():
-    m = manifest()
-    topic_dir = LAKE / TOPIC
-    if m is not None:
-        files = sorted(str(topic_dir / f["path"]) for f in m["files"])
-    else:
-        files = sorted(str(p) for p in topic_dir.glob("dt=*/hour=*/*.parquet"))
-    if not files:
-        raise LakeError(f"no lake files under {topic_dir}: run `loglambda batch compact --lake {LAKE}` first")
-    return files
+    f = files()
+    if f is None or f.empty:
+        raise LakeError(f"no lake files under {LAKE / TOPIC}: run `loglambda batch compact --lake {LAKE}` first")
+    return list(f["path"])
 
 
 # --- the three ways to run a query ---------------------------------------
@@ -94,7 +102,7 @@ def _duckdb_available():
         import duckdb  # noqa: F401
     except ImportError:
         return False
-    return (LAKE / TOPIC).is_dir()
+    return BIN is not None and (LAKE / TOPIC).is_dir()
 
 
 def _sql_duckdb(query):
