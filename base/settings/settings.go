@@ -157,7 +157,7 @@ func (s *Settings) Check() (Checked, error) {
 	if n == 0 {
 		n = views.DefaultMicroClusters
 	}
-	if ck.Clusters, err = views.NewClusterSpec(fields, n, views.DefaultClusterBoundary); err != nil {
+	if ck.Clusters, err = views.NewClusterSpec(fields, n, views.DefaultClusterCell); err != nil {
 		return Checked{}, err
 	}
 	if ck.Writer = s.Writer; ck.Writer == nil {

@@ -23,7 +23,7 @@ func (c *clusterFlags) validate() error {
 	if c.micro == 0 && c.fields == "" {
 		return nil // not registered (serve)
 	}
-	if _, err := views.NewClusterSpec(c.fields, c.micro, views.DefaultClusterBoundary); err != nil {
+	if _, err := views.NewClusterSpec(c.fields, c.micro, views.DefaultClusterCell); err != nil {
 		return fmt.Errorf("--cluster-fields %q --micro-clusters %d: %w", c.fields, c.micro, err)
 	}
 	return nil

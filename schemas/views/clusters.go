@@ -13,32 +13,39 @@ import (
 )
 
 // Clusters is the clusters view of one pane (per partition in speed): the
-// CluStream micro-clusters (Aggarwal, Han, Wang, Yu, VLDB 2003) of the
-// events' numeric features. A feature is a numeric event field
-// (ClusterSpec.Fields) under the fixed transform Transform (a signed
-// log1p), so that states of all partitions and times live in one space.
+// micro-clusters (CluStream's cluster feature vectors, Aggarwal, Han,
+// Wang, Yu, VLDB 2003) of the events' numeric features, kept on a grid.
+// A feature is a numeric event field (ClusterSpec.Fields) under the fixed
+// transform Transform (a signed log1p), so that states of all partitions
+// and times live in one space.
 //
 // A micro-cluster is a feature vector of sums (MicroCluster): count,
 // linear and squared sums per feature, linear and squared sums of time,
-// plus min and max; two of them merge by addition. A state built by Add
-// keeps at most Spec.Max micro-clusters: a point joins the nearest one when
-// it lies within its boundary (Spec.Boundary times its RMS deviation; for
-// a micro-cluster of one point, or of identical points, the distance to its
-// nearest neighbour), else it starts one, and when that makes one too many
-// the two closest micro-clusters merge. Nothing is dropped: the counts add
-// up to the events with features, and Missing counts the others.
+// plus min and max; two of them merge by addition. Each one owns a cell of
+// a grid over the transformed space, cubes of side Spec.Cell * 2^(Level/2):
+// a point joins the micro-cluster of its cell, else starts one there (a
+// hash lookup, no search); when that makes more than Spec.Max, the grid
+// coarsens one level and the micro-clusters whose centroids now share a
+// cell merge, until at most Spec.Max are left. A cell is convex, so a
+// micro-cluster's points and centroid stay in its cell: micro-clusters
+// never straddle groups farther apart than a cell, however sparse the
+// pane, and their min and max stay inside their own group. (CluStream's
+// boundary rule let a micro-cluster of one event take any event within its
+// distance to the nearest other one, which in a sparse pane mixed groups
+// far apart.) Nothing is dropped: the counts add up to the events with
+// features, and Missing counts the others.
 //
 // Add is deterministic: the same events in the same order give the same
 // state, bit for bit, also across an encode and decode (the order of the
-// micro-clusters is kept, and the nearest-neighbour cache is a pure
-// function of it), which is what speed's restart rule and batch's equality
-// with speed rest on.
+// micro-clusters, their cells and the level are kept), which is what
+// speed's restart rule and batch's equality with speed rest on.
 //
 // Merge is the union of the micro-clusters (sorted, so it is commutative
 // and associative up to float rounding of the time shift), with Missing
 // added: the batch state of a pane is the union of the per-partition
-// states, exactly what speed holds. Reduce merges closest pairs down to a
-// cap: the pyramidal time frame's hour and day states.
+// states, exactly what speed holds. Reduce merges micro-clusters sharing a
+// cell, coarsening the grid down to a cap: the pyramidal time frame's hour
+// and day states.
 type Clusters struct {
 	spec *ClusterSpec
 	// Base is the Unix second the time sums are relative to (the pane
@@ -48,18 +55,18 @@ type Clusters struct {
 	// Missing counts events without any of the features.
 	Missing int64
 	mcs     []*MicroCluster
-	// nn and nnd are the nearest neighbour of every micro-cluster (the
-	// smallest index among ties) and its squared distance; valid when
-	// nnOK. Rebuilt lazily after a decode or a merge.
-	nn   []int
-	nnd  []float64
-	nnOK bool
-	// moved lists the micro-clusters whose centroid moved since the cache
-	// was last made exact: a point joining one does not update the cache
-	// at once (O(len) each), only before the cache is next read, once per
-	// micro-clusters moved (flushMoved).
-	moved   []int
-	isMoved []bool
+	// level is the grid's: cells of side spec.Cell * 2^(level/2).
+	level int
+	// cells holds micro-cluster i's cell at cells[i*d:(i+1)*d], distinct
+	// and valid when keyed (a state built by Add or decoded); a union or
+	// an old encoding is keyed again (rekey) before it takes a point.
+	cells []int32
+	keyed bool
+	// distinct is the number of distinct cells buildIndex last met.
+	distinct int
+	// index maps a cell to its micro-cluster (open addressing, index+1,
+	// 0 empty); rebuilt from cells when nil.
+	index []int32
 }
 
 // MicroCluster is one CluStream cluster feature vector. The feature sums
@@ -79,32 +86,49 @@ type MicroCluster struct {
 }
 
 // ClusterSpec says how a clusters state is built: which fields are its
-// features, how many micro-clusters it keeps and how wide their
-// boundary is. It travels in every encoded state, so that states built
-// with another spec are refused by Merge rather than mixed.
+// features, how many micro-clusters it keeps and how fine its finest grid
+// is. It travels in every encoded state, so that states built with
+// another spec are refused by Merge rather than mixed.
 type ClusterSpec struct {
-	Fields   []string
-	Max      int
-	Boundary float64
+	Fields []string
+	Max    int
+	// Cell is the side of the finest grid's cells in the transformed
+	// space (log1p units: 0.05 is about 5 % apart).
+	Cell float64
+	// kinds are Fields as featureLatency ... featureExtra, read once so
+	// that Add does not compare field names per event.
+	kinds []int8
 }
+
+// The kinds of feature: an Event column or an extra field.
+const (
+	featureExtra int8 = iota
+	featureLatency
+	featureBytes
+	featureStatus
+)
 
 // Cluster defaults, printed by --help through the commands' flags.
 const (
 	DefaultClusterFields = "latency_ms,bytes"
 	DefaultMicroClusters = 100
-	// DefaultClusterBoundary is CluStream's t: a point within t RMS
-	// deviations of a micro-cluster's centroid joins it.
-	DefaultClusterBoundary = 2.0
+	// DefaultClusterCell is the finest grid's cell side: events within
+	// about 5 % of each other in every feature share a micro-cluster
+	// until the cap coarsens the grid.
+	DefaultClusterCell = 0.05
 	// TierMicroClusters is the cap of the hour and day states: they hold
 	// what 4 partitions' panes hold.
 	TierMicroClusters = 400
 	maxClusterFields  = 16
+	// maxLevel is the coarsest grid: one cell holds every point, so that
+	// coarsening always ends, whatever the cap and dimension.
+	maxLevel = 128
 )
 
 // NewClusterSpec parses a comma-separated field list and checks the
 // settings. An empty list disables the view: Add then counts nothing.
-func NewClusterSpec(fields string, max int, boundary float64) (*ClusterSpec, error) {
-	s := &ClusterSpec{Max: max, Boundary: boundary}
+func NewClusterSpec(fields string, max int, cell float64) (*ClusterSpec, error) {
+	s := &ClusterSpec{Max: max, Cell: cell}
 	for _, f := range strings.Split(fields, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
@@ -122,30 +146,49 @@ func NewClusterSpec(fields string, max int, boundary float64) (*ClusterSpec, err
 		return nil, fmt.Errorf("micro-clusters %d is smaller than 2", max)
 	case max > 100000:
 		return nil, fmt.Errorf("micro-clusters %d is larger than allowed 100000", max)
-	case !(boundary > 0) || math.IsInf(boundary, 0):
-		return nil, fmt.Errorf("cluster boundary %g must be a positive number", boundary)
+	case !(cell >= 1e-6 && cell <= 1e3):
+		return nil, fmt.Errorf("cluster cell %g must be a number from 1e-6 to 1000", cell)
 	}
+	s.resolve()
 	return s, nil
+}
+
+// resolve sets kinds from Fields.
+func (s *ClusterSpec) resolve() {
+	s.kinds = make([]int8, len(s.Fields))
+	for i, f := range s.Fields {
+		switch f {
+		case "latency_ms":
+			s.kinds[i] = featureLatency
+		case "bytes":
+			s.kinds[i] = featureBytes
+		case "status":
+			s.kinds[i] = featureStatus
+		}
+	}
 }
 
 // DefaultClusterSpec is the spec of the defaults.
 func DefaultClusterSpec() *ClusterSpec {
-	s, _ := NewClusterSpec(DefaultClusterFields, DefaultMicroClusters, DefaultClusterBoundary)
+	s, _ := NewClusterSpec(DefaultClusterFields, DefaultMicroClusters, DefaultClusterCell)
 	return s
 }
 
 func (s *ClusterSpec) equal(o *ClusterSpec) bool {
-	return slices.Equal(s.Fields, o.Fields) && s.Max == o.Max && s.Boundary == o.Boundary
+	return slices.Equal(s.Fields, o.Fields) && s.Max == o.Max && s.Cell == o.Cell
 }
 
 // NewClusters returns an empty state of spec whose time sums are relative
 // to base.
 func NewClusters(spec *ClusterSpec, base time.Time) *Clusters {
-	return &Clusters{spec: spec, Base: base.Unix()}
+	return &Clusters{spec: spec, Base: base.Unix(), keyed: true}
 }
 
 // Spec is the state's spec.
 func (c *Clusters) Spec() *ClusterSpec { return c.spec }
+
+// Level is the grid's level: cells of side Spec().Cell * 2^(Level/2).
+func (c *Clusters) Level() int { return c.level }
 
 // Transform maps a raw feature value into the clustering space: a signed
 // log1p, so that latencies and sizes spread over decades become comparable
@@ -191,11 +234,23 @@ func ClusterFeature(ev *event.Event, field string) (v float64, ok bool) {
 
 // features fills raw with ev's features; an event takes part when at
 // least one is present, the absent ones counting as 0 (a 304 answer has no
-// bytes but a latency).
+// bytes but a latency). The columns are read as ClusterFeature reads them.
 func (c *Clusters) features(ev *event.Event, raw []float64) bool {
 	any := false
-	for i, f := range c.spec.Fields {
-		v, ok := ClusterFeature(ev, f)
+	for i, k := range c.spec.kinds {
+		var v float64
+		var ok bool
+		switch k {
+		case featureLatency:
+			v = ev.LatencyMS
+			ok = v != 0 && v-v == 0 // neither NaN nor infinite
+		case featureBytes:
+			v, ok = float64(ev.Bytes), ev.Bytes != 0
+		case featureStatus:
+			v, ok = float64(ev.Status), ev.Status != 0
+		default:
+			v, ok = ClusterFeature(ev, c.spec.Fields[i])
+		}
 		if !ok {
 			v = 0
 		}
@@ -225,72 +280,158 @@ func (c *Clusters) Add(ev *event.Event) {
 	c.addPoint(x, raw, t)
 }
 
-// addPoint is Add after the features were read.
+// addPoint is Add after the features were read: the point joins the
+// micro-cluster of its cell or starts one, and over the cap the grid
+// coarsens.
 func (c *Clusters) addPoint(x, raw []float64, t float64) {
-	c.ensureNN()
-	best, bd := -1, math.Inf(1)
-	for i, m := range c.mcs {
-		if d := sqDist(x, m.c); d < bd {
-			best, bd = i, d
-		}
+	if !c.keyed || c.index == nil {
+		c.regrid(c.spec.Max, !c.keyed)
 	}
-	if best >= 0 {
-		if b := c.boundary(best); bd <= b*b {
-			c.mcs[best].addPoint(x, raw, t)
-			c.markMoved(best)
-			return
-		}
+	var kb [maxClusterFields]int32
+	k := kb[:len(x)]
+	c.cellOf(x, k)
+	slot, j := c.lookup(k)
+	if j >= 0 {
+		c.mcs[j].addPoint(x, raw, t)
+		return
 	}
 	m := newMicro(len(x))
 	m.addPoint(x, raw, t)
-	c.insert(m)
+	c.mcs = append(c.mcs, m)
+	c.cells = append(c.cells, k...)
+	c.index[slot] = int32(len(c.mcs))
 	if len(c.mcs) > c.spec.Max {
-		c.mergeClosest()
+		c.level++
+		c.regrid(c.spec.Max, true)
+	} else if 2*len(c.mcs) > len(c.index) {
+		c.regrid(c.spec.Max, false) // a bigger index, the same cells
 	}
 }
 
-// boundary is the radius within which a point joins micro-cluster i.
-func (c *Clusters) boundary(i int) float64 {
-	m := c.mcs[i]
-	if m.N > 1 {
-		if r := m.rms(); r > 0 {
-			return c.spec.Boundary * r
+// width is the cell side at the state's level.
+func (c *Clusters) width() float64 {
+	w := math.Ldexp(c.spec.Cell, c.level/2)
+	if c.level%2 == 1 {
+		w *= math.Sqrt2
+	}
+	return w
+}
+
+// cellOf sets k to the cell of x at the state's level.
+func (c *Clusters) cellOf(x []float64, k []int32) {
+	if c.level >= maxLevel {
+		clear(k)
+		return
+	}
+	w := c.width()
+	for i, v := range x {
+		f := math.Floor(v / w)
+		switch {
+		case f >= math.MaxInt32:
+			k[i] = math.MaxInt32
+		case f <= math.MinInt32:
+			k[i] = math.MinInt32
+		default:
+			k[i] = int32(f)
 		}
 	}
-	if len(c.mcs) < 2 {
-		return 0
+}
+
+// lookup returns the index slot of cell k and its micro-cluster, or -1
+// and the empty slot where it goes.
+func (c *Clusters) lookup(k []int32) (slot int, mc int) {
+	h := uint64(0x9e3779b97f4a7c15)
+	for _, v := range k {
+		h ^= uint64(uint32(v))
+		h *= 0xff51afd7ed558ccd
+		h ^= h >> 32
 	}
-	if len(c.moved) == 0 {
-		return math.Sqrt(c.nnd[i])
-	}
-	// The same distance the flushed cache would hold, without flushing
-	// every moved micro-cluster for one read.
-	d := math.Inf(1)
-	ci := c.mcs[i].c
-	for k, m := range c.mcs {
-		if k != i {
-			d = min(d, sqDist(ci, m.c))
+	mask := len(c.index) - 1
+	d := len(k)
+	for s := int(h) & mask; ; s = (s + 1) & mask {
+		e := int(c.index[s])
+		if e == 0 {
+			return s, -1
+		}
+		if slices.Equal(c.cells[(e-1)*d:e*d], k) {
+			return s, e - 1
 		}
 	}
-	return math.Sqrt(d)
 }
 
-// markMoved records that micro-cluster i's centroid moved.
-func (c *Clusters) markMoved(i int) {
-	if !c.isMoved[i] {
-		c.isMoved[i] = true
-		c.moved = append(c.moved, i)
+// regrid keys the micro-clusters at the state's level (their cells taken
+// from their centroids when fromCentroids, else the stored ones), merges
+// those sharing a cell into the first of them in order, and coarsens the
+// grid until at most limit are left. Its result is a function of the
+// micro-clusters, their order, cells and the level alone.
+func (c *Clusters) regrid(limit int, fromCentroids bool) {
+	for {
+		if fromCentroids {
+			c.keyCentroids()
+		}
+		c.index = c.buildIndex(c.index, true)
+		if len(c.mcs) <= limit || c.level >= maxLevel {
+			break
+		}
+		c.level++
+		fromCentroids = true
+	}
+	c.keyed = true
+}
+
+// keyCentroids sets every micro-cluster's cell from its centroid.
+func (c *Clusters) keyCentroids() {
+	d := len(c.spec.Fields)
+	c.cells = slices.Grow(c.cells[:0], len(c.mcs)*d)[:len(c.mcs)*d]
+	for i, m := range c.mcs {
+		c.cellOf(m.c, c.cells[i*d:(i+1)*d])
 	}
 }
 
-// flushMoved makes the cache exact again. The result does not depend on
-// when it runs: each moved micro-cluster is checked against all others.
-func (c *Clusters) flushMoved() {
-	for _, i := range c.moved {
-		c.isMoved[i] = false
-		c.refresh(i)
+// buildIndex indexes the cells in index (reused when large enough). With
+// merge, micro-clusters sharing a cell merge into the first in order;
+// without, the micro-clusters stay as they are and only the first of each
+// cell is indexed (a count of the distinct cells: len of what merge would
+// leave is their number, read with distinct).
+func (c *Clusters) buildIndex(index []int32, merge bool) []int32 {
+	size := 8
+	for size < 2*(max(len(c.mcs), c.spec.Max)+1) {
+		size *= 2
 	}
-	c.moved = c.moved[:0]
+	if cap(index) >= size {
+		index = index[:size]
+		clear(index)
+	} else {
+		index = make([]int32, size)
+	}
+	c.index = index
+	d := len(c.spec.Fields)
+	w := 0
+	for i, m := range c.mcs {
+		k := c.cells[i*d : (i+1)*d]
+		slot, j := c.lookup(k)
+		if j >= 0 {
+			if merge {
+				c.mcs[j].add(m)
+			}
+			continue
+		}
+		if !merge {
+			c.index[slot] = int32(i + 1)
+			w++
+			continue
+		}
+		c.mcs[w] = m
+		copy(c.cells[w*d:], k)
+		w++
+		c.index[slot] = int32(w)
+	}
+	if merge {
+		clear(c.mcs[w:])
+		c.mcs, c.cells = c.mcs[:w], c.cells[:w*d]
+	}
+	c.distinct = w
+	return index
 }
 
 // Len is the number of micro-clusters.
@@ -313,7 +454,8 @@ func (c *Clusters) Total() int64 { return c.Count() + c.Missing }
 
 // Clone returns an independent copy.
 func (c *Clusters) Clone() *Clusters {
-	o := &Clusters{spec: c.spec, Base: c.Base, Missing: c.Missing, mcs: make([]*MicroCluster, len(c.mcs))}
+	o := &Clusters{spec: c.spec, Base: c.Base, Missing: c.Missing, mcs: make([]*MicroCluster, len(c.mcs)),
+		level: c.level, cells: slices.Clone(c.cells), keyed: c.keyed}
 	for i, m := range c.mcs {
 		o.mcs[i] = m.clone()
 	}
@@ -321,17 +463,20 @@ func (c *Clusters) Clone() *Clusters {
 }
 
 // Merge adds o into c: the union of their micro-clusters, in a canonical
-// order, and the sum of Missing. o's time sums are moved to c's Base. A
-// state of another spec is an error (it lives in another space); an empty
-// c takes o's spec.
+// order, and the sum of Missing. o's time sums are moved to c's Base; the
+// union's grid is the finer one (Reduce and Add key it again from there, so
+// that states of a small cap do not make a coarse union). A state of another spec is an error (it
+// lives in another space); an empty c takes o's spec.
 func (c *Clusters) Merge(o *Clusters) error {
 	if o == nil || (len(o.mcs) == 0 && o.Missing == 0) {
 		return nil
 	}
 	if len(c.mcs) == 0 && c.Missing == 0 {
-		c.spec, c.Base = o.spec, o.Base
+		c.spec, c.Base, c.level = o.spec, o.Base, o.level
 	} else if !c.spec.equal(o.spec) {
 		return fmt.Errorf("merge clusters of fields %v (max %d) into fields %v (max %d)", o.spec.Fields, o.spec.Max, c.spec.Fields, c.spec.Max)
+	} else {
+		c.level = min(c.level, o.level)
 	}
 	c.Missing += o.Missing
 	shift := float64(o.Base - c.Base)
@@ -341,41 +486,29 @@ func (c *Clusters) Merge(o *Clusters) error {
 		c.mcs = append(c.mcs, m)
 	}
 	slices.SortFunc(c.mcs, compareMicro)
-	c.nnOK = false
+	c.cells, c.index, c.keyed = c.cells[:0], nil, false
 	return nil
 }
 
-// Reduce merges micro-clusters until at most max are left: each one, in
-// the canonical order, joins the nearest kept one within its boundary or
-// is kept, and over max the two closest kept ones merge. It is how hour
-// and day states are built from many panes, in O(len * max).
+// Reduce merges micro-clusters until at most max are left: on the finest
+// grid whose cells hold the centroids in at most max cells, those sharing
+// a cell merge (the first in the canonical order takes the others). It is
+// how hour and day states are built from many panes, in O(len) per level
+// climbed; the climb starts at the finest grid whatever the inputs' (a
+// union of states of a small cap keeps its detail).
 func (c *Clusters) Reduce(max int) {
 	if len(c.mcs) <= max {
 		return
 	}
-	all := c.mcs
-	slices.SortFunc(all, compareMicro)
-	c.mcs, c.nn, c.nnd, c.nnOK = nil, nil, nil, true
-	c.moved, c.isMoved = c.moved[:0], nil
-	for _, m := range all {
-		best, bd := -1, math.Inf(1)
-		for i, k := range c.mcs {
-			if d := sqDist(m.c, k.c); d < bd {
-				best, bd = i, d
-			}
-		}
-		if best >= 0 {
-			if b := c.boundary(best); bd <= b*b {
-				c.mcs[best].add(m)
-				c.markMoved(best)
-				continue
-			}
-		}
-		c.insert(m.clone())
-		if len(c.mcs) > max {
-			c.mergeClosest()
+	slices.SortFunc(c.mcs, compareMicro)
+	for c.level = 0; c.level < maxLevel; c.level++ {
+		c.keyCentroids()
+		c.index = c.buildIndex(c.index, false)
+		if c.distinct <= max {
+			break
 		}
 	}
+	c.regrid(max, true)
 }
 
 // compareMicro orders micro-clusters by their sums, so that a union's
@@ -481,16 +614,6 @@ func (m *MicroCluster) centre() {
 // Centroid is the mean of the transformed features (read only).
 func (m *MicroCluster) Centroid() []float64 { return m.c }
 
-// rms is the root mean squared distance of the points from the centroid.
-func (m *MicroCluster) rms() float64 {
-	n := float64(m.N)
-	var v float64
-	for i := range m.LS {
-		v += max(m.SS[i]/n-m.c[i]*m.c[i], 0)
-	}
-	return math.Sqrt(v)
-}
-
 // MeanTime is the mean event time of the micro-cluster's points.
 func (c *Clusters) MeanTime(m *MicroCluster) time.Time {
 	s := m.LST / float64(m.N)
@@ -504,142 +627,6 @@ func sqDist(a, b []float64) float64 {
 		s += d * d
 	}
 	return s
-}
-
-// The nearest-neighbour cache. nn[i] is the smallest index k != i with the
-// smallest distance to i; every operation keeps exactly that, so the cache
-// after any sequence of operations equals a rebuild from scratch (which a
-// decode does), and a restart continues as the run it replaces would have.
-
-func (c *Clusters) ensureNN() {
-	if c.nnOK {
-		return
-	}
-	c.nn = make([]int, len(c.mcs), max(len(c.mcs), c.spec.Max+1))
-	c.nnd = make([]float64, len(c.mcs), max(len(c.mcs), c.spec.Max+1))
-	c.isMoved = make([]bool, len(c.mcs), cap(c.nn))
-	c.moved = c.moved[:0]
-	for i := range c.mcs {
-		c.recomputeNN(i)
-	}
-	c.nnOK = true
-}
-
-// recomputeNN sets nn[i] from scratch.
-func (c *Clusters) recomputeNN(i int) {
-	best, bd := -1, math.Inf(1)
-	ci := c.mcs[i].c
-	for k, m := range c.mcs {
-		if k == i {
-			continue
-		}
-		if d := sqDist(ci, m.c); d < bd {
-			best, bd = k, d
-		}
-	}
-	c.nn[i], c.nnd[i] = best, bd
-}
-
-// better reports whether candidate k at distance d beats i's current
-// nearest neighbour.
-func (c *Clusters) better(i, k int, d float64) bool {
-	return d < c.nnd[i] || (d == c.nnd[i] && k < c.nn[i])
-}
-
-// insert appends m and updates the cache.
-func (c *Clusters) insert(m *MicroCluster) {
-	j := len(c.mcs)
-	c.mcs = append(c.mcs, m)
-	c.nn = append(c.nn, -1)
-	c.nnd = append(c.nnd, math.Inf(1))
-	c.isMoved = append(c.isMoved, false)
-	for k := 0; k < j; k++ {
-		d := sqDist(c.mcs[k].c, m.c)
-		if c.better(k, j, d) {
-			c.nn[k], c.nnd[k] = j, d
-		}
-		if c.better(j, k, d) {
-			c.nn[j], c.nnd[j] = k, d
-		}
-	}
-}
-
-// refresh updates the cache after micro-cluster i's centroid changed.
-func (c *Clusters) refresh(i int) {
-	var stale []int
-	ci := c.mcs[i].c
-	c.nn[i], c.nnd[i] = -1, math.Inf(1)
-	for k, m := range c.mcs {
-		if k == i {
-			continue
-		}
-		d := sqDist(ci, m.c)
-		if c.better(i, k, d) {
-			c.nn[i], c.nnd[i] = k, d
-		}
-		switch {
-		case c.nn[k] == i && d <= c.nnd[k]:
-			c.nnd[k] = d
-		case c.nn[k] == i:
-			stale = append(stale, k)
-		case c.better(k, i, d):
-			c.nn[k], c.nnd[k] = i, d
-		}
-	}
-	for _, k := range stale {
-		c.recomputeNN(k)
-	}
-}
-
-// mergeClosest merges the closest pair (the smallest nnd, first index on
-// ties) into its lower index and removes the other.
-func (c *Clusters) mergeClosest() {
-	c.flushMoved()
-	a := 0
-	for i := range c.mcs {
-		if c.nnd[i] < c.nnd[a] {
-			a = i
-		}
-	}
-	b := c.nn[a]
-	if b < a {
-		a, b = b, a
-	}
-	c.mcs[a].add(c.mcs[b])
-	c.remove(b)
-	c.refresh(a)
-}
-
-// remove deletes micro-cluster j, moving the last one into its place.
-func (c *Clusters) remove(j int) {
-	last := len(c.mcs) - 1
-	c.mcs[j] = c.mcs[last]
-	c.nn[j], c.nnd[j] = c.nn[last], c.nnd[last]
-	c.mcs, c.nn, c.nnd, c.isMoved = c.mcs[:last], c.nn[:last], c.nnd[:last], c.isMoved[:last]
-	var stale []int
-	for k := range c.mcs {
-		switch c.nn[k] {
-		case j:
-			stale = append(stale, k)
-			continue
-		case last:
-			c.nn[k] = j
-		}
-		if j < last && k != j {
-			// The moved one has a smaller index now: it wins ties it lost.
-			if d := sqDist(c.mcs[k].c, c.mcs[j].c); c.better(k, j, d) {
-				c.nn[k], c.nnd[k] = j, d
-			}
-		}
-	}
-	if j < last {
-		c.recomputeNN(j)
-	}
-	for _, k := range stale {
-		if k != j {
-			c.recomputeNN(k)
-		}
-	}
 }
 
 // mergeClusters merges o's clusters into p's. States of different specs

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -312,7 +313,7 @@ func genPoints(t *testing.T, start time.Time, rate float64, count int64) []qPoin
 // known group is the request kind (method and path with ids blanked).
 func openStackPoints(t *testing.T) []qPoint {
 	t.Helper()
-	f, err := os.Open("/work/wt/shared/data/loghub/more/OpenStack_2k.log")
+	f, err := os.Open(loghubFile("more/OpenStack_2k.log"))
 	if err != nil {
 		t.Skipf("no Loghub OpenStack sample: %v", err)
 	}
@@ -342,7 +343,7 @@ func openStackPoints(t *testing.T) []qPoint {
 // TestClustersQuality reports, for one pane, one hour and one day, the
 // sum of squares and adjusted Rand indexes of the macro-clusters from
 // merged micro-clusters and of offline k-means, and fails when the sum of
-// squares is more than 10 % above the offline one.
+// squares is more than 3 % above the offline one.
 func TestClustersQuality(t *testing.T) {
 	if testing.Short() {
 		t.Skip("quality: generates and clusters about a million events")
@@ -372,9 +373,19 @@ func TestClustersQuality(t *testing.T) {
 			ratio := r.ssqOurs / r.ssqOff
 			t.Logf("%-40s k=%d n=%7d micro=%4d SSQ ours %.1f offline %.1f ratio %.3f | ARI groups ours %.3f offline %.3f | ARI ours-offline %.3f",
 				tc.name, tc.k, r.n, r.micro, r.ssqOurs, r.ssqOff, ratio, r.ariOurs, r.ariOff, r.ariOO)
-			if ratio > 1.10 {
+			if ratio > 1.03 {
 				t.Errorf("SSQ %.1f is %.1f %% above offline k-means' %.1f", r.ssqOurs, 100*(ratio-1), r.ssqOff)
 			}
 		})
 	}
+}
+
+// loghubFile is a Loghub sample's path: under $LOGLAMBDA_LOGHUB, else
+// <repo>/../shared/data/loghub (as the patterns accuracy test finds them).
+func loghubFile(name string) string {
+	dir := os.Getenv("LOGLAMBDA_LOGHUB")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "data", "loghub")
+	}
+	return filepath.Join(dir, name)
 }

@@ -2,6 +2,7 @@ package views
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -43,20 +44,36 @@ func buildClusters(t *testing.T, spec *ClusterSpec, start time.Time, evs []event
 	return c
 }
 
-// checkNN compares the nearest-neighbour cache with a rebuild.
-func checkNN(t *testing.T, c *Clusters) {
+// checkGrid checks the grid's invariants against their definition: the
+// cells are distinct, each micro-cluster's centroid lies in its cell at
+// the state's level, and the index finds every cell.
+func checkGrid(t *testing.T, c *Clusters) {
 	t.Helper()
-	if !c.nnOK {
+	if !c.keyed {
 		return
 	}
-	c.flushMoved()
-	nn, nnd := append([]int(nil), c.nn...), append([]float64(nil), c.nnd...)
-	for i := range c.mcs {
-		c.recomputeNN(i)
+	d := len(c.spec.Fields)
+	if len(c.cells) != d*len(c.mcs) {
+		t.Fatalf("%d cell coordinates for %d micro-clusters of %d fields", len(c.cells), len(c.mcs), d)
 	}
-	for i := range c.mcs {
-		if nn[i] != c.nn[i] || nnd[i] != c.nnd[i] {
-			t.Fatalf("nn cache of %d: (%d, %g), rebuild (%d, %g)", i, nn[i], nnd[i], c.nn[i], c.nnd[i])
+	w := c.spec.Cell * math.Pow(2, float64(c.level)/2)
+	seen := map[string]bool{}
+	for i, m := range c.mcs {
+		k := c.cells[i*d : (i+1)*d]
+		key := fmt.Sprint(k)
+		if seen[key] {
+			t.Fatalf("cell %v twice", k)
+		}
+		seen[key] = true
+		for f, v := range m.Centroid() {
+			if lo, hi := float64(k[f])*w, float64(k[f]+1)*w; v < lo-1e-9 || v > hi+1e-9 {
+				t.Fatalf("micro-cluster %d: centroid %g outside its cell [%g, %g) at level %d", i, v, lo, hi, c.level)
+			}
+		}
+		if c.index != nil {
+			if _, j := c.lookup(k); j != i {
+				t.Fatalf("index finds cell %v at %d, not %d", k, j, i)
+			}
 		}
 	}
 }
@@ -75,7 +92,7 @@ func TestClustersAdd(t *testing.T) {
 		{"one field", "bytes", 20, 1000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			spec, err := NewClusterSpec(tc.fields, tc.max, DefaultClusterBoundary)
+			spec, err := NewClusterSpec(tc.fields, tc.max, DefaultClusterCell)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +102,7 @@ func TestClustersAdd(t *testing.T) {
 			for i := range evs {
 				c.Add(&evs[i])
 				if i%97 == 0 {
-					checkNN(t, c)
+					checkGrid(t, c)
 				}
 				ok := false
 				for _, f := range spec.Fields {
@@ -98,7 +115,7 @@ func TestClustersAdd(t *testing.T) {
 					without++
 				}
 			}
-			checkNN(t, c)
+			checkGrid(t, c)
 			if c.Len() > tc.max {
 				t.Errorf("%d micro-clusters, cap %d", c.Len(), tc.max)
 			}
@@ -171,11 +188,32 @@ func TestClustersMergeReduce(t *testing.T) {
 	}
 	r := ab.Clone()
 	r.Reduce(40)
-	checkNN(t, r)
+	checkGrid(t, r)
 	if r.Len() > 40 || r.Count() != total || r.Missing != missing {
 		t.Fatalf("reduced: %d micro-clusters, count %d missing %d", r.Len(), r.Count(), r.Missing)
 	}
-	other, _ := NewClusterSpec("bytes", 100, 2)
+	// States of a small cap sit on a coarse grid; their union is keyed
+	// again from the finest level, so an hour of them keeps its detail.
+	small, _ := NewClusterSpec(DefaultClusterFields, 4, DefaultClusterCell)
+	union := NewClusters(small, start)
+	var n int64
+	for p := range 60 {
+		at := start.Add(time.Duration(p) * time.Minute)
+		s := buildClusters(t, small, at, clusterEvents(uint64(p), 300, at))
+		if s.Len() > 4 {
+			t.Fatalf("%d micro-clusters, cap 4", s.Len())
+		}
+		n += s.Count()
+		if err := union.Merge(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	union.Reduce(40)
+	checkGrid(t, union)
+	if union.Len() < 10 || union.Len() > 40 || union.Count() != n {
+		t.Fatalf("60 states of cap 4 reduced to %d micro-clusters (want 10..40) holding %d events, want %d", union.Len(), union.Count(), n)
+	}
+	other, _ := NewClusterSpec("bytes", 100, DefaultClusterCell)
 	if err := ab.Merge(buildClusters(t, other, start, clusterEvents(1, 10, start))); err == nil {
 		t.Fatal("merging states of other fields: no error")
 	}
@@ -188,10 +226,11 @@ func TestClusterSpec(t *testing.T) {
 		b      float64
 		ok     bool
 	}{
-		{"latency_ms,bytes", 100, 2, true},
-		{"", 100, 2, true},
-		{"a,a", 100, 2, false},
-		{"a", 1, 2, false},
+		{"latency_ms,bytes", 100, 0.05, true},
+		{"", 100, 0.05, true},
+		{"a,a", 100, 0.05, false},
+		{"a", 1, 0.05, false},
+		{"a", 100, 1e-9, false},
 		{"a", 100, 0, false},
 		{"a", 100, math.NaN(), false},
 	} {
