@@ -54,6 +54,9 @@ type Options struct {
 	// MaxExample caps the bytes kept of a pattern's example message
 	// (default 512).
 	MaxExample int
+	// off turns rules off, for the tests' leave-one-system-out score
+	// (see rule).
+	off rule
 }
 
 const (
@@ -155,6 +158,7 @@ type move struct {
 // NewMiner returns an empty miner.
 func NewMiner(opt Options) *Miner {
 	m := &Miner{opt: opt.withDefaults()}
+	m.sc.off = opt.off
 	m.reset()
 	return m
 }
@@ -241,8 +245,14 @@ func (m *Miner) lineUnits(msg []byte) []unit {
 			if t.flags&fWeak != 0 {
 				lu[i].lit = string(msg[t.s:t.e])
 			}
-			if t.flags&fUnit != 0 {
-				lu[i].lit = string(msg[t.s:t.vs]) + Wildcard + string(msg[t.us:t.e])
+			if t.flags&fUnit != 0 && m.sc.off&rUnitShown == 0 {
+				if t.ue != 0 {
+					// "<*> bytes" for "18846 bytes (18.4 KB)": the restated
+					// quantity is the same value.
+					lu[i].lit = string(msg[t.s:t.vs]) + Wildcard + string(msg[t.us:t.ue]) + string(msg[t.ve:t.e])
+				} else {
+					lu[i].lit = string(msg[t.s:t.vs]) + Wildcard + string(msg[t.us:t.e])
+				}
 			}
 		case kKV:
 			lu[i] = unit{kind: uKV, text: string(msg[t.s:t.vs]) + Wildcard + string(msg[t.ve:t.e])}
@@ -314,7 +324,7 @@ func (m *Miner) placeWord(ci int32, lu []unit, count uint64, example []byte) int
 			values[valuesAt(u, diff)] = true
 		}
 	}
-	if len(values) < wordValues {
+	if len(values) < wordValues && (m.opt.off&rWordValues == 0 || len(values) < 2) {
 		if ci, ok := m.byID[TemplateID(templateText(lu))]; ok {
 			c := &m.clusters[ci]
 			c.count += count

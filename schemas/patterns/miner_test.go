@@ -145,7 +145,7 @@ func TestMinerGrouping(t *testing.T) {
 		{
 			name: "variables of any token count",
 			msgs: []string{"x close, 0 bytes sent, lifetime 00:01", "y close, 4464 bytes (4.35 KB) sent, lifetime <1 sec"},
-			want: []string{"1 x close, <*> bytes sent, lifetime <*>", "1 y close, <*> sent, lifetime <<*> sec"},
+			want: []string{"1 x close, <*> bytes sent, lifetime <*>", "1 y close, <*> bytes sent, lifetime <<*> sec"},
 		},
 		{
 			name: "two words changing at once is another message",

@@ -17,7 +17,7 @@ import "encoding/binary"
 // with a double quote may hold a quoted value over several tokens, which
 // needs look-ahead: it takes tokenize.
 func (sc *scratch) shapeKey(msg []byte) uint64 {
-	k := keyState{h: fnvOffset, runS: -1, open: kConst}
+	k := keyState{h: fnvOffset, runS: -1, open: kConst, off: sc.off}
 	var (
 		prev   = kConst
 		pendS  = int32(-1)
@@ -39,7 +39,7 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 				sc.tokenize(msg)
 				return keyHash(msg, sc.units)
 			}
-			kind, vs, ve = classify(msg[i:j], fl)
+			kind, vs, ve = classify(msg[i:j], fl, sc.off)
 			if kind == kWeak {
 				kind, weak = kVar, true
 			} else if kind == kMulti {
@@ -108,7 +108,8 @@ type keyState struct {
 	oMulti           bool   // the open variable is one token of several values (tok.multi)
 	oUnit            bool   // the open variable is a number and its unit (fUnit)
 	oN               uint8  // tokens in the open variable (tok.n)
-	oUS              int32  // with oUnit: the end of the number (tok.us)
+	oUS, oUE         int32  // with oUnit: the end of the number and of a restated unit (tok.us, tok.ue)
+	off              rule   // rules turned off (scratch.off)
 }
 
 // flushRun hashes the open run of constants.
@@ -129,7 +130,7 @@ func (k *keyState) flushVar(msg []byte) {
 			k.h = hashBytes(k.h, msg[k.oVS:ve])
 		}
 		if k.oUnit {
-			k.h = hashBytes(k.h, msg[k.oUS:ve])
+			k.h = hashBytes(k.h, msg[k.oUS:unitEnd(k.oUE, ve)])
 		}
 	case kKV:
 		k.h = kvHash(k.h, msg, k.oS, k.oVS, k.oVE, k.oE)
@@ -151,10 +152,14 @@ func (k *keyState) constSpan(msg []byte, s, e int32, n uint64) {
 
 // varTok adds a variable token, with its value at msg[vs:ve].
 func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak, unit, multi bool) {
-	if k.open != kConst && !k.oMulti && !multi && !nameAfterValue(weak, k.oN, k.oWeak) && joinable(msg[k.oVE:k.oE], msg[s:vs], k.open == kVar && k.oUnit, msg, e) {
-		if k.open == kVar && k.oN == 1 && !k.oWeak && unit {
-			k.oUnit, k.oUS = true, k.oVE
-		} else {
+	if k.open != kConst && !k.oMulti && !multi && !nameAfterValue(weak, k.oN, k.oWeak) && joinable(msg[k.oVE:k.oE], msg[s:vs], k.open == kVar && k.oUnit && k.off&rRestated == 0, msg, e) {
+		switch {
+		case k.open == kVar && k.oN == 1 && !k.oWeak && unit:
+			k.oUnit, k.oUS, k.oUE = true, k.oVE, 0
+		case k.oUnit && k.oUE == 0 && vs > s && msg[s] == '(':
+			k.oUE = k.oVE // restated in brackets (see tokenize)
+		case k.oUnit && k.oUE != 0 && k.oN == 3 && unit:
+		default:
 			k.oUnit = false
 		}
 		k.oVE, k.oE = ve, e
@@ -171,8 +176,17 @@ func (k *keyState) varTok(msg []byte, s, vs, ve, e int32, weak, unit, multi bool
 		k.flushRun(msg)
 	}
 	k.open, k.oS, k.oVS, k.oVE, k.oE, k.oWeak, k.oMulti = kVar, s, vs, ve, e, weak, multi
-	k.oUnit, k.oN = false, 1
+	k.oUnit, k.oN, k.oUE = false, 1, 0
 	k.units++
+}
+
+// unitEnd is the end of a quantity's unit text: ue when the quantity is
+// restated in brackets after it, else the variable's end ve.
+func unitEnd(ue, ve int32) int32 {
+	if ue != 0 {
+		return ue
+	}
+	return ve
 }
 
 // kvTok adds a key=value token.
@@ -271,7 +285,7 @@ func keyHash(msg []byte, units []tok) uint64 {
 				h = hashBytes(h, msg[u.vs:u.ve])
 			}
 			if u.flags&fUnit != 0 {
-				h = hashBytes(h, msg[u.us:u.ve])
+				h = hashBytes(h, msg[u.us:unitEnd(u.ue, u.ve)])
 			}
 		case kKV:
 			h = kvHash(h, msg, u.s, u.vs, u.ve, u.e)

@@ -59,6 +59,7 @@ type tok struct {
 	n      uint8 // tokens in a unit (at most 255)
 	multi  bool  // a one-token variable whose value holds several values apart (see multiValue)
 	us     int32 // with fUnit: the end of the number, where the unit word's text begins
+	ue     int32 // with fUnit, when the quantity is restated in brackets: the end of its unit word, else 0
 }
 
 // Byte classes, or-ed over a token while it is cut, so that classify only
@@ -101,6 +102,7 @@ var byteClass = func() (t [256]uint8) {
 type scratch struct {
 	toks  []tok
 	units []tok // after collapsing: kind is kConst, kVar or kKV
+	off   rule  // rules turned off (tests only, see rule)
 }
 
 // isSpace reports the separators between tokens. Only ASCII white space:
@@ -177,7 +179,7 @@ func (sc *scratch) scan(msg []byte) (quotes bool) {
 			sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), vs: int32(i), ve: int32(j), kind: kVar})
 			return quotes
 		}
-		kind, vs, ve := classify(msg[i:j], fl)
+		kind, vs, ve := classify(msg[i:j], fl, sc.off)
 		fl &^= cPart
 		multi := kind == kMulti
 		if kind == kWeak {
@@ -243,7 +245,7 @@ func (sc *scratch) tokenize(msg []byte) {
 	}
 	// Time words in a run that holds a variable are part of a date:
 	// "Fri Jun 17 07:07:00 2005".
-	for i := 0; i < len(toks); {
+	for i := 0; sc.off&rTimeWords == 0 && i < len(toks); {
 		if toks[i].kind != kTimeWord && toks[i].kind != kVar {
 			i++
 			continue
@@ -274,12 +276,19 @@ func (sc *scratch) tokenize(msg []byte) {
 		case kSkip:
 			continue
 		case kVar:
-			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && !sc.units[n-1].multi && !t.multi && !nameAfterValue(t.flags&fWeak != 0, sc.units[n-1].n, sc.units[n-1].flags&fWeak != 0) && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs], sc.units[n-1].flags&fUnit != 0, msg, t.e) {
+			if n := len(sc.units); n > 0 && sc.units[n-1].kind != kConst && !sc.units[n-1].multi && !t.multi && !nameAfterValue(t.flags&fWeak != 0, sc.units[n-1].n, sc.units[n-1].flags&fWeak != 0) && joinable(msg[sc.units[n-1].ve:sc.units[n-1].e], msg[t.s:t.vs], sc.units[n-1].flags&fUnit != 0 && sc.off&rRestated == 0, msg, t.e) {
 				p := &sc.units[n-1]
-				if p.kind == kVar && p.n == 1 && p.flags&fWeak == 0 && t.flags&fUnit != 0 {
-					p.us = p.ve // a number and its unit: "<*> ms"
+				switch {
+				case p.kind == kVar && p.n == 1 && p.flags&fWeak == 0 && t.flags&fUnit != 0:
+					p.us, p.ue = p.ve, 0 // a number and its unit: "<*> ms"
 					p.flags |= fUnit
-				} else {
+				case p.flags&fUnit != 0 && p.ue == 0 && t.vs > t.s && msg[t.s] == '(':
+					// The quantity restated in brackets ("4464 bytes
+					// (4.35 KB)"): the unit shown is still the first one.
+					p.ue = p.ve
+				case p.flags&fUnit != 0 && p.ue != 0 && p.n == 3 && t.flags&fUnit != 0:
+					// The restatement's own unit.
+				default:
 					p.flags &^= fUnit
 				}
 				p.e, p.ve = t.e, t.ve
@@ -473,12 +482,12 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 //
 // Surrounding punctuation such as brackets, quotes and a trailing comma is
 // ignored for the decision but kept in the pattern.
-func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
+func classify(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32) {
 	i, j := coreSpan(b)
 	if i >= j {
 		// An empty pair of brackets or quotes is an empty value: "()"
 		// where another line has "(host.example.com)".
-		if len(b) == 2 && isLeadPunct(b[0]) && isTrailPunct(b[1]) && b[0] != b[1] || len(b) == 2 && (b[0] == '"' || b[0] == '\'') && b[1] == b[0] {
+		if off&rEmptyValue == 0 && len(b) == 2 && isLeadPunct(b[0]) && isTrailPunct(b[1]) && b[0] != b[1] || len(b) == 2 && (b[0] == '"' || b[0] == '\'') && b[1] == b[0] {
 			return kVar, 1, 1
 		}
 		return kConst, 0, int32(len(b))
@@ -488,7 +497,7 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 	if fl&(cEq|cDot|cColon) != 0 && isLetter(core[0]) {
 		for k := 1; k < len(core); k++ {
 			c := core[k]
-			if c == ':' && numberAt(core[k+1:]) && camelCase(core[:k]) {
+			if c == ':' && off&rFieldColon == 0 && numberAt(core[k+1:]) && camelCase(core[:k]) {
 				// fieldName:value, as code prints a field.
 				return kKV, int32(i + k + 1), int32(j)
 			}
@@ -514,7 +523,7 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 				}
 				return kKV, int32(i + v), int32(j)
 			}
-			if c == '.' && k+1 < len(core) && core[k+1] == '.' {
+			if c == '.' && off&rDotLeader == 0 && k+1 < len(core) && core[k+1] == '.' {
 				// A leader of dots: "depth.........0", a labelled value.
 				v := k
 				for v < len(core) && core[v] == '.' {
@@ -532,27 +541,30 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 	}
 	// The punctuation cut off holds no digit, so the token's digit is
 	// in the core.
-	if fl&cColon != 0 && fl&cSlash != 0 && isPath(core) {
+	if fl&cColon != 0 && fl&cSlash != 0 && off&rURLScheme == 0 && isPath(core) {
 		if k := bytesIndex(core, "://"); k > 0 {
 			return kVar, int32(i + k + 3), int32(j) // a URL keeps its scheme: hdfs://<*>
 		}
 	}
 	if fl&cDigit != 0 {
+		if n := callName(core); n > 0 && off&rCallName == 0 && !hasDigit(core[n:]) {
+			return kConst, int32(i), int32(j) // a function: env.createBean2(), jk2_init()
+		}
 		if fl&cSlash != 0 && isPath(core) {
 			return kVar, int32(i), int32(j) // a path is one value: /logs/[1,2]/x
 		}
 		p := 0
-		if !isDigit(core[0]) {
+		if !isDigit(core[0]) && off&rNamePrefix == 0 {
 			p = namePrefix(core)
 		}
-		if p == 0 && numberedName(core) {
+		if p == 0 && off&rNumberedName == 0 && numberedName(core) {
 			return kWeak, int32(i), int32(j)
 		}
 		a, z := p, len(core)
 		if fl&(cPart|cColon|cEq) != 0 {
 			a, z = varSpan(core)
 		}
-		if fl&(cPart|cSlash) != 0 && multiValue(core[a:z]) && !isPath(core[a:z]) || fl&(cPart|cSlash) == 0 && isDigit(core[a]) && dashApart(core[a:z]) {
+		if off&rMultiValue == 0 && fl&(cPart|cSlash) != 0 && multiValue(core[a:z]) && !isPath(core[a:z]) || fl&(cPart|cSlash) == 0 && isDigit(core[a]) && dashApart(core[a:z]) {
 			return kMulti, int32(i + a), int32(i + z)
 		}
 		return kVar, int32(i + a), int32(i + z)
@@ -560,11 +572,11 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 	if fl&(cSlash|cColon) != 0 && isPath(core) {
 		return kVar, int32(i), int32(j)
 	}
-	if fl&cSlash != 0 && fl&cDot != 0 && relativePath(core) {
+	if fl&cSlash != 0 && fl&cDot != 0 && off&rRelativePath == 0 && relativePath(core) {
 		return kVar, int32(i), int32(j)
 	}
-	if fl&cDot != 0 && qualifiedName(core) {
-		if hostName(core) {
+	if fl&cDot != 0 && qualifiedName(core) && (off&rHostTLD == 0 || hasUpper(core)) {
+		if hostName(core) || off&rClassShown != 0 {
 			return kVar, int32(i), int32(j)
 		}
 		// A class or package: data for grouping, but shown while it is
@@ -576,9 +588,9 @@ func classify(b []byte, fl uint8) (kind uint8, vs, ve int32) {
 	w := wordKind(core)
 	switch {
 	case w == 0:
-	case w&wLiteral != 0 && literalValue(core):
+	case w&wLiteral != 0 && off&rLiteral == 0 && literalValue(core):
 		return kVar, int32(i), int32(j)
-	case w&wTime != 0 && core[0] >= 'A' && core[0] <= 'Z':
+	case w&wTime != 0 && off&rTimeWords == 0 && core[0] >= 'A' && core[0] <= 'Z':
 		return kTimeWord, int32(i), int32(j)
 	case w&wUnit != 0:
 		return kUnitWord, int32(i), int32(j)
@@ -1036,4 +1048,38 @@ func isPath(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// hasUpper reports an upper-case ASCII letter in b.
+func hasUpper(b []byte) bool {
+	for _, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// callName returns the length of the function name b starts with, when b
+// is a call or a declaration of one: an identifier (a letter, then
+// letters, digits, '_', '$', dots between names) right before '('
+// ("env.createBean2(", "jk2_init("); else 0. A function named with
+// nothing in its brackets ("env.createBean2():") is code, not data: a
+// digit in its name is part of the name. With a value in the brackets
+// ("v4(10.0.0.1)") the name is as often the value's label, which may vary.
+func callName(b []byte) int {
+	if len(b) < 2 || !isLetter(b[0]) {
+		return 0
+	}
+	for k := 1; k < len(b); k++ {
+		switch c := b[k]; {
+		case c == '(':
+			return k
+		case isWordByte(c) || c == '$':
+		case c == '.' && isLetter(b[k-1]) && k+1 < len(b) && isLetter(b[k+1]):
+		default:
+			return 0
+		}
+	}
+	return 0
 }
