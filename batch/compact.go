@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -15,11 +17,20 @@ import (
 	"github.com/loglambda/loglambda/schemas/ingest"
 )
 
-// flushRows bounds the rows a compaction holds in memory: past it, every
-// open (partition, hour) buffer is written out as a file. The files of a
-// run enter the manifest together at the end, so flushing early changes
-// file sizes (merged later), never correctness.
-const flushRows = 256 * 1024
+// Compaction streams: each (partition, hour) met is an open lake file
+// (lake.Stream) fed chunkRows rows at a time, its Parquet row group
+// buffered as encoded pages, so what a run holds does not grow with what
+// it reads. A file is committed when its partition's event time has
+// passed the hour's end by closeAfter (late records of the hour still
+// join it), when its worker holds maxOpen files, or at the end of the
+// run. The files of a run enter the manifest together at the end, so
+// where a file is cut changes file sizes (merged later), never
+// correctness.
+const (
+	chunkRows  = 8 * 1024
+	closeAfter = time.Hour
+	maxOpen    = 16
+)
 
 // idleTimeout is how long compaction waits for records it knows exist
 // (below the high watermark taken at start) before giving up with an
@@ -184,35 +195,21 @@ func (b *Batch) ranges(ctx context.Context, adm *kadm.Client, m *lake.Manifest, 
 	return out, nil
 }
 
-// pending is the buffered rows of one (partition, hour) not yet written.
-type pending struct {
-	hour        time.Time
-	partition   int32
-	rb          *event.RecordBuilder
-	first, last int64
-	parseErrors int64
-}
-
-// reader turns the records of one run into lake files.
-type reader struct {
-	b     *Batch
-	m     *lake.Manifest
-	dec   *ingest.Decoder
-	open  map[int32]map[time.Time]*pending
-	rows  int
-	files []lake.File
-	sum   *CompactSummary
-}
-
 // read consumes the ranges and returns the files written; it updates the
-// partitions' max event time in m.
+// partitions' max event time in m. One goroutine fetches; the partitions
+// are dealt to workers (one per core, at most one per partition) that
+// parse their records and write their files, so both cores parse and
+// encode while the fetch goes on.
 func (b *Batch) read(ctx context.Context, ranges map[int32]readRange, m *lake.Manifest, sum *CompactSummary) (_ []lake.File, err error) {
 	offsets := map[int32]kgo.Offset{}
 	var total int64
+	parts := make([]int32, 0, len(ranges))
 	for p, r := range ranges {
 		offsets[p] = kgo.NewOffset().At(r.from)
 		total += r.to - r.from
+		parts = append(parts, p)
 	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
 	cl, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(b.brokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{b.cfg.Topic: offsets}),
@@ -227,10 +224,61 @@ func (b *Batch) read(ctx context.Context, ranges map[int32]readRange, m *lake.Ma
 
 	bar := b.newProgress(total, "compact")
 	defer bar.finish()
-	r := &reader{b: b, m: m, dec: b.rules.NewDecoder(),
-		open: map[int32]map[time.Time]*pending{}, sum: sum}
-	defer r.release()
 
+	// Workers: partition p goes to worker of[p]. Every partition's state
+	// exists in m before they start, so each worker writes only its own.
+	n := min(runtime.GOMAXPROCS(0), len(parts))
+	workers := make([]*shard, n)
+	of := map[int32]*shard{}
+	for i := range workers {
+		workers[i] = newShard(b, m)
+	}
+	for i, p := range parts {
+		m.Partition(p)
+		of[p] = workers[i%n]
+	}
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.run(wctx); err != nil {
+				cancel(err)
+			}
+		}()
+	}
+	ferr := b.fetch(wctx, cl, ranges, of, bar)
+	for _, w := range workers {
+		close(w.in)
+	}
+	wg.Wait()
+	if ferr == nil {
+		ferr = context.Cause(wctx) // a worker's error, or ctx's
+	}
+	var files []lake.File
+	for _, w := range workers {
+		if ferr != nil {
+			w.abort()
+			continue
+		}
+		files = append(files, w.files...)
+		sum.Records += w.sum.Records
+		sum.ParseErrors += w.sum.ParseErrors
+		sum.Rows += w.sum.Rows
+	}
+	if ferr != nil {
+		// Files already committed are orphans now: the manifest never
+		// names them, and the next run's sweep removes them.
+		return nil, ferr
+	}
+	return files, nil
+}
+
+// fetch reads every range to its end and hands each partition's records
+// to its worker, in offset order.
+func (b *Batch) fetch(ctx context.Context, cl *kgo.Client, ranges map[int32]readRange, of map[int32]*shard, bar *progress) error {
 	left := len(ranges)
 	done := map[int32]bool{}
 	for left > 0 {
@@ -238,10 +286,13 @@ func (b *Batch) read(ctx context.Context, ranges map[int32]readRange, m *lake.Ma
 		fs := cl.PollFetches(pctx)
 		cancel()
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("compact: %w", err)
+			if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
+				return c
+			}
+			return fmt.Errorf("compact: %w", err)
 		}
 		if fs.IsClientClosed() {
-			return nil, errors.New("compact: kafka client closed")
+			return errors.New("compact: kafka client closed")
 		}
 		var ferr error
 		fs.EachError(func(t string, p int32, e error) {
@@ -253,39 +304,46 @@ func (b *Batch) read(ctx context.Context, ranges map[int32]readRange, m *lake.Ma
 			}
 		})
 		if ferr != nil {
-			return nil, fmt.Errorf("%w (still to read: %s)", ferr, remaining(ranges, done))
+			return fmt.Errorf("%w (still to read: %s)", ferr, remaining(ranges, done))
 		}
-		var perr error
+		var serr error
 		fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+			if serr != nil || done[fp.Partition] {
+				return
+			}
 			rg := ranges[fp.Partition]
+			recs := make([]*kgo.Record, 0, len(fp.Records))
+			read := 0
 			for _, rec := range fp.Records {
-				if perr != nil || done[fp.Partition] || rec.Offset >= rg.to {
-					continue
+				if rec.Offset >= rg.to {
+					break
 				}
+				read++
 				if !rec.Attrs.IsControl() {
-					r.add(rec)
+					recs = append(recs, rec)
 				}
-				bar.add(1)
 				if rec.Offset >= rg.to-1 {
 					done[fp.Partition] = true
 					left--
 					cl.PauseFetchPartitions(map[string][]int32{b.cfg.Topic: {fp.Partition}})
+					break
 				}
 			}
-		})
-		if perr != nil {
-			return nil, perr
-		}
-		if r.rows >= flushRows {
-			if err := r.flush(); err != nil {
-				return nil, err
+			bar.add(read)
+			if len(recs) == 0 {
+				return
 			}
+			select {
+			case of[fp.Partition].in <- recs:
+			case <-ctx.Done():
+				serr = context.Cause(ctx)
+			}
+		})
+		if serr != nil {
+			return serr
 		}
 	}
-	if err := r.flush(); err != nil {
-		return nil, err
-	}
-	return r.files, nil
+	return nil
 }
 
 // remaining describes the partitions not finished, for errors.
@@ -304,78 +362,187 @@ func remaining(ranges map[int32]readRange, done map[int32]bool) string {
 	return s
 }
 
-// add parses one record into its (partition, hour) buffer.
-func (r *reader) add(rec *kgo.Record) {
-	var ev event.Event
-	r.dec.Decode(&ev, rec)
-	r.sum.Records++
-	if ev.ParseError != "" {
-		r.sum.ParseErrors++
+// shard is one compaction worker: it parses the records of its partitions
+// and streams them into lake files, one open file per (partition, hour).
+type shard struct {
+	b      *Batch
+	m      *lake.Manifest
+	dec    *ingest.Decoder
+	in     chan []*kgo.Record
+	ev     event.Event
+	open   map[fileKey]*hourFile
+	newest map[int32]time.Time // newest timed event per partition this run
+	files  []lake.File
+	sum    CompactSummary
+	err    error
+}
+
+type fileKey struct {
+	partition int32
+	hour      time.Time
+}
+
+// hourFile is the open lake file of one (partition, hour): the rows not
+// yet handed to the Parquet writer, and what the manifest will say.
+type hourFile struct {
+	s           *lake.Stream
+	rb          *event.RecordBuilder
+	first, last int64
+	rows        int64
+	parseErrors int64
+	used        int64 // the shard's record count when a row last came
+}
+
+func newShard(b *Batch, m *lake.Manifest) *shard {
+	return &shard{b: b, m: m, dec: b.rules.NewDecoder(), in: make(chan []*kgo.Record, 4),
+		open: map[fileKey]*hourFile{}, newest: map[int32]time.Time{}}
+}
+
+// run takes record slices until in is closed, then commits every open
+// file. After an error it keeps draining in (so fetch never blocks) and
+// returns the error.
+func (s *shard) run(ctx context.Context) error {
+	for recs := range s.in {
+		if s.err != nil {
+			continue
+		}
+		for _, rec := range recs {
+			if s.err = s.add(rec); s.err != nil {
+				break
+			}
+		}
+		if s.err == nil {
+			s.err = s.closeBehind(recs[0].Partition)
+		}
 	}
-	ps := r.m.Partition(rec.Partition)
-	if !ev.TimeMissing && ev.Time.After(ps.MaxEventTime) {
-		ps.MaxEventTime = ev.Time
+	if s.err == nil && ctx.Err() == nil {
+		s.err = s.closeAll()
+	}
+	return s.err
+}
+
+// add parses one record into the open file of its (partition, hour).
+func (s *shard) add(rec *kgo.Record) error {
+	ev := &s.ev
+	s.dec.Decode(ev, rec)
+	s.sum.Records++
+	if ev.ParseError != "" {
+		s.sum.ParseErrors++
+	}
+	ps := s.m.Partitions[rec.Partition]
+	if !ev.TimeMissing {
+		if ev.Time.After(ps.MaxEventTime) {
+			ps.MaxEventTime = ev.Time
+		}
+		if ev.Time.After(s.newest[rec.Partition]) {
+			s.newest[rec.Partition] = ev.Time
+		}
 	}
 	if rec.Timestamp.After(ps.LastAppend) {
 		ps.LastAppend = rec.Timestamp
 	}
 	ps.Quiet = time.Time{}
-	hour := lake.Hour(ev.Time)
-	byHour := r.open[rec.Partition]
-	if byHour == nil {
-		byHour = map[time.Time]*pending{}
-		r.open[rec.Partition] = byHour
-	}
-	pd := byHour[hour]
-	if pd == nil {
-		pd = &pending{hour: hour, partition: rec.Partition, rb: event.NewRecordBuilder(nil), first: rec.Offset}
-		byHour[hour] = pd
-	}
-	pd.rb.Append(&ev)
-	pd.last = rec.Offset
-	if ev.ParseError != "" {
-		pd.parseErrors++
-	}
-	r.rows++
-}
-
-// flush writes every open buffer as a lake file.
-func (r *reader) flush() error {
-	for p, byHour := range r.open {
-		for h, pd := range byHour {
-			f, err := r.write(pd)
-			pd.rb.Release()
-			delete(byHour, h)
-			if err != nil {
+	key := fileKey{rec.Partition, lake.Hour(ev.Time)}
+	hf := s.open[key]
+	if hf == nil {
+		if len(s.open) >= maxOpen {
+			if err := s.closeOldest(); err != nil {
 				return err
 			}
-			r.files = append(r.files, f)
-			r.sum.Rows += f.Rows
 		}
-		delete(r.open, p)
+		st, err := s.b.lake.CreateStream(key.hour, key.partition, rec.Offset)
+		if err != nil {
+			return fmt.Errorf("compact partition %d: %w", rec.Partition, err)
+		}
+		hf = &hourFile{s: st, rb: event.NewRecordBuilder(nil), first: rec.Offset}
+		s.open[key] = hf
 	}
-	r.rows = 0
+	hf.rb.Append(ev)
+	hf.last = rec.Offset
+	hf.rows++
+	hf.used = s.sum.Records
+	if ev.ParseError != "" {
+		hf.parseErrors++
+	}
+	if hf.rb.Len() >= chunkRows {
+		return hf.writeChunk()
+	}
 	return nil
 }
 
-func (r *reader) write(pd *pending) (lake.File, error) {
-	rec := pd.rb.NewRecordBatch()
-	defer rec.Release()
-	rel := lake.FilePath(pd.hour, pd.partition, pd.first, pd.last)
-	size, err := r.b.lake.WriteFile(rel, rec)
-	if err != nil {
-		return lake.File{}, fmt.Errorf("compact partition %d offsets %d-%d: %w", pd.partition, pd.first, pd.last, err)
+// writeChunk hands the buffered rows to the Parquet writer.
+func (hf *hourFile) writeChunk() error {
+	if hf.rb.Len() == 0 {
+		return nil
 	}
-	return lake.File{Path: rel, Partition: pd.partition, FirstOffset: pd.first, LastOffset: pd.last,
-		Rows: rec.NumRows(), ParseErrors: pd.parseErrors, Bytes: size, Hour: pd.hour}, nil
+	rec := hf.rb.NewRecordBatch()
+	defer rec.Release()
+	return hf.s.Write(rec)
 }
 
-// release frees buffers left by an error.
-func (r *reader) release() {
-	for _, byHour := range r.open {
-		for _, pd := range byHour {
-			pd.rb.Release()
+// closeBehind commits the files of partition p whose hour ended
+// closeAfter before the newest event time of p seen in this run.
+func (s *shard) closeBehind(p int32) error {
+	newest := s.newest[p]
+	for k := range s.open {
+		if k.partition == p && !newest.Before(k.hour.Add(time.Hour+closeAfter)) {
+			if err := s.commit(k); err != nil {
+				return err
+			}
 		}
+	}
+	return nil
+}
+
+// closeOldest commits the open file that got a row longest ago.
+func (s *shard) closeOldest() error {
+	var oldest fileKey
+	used := int64(-1)
+	for k, hf := range s.open {
+		if used < 0 || hf.used < used {
+			oldest, used = k, hf.used
+		}
+	}
+	return s.commit(oldest)
+}
+
+// closeAll commits every open file.
+func (s *shard) closeAll() error {
+	for k := range s.open {
+		if err := s.commit(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commit writes the last rows and the footer of one open file and names
+// it in the shard's list of new files.
+func (s *shard) commit(k fileKey) error {
+	hf := s.open[k]
+	delete(s.open, k)
+	err := hf.writeChunk()
+	hf.rb.Release()
+	if err != nil {
+		hf.s.Abort()
+		return fmt.Errorf("compact partition %d offsets %d-%d: %w", k.partition, hf.first, hf.last, err)
+	}
+	rel, size, err := hf.s.Commit(hf.first, hf.last)
+	if err != nil {
+		return fmt.Errorf("compact partition %d offsets %d-%d: %w", k.partition, hf.first, hf.last, err)
+	}
+	s.files = append(s.files, lake.File{Path: rel, Partition: k.partition, FirstOffset: hf.first, LastOffset: hf.last,
+		Rows: hf.rows, ParseErrors: hf.parseErrors, Bytes: size, Hour: k.hour})
+	s.sum.Rows += hf.rows
+	return nil
+}
+
+// abort drops the open files of a failed run.
+func (s *shard) abort() {
+	for k, hf := range s.open {
+		hf.rb.Release()
+		hf.s.Abort()
+		delete(s.open, k)
 	}
 }
 

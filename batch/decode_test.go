@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/batch/lake"
@@ -14,7 +13,7 @@ import (
 )
 
 // TestDecodeCases feeds the awkward records of ingesttest through
-// compaction's own path (reader.add, then Parquet files in the lake, read
+// compaction's own path (a shard, then Parquet files in the lake, read
 // back) and checks each row and the counts against the expectations that
 // speed's TestDecodeCases checks its events against.
 func TestDecodeCases(t *testing.T) {
@@ -22,16 +21,17 @@ func TestDecodeCases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sum CompactSummary
-	r := &reader{b: b, m: lake.NewManifest(b.cfg.Topic), dec: b.rules.NewDecoder(),
-		open: map[int32]map[time.Time]*pending{}, sum: &sum}
-	defer r.release()
-	for _, rec := range ingesttest.Records(b.cfg.Topic, 0) {
-		r.add(rec)
-	}
-	if err := r.flush(); err != nil {
+	m := lake.NewManifest(b.cfg.Topic)
+	m.Partition(0)
+	r := newShard(b, m)
+	defer r.abort()
+	recs := ingesttest.Records(b.cfg.Topic, 0)
+	r.in <- recs
+	close(r.in)
+	if err := r.run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	sum := r.sum
 	byOffset := map[int64]event.Event{}
 	for _, f := range r.files {
 		evs, err := b.lake.ReadFile(context.Background(), f.Path)

@@ -149,3 +149,62 @@ func ReadJSON(path string, v any) (found bool, err error) {
 	}
 	return true, nil
 }
+
+// Pending is a file being written whose name is known only at the end (a
+// lake file is named by the last offset it holds): a temp file in its
+// final directory, renamed by Commit as WriteWith renames, or removed by
+// Abort. Like every temp file it ends in TempSuffix, so a crash leaves
+// something the lake's orphan sweep removes.
+type Pending struct {
+	f  *os.File
+	cw countingWriter
+}
+
+// Create starts a Pending file beside hint (a path in the final
+// directory; the temp file is named after it).
+func Create(hint string, perm fs.FileMode) (*Pending, error) {
+	f, err := createTemp(hint, perm)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pending{f: f}
+	p.cw.w = f
+	return p, nil
+}
+
+// Writer is where the content goes; like WriteWith's, it is no io.Closer.
+func (p *Pending) Writer() io.Writer { return &p.cw }
+
+// Size is the number of bytes written so far.
+func (p *Pending) Size() int64 { return p.cw.n }
+
+// Commit syncs the file and renames it to path, which must be in the
+// directory of the hint, then syncs that directory. On error the temp
+// file is removed.
+func (p *Pending) Commit(path string) error {
+	tmp := p.f.Name()
+	err := p.f.Sync()
+	if err != nil {
+		err = fmt.Errorf("sync %s: %w", tmp, err)
+	}
+	if cerr := p.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close %s: %w", tmp, cerr)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// Abort closes and removes the temp file.
+func (p *Pending) Abort() {
+	p.f.Close()
+	os.Remove(p.f.Name())
+}

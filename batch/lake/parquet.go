@@ -25,15 +25,21 @@ import (
 // hour of a few million rows still spreads over the cores.
 const rowGroupRows = 128 * 1024
 
-// writerProps are the Parquet properties of every lake file: zstd (smaller
-// than snappy for log text at a similar write cost, and read by every
-// engine we care about), dictionaries for the low-cardinality strings.
+// writerProps are the Parquet properties of every lake file: zstd at its
+// fastest level (smaller than snappy for log text, and with the
+// dictionaries below the higher levels gain little for several times the
+// write cost), read by every engine we care about; dictionaries for the
+// low-cardinality strings.
 //
 // Times and offsets are nearly sorted and nearly unique: a dictionary of
 // them is as large as the column, delta encoding is a few bits per row.
+// The raw line, the message and the extra fields are nearly unique too: a
+// dictionary would hash every value only to be dropped at its size limit,
+// and their min/max statistics filter nothing.
 func writerProps() *parquet.WriterProperties {
 	opts := []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithCompressionLevel(zstdLevel),
 		parquet.WithDictionaryDefault(true),
 		parquet.WithMaxRowGroupLength(rowGroupRows),
 		parquet.WithCreatedBy("loglambda"),
@@ -43,8 +49,16 @@ func writerProps() *parquet.WriterProperties {
 			parquet.WithDictionaryFor(col, false),
 			parquet.WithEncodingFor(col, parquet.Encodings.DeltaBinaryPacked))
 	}
+	for _, col := range []string{event.ColRaw, event.ColMsg, event.ColFields} {
+		opts = append(opts,
+			parquet.WithDictionaryFor(col, false),
+			parquet.WithStatsFor(col, false))
+	}
 	return parquet.NewWriterProperties(opts...)
 }
+
+// zstdLevel is zstd's fastest level (klauspost/compress: SpeedFastest).
+const zstdLevel = 1
 
 // arrowProps store the Arrow schema in the file metadata, so Arrow readers
 // get back timestamp[us, UTC] and not a bare int64.

@@ -1,0 +1,120 @@
+package batch
+
+import (
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/loglambda/loglambda/batch/lake"
+	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/internal/testkit"
+	"github.com/loglambda/loglambda/schemas/event"
+	"github.com/loglambda/loglambda/schemas/ingest"
+)
+
+// benchCompactEvents is the demo traffic a compaction benchmark reads: two
+// hours at 100 events/s is 720 k; this is a bit more than a quarter of it,
+// spread over the 4 partitions by the demo's keys and over two event-time
+// hours, so each run writes 8 files as a backfill does.
+const benchCompactEvents = 200_000
+
+// BenchmarkCompact measures compaction of demo traffic (Kafka fetch,
+// parse, Arrow, Parquet, rename, manifest) beside pqarrow alone writing
+// the same rows, already parsed, as one file on one goroutine: the floor
+// of the old design, in the same run. Run with
+//
+//	go test ./batch/ -run '^$' -bench Compact -benchtime 3x
+func BenchmarkCompact(b *testing.B) {
+	ctx := testkit.Context(b, 10*time.Minute)
+	k := testkit.Kafka(b, "logs", 4)
+	start := time.Date(2026, 11, 20, 7, 30, 0, 0, time.UTC)
+	rate := float64(benchCompactEvents) / 3600 // one hour of event time
+	g, err := gen.New(gen.Seed(7), gen.Rate(rate), gen.Start(start))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cl := testkit.KafkaClient(b, k.Addrs(), kgo.DefaultProduceTopic("logs"),
+		kgo.ProducerBatchMaxBytes(1<<20), kgo.ProducerLinger(5*time.Millisecond))
+	hdr := []kgo.RecordHeader{{Key: ingest.FormatHeader, Value: []byte("json")}}
+	recs := make([]*kgo.Record, 0, benchCompactEvents)
+	for range benchCompactEvents {
+		r := g.Next()
+		recs = append(recs, &kgo.Record{Key: r.Key, Value: r.Line, Headers: hdr})
+	}
+	for i := 0; i < len(recs); i += 10_000 {
+		if err := cl.ProduceSync(ctx, recs[i:min(i+10_000, len(recs))]...).FirstErr(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cl.Close()
+	now := start.Add(2 * time.Hour)
+
+	b.Run("compact", func(b *testing.B) {
+		var rows int64
+		cpu := cpuTime()
+		for i := 0; i < b.N; i++ {
+			bt, err := New(nil, k.Addrs(), b.TempDir(), Now(func() time.Time { return now }))
+			if err != nil {
+				b.Fatal(err)
+			}
+			sum, err := bt.Compact(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if sum.Rows != benchCompactEvents {
+				b.Fatalf("compacted %d rows, produced %d", sum.Rows, benchCompactEvents)
+			}
+			rows += sum.Rows
+		}
+		b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "lines/s")
+		b.ReportMetric(float64(rows)/(cpuTime()-cpu).Seconds(), "lines/cpu-s")
+	})
+
+	b.Run("pqarrow", func(b *testing.B) {
+		dec, err := ingest.Spec{}.Parse()
+		if err != nil {
+			b.Fatal(err)
+		}
+		d := dec.NewDecoder()
+		evs := make([]event.Event, len(recs))
+		for i, r := range recs {
+			d.Decode(&evs[i], r)
+		}
+		l, err := lake.Open(b.TempDir(), "logs")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		cpu := cpuTime()
+		for i := 0; i < b.N; i++ {
+			rb := event.NewRecordBuilder(nil)
+			for j := range evs {
+				rb.Append(&evs[j])
+			}
+			rec := rb.NewRecordBatch()
+			sz, err := l.WriteFile(fmt.Sprintf("f%d.parquet", i), rec)
+			b.ReportMetric(float64(sz), "file-bytes")
+			rec.Release()
+			rb.Release()
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+		b.ReportMetric(float64(len(evs))*float64(b.N)/(cpuTime()-cpu).Seconds(), "lines/cpu-s")
+	})
+}
+
+// cpuTime is the CPU time (user and system) of the process so far: on a
+// shared machine, lines per CPU-second say what a benchmark costs when
+// wall time says mostly how busy the neighbours were.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
