@@ -94,6 +94,7 @@ func BenchmarkWriter(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	run := 0 // collection names unique across -count runs
 	for i, view := range views.Names {
 		vd := docs[i]
 		var size int64
@@ -115,7 +116,8 @@ func BenchmarkWriter(b *testing.B) {
 		b.Run(view+"/writer", func(b *testing.B) {
 			for it := 0; it < b.N; it++ {
 				b.StopTimer()
-				coll := db.Collection(fmt.Sprintf("writer_%s_%d_%d", view, b.N, it))
+				run++
+				coll := db.Collection(fmt.Sprintf("writer_%s_%d", view, run))
 				b.StartTimer()
 				for _, isNew := range []bool{true, false} { // first write, then over existing documents
 					for j := range vd {
@@ -131,7 +133,8 @@ func BenchmarkWriter(b *testing.B) {
 		b.Run(view+"/raw-insert", func(b *testing.B) {
 			for it := 0; it < b.N; it++ {
 				b.StopTimer()
-				coll := db.Collection(fmt.Sprintf("raw_%s_%d_%d", view, b.N, it))
+				run++
+				coll := db.Collection(fmt.Sprintf("raw_%s_%d", view, run))
 				b.StartTimer()
 				for j := 0; j < len(raw); j += MaxBatch {
 					if _, err := coll.InsertMany(ctx, raw[j:min(j+MaxBatch, len(raw))]); err != nil {
