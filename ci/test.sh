@@ -8,7 +8,8 @@ log() { printf '== %s\n' "$*" >&2; }
 
 # Debian packages the tests use: kcat (Kafka interop tests produce with it),
 # chromium (the dashboard test renders the page in headless Chromium),
-# python3-aiosmtpd (the alert tests send mail to a real SMTP server).
+# python3-aiosmtpd (the alert tests send mail to a real SMTP server),
+# python3-sklearn (the clusters view is scored against its k-means).
 apt_need=()
 command -v kcat >/dev/null 2>&1 || apt_need+=(kcat)
 command -v chromium >/dev/null 2>&1 || apt_need+=(chromium)
@@ -17,6 +18,8 @@ command -v jupyter-nbconvert >/dev/null 2>&1 || apt_need+=(jupyter-nbconvert)
 /usr/bin/python3 -c 'import nbclient, ipykernel, pandas, matplotlib' >/dev/null 2>&1 ||
   apt_need+=(python3-nbclient python3-ipykernel python3-pandas python3-matplotlib)
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || apt_need+=(python3-aiosmtpd)
+# The clusters quality tests compare with scikit-learn's k-means.
+/usr/bin/python3 -c 'import sklearn' >/dev/null 2>&1 || apt_need+=(python3-sklearn)
 if [ ${#apt_need[@]} -gt 0 ]; then
   log "installing Debian packages: ${apt_need[*]}"
   sudo=""

@@ -41,6 +41,7 @@ type qualityResult struct {
 	n                      int
 	micro                  int
 	ssqOurs, ssqOff        float64
+	ssqSK                  float64 // scikit-learn's; 0 when not installed
 	ariOurs, ariOff, ariOO float64
 }
 
@@ -144,7 +145,8 @@ func evaluate(t *testing.T, pts []qPoint, from, to time.Time, k int) qualityResu
 	}
 	ours, ssqOurs := assign(xs, centres)
 	off, ssqOff := offlineKMeans(xs, k, 3)
-	return qualityResult{n: len(xs), micro: len(mcs), ssqOurs: ssqOurs, ssqOff: ssqOff,
+	sk, _ := sklearnInertia(t, xs, k)
+	return qualityResult{n: len(xs), micro: len(mcs), ssqOurs: ssqOurs, ssqOff: ssqOff, ssqSK: sk,
 		ariOurs: ari(ours, labels(groups)), ariOff: ari(off, labels(groups)), ariOO: ari(ours, off)}
 }
 
@@ -343,7 +345,8 @@ func openStackPoints(t *testing.T) []qPoint {
 // TestClustersQuality reports, for one pane, one hour and one day, the
 // sum of squares and adjusted Rand indexes of the macro-clusters from
 // merged micro-clusters and of offline k-means, and fails when the sum of
-// squares is more than 3 % above the offline one.
+// squares is more than 3 % above the offline one, or above scikit-learn's
+// k-means when python3-sklearn is installed (ci/test.sh installs it).
 func TestClustersQuality(t *testing.T) {
 	if testing.Short() {
 		t.Skip("quality: generates and clusters about a million events")
@@ -375,6 +378,12 @@ func TestClustersQuality(t *testing.T) {
 				tc.name, tc.k, r.n, r.micro, r.ssqOurs, r.ssqOff, ratio, r.ariOurs, r.ariOff, r.ariOO)
 			if ratio > 1.03 {
 				t.Errorf("SSQ %.1f is %.1f %% above offline k-means' %.1f", r.ssqOurs, 100*(ratio-1), r.ssqOff)
+			}
+			if r.ssqSK > 0 {
+				t.Logf("%-40s scikit-learn KMeans SSQ %.1f: ours %.3f of it", tc.name, r.ssqSK, r.ssqOurs/r.ssqSK)
+				if r.ssqOurs > 1.03*r.ssqSK {
+					t.Errorf("SSQ %.1f is %.1f %% above scikit-learn's %.1f", r.ssqOurs, 100*(r.ssqOurs/r.ssqSK-1), r.ssqSK)
+				}
 			}
 		})
 	}
