@@ -152,7 +152,7 @@ func (b *Batch) hourPanes(ctx context.Context, conn *sql.Conn, files []string) (
 		t := time.UnixMicro(us).UTC()
 		p := panes[t]
 		if p == nil {
-			p = views.NewPane(0)
+			p = views.NewPaneOf(views.PaneSpec{Clusters: b.cfg.clusters}, t)
 			p.Traffic.HasExact = true
 			panes[t] = p
 		}
@@ -237,7 +237,7 @@ func (b *Batch) hourPanes(ctx context.Context, conn *sql.Conn, files []string) (
 			}
 		}
 	}
-	if err := b.hourClusters(ctx, conn, files, panes); err != nil {
+	if err := b.hourEvents(ctx, conn, files, panes); err != nil {
 		return nil, err
 	}
 	return panes, nil

@@ -82,7 +82,29 @@ func (l layer) rebuildHour(hour, paneSeconds int64, complete bool) {
 	if complete {
 		p.Clusters = l.hourClusters(hour, paneSeconds)
 	}
+	// Every other view of the registry merges as views.Pane.Merge does.
+	for _, sp := range views.Registry {
+		if hourBlockMerged(sp.Name) {
+			continue
+		}
+		sp.Fresh(p, views.PaneSpec{}, time.Unix(hour, 0))
+		for t := hour; t < hour+hourSeconds; t += paneSeconds {
+			if st := l.panes[t]; st != nil {
+				sp.Merge(p, st.pane)
+			}
+		}
+	}
 	l.hours[hour] = newState(p)
+}
+
+// hourBlockMerged reports whether rebuildHour merges the view its own way
+// (an exact hot summary, dense sketches, clusters reduced to a tier).
+func hourBlockMerged(view string) bool {
+	switch view {
+	case views.ViewHot, views.ViewTraffic, views.ViewLevels, views.ViewPatterns, views.ViewClusters:
+		return true
+	}
+	return false
 }
 
 // dropBefore removes every pane and hour block starting before t (Unix

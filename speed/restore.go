@@ -81,7 +81,6 @@ func (s *Speed) newPane(start time.Time) *paneState {
 	for i := range offs {
 		offs[i] = -1
 	}
-	p := views.NewPane(s.cfg.hotCapacity)
-	p.Clusters = views.NewClusters(s.cfg.clusters, start)
+	p := views.NewPaneOf(views.PaneSpec{HotCapacity: s.cfg.hotCapacity, Clusters: s.cfg.clusters}, start)
 	return &paneState{start: start, pane: p, offsets: offs}
 }

@@ -93,7 +93,7 @@ func codecPane(n int) *Pane {
 // truncation of it is an error that leaves the target as it was.
 func TestPaneCodecs(t *testing.T) {
 	p := codecPane(5000)
-	for _, view := range []string{ViewHot, ViewTraffic, ViewLevels, ViewClusters, ViewPatterns} {
+	for _, view := range Names {
 		t.Run(view, func(t *testing.T) {
 			enc, err := p.Encode(view)
 			if err != nil {

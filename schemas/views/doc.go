@@ -5,7 +5,11 @@
 // pane, and serving merges them over any window. The algebra is written
 // here once and used by every layer.
 //
-// Files: grid.go (the pane grid), hot.go (search terms), traffic.go (PV,
+// Every view is declared once in Registry (pane.go), with its Spec: name,
+// how batch counts it, identity, Add, Merge, Clone, codec and summary
+// (registry.go); speed, batch and serving iterate it.
+//
+// Files: grid.go (the pane grid), registry.go (Spec), hot.go (search terms), traffic.go (PV,
 // UV, IPs), levels.go ((instance, level) counts), patterns.go (log patterns;
 // its doc states the absorption rule), pane.go (all views of one pane), codec.go (binary encoding for
 // MongoDB). The MongoDB documents that carry the states are package
@@ -23,6 +27,3 @@ const (
 	// ViewPatterns is the patterns view (Patterns).
 	ViewPatterns = "patterns"
 )
-
-// Names lists the views kept per pane, in a stable order.
-var Names = []string{ViewHot, ViewTraffic, ViewLevels, ViewPatterns, ViewClusters}

@@ -8,24 +8,41 @@ import (
 )
 
 // Pane holds every view's state for one pane (of one partition in speed,
-// of all partitions in batch and serving).
+// of all partitions in batch and serving): a field per view of Registry.
 type Pane struct {
 	Hot     *Hot
 	Traffic *Traffic
 	Levels  *Levels
-	// Clusters is built with the default spec; speed and batch replace it
-	// by NewClusters(their spec, the pane start).
+	// Clusters is built with the pane's PaneSpec (NewPaneOf): speed and
+	// batch give theirs.
 	Clusters *Clusters
 	// Patterns is filled by the layers, not by Add: it needs their
 	// per-partition miners (see Patterns).
 	Patterns *Patterns
 }
 
+// Registry lists every view, in a stable order (the order of Names, of
+// speed's per-view offsets and of the documents written): the one place
+// a view is declared for every layer (see Spec). A view's Spec is in its
+// file, or in registry.go for the first five.
+var Registry = []Spec{hotView, trafficView, levelsView, patternsView, clustersView}
+
+// Names lists the names of the views of Registry, in its order.
+var Names = names(Registry)
+
 // NewPane returns an empty pane whose hot summary keeps hotCapacity terms
-// (0: exact).
+// (0: exact), with the default clusters spec.
 func NewPane(hotCapacity int) *Pane {
-	return &Pane{Hot: NewHot(hotCapacity), Traffic: NewTraffic(), Levels: NewLevels(), Patterns: NewPatterns(),
-		Clusters: NewClusters(DefaultClusterSpec(), time.Unix(0, 0))}
+	return NewPaneOf(PaneSpec{HotCapacity: hotCapacity}, time.Unix(0, 0))
+}
+
+// NewPaneOf returns an empty pane of the settings c starting at start.
+func NewPaneOf(c PaneSpec, start time.Time) *Pane {
+	p := &Pane{}
+	for _, s := range Registry {
+		s.fresh(p, c, start)
+	}
+	return p
 }
 
 // Add folds one event into every view. Events with a parse error count in
@@ -34,10 +51,11 @@ func (p *Pane) Add(ev *event.Event) {
 	if ev.ParseError != "" {
 		return
 	}
-	p.Hot.Add(ev.HotTerm)
-	p.Traffic.Add(ev)
-	p.Levels.Add(ev)
-	p.Clusters.Add(ev)
+	for _, s := range Registry {
+		if s.add != nil {
+			s.add(p, ev)
+		}
+	}
 }
 
 // Merge adds o into p.
@@ -45,23 +63,16 @@ func (p *Pane) Merge(o *Pane) {
 	if o == nil {
 		return
 	}
-	p.Hot.Merge(o.Hot)
-	p.Traffic.Merge(o.Traffic)
-	p.Levels.Merge(o.Levels)
-	p.mergeClusters(o)
-	if o.Patterns != nil {
-		if p.Patterns == nil {
-			p.Patterns = NewPatterns()
-		}
-		p.Patterns.Merge(o.Patterns)
+	for _, s := range Registry {
+		s.merge(p, o)
 	}
 }
 
 // Clone returns an independent copy.
 func (p *Pane) Clone() *Pane {
-	c := &Pane{Hot: p.Hot.Clone(), Traffic: p.Traffic.Clone(), Levels: p.Levels.Clone(), Clusters: p.Clusters.Clone()}
-	if p.Patterns != nil {
-		c.Patterns = p.Patterns.Clone()
+	c := &Pane{}
+	for _, s := range Registry {
+		s.clone(c, p)
 	}
 	return c
 }
@@ -72,29 +83,26 @@ type state interface {
 	encoding.BinaryUnmarshaler
 }
 
-// state returns the view's state of p: the one mapping from view names to
-// states, which Encode and Decode share. A pane without patterns gets an
-// empty state that p does not keep.
-func (p *Pane) state(view string) (state, error) {
-	switch view {
-	case ViewHot:
-		return p.Hot, nil
-	case ViewTraffic:
-		return p.Traffic, nil
-	case ViewLevels:
-		return p.Levels, nil
-	case ViewClusters:
-		return p.Clusters, nil
-	case ViewPatterns:
-		if p.Patterns == nil {
-			return NewPatterns(), nil
-		}
-		return p.Patterns, nil
+// spec returns the Spec of view.
+func spec(view string) (Spec, error) {
+	if s, ok := Lookup(view); ok {
+		return s, nil
 	}
-	return nil, errUnknownView(view)
+	return Spec{}, errUnknownView(view)
 }
 
-// Encode returns the view's state of p in its binary encoding.
+// state returns the view's state of p, empty when p has none.
+func (p *Pane) state(view string) (state, error) {
+	s, err := spec(view)
+	if err != nil {
+		return nil, err
+	}
+	return s.get(p), nil
+}
+
+// Encode returns the view's state of p in its binary encoding; a pane
+// without the state (patterns before the layers fill it) encodes the
+// empty state.
 func (p *Pane) Encode(view string) ([]byte, error) {
 	s, err := p.state(view)
 	if err != nil {
@@ -105,38 +113,18 @@ func (p *Pane) Encode(view string) ([]byte, error) {
 
 // Decode replaces the view's state of p by the decoded data.
 func (p *Pane) Decode(view string, data []byte) error {
-	if view == ViewPatterns && p.Patterns == nil {
-		p.Patterns = NewPatterns()
-	}
-	s, err := p.state(view)
+	s, err := spec(view)
 	if err != nil {
 		return err
 	}
-	return s.UnmarshalBinary(data)
+	return s.set(p).UnmarshalBinary(data)
 }
 
 // Summary returns a few readable figures of the view, stored beside the
 // encoded state for people reading the database.
 func (p *Pane) Summary(view string) map[string]any {
-	switch view {
-	case ViewHot:
-		top := p.Hot.Top(10)
-		terms := make([]map[string]any, len(top))
-		for i, t := range top {
-			terms[i] = map[string]any{"term": t.Term, "count": t.Count}
-		}
-		return map[string]any{"top": terms, "floor": p.Hot.Floor()}
-	case ViewTraffic:
-		return map[string]any{"pv": p.Traffic.PV, "uv": p.Traffic.UVCount(), "ips": p.Traffic.IPCount()}
-	case ViewLevels:
-		return p.Levels.Summary()
-	case ViewClusters:
-		return p.Clusters.Summary()
-	case ViewPatterns:
-		if p.Patterns == nil {
-			return nil
-		}
-		return p.Patterns.Summary()
+	if s, err := spec(view); err == nil {
+		return s.summary(p)
 	}
 	return nil
 }

@@ -1,10 +1,6 @@
 package views
 
-import (
-	"time"
-
-	"github.com/axiomhq/hyperloglog"
-)
+import "github.com/axiomhq/hyperloglog"
 
 // NewMergeTraffic returns an empty traffic state whose sketches start in
 // the dense representation, for merging many states into (a window of
@@ -20,5 +16,8 @@ func NewMergeTraffic() *Traffic {
 // hot summary (it takes the capacity of the first bounded one merged in)
 // and a NewMergeTraffic.
 func NewMergePane() *Pane {
-	return &Pane{Hot: NewHot(0), Traffic: NewMergeTraffic(), Levels: NewLevels(), Clusters: NewClusters(DefaultClusterSpec(), time.Unix(0, 0))}
+	p := NewPane(0)
+	p.Traffic = NewMergeTraffic()
+	p.Patterns = nil
+	return p
 }
