@@ -40,7 +40,7 @@ var floors = map[string]floor{
 	"Proxifier":   {ga: 1, pa: 0.526, autoGA: 1, autoPA: 0.526},
 	"Spark":       {ga: 0.999, pa: 0.922, autoGA: 0.999, autoPA: 0.922},
 	"Thunderbird": {ga: 0.979, pa: 0.928, autoGA: 0.979, autoPA: 0.927},
-	"Windows":     {ga: 1, pa: 0.676, autoGA: 1, autoPA: 0.676},
+	"Windows":     {ga: 1, pa: 0.98, autoGA: 1, autoPA: 0.98},
 	"Zookeeper":   {ga: 0.994, pa: 0.998, autoGA: 0.994, autoPA: 0.998},
 }
 

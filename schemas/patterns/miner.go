@@ -324,7 +324,11 @@ func (m *Miner) placeWord(ci int32, lu []unit, count uint64, example []byte) int
 			values[valuesAt(u, diff)] = true
 		}
 	}
-	if len(values) < wordValues && (m.opt.off&rWordValues == 0 || len(values) < 2) {
+	need := wordValues
+	if m.opt.off&rWordValues != 0 {
+		need = 2
+	}
+	if len(values) < need {
 		if ci, ok := m.byID[TemplateID(templateText(lu))]; ok {
 			c := &m.clusters[ci]
 			c.count += count

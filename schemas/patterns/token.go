@@ -564,7 +564,7 @@ func classify(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32) {
 		if fl&(cPart|cColon|cEq) != 0 {
 			a, z = varSpan(core)
 		}
-		if off&rMultiValue == 0 && fl&(cPart|cSlash) != 0 && multiValue(core[a:z]) && !isPath(core[a:z]) || fl&(cPart|cSlash) == 0 && isDigit(core[a]) && dashApart(core[a:z]) {
+		if off&rMultiValue == 0 && fl&(cPart|cSlash) != 0 && multiValue(core[a:z]) && !isPath(core[a:z]) || fl&(cPart|cSlash) == 0 && isDigit(core[a]) && (dashApart(core[a:z]) || off&rUnderscore == 0 && numbersApart(core[a:z], '_')) {
 			return kMulti, int32(i + a), int32(i + z)
 		}
 		return kVar, int32(i + a), int32(i + z)
@@ -683,6 +683,8 @@ func softSep(b []byte) byte {
 		return '/'
 	case dashApart(b):
 		return '-'
+	case numbersApart(b, '_'):
+		return '_'
 	}
 	return 0
 }
@@ -690,7 +692,15 @@ func softSep(b []byte) byte {
 // dashApart reports numbers joined by single dashes and nothing else:
 // "2017-07-08", "2000-2002". An id with letters (a UUID, R02-M1-N0) is one
 // value.
-func dashApart(b []byte) bool {
+func dashApart(b []byte) bool { return numbersApart(b, '-') }
+
+// numbersApart reports numbers joined by single sep bytes and nothing
+// else: with '-' a date or a range (see dashApart), with '_' numbers
+// printed side by side ("30546174_3374851143", a session's two parts): as
+// with every punctuation between values, the template keeps the
+// separator between two variables ("<*>_<*>"). An id with letters
+// (attempt_1445_0020_m_000000_0, blk_-1608) is one value.
+func numbersApart(b []byte, sep byte) bool {
 	if len(b) < 3 || !isDigit(b[0]) || !isDigit(b[len(b)-1]) {
 		return false
 	}
@@ -698,7 +708,7 @@ func dashApart(b []byte) bool {
 	for k, c := range b {
 		switch {
 		case isDigit(c):
-		case c == '-' && isDigit(b[k-1]):
+		case c == sep && isDigit(b[k-1]):
 			dash = true
 		default:
 			return false
@@ -742,7 +752,7 @@ func multiValue(b []byte) bool {
 		slash = slash || b[k] == '/'
 		dash = dash || b[k] == '-'
 	}
-	return slash && slashApart(b) || dash && dashApart(b)
+	return slash && slashApart(b) || dash && dashApart(b) || numbersApart(b, '_')
 }
 
 // valueParts calls f for each part of b cut at apart bytes, with whether

@@ -73,6 +73,32 @@ var wordStarts = func() (t [maxWord + 1]uint32) {
 	return t
 }()
 
+// wordSeconds has, per word length and first letter (startIndex), a bit
+// for each second byte (see startBit) a special word of that length and
+// first letter has: with wordStarts it rejects almost every word of a
+// message ("wrote", "the", "complete") before its key is computed.
+var wordSeconds = func() (t [maxWord + 1][27]uint32) {
+	for _, ws := range [][]string{timeWords, unitWords, literalWords} {
+		for _, w := range ws {
+			if len(w) > 1 {
+				t[len(w)][startIndex(w[0])] |= startBit(w[1])
+			} else {
+				t[1][startIndex(w[0])] = ^uint32(0)
+			}
+		}
+	}
+	return t
+}()
+
+// startIndex is the index of startBit's bit.
+func startIndex(c byte) int {
+	c |= 0x20
+	if c >= 'a' && c <= 'z' {
+		return int(c - 'a')
+	}
+	return 26
+}
+
 // startBit is the wordStarts bit of a first byte: one per letter in
 // either case, one for all other bytes.
 func startBit(c byte) uint32 {
@@ -116,6 +142,9 @@ func wordSlot(lo uint64, hi uint8, n int) uint {
 // caller checks the case rules of each kind.
 func wordKind(b []byte) uint8 {
 	if len(b) == 0 || len(b) > maxWord || wordStarts[len(b)]&startBit(b[0]) == 0 {
+		return 0
+	}
+	if len(b) > 1 && wordSeconds[len(b)][startIndex(b[0])]&startBit(b[1]) == 0 {
 		return 0
 	}
 	lo, hi, _ := wordKey(b)
