@@ -54,6 +54,8 @@ func TestCommandFlagErrors(t *testing.T) {
 		{"speed", []string{"--brokers", " , "}, "--brokers is empty"},
 
 		{"up", []string{"--partitions", "0"}, "--partitions 0"},
+		{"up", []string{"--kafka-retention", "0"}, "--kafka-retention"},
+		{"up", []string{"--kafka-retention-bytes", "-1"}, "--kafka-retention-bytes -1"},
 		{"up", []string{"--batch-every", "10ms"}, "--batch-every 10ms"},
 		{"up", []string{"--pane", "7m"}, "--pane 7m"},
 		{"up", []string{"--hot-term", "nope"}, "--hot-term"},

@@ -31,6 +31,10 @@ import (
 type upConfig struct {
 	data        string
 	kafkaListen string
+	// kafkaRetention and kafkaRetentionBytes bound the embedded broker's
+	// log (embedded.KafkaConfig).
+	kafkaRetention      time.Duration
+	kafkaRetentionBytes int64
 	// brokers, when set, is an external Kafka used instead of the embedded
 	// broker, reached with kafkaSec (TLS, SASL).
 	brokers  string
@@ -73,6 +77,8 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	var c upConfig
 	fs.StringVar(&c.data, "data", defaultDataDir, "directory for everything kept: kafka/, mongo/, lake/ and the demo position")
 	fs.StringVar(&c.kafkaListen, "kafka-listen", "127.0.0.1:9092", "address of the embedded Kafka broker")
+	fs.DurationVar(&c.kafkaRetention, "kafka-retention", embedded.DefaultRetention, "how long the embedded broker keeps a record after it was produced (its log is on disk under DATA/kafka; records batch has not compacted by then are counted as lost); negative: forever")
+	fs.Int64Var(&c.kafkaRetentionBytes, "kafka-retention-bytes", 0, "also bound each partition's log of the embedded broker to this many bytes, oldest records dropped first; 0: no bound")
 	fs.StringVar(&c.brokers, "brokers", "", "an external Kafka's bootstrap brokers, comma separated, used instead of the embedded broker (with --kafka-tls*, --kafka-sasl-*; the topic must exist or be auto-created); empty: the embedded broker on --kafka-listen")
 	c.kafkaSec.register(fs)
 	c.apiSec.register(fs)
@@ -112,6 +118,10 @@ func (c *upConfig) validate() error {
 		return fmt.Errorf("--batch-first %s is negative", c.batchFirst)
 	case c.demoHistory < 0:
 		return fmt.Errorf("--demo-history %s is negative", c.demoHistory)
+	case c.kafkaRetention == 0:
+		return errors.New("--kafka-retention is 0 (negative keeps records forever)")
+	case c.kafkaRetentionBytes < 0:
+		return fmt.Errorf("--kafka-retention-bytes %d is negative", c.kafkaRetentionBytes)
 	}
 	if c.alerts.every == 0 {
 		c.alerts.every = alerts.DefaultEvery // a config built in code
@@ -176,7 +186,8 @@ func openStack(c upConfig) (_ *stack, err error) {
 		s.brokers = splitList(c.brokers)
 	} else {
 		s.kafka, err = embedded.StartKafka(embedded.KafkaConfig{Listen: c.kafkaListen,
-			DataDir: filepath.Join(c.data, "kafka"), Topic: c.topic, Partitions: int32(c.partitions)})
+			DataDir: filepath.Join(c.data, "kafka"), Topic: c.topic, Partitions: int32(c.partitions),
+			Retention: c.kafkaRetention, RetentionBytes: c.kafkaRetentionBytes})
 		if err != nil {
 			return nil, err
 		}
