@@ -29,6 +29,12 @@ type Tracker struct {
 	known map[ID]string
 	out   []Absorption
 	next  map[ID]move
+	// last is the ID and template Add returned last: the next message is
+	// often of the same pattern, and an ID's template never changes (the
+	// ID is its hash), so Add then skips the lookup in known.
+	last     ID
+	lastTmpl string
+	lastOK   bool
 }
 
 // Absorption says that pattern From was taken in by the wider pattern To
@@ -71,12 +77,16 @@ func (t *Tracker) Add(msg []byte) (ID, string, []Absorption) {
 	if len(t.m.moves) > 0 {
 		abs = t.settle()
 	}
+	if t.lastOK && id == t.last {
+		return id, t.lastTmpl, abs // in known: a live ID is never dropped from it
+	}
 	tmpl, ok := t.known[id]
 	if !ok {
 		p, _ := t.m.Pattern(id)
 		tmpl = p.Template
 		t.known[id] = tmpl
 	}
+	t.last, t.lastTmpl, t.lastOK = id, tmpl, true
 	return id, tmpl, abs
 }
 

@@ -170,10 +170,12 @@ func (s *Patterns) Add(id patterns.ID, tmpl string, ev *event.Event, msg []byte)
 }
 
 func (e *PatternStat) addKey(k LevelKey, n PatternKey) {
-	if _, ok := e.Keys[k]; !ok && len(e.Keys) >= PatternKeysCap && k.Instance != LevelsOther {
+	c, ok := e.Keys[k]
+	if !ok && len(e.Keys) >= PatternKeysCap && k.Instance != LevelsOther {
 		k.Instance = LevelsOther
+		c = e.Keys[k]
 	}
-	e.Keys[k] = e.Keys[k].merge(n)
+	e.Keys[k] = c.merge(n) // two map operations per event, not three
 }
 
 // sortedKeys returns the keys of e in order, for results that must not
