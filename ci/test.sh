@@ -9,10 +9,12 @@ log() { printf '== %s\n' "$*" >&2; }
 # Debian packages the tests use: kcat (Kafka interop tests produce with it),
 # chromium (the dashboard test renders the page in headless Chromium),
 # python3-aiosmtpd (the alert tests send mail to a real SMTP server),
-# python3-sklearn (the clusters view is scored against its k-means).
+# python3-sklearn (the clusters view is scored against its k-means),
+# prometheus-alertmanager (alerts are pushed to a real Alertmanager).
 apt_need=()
 command -v kcat >/dev/null 2>&1 || apt_need+=(kcat)
 command -v chromium >/dev/null 2>&1 || apt_need+=(chromium)
+command -v prometheus-alertmanager >/dev/null 2>&1 || apt_need+=(prometheus-alertmanager)
 # Notebooks: Debian's Jupyter executes them headless (notebooks/build.sh).
 command -v jupyter-nbconvert >/dev/null 2>&1 || apt_need+=(jupyter-nbconvert)
 /usr/bin/python3 -c 'import nbclient, ipykernel, pandas, matplotlib' >/dev/null 2>&1 ||

@@ -389,7 +389,7 @@ func TestAlertsTwoServers(t *testing.T) {
 	rules := demoRulesFor(t, hook, smtp)
 	raw, _ := os.ReadFile(rules)
 	raw = []byte(strings.Replace(string(raw), "notifiers:\n", fmt.Sprintf("notifiers:\n  - name: dead\n    webhook: {url: %q, timeout: 2s}\n", deadURL), 1))
-	raw = []byte(strings.Replace(string(raw), "notify: [webhook, mail]", "notify: [webhook, mail, dead]", 1))
+	raw = []byte(strings.Replace(string(raw), "notify: [log, webhook, mail]", "notify: [log, webhook, mail, dead]", 1))
 	if err := os.WriteFile(rules, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,9 @@ type outcome struct {
 	hits    []hit
 	samples int
 	warning string
+	// all are every sample measured, holding or not: an alert that
+	// resolves reports its group's value from them.
+	all []Sample
 }
 
 // evaluate evaluates r at now.
@@ -48,8 +51,8 @@ func evaluate(ctx context.Context, src Source, r *Rule, now time.Time) (outcome,
 	case r.NewPattern != nil:
 		return newPatterns(ctx, src, r, from, to)
 	case r.Baseline != nil:
-		hits, n, err := baseline(ctx, src, r, from, to)
-		return outcome{hits: hits, samples: n}, err
+		hits, all, err := baseline(ctx, src, r, from, to)
+		return outcome{hits: hits, samples: len(all), all: all}, err
 	}
 	samples, err := measure(ctx, src, r, from, to)
 	if err != nil {
@@ -61,7 +64,7 @@ func evaluate(ctx context.Context, src Source, r *Rule, now time.Time) (outcome,
 			hits = append(hits, hit{Sample: s})
 		}
 	}
-	return outcome{hits: hits, samples: len(samples)}, nil
+	return outcome{hits: hits, samples: len(samples), all: samples}, nil
 }
 
 // madScale turns a median absolute deviation into an estimate of the
@@ -74,11 +77,11 @@ const madScale = 1.4826
 // any events (the system was not running, or had no such group) is left
 // out rather than counted as zero, so that an outage in the history does
 // not lower the usual level.
-func baseline(ctx context.Context, src Source, r *Rule, from, to time.Time) ([]hit, int, error) {
+func baseline(ctx context.Context, src Source, r *Rule, from, to time.Time) ([]hit, []Sample, error) {
 	bl := r.Baseline
 	now, err := measure(ctx, src, r, from, to)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	current := map[string]Sample{}
 	for _, s := range now {
@@ -89,7 +92,7 @@ func baseline(ctx context.Context, src Source, r *Rule, from, to time.Time) ([]h
 		back := time.Duration(k) * bl.Every
 		past, err := measure(ctx, src, r, from.Add(-back), to.Add(-back))
 		if err != nil {
-			return nil, 0, fmt.Errorf("baseline %d x %s back: %w", k, bl.Every, err)
+			return nil, nil, fmt.Errorf("baseline %d x %s back: %w", k, bl.Every, err)
 		}
 		for _, s := range past {
 			if s.Value == 0 {
@@ -124,7 +127,11 @@ func baseline(ctx context.Context, src Source, r *Rule, from, to time.Time) ([]h
 		}
 	}
 	sort.Slice(hits, func(i, j int) bool { return fingerprint(hits[i].Labels) < fingerprint(hits[j].Labels) })
-	return hits, len(current), nil
+	all := make([]Sample, 0, len(current))
+	for _, s := range current {
+		all = append(all, s)
+	}
+	return hits, all, nil
 }
 
 // median of xs (which it sorts).
@@ -176,13 +183,6 @@ func newPatterns(ctx context.Context, src Source, r *Rule, from, to time.Time) (
 	var o outcome
 	var nearly int64 // the most lines of a new pattern below MinCount
 	for _, p := range cur.Patterns {
-		if seen[p.ID] {
-			continue
-		}
-		if p.Count < r.NewPattern.MinCount {
-			nearly = max(nearly, p.Count)
-			continue
-		}
 		labels := map[string]string{"pattern": p.ID}
 		if p.Level != "" {
 			labels["level"] = p.Level
@@ -190,7 +190,16 @@ func newPatterns(ctx context.Context, src Source, r *Rule, from, to time.Time) (
 		for k, v := range r.Where {
 			labels[k] = v
 		}
-		o.hits = append(o.hits, hit{Sample: Sample{Labels: labels, Value: float64(p.Count)}, Template: p.Template})
+		s := Sample{Labels: labels, Value: float64(p.Count)}
+		o.all = append(o.all, s)
+		if seen[p.ID] {
+			continue
+		}
+		if p.Count < r.NewPattern.MinCount {
+			nearly = max(nearly, p.Count)
+			continue
+		}
+		o.hits = append(o.hits, hit{Sample: s, Template: p.Template})
 	}
 	o.samples = len(cur.Patterns)
 	if cur.Folded > 0 && nearly+cur.Folded >= r.NewPattern.MinCount {

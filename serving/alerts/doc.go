@@ -1,7 +1,8 @@
 // Package alerts evaluates alerting rules over the serving layer's merged
-// views and notifies by webhook (the Alertmanager webhook format) and
-// e-mail (SMTP), once per transition, across restarts and across several
-// serving processes.
+// views and notifies by webhook (the Alertmanager webhook format), e-mail
+// (SMTP), Alertmanager's v2 API and the log, once per transition, across
+// restarts and across several serving processes. The documents it keeps
+// are declared in schemas/collections (alerts.go).
 //
 // How the pieces fit:
 //
@@ -25,5 +26,8 @@
 //     neither repeats nor forgets a notification.
 //   - notify.go delivers each transition to the rule's notifiers with
 //     retries and backoff; a delivery failing for good is logged and kept
-//     on the alert, where /v1/alerts shows it.
+//     on the alert, where /v1/alerts shows it. Each notification is
+//     written with its stable id before it is sent (at least once, never
+//     unrecorded): a resend after a crash carries the same id, and the
+//     fingerprint is Alertmanager's, so receivers can deduplicate.
 package alerts

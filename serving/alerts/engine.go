@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/loglambda/loglambda/schemas/collections"
 )
 
 // Engine evaluates the rules every interval while it holds the lease, and
@@ -39,6 +42,10 @@ type Engine struct {
 	status  map[string]RuleStatus
 	// pruned is when resolved alerts past the history were last deleted.
 	pruned time.Time
+	// unsaved are alerts changed in memory whose last write failed: none
+	// of their notifications is sent until they are written, so that
+	// every notification is recorded, with its id, before it is sent.
+	unsaved map[string]*Alert
 }
 
 // New returns an engine over src that keeps its state in db's `alerts`
@@ -65,6 +72,7 @@ func New(db *mongo.Database, src Source, opts ...Opt) (*Engine, error) {
 		alerts:  map[string]*Alert{},
 		byKey:   map[string]*Alert{},
 		status:  map[string]RuleStatus{},
+		unsaved: map[string]*Alert{},
 	}
 	rs := &Rules{Notifiers: map[string]*Notifier{}}
 	if c.rulesFile != "" {
@@ -192,7 +200,7 @@ func (e *Engine) tick(ctx context.Context) {
 // and resolved, and queues the notifications of each transition. Run
 // calls it every interval; tests call it directly.
 func (e *Engine) Evaluate(ctx context.Context) error {
-	now := e.cfg.now().UTC()
+	now := e.clock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	ok, err := e.lease.acquire(ctx, now)
@@ -250,14 +258,7 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 		e.metrics.evaluations.WithLabelValues(r.Name, "ok").Inc()
 		holds := map[string]bool{}
 		for _, h := range hits {
-			labels := map[string]string{}
-			for k, v := range h.Labels {
-				labels[k] = v
-			}
-			for k, v := range r.Labels {
-				labels[k] = v
-			}
-			labels["alertname"] = r.Name
+			labels := alertLabels(r, h.Labels)
 			fp := fingerprint(labels)
 			key := r.Name + "|" + fp
 			holds[key] = true
@@ -277,8 +278,21 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 				e.cfg.logger.Info("alert firing", "rule", r.Name, "labels", a.Labels, "value", h.Value)
 			}
 		}
+		var values map[string]float64
 		for key, a := range e.byKey {
 			if a.Rule == r.Name && !holds[key] {
+				if values == nil {
+					values = resolvedValues(r, o.all)
+				}
+				if a.State == StateFiring {
+					// The value at resolution, and the annotations that
+					// quote it (a threshold's; the others describe the
+					// firing, a baseline or a template, and stay).
+					a.Value = values[a.Fingerprint]
+					if r.Threshold != nil {
+						a.Annotations = render(r, hit{Sample: Sample{Labels: a.Labels, Value: a.Value}}, rs)
+					}
+				}
 				if id, gone := e.end(key, a, r.Notify, now, changed); gone {
 					deleted = append(deleted, id)
 				}
@@ -296,10 +310,15 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 	}
 	e.status = status
 	var errs []error
-	if err := e.st.saveAlerts(ctx, values(changed)); err != nil {
+	for id, a := range changed {
+		a.Updated = now
+		e.unsaved[id] = a
+	}
+	if err := e.saveUnsaved(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	for _, id := range deleted {
+		delete(e.unsaved, id)
 		if err := e.st.deleteAlert(ctx, id); err != nil {
 			errs = append(errs, err)
 		}
@@ -339,11 +358,58 @@ func (e *Engine) end(key string, a *Alert, notify []string, now time.Time, chang
 	return "", false
 }
 
-// queue adds a delivery of the transition to each notifier, due now.
+// queue adds a delivery of the transition to each notifier, due now,
+// with its stable id; it is written before it is sent (saveUnsaved).
 func (e *Engine) queue(a *Alert, status string, notify []string, now time.Time) {
 	for _, n := range notify {
-		a.Deliveries = append(a.Deliveries, Delivery{Notifier: n, Status: status, State: DeliveryQueued, NextAt: now})
+		a.Deliveries = append(a.Deliveries, Delivery{ID: collections.NotificationID(a.ID, status, n), Notifier: n,
+			Status: status, State: DeliveryQueued, NextAt: now})
 	}
+}
+
+// saveUnsaved writes the alerts changed since their last write; those it
+// could not write stay unsaved, and their notifications unsent.
+func (e *Engine) saveUnsaved(ctx context.Context) error {
+	if len(e.unsaved) == 0 {
+		return nil
+	}
+	if err := e.st.saveAlerts(ctx, values(e.unsaved)); err != nil {
+		return err
+	}
+	clear(e.unsaved)
+	return nil
+}
+
+// clock is the engine's time to the millisecond, what a BSON date keeps:
+// an alert read back after a restart has the times it had, and the
+// resolution's startsAt equals the firing's.
+func (e *Engine) clock() time.Time {
+	return e.cfg.now().UTC().Truncate(time.Millisecond)
+}
+
+// alertLabels are an alert's labels: the sample's, the rule's, and
+// alertname, as Prometheus's rules make them.
+func alertLabels(r *Rule, sample map[string]string) map[string]string {
+	labels := make(map[string]string, len(sample)+len(r.Labels)+1)
+	for k, v := range sample {
+		labels[k] = v
+	}
+	for k, v := range r.Labels {
+		labels[k] = v
+	}
+	labels["alertname"] = r.Name
+	return labels
+}
+
+// resolvedValues maps the fingerprint of each sample's alert labels to
+// its value: what an alert of the rule that resolves reports. A group
+// without a sample any more is absent (0).
+func resolvedValues(r *Rule, all []Sample) map[string]float64 {
+	out := make(map[string]float64, len(all))
+	for _, s := range all {
+		out[fingerprint(alertLabels(r, s.Labels))] = s.Value
+	}
+	return out
 }
 
 // notifiedBy lists the notifiers an alert's firing was sent to, so that
@@ -366,7 +432,16 @@ func (e *Engine) load(ctx context.Context) error {
 		return err
 	}
 	e.alerts, e.byKey = map[string]*Alert{}, map[string]*Alert{}
+	clear(e.unsaved)
 	for _, a := range as {
+		// Alerts written before the fingerprint was Alertmanager's carry
+		// another; recomputed, they go on as the same alerts.
+		a.Fingerprint = fingerprint(a.Labels)
+		for i := range a.Deliveries {
+			if d := &a.Deliveries[i]; d.ID == "" {
+				d.ID = collections.NotificationID(a.ID, d.Status, d.Notifier)
+			}
+		}
 		switch {
 		case a.State == StatePending || a.State == StateFiring:
 			e.alerts[a.ID] = a
@@ -407,25 +482,34 @@ func (e *Engine) setGauges() {
 	}
 }
 
-// job is one delivery attempt due.
+// job is one delivery attempt due, or (refresh) the re-send of a firing
+// alert to Alertmanager, which forgets an alert whose endsAt passed.
 type job struct {
-	alert *Alert
-	i     int
-	nf    *Notifier
-	n     notification
+	alert   *Alert
+	i       int
+	nf      *Notifier
+	n       notification
+	refresh bool
 }
 
 // Deliver sends every queued notification whose time has come, once each,
 // and records the outcome: sent, retried later (doubling the wait) or,
 // after the last attempt, failed for good. Only the lease holder sends,
 // and only while its lease has time left, so two processes never both
-// tell the same transition.
+// tell the same transition; and only notifications already written with
+// their id, so a crash between sending and recording sends the same id
+// again. Firing alerts are re-sent to Alertmanager notifiers every
+// resend interval, as Prometheus does.
 func (e *Engine) Deliver(ctx context.Context) error {
-	now := e.cfg.now().UTC()
+	now := e.clock()
 	e.mu.Lock()
 	if !e.holding || !e.lease.held(now, time.Second) {
 		e.mu.Unlock()
 		return nil
+	}
+	if err := e.saveUnsaved(ctx); err != nil {
+		e.mu.Unlock()
+		return fmt.Errorf("notifications not sent until recorded: %w", err)
 	}
 	rs := e.rules.Load()
 	dash := rs.DashboardURL
@@ -435,11 +519,15 @@ func (e *Engine) Deliver(ctx context.Context) error {
 	var jobs []job
 	for _, a := range e.alerts {
 		for i, d := range a.Deliveries {
-			if d.State != DeliveryQueued || d.NextAt.After(now) {
+			nf := rs.Notifiers[d.Notifier]
+			refresh := d.State == DeliverySent && d.Status == StateFiring && a.State == StateFiring &&
+				nf != nil && nf.Alertmanager != nil
+			if (d.State != DeliveryQueued && !refresh) || d.NextAt.IsZero() || d.NextAt.After(now) {
 				continue
 			}
-			jobs = append(jobs, job{alert: a, i: i, nf: rs.Notifiers[d.Notifier],
-				n: notification{Alert: *a, Status: d.Status, Receiver: d.Notifier, DashboardURL: dash, Now: now}})
+			jobs = append(jobs, job{alert: a, i: i, nf: nf, refresh: refresh,
+				n: notification{Alert: *a, ID: d.ID, Status: d.Status, Receiver: d.Notifier, DashboardURL: dash, Now: now,
+					ValidFor: 4 * max(e.cfg.every, resendOf(nf))}})
 		}
 	}
 	e.mu.Unlock()
@@ -453,38 +541,90 @@ func (e *Engine) Deliver(ctx context.Context) error {
 			errs[i] = fmt.Errorf("notifier %q is no longer in the rule file", j.n.Receiver)
 			continue
 		}
-		errs[i] = send(ctx, j.nf, j.n, e.cfg.httpClient)
+		errs[i] = send(ctx, j.nf, j.n, e.cfg.httpClient, e.cfg.logger)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	now = e.cfg.now().UTC()
+	now = e.clock()
 	changed := map[string]*Alert{}
 	for i, j := range jobs {
 		d := &j.alert.Deliveries[j.i]
-		d.Attempts++
 		changed[j.alert.ID] = j.alert
+		if j.refresh {
+			e.refreshed(j, d, errs[i], now)
+			continue
+		}
+		d.Attempts++
 		if errs[i] == nil {
 			d.State, d.SentAt, d.NextAt, d.LastError = DeliverySent, now, time.Time{}, ""
+			if j.nf.Alertmanager != nil && d.Status == StateFiring {
+				d.NextAt = now.Add(resendOf(j.nf))
+			}
 			e.metrics.sent.WithLabelValues(d.Notifier).Inc()
-			e.cfg.logger.Info("alert notification sent", "rule", j.alert.Rule, "status", d.Status, "notifier", d.Notifier, "attempts", d.Attempts)
+			e.cfg.logger.Info("alert notification sent", "rule", j.alert.Rule, "status", d.Status, "notifier", d.Notifier, "attempts", d.Attempts, "id", d.ID)
 			continue
 		}
 		d.LastError = errs[i].Error()
 		e.metrics.attemptsFailed.WithLabelValues(d.Notifier).Inc()
+		optional := j.nf != nil && j.nf.Optional
 		if d.Attempts >= e.cfg.attempts || j.nf == nil {
 			d.State, d.NextAt = DeliveryFailed, time.Time{}
 			e.metrics.failed.WithLabelValues(d.Notifier).Inc()
-			e.cfg.logger.Error("alert notification failed for good", "rule", j.alert.Rule, "status", d.Status,
+			level := slog.LevelError
+			msg := "alert notification failed for good"
+			if optional {
+				// A receiver the rule file says may not be running (the
+				// demo's): its alert is in the log notifier's lines and
+				// in /v1/alerts, so this is news, not an error.
+				level, msg = slog.LevelInfo, "alert notification not delivered: the optional receiver did not answer"
+			}
+			e.cfg.logger.Log(ctx, level, msg, "rule", j.alert.Rule, "status", d.Status,
 				"notifier", d.Notifier, "attempts", d.Attempts, "err", errs[i])
 			continue
 		}
 		d.NextAt = now.Add(backoff(e.cfg.retryBase, e.cfg.retryMax, d.Attempts))
-		e.cfg.logger.Warn("alert notification failed; retrying", "rule", j.alert.Rule, "status", d.Status,
+		level := slog.LevelWarn
+		if optional {
+			level = slog.LevelDebug
+		}
+		e.cfg.logger.Log(ctx, level, "alert notification failed; retrying", "rule", j.alert.Rule, "status", d.Status,
 			"notifier", d.Notifier, "attempts", d.Attempts, "next", d.NextAt, "err", errs[i])
 	}
-	err := e.st.saveAlerts(ctx, values(changed))
+	for id, a := range changed {
+		a.Updated = now
+		e.unsaved[id] = a
+	}
+	err := e.saveUnsaved(ctx)
 	e.forgetDone()
 	return err
+}
+
+// refreshed records a re-send of a firing alert to Alertmanager: the next
+// one after the resend interval, or after the retry wait when it failed
+// (logged when it starts failing and when it works again).
+func (e *Engine) refreshed(j job, d *Delivery, err error, now time.Time) {
+	if err == nil {
+		if d.LastError != "" {
+			e.cfg.logger.Info("alert re-sent to Alertmanager again", "rule", j.alert.Rule, "notifier", d.Notifier)
+		}
+		d.SentAt, d.NextAt, d.LastError = now, now.Add(resendOf(j.nf)), ""
+		return
+	}
+	if d.LastError == "" {
+		e.cfg.logger.Warn("alert re-send to Alertmanager failed; retrying while it fires", "rule", j.alert.Rule,
+			"notifier", d.Notifier, "err", err)
+	}
+	d.LastError = err.Error()
+	d.NextAt = now.Add(min(max(e.cfg.retryBase, time.Millisecond), resendOf(j.nf)))
+}
+
+// resendOf is how often a firing alert is re-sent to an Alertmanager
+// notifier; 0 for the others.
+func resendOf(nf *Notifier) time.Duration {
+	if nf == nil || nf.Alertmanager == nil {
+		return 0
+	}
+	return nf.Alertmanager.Resend
 }
 
 // backoff is the wait after the n-th failed attempt: base, doubling, at

@@ -8,6 +8,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/loglambda/loglambda/schemas/collections"
 )
 
 // The evaluator lease: one document per term ("epoch"), `lease|<epoch>`.
@@ -20,19 +22,10 @@ import (
 // A lease whose holder ran on this machine and has ended (proc_linux.go)
 // counts as expired.
 
-// leaseDoc is one epoch of the lease.
-type leaseDoc struct {
-	ID       string    `bson:"_id"`
-	Kind     string    `bson:"kind"`
-	Epoch    int64     `bson:"epoch"`
-	Holder   string    `bson:"holder"`
-	Acquired time.Time `bson:"acquired"`
-	Expires  time.Time `bson:"expires"`
-	// Proc names the holder's process (selfProc); empty when unknown.
-	Proc string `bson:"proc,omitempty"`
-}
+// leaseDoc is one epoch of the lease (schemas/collections).
+type leaseDoc = collections.LeaseDoc
 
-func leaseID(epoch int64) string { return fmt.Sprintf("lease|%d", epoch) }
+func leaseID(epoch int64) string { return collections.LeaseID(epoch) }
 
 // lease is the engine's view of the lease.
 type lease struct {

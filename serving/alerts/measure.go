@@ -2,14 +2,14 @@ package alerts
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"path"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/loglambda/loglambda/schemas/collections"
 )
 
 // Sample is one group's value of a rule's measure over a window.
@@ -169,18 +169,8 @@ func (g *grouper) samples() []Sample {
 	return out
 }
 
-// fingerprint identifies a label set: the sorted name=value pairs, hashed
-// (Alertmanager's fingerprint is 16 hex digits too).
-func fingerprint(labels map[string]string) string {
-	keys := sortedKeys(labels)
-	h := sha256.New()
-	for _, k := range keys {
-		h.Write([]byte(k))
-		h.Write([]byte{0})
-		h.Write([]byte(labels[k]))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil)[:8])
-}
+// fingerprint identifies a label set: Alertmanager's fingerprint
+// (schemas/collections).
+func fingerprint(labels map[string]string) string { return collections.Fingerprint(labels) }
 
 func fmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }

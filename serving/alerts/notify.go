@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net"
 	"net/http"
@@ -22,22 +24,109 @@ import (
 
 // notification is what a notifier is told: one alert's transition.
 type notification struct {
-	Alert        Alert
+	Alert Alert
+	// ID is the notification's stable id (collections.NotificationID).
+	ID           string
 	Status       string // firing or resolved
 	Receiver     string
 	DashboardURL string
 	Now          time.Time
+	// ValidFor is how long Alertmanager keeps a firing alert not re-sent.
+	ValidFor time.Duration
 }
 
+// NotificationHeader is the HTTP header of a webhook's or Alertmanager's
+// request that carries the notification's stable id; a resend after a
+// crash carries the same, so a receiver may deduplicate on it. Mail
+// carries it as its Message-ID.
+const NotificationHeader = "Idempotency-Key"
+
 // send delivers n to the notifier once; the engine retries.
-func send(ctx context.Context, nf *Notifier, n notification, client *http.Client) error {
+func send(ctx context.Context, nf *Notifier, n notification, client *http.Client, log *slog.Logger) error {
 	switch {
 	case nf.Webhook != nil:
 		return sendWebhook(ctx, nf.Webhook, n, client)
 	case nf.Email != nil:
 		return sendEmail(ctx, nf.Email, n)
+	case nf.Alertmanager != nil:
+		return sendAlertmanager(ctx, nf.Alertmanager, n, client)
+	case nf.Log:
+		a := n.Alert
+		log.Info("alert "+n.Status, "rule", a.Rule, "labels", a.Labels, "value", a.Value,
+			"summary", a.Annotations["summary"], "starts_at", startsAt(a), "notifier", n.Receiver, "id", n.ID)
+		return nil
 	}
 	return fmt.Errorf("notifier %q has no destination", nf.Name)
+}
+
+// startsAt is when an alert started for its receivers: when it fired,
+// the same in its firing and its resolved notification.
+func startsAt(a Alert) time.Time {
+	if a.FiredAt.IsZero() {
+		return a.ActiveSince
+	}
+	return a.FiredAt
+}
+
+// PostableAlert is one alert of Alertmanager's v2 API body (POST
+// /api/v2/alerts takes a list of them, "PostableAlerts").
+type PostableAlert struct {
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations,omitempty"`
+	StartsAt     time.Time         `json:"startsAt"`
+	EndsAt       time.Time         `json:"endsAt,omitzero"`
+	GeneratorURL string            `json:"generatorURL,omitempty"`
+}
+
+// postableAlerts is the body pushed to Alertmanager for n: while firing,
+// endsAt ValidFor ahead (Prometheus's rule, so an alert loglambda stops
+// re-sending ends by itself); resolved, endsAt the resolution.
+func postableAlerts(n notification) []PostableAlert {
+	a := n.Alert
+	pa := PostableAlert{Labels: a.Labels, Annotations: a.Annotations, StartsAt: startsAt(a),
+		EndsAt: n.Now.Add(n.ValidFor), GeneratorURL: dashboardLink(n.DashboardURL)}
+	if n.Status == StateResolved {
+		pa.EndsAt = a.ResolvedAt
+	}
+	return []PostableAlert{pa}
+}
+
+func sendAlertmanager(ctx context.Context, am *AlertmanagerConfig, n notification, client *http.Client) error {
+	u := am.URL
+	if !strings.HasSuffix(u, "/api/v2/alerts") {
+		u += "/api/v2/alerts"
+	}
+	return postJSON(ctx, "alertmanager", u, am.Timeout, postableAlerts(n), n.ID, client)
+}
+
+// postJSON posts v as JSON with the notification's id; anything but a 2xx
+// answer is an error quoting the answer's start.
+func postJSON(ctx context.Context, what, u string, timeout time.Duration, v any, id string, client *http.Client) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s body: %w", what, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, u, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "loglambda-alerts")
+	if id != "" {
+		req.Header.Set(NotificationHeader, id)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, u, err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %s: %s", what, u, resp.Status, strings.TrimSpace(string(msg)))
+	}
+	return nil
 }
 
 // WebhookMessage and WebhookAlert are the body a webhook notifier posts:
@@ -71,11 +160,7 @@ type WebhookMessage struct {
 // group of one alert, grouped by alertname.
 func webhookBody(n notification) WebhookMessage {
 	a := n.Alert
-	start := a.FiredAt
-	if start.IsZero() {
-		start = a.ActiveSince
-	}
-	am := WebhookAlert{Status: n.Status, Labels: a.Labels, Annotations: a.Annotations, StartsAt: start,
+	am := WebhookAlert{Status: n.Status, Labels: a.Labels, Annotations: a.Annotations, StartsAt: startsAt(a),
 		GeneratorURL: dashboardLink(n.DashboardURL), Fingerprint: a.Fingerprint}
 	if n.Status == StateResolved {
 		am.EndsAt = a.ResolvedAt
@@ -97,28 +182,7 @@ func webhookBody(n notification) WebhookMessage {
 }
 
 func sendWebhook(ctx context.Context, w *WebhookConfig, n notification, client *http.Client) error {
-	body, err := json.Marshal(webhookBody(n))
-	if err != nil {
-		return fmt.Errorf("encode webhook body: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, w.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("webhook %s: %w", w.URL, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "loglambda-alerts")
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("webhook %s: %w", w.URL, err)
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook %s: %s: %s", w.URL, resp.Status, strings.TrimSpace(string(msg)))
-	}
-	return nil
+	return postJSON(ctx, "webhook", w.URL, w.Timeout, webhookBody(n), n.ID, client)
 }
 
 // subject is the mail subject: state, rule and the labels that tell this
@@ -181,8 +245,12 @@ func dashboardLink(base string) string {
 
 // message is the RFC 5322 message of n, lines ending in CRLF.
 func message(e *EmailConfig, n notification) []byte {
-	id := make([]byte, 12)
-	_, _ = rand.Read(id)
+	// The Message-ID is the notification's: a resend after a crash is
+	// the same message to a mail client that deduplicates.
+	id := sha256.Sum256([]byte(n.ID))
+	if n.ID == "" {
+		_, _ = rand.Read(id[:])
+	}
 	host := "loglambda"
 	if i := strings.LastIndex(e.From, "@"); i >= 0 {
 		host = e.From[i+1:]
@@ -192,7 +260,7 @@ func message(e *EmailConfig, n notification) []byte {
 		{"To", strings.Join(e.To, ", ")},
 		{"Subject", mime.QEncoding.Encode("utf-8", subject(n))},
 		{"Date", n.Now.Format(time.RFC1123Z)},
-		{"Message-ID", fmt.Sprintf("<%s@%s>", hex.EncodeToString(id), host)},
+		{"Message-ID", fmt.Sprintf("<%s@%s>", hex.EncodeToString(id[:16]), host)},
 		{"MIME-Version", "1.0"},
 		{"Content-Type", "text/plain; charset=utf-8"},
 		{"Content-Transfer-Encoding", "8bit"},

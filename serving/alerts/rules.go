@@ -93,11 +93,31 @@ type NewPattern struct {
 	Lookback time.Duration
 }
 
-// Notifier is a named destination: a webhook or an e-mail address list.
+// Notifier is a named destination: a webhook, an e-mail address list,
+// an Alertmanager, or the log.
 type Notifier struct {
-	Name    string
-	Webhook *WebhookConfig
-	Email   *EmailConfig
+	Name         string
+	Webhook      *WebhookConfig
+	Email        *EmailConfig
+	Alertmanager *AlertmanagerConfig
+	// Log writes each notification as an INFO line of the process's log.
+	Log bool
+	// Optional marks a receiver that may not be running (the demo's):
+	// its deliveries are retried as any other's, but a failure is logged
+	// at DEBUG and the last one at INFO, not WARN and ERROR.
+	Optional bool
+}
+
+// AlertmanagerConfig pushes alerts to an Alertmanager's v2 API (POST
+// /api/v2/alerts) as Prometheus does: firing alerts re-sent every Resend
+// with endsAt 4 resend intervals (or evaluation intervals, the longer)
+// ahead, so that Alertmanager keeps them while loglambda is alive, and a
+// resolved alert sent with its endsAt.
+type AlertmanagerConfig struct {
+	// URL is the Alertmanager's base URL (http://alertmanager:9093).
+	URL     string
+	Timeout time.Duration
+	Resend  time.Duration
 }
 
 // WebhookConfig posts the Alertmanager webhook JSON to URL.
@@ -156,7 +176,9 @@ const (
 	defaultBaselineDelay    = 2 * time.Minute
 	defaultNewPatternLookbk = 7 * 24 * time.Hour
 	defaultNotifyTimeout    = 10 * time.Second
-	maxWindow               = 31 * 24 * time.Hour
+	// defaultResend is Prometheus's --rules.alert.resend-delay.
+	defaultResend = time.Minute
+	maxWindow     = 31 * 24 * time.Hour
 )
 
 // The YAML shape of a rule file. Durations are strings, parsed by check,
@@ -168,9 +190,18 @@ type fileSpec struct {
 }
 
 type notifierSpec struct {
-	Name    string       `yaml:"name"`
-	Webhook *webhookSpec `yaml:"webhook"`
-	Email   *emailSpec   `yaml:"email"`
+	Name         string            `yaml:"name"`
+	Webhook      *webhookSpec      `yaml:"webhook"`
+	Email        *emailSpec        `yaml:"email"`
+	Alertmanager *alertmanagerSpec `yaml:"alertmanager"`
+	Log          *struct{}         `yaml:"log"`
+	Optional     bool              `yaml:"optional"`
+}
+
+type alertmanagerSpec struct {
+	URL     string `yaml:"url"`
+	Timeout string `yaml:"timeout"`
+	Resend  string `yaml:"resend"`
 }
 
 type webhookSpec struct {
@@ -445,6 +476,9 @@ func expandEnv(ns *notifierSpec) error {
 	if w := ns.Webhook; w != nil {
 		expand("webhook.url", &w.URL)
 	}
+	if a := ns.Alertmanager; a != nil {
+		expand("alertmanager.url", &a.URL)
+	}
 	if e := ns.Email; e != nil {
 		expand("email.smtp", &e.SMTP)
 		expand("email.from", &e.From)
@@ -463,10 +497,33 @@ func checkNotifier(ns notifierSpec) (*Notifier, error) {
 	if err := expandEnv(&ns); err != nil {
 		return nil, err
 	}
-	n := &Notifier{Name: ns.Name}
+	n := &Notifier{Name: ns.Name, Optional: ns.Optional}
+	given := 0
+	for _, g := range []bool{ns.Webhook != nil, ns.Email != nil, ns.Alertmanager != nil, ns.Log != nil} {
+		if g {
+			given++
+		}
+	}
 	switch {
-	case (ns.Webhook == nil) == (ns.Email == nil):
-		return nil, fmt.Errorf("notifier %q: give exactly one of webhook and email", ns.Name)
+	case given != 1:
+		return nil, fmt.Errorf("notifier %q: give exactly one of webhook, email, alertmanager and log", ns.Name)
+	case ns.Log != nil:
+		n.Log = true
+	case ns.Alertmanager != nil:
+		am := ns.Alertmanager
+		u, err := url.Parse(am.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("notifier %q: alertmanager.url %q is not an http(s) URL", ns.Name, am.URL)
+		}
+		to, err := parseDuration(am.Timeout, defaultNotifyTimeout)
+		if err != nil || to <= 0 {
+			return nil, fmt.Errorf("notifier %q: alertmanager.timeout %q: want a positive duration", ns.Name, am.Timeout)
+		}
+		resend, err := parseDuration(am.Resend, defaultResend)
+		if err != nil || resend <= 0 {
+			return nil, fmt.Errorf("notifier %q: alertmanager.resend %q: want a positive duration", ns.Name, am.Resend)
+		}
+		n.Alertmanager = &AlertmanagerConfig{URL: strings.TrimSuffix(am.URL, "/"), Timeout: to, Resend: resend}
 	case ns.Webhook != nil:
 		u, err := url.Parse(ns.Webhook.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

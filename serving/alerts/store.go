@@ -9,91 +9,46 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/loglambda/loglambda/schemas/collections"
 )
 
 // Collection holds alerts, the rules' last evaluation and the evaluator
-// lease, told apart by `kind`.
-const Collection = "alerts"
+// lease, told apart by `kind`; the documents' contract is
+// schemas/collections (alerts.go).
+const Collection = collections.AlertCollection
 
 // Document kinds in Collection.
 const (
-	kindAlert = "alert"
-	kindRules = "rules"
-	kindLease = "lease"
+	kindAlert = collections.AlertKind
+	kindRules = collections.RulesKind
+	kindLease = collections.LeaseKind
 )
 
 // Alert states.
 const (
-	StatePending  = "pending"
-	StateFiring   = "firing"
-	StateResolved = "resolved"
+	StatePending  = collections.AlertPending
+	StateFiring   = collections.AlertFiring
+	StateResolved = collections.AlertResolved
 )
 
 // Delivery states.
 const (
-	DeliveryQueued = "queued"
-	DeliverySent   = "sent"
-	DeliveryFailed = "failed"
+	DeliveryQueued = collections.DeliveryQueued
+	DeliverySent   = collections.DeliverySent
+	DeliveryFailed = collections.DeliveryFailed
 )
 
-// Alert is one alert: a rule's label set from the moment its condition
-// first held until it resolved. It is the document kept in Collection,
-// replaced whole on each change.
-type Alert struct {
-	ID          string            `bson:"_id" json:"id"`
-	Kind        string            `bson:"kind" json:"-"`
-	Rule        string            `bson:"rule" json:"rule"`
-	Fingerprint string            `bson:"fingerprint" json:"fingerprint"`
-	Labels      map[string]string `bson:"labels" json:"labels"`
-	Annotations map[string]string `bson:"annotations" json:"annotations"`
-	State       string            `bson:"state" json:"state"`
-	// Value is the measure when the alert last changed state.
-	Value float64 `bson:"value" json:"value"`
-	// ActiveSince is when the condition first held (pending); FiredAt and
-	// ResolvedAt are zero until then.
-	ActiveSince time.Time  `bson:"active_since" json:"active_since"`
-	FiredAt     time.Time  `bson:"fired_at,omitempty" json:"fired_at,omitzero"`
-	ResolvedAt  time.Time  `bson:"resolved_at,omitempty" json:"resolved_at,omitzero"`
-	Deliveries  []Delivery `bson:"deliveries" json:"deliveries"`
-	Updated     time.Time  `bson:"updated" json:"updated"`
-}
+// Alert, Delivery and RuleStatus are the documents of Collection, declared
+// in schemas/collections.
+type (
+	Alert      = collections.Alert
+	Delivery   = collections.Delivery
+	RuleStatus = collections.RuleStatus
+	rulesDoc   = collections.RulesDoc
+)
 
-// Delivery is one notification of a transition (firing or resolved) to
-// one notifier.
-type Delivery struct {
-	Notifier string `bson:"notifier" json:"notifier"`
-	// Status is the transition told: firing or resolved.
-	Status    string    `bson:"status" json:"status"`
-	State     string    `bson:"state" json:"state"`
-	Attempts  int       `bson:"attempts" json:"attempts"`
-	NextAt    time.Time `bson:"next_at,omitempty" json:"next_at,omitzero"`
-	SentAt    time.Time `bson:"sent_at,omitempty" json:"sent_at,omitzero"`
-	LastError string    `bson:"last_error,omitempty" json:"last_error,omitempty"`
-}
-
-// RuleStatus is a rule's last evaluation.
-type RuleStatus struct {
-	Name      string    `bson:"name" json:"name"`
-	LastEval  time.Time `bson:"last_eval" json:"last_eval"`
-	TookMS    float64   `bson:"took_ms" json:"took_ms"`
-	Samples   int       `bson:"samples" json:"samples"`
-	Hits      int       `bson:"hits" json:"hits"`
-	LastError string    `bson:"last_error,omitempty" json:"last_error,omitempty"`
-	// Warning says what may make the last answer incomplete (a new
-	// pattern rule's window with lines folded into "(other)").
-	Warning string `bson:"warning,omitempty" json:"warning,omitempty"`
-}
-
-// rulesDoc is the rules' last evaluation, written by the evaluator.
-type rulesDoc struct {
-	ID          string       `bson:"_id"`
-	Kind        string       `bson:"kind"`
-	EvaluatedBy string       `bson:"evaluated_by"`
-	Updated     time.Time    `bson:"updated"`
-	Rules       []RuleStatus `bson:"rules"`
-}
-
-const rulesDocID = "rules"
+const rulesDocID = collections.RulesDocID
 
 // store reads and writes Collection.
 type store struct {
@@ -101,7 +56,7 @@ type store struct {
 }
 
 func alertID(rule, fp string, since time.Time) string {
-	return fmt.Sprintf("alert|%s|%s|%d", rule, fp, since.Unix())
+	return collections.AlertID(rule, fp, since)
 }
 
 // saveAlerts replaces the alerts by _id, in commands of at most 64

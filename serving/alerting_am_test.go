@@ -1,0 +1,301 @@
+package serving
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/loglambda/loglambda/internal/testkit"
+	"github.com/loglambda/loglambda/schemas/collections"
+	"github.com/loglambda/loglambda/serving/alerts"
+)
+
+// amAlert is an alert as Alertmanager's v2 API lists it (GET
+// /api/v2/alerts, GettableAlerts).
+type amAlert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	StartsAt    time.Time         `json:"startsAt"`
+	EndsAt      time.Time         `json:"endsAt"`
+	Fingerprint string            `json:"fingerprint"`
+	Status      struct {
+		State string `json:"state"`
+	} `json:"status"`
+}
+
+// startAlertmanager runs Debian's prometheus-alertmanager on loopback,
+// routing every alert to the webhook at hookURL at once (group_wait 0s)
+// and resolutions within a second; it returns its base URL.
+func startAlertmanager(t *testing.T, hookURL string) string {
+	t.Helper()
+	bin := testkit.Tool(t, "prometheus-alertmanager", "receive alerts pushed to Alertmanager's v2 API")
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: %q
+        send_resolved: true
+`, hookURL)
+	if err := os.WriteFile(filepath.Join(dir, "am.yml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "am.yml"), "--storage.path="+dir,
+		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=warn")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	base := "http://" + addr
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(base + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return base
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alertmanager on %s not ready after 20s: %v", addr, err)
+		}
+	}
+}
+
+func amAlerts(t *testing.T, base string) []amAlert {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v2/alerts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out []amAlert
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// hookRecord is one request to a webhook notifier: its id header and body.
+type hookRecord struct {
+	id  string
+	msg alerts.WebhookMessage
+}
+
+// idHook is a webhook receiver that keeps each request's notification id.
+type idHook struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	recs []hookRecord
+}
+
+func startIDHook(t *testing.T) *idHook {
+	h := &idHook{}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var m alerts.WebhookMessage
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Errorf("webhook body %s: %v", body, err)
+		}
+		h.mu.Lock()
+		h.recs = append(h.recs, hookRecord{id: r.Header.Get(alerts.NotificationHeader), msg: m})
+		h.mu.Unlock()
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *idHook) records() []hookRecord {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]hookRecord(nil), h.recs...)
+}
+
+// waitFor polls cond every 50 ms for at most d.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, d)
+		}
+	}
+}
+
+// TestAlertsAlertmanager pushes an alert to a real Alertmanager (Debian's
+// prometheus-alertmanager) and, beside it, to a webhook, on the real
+// clock: a rule that fires while no traffic is written and resolves when
+// it is. Alertmanager lists the alert with loglambda's fingerprint and
+// startsAt; a restart after a crash between sending and recording (the
+// alert document put back as it was before the send) sends the same
+// notification id again; the re-send while firing moves Alertmanager's
+// endsAt; the resolution reaches Alertmanager (its webhook tells
+// "resolved" with the firing's startsAt) and carries the value at
+// resolution, the number of events written, counted here.
+func TestAlertsAlertmanager(t *testing.T) {
+	ctx := context.Background()
+	amHook := startHook(t) // what Alertmanager sends on, in its webhook format
+	base := startAlertmanager(t, amHook.srv.URL+"/alerts")
+	direct := startIDHook(t)
+	db := testDB(t)
+	rules := filepath.Join(t.TempDir(), "rules.yaml")
+	file := fmt.Sprintf(`notifiers:
+  - name: am
+    alertmanager: {url: %q, resend: 1s}
+  - name: hook
+    webhook: {url: %q}
+  - name: log
+    log: {}
+rules:
+  - name: NoTraffic
+    view: traffic
+    measure: pv
+    window: 2m
+    threshold: {below: 1}
+    labels: {severity: page}
+    annotations: {summary: "{{ .Value }} page views in {{ .Window }}"}
+    notify: [am, hook, log]
+`, base, direct.srv.URL)
+	if err := os.WriteFile(rules, []byte(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Sub-millisecond times, as a real clock has: what reaches the
+	// receivers is whole milliseconds, equal in firing and resolution.
+	clk := &testClock{t: time.Now().UTC()}
+	a := alertServer(t, db, clk, rules, "A")
+	if err := a.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Alerts().Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Recorded, with its notification ids, before anything is sent.
+	coll := db.Collection(collections.AlertCollection)
+	var before bson.M
+	if err := coll.FindOne(ctx, bson.M{"kind": collections.AlertKind}).Decode(&before); err != nil {
+		t.Fatalf("the firing alert is not recorded before its notifications are sent: %v", err)
+	}
+	var queued collections.Alert
+	raw, _ := bson.Marshal(before)
+	if err := bson.Unmarshal(raw, &queued); err != nil {
+		t.Fatal(err)
+	}
+	if len(queued.Deliveries) != 3 || len(direct.records()) != 0 {
+		t.Fatalf("recorded deliveries %+v, webhook requests %d: want 3 queued, none sent", queued.Deliveries, len(direct.records()))
+	}
+	wantFP := collections.Fingerprint(map[string]string{"alertname": "NoTraffic", "severity": "page"})
+	if queued.Fingerprint != wantFP || queued.State != alerts.StateFiring {
+		t.Fatalf("alert %+v, want firing with fingerprint %s", queued, wantFP)
+	}
+	if err := a.Alerts().Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var listed []amAlert
+	waitFor(t, 10*time.Second, "Alertmanager lists the alert", func() bool { listed = amAlerts(t, base); return len(listed) == 1 })
+	got := listed[0]
+	if got.Fingerprint != wantFP || !got.StartsAt.Equal(queued.FiredAt) || got.Labels["severity"] != "page" || got.Status.State != "active" {
+		t.Fatalf("Alertmanager lists %+v, want fingerprint %s, startsAt %s, active", got, wantFP, queued.FiredAt)
+	}
+	// A kill between sending and recording leaves the document as it was
+	// before the send; the process that takes over sends again, the same
+	// notification.
+	if _, err := coll.ReplaceOne(ctx, bson.M{"_id": before["_id"]}, before, options.Replace()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Alerts().Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := alertServer(t, db, clk, rules, "B")
+	step(t, ctx, clk, nil, clk.now(), b)
+	recs := direct.records()
+	if len(recs) != 2 || recs[0].id == "" || recs[0].id != recs[1].id || recs[0].id != queued.Deliveries[1].ID {
+		t.Fatalf("webhook requests %+v: want the firing twice with the recorded id %s", recs, queued.Deliveries[1].ID)
+	}
+	if fp := recs[1].msg.Alerts[0].Fingerprint; fp != wantFP {
+		t.Fatalf("the resend's fingerprint %s, want %s", fp, wantFP)
+	}
+	if l := amAlerts(t, base); len(l) != 1 || l[0].Fingerprint != wantFP {
+		t.Fatalf("after the resend Alertmanager lists %+v, want the one alert", l)
+	}
+	// Re-sent while firing: Alertmanager's endsAt moves on.
+	endsBefore := amAlerts(t, base)[0].EndsAt
+	clk.set(clk.now().Add(1500 * time.Millisecond))
+	if err := b.Alerts().Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantEnds := clk.now().Truncate(time.Millisecond).Add(4 * alerts.DefaultEvery)
+	waitFor(t, 5*time.Second, "the re-send moves endsAt", func() bool { return amAlerts(t, base)[0].EndsAt.Equal(wantEnds) })
+	if !wantEnds.After(endsBefore) {
+		t.Fatalf("endsAt %s after the re-send, %s before", wantEnds, endsBefore)
+	}
+	// Traffic: the last minute's events, counted from the lines.
+	clk.set(time.Now().UTC())
+	evs, lines := genEvents(t, clk.now().Add(-time.Minute), time.Minute, 10, 5)
+	n := 0
+	for _, l := range lines {
+		if l.TS.Before(clk.now()) {
+			n++
+		}
+	}
+	step(t, ctx, clk, newSpeedFeed(db, evs), clk.now(), b)
+	resolvedAt := clk.now().Truncate(time.Millisecond)
+	waitFor(t, 10*time.Second, "Alertmanager's webhook tells the resolution", func() bool { return amHook.byStatus()["resolved"] == 1 })
+	if l := amAlerts(t, base); len(l) != 0 {
+		t.Errorf("Alertmanager still lists %+v after the resolution", l)
+	}
+	var amFiring, amResolved alerts.WebhookAlert
+	for _, m := range amHook.messages() {
+		if m.Status == "firing" {
+			amFiring = m.Alerts[0]
+		} else {
+			amResolved = m.Alerts[0]
+		}
+	}
+	if !amResolved.StartsAt.Equal(amFiring.StartsAt) || !amResolved.StartsAt.Equal(queued.FiredAt) ||
+		!amResolved.EndsAt.Equal(resolvedAt) || amResolved.Fingerprint != wantFP {
+		t.Errorf("Alertmanager told firing %+v, resolved %+v; want startsAt %s, endsAt %s, fingerprint %s",
+			amFiring, amResolved, queued.FiredAt, resolvedAt, wantFP)
+	}
+	recs = direct.records()
+	last := recs[len(recs)-1]
+	firingJSON, _ := json.Marshal(recs[0].msg.Alerts[0].StartsAt)
+	resolvedJSON, _ := json.Marshal(last.msg.Alerts[0].StartsAt)
+	if last.msg.Status != "resolved" || string(firingJSON) != string(resolvedJSON) || last.id == recs[0].id {
+		t.Errorf("webhook resolution %+v (id %s): want startsAt %s as the firing's, a new id", last.msg, last.id, firingJSON)
+	}
+	wantSummary := fmt.Sprintf("%d page views in 2m0s", n)
+	if s := last.msg.Alerts[0].Annotations["summary"]; s != wantSummary {
+		t.Errorf("resolution summary %q, want %q", s, wantSummary)
+	}
+	listedAlerts := listAlerts(t, b, queued.ActiveSince.Add(-time.Minute), time.Time{})
+	if len(listedAlerts) != 1 || listedAlerts[0].Value != float64(n) || listedAlerts[0].State != alerts.StateResolved {
+		t.Errorf("/v1/alerts %+v: want the alert resolved with value %d", listedAlerts, n)
+	}
+	if !strings.HasPrefix(queued.ID, "alert|NoTraffic|"+wantFP) {
+		t.Errorf("alert id %s", queued.ID)
+	}
+}
