@@ -72,6 +72,13 @@ func New(t testing.TB) *Files {
 // ::1 and localhost.
 func (f *Files) Issue(t testing.TB, cn, certFile, keyFile string) {
 	t.Helper()
+	f.IssueValid(t, cn, certFile, keyFile, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+}
+
+// IssueValid is Issue with the validity given: an expired certificate
+// (notAfter in the past) for the tests of a refused handshake.
+func (f *Files) IssueValid(t testing.TB, cn, certFile, keyFile string, notBefore, notAfter time.Time) {
+	t.Helper()
 	key := newKey(t)
 	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
 	if err != nil {
@@ -80,8 +87,8 @@ func (f *Files) Issue(t testing.TB, cn, certFile, keyFile string) {
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
