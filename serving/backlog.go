@@ -23,6 +23,10 @@ type Backlog struct {
 	// batch had already recomputed those hours.
 	SkippedPanes int64 `json:"skipped_panes,omitempty"`
 	SkippedDocs  int64 `json:"skipped_docs,omitempty"`
+	// Blocked is what keeps the layer from running at all (the broker
+	// refused its credentials); while a layer is blocked /readyz answers
+	// 503 with it.
+	Blocked string `json:"blocked,omitempty"`
 }
 
 // Backlogs gives the server a source of the backlogs of the layers running

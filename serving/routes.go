@@ -128,5 +128,14 @@ func (s *Server) handleReadyz(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("not ready: the cache has not been loaded from MongoDB yet\n"))
 		return
 	}
+	if s.cfg.backlogs != nil {
+		for _, b := range s.cfg.backlogs() {
+			if b.Blocked != "" {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = fmt.Fprintf(w, "not ready: %s is blocked: %s\n", b.Layer, b.Blocked)
+				return
+			}
+		}
+	}
 	_, _ = w.Write([]byte("ok\n"))
 }

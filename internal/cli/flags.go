@@ -247,12 +247,16 @@ func (c *commonFlags) validate() error {
 }
 
 // connect makes the options a layer takes from the common flags (the
-// view flags, the Kafka security flags, slog's default logger) and
-// connects to MongoDB: what speed and batch do once their flags are
-// checked. closeDB disconnects.
+// view flags, the Kafka security flags, slog's default logger), checks
+// that the brokers accept the credentials (a refused one fails within
+// seconds, named) and connects to MongoDB: what speed and batch do once
+// their flags are checked. closeDB disconnects.
 func (c *commonFlags) connect(ctx context.Context) (opts []settings.Opt, db *mongo.Database, closeDB func(), err error) {
 	kopts, err := c.kafkaSec.opts()
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := c.kafkaSec.checkCredentials(ctx, c.brokerList()); err != nil {
 		return nil, nil, nil, err
 	}
 	db, closeDB, err = c.connectMongo(ctx)

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -62,6 +64,23 @@ func (k *kafkaSecFlags) config() (secure.KafkaConfig, error) {
 		c.SASLPassword = p
 	}
 	return c, nil
+}
+
+// checkCredentials logs in to the brokers with the flags' settings
+// within secure.CheckTimeout: a refused credential (wrong password,
+// unknown user, untrusted or expired certificate) is an error naming its
+// cause; a broker not reachable yet is not one (the layers wait for it
+// as they always did).
+func (k *kafkaSecFlags) checkCredentials(ctx context.Context, brokers []string) error {
+	c, err := k.config()
+	if err != nil {
+		return err
+	}
+	var ce *secure.CredentialError
+	if err := secure.CheckKafka(ctx, brokers, c); errors.As(err, &ce) {
+		return ce
+	}
+	return nil
 }
 
 // opts are the kgo options of the flags, none for a plaintext broker.

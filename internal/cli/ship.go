@@ -57,6 +57,11 @@ func runShip(ctx context.Context, args []string, stdin io.Reader, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	// A refused credential is said now, naming its cause, not as a flush
+	// timeout after the records were read.
+	if err := kafka.sec.checkCredentials(ctx, kafka.brokerList()); err != nil {
+		return err
+	}
 	opts := []ship.Opt{
 		ship.Topic(kafka.topic), ship.Format(spec), ship.TimeLayouts(timeLayouts...), ship.Key(*key), ship.Follow(*follow),
 		ship.PositionFile(*positionFile), ship.MultilineStart(*mlStart), ship.MultilineTimeout(*mlTimeout),

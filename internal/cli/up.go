@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -157,6 +158,10 @@ type stack struct {
 	kopts    []kgo.Opt
 	lake     string
 	log      *slog.Logger
+	// credsProblem is why the brokers refuse the Kafka credentials, nil
+	// when they accept them (or were not asked yet): /v1/status shows it
+	// as speed's and batch's "blocked", and /readyz fails.
+	credsProblem atomic.Pointer[string]
 }
 
 // openStack starts the embedded servers and builds the layers; run starts
@@ -307,9 +312,27 @@ func (s *stack) run(ctx context.Context) error {
 	ready := make(chan struct{})
 	var readyOnce sync.Once
 	markReady := func() { readyOnce.Do(func() { close(ready) }) }
-	goRun("speed", s.speed.Run)
+	// Speed and batch start once the brokers accept the credentials; until
+	// then the refusal is logged once and shown in /v1/status.
+	creds := make(chan struct{})
+	goRun("credentials", func(ctx context.Context) error { s.awaitCredentials(ctx, creds); return nil })
+	goRun("speed", func(ctx context.Context) error {
+		select {
+		case <-creds:
+		case <-ctx.Done():
+			return nil
+		}
+		return s.speed.Run(ctx)
+	})
 	goRun("serving", func(ctx context.Context) error { return s.serving.Run(ctx, s.httpAddr) })
-	goRun("batch", func(ctx context.Context) error { return s.batchLoop(ctx, ready) })
+	goRun("batch", func(ctx context.Context) error {
+		select {
+		case <-creds:
+		case <-ctx.Done():
+			return nil
+		}
+		return s.batchLoop(ctx, ready)
+	})
 	if s.cfg.demo {
 		goRun("demo", func(ctx context.Context) error { return s.runDemo(ctx, markReady) })
 	} else {
@@ -323,6 +346,35 @@ func (s *stack) run(ctx context.Context) error {
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// credsRetry is how often up asks the brokers again after they refused
+// its credentials (a password rotated, a certificate renewed).
+const credsRetry = 10 * time.Second
+
+// awaitCredentials logs in to the brokers until they accept the
+// credentials, then closes ok. A refusal is logged once, with its cause,
+// and kept in credsProblem for /v1/status and /readyz.
+func (s *stack) awaitCredentials(ctx context.Context, ok chan<- struct{}) {
+	for {
+		err := s.cfg.kafkaSec.checkCredentials(ctx, s.brokers)
+		if err == nil {
+			if s.credsProblem.Swap(nil) != nil {
+				s.log.Info("kafka accepts the credentials now; speed and batch start")
+			}
+			close(ok)
+			return
+		}
+		msg := err.Error()
+		if s.credsProblem.Swap(&msg) == nil {
+			s.log.Error("speed and batch wait: the brokers refuse the credentials (asked again every "+credsRetry.String()+")", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(credsRetry):
+		}
+	}
 }
 
 // batchLoop runs batch every --batch-every, the first time --batch-first
