@@ -28,6 +28,10 @@ const (
 	DefaultHotTerm  = ingest.DefaultHotTerm
 	DefaultUVField  = ingest.DefaultUVField
 	DefaultPane     = views.DefaultPane
+	// DefaultClusterFields and DefaultMicroClusters make the clusters
+	// view's spec; Defaults is the one place they are applied.
+	DefaultClusterFields = views.DefaultClusterFields
+	DefaultMicroClusters = views.DefaultMicroClusters
 )
 
 // Settings are the settings speed and batch share. Each layer's
@@ -45,9 +49,10 @@ type Settings struct {
 	// Rules holds the ingest rules given already parsed (the Rules
 	// option); nil: Check parses Format, HotTerm and UVField.
 	Rules *ingest.Rules
-	// ClusterFields (nil: views.DefaultClusterFields) and MicroClusters
-	// (0: views.DefaultMicroClusters) make the clusters view's spec.
-	ClusterFields *string
+	// ClusterFields and MicroClusters make the clusters view's spec;
+	// Defaults sets them, Check checks them and never defaults them, so
+	// MicroClusters 0 is refused, not taken for the default.
+	ClusterFields string
 	MicroClusters int
 	// Writer writes the layer's MongoDB documents (nil: Check makes one
 	// of the layer's own).
@@ -60,7 +65,8 @@ type Settings struct {
 // default configuration starts with them.
 func Defaults() Settings {
 	return Settings{Topic: DefaultTopic, Format: DefaultFormat, HotTerm: DefaultHotTerm, UVField: DefaultUVField,
-		Pane: DefaultPane, Lateness: DefaultLateness, Logger: slog.Default()}
+		Pane: DefaultPane, Lateness: DefaultLateness, Logger: slog.Default(),
+		ClusterFields: DefaultClusterFields, MicroClusters: DefaultMicroClusters}
 }
 
 // Layer returns s: a configuration embedding Settings has Config's Layer
@@ -150,15 +156,8 @@ func (s *Settings) Check() (Checked, error) {
 	} else if ck.Rules, err = (ingest.Spec{Format: s.Format, HotTerm: s.HotTerm, UVField: s.UVField}).Parse(); err != nil {
 		return Checked{}, err
 	}
-	fields, n := views.DefaultClusterFields, s.MicroClusters
-	if s.ClusterFields != nil {
-		fields = *s.ClusterFields
-	}
-	if n == 0 {
-		n = views.DefaultMicroClusters
-	}
-	if ck.Clusters, err = views.NewClusterSpec(fields, n, views.DefaultClusterCell); err != nil {
-		return Checked{}, err
+	if ck.Clusters, err = views.NewClusterSpec(s.ClusterFields, s.MicroClusters, views.DefaultClusterCell); err != nil {
+		return Checked{}, fmt.Errorf("cluster fields %q, micro-clusters %d: %w", s.ClusterFields, s.MicroClusters, err)
 	}
 	if ck.Writer = s.Writer; ck.Writer == nil {
 		if ck.Writer, err = replace.New(); err != nil {
@@ -210,7 +209,7 @@ func Rules(r ingest.Rules) Opt { return shared(func(s *Settings) { s.Rules = &r 
 // counts nothing (its documents stay empty). Speed and batch must use the
 // same fields, or their states do not merge.
 func ClusterFields(fields string) Opt {
-	return shared(func(s *Settings) { s.ClusterFields = &fields })
+	return shared(func(s *Settings) { s.ClusterFields = fields })
 }
 
 // MicroClusters is the number of micro-clusters a pane keeps per

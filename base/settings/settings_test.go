@@ -104,3 +104,32 @@ func TestConfigureErrors(t *testing.T) {
 		t.Errorf("another layer's option: %v", err)
 	}
 }
+
+// TestConfigureClusterSpec: the clusters view's settings are defaulted
+// in Defaults only; zero micro-clusters or an empty field list with zero
+// is refused, naming the values, not taken for the default.
+func TestConfigureClusterSpec(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []Opt
+		want string // "" passes
+	}{
+		{"empty fields and zero", []Opt{ClusterFields(""), MicroClusters(0)}, `cluster fields "", micro-clusters 0`},
+		{"zero", []Opt{MicroClusters(0)}, "micro-clusters 0 is smaller than 2"},
+		{"one", []Opt{MicroClusters(1)}, "micro-clusters 1"},
+		{"empty fields: the view off", []Opt{ClusterFields("")}, ""},
+		{"twice", []Opt{ClusterFields("bytes,bytes")}, `"bytes" twice`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ck, err := newTest(tc.opts...)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatal(err)
+			case tc.want == "" && (len(ck.Clusters.Fields) != 0 || ck.Clusters.Max != DefaultMicroClusters):
+				t.Errorf("clusters %+v", ck.Clusters)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("error %v, want one with %q", err, tc.want)
+			}
+		})
+	}
+}

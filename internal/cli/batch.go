@@ -68,7 +68,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer, prog
 	if *grace < 0 {
 		return fmt.Errorf("--grace %s is negative", *grace)
 	}
-	opts, db, closeDB, err := common.connect(ctx)
+	opts, db, closeDB, err := common.connect(ctx, "batch")
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,9 @@ func TestCommandFlagErrors(t *testing.T) {
 		{"speed", []string{"--map", "ts=@timestamp", "--format", "combined"}, "--map \"ts=@timestamp\" needs --format json"},
 		{"speed", []string{"--map", "when=@timestamp"}, "unknown field \"when\""},
 		{"speed", []string{"--brokers", " , "}, "--brokers is empty"},
+		{"speed", []string{"--cluster-fields", "", "--micro-clusters", "0"}, `--cluster-fields "" --micro-clusters 0`},
+		{"speed", []string{"--micro-clusters", "1"}, "--micro-clusters 1"},
+		{"up", []string{"--cluster-fields", "", "--micro-clusters", "0"}, `--cluster-fields "" --micro-clusters 0`},
 
 		{"up", []string{"--partitions", "0"}, "--partitions 0"},
 		{"up", []string{"--kafka-retention", "0"}, "--kafka-retention"},

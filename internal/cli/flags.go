@@ -14,7 +14,9 @@ import (
 	"github.com/loglambda/loglambda/base/secure"
 	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/ingest"
+	"github.com/loglambda/loglambda/schemas/patterns"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -70,6 +72,9 @@ type viewFlags struct {
 	pane     time.Duration
 	lateness time.Duration
 	clusters clusterFlags
+	// newGeneration replaces the views' recorded contract with these
+	// settings instead of refusing them (--new-generation).
+	newGeneration bool
 	// rules are the ingest rules parsed by validate, once for all the
 	// layers of the command; nil in a config built in code without
 	// validate, and then each layer parses them.
@@ -84,6 +89,41 @@ func (v *viewFlags) register(fs *flag.FlagSet) {
 	registerPane(fs, &v.pane)
 	registerLateness(fs, &v.lateness)
 	v.clusters.register(fs)
+	registerNewGeneration(fs, &v.newGeneration)
+}
+
+// registerNewGeneration adds --new-generation.
+func registerNewGeneration(fs *flag.FlagSet, v *bool) {
+	fs.BoolVar(v, "new-generation", false, "record these view settings (pane, lateness, format, hot term, visitor field, clusters) as the views' contract when they differ from those recorded, instead of refusing to start")
+}
+
+// contract is the views' contract of the flags, as layer would record it.
+func (v *viewFlags) contract(layer string) collections.Contract {
+	or := func(s, def string) string {
+		if s == "" {
+			return def
+		}
+		return s
+	}
+	d := settings.Defaults()
+	c := collections.Contract{Topic: v.topic, Pane: v.pane.String(), Lateness: v.lateness.String(),
+		Format: or(v.format, d.Format), HotTerm: or(v.hotTerm, d.HotTerm), UVField: or(v.uvField, d.UVField),
+		ClusterFields: d.ClusterFields, MicroClusters: d.MicroClusters, MinerVersion: patterns.MinerVersion, WrittenBy: layer}
+	if v.jsonMap != "" {
+		c.Format += " map " + v.jsonMap // a config built in code, not validated
+	}
+	if v.clusters.registered {
+		c.ClusterFields, c.MicroClusters = v.clusters.fields, v.clusters.micro
+	}
+	return c
+}
+
+// ensureContract records the views' contract of the flags in db, or
+// refuses to start when the one recorded differs (settings.EnsureContract);
+// known limits the comparison to the flags the command has (nil: all).
+func (v *viewFlags) ensureContract(ctx context.Context, db *mongo.Database, layer string, known []string) error {
+	_, err := settings.EnsureContract(ctx, db.Collection(collections.ContractCollection), v.contract(layer), known, v.newGeneration, slog.Default())
+	return err
 }
 
 // validate checks the view flags, naming the flag and its value, folds
@@ -120,8 +160,7 @@ func (v *viewFlags) layerOpts(log *slog.Logger) []settings.Opt {
 	} else {
 		opts = append(opts, settings.Format(v.format), settings.HotTerm(v.hotTerm), settings.UVField(v.uvField))
 	}
-	c := v.clusters.defaulted()
-	return append(opts, settings.ClusterFields(c.fields), settings.MicroClusters(c.micro))
+	return append(opts, v.clusters.opts()...)
 }
 
 // registerStore adds only the flags of a command that reads the views from
@@ -129,6 +168,7 @@ func (v *viewFlags) layerOpts(log *slog.Logger) []settings.Opt {
 func (c *commonFlags) registerStore(fs *flag.FlagSet) {
 	registerTopic(fs, &c.topic)
 	registerPane(fs, &c.pane)
+	registerNewGeneration(fs, &c.newGeneration)
 	c.registerMongo(fs)
 }
 
@@ -251,7 +291,7 @@ func (c *commonFlags) validate() error {
 // that the brokers accept the credentials (a refused one fails within
 // seconds, named) and connects to MongoDB: what speed and batch do once
 // their flags are checked. closeDB disconnects.
-func (c *commonFlags) connect(ctx context.Context) (opts []settings.Opt, db *mongo.Database, closeDB func(), err error) {
+func (c *commonFlags) connect(ctx context.Context, layer string) (opts []settings.Opt, db *mongo.Database, closeDB func(), err error) {
 	kopts, err := c.kafkaSec.opts()
 	if err != nil {
 		return nil, nil, nil, err
@@ -259,8 +299,14 @@ func (c *commonFlags) connect(ctx context.Context) (opts []settings.Opt, db *mon
 	if err := c.kafkaSec.checkCredentials(ctx, c.brokerList()); err != nil {
 		return nil, nil, nil, err
 	}
-	db, closeDB, err = c.connectMongo(ctx)
-	return append(c.layerOpts(slog.Default()), settings.KafkaOpts(kopts...)), db, closeDB, err
+	if db, closeDB, err = c.connectMongo(ctx); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := c.ensureContract(ctx, db, layer, nil); err != nil {
+		closeDB()
+		return nil, nil, nil, err
+	}
+	return append(c.layerOpts(slog.Default()), settings.KafkaOpts(kopts...)), db, closeDB, nil
 }
 
 // connectMongo connects to --mongo-uri and checks the server answers, so a

@@ -4,35 +4,42 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
 // clusterFlags are the clusters view's settings, which speed and batch
-// must share (their states merge only when built alike).
+// must share (their states merge only when built alike). Their defaults
+// are base/settings'; a command that does not register them (serve, a
+// config built in code) gives no option and gets those defaults.
 type clusterFlags struct {
-	fields string
-	micro  int
+	fields     string
+	micro      int
+	registered bool
 }
 
 func (c *clusterFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.fields, "cluster-fields", views.DefaultClusterFields, "numeric fields the clusters view groups events by, comma separated (latency_ms, bytes, status or any extra field holding numbers; each under log1p); empty: no clusters")
-	fs.IntVar(&c.micro, "micro-clusters", views.DefaultMicroClusters, "micro-clusters the clusters view keeps per pane and partition")
+	c.registered = true
+	fs.StringVar(&c.fields, "cluster-fields", settings.DefaultClusterFields, "numeric fields the clusters view groups events by, comma separated (latency_ms, bytes, status or any extra field holding numbers; each under log1p); empty: no clusters")
+	fs.IntVar(&c.micro, "micro-clusters", settings.DefaultMicroClusters, "micro-clusters the clusters view keeps per pane and partition (at least 2)")
 }
 
+// opts are the settings options of the flags: none when not registered.
+func (c *clusterFlags) opts() []settings.Opt {
+	if !c.registered {
+		return nil
+	}
+	return []settings.Opt{settings.ClusterFields(c.fields), settings.MicroClusters(c.micro)}
+}
+
+// validate checks the flags with the check settings.Check makes, naming
+// them: --micro-clusters 0 is refused, never taken for the default.
 func (c *clusterFlags) validate() error {
-	if c.micro == 0 && c.fields == "" {
-		return nil // not registered (serve)
+	if !c.registered {
+		return nil
 	}
 	if _, err := views.NewClusterSpec(c.fields, c.micro, views.DefaultClusterCell); err != nil {
 		return fmt.Errorf("--cluster-fields %q --micro-clusters %d: %w", c.fields, c.micro, err)
 	}
 	return nil
-}
-
-// defaulted fills in the defaults of a config built in code (tests).
-func (c clusterFlags) defaulted() clusterFlags {
-	if c.micro == 0 {
-		c.fields, c.micro = views.DefaultClusterFields, views.DefaultMicroClusters
-	}
-	return c
 }

@@ -44,6 +44,10 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 		return err
 	}
 	defer closeDB()
+	// serve knows the pane of the views' settings, and answers on its grid.
+	if err := common.ensureContract(ctx, db, "serve", []string{"--pane"}); err != nil {
+		return err
+	}
 	srv, err := serving.New(db, append(append(secOpts, alerting.servingOpts(httpAddr)...),
 		serving.Topic(common.topic),
 		serving.Pane(common.pane),

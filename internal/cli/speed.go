@@ -38,7 +38,7 @@ func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
 	case *hotCapacity < 0:
 		return fmt.Errorf("--hot-capacity %d is negative (0 counts exactly)", *hotCapacity)
 	}
-	opts, db, closeDB, err := common.connect(ctx)
+	opts, db, closeDB, err := common.connect(ctx, "speed")
 	if err != nil {
 		return err
 	}

@@ -207,6 +207,9 @@ func openStack(c upConfig) (_ *stack, err error) {
 		return nil, fmt.Errorf("connect to embedded mongodb %s: %w", s.mongoSrv.URI(), err)
 	}
 	s.db = s.client.Database(c.mongoDB)
+	if err := c.ensureContract(context.Background(), s.db, "up", nil); err != nil {
+		return nil, err
+	}
 	brokers := s.brokers
 	// One writer for both layers: it runs one command at a time, which
 	// keeps the embedded store's connection pool from running dry.

@@ -29,6 +29,12 @@ func TemplateID(template string) ID {
 	return ID(h)
 }
 
+// MinerVersion names the mining rules: raise it when the same lines
+// would mine to other patterns (a new tokenizer, header rule or merge
+// rule), so the views' contract (collections.Contract) tells views mined
+// before from views mined after.
+const MinerVersion = 2
+
 const (
 	fnvOffset = 14695981039346656037
 	fnvPrime  = 1099511628211
