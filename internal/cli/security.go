@@ -105,6 +105,62 @@ func (k *kafkaSecFlags) describe() string {
 	return c.Describe()
 }
 
+// kcatFlags are kcat's -X settings for the flags (librdkafka's names):
+// the protocol, the mechanism, the user and the CA and client
+// certificate files; the password as a shell variable, never its value.
+func (k *kafkaSecFlags) kcatFlags() string {
+	c, _ := k.config()
+	var x []string
+	sasl := c.SASLMechanism != ""
+	switch {
+	case c.TLSEnabled() && sasl:
+		x = append(x, "security.protocol=SASL_SSL")
+	case c.TLSEnabled():
+		x = append(x, "security.protocol=SSL")
+	case sasl:
+		x = append(x, "security.protocol=SASL_PLAINTEXT")
+	}
+	if sasl {
+		x = append(x, "sasl.mechanisms="+strings.ToUpper(c.SASLMechanism), "sasl.username="+c.SASLUser,
+			`sasl.password="$KAFKA_PASSWORD"`)
+	}
+	if c.CAFile != "" {
+		x = append(x, "ssl.ca.location="+c.CAFile)
+	}
+	if c.CertFile != "" {
+		x = append(x, "ssl.certificate.location="+c.CertFile, "ssl.key.location="+c.KeyFile)
+	}
+	var b strings.Builder
+	for _, v := range x {
+		b.WriteString(" -X " + v)
+	}
+	return b.String()
+}
+
+// loglambdaFlags are the --kafka-* flags for another loglambda command
+// with the same settings; the password by its file when it came from one,
+// else from the environment, never its value.
+func (k *kafkaSecFlags) loglambdaFlags() string {
+	c, _ := k.config()
+	var b strings.Builder
+	if c.TLS {
+		b.WriteString(" --kafka-tls")
+	}
+	for _, f := range []struct{ flag, v string }{
+		{"kafka-tls-ca-file", c.CAFile}, {"kafka-tls-cert-file", c.CertFile}, {"kafka-tls-key-file", c.KeyFile},
+		{"kafka-tls-server-name", c.ServerName}, {"kafka-sasl-mechanism", strings.ToUpper(c.SASLMechanism)},
+		{"kafka-sasl-user", c.SASLUser}, {"kafka-sasl-password-file", k.passwordFile},
+	} {
+		if f.v != "" {
+			b.WriteString(" --" + f.flag + " " + f.v)
+		}
+	}
+	if c.SASLMechanism != "" && k.passwordFile == "" {
+		b.WriteString(" (password: $LOGLAMBDA_KAFKA_SASL_PASSWORD)")
+	}
+	return b.String()
+}
+
 // readSecretFile reads a secret from a file, without its trailing line
 // break (files written by echo or editors end in one).
 func readSecretFile(path string) (string, error) {

@@ -416,29 +416,45 @@ func (s *stack) batchLoop(ctx context.Context, ready <-chan struct{}) error {
 // printBanner tells the user where everything is.
 func (s *stack) printBanner(w io.Writer) {
 	base := "http://" + s.httpAddr
-	if s.cfg.apiSec.tlsCert != "" {
+	// The commands printed work with the settings in force: the API's
+	// certificate as the CA when it serves TLS (a self-signed one; else
+	// the CA that signed it), a token variable when it wants one, the
+	// Kafka security settings; never a secret.
+	curl, grpcurl := "curl", "grpcurl -plaintext"
+	if cert := s.cfg.apiSec.tlsCert; cert != "" {
 		base = "https://" + s.httpAddr
+		curl, grpcurl = "curl --cacert "+cert, "grpcurl -cacert "+cert
+	}
+	if s.cfg.apiSec.tokensFile != "" {
+		curl += ` -H "Authorization: Bearer $TOKEN"`
+		grpcurl += ` -H "authorization: Bearer $TOKEN"`
 	}
 	now := time.Now().UTC().Truncate(time.Minute)
 	from := now.Add(-3 * time.Hour).Format(time.RFC3339)
 	kafka := s.brokers[0]
 	fmt.Fprintf(w, "loglambda up: data in %s, lake in %s\n", s.cfg.data, s.lake)
 	fmt.Fprintf(w, "  HTTP     %s/\n", base)
-	fmt.Fprintf(w, "           curl '%s/v1/hot?k=10'\n", base)
-	fmt.Fprintf(w, "           curl '%s/v1/traffic?from=%s&step=15m'\n", base, from)
-	fmt.Fprintf(w, "           curl '%s/v1/status'\n", base)
+	fmt.Fprintf(w, "           %s '%s/v1/hot?k=10'\n", curl, base)
+	fmt.Fprintf(w, "           %s '%s/v1/traffic?from=%s&step=15m'\n", curl, base, from)
+	fmt.Fprintf(w, "           %s '%s/v1/status'\n", curl, base)
+	if s.cfg.apiSec.tokensFile != "" {
+		fmt.Fprintf(w, "           (TOKEN: a read token of %s)\n", s.cfg.apiSec.tokensFile)
+	}
 	if s.grpcAddr != "" {
 		fmt.Fprintf(w, "  gRPC     %s (loglambda.v1.QueryService, health, reflection)\n", s.grpcAddr)
-		fmt.Fprintf(w, "           grpcurl -plaintext %s loglambda.v1.QueryService/Hot\n", s.grpcAddr)
-		fmt.Fprintf(w, "           grpcurl -plaintext -d '{\"step\":\"900s\"}' %s loglambda.v1.QueryService/Traffic\n", s.grpcAddr)
+		fmt.Fprintf(w, "           %s %s loglambda.v1.QueryService/Hot\n", grpcurl, s.grpcAddr)
+		fmt.Fprintf(w, "           %s -d '{\"step\":\"900s\"}' %s loglambda.v1.QueryService/Traffic\n", grpcurl, s.grpcAddr)
 	}
 	if s.kafka != nil {
 		fmt.Fprintf(w, "  Kafka    %s topic %s (%d partitions)\n", kafka, s.cfg.topic, s.cfg.partitions)
 	} else {
 		fmt.Fprintf(w, "  Kafka    %s topic %s (external: %s)\n", kafka, s.cfg.topic, s.cfg.kafkaSec.describe())
 	}
-	fmt.Fprintf(w, "           kcat -b %s -t %s -C -o -5 -e\n", kafka, s.cfg.topic)
-	fmt.Fprintf(w, "           loglambda ship --brokers %s --topic %s access.log\n", kafka, s.cfg.topic)
+	fmt.Fprintf(w, "           kcat -b %s%s -t %s -C -o -5 -e\n", kafka, s.cfg.kafkaSec.kcatFlags(), s.cfg.topic)
+	fmt.Fprintf(w, "           loglambda ship --brokers %s --topic %s%s access.log\n", kafka, s.cfg.topic, s.cfg.kafkaSec.loglambdaFlags())
+	if s.cfg.kafkaSec.mechanism != "" {
+		fmt.Fprintf(w, "           (KAFKA_PASSWORD: the SASL password of %s)\n", s.cfg.kafkaSec.user)
+	}
 	fmt.Fprintf(w, "  MongoDB  %s (database %s)\n", s.mongoSrv.URI(), s.cfg.mongoDB)
 	if s.cfg.alerts.rules != "" {
 		fmt.Fprintf(w, "  alerts   %s every %s: curl '%s/v1/alerts'; reload: kill -HUP %d\n", s.cfg.alerts.rules, s.cfg.alerts.every, base, os.Getpid())
