@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	demogen "github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/serving/alerts"
@@ -297,5 +299,71 @@ rules:
 	}
 	if !strings.HasPrefix(queued.ID, "alert|NoTraffic|"+wantFP) {
 		t.Errorf("alert id %s", queued.ID)
+	}
+}
+
+// TestAlertsDemoWithoutReceivers runs the demo's rule file as up --demo
+// writes it, with no webhook receiver and no mail server listening: the
+// burst's alert is told by the log notifier (an INFO line with its
+// summary), the webhook and mail deliveries are retried and marked failed
+// in /v1/alerts, and nothing is logged at WARN or ERROR.
+func TestAlertsDemoWithoutReceivers(t *testing.T) {
+	ctx := context.Background()
+	db := testDB(t)
+	dead := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		return addr
+	}
+	t.Setenv("LOGLAMBDA_DEMO_WEBHOOK_URL", "http://"+dead()+"/alerts")
+	t.Setenv("LOGLAMBDA_DEMO_SMTP", dead())
+	rules := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(rules, demogen.DemoRules, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logs := &testkit.SyncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	evs, lines := genEvents(t, start, 90*time.Minute, 30, 3)
+	from, _, b := burstWindow(t, lines)
+	clk := &testClock{t: from}
+	s := alertServer(t, db, clk, rules, "A", Logger(log))
+	feed := newSpeedFeed(db, evs)
+	now := from
+	for ; !strings.Contains(logs.String(), `msg="alert firing"`) && now.Before(b.end); now = now.Add(30 * time.Second) {
+		step(t, ctx, clk, feed, now, s)
+	}
+	// Three more steps: the retries (3 attempts) run out.
+	for i := 0; i < 3; i++ {
+		now = now.Add(30 * time.Second)
+		step(t, ctx, clk, feed, now, s)
+	}
+	out := logs.String()
+	var told string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, `notifier=log`) && strings.Contains(l, `msg="alert firing"`) {
+			told = l
+		}
+		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+			t.Errorf("logged: %s", l)
+		}
+	}
+	if !strings.Contains(told, "level=INFO") || !strings.Contains(told, "ERROR lines in 5m0s") || !strings.Contains(told, "instance:"+b.instance) {
+		t.Fatalf("no INFO line of the log notifier for %s's burst; log:\n%s", b.instance, out)
+	}
+	listed := listAlerts(t, s, from, time.Time{})
+	if len(listed) == 0 {
+		t.Fatal("/v1/alerts lists no alert")
+	}
+	states := map[string]string{}
+	for _, d := range listed[0].Deliveries {
+		states[d.Notifier] = d.State
+	}
+	if states["log"] != alerts.DeliverySent || states["webhook"] != alerts.DeliveryFailed || states["mail"] != alerts.DeliveryFailed {
+		t.Errorf("deliveries %+v: want log sent, webhook and mail failed after their retries", listed[0].Deliveries)
 	}
 }

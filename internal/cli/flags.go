@@ -112,7 +112,7 @@ func (v *viewFlags) contract(layer string) collections.Contract {
 	if v.jsonMap != "" {
 		c.Format += " map " + v.jsonMap // a config built in code, not validated
 	}
-	if v.clusters.registered {
+	if !v.clusters.unset() {
 		c.ClusterFields, c.MicroClusters = v.clusters.fields, v.clusters.micro
 	}
 	return c
