@@ -57,7 +57,7 @@ func TestUpBannerCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := upConfig{data: t.TempDir(), brokers: strings.Join(kc.ListenAddrs(), ","), mongoListen: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
-		grpcAddr: "127.0.0.1:0", partitions: 2, mongoDB: "loglambda", batchEvery: time.Hour,
+		grpcAddr: "127.0.0.1:0", partitions: 2, mongoDB: "loglambda", batchEvery: time.Hour, kafkaRetention: -1,
 		viewFlags: viewFlags{topic: "logs", format: "json", hotTerm: "param:q,Input", pane: time.Minute, lateness: 2 * time.Minute},
 		kafkaSec:  kafkaSecFlags{files: secureFiles(certs.CA), mechanism: "SCRAM-SHA-256", user: user, password: secretValue{password}},
 		apiSec:    apiSecFlags{tlsCert: certs.ServerCert, tlsKey: certs.ServerKey, tokensFile: tokFile}}

@@ -75,7 +75,7 @@ func TestCredentialsRefused(t *testing.T) {
 		slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
 		t.Cleanup(func() { slog.SetDefault(prev) })
 		c := upConfig{data: t.TempDir(), brokers: brokers, mongoListen: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
-			partitions: 4, mongoDB: "loglambda", batchEvery: time.Hour,
+			partitions: 4, mongoDB: "loglambda", batchEvery: time.Hour, kafkaRetention: -1,
 			viewFlags: viewFlags{topic: "logs", format: "json", hotTerm: "param:q,Input", pane: time.Minute, lateness: 2 * time.Minute},
 			kafkaSec:  kafkaSecFlags{files: secureFiles(certs.CA), mechanism: "SCRAM-SHA-512", user: user, password: secretValue{wrong}}}
 		if err := c.validate(); err != nil {

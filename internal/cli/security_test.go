@@ -235,7 +235,7 @@ func TestUpExternalSecureKafka(t *testing.T) {
 	}
 	defer kc.Close()
 	c := upConfig{data: t.TempDir(), brokers: strings.Join(kc.ListenAddrs(), ","), mongoListen: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
-		partitions: 4, mongoDB: "loglambda", batchEvery: time.Hour,
+		partitions: 4, mongoDB: "loglambda", batchEvery: time.Hour, kafkaRetention: -1,
 		viewFlags: viewFlags{topic: "logs", format: "json", hotTerm: "param:q,Input", pane: time.Minute, lateness: 2 * time.Minute},
 		kafkaSec:  kafkaSecFlags{files: secureFiles(certs.CA), mechanism: "PLAIN", user: "upuser", password: secretValue{"up-plain-password"}}}
 	if err := c.validate(); err != nil {
