@@ -15,6 +15,7 @@ func FuzzMiner(f *testing.F) {
 		"\"unterminated quote", "a\tb\r\nc", "blk_-123 /var/x.log http://h/p?q=1",
 		"sent 4464 bytes (4.35 KB) to h-1/10.0.0.1:80 via ssh2", "ids 4|9|12 on node-3 CPU#0 u0 org.a.Bc.D",
 		"state (0=idle,1=busy) Rect(0, 0 - 1, 2) at Pool$E@5f3",
+		"Apache/2.2.3 (Fedora) Jun 17 configured", "nginx/1.1 (x), 5 KB env.createBean2(): 30_40 (y)", "sent 5 bytes (2 KB) ok",
 	} {
 		f.Add([]byte(s))
 	}

@@ -27,10 +27,11 @@ const (
 	rWordValues                    // a place of plain words becomes <*> at the third word, not the second
 	rCallName                      // a function's name is code, its digits too: env.createBean2(), jk2_init()
 	rUnderscore                    // numbers joined by '_' are values apart: <*>_<*>
+	rProduct                       // a product's comment is part of its version: Apache/2.2.3 (Fedora)
 	rules                          // the number of rules, as a bit: not a rule
 )
 
 // ruleNames are the rules' names in the test's report, in bit order.
 var ruleNames = [...]string{"url-scheme", "numbered-name", "name-prefix", "class-shown", "unit-shown",
 	"restated", "field-colon", "dot-leader", "multi-value", "literal", "host-tld", "relative-path",
-	"time-words", "empty-value", "word-values", "call-name", "underscore"}
+	"time-words", "empty-value", "word-values", "call-name", "underscore", "product"}

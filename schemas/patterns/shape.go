@@ -40,6 +40,16 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 				return keyHash(msg, sc.units)
 			}
 			kind, vs, ve = classify(msg[i:j], fl, sc.off)
+			if kind == kVar && sc.off&rProduct == 0 && ntok < maxTokens-2 && int(ve) == j-i && productToken(msg[i+int(vs):j]) {
+				// A product's comment (see tokenize): one token more.
+				if s2, e2, _ := nextToken(msg, j); s2 < n {
+					if c := productComment(msg[s2:e2]); c > 0 && classifyConst(msg[s2:e2], sc.off) {
+						ve = int32(s2 + c - i)
+						j = e2
+						ntok++
+					}
+				}
+			}
 			if kind == kWeak {
 				kind, weak = kVar, true
 			} else if kind == kMulti {
@@ -326,4 +336,12 @@ func load8(b []byte) uint64 {
 		w |= uint64(c) << (8 * k)
 	}
 	return w
+}
+
+// classifyConst reports whether classify takes the token b for a
+// constant, as tokenize needs of a product's comment.
+func classifyConst(b []byte, off rule) bool {
+	_, _, fl := nextToken(b, 0)
+	kind, _, _ := classify(b, fl, off)
+	return kind == kConst
 }

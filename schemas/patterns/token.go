@@ -236,6 +236,17 @@ func (sc *scratch) tokenize(msg []byte) {
 		}
 		i = end
 	}
+	// A product's comment belongs to its version: "Apache/2.2.3
+	// (Fedora)" is one value.
+	for i := 1; sc.off&rProduct == 0 && i < len(toks); i++ {
+		if toks[i-1].kind == kVar && toks[i].kind == kConst && productToken(msg[toks[i-1].vs:toks[i-1].ve]) && toks[i-1].ve == toks[i-1].e {
+			if n := productComment(msg[toks[i].s:toks[i].e]); n > 0 {
+				toks[i-1].e, toks[i-1].ve = toks[i].e, toks[i].s+int32(n)
+				toks = append(toks[:i], toks[i+1:]...) // gone, as shapeKey never sees it
+				sc.toks = toks
+			}
+		}
+	}
 	// Unit words after a variable belong to it ("4.35 KB", "<1 sec").
 	for i := 1; i < len(toks); i++ {
 		if toks[i].kind == kUnitWord && (toks[i-1].kind == kVar || toks[i-1].kind == kKV) {
@@ -1087,6 +1098,54 @@ func callName(b []byte) int {
 			return k
 		case isWordByte(c) || c == '$':
 		case c == '.' && isLetter(b[k-1]) && k+1 < len(b) && isLetter(b[k+1]):
+		default:
+			return 0
+		}
+	}
+	return 0
+}
+
+// productToken reports a product and its version, as a server or client
+// names itself (RFC 9110 product tokens): a name of letters, '-' and '_',
+// a slash and a version that starts with a digit ("Apache/2.2.3",
+// "nginx/1.18.0").
+func productToken(b []byte) bool {
+	k := 0
+	for k < len(b) && (isLetter(b[k]) || b[k] == '-' || b[k] == '_') {
+		k++
+	}
+	if k == 0 || k+1 >= len(b) || b[k] != '/' || !isDigit(b[k+1]) {
+		return false
+	}
+	for _, c := range b[k+1:] {
+		if !isAlnum(c) && c != '.' && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// productComment returns the length of a product's comment that b starts
+// with, one word in brackets ("(Fedora)", "(Ubuntu),": 8 for the first),
+// or 0. The comment (the build, the platform) varies with the product:
+// it is part of the value.
+func productComment(b []byte) int {
+	if len(b) < 3 || b[0] != '(' {
+		return 0
+	}
+	for k := 1; k < len(b); k++ {
+		switch c := b[k]; {
+		case c == ')':
+			if k == 1 {
+				return 0
+			}
+			for _, t := range b[k+1:] {
+				if !isTrailPunct(t) {
+					return 0
+				}
+			}
+			return k + 1
+		case isAlnum(c) || c == '-' || c == '_' || c == '.':
 		default:
 			return 0
 		}

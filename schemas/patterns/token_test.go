@@ -93,6 +93,8 @@ func TestVariableDetection(t *testing.T) {
 		{"a date keeps its dashes", "backup from 2017-07-08 10:00:00 done", "backup from <*>-<*>-<*> <*> done"},
 		{"a range keeps its dash", "(C) 2000-2002 the team", "(C) <*>-<*> the team"},
 		{"numbers joined by an underscore are apart", "Session: 30546174_3374851143 initialized", "Session: <*>_<*> initialized"},
+		{"a product's comment is part of its version", "Apache/2.2.3 (Fedora) configured -- resuming normal operations", "<*> configured -- resuming normal operations"},
+		{"a word in brackets after another value stays", "port 22 (ssh) open", "port <*> (ssh) open"},
 		{"an id with letters and underscores is one value", "task attempt_1445_0020_m_000000_0 done", "task <*> done"},
 		{"an id with letters is one value", "job 1f2e3d4c-a0b1-4c2d done", "job <*> done"},
 		{"white space runs", "  a \t b  ", "a b"},
