@@ -67,7 +67,7 @@ func (b *Batch) Run(ctx context.Context) (sum RunSummary, err error) {
 // locked runs f holding the lake's lock: Run, Compact and Recompute each
 // hold it throughout, so that they never interleave.
 func locked[S any](ctx context.Context, l *lake.Lake, f func(context.Context) (S, error)) (S, error) {
-	unlock, err := l.Lock()
+	unlock, err := l.Lock(ctx)
 	if err != nil {
 		var zero S
 		return zero, err

@@ -3,7 +3,6 @@ package batch
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"time"
 
@@ -88,7 +87,7 @@ func (b *Batch) mergeFinished(ctx context.Context, m *lake.Manifest, sum *Compac
 			return fmt.Errorf("merge hour %s partition %d (%d files): %w", g.hour.Format(time.RFC3339), g.partition, len(in), err)
 		}
 		if got != rows {
-			os.Remove(b.lake.Abs(rel))
+			b.lake.Remove(ctx, rel)
 			return fmt.Errorf("merge hour %s partition %d: merged %d rows, manifest says %d", g.hour.Format(time.RFC3339), g.partition, got, rows)
 		}
 		m.ReplaceFiles(in, lake.File{Path: rel, Partition: g.partition, FirstOffset: first, LastOffset: last,
@@ -101,7 +100,7 @@ func (b *Batch) mergeFinished(ctx context.Context, m *lake.Manifest, sum *Compac
 		return fmt.Errorf("merge: %w", err)
 	}
 	for _, p := range obsolete {
-		if err := os.Remove(b.lake.Abs(p)); err != nil {
+		if err := b.lake.Remove(ctx, p); err != nil {
 			// The manifest no longer names it: the next run removes it.
 			b.cfg.Logger.Warn("remove merged file", "path", p, "err", err)
 		}

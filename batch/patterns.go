@@ -230,12 +230,17 @@ func (b *Batch) mineFrom(ctx context.Context, conn *sql.Conn, m *lake.Manifest, 
 		}
 		return 0
 	}
-	var files []string
+	var todoFiles []lake.File
 	for _, f := range m.Files {
 		if f.LastOffset >= next(f.Partition) {
-			files = append(files, b.lake.Abs(f.Path))
+			todoFiles = append(todoFiles, f)
 		}
 	}
+	files, release, err := b.lake.Fetch(ctx, todoFiles)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer release()
 	// From documents: the states of hours written before, loaded once.
 	docs := map[time.Time]map[time.Time]*views.Patterns{}
 	written := func(t time.Time) (*views.Patterns, error) {

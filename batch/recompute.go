@@ -76,11 +76,13 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 		}
 		bar := b.newProgress(int64(len(todo)), "recompute hours")
 		for _, h := range todo {
-			paths := make([]string, len(files[h]))
-			for i, f := range files[h] {
-				paths[i] = b.lake.Abs(f.Path)
+			paths, release, err := b.lake.Fetch(ctx, files[h])
+			if err != nil {
+				bar.finish()
+				return sum, fmt.Errorf("recompute hour %s: %w", h.Format(time.RFC3339), err)
 			}
 			panes, err := b.hourPanes(ctx, conn, paths)
+			release()
 			if err != nil {
 				bar.finish()
 				return sum, fmt.Errorf("recompute hour %s (%d files): %w", h.Format(time.RFC3339), len(paths), err)

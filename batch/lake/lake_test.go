@@ -161,17 +161,17 @@ func TestAddFilesMarksRecomputedHourDirty(t *testing.T) {
 
 func TestLockExcludesSecondWriter(t *testing.T) {
 	l := tempLake(t)
-	unlock, err := l.Lock()
+	unlock, err := l.Lock(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Lock(); err == nil {
+	if _, err := l.Lock(context.Background()); err == nil {
 		t.Fatal("second Lock succeeded while the first is held")
 	}
 	if err := unlock(); err != nil {
 		t.Fatal(err)
 	}
-	unlock, err = l.Lock()
+	unlock, err = l.Lock(context.Background())
 	if err != nil {
 		t.Fatalf("Lock after unlock: %v", err)
 	}

@@ -1,15 +1,14 @@
 package lake
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
-	"github.com/loglambda/loglambda/base/atomicfile"
+	"github.com/loglambda/loglambda/base/objstore"
 	"github.com/loglambda/loglambda/schemas/lakefiles"
 )
 
@@ -181,16 +180,22 @@ func (m *Manifest) Clone() *Manifest {
 // LoadManifest reads the manifest of the lake, or returns an empty one when
 // the lake has none yet.
 func (l *Lake) LoadManifest() (*Manifest, error) {
-	p := filepath.Join(l.dir, ManifestName)
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	p := l.key(ManifestName)
 	m := NewManifest(l.topic)
-	found, err := atomicfile.ReadJSON(p, m)
+	data, v, err := l.store.Get(ctx, p)
+	if errors.Is(err, objstore.ErrNotExist) {
+		l.manifestVersion = ""
+		return m, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load manifest: %w", err)
 	}
-	if !found {
-		return m, nil
+	if err := json.Unmarshal(data, m); err != nil {
+		return nil, fmt.Errorf("load manifest %s/%s: %w", l.store, p, err)
 	}
-	if err := lakefiles.CheckManifest(p, m.Version, m.Topic, l.topic); err != nil {
+	if err := lakefiles.CheckManifest(l.store.String()+"/"+p, m.Version, m.Topic, l.topic); err != nil {
 		return nil, fmt.Errorf("load manifest: %w", err)
 	}
 	if m.Partitions == nil {
@@ -199,31 +204,61 @@ func (l *Lake) LoadManifest() (*Manifest, error) {
 	if m.Hours == nil {
 		m.Hours = map[time.Time]*HourState{}
 	}
+	l.manifestVersion = v
 	return m, nil
 }
+
+// storeTimeout bounds a manifest or state read or write, whose methods
+// predate the context: a remote store that does not answer must fail the
+// run, not hang it.
+const storeTimeout = 2 * time.Minute
 
 // HasManifest reports whether the lake's manifest file exists. A lake
 // without one is new, or has lost it: compaction saves one before its
 // first file (see Batch.Compact), so files without a manifest are never a
 // run's own.
 func (l *Lake) HasManifest() (bool, error) {
-	_, err := os.Stat(filepath.Join(l.dir, ManifestName))
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	_, _, err := l.store.Get(ctx, l.key(ManifestName))
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, objstore.ErrNotExist):
 		return false, nil
 	}
 	return false, fmt.Errorf("manifest: %w", err)
 }
 
-// SaveManifest writes the manifest atomically (base/atomicfile), so a
-// crash leaves the old or the new manifest.
+// SaveManifest writes the manifest atomically (a local lake through
+// base/atomicfile, a remote one by a single PUT), so a crash leaves the
+// old or the new manifest. A remote lake's save is conditional on the
+// manifest being the one this lake last loaded or saved, and refused when
+// the writer's lease is not surely held: a run that lost its lease (paused
+// past its expiry) must not overwrite the manifest of the run that took
+// over. Locally the flock makes such a race impossible.
 func (l *Lake) SaveManifest(m *Manifest) error {
 	m.sortFiles()
-	if err := atomicfile.WriteJSON(filepath.Join(l.dir, ManifestName), m, 0o644); err != nil {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
 		return fmt.Errorf("save manifest: %w", err)
 	}
+	cond := objstore.Always
+	if l.Remote() {
+		if l.lease != nil {
+			if err := l.lease.Check(); err != nil {
+				return fmt.Errorf("save manifest: %w", err)
+			}
+		}
+		cond = objstore.IfVersion(l.manifestVersion)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	v, err := l.store.Put(ctx, l.key(ManifestName), append(data, '\n'), cond)
+	if err != nil {
+		return fmt.Errorf("save manifest: %w", err)
+	}
+	l.manifestVersion = v
 	return nil
 }
 
@@ -231,7 +266,9 @@ func (l *Lake) SaveManifest(m *Manifest) error {
 // by the manifest, so never an orphan) into the topic directory,
 // atomically as SaveManifest does.
 func (l *Lake) SaveState(name string, data []byte) error {
-	if err := atomicfile.Write(filepath.Join(l.dir, name), data, 0o644); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if _, err := l.store.Put(ctx, l.key(name), data, objstore.Always); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
 	return nil
@@ -240,7 +277,12 @@ func (l *Lake) SaveState(name string, data []byte) error {
 // LoadState reads a file SaveState wrote; nil and no error when there is
 // none.
 func (l *Lake) LoadState(name string) ([]byte, error) {
-	data, _, err := atomicfile.Read(filepath.Join(l.dir, name))
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	data, _, err := l.store.Get(ctx, l.key(name))
+	if errors.Is(err, objstore.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", name, err)
 	}

@@ -1,6 +1,7 @@
 package lake
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,42 +11,30 @@ import (
 
 // RemoveOrphans deletes every Parquet or temp file under the lake that the
 // manifest does not name (left by a run that crashed before saving the
-// manifest, or by a merge that crashed before deleting its inputs), and
-// hour directories left empty. It returns the removed paths, relative to
-// the topic directory. Without it a crashed run's files would be read
-// twice by anyone globbing the lake.
+// manifest, or by a merge that crashed before deleting its inputs), and,
+// in a local lake, hour directories left empty. It returns the removed
+// paths, relative to the topic directory. Without it a crashed run's
+// files would be read twice by anyone globbing the lake.
 func (l *Lake) RemoveOrphans(m *Manifest) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
 	known := make(map[string]bool, len(m.Files))
 	for _, f := range m.Files {
 		known[f.Path] = true
 	}
+	objs, err := l.store.List(ctx, l.topic+"/")
+	if err != nil {
+		return nil, fmt.Errorf("remove orphans under %s/%s: %w", l.store, l.topic, err)
+	}
 	var removed []string
-	var dirs []string
-	err := filepath.WalkDir(l.dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(l.dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			if rel != "." {
-				dirs = append(dirs, p)
-			}
-			return nil
-		}
-		name := d.Name()
+	for _, o := range objs {
+		rel := strings.TrimPrefix(o.Key, l.topic+"/")
+		name := rel[strings.LastIndex(rel, "/")+1:]
 		orphan := strings.HasSuffix(name, tempSuffix) ||
 			(strings.HasSuffix(name, ".parquet") && !known[rel])
 		if orphan {
 			removed = append(removed, rel)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("remove orphans under %s: %w", l.dir, err)
 	}
 	// No manifest beside Parquet files means the manifest was lost or
 	// deleted, not that every file is an orphan: refuse to empty the lake.
@@ -53,23 +42,37 @@ func (l *Lake) RemoveOrphans(m *Manifest) ([]string, error) {
 	// lake, so files of a first run that crashed are orphans of that one.)
 	has, err := l.HasManifest()
 	if err != nil {
-		return nil, fmt.Errorf("remove orphans under %s: %w", l.dir, err)
+		return nil, fmt.Errorf("remove orphans under %s/%s: %w", l.store, l.topic, err)
 	}
 	if !has {
 		for _, rel := range removed {
 			if strings.HasSuffix(rel, ".parquet") {
-				return nil, fmt.Errorf("lake %s has Parquet files (%s) but no manifest: restore %s or move the files away", l.dir, rel, ManifestName)
+				return nil, fmt.Errorf("lake %s/%s has Parquet files (%s) but no manifest: restore %s or move the files away", l.store, l.topic, rel, ManifestName)
 			}
 		}
 	}
 	for i, rel := range removed {
-		if err := os.Remove(l.Abs(rel)); err != nil {
+		if err := l.Remove(ctx, rel); err != nil {
 			return removed[:i], fmt.Errorf("remove orphan %s: %w", rel, err)
 		}
 	}
-	// Deepest first, so hour=HH goes before its dt=... parent.
+	if l.dir != "" {
+		removeEmptyDirs(l.dir)
+	}
+	return removed, nil
+}
+
+// removeEmptyDirs removes the empty directories under dir, deepest first,
+// so hour=HH goes before its dt=... parent.
+func removeEmptyDirs(dir string) {
+	var dirs []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && p != dir {
+			dirs = append(dirs, p)
+		}
+		return nil
+	})
 	for i := len(dirs) - 1; i >= 0; i-- {
 		os.Remove(dirs[i]) // fails, as wanted, unless empty
 	}
-	return removed, nil
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -16,7 +14,6 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
-	"github.com/loglambda/loglambda/base/atomicfile"
 	"github.com/loglambda/loglambda/schemas/event"
 )
 
@@ -100,7 +97,7 @@ func (l *Lake) Merge(ctx context.Context, rel string, inputs []string) (size, ro
 
 // copyRows appends the rows of one lake file to fw.
 func (l *Lake) copyRows(ctx context.Context, fw *pqarrow.FileWriter, rel string) (int64, error) {
-	f, err := os.Open(l.Abs(rel))
+	f, err := l.open(ctx, rel)
 	if err != nil {
 		return 0, err
 	}
@@ -147,13 +144,9 @@ func (l *Lake) copyRows(ctx context.Context, fw *pqarrow.FileWriter, rel string)
 }
 
 // writeParquet runs write on a Parquet writer of the lake schema over a
-// temp file and renames it to rel when all went well (base/atomicfile).
+// temp file and puts it in place as rel when all went well (writeObject).
 func (l *Lake) writeParquet(rel string, write func(*pqarrow.FileWriter) error) (int64, error) {
-	dst := l.Abs(rel)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return 0, fmt.Errorf("write %s: %w", dst, err)
-	}
-	return atomicfile.WriteWith(dst, 0o644, func(w io.Writer) error {
+	return l.writeObject(rel, func(w io.Writer) error {
 		fw, err := pqarrow.NewFileWriter(event.ArrowSchema(), w, writerProps(), arrowProps())
 		if err != nil {
 			return err
@@ -170,7 +163,7 @@ func (l *Lake) writeParquet(rel string, write func(*pqarrow.FileWriter) error) (
 // ReadFile reads a lake file back into events: for tests, re-parsing and
 // inspection from Go (SQL over the lake goes through DuckDB).
 func (l *Lake) ReadFile(ctx context.Context, rel string) ([]event.Event, error) {
-	f, err := os.Open(l.Abs(rel))
+	f, err := l.open(ctx, rel)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", rel, err)
 	}

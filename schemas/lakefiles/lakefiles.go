@@ -1,21 +1,25 @@
 // Package lakefiles is the lake's read contract, shared by batch, which
 // writes the lake, and serving's SQL, which reads it: where a topic's files
-// are (<lake>/<topic>/dt=YYYY-MM-DD/hour=HH/*.parquet), the manifest's name
-// and version, and the part of the manifest a reader needs (the files).
+// are (<lake>/<topic>/dt=YYYY-MM-DD/hour=HH/*.parquet, in a directory or
+// under an s3://bucket/prefix), the manifest's name and version, and the
+// part of the manifest a reader needs (the files).
 // The rest of the manifest (offsets, hour states) is batch's, in
 // batch/lake.
 package lakefiles
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/loglambda/loglambda/base/atomicfile"
+	"github.com/loglambda/loglambda/base/objstore"
 )
 
 // ErrNoLake is returned when the topic has no lake files yet: there is
@@ -90,7 +94,7 @@ func List(root, topic string) (dir string, files []File, err error) {
 	if err != nil {
 		return "", nil, err
 	}
-	files, found, err := list(dir, topic)
+	files, found, err := ListStore(context.Background(), objstore.NewDir(filepath.Dir(dir)), topic)
 	if err != nil {
 		return "", nil, err
 	}
@@ -101,26 +105,33 @@ func List(root, topic string) (dir string, files []File, err error) {
 	return dir, files, nil
 }
 
-// list reads the manifest of the topic directory dir; found is false when
-// there is none.
-func list(dir, topic string) (files []File, found bool, err error) {
-	mpath := filepath.Join(dir, ManifestName)
-	var m manifest
-	found, err = atomicfile.ReadJSON(mpath, &m)
-	if err != nil || !found {
-		if err != nil {
-			err = fmt.Errorf("read lake manifest: %w", err)
-		}
+// ListStore reads the manifest of topic in store (a directory or a
+// bucket prefix): its files, sorted by path and checked as List's; found
+// is false when there is no manifest.
+func ListStore(ctx context.Context, store objstore.Store, topic string) (files []File, found bool, err error) {
+	if err := checkTopic(topic); err != nil {
 		return nil, false, err
+	}
+	key := topic + "/" + ManifestName
+	mpath := store.String() + "/" + key
+	data, _, err := store.Get(ctx, key)
+	if errors.Is(err, objstore.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read lake manifest: %w", err)
+	}
+	var m manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, true, fmt.Errorf("read lake manifest: decode %s: %w", mpath, err)
 	}
 	if err := CheckManifest(mpath, m.Version, m.Topic, topic); err != nil {
 		return nil, true, err
 	}
 	for _, f := range m.Files {
-		rel := filepath.FromSlash(f.Path)
 		// A manifest path leaving the topic directory would widen what
 		// a query may read (allowed_paths) beyond the lake.
-		if !filepath.IsLocal(rel) || !strings.HasSuffix(rel, ".parquet") {
+		if !filepath.IsLocal(filepath.FromSlash(f.Path)) || path.Clean(f.Path) != f.Path || !strings.HasSuffix(f.Path, ".parquet") {
 			return nil, true, fmt.Errorf("read lake manifest %s: file %q is not a Parquet file inside the topic directory", mpath, f.Path)
 		}
 	}
@@ -128,11 +139,20 @@ func list(dir, topic string) (files []File, found bool, err error) {
 	return m.Files, true, nil
 }
 
+// checkTopic refuses topics that are not a single directory name (so a
+// topic cannot point outside the lake).
+func checkTopic(topic string) error {
+	if topic == "" || topic == "." || topic == ".." || strings.ContainsAny(topic, `/\`) {
+		return fmt.Errorf("topic %q is not a valid directory name", topic)
+	}
+	return nil
+}
+
 // TopicDir returns the lake directory of topic, refusing topics that are
 // not a single directory name (so a topic cannot point outside the lake).
 func TopicDir(root, topic string) (string, error) {
-	if topic == "" || topic == "." || topic == ".." || strings.ContainsAny(topic, `/\`) {
-		return "", fmt.Errorf("topic %q is not a valid directory name", topic)
+	if err := checkTopic(topic); err != nil {
+		return "", err
 	}
 	abs, err := filepath.Abs(filepath.Join(root, topic))
 	if err != nil {
@@ -141,44 +161,75 @@ func TopicDir(root, topic string) (string, error) {
 	return abs, nil
 }
 
-// Files returns the absolute paths of the lake's Parquet files of
-// topic, sorted: the manifest's list when there is a manifest, else every
-// dt=*/hour=*/*.parquet file. It returns an error wrapping ErrNoLake when
-// there are none.
+// Files returns the absolute paths of the lake's Parquet files of topic
+// in the local directory root, sorted: the manifest's list when there is a
+// manifest, else every dt=*/hour=*/*.parquet file. It returns an error
+// wrapping ErrNoLake when there are none.
 func Files(root, topic string) ([]string, error) {
 	dir, err := TopicDir(root, topic)
 	if err != nil {
 		return nil, err
 	}
+	objs, err := Objects(context.Background(), objstore.NewDir(filepath.Dir(dir)), topic)
+	if err != nil {
+		return nil, err
+	}
+	files := make([]string, len(objs))
+	for i, o := range objs {
+		files[i] = filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(o.Key, topic+"/")))
+	}
+	return files, nil
+}
+
+// Objects returns the lake's Parquet objects of topic in store, sorted by
+// key (keys relative to the store's root, sizes from the manifest, -1 when
+// it has none): the manifest's list when there is a manifest, else every
+// object matching Glob. It returns an error wrapping ErrNoLake when there
+// are none.
+func Objects(ctx context.Context, store objstore.Store, topic string) ([]objstore.Info, error) {
+	if err := checkTopic(topic); err != nil {
+		return nil, err
+	}
 	noLake := func(why string) error {
 		return fmt.Errorf("%w for topic %q under %s (%s): write one with `loglambda batch compact --lake %s --topic %s`",
-			ErrNoLake, topic, root, why, root, topic)
+			ErrNoLake, topic, store, why, store, topic)
 	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return nil, noLake(dir + " does not exist")
+	if root := store.LocalDir(); root != "" {
+		if st, err := os.Stat(filepath.Join(root, topic)); err != nil || !st.IsDir() {
+			return nil, noLake(filepath.Join(root, topic) + " does not exist")
+		}
 	}
-	listed, found, err := list(dir, topic)
+	listed, found, err := ListStore(ctx, store, topic)
 	if err != nil {
 		return nil, err
 	}
 	if !found {
-		files, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(Glob)))
+		all, err := store.List(ctx, topic+"/")
 		if err != nil {
-			return nil, fmt.Errorf("list lake %s: %w", dir, err)
+			return nil, fmt.Errorf("list lake %s/%s: %w", store, topic, err)
 		}
-		if len(files) == 0 {
+		var objs []objstore.Info
+		for _, o := range all {
+			if ok, _ := path.Match(Glob, strings.TrimPrefix(o.Key, topic+"/")); ok {
+				o.Size = -1
+				objs = append(objs, o)
+			}
+		}
+		if len(objs) == 0 {
 			return nil, noLake("no Parquet files and no manifest")
 		}
-		sort.Strings(files)
-		return files, nil
+		return objs, nil
 	}
-	files := make([]string, len(listed))
+	objs := make([]objstore.Info, len(listed))
 	for i, f := range listed {
-		files[i] = filepath.Join(dir, filepath.FromSlash(f.Path))
+		size := f.Bytes
+		if size <= 0 {
+			size = -1
+		}
+		objs[i] = objstore.Info{Key: topic + "/" + f.Path, Size: size}
 	}
-	if len(files) == 0 {
+	if len(objs) == 0 {
 		return nil, noLake("the manifest lists no files")
 	}
-	sort.Strings(files)
-	return files, nil
+	return objs, nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+
+	"github.com/loglambda/loglambda/base/objstore"
 )
 
 // Opt configures a Lake; pass options to New.
@@ -23,6 +25,10 @@ type cfg struct {
 	// and memoryLimit, so this bounds the process's SQL memory to
 	// maxConcurrent x memoryLimit.
 	maxConcurrent int
+	// store and cache are a remote lake (Remote); nil: the directory
+	// given to New, read in place.
+	store objstore.Store
+	cache *objstore.Cache
 }
 
 // Defaults, printed by the commands' --help.
@@ -40,6 +46,13 @@ func defaultCfg() cfg {
 		memoryLimit:   DefaultMemoryLimit,
 		maxConcurrent: DefaultMaxConcurrent,
 	}
+}
+
+// Remote reads the lake from store (an S3 bucket prefix) through cache:
+// each query fetches the files it reads into the cache first (DuckDB reads
+// local files only here). New's root then only names the lake in messages.
+func Remote(store objstore.Store, cache *objstore.Cache) Opt {
+	return func(c *cfg) { c.store, c.cache = store, cache }
 }
 
 // RowLimit is the most rows an answer holds (default 10000); a query with

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/loglambda/loglambda/base/objstore"
 	"github.com/loglambda/loglambda/schemas/lakefiles"
 )
 
@@ -28,6 +30,10 @@ var ErrBadQuery = errors.New("bad query")
 type Lake struct {
 	root, topic string
 	cfg         cfg
+	// store and cache are where the files are and where DuckDB reads
+	// them: the directory itself, or a remote lake's local copies.
+	store objstore.Store
+	cache *objstore.Cache
 	// turns holds one token per query allowed to run at once.
 	turns chan struct{}
 }
@@ -50,7 +56,21 @@ func New(root, topic string, opts ...Opt) (*Lake, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("lakesql: %w", err)
 	}
-	return &Lake{root: root, topic: topic, cfg: c, turns: make(chan struct{}, c.maxConcurrent)}, nil
+	l := &Lake{root: root, topic: topic, cfg: c, store: c.store, cache: c.cache, turns: make(chan struct{}, c.maxConcurrent)}
+	if l.store == nil {
+		abs, err := filepath.Abs(root)
+		if err != nil {
+			return nil, fmt.Errorf("lakesql: lake %s: %w", root, err)
+		}
+		l.store = objstore.NewDir(abs)
+		if l.cache, err = objstore.NewCache(l.store, "", 0); err != nil {
+			return nil, fmt.Errorf("lakesql: %w", err)
+		}
+	}
+	if l.cache == nil {
+		return nil, fmt.Errorf("lakesql: lake %s: a remote lake needs a cache", root)
+	}
+	return l, nil
 }
 
 // RowLimit is the most rows an answer holds.
@@ -101,16 +121,22 @@ func (l *Lake) Query(ctx context.Context, q string) (*Result, error) {
 	var res *Result
 	var err error
 	for attempt := 0; ; attempt++ {
-		var files []string
-		files, err = lakefiles.Files(l.root, l.topic)
+		var objs []objstore.Info
+		objs, err = lakefiles.Objects(ctx, l.store, l.topic)
 		if err != nil {
 			return nil, err
 		}
-		res, err = l.run(ctx, files, q)
+		var files []string
+		var release func()
+		files, release, err = l.cache.Fetch(ctx, objs)
+		if err == nil {
+			res, err = l.run(ctx, files, q)
+			release()
+		}
 		if err == nil || attempt > 0 || errors.Is(err, ErrRejected) || ctx.Err() != nil {
 			break
 		}
-		if again, ferr := lakefiles.Files(l.root, l.topic); ferr != nil || slices.Equal(again, files) {
+		if again, ferr := lakefiles.Objects(ctx, l.store, l.topic); ferr != nil || slices.Equal(again, objs) {
 			break
 		}
 	}
