@@ -30,6 +30,8 @@ const (
 	chunkRows  = 8 * 1024
 	closeAfter = time.Hour
 	maxOpen    = 16
+	// fetchMaxBytes bounds one fetch of the compaction's Kafka client.
+	fetchMaxBytes = 8 << 20
 )
 
 // idleTimeout is how long compaction waits for records it knows exist
@@ -216,6 +218,11 @@ func (b *Batch) read(ctx context.Context, ranges map[int32]readRange, m *lake.Ma
 		// Control records (transaction markers) take offsets too; keeping
 		// them lets a partition's end be recognised by offset alone.
 		kgo.KeepControlRecords(),
+		// What is fetched ahead of the workers is held decompressed:
+		// a few MiB keep both cores busy, kgo's 50 MiB default only
+		// holds memory.
+		kgo.FetchMaxBytes(fetchMaxBytes),
+		kgo.FetchMaxPartitionBytes(fetchMaxBytes / 4),
 	}, b.cfg.KafkaOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("compact: kafka client: %w", err)
