@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // assigned runs when the group has given this member partitions, after
@@ -61,12 +60,8 @@ func (s *Speed) revoked(ctx context.Context, cl *kgo.Client, revoked map[string]
 			// Dropping the state is still correct: the next owner resumes
 			// from what MongoDB holds.
 			s.cfg.Logger.Error("speed: flush of revoked partitions failed", "partitions", ids, "err", err)
-		} else if offs := s.hintOffsets(ids...); offs != nil {
-			cl.CommitOffsetsSync(fctx, offs, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
-				if err != nil {
-					s.cfg.Logger.Debug("speed: offset hint commit failed", "err", err)
-				}
-			})
+		} else {
+			s.hint(cl, s.hintOffsets(ids...))
 		}
 	}
 	s.drop(ids)

@@ -23,6 +23,11 @@ func own(name string, f func(*cfg)) Opt { return settings.Own(name, f) }
 const (
 	DefaultGroup         = "loglambda-speed"
 	DefaultFlushInterval = time.Second
+	// DefaultSessionTimeout is how long the group waits for a member
+	// that stopped heartbeating (Kafka's default): a static member
+	// restarted within it takes its partitions back without a
+	// rebalance; one that does not come back loses them after it.
+	DefaultSessionTimeout = 45 * time.Second
 )
 
 // cfg holds every setting of a Speed layer, with its defaults set in one
@@ -36,6 +41,8 @@ type cfg struct {
 	clusters *views.ClusterSpec
 
 	group       string
+	instanceID  string        // static membership; "" = dynamic
+	session     time.Duration // the group session timeout
 	hotCapacity int
 	patterns    bool // mine patterns (the patterns view)
 
@@ -56,6 +63,7 @@ func defaultCfg() cfg {
 	return cfg{
 		Settings:      settings.Defaults(),
 		group:         DefaultGroup,
+		session:       DefaultSessionTimeout,
 		hotCapacity:   views.DefaultHotCapacity,
 		flushInterval: DefaultFlushInterval,
 		patterns:      true,
@@ -72,6 +80,9 @@ func (c *cfg) Validate() error {
 		return fmt.Errorf("hot capacity %d is negative (0 counts exactly)", c.hotCapacity)
 	case c.flushInterval <= 0:
 		return fmt.Errorf("flush interval %s must be positive", c.flushInterval)
+	case c.session < 6*time.Second || c.session > 30*time.Minute:
+		// Kafka's default group.min/max.session.timeout.ms bounds.
+		return fmt.Errorf("session timeout %s is outside 6s..30m", c.session)
 	}
 	return nil
 }
@@ -80,6 +91,19 @@ func (c *cfg) Validate() error {
 // in one group share the partitions; MongoDB, not the group's committed
 // offsets, says where each partition resumes.
 func Group(g string) Opt { return own("Group", func(c *cfg) { c.group = g }) }
+
+// InstanceID makes this member static (KIP-345): a member restarted with
+// the same id within the session timeout takes its partitions back at once,
+// and the other members keep theirs without a rebalance. Two live members
+// must never share an id (the broker fences the older one). Empty (the
+// default in code): a dynamic member, whose restart is a new member.
+func InstanceID(id string) Opt { return own("InstanceID", func(c *cfg) { c.instanceID = id }) }
+
+// SessionTimeout is how long the group waits for a silent member before
+// giving its partitions to the others (default DefaultSessionTimeout).
+func SessionTimeout(d time.Duration) Opt {
+	return own("SessionTimeout", func(c *cfg) { c.session = d })
+}
 
 // FlushInterval is how often dirty panes are written to MongoDB (default
 // 1s): the freshness of the speed views, traded against write load.

@@ -44,6 +44,10 @@ type Speed struct {
 	// stopping is set when Run is killed (a test hook): the revoke callback
 	// then drops state without writing, as a dead process would.
 	stopping atomic.Bool
+	// hinting is set while an offset hint commit is in flight (at most
+	// one: see hint); hints counts those goroutines, waited for by Run.
+	hinting atomic.Bool
+	hints   sync.WaitGroup
 
 	// mu guards the partitions and the counters: the polling goroutine
 	// applies and flushes under it, the group callbacks add and remove
@@ -55,12 +59,20 @@ type Speed struct {
 	bl      backlogState
 }
 
-// flushTimeout bounds the flushes that stop something (the exit flush,
-// the flush of revoked partitions): what they do not write in time is
-// read again by the partition's next owner. The flushes while running are
-// bounded per command only (the Writer's deadline), so a large backlog is
-// written command by command however long it takes.
+// flushTimeout bounds every flush, on top of each command's own deadline
+// (the Writer's). A flush that runs out keeps what it wrote and leaves the
+// rest dirty, so the next one starts from there: a large backlog is
+// written over several flushes, and a stuck one never holds up the next
+// (or the revoke of a partition, which waits for the flush in flight).
+// What the flushes that stop something (exit, revoke) do not write in time
+// is read again by the partition's next owner.
 const flushTimeout = 30 * time.Second
+
+// hintTimeout bounds an offset hint commit. The commit waits while the
+// group rebalances (franz-go holds commits during join and sync), which
+// lasts until a dead member's session expires; a hint is only for lag
+// tools, so it gives up and the next flush sends a newer one.
+const hintTimeout = 5 * time.Second
 
 // errAborted is returned by Run when the abort hook fired.
 var errAborted = errors.New("speed: aborted")
@@ -111,9 +123,14 @@ func (s *Speed) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	opts := append([]kgo.Opt{
+	opts := []kgo.Opt{
 		kgo.SeedBrokers(s.brokers...),
 		kgo.ConsumerGroup(s.cfg.group),
+		// Cooperative: a member joining or leaving moves only the
+		// partitions that must move; the others keep consuming and
+		// flushing through the rebalance.
+		kgo.Balancers(kgo.CooperativeStickyBalancer()),
+		kgo.SessionTimeout(s.cfg.session),
 		kgo.ConsumeTopics(s.cfg.Topic),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
@@ -121,7 +138,11 @@ func (s *Speed) Run(ctx context.Context) error {
 		kgo.AdjustFetchOffsetsFn(s.assigned),
 		kgo.OnPartitionsRevoked(s.revoked),
 		kgo.OnPartitionsLost(s.lost),
-	}, s.cfg.KafkaOpts...)
+	}
+	if s.cfg.instanceID != "" {
+		opts = append(opts, kgo.InstanceID(s.cfg.instanceID))
+	}
+	opts = append(opts, s.cfg.KafkaOpts...)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("speed: kafka client: %w", err)
@@ -142,6 +163,7 @@ func (s *Speed) Run(ctx context.Context) error {
 		s.stopping.Store(true)
 		cl.AllowRebalance()
 		cl.Close()
+		s.hints.Wait()
 		return err
 	}
 	// settle handles a finished flush: a stopError (test crash) kills Run,
@@ -178,8 +200,10 @@ func (s *Speed) Run(ctx context.Context) error {
 			go func() {
 				// Not cut short by ctx: stopping waits for it, then
 				// flushes what is left. Each command has its own
-				// deadline; the flush as a whole has none.
-				ch <- s.flushAndHint(context.WithoutCancel(ctx), cl)
+				// deadline, the flush flushTimeout.
+				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+				defer cancel()
+				ch <- s.flushAndHint(fctx, cl)
 			}()
 			nextFlush = time.Now().Add(s.cfg.flushInterval)
 		}
@@ -214,6 +238,7 @@ func (s *Speed) Run(ctx context.Context) error {
 	}
 	cl.AllowRebalance()
 	cl.Close() // leaves the group; revoked flushes again (nothing dirty)
+	s.hints.Wait()
 	s.cfg.Logger.Info("speed layer stopped", "flushes", s.Stats().Flushes)
 	if err != nil {
 		return fmt.Errorf("speed: exit flush: %w", err)
@@ -287,20 +312,38 @@ func (s *Speed) process(fetches kgo.Fetches) {
 }
 
 // flushAndHint flushes every partition and, when that worked, commits the
-// checkpointed offsets to Kafka: only a hint for lag tools, MongoDB decides
-// where a partition resumes.
+// checkpointed offsets to Kafka (hint): only a hint for lag tools, MongoDB
+// decides where a partition resumes.
 func (s *Speed) flushAndHint(ctx context.Context, cl *kgo.Client) error {
 	if err := s.flush(ctx, nil); err != nil {
 		return err
 	}
-	if offs := s.hintOffsets(); offs != nil {
-		cl.CommitOffsets(ctx, offs, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+	s.hint(cl, s.hintOffsets())
+	return nil
+}
+
+// hint commits offs off the flush path, in its own goroutine with its own
+// deadline (hintTimeout), at most one at a time: a hint that finds one in
+// flight is dropped, the next flush sends a newer one. Waiting for it in
+// the flush made every member's writes stop while the group rebalanced
+// after one member died (franz-go holds commits during join and sync, until
+// the dead member's session expires).
+func (s *Speed) hint(cl *kgo.Client, offs map[string]map[int32]kgo.EpochOffset) {
+	if offs == nil || !s.hinting.CompareAndSwap(false, true) {
+		return
+	}
+	s.hints.Add(1)
+	go func() {
+		defer s.hints.Done()
+		defer s.hinting.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), hintTimeout)
+		defer cancel()
+		cl.CommitOffsetsSync(ctx, offs, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
 			if err != nil {
 				s.cfg.Logger.Debug("speed: offset hint commit failed", "err", err)
 			}
 		})
-	}
-	return nil
+	}()
 }
 
 func (s *Speed) hintOffsets(only ...int32) map[string]map[int32]kgo.EpochOffset {

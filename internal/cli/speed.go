@@ -25,6 +25,8 @@ func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
 	group := fs.String("group", speed.DefaultGroup, "Kafka consumer group; instances in one group share the partitions")
 	flushInterval := fs.Duration("flush-interval", speed.DefaultFlushInterval, "how often dirty panes are written to MongoDB")
 	hotCapacity := fs.Int("hot-capacity", views.DefaultHotCapacity, "search terms kept per pane and partition (0: exact, unbounded)")
+	var member memberFlags
+	member.register(fs)
 	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics on this address (e.g. 127.0.0.1:9464); empty: off")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -38,6 +40,11 @@ func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
 	case *hotCapacity < 0:
 		return fmt.Errorf("--hot-capacity %d is negative (0 counts exactly)", *hotCapacity)
 	}
+	mopts, release, err := member.resolve(*group)
+	if err != nil {
+		return err
+	}
+	defer release()
 	opts, db, closeDB, err := common.connect(ctx, "speed")
 	if err != nil {
 		return err
@@ -46,9 +53,9 @@ func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s, err := speed.New(db, common.brokerList(), append(opts,
-		speed.Group(*group), speed.FlushInterval(*flushInterval), speed.HotCapacity(*hotCapacity),
-		speed.Registerer(reg))...)
+	opts = append(opts, speed.Group(*group), speed.FlushInterval(*flushInterval), speed.HotCapacity(*hotCapacity),
+		speed.Registerer(reg))
+	s, err := speed.New(db, common.brokerList(), append(opts, mopts...)...)
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,10 @@ type upConfig struct {
 
 	alerts alertFlags
 
+	// member is the speed layer's group membership (--instance-id,
+	// --session-timeout).
+	member memberFlags
+
 	// batchNow, when set, is batch's clock (tests decide which hours are
 	// complete); not a flag.
 	batchNow func() time.Time
@@ -103,6 +107,7 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&c.demoHistory, "demo-history", 3*time.Hour, "history the demo backfills on its first start")
 	c.trafficFlags.register(fs, upDemoRate, gen.DefaultLate)
 	c.alerts.register(fs)
+	c.member.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -176,6 +181,8 @@ type stack struct {
 	// when they accept them (or were not asked yet): /v1/status shows it
 	// as speed's and batch's "blocked", and /readyz fails.
 	credsProblem atomic.Pointer[string]
+	// release frees the speed layer's instance slot (memberFlags).
+	release func()
 }
 
 // openStack starts the embedded servers and builds the layers; run starts
@@ -234,7 +241,12 @@ func openStack(c upConfig) (_ *stack, err error) {
 	layerOpts := func(name string) []settings.Opt {
 		return append(c.layerOpts(s.log.With("layer", name)), settings.Writer(writer), settings.KafkaOpts(s.kopts...))
 	}
-	if s.speed, err = speed.New(s.db, brokers, layerOpts("speed")...); err != nil {
+	mopts, release, err := c.member.resolve(speed.DefaultGroup)
+	if err != nil {
+		return nil, err
+	}
+	s.release = release
+	if s.speed, err = speed.New(s.db, brokers, append(layerOpts("speed"), mopts...)...); err != nil {
 		return nil, err
 	}
 	bopts := layerOpts("batch")
@@ -294,6 +306,9 @@ func (s *stack) close() {
 	}
 	if s.kafka != nil {
 		s.kafka.Close()
+	}
+	if s.release != nil {
+		s.release()
 	}
 }
 
