@@ -102,11 +102,18 @@
 // # Limits
 //
 // One topic per MongoDB database (document ids name the partition, not the
-// topic). A member that lost its partitions but does not know it yet (a
-// long GC pause or partition from Kafka, not from MongoDB) may still write
-// a flush after the new owner restored: there is no fencing token. The new
-// owner's next flush replaces those documents, and its checkpoint is the
-// newer one, so the damage is one flush interval of staleness, unless the
-// old member's write lands after the new owner's last write of a pane: that
-// pane then keeps the older state until batch recomputes its hour.
+// topic).
+//
+// # Fencing
+//
+// A member that lost its partitions but does not know it yet (paused past
+// its group session: a long GC pause, SIGSTOP, a partition from Kafka but
+// not from MongoDB) still holds their old state and may flush it after the
+// new owner restored and wrote further. Every write of a pane document or
+// checkpoint is therefore fenced on its offset (base/replace's Fenced): it
+// replaces only a stored document whose offset is at most its own, else it
+// is refused, counted (fenced_writes_total) and logged with the partition.
+// This needs no token: a state at a higher offset holds everything an
+// older one holds (fact 2), so the newer of two writes is always the one
+// to keep, whoever writes it, and equal offsets are the same state.
 package speed

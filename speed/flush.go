@@ -35,6 +35,10 @@ type partJob struct {
 	// checkpoint is.
 	written   int
 	ckWritten bool
+	// refused are the fenced writes the store refused: it holds those
+	// documents (or the checkpoint) at a higher offset, written by the
+	// partition's next owner after this process lost it.
+	refused []replace.Refusal
 }
 
 type paneGroup struct {
@@ -65,6 +69,7 @@ func (s *Speed) flush(ctx context.Context, only []int32) error {
 	start := time.Now()
 	err = s.write(ctx, job)
 	took := time.Since(start)
+	s.reportRefused(job)
 	s.metrics.flushed(took, err)
 	s.done(job, err)
 	var se stopError
@@ -100,7 +105,11 @@ func (s *Speed) cut(only []int32, now, horizon time.Time) (*flushJob, error) {
 					return nil, fmt.Errorf("flush partition %d pane %s: encode %s: %w", p.id, collections.PaneKey(ps.start), view, err)
 				}
 				id := collections.DocID(view, ps.start, p.id)
-				g.docs[i] = append(g.docs[i], replace.Doc{ID: id, New: !ps.stored, Body: collections.Doc{
+				// Fenced on the view's offset: a process that lost
+				// the partition without knowing yet (paused past its
+				// session) cannot put an older state over the one the
+				// new owner wrote.
+				g.docs[i] = append(g.docs[i], replace.Doc{ID: id, New: !ps.stored, Fenced: true, Offset: ps.offsets[i], Body: collections.Doc{
 					ID: id, View: view, Pane: ps.start, PaneEnd: ps.start.Add(s.cfg.Pane),
 					Partition: p.id, Offset: ps.offsets[i], Updated: now,
 					State: state, Summary: ps.pane.Summary(view),
@@ -114,7 +123,7 @@ func (s *Speed) cut(only []int32, now, horizon time.Time) (*flushJob, error) {
 		// list of the panes written (serving reads those by _id).
 		if p.dirty || len(pj.groups) > 0 {
 			ck := p.checkpoint(now)
-			pj.ck = &replace.Doc{ID: ck.ID, Body: ck}
+			pj.ck = &replace.Doc{ID: ck.ID, Body: ck, Fenced: true, Offset: ck.Offset}
 		}
 		if len(pj.groups) > 0 || pj.ck != nil {
 			job.parts = append(job.parts, pj)
@@ -148,7 +157,9 @@ func (s *Speed) write(ctx context.Context, job *flushJob) error {
 			g := pj.groups[pj.written]
 			for i, docs := range g.docs {
 				coll := collections.SpeedCollection(views.Names[i])
-				if _, err := s.writer.Replace(ctx, s.db.Collection(coll), docs); err != nil {
+				res, err := s.writer.Replace(ctx, s.db.Collection(coll), docs)
+				pj.refused = append(pj.refused, res.Refused...)
+				if err != nil {
 					return fmt.Errorf("flush partition %d: %d panes to %s: %w", pj.p.id, len(docs), coll, err)
 				}
 			}
@@ -165,7 +176,9 @@ func (s *Speed) write(ctx context.Context, job *flushJob) error {
 		if pj.ck == nil {
 			continue
 		}
-		if _, err := s.writer.Replace(ctx, s.db.Collection(collections.CheckpointCollection), []replace.Doc{*pj.ck}); err != nil {
+		res, err := s.writer.Replace(ctx, s.db.Collection(collections.CheckpointCollection), []replace.Doc{*pj.ck})
+		pj.refused = append(pj.refused, res.Refused...)
+		if err != nil {
 			return fmt.Errorf("flush partition %d: checkpoint to %s: %w", pj.p.id, collections.CheckpointCollection, err)
 		}
 		pj.ckWritten = true
@@ -214,6 +227,30 @@ func (s *Speed) evictFinal() {
 				p.evict(k)
 			}
 		}
+	}
+}
+
+// reportRefused logs, per partition, the fenced writes the store refused:
+// newer documents are there, so another member owns the partition now
+// and this process has not heard yet. One line per partition and flush,
+// with the first few _ids; the group session will take the partition
+// away (lost), and nothing older was written meanwhile.
+func (s *Speed) reportRefused(job *flushJob) {
+	for _, pj := range job.parts {
+		if len(pj.refused) == 0 {
+			continue
+		}
+		ids := make([]string, 0, 4)
+		var maxOff int64 = -1
+		for _, r := range pj.refused {
+			if len(ids) < cap(ids) {
+				ids = append(ids, r.ID)
+			}
+			maxOff = max(maxOff, r.Offset)
+		}
+		s.metrics.refused(len(pj.refused))
+		s.cfg.Logger.Warn("speed: refused to overwrite newer documents: another member wrote this partition further (this process lost it and does not know yet)",
+			"partition", pj.p.id, "refused", len(pj.refused), "our_offset", pj.off, "max_refused_offset", maxOff, "first_ids", ids)
 	}
 }
 

@@ -14,6 +14,7 @@ type metrics struct {
 	events, parseErrors, lateDropped prometheus.Counter
 	flushes, flushErrors             prometheus.Counter
 	flushDuration                    prometheus.Histogram
+	fencedWrites                     prometheus.Counter
 }
 
 func newMetrics(topic string, reg prometheus.Registerer) *metrics {
@@ -28,6 +29,7 @@ func newMetrics(topic string, reg prometheus.Registerer) *metrics {
 		lateDropped:   set.Counter("late_dropped_total", "Events behind their partition's watermark, left to batch."),
 		flushes:       set.Counter("flushes_total", "Successful flushes of panes and checkpoints to MongoDB."),
 		flushErrors:   set.Counter("flush_errors_total", "Failed flushes; the panes stay dirty and are written again."),
+		fencedWrites:  set.Counter("fenced_writes_total", "Writes refused because the store held the document at a higher offset (another member owns the partition now)."),
 		flushDuration: set.Histogram("flush_duration_seconds", "Time to write the dirty panes and checkpoints.", prometheus.ExponentialBuckets(0.001, 2, 14)),
 	}
 }
@@ -46,3 +48,5 @@ func (m *metrics) flushed(d time.Duration, err error) {
 	}
 	m.flushes.Inc()
 }
+
+func (m *metrics) refused(n int) { m.fencedWrites.Add(float64(n)) }
