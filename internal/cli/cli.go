@@ -26,6 +26,7 @@ func commands() []command {
 		{name: "batch", summary: "run the batch layer: compact Kafka into the Parquet lake, recompute exact views (compact|recompute|run)", run: batchMain},
 		{name: "up", summary: "run everything in one process on embedded Kafka and MongoDB (--demo: with generated traffic)", run: runUp},
 		{name: "lake", summary: "list the Parquet lake's committed files from its manifest (files [--json] [--from --to])", run: runLake},
+		{name: "stores", summary: "serve up's embedded Kafka and MongoDB only, for layers run as separate processes", run: runStores},
 		{name: "sql", summary: "run a read-only SQL query over the Parquet lake with DuckDB (views logs and <topic>)", run: sqlMain},
 	}
 }

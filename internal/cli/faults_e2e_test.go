@@ -1,0 +1,451 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/loglambda/loglambda/internal/testkit"
+	"github.com/loglambda/loglambda/schemas/collections"
+	"github.com/loglambda/loglambda/schemas/views"
+)
+
+// proc is a loglambda process of a fault test: started, killed, stopped
+// and restarted by the test as an outside script would, its output
+// appended to one file over its restarts.
+type proc struct {
+	t    *testing.T
+	name string
+	bin  string
+	args []string
+	log  string
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+}
+
+func newProc(t *testing.T, name, bin string, args ...string) *proc {
+	p := &proc{t: t, name: name, bin: bin, args: args, log: filepath.Join(t.TempDir(), name+".log")}
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			b, _ := os.ReadFile(p.log)
+			if len(b) > 8000 {
+				b = b[len(b)-8000:]
+			}
+			t.Logf("%s output (tail):\n%s", name, b)
+		}
+	})
+	return p
+}
+
+// start starts the process (again).
+func (p *proc) start() {
+	p.t.Helper()
+	f, err := os.OpenFile(p.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	fmt.Fprintf(f, "=== start %s\n", time.Now().UTC().Format(time.RFC3339Nano))
+	cmd := exec.Command(p.bin, p.args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		p.t.Fatal(err)
+	}
+	go func() { cmd.Wait(); f.Close() }()
+	p.mu.Lock()
+	p.cmd = cmd
+	p.mu.Unlock()
+}
+
+// signal sends sig to the running process.
+func (p *proc) signal(sig syscall.Signal) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd != nil {
+		_ = p.cmd.Process.Signal(sig)
+	}
+}
+
+// kill kills the process with SIGKILL and waits until it is gone.
+func (p *proc) kill() {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.cmd = nil
+	p.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGCONT) // a stopped process dies only once resumed
+	_ = cmd.Process.Kill()
+	for cmd.ProcessState == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// exited says whether the process ended by itself.
+func (p *proc) exited() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cmd != nil && p.cmd.ProcessState != nil
+}
+
+// output is everything the process wrote so far, over its restarts.
+func (p *proc) output() string {
+	b, _ := os.ReadFile(p.log)
+	return string(b)
+}
+
+// stopInterrupt stops the process with SIGINT and waits (a minute at most).
+func (p *proc) stopInterrupt() {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.cmd = nil
+	p.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	for end := time.Now().Add(time.Minute); cmd.ProcessState == nil; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			_ = cmd.Process.Kill()
+			p.t.Errorf("%s did not stop within a minute of SIGINT", p.name)
+		}
+	}
+}
+
+// startStores runs `loglambda stores` on data and returns the broker and
+// MongoDB addresses once both answer.
+func startStores(t *testing.T, bin, data string, partitions int) (*proc, string, string) {
+	kafkaAddr, mongoAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
+	st := newProc(t, "stores", bin, "stores", "--data", data, "--kafka-listen", kafkaAddr, "--mongo-listen", mongoAddr,
+		"--partitions", fmt.Sprint(partitions))
+	st.start()
+	waitFor(t, time.Minute, "the stores to listen", func() error {
+		if !strings.Contains(st.output(), "mongodb: ") {
+			return fmt.Errorf("not yet: %s", st.output())
+		}
+		return nil
+	})
+	return st, kafkaAddr, mongoAddr
+}
+
+// progress watches, from outside, how far the speed members got: the
+// broker's end offsets against the checkpoints in MongoDB. A stall is a
+// stretch in which records wait (a checkpoint behind its end offset) and
+// no checkpoint moves; per partition, one in which that partition's
+// records wait and its checkpoint does not move.
+type progress struct {
+	mu              sync.Mutex
+	longest         time.Duration // whole group
+	longestAt       time.Time
+	longestPart     time.Duration
+	longestPartID   int32
+	longestPartAt   time.Time
+	since           time.Time // the group's stall began
+	partSince       map[int32]time.Time
+	last            map[int32]int64
+	polls, failures int
+}
+
+func watchProgress(ctx context.Context, adm *kadm.Client, db *mongo.Database, topic string) *progress {
+	pr := &progress{partSince: map[int32]time.Time{}, last: map[int32]int64{}}
+	go func() {
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			pr.poll(ctx, adm, db, topic)
+		}
+	}()
+	return pr
+}
+
+func (pr *progress) poll(ctx context.Context, adm *kadm.Client, db *mongo.Database, topic string) {
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	ends, err := adm.ListEndOffsets(pctx, topic)
+	cks, err2 := checkpointOffsets(pctx, db)
+	now := time.Now()
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	pr.polls++
+	if err != nil || err2 != nil || ends.Error() != nil {
+		pr.failures++ // the stall is judged by the polls that worked
+		return
+	}
+	waiting, moved := false, false
+	ends.Each(func(o kadm.ListedOffset) {
+		ck, ok := cks[o.Partition]
+		if !ok {
+			ck = -1
+		}
+		if prev, seen := pr.last[o.Partition]; !seen || prev != ck {
+			moved = moved || seen
+			pr.last[o.Partition] = ck
+			delete(pr.partSince, o.Partition)
+		}
+		if o.Offset-1 > ck {
+			waiting = true
+			since, ok := pr.partSince[o.Partition]
+			if !ok {
+				pr.partSince[o.Partition] = now
+				since = now
+			}
+			if d := now.Sub(since); d > pr.longestPart {
+				pr.longestPart, pr.longestPartID, pr.longestPartAt = d, o.Partition, now
+			}
+		} else {
+			delete(pr.partSince, o.Partition)
+		}
+	})
+	if !waiting || moved {
+		pr.since = time.Time{}
+		return
+	}
+	if pr.since.IsZero() {
+		pr.since = now
+	}
+	if d := now.Sub(pr.since); d > pr.longest {
+		pr.longest, pr.longestAt = d, now
+	}
+}
+
+func checkpointOffsets(ctx context.Context, db *mongo.Database) (map[int32]int64, error) {
+	cur, err := db.Collection(collections.CheckpointCollection).Find(ctx, bson.D{})
+	if err != nil {
+		return nil, err
+	}
+	var cks []collections.Checkpoint
+	if err := cur.All(ctx, &cks); err != nil {
+		return nil, err
+	}
+	out := map[int32]int64{}
+	for _, c := range cks {
+		out[c.Partition] = c.Offset
+	}
+	return out, nil
+}
+
+// caughtUp says whether every partition's checkpoint in db is at the
+// broker's end offset.
+func caughtUp(ctx context.Context, adm *kadm.Client, db *mongo.Database, topic string) error {
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		return err
+	}
+	cks, err := checkpointOffsets(ctx, db)
+	if err != nil {
+		return err
+	}
+	var behind []string
+	ends.Each(func(o kadm.ListedOffset) {
+		if ck, ok := cks[o.Partition]; o.Offset > 0 && (!ok || ck < o.Offset-1) {
+			behind = append(behind, fmt.Sprintf("p%d %d/%d", o.Partition, ck, o.Offset-1))
+		}
+	})
+	if len(behind) > 0 {
+		return fmt.Errorf("%s: checkpoints behind the end offsets: %v", db.Name(), behind)
+	}
+	return nil
+}
+
+// speedDocs reads every speed document of db, the pane documents by _id
+// without the time they were written, and the checkpoints as what a
+// restart resumes from (offset, counters, watermark, miner).
+func speedDocs(t *testing.T, ctx context.Context, db *mongo.Database) map[string]bson.M {
+	t.Helper()
+	out := map[string]bson.M{}
+	for _, view := range views.Names {
+		coll := collections.SpeedCollection(view)
+		cur, err := db.Collection(coll).Find(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var docs []bson.M
+		if err := cur.All(ctx, &docs); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range docs {
+			delete(d, "updated")
+			out[coll+"/"+d["_id"].(string)] = d
+		}
+	}
+	cur, err := db.Collection(collections.CheckpointCollection).Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cks []collections.Checkpoint
+	if err := cur.All(ctx, &cks); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cks {
+		out["checkpoint/"+c.ID] = bson.M{"offset": c.Offset, "events": c.Events, "parse_errors": c.ParseErrors,
+			"late_dropped": c.LateDropped, "watermark_ns": c.WatermarkNS, "max_event_time_ns": c.MaxEventTimeNS,
+			"patterns": c.Patterns}
+	}
+	return out
+}
+
+// compareSpeedDocs fails t for every document that differs between the
+// reference's database and the group's.
+func compareSpeedDocs(t *testing.T, ref, got map[string]bson.M) {
+	t.Helper()
+	bad := 0
+	for id, r := range ref {
+		g, ok := got[id]
+		switch {
+		case !ok:
+			t.Errorf("%s: missing from the group's documents", id)
+		case !reflect.DeepEqual(r, g):
+			t.Errorf("%s differs: offset %v (reference %v), summary %v (reference %v)", id, g["offset"], r["offset"], g["summary"], r["summary"])
+		default:
+			continue
+		}
+		if bad++; bad > 20 {
+			t.Fatalf("more than 20 documents differ")
+		}
+	}
+	for id := range got {
+		if _, ok := ref[id]; !ok {
+			t.Errorf("%s: in the group's documents only", id)
+		}
+	}
+}
+
+// TestSpeedGroupFaults runs three `loglambda speed` processes (the built
+// binary) in one group with static membership, against one broker and one
+// MongoDB served by a `loglambda stores` process that outlives them, while
+// `loglambda gen` produces (a backfill, then live traffic). An outside
+// loop kills a random member with SIGKILL every few seconds and restarts it
+// with its instance id; in the middle, one member is stopped with SIGSTOP
+// past its session timeout while data keeps coming, and resumed after its
+// partitions moved. At the end the group's speed documents must equal,
+// pane by pane and offsets included, those of one uninterrupted `speed`
+// process over the same records (another database); the zombie must have
+// refused (and logged) its stale writes; and no 15 s may pass in which
+// records wait and no checkpoint of the group moves.
+func TestSpeedGroupFaults(t *testing.T) {
+	testkit.SkipShort(t, "end-to-end: several speed processes killed and stopped under load")
+	const (
+		partitions = 6
+		rate       = 2500   // events per second of event time, live
+		backfill   = 60     // seconds of history produced at once
+		events     = 300000 // backfill then live: ~2 min
+		session    = 8 * time.Second
+	)
+	bin := buildBinary(t)
+	ctx := testkit.Context(t, 15*time.Minute)
+	_, kafkaAddr, mongoAddr := startStores(t, bin, filepath.Join(t.TempDir(), "data"), partitions)
+	uri := "mongodb://" + mongoAddr + "/"
+	client := testkit.Client(t, uri)
+	kcl := testkit.KafkaClient(t, []string{kafkaAddr})
+	adm := kadm.NewClient(kcl)
+
+	speedArgs := func(db, group, instance string) []string {
+		return []string{"speed", "--brokers", kafkaAddr, "--mongo-uri", uri, "--mongo-db", db, "--group", group,
+			"--instance-id", instance, "--session-timeout", session.String()}
+	}
+	ref := newProc(t, "reference", bin, speedArgs("ref", "ref", "")...)
+	ref.start()
+	members := make([]*proc, 3)
+	for i := range members {
+		members[i] = newProc(t, fmt.Sprintf("member%d", i), bin, speedArgs("group", "group", fmt.Sprintf("member-%d", i))...)
+		members[i].start()
+	}
+	gen := newProc(t, "gen", bin, "gen", "--brokers", kafkaAddr, "--rate", fmt.Sprint(rate), "--start", fmt.Sprintf("-%ds", backfill),
+		"--count", fmt.Sprint(events), "--late", "0.01")
+	gen.start()
+	pr := watchProgress(ctx, adm, client.Database("group"), "logs")
+
+	// Kill a random member every 2-5 s and restart it 0.3-1.5 s later,
+	// until the producer is done; once, after the first half minute,
+	// stop member 1 with SIGSTOP for its session timeout plus 8 s
+	// instead.
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 21))
+	began := time.Now()
+	kills, stopped := 0, false
+	for {
+		genDone := gen.exited()
+		if genDone && kills >= 10 && stopped {
+			break
+		}
+		if time.Since(began) > 8*time.Minute {
+			t.Fatalf("the producer did not finish within 8 minutes (%d kills)", kills)
+		}
+		time.Sleep(time.Duration(2000+rng.IntN(3000)) * time.Millisecond)
+		if !stopped && time.Since(began) > 30*time.Second {
+			stopped = true
+			t.Logf("%s: SIGSTOP member1 for %s", time.Since(began).Round(time.Second), session+8*time.Second)
+			members[1].signal(syscall.SIGSTOP)
+			time.Sleep(session + 8*time.Second)
+			members[1].signal(syscall.SIGCONT)
+			time.Sleep(5 * time.Second)
+			continue
+		}
+		m := members[rng.IntN(len(members))]
+		m.kill()
+		kills++
+		time.Sleep(time.Duration(300+rng.IntN(1200)) * time.Millisecond)
+		m.start()
+	}
+	t.Logf("%s: producer done, %d kills", time.Since(began).Round(time.Second), kills)
+	ends, err := adm.ListEndOffsets(ctx, "logs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	ends.Each(func(o kadm.ListedOffset) { total += o.Offset })
+	if total != events {
+		t.Fatalf("the topic holds %d records, want the %d produced", total, events)
+	}
+	for _, db := range []string{"ref", "group"} {
+		waitFor(t, 5*time.Minute, db+" to catch up", func() error { return caughtUp(ctx, adm, client.Database(db), "logs") })
+	}
+	caught := time.Since(began)
+	// Every member and the reference flush on SIGINT; caught up, they
+	// have nothing left to write.
+	for _, p := range append(members, ref) {
+		p.stopInterrupt()
+	}
+	compareSpeedDocs(t, speedDocs(t, ctx, client.Database("ref")), speedDocs(t, ctx, client.Database("group")))
+
+	zombie := members[1].output()
+	refusals := strings.Count(zombie, "refused to overwrite newer documents")
+	pr.mu.Lock()
+	t.Logf("%d events, %d partitions, %d kills and one SIGSTOP in %s; longest stall of the group %s (at %s), of one partition %s (p%d at %s); %d refusals logged by the stopped member; %d/%d progress polls failed",
+		events, partitions, kills, caught.Round(time.Second), pr.longest.Round(time.Millisecond), pr.longestAt.Sub(began).Round(time.Second),
+		pr.longestPart.Round(time.Millisecond), pr.longestPartID, pr.longestPartAt.Sub(began).Round(time.Second), refusals, pr.failures, pr.polls)
+	longest := pr.longest
+	pr.mu.Unlock()
+	if longest >= 15*time.Second {
+		t.Errorf("records waited with no checkpoint moving for %s (limit 15s)", longest)
+	}
+	if refusals == 0 {
+		t.Errorf("the member stopped past its session wrote or tried nothing stale: no refusal logged")
+	}
+	for _, line := range strings.Split(zombie, "\n") {
+		if strings.Contains(line, "refused to overwrite") {
+			t.Logf("zombie: %s", line)
+			break
+		}
+	}
+}
