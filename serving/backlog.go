@@ -1,6 +1,11 @@
 package serving
 
-import "time"
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
 
 // Backlog is how far one layer running in this process is behind in
 // writing its views: what `up` reports in /v1/status when MongoDB is slow
@@ -33,3 +38,64 @@ type Backlog struct {
 // in the same process (`up` passes speed's and batch's); /v1/status shows
 // them under "behind". Without it (serve alone) the status has none.
 func Backlogs(f func() []Backlog) Opt { return func(c *cfg) { c.backlogs = f } }
+
+// EndOffsets gives the server the broker's end offset of each partition
+// of the topic (the offset the next record will get), read when
+// /v1/status is asked: lag is then the broker's end now minus the
+// checkpoint, and a partition with records that no speed member wrote for
+// StalledAfter (or ever) is listed under "behind". Without it (serve
+// alone) lag comes from the high watermark each checkpoint stored, which
+// says nothing of a partition nobody consumes.
+func EndOffsets(f func(context.Context) (map[int32]int64, error)) Opt {
+	return func(c *cfg) { c.endOffsets = f }
+}
+
+// StalledAfter is how long a partition's records may wait with its
+// checkpoint unchanged before /v1/status says no member writes it.
+const StalledAfter = 30 * time.Second
+
+// endOffsetsTimeout bounds the broker read of one /v1/status.
+const endOffsetsTimeout = 2 * time.Second
+
+// brokerLag sets the partitions' high watermark and lag from the broker's
+// end offsets, adds the partitions the broker has and no checkpoint names,
+// and lists under Behind those whose records wait while no member writes
+// them (or the broker read's failure).
+func (s *Server) brokerLag(ans *StatusAnswer) {
+	if s.cfg.endOffsets == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), endOffsetsTimeout)
+	defer cancel()
+	ends, err := s.cfg.endOffsets(ctx)
+	if err != nil {
+		ans.Behind = append(ans.Behind, Backlog{Layer: "speed",
+			LastError: fmt.Sprintf("broker end offsets: %v (lag below is from the checkpoints' stored high watermarks)", err)})
+		return
+	}
+	now := s.cfg.now()
+	known := map[int32]bool{}
+	for i := range ans.Partitions {
+		p := &ans.Partitions[i]
+		known[p.Partition] = true
+		end, ok := ends[p.Partition]
+		if !ok {
+			continue
+		}
+		p.HighWatermark = end
+		p.Lag = max(end-1-p.Offset, 0)
+		if p.Lag > 0 && now.Sub(p.Updated) > StalledAfter {
+			ans.Behind = append(ans.Behind, Backlog{Layer: "speed", FailingSince: p.Updated,
+				LastError: fmt.Sprintf("partition %d: %d records wait and no speed member has written it for %s", p.Partition, p.Lag, now.Sub(p.Updated).Round(time.Second))})
+		}
+	}
+	for id, end := range ends {
+		if known[id] || end <= 0 {
+			continue
+		}
+		ans.Partitions = append(ans.Partitions, PartitionStatus{Partition: id, Offset: -1, HighWatermark: end, Lag: end})
+		ans.Behind = append(ans.Behind, Backlog{Layer: "speed",
+			LastError: fmt.Sprintf("partition %d: %d records and no speed member has ever written it", id, end)})
+	}
+	slices.SortFunc(ans.Partitions, func(a, b PartitionStatus) int { return int(a.Partition) - int(b.Partition) })
+}

@@ -1,6 +1,7 @@
 package serving
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -58,6 +59,8 @@ type cfg struct {
 
 	// backlogs reports the layers of this process (see Backlogs).
 	backlogs func() []Backlog
+	// endOffsets reads the broker's end offsets (see EndOffsets).
+	endOffsets func(context.Context) (map[int32]int64, error)
 }
 
 // DefaultRefreshInterval is how often Run refreshes the cache by default.

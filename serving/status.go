@@ -9,7 +9,9 @@ type PartitionStatus struct {
 	Offset        int64
 	HighWatermark int64
 	// Lag is the number of records written to the partition that speed
-	// has not applied yet.
+	// has not applied yet: from the broker's end offset now when the
+	// server has EndOffsets, else from the checkpoint's stored high
+	// watermark.
 	Lag int64
 	// Watermark is zero before the partition's first event.
 	Watermark   time.Time
@@ -78,5 +80,6 @@ func (s *Server) Status() *StatusAnswer {
 		ans.ParseErrors += c.ParseErrors
 		ans.Events += c.Events
 	}
+	s.brokerLag(ans)
 	return ans
 }

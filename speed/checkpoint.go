@@ -40,6 +40,7 @@ func (p *partition) checkpoint(now time.Time) collections.Checkpoint {
 		Written:        slices.Clone(p.written),
 		WrittenSince:   p.writtenSince,
 		Patterns:       p.minerState(),
+		Epoch:          p.epoch,
 	}
 }
 

@@ -108,12 +108,20 @@
 //
 // A member that lost its partitions but does not know it yet (paused past
 // its group session: a long GC pause, SIGSTOP, a partition from Kafka but
-// not from MongoDB) still holds their old state and may flush it after the
-// new owner restored and wrote further. Every write of a pane document or
-// checkpoint is therefore fenced on its offset (base/replace's Fenced): it
-// replaces only a stored document whose offset is at most its own, else it
-// is refused, counted (fenced_writes_total) and logged with the partition.
-// This needs no token: a state at a higher offset holds everything an
-// older one holds (fact 2), so the newer of two writes is always the one
-// to keep, whoever writes it, and equal offsets are the same state.
+// not from MongoDB) still holds their old state and would flush it after
+// the new owner restored and wrote further, putting older pane states over
+// newer ones (for good, when the new owner had already written a pane's
+// final state). Each partition's checkpoint therefore carries an owner
+// epoch: a process assigned the partition claims it on restore (the epoch
+// read plus one, written conditionally on the epoch read, before it writes
+// anything), and before every command that writes the partition's
+// documents or checkpoint, a flush reads the stored epoch (one read by
+// _id) and writes nothing more of the partition when it is not its own:
+// it logs what it refused, counts it (fenced_writes_total) and drops the
+// partition. The check and the write are two commands, so a process paused
+// exactly between them for longer than the session could still land that
+// one command; a write conditional on the stored offset would close that
+// too, but the embedded store answers a filter on more than _id by
+// decoding the whole collection (35 times slower, measured), so the check
+// is a separate read.
 package speed

@@ -7,6 +7,9 @@ import (
 	"slices"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
 	"github.com/loglambda/loglambda/base/replace"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
@@ -35,10 +38,10 @@ type partJob struct {
 	// checkpoint is.
 	written   int
 	ckWritten bool
-	// refused are the fenced writes the store refused: it holds those
-	// documents (or the checkpoint) at a higher offset, written by the
-	// partition's next owner after this process lost it.
-	refused []replace.Refusal
+	// fenced is set when the partition's stored epoch was no longer
+	// this process's: nothing more of it was written (see fence).
+	fenced      bool
+	storedEpoch int64
 }
 
 type paneGroup struct {
@@ -69,7 +72,7 @@ func (s *Speed) flush(ctx context.Context, only []int32) error {
 	start := time.Now()
 	err = s.write(ctx, job)
 	took := time.Since(start)
-	s.reportRefused(job)
+	s.reportFenced(job)
 	s.metrics.flushed(took, err)
 	s.done(job, err)
 	var se stopError
@@ -105,11 +108,7 @@ func (s *Speed) cut(only []int32, now, horizon time.Time) (*flushJob, error) {
 					return nil, fmt.Errorf("flush partition %d pane %s: encode %s: %w", p.id, collections.PaneKey(ps.start), view, err)
 				}
 				id := collections.DocID(view, ps.start, p.id)
-				// Fenced on the view's offset: a process that lost
-				// the partition without knowing yet (paused past its
-				// session) cannot put an older state over the one the
-				// new owner wrote.
-				g.docs[i] = append(g.docs[i], replace.Doc{ID: id, New: !ps.stored, Fenced: true, Offset: ps.offsets[i], Body: collections.Doc{
+				g.docs[i] = append(g.docs[i], replace.Doc{ID: id, New: !ps.stored, Body: collections.Doc{
 					ID: id, View: view, Pane: ps.start, PaneEnd: ps.start.Add(s.cfg.Pane),
 					Partition: p.id, Offset: ps.offsets[i], Updated: now,
 					State: state, Summary: ps.pane.Summary(view),
@@ -123,7 +122,7 @@ func (s *Speed) cut(only []int32, now, horizon time.Time) (*flushJob, error) {
 		// list of the panes written (serving reads those by _id).
 		if p.dirty || len(pj.groups) > 0 {
 			ck := p.checkpoint(now)
-			pj.ck = &replace.Doc{ID: ck.ID, Body: ck, Fenced: true, Offset: ck.Offset}
+			pj.ck = &replace.Doc{ID: ck.ID, Body: ck}
 		}
 		if len(pj.groups) > 0 || pj.ck != nil {
 			job.parts = append(job.parts, pj)
@@ -157,9 +156,10 @@ func (s *Speed) write(ctx context.Context, job *flushJob) error {
 			g := pj.groups[pj.written]
 			for i, docs := range g.docs {
 				coll := collections.SpeedCollection(views.Names[i])
-				res, err := s.writer.Replace(ctx, s.db.Collection(coll), docs)
-				pj.refused = append(pj.refused, res.Refused...)
-				if err != nil {
+				if err := s.fence(ctx, pj); err != nil || pj.fenced {
+					return err
+				}
+				if _, err := s.writer.Replace(ctx, s.db.Collection(coll), docs); err != nil {
 					return fmt.Errorf("flush partition %d: %d panes to %s: %w", pj.p.id, len(docs), coll, err)
 				}
 			}
@@ -176,9 +176,10 @@ func (s *Speed) write(ctx context.Context, job *flushJob) error {
 		if pj.ck == nil {
 			continue
 		}
-		res, err := s.writer.Replace(ctx, s.db.Collection(collections.CheckpointCollection), []replace.Doc{*pj.ck})
-		pj.refused = append(pj.refused, res.Refused...)
-		if err != nil {
+		if err := s.fence(ctx, pj); err != nil || pj.fenced {
+			return err
+		}
+		if _, err := s.writer.Replace(ctx, s.db.Collection(collections.CheckpointCollection), []replace.Doc{*pj.ck}); err != nil {
 			return fmt.Errorf("flush partition %d: checkpoint to %s: %w", pj.p.id, collections.CheckpointCollection, err)
 		}
 		pj.ckWritten = true
@@ -230,27 +231,55 @@ func (s *Speed) evictFinal() {
 	}
 }
 
-// reportRefused logs, per partition, the fenced writes the store refused:
-// newer documents are there, so another member owns the partition now
-// and this process has not heard yet. One line per partition and flush,
-// with the first few _ids; the group session will take the partition
-// away (lost), and nothing older was written meanwhile.
-func (s *Speed) reportRefused(job *flushJob) {
+// fence checks, before a command that writes pj's partition, that the
+// partition's stored epoch is still this process's (see the package
+// documentation, Fencing); when it is not, it marks pj fenced and writes
+// nothing more of the partition. One read by _id per command.
+func (s *Speed) fence(ctx context.Context, pj *partJob) error {
+	if pj.fenced {
+		return nil
+	}
+	var ck struct {
+		Epoch int64 `bson:"epoch"`
+	}
+	err := s.db.Collection(collections.CheckpointCollection).FindOne(ctx, bson.D{{Key: "_id", Value: collections.CheckpointID(pj.p.topic, pj.p.id)}},
+		options.FindOne().SetProjection(bson.D{{Key: "epoch", Value: 1}})).Decode(&ck)
+	if err != nil {
+		// The claim wrote it on assignment: a missing checkpoint is a
+		// failure like any other, retried by the next flush.
+		return fmt.Errorf("flush partition %d: read its epoch: %w", pj.p.id, err)
+	}
+	if ck.Epoch != pj.p.epoch {
+		pj.fenced, pj.storedEpoch = true, ck.Epoch
+	}
+	return nil
+}
+
+// reportFenced drops the partitions a flush found claimed by another
+// member and logs, per partition, what this process did not write: it lost
+// the partition without knowing yet, and the new owner's documents stay.
+// The group session takes the partition away too; dropping it now keeps
+// this process from trying again every flush.
+func (s *Speed) reportFenced(job *flushJob) {
+	var ids []int32
 	for _, pj := range job.parts {
-		if len(pj.refused) == 0 {
+		if !pj.fenced {
 			continue
 		}
-		ids := make([]string, 0, 4)
-		var maxOff int64 = -1
-		for _, r := range pj.refused {
-			if len(ids) < cap(ids) {
-				ids = append(ids, r.ID)
+		docs := 0
+		for _, g := range pj.groups[pj.written:] {
+			for _, d := range g.docs {
+				docs += len(d)
 			}
-			maxOff = max(maxOff, r.Offset)
 		}
-		s.metrics.refused(len(pj.refused))
-		s.cfg.Logger.Warn("speed: refused to overwrite newer documents: another member wrote this partition further (this process lost it and does not know yet)",
-			"partition", pj.p.id, "refused", len(pj.refused), "our_offset", pj.off, "max_refused_offset", maxOff, "first_ids", ids)
+		s.metrics.refused(docs)
+		s.cfg.Logger.Warn("speed: refused to write a partition another member owns now (this process lost it and did not know yet); dropped it",
+			"partition", pj.p.id, "our_epoch", pj.p.epoch, "stored_epoch", pj.storedEpoch, "refused_docs", docs,
+			"refused_checkpoint", pj.ck != nil, "our_offset", pj.off)
+		ids = append(ids, pj.p.id)
+	}
+	if len(ids) > 0 {
+		s.drop(ids)
 	}
 }
 

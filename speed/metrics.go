@@ -29,7 +29,7 @@ func newMetrics(topic string, reg prometheus.Registerer) *metrics {
 		lateDropped:   set.Counter("late_dropped_total", "Events behind their partition's watermark, left to batch."),
 		flushes:       set.Counter("flushes_total", "Successful flushes of panes and checkpoints to MongoDB."),
 		flushErrors:   set.Counter("flush_errors_total", "Failed flushes; the panes stay dirty and are written again."),
-		fencedWrites:  set.Counter("fenced_writes_total", "Writes refused because the store held the document at a higher offset (another member owns the partition now)."),
+		fencedWrites:  set.Counter("fenced_writes_total", "Documents not written because another member claimed their partition (a higher owner epoch) after this process lost it without knowing."),
 		flushDuration: set.Histogram("flush_duration_seconds", "Time to write the dirty panes and checkpoints.", prometheus.ExponentialBuckets(0.001, 2, 14)),
 	}
 }

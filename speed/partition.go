@@ -64,6 +64,11 @@ type partition struct {
 	msgBuf  []byte
 	hit     patternHit
 
+	// epoch is this process's owner epoch of the partition, claimed on
+	// assignment (restore): its writes go on only while the stored
+	// checkpoint carries it.
+	epoch int64
+
 	// checkpointed is the offset of the last checkpoint written; dirty is
 	// set when the counters moved since.
 	checkpointed int64

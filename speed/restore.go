@@ -72,7 +72,45 @@ func (s *Speed) restore(ctx context.Context, topic string, id int32) (*partition
 		p.resume = resume + 1
 		p.seen = resume
 	}
+	if err := s.claim(ctx, p, hasCk, ck.Epoch); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// claim takes the partition for this process before it writes anything:
+// it raises the stored owner epoch by one, in the checkpoint (a new one,
+// as of nothing applied, when there is none), so that a process that
+// owned the partition before and has not noticed its loss finds a newer
+// epoch at its next write and writes nothing more (flush's fence). The
+// update is conditional on the epoch read by restore: two processes
+// claiming at once cannot both win; the loser's assignment fails and is
+// retried by the group.
+func (s *Speed) claim(ctx context.Context, p *partition, hasCk bool, stored int64) error {
+	p.epoch = stored + 1
+	coll := s.db.Collection(collections.CheckpointCollection)
+	id := collections.CheckpointID(p.topic, p.id)
+	if !hasCk {
+		if _, err := coll.InsertOne(ctx, p.checkpoint(time.Now().UTC())); err != nil {
+			return fmt.Errorf("claim partition %d (epoch %d): %w", p.id, p.epoch, err)
+		}
+		return nil
+	}
+	// Filtered on _id and the epoch read: FerretDB answers a filter on more
+	// than _id by decoding the collection's documents, a few here.
+	var was any = stored
+	if stored == 0 { // a checkpoint from before epochs has none
+		was = bson.D{{Key: "$in", Value: bson.A{int64(0), nil}}}
+	}
+	res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "epoch", Value: was}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "epoch", Value: p.epoch}}}})
+	if err != nil {
+		return fmt.Errorf("claim partition %d (epoch %d): %w", p.id, p.epoch, err)
+	}
+	if res.MatchedCount != 1 {
+		return fmt.Errorf("claim partition %d: its epoch moved from %d while restoring (another member claimed it)", p.id, stored)
+	}
+	return nil
 }
 
 // newPane returns an empty pane starting at start, holding no offset.

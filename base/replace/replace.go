@@ -58,20 +58,7 @@ type Doc struct {
 	// insert costs a twentieth of a replace, which runs one transaction
 	// per document. A wrong guess costs time, never correctness.
 	New bool
-	// Fenced makes the write conditional on the stored document's
-	// "offset" field (FenceField): it is replaced only while that is at
-	// most Offset, else left as it is and the write refused (Result.Refused).
-	// A writer that fell behind (a speed process paused past its group
-	// session, whose partitions a new owner already wrote further) then
-	// cannot put an older state over a newer one: every state at a higher
-	// offset holds all that an older one holds. Equal offsets are the
-	// same state, replaced.
-	Fenced bool
-	Offset int64
 }
-
-// FenceField is the field a fenced write compares its Offset with.
-const FenceField = "offset"
 
 // Command describes one command after it ran, for metrics and logs.
 type Command struct {
@@ -82,21 +69,11 @@ type Command struct {
 	Err        error
 }
 
-// Result is what Replace wrote: docs[:Docs] are in the store, but for
-// the fenced ones it refused.
+// Result is what Replace wrote: docs[:Docs] are in the store.
 type Result struct {
 	Docs     int
 	Bytes    int64 // BSON size of the documents written
 	Commands int
-	// Refused are the _ids of the fenced documents not written: the
-	// store holds them at a higher offset.
-	Refused []Refusal
-}
-
-// Refusal is a fenced write that found a newer document.
-type Refusal struct {
-	ID     string
-	Offset int64 // the refused write's
 }
 
 // Add adds o to r.
@@ -104,7 +81,6 @@ func (r *Result) Add(o Result) {
 	r.Docs += o.Docs
 	r.Bytes += o.Bytes
 	r.Commands += o.Commands
-	r.Refused = append(r.Refused, o.Refused...)
 }
 
 // Writer replaces documents in bounded commands. It runs one command at a
@@ -138,8 +114,7 @@ func (w *Writer) Replace(ctx context.Context, coll *mongo.Collection, docs []Doc
 	var res Result
 	for start := 0; start < len(docs); start += w.cfg.batch {
 		end := min(start+w.cfg.batch, len(docs))
-		n, refused, err := w.command(ctx, coll, docs[start:end])
-		res.Refused = append(res.Refused, refused...)
+		n, err := w.command(ctx, coll, docs[start:end])
 		if err != nil {
 			return res, fmt.Errorf("replace documents %d-%d of %d in %s: %w", start+1, end, len(docs), coll.Name(), err)
 		}
@@ -150,9 +125,8 @@ func (w *Writer) Replace(ctx context.Context, coll *mongo.Collection, docs []Doc
 	return res, nil
 }
 
-// command writes one batch and returns its size in bytes and the fenced
-// writes it refused.
-func (w *Writer) command(ctx context.Context, coll *mongo.Collection, docs []Doc) (int64, []Refusal, error) {
+// command writes one batch and returns its size in bytes.
+func (w *Writer) command(ctx context.Context, coll *mongo.Collection, docs []Doc) (int64, error) {
 	var size int64
 	raws := make([]bson.Raw, len(docs))
 	var inserts []any
@@ -160,7 +134,7 @@ func (w *Writer) command(ctx context.Context, coll *mongo.Collection, docs []Doc
 	for i, d := range docs {
 		raw, err := bson.Marshal(d.Body)
 		if err != nil {
-			return 0, nil, fmt.Errorf("encode %s: %w", d.ID, err)
+			return 0, fmt.Errorf("encode %s: %w", d.ID, err)
 		}
 		size += int64(len(raw))
 		raws[i] = raw
@@ -172,12 +146,12 @@ func (w *Writer) command(ctx context.Context, coll *mongo.Collection, docs []Doc
 	select {
 	case w.sem <- struct{}{}:
 	case <-ctx.Done():
-		return 0, nil, fmt.Errorf("wait for the previous command: %w", context.Cause(ctx))
+		return 0, fmt.Errorf("wait for the previous command: %w", context.Cause(ctx))
 	}
 	start := time.Now()
 	cctx, cancel := context.WithTimeoutCause(ctx, w.cfg.timeout,
 		fmt.Errorf("%w: %d documents not written within %s", ErrCommandTimeout, len(docs), w.cfg.timeout))
-	refused, err := w.write(cctx, coll, docs, raws, inserts, insertIdx)
+	err := w.write(cctx, coll, docs, raws, inserts, insertIdx)
 	if err != nil && ctx.Err() == nil && (cctx.Err() != nil || mongo.IsTimeout(err)) {
 		err = fmt.Errorf("%w (%v)", context.Cause(cctx), err)
 	}
@@ -187,15 +161,12 @@ func (w *Writer) command(ctx context.Context, coll *mongo.Collection, docs []Doc
 	if w.cfg.onCommand != nil {
 		w.cfg.onCommand(Command{Collection: coll.Name(), Docs: len(docs), Bytes: size, Took: took, Err: err})
 	}
-	return size, refused, err
+	return size, err
 }
 
 // write inserts the documents hinted new, then replaces the others and
-// those the insert found already there. A fenced replace is an upsert
-// filtered on _id and the offset: when the stored document is newer the
-// filter matches nothing and the upsert's insert collides with its _id, a
-// duplicate key error that is the refusal.
-func (w *Writer) write(ctx context.Context, coll *mongo.Collection, docs []Doc, raws []bson.Raw, inserts []any, insertIdx []int) ([]Refusal, error) {
+// those the insert found already there.
+func (w *Writer) write(ctx context.Context, coll *mongo.Collection, docs []Doc, raws []bson.Raw, inserts []any, insertIdx []int) error {
 	replace := make([]bool, len(docs))
 	for i, d := range docs {
 		replace[i] = !d.New
@@ -208,103 +179,26 @@ func (w *Writer) write(ctx context.Context, coll *mongo.Collection, docs []Doc, 
 		case errors.As(err, &bwe) && bwe.WriteConcernError == nil:
 			for _, we := range bwe.WriteErrors {
 				if !mongo.IsDuplicateKeyError(we) || we.Index < 0 || we.Index >= len(insertIdx) {
-					return nil, fmt.Errorf("insert: %w", err)
+					return fmt.Errorf("insert: %w", err)
 				}
 				replace[insertIdx[we.Index]] = true
 			}
 		default:
-			return nil, fmt.Errorf("insert: %w", err)
+			return fmt.Errorf("insert: %w", err)
 		}
 	}
-	var idx []int
-	for i := range docs {
+	var models []mongo.WriteModel
+	for i, d := range docs {
 		if replace[i] {
-			idx = append(idx, i)
+			models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: d.ID}}).
+				SetReplacement(raws[i]).SetUpsert(true))
 		}
 	}
-	var refused []Refusal
-	// A fenced write's collision can stop the rest of the command, and
-	// FerretDB names the wrong document in its error: after a collision
-	// the stored offsets decide, and the fenced documents still behind
-	// are written again, until none is (each round writes at least one,
-	// or refuses it).
-	for len(idx) > 0 {
-		err := w.replaceDocs(ctx, coll, docs, raws, idx)
-		if err == nil {
-			return refused, nil
-		}
-		var bwe mongo.BulkWriteException
-		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
-			return refused, err
-		}
-		for _, we := range bwe.WriteErrors {
-			if we.Index < 0 || we.Index >= len(idx) || !docs[idx[we.Index]].Fenced || !mongo.IsDuplicateKeyError(we) {
-				return refused, err
-			}
-		}
-		stored, rerr := storedOffsets(ctx, coll, docs, idx)
-		if rerr != nil {
-			return refused, fmt.Errorf("%w; then reading the stored offsets: %w", err, rerr)
-		}
-		var again []int
-		for _, i := range idx {
-			d := docs[i]
-			o, ok := stored[d.ID]
-			switch {
-			case !d.Fenced || !ok || o <= d.Offset:
-				again = append(again, i)
-			default:
-				refused = append(refused, Refusal{ID: d.ID, Offset: d.Offset})
-			}
-		}
-		if len(again) == len(idx) {
-			return refused, fmt.Errorf("fenced replace made no progress: %w", err)
-		}
-		idx = again
-	}
-	return refused, nil
-}
-
-// replaceDocs replaces docs[i] for i in idx in one unordered bulk of
-// upserts, fenced ones filtered on their offset.
-func (w *Writer) replaceDocs(ctx context.Context, coll *mongo.Collection, docs []Doc, raws []bson.Raw, idx []int) error {
-	models := make([]mongo.WriteModel, 0, len(idx))
-	for _, i := range idx {
-		d := docs[i]
-		filter := bson.D{{Key: "_id", Value: d.ID}}
-		if d.Fenced {
-			filter = append(filter, bson.E{Key: FenceField, Value: bson.D{{Key: "$lte", Value: d.Offset}}})
-		}
-		models = append(models, mongo.NewReplaceOneModel().SetFilter(filter).SetReplacement(raws[i]).SetUpsert(true))
+	if len(models) == 0 {
+		return nil
 	}
 	_, err := coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
 	return err
-}
-
-// storedOffsets reads the FenceField of the stored documents among
-// docs[idx].
-func storedOffsets(ctx context.Context, coll *mongo.Collection, docs []Doc, idx []int) (map[string]int64, error) {
-	ids := make([]string, len(idx))
-	for k, i := range idx {
-		ids[k] = docs[i].ID
-	}
-	cur, err := coll.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
-		options.Find().SetProjection(bson.D{{Key: FenceField, Value: 1}}))
-	if err != nil {
-		return nil, err
-	}
-	var got []struct {
-		ID     string `bson:"_id"`
-		Offset int64  `bson:"offset"`
-	}
-	if err := cur.All(ctx, &got); err != nil {
-		return nil, err
-	}
-	out := make(map[string]int64, len(got))
-	for _, g := range got {
-		out[g.ID] = g.Offset
-	}
-	return out, nil
 }
 
 // ErrCommandTimeout is the cause of a command that ran out of its own

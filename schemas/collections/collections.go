@@ -53,6 +53,13 @@ type Checkpoint struct {
 	// (patterns.Miner.MarshalBinary), so that a restart mines on as the
 	// uninterrupted run did; empty when the patterns view is off.
 	Patterns []byte `bson:"patterns,omitempty"`
+	// Epoch is the partition's owner epoch: each speed process that is
+	// assigned the partition raises it by one (a claim, before it writes
+	// anything), and before each write of the partition's documents a
+	// writer checks that the stored epoch is still its own. A process
+	// that lost the partition without knowing yet (paused past its
+	// group session) then finds a newer epoch and writes nothing.
+	Epoch int64 `bson:"epoch"`
 }
 
 // PaneWrite is a pane speed wrote and when (its documents' Updated).
