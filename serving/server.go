@@ -37,6 +37,9 @@ type Server struct {
 	// the gRPC health service, SERVING from then on.
 	ready  atomic.Bool
 	health *health.Server
+	// refreshErr is the error of the failing refreshes since the last
+	// one that worked, nil while they work (/readyz).
+	refreshErr atomic.Pointer[refreshFailure]
 
 	// certs serves the TLS certificate, nil without TLS; openPaths are the
 	// dashboard's static files, served without a token (auth.go).
@@ -177,6 +180,13 @@ func (s *Server) serveHTTP(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// refreshFailure is when the refreshes started failing, and the last
+// error.
+type refreshFailure struct {
+	since time.Time
+	err   error
+}
+
 // refreshLoop refreshes at once, then again after each pause, until ctx
 // is done. The pause is the refresh interval, or twice the last refresh's
 // duration when that is longer: on a store that scans whole collections
@@ -189,6 +199,15 @@ func (s *Server) refreshLoop(ctx context.Context) {
 		start := time.Now()
 		err := s.Refresh(ctx)
 		took := time.Since(start)
+		if err != nil && ctx.Err() == nil {
+			if f := s.refreshErr.Load(); f == nil {
+				s.refreshErr.Store(&refreshFailure{since: start, err: err})
+			} else {
+				s.refreshErr.Store(&refreshFailure{since: f.since, err: err})
+			}
+		} else if err == nil {
+			s.refreshErr.Store(nil)
+		}
 		switch {
 		case err != nil && ctx.Err() == nil && !failing:
 			s.cfg.logger.Warn("cache refresh failed; serving the previous cache", "err", err)

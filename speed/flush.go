@@ -23,7 +23,14 @@ import (
 type flushJob struct {
 	parts []*partJob
 	ndocs int
+	// until is the flush's budget (flushBudget): no command starts
+	// after it.
+	until time.Time
 }
+
+// errFlushBudget ends a flush that used its budget; what it did not write
+// is dirty for the next one.
+var errFlushBudget = errors.New("flush budget used up; the rest is written by the next flush")
 
 // partJob is one partition's share of a flush job.
 type partJob struct {
@@ -70,11 +77,15 @@ func (s *Speed) flush(ctx context.Context, only []int32) error {
 		return err
 	}
 	start := time.Now()
+	job.until = start.Add(flushBudget)
 	err = s.write(ctx, job)
 	took := time.Since(start)
 	s.reportFenced(job)
 	s.metrics.flushed(took, err)
 	s.done(job, err)
+	if errors.Is(err, errFlushBudget) {
+		err = nil // not a failure: the store is slow, the next flush goes on
+	}
 	var se stopError
 	if !errors.As(err, &se) {
 		s.reportFlush(err, took)
@@ -153,6 +164,9 @@ func (s *Speed) cut(only []int32, now, horizon time.Time) (*flushJob, error) {
 func (s *Speed) write(ctx context.Context, job *flushJob) error {
 	for _, pj := range job.parts {
 		for pj.written < len(pj.groups) {
+			if time.Now().After(job.until) {
+				return errFlushBudget
+			}
 			g := pj.groups[pj.written]
 			for i, docs := range g.docs {
 				coll := collections.SpeedCollection(views.Names[i])

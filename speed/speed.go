@@ -59,14 +59,20 @@ type Speed struct {
 	bl      backlogState
 }
 
-// flushTimeout bounds every flush, on top of each command's own deadline
-// (the Writer's). A flush that runs out keeps what it wrote and leaves the
-// rest dirty, so the next one starts from there: a large backlog is
-// written over several flushes, and a stuck one never holds up the next
-// (or the revoke of a partition, which waits for the flush in flight).
-// What the flushes that stop something (exit, revoke) do not write in time
-// is read again by the partition's next owner.
+// flushTimeout bounds the flushes that stop something (the exit flush,
+// the flush of revoked partitions): what they do not write in time is
+// read again by the partition's next owner.
 const flushTimeout = 30 * time.Second
+
+// flushBudget bounds a flush while running: past it, the flush starts no
+// new command (the one in flight finishes, within its own deadline) and
+// leaves the rest dirty, so the next flush, which starts at once, goes on
+// from there. A large backlog is then written over several flushes, and a
+// revoke (which waits for the flush in flight) or the exit waits at most
+// this plus one command. A soft limit, not a cancelled context: a command
+// cut short still runs in the store, and on the embedded store abandoned
+// commands pile up and slow everything down.
+const flushBudget = 30 * time.Second
 
 // hintTimeout bounds an offset hint commit. The commit waits while the
 // group rebalances (franz-go holds commits during join and sync), which
@@ -200,10 +206,8 @@ func (s *Speed) Run(ctx context.Context) error {
 			go func() {
 				// Not cut short by ctx: stopping waits for it, then
 				// flushes what is left. Each command has its own
-				// deadline, the flush flushTimeout.
-				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
-				defer cancel()
-				ch <- s.flushAndHint(fctx, cl)
+				// deadline, the flush flushBudget.
+				ch <- s.flushAndHint(context.WithoutCancel(ctx), cl)
 			}()
 			nextFlush = time.Now().Add(s.cfg.flushInterval)
 		}
