@@ -120,7 +120,10 @@ func handleHealthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 // handleReadyz answers 200 once the cache has been loaded, so a load
-// balancer does not send queries to a server that would answer them empty.
+// balancer does not send queries to a server that would answer them empty,
+// and 503 again, naming which and why, while MongoDB cannot be read (the
+// refreshes fail), a layer of this process cannot write it, or a layer is
+// blocked.
 func (s *Server) handleReadyz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if !s.ready.Load() {
@@ -128,8 +131,20 @@ func (s *Server) handleReadyz(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("not ready: the cache has not been loaded from MongoDB yet\n"))
 		return
 	}
+	// MongoDB cannot be read: the refreshes fail (serve alone and up).
+	if f := s.refreshErr.Load(); f != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = fmt.Fprintf(w, "not ready: MongoDB cannot be read since %s: %v\n", f.since.UTC().Format(time.RFC3339), f.err)
+		return
+	}
 	if s.cfg.backlogs != nil {
 		for _, b := range s.cfg.backlogs() {
+			// A layer of this process cannot write MongoDB.
+			if !b.FailingSince.IsZero() {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = fmt.Fprintf(w, "not ready: %s cannot write MongoDB since %s: %s\n", b.Layer, b.FailingSince.UTC().Format(time.RFC3339), b.LastError)
+				return
+			}
 			if b.Blocked != "" {
 				w.WriteHeader(http.StatusServiceUnavailable)
 				_, _ = fmt.Fprintf(w, "not ready: %s is blocked: %s\n", b.Layer, b.Blocked)
