@@ -26,6 +26,8 @@ type cfg struct {
 
 	// grpcAddr is where Run serves gRPC besides HTTP; empty: no gRPC.
 	grpcAddr string
+	// pprofAddr is where Run serves net/http/pprof; empty: nowhere.
+	pprofAddr string
 
 	// How the cache follows MongoDB.
 	refreshInterval time.Duration
@@ -111,6 +113,11 @@ func SQL(opts ...lakesql.Opt) Opt { return func(c *cfg) { c.sqlOpts = append(c.s
 // health and reflection) besides HTTP; empty, the default, serves none.
 func GRPC(addr string) Opt { return func(c *cfg) { c.grpcAddr = addr } }
 
+// PProf is the address Run serves Go's profiler on (/debug/pprof/), on a
+// listener of its own: the API's tokens and TLS do not cover it, so it
+// belongs on loopback. Empty, the default, serves none.
+func PProf(addr string) Opt { return func(c *cfg) { c.pprofAddr = addr } }
+
 // Now replaces the clock used for default query ranges (tests).
 func Now(now func() time.Time) Opt { return func(c *cfg) { c.now = now } }
 
@@ -145,6 +152,11 @@ func (c *cfg) validate() error {
 	if c.grpcAddr != "" {
 		if _, _, err := net.SplitHostPort(c.grpcAddr); err != nil {
 			return fmt.Errorf("grpc address %q: %w", c.grpcAddr, err)
+		}
+	}
+	if c.pprofAddr != "" {
+		if _, _, err := net.SplitHostPort(c.pprofAddr); err != nil {
+			return fmt.Errorf("pprof address %q: %w", c.pprofAddr, err)
 		}
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {

@@ -28,6 +28,8 @@ type Server struct {
 	sql *lakesql.Lake
 	// exact holds traffic counted exactly from the lake (exact.go).
 	exact exactCache
+	// answers holds answers by question and data version (answers.go).
+	answers answerCache
 	// alerts evaluates the rule file (alerting.go).
 	alerts *alerts.Engine
 
@@ -123,6 +125,15 @@ func (s *Server) Run(ctx context.Context, httpAddr string) error {
 		}
 		serve = append(serve, func(ctx context.Context) error { return s.ServeGRPC(ctx, gln) })
 		logArgs = append(logArgs, "grpc", gln.Addr().String())
+	}
+	if s.cfg.pprofAddr != "" {
+		pln, err := net.Listen("tcp", s.cfg.pprofAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("serve pprof on %s: %w", s.cfg.pprofAddr, err)
+		}
+		serve = append(serve, func(ctx context.Context) error { return s.servePProf(ctx, pln) })
+		logArgs = append(logArgs, "pprof", pln.Addr().String())
 	}
 	s.cfg.logger.Info("serving", append(logArgs, "tls", s.certs != nil, "tokens", s.cfg.tokens != nil, "topic", s.cfg.topic,
 		"pane", s.cfg.pane, "refresh_interval", s.cfg.refreshInterval)...)

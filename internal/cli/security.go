@@ -202,6 +202,7 @@ type apiSecFlags struct {
 	tlsKey      string
 	tokensFile  string
 	openMetrics bool
+	pprof       string
 }
 
 func (a *apiSecFlags) register(fs *flag.FlagSet) {
@@ -209,6 +210,7 @@ func (a *apiSecFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.tlsKey, "tls-key", "", "PEM key of --tls-cert")
 	fs.StringVar(&a.tokensFile, "api-tokens-file", "", "file of bearer tokens, one \"TOKEN SCOPE\" a line (read: views and status; sql: also POST /v1/sql; admin: also POST /v1/admin/reload); empty: the API is open")
 	fs.BoolVar(&a.openMetrics, "metrics-open", false, "serve /metrics without a token even with --api-tokens-file (by default it needs a read token)")
+	fs.StringVar(&a.pprof, "pprof", "", "listen address of Go's profiler (net/http/pprof: /debug/pprof/), apart from the API and without its tokens or TLS, so keep it on loopback; empty: none")
 }
 
 // options are the serving options of the flags.
@@ -227,5 +229,5 @@ func (a *apiSecFlags) options() ([]serving.Opt, error) {
 		}
 		opts = append(opts, serving.WithTokens(t))
 	}
-	return append(opts, serving.OpenMetrics(a.openMetrics)), nil
+	return append(opts, serving.OpenMetrics(a.openMetrics), serving.PProf(a.pprof)), nil
 }
