@@ -23,13 +23,9 @@ const (
 	TierDay  = 24 * time.Hour
 )
 
-// ClusterTierID is the _id of a tier document: "clusters|<start>|1h".
+// ClusterTierID is the _id of a tier document (collections.ClusterTierID).
 func ClusterTierID(start time.Time, width time.Duration) string {
-	w := "1h"
-	if width == TierDay {
-		w = "1d"
-	}
-	return views.ViewClusters + "|" + collections.PaneKey(start) + "|" + w
+	return collections.ClusterTierID(start, width)
 }
 
 // writeClusterHour writes the hour tier of h from its panes.

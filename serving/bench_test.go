@@ -14,12 +14,15 @@ import (
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
-// BenchmarkQuery measures requests per second of /v1/hot, /v1/traffic and
-// /v1/patterns (1 h, and 24 h against the 24 h before: 48 h of states)
-// over the last 24 h (or 1 h) of speed views with 1-minute panes from 4 partitions,
-// answered in process (the handler alone) and over loopback HTTP. The range
-// ends at 00:30, off the hour, so answers merge 23 hour blocks plus 60
-// single panes, as a "last 24 h" query from a dashboard does.
+// BenchmarkQuery measures requests per second of /v1/hot, /v1/traffic,
+// /v1/levels, /v1/patterns (1 h, and 24 h against the 24 h before: 48 h of
+// states) and /v1/clusters over the last 24 h (or 1 h) of speed views with
+// 1-minute panes from 4 partitions, beside /v1/status (the floor: an answer
+// that merges nothing): repeated questions, answered in process (the
+// handler alone) and over loopback HTTP, and first questions (the answer
+// cache emptied before each), in process. The range ends at 00:30, off
+// the hour, so answers merge 23 hour blocks plus 60 single panes, as a
+// "last 24 h" query from a dashboard does.
 //
 //	go test ./serving/ -run '^$' -bench Query -benchtime 3s
 func BenchmarkQuery(b *testing.B) {
@@ -61,10 +64,13 @@ func BenchmarkQuery(b *testing.B) {
 	defer hs.Close()
 
 	queries := []struct{ name, path string }{
+		{"status", "/v1/status"},
 		{"hot_k10", "/v1/hot?from=" + start.Format(time.RFC3339) + "&k=10"},
 		{"hot_k1000", "/v1/hot?from=" + start.Format(time.RFC3339) + "&k=1000"},
 		{"traffic_step1h", "/v1/traffic?from=" + start.Format(time.RFC3339) + "&step=1h"},
 		{"traffic_step1m", "/v1/traffic?from=" + start.Format(time.RFC3339)},
+		{"traffic_step15m", "/v1/traffic?from=" + start.Format(time.RFC3339) + "&step=15m"},
+		{"levels_step1h", "/v1/levels?from=" + start.Format(time.RFC3339) + "&step=1h"},
 		{"patterns_1h_step1m", "/v1/patterns?from=" + end.Add(-time.Hour).Format(time.RFC3339) + "&k=10"},
 		{"patterns_24h_step1h", "/v1/patterns?from=" + start.Format(time.RFC3339) + "&k=10&step=1h"},
 		{"clusters_1h_step1m", "/v1/clusters?from=" + end.Add(-time.Hour).Format(time.RFC3339)},
@@ -82,6 +88,19 @@ func BenchmarkQuery(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		})
+		b.Run(qr.name+"/first", func(b *testing.B) {
+			h := srv.Handler()
+			req := httptest.NewRequest(http.MethodGet, qr.path, nil)
+			for b.Loop() {
+				srv.answers.reset()
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != 200 {
+					b.Fatalf("%s: %d %s", qr.path, rec.Code, rec.Body)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/answer")
 		})
 		b.Run(qr.name+"/http", func(b *testing.B) {
 			cl := hs.Client()

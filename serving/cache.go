@@ -29,27 +29,35 @@ func newState(p *views.Pane) *state {
 }
 
 // layer is one side of the horizon: per-pane states and, for every hour
-// with at least one pane, the merge of that hour's panes.
+// with at least one pane, the merge of that hour's panes, and for every
+// complete UTC day, the merge of its hours. A range is answered from day
+// states, hour states and panes at its edges, so 7 days merge at most
+// about 7 + 2*23 + 2*59 states, however many panes they hold.
 type layer struct {
 	panes map[int64]*state // by pane start, Unix seconds
 	hours map[int64]*state // by hour start, Unix seconds
+	days  map[int64]*state // by UTC day start, Unix seconds
 	// tiers are batch's clusters tiers (nil in speed).
 	tiers *clusterTiers
 }
 
 func newLayer() layer {
-	return layer{panes: map[int64]*state{}, hours: map[int64]*state{}}
+	return layer{panes: map[int64]*state{}, hours: map[int64]*state{}, days: map[int64]*state{}}
 }
 
 // clone returns a layer whose maps can be changed without touching l; the
 // states themselves are shared, being immutable.
 func (l layer) clone() layer {
-	c := layer{panes: make(map[int64]*state, len(l.panes)), hours: make(map[int64]*state, len(l.hours)), tiers: l.tiers}
+	c := layer{panes: make(map[int64]*state, len(l.panes)), hours: make(map[int64]*state, len(l.hours)),
+		days: make(map[int64]*state, len(l.days)), tiers: l.tiers}
 	for k, v := range l.panes {
 		c.panes[k] = v
 	}
 	for k, v := range l.hours {
 		c.hours[k] = v
+	}
+	for k, v := range l.days {
+		c.days[k] = v
 	}
 	return c
 }
@@ -122,7 +130,63 @@ func (l layer) dropBefore(t int64) int {
 			delete(l.hours, k)
 		}
 	}
+	for k := range l.days {
+		if k < t {
+			delete(l.days, k)
+		}
+	}
 	return n
+}
+
+// daySeconds is the width of a day block: a UTC day.
+const daySeconds = 24 * hourSeconds
+
+// rebuildDays rebuilds the day block of every day holding one of hours,
+// from the layer's hour blocks, when the day ends at or before complete
+// (Unix seconds: the horizon for batch, the newest pane for speed); a day
+// not complete has no block, and a query reads its hours.
+//
+// A day's clusters state is batch's day tier when there is one, else the
+// union of its hours' states reduced to views.TierMicroClusters, as batch
+// builds its tier.
+func (l layer) rebuildDays(hours map[int64]bool, complete int64) {
+	days := map[int64]bool{}
+	for h := range hours {
+		days[h-mod(h, daySeconds)] = true
+	}
+	for d := range days {
+		delete(l.days, d)
+		if d+daySeconds > complete {
+			continue
+		}
+		var hots []*views.Hot
+		traffic := views.NewMergeTraffic()
+		levels := views.NewLevels()
+		pats := views.NewPatterns()
+		clusters := views.NewClusters(views.DefaultClusterSpec(), time.Unix(d, 0))
+		for h := d; h < d+daySeconds; h += hourSeconds {
+			st := l.hours[h]
+			if st == nil {
+				continue
+			}
+			hots = append(hots, st.pane.Hot)
+			traffic.Merge(st.pane.Traffic)
+			levels.Merge(st.pane.Levels)
+			pats.Merge(st.pane.Patterns)
+			if err := clusters.Merge(st.pane.Clusters); err != nil && st.pane.Clusters.Total() > clusters.Total() {
+				clusters = st.pane.Clusters.Clone()
+			}
+		}
+		if len(hots) == 0 {
+			continue
+		}
+		if c := l.tiers.day(d); c != nil {
+			clusters = c
+		} else {
+			clusters.Reduce(views.TierMicroClusters)
+		}
+		l.days[d] = newState(&views.Pane{Hot: views.MergeHot(hots...), Traffic: traffic, Levels: levels, Patterns: pats, Clusters: clusters})
+	}
 }
 
 // snapshot is everything a request reads: it is built by a refresh and
@@ -135,6 +199,12 @@ type snapshot struct {
 	status  statusSnapshot
 	// refreshed is when the refresh that built the snapshot finished.
 	refreshed time.Time
+	// gen is the data version (answers.go): it grows with every publish
+	// that changed speed panes; batchGen with every new batch layer or
+	// lake summary. changes are the last changeLog publishes' changed
+	// panes, oldest first.
+	gen, batchGen uint64
+	changes       []change
 }
 
 // statusSnapshot is the operational state shown by /v1/status.

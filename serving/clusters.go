@@ -35,6 +35,9 @@ const (
 	outlierMinN  = 2
 	outlierShare = 1000
 	outlierRadii = 3.0
+	// maxMacroInput bounds the micro-clusters the k-means of an answer
+	// reads: those of a day or an hour tier.
+	maxMacroInput = views.TierMicroClusters
 )
 
 // MacroCluster is one macro-cluster over the range. Per feature, in the
@@ -87,25 +90,41 @@ type ClustersAnswer struct {
 // pyramidal time frame, hour blocks of speed, then panes); each bucket's
 // own states are then assigned to the nearest centre.
 func (s *Server) Clusters(q ClustersQuery) (*ClustersAnswer, error) {
+	a, _, err := s.clusters(q)
+	return a, err
+}
+
+// clusters is Clusters with the cache entry holding the answer.
+func (s *Server) clusters(q ClustersQuery) (*ClustersAnswer, *answerEntry, error) {
 	k := q.K
 	switch {
 	case k == 0:
 		k = defaultClustersK
 	case k < 0:
-		return nil, badParam("k", fmtInt(k), "not a positive integer")
+		return nil, nil, badParam("k", fmtInt(k), "not a positive integer")
 	case k > maxClustersK:
-		return nil, badParam("k", fmtInt(k), "larger than the allowed %d", maxClustersK)
+		return nil, nil, badParam("k", fmtInt(k), "larger than the allowed %d", maxClustersK)
 	}
 	ser, err := s.series(q.Range, q.Step)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	key := ser.key("clusters")
+	key.k = k
+	return cachedAnswer(s, key, ser.sp.from, ser.sp.to, func(sn *snapshot) (*ClustersAnswer, error) {
+		return clustersOf(ser.on(sn), k), nil
+	})
+}
+
+// clustersOf computes the answer over ser, with k macro-clusters.
+func clustersOf(ser series, k int) *ClustersAnswer {
 	ans := &ClustersAnswer{Frame: ser.frame()}
 	sn, pane := ser.sn, ser.pane
 	var spec *views.ClusterSpec
 	var mcs []*views.MicroCluster
 	var events int64
-	for _, c := range sn.clustersIn(nil, ser.sp.from, ser.sp.to, pane) {
+	states := sn.clustersIn(nil, ser.sp.from, ser.sp.to, pane)
+	for _, c := range states {
 		if spec == nil && c.Total() > 0 {
 			spec = c.Spec()
 		}
@@ -115,6 +134,16 @@ func (s *Server) Clusters(q ClustersQuery) (*ClustersAnswer, error) {
 		for i := range c.Len() {
 			mcs = append(mcs, c.Micro(i))
 			events += c.Micro(i).N
+		}
+	}
+	// The k-means reads at most maxMacroInput micro-clusters: over more
+	// (a long range, or its edges' panes), their union reduced as batch
+	// reduces an hour or a day, so its cost does not grow with the range.
+	if len(mcs) > maxMacroInput {
+		u := views.Union(spec, states, maxMacroInput)
+		mcs = mcs[:0]
+		for i := range u.Len() {
+			mcs = append(mcs, u.Micro(i))
 		}
 	}
 	ans.MicroClusters = len(mcs)
@@ -201,7 +230,7 @@ func (s *Server) Clusters(q ClustersQuery) (*ClustersAnswer, error) {
 			mc.Stddev[f] = math.Sqrt(max(sum[j][d+f]/n-mc.Mean[f]*mc.Mean[f], 0))
 		}
 	}
-	return ans, nil
+	return ans
 }
 
 // byField keys per-feature values v by field name, for the answer's
@@ -227,33 +256,27 @@ func sameFields(a, b *views.ClusterSpec) bool {
 }
 
 // clustersIn appends the clusters states tiling [from, to) (Unix seconds,
-// pane aligned): the lambda merge of statesIn, with whole UTC days before
-// the horizon taken from batch's day tier when it has one.
+// pane aligned): the lambda merge of statesIn, whole UTC days taken from
+// the layers' day blocks (batch's day tier before the horizon).
 func (sn *snapshot) clustersIn(out []*views.Clusters, from, to, pane int64) []*views.Clusters {
 	h := int64(math.MinInt64)
 	if !sn.horizon.IsZero() {
 		h = sn.horizon.Unix()
 	}
-	const daySeconds = 24 * hourSeconds
 	for t := from; t < to; {
-		if t < h && mod(t, daySeconds) == 0 && t+daySeconds <= to && t+daySeconds <= h && sn.batch.tiers != nil {
-			if c := sn.batch.tiers.days[t]; c != nil {
-				out = append(out, c)
-				t += daySeconds
-				continue
-			}
-		}
 		l, batch := &sn.speed, t < h
 		if batch {
 			l = &sn.batch
 		}
+		if st := l.days[t]; st != nil && mod(t, daySeconds) == 0 && t+daySeconds <= to && (!batch || t+daySeconds <= h) {
+			out = append(out, st.pane.Clusters)
+			t += daySeconds
+			continue
+		}
 		// An hour block without a clusters state (an hour still filling)
 		// is read pane by pane.
-		if st := l.hours[t]; mod(t, hourSeconds) == 0 && t+hourSeconds <= to && (!batch || t+hourSeconds <= h) &&
-			(st == nil || st.pane.Clusters != nil) {
-			if st != nil {
-				out = append(out, st.pane.Clusters)
-			}
+		if st := l.hours[t]; st != nil && st.pane.Clusters != nil && mod(t, hourSeconds) == 0 && t+hourSeconds <= to && (!batch || t+hourSeconds <= h) {
+			out = append(out, st.pane.Clusters)
 			t += hourSeconds
 			continue
 		}
@@ -293,6 +316,15 @@ func (l layer) hourClusters(hour, paneSeconds int64) *views.Clusters {
 	return acc
 }
 
+// day is batch's day tier of the day starting at d, nil when there is
+// none (or no tiers: speed).
+func (t *clusterTiers) day(d int64) *views.Clusters {
+	if t == nil {
+		return nil
+	}
+	return t.days[d]
+}
+
 func fmtInt(n int) string { return strconv.Itoa(n) }
 
 // readClusterTiers reads batch's hour and day clusters states ending at or
@@ -301,17 +333,26 @@ func (s *Server) readClusterTiers(ctx context.Context, horizon time.Time) (*clus
 	t := &clusterTiers{hours: map[int64]*views.Clusters{}, days: map[int64]*views.Clusters{}}
 	filter := bson.D{{Key: "pane_end", Value: bson.D{{Key: "$lte", Value: horizon}}}}
 	_, err := s.store.readViews(ctx, collections.ClusterTierCollection, filter, func(d *collections.Doc) error {
-		c := &views.Clusters{}
-		if err := c.UnmarshalBinary(d.State); err != nil {
-			return err
-		}
-		switch d.PaneEnd.Sub(d.Pane) {
-		case time.Hour:
-			t.hours[d.Pane.Unix()] = c
-		case 24 * time.Hour:
-			t.days[d.Pane.Unix()] = c
-		}
-		return nil
+		return t.add(d, horizon.Unix())
 	}, s.badDoc)
 	return t, err
+}
+
+// add decodes a tier document into t, unless it ends after horizon (Unix
+// seconds): a day tier still filling.
+func (t *clusterTiers) add(d *collections.Doc, horizon int64) error {
+	if d.PaneEnd.Unix() > horizon {
+		return nil
+	}
+	c := &views.Clusters{}
+	if err := c.UnmarshalBinary(d.State); err != nil {
+		return err
+	}
+	switch d.PaneEnd.Sub(d.Pane) {
+	case time.Hour:
+		t.hours[d.Pane.Unix()] = c
+	case 24 * time.Hour:
+		t.days[d.Pane.Unix()] = c
+	}
+	return nil
 }

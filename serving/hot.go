@@ -35,16 +35,29 @@ type HotAnswer struct {
 // Hot merges the hot summaries of the range and returns its top terms. A
 // bad parameter is an error whose message names it and its value.
 func (s *Server) Hot(q HotQuery) (*HotAnswer, error) {
+	a, _, err := s.hot(q)
+	return a, err
+}
+
+// hot is Hot with the cache entry holding the answer.
+func (s *Server) hot(q HotQuery) (*HotAnswer, *answerEntry, error) {
 	sp, err := s.span(q.Range)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	k, err := s.checkK(q.K)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	sn := s.snap.Load()
-	states := sn.statesIn(nil, sp.from, sp.to, s.paneSeconds())
+	key := answerKey{view: "hot", from: sp.from, to: sp.to, k: k}
+	return cachedAnswer(s, key, sp.from, sp.to, func(sn *snapshot) (*HotAnswer, error) {
+		return hotOf(sn, sp, s.paneSeconds(), k), nil
+	})
+}
+
+// hotOf computes the answer over sn.
+func hotOf(sn *snapshot, sp span, pane int64, k int) *HotAnswer {
+	states := sn.statesIn(nil, sp.from, sp.to, pane)
 	hots := make([]*views.Hot, len(states))
 	for i, st := range states {
 		hots[i] = st.pane.Hot
@@ -57,5 +70,5 @@ func (s *Server) Hot(q HotQuery) (*HotAnswer, error) {
 		ErrorBound:   acc.Floor(),
 		BatchHorizon: sn.horizon,
 		Exact:        sn.exact(sp) && acc.Exact(),
-	}, nil
+	}
 }

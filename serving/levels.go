@@ -45,13 +45,28 @@ const maxInstanceLen = 256
 // Levels answers the series and total of the range, with the same lambda
 // merge, range and step rules as Traffic.
 func (s *Server) Levels(q LevelsQuery) (*LevelsAnswer, error) {
+	a, _, err := s.levels(q)
+	return a, err
+}
+
+// levels is Levels with the cache entry holding the answer.
+func (s *Server) levels(q LevelsQuery) (*LevelsAnswer, *answerEntry, error) {
 	if len(q.Instance) > maxInstanceLen {
-		return nil, badParam("instance", q.Instance, "longer than %d bytes", maxInstanceLen)
+		return nil, nil, badParam("instance", q.Instance, "longer than %d bytes", maxInstanceLen)
 	}
 	ser, err := s.series(q.Range, q.Step)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	key := ser.key("levels")
+	key.instance = q.Instance
+	return cachedAnswer(s, key, ser.sp.from, ser.sp.to, func(sn *snapshot) (*LevelsAnswer, error) {
+		return levelsOf(ser.on(sn), q), nil
+	})
+}
+
+// levelsOf computes the answer over ser.
+func levelsOf(ser series, q LevelsQuery) *LevelsAnswer {
 	ans := &LevelsAnswer{Frame: ser.frame(), Instance: q.Instance, Total: map[string]map[string]int64{}}
 	keep := func(k views.LevelKey) bool { return q.Instance == "" || k.Instance == q.Instance }
 	for b, states := range ser.states {
@@ -72,5 +87,5 @@ func (s *Server) Levels(q LevelsQuery) (*LevelsAnswer, error) {
 		}
 		ans.Series = append(ans.Series, pt)
 	}
-	return ans, nil
+	return ans
 }

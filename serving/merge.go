@@ -5,8 +5,9 @@ import "math"
 // statesIn appends the states covering the panes in [from, to) (Unix
 // seconds, pane aligned) to out. This is the lambda merge: a pane before the
 // horizon comes from batch, a pane at or after it from speed, never both.
-// A whole hour inside the range and on one side of the horizon is taken as
-// its hour block, so a day costs 24 states rather than 1440.
+// A whole UTC day inside the range and on one side of the horizon is taken
+// as its day block, a whole hour as its hour block, so a day costs one
+// state rather than 1440, and 7 days at most about 7 + 2*23 + 2*59.
 func (sn *snapshot) statesIn(out []*state, from, to, pane int64) []*state {
 	h := int64(math.MinInt64) // no horizon: everything is speed
 	if !sn.horizon.IsZero() {
@@ -17,10 +18,17 @@ func (sn *snapshot) statesIn(out []*state, from, to, pane int64) []*state {
 		if batch {
 			l = &sn.batch
 		}
-		if mod(t, hourSeconds) == 0 && t+hourSeconds <= to && (!batch || t+hourSeconds <= h) {
-			if st := l.hours[t]; st != nil {
+		if mod(t, daySeconds) == 0 && t+daySeconds <= to && (!batch || t+daySeconds <= h) {
+			if st := l.days[t]; st != nil {
 				out = append(out, st)
+				t += daySeconds
+				continue
 			}
+		}
+		// An hour without a block has no panes either (rebuildHour), and
+		// reading it pane by pane finds none: it costs lookups, not merges.
+		if st := l.hours[t]; st != nil && mod(t, hourSeconds) == 0 && t+hourSeconds <= to && (!batch || t+hourSeconds <= h) {
+			out = append(out, st)
 			t += hourSeconds
 			continue
 		}

@@ -25,6 +25,9 @@ type metrics struct {
 	refreshDuration prometheus.Histogram
 	refreshErrors   prometheus.Counter
 	badDocs         prometheus.Counter
+	batchReads      *prometheus.CounterVec
+	batchHoursRead  prometheus.Counter
+	answers         *prometheus.CounterVec
 	cachePanes      *prometheus.GaugeVec
 	horizon         prometheus.Gauge
 }
@@ -44,8 +47,12 @@ func newMetrics() *metrics {
 			prometheus.ExponentialBuckets(0.001, 4, 10)),
 		refreshErrors: s.Counter("loglambda_serving_refresh_errors_total", "Cache refreshes that failed (the previous cache stays in use)."),
 		badDocs:       s.Counter("loglambda_serving_bad_documents_total", "View documents skipped because they could not be decoded."),
-		cachePanes:    s.GaugeVec("loglambda_serving_cache_panes", "Pane states held in the cache, by layer (batch, speed).", "layer"),
-		horizon:       s.Gauge("loglambda_serving_batch_horizon_seconds", "Batch horizon as a Unix time; 0 when batch has never run."),
+		batchReads: s.CounterVec("loglambda_serving_batch_reads_total",
+			"Reads of the batch views when the horizon document changed: whole (every document, at start or when too much changed) or changed (only the recomputed hours, by _id).", "kind"),
+		batchHoursRead: s.Counter("loglambda_serving_batch_hours_read_total", "Recomputed hours read by _id when the horizon document changed."),
+		answers:        s.CounterVec("loglambda_serving_answers_total", "Answers by how they were found: hit (cached, valid) or miss (computed).", "result"),
+		cachePanes:     s.GaugeVec("loglambda_serving_cache_panes", "Pane states held in the cache, by layer (batch, speed).", "layer"),
+		horizon:        s.Gauge("loglambda_serving_batch_horizon_seconds", "Batch horizon as a Unix time; 0 when batch has never run."),
 	}
 }
 

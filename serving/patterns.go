@@ -80,20 +80,37 @@ const maxLevelLen = 64
 // period of equal length; absorptions recorded in either apply to both (see
 // views.Patterns).
 func (s *Server) Patterns(q PatternsQuery) (*PatternsAnswer, error) {
+	a, _, err := s.patterns(q)
+	return a, err
+}
+
+// patterns is Patterns with the cache entry holding the answer.
+func (s *Server) patterns(q PatternsQuery) (*PatternsAnswer, *answerEntry, error) {
 	if len(q.Instance) > maxInstanceLen {
-		return nil, badParam("instance", q.Instance, "longer than %d bytes", maxInstanceLen)
+		return nil, nil, badParam("instance", q.Instance, "longer than %d bytes", maxInstanceLen)
 	}
 	if len(q.Level) > maxLevelLen {
-		return nil, badParam("level", q.Level, "longer than %d bytes", maxLevelLen)
+		return nil, nil, badParam("level", q.Level, "longer than %d bytes", maxLevelLen)
 	}
 	k, err := s.checkK(q.K)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ser, err := s.series(q.Range, q.Step)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	key := ser.key("patterns")
+	key.k, key.level, key.instance = k, q.Level, q.Instance
+	// The answer also reads the previous period of equal length.
+	lo := ser.sp.from - (ser.sp.to - ser.sp.from)
+	return cachedAnswer(s, key, lo, ser.sp.to, func(sn *snapshot) (*PatternsAnswer, error) {
+		return patternsOf(ser.on(sn), q, k), nil
+	})
+}
+
+// patternsOf computes the answer over ser, with k patterns.
+func patternsOf(ser series, q PatternsQuery, k int) *PatternsAnswer {
 	sn, sp, pane := ser.sn, ser.sp, ser.pane
 	prevSpan := span{from: sp.from - (sp.to - sp.from), to: sp.from}
 	cur := mergePatterns(sn.statesIn(nil, sp.from, sp.to, pane))
@@ -184,7 +201,7 @@ func (s *Server) Patterns(q PatternsQuery) (*PatternsAnswer, error) {
 		}
 	}
 	ans.Patterns, ans.Gone = top, gone
-	return ans, nil
+	return ans
 }
 
 // mergePatterns merges the patterns states of states into a new one.

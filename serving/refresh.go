@@ -3,6 +3,10 @@ package serving
 import (
 	"context"
 	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -33,10 +37,34 @@ type refresher struct {
 	// checkpoints are, per partition, the Updated of the checkpoint the
 	// last read of the speed documents started from.
 	checkpoints map[int32]time.Time
+	// watermarks are, per partition, the watermark of that checkpoint.
+	watermarks map[int32]time.Time
+	// gen, batchGen and changes are the data version of the snapshots
+	// (answers.go); lakeDigest is the lake summary's digest last read.
+	gen, batchGen uint64
+	changes       []change
+	lakeDigest    string
+	// read is the Updated of every speed document decoded into speedRaw,
+	// so that one read again (the refresh margin) and unchanged is not
+	// decoded again, nor its pane marked changed.
+	read map[speedDocKey]time.Time
+	// wholeReads and hoursRead count the batch reads: of every document,
+	// and of recomputed hours by _id.
+	wholeReads, hoursRead int
+	// scans counts the refreshes that scanned the speed collections.
+	scans int
+}
+
+// speedDocKey identifies a speed document: view, pane and partition.
+type speedDocKey struct {
+	view      string
+	pane      int64
+	partition int32
 }
 
 func newRefresher() refresher {
 	return refresher{
+		read:     map[speedDocKey]time.Time{},
 		batch:    newLayer(),
 		speedRaw: map[int64]map[int32]*views.Pane{},
 		speed:    newLayer(),
@@ -44,6 +72,7 @@ func newRefresher() refresher {
 		dirty:    map[int64]bool{},
 
 		checkpoints: map[int32]time.Time{},
+		watermarks:  map[int32]time.Time{},
 	}
 }
 
@@ -83,7 +112,14 @@ func (s *Server) refresh(ctx context.Context) error {
 		return fmt.Errorf("refresh: %w", err)
 	}
 	if !r.loaded || !m.horizon.Horizon.Equal(r.horizon.Horizon) || !m.horizon.Updated.Equal(r.horizon.Updated) {
-		batch, err := s.readBatch(ctx, m.horizon.Horizon)
+		batch, ok, err := s.readBatchChanged(ctx, r.loaded, r.horizon, m.horizon, r.batch)
+		if err == nil && !ok {
+			batch, err = s.readBatch(ctx, m.horizon.Horizon)
+			s.metrics.batchReads.WithLabelValues("whole").Inc()
+			r.wholeReads++
+		} else if err == nil {
+			s.metrics.batchReads.WithLabelValues("changed").Inc()
+		}
 		if err != nil {
 			return fmt.Errorf("refresh: horizon %s: %w", fmtTime(m.horizon.Horizon), err)
 		}
@@ -94,9 +130,17 @@ func (s *Server) refresh(ctx context.Context) error {
 			s.cfg.logger.Warn("batch horizon moved back; rereading speed views",
 				"from", fmtTime(r.horizon.Horizon), "to", fmtTime(m.horizon.Horizon))
 			r.speedRaw, r.speed, r.since, r.dirty = map[int64]map[int32]*views.Pane{}, newLayer(), map[string]time.Time{}, map[int64]bool{}
-			r.checkpoints = map[int32]time.Time{}
+			r.read = map[speedDocKey]time.Time{}
+			r.checkpoints, r.watermarks = map[int32]time.Time{}, map[int32]time.Time{}
 		}
 		r.batch, r.horizon, r.loaded = batch, m.horizon, true
+		r.batchGen++
+	}
+	// Exact traffic is counted from the lake: a new lake summary (a
+	// compaction) is new data for every answer.
+	if d, _ := m.lake["digest"].(string); d != r.lakeDigest {
+		r.lakeDigest = d
+		r.batchGen++
 	}
 	if err := s.readSpeed(ctx, cps); err != nil {
 		return fmt.Errorf("refresh: %w", err)
@@ -148,7 +192,110 @@ func (s *Server) readBatch(ctx context.Context, horizon time.Time) (layer, error
 	for h := range hours {
 		l.rebuildHour(h, s.paneSeconds(), true)
 	}
+	l.rebuildDays(hours, horizon.Unix())
 	return l, nil
+}
+
+// maxHoursByID is the most recomputed hours a refresh reads by _id (a
+// document per view and pane each, and the hour's clusters tier); more,
+// as on the first batch run over a backfill, are read by scanning the
+// batch collections.
+const maxHoursByID = 24
+
+// readBatchChanged updates the batch layer old, read for the horizon
+// document prev, to the document cur by reading only the hours cur says
+// were recomputed since prev (HorizonDoc.Hours and Recomputed): each
+// pane's documents, every view's, and the hour's and its day's clusters
+// tiers, by _id, which the embedded store finds through its index. A
+// whole read (readBatch) scans every batch document, a cost that grows
+// with history; this one grows with what batch changed. It returns false
+// when it cannot: nothing read before, the horizon moved back, a document
+// without the hours' list, or too many hours changed.
+func (s *Server) readBatchChanged(ctx context.Context, loaded bool, prev, cur collections.HorizonDoc, old layer) (layer, bool, error) {
+	if !loaded || prev.Horizon.IsZero() || cur.Horizon.Before(prev.Horizon) || len(cur.Hours) == 0 ||
+		len(prev.Hours) != len(prev.Recomputed) || len(cur.Hours) != len(cur.Recomputed) {
+		return layer{}, false, nil
+	}
+	was := make(map[int64]time.Time, len(prev.Hours))
+	for i, h := range prev.Hours {
+		was[h.Unix()] = prev.Recomputed[i]
+	}
+	horizon := cur.Horizon.Unix()
+	var changed []int64
+	touched := map[int64]bool{}
+	for i, h := range cur.Hours {
+		k := h.Unix()
+		at, ok := was[k]
+		delete(was, k)
+		if k >= horizon || (ok && at.Equal(cur.Recomputed[i])) {
+			continue
+		}
+		changed = append(changed, k)
+		touched[k] = true
+	}
+	for k := range was {
+		touched[k] = true // an hour batch no longer has (retention)
+	}
+	if len(changed) > maxHoursByID {
+		return layer{}, false, nil
+	}
+	l := old.clone()
+	tiers := &clusterTiers{hours: map[int64]*views.Clusters{}, days: map[int64]*views.Clusters{}}
+	if old.tiers != nil {
+		maps.Copy(tiers.hours, old.tiers.hours)
+		maps.Copy(tiers.days, old.tiers.days)
+	}
+	l.tiers = tiers
+	pane := s.paneSeconds()
+	for k := range touched {
+		for p := k; p < k+hourSeconds; p += pane {
+			delete(l.panes, p)
+		}
+		delete(l.hours, k)
+		delete(tiers.hours, k)
+		delete(tiers.days, k-mod(k, daySeconds))
+	}
+	// The reads: every view's document of every pane of the changed
+	// hours, and their clusters tiers.
+	var reads []idRead
+	days := map[int64]bool{}
+	for _, k := range changed {
+		for p := k; p < k+hourSeconds; p += pane {
+			for _, view := range views.Names {
+				reads = append(reads, idRead{coll: collections.BatchCollection(view), id: collections.DocID(view, time.Unix(p, 0), collections.BatchPartition), view: view, key: p})
+			}
+		}
+		reads = append(reads, idRead{coll: collections.ClusterTierCollection, id: collections.ClusterTierID(time.Unix(k, 0), time.Hour)})
+		days[k-mod(k, daySeconds)] = true
+	}
+	for d := range days {
+		reads = append(reads, idRead{coll: collections.ClusterTierCollection, id: collections.ClusterTierID(time.Unix(d, 0), 24*time.Hour)})
+	}
+	panes := map[int64]*views.Pane{}
+	err := s.readByID(ctx, reads, func(rd idRead, d *collections.Doc) error {
+		if rd.coll == collections.ClusterTierCollection {
+			return tiers.add(d, horizon)
+		}
+		p := panes[rd.key]
+		if p == nil {
+			p = views.NewPane(0)
+			panes[rd.key] = p
+		}
+		return p.Decode(rd.view, d.State)
+	})
+	if err != nil {
+		return layer{}, false, err
+	}
+	for k, p := range panes {
+		l.panes[k] = newState(p)
+	}
+	for _, k := range changed {
+		l.rebuildHour(k, pane, true)
+	}
+	l.rebuildDays(touched, horizon)
+	s.metrics.batchHoursRead.Add(float64(len(changed)))
+	s.r.hoursRead += len(changed)
+	return l, true, nil
 }
 
 // maxByID is the most panes a refresh reads by _id (a document per view
@@ -170,12 +317,14 @@ func (s *Server) readSpeed(ctx context.Context, cps []collections.Checkpoint) er
 		err = s.readSpeedByID(ctx, writes)
 	} else {
 		err = s.scanSpeed(ctx)
+		r.scans++
 	}
 	if err != nil {
 		return err
 	}
 	for _, cp := range cps {
 		r.checkpoints[cp.Partition] = cp.Updated
+		r.watermarks[cp.Partition] = cp.Watermark
 	}
 	return nil
 }
@@ -242,7 +391,16 @@ func (s *Server) writtenSince(cps []collections.Checkpoint) ([]paneWrite, bool) 
 		case cp.Updated.Equal(seen):
 			continue // nothing written since
 		case cp.WrittenSince.IsZero() || cp.WrittenSince.After(seen):
-			return nil, false // the list begins after the last read
+			// The list begins after the last read (a refresh slower than
+			// collections.WrittenWindow, or a restarted speed layer):
+			// every pane written since is one that was open, from the
+			// watermark last read to the newest event time now.
+			wm := r.watermarks[cp.Partition]
+			if wm.IsZero() || cp.MaxEventTime.IsZero() {
+				return nil, false
+			}
+			out = append(out, s.openSince(cp, wm)...)
+			continue
 		}
 		from := seen.Add(-s.cfg.refreshMargin)
 		for _, w := range cp.Written {
@@ -250,29 +408,102 @@ func (s *Server) writtenSince(cps []collections.Checkpoint) ([]paneWrite, bool) 
 				out = append(out, paneWrite{partition: cp.Partition, PaneWrite: w})
 			}
 		}
-		if len(out) > maxByID {
-			return nil, false
-		}
+	}
+	// Reading by _id costs a lookup per document, a scan every
+	// document: by _id unless that reads more than a quarter of what the
+	// cache holds.
+	if len(out) > maxByID && len(out)*len(views.Names) > len(r.read)/4 {
+		return nil, false
 	}
 	return out, true
+}
+
+// openSince lists the panes of cp's partition that may have been written
+// since a checkpoint with watermark wm: the panes open then or since,
+// from the one holding wm to the one holding cp's newest event time.
+// Speed writes no other (an event older than the watermark is dropped as
+// late).
+func (s *Server) openSince(cp collections.Checkpoint, wm time.Time) []paneWrite {
+	pane := s.paneSeconds()
+	from := wm.Unix() - mod(wm.Unix(), pane)
+	var out []paneWrite
+	for p := from; p <= cp.MaxEventTime.Unix(); p += pane {
+		if p >= s.r.horizon.Horizon.Unix() || s.r.horizon.Horizon.IsZero() {
+			out = append(out, paneWrite{partition: cp.Partition, PaneWrite: collections.PaneWrite{Pane: time.Unix(p, 0).UTC()}})
+		}
+	}
+	return out
 }
 
 // readSpeedByID reads the documents of the panes written, every view's,
 // by _id.
 func (s *Server) readSpeedByID(ctx context.Context, writes []paneWrite) error {
 	r := &s.r
+	var reads []idRead
 	for _, view := range views.Names {
-		newest := r.since[view]
 		for _, w := range writes {
-			id := collections.DocID(view, w.Pane, w.partition)
-			var err error
-			if newest, err = s.readSpeedDocs(ctx, view, bson.D{{Key: "_id", Value: id}}, newest); err != nil {
-				return err
-			}
+			reads = append(reads, idRead{coll: collections.SpeedCollection(view), id: collections.DocID(view, w.Pane, w.partition), view: view})
 		}
-		r.since[view] = newest
 	}
+	newest := maps.Clone(r.since)
+	err := s.readByID(ctx, reads, func(rd idRead, d *collections.Doc) error {
+		if d.Updated.After(newest[rd.view]) {
+			newest[rd.view] = d.Updated
+		}
+		return s.keepSpeedDoc(rd.view, d)
+	})
+	if err != nil {
+		return err
+	}
+	r.since = newest
 	return nil
+}
+
+// idRead is a document to read by _id: its collection, _id, view and
+// pane (Unix seconds).
+type idRead struct {
+	coll, id, view string
+	key            int64
+}
+
+// byIDReaders is how many reads by _id readByID has in flight: the store
+// answers each from its index, and a few at once hide the round trips.
+const byIDReaders = 4
+
+// readByID reads the documents of reads by _id, byIDReaders at a time,
+// and hands each found to fn, one at a time. A document fn rejects is
+// reported through badDoc and skipped, as readViews does.
+func (s *Server) readByID(ctx context.Context, reads []idRead, fn func(idRead, *collections.Doc) error) error {
+	var mu sync.Mutex
+	next := make(chan idRead)
+	errs := make(chan error, byIDReaders)
+	for range byIDReaders {
+		go func() {
+			var err error
+			for rd := range next {
+				if err != nil {
+					continue
+				}
+				_, err = s.store.readViews(ctx, rd.coll, bson.D{{Key: "_id", Value: rd.id}}, func(d *collections.Doc) error {
+					mu.Lock()
+					defer mu.Unlock()
+					return fn(rd, d)
+				}, s.badDoc)
+			}
+			errs <- err
+		}()
+	}
+	for _, rd := range reads {
+		next <- rd
+	}
+	close(next)
+	var err error
+	for range byIDReaders {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
 }
 
 // keepSpeedDoc decodes a speed document of view into speedRaw (unless its
@@ -285,6 +516,10 @@ func (s *Server) keepSpeedDoc(view string, d *collections.Doc) error {
 	key, err := s.paneKey(d.Pane)
 	if err != nil {
 		return err
+	}
+	dk := speedDocKey{view: view, pane: key, partition: d.Partition}
+	if at, ok := r.read[dk]; ok && at.Equal(d.Updated) {
+		return nil // read before, unchanged
 	}
 	parts := r.speedRaw[key]
 	if parts == nil {
@@ -299,6 +534,7 @@ func (s *Server) keepSpeedDoc(view string, d *collections.Doc) error {
 	if err := p.Decode(view, d.State); err != nil {
 		return err
 	}
+	r.read[dk] = d.Updated
 	r.dirty[key] = true
 	return nil
 }
@@ -329,6 +565,13 @@ func (s *Server) publish(st statusSnapshot) *snapshot {
 				delete(r.dirty, k)
 			}
 		}
+		if stale {
+			for k := range r.read {
+				if k.pane < h {
+					delete(r.read, k)
+				}
+			}
+		}
 		speed.dropBefore(h)
 		hours := map[int64]bool{}
 		for k := range r.dirty {
@@ -351,10 +594,22 @@ func (s *Server) publish(st statusSnapshot) *snapshot {
 				hours[hr] = true
 			}
 		}
+		lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+		for k := range r.dirty {
+			lo, hi = min(lo, k), max(hi, k+s.paneSeconds())
+		}
 		for hr := range hours {
 			speed.rebuildHour(hr, s.paneSeconds(), hr+hourSeconds <= newest)
+			// A clusters answer reads the whole hour's state.
+			lo, hi = min(lo, hr), max(hi, hr+hourSeconds)
 		}
+		speed.rebuildDays(hours, newest)
 		r.speed, r.dirty = speed, map[int64]bool{}
+		r.gen++
+		r.changes = append(r.changes, change{gen: r.gen, lo: lo, hi: hi})
+		if len(r.changes) > changeLog {
+			r.changes = slices.Clone(r.changes[len(r.changes)-changeLog:])
+		}
 	}
 	return &snapshot{
 		horizon:   horizon,
@@ -362,6 +617,9 @@ func (s *Server) publish(st statusSnapshot) *snapshot {
 		speed:     speed,
 		status:    st,
 		refreshed: time.Now(),
+		gen:       r.gen,
+		batchGen:  r.batchGen,
+		changes:   r.changes,
 	}
 }
 

@@ -131,10 +131,11 @@ func TestRefreshFromCheckpointLists(t *testing.T) {
 			}
 		}
 	}
+	var wm, maxEv time.Time // zero: checkpoints without watermarks
 	checkpoints := func(updated, since time.Time) {
 		for p := int32(0); p < 2; p++ {
 			cp := collections.Checkpoint{ID: collections.CheckpointID(topic, p), Topic: topic, Partition: p,
-				Updated: updated, Written: written[p], WrittenSince: since}
+				Updated: updated, Written: written[p], WrittenSince: since, Watermark: wm, MaxEventTime: maxEv}
 			if _, err := db.Collection(collections.CheckpointCollection).ReplaceOne(ctx, bson.D{{Key: "_id", Value: cp.ID}}, cp,
 				options.Replace().SetUpsert(true)); err != nil {
 				t.Fatal(err)
@@ -191,6 +192,27 @@ func TestRefreshFromCheckpointLists(t *testing.T) {
 	at = t0.Add(4 * time.Second)
 	writeSpeed(t, db, sp4, speedCap, at)
 	written = map[int32][]collections.PaneWrite{}
+	wm, maxEv = m(8), m(10)
 	checkpoints(at.Add(time.Second), at.Add(time.Second))
 	pv("a list beginning after the last read: the scan", sp1b, sp2, sp3, sp4)
+	scans := srv.r.scans
+
+	// Restarted again, with watermarks: the panes written since the last
+	// read are those open since its watermark (12:08) up to the newest
+	// event time (12:13), read by _id, not by a scan.
+	at = t0.Add(6 * time.Second)
+	sp5 := gen(spec(m(9), m(13), 30, 6))
+	writeSpeed(t, db, sp5, speedCap, at)
+	wm, maxEv = m(11), m(13)
+	checkpoints(at.Add(time.Second), at.Add(time.Second))
+	var kept []event.Event
+	for _, ev := range sp4 {
+		if ev.Time.Before(m(9)) {
+			kept = append(kept, ev)
+		}
+	}
+	pv("a list beginning after the last read, with watermarks: the open panes by _id", sp1b, sp2, sp3, kept, sp5)
+	if srv.r.scans != scans {
+		t.Errorf("%d scans after the open panes were read, want %d", srv.r.scans, scans)
+	}
 }

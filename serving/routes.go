@@ -20,11 +20,11 @@ type route struct {
 // routes builds the router over every endpoint.
 func (s *Server) routes() http.Handler {
 	rs := []route{
-		{"/v1/hot", http.MethodGet, getQuery(parseHotQuery, noCtx(s.Hot), newHotBody)},
-		{"/v1/traffic", http.MethodGet, getQuery(s.parseTrafficQuery, s.Traffic, newTrafficBody)},
-		{"/v1/levels", http.MethodGet, getQuery(s.parseLevelsQuery, noCtx(s.Levels), newLevelsBody)},
-		{"/v1/clusters", http.MethodGet, getQuery(s.parseClustersQuery, noCtx(s.Clusters), newClustersBody)},
-		{"/v1/patterns", http.MethodGet, getQuery(s.parsePatternsQuery, noCtx(s.Patterns), newPatternsBody)},
+		{"/v1/hot", http.MethodGet, getCached(parseHotQuery, noCtxEntry(s.hot), newHotBody)},
+		{"/v1/traffic", http.MethodGet, getCached(s.parseTrafficQuery, s.traffic, newTrafficBody)},
+		{"/v1/levels", http.MethodGet, getCached(s.parseLevelsQuery, noCtxEntry(s.levels), newLevelsBody)},
+		{"/v1/clusters", http.MethodGet, getCached(s.parseClustersQuery, noCtxEntry(s.clusters), newClustersBody)},
+		{"/v1/patterns", http.MethodGet, getCached(s.parsePatternsQuery, noCtxEntry(s.patterns), newPatternsBody)},
 		{"/v1/status", http.MethodGet, http.HandlerFunc(s.handleStatus)},
 		{"/v1/sql", http.MethodPost, http.HandlerFunc(s.handleSQL)},
 		{"/v1/alerts", http.MethodGet, http.HandlerFunc(s.handleAlerts)},

@@ -43,8 +43,8 @@ type series struct {
 	pane int64 // seconds
 }
 
-// series checks r and step (span, checkStep) and takes the current
-// snapshot.
+// series checks r and step (span, checkStep); the snapshot is the
+// caller's to set (cachedAnswer's).
 func (s *Server) series(r Range, step time.Duration) (series, error) {
 	sp, err := s.span(r)
 	if err != nil {
@@ -54,7 +54,19 @@ func (s *Server) series(r Range, step time.Duration) (series, error) {
 	if err != nil {
 		return series{}, err
 	}
-	return series{sp: sp, step: st, sn: s.snap.Load(), pane: s.paneSeconds()}, nil
+	return series{sp: sp, step: st, pane: s.paneSeconds()}, nil
+}
+
+// key is the normalized question of a view over the series' range and
+// step.
+func (q series) key(view string) answerKey {
+	return answerKey{view: view, from: q.sp.from, to: q.sp.to, step: q.step}
+}
+
+// on returns the series over sn.
+func (q series) on(sn *snapshot) series {
+	q.sn = sn
+	return q
 }
 
 // frame is the Frame of the answer over the series' range.
@@ -105,7 +117,31 @@ func getQuery[Q, A, B any](parse func(url.Values) (Q, error), answer func(contex
 	}
 }
 
+// getCached is getQuery for a query layer answer kept in the answer cache:
+// the JSON body is encoded once per cached answer, so a repeated question
+// costs a lookup and a write.
+func getCached[Q, A, B any](parse func(url.Values) (Q, error), answer func(context.Context, Q) (A, *answerEntry, error), body func(A) B) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		v, err := parse(q)
+		if err == nil {
+			var a A
+			var e *answerEntry
+			if a, e, err = answer(r.Context(), v); err == nil {
+				writeBody(w, e, func() any { return body(a) })
+				return
+			}
+		}
+		writeQueryError(w, q, err)
+	}
+}
+
 // noCtx adapts a query that needs no context to getQuery.
 func noCtx[Q, A any](f func(Q) (A, error)) func(context.Context, Q) (A, error) {
 	return func(_ context.Context, q Q) (A, error) { return f(q) }
+}
+
+// noCtxEntry adapts a cached query that needs no context to getCached.
+func noCtxEntry[Q, A any](f func(Q) (A, *answerEntry, error)) func(context.Context, Q) (A, *answerEntry, error) {
+	return func(_ context.Context, q Q) (A, *answerEntry, error) { return f(q) }
 }

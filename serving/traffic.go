@@ -49,10 +49,23 @@ type TrafficAnswer struct {
 // Traffic answers the series and total of the range. A bad parameter is an
 // error whose message names it and its value.
 func (s *Server) Traffic(ctx context.Context, q TrafficQuery) (*TrafficAnswer, error) {
+	a, _, err := s.traffic(ctx, q)
+	return a, err
+}
+
+// traffic is Traffic with the cache entry holding the answer.
+func (s *Server) traffic(ctx context.Context, q TrafficQuery) (*TrafficAnswer, *answerEntry, error) {
 	ser, err := s.series(q.Range, q.Step)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	return cachedAnswer(s, ser.key("traffic"), ser.sp.from, ser.sp.to, func(sn *snapshot) (*TrafficAnswer, error) {
+		return s.trafficOf(ctx, ser.on(sn))
+	})
+}
+
+// trafficOf computes the answer over ser.
+func (s *Server) trafficOf(ctx context.Context, ser series) (*TrafficAnswer, error) {
 	ans := &TrafficAnswer{Frame: ser.frame()}
 	for b, states := range ser.states {
 		ans.Series = append(ans.Series, TrafficPoint{T: time.Unix(b, 0).UTC(), TrafficCounts: countTraffic(states)})

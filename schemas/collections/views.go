@@ -61,3 +61,14 @@ func PaneKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04Z") }
 // answers a day from one state instead of 1,440 panes; their Doc has Pane
 // and PaneEnd the tier's bounds.
 const ClusterTierCollection = "batch_clusters_tiers"
+
+// ClusterTierID is the _id of a ClusterTierCollection document:
+// "clusters|<start>|1h" for an hour, "clusters|<start>|1d" for a UTC day.
+// Serving reads the tiers of the hours batch recomputed by it.
+func ClusterTierID(start time.Time, width time.Duration) string {
+	w := "1h"
+	if width == 24*time.Hour {
+		w = "1d"
+	}
+	return "clusters|" + PaneKey(start) + "|" + w
+}

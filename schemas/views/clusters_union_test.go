@@ -1,0 +1,40 @@
+package views
+
+import (
+	"testing"
+	"time"
+)
+
+// TestUnion checks Union against Merge of every state then Reduce, the
+// rule it stands for: the same micro-clusters, counts and missing events,
+// and a state of other fields left out.
+func TestUnion(t *testing.T) {
+	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	spec := DefaultClusterSpec()
+	var parts []*Clusters
+	for p := range 6 {
+		at := start.Add(time.Duration(p) * time.Minute)
+		parts = append(parts, buildClusters(t, spec, at, clusterEvents(uint64(10+p), 1200, at)))
+	}
+	other, _ := NewClusterSpec("bytes", 100, 2)
+	withOther := append(append([]*Clusters{}, parts...), buildClusters(t, other, start, clusterEvents(1, 50, start)), nil)
+	for _, max := range []int{30, 100, 10000} {
+		want := parts[0].Clone()
+		for _, p := range parts[1:] {
+			if err := want.Merge(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want.Reduce(max)
+		got := Union(spec, withOther, max)
+		if got.Len() != want.Len() || got.Count() != want.Count() || got.Missing != want.Missing || got.Base != want.Base {
+			t.Fatalf("max %d: union %d micro-clusters (%d events, %d missing), merge and reduce %d (%d, %d)",
+				max, got.Len(), got.Count(), got.Missing, want.Len(), want.Count(), want.Missing)
+		}
+		for i := range got.mcs {
+			if compareMicro(got.mcs[i], want.mcs[i]) != 0 {
+				t.Fatalf("max %d: micro-cluster %d differs", max, i)
+			}
+		}
+	}
+}

@@ -1,0 +1,143 @@
+package serving
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// The answer cache. A dashboard asks the same few questions again and
+// again, and between two refreshes nothing they read changes; most of the
+// time nothing of their range changes for far longer (a range before the
+// horizon changes only when batch runs). So each answer is kept with the
+// question it answers, normalized (the range widened to whole panes, the
+// defaults filled in), and the version of the data it was answered from.
+// A repeated question over unchanged data costs a map lookup.
+//
+// Versions: every snapshot has a generation. A refresh that changes speed
+// panes publishes a new generation and records which panes changed
+// (snapshot.changes); a refresh that reads a new batch layer or a new
+// lake summary bumps the batch generation, which every answer depends on.
+// An answer of generation g over the panes [lo, hi) stays valid while no
+// change after g touches [lo, hi): a new speed pane invalidates only the
+// answers whose range holds it.
+
+// answerKey is a normalized question: the view, the range as answered
+// (Unix seconds, whole panes), the step in seconds, the number of terms
+// or clusters, and the filters.
+type answerKey struct {
+	view            string
+	from, to, step  int64
+	k               int
+	level, instance string
+}
+
+// answerEntry is a cached answer: the answer (never changed once stored),
+// the data it read and its version, and the answer's JSON body, encoded on
+// the first HTTP request that needs it.
+type answerEntry struct {
+	ans any
+	// lo and hi are the panes the answer read (patterns also read the
+	// period before the range).
+	lo, hi   int64
+	gen      uint64
+	batchGen uint64
+	body     atomic.Pointer[[]byte]
+}
+
+// changeLog is how many publishes' changes a snapshot keeps; an answer
+// older than all of them is recomputed. At one publish a second it covers
+// minutes, far longer than a dashboard's poll.
+const changeLog = 256
+
+// change is the speed panes one publish changed: [lo, hi), Unix seconds.
+type change struct {
+	gen    uint64
+	lo, hi int64
+}
+
+// valid reports whether e still answers over sn: same batch data, and no
+// speed change since e's generation within the panes e read.
+func (e *answerEntry) valid(sn *snapshot) bool {
+	if e.batchGen != sn.batchGen || e.gen > sn.gen {
+		return false
+	}
+	if e.gen == sn.gen {
+		return true
+	}
+	if len(sn.changes) == 0 || sn.changes[0].gen > e.gen+1 {
+		return false // changes since e were dropped from the log
+	}
+	for i := len(sn.changes) - 1; i >= 0 && sn.changes[i].gen > e.gen; i-- {
+		if c := sn.changes[i]; c.lo < e.hi && e.lo < c.hi {
+			return false
+		}
+	}
+	return true
+}
+
+// answerCacheSize bounds the answers kept. A dashboard asks about ten
+// questions per range; when full, an arbitrary answer makes room (the
+// map's iteration order), which costs nothing and keeps the bound.
+const answerCacheSize = 4096
+
+// answerCache maps questions to answers. Safe for concurrent use.
+type answerCache struct {
+	mu sync.RWMutex
+	m  map[answerKey]*answerEntry
+	// hits and misses count lookups, for metrics and tests.
+	hits, misses atomic.Int64
+}
+
+func (c *answerCache) get(k answerKey, sn *snapshot) *answerEntry {
+	c.mu.RLock()
+	e := c.m[k]
+	c.mu.RUnlock()
+	if e != nil && e.valid(sn) {
+		c.hits.Add(1)
+		return e
+	}
+	c.misses.Add(1)
+	return nil
+}
+
+// reset empties the cache: the next question of each kind is a first one
+// (benchmarks of first answers).
+func (c *answerCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
+}
+
+func (c *answerCache) put(k answerKey, e *answerEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[answerKey]*answerEntry)
+	}
+	if _, ok := c.m[k]; !ok && len(c.m) >= answerCacheSize {
+		for old := range c.m {
+			delete(c.m, old)
+			break
+		}
+	}
+	c.m[k] = e
+}
+
+// cachedAnswer returns the answer to k over the current snapshot: the
+// cached one when still valid, else compute's over that snapshot, which
+// reads the panes [lo, hi). Errors are not cached.
+func cachedAnswer[A any](s *Server, k answerKey, lo, hi int64, compute func(sn *snapshot) (A, error)) (A, *answerEntry, error) {
+	sn := s.snap.Load()
+	if e := s.answers.get(k, sn); e != nil {
+		s.metrics.answers.WithLabelValues("hit").Inc()
+		return e.ans.(A), e, nil
+	}
+	s.metrics.answers.WithLabelValues("miss").Inc()
+	a, err := compute(sn)
+	if err != nil {
+		return a, nil, err
+	}
+	e := &answerEntry{ans: a, lo: lo, hi: hi, gen: sn.gen, batchGen: sn.batchGen}
+	s.answers.put(k, e)
+	return a, e, nil
+}

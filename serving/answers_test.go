@@ -1,0 +1,106 @@
+package serving
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/loglambda/loglambda/schemas/event"
+)
+
+// TestAnswerCache asks the same questions again: a repeated question over
+// unchanged data is a cache hit with the same answer; a speed pane
+// rewritten invalidates the answers whose range (or, for patterns, the
+// period before it) holds it and no other; a batch run invalidates all.
+// Every answer after a change is checked against the events.
+func TestAnswerCache(t *testing.T) {
+	db := testDB(t)
+	t0 := time.Now().UTC().Truncate(time.Millisecond)
+	spec := func(from, to time.Time, seed uint64) genSpec {
+		return genSpec{from: from, to: to, perPane: 20, partitions: 2, terms: 40, prefix: "t", users: 200, ips: 200, seed: seed}
+	}
+	batchEvs := gen(spec(t10, horizon, 1))
+	speedEvs := gen(spec(horizon, t13, 2))
+	writeBatchLayer(t, db, batchEvs, t0)
+	writeSpeed(t, db, speedEvs, speedCap, t0)
+	srv, base := startServer(t, db)
+	if err := srv.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	type question struct {
+		name, path string
+		before     bool // the range and the period before it lie before the horizon
+		from, to   time.Time
+	}
+	qs := []question{
+		{"traffic before", "/v1/traffic" + q(t10, horizon, "step", "15m"), true, t10, horizon},
+		{"traffic after", "/v1/traffic" + q(horizon, t13, "step", "15m"), false, horizon, t13},
+		{"levels before", "/v1/levels" + q(t10, t10.Add(time.Hour), "step", "1h"), true, t10, t10.Add(time.Hour)},
+		{"hot after", "/v1/hot" + q(horizon, t13, "k", "5"), false, horizon, t13},
+		{"clusters after", "/v1/clusters" + q(horizon, t13, "step", "1h"), false, horizon, t13},
+		// The previous period of 11:00-12:00 is 10:00-11:00: before.
+		{"patterns before", "/v1/patterns" + q(t10.Add(time.Hour), horizon), true, t10.Add(time.Hour), horizon},
+		// The previous period of 12:00-12:30 is 11:30-12:00, before too,
+		// but the range holds the rewritten pane.
+		{"patterns after", "/v1/patterns" + q(horizon, horizon.Add(30*time.Minute)), false, horizon, horizon.Add(30 * time.Minute)},
+	}
+	ask := func(want string) {
+		t.Helper()
+		for _, qu := range qs {
+			h0, m0 := srv.answers.hits.Load(), srv.answers.misses.Load()
+			if code := get(t, base, qu.path, nil); code != 200 {
+				t.Fatalf("%s: status %d", qu.name, code)
+			}
+			hit := srv.answers.hits.Load() > h0
+			if srv.answers.misses.Load() == m0 && !hit {
+				t.Fatalf("%s: neither a hit nor a miss", qu.name)
+			}
+			wantHit := want == "all" || (want == "before" && qu.before)
+			if hit != wantHit {
+				t.Errorf("%s (%s cached): hit %v, want %v", qu.name, want, hit, wantHit)
+			}
+		}
+	}
+	pv := func(from, to time.Time) int64 {
+		var tr trafficResp
+		get(t, base, "/v1/traffic"+q(from, to, "step", "15m"), &tr)
+		return tr.Total.PV
+	}
+	ask("none") // first answers
+	ask("all")  // repeated
+	if got, want := pv(horizon, t13), truthOf(speedEvs, horizon, t13).pv; got != want {
+		t.Fatalf("pv %d, want %d", got, want)
+	}
+
+	// Speed rewrites 12:10 with more events.
+	m := horizon.Add(10 * time.Minute)
+	late := gen(genSpec{from: m, to: m.Add(time.Minute), perPane: 50, partitions: 2, terms: 40, prefix: "t", users: 200, ips: 200, seed: 9})
+	var kept []event.Event
+	for _, ev := range speedEvs {
+		if ev.Time.Before(m) || !ev.Time.Before(m.Add(time.Minute)) {
+			kept = append(kept, ev)
+		}
+	}
+	writeSpeed(t, db, late, speedCap, t0.Add(time.Second))
+	if err := srv.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ask("before") // only the answers over 12:10 are recomputed
+	if got, want := pv(horizon, t13), truthOf(append(kept, late...), horizon, t13).pv; got != want {
+		t.Errorf("pv after the rewrite %d, want %d", got, want)
+	}
+	ask("all")
+
+	// A refresh that reads nothing new keeps every answer.
+	if err := srv.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ask("all")
+
+	// Batch runs again (the horizon document changes): every answer goes.
+	writeHorizon(t, db, topic, horizon, t0.Add(2*time.Second))
+	if err := srv.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ask("none")
+}

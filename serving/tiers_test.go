@@ -1,0 +1,193 @@
+package serving
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/loglambda/loglambda/internal/testkit"
+	"github.com/loglambda/loglambda/schemas/collections"
+	"github.com/loglambda/loglambda/schemas/event"
+)
+
+// flat is sn without its hour and day blocks: every range is merged pane
+// by pane, the answer serving gave before it had tiers, and the reference
+// the tiered answers are compared with.
+func flat(sn *snapshot) *snapshot {
+	f := *sn
+	f.batch = layer{panes: sn.batch.panes, hours: map[int64]*state{}, days: map[int64]*state{}, tiers: sn.batch.tiers}
+	f.speed = layer{panes: sn.speed.panes, hours: map[int64]*state{}, days: map[int64]*state{}}
+	return &f
+}
+
+// tierDay is the fixture of the tier tests: batch has recomputed the day
+// before it (horizon at its start), speed holds the day itself and the
+// half hour after it, from one partition.
+var tierDay = time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+
+// TestTieredAnswersMatchPaneByPane answers ranges over two days of real
+// documents (a day of batch panes, a day and a half hour of speed panes),
+// from day, hour and pane states, and compares every answer with the same
+// question merged pane by pane: the tiers change the cost, never the
+// answer. Ranges: both whole days, ranges cut off the hour and off the
+// day, straddling the horizon, and the previous periods patterns read.
+func TestTieredAnswersMatchPaneByPane(t *testing.T) {
+	testkit.SkipShort(t, "writes two days of view documents")
+	db := testDB(t)
+	day0 := tierDay.Add(-24 * time.Hour)
+	end := tierDay.Add(24*time.Hour + 30*time.Minute)
+	batchEvs := gen(genSpec{from: day0, to: tierDay, perPane: 12, partitions: 1, terms: 300, prefix: "t", users: 2000, ips: 900, seed: 31})
+	speedEvs := gen(genSpec{from: tierDay, to: end, perPane: 12, partitions: 1, terms: 300, prefix: "t", users: 2000, ips: 900, seed: 32})
+	now := time.Now().UTC()
+	writeBatch(t, db, batchEvs, now)
+	writeHorizon(t, db, topic, tierDay, now)
+	writeSpeed(t, db, speedEvs, 0, now) // exact speed summaries: hot answers compare equal
+	srv, err := New(db, Topic(topic), Now(func() time.Time { return end }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sn := srv.snap.Load()
+	if len(sn.batch.days) != 1 || len(sn.speed.days) != 1 {
+		t.Fatalf("day blocks: batch %d, speed %d, want 1 and 1", len(sn.batch.days), len(sn.speed.days))
+	}
+	fl := flat(sn)
+	pane := srv.paneSeconds()
+	ranges := []struct{ from, to time.Time }{
+		{day0, end},
+		{day0, tierDay},
+		{tierDay, tierDay.Add(24 * time.Hour)},
+		{day0.Add(5*time.Hour + 17*time.Minute), tierDay.Add(19*time.Hour + 43*time.Minute)},
+		{day0.Add(23 * time.Hour), tierDay.Add(25 * time.Hour)},
+		{tierDay.Add(30 * time.Minute), end},
+	}
+	for _, rg := range ranges {
+		for _, step := range []time.Duration{time.Minute, 15 * time.Minute, time.Hour, 24 * time.Hour} {
+			ser, err := srv.series(Range{From: rg.from, To: rg.to}, step)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := rg.from.Format(time.RFC3339) + ".." + rg.to.Format(time.RFC3339) + " step " + step.String()
+			want := truthOf(append(append([]event.Event{}, batchEvs...), speedEvs...), ser.sp.fromTime(), ser.sp.toTime())
+
+			tt, err := srv.trafficOf(context.Background(), ser.on(sn))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tf, _ := srv.trafficOf(context.Background(), ser.on(fl))
+			if !reflect.DeepEqual(tt, tf) {
+				t.Errorf("%s: traffic from tiers %+v, pane by pane %+v", name, tt.Total, tf.Total)
+			}
+			if tt.Total.PV != want.pv {
+				t.Errorf("%s: pv %d, want %d", name, tt.Total.PV, want.pv)
+			}
+			lt, lf := levelsOf(ser.on(sn), LevelsQuery{}), levelsOf(ser.on(fl), LevelsQuery{})
+			if !reflect.DeepEqual(lt, lf) || !reflect.DeepEqual(lt.Total, want.levels) {
+				t.Errorf("%s: levels from tiers %v, pane by pane %v, want %v", name, lt.Total, lf.Total, want.levels)
+			}
+			pt, pf := patternsOf(ser.on(sn), PatternsQuery{}, 20), patternsOf(ser.on(fl), PatternsQuery{}, 20)
+			if !reflect.DeepEqual(pt, pf) {
+				t.Errorf("%s: patterns from tiers differ from pane by pane: total %d and %d, top %+v and %+v", name, pt.Total, pf.Total, pt.Patterns[:min(1, len(pt.Patterns))], pf.Patterns[:min(1, len(pf.Patterns))])
+			}
+			if step != time.Minute {
+				continue // hot has no series: once per range
+			}
+			ht, hf := hotOf(sn, ser.sp, pane, 50), hotOf(fl, ser.sp, pane, 50)
+			if !reflect.DeepEqual(ht, hf) || !reflect.DeepEqual(ht.Terms, want.top(50)) {
+				t.Errorf("%s: hot from tiers %v, pane by pane %v, want %v", name, ht.Terms[:min(3, len(ht.Terms))], hf.Terms[:min(3, len(hf.Terms))], want.top(3))
+			}
+			if n := len(sn.statesIn(nil, ser.sp.from, ser.sp.to, pane)); n > 2+2*23+2*59 {
+				t.Errorf("%s: %d states merged, want at most %d", name, n, 2+2*23+2*59)
+			}
+		}
+	}
+}
+
+// writeHorizonHours writes batch's horizon document with the hours
+// recomputed and when, as batch does.
+func writeHorizonHours(tb testing.TB, db *mongo.Database, horizon time.Time, hours, recomputed []time.Time, updated time.Time) {
+	tb.Helper()
+	doc := collections.HorizonDoc{ID: collections.HorizonDocID(topic), Topic: topic, Horizon: horizon, Hours: hours, Recomputed: recomputed, Updated: updated}
+	if _, err := db.Collection(collections.MetaCollection).ReplaceOne(context.Background(), bson.M{"_id": doc.ID}, doc, options.Replace().SetUpsert(true)); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// TestRefreshReadsOnlyRecomputedHours moves the horizon and recomputes an
+// hour below it, as a batch run does, and checks that the refresh read
+// those hours alone (by _id, however long the history) and that every
+// answer equals the one of a server that read the whole batch layer.
+func TestRefreshReadsOnlyRecomputedHours(t *testing.T) {
+	db := testDB(t)
+	t0 := time.Now().UTC().Truncate(time.Millisecond)
+	spec := func(from, to time.Time, seed uint64) genSpec {
+		return genSpec{from: from, to: to, perPane: 15, partitions: 1, terms: 40, prefix: "t", users: 200, ips: 200, seed: seed}
+	}
+	hours := func(from time.Time, n int) []time.Time {
+		var hs []time.Time
+		for i := range n {
+			hs = append(hs, from.Add(time.Duration(i)*time.Hour))
+		}
+		return hs
+	}
+	at := func(ts ...time.Time) []time.Time { return ts }
+	// Batch has 10:00-12:00.
+	writeBatch(t, db, gen(spec(t10, horizon, 1)), t0)
+	writeHorizonHours(t, db, horizon, hours(t10, 2), at(t0, t0), t0)
+	srv, _ := startServer(t, db)
+	if err := srv.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The next run recomputes 10:00 (late events: other content) and
+	// 12:00, the horizon moving to 13:00.
+	t1 := t0.Add(time.Minute)
+	ten := gen(spec(t10, t10.Add(time.Hour), 2))
+	twelve := gen(spec(horizon, t13, 3))
+	writeBatch(t, db, append(ten, twelve...), t1)
+	writeHorizonHours(t, db, t13, hours(t10, 3), at(t1, t0, t1), t1)
+	if err := srv.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.r.hoursRead; got != 2 {
+		t.Errorf("hours read by _id: %v, want 2 (10:00 and 12:00)", got)
+	}
+	if got := srv.r.wholeReads; got != 1 {
+		t.Errorf("whole reads: %v, want 1 (the first refresh)", got)
+	}
+	whole, _ := startServer(t, db)
+	if err := whole.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sp := span{from: t10.Unix(), to: t13.Unix()}
+	if a, b := hotOf(srv.snap.Load(), sp, 60, 100), hotOf(whole.snap.Load(), sp, 60, 100); !reflect.DeepEqual(a, b) {
+		t.Errorf("hot after reading the changed hours %v, after reading all %v", a.Terms, b.Terms)
+	}
+	for _, step := range []time.Duration{time.Minute, time.Hour} {
+		ser, err := srv.series(Range{From: t10, To: t13}, step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := srv.trafficOf(context.Background(), ser.on(srv.snap.Load()))
+		b, _ := whole.trafficOf(context.Background(), ser.on(whole.snap.Load()))
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("step %s: traffic after reading the changed hours %+v, after reading all %+v", step, a.Total, b.Total)
+		}
+		eleven := gen(spec(t10, horizon, 1))[60*15:] // 11:00-12:00 of the first run
+		if want := truthOf(append(append(eleven, ten...), twelve...), t10, t13); a.Total.PV != want.pv {
+			t.Errorf("step %s: pv %d, want %d", step, a.Total.PV, want.pv)
+		}
+		if l1, l2 := levelsOf(ser.on(srv.snap.Load()), LevelsQuery{}), levelsOf(ser.on(whole.snap.Load()), LevelsQuery{}); !reflect.DeepEqual(l1, l2) {
+			t.Errorf("step %s: levels after reading the changed hours %v, after reading all %v", step, l1.Total, l2.Total)
+		}
+		if p1, p2 := patternsOf(ser.on(srv.snap.Load()), PatternsQuery{}, 10), patternsOf(ser.on(whole.snap.Load()), PatternsQuery{}, 10); !reflect.DeepEqual(p1, p2) {
+			t.Errorf("step %s: patterns after reading the changed hours differ from after reading all", step)
+		}
+	}
+}
