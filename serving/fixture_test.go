@@ -271,6 +271,11 @@ func writeSpeed(tb testing.TB, db *mongo.Database, evs []event.Event, hotCap int
 
 // speedDocs builds speed's documents of the events, by view.
 func speedDocs(tb testing.TB, evs []event.Event, hotCap int, updated time.Time) map[string][]collections.Doc {
+	return speedDocsPane(tb, evs, hotCap, updated, time.Minute)
+}
+
+// speedDocsPane is speedDocs with panes of width w.
+func speedDocsPane(tb testing.TB, evs []event.Event, hotCap int, updated time.Time, w time.Duration) map[string][]collections.Doc {
 	type key struct {
 		pane time.Time
 		part int32
@@ -278,18 +283,18 @@ func speedDocs(tb testing.TB, evs []event.Event, hotCap int, updated time.Time) 
 	panes := map[key]*views.Pane{}
 	for i := range evs {
 		ev := &evs[i]
-		k := key{ev.Time.Truncate(time.Minute), ev.Partition}
+		k := key{ev.Time.Truncate(w), ev.Partition}
 		if panes[k] == nil {
 			panes[k] = views.NewPane(hotCap)
 		}
 		panes[k].Add(ev)
 	}
-	minePanes(evs, func(ev *event.Event) *views.Pane { return panes[key{ev.Time.Truncate(time.Minute), ev.Partition}] })
+	minePanes(evs, func(ev *event.Event) *views.Pane { return panes[key{ev.Time.Truncate(w), ev.Partition}] })
 	docs := map[string][]collections.Doc{}
 	for k, p := range panes {
 		p.Hot.Compact()
 		for _, view := range views.Names {
-			docs[view] = append(docs[view], makeDoc(tb, p, view, k.pane, k.part, updated))
+			docs[view] = append(docs[view], makeDocPane(tb, p, view, k.pane, k.part, updated, w))
 		}
 	}
 	return docs
@@ -299,22 +304,28 @@ func speedDocs(tb testing.TB, evs []event.Event, hotCap int, updated time.Time) 
 // state per pane, with the exact distinct counts, partition -1.
 func writeBatch(tb testing.TB, db *mongo.Database, evs []event.Event, updated time.Time) {
 	tb.Helper()
+	writeBatchPane(tb, db, evs, updated, time.Minute)
+}
+
+// writeBatchPane is writeBatch with panes of width w.
+func writeBatchPane(tb testing.TB, db *mongo.Database, evs []event.Event, updated time.Time, w time.Duration) {
+	tb.Helper()
 	panes := map[time.Time]*views.Pane{}
 	for i := range evs {
 		ev := &evs[i]
-		k := ev.Time.Truncate(time.Minute)
+		k := ev.Time.Truncate(w)
 		if panes[k] == nil {
 			panes[k] = views.NewPane(0)
 		}
 		panes[k].Add(ev)
 	}
-	minePanes(evs, func(ev *event.Event) *views.Pane { return panes[ev.Time.Truncate(time.Minute)] })
+	minePanes(evs, func(ev *event.Event) *views.Pane { return panes[ev.Time.Truncate(w)] })
 	docs := map[string][]collections.Doc{}
 	for k, p := range panes {
-		tr := truthOf(evs, k, k.Add(time.Minute))
+		tr := truthOf(evs, k, k.Add(w))
 		p.Traffic.ExactUV, p.Traffic.ExactIPs, p.Traffic.HasExact = int64(len(tr.uv)), int64(len(tr.ips)), true
 		for _, view := range views.Names {
-			docs[view] = append(docs[view], makeDoc(tb, p, view, k, collections.BatchPartition, updated))
+			docs[view] = append(docs[view], makeDocPane(tb, p, view, k, collections.BatchPartition, updated, w))
 		}
 	}
 	for view, ds := range docs {
@@ -323,12 +334,16 @@ func writeBatch(tb testing.TB, db *mongo.Database, evs []event.Event, updated ti
 }
 
 func makeDoc(tb testing.TB, p *views.Pane, view string, pane time.Time, part int32, updated time.Time) collections.Doc {
+	return makeDocPane(tb, p, view, pane, part, updated, time.Minute)
+}
+
+func makeDocPane(tb testing.TB, p *views.Pane, view string, pane time.Time, part int32, updated time.Time, w time.Duration) collections.Doc {
 	state, err := p.Encode(view)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return collections.Doc{
-		ID: collections.DocID(view, pane, part), View: view, Pane: pane, PaneEnd: pane.Add(time.Minute),
+		ID: collections.DocID(view, pane, part), View: view, Pane: pane, PaneEnd: pane.Add(w),
 		Partition: part, Offset: -1, Updated: updated, State: state, Summary: p.Summary(view),
 	}
 }
