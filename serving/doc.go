@@ -18,7 +18,10 @@
 //     traffic.go, levels.go, patterns.go, clusters.go and status.go are the
 //     query layer: typed queries in, Go answers out ((*Server).Hot,
 //     Traffic, Levels, Patterns, Clusters, Status), with params.go
-//     checking the values and series.go cutting a range into buckets.
+//     checking the values and series.go cutting a range into buckets;
+//     window.go is the step/from/to rule the dashboard asks for
+//     (GET /v1/window) instead of aligning ranges itself.
+//   - answers.go caches answers by normalized question and data version.
 //   - Transport files only translate, one per view and transport:
 //     http<view>.go turns query strings into the view's query and its
 //     answer into JSON (httpquery.go: what they share), grpc<view>.go

@@ -26,6 +26,7 @@ func (s *Server) routes() http.Handler {
 		{"/v1/clusters", http.MethodGet, getCached(s.parseClustersQuery, noCtxEntry(s.clusters), newClustersBody)},
 		{"/v1/patterns", http.MethodGet, getCached(s.parsePatternsQuery, noCtxEntry(s.patterns), newPatternsBody)},
 		{"/v1/status", http.MethodGet, http.HandlerFunc(s.handleStatus)},
+		{"/v1/window", http.MethodGet, getQuery(parseWindowQuery, noCtx(s.Window), newWindowBody)},
 		{"/v1/sql", http.MethodPost, http.HandlerFunc(s.handleSQL)},
 		{"/v1/alerts", http.MethodGet, http.HandlerFunc(s.handleAlerts)},
 		{"/v1/rules", http.MethodGet, http.HandlerFunc(s.handleRules)},

@@ -5,12 +5,13 @@
 "use strict";
 
 (() => {
-  // Ranges offered, with the bucket width aimed at (rounded up to a multiple
-  // of the server's pane): about 60-100 points, enough to see a shape.
+  // Ranges offered, with about how many points: 60-100, enough to see a
+  // shape. The server turns them into from, to and step (GET /v1/window),
+  // by the rule every query checks, with its pane and limits.
   const RANGES = {
-    "1h": { secs: 3600, step: 60, label: "last 1 h" },
-    "6h": { secs: 6 * 3600, step: 300, label: "last 6 h" },
-    "24h": { secs: 24 * 3600, step: 900, label: "last 24 h" },
+    "1h": { last: "1h", points: 60, label: "last 1 h" },
+    "6h": { last: "6h", points: 72, label: "last 6 h" },
+    "24h": { last: "24h", points: 96, label: "last 24 h" },
   };
   const POLL_MS = 5000;
   const HIDDEN_POLL_MS = 30000; // a background tab need not keep a server busy
@@ -37,7 +38,6 @@
     range: "1h",
     pinnedTo: null, // ms; null follows the server's clock
     skewMs: 0, // server clock minus ours, from the Date header
-    paneSecs: 60,
     traffic: null, // last good answers, kept on screen while the API is away
     hot: null,
     levels: null,
@@ -86,16 +86,6 @@
     const d = (serverNow() - ms) / 1000;
     if (Math.abs(d) < 5) return "just now";
     return d > 0 ? fmtDur(d) + " ago" : "in " + fmtDur(d);
-  }
-
-  // Go durations as status reports them ("1m0s", "30s", "1h0m0s").
-  function parseGoDuration(s) {
-    let total = 0;
-    const units = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, "µs": 1e-6, ns: 1e-9 };
-    const re = /(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)/g;
-    let m;
-    while ((m = re.exec(s || "")) !== null) total += parseFloat(m[1]) * units[m[2]];
-    return total;
   }
 
   function parseTimeParam(v) {
@@ -147,13 +137,12 @@
 
   // window is the range asked for: `to` aligned up to the step so buckets
   // do not slide between polls; the last bucket is the one in progress.
-  function queryWindow() {
+  async function queryWindow() {
     const r = RANGES[state.range];
-    const pane = state.paneSecs > 0 ? state.paneSecs : 60;
-    const step = Math.max(pane, Math.ceil(r.step / pane) * pane);
-    const toMs = state.pinnedTo !== null ? state.pinnedTo : serverNow();
-    const to = Math.ceil(toMs / 1000 / step) * step;
-    return { from: to - r.secs, to, step };
+    let path = "v1/window?last=" + r.last + "&points=" + r.points;
+    if (state.pinnedTo !== null) path += "&to=" + encodeURIComponent(iso(state.pinnedTo));
+    const w = await getJSON(path);
+    return { from: Date.parse(w.from) / 1000, to: Date.parse(w.to) / 1000, step: w.step_seconds };
   }
 
   function rangeQuery(w) {
@@ -167,12 +156,19 @@
     let status = null;
     try {
       status = await getJSON("v1/status");
-      const pane = parseGoDuration(status.pane);
-      if (pane > 0) state.paneSecs = pane;
     } catch (e) {
       errors.push(e);
     }
-    const w = queryWindow();
+    let w;
+    try {
+      w = await queryWindow();
+    } catch (e) {
+      errors.push(e);
+      render(errors);
+      state.timer = setTimeout(poll, document.hidden ? HIDDEN_POLL_MS : POLL_MS);
+      return;
+    }
+    if (seq !== state.seq) return;
     const q = rangeQuery(w);
     // Other panels (patterns.js) poll the same window.
     document.dispatchEvent(new CustomEvent("loglambda:window", { detail: { from: w.from, to: w.to, step: w.step } }));
