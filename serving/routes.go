@@ -24,6 +24,7 @@ func (s *Server) routes() http.Handler {
 		{"/v1/traffic", http.MethodGet, getCached(s.parseTrafficQuery, s.traffic, newTrafficBody)},
 		{"/v1/levels", http.MethodGet, getCached(s.parseLevelsQuery, noCtxEntry(s.levels), newLevelsBody)},
 		{"/v1/clusters", http.MethodGet, getCached(s.parseClustersQuery, noCtxEntry(s.clusters), newClustersBody)},
+		{"/v1/paths", http.MethodGet, getQuery(parsePathsQuery, noCtx(s.Paths), newPathsBody)},
 		{"/v1/patterns", http.MethodGet, getCached(s.parsePatternsQuery, noCtxEntry(s.patterns), newPatternsBody)},
 		{"/v1/status", http.MethodGet, http.HandlerFunc(s.handleStatus)},
 		{"/v1/window", http.MethodGet, getQuery(parseWindowQuery, noCtx(s.Window), newWindowBody)},

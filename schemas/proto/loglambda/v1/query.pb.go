@@ -2683,6 +2683,323 @@ func (x *ClustersResponse) GetExact() bool {
 	return false
 }
 
+type PathsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Start of the range; unset: an hour before `to`.
+	From *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	// End of the range (exclusive); unset: now.
+	To *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	// Number of paths, busiest first, at most 1000; 0: 10.
+	K             int32 `protobuf:"varint,3,opt,name=k,proto3" json:"k,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PathsRequest) Reset() {
+	*x = PathsRequest{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PathsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PathsRequest) ProtoMessage() {}
+
+func (x *PathsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PathsRequest.ProtoReflect.Descriptor instead.
+func (*PathsRequest) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *PathsRequest) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *PathsRequest) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *PathsRequest) GetK() int32 {
+	if x != nil {
+		return x.K
+	}
+	return 0
+}
+
+// Quantiles of a sketch: the values at ranks q·(count-1), each within
+// relative_error of the true value at that rank.
+type Quantiles struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Count         int64                  `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	P50           float64                `protobuf:"fixed64,2,opt,name=p50,proto3" json:"p50,omitempty"`
+	P90           float64                `protobuf:"fixed64,3,opt,name=p90,proto3" json:"p90,omitempty"`
+	P99           float64                `protobuf:"fixed64,4,opt,name=p99,proto3" json:"p99,omitempty"`
+	Max           float64                `protobuf:"fixed64,5,opt,name=max,proto3" json:"max,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Quantiles) Reset() {
+	*x = Quantiles{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Quantiles) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Quantiles) ProtoMessage() {}
+
+func (x *Quantiles) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Quantiles.ProtoReflect.Descriptor instead.
+func (*Quantiles) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *Quantiles) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *Quantiles) GetP50() float64 {
+	if x != nil {
+		return x.P50
+	}
+	return 0
+}
+
+func (x *Quantiles) GetP90() float64 {
+	if x != nil {
+		return x.P90
+	}
+	return 0
+}
+
+func (x *Quantiles) GetP99() float64 {
+	if x != nil {
+		return x.P99
+	}
+	return 0
+}
+
+func (x *Quantiles) GetMax() float64 {
+	if x != nil {
+		return x.Max
+	}
+	return 0
+}
+
+// PathStat is one path: its requests, the exact sum of their bytes, and
+// the quantiles of bytes and of latency (requests with a latency only).
+type PathStat struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Count         int64                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	BytesSum      int64                  `protobuf:"varint,3,opt,name=bytes_sum,json=bytesSum,proto3" json:"bytes_sum,omitempty"`
+	Bytes         *Quantiles             `protobuf:"bytes,4,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	LatencyMs     *Quantiles             `protobuf:"bytes,5,opt,name=latency_ms,json=latencyMs,proto3" json:"latency_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PathStat) Reset() {
+	*x = PathStat{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PathStat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PathStat) ProtoMessage() {}
+
+func (x *PathStat) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PathStat.ProtoReflect.Descriptor instead.
+func (*PathStat) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *PathStat) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *PathStat) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *PathStat) GetBytesSum() int64 {
+	if x != nil {
+		return x.BytesSum
+	}
+	return 0
+}
+
+func (x *PathStat) GetBytes() *Quantiles {
+	if x != nil {
+		return x.Bytes
+	}
+	return nil
+}
+
+func (x *PathStat) GetLatencyMs() *Quantiles {
+	if x != nil {
+		return x.LatencyMs
+	}
+	return nil
+}
+
+type PathsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The range answered: the asked one widened to whole panes.
+	From *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	To   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	// Busiest first; beyond 1000 paths in a pane the paths that sort last
+	// count under "(other)".
+	Paths []*PathStat `protobuf:"bytes,3,rep,name=paths,proto3" json:"paths,omitempty"`
+	// How many paths the range holds.
+	TotalPaths    int64   `protobuf:"varint,4,opt,name=total_paths,json=totalPaths,proto3" json:"total_paths,omitempty"`
+	RelativeError float64 `protobuf:"fixed64,5,opt,name=relative_error,json=relativeError,proto3" json:"relative_error,omitempty"`
+	// Unset before batch has ever run.
+	BatchHorizon *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=batch_horizon,json=batchHorizon,proto3" json:"batch_horizon,omitempty"`
+	// Set when every pane came from batch.
+	Exact         bool `protobuf:"varint,7,opt,name=exact,proto3" json:"exact,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PathsResponse) Reset() {
+	*x = PathsResponse{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PathsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PathsResponse) ProtoMessage() {}
+
+func (x *PathsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PathsResponse.ProtoReflect.Descriptor instead.
+func (*PathsResponse) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *PathsResponse) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *PathsResponse) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *PathsResponse) GetPaths() []*PathStat {
+	if x != nil {
+		return x.Paths
+	}
+	return nil
+}
+
+func (x *PathsResponse) GetTotalPaths() int64 {
+	if x != nil {
+		return x.TotalPaths
+	}
+	return 0
+}
+
+func (x *PathsResponse) GetRelativeError() float64 {
+	if x != nil {
+		return x.RelativeError
+	}
+	return 0
+}
+
+func (x *PathsResponse) GetBatchHorizon() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BatchHorizon
+	}
+	return nil
+}
+
+func (x *PathsResponse) GetExact() bool {
+	if x != nil {
+		return x.Exact
+	}
+	return false
+}
+
 var File_loglambda_v1_query_proto protoreflect.FileDescriptor
 
 const file_loglambda_v1_query_proto_rawDesc = "" +
@@ -2963,13 +3280,40 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	" \x01(\x03R\amissing\x12%\n" +
 	"\x0emicro_clusters\x18\v \x01(\x05R\rmicroClusters\x12?\n" +
 	"\rbatch_horizon\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\fbatchHorizon\x12\x14\n" +
-	"\x05exact\x18\r \x01(\bR\x05exact2\xb9\x04\n" +
+	"\x05exact\x18\r \x01(\bR\x05exact\"x\n" +
+	"\fPathsRequest\x12.\n" +
+	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12\f\n" +
+	"\x01k\x18\x03 \x01(\x05R\x01k\"i\n" +
+	"\tQuantiles\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count\x12\x10\n" +
+	"\x03p50\x18\x02 \x01(\x01R\x03p50\x12\x10\n" +
+	"\x03p90\x18\x03 \x01(\x01R\x03p90\x12\x10\n" +
+	"\x03p99\x18\x04 \x01(\x01R\x03p99\x12\x10\n" +
+	"\x03max\x18\x05 \x01(\x01R\x03max\"\xb8\x01\n" +
+	"\bPathStat\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\x12\x1b\n" +
+	"\tbytes_sum\x18\x03 \x01(\x03R\bbytesSum\x12-\n" +
+	"\x05bytes\x18\x04 \x01(\v2\x17.loglambda.v1.QuantilesR\x05bytes\x126\n" +
+	"\n" +
+	"latency_ms\x18\x05 \x01(\v2\x17.loglambda.v1.QuantilesR\tlatencyMs\"\xb8\x02\n" +
+	"\rPathsResponse\x12.\n" +
+	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12,\n" +
+	"\x05paths\x18\x03 \x03(\v2\x16.loglambda.v1.PathStatR\x05paths\x12\x1f\n" +
+	"\vtotal_paths\x18\x04 \x01(\x03R\n" +
+	"totalPaths\x12%\n" +
+	"\x0erelative_error\x18\x05 \x01(\x01R\rrelativeError\x12?\n" +
+	"\rbatch_horizon\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fbatchHorizon\x12\x14\n" +
+	"\x05exact\x18\a \x01(\bR\x05exact2\xfb\x04\n" +
 	"\fQueryService\x12:\n" +
 	"\x03Hot\x12\x18.loglambda.v1.HotRequest\x1a\x19.loglambda.v1.HotResponse\x12F\n" +
 	"\aTraffic\x12\x1c.loglambda.v1.TrafficRequest\x1a\x1d.loglambda.v1.TrafficResponse\x12C\n" +
 	"\x06Levels\x12\x1b.loglambda.v1.LevelsRequest\x1a\x1c.loglambda.v1.LevelsResponse\x12I\n" +
 	"\bPatterns\x12\x1d.loglambda.v1.PatternsRequest\x1a\x1e.loglambda.v1.PatternsResponse\x12I\n" +
-	"\bClusters\x12\x1d.loglambda.v1.ClustersRequest\x1a\x1e.loglambda.v1.ClustersResponse\x12C\n" +
+	"\bClusters\x12\x1d.loglambda.v1.ClustersRequest\x1a\x1e.loglambda.v1.ClustersResponse\x12@\n" +
+	"\x05Paths\x12\x1a.loglambda.v1.PathsRequest\x1a\x1b.loglambda.v1.PathsResponse\x12C\n" +
 	"\x06Status\x12\x1b.loglambda.v1.StatusRequest\x1a\x1c.loglambda.v1.StatusResponse\x12C\n" +
 	"\x06Alerts\x12\x1b.loglambda.v1.AlertsRequest\x1a\x1c.loglambda.v1.AlertsResponse\x12@\n" +
 	"\x05Rules\x12\x1a.loglambda.v1.RulesRequest\x1a\x1b.loglambda.v1.RulesResponseBGZEgithub.com/loglambda/loglambda/schemas/proto/loglambda/v1;loglambdav1b\x06proto3"
@@ -2986,7 +3330,7 @@ func file_loglambda_v1_query_proto_rawDescGZIP() []byte {
 	return file_loglambda_v1_query_proto_rawDescData
 }
 
-var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_loglambda_v1_query_proto_goTypes = []any{
 	(*HotRequest)(nil),            // 0: loglambda.v1.HotRequest
 	(*TermCount)(nil),             // 1: loglambda.v1.TermCount
@@ -3017,135 +3361,149 @@ var file_loglambda_v1_query_proto_goTypes = []any{
 	(*MacroCluster)(nil),          // 26: loglambda.v1.MacroCluster
 	(*ClustersPoint)(nil),         // 27: loglambda.v1.ClustersPoint
 	(*ClustersResponse)(nil),      // 28: loglambda.v1.ClustersResponse
-	nil,                           // 29: loglambda.v1.LevelCounts.LevelsEntry
-	nil,                           // 30: loglambda.v1.LevelsPoint.LevelsEntry
-	nil,                           // 31: loglambda.v1.LevelsResponse.TotalEntry
-	nil,                           // 32: loglambda.v1.Alert.LabelsEntry
-	nil,                           // 33: loglambda.v1.Alert.AnnotationsEntry
-	nil,                           // 34: loglambda.v1.Rule.WhereEntry
-	nil,                           // 35: loglambda.v1.Rule.LabelsEntry
-	nil,                           // 36: loglambda.v1.Rule.AnnotationsEntry
-	nil,                           // 37: loglambda.v1.MacroCluster.MeanEntry
-	nil,                           // 38: loglambda.v1.MacroCluster.StddevEntry
-	nil,                           // 39: loglambda.v1.MacroCluster.CenterEntry
-	nil,                           // 40: loglambda.v1.MacroCluster.MinEntry
-	nil,                           // 41: loglambda.v1.MacroCluster.MaxEntry
-	(*timestamppb.Timestamp)(nil), // 42: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 43: google.protobuf.Duration
-	(*structpb.Struct)(nil),       // 44: google.protobuf.Struct
+	(*PathsRequest)(nil),          // 29: loglambda.v1.PathsRequest
+	(*Quantiles)(nil),             // 30: loglambda.v1.Quantiles
+	(*PathStat)(nil),              // 31: loglambda.v1.PathStat
+	(*PathsResponse)(nil),         // 32: loglambda.v1.PathsResponse
+	nil,                           // 33: loglambda.v1.LevelCounts.LevelsEntry
+	nil,                           // 34: loglambda.v1.LevelsPoint.LevelsEntry
+	nil,                           // 35: loglambda.v1.LevelsResponse.TotalEntry
+	nil,                           // 36: loglambda.v1.Alert.LabelsEntry
+	nil,                           // 37: loglambda.v1.Alert.AnnotationsEntry
+	nil,                           // 38: loglambda.v1.Rule.WhereEntry
+	nil,                           // 39: loglambda.v1.Rule.LabelsEntry
+	nil,                           // 40: loglambda.v1.Rule.AnnotationsEntry
+	nil,                           // 41: loglambda.v1.MacroCluster.MeanEntry
+	nil,                           // 42: loglambda.v1.MacroCluster.StddevEntry
+	nil,                           // 43: loglambda.v1.MacroCluster.CenterEntry
+	nil,                           // 44: loglambda.v1.MacroCluster.MinEntry
+	nil,                           // 45: loglambda.v1.MacroCluster.MaxEntry
+	(*timestamppb.Timestamp)(nil), // 46: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 47: google.protobuf.Duration
+	(*structpb.Struct)(nil),       // 48: google.protobuf.Struct
 }
 var file_loglambda_v1_query_proto_depIdxs = []int32{
-	42, // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
-	42, // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
-	42, // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
-	42, // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
-	1,  // 4: loglambda.v1.HotResponse.terms:type_name -> loglambda.v1.TermCount
-	42, // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	42, // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
-	42, // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
-	43, // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
-	42, // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
-	42, // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
-	42, // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
-	43, // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
-	4,  // 13: loglambda.v1.TrafficResponse.series:type_name -> loglambda.v1.TrafficPoint
-	5,  // 14: loglambda.v1.TrafficResponse.total:type_name -> loglambda.v1.TrafficTotal
-	42, // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	42, // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
-	42, // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
-	43, // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
-	29, // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
-	42, // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
-	30, // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
-	42, // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
-	42, // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
-	43, // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
-	9,  // 25: loglambda.v1.LevelsResponse.series:type_name -> loglambda.v1.LevelsPoint
-	31, // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
-	42, // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	42, // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
-	42, // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
-	43, // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
-	42, // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	12, // 32: loglambda.v1.StatusResponse.partitions:type_name -> loglambda.v1.PartitionStatus
-	44, // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
-	42, // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
-	14, // 35: loglambda.v1.StatusResponse.behind:type_name -> loglambda.v1.LayerBacklog
-	42, // 36: loglambda.v1.LayerBacklog.oldest_pending:type_name -> google.protobuf.Timestamp
-	42, // 37: loglambda.v1.LayerBacklog.failing_since:type_name -> google.protobuf.Timestamp
-	42, // 38: loglambda.v1.AlertsRequest.from:type_name -> google.protobuf.Timestamp
-	42, // 39: loglambda.v1.AlertsRequest.to:type_name -> google.protobuf.Timestamp
-	42, // 40: loglambda.v1.AlertDelivery.next_at:type_name -> google.protobuf.Timestamp
-	42, // 41: loglambda.v1.AlertDelivery.sent_at:type_name -> google.protobuf.Timestamp
-	32, // 42: loglambda.v1.Alert.labels:type_name -> loglambda.v1.Alert.LabelsEntry
-	33, // 43: loglambda.v1.Alert.annotations:type_name -> loglambda.v1.Alert.AnnotationsEntry
-	42, // 44: loglambda.v1.Alert.active_since:type_name -> google.protobuf.Timestamp
-	42, // 45: loglambda.v1.Alert.fired_at:type_name -> google.protobuf.Timestamp
-	42, // 46: loglambda.v1.Alert.resolved_at:type_name -> google.protobuf.Timestamp
-	16, // 47: loglambda.v1.Alert.deliveries:type_name -> loglambda.v1.AlertDelivery
-	42, // 48: loglambda.v1.AlertsResponse.from:type_name -> google.protobuf.Timestamp
-	42, // 49: loglambda.v1.AlertsResponse.to:type_name -> google.protobuf.Timestamp
-	17, // 50: loglambda.v1.AlertsResponse.alerts:type_name -> loglambda.v1.Alert
-	34, // 51: loglambda.v1.Rule.where:type_name -> loglambda.v1.Rule.WhereEntry
-	43, // 52: loglambda.v1.Rule.window:type_name -> google.protobuf.Duration
-	43, // 53: loglambda.v1.Rule.delay:type_name -> google.protobuf.Duration
-	43, // 54: loglambda.v1.Rule.for:type_name -> google.protobuf.Duration
-	35, // 55: loglambda.v1.Rule.labels:type_name -> loglambda.v1.Rule.LabelsEntry
-	36, // 56: loglambda.v1.Rule.annotations:type_name -> loglambda.v1.Rule.AnnotationsEntry
-	42, // 57: loglambda.v1.Rule.last_eval:type_name -> google.protobuf.Timestamp
-	42, // 58: loglambda.v1.RulesResponse.loaded_at:type_name -> google.protobuf.Timestamp
-	43, // 59: loglambda.v1.RulesResponse.every:type_name -> google.protobuf.Duration
-	42, // 60: loglambda.v1.RulesResponse.evaluated_at:type_name -> google.protobuf.Timestamp
-	20, // 61: loglambda.v1.RulesResponse.rules:type_name -> loglambda.v1.Rule
-	42, // 62: loglambda.v1.PatternsRequest.from:type_name -> google.protobuf.Timestamp
-	42, // 63: loglambda.v1.PatternsRequest.to:type_name -> google.protobuf.Timestamp
-	43, // 64: loglambda.v1.PatternsRequest.step:type_name -> google.protobuf.Duration
-	42, // 65: loglambda.v1.PatternCount.first_seen:type_name -> google.protobuf.Timestamp
-	42, // 66: loglambda.v1.PatternCount.last_seen:type_name -> google.protobuf.Timestamp
-	42, // 67: loglambda.v1.PatternsResponse.from:type_name -> google.protobuf.Timestamp
-	42, // 68: loglambda.v1.PatternsResponse.to:type_name -> google.protobuf.Timestamp
-	43, // 69: loglambda.v1.PatternsResponse.step:type_name -> google.protobuf.Duration
-	42, // 70: loglambda.v1.PatternsResponse.steps:type_name -> google.protobuf.Timestamp
-	23, // 71: loglambda.v1.PatternsResponse.patterns:type_name -> loglambda.v1.PatternCount
-	23, // 72: loglambda.v1.PatternsResponse.gone:type_name -> loglambda.v1.PatternCount
-	42, // 73: loglambda.v1.PatternsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	42, // 74: loglambda.v1.ClustersRequest.from:type_name -> google.protobuf.Timestamp
-	42, // 75: loglambda.v1.ClustersRequest.to:type_name -> google.protobuf.Timestamp
-	43, // 76: loglambda.v1.ClustersRequest.step:type_name -> google.protobuf.Duration
-	37, // 77: loglambda.v1.MacroCluster.mean:type_name -> loglambda.v1.MacroCluster.MeanEntry
-	38, // 78: loglambda.v1.MacroCluster.stddev:type_name -> loglambda.v1.MacroCluster.StddevEntry
-	39, // 79: loglambda.v1.MacroCluster.center:type_name -> loglambda.v1.MacroCluster.CenterEntry
-	40, // 80: loglambda.v1.MacroCluster.min:type_name -> loglambda.v1.MacroCluster.MinEntry
-	41, // 81: loglambda.v1.MacroCluster.max:type_name -> loglambda.v1.MacroCluster.MaxEntry
-	42, // 82: loglambda.v1.ClustersPoint.t:type_name -> google.protobuf.Timestamp
-	42, // 83: loglambda.v1.ClustersResponse.from:type_name -> google.protobuf.Timestamp
-	42, // 84: loglambda.v1.ClustersResponse.to:type_name -> google.protobuf.Timestamp
-	43, // 85: loglambda.v1.ClustersResponse.step:type_name -> google.protobuf.Duration
-	26, // 86: loglambda.v1.ClustersResponse.clusters:type_name -> loglambda.v1.MacroCluster
-	27, // 87: loglambda.v1.ClustersResponse.series:type_name -> loglambda.v1.ClustersPoint
-	42, // 88: loglambda.v1.ClustersResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	8,  // 89: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
-	0,  // 90: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
-	3,  // 91: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
-	7,  // 92: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
-	22, // 93: loglambda.v1.QueryService.Patterns:input_type -> loglambda.v1.PatternsRequest
-	25, // 94: loglambda.v1.QueryService.Clusters:input_type -> loglambda.v1.ClustersRequest
-	11, // 95: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
-	15, // 96: loglambda.v1.QueryService.Alerts:input_type -> loglambda.v1.AlertsRequest
-	19, // 97: loglambda.v1.QueryService.Rules:input_type -> loglambda.v1.RulesRequest
-	2,  // 98: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
-	6,  // 99: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
-	10, // 100: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
-	24, // 101: loglambda.v1.QueryService.Patterns:output_type -> loglambda.v1.PatternsResponse
-	28, // 102: loglambda.v1.QueryService.Clusters:output_type -> loglambda.v1.ClustersResponse
-	13, // 103: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
-	18, // 104: loglambda.v1.QueryService.Alerts:output_type -> loglambda.v1.AlertsResponse
-	21, // 105: loglambda.v1.QueryService.Rules:output_type -> loglambda.v1.RulesResponse
-	98, // [98:106] is the sub-list for method output_type
-	90, // [90:98] is the sub-list for method input_type
-	90, // [90:90] is the sub-list for extension type_name
-	90, // [90:90] is the sub-list for extension extendee
-	0,  // [0:90] is the sub-list for field type_name
+	46,  // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
+	46,  // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
+	46,  // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
+	46,  // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
+	1,   // 4: loglambda.v1.HotResponse.terms:type_name -> loglambda.v1.TermCount
+	46,  // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	46,  // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
+	46,  // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
+	47,  // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
+	46,  // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
+	46,  // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
+	46,  // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
+	47,  // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
+	4,   // 13: loglambda.v1.TrafficResponse.series:type_name -> loglambda.v1.TrafficPoint
+	5,   // 14: loglambda.v1.TrafficResponse.total:type_name -> loglambda.v1.TrafficTotal
+	46,  // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	46,  // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
+	46,  // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
+	47,  // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
+	33,  // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
+	46,  // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
+	34,  // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
+	46,  // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
+	46,  // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
+	47,  // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
+	9,   // 25: loglambda.v1.LevelsResponse.series:type_name -> loglambda.v1.LevelsPoint
+	35,  // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
+	46,  // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	46,  // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
+	46,  // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
+	47,  // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
+	46,  // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	12,  // 32: loglambda.v1.StatusResponse.partitions:type_name -> loglambda.v1.PartitionStatus
+	48,  // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
+	46,  // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
+	14,  // 35: loglambda.v1.StatusResponse.behind:type_name -> loglambda.v1.LayerBacklog
+	46,  // 36: loglambda.v1.LayerBacklog.oldest_pending:type_name -> google.protobuf.Timestamp
+	46,  // 37: loglambda.v1.LayerBacklog.failing_since:type_name -> google.protobuf.Timestamp
+	46,  // 38: loglambda.v1.AlertsRequest.from:type_name -> google.protobuf.Timestamp
+	46,  // 39: loglambda.v1.AlertsRequest.to:type_name -> google.protobuf.Timestamp
+	46,  // 40: loglambda.v1.AlertDelivery.next_at:type_name -> google.protobuf.Timestamp
+	46,  // 41: loglambda.v1.AlertDelivery.sent_at:type_name -> google.protobuf.Timestamp
+	36,  // 42: loglambda.v1.Alert.labels:type_name -> loglambda.v1.Alert.LabelsEntry
+	37,  // 43: loglambda.v1.Alert.annotations:type_name -> loglambda.v1.Alert.AnnotationsEntry
+	46,  // 44: loglambda.v1.Alert.active_since:type_name -> google.protobuf.Timestamp
+	46,  // 45: loglambda.v1.Alert.fired_at:type_name -> google.protobuf.Timestamp
+	46,  // 46: loglambda.v1.Alert.resolved_at:type_name -> google.protobuf.Timestamp
+	16,  // 47: loglambda.v1.Alert.deliveries:type_name -> loglambda.v1.AlertDelivery
+	46,  // 48: loglambda.v1.AlertsResponse.from:type_name -> google.protobuf.Timestamp
+	46,  // 49: loglambda.v1.AlertsResponse.to:type_name -> google.protobuf.Timestamp
+	17,  // 50: loglambda.v1.AlertsResponse.alerts:type_name -> loglambda.v1.Alert
+	38,  // 51: loglambda.v1.Rule.where:type_name -> loglambda.v1.Rule.WhereEntry
+	47,  // 52: loglambda.v1.Rule.window:type_name -> google.protobuf.Duration
+	47,  // 53: loglambda.v1.Rule.delay:type_name -> google.protobuf.Duration
+	47,  // 54: loglambda.v1.Rule.for:type_name -> google.protobuf.Duration
+	39,  // 55: loglambda.v1.Rule.labels:type_name -> loglambda.v1.Rule.LabelsEntry
+	40,  // 56: loglambda.v1.Rule.annotations:type_name -> loglambda.v1.Rule.AnnotationsEntry
+	46,  // 57: loglambda.v1.Rule.last_eval:type_name -> google.protobuf.Timestamp
+	46,  // 58: loglambda.v1.RulesResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	47,  // 59: loglambda.v1.RulesResponse.every:type_name -> google.protobuf.Duration
+	46,  // 60: loglambda.v1.RulesResponse.evaluated_at:type_name -> google.protobuf.Timestamp
+	20,  // 61: loglambda.v1.RulesResponse.rules:type_name -> loglambda.v1.Rule
+	46,  // 62: loglambda.v1.PatternsRequest.from:type_name -> google.protobuf.Timestamp
+	46,  // 63: loglambda.v1.PatternsRequest.to:type_name -> google.protobuf.Timestamp
+	47,  // 64: loglambda.v1.PatternsRequest.step:type_name -> google.protobuf.Duration
+	46,  // 65: loglambda.v1.PatternCount.first_seen:type_name -> google.protobuf.Timestamp
+	46,  // 66: loglambda.v1.PatternCount.last_seen:type_name -> google.protobuf.Timestamp
+	46,  // 67: loglambda.v1.PatternsResponse.from:type_name -> google.protobuf.Timestamp
+	46,  // 68: loglambda.v1.PatternsResponse.to:type_name -> google.protobuf.Timestamp
+	47,  // 69: loglambda.v1.PatternsResponse.step:type_name -> google.protobuf.Duration
+	46,  // 70: loglambda.v1.PatternsResponse.steps:type_name -> google.protobuf.Timestamp
+	23,  // 71: loglambda.v1.PatternsResponse.patterns:type_name -> loglambda.v1.PatternCount
+	23,  // 72: loglambda.v1.PatternsResponse.gone:type_name -> loglambda.v1.PatternCount
+	46,  // 73: loglambda.v1.PatternsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	46,  // 74: loglambda.v1.ClustersRequest.from:type_name -> google.protobuf.Timestamp
+	46,  // 75: loglambda.v1.ClustersRequest.to:type_name -> google.protobuf.Timestamp
+	47,  // 76: loglambda.v1.ClustersRequest.step:type_name -> google.protobuf.Duration
+	41,  // 77: loglambda.v1.MacroCluster.mean:type_name -> loglambda.v1.MacroCluster.MeanEntry
+	42,  // 78: loglambda.v1.MacroCluster.stddev:type_name -> loglambda.v1.MacroCluster.StddevEntry
+	43,  // 79: loglambda.v1.MacroCluster.center:type_name -> loglambda.v1.MacroCluster.CenterEntry
+	44,  // 80: loglambda.v1.MacroCluster.min:type_name -> loglambda.v1.MacroCluster.MinEntry
+	45,  // 81: loglambda.v1.MacroCluster.max:type_name -> loglambda.v1.MacroCluster.MaxEntry
+	46,  // 82: loglambda.v1.ClustersPoint.t:type_name -> google.protobuf.Timestamp
+	46,  // 83: loglambda.v1.ClustersResponse.from:type_name -> google.protobuf.Timestamp
+	46,  // 84: loglambda.v1.ClustersResponse.to:type_name -> google.protobuf.Timestamp
+	47,  // 85: loglambda.v1.ClustersResponse.step:type_name -> google.protobuf.Duration
+	26,  // 86: loglambda.v1.ClustersResponse.clusters:type_name -> loglambda.v1.MacroCluster
+	27,  // 87: loglambda.v1.ClustersResponse.series:type_name -> loglambda.v1.ClustersPoint
+	46,  // 88: loglambda.v1.ClustersResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	46,  // 89: loglambda.v1.PathsRequest.from:type_name -> google.protobuf.Timestamp
+	46,  // 90: loglambda.v1.PathsRequest.to:type_name -> google.protobuf.Timestamp
+	30,  // 91: loglambda.v1.PathStat.bytes:type_name -> loglambda.v1.Quantiles
+	30,  // 92: loglambda.v1.PathStat.latency_ms:type_name -> loglambda.v1.Quantiles
+	46,  // 93: loglambda.v1.PathsResponse.from:type_name -> google.protobuf.Timestamp
+	46,  // 94: loglambda.v1.PathsResponse.to:type_name -> google.protobuf.Timestamp
+	31,  // 95: loglambda.v1.PathsResponse.paths:type_name -> loglambda.v1.PathStat
+	46,  // 96: loglambda.v1.PathsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	8,   // 97: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
+	0,   // 98: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
+	3,   // 99: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
+	7,   // 100: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
+	22,  // 101: loglambda.v1.QueryService.Patterns:input_type -> loglambda.v1.PatternsRequest
+	25,  // 102: loglambda.v1.QueryService.Clusters:input_type -> loglambda.v1.ClustersRequest
+	29,  // 103: loglambda.v1.QueryService.Paths:input_type -> loglambda.v1.PathsRequest
+	11,  // 104: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
+	15,  // 105: loglambda.v1.QueryService.Alerts:input_type -> loglambda.v1.AlertsRequest
+	19,  // 106: loglambda.v1.QueryService.Rules:input_type -> loglambda.v1.RulesRequest
+	2,   // 107: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
+	6,   // 108: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
+	10,  // 109: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
+	24,  // 110: loglambda.v1.QueryService.Patterns:output_type -> loglambda.v1.PatternsResponse
+	28,  // 111: loglambda.v1.QueryService.Clusters:output_type -> loglambda.v1.ClustersResponse
+	32,  // 112: loglambda.v1.QueryService.Paths:output_type -> loglambda.v1.PathsResponse
+	13,  // 113: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
+	18,  // 114: loglambda.v1.QueryService.Alerts:output_type -> loglambda.v1.AlertsResponse
+	21,  // 115: loglambda.v1.QueryService.Rules:output_type -> loglambda.v1.RulesResponse
+	107, // [107:116] is the sub-list for method output_type
+	98,  // [98:107] is the sub-list for method input_type
+	98,  // [98:98] is the sub-list for extension type_name
+	98,  // [98:98] is the sub-list for extension extendee
+	0,   // [0:98] is the sub-list for field type_name
 }
 
 func init() { file_loglambda_v1_query_proto_init() }
@@ -3160,7 +3518,7 @@ func file_loglambda_v1_query_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_loglambda_v1_query_proto_rawDesc), len(file_loglambda_v1_query_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   42,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

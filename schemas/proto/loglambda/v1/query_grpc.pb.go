@@ -33,6 +33,7 @@ const (
 	QueryService_Levels_FullMethodName   = "/loglambda.v1.QueryService/Levels"
 	QueryService_Patterns_FullMethodName = "/loglambda.v1.QueryService/Patterns"
 	QueryService_Clusters_FullMethodName = "/loglambda.v1.QueryService/Clusters"
+	QueryService_Paths_FullMethodName    = "/loglambda.v1.QueryService/Paths"
 	QueryService_Status_FullMethodName   = "/loglambda.v1.QueryService/Status"
 	QueryService_Alerts_FullMethodName   = "/loglambda.v1.QueryService/Alerts"
 	QueryService_Rules_FullMethodName    = "/loglambda.v1.QueryService/Rules"
@@ -63,6 +64,10 @@ type QueryServiceClient interface {
 	// the micro-clusters of the events' numeric features grouped by a
 	// weighted k-means, with their counts per step-wide bucket.
 	Clusters(ctx context.Context, in *ClustersRequest, opts ...grpc.CallOption) (*ClustersResponse, error)
+	// Paths returns the busiest URL paths of a range (GET /v1/paths): per
+	// path its requests, bytes and latency, with quantiles from mergeable
+	// sketches within relative_error of the true values.
+	Paths(ctx context.Context, in *PathsRequest, opts ...grpc.CallOption) (*PathsResponse, error)
 	// Status returns the batch horizon and the speed layer's progress per
 	// Kafka partition.
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
@@ -132,6 +137,16 @@ func (c *queryServiceClient) Clusters(ctx context.Context, in *ClustersRequest, 
 	return out, nil
 }
 
+func (c *queryServiceClient) Paths(ctx context.Context, in *PathsRequest, opts ...grpc.CallOption) (*PathsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PathsResponse)
+	err := c.cc.Invoke(ctx, QueryService_Paths_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *queryServiceClient) Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(StatusResponse)
@@ -187,6 +202,10 @@ type QueryServiceServer interface {
 	// the micro-clusters of the events' numeric features grouped by a
 	// weighted k-means, with their counts per step-wide bucket.
 	Clusters(context.Context, *ClustersRequest) (*ClustersResponse, error)
+	// Paths returns the busiest URL paths of a range (GET /v1/paths): per
+	// path its requests, bytes and latency, with quantiles from mergeable
+	// sketches within relative_error of the true values.
+	Paths(context.Context, *PathsRequest) (*PathsResponse, error)
 	// Status returns the batch horizon and the speed layer's progress per
 	// Kafka partition.
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
@@ -220,6 +239,9 @@ func (UnimplementedQueryServiceServer) Patterns(context.Context, *PatternsReques
 }
 func (UnimplementedQueryServiceServer) Clusters(context.Context, *ClustersRequest) (*ClustersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Clusters not implemented")
+}
+func (UnimplementedQueryServiceServer) Paths(context.Context, *PathsRequest) (*PathsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Paths not implemented")
 }
 func (UnimplementedQueryServiceServer) Status(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Status not implemented")
@@ -341,6 +363,24 @@ func _QueryService_Clusters_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _QueryService_Paths_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PathsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServiceServer).Paths(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: QueryService_Paths_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServiceServer).Paths(ctx, req.(*PathsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _QueryService_Status_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(StatusRequest)
 	if err := dec(in); err != nil {
@@ -421,6 +461,10 @@ var QueryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Clusters",
 			Handler:    _QueryService_Clusters_Handler,
+		},
+		{
+			MethodName: "Paths",
+			Handler:    _QueryService_Paths_Handler,
 		},
 		{
 			MethodName: "Status",
