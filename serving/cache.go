@@ -95,7 +95,7 @@ func (l layer) rebuildHour(hour, paneSeconds int64, complete bool) {
 		if hourBlockMerged(sp.Name) {
 			continue
 		}
-		sp.Fresh(p, views.PaneSpec{}, time.Unix(hour, 0))
+		sp.Fresh(p, views.PaneSpec{Merging: true}, time.Unix(hour, 0))
 		for t := hour; t < hour+hourSeconds; t += paneSeconds {
 			if st := l.panes[t]; st != nil {
 				sp.Merge(p, st.pane)

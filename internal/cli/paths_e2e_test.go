@@ -281,3 +281,48 @@ func TestPathsEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestPathsCap: a state keeps the PathsCap paths that sort first and
+// counts the rest under PathsOther, whatever the order and split of the
+// events; a state made for merging (NewMergePaths) keeps every path.
+func TestPathsCap(t *testing.T) {
+	const n = views.PathsCap + 500
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = fmt.Sprintf("/p/%05d", i)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	r.Shuffle(n, func(i, j int) { paths[i], paths[j] = paths[j], paths[i] })
+	whole, a, b, all := views.NewPaths(), views.NewPaths(), views.NewPaths(), views.NewMergePaths()
+	for i, p := range paths {
+		ev := &event.Event{Path: p, Bytes: int64(i)}
+		whole.Add(ev)
+		all.Add(ev)
+		if i%3 == 0 {
+			a.Add(ev)
+		} else {
+			b.Add(ev)
+		}
+	}
+	b.Merge(a)
+	ew, _ := whole.MarshalBinary()
+	eb, _ := b.MarshalBinary()
+	if !bytes.Equal(ew, eb) {
+		t.Error("the capped state depends on how the events were split")
+	}
+	got := map[string]int64{}
+	for _, st := range whole.Stats() {
+		got[st.Path] = st.Count
+	}
+	if len(got) != views.PathsCap+1 || got[views.PathsOther] != 500 {
+		t.Errorf("%d paths, %d under %s; want %d and 500", len(got), got[views.PathsOther], views.PathsOther, views.PathsCap+1)
+	}
+	for i := range views.PathsCap {
+		if p := fmt.Sprintf("/p/%05d", i); got[p] != 1 {
+			t.Fatalf("path %s (sorts among the first %d) not kept", p, views.PathsCap)
+		}
+	}
+	if all.Len() != n {
+		t.Errorf("a merging state holds %d paths, want all %d", all.Len(), n)
+	}
+}

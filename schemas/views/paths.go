@@ -20,7 +20,12 @@ const ViewPaths = "paths"
 var pathsView = func() Spec {
 	sp := define(ViewPaths, CountEvents, "summary: paths (how many), top (the 10 busiest with count and latency p50, p99)",
 		func(p *Pane) **Paths { return &p.Paths },
-		func(PaneSpec, time.Time) *Paths { return NewPaths() },
+		func(c PaneSpec, _ time.Time) *Paths {
+			if c.Merging {
+				return NewMergePaths()
+			}
+			return NewPaths()
+		},
 		(*Paths).Add, (*Paths).Merge, (*Paths).Clone, (*Paths).Summary)
 	sp.columns = func(*Pane) []string { return []string{event.ColPath, event.ColBytes, event.ColLatencyMS} }
 	return sp
@@ -61,8 +66,9 @@ const PathsOther = "(other)"
 // NewPaths returns an empty state with the cap.
 func NewPaths() *Paths { return &Paths{limit: PathsCap, paths: map[string]*PathStat{}} }
 
-// NewMergePaths returns an empty state without a cap, to merge a query's
-// range into: the answer then keeps every path its panes kept.
+// NewMergePaths returns an empty state without a cap, to merge many panes
+// into (PaneSpec.Merging: serving's hour blocks and answers): the result
+// keeps every path its panes kept.
 func NewMergePaths() *Paths { return &Paths{paths: map[string]*PathStat{}} }
 
 // Add counts one request: an event with a path. Its bytes go into the

@@ -57,6 +57,10 @@ const (
 type PaneSpec struct {
 	HotCapacity int
 	Clusters    *ClusterSpec
+	// Merging asks for states to merge many panes into (serving's hour
+	// blocks and answers): without the caps a stored state keeps, so a
+	// merge of panes loses nothing any pane kept.
+	Merging bool
 }
 
 // Columns returns the event columns (event.Col*) the view's Add reads, for
