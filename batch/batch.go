@@ -41,7 +41,12 @@ func New(db *mongo.Database, brokers []string, lakeDir string, opts ...Opt) (*Ba
 	if lakeDir == "" {
 		return nil, errors.New("batch: lake directory is empty")
 	}
-	l, err := lake.Open(lakeDir, c.Topic)
+	var l *lake.Lake
+	if c.store != nil {
+		l, err = lake.OpenStore(c.store, c.cache, c.Topic)
+	} else {
+		l, err = lake.Open(lakeDir, c.Topic)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loglambda/loglambda/base/objstore"
 	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/internal/testkit"
 
@@ -39,6 +40,41 @@ type stack struct {
 	now     time.Time
 	// produced maps "p/offset" to the line, for checking raw.
 	produced map[string][]byte
+	// s3, when set, holds the lake: lakeDir is then s3://<bucket>/lake
+	// and store and cache are batch's (LakeStore).
+	s3     *testkit.S3
+	bucket string
+	store  objstore.Store
+	cache  *objstore.Cache
+}
+
+// newS3Stack is newStack with the lake in a bucket of a real S3 server
+// (SeaweedFS), for the lake's tests repeated on S3.
+func newS3Stack(t *testing.T) *stack {
+	t.Helper()
+	srv := testkit.StartS3(t)
+	s := newStack(t)
+	s.s3, s.bucket = srv, "lake"
+	srv.Bucket(t, s.bucket)
+	s.lakeDir = "s3://" + s.bucket + "/lake"
+	var err error
+	if s.store, err = objstore.Open(testkit.Context(t, time.Minute), s.lakeDir, objstore.S3Endpoint(srv.Endpoint)); err != nil {
+		t.Fatal(err)
+	}
+	if s.cache, err = objstore.NewCache(s.store, t.TempDir(), 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// mirror downloads the S3 lake's topic into a fresh directory, with the
+// S3 client rather than the lake's code, as a Spark-style reader of the
+// bucket's Hive layout would; it returns the lake root there.
+func (s *stack) mirror() string {
+	s.t.Helper()
+	root := s.t.TempDir()
+	s.s3.Mirror(s.t, s.bucket, "lake/logs/", filepath.Join(root, "logs"))
+	return root
 }
 
 func newStack(t *testing.T) *stack {
@@ -72,6 +108,9 @@ func (s *stack) batch(opts ...Opt) *Batch {
 	s.t.Helper()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	opts = append([]Opt{Now(func() time.Time { return s.now }), settings.Logger(logger)}, opts...)
+	if s.store != nil {
+		opts = append(opts, LakeStore(s.store, s.cache))
+	}
 	b, err := New(s.db, s.brokers, s.lakeDir, opts...)
 	if err != nil {
 		s.t.Fatal(err)
@@ -88,7 +127,11 @@ func (s *stack) duck(ctx context.Context, q string, dest ...any) {
 		s.t.Fatal(err)
 	}
 	defer db.Close()
-	glob := filepath.Join(s.lakeDir, "logs", "*", "*", "*.parquet")
+	root := s.lakeDir
+	if s.s3 != nil {
+		root = s.mirror()
+	}
+	glob := filepath.Join(root, "logs", "*", "*", "*.parquet")
 	q = strings.ReplaceAll(q, "LAKE", fmt.Sprintf("read_parquet('%s', hive_partitioning = true)", glob))
 	if err := db.QueryRowContext(ctx, q).Scan(dest...); err != nil {
 		s.t.Fatalf("%s: %v", q, err)
@@ -100,8 +143,17 @@ var fileName = regexp.MustCompile(`^dt=2026-11-20/hour=(07|08|09|10)/p[0-3]-[0-9
 // lakeFiles lists the Parquet files on disk, relative to the topic dir.
 func (s *stack) lakeFiles() []string {
 	s.t.Helper()
-	dir := filepath.Join(s.lakeDir, "logs")
 	var out []string
+	if s.s3 != nil {
+		for _, k := range s.s3.Keys(s.t, s.bucket, "lake/logs/") {
+			if strings.HasSuffix(k, ".parquet") {
+				out = append(out, strings.TrimPrefix(k, "lake/logs/"))
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	dir := filepath.Join(s.lakeDir, "logs")
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".parquet") {
 			return err
@@ -120,7 +172,13 @@ func (s *stack) lakeFiles() []string {
 // openLake opens the stack's lake as batch does.
 func (s *stack) openLake() *lake.Lake {
 	s.t.Helper()
-	l, err := lake.Open(s.lakeDir, "logs")
+	var l *lake.Lake
+	var err error
+	if s.store != nil {
+		l, err = lake.OpenStore(s.store, s.cache, "logs")
+	} else {
+		l, err = lake.Open(s.lakeDir, "logs")
+	}
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -287,8 +345,18 @@ func malformed(recs []genRecord) (n int64) {
 // TestBatch runs the layer end to end: compact, merge, recompute,
 // idempotence, a crashed compaction, late data into a recomputed hour.
 func TestBatch(t *testing.T) {
-	ctx := testkit.Context(t, 3*time.Minute)
-	s := newStack(t)
+	testBatch(t, newStack(t))
+}
+
+// TestBatchS3 is TestBatch with the lake in S3: the same commits, crash
+// and late data, the lake read back from the bucket.
+func TestBatchS3(t *testing.T) {
+	testkit.SkipShort(t, "starts SeaweedFS")
+	testBatch(t, newS3Stack(t))
+}
+
+func testBatch(t *testing.T, s *stack) {
+	ctx := testkit.Context(t, 4*time.Minute)
 	end := base.Add(3 * time.Hour)
 	all := generate(1, 3000, base, end)
 	// Stream A up to 09:10 first, the rest later: hour 08 then gets a
@@ -516,7 +584,13 @@ func TestBatch(t *testing.T) {
 
 // snapshot is the lake's file list and manifest and every batch document.
 func (s *stack) snapshot(ctx context.Context) map[string]any {
-	man, err := os.ReadFile(filepath.Join(s.lakeDir, "logs", lake.ManifestName))
+	var man []byte
+	var err error
+	if s.store != nil {
+		man, _, err = s.store.Get(ctx, "logs/"+lake.ManifestName)
+	} else {
+		man, err = os.ReadFile(filepath.Join(s.lakeDir, "logs", lake.ManifestName))
+	}
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -18,8 +18,17 @@ import (
 // exact, a horizon. Before the empty first manifest, every later run
 // refused the lake as one whose manifest was lost.
 func TestCrashInFirstCompaction(t *testing.T) {
+	testCrashInFirstCompaction(t, newStack(t))
+}
+
+// TestCrashInFirstCompactionS3 is the same crash with the lake in S3.
+func TestCrashInFirstCompactionS3(t *testing.T) {
+	testkit.SkipShort(t, "starts SeaweedFS")
+	testCrashInFirstCompaction(t, newS3Stack(t))
+}
+
+func testCrashInFirstCompaction(t *testing.T, s *stack) {
 	ctx := testkit.Context(t, 3*time.Minute)
-	s := newStack(t)
 	all := generate(7, 1500, base, base.Add(3*time.Hour))
 	s.produce(ctx, all)
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/loglambda/loglambda/base/objstore"
 	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -61,6 +62,10 @@ type cfg struct {
 	// before it saves the manifest; an error from it ends the run there,
 	// as a crash would.
 	afterFiles func() error
+
+	// store and cache are a remote lake (LakeStore); nil: New's directory.
+	store objstore.Store
+	cache *objstore.Cache
 }
 
 func defaultCfg() cfg {
@@ -103,6 +108,13 @@ func MergeBelow(bytes int64) Opt { return own("MergeBelow", func(c *cfg) { c.mer
 // negative margin keeps every speed document. Checkpoints are never
 // deleted.
 func SpeedMargin(d time.Duration) Opt { return own("SpeedMargin", func(c *cfg) { c.speedMargin = d }) }
+
+// LakeStore puts the lake in store (an S3 bucket prefix from
+// objstore.Open) instead of New's directory, read through cache (DuckDB
+// and the merge read local files). New's lakeDir then only names it.
+func LakeStore(store objstore.Store, cache *objstore.Cache) Opt {
+	return own("LakeStore", func(c *cfg) { c.store, c.cache = store, cache })
+}
 
 // Now is the clock (default time.Now): tests pin it to make hour
 // completeness deterministic.

@@ -54,6 +54,12 @@ fi
 log "go vet"
 go vet ./...
 
+# A real S3 server for the lake's S3 tests: SeaweedFS's weed, built once
+# (~4 min on 2 cores) and cached outside the repo; later runs reuse it.
+log "seaweedfs (S3 server for the lake tests)"
+LOGLAMBDA_WEED=$(ci/seaweedfs.sh)
+export LOGLAMBDA_WEED
+
 log "go test (first build of DuckDB and FerretDB takes a few minutes)"
 go test -count=1 -timeout 25m "$@" ./...
 

@@ -54,8 +54,8 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer, prog
 	fs.SetOutput(stderr)
 	var common commonFlags
 	common.register(fs)
-	var lakeDir string
-	registerLake(fs, &lakeDir, "")
+	var lf lakeFlags
+	lf.register(fs, defaultLakeDir, "")
 	grace := fs.Duration("grace", batch.DefaultGrace, "an hour is recomputed once its end plus this is past (and compaction read past it on every partition)")
 	mergeBelow := fs.Int64("merge-below", batch.DefaultMergeBelow, "files of a finished hour smaller than this (bytes) are merged, one per partition; 0: never")
 	speedMargin := fs.Duration("speed-margin", batch.DefaultSpeedMargin, "after a recompute, delete speed view documents whose pane ended this long before the horizon (serving answers those from batch); negative: keep them")
@@ -77,7 +77,14 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer, prog
 	if progress != nil {
 		opts = append(opts, batch.Progress(progress))
 	}
-	b, err := batch.New(db, common.brokerList(), lakeDir, opts...)
+	store, cache, err := lf.open(ctx, defaultLakeCache)
+	if err != nil {
+		return err
+	}
+	if store != nil {
+		opts = append(opts, batch.LakeStore(store, cache))
+	}
+	b, err := batch.New(db, common.brokerList(), lf.location, opts...)
 	if err != nil {
 		return err
 	}

@@ -209,11 +209,6 @@ func registerAPI(fs *flag.FlagSet, httpAddr, grpcAddr *string) {
 	fs.StringVar(grpcAddr, "grpc", defaultGRPC, "gRPC API listen address (loglambda.v1.QueryService, health, reflection); empty: no gRPC")
 }
 
-// registerLake adds --lake; use says what the command does with it.
-func registerLake(fs *flag.FlagSet, p *string, use string) {
-	fs.StringVar(p, "lake", defaultLakeDir, "directory of the Parquet lake"+use)
-}
-
 // trafficFlags are the generator's settings: gen's, and up --demo's.
 type trafficFlags struct {
 	rate       float64

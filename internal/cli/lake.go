@@ -26,7 +26,7 @@ const lakeUsage = `lake files [flags]
 flags:`
 
 // runLake runs `loglambda lake SUBCOMMAND`.
-func runLake(_ context.Context, args []string, stdout io.Writer) error {
+func runLake(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fs := newFlags("lake", lakeUsage)
 		fs.SetOutput(stdout)
@@ -38,7 +38,7 @@ func runLake(_ context.Context, args []string, stdout io.Writer) error {
 	}
 	switch args[0] {
 	case "files":
-		return runLakeFiles(args[1:], stdout)
+		return runLakeFiles(ctx, args[1:], stdout)
 	}
 	return fmt.Errorf("unknown subcommand %q: want files", args[0])
 }
@@ -59,10 +59,11 @@ type lakeFile struct {
 	LastOffset  int64     `json:"last_offset"`
 }
 
-func runLakeFiles(args []string, stdout io.Writer) error {
+func runLakeFiles(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("lake files", lakeUsage)
-	var lakeDir, topic string
-	registerLake(fs, &lakeDir, "")
+	var topic string
+	var lf lakeFlags
+	lf.register(fs, defaultLakeDir, "")
 	registerTopic(fs, &topic)
 	asJSON := fs.Bool("json", false, "print JSON lines instead of a table")
 	var from, to timeFlag
@@ -77,7 +78,24 @@ func runLakeFiles(args []string, stdout io.Writer) error {
 	if !from.IsZero() && !to.IsZero() && !from.Before(to.Time) {
 		return fmt.Errorf("--from %s is not before --to %s", from, to)
 	}
-	dir, files, err := lakefiles.List(lakeDir, topic)
+	var dir string
+	var files []lakefiles.File
+	var err error
+	if lf.remote() {
+		// A remote lake's paths are its URLs (s3://bucket/prefix/topic/...).
+		store, _, oerr := lf.open(ctx, defaultLakeCache)
+		if oerr != nil {
+			return oerr
+		}
+		var found bool
+		files, found, err = lakefiles.ListStore(ctx, store, topic)
+		if err == nil && !found {
+			err = fmt.Errorf("%w for topic %q under %s", lakefiles.ErrNoManifest, topic, store)
+		}
+		dir = store.String() + "/" + topic
+	} else {
+		dir, files, err = lakefiles.List(lf.location, topic)
+	}
 	if err != nil {
 		return err
 	}
@@ -88,7 +106,7 @@ func runLakeFiles(args []string, stdout io.Writer) error {
 			continue
 		}
 		out = append(out, lakeFile{
-			Path: filepath.Join(dir, filepath.FromSlash(f.Path)), Dt: h.Format("2006-01-02"), Hour: h.Hour(), Start: h,
+			Path: lakePath(lf.remote(), dir, f.Path), Dt: h.Format("2006-01-02"), Hour: h.Hour(), Start: h,
 			Rows: f.Rows, ParseErrors: f.ParseErrors, Bytes: f.Bytes,
 			Partition: f.Partition, FirstOffset: f.FirstOffset, LastOffset: f.LastOffset,
 		})
@@ -130,4 +148,12 @@ func (t *timeFlag) Set(s string) error {
 	}
 	t.Time = v.UTC()
 	return nil
+}
+
+// lakePath is where a listed file is: a file path, or a URL in S3.
+func lakePath(remote bool, dir, rel string) string {
+	if remote {
+		return dir + "/" + rel
+	}
+	return filepath.Join(dir, filepath.FromSlash(rel))
 }

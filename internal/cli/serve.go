@@ -19,8 +19,8 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 	var httpAddr, grpcAddr string
 	registerAPI(fs, &httpAddr, &grpcAddr)
 	refresh := fs.Duration("refresh-interval", serving.DefaultRefreshInterval, "how often the cache is refreshed from MongoDB")
-	var lake string
-	registerLake(fs, &lake, " (POST /v1/sql); empty: no SQL")
+	var lf lakeFlags
+	lf.register(fs, defaultLakeDir, " (POST /v1/sql, exact UV); empty: none")
 	sqlLimit := fs.Int("sql-row-limit", lakesql.DefaultRowLimit, "most rows in a POST /v1/sql answer; more are cut and the answer says truncated")
 	sqlTimeout := fs.Duration("sql-timeout", lakesql.DefaultTimeout, "timeout of a POST /v1/sql query (answered 504)")
 	sqlMemory := fs.String("sql-memory-limit", lakesql.DefaultMemoryLimit, "DuckDB memory limit of each POST /v1/sql query")
@@ -39,6 +39,14 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
+	store, cache, err := lf.open(ctx, defaultLakeCache)
+	if err != nil {
+		return err
+	}
+	sqlOpts := []lakesql.Opt{lakesql.RowLimit(*sqlLimit), lakesql.Timeout(*sqlTimeout), lakesql.MemoryLimit(*sqlMemory)}
+	if store != nil {
+		sqlOpts = append(sqlOpts, lakesql.Remote(store, cache))
+	}
 	db, closeDB, err := common.connectMongo(ctx)
 	if err != nil {
 		return err
@@ -52,8 +60,8 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 		serving.Topic(common.topic),
 		serving.Pane(common.pane),
 		serving.RefreshInterval(*refresh),
-		serving.Lake(lake),
-		serving.SQL(lakesql.RowLimit(*sqlLimit), lakesql.Timeout(*sqlTimeout), lakesql.MemoryLimit(*sqlMemory)),
+		serving.Lake(lf.location),
+		serving.SQL(sqlOpts...),
 		serving.GRPC(grpcAddr),
 		serving.Logger(slog.Default()),
 	)...)

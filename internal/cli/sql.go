@@ -38,8 +38,8 @@ flags:`
 
 func runSQL(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := newFlags("sql", sqlUsage)
-	var lakeDir string
-	registerLake(fs, &lakeDir, "")
+	var lf lakeFlags
+	lf.register(fs, defaultLakeDir, "")
 	var topicFlag string
 	topic := &topicFlag
 	registerTopic(fs, topic)
@@ -58,8 +58,15 @@ func runSQL(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 	if err != nil {
 		return err
 	}
-	l, err := lakesql.New(lakeDir, *topic,
-		lakesql.RowLimit(*limit), lakesql.Timeout(*timeout), lakesql.MemoryLimit(*memory))
+	store, cache, err := lf.open(ctx, defaultLakeCache)
+	if err != nil {
+		return err
+	}
+	opts := []lakesql.Opt{lakesql.RowLimit(*limit), lakesql.Timeout(*timeout), lakesql.MemoryLimit(*memory)}
+	if store != nil {
+		opts = append(opts, lakesql.Remote(store, cache))
+	}
+	l, err := lakesql.New(lf.location, *topic, opts...)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/serving"
 	"github.com/loglambda/loglambda/serving/alerts"
+	"github.com/loglambda/loglambda/serving/lakesql"
 	"github.com/loglambda/loglambda/speed"
 )
 
@@ -60,6 +61,8 @@ type upConfig struct {
 	trafficFlags
 
 	alerts alertFlags
+	// lake is --lake and its S3 flags; an empty --lake is <data>/lake.
+	lake lakeFlags
 
 	// member is the speed layer's group membership (--instance-id,
 	// --session-timeout).
@@ -109,6 +112,7 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	c.trafficFlags.register(fs, upDemoRate, gen.DefaultLate)
 	c.alerts.register(fs)
 	c.member.register(fs)
+	c.lake.register(fs, "", "; empty: <data>/lake")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -191,7 +195,10 @@ type stack struct {
 // openStack starts the embedded servers and builds the layers; run starts
 // them. On error everything started so far is closed again.
 func openStack(c upConfig) (_ *stack, err error) {
-	s := &stack{cfg: c, lake: filepath.Join(c.data, "lake"), log: slog.Default()}
+	s := &stack{cfg: c, lake: c.lake.location, log: slog.Default()}
+	if s.lake == "" {
+		s.lake = filepath.Join(c.data, "lake")
+	}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -256,6 +263,17 @@ func openStack(c upConfig) (_ *stack, err error) {
 	if c.batchNow != nil {
 		bopts = append(bopts, batch.Now(c.batchNow))
 	}
+	// A lake in S3 is opened once; batch writes it, serving reads it,
+	// each through the cache under <data>/lake-cache unless --lake-cache.
+	var sqlOpts []lakesql.Opt
+	store, cache, err := c.lake.open(context.Background(), filepath.Join(c.data, "lake-cache"))
+	if err != nil {
+		return nil, err
+	}
+	if store != nil {
+		bopts = append(bopts, batch.LakeStore(store, cache))
+		sqlOpts = append(sqlOpts, lakesql.Remote(store, cache))
+	}
 	s.batch, err = batch.New(s.db, brokers, s.lake, bopts...)
 	if err != nil {
 		return nil, err
@@ -275,7 +293,7 @@ func openStack(c upConfig) (_ *stack, err error) {
 	}
 	secOpts = append(secOpts, serving.EndOffsets(endOffsets(s.admin, c.topic)))
 	s.serving, err = serving.New(s.db, append(secOpts, serving.Topic(c.topic), serving.Pane(c.pane), serving.Backlogs(s.backlogs),
-		serving.Lake(s.lake), serving.GRPC(s.grpcAddr), serving.Logger(s.log.With("layer", "serving")))...)
+		serving.Lake(s.lake), serving.SQL(sqlOpts...), serving.GRPC(s.grpcAddr), serving.Logger(s.log.With("layer", "serving")))...)
 	if err != nil {
 		return nil, err
 	}
