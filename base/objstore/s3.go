@@ -208,6 +208,11 @@ func (s *S3) Download(ctx context.Context, key, dst string) error {
 		return s.wrap("download", key, err)
 	}
 	defer o.Close()
+	// GetObject is lazy: Stat makes a missing object an error here, with
+	// S3's status, rather than in the middle of the copy.
+	if _, err := o.Stat(); err != nil {
+		return s.wrap("download", key, err)
+	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("download %s: %w", key, err)
 	}

@@ -63,6 +63,17 @@ func TestS3(t *testing.T) {
 		}
 		objs = append(objs, objstore.Info{Key: key, Size: int64(len(big))})
 	}
+	small := t.TempDir() + "/small"
+	if err := os.WriteFile(small, []byte("PAR1small"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Upload(ctx, "t/small.parquet", small); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := st.List(ctx, "t/small"); err != nil || len(l) != 1 {
+		t.Fatalf("small upload listed as %v, %v", l, err)
+	}
+	st.Delete(ctx, "t/small.parquet")
 	list, err := st.List(ctx, "t/")
 	if err != nil {
 		t.Fatal(err)
@@ -91,8 +102,12 @@ func TestS3(t *testing.T) {
 	if err := st.Delete(ctx, objs[0].Key); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.Fetch(ctx, objs[:1]); !errors.Is(err, objstore.ErrNotExist) {
-		t.Errorf("fetch of a deleted, evicted object: %v, want ErrNotExist", err)
+	fresh, err := objstore.NewCache(st, t.TempDir(), 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := fresh.Fetch(ctx, objs[:1]); !errors.Is(err, objstore.ErrNotExist) {
+		t.Errorf("fetch of a deleted object: %v, want ErrNotExist", err)
 	}
 	// The lease: one holder at a time; released, the next takes it.
 	a, err := objstore.TakeLease(ctx, st, "t/_lease.json", 0)
