@@ -97,12 +97,19 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 			if err == nil {
 				err = b.writeClusterHour(ctx, h, panes, now)
 			}
+			if err == nil {
+				// The day tier too, before the hour is recorded: a kill
+				// after the record would leave the day without this hour
+				// (no later run recomputes a recorded hour).
+				err = b.writeClusterDays(ctx, []time.Time{h}, now)
+			}
 			if err != nil {
 				bar.finish()
 				return sum, fmt.Errorf("recompute hour %s: %w", h.Format(time.RFC3339), err)
 			}
-			// Record the hour only after its documents are in: a crash in
-			// between recomputes it again, which replaces the same docs.
+			// Record the hour only after its documents and tiers are in: a
+			// crash in between recomputes it again, which replaces the
+			// same docs.
 			hs = m.Hour(h)
 			if hs.Dirty {
 				sum.DirtyHours++
@@ -119,9 +126,6 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 			bar.add(1)
 		}
 		bar.finish()
-		if err := b.writeClusterDays(ctx, sum.Hours, now); err != nil {
-			return sum, fmt.Errorf("recompute: %w", err)
-		}
 	}
 
 	sum.Horizon = b.horizon(m, now)

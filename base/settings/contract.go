@@ -43,8 +43,9 @@ func (e *ContractError) Error() string {
 
 // EnsureContract makes sure the views' contract in coll (the database's
 // collections.ContractCollection) is want: written when there is none
-// (the first layer to run), compared when there is one. known lists the
-// flags this layer has (nil: all of want's); the others are not compared.
+// (the first layer to run that defines them all), compared when there is
+// one. known lists the flags this layer has (nil: all of want's); the
+// others are not compared, and such a layer never writes the contract.
 // A difference is a *ContractError unless newGeneration, which replaces
 // the recorded settings with want under the next generation and logs it.
 // It returns the contract in force.
@@ -57,6 +58,12 @@ func EnsureContract(ctx context.Context, coll *mongo.Collection, want collection
 	for attempt := 0; attempt < 2; attempt++ {
 		var got collections.Contract
 		err := coll.FindOne(ctx, bson.M{"_id": want.ID}).Decode(&got)
+		if errors.Is(err, mongo.ErrNoDocuments) && known != nil {
+			// A layer that knows only some of the settings (serve: the
+			// pane) records none: the zero values of the others would
+			// make the layers that define them refuse.
+			return want, nil
+		}
 		if errors.Is(err, mongo.ErrNoDocuments) {
 			want.Generation = 1
 			if _, err := coll.InsertOne(ctx, want); mongo.IsDuplicateKeyError(err) {

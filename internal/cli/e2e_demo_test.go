@@ -47,7 +47,7 @@ func TestUpDemoDefaults(t *testing.T) {
 	// The demo's history starts at its first start minus 3 h.
 	histFrom := began.Add(-3 * time.Hour)
 	var st demoStatus
-	waitFor(t, 5*time.Minute, "lag 0 on every partition, a batch horizon and every view answering", func() error {
+	waitFor(t, 5*time.Minute, "speed caught up on every partition, a batch horizon and every view answering", func() error {
 		if err := tryGetJSON(base, "/v1/status", &st); err != nil {
 			return err
 		}
@@ -58,7 +58,11 @@ func TestUpDemoDefaults(t *testing.T) {
 			return fmt.Errorf("%d partitions checkpointed, want 4", len(st.Partitions))
 		}
 		for _, p := range st.Partitions {
-			if p.Lag > 0 {
+			// Lag is the broker's end offset now minus speed's last
+			// checkpoint, so live traffic keeps it above 0: caught up is
+			// within ten seconds of the live feed (100 events/s over 4
+			// partitions) of the end.
+			if p.Lag > 250 {
 				return fmt.Errorf("partition %d lags %d records", p.Partition, p.Lag)
 			}
 		}

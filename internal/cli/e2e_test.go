@@ -489,7 +489,10 @@ func TestUpBinary(t *testing.T) {
 			return fmt.Errorf("speed applied %d events, want the 3 h of history (108000)", status.Events)
 		}
 		for i, p := range status.Partitions {
-			if p.Lag > 0 {
+			// Lag is the broker's end offset now minus speed's last
+			// checkpoint: the live feed keeps it above 0; caught up is
+			// within ten seconds of it (10 events/s) of the end.
+			if p.Lag > 100 {
 				return fmt.Errorf("speed lags %d records on partition %d", p.Lag, i)
 			}
 		}

@@ -66,7 +66,7 @@ func TestOutages(t *testing.T) {
 	lake := filepath.Join(t.TempDir(), "lake")
 	gen := newProc(t, "gen", bin, "gen", "--brokers", kafkaAddr, "--rate", fmt.Sprint(rate), "--start", "-30s", "--count", fmt.Sprint(events))
 	speedP := newProc(t, "speed", bin, "speed", "--brokers", kafkaAddr, "--mongo-uri", uri, "--mongo-db", "out", "--group", "out", "--instance-id", "")
-	serve := newProc(t, "serve", bin, "serve", "--mongo-uri", uri, "--mongo-db", "out", "--http", httpAddr, "--lake", lake, "--refresh-interval", "1s")
+	serve := newProc(t, "serve", bin, "serve", "--mongo-uri", uri, "--mongo-db", "out", "--http", httpAddr, "--grpc", "", "--lake", lake, "--refresh-interval", "1s")
 	gen.start()
 	speedP.start()
 	serve.start()
@@ -76,6 +76,11 @@ func TestOutages(t *testing.T) {
 	batch := newProc(t, "batch", bin, "batch", "run", "--brokers", kafkaAddr, "--mongo-uri", uri, "--mongo-db", "out", "--lake", lake)
 	stopBatch := make(chan struct{})
 	var batchWG sync.WaitGroup
+	var stopOnce sync.Once
+	stopBatchLoop := func() { stopOnce.Do(func() { close(stopBatch) }); batchWG.Wait() }
+	// A test that fails early stops the loop too, before its logs' temp
+	// directory goes (a start after the test has ended would panic).
+	t.Cleanup(stopBatchLoop)
 	var batchRuns, batchFailed int
 	batchWG.Add(1)
 	go func() {
@@ -173,8 +178,7 @@ func TestOutages(t *testing.T) {
 		t.Errorf("the topic holds %d records, want the %d produced (lost or doubled across the broker restart)", total, events)
 	}
 	waitFor(t, 5*time.Minute, "speed to catch up", func() error { return caughtUp(ctx, adm, client.Database("out"), "logs") })
-	close(stopBatch)
-	batchWG.Wait()
+	stopBatchLoop()
 	// One more batch run, now that everything is in Kafka.
 	batch.start()
 	for !batch.exited() {
