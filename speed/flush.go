@@ -256,7 +256,14 @@ func (s *Speed) fence(ctx context.Context, pj *partJob) error {
 	var ck struct {
 		Epoch int64 `bson:"epoch"`
 	}
-	err := s.db.Collection(collections.CheckpointCollection).FindOne(ctx, bson.D{{Key: "_id", Value: collections.CheckpointID(pj.p.topic, pj.p.id)}},
+	// The read is bounded like every write command of the flush: without
+	// a deadline, one read that the store never answers (seen under the
+	// first compaction of a day's backfill) held the flush, and with it
+	// every checkpoint, for good. Timed out, the flush fails and the next
+	// one retries.
+	fctx, cancel := context.WithTimeout(ctx, replace.DefaultCommandTimeout)
+	defer cancel()
+	err := s.db.Collection(collections.CheckpointCollection).FindOne(fctx, bson.D{{Key: "_id", Value: collections.CheckpointID(pj.p.topic, pj.p.id)}},
 		options.FindOne().SetProjection(bson.D{{Key: "epoch", Value: 1}})).Decode(&ck)
 	if err != nil {
 		// The claim wrote it on assignment: a missing checkpoint is a
