@@ -10,6 +10,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/loglambda/loglambda/base/proc"
 )
 
 // DefaultLeaseTTL is how long a lease outlives its holder's last renewal:
@@ -40,7 +42,7 @@ type Lease struct {
 
 // leaseDoc is the lease object.
 type leaseDoc struct {
-	// Holder names the process: host, a random token, and selfProc's
+	// Holder names the process: host, a random token, and proc.Self's
 	// form (boot id, pid namespace, pid) for the same-machine check.
 	Host    string    `json:"host"`
 	Token   string    `json:"token"`
@@ -57,7 +59,7 @@ func TakeLease(ctx context.Context, store Store, key string, ttl time.Duration) 
 	var tok [8]byte
 	rand.Read(tok[:])
 	l := &Lease{store: store, key: key, ttl: ttl,
-		holder: leaseDoc{Host: host, Token: hex.EncodeToString(tok[:]), Proc: selfProc()},
+		holder: leaseDoc{Host: host, Token: hex.EncodeToString(tok[:]), Proc: proc.Self()},
 		stop:   make(chan struct{}), done: make(chan struct{})}
 	cond := IfAbsent()
 	data, v, err := store.Get(ctx, key)
@@ -70,7 +72,7 @@ func TakeLease(ctx context.Context, store Store, key string, ttl time.Duration) 
 		if jerr := json.Unmarshal(data, &cur); jerr != nil {
 			return nil, fmt.Errorf("take lease %s/%s: %w", store, key, jerr)
 		}
-		if time.Now().Before(cur.Expires) && !procGone(l.holder.Proc, cur.Proc) {
+		if time.Now().Before(cur.Expires) && !proc.Gone(l.holder.Proc, cur.Proc) {
 			return nil, fmt.Errorf("take lease %s/%s: held by %s (token %s) until %s: another batch run is writing this lake",
 				store, key, cur.Host, cur.Token, cur.Expires.Format(time.RFC3339))
 		}

@@ -13,6 +13,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/loglambda/loglambda/base/proc"
 	"github.com/loglambda/loglambda/schemas/collections"
 )
 
@@ -68,7 +69,7 @@ func New(db *mongo.Database, src Source, opts ...Opt) (*Engine, error) {
 		src:     src,
 		st:      store{coll: coll},
 		metrics: newEngineMetrics(c.reg),
-		lease:   lease{coll: coll, holder: c.holder, proc: selfProc(), ttl: c.leaseTTL},
+		lease:   lease{coll: coll, holder: c.holder, proc: proc.Self(), ttl: c.leaseTTL},
 		alerts:  map[string]*Alert{},
 		byKey:   map[string]*Alert{},
 		status:  map[string]RuleStatus{},

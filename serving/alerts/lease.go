@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/loglambda/loglambda/base/proc"
 	"github.com/loglambda/loglambda/schemas/collections"
 )
 
@@ -84,7 +85,7 @@ func (l *lease) acquire(ctx context.Context, now time.Time) (bool, error) {
 		}
 		l.epoch, l.until = top.Epoch, now.Add(l.ttl)
 		return true, nil
-	case top != nil && now.Before(top.Expires) && !procGone(l.proc, top.Proc):
+	case top != nil && now.Before(top.Expires) && !proc.Gone(l.proc, top.Proc):
 		l.epoch = 0
 		return false, nil
 	}

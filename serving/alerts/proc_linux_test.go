@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loglambda/loglambda/base/proc"
 	"github.com/loglambda/loglambda/internal/testkit"
 )
 
@@ -23,9 +24,9 @@ func endedPid(t *testing.T) int {
 }
 
 func TestProcGone(t *testing.T) {
-	self := selfProc()
+	self := proc.Self()
 	if strings.Count(self, "|") != 2 {
-		t.Fatalf("selfProc() = %q, want boot|pidns|pid", self)
+		t.Fatalf("proc.Self() = %q, want boot|pidns|pid", self)
 	}
 	// set returns proc with its part i (0 boot, 1 pid namespace, 2 pid)
 	// replaced by v.
@@ -54,8 +55,8 @@ func TestProcGone(t *testing.T) {
 		{"no pid", set(self, 2, "0"), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := procGone(self, tc.other); got != tc.gone {
-				t.Errorf("procGone(%q, %q) = %v, want %v", self, tc.other, got, tc.gone)
+			if got := proc.Gone(self, tc.other); got != tc.gone {
+				t.Errorf("proc.Gone(%q, %q) = %v, want %v", self, tc.other, got, tc.gone)
 			}
 		})
 	}
@@ -68,7 +69,7 @@ func TestLeaseHolderGone(t *testing.T) {
 	db := testkit.MongoClient(t).Database("lease_gone")
 	coll := db.Collection(Collection)
 	now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-	parts := strings.Split(selfProc(), "|")
+	parts := strings.Split(proc.Self(), "|")
 	procOf := func(pid int) string { return fmt.Sprintf("%s|%s|%d", parts[0], parts[1], pid) }
 
 	// The holder of epoch 1 runs (the test's parent, go test): not taken.
@@ -76,7 +77,7 @@ func TestLeaseHolderGone(t *testing.T) {
 		Acquired: now, Expires: now.Add(time.Minute), Proc: procOf(os.Getppid())}); err != nil {
 		t.Fatal(err)
 	}
-	l := lease{coll: coll, holder: "restarted", proc: selfProc(), ttl: time.Minute}
+	l := lease{coll: coll, holder: "restarted", proc: proc.Self(), ttl: time.Minute}
 	if ok, err := l.acquire(ctx, now.Add(time.Second)); ok || err != nil {
 		t.Fatalf("acquire over a running holder: %v, %v; want false, nil", ok, err)
 	}
@@ -92,7 +93,7 @@ func TestLeaseHolderGone(t *testing.T) {
 		t.Errorf("epoch %d taken over %q, want 3 over \"killed\"", l.epoch, l.goneHolder)
 	}
 	top, err := l.newest(ctx)
-	if err != nil || top.Holder != "restarted" || top.Proc != selfProc() {
+	if err != nil || top.Holder != "restarted" || top.Proc != proc.Self() {
 		t.Errorf("newest lease %+v (%v), want epoch 3 held by this process", top, err)
 	}
 }

@@ -1,9 +1,9 @@
 //go:build !linux
 
-package alerts
+package proc
 
 // Elsewhere than Linux a lease names no process: a holder that died is
 // replaced when its lease expires.
-func selfProc() string { return "" }
+func Self() string { return "" }
 
-func procGone(self, other string) bool { return false }
+func Gone(self, other string) bool { return false }

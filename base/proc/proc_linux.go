@@ -1,4 +1,6 @@
-package objstore
+// Package proc names this process for the leases (batch's lake writer, the alert
+// evaluator) and tells whether a named process on this machine is gone.
+package proc
 
 import (
 	"errors"
@@ -8,8 +10,7 @@ import (
 	"syscall"
 )
 
-// (The same rule as serving/alerts' lease, which a layer cannot share.)
-// A lease document names the process that holds it (selfProc), so that a
+// A lease document names the process that holds it (Self), so that a
 // process started on the same machine after the holder was killed sees at
 // once that the holder is gone, instead of waiting out the ttl: `up`
 // restarted after a crash or a SIGKILL evaluates again within one
@@ -18,8 +19,8 @@ import (
 // looked up, and only one whose pid no longer exists is gone. A reused pid
 // looks alive, and the lease then expires by its ttl as before.
 
-// selfProc names this process; "" when /proc cannot tell.
-func selfProc() string {
+// Self names this process; "" when /proc cannot tell.
+func Self() string {
 	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
 		return ""
@@ -31,9 +32,9 @@ func selfProc() string {
 	return fmt.Sprintf("%s|%s|%d", strings.TrimSpace(string(boot)), ns, os.Getpid())
 }
 
-// procGone reports whether the process other names (selfProc's form) is
+// Gone reports whether the process other names (Self's form) is
 // known to have ended, as seen by the process self names.
-func procGone(self, other string) bool {
+func Gone(self, other string) bool {
 	s, o := strings.Split(self, "|"), strings.Split(other, "|")
 	if len(s) != 3 || len(o) != 3 || s[0] != o[0] || s[1] != o[1] || s[2] == o[2] {
 		return false
