@@ -188,7 +188,7 @@ func (s *stack) openLake() *lake.Lake {
 // manifest is the lake's manifest as saved.
 func (s *stack) manifest() *lake.Manifest {
 	s.t.Helper()
-	m, err := s.openLake().LoadManifest()
+	m, err := s.openLake().LoadManifest(context.Background())
 	if err != nil {
 		s.t.Fatal(err)
 	}

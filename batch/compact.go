@@ -90,11 +90,11 @@ func (b *Batch) compact(ctx context.Context) (CompactSummary, error) {
 	start := time.Now()
 	runAt := b.cfg.now()
 	var sum CompactSummary
-	m, err := b.lake.LoadManifest()
+	m, err := b.lake.LoadManifest(ctx)
 	if err != nil {
 		return sum, err
 	}
-	removed, err := b.lake.RemoveOrphans(m)
+	removed, err := b.lake.RemoveOrphans(ctx, m)
 	sum.OrphansRemoved = len(removed)
 	if err != nil {
 		return sum, err
@@ -115,7 +115,7 @@ func (b *Batch) compact(ctx context.Context) (CompactSummary, error) {
 
 	next := m.Clone()
 	if len(ranges) > 0 {
-		if err := b.saveFirstManifest(m); err != nil {
+		if err := b.saveFirstManifest(ctx, m); err != nil {
 			return sum, err
 		}
 		files, err := b.read(ctx, ranges, next, &sum)
@@ -135,11 +135,11 @@ func (b *Batch) compact(ctx context.Context) (CompactSummary, error) {
 			next.Partition(p).NextOffset = r.to
 		}
 		markQuiet(next, runAt, b.cfg.grace)
-		if err := b.lake.SaveManifest(next); err != nil {
+		if err := b.lake.SaveManifest(ctx, next); err != nil {
 			return sum, fmt.Errorf("compact: %w", err)
 		}
 	} else if markQuiet(next, runAt, b.cfg.grace) || sum.LostOffsets > 0 {
-		if err := b.lake.SaveManifest(next); err != nil {
+		if err := b.lake.SaveManifest(ctx, next); err != nil {
 			return sum, fmt.Errorf("compact: %w", err)
 		}
 	}
@@ -238,7 +238,7 @@ func (b *Batch) read(ctx context.Context, ranges map[int32]readRange, m *lake.Ma
 	workers := make([]*shard, n)
 	of := map[int32]*shard{}
 	for i := range workers {
-		workers[i] = newShard(b, m)
+		workers[i] = newShard(ctx, b, m)
 	}
 	for i, p := range parts {
 		m.Partition(p)
@@ -372,6 +372,8 @@ func remaining(ranges map[int32]readRange, done map[int32]bool) string {
 // shard is one compaction worker: it parses the records of its partitions
 // and streams them into lake files, one open file per (partition, hour).
 type shard struct {
+	// ctx is the run's, for the uploads of a remote lake's files.
+	ctx    context.Context
 	b      *Batch
 	m      *lake.Manifest
 	dec    *ingest.Decoder
@@ -400,8 +402,8 @@ type hourFile struct {
 	used        int64 // the shard's record count when a row last came
 }
 
-func newShard(b *Batch, m *lake.Manifest) *shard {
-	return &shard{b: b, m: m, dec: b.rules.NewDecoder(), in: make(chan []*kgo.Record, 4),
+func newShard(ctx context.Context, b *Batch, m *lake.Manifest) *shard {
+	return &shard{ctx: ctx, b: b, m: m, dec: b.rules.NewDecoder(), in: make(chan []*kgo.Record, 4),
 		open: map[fileKey]*hourFile{}, newest: map[int32]time.Time{}}
 }
 
@@ -534,7 +536,7 @@ func (s *shard) commit(k fileKey) error {
 		hf.s.Abort()
 		return fmt.Errorf("compact partition %d offsets %d-%d: %w", k.partition, hf.first, hf.last, err)
 	}
-	rel, size, err := hf.s.Commit(hf.first, hf.last)
+	rel, size, err := hf.s.Commit(s.ctx, hf.first, hf.last)
 	if err != nil {
 		return fmt.Errorf("compact partition %d offsets %d-%d: %w", k.partition, hf.first, hf.last, err)
 	}

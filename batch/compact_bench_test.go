@@ -95,7 +95,7 @@ func BenchmarkCompact(b *testing.B) {
 				rb.Append(&evs[j])
 			}
 			rec := rb.NewRecordBatch()
-			sz, err := l.WriteFile(fmt.Sprintf("f%d.parquet", i), rec)
+			sz, err := l.WriteFile(ctx, fmt.Sprintf("f%d.parquet", i), rec)
 			b.ReportMetric(float64(sz), "file-bytes")
 			rec.Release()
 			rb.Release()

@@ -23,7 +23,7 @@ func TestDecodeCases(t *testing.T) {
 	}
 	m := lake.NewManifest(b.cfg.Topic)
 	m.Partition(0)
-	r := newShard(b, m)
+	r := newShard(context.Background(), b, m)
 	defer r.abort()
 	recs := ingesttest.Records(b.cfg.Topic, 0)
 	r.in <- recs

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/loglambda/loglambda/batch/lake"
@@ -14,12 +15,12 @@ import (
 // this, a crash during the very first compaction, after a file was renamed
 // into place and before the first manifest was saved, looked exactly like
 // a lost manifest, and every later run refused the lake.
-func (b *Batch) saveFirstManifest(m *lake.Manifest) error {
-	has, err := b.lake.HasManifest()
+func (b *Batch) saveFirstManifest(ctx context.Context, m *lake.Manifest) error {
+	has, err := b.lake.HasManifest(ctx)
 	if err != nil || has {
 		return err
 	}
-	if err := b.lake.SaveManifest(m); err != nil {
+	if err := b.lake.SaveManifest(ctx, m); err != nil {
 		return fmt.Errorf("compact: first manifest: %w", err)
 	}
 	return nil

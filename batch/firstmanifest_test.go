@@ -41,10 +41,10 @@ func testCrashInFirstCompaction(t *testing.T, s *stack) {
 		t.Fatal("the crashed compaction left no file: it did not crash where this test means")
 	}
 	l := s.openLake()
-	if has, err := l.HasManifest(); err != nil || !has {
+	if has, err := l.HasManifest(ctx); err != nil || !has {
 		t.Fatalf("no manifest before the first file (%v)", err)
 	}
-	m, err := l.LoadManifest()
+	m, err := l.LoadManifest(ctx)
 	if err != nil || len(m.Files) != 0 {
 		t.Fatalf("manifest after the crash lists %d files (%v), want none", len(m.Files), err)
 	}

@@ -96,7 +96,7 @@ func (b *Batch) mergeFinished(ctx context.Context, m *lake.Manifest, sum *Compac
 		sum.FilesMerged += len(in)
 		sum.MergedFiles++
 	}
-	if err := b.lake.SaveManifest(m); err != nil {
+	if err := b.lake.SaveManifest(ctx, m); err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
 	for _, p := range obsolete {

@@ -131,9 +131,9 @@ func unmarshalMiningState(data []byte) (*miningState, error) {
 
 // loadMiningState reads the state, or returns a new one (and why) when
 // there is none it can use with manifest m.
-func (b *Batch) loadMiningState(m *lake.Manifest) (*miningState, string) {
+func (b *Batch) loadMiningState(ctx context.Context, m *lake.Manifest) (*miningState, string) {
 	fresh := &miningState{pane: b.cfg.Pane, parts: map[int32]*partMining{}, panes: map[time.Time]*views.Patterns{}}
-	data, err := b.lake.LoadState(patternsStateName)
+	data, err := b.lake.LoadState(ctx, patternsStateName)
 	if err != nil {
 		return fresh, err.Error()
 	}
@@ -199,7 +199,7 @@ func (b *Batch) minePatterns(ctx context.Context, conn *sql.Conn, m *lake.Manife
 	}
 	data, err := st.marshal()
 	if err == nil {
-		err = b.lake.SaveState(patternsStateName, data)
+		err = b.lake.SaveState(ctx, patternsStateName, data)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("patterns: %w", err)

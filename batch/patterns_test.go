@@ -18,7 +18,7 @@ import (
 func (s *stack) checkPatterns(ctx context.Context, recs []genRecord) {
 	s.t.Helper()
 	b := s.batch()
-	m, err := b.lake.LoadManifest()
+	m, err := b.lake.LoadManifest(ctx)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -106,21 +106,21 @@ func TestMiningState(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.cfg.Pane = time.Minute
-	if err := b.lake.SaveState(patternsStateName, data); err != nil {
+	if err := b.lake.SaveState(context.Background(), patternsStateName, data); err != nil {
 		t.Fatal(err)
 	}
 	m := lake.NewManifest("logs")
 	m.Partition(0).NextOffset, m.Partition(3).NextOffset = 10, 7
-	if got, why := b.loadMiningState(m); why != "" || len(got.parts) != 2 {
+	if got, why := b.loadMiningState(context.Background(), m); why != "" || len(got.parts) != 2 {
 		t.Errorf("state that fits: not used (%s)", why)
 	}
 	m.Partition(3).NextOffset = 5 // the lake went back
-	if got, why := b.loadMiningState(m); why == "" || len(got.parts) != 0 {
+	if got, why := b.loadMiningState(context.Background(), m); why == "" || len(got.parts) != 0 {
 		t.Errorf("state ahead of the lake: used")
 	}
 	m.Partition(3).NextOffset = 7
 	b.cfg.Pane = 5 * time.Minute
-	if got, why := b.loadMiningState(m); why == "" || len(got.parts) != 0 {
+	if got, why := b.loadMiningState(context.Background(), m); why == "" || len(got.parts) != 0 {
 		t.Errorf("state of another pane length: used")
 	}
 }

@@ -45,7 +45,7 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 	if b.db == nil {
 		return sum, errors.New("recompute: no MongoDB database")
 	}
-	m, err := b.lake.LoadManifest()
+	m, err := b.lake.LoadManifest(ctx)
 	if err != nil {
 		return sum, err
 	}
@@ -62,7 +62,7 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 	b.setPending(todo)
 	// The pattern miners follow the lake at every run with new rows, hours
 	// to do or not, so each run mines what compaction just added.
-	mining, why := b.loadMiningState(m)
+	mining, why := b.loadMiningState(ctx, m)
 	if len(todo) > 0 || mining.unmined(m) {
 		conn, closeDuck, err := duckConn(ctx)
 		if err != nil {
@@ -115,7 +115,7 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 				sum.DirtyHours++
 			}
 			hs.Recomputed, hs.Dirty = now, false
-			if err := b.lake.SaveManifest(m); err != nil {
+			if err := b.lake.SaveManifest(ctx, m); err != nil {
 				bar.finish()
 				return sum, fmt.Errorf("recompute hour %s: %w", h.Format(time.RFC3339), err)
 			}

@@ -51,7 +51,7 @@ func writeLakeFile(t *testing.T, l *lake.Lake, rel string, evs []event.Event, ol
 	rec := rb.NewRecordBatch()
 	defer rec.Release()
 	if !old {
-		if _, err := l.WriteFile(rel, rec); err != nil {
+		if _, err := l.WriteFile(context.Background(), rel, rec); err != nil {
 			t.Fatal(err)
 		}
 		return

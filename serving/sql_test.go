@@ -2,6 +2,7 @@ package serving
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -49,14 +50,14 @@ func writeTestLake(t *testing.T, root, topic string, evs []event.Event) {
 		rec := b.NewRecordBatch()
 		b.Release()
 		rel := lake.FilePath(k.hour, k.p, 0, int64(len(g)-1))
-		size, err := l.WriteFile(rel, rec)
+		size, err := l.WriteFile(context.Background(), rel, rec)
 		rec.Release()
 		if err != nil {
 			t.Fatal(err)
 		}
 		m.AddFiles(lake.File{Path: rel, Partition: k.p, LastOffset: int64(len(g) - 1), Rows: int64(len(g)), Bytes: size, Hour: k.hour})
 	}
-	if err := l.SaveManifest(m); err != nil {
+	if err := l.SaveManifest(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
 }

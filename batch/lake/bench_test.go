@@ -32,7 +32,7 @@ func BenchmarkParquetPqarrow(b *testing.B) {
 	var size int64
 	for i := 0; i < b.N; i++ {
 		rec := testkit.Record(evs) // building the Arrow batch is part of the cost
-		n, err := l.WriteFile(fmt.Sprintf("f%d.parquet", i), rec)
+		n, err := l.WriteFile(context.Background(), fmt.Sprintf("f%d.parquet", i), rec)
 		rec.Release()
 		if err != nil {
 			b.Fatal(err)

@@ -47,7 +47,7 @@ func writeEvents(t *testing.T, l *Lake, p int32, first int64, n int) File {
 	rec := testkit.Record(evs)
 	defer rec.Release()
 	rel := FilePath(hour0, p, first, first+int64(n)-1)
-	size, err := l.WriteFile(rel, rec)
+	size, err := l.WriteFile(context.Background(), rel, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestPaths(t *testing.T) {
 func TestWriteReadMergeOrphans(t *testing.T) {
 	ctx := context.Background()
 	l := tempLake(t)
-	m, err := l.LoadManifest()
+	m, err := l.LoadManifest(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestWriteReadMergeOrphans(t *testing.T) {
 	b := writeEvents(t, l, 0, 10, 5)
 	m.AddFiles(a, b)
 	m.Partition(0).NextOffset = 15
-	if err := l.SaveManifest(m); err != nil {
+	if err := l.SaveManifest(ctx, m); err != nil {
 		t.Fatal(err)
 	}
 
@@ -92,7 +92,7 @@ func TestWriteReadMergeOrphans(t *testing.T) {
 	if err := os.WriteFile(l.Abs(a.Path)+tempSuffix, []byte("partial"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	removed, err := l.RemoveOrphans(m)
+	removed, err := l.RemoveOrphans(ctx, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,10 +120,10 @@ func TestWriteReadMergeOrphans(t *testing.T) {
 		t.Fatalf("merge: %d rows, %d bytes; want 15 rows", rows, size)
 	}
 	m.ReplaceFiles([]string{a.Path, b.Path}, File{Path: merged, Partition: 0, FirstOffset: 0, LastOffset: 14, Rows: rows, Bytes: size, Hour: hour0})
-	if err := l.SaveManifest(m); err != nil {
+	if err := l.SaveManifest(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	if removed, err = l.RemoveOrphans(m); err != nil || len(removed) != 2 {
+	if removed, err = l.RemoveOrphans(ctx, m); err != nil || len(removed) != 2 {
 		t.Fatalf("after merge removed %v (%v), want the 2 inputs", removed, err)
 	}
 	got, err = l.ReadFile(ctx, merged)
@@ -134,7 +134,7 @@ func TestWriteReadMergeOrphans(t *testing.T) {
 		t.Fatal("merged file differs from its inputs")
 	}
 
-	m2, err := l.LoadManifest()
+	m2, err := l.LoadManifest(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestLockExcludesSecondWriter(t *testing.T) {
 func TestRemoveOrphansRefusesWithoutManifest(t *testing.T) {
 	l := tempLake(t)
 	f := writeEvents(t, l, 0, 0, 3)
-	if _, err := l.RemoveOrphans(NewManifest("logs")); err == nil {
+	if _, err := l.RemoveOrphans(context.Background(), NewManifest("logs")); err == nil {
 		t.Fatal("want an error: files but no manifest")
 	}
 	if _, err := os.Stat(l.Abs(f.Path)); err != nil {

@@ -179,8 +179,8 @@ func (m *Manifest) Clone() *Manifest {
 
 // LoadManifest reads the manifest of the lake, or returns an empty one when
 // the lake has none yet.
-func (l *Lake) LoadManifest() (*Manifest, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+func (l *Lake) LoadManifest(ctx context.Context) (*Manifest, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	p := l.key(ManifestName)
 	m := NewManifest(l.topic)
@@ -208,8 +208,8 @@ func (l *Lake) LoadManifest() (*Manifest, error) {
 	return m, nil
 }
 
-// storeTimeout bounds a manifest or state read or write, whose methods
-// predate the context: a remote store that does not answer must fail the
+// storeTimeout bounds a manifest or state read or write within the
+// caller's context: a remote store that does not answer must fail the
 // run, not hang it.
 const storeTimeout = 2 * time.Minute
 
@@ -217,8 +217,8 @@ const storeTimeout = 2 * time.Minute
 // without one is new, or has lost it: compaction saves one before its
 // first file (see Batch.Compact), so files without a manifest are never a
 // run's own.
-func (l *Lake) HasManifest() (bool, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+func (l *Lake) HasManifest(ctx context.Context) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	_, _, err := l.store.Get(ctx, l.key(ManifestName))
 	switch {
@@ -237,7 +237,7 @@ func (l *Lake) HasManifest() (bool, error) {
 // the writer's lease is not surely held: a run that lost its lease (paused
 // past its expiry) must not overwrite the manifest of the run that took
 // over. Locally the flock makes such a race impossible.
-func (l *Lake) SaveManifest(m *Manifest) error {
+func (l *Lake) SaveManifest(ctx context.Context, m *Manifest) error {
 	m.sortFiles()
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -252,7 +252,7 @@ func (l *Lake) SaveManifest(m *Manifest) error {
 		}
 		cond = objstore.IfVersion(l.manifestVersion)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	v, err := l.store.Put(ctx, l.key(ManifestName), append(data, '\n'), cond)
 	if err != nil {
@@ -265,8 +265,8 @@ func (l *Lake) SaveManifest(m *Manifest) error {
 // SaveState writes a file of the layer's own state (not Parquet, not named
 // by the manifest, so never an orphan) into the topic directory,
 // atomically as SaveManifest does.
-func (l *Lake) SaveState(name string, data []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+func (l *Lake) SaveState(ctx context.Context, name string, data []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	if _, err := l.store.Put(ctx, l.key(name), data, objstore.Always); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
@@ -276,8 +276,8 @@ func (l *Lake) SaveState(name string, data []byte) error {
 
 // LoadState reads a file SaveState wrote; nil and no error when there is
 // none.
-func (l *Lake) LoadState(name string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+func (l *Lake) LoadState(ctx context.Context, name string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	data, _, err := l.store.Get(ctx, l.key(name))
 	if errors.Is(err, objstore.ErrNotExist) {

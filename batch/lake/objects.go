@@ -17,7 +17,7 @@ import (
 // directory first, then uploads it (an S3 PUT is atomic: the object
 // appears whole when the upload completes). Either way the file is no
 // part of the lake until the manifest names it.
-func (l *Lake) writeObject(rel string, write func(io.Writer) error) (int64, error) {
+func (l *Lake) writeObject(ctx context.Context, rel string, write func(io.Writer) error) (int64, error) {
 	if !l.Remote() {
 		dst := l.Abs(rel)
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
@@ -39,16 +39,18 @@ func (l *Lake) writeObject(rel string, write func(io.Writer) error) (int64, erro
 	if err != nil {
 		return 0, fmt.Errorf("write %s: %w", rel, err)
 	}
-	// The upload has no context of its own (WriteFile predates remote
-	// lakes); storeTimeout scales with nothing, so allow a slow link an
+	// Within the caller's context, a bound that allows a slow link an
 	// hour's file of several GB.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*storeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, uploadTimeout)
 	defer cancel()
 	if err := l.store.Upload(ctx, l.key(rel), tmp); err != nil {
 		return 0, fmt.Errorf("write %s: %w", rel, err)
 	}
 	return cw.n, nil
 }
+
+// uploadTimeout bounds one file's upload.
+const uploadTimeout = 30 * storeTimeout
 
 type countingWriter struct {
 	w io.Writer

@@ -15,8 +15,8 @@ import (
 // in a local lake, hour directories left empty. It returns the removed
 // paths, relative to the topic directory. Without it a crashed run's
 // files would be read twice by anyone globbing the lake.
-func (l *Lake) RemoveOrphans(m *Manifest) ([]string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+func (l *Lake) RemoveOrphans(ctx context.Context, m *Manifest) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	known := make(map[string]bool, len(m.Files))
 	for _, f := range m.Files {
@@ -40,7 +40,7 @@ func (l *Lake) RemoveOrphans(m *Manifest) ([]string, error) {
 	// deleted, not that every file is an orphan: refuse to empty the lake.
 	// (Compaction saves an empty manifest before the first file of a new
 	// lake, so files of a first run that crashed are orphans of that one.)
-	has, err := l.HasManifest()
+	has, err := l.HasManifest(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("remove orphans under %s/%s: %w", l.store, l.topic, err)
 	}

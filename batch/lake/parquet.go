@@ -66,8 +66,8 @@ func arrowProps() pqarrow.ArrowWriterProperties {
 // WriteFile writes the record batches (of event.ArrowSchema) as the lake
 // file rel: to a temp file first, renamed into place once synced, so the
 // path holds a whole file or nothing. It returns the file's size.
-func (l *Lake) WriteFile(rel string, recs ...arrow.RecordBatch) (int64, error) {
-	return l.writeParquet(rel, func(fw *pqarrow.FileWriter) error {
+func (l *Lake) WriteFile(ctx context.Context, rel string, recs ...arrow.RecordBatch) (int64, error) {
+	return l.writeParquet(ctx, rel, func(fw *pqarrow.FileWriter) error {
 		for _, rec := range recs {
 			if err := fw.Write(rec); err != nil {
 				return err
@@ -82,7 +82,7 @@ func (l *Lake) WriteFile(rel string, recs ...arrow.RecordBatch) (int64, error) {
 // the caller saves the manifest first and deletes them after. It returns
 // the merged file's size and row count.
 func (l *Lake) Merge(ctx context.Context, rel string, inputs []string) (size, rows int64, err error) {
-	size, err = l.writeParquet(rel, func(fw *pqarrow.FileWriter) error {
+	size, err = l.writeParquet(ctx, rel, func(fw *pqarrow.FileWriter) error {
 		for _, in := range inputs {
 			n, err := l.copyRows(ctx, fw, in)
 			if err != nil {
@@ -145,8 +145,8 @@ func (l *Lake) copyRows(ctx context.Context, fw *pqarrow.FileWriter, rel string)
 
 // writeParquet runs write on a Parquet writer of the lake schema over a
 // temp file and puts it in place as rel when all went well (writeObject).
-func (l *Lake) writeParquet(rel string, write func(*pqarrow.FileWriter) error) (int64, error) {
-	return l.writeObject(rel, func(w io.Writer) error {
+func (l *Lake) writeParquet(ctx context.Context, rel string, write func(*pqarrow.FileWriter) error) (int64, error) {
+	return l.writeObject(ctx, rel, func(w io.Writer) error {
 		fw, err := pqarrow.NewFileWriter(event.ArrowSchema(), w, writerProps(), arrowProps())
 		if err != nil {
 			return err

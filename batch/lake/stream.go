@@ -77,7 +77,7 @@ func (s *Stream) Write(rec arrow.RecordBatch) error {
 
 // Commit writes the footer and renames the file to its lake path, named
 // by the offsets it holds; it returns that path and the file's size.
-func (s *Stream) Commit(first, last int64) (rel string, size int64, err error) {
+func (s *Stream) Commit(ctx context.Context, first, last int64) (rel string, size int64, err error) {
 	rel = FilePath(s.hour, s.partition, first, last)
 	if err := s.fw.Close(); err != nil {
 		s.drop()
@@ -88,7 +88,7 @@ func (s *Stream) Commit(first, last int64) (rel string, size int64, err error) {
 		if err := s.staged.Close(); err != nil {
 			return "", 0, fmt.Errorf("write %s: %w", rel, err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*storeTimeout)
+		ctx, cancel := context.WithTimeout(ctx, uploadTimeout)
 		defer cancel()
 		if err := s.l.store.Upload(ctx, s.l.key(rel), s.staged.Name()); err != nil {
 			return "", 0, fmt.Errorf("write %s: %w", rel, err)

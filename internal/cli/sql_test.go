@@ -44,14 +44,14 @@ func sqlTestLake(t *testing.T, n int) (string, map[[2]int]int) {
 		b.Release()
 		first, last := int64(h*n), int64(h*n+n/2-1)
 		rel := lake.FilePath(hour, 0, first, last)
-		size, err := l.WriteFile(rel, rec)
+		size, err := l.WriteFile(context.Background(), rel, rec)
 		rec.Release()
 		if err != nil {
 			t.Fatal(err)
 		}
 		m.AddFiles(lake.File{Path: rel, FirstOffset: first, LastOffset: last, Rows: int64(n / 2), Bytes: size, Hour: hour})
 	}
-	if err := l.SaveManifest(m); err != nil {
+	if err := l.SaveManifest(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
 	return root, want

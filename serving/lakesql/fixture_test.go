@@ -1,6 +1,7 @@
 package lakesql
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -61,12 +62,12 @@ func writeLake(t testing.TB, root, topic string, evs []event.Event) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := l.LoadManifest()
+	m, err := l.LoadManifest(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.AddFiles(writeFiles(t, l, evs)...)
-	if err := l.SaveManifest(m); err != nil {
+	if err := l.SaveManifest(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -103,7 +104,7 @@ func writeFiles(t testing.TB, l *lake.Lake, evs []event.Event) []lake.File {
 		first, last := g[0].Offset, g[len(g)-1].Offset
 		rel := lake.FilePath(k.hour, k.p, first, last)
 		rec := testkit.Record(g)
-		size, err := l.WriteFile(rel, rec)
+		size, err := l.WriteFile(context.Background(), rel, rec)
 		rec.Release()
 		if err != nil {
 			t.Fatal(err)
