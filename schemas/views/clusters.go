@@ -67,6 +67,13 @@ type Clusters struct {
 	// index maps a cell to its micro-cluster (open addressing, index+1,
 	// 0 empty); rebuilt from cells when nil.
 	index []int32
+	// inv is 1/width() at level invLevel-1 (0: not computed).
+	inv      float64
+	invLevel int
+	// slab and slabF are micro-clusters and their sums allocated ahead
+	// for Add (newMicro); never shared, Clone leaves them out.
+	slab  []MicroCluster
+	slabF []float64
 }
 
 // MicroCluster is one CluStream cluster feature vector. The feature sums
@@ -195,10 +202,50 @@ func (c *Clusters) Level() int { return c.level }
 // and a state's meaning never depends on the data it saw.
 func Transform(x float64) float64 {
 	if x < 0 {
-		return -math.Log1p(-x)
+		return -log1p(-x)
 	}
-	return math.Log1p(x)
+	return log1p(x)
 }
+
+// log1p is math.Log1p for x >= 0, cheaper: it was most of the cost of an
+// Add. From x = 2^-20 on it takes log(1+x) from a table of logTableSize
+// logarithms around the mantissa of 1+x and a degree 6 polynomial of the
+// remainder (|r| <= 1/256, truncation below 1e-17); rounding 1+x moves the
+// result by at most 2^-53, ten orders of magnitude below the finest cell
+// allowed (1e-6). TestLog1p holds it to math.Log1p. Smaller, NaN and
+// infinite values keep math.Log1p.
+func log1p(x float64) float64 {
+	if !(x >= 0x1p-20 && x < math.MaxFloat64) {
+		return math.Log1p(x)
+	}
+	bits := math.Float64bits(1 + x)
+	e := float64(int(bits>>52) - 1023)
+	j := bits >> (52 - logTableBits) & (logTableSize - 1)
+	m := math.Float64frombits(bits&(1<<52-1) | 1023<<52) // [1, 2)
+	t := &logTable[j]
+	r := m*t.inv - 1
+	p := r * (1 - r*(1.0/2-r*(1.0/3-r*(1.0/4-r*(1.0/5-r*(1.0/6))))))
+	return e*ln2Hi + (t.log + (e*ln2Lo + p))
+}
+
+// The table of log1p: entry j holds, for c = 1+(j+1/2)/logTableSize, a
+// float64 inv near 1/c and log = -log(inv) exactly rounded, so that
+// log(m) = log + log(m*inv) whatever inv's rounding.
+const (
+	logTableBits = 7
+	logTableSize = 1 << logTableBits
+	ln2Hi        = 6.93147180369123816490e-01 // the high bits of ln 2 (as math.Log1p splits it)
+	ln2Lo        = 1.90821492927058770002e-10
+)
+
+var logTable = func() (t [logTableSize]struct{ inv, log float64 }) {
+	for j := range t {
+		c := 1 + (float64(j)+0.5)/logTableSize
+		t[j].inv = 1 / c
+		t[j].log = -math.Log(t[j].inv)
+	}
+	return t
+}()
 
 // Untransform is Transform's inverse.
 func Untransform(y float64) float64 {
@@ -295,7 +342,7 @@ func (c *Clusters) addPoint(x, raw []float64, t float64) {
 		c.mcs[j].addPoint(x, raw, t)
 		return
 	}
-	m := newMicro(len(x))
+	m := c.newMicro(len(x))
 	m.addPoint(x, raw, t)
 	c.mcs = append(c.mcs, m)
 	c.cells = append(c.cells, k...)
@@ -317,15 +364,24 @@ func (c *Clusters) width() float64 {
 	return w
 }
 
+// invWidth is 1/width(), kept for the level it was computed at: cellOf
+// runs per event and a product costs a fraction of a division.
+func (c *Clusters) invWidth() float64 {
+	if c.invLevel != c.level+1 {
+		c.inv, c.invLevel = 1/c.width(), c.level+1
+	}
+	return c.inv
+}
+
 // cellOf sets k to the cell of x at the state's level.
 func (c *Clusters) cellOf(x []float64, k []int32) {
 	if c.level >= maxLevel {
 		clear(k)
 		return
 	}
-	w := c.width()
+	inv := c.invWidth()
 	for i, v := range x {
-		f := math.Floor(v / w)
+		f := math.Floor(v * inv)
 		switch {
 		case f >= math.MaxInt32:
 			k[i] = math.MaxInt32
@@ -538,6 +594,26 @@ func compareMicro(a, b *MicroCluster) int {
 	return cmp.Compare(a.SST, b.SST)
 }
 
+// microSlab is how many micro-clusters Add allocates at once: a pane
+// starts hundreds of them (most merge away as the grid coarsens), and one
+// allocation each was a fifth of the cost of an Add.
+const microSlab = 32
+
+// newMicro returns an empty micro-cluster of d features from the state's
+// slab, refilled when empty.
+func (c *Clusters) newMicro(d int) *MicroCluster {
+	if len(c.slab) == 0 {
+		c.slab = make([]MicroCluster, microSlab)
+		c.slabF = make([]float64, microSlab*7*d)
+	}
+	m := &c.slab[0]
+	f := c.slabF[: 7*d : 7*d]
+	c.slab, c.slabF = c.slab[1:], c.slabF[7*d:]
+	m.LS, m.SS, m.RS, m.RSS = f[:d:d], f[d:2*d:2*d], f[2*d:3*d:3*d], f[3*d:4*d:4*d]
+	m.Min, m.Max, m.c = f[4*d:5*d:5*d], f[5*d:6*d:6*d], f[6*d:7*d:7*d]
+	return m
+}
+
 func newMicro(d int) *MicroCluster {
 	f := make([]float64, 7*d)
 	return &MicroCluster{LS: f[:d:d], SS: f[d : 2*d : 2*d], RS: f[2*d : 3*d : 3*d], RSS: f[3*d : 4*d : 4*d],
@@ -560,22 +636,26 @@ func (m *MicroCluster) clone() *MicroCluster {
 func (m *MicroCluster) addPoint(x, raw []float64, t float64) {
 	first := m.N == 0
 	m.N++
+	n := float64(m.N)
+	d := len(x)
+	// One bounds check per slice, not per feature.
+	ls, ss, rs, rss, lo, hi, c, raw := m.LS[:d], m.SS[:d], m.RS[:d], m.RSS[:d], m.Min[:d], m.Max[:d], m.c[:d], raw[:d]
 	for i, v := range x {
-		m.LS[i] += v
-		m.SS[i] += v * v
+		ls[i] += v
+		ss[i] += v * v
 		r := raw[i]
-		m.RS[i] += r
-		m.RSS[i] += r * r
-		if first || r < m.Min[i] {
-			m.Min[i] = r
+		rs[i] += r
+		rss[i] += r * r
+		if first || r < lo[i] {
+			lo[i] = r
 		}
-		if first || r > m.Max[i] {
-			m.Max[i] = r
+		if first || r > hi[i] {
+			hi[i] = r
 		}
+		c[i] = ls[i] / n // centre()
 	}
 	m.LST += t
 	m.SST += t * t
-	m.centre()
 }
 
 // add adds o's sums into m: CluStream's merge of two micro-clusters.
