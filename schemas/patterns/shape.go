@@ -13,9 +13,9 @@ import "encoding/binary"
 // after a variable is a variable; time words wait (pending) until their
 // run of time words and variables shows whether it holds a variable;
 // variables after a variable or key=<*> collapse unless punctuation
-// separates them; consecutive constants are hashed as one span. A message
-// with a double quote may hold a quoted value over several tokens, which
-// needs look-ahead: it takes tokenize.
+// separates them; consecutive constants are hashed as one span. A quoted
+// value over several tokens (tag="View Lock") is one key=<*> unit, found
+// by looking ahead for the token that closes it, as tokenize does.
 func (sc *scratch) shapeKey(msg []byte) uint64 {
 	k := keyState{h: fnvOffset, runS: -1, open: kConst, off: sc.off}
 	var (
@@ -25,6 +25,7 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 		pendN  uint64
 		anyVar bool // the current run of time words and variables holds a variable
 		ntok   int
+		quoted bool // the token opens a quoted value that spans tokens: key="a b"
 	)
 	n := len(msg)
 	for i, j, fl := nextToken(msg, 0); i < n; i, j, fl = nextToken(msg, j) {
@@ -35,12 +36,26 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 			j = restEnd(msg, i)
 			kind, vs, ve = kVar, 0, int32(j-i)
 		} else {
+			quoted = false
 			if fl&cQuote != 0 {
-				sc.tokenize(msg)
-				return keyHash(msg, sc.units)
+				if q := quoteOpen(msg[i:j]); q > 0 {
+					if ntok+quoteSpan >= maxTokens-1 {
+						// Near the token cap: tokenize knows where it cuts.
+						sc.tokenize(msg)
+						return keyHash(msg, sc.units)
+					}
+					if s2, e2, t := closingQuote(msg, j); t > 0 {
+						kind, vs, ve = kKV, int32(q+1), int32(s2+trailStart(msg[s2:e2])-i)
+						j = e2
+						ntok += t
+						quoted = true
+					}
+				}
 			}
-			kind, vs, ve = classify(msg[i:j], fl, sc.off)
-			if kind == kVar && sc.off&rProduct == 0 && ntok < maxTokens-2 && int(ve) == j-i && productToken(msg[i+int(vs):j]) {
+			if !quoted {
+				kind, vs, ve = sc.memo.classify(msg[i:j], fl, sc.off)
+			}
+			if kind == kVar && fl&cSlash != 0 && sc.off&rProduct == 0 && ntok < maxTokens-2 && int(ve) == j-i && productToken(msg[i+int(vs):j]) {
 				// A product's comment (see tokenize): one token more.
 				if s2, e2, _ := nextToken(msg, j); s2 < n {
 					if c := productComment(msg[s2:e2]); c > 0 && classifyConst(msg[s2:e2], sc.off) {
@@ -50,7 +65,8 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 					}
 				}
 			}
-			if kind == kWeak {
+			if quoted {
+			} else if kind == kWeak {
 				kind, weak = kVar, true
 			} else if kind == kMulti {
 				kind, multi = kVar, true
@@ -90,6 +106,11 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 		}
 		anyVar = kind == kVar
 		prev = kind
+		if quoted {
+			// The tokens of the quoted value are kSkip in tokenize: the
+			// token before the next one is not the value.
+			prev = kSkip
+		}
 		switch kind {
 		case kVar:
 			k.varTok(msg, s, vs, ve, e, weak, unit, multi)
@@ -344,4 +365,35 @@ func classifyConst(b []byte, off rule) bool {
 	_, _, fl := nextToken(b, 0)
 	kind, _, _ := classify(b, fl, off)
 	return kind == kConst
+}
+
+// quoteSpan is how many tokens tokenize looks at for the closing quote of
+// a quoted value, the opening token included.
+const quoteSpan = 32
+
+// closingQuote finds, among the quoteSpan-1 tokens of msg from i on, the
+// first that holds a double quote: its span, and how many tokens it is
+// from the opening one (1 for the next); t is 0 when there is none.
+func closingQuote(msg []byte, i int) (s, e, t int) {
+	for t = 1; t < quoteSpan; t++ {
+		var fl uint8
+		s, e, fl = nextToken(msg, i)
+		if s >= len(msg) {
+			return 0, 0, 0
+		}
+		if fl&cQuote != 0 {
+			return s, e, t
+		}
+		i = e
+	}
+	return 0, 0, 0
+}
+
+// trailStart is where the punctuation at the end of b begins.
+func trailStart(b []byte) int {
+	k := len(b)
+	for k > 0 && isTrailPunct(b[k-1]) {
+		k--
+	}
+	return k
 }

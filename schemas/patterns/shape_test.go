@@ -39,6 +39,10 @@ func TestShapeKeyAgrees(t *testing.T) {
 	}
 	long := strings.Repeat("Jan 5 KB ", maxTokens) // past the token cap
 	msgs = append(msgs, "", " ", long, long[:len(long)-4], strings.Repeat("x ", maxTokens)+"Jan")
+	for n := maxTokens - quoteSpan - 4; n < maxTokens; n++ {
+		// A quoted value that the token cap cuts, or nearly.
+		msgs = append(msgs, strings.Repeat("x ", n)+`k="a b c" d`, strings.Repeat("x ", n)+`k="a`+strings.Repeat(" b", quoteSpan)+`"`)
+	}
 	checkKeys(t, msgs)
 }
 

@@ -103,6 +103,7 @@ type scratch struct {
 	toks  []tok
 	units []tok // after collapsing: kind is kConst, kVar or kKV
 	off   rule  // rules turned off (tests only, see rule)
+	memo  memo  // classify's answers for tokens seen before
 }
 
 // isSpace reports the separators between tokens. Only ASCII white space:
@@ -143,6 +144,11 @@ func (sc *scratch) split(msg []byte) {
 // when there is none), its end e and the union of its bytes' classes,
 // which tell classify what the token can be. scan and shapeKey cut
 // messages with it, so the two agree on the tokens (TestShapeKeyAgrees).
+// It stays out of line: inlined into shapeKey, whose loop holds many
+// values, its byte loop kept the class union and the message on the
+// stack, a load and a store per byte.
+//
+//go:noinline
 func nextToken(msg []byte, i int) (s, e int, fl uint8) {
 	for i < len(msg) && byteClass[msg[i]] == cSpace {
 		i++
@@ -179,7 +185,7 @@ func (sc *scratch) scan(msg []byte) (quotes bool) {
 			sc.toks = append(sc.toks, tok{s: int32(i), e: int32(j), vs: int32(i), ve: int32(j), kind: kVar})
 			return quotes
 		}
-		kind, vs, ve := classify(msg[i:j], fl, sc.off)
+		kind, vs, ve := sc.memo.classify(msg[i:j], fl, sc.off)
 		fl &^= cPart
 		multi := kind == kMulti
 		if kind == kWeak {
@@ -210,7 +216,7 @@ func (sc *scratch) tokenize(msg []byte) {
 			continue
 		}
 		end := -1
-		for j := i + 1; j < len(toks) && j < i+32; j++ {
+		for j := i + 1; j < len(toks) && j < i+quoteSpan; j++ {
 			if toks[j].flags&cQuote != 0 {
 				end = j
 				break
@@ -222,11 +228,7 @@ func (sc *scratch) tokenize(msg []byte) {
 		// The key stays, the value is <*>, and the punctuation after the
 		// closing quote is kept as classify keeps it for a one-word value
 		// (tag="AudioMix", and tag="View Lock", are one template).
-		last := msg[toks[end].s:toks[end].e]
-		k := len(last)
-		for k > 0 && isTrailPunct(last[k-1]) {
-			k--
-		}
+		k := trailStart(msg[toks[end].s:toks[end].e])
 		toks[i].kind = kKV
 		toks[i].vs = toks[i].s + int32(q) + 1
 		toks[i].e = toks[end].e
@@ -558,7 +560,9 @@ func classify(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32) {
 		}
 	}
 	if fl&cDigit != 0 {
-		if n := callName(core); n > 0 && off&rCallName == 0 && !hasDigit(core[n:]) {
+		if fl&cPart == 0 {
+			// No '(': not a call (see callName).
+		} else if n := callName(core); n > 0 && off&rCallName == 0 && !hasDigit(core[n:]) {
 			return kConst, int32(i), int32(j) // a function: env.createBean2(), jk2_init()
 		}
 		if fl&cSlash != 0 && isPath(core) {
@@ -629,6 +633,9 @@ func numberedName(b []byte) bool {
 			digits++
 			if k == 0 || !isDigit(b[k-1]) {
 				runs++
+			}
+			if digits > 2 || runs > 1 {
+				return false
 			}
 		case isLetter(c) || c == '_' || c == '-':
 		default:

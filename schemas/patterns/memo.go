@@ -1,0 +1,60 @@
+package patterns
+
+// This file caches classify's answer for the tokens that cost it most and
+// come back most: a name with digits, dots, colons or brackets (a host and
+// its port, a class name, a thread, a component with its pid), which
+// classify reads several times over (as a key=value, a call, a numbered
+// name, parts apart, a qualified name) and which a log repeats line after
+// line. The cache holds only what classify returns for the same bytes, so
+// it changes no answer (TestClassifyMemo); it only spares the work.
+
+// memoBytes is the longest token the cache keeps, four words.
+const memoBytes = 32
+
+// memoBits sizes the cache: 1024 entries of 40 bytes, allocated by the
+// first message.
+const memoBits = 10
+
+// memoEntry is one token and classify's answer for it.
+type memoEntry struct {
+	w      [memoBytes / 8]uint64 // the token's bytes, zero padded
+	n      uint8                 // its length; 0 marks an empty entry
+	kind   uint8
+	vs, ve uint8
+}
+
+// memo is a direct-mapped cache from a token to its class.
+type memo struct {
+	e []memoEntry
+}
+
+// memoWorthy reports the tokens the cache is for: at most memoBytes long,
+// not starting with a digit (a number is classified at a glance, and is
+// rarely seen twice), with a byte that makes classify look further than
+// a plain word.
+func memoWorthy(b []byte, fl uint8) bool {
+	return len(b) <= memoBytes && len(b) > 0 && fl&(cDigit|cDot|cColon|cEq|cSlash|cPart) != 0
+}
+
+// classify is classify, answered from the cache when it can be.
+func (mc *memo) classify(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32) {
+	if !memoWorthy(b, fl) {
+		return classify(b, fl, off)
+	}
+	var w [memoBytes / 8]uint64
+	h := uint64(len(b))
+	for k := 0; k < len(b); k += 8 {
+		w[k/8] = load8(b[k:])
+		h = mix(h ^ w[k/8])
+	}
+	if mc.e == nil {
+		mc.e = make([]memoEntry, 1<<memoBits)
+	}
+	e := &mc.e[h>>(64-memoBits)]
+	if int(e.n) == len(b) && e.w == w {
+		return e.kind, int32(e.vs), int32(e.ve)
+	}
+	kind, vs, ve = classify(b, fl, off)
+	*e = memoEntry{w: w, n: uint8(len(b)), kind: kind, vs: uint8(vs), ve: uint8(ve)}
+	return kind, vs, ve
+}
