@@ -83,13 +83,38 @@ func TestCatchUpDemoBacklog(t *testing.T) {
 	for p, c := range last {
 		want[p] = c - 1
 	}
-	s, err := New(st.db("catchup"), st.kafka.Addrs(), Group("catchup"), settings.Logger(quietLogger()))
+	// The backlog is 180 panes a partition: with a bound of 30 held panes,
+	// speed must flush (and move each partition's checkpoint) as it reads,
+	// holding a bounded number of panes, not read the backlog whole first.
+	const bound = 30
+	var (
+		s                  *Speed
+		maxHeld, ckWritten int
+	)
+	held := func() error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, p := range s.parts {
+			maxHeld = max(maxHeld, len(p.panes))
+		}
+		ckWritten++
+		return nil
+	}
+	s, err = New(st.db("catchup"), st.kafka.Addrs(), Group("catchup"), settings.Logger(quietLogger()),
+		withMaxHeld(bound), withAfterDocs(held))
 	if err != nil {
 		t.Fatal(err)
 	}
 	began := time.Now()
 	runToEndWithin(t, s, want, 4*time.Minute)
-	t.Logf("caught up with %d events (%d late) in %s", n, late, time.Since(began).Round(time.Millisecond))
+	t.Logf("caught up with %d events (%d late) in %s; at most %d panes held by a partition (bound %d), %d partition flushes",
+		n, late, time.Since(began).Round(time.Millisecond), maxHeld, bound, ckWritten)
+	if maxHeld > 2*bound {
+		t.Errorf("a partition held %d panes, more than twice the bound of %d: speed read ahead of its flushes", maxHeld, bound)
+	}
+	if ckWritten < parts*3*60/bound {
+		t.Errorf("%d partition flushes for %d partitions of 180 panes each, bound %d: the checkpoints did not move as speed read", ckWritten, parts, bound)
+	}
 
 	got := map[string]int64{}
 	for key, sp := range readPanes(t, st.db("catchup")) {

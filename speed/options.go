@@ -48,6 +48,10 @@ type cfg struct {
 
 	// How often to write MongoDB.
 	flushInterval time.Duration
+	// maxHeld bounds the panes a partition holds with one of them dirty
+	// before Run stops polling (see Speed.full): maxHeldPanes, lowered by
+	// tests.
+	maxHeld int
 
 	registry prometheus.Registerer
 
@@ -66,6 +70,7 @@ func defaultCfg() cfg {
 		session:       DefaultSessionTimeout,
 		hotCapacity:   views.DefaultHotCapacity,
 		flushInterval: DefaultFlushInterval,
+		maxHeld:       maxHeldPanes,
 		patterns:      true,
 	}
 }
@@ -130,4 +135,8 @@ func Registerer(r prometheus.Registerer) Opt {
 func withAfterDocs(f func() error) Opt { return own("withAfterDocs", func(c *cfg) { c.afterDocs = f }) }
 
 // withAbort stops Run without flushing once ch is closed (tests: kill).
+// withMaxHeld lowers the bound of panes held per partition (maxHeldPanes),
+// so that a test's backlog meets it.
+func withMaxHeld(n int) Opt { return own("withMaxHeld", func(c *cfg) { c.maxHeld = n }) }
+
 func withAbort(ch <-chan struct{}) Opt { return own("withAbort", func(c *cfg) { c.abort = ch }) }

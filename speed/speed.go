@@ -121,6 +121,37 @@ type stopError struct{ err error }
 func (e stopError) Error() string { return e.err.Error() }
 func (e stopError) Unwrap() error { return e.err }
 
+// maxHeldPanes bounds the panes a partition holds while one of them is
+// dirty before Run stops polling. A partition's checkpoint moves only once
+// all its dirty panes are written; reading a day's backlog without a bound
+// (up --demo --demo-history 24h) held every pane of it in memory (1 GB and
+// growing) while the flushes, each larger than the last, ran past their
+// budget and no checkpoint moved for minutes. Four hours of one-minute
+// panes: a live partition never comes near it.
+const maxHeldPanes = 256
+
+// backpressurePause is how long Run waits, polling nothing, for a flush
+// while a partition is full (and the least time between two flushes then).
+const backpressurePause = 50 * time.Millisecond
+
+// full reports whether a partition holds more than maxHeld panes with one
+// of them dirty: then Run flushes before it reads on.
+func (s *Speed) full() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.parts {
+		if len(p.panes) <= s.cfg.maxHeld {
+			continue
+		}
+		for _, ps := range p.panes {
+			if ps.dirty {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Run consumes until ctx is done, flushing every flush interval, then
 // flushes once more and leaves the group. Run may be called once.
 func (s *Speed) Run(ctx context.Context) error {
@@ -192,6 +223,7 @@ func (s *Speed) Run(ctx context.Context) error {
 	}
 	s.cfg.Logger.Info("speed layer started", "topic", s.cfg.Topic, "group", s.cfg.group, "pane", s.cfg.Pane, "lateness", s.cfg.Lateness)
 	nextFlush := time.Now().Add(s.cfg.flushInterval)
+	var lastFlush time.Time
 	for {
 		if s.aborted() {
 			return kill(errAborted)
@@ -209,7 +241,13 @@ func (s *Speed) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			break
 		}
-		if flushing == nil && !time.Now().Before(nextFlush) {
+		// Backpressure: a partition holding more panes than maxHeld, one
+		// of them dirty, is flushed at once (final panes leave memory
+		// once written), and nothing is polled until that flush lands.
+		full := s.full()
+		if flushing == nil && (!time.Now().Before(nextFlush) ||
+			full && !time.Now().Before(lastFlush.Add(backpressurePause))) {
+			lastFlush = time.Now()
 			ch := make(chan error, 1)
 			flushing = ch
 			go func() {
@@ -221,6 +259,21 @@ func (s *Speed) Run(ctx context.Context) error {
 			nextFlush = time.Now().Add(s.cfg.flushInterval)
 		}
 		cl.AllowRebalance()
+		if full {
+			pause := time.NewTimer(backpressurePause)
+			select {
+			case err := <-flushing: // nil when no flush could start yet: blocks
+				flushing = nil
+				if err := settle(err); err != nil {
+					pause.Stop()
+					return err
+				}
+			case <-pause.C:
+			case <-pollCtx.Done():
+			}
+			pause.Stop()
+			continue
+		}
 		deadline := nextFlush
 		if flushing != nil {
 			// Look at the flush's result soon after it lands.

@@ -62,7 +62,10 @@ func Context(tb testing.TB, d time.Duration) context.Context {
 // partitions, closed when tb ends.
 func Kafka(tb testing.TB, topic string, partitions int32) *embedded.Kafka {
 	tb.Helper()
-	k, err := embedded.StartKafka(embedded.KafkaConfig{Topic: topic, Partitions: partitions})
+	// Kept forever: tests produce records stamped at fixed past dates, which
+	// the default retention (24 h from a record's timestamp) would delete
+	// while the test reads them, depending on the day it runs.
+	k, err := embedded.StartKafka(embedded.KafkaConfig{Topic: topic, Partitions: partitions, Retention: -1})
 	if err != nil {
 		tb.Fatalf("start kafka: %v", err)
 	}
