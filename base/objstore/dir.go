@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/loglambda/loglambda/base/atomicfile"
 )
@@ -43,6 +44,10 @@ func NewDir(root string) *Dir { return &Dir{root: root} }
 
 // Path is the file of key.
 func (d *Dir) Path(key string) string { return filepath.Join(d.root, filepath.FromSlash(key)) }
+
+// AbortUploads does nothing: a file is written to a temp name and renamed,
+// and the lake's sweep removes temp files.
+func (d *Dir) AbortUploads(context.Context, string, time.Time) ([]string, error) { return nil, nil }
 
 // LocalDir is the root directory.
 func (d *Dir) LocalDir() string { return d.root }

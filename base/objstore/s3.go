@@ -10,8 +10,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -249,6 +251,32 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 		return s.wrap("delete", key, err)
 	}
 	return nil
+}
+
+// AbortUploads aborts the incomplete multipart uploads under prefix
+// started before before. Upload sends a file over 16 MiB in parts
+// (minio-go's multipart PUT); a writer killed between the first part and
+// the completion leaves an upload that no List shows and that the server
+// keeps until it is aborted (or a bucket lifecycle rule expires it).
+func (s *S3) AbortUploads(ctx context.Context, prefix string, before time.Time) ([]string, error) {
+	var keys []string
+	for u := range s.client.ListIncompleteUploads(ctx, s.bucket, s.prefix+prefix, true) {
+		if u.Err != nil {
+			return nil, s.wrap("list incomplete uploads", prefix, u.Err)
+		}
+		if !u.Initiated.IsZero() && !u.Initiated.Before(before) {
+			continue
+		}
+		keys = append(keys, strings.TrimPrefix(u.Key, s.prefix))
+	}
+	sort.Strings(keys)
+	keys = slices.Compact(keys)
+	for i, k := range keys {
+		if err := s.client.RemoveIncompleteUpload(ctx, s.bucket, s.prefix+k); err != nil {
+			return keys[:i], s.wrap("abort incomplete upload", k, err)
+		}
+	}
+	return keys, nil
 }
 
 func contentType(key string) string {

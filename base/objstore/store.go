@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 )
 
 // ErrNotExist is returned (wrapped) when an object does not exist.
@@ -44,6 +45,11 @@ type Store interface {
 	List(ctx context.Context, prefix string) ([]Info, error)
 	// Delete removes key; removing a missing key is not an error.
 	Delete(ctx context.Context, key string) error
+	// AbortUploads aborts the incomplete multipart uploads of keys under
+	// prefix started before before (a writer killed in the middle of a
+	// large upload leaves its parts stored, and billed, but invisible to
+	// List), returning their keys. A directory has none.
+	AbortUploads(ctx context.Context, prefix string, before time.Time) ([]string, error)
 	// LocalDir is the store's root directory when its objects are local
 	// files (readers then read them in place), else "".
 	LocalDir() string

@@ -7,15 +7,22 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // RemoveOrphans deletes every Parquet or temp file under the lake that the
 // manifest does not name (left by a run that crashed before saving the
 // manifest, or by a merge that crashed before deleting its inputs), and,
-// in a local lake, hour directories left empty. It returns the removed
-// paths, relative to the topic directory. Without it a crashed run's
-// files would be read twice by anyone globbing the lake.
+// in a local lake, hour directories left empty; in object storage it also
+// aborts the incomplete multipart uploads of a writer killed in the middle
+// of a large file (invisible to readers, but stored and billed until
+// aborted). It returns the removed paths, relative to the topic directory
+// (an aborted upload's with " (incomplete upload)"). Without it a crashed
+// run's files would be read twice by anyone globbing the lake. It runs
+// under the writer's lock, before the run writes anything, so every
+// upload it finds is a dead writer's.
 func (l *Lake) RemoveOrphans(ctx context.Context, m *Manifest) ([]string, error) {
+	started := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	known := make(map[string]bool, len(m.Files))
@@ -58,6 +65,14 @@ func (l *Lake) RemoveOrphans(ctx context.Context, m *Manifest) ([]string, error)
 	}
 	if l.dir != "" {
 		removeEmptyDirs(l.dir)
+		return removed, nil
+	}
+	aborted, err := l.store.AbortUploads(ctx, l.topic+"/", started)
+	for _, k := range aborted {
+		removed = append(removed, strings.TrimPrefix(k, l.topic+"/")+" (incomplete upload)")
+	}
+	if err != nil {
+		return removed, fmt.Errorf("remove orphans under %s/%s: %w", l.store, l.topic, err)
 	}
 	return removed, nil
 }

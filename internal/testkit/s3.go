@@ -194,3 +194,33 @@ func (s *S3) Mirror(tb testing.TB, bucket, prefix, dir string) {
 		}
 	}
 }
+
+// IncompleteUpload starts a multipart upload of key in bucket and sends
+// one part without completing it: what a writer killed in the middle of a
+// large upload leaves behind.
+func (s *S3) IncompleteUpload(tb testing.TB, bucket, key string) {
+	tb.Helper()
+	ctx := context.Background()
+	core := &minio.Core{Client: s.client}
+	id, err := core.NewMultipartUpload(ctx, bucket, key, minio.PutObjectOptions{})
+	if err != nil {
+		tb.Fatalf("start multipart upload %s/%s: %v", bucket, key, err)
+	}
+	part := strings.Repeat("x", 5<<20)
+	if _, err := core.PutObjectPart(ctx, bucket, key, id, 1, strings.NewReader(part), int64(len(part)), minio.PutObjectPartOptions{}); err != nil {
+		tb.Fatalf("upload part of %s/%s: %v", bucket, key, err)
+	}
+}
+
+// Uploads lists the keys of the incomplete multipart uploads under prefix.
+func (s *S3) Uploads(tb testing.TB, bucket, prefix string) []string {
+	tb.Helper()
+	var out []string
+	for u := range s.client.ListIncompleteUploads(context.Background(), bucket, prefix, true) {
+		if u.Err != nil {
+			tb.Fatalf("list incomplete uploads %s/%s: %v", bucket, prefix, u.Err)
+		}
+		out = append(out, u.Key)
+	}
+	return out
+}
