@@ -90,7 +90,9 @@ func (s *Server) exactTrafficOf(ctx context.Context, sn *snapshot, sp span, step
 	}
 	q := fmt.Sprintf(sqlExactTraffic, step, step*1e6, sp.from*1e6, sp.to*1e6,
 		sp.fromTime().Format(time.DateOnly), sp.toTime().Add(-time.Microsecond).Format(time.DateOnly), event.VisitorSQL)
-	res, err := s.sql.Query(ctx, q)
+	// Only the range's hours are read: a remote lake fetches their files
+	// into the cache, not the lake's months.
+	res, err := s.sql.QueryHours(ctx, q, sp.fromTime(), sp.toTime())
 	if err != nil {
 		return nil, fmt.Errorf("exact traffic from the lake: %w", err)
 	}

@@ -46,6 +46,20 @@ func HourDir(hour time.Time) string {
 	return fmt.Sprintf("dt=%s/hour=%02d", h.Format("2006-01-02"), h.Hour())
 }
 
+// KeyHour is the event-time hour of a lake file from its path relative to
+// the topic directory (the dt= and hour= directories of HourDir).
+func KeyHour(rel string) (time.Time, bool) {
+	parts := strings.Split(rel, "/")
+	if len(parts) < 3 || !strings.HasPrefix(parts[0], "dt=") || !strings.HasPrefix(parts[1], "hour=") {
+		return time.Time{}, false
+	}
+	h, err := time.Parse("2006-01-02 15", parts[0][3:]+" "+parts[1][5:])
+	if err != nil {
+		return time.Time{}, false
+	}
+	return h, true
+}
+
 // ErrNoManifest is returned by List when the topic directory has no
 // manifest: its files, if any, are not known to be a lake.
 var ErrNoManifest = errors.New("no lake manifest")

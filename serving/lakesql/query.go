@@ -103,6 +103,36 @@ var errTimeout = errors.New("lakesql timeout")
 // or failed it, with DuckDB's message), ErrNoLake (nothing to query) or
 // context.DeadlineExceeded (the timeout passed, or ctx's deadline).
 func (l *Lake) Query(ctx context.Context, q string) (*Result, error) {
+	return l.query(ctx, q, nil)
+}
+
+// QueryHours runs q as Query does, over the lake's files of the
+// event-time hours that overlap [from, to) only: the files a query
+// filtered on that range of ts can read. A remote lake then fetches those
+// hours' files into its cache, not the whole lake (serving's exact
+// distinct counts ask for an hour or a day of a lake of months). Errors
+// as Query's; ErrNoLake when no file is in the range.
+func (l *Lake) QueryHours(ctx context.Context, q string, from, to time.Time) (*Result, error) {
+	return l.query(ctx, q, func(objs []objstore.Info) ([]objstore.Info, error) {
+		var kept []objstore.Info
+		for _, o := range objs {
+			h, ok := lakefiles.KeyHour(strings.TrimPrefix(o.Key, l.topic+"/"))
+			if !ok {
+				return nil, fmt.Errorf("lake file %s: no dt=/hour= directory", o.Key)
+			}
+			if h.Before(to) && h.Add(time.Hour).After(from) {
+				kept = append(kept, o)
+			}
+		}
+		if len(kept) == 0 {
+			return nil, fmt.Errorf("%w between %s and %s for topic %q", ErrNoLake, from.Format(time.RFC3339), to.Format(time.RFC3339), l.topic)
+		}
+		return kept, nil
+	})
+}
+
+// query runs q over the lake's objects, those pick keeps (nil: all).
+func (l *Lake) query(ctx context.Context, q string, pick func([]objstore.Info) ([]objstore.Info, error)) (*Result, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeoutCause(ctx, l.cfg.timeout, errTimeout)
 	defer cancel()
@@ -123,6 +153,9 @@ func (l *Lake) Query(ctx context.Context, q string) (*Result, error) {
 	for attempt := 0; ; attempt++ {
 		var objs []objstore.Info
 		objs, err = lakefiles.Objects(ctx, l.store, l.topic)
+		if err == nil && pick != nil {
+			objs, err = pick(objs)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +169,11 @@ func (l *Lake) Query(ctx context.Context, q string) (*Result, error) {
 		if err == nil || attempt > 0 || errors.Is(err, ErrRejected) || ctx.Err() != nil {
 			break
 		}
-		if again, ferr := lakefiles.Objects(ctx, l.store, l.topic); ferr != nil || slices.Equal(again, objs) {
+		again, ferr := lakefiles.Objects(ctx, l.store, l.topic)
+		if ferr == nil && pick != nil {
+			again, ferr = pick(again)
+		}
+		if ferr != nil || slices.Equal(again, objs) {
 			break
 		}
 	}
