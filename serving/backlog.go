@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Backlog is how far one layer running in this process is behind in
@@ -44,10 +47,28 @@ func Backlogs(f func() []Backlog) Opt { return func(c *cfg) { c.backlogs = f } }
 // /v1/status is asked: lag is then the broker's end now minus the
 // checkpoint, and a partition with records that no speed member wrote for
 // StalledAfter (or ever) is listed under "behind". Without it (serve
-// alone) lag comes from the high watermark each checkpoint stored, which
-// says nothing of a partition nobody consumes.
+// with no --brokers) the lag is unknown, and said so: the high watermark
+// a checkpoint stored says nothing of a partition nobody consumes.
 func EndOffsets(f func(context.Context) (map[int32]int64, error)) Opt {
 	return func(c *cfg) { c.endOffsets = f }
+}
+
+// BrokerEndOffsets is EndOffsets read from the broker with cl (kadm's
+// ListEndOffsets of topic), what up and serve --brokers pass.
+func BrokerEndOffsets(cl *kgo.Client, topic string) Opt {
+	adm := kadm.NewClient(cl)
+	return EndOffsets(func(ctx context.Context) (map[int32]int64, error) {
+		ends, err := adm.ListEndOffsets(ctx, topic)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list end offsets of %s: %w", topic, err)
+		}
+		out := map[int32]int64{}
+		ends.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
+		return out, nil
+	})
 }
 
 // StalledAfter is how long a partition's records may wait with its
@@ -63,14 +84,16 @@ const endOffsetsTimeout = 2 * time.Second
 // them (or the broker read's failure).
 func (s *Server) brokerLag(ans *StatusAnswer) {
 	if s.cfg.endOffsets == nil {
+		lagUnknown(ans, "this server reads no broker (serve --brokers is empty)")
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), endOffsetsTimeout)
 	defer cancel()
 	ends, err := s.cfg.endOffsets(ctx)
 	if err != nil {
-		ans.Behind = append(ans.Behind, Backlog{Layer: "speed",
-			LastError: fmt.Sprintf("broker end offsets: %v (lag below is from the checkpoints' stored high watermarks)", err)})
+		why := fmt.Sprintf("broker end offsets: %v", err)
+		lagUnknown(ans, why)
+		ans.Behind = append(ans.Behind, Backlog{Layer: "speed", LastError: why + " (lag unknown)"})
 		return
 	}
 	now := s.cfg.now()
@@ -98,4 +121,14 @@ func (s *Server) brokerLag(ans *StatusAnswer) {
 			LastError: fmt.Sprintf("partition %d: %d records and no speed member has ever written it", id, end)})
 	}
 	slices.SortFunc(ans.Partitions, func(a, b PartitionStatus) int { return int(a.Partition) - int(b.Partition) })
+}
+
+// lagUnknown marks every partition's lag unknown (-1), why in LagUnknown:
+// a lag from the checkpoints alone would say 0 for a partition nobody
+// consumes.
+func lagUnknown(ans *StatusAnswer, why string) {
+	ans.LagUnknown = why
+	for i := range ans.Partitions {
+		ans.Partitions[i].Lag = -1
+	}
 }

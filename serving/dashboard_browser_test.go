@@ -51,7 +51,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	writeSpeed(t, db, speedSmall, 3, now)
 	lateDropped := writeCheckpoints(t, db, 3, now)
 	writeLakeSummary(t, db, 123456789, 4242, 7, now)
-	srv, base := startServer(t, db)
+	// The broker holds 100p+100 records on partition p (lag 10 each).
+	broker := testkit.BrokerWith(t, topic, 3, map[int32]int{0: 100, 1: 200, 2: 300})
+	srv, base := startServer(t, db, BrokerEndOffsets(broker, topic))
 	if err := srv.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -452,7 +452,7 @@ func TestGRPCStatus(t *testing.T) {
 	if _, err := db.Collection(collections.CheckpointCollection).InsertMany(ctx, []any{
 		bson.M{"_id": "logs|p0", "topic": topic, "partition": int32(0), "offset": int64(99), "high_watermark": int64(150),
 			"watermark": horizon, "late_dropped": int64(2), "parse_errors": int64(3), "events": int64(100), "updated": now},
-		bson.M{"_id": "logs|p1", "topic": topic, "partition": int32(1), "offset": int64(-1), "high_watermark": int64(20)},
+		bson.M{"_id": "logs|p1", "topic": topic, "partition": int32(1), "offset": int64(-1), "high_watermark": int64(20), "updated": now},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -465,9 +465,10 @@ func TestGRPCStatus(t *testing.T) {
 	backlogs := []Backlog{
 		{Layer: "speed", PendingDocs: 40, OldestPending: horizon, FailingSince: horizon.Add(time.Minute), LastError: "mongo down",
 			SkippedPanes: 3, SkippedDocs: 15},
-		{Layer: "batch", PendingHours: 2, OldestPending: t10},
+		{Layer: "batch", PendingHours: 2, OldestPending: t10, Blocked: `login as "app" refused`},
 	}
-	srv, base := startServer(t, db, Backlogs(func() []Backlog { return backlogs }))
+	broker := testkit.BrokerWith(t, topic, 2, map[int32]int{0: 150, 1: 20})
+	srv, base := startServer(t, db, Backlogs(func() []Backlog { return backlogs }), BrokerEndOffsets(broker, topic))
 	if err := srv.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -490,7 +491,7 @@ func TestGRPCStatus(t *testing.T) {
 	}
 	for i, p := range got.Partitions {
 		w := want.Partitions[i]
-		if p.Partition != w.Partition || p.Offset != w.Offset || p.HighWatermark != w.HighWatermark || p.Lag != w.Lag ||
+		if p.Partition != w.Partition || p.Offset != w.Offset || p.HighWatermark != w.HighWatermark || w.Lag == nil || p.Lag != *w.Lag ||
 			!reflect.DeepEqual(rfc3339(p.Watermark), w.Watermark) || p.LateDropped != w.LateDropped ||
 			p.ParseErrors != w.ParseErrors || p.Events != w.Events {
 			t.Errorf("partition %d: %v, HTTP %+v", i, p, w)
@@ -511,7 +512,7 @@ func TestGRPCStatus(t *testing.T) {
 			b.PendingHours != int64(in.PendingHours) || w.PendingHours != int64(in.PendingHours) ||
 			!reflect.DeepEqual(rfc3339(b.OldestPending), w.OldestPending) || !b.OldestPending.AsTime().Equal(in.OldestPending) ||
 			!reflect.DeepEqual(rfc3339(b.FailingSince), w.FailingSince) || b.LastError != w.LastError ||
-			b.SkippedPanes != w.SkippedPanes || b.SkippedDocs != in.SkippedDocs {
+			b.SkippedPanes != w.SkippedPanes || b.SkippedDocs != in.SkippedDocs || b.Blocked != in.Blocked || w.Blocked != in.Blocked {
 			t.Errorf("behind %d: gRPC %v, HTTP %+v, the layer's %+v", i, b, w, in)
 		}
 	}

@@ -26,6 +26,7 @@ func statusResponse(a *StatusAnswer) *llv1.StatusResponse {
 		SpeedPanes:   int64(a.SpeedPanes),
 		BatchPanes:   int64(a.BatchPanes),
 		Refreshed:    timestamp(a.Refreshed),
+		LagUnknown:   a.LagUnknown,
 	}
 	if a.Lake != nil {
 		resp.Lake = &structpb.Struct{Fields: structFields(a.Lake)}
@@ -47,7 +48,7 @@ func statusResponse(a *StatusAnswer) *llv1.StatusResponse {
 		resp.Behind = append(resp.Behind, &llv1.LayerBacklog{Layer: b.Layer, PendingDocs: b.PendingDocs,
 			PendingHours: int64(b.PendingHours), OldestPending: timestamp(b.OldestPending),
 			FailingSince: timestamp(b.FailingSince), LastError: b.LastError,
-			SkippedPanes: b.SkippedPanes, SkippedDocs: b.SkippedDocs})
+			SkippedPanes: b.SkippedPanes, SkippedDocs: b.SkippedDocs, Blocked: b.Blocked})
 	}
 	return resp
 }

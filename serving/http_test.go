@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -19,7 +20,7 @@ type statusResp struct {
 		Partition     int32
 		Offset        int64
 		HighWatermark int64 `json:"high_watermark"`
-		Lag           int64
+		Lag           *int64
 		Watermark     *string
 		LateDropped   int64 `json:"late_dropped"`
 		ParseErrors   int64 `json:"parse_errors"`
@@ -29,8 +30,9 @@ type statusResp struct {
 	ParseErrors int64 `json:"parse_errors"`
 	Events      int64
 	Lake        map[string]any
-	SpeedPanes  int `json:"speed_panes"`
-	BatchPanes  int `json:"batch_panes"`
+	SpeedPanes  int    `json:"speed_panes"`
+	BatchPanes  int    `json:"batch_panes"`
+	LagUnknown  string `json:"lag_unknown"`
 	Behind      []struct {
 		Layer         string
 		PendingDocs   int64   `json:"pending_docs"`
@@ -40,6 +42,7 @@ type statusResp struct {
 		LastError     string  `json:"last_error"`
 		SkippedPanes  int64   `json:"skipped_panes"`
 		SkippedDocs   int64   `json:"skipped_docs"`
+		Blocked       string
 	}
 }
 
@@ -69,7 +72,9 @@ func TestStatus(t *testing.T) {
 		"files": int32(12), "rows": int64(3456), "bytes": int64(7890), "updated": now}); err != nil {
 		t.Fatal(err)
 	}
-	srv, base := startServer(t, db)
+	// The broker holds 100p+150 records on partition p < 3, 20 on 3.
+	broker := testkit.BrokerWith(t, topic, 4, map[int32]int{0: 150, 1: 250, 2: 350, 3: 20})
+	srv, base := startServer(t, db, BrokerEndOffsets(broker, topic))
 	if err := srv.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -89,13 +94,28 @@ func TestStatus(t *testing.T) {
 	for _, p := range got.Partitions[:3] {
 		n := int64(p.Partition)
 		wantWM := horizon.Add(time.Duration(n) * time.Minute).Format(time.RFC3339)
-		if p.Offset != 100*n+99 || p.HighWatermark != 100*n+150 || p.Lag != 50 || p.Watermark == nil || *p.Watermark != wantWM ||
+		if p.Offset != 100*n+99 || p.HighWatermark != 100*n+150 || p.Lag == nil || *p.Lag != 50 || p.Watermark == nil || *p.Watermark != wantWM ||
 			p.LateDropped != n || p.ParseErrors != 2*n || p.Events != 1000+n {
 			t.Errorf("partition %d: %+v", n, p)
 		}
 	}
-	if p := got.Partitions[3]; p.Lag != 20 || p.Watermark != nil {
-		t.Errorf("partition 3 (nothing applied): lag %d watermark %v, want 20 and null", p.Lag, p.Watermark)
+	if p := got.Partitions[3]; p.Lag == nil || *p.Lag != 20 || p.Watermark != nil {
+		t.Errorf("partition 3 (nothing applied): lag %v watermark %v, want 20 and null", p.Lag, p.Watermark)
+	}
+	// Without a broker the lag is unknown (null), not the checkpoints' 0.
+	alone, aloneBase := startServer(t, db)
+	if err := alone.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var unknown statusResp
+	get(t, aloneBase, "/v1/status", &unknown)
+	if len(unknown.Partitions) != 4 || !strings.Contains(unknown.LagUnknown, "no broker") {
+		t.Errorf("no broker: partitions %+v, lag_unknown %q", unknown.Partitions, unknown.LagUnknown)
+	}
+	for _, p := range unknown.Partitions {
+		if p.Lag != nil {
+			t.Errorf("no broker: partition %d lag %d, want null", p.Partition, *p.Lag)
+		}
 	}
 	if got.LateDropped != 3 || got.ParseErrors != 6 || got.Events != 3003 {
 		t.Errorf("totals late %d parse %d events %d, want 3 6 3003", got.LateDropped, got.ParseErrors, got.Events)

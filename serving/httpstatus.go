@@ -13,7 +13,7 @@ type partitionStatusBody struct {
 	Partition     int32   `json:"partition"`
 	Offset        int64   `json:"offset"`
 	HighWatermark int64   `json:"high_watermark"`
-	Lag           int64   `json:"lag"`
+	Lag           *int64  `json:"lag"` // null when unknown
 	Watermark     *string `json:"watermark"`
 	LateDropped   int64   `json:"late_dropped"`
 	ParseErrors   int64   `json:"parse_errors"`
@@ -36,6 +36,7 @@ type statusBody struct {
 	BatchPanes   int                   `json:"batch_panes"`
 	Refreshed    *string               `json:"refreshed"`
 	Behind       []Backlog             `json:"behind,omitempty"`
+	LagUnknown   string                `json:"lag_unknown,omitempty"`
 }
 
 func newStatusBody(a *StatusAnswer) statusBody {
@@ -53,13 +54,14 @@ func newStatusBody(a *StatusAnswer) statusBody {
 		BatchPanes:   a.BatchPanes,
 		Refreshed:    jsonTime(a.Refreshed),
 		Behind:       a.Behind,
+		LagUnknown:   a.LagUnknown,
 	}
 	for i, p := range a.Partitions {
 		b.Partitions[i] = partitionStatusBody{
 			Partition:     p.Partition,
 			Offset:        p.Offset,
 			HighWatermark: p.HighWatermark,
-			Lag:           p.Lag,
+			Lag:           lagJSON(p.Lag),
 			Watermark:     jsonTime(p.Watermark),
 			LateDropped:   p.LateDropped,
 			ParseErrors:   p.ParseErrors,
@@ -68,4 +70,12 @@ func newStatusBody(a *StatusAnswer) statusBody {
 		}
 	}
 	return b
+}
+
+// lagJSON is a partition's lag, nil (null) when unknown (-1).
+func lagJSON(lag int64) *int64 {
+	if lag < 0 {
+		return nil
+	}
+	return &lag
 }

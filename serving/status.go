@@ -9,9 +9,9 @@ type PartitionStatus struct {
 	Offset        int64
 	HighWatermark int64
 	// Lag is the number of records written to the partition that speed
-	// has not applied yet: from the broker's end offset now when the
-	// server has EndOffsets, else from the checkpoint's stored high
-	// watermark.
+	// has not applied yet, from the broker's end offset now; -1 when the
+	// server cannot read the broker (StatusAnswer.LagUnknown says why).
+	// HighWatermark is then the one the checkpoint stored.
 	Lag int64
 	// Watermark is zero before the partition's first event.
 	Watermark   time.Time
@@ -43,8 +43,13 @@ type StatusAnswer struct {
 	// Refreshed is when the cache was last refreshed; zero before the
 	// first refresh.
 	Refreshed time.Time
-	// Behind are the backlogs of the layers in this process (Backlogs).
+	// Behind are the backlogs of the layers in this process (Backlogs),
+	// partitions that wait with no speed member writing them, and the
+	// layers blocked as recorded in MongoDB.
 	Behind []Backlog
+	// LagUnknown says why the partitions' lag is unknown (no broker, or
+	// the broker did not answer); empty when it comes from the broker.
+	LagUnknown string
 }
 
 // Status reports the state of the cache the queries read.
@@ -69,7 +74,7 @@ func (s *Server) Status() *StatusAnswer {
 			Partition:     c.Partition,
 			Offset:        c.Offset,
 			HighWatermark: c.HighWatermark,
-			Lag:           c.Lag(),
+			Lag:           -1, // brokerLag's
 			Watermark:     c.Watermark,
 			LateDropped:   c.LateDropped,
 			ParseErrors:   c.ParseErrors,

@@ -66,7 +66,7 @@ func TestOutages(t *testing.T) {
 	lake := filepath.Join(t.TempDir(), "lake")
 	gen := newProc(t, "gen", bin, "gen", "--brokers", kafkaAddr, "--rate", fmt.Sprint(rate), "--start", "-30s", "--count", fmt.Sprint(events))
 	speedP := newProc(t, "speed", bin, "speed", "--brokers", kafkaAddr, "--mongo-uri", uri, "--mongo-db", "out", "--group", "out", "--instance-id", "")
-	serve := newProc(t, "serve", bin, "serve", "--mongo-uri", uri, "--mongo-db", "out", "--http", httpAddr, "--grpc", "", "--lake", lake, "--refresh-interval", "1s")
+	serve := newProc(t, "serve", bin, "serve", "--brokers", kafkaAddr, "--mongo-uri", uri, "--mongo-db", "out", "--http", httpAddr, "--grpc", "", "--lake", lake, "--refresh-interval", "1s")
 	gen.start()
 	speedP.start()
 	serve.start()

@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/loglambda/loglambda/serving"
 	"github.com/loglambda/loglambda/serving/lakesql"
@@ -14,6 +17,10 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 	fs := newFlags("serve", "serve [flags]")
 	var common commonFlags
 	common.registerStore(fs)
+	// The brokers give /v1/status the partitions' end offsets: lag is the
+	// broker's end now minus the checkpoint (without them, unknown).
+	registerBrokers(fs, &common.brokers)
+	common.kafkaSec.register(fs)
 	var apiSec apiSecFlags
 	apiSec.register(fs)
 	var httpAddr, grpcAddr string
@@ -55,6 +62,18 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 	// serve knows the pane of the views' settings, and answers on its grid.
 	if err := common.ensureContract(ctx, db, "serve", []string{"--pane"}); err != nil {
 		return err
+	}
+	if brokers := common.brokerList(); len(brokers) > 0 {
+		kopts, err := common.kafkaSec.opts()
+		if err != nil {
+			return err
+		}
+		admin, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, kopts...)...)
+		if err != nil {
+			return fmt.Errorf("kafka client for the status: %w", err)
+		}
+		defer admin.Close()
+		secOpts = append(secOpts, serving.BrokerEndOffsets(admin, common.topic))
 	}
 	srv, err := serving.New(db, append(append(secOpts, alerting.servingOpts(httpAddr)...),
 		serving.Topic(common.topic),

@@ -39,7 +39,7 @@ func TestStatusLagFromBroker(t *testing.T) {
 	if _, err := db.Collection(collections.CheckpointCollection).InsertOne(ctx, ck); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := serving.New(db, serving.Topic(topic), serving.EndOffsets(endOffsets(cl, topic)))
+	srv, err := serving.New(db, serving.Topic(topic), serving.BrokerEndOffsets(cl, topic))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,9 +71,9 @@ func TestStatusLagFromBroker(t *testing.T) {
 		t.Errorf("the empty partition 2 is reported: %q", all)
 	}
 	// A broker that does not answer (nothing listens on its address):
-	// said so, lag from the checkpoints.
+	// said so, and the lag is unknown (-1), not the checkpoints' 0.
 	gone := testkit.KafkaClient(t, []string{testkit.FreeAddr(t)})
-	down, err := serving.New(db, serving.Topic(topic), serving.EndOffsets(endOffsets(gone, topic)))
+	down, err := serving.New(db, serving.Topic(topic), serving.BrokerEndOffsets(gone, topic))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,8 @@ func TestStatusLagFromBroker(t *testing.T) {
 		t.Fatal(err)
 	}
 	st = down.Status()
-	if len(st.Partitions) != 1 || st.Partitions[0].Lag != 0 || len(st.Behind) != 1 || !strings.Contains(st.Behind[0].LastError, "broker end offsets") {
+	if len(st.Partitions) != 1 || st.Partitions[0].Lag != -1 || !strings.Contains(st.LagUnknown, "broker end offsets") ||
+		len(st.Behind) != 1 || !strings.Contains(st.Behind[0].LastError, "broker end offsets") {
 		t.Errorf("broker down: partitions %+v, behind %+v", st.Partitions, st.Behind)
 	}
 }

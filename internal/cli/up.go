@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -291,7 +290,7 @@ func openStack(c upConfig) (_ *stack, err error) {
 	if s.admin, err = kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, s.kopts...)...); err != nil {
 		return nil, fmt.Errorf("kafka client for the status: %w", err)
 	}
-	secOpts = append(secOpts, serving.EndOffsets(endOffsets(s.admin, c.topic)))
+	secOpts = append(secOpts, serving.BrokerEndOffsets(s.admin, c.topic))
 	s.serving, err = serving.New(s.db, append(secOpts, serving.Topic(c.topic), serving.Pane(c.pane), serving.Backlogs(s.backlogs),
 		serving.Lake(s.lake), serving.SQL(sqlOpts...), serving.GRPC(s.grpcAddr), serving.Logger(s.log.With("layer", "serving")))...)
 	if err != nil {
@@ -337,24 +336,6 @@ func (s *stack) close() {
 	}
 	if s.admin != nil {
 		s.admin.Close()
-	}
-}
-
-// endOffsets reads topic's end offsets from the broker (serving's
-// EndOffsets: lag from the broker now, not from the checkpoints).
-func endOffsets(cl *kgo.Client, topic string) func(context.Context) (map[int32]int64, error) {
-	adm := kadm.NewClient(cl)
-	return func(ctx context.Context) (map[int32]int64, error) {
-		ends, err := adm.ListEndOffsets(ctx, topic)
-		if err == nil {
-			err = ends.Error()
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list end offsets of %s: %w", topic, err)
-		}
-		out := map[int32]int64{}
-		ends.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
-		return out, nil
 	}
 }
 

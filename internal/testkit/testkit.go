@@ -233,3 +233,25 @@ func Record(evs []event.Event) arrow.RecordBatch {
 	}
 	return b.NewRecordBatch()
 }
+
+// BrokerWith starts a broker whose topic has partitions partitions, writes
+// counts[p] records to partition p and returns a client of it: the end
+// offsets of a status test, set by real records.
+func BrokerWith(tb testing.TB, topic string, partitions int32, counts map[int32]int) *kgo.Client {
+	tb.Helper()
+	k := Kafka(tb, topic, partitions)
+	cl := KafkaClient(tb, k.Addrs(), kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	tb.Cleanup(cl.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var recs []*kgo.Record
+	for p, n := range counts {
+		for range n {
+			recs = append(recs, &kgo.Record{Partition: p, Value: []byte(`{"msg":"x"}`)})
+		}
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		tb.Fatalf("produce to %s: %v", topic, err)
+	}
+	return cl
+}

@@ -78,13 +78,6 @@ func CheckpointID(topic string, partition int32) string {
 	return fmt.Sprintf("%s|p%d", topic, partition)
 }
 
-// Lag is how many records of the partition speed has not applied yet: the
-// offset is the last one applied, the high watermark the next one to be
-// written.
-func (c Checkpoint) Lag() int64 {
-	return max(c.HighWatermark-c.Offset-1, 0)
-}
-
 // MetaCollection holds the batch layer's state for serving: the horizon
 // and the lake's size.
 const MetaCollection = "batch_meta"

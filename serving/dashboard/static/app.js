@@ -623,9 +623,16 @@
   function renderStatus(st) {
     setValue("topic", st.topic, st.topic);
     const parts = st.partitions || [];
+    // lag is null when the server reads no broker (lag_unknown says why).
     const lag = parts.reduce((a, p) => a + (p.lag || 0), 0);
-    setValue("status-lag", lag, parts.length ? fmtInt(lag) : "no partition yet");
-    $("status-lag").classList.toggle("warn", lag > 10000);
+    if (st.lag_unknown) {
+      setValue("status-lag", "", "unknown");
+      $("status-lag").title = st.lag_unknown;
+    } else {
+      setValue("status-lag", lag, parts.length ? fmtInt(lag) : "no partition yet");
+      $("status-lag").title = "";
+    }
+    $("status-lag").classList.toggle("warn", !!st.lag_unknown || lag > 10000);
     setValue("status-events", st.events, fmtInt(st.events || 0));
     setValue("status-late-dropped", st.late_dropped, fmtInt(st.late_dropped || 0));
     setValue("status-parse-errors", st.parse_errors, fmtInt(st.parse_errors || 0));
@@ -660,7 +667,7 @@
       const tr = el("tr", {
         id: "partition-" + p.partition,
         "data-partition": p.partition,
-        "data-lag": p.lag,
+        "data-lag": p.lag === null ? "" : p.lag,
         "data-offset": p.offset,
         "data-high-watermark": p.high_watermark,
         "data-watermark": p.watermark || "",
@@ -668,7 +675,7 @@
         "data-parse-errors": p.parse_errors,
         "data-events": p.events,
       });
-      const lagCell = el("td", { class: "num" + (p.lag > 10000 ? " warn" : "") }, fmtInt(p.lag));
+      const lagCell = el("td", { class: "num" + (p.lag > 10000 ? " warn" : "") }, p.lag === null ? "unknown" : fmtInt(p.lag));
       lagCell.title = "offset " + fmtInt(p.offset) + " of " + fmtInt(p.high_watermark);
       const wm = p.watermark ? Date.parse(p.watermark) : null;
       tr.append(

@@ -862,7 +862,8 @@ type PartitionStatus struct {
 	// Last offset applied and flushed; -1 when none.
 	Offset        int64 `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
 	HighWatermark int64 `protobuf:"varint,3,opt,name=high_watermark,json=highWatermark,proto3" json:"high_watermark,omitempty"`
-	// Records written to the partition that speed has not applied yet.
+	// Records written to the partition that speed has not applied yet,
+	// from the broker's end offset; -1 when unknown (see lag_unknown).
 	Lag int64 `protobuf:"varint,4,opt,name=lag,proto3" json:"lag,omitempty"`
 	// Unset before the first event.
 	Watermark     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=watermark,proto3" json:"watermark,omitempty"`
@@ -986,10 +987,15 @@ type StatusResponse struct {
 	BatchPanes int64  `protobuf:"varint,11,opt,name=batch_panes,json=batchPanes,proto3" json:"batch_panes,omitempty"`
 	// When the cache was last refreshed; unset before the first refresh.
 	Refreshed *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=refreshed,proto3" json:"refreshed,omitempty"`
-	// How far the layers running in this process (up) are behind in
-	// writing their views, as "behind" in GET /v1/status; empty for a
-	// server running alone.
-	Behind        []*LayerBacklog `protobuf:"bytes,13,rep,name=behind,proto3" json:"behind,omitempty"`
+	// How far the layers are behind in writing their views, as "behind" in
+	// GET /v1/status: those running in this process (up), partitions whose
+	// records wait with no speed member writing them, and layers recorded
+	// as blocked in MongoDB.
+	Behind []*LayerBacklog `protobuf:"bytes,13,rep,name=behind,proto3" json:"behind,omitempty"`
+	// Why every partition's lag is unknown (-1): no broker given, or it did
+	// not answer; empty when the lag is the broker's end offset minus the
+	// checkpoint.
+	LagUnknown    string `protobuf:"bytes,14,opt,name=lag_unknown,json=lagUnknown,proto3" json:"lag_unknown,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1115,6 +1121,13 @@ func (x *StatusResponse) GetBehind() []*LayerBacklog {
 	return nil
 }
 
+func (x *StatusResponse) GetLagUnknown() string {
+	if x != nil {
+		return x.LagUnknown
+	}
+	return ""
+}
+
 // LayerBacklog is one layer's write backlog.
 type LayerBacklog struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1131,8 +1144,11 @@ type LayerBacklog struct {
 	FailingSince *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=failing_since,json=failingSince,proto3" json:"failing_since,omitempty"`
 	LastError    string                 `protobuf:"bytes,6,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
 	// What speed did not write because batch had those hours already.
-	SkippedPanes  int64 `protobuf:"varint,7,opt,name=skipped_panes,json=skippedPanes,proto3" json:"skipped_panes,omitempty"`
-	SkippedDocs   int64 `protobuf:"varint,8,opt,name=skipped_docs,json=skippedDocs,proto3" json:"skipped_docs,omitempty"`
+	SkippedPanes int64 `protobuf:"varint,7,opt,name=skipped_panes,json=skippedPanes,proto3" json:"skipped_panes,omitempty"`
+	SkippedDocs  int64 `protobuf:"varint,8,opt,name=skipped_docs,json=skippedDocs,proto3" json:"skipped_docs,omitempty"`
+	// What keeps the layer from running at all (a refused credential, a
+	// fatal error), no secret in it; /readyz answers 503 while set.
+	Blocked       string `protobuf:"bytes,9,opt,name=blocked,proto3" json:"blocked,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1221,6 +1237,13 @@ func (x *LayerBacklog) GetSkippedDocs() int64 {
 		return x.SkippedDocs
 	}
 	return 0
+}
+
+func (x *LayerBacklog) GetBlocked() string {
+	if x != nil {
+		return x.Blocked
+	}
+	return ""
 }
 
 type AlertsRequest struct {
@@ -3082,7 +3105,7 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	"\flate_dropped\x18\x06 \x01(\x03R\vlateDropped\x12!\n" +
 	"\fparse_errors\x18\a \x01(\x03R\vparseErrors\x12\x16\n" +
 	"\x06events\x18\b \x01(\x03R\x06events\x124\n" +
-	"\aupdated\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\aupdated\"\xab\x04\n" +
+	"\aupdated\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\aupdated\"\xcc\x04\n" +
 	"\x0eStatusResponse\x12\x14\n" +
 	"\x05topic\x18\x01 \x01(\tR\x05topic\x12-\n" +
 	"\x04pane\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x04pane\x12?\n" +
@@ -3101,7 +3124,9 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	"\vbatch_panes\x18\v \x01(\x03R\n" +
 	"batchPanes\x128\n" +
 	"\trefreshed\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\trefreshed\x122\n" +
-	"\x06behind\x18\r \x03(\v2\x1a.loglambda.v1.LayerBacklogR\x06behind\"\xd7\x02\n" +
+	"\x06behind\x18\r \x03(\v2\x1a.loglambda.v1.LayerBacklogR\x06behind\x12\x1f\n" +
+	"\vlag_unknown\x18\x0e \x01(\tR\n" +
+	"lagUnknown\"\xf1\x02\n" +
 	"\fLayerBacklog\x12\x14\n" +
 	"\x05layer\x18\x01 \x01(\tR\x05layer\x12!\n" +
 	"\fpending_docs\x18\x02 \x01(\x03R\vpendingDocs\x12#\n" +
@@ -3111,7 +3136,8 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	"\n" +
 	"last_error\x18\x06 \x01(\tR\tlastError\x12#\n" +
 	"\rskipped_panes\x18\a \x01(\x03R\fskippedPanes\x12!\n" +
-	"\fskipped_docs\x18\b \x01(\x03R\vskippedDocs\"k\n" +
+	"\fskipped_docs\x18\b \x01(\x03R\vskippedDocs\x12\x18\n" +
+	"\ablocked\x18\t \x01(\tR\ablocked\"k\n" +
 	"\rAlertsRequest\x12.\n" +
 	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
 	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\"\xfe\x01\n" +
