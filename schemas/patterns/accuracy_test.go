@@ -29,17 +29,17 @@ var floors = map[string]floor{
 	"Android":     {ga: 0.974, pa: 0.76, autoGA: 0.974, autoPA: 0.76},
 	"Apache":      {ga: 1, pa: 1, autoGA: 1, autoPA: 1},
 	"BGL":         {ga: 0.998, pa: 0.989, autoGA: 0.998, autoPA: 0.989},
-	"HDFS":        {ga: 1, pa: 0.942, autoGA: 1, autoPA: 0.942},
+	"HDFS":        {ga: 1, pa: 1, autoGA: 1, autoPA: 1},
 	"HPC":         {ga: 0.952, pa: 0.946, autoGA: 0.863, autoPA: 0.923},
-	"Hadoop":      {ga: 0.992, pa: 0.906, autoGA: 0.992, autoPA: 0.906},
+	"Hadoop":      {ga: 0.992, pa: 0.978, autoGA: 0.992, autoPA: 0.978},
 	"HealthApp":   {ga: 1, pa: 0.985, autoGA: 1, autoPA: 0.985},
-	"Linux":       {ga: 0.814, pa: 0.984, autoGA: 0.814, autoPA: 0.984},
-	"Mac":         {ga: 0.948, pa: 0.788, autoGA: 0.948, autoPA: 0.78},
-	"OpenSSH":     {ga: 1, pa: 0.995, autoGA: 1, autoPA: 0.995},
+	"Linux":       {ga: 0.814, pa: 0.985, autoGA: 0.814, autoPA: 0.985},
+	"Mac":         {ga: 0.948, pa: 0.819, autoGA: 0.948, autoPA: 0.807},
+	"OpenSSH":     {ga: 1, pa: 0.997, autoGA: 1, autoPA: 0.997},
 	"OpenStack":   {ga: 1, pa: 0.989, autoGA: 1, autoPA: 0.989},
 	"Proxifier":   {ga: 1, pa: 0.526, autoGA: 1, autoPA: 0.526},
 	"Spark":       {ga: 0.999, pa: 0.922, autoGA: 0.999, autoPA: 0.922},
-	"Thunderbird": {ga: 0.979, pa: 0.928, autoGA: 0.979, autoPA: 0.927},
+	"Thunderbird": {ga: 0.979, pa: 0.962, autoGA: 0.979, autoPA: 0.961},
 	"Windows":     {ga: 1, pa: 0.98, autoGA: 1, autoPA: 0.98},
 	"Zookeeper":   {ga: 0.994, pa: 0.998, autoGA: 0.994, autoPA: 0.998},
 }
@@ -84,8 +84,9 @@ var readmeRow = regexp.MustCompile("^\\|\\s*([A-Za-z0-9_]+)\\s*\\|\\s*`([^`]+)`\
 
 // loadLoghub reads every *_2k.log sample of dir and dir/more with its
 // structured CSV, the header format listed for it in dir/README.md and,
-// when dir/corrected has them, its corrected templates (Khan et al., ICSE
-// 2022: same lines and grouping, template text fixed).
+// when dir/corrected has them, its corrected templates and grouping (Khan
+// et al., ICSE 2022: same lines, template text fixed, two events of
+// OpenSSH made one).
 func loadLoghub(t testing.TB) []dataset {
 	dir := loghubDir(t)
 	if dir == "" {
@@ -133,14 +134,17 @@ func loadLoghub(t testing.TB) []dataset {
 		ds.truth, ds.templates = cols[0], cols[1]
 		corr := filepath.Join(dir, "corrected", name+"_2k.log_structured_corrected.csv")
 		if _, err := os.Stat(corr); err == nil {
-			cols, err := readColumns(corr, "EventTemplate")
+			// The corrected grouping too: it is the original one but for
+			// OpenSSH, where the corrected truth has one event for the
+			// users root and admin (27 -> 26 templates).
+			cols, err := readColumns(corr, "EventId", "EventTemplate")
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			if len(cols[0]) != len(ds.lines) {
-				t.Fatalf("%s: %d lines but %d corrected templates", name, len(ds.lines), len(cols[0]))
+			if len(cols[1]) != len(ds.lines) {
+				t.Fatalf("%s: %d lines but %d corrected templates", name, len(ds.lines), len(cols[1]))
 			}
-			ds.templates, ds.corrected = cols[0], true
+			ds.truth, ds.templates, ds.corrected = cols[0], cols[1], true
 		}
 		if len(ds.truth) != len(ds.lines) {
 			t.Fatalf("%s: %d lines but %d rows of ground truth", name, len(ds.lines), len(ds.truth))

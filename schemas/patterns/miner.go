@@ -33,7 +33,7 @@ func TemplateID(template string) ID {
 // would mine to other patterns (a new tokenizer, header rule or merge
 // rule), so the views' contract (collections.Contract) tells views mined
 // before from views mined after.
-const MinerVersion = 2
+const MinerVersion = 3
 
 const (
 	fnvOffset = 14695981039346656037

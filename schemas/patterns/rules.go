@@ -28,10 +28,16 @@ const (
 	rCallName                      // a function's name is code, its digits too: env.createBean2(), jk2_init()
 	rUnderscore                    // numbers joined by '_' are values apart: <*>_<*>
 	rProduct                       // a product's comment is part of its version: Apache/2.2.3 (Fedora)
+	rWebURL                        // a web address (http, https, ftp, ws) is one value, its scheme too: <*>
+	rUserName                      // the well-known account names (root, admin) are user names: values
+	rAngle                         // angle brackets glued to a value are part of it: <*> for <0x7f00>
+	rPathField                     // a path after a label's colon is a value: path:<*>
+	rPathDot                       // a path runs to the white space, a full stop after it too
 	rules                          // the number of rules, as a bit: not a rule
 )
 
 // ruleNames are the rules' names in the test's report, in bit order.
 var ruleNames = [...]string{"url-scheme", "numbered-name", "name-prefix", "class-shown", "unit-shown",
 	"restated", "field-colon", "dot-leader", "multi-value", "literal", "host-tld", "relative-path",
-	"time-words", "empty-value", "word-values", "call-name", "underscore", "product"}
+	"time-words", "empty-value", "word-values", "call-name", "underscore", "product",
+	"web-url", "user-name", "angle", "path-field", "path-dot"}

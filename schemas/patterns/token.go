@@ -475,7 +475,10 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 //     (node-<*>, core.<*>, CPU#<*>, Class@<*>: see namePrefix), and
 //     values apart in the token stay apart with the text between them
 //     ("<*>/<*>", "<*>|<*>", "(<*>=sup,<*>=usr)": see multiValue).
-//   - paths (/a/b, ./a, ~/a) and URLs (x://...) are variables.
+//   - paths (/a/b, ./a, ~/a) and URLs (x://...) are variables; a web
+//     address (http, https) is one value, where a URL of another scheme
+//     keeps it (hdfs://<*>); a path after a label is a key's value
+//     (path:<*>); a path ends at white space, full stops and all.
 //   - qualified names of three or more dotted parts with a capital letter
 //     (Java classes, host names: org.a.MRAppMaster, MSRA-SA-39.corp.com)
 //     are variables, unless the last part is an upper-case constant
@@ -488,14 +491,15 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 //     names.
 //   - relative paths and component names: names joined by '/' of which
 //     one has a dot (conf/app.yaml, com.example/.Main).
-//   - the literals true, false and null are values.
+//   - the literals true, false and null are values, and so are the
+//     account names root and admin (user names), also as a key's value.
 //   - month and weekday names are time words, units are unit words: they
 //     become variables only next to a variable (see tokenize).
 //   - everything else is a constant word.
 //
 // Surrounding punctuation such as brackets, quotes and a trailing comma is
 // ignored for the decision but kept in the pattern.
-func classify(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32) {
+func classifyToken(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32) {
 	i, j := coreSpan(b)
 	if i >= j {
 		// An empty pair of brackets or quotes is an empty value: "()"
@@ -525,7 +529,7 @@ func classify(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32) {
 					quoted = quoted || core[v] == '"' || core[v] == '\''
 					v++
 				}
-				if v >= len(core) || !quoted && plainWord(core[v:]) {
+				if v >= len(core) || !quoted && plainWord(core[v:]) && (off&rUserName != 0 || !userName(core[v:])) {
 					return kConst, int32(i), int32(j)
 				}
 				if fl&(cPart|cColon|cEq) != 0 && hasDigit(core[v:]) {
@@ -554,9 +558,16 @@ func classify(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32) {
 	}
 	// The punctuation cut off holds no digit, so the token's digit is
 	// in the core.
-	if fl&cColon != 0 && fl&cSlash != 0 && off&rURLScheme == 0 && isPath(core) {
+	if fl&cColon != 0 && fl&cSlash != 0 && isPath(core) {
 		if k := bytesIndex(core, "://"); k > 0 {
-			return kVar, int32(i + k + 3), int32(j) // a URL keeps its scheme: hdfs://<*>
+			if off&rWebURL == 0 && webScheme(core[:k]) {
+				// A web address is one value: the scheme says only how it
+				// is fetched ("Stopped web UI at <*>").
+				return kVar, int32(i), pathEnd(b, j, off)
+			}
+			if off&rURLScheme == 0 {
+				return kVar, int32(i + k + 3), pathEnd(b, j, off) // a URL keeps its scheme: hdfs://<*>
+			}
 		}
 	}
 	if fl&cDigit != 0 {
@@ -566,7 +577,7 @@ func classify(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32) {
 			return kConst, int32(i), int32(j) // a function: env.createBean2(), jk2_init()
 		}
 		if fl&cSlash != 0 && isPath(core) {
-			return kVar, int32(i), int32(j) // a path is one value: /logs/[1,2]/x
+			return kVar, int32(i), pathEnd(b, j, off) // a path is one value: /logs/[1,2]/x
 		}
 		p := 0
 		if !isDigit(core[0]) && off&rNamePrefix == 0 {
@@ -585,7 +596,13 @@ func classify(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32) {
 		return kVar, int32(i + a), int32(i + z)
 	}
 	if fl&(cSlash|cColon) != 0 && isPath(core) {
-		return kVar, int32(i), int32(j)
+		return kVar, int32(i), pathEnd(b, j, off)
+	}
+	if fl&cColon != 0 && fl&cSlash != 0 && off&rPathField == 0 {
+		if k := labelColon(core); k > 0 && isPath(core[k+1:]) {
+			// A path after a label: "path:<*>", "Error Path:<*>".
+			return kKV, int32(i + k + 1), pathEnd(b, j, off)
+		}
 	}
 	if fl&cSlash != 0 && fl&cDot != 0 && off&rRelativePath == 0 && relativePath(core) {
 		return kVar, int32(i), int32(j)
@@ -605,12 +622,91 @@ func classify(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32) {
 	case w == 0:
 	case w&wLiteral != 0 && off&rLiteral == 0 && literalValue(core):
 		return kVar, int32(i), int32(j)
+	case w&wUser != 0 && off&rUserName == 0 && userName(core):
+		return kVar, int32(i), int32(j)
 	case w&wTime != 0 && off&rTimeWords == 0 && core[0] >= 'A' && core[0] <= 'Z':
 		return kTimeWord, int32(i), int32(j)
 	case w&wUnit != 0:
 		return kUnitWord, int32(i), int32(j)
 	}
 	return kConst, int32(i), int32(j)
+}
+
+// classify is classifyToken with angle brackets glued to the value
+// (rAngle): '<' and '>' are not punctuation that ends a word, so a value
+// written right inside them, or right before a '>' that closes a
+// description ("<NSXPCConnection: 0x7f9a>", "vCores:1>", "<12@host>"),
+// takes them: the template has "<NSXPCConnection: <*>", as the Loghub
+// benchmark's guidelines (Khan et al.) write a variable joined to word
+// characters. Brackets that end words, ( [ { and their closers, stay.
+func classify(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32) {
+	kind, vs, ve = classifyToken(b, fl, off)
+	if off&rAngle != 0 || kind != kVar && kind != kKV && kind != kWeak && kind != kMulti {
+		return kind, vs, ve
+	}
+	if int(ve) < len(b) && b[ve] == '>' {
+		for int(ve) < len(b) && b[ve] == '>' {
+			ve++
+		}
+		for vs > 0 && b[vs-1] == '<' {
+			vs--
+		}
+	} else if vs > 0 && b[vs-1] == '<' && vs < ve {
+		for vs > 0 && b[vs-1] == '<' {
+			vs--
+		}
+	}
+	return kind, vs, ve
+}
+
+// webScheme reports the schemes of the web (http, https, ftp, ws, wss):
+// an address fetched that way is one value, where the scheme of a
+// system's own protocol (hdfs://, spark://) names the kind of thing it
+// addresses and stays in the template.
+func webScheme(b []byte) bool {
+	switch string(b) {
+	case "http", "https", "ftp", "ws", "wss", "HTTP", "HTTPS":
+		return true
+	}
+	return false
+}
+
+// pathEnd is the end of a path's value in b whose core ends at j: the
+// full stops after it too (rPathDot). A path is cut at white space only
+// (a file name may end in a dot), so "part-00296." is one value, and a
+// sentence that ends with a path does not add a "." to its template.
+func pathEnd(b []byte, j int, off rule) int32 {
+	if off&rPathDot == 0 {
+		for j < len(b) && b[j] == '.' {
+			j++
+		}
+	}
+	return int32(j)
+}
+
+// labelColon returns the index of the colon after a label that b starts
+// with (letters, then ':'), or 0: "path:", "folder:".
+func labelColon(b []byte) int {
+	for k, c := range b {
+		if c == ':' {
+			return k
+		}
+		if !isLetter(c) {
+			return 0
+		}
+	}
+	return 0
+}
+
+// userName reports the well-known account names, root and admin, in
+// lower or upper case: the user a message is about, which another line
+// has as another user's name ("session opened for user <*>").
+func userName(b []byte) bool {
+	switch string(b) {
+	case "root", "admin", "ROOT", "ADMIN":
+		return true
+	}
+	return false
 }
 
 // numberedName reports a name with a short number in it, such as code and

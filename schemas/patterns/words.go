@@ -10,6 +10,7 @@ const (
 	wTime    uint8 = 1 << iota // month or weekday name (see timeWord)
 	wUnit                      // unit of size, time or rate (see unitWord)
 	wLiteral                   // true, false, null... in some case (see literalValue)
+	wUser                      // root, admin in some case (see userName)
 )
 
 // maxWord is the longest special word ("September", "Wednesday").
@@ -30,6 +31,7 @@ var (
 		"kbps", "mbps", "gbps", "%",
 	}
 	literalWords = []string{"true", "false", "null", "nil", "none"}
+	userWords    = []string{"root", "admin"}
 )
 
 // wordEntry is one slot of the word table: the word packed as wordKey
@@ -58,6 +60,7 @@ var wordTable = func() (t [1 << wordBits]wordEntry) {
 	add(timeWords, wTime)
 	add(unitWords, wUnit)
 	add(literalWords, wLiteral)
+	add(userWords, wUser)
 	return t
 }()
 
@@ -65,7 +68,7 @@ var wordTable = func() (t [1 << wordBits]wordEntry) {
 // startBit) a special word of that length has: most words of a message
 // are rejected by it before their key is computed.
 var wordStarts = func() (t [maxWord + 1]uint32) {
-	for _, ws := range [][]string{timeWords, unitWords, literalWords} {
+	for _, ws := range [][]string{timeWords, unitWords, literalWords, userWords} {
 		for _, w := range ws {
 			t[len(w)] |= startBit(w[0])
 		}
@@ -78,7 +81,7 @@ var wordStarts = func() (t [maxWord + 1]uint32) {
 // first letter has: with wordStarts it rejects almost every word of a
 // message ("wrote", "the", "complete") before its key is computed.
 var wordSeconds = func() (t [maxWord + 1][27]uint32) {
-	for _, ws := range [][]string{timeWords, unitWords, literalWords} {
+	for _, ws := range [][]string{timeWords, unitWords, literalWords, userWords} {
 		for _, w := range ws {
 			if len(w) > 1 {
 				t[len(w)][startIndex(w[0])] |= startBit(w[1])
