@@ -38,7 +38,7 @@ var floors = map[string]floor{
 	"OpenSSH":     {ga: 1, pa: 0.997, autoGA: 1, autoPA: 0.997},
 	"OpenStack":   {ga: 1, pa: 0.989, autoGA: 1, autoPA: 0.989},
 	"Proxifier":   {ga: 1, pa: 0.526, autoGA: 1, autoPA: 0.526},
-	"Spark":       {ga: 0.999, pa: 0.922, autoGA: 0.999, autoPA: 0.922},
+	"Spark":       {ga: 0.999, pa: 0.996, autoGA: 0.999, autoPA: 0.996},
 	"Thunderbird": {ga: 0.979, pa: 0.962, autoGA: 0.979, autoPA: 0.961},
 	"Windows":     {ga: 1, pa: 0.98, autoGA: 1, autoPA: 0.98},
 	"Zookeeper":   {ga: 0.994, pa: 0.998, autoGA: 0.994, autoPA: 0.998},

@@ -281,8 +281,16 @@ func (m *Miner) place(lu []unit, count uint64, example []byte) int32 {
 	c.count += count
 	c.last = m.tick
 	if mis > 0 || !coversAll(c.units, lu) {
+		var dims uint8 // of the units no longer shown
 		for i := range c.units {
-			c.units[i] = generalise(c.units[i], lu[i])
+			g := generalise(c.units[i], lu[i])
+			if unitShown(c.units[i]) && !unitShown(g) {
+				dims |= unitDimension(c.units[i].lit)
+			}
+			c.units[i] = g
+		}
+		if dims != 0 && m.opt.off&rUnitSiblings == 0 {
+			hideUnits(c.units, dims)
 		}
 		ci = m.rekey(ci)
 		m.absorbCovered(ci)
@@ -353,11 +361,19 @@ func (m *Miner) placeWord(ci int32, lu []unit, count uint64, example []byte) int
 	// differently (a numbered name, george6 and lena11): the family
 	// becomes one pattern that covers every message it holds.
 	gen := slices.Clone(lu)
+	var dims uint8 // of the units no longer shown
 	for _, j := range family {
 		u := m.clusters[j].units
 		for i := range u {
-			gen[i] = generalise(gen[i], u[i])
+			g := generalise(gen[i], u[i])
+			if unitShown(gen[i]) && !unitShown(g) {
+				dims |= unitDimension(gen[i].lit)
+			}
+			gen[i] = g
 		}
+	}
+	if dims != 0 && m.opt.off&rUnitSiblings == 0 {
+		hideUnits(gen, dims)
 	}
 	for _, j := range family {
 		copy(m.clusters[j].units, gen)
@@ -463,6 +479,27 @@ func generalise(a, b unit) unit {
 		return unit{kind: uVar}
 	}
 	return unit{kind: uVar, text: pa[:n] + Wildcard + sa[len(sa)-k:]}
+}
+
+// unitShown reports a variable that shows its unit ("<*> KB", see
+// tok.us): a lit with the variable in it.
+func unitShown(u unit) bool {
+	return u.kind == uVar && u.lit != "" && strings.Contains(u.lit, Wildcard)
+}
+
+// hideUnits drops the unit shown by the quantities of units of the
+// dimensions dims (see unitDimension): those of a quantity that no longer
+// shows one. A message prints its quantities with one formatter: when it
+// picks the unit by magnitude at one place ("estimated size 1.2 KB" and
+// "estimated size 417 B"), it does at the other places of that dimension
+// too ("free 384.4 KB" is as often "free 1.2 MB"), so a unit that has not
+// changed there yet is part of the value as well.
+func hideUnits(units []unit, dims uint8) {
+	for i := range units {
+		if unitShown(units[i]) && unitDimension(units[i].lit)&dims != 0 {
+			units[i].lit = ""
+		}
+	}
 }
 
 // outerText returns what generalise may keep of a unit before and after

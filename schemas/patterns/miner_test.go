@@ -148,6 +148,16 @@ func TestMinerGrouping(t *testing.T) {
 			want: []string{"1 x close, <*> bytes sent, lifetime <*>", "1 y close, <*> bytes sent, lifetime <*> sec"},
 		},
 		{
+			name: "a quantity whose unit changes hides the units of its dimension elsewhere in the pattern",
+			msgs: []string{"stored (estimated size 417.0 B, free 413.9 KB) in 3 ms", "stored (estimated size 1.2 KB, free 412.7 KB) in 4 ms", "stored (estimated size 2.0 KB, free 410.7 KB) in 2 ms"},
+			want: []string{"3 stored (estimated size <*>, free <*>) in <*> ms"},
+		},
+		{
+			name: "quantities whose units never change show them",
+			msgs: []string{"Total memory: 64172 MB, used: 512.00 MB", "Total memory: 64172 MB, used: 2560.00 MB"},
+			want: []string{"2 Total memory: <*> MB, used: <*> MB"},
+		},
+		{
 			name: "two words changing at once is another message",
 			msgs: []string{"ddr error(s) detected and corrected on rank 0, symbol 24 over 335 seconds", "ddr errors(s) detected and corrected on rank 0, symbol 10, bit 0"},
 			want: []string{"1 ddr error(s) detected and corrected on rank <*>, symbol <*> over <*> seconds", "1 ddr errors(s) detected and corrected on rank <*>, symbol <*>, bit <*>"},

@@ -33,6 +33,7 @@ const (
 	rAngle                         // angle brackets glued to a value are part of it: <*> for <0x7f00>
 	rPathField                     // a path after a label's colon is a value: path:<*>
 	rPathDot                       // a path runs to the white space, a full stop after it too
+	rUnitSiblings                  // a pattern's quantities of one dimension show their units together
 	rules                          // the number of rules, as a bit: not a rule
 )
 
@@ -40,4 +41,4 @@ const (
 var ruleNames = [...]string{"url-scheme", "numbered-name", "name-prefix", "class-shown", "unit-shown",
 	"restated", "field-colon", "dot-leader", "multi-value", "literal", "host-tld", "relative-path",
 	"time-words", "empty-value", "word-values", "call-name", "underscore", "product",
-	"web-url", "user-name", "angle", "path-field", "path-dot"}
+	"web-url", "user-name", "angle", "path-field", "path-dot", "unit-siblings"}

@@ -1,5 +1,10 @@
 package patterns
 
+import (
+	"slices"
+	"strings"
+)
+
 // This file recognises the few words classify treats specially (time
 // words, units, literals) with one probe of a small read-only table keyed
 // by the word's bytes in lower case, instead of comparing the token with
@@ -24,14 +29,14 @@ var (
 		"mon", "tue", "wed", "thu", "fri", "sat", "sun",
 		"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
 	}
-	unitWords = []string{
-		"b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "byte", "bytes",
-		"ns", "us", "ms", "s", "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes",
-		"h", "hr", "hrs", "hour", "hours", "day", "days",
-		"kbps", "mbps", "gbps", "%",
-	}
+	unitWords    = append(append(append([]string{"%"}, sizeUnits...), timeUnits...), rateUnits...)
 	literalWords = []string{"true", "false", "null", "nil", "none"}
-	userWords    = []string{"root", "admin"}
+	// The units of unitWords by dimension, for unitDimension.
+	sizeUnits = []string{"b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "byte", "bytes"}
+	timeUnits = []string{"ns", "us", "ms", "s", "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes",
+		"h", "hr", "hrs", "hour", "hours", "day", "days"}
+	rateUnits = []string{"kbps", "mbps", "gbps"}
+	userWords = []string{"root", "admin"}
 )
 
 // wordEntry is one slot of the word table: the word packed as wordKey
@@ -172,3 +177,34 @@ func timeWord(b []byte) bool {
 
 // unitWord reports a unit of size, time or rate that follows a number.
 func unitWord(b []byte) bool { return wordKind(b)&wUnit != 0 }
+
+// Dimensions of units, bits of unitDimension's answer.
+const (
+	dSize uint8 = 1 << iota
+	dTime
+	dRate
+)
+
+// unitDimension returns the dimension of the unit a template's quantity
+// shows ("<*> KB)," is a size), or 0.
+func unitDimension(lit string) uint8 {
+	i := strings.Index(lit, Wildcard)
+	if i < 0 {
+		return 0
+	}
+	w := strings.TrimLeft(lit[i+len(Wildcard):], " ")
+	j := 0
+	for j < len(w) && isLetter(w[j]) {
+		j++
+	}
+	w = strings.ToLower(w[:j])
+	switch {
+	case slices.Contains(sizeUnits, w):
+		return dSize
+	case slices.Contains(timeUnits, w):
+		return dTime
+	case slices.Contains(rateUnits, w):
+		return dRate
+	}
+	return 0
+}
