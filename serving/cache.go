@@ -211,6 +211,9 @@ type snapshot struct {
 type statusSnapshot struct {
 	partitions []collections.Checkpoint
 	lake       map[string]any
+	// blocked are the layer processes recorded as blocked in MongoDB
+	// (a speed or batch running apart from this server).
+	blocked []collections.LayerState
 }
 
 func emptySnapshot() *snapshot {

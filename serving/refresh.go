@@ -111,6 +111,10 @@ func (s *Server) refresh(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("refresh: %w", err)
 	}
+	blocked, err := s.store.readBlocked(ctx)
+	if err != nil {
+		return fmt.Errorf("refresh: %w", err)
+	}
 	if !r.loaded || !m.horizon.Horizon.Equal(r.horizon.Horizon) || !m.horizon.Updated.Equal(r.horizon.Updated) {
 		batch, ok, err := s.readBatchChanged(ctx, r.loaded, r.horizon, m.horizon, r.batch)
 		if err == nil && !ok {
@@ -145,7 +149,7 @@ func (s *Server) refresh(ctx context.Context) error {
 	if err := s.readSpeed(ctx, cps); err != nil {
 		return fmt.Errorf("refresh: %w", err)
 	}
-	snap := s.publish(statusSnapshot{partitions: cps, lake: m.lake})
+	snap := s.publish(statusSnapshot{partitions: cps, lake: m.lake, blocked: blocked})
 	s.snap.Store(snap)
 	s.metrics.setCache(snap)
 	return nil

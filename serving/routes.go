@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/serving/dashboard"
 )
 
@@ -139,6 +140,12 @@ func (s *Server) handleReadyz(w http.ResponseWriter, _ *http.Request) {
 		_, _ = fmt.Fprintf(w, "not ready: MongoDB cannot be read since %s: %v\n", f.since.UTC().Format(time.RFC3339), f.err)
 		return
 	}
+	// A layer running apart recorded itself blocked in MongoDB.
+	for _, st := range s.snap.Load().status.blocked {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = fmt.Fprintf(w, "not ready: %s is blocked since %s: %s\n", layerName(st), st.Since.UTC().Format(time.RFC3339), st.Cause)
+		return
+	}
 	if s.cfg.backlogs != nil {
 		for _, b := range s.cfg.backlogs() {
 			// A layer of this process cannot write MongoDB.
@@ -155,4 +162,12 @@ func (s *Server) handleReadyz(w http.ResponseWriter, _ *http.Request) {
 		}
 	}
 	_, _ = w.Write([]byte("ok\n"))
+}
+
+// layerName is a layer process as /readyz names it: "speed instance X".
+func layerName(st collections.LayerState) string {
+	if st.Instance == "" {
+		return st.Layer
+	}
+	return st.Layer + " instance " + st.Instance
 }

@@ -1,6 +1,10 @@
 package serving
 
-import "time"
+import (
+	"time"
+
+	"github.com/loglambda/loglambda/schemas/collections"
+)
 
 // PartitionStatus is speed's progress on one Kafka partition.
 type PartitionStatus struct {
@@ -85,6 +89,21 @@ func (s *Server) Status() *StatusAnswer {
 		ans.ParseErrors += c.ParseErrors
 		ans.Events += c.Events
 	}
+	ans.Behind = append(ans.Behind, blockedBacklogs(sn.status.blocked)...)
 	s.brokerLag(ans)
 	return ans
+}
+
+// blockedBacklogs are the layer processes recorded as blocked, as
+// backlogs: the layer, the instance (a speed member's) and the cause.
+func blockedBacklogs(states []collections.LayerState) []Backlog {
+	var out []Backlog
+	for _, st := range states {
+		b := Backlog{Layer: st.Layer, Blocked: st.Cause, FailingSince: st.Since}
+		if st.Instance != "" {
+			b.LastError = "instance " + st.Instance + " is blocked"
+		}
+		out = append(out, b)
+	}
+	return out
 }

@@ -75,6 +75,21 @@ func (s store) readCheckpoints(ctx context.Context) ([]collections.Checkpoint, e
 	return cps, nil
 }
 
+// readBlocked reads the layer processes of the topic that recorded
+// themselves blocked (collections.LayerState), ordered by _id.
+func (s store) readBlocked(ctx context.Context) ([]collections.LayerState, error) {
+	var out []collections.LayerState
+	filter := bson.M{"topic": s.topic, "state": collections.LayerBlocked}
+	cur, err := s.db.Collection(collections.LayerCollection).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("read %s of topic %s: %w", collections.LayerCollection, s.topic, err)
+	}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read %s of topic %s: %w", collections.LayerCollection, s.topic, err)
+	}
+	return out, nil
+}
+
 // ensureIndexes creates the indexes the incremental reads use: `updated`
 // and `pane` on the speed collections, `pane` on the batch ones. Creating an
 // existing index is a no-op; a failure (a read-only user, or the writer

@@ -36,7 +36,7 @@ Prints a one-line JSON summary on stdout.`
 
 // runBatch runs one batch subcommand. progress, when not nil, gets a
 // progress bar (stderr on a terminal).
-func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer, progress io.Writer) error {
+func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer, progress io.Writer) (err error) {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintf(stderr, "usage: loglambda %s\n", batchUsage)
 		if len(args) == 0 {
@@ -68,11 +68,15 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer, prog
 	if *grace < 0 {
 		return fmt.Errorf("--grace %s is negative", *grace)
 	}
-	opts, db, closeDB, err := common.connect(ctx, "batch")
+	rec := common.newLayerRecorder("batch", "")
+	opts, db, closeDB, err := common.connect(ctx, rec)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
+	// How the run ends is recorded: stopped, or blocked and why until a
+	// run succeeds.
+	defer func() { rec.recordEnd(ctx, db, err) }()
 	opts = append(opts, batch.Grace(*grace), batch.MergeBelow(*mergeBelow), batch.SpeedMargin(*speedMargin))
 	if progress != nil {
 		opts = append(opts, batch.Progress(progress))

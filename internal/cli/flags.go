@@ -285,22 +285,27 @@ func (c *commonFlags) validate() error {
 // view flags, the Kafka security flags, slog's default logger), checks
 // that the brokers accept the credentials (a refused one fails within
 // seconds, named) and connects to MongoDB: what speed and batch do once
-// their flags are checked. closeDB disconnects.
-func (c *commonFlags) connect(ctx context.Context, layer string) (opts []settings.Opt, db *mongo.Database, closeDB func(), err error) {
+// their flags are checked. rec records the layer running, or blocked and
+// why when the brokers refuse it or the views' contract does (a serve
+// running apart shows it). closeDB disconnects.
+func (c *commonFlags) connect(ctx context.Context, rec *layerRecorder) (opts []settings.Opt, db *mongo.Database, closeDB func(), err error) {
 	kopts, err := c.kafkaSec.opts()
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if err := c.kafkaSec.checkCredentials(ctx, c.brokerList()); err != nil {
+		rec.recordApart(ctx, c, err.Error())
 		return nil, nil, nil, err
 	}
 	if db, closeDB, err = c.connectMongo(ctx); err != nil {
 		return nil, nil, nil, err
 	}
-	if err := c.ensureContract(ctx, db, layer, nil); err != nil {
+	if err := c.ensureContract(ctx, db, rec.layer, nil); err != nil {
+		rec.record(ctx, db, collections.LayerBlocked, err.Error())
 		closeDB()
 		return nil, nil, nil, err
 	}
+	rec.record(ctx, db, collections.LayerRunning, "")
 	return append(c.layerOpts(slog.Default()), settings.KafkaOpts(kopts...)), db, closeDB, nil
 }
 
@@ -308,10 +313,16 @@ func (c *commonFlags) connect(ctx context.Context, layer string) (opts []setting
 // wrong address fails at start and not at the first write. close
 // disconnects.
 func (c *commonFlags) connectMongo(ctx context.Context) (db *mongo.Database, close func(), err error) {
+	return c.connectMongoWithin(ctx, 10*time.Second)
+}
+
+// connectMongoWithin is connectMongo with its server selection and ping
+// bounded by timeout.
+func (c *commonFlags) connectMongoWithin(ctx context.Context, timeout time.Duration) (db *mongo.Database, close func(), err error) {
 	// Errors name the URI with its password redacted, and the driver's
 	// own messages lose it too, should one ever quote the URI.
 	uri, password := secure.RedactURI(c.mongoURI), secure.URIPassword(c.mongoURI)
-	opts := options.Client().ApplyURI(c.mongoURI).SetServerSelectionTimeout(10 * time.Second)
+	opts := options.Client().ApplyURI(c.mongoURI).SetServerSelectionTimeout(timeout)
 	if err := c.mongoTLS.apply(opts); err != nil {
 		return nil, nil, err
 	}
@@ -324,7 +335,7 @@ func (c *commonFlags) connectMongo(ctx context.Context) (db *mongo.Database, clo
 		defer cancel()
 		_ = cl.Disconnect(ctx)
 	}
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := cl.Ping(pctx, nil); err != nil {
 		close()

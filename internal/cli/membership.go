@@ -37,16 +37,17 @@ func (m *memberFlags) register(fs *flag.FlagSet) {
 		"how long the group waits for a silent member (killed, stopped) before its partitions go to the others")
 }
 
-// resolve returns the speed options for the membership flags, taking a
-// slot of the group on this host for "auto"; release frees the slot (it is
+// resolve returns the speed options for the membership flags and the
+// instance id ("" for a dynamic member), taking a slot of the group on
+// this host for "auto"; release frees the slot (it is
 // freed anyway when the process dies: the lock is the kernel's). A config
 // built in code (zero flags) is a dynamic member with speed's defaults.
-func (m *memberFlags) resolve(group string) (opts []speed.Opt, release func(), err error) {
+func (m *memberFlags) resolve(group string) (opts []speed.Opt, id string, release func(), err error) {
 	release = func() {}
-	id := m.instanceID
+	id = m.instanceID
 	if id == instanceAuto {
 		if id, release, err = autoInstanceID(group); err != nil {
-			return nil, nil, fmt.Errorf("--instance-id auto: %w", err)
+			return nil, "", nil, fmt.Errorf("--instance-id auto: %w", err)
 		}
 	}
 	if m.session != 0 { // 0: a config built in code, speed's default
@@ -55,7 +56,7 @@ func (m *memberFlags) resolve(group string) (opts []speed.Opt, release func(), e
 	if id != "" {
 		opts = append(opts, speed.InstanceID(id))
 	}
-	return opts, release, nil
+	return opts, id, release, nil
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]`)

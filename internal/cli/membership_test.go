@@ -53,7 +53,7 @@ func TestAutoInstanceID(t *testing.T) {
 		opts int
 	}{{instanceAuto, 2}, {"member-a", 2}, {"", 1}} {
 		m := memberFlags{instanceID: tc.id, session: 10e9}
-		opts, release, err := m.resolve("flags")
+		opts, _, release, err := m.resolve("flags")
 		if err != nil {
 			t.Fatal(err)
 		}

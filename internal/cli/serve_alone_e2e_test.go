@@ -2,15 +2,21 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/loglambda/loglambda/base/secure/securetest"
+	"github.com/loglambda/loglambda/internal/embedded"
 	"github.com/loglambda/loglambda/internal/testkit"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/serving"
 )
 
@@ -145,4 +151,133 @@ func TestServeAloneLag(t *testing.T) {
 
 	speedP.start()
 	waitFor(t, 2*time.Minute, "speed back: lag 0, nothing behind", wantLags(base, map[int32]int64{0: 0, 1: 0}, notListed))
+}
+
+// TestServeShowsBlockedLayers runs speed and batch as processes with a
+// wrong SASL password against a broker that requires TLS and SCRAM, and
+// serve as a process of its own: both exit naming the refused login, and
+// record it in MongoDB (collections.LayerState), so serve's /v1/status
+// lists speed and batch as blocked (never the password) and /readyz
+// answers 503 naming them. Started again with the right password, speed
+// records itself running and a batch run stopped, and /readyz answers
+// 200. A speed whose settings the views' contract refuses (another
+// --pane) is blocked too, naming the flag.
+func TestServeShowsBlockedLayers(t *testing.T) {
+	testkit.SkipShort(t, "end-to-end: speed, batch and serve as processes against a SASL broker")
+	const (
+		user  = "loglambda-app"
+		good  = "the-right-password"
+		wrong = "a-wrong-password-never-shown"
+	)
+	certs := securetest.New(t)
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "logs"),
+		kfake.TLS(certs.ServerConfig(t, false)), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", user, good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	m := testkit.Mongo(t, embedded.MongoConfig{})
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	kafkaFlags := func(password string) []string {
+		return []string{"--brokers", strings.Join(kc.ListenAddrs(), ","), "--kafka-tls-ca-file", certs.CA,
+			"--kafka-sasl-mechanism", "SCRAM-SHA-512", "--kafka-sasl-user", user, "--kafka-sasl-password", password}
+	}
+	store := []string{"--mongo-uri", m.URI(), "--mongo-db", "out"}
+	args := func(cmd []string, password string, more ...string) []string {
+		return append(append(append(cmd, kafkaFlags(password)...), store...), more...)
+	}
+	httpAddr := testkit.FreeAddr(t)
+	serve := newProc(t, "serve", bin, args([]string{"serve"}, good, "--http", httpAddr, "--grpc", "",
+		"--lake", filepath.Join(dir, "lake"), "--refresh-interval", "1s")...)
+	serve.start()
+	base := "http://" + httpAddr
+	waitFor(t, time.Minute, "serve ready", func() error {
+		if code, body := readyz(base); code != 200 {
+			return fmt.Errorf("%d %s", code, body)
+		}
+		return nil
+	})
+
+	// runToEnd runs a process until it exits by itself.
+	runToEnd := func(name string, args ...string) (*proc, time.Duration) {
+		p := newProc(t, name, bin, args...)
+		start := time.Now()
+		p.start()
+		for !p.exited() {
+			time.Sleep(50 * time.Millisecond)
+		}
+		return p, time.Since(start)
+	}
+	speedArgs := []string{"speed", "--instance-id", "a", "--flush-interval", "500ms"}
+	batchArgs := []string{"batch", "run", "--lake", filepath.Join(dir, "lake")}
+	for _, cmd := range [][]string{speedArgs, batchArgs} {
+		p, took := runToEnd(cmd[0]+"-refused", args(cmd, wrong)...)
+		out := p.output()
+		if p.cmd.ProcessState.ExitCode() == 0 || !strings.Contains(out, `login as "`+user+`" refused`) || strings.Contains(out, wrong) {
+			t.Fatalf("%s with a wrong password: exit %d after %s: %s", cmd[0], p.cmd.ProcessState.ExitCode(), took, out)
+		}
+		t.Logf("%s exited after %s", cmd[0], took.Round(time.Millisecond))
+	}
+	var st aloneStatus
+	waitFor(t, 15*time.Second, "/readyz 503 and speed and batch blocked", func() error {
+		code, body := readyz(base)
+		if code != http.StatusServiceUnavailable || !strings.Contains(body, "is blocked") || !strings.Contains(body, "refused") {
+			return fmt.Errorf("/readyz %d %s", code, body)
+		}
+		raw := ""
+		if _, raw = httpGet(base + "/v1/status"); strings.Contains(raw, wrong) {
+			t.Fatalf("/v1/status shows the password: %s", raw)
+		}
+		if err := json.Unmarshal([]byte(raw), &st); err != nil {
+			return err
+		}
+		blocked := map[string]string{}
+		for _, b := range st.Behind {
+			if b.Blocked != "" {
+				blocked[b.Layer] = b.Blocked
+			}
+		}
+		for _, layer := range []string{"speed", "batch"} {
+			if !strings.Contains(blocked[layer], `login as "`+user+`" refused`) {
+				return fmt.Errorf("%s not blocked by the refused login: %v", layer, blocked)
+			}
+		}
+		return nil
+	})
+	t.Logf("blocked: %s", st.behind())
+
+	// The right password: speed runs (and records it), batch runs once.
+	speedP := newProc(t, "speed", bin, args(speedArgs, good)...)
+	speedP.start()
+	if p, _ := runToEnd("batch", args(batchArgs, good)...); p.cmd.ProcessState.ExitCode() != 0 {
+		t.Fatalf("batch run with the right password: %s", p.output())
+	}
+	waitFor(t, time.Minute, "/readyz 200 with both fixed", func() error {
+		if code, body := readyz(base); code != 200 {
+			return fmt.Errorf("%d %s", code, body)
+		}
+		return nil
+	})
+	docs := testkit.All[collections.LayerState](t, testkit.Client(t, m.URI()).Database("out").Collection(collections.LayerCollection))
+	states := map[string]string{}
+	for _, d := range docs {
+		states[d.ID] = d.State
+	}
+	if want := map[string]string{"logs|speed|a": "running", "logs|batch": "stopped"}; fmt.Sprint(states) != fmt.Sprint(want) {
+		t.Errorf("layer states %v, want %v", states, want)
+	}
+
+	// A speed the contract refuses (another pane) is blocked, named.
+	if p, _ := runToEnd("speed-pane", args([]string{"speed", "--instance-id", "b", "--pane", "2m"}, good)...); p.cmd.ProcessState.ExitCode() == 0 {
+		t.Fatalf("speed with another --pane ran: %s", p.output())
+	}
+	waitFor(t, 15*time.Second, "/readyz 503 naming speed b and --pane", func() error {
+		code, body := readyz(base)
+		if code != http.StatusServiceUnavailable || !strings.Contains(body, "speed instance b is blocked") || !strings.Contains(body, "--pane") {
+			return fmt.Errorf("/readyz %d %s", code, body)
+		}
+		return nil
+	})
+	speedP.stopInterrupt()
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/loglambda/loglambda/speed"
 )
 
-func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
+func runSpeed(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	fs := newFlags("speed", "speed [flags]")
 	var common commonFlags
 	common.register(fs)
@@ -40,16 +40,19 @@ func runSpeed(ctx context.Context, args []string, stdout io.Writer) error {
 	case *hotCapacity < 0:
 		return fmt.Errorf("--hot-capacity %d is negative (0 counts exactly)", *hotCapacity)
 	}
-	mopts, release, err := member.resolve(*group)
+	mopts, instance, release, err := member.resolve(*group)
 	if err != nil {
 		return err
 	}
 	defer release()
-	opts, db, closeDB, err := common.connect(ctx, "speed")
+	rec := common.newLayerRecorder("speed", instance)
+	opts, db, closeDB, err := common.connect(ctx, rec)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
+	// How the process ends is recorded: stopped, or blocked and why.
+	defer func() { rec.recordEnd(ctx, db, err) }()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -250,7 +250,7 @@ func openStack(c upConfig) (_ *stack, err error) {
 	layerOpts := func(name string) []settings.Opt {
 		return append(c.layerOpts(s.log.With("layer", name)), settings.Writer(writer), settings.KafkaOpts(s.kopts...))
 	}
-	mopts, release, err := c.member.resolve(speed.DefaultGroup)
+	mopts, _, release, err := c.member.resolve(speed.DefaultGroup)
 	if err != nil {
 		return nil, err
 	}
