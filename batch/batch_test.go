@@ -425,6 +425,7 @@ func testBatch(t *testing.T, s *stack) {
 			t.Errorf("recomputed hours %v, want %v (09 is not complete: max event time < 10:02)", sum.Recompute.Hours, wantHours)
 		}
 		s.checkViews(ctx, all, base, base.Add(2*time.Hour))
+		s.checkTiers(ctx)
 		s.checkPatterns(ctx, all)
 		h := s.horizon(ctx)
 		if !h.Horizon.Equal(base.Add(2*time.Hour)) || !reflect.DeepEqual(utc(h.Hours), wantHours) {
@@ -490,6 +491,7 @@ func testBatch(t *testing.T, s *stack) {
 		}
 		s.checkLake(ctx, malformed(all))
 		s.checkViews(ctx, all, base, base.Add(2*time.Hour))
+		s.checkTiers(ctx)
 		// The pattern miners read the late lines alone, and hour 07's
 		// patterns are still what mining the whole lake gives.
 		if want := int64(len(late07)) - malformed(late07); sum.Recompute.PatternRows != want {
@@ -530,6 +532,7 @@ func testBatch(t *testing.T, s *stack) {
 			t.Errorf("want nothing read and hour 09 recomputed: %+v", sum)
 		}
 		s.checkViews(ctx, all, base, base.Add(3*time.Hour))
+		s.checkTiers(ctx)
 		if sum.Recompute.PatternRows != 0 {
 			t.Errorf("patterns mined %d rows, none new", sum.Recompute.PatternRows)
 		}
@@ -578,6 +581,7 @@ func testBatch(t *testing.T, s *stack) {
 			t.Errorf("patterns mined %d rows, want the %d parsed late lines", sum.Recompute.PatternRows, want)
 		}
 		s.checkViews(ctx, all, base, base.Add(3*time.Hour))
+		s.checkTiers(ctx)
 		s.checkPatterns(ctx, all)
 	})
 }

@@ -75,6 +75,7 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 			return sum, fmt.Errorf("recompute: %w", err)
 		}
 		bar := b.newProgress(int64(len(todo)), "recompute hours")
+		tiers := newTierRun(m)
 		for _, h := range todo {
 			paths, release, err := b.lake.Fetch(ctx, files[h])
 			if err != nil {
@@ -95,13 +96,11 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 			hs := m.Hours[h]
 			docs, err := b.writeHour(ctx, h, panes, now, hs == nil || hs.Recomputed.IsZero())
 			if err == nil {
-				err = b.writeClusterHour(ctx, h, panes, now)
-			}
-			if err == nil {
-				// The day tier too, before the hour is recorded: a kill
-				// after the record would leave the day without this hour
-				// (no later run recomputes a recorded hour).
-				err = b.writeClusterDays(ctx, []time.Time{h}, now)
+				// The hour and day tiers too, before the hour is
+				// recorded: a kill after the record would leave them
+				// without this hour (no later run recomputes a recorded
+				// hour).
+				err = b.writeTiers(ctx, tiers, h, panes, now)
 			}
 			if err != nil {
 				bar.finish()

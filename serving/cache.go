@@ -1,6 +1,7 @@
 package serving
 
 import (
+	"maps"
 	"time"
 
 	"github.com/loglambda/loglambda/schemas/collections"
@@ -30,15 +31,14 @@ func newState(p *views.Pane) *state {
 
 // layer is one side of the horizon: per-pane states and, for every hour
 // with at least one pane, the merge of that hour's panes, and for every
-// complete UTC day, the merge of its hours. A range is answered from day
+// complete UTC day, the merge of its hours (views.Block; batch's from the
+// tiers batch stores, batch_<view>_tiers). A range is answered from day
 // states, hour states and panes at its edges, so 7 days merge at most
 // about 7 + 2*23 + 2*59 states, however many panes they hold.
 type layer struct {
 	panes map[int64]*state // by pane start, Unix seconds
 	hours map[int64]*state // by hour start, Unix seconds
 	days  map[int64]*state // by UTC day start, Unix seconds
-	// tiers are batch's clusters tiers (nil in speed).
-	tiers *clusterTiers
 }
 
 func newLayer() layer {
@@ -48,71 +48,32 @@ func newLayer() layer {
 // clone returns a layer whose maps can be changed without touching l; the
 // states themselves are shared, being immutable.
 func (l layer) clone() layer {
-	c := layer{panes: make(map[int64]*state, len(l.panes)), hours: make(map[int64]*state, len(l.hours)),
-		days: make(map[int64]*state, len(l.days)), tiers: l.tiers}
-	for k, v := range l.panes {
-		c.panes[k] = v
-	}
-	for k, v := range l.hours {
-		c.hours[k] = v
-	}
-	for k, v := range l.days {
-		c.days[k] = v
-	}
-	return c
+	return layer{panes: maps.Clone(l.panes), hours: maps.Clone(l.hours), days: maps.Clone(l.days)}
 }
 
 // rebuildHour recomputes the hour block starting at hour from the layer's
-// panes, with the given pane width in seconds.
+// panes, with the given pane width in seconds, or takes batch's stored
+// tier of the hour when tier is not nil.
 //
 // The clusters state of an hour (a merge of its panes' micro-clusters,
 // reduced: the costly part) is built only for a complete hour; an hour
 // still filling (speed's current hour, rebuilt at every refresh) has none,
 // and a query reads its panes (clustersIn).
-func (l layer) rebuildHour(hour, paneSeconds int64, complete bool) {
-	var hots []*views.Hot
-	traffic := views.NewMergeTraffic()
-	levels := views.NewLevels()
-	pats := views.NewPatterns()
+func (l layer) rebuildHour(hour, paneSeconds int64, complete bool, tier *views.Pane) {
+	var parts []*views.Pane
 	for p := hour; p < hour+hourSeconds; p += paneSeconds {
 		if st := l.panes[p]; st != nil {
-			hots = append(hots, st.pane.Hot)
-			traffic.Merge(st.pane.Traffic)
-			levels.Merge(st.pane.Levels)
-			pats.Merge(st.pane.Patterns)
+			parts = append(parts, st.pane)
 		}
 	}
-	if len(hots) == 0 {
+	switch {
+	case len(parts) == 0:
 		delete(l.hours, hour)
-		return
+	case tier != nil:
+		l.hours[hour] = newState(tier)
+	default:
+		l.hours[hour] = newState(views.Block(time.Unix(hour, 0), parts, complete))
 	}
-	p := &views.Pane{Hot: views.MergeHot(hots...), Traffic: traffic, Levels: levels, Patterns: pats}
-	if complete {
-		p.Clusters = l.hourClusters(hour, paneSeconds)
-	}
-	// Every other view of the registry merges as views.Pane.Merge does.
-	for _, sp := range views.Registry {
-		if hourBlockMerged(sp.Name) {
-			continue
-		}
-		sp.Fresh(p, views.PaneSpec{Merging: true}, time.Unix(hour, 0))
-		for t := hour; t < hour+hourSeconds; t += paneSeconds {
-			if st := l.panes[t]; st != nil {
-				sp.Merge(p, st.pane)
-			}
-		}
-	}
-	l.hours[hour] = newState(p)
-}
-
-// hourBlockMerged reports whether rebuildHour merges the view its own way
-// (an exact hot summary, dense sketches, clusters reduced to a tier).
-func hourBlockMerged(view string) bool {
-	switch view {
-	case views.ViewHot, views.ViewTraffic, views.ViewLevels, views.ViewPatterns, views.ViewClusters:
-		return true
-	}
-	return false
 }
 
 // dropBefore removes every pane and hour block starting before t (Unix
@@ -142,14 +103,11 @@ func (l layer) dropBefore(t int64) int {
 const daySeconds = 24 * hourSeconds
 
 // rebuildDays rebuilds the day block of every day holding one of hours,
-// from the layer's hour blocks, when the day ends at or before complete
-// (Unix seconds: the horizon for batch, the newest pane for speed); a day
-// not complete has no block, and a query reads its hours.
-//
-// A day's clusters state is batch's day tier when there is one, else the
-// union of its hours' states reduced to views.TierMicroClusters, as batch
-// builds its tier.
-func (l layer) rebuildDays(hours map[int64]bool, complete int64) {
+// from the layer's hour blocks (or takes batch's stored tier of the day,
+// from tiers), when the day ends at or before complete (Unix seconds: the
+// horizon for batch, the newest pane for speed); a day not complete has no
+// block, and a query reads its hours.
+func (l layer) rebuildDays(hours map[int64]bool, complete int64, tiers map[int64]*views.Pane) {
 	days := map[int64]bool{}
 	for h := range hours {
 		days[h-mod(h, daySeconds)] = true
@@ -159,33 +117,19 @@ func (l layer) rebuildDays(hours map[int64]bool, complete int64) {
 		if d+daySeconds > complete {
 			continue
 		}
-		var hots []*views.Hot
-		traffic := views.NewMergeTraffic()
-		levels := views.NewLevels()
-		pats := views.NewPatterns()
-		clusters := views.NewClusters(views.DefaultClusterSpec(), time.Unix(d, 0))
+		var parts []*views.Pane
 		for h := d; h < d+daySeconds; h += hourSeconds {
-			st := l.hours[h]
-			if st == nil {
-				continue
-			}
-			hots = append(hots, st.pane.Hot)
-			traffic.Merge(st.pane.Traffic)
-			levels.Merge(st.pane.Levels)
-			pats.Merge(st.pane.Patterns)
-			if err := clusters.Merge(st.pane.Clusters); err != nil && st.pane.Clusters.Total() > clusters.Total() {
-				clusters = st.pane.Clusters.Clone()
+			if st := l.hours[h]; st != nil {
+				parts = append(parts, st.pane)
 			}
 		}
-		if len(hots) == 0 {
-			continue
+		switch {
+		case len(parts) == 0:
+		case tiers[d] != nil:
+			l.days[d] = newState(tiers[d])
+		default:
+			l.days[d] = newState(views.Block(time.Unix(d, 0), parts, true))
 		}
-		if c := l.tiers.day(d); c != nil {
-			clusters = c
-		} else {
-			clusters.Reduce(views.TierMicroClusters)
-		}
-		l.days[d] = newState(&views.Pane{Hot: views.MergeHot(hots...), Traffic: traffic, Levels: levels, Patterns: pats, Clusters: clusters})
 	}
 }
 

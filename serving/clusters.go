@@ -1,14 +1,10 @@
 package serving
 
 import (
-	"context"
 	"math"
 	"strconv"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
-	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -288,71 +284,4 @@ func (sn *snapshot) clustersIn(out []*views.Clusters, from, to, pane int64) []*v
 	return out
 }
 
-// clusterTiers are batch's hour and day states of the clusters view
-// (collections.ClusterTierCollection), by start in Unix seconds; read with the
-// batch layer and never changed.
-type clusterTiers struct {
-	hours, days map[int64]*views.Clusters
-}
-
-// hourClusters is the clusters state of an hour block: batch's hour tier
-// when there is one, else the union of the hour's panes reduced to
-// views.TierMicroClusters.
-func (l layer) hourClusters(hour, paneSeconds int64) *views.Clusters {
-	if l.tiers != nil {
-		if c := l.tiers.hours[hour]; c != nil {
-			return c
-		}
-	}
-	acc := views.NewClusters(views.DefaultClusterSpec(), time.Unix(hour, 0))
-	for p := hour; p < hour+hourSeconds; p += paneSeconds {
-		if st := l.panes[p]; st != nil {
-			if err := acc.Merge(st.pane.Clusters); err != nil && st.pane.Clusters.Total() > acc.Total() {
-				acc = st.pane.Clusters.Clone()
-			}
-		}
-	}
-	acc.Reduce(views.TierMicroClusters)
-	return acc
-}
-
-// day is batch's day tier of the day starting at d, nil when there is
-// none (or no tiers: speed).
-func (t *clusterTiers) day(d int64) *views.Clusters {
-	if t == nil {
-		return nil
-	}
-	return t.days[d]
-}
-
 func fmtInt(n int) string { return strconv.Itoa(n) }
-
-// readClusterTiers reads batch's hour and day clusters states ending at or
-// before the horizon.
-func (s *Server) readClusterTiers(ctx context.Context, horizon time.Time) (*clusterTiers, error) {
-	t := &clusterTiers{hours: map[int64]*views.Clusters{}, days: map[int64]*views.Clusters{}}
-	filter := bson.D{{Key: "pane_end", Value: bson.D{{Key: "$lte", Value: horizon}}}}
-	_, err := s.store.readViews(ctx, collections.ClusterTierCollection, filter, func(d *collections.Doc) error {
-		return t.add(d, horizon.Unix())
-	}, s.badDoc)
-	return t, err
-}
-
-// add decodes a tier document into t, unless it ends after horizon (Unix
-// seconds): a day tier still filling.
-func (t *clusterTiers) add(d *collections.Doc, horizon int64) error {
-	if d.PaneEnd.Unix() > horizon {
-		return nil
-	}
-	c := &views.Clusters{}
-	if err := c.UnmarshalBinary(d.State); err != nil {
-		return err
-	}
-	switch d.PaneEnd.Sub(d.Pane) {
-	case time.Hour:
-		t.hours[d.Pane.Unix()] = c
-	case 24 * time.Hour:
-		t.days[d.Pane.Unix()] = c
-	}
-	return nil
-}

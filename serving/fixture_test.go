@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -377,5 +378,78 @@ func writeHorizon(tb testing.TB, db *mongo.Database, topic string, horizon, upda
 	doc := bson.M{"_id": collections.HorizonDocID(topic), "topic": topic, "horizon": horizon, "hours": bson.A{}, "updated": updated}
 	if _, err := db.Collection(collections.MetaCollection).ReplaceOne(context.Background(), bson.M{"_id": doc["_id"]}, doc, options.Replace().SetUpsert(true)); err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// writeBatchTiers writes the hour and day tiers batch writes beside its
+// panes (writeBatchPane): every view's merge (views.Block) of each hour's
+// panes as stored, and of each day's hours.
+func writeBatchTiers(tb testing.TB, db *mongo.Database, updated time.Time) {
+	tb.Helper()
+	ctx := context.Background()
+	panes := map[time.Time]*views.Pane{}
+	for _, view := range views.Names {
+		cur, err := db.Collection(collections.BatchCollection(view)).Find(ctx, bson.M{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var ds []collections.Doc
+		if err := cur.All(ctx, &ds); err != nil {
+			tb.Fatal(err)
+		}
+		for _, d := range ds {
+			k := d.Pane.UTC()
+			if panes[k] == nil {
+				panes[k] = &views.Pane{}
+			}
+			if err := panes[k].Decode(view, d.State); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	var starts []time.Time
+	for k := range panes {
+		starts = append(starts, k)
+	}
+	slices.SortFunc(starts, time.Time.Compare)
+	hours := map[time.Time][]*views.Pane{}
+	for _, k := range starts {
+		h := k.Truncate(time.Hour)
+		hours[h] = append(hours[h], panes[k])
+	}
+	days := map[time.Time][]*views.Pane{}
+	var docs []collections.Doc
+	tier := func(p *views.Pane, start time.Time, width time.Duration) {
+		for _, view := range views.Names {
+			state, err := p.Encode(view)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			docs = append(docs, collections.Doc{ID: collections.TierID(view, start, width), View: view, Pane: start,
+				PaneEnd: start.Add(width), Partition: collections.BatchPartition, Offset: -1, Updated: updated, State: state})
+		}
+	}
+	var order []time.Time
+	for h := range hours {
+		order = append(order, h)
+	}
+	slices.SortFunc(order, time.Time.Compare)
+	for _, h := range order {
+		b := views.Block(h, hours[h], true)
+		tier(b, h, time.Hour)
+		d := h.Truncate(24 * time.Hour)
+		days[d] = append(days[d], b)
+	}
+	for d, hs := range days {
+		tier(views.Block(d, hs, true), d, 24*time.Hour)
+	}
+	for _, view := range views.Names {
+		var mine []collections.Doc
+		for _, d := range docs {
+			if d.View == view {
+				mine = append(mine, d)
+			}
+		}
+		replaceDocs(tb, db.Collection(collections.TierCollection(view)), mine)
 	}
 }

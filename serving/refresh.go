@@ -49,8 +49,9 @@ type refresher struct {
 	// decoded again, nor its pane marked changed.
 	read map[speedDocKey]time.Time
 	// wholeReads and hoursRead count the batch reads: of every document,
-	// and of recomputed hours by _id.
-	wholeReads, hoursRead int
+	// and of recomputed hours by _id; tierStates the hour and day states
+	// taken from batch's tiers rather than merged from panes.
+	wholeReads, hoursRead, tierStates int
 	// scans counts the refreshes that scanned the speed collections.
 	scans int
 }
@@ -183,20 +184,27 @@ func (s *Server) readBatch(ctx context.Context, horizon time.Time) (layer, error
 			return l, err
 		}
 	}
-	tiers, err := s.readClusterTiers(ctx, horizon)
-	if err != nil {
-		return l, err
+	tiers := newTierSet()
+	for _, view := range views.Names {
+		filter := bson.D{{Key: "pane_end", Value: bson.D{{Key: "$lte", Value: horizon}}}}
+		_, err := s.store.readViews(ctx, collections.TierCollection(view), filter, func(d *collections.Doc) error {
+			return tiers.add(view, d, horizon.Unix())
+		}, s.badDoc)
+		if err != nil {
+			return l, err
+		}
 	}
-	l.tiers = tiers
+	tiers.keepWhole()
 	hours := map[int64]bool{}
 	for k, p := range panes {
 		l.panes[k] = newState(p)
 		hours[hourOf(k)] = true
 	}
 	for h := range hours {
-		l.rebuildHour(h, s.paneSeconds(), true)
+		l.rebuildHour(h, s.paneSeconds(), true, tiers.hours[h])
 	}
-	l.rebuildDays(hours, horizon.Unix())
+	l.rebuildDays(hours, horizon.Unix(), tiers.days)
+	s.r.tierStates += len(tiers.hours) + len(tiers.days)
 	return l, nil
 }
 
@@ -244,41 +252,37 @@ func (s *Server) readBatchChanged(ctx context.Context, loaded bool, prev, cur co
 		return layer{}, false, nil
 	}
 	l := old.clone()
-	tiers := &clusterTiers{hours: map[int64]*views.Clusters{}, days: map[int64]*views.Clusters{}}
-	if old.tiers != nil {
-		maps.Copy(tiers.hours, old.tiers.hours)
-		maps.Copy(tiers.days, old.tiers.days)
-	}
-	l.tiers = tiers
 	pane := s.paneSeconds()
 	for k := range touched {
 		for p := k; p < k+hourSeconds; p += pane {
 			delete(l.panes, p)
 		}
 		delete(l.hours, k)
-		delete(tiers.hours, k)
-		delete(tiers.days, k-mod(k, daySeconds))
+		delete(l.days, k-mod(k, daySeconds))
 	}
 	// The reads: every view's document of every pane of the changed
-	// hours, and their clusters tiers.
+	// hours, and their hour and day tiers.
 	var reads []idRead
 	days := map[int64]bool{}
 	for _, k := range changed {
-		for p := k; p < k+hourSeconds; p += pane {
-			for _, view := range views.Names {
+		for _, view := range views.Names {
+			for p := k; p < k+hourSeconds; p += pane {
 				reads = append(reads, idRead{coll: collections.BatchCollection(view), id: collections.DocID(view, time.Unix(p, 0), collections.BatchPartition), view: view, key: p})
 			}
+			reads = append(reads, idRead{coll: collections.TierCollection(view), id: collections.TierID(view, time.Unix(k, 0), time.Hour), view: view, tier: true})
 		}
-		reads = append(reads, idRead{coll: collections.ClusterTierCollection, id: collections.ClusterTierID(time.Unix(k, 0), time.Hour)})
 		days[k-mod(k, daySeconds)] = true
 	}
 	for d := range days {
-		reads = append(reads, idRead{coll: collections.ClusterTierCollection, id: collections.ClusterTierID(time.Unix(d, 0), 24*time.Hour)})
+		for _, view := range views.Names {
+			reads = append(reads, idRead{coll: collections.TierCollection(view), id: collections.TierID(view, time.Unix(d, 0), 24*time.Hour), view: view, tier: true})
+		}
 	}
 	panes := map[int64]*views.Pane{}
+	tiers := newTierSet()
 	err := s.readByID(ctx, reads, func(rd idRead, d *collections.Doc) error {
-		if rd.coll == collections.ClusterTierCollection {
-			return tiers.add(d, horizon)
+		if rd.tier {
+			return tiers.add(rd.view, d, horizon)
 		}
 		p := panes[rd.key]
 		if p == nil {
@@ -290,13 +294,17 @@ func (s *Server) readBatchChanged(ctx context.Context, loaded bool, prev, cur co
 	if err != nil {
 		return layer{}, false, err
 	}
+	tiers.keepWhole()
 	for k, p := range panes {
 		l.panes[k] = newState(p)
 	}
 	for _, k := range changed {
-		l.rebuildHour(k, pane, true)
+		l.rebuildHour(k, pane, true, tiers.hours[k])
 	}
-	l.rebuildDays(touched, horizon)
+	// A touched day not re-read (an hour gone by retention) is merged
+	// from its hours.
+	l.rebuildDays(touched, horizon, tiers.days)
+	s.r.tierStates += len(tiers.hours) + len(tiers.days)
 	s.metrics.batchHoursRead.Add(float64(len(changed)))
 	s.r.hoursRead += len(changed)
 	return l, true, nil
@@ -464,10 +472,11 @@ func (s *Server) readSpeedByID(ctx context.Context, writes []paneWrite) error {
 }
 
 // idRead is a document to read by _id: its collection, _id, view and
-// pane (Unix seconds).
+// pane (Unix seconds), or a tier's (then key is unused).
 type idRead struct {
 	coll, id, view string
 	key            int64
+	tier           bool
 }
 
 // byIDReaders is how many reads by _id readByID has in flight: the store
@@ -603,11 +612,11 @@ func (s *Server) publish(st statusSnapshot) *snapshot {
 			lo, hi = min(lo, k), max(hi, k+s.paneSeconds())
 		}
 		for hr := range hours {
-			speed.rebuildHour(hr, s.paneSeconds(), hr+hourSeconds <= newest)
+			speed.rebuildHour(hr, s.paneSeconds(), hr+hourSeconds <= newest, nil)
 			// A clusters answer reads the whole hour's state.
 			lo, hi = min(lo, hr), max(hi, hr+hourSeconds)
 		}
-		speed.rebuildDays(hours, newest)
+		speed.rebuildDays(hours, newest, nil)
 		r.speed, r.dirty = speed, map[int64]bool{}
 		r.gen++
 		r.changes = append(r.changes, change{gen: r.gen, lo: lo, hi: hi})

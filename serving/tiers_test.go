@@ -13,6 +13,7 @@ import (
 	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
+	"github.com/loglambda/loglambda/schemas/views"
 )
 
 // flat is sn without its hour and day blocks: every range is merged pane
@@ -20,7 +21,7 @@ import (
 // the tiered answers are compared with.
 func flat(sn *snapshot) *snapshot {
 	f := *sn
-	f.batch = layer{panes: sn.batch.panes, hours: map[int64]*state{}, days: map[int64]*state{}, tiers: sn.batch.tiers}
+	f.batch = layer{panes: sn.batch.panes, hours: map[int64]*state{}, days: map[int64]*state{}}
 	f.speed = layer{panes: sn.speed.panes, hours: map[int64]*state{}, days: map[int64]*state{}}
 	return &f
 }
@@ -48,6 +49,13 @@ func TestTieredAnswersMatchPaneByPane(t *testing.T) {
 	speedEvs := gen(genSpec{from: tierDay, to: end, perPane: 12, partitions: 2, terms: 300, prefix: "t", users: 2000, ips: 900, seed: 32})
 	now := time.Now().UTC()
 	writeBatchPane(t, db, batchEvs, now, w)
+	writeBatchTiers(t, db, now)
+	// One view's tier of one hour missing (too large for batch to
+	// store): that hour, and its day, are merged from the panes.
+	if _, err := db.Collection(collections.TierCollection(views.ViewHot)).DeleteOne(context.Background(),
+		bson.M{"_id": collections.TierID(views.ViewHot, day0.Add(5*time.Hour), time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
 	writeHorizon(t, db, topic, tierDay, now)
 	for view, ds := range speedDocsPane(t, speedEvs, 0, now, w) { // exact speed summaries: hot answers compare equal
 		replaceDocs(t, db.Collection(collections.SpeedCollection(view)), ds)
@@ -60,6 +68,9 @@ func TestTieredAnswersMatchPaneByPane(t *testing.T) {
 		t.Fatal(err)
 	}
 	sn := srv.snap.Load()
+	if srv.r.tierStates != 23+1 {
+		t.Errorf("%d hour and day states taken from batch's tiers, want 23 hours and the day", srv.r.tierStates)
+	}
 	if len(sn.batch.days) != 1 || len(sn.speed.days) != 1 {
 		t.Fatalf("day blocks: batch %d, speed %d, want 1 and 1", len(sn.batch.days), len(sn.speed.days))
 	}

@@ -19,15 +19,15 @@ import (
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
-// batchDocs reads every batch document of db (views and clusters tiers)
+// batchDocs reads every batch document of db (views and their tiers)
 // by collection and _id, without the time it was written nor its readable
 // summary (a Go map's key order).
 func batchDocs(t *testing.T, ctx context.Context, db *mongo.Database) map[string]bson.M {
 	t.Helper()
 	out := map[string]bson.M{}
-	colls := []string{collections.ClusterTierCollection}
+	var colls []string
 	for _, v := range views.Names {
-		colls = append(colls, collections.BatchCollection(v))
+		colls = append(colls, collections.BatchCollection(v), collections.TierCollection(v))
 	}
 	for _, coll := range colls {
 		cur, err := db.Collection(coll).Find(ctx, bson.D{})

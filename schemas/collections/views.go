@@ -56,19 +56,21 @@ func DocID(view string, pane time.Time, partition int32) string {
 // PaneKey formats a pane start for ids: minutes precision, UTC, "Z".
 func PaneKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04Z") }
 
-// ClusterTierCollection holds batch's hour and day states of the clusters
-// view (views.Clusters reduced to views.TierMicroClusters), so that serving
-// answers a day from one state instead of 1,440 panes; their Doc has Pane
-// and PaneEnd the tier's bounds.
-const ClusterTierCollection = "batch_clusters_tiers"
+// TierCollection is the collection of batch's hour and day states of view
+// ("batch_<view>_tiers"): each the merge of the tier's panes
+// (views.Block), so that serving answers a day from one state per view
+// instead of 1,440 panes, and reads them at start instead of every pane.
+// Their Doc has Pane and PaneEnd the tier's bounds, partition and offset
+// -1.
+func TierCollection(view string) string { return "batch_" + view + "_tiers" }
 
-// ClusterTierID is the _id of a ClusterTierCollection document:
-// "clusters|<start>|1h" for an hour, "clusters|<start>|1d" for a UTC day.
+// TierID is the _id of a TierCollection document:
+// "<view>|<start>|1h" for an hour, "<view>|<start>|1d" for a UTC day.
 // Serving reads the tiers of the hours batch recomputed by it.
-func ClusterTierID(start time.Time, width time.Duration) string {
+func TierID(view string, start time.Time, width time.Duration) string {
 	w := "1h"
 	if width == 24*time.Hour {
 		w = "1d"
 	}
-	return "clusters|" + PaneKey(start) + "|" + w
+	return view + "|" + PaneKey(start) + "|" + w
 }

@@ -1,0 +1,69 @@
+package views
+
+import "time"
+
+// Blocks: the states of a longer period, an hour of panes or a UTC day of
+// hours, which batch stores beside its panes (batch_<view>_tiers) and
+// serving keeps in memory beside its panes, so a question over a day
+// merges one state instead of 1,440. Both build them with Block, so a
+// block read from batch and one serving merged itself are the same state.
+
+// Block widths.
+const (
+	BlockHour = time.Hour
+	BlockDay  = 24 * time.Hour
+)
+
+// Block returns the merge of parts (panes of one hour, or hour blocks of
+// one day; nil parts are skipped, the parts are not changed) as one state
+// starting at start: an exact hot summary (MergeHot: the largest capacity
+// among the parts, pruned once), dense traffic sketches (NewMergeTraffic),
+// every other view merged as Pane.Merge does into a state without the
+// caps a stored pane keeps (PaneSpec.Merging), and, when clusters is set,
+// the clusters' union reduced to TierMicroClusters (a part of another
+// cluster spec is kept only if it holds more events than the rest, as
+// Pane.Merge does). Without clusters the block has none: an hour still
+// filling, whose clusters a query reads pane by pane.
+func Block(start time.Time, parts []*Pane, clusters bool) *Pane {
+	hots := make([]*Hot, 0, len(parts))
+	for _, q := range parts {
+		if q != nil {
+			hots = append(hots, q.Hot)
+		}
+	}
+	b := &Pane{Hot: MergeHot(hots...), Traffic: NewMergeTraffic()}
+	for _, sp := range Registry {
+		switch sp.Name {
+		case ViewHot:
+			continue
+		case ViewTraffic:
+			for _, q := range parts {
+				if q != nil && q.Traffic != nil {
+					b.Traffic.Merge(q.Traffic)
+				}
+			}
+			continue
+		case ViewClusters:
+			if !clusters {
+				continue
+			}
+			acc := NewClusters(DefaultClusterSpec(), start)
+			for _, q := range parts {
+				if q == nil || q.Clusters == nil {
+					continue
+				}
+				if err := acc.Merge(q.Clusters); err != nil && q.Clusters.Total() > acc.Total() {
+					acc = q.Clusters.Clone()
+				}
+			}
+			acc.Reduce(TierMicroClusters)
+			b.Clusters = acc
+			continue
+		}
+		sp.Fresh(b, PaneSpec{Merging: true}, start)
+		for _, q := range parts {
+			sp.Merge(b, q)
+		}
+	}
+	return b
+}
