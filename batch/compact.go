@@ -18,16 +18,14 @@ import (
 )
 
 // Compaction streams: each (partition, hour) met is an open lake file
-// (lake.Stream) fed chunkRows rows at a time, its Parquet row group
-// buffered as encoded pages, so what a run holds does not grow with what
-// it reads. A file is committed when its partition's event time has
+// (lake.Stream) fed a row at a time, its Parquet row group buffered as
+// encoded pages, so what a run holds does not grow with what it reads. A file is committed when its partition's event time has
 // passed the hour's end by closeAfter (late records of the hour still
 // join it), when its worker holds maxOpen files, or at the end of the
 // run. The files of a run enter the manifest together at the end, so
 // where a file is cut changes file sizes (merged later), never
 // correctness.
 const (
-	chunkRows  = 8 * 1024
 	closeAfter = time.Hour
 	maxOpen    = 16
 	// fetchMaxBytes bounds one fetch of the compaction's Kafka client.
@@ -391,11 +389,10 @@ type fileKey struct {
 	hour      time.Time
 }
 
-// hourFile is the open lake file of one (partition, hour): the rows not
-// yet handed to the Parquet writer, and what the manifest will say.
+// hourFile is the open lake file of one (partition, hour), and what the
+// manifest will say of it.
 type hourFile struct {
 	s           *lake.Stream
-	rb          *event.RecordBuilder
 	first, last int64
 	rows        int64
 	parseErrors int64
@@ -463,30 +460,19 @@ func (s *shard) add(rec *kgo.Record) error {
 		if err != nil {
 			return fmt.Errorf("compact partition %d: %w", rec.Partition, err)
 		}
-		hf = &hourFile{s: st, rb: event.NewRecordBuilder(nil), first: rec.Offset}
+		hf = &hourFile{s: st, first: rec.Offset}
 		s.open[key] = hf
 	}
-	hf.rb.Append(ev)
+	if err := hf.s.Append(ev); err != nil {
+		return fmt.Errorf("compact partition %d offset %d: %w", rec.Partition, rec.Offset, err)
+	}
 	hf.last = rec.Offset
 	hf.rows++
 	hf.used = s.sum.Records
 	if ev.ParseError != "" {
 		hf.parseErrors++
 	}
-	if hf.rb.Len() >= chunkRows {
-		return hf.writeChunk()
-	}
 	return nil
-}
-
-// writeChunk hands the buffered rows to the Parquet writer.
-func (hf *hourFile) writeChunk() error {
-	if hf.rb.Len() == 0 {
-		return nil
-	}
-	rec := hf.rb.NewRecordBatch()
-	defer rec.Release()
-	return hf.s.Write(rec)
 }
 
 // closeBehind commits the files of partition p whose hour ended
@@ -530,12 +516,6 @@ func (s *shard) closeAll() error {
 func (s *shard) commit(k fileKey) error {
 	hf := s.open[k]
 	delete(s.open, k)
-	err := hf.writeChunk()
-	hf.rb.Release()
-	if err != nil {
-		hf.s.Abort()
-		return fmt.Errorf("compact partition %d offsets %d-%d: %w", k.partition, hf.first, hf.last, err)
-	}
 	rel, size, err := hf.s.Commit(s.ctx, hf.first, hf.last)
 	if err != nil {
 		return fmt.Errorf("compact partition %d offsets %d-%d: %w", k.partition, hf.first, hf.last, err)
@@ -549,7 +529,6 @@ func (s *shard) commit(k fileKey) error {
 // abort drops the open files of a failed run.
 func (s *shard) abort() {
 	for k, hf := range s.open {
-		hf.rb.Release()
 		hf.s.Abort()
 		delete(s.open, k)
 	}

@@ -8,18 +8,25 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/loglambda/loglambda/base/atomicfile"
 	"github.com/loglambda/loglambda/schemas/event"
 )
 
-// Stream is a lake file of one (hour, partition) written a batch at a
-// time, so that compaction holds one Arrow chunk and one row group's
+// streamChunk is how many rows a Stream gathers before handing them to
+// the Parquet writer: one call per chunk keeps the writer's per-call cost
+// off the rows, and the chunk's strings are the events' own (row.set).
+const streamChunk = 1024
+
+// Stream is a lake file of one (hour, partition) written an event at a
+// time, so that compaction holds a chunk of rows and one row group's
 // encoded pages per open file instead of the file's rows. Its name (the
 // offsets it holds) is fixed by Commit; until then it is a temp file in
 // the hour's directory, which the orphan sweep removes after a crash.
+//
+// It is written with parquet-go (see row); files merged later are
+// rewritten by pqarrow (Merge), and both read back as event.ArrowSchema.
 //
 // On object storage the file is written in the lake's staging directory
 // and uploaded at Commit, as WriteFile does.
@@ -30,7 +37,8 @@ type Stream struct {
 	pf        *atomicfile.Pending // local lake
 	staged    *os.File            // remote lake
 	cw        *countingWriter     // remote lake
-	fw        *pqarrow.FileWriter
+	fw        *pq.GenericWriter[row]
+	rows      []row
 }
 
 // CreateStream starts the file of partition's rows in hour; first is the
@@ -42,13 +50,8 @@ func (l *Lake) CreateStream(hour time.Time, partition int32, first int64) (*Stre
 			return nil, fmt.Errorf("create stream of hour %s partition %d: %w", Hour(hour).Format(time.RFC3339), partition, err)
 		}
 		cw := &countingWriter{w: f}
-		fw, err := pqarrow.NewFileWriter(event.ArrowSchema(), cw, writerProps(), arrowProps())
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			return nil, fmt.Errorf("create %s: %w", f.Name(), err)
-		}
-		return &Stream{l: l, hour: Hour(hour), partition: partition, staged: f, cw: cw, fw: fw}, nil
+		return &Stream{l: l, hour: Hour(hour), partition: partition, staged: f, cw: cw,
+			fw: pq.NewGenericWriter[row](cw, streamOptions()...), rows: make([]row, 0, streamChunk)}, nil
 	}
 	hint := l.Abs(FilePath(hour, partition, first, first))
 	if err := os.MkdirAll(filepath.Dir(hint), 0o755); err != nil {
@@ -58,18 +61,32 @@ func (l *Lake) CreateStream(hour time.Time, partition int32, first int64) (*Stre
 	if err != nil {
 		return nil, err
 	}
-	fw, err := pqarrow.NewFileWriter(event.ArrowSchema(), pf.Writer(), writerProps(), arrowProps())
-	if err != nil {
-		pf.Abort()
-		return nil, fmt.Errorf("create %s: %w", hint, err)
-	}
-	return &Stream{l: l, hour: Hour(hour), partition: partition, pf: pf, fw: fw}, nil
+	return &Stream{l: l, hour: Hour(hour), partition: partition, pf: pf,
+		fw: pq.NewGenericWriter[row](pf.Writer(), streamOptions()...), rows: make([]row, 0, streamChunk)}, nil
 }
 
-// Write appends the rows of rec (of event.ArrowSchema) to the current row
-// group, which is written out when it reaches the lake's row group size.
-func (s *Stream) Write(rec arrow.RecordBatch) error {
-	if err := s.fw.WriteBuffered(rec); err != nil {
+// Append adds ev as the file's next row; the current row group is written
+// out when it reaches the lake's row group size. ev's strings and raw
+// bytes must not change until the next Append that writes (the Stream
+// keeps up to streamChunk rows that share them).
+func (s *Stream) Append(ev *event.Event) error {
+	s.rows = s.rows[:len(s.rows)+1]
+	s.rows[len(s.rows)-1].set(ev)
+	if len(s.rows) == cap(s.rows) {
+		return s.flush()
+	}
+	return nil
+}
+
+// flush hands the gathered rows to the Parquet writer.
+func (s *Stream) flush() error {
+	if len(s.rows) == 0 {
+		return nil
+	}
+	_, err := s.fw.Write(s.rows)
+	clear(s.rows) // drop the events' strings
+	s.rows = s.rows[:0]
+	if err != nil {
 		return fmt.Errorf("write hour %s partition %d: %w", s.hour.Format(time.RFC3339), s.partition, err)
 	}
 	return nil
@@ -79,7 +96,11 @@ func (s *Stream) Write(rec arrow.RecordBatch) error {
 // by the offsets it holds; it returns that path and the file's size.
 func (s *Stream) Commit(ctx context.Context, first, last int64) (rel string, size int64, err error) {
 	rel = FilePath(s.hour, s.partition, first, last)
-	if err := s.fw.Close(); err != nil {
+	err = s.flush()
+	if err == nil {
+		err = s.fw.Close()
+	}
+	if err != nil {
 		s.drop()
 		return "", 0, fmt.Errorf("write %s: %w", rel, err)
 	}
@@ -103,7 +124,7 @@ func (s *Stream) Commit(ctx context.Context, first, last int64) (rel string, siz
 
 // Abort drops the file.
 func (s *Stream) Abort() {
-	s.fw.Close()
+	s.rows = nil
 	s.drop()
 }
 

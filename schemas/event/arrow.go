@@ -174,7 +174,7 @@ func (rb *RecordBuilder) Append(ev *Event) {
 	next().(*array.Float64Builder).Append(ev.LatencyMS)
 	next().(*array.StringBuilder).Append(ev.Msg)
 	next().(*array.StringBuilder).Append(ev.HotTerm)
-	next().(*array.StringBuilder).Append(fieldsJSON(ev.Fields))
+	next().(*array.StringBuilder).Append(FieldsJSON(ev.Fields))
 	next().(*array.StringBuilder).Append(ev.ParseError)
 	next().(*array.StringBuilder).Append(ev.Format)
 	raw := ev.Raw
@@ -198,10 +198,10 @@ func (rb *RecordBuilder) NewRecordBatch() arrow.RecordBatch { return rb.b.NewRec
 // Release frees the builder's buffers.
 func (rb *RecordBuilder) Release() { rb.b.Release() }
 
-// fieldsJSON encodes the extra fields as a JSON object with sorted keys
-// (encoding/json sorts map keys), so equal maps give equal bytes; "" when
-// there are none.
-func fieldsJSON(m map[string]string) string {
+// FieldsJSON is the lake's fields column of an event: the extra fields as
+// a JSON object with sorted keys (encoding/json sorts map keys), so equal
+// maps give equal bytes; "" when there are none.
+func FieldsJSON(m map[string]string) string {
 	if len(m) == 0 {
 		return ""
 	}
