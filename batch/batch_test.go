@@ -50,7 +50,7 @@ type stack struct {
 
 // newS3Stack is newStack with the lake in a bucket of a real S3 server
 // (SeaweedFS), for the lake's tests repeated on S3.
-func newS3Stack(t *testing.T) *stack {
+func newS3Stack(t *testing.T, opts ...objstore.Opt) *stack {
 	t.Helper()
 	srv := testkit.StartS3(t)
 	s := newStack(t)
@@ -58,7 +58,7 @@ func newS3Stack(t *testing.T) *stack {
 	srv.Bucket(t, s.bucket)
 	s.lakeDir = "s3://" + s.bucket + "/lake"
 	var err error
-	if s.store, err = objstore.Open(testkit.Context(t, time.Minute), s.lakeDir, objstore.S3Endpoint(srv.Endpoint)); err != nil {
+	if s.store, err = objstore.Open(testkit.Context(t, time.Minute), s.lakeDir, append([]objstore.Opt{objstore.S3Endpoint(srv.Endpoint)}, opts...)...); err != nil {
 		t.Fatal(err)
 	}
 	if s.cache, err = objstore.NewCache(s.store, t.TempDir(), 1<<30); err != nil {
@@ -353,6 +353,18 @@ func TestBatch(t *testing.T) {
 func TestBatchS3(t *testing.T) {
 	testkit.SkipShort(t, "starts SeaweedFS")
 	testBatch(t, newS3Stack(t))
+}
+
+// TestBatchS3Emulated is TestBatch on S3 with the server's conditional
+// writes not used (--s3-conditional off): what a server without them
+// gets, the conditions emulated under the lease.
+func TestBatchS3Emulated(t *testing.T) {
+	testkit.SkipShort(t, "starts SeaweedFS")
+	s := newS3Stack(t, objstore.S3Conditional(objstore.ConditionalOff))
+	if !objstore.Emulated(s.store) {
+		t.Fatal("--s3-conditional off: the store uses the server's conditional writes")
+	}
+	testBatch(t, s)
 }
 
 func testBatch(t *testing.T, s *stack) {

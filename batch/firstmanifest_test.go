@@ -2,6 +2,7 @@ package batch
 
 import (
 	"errors"
+	"github.com/loglambda/loglambda/base/objstore"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,6 +26,13 @@ func TestCrashInFirstCompaction(t *testing.T) {
 func TestCrashInFirstCompactionS3(t *testing.T) {
 	testkit.SkipShort(t, "starts SeaweedFS")
 	testCrashInFirstCompaction(t, newS3Stack(t))
+}
+
+// TestCrashInFirstCompactionS3Emulated is the same crash on S3 with the
+// conditional writes emulated.
+func TestCrashInFirstCompactionS3Emulated(t *testing.T) {
+	testkit.SkipShort(t, "starts SeaweedFS")
+	testCrashInFirstCompaction(t, newS3Stack(t, objstore.S3Conditional(objstore.ConditionalOff)))
 }
 
 func testCrashInFirstCompaction(t *testing.T, s *stack) {

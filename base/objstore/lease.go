@@ -62,6 +62,7 @@ func TakeLease(ctx context.Context, store Store, key string, ttl time.Duration) 
 		holder: leaseDoc{Host: host, Token: hex.EncodeToString(tok[:]), Proc: proc.Self()},
 		stop:   make(chan struct{}), done: make(chan struct{})}
 	cond := IfAbsent()
+	read := time.Now()
 	data, v, err := store.Get(ctx, key)
 	switch {
 	case errors.Is(err, ErrNotExist):
@@ -84,8 +85,62 @@ func TakeLease(ctx context.Context, store Store, key string, ttl time.Duration) 
 		}
 		return nil, fmt.Errorf("take lease %s/%s: %w", store, key, err)
 	}
+	if Emulated(store) {
+		if err := l.confirm(ctx, read); err != nil {
+			return nil, fmt.Errorf("take lease %s/%s: %w", store, key, err)
+		}
+	}
 	go l.keep()
 	return l, nil
+}
+
+// Emulated reports whether store emulates conditional writes by a read
+// before the write (an S3 server without them; see S3).
+func Emulated(store Store) bool {
+	c, ok := store.(interface{ Conditional() bool })
+	return ok && !c.Conditional()
+}
+
+// leaseGap bounds, where conditional writes are emulated, the time from a
+// taker's read of the lease to the end of its write; leaseSettle, longer,
+// is how long it then waits before reading the lease back.
+const (
+	leaseGap    = 2 * time.Second
+	leaseSettle = 2 * leaseGap
+)
+
+// confirm makes a takeover safe where two takers can both pass the
+// emulated condition (both read the lease free, both write it). Each
+// taker's write ends within leaseGap of its read, and a rival's read came
+// before our write landed (else it saw our lease and gave up), so a
+// rival's write lands before our write's end plus leaseGap: reading back
+// after leaseSettle, longer, sees the last writer's lease. Only that one
+// keeps it; the others fail as if the condition had failed. (With real
+// conditional writes the server already refused them.)
+func (l *Lease) confirm(ctx context.Context, read time.Time) error {
+	if gap := time.Since(read); gap > leaseGap {
+		return fmt.Errorf("the read and write of the lease took %s (more than %s), too slow to be sure no other run took it meanwhile: %w", gap.Round(time.Millisecond), leaseGap, ErrPrecondition)
+	}
+	select {
+	case <-time.After(leaseSettle):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	data, v, err := l.store.Get(ctx, l.key)
+	if err != nil {
+		return err
+	}
+	var cur leaseDoc
+	if err := json.Unmarshal(data, &cur); err != nil {
+		return err
+	}
+	if cur.Token != l.holder.Token {
+		return fmt.Errorf("another run took it at the same time (%s, token %s): %w", cur.Host, cur.Token, ErrPrecondition)
+	}
+	l.mu.Lock()
+	l.version = v
+	l.mu.Unlock()
+	return nil
 }
 
 // renew writes the lease with a new expiry under cond.
@@ -150,6 +205,17 @@ func (l *Lease) Check() error {
 		return fmt.Errorf("lease %s/%s: not renewed since %s", l.store, l.key, l.until.Add(-l.ttl).Format(time.RFC3339))
 	}
 	return nil
+}
+
+// Deadline is when a commit started now must have ended: a margin
+// before the lease may expire and another run take over. The lake bounds
+// its manifest save by it, so that a writer paused past its lease (GC,
+// SIGSTOP) cannot land a save after its successor started; with emulated
+// conditional writes nothing else would stop it.
+func (l *Lease) Deadline() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.until.Add(-l.ttl / 6)
 }
 
 // Release stops renewing and marks the lease expired if it is still ours,

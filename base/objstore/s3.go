@@ -30,11 +30,27 @@ import (
 // Put's conditions are S3's conditional writes (If-None-Match: * and
 // If-Match: etag); Open checks that the server honours them, since a
 // server that ignored them would let two writers overwrite each other.
+//
+// A server without conditional writes (older MinIO, Ceph RGW and
+// SeaweedFS releases, some gateways; or --s3-conditional off) gets them
+// emulated: Put reads the object's ETag, compares, then writes. That is
+// not atomic: two writers can both pass the comparison. The lake does not
+// rely on it alone: only the lease holder writes the manifest, a takeover
+// of the lease is confirmed by reading it back after a settle time longer
+// than the gap allowed between its read and its write (see TakeLease), and
+// a manifest save is bounded by the lease's validity, so a writer that
+// lost its lease cannot write over its successor's manifest.
 type S3 struct {
 	client         *minio.Client
 	bucket, prefix string // prefix ends with "/" unless empty
 	location       string
+	// emulated: conditions are checked by a read before the write.
+	emulated bool
 }
+
+// Conditional reports whether the server's own conditional writes are
+// used (false: emulated, see S3).
+func (s *S3) Conditional() bool { return !s.emulated }
 
 // openS3 connects to s3://bucket/prefix with credentials from the usual
 // AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
@@ -94,11 +110,27 @@ func openS3(ctx context.Context, location string, c cfg) (*S3, error) {
 	if !ok {
 		return nil, fmt.Errorf("lake %s: bucket %s does not exist at %s: create it first", location, s.bucket, host)
 	}
-	if err := s.checkConditional(ctx); err != nil {
-		return nil, err
+	switch c.conditional {
+	case ConditionalOff:
+		s.emulated = true
+	case ConditionalOn:
+		if err := s.checkConditional(ctx); err != nil {
+			return nil, err
+		}
+	default:
+		err := s.checkConditional(ctx)
+		if errors.Is(err, errNoConditional) {
+			s.emulated = true
+		} else if err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
+
+// errNoConditional is checkConditional's answer for a server that ignores
+// or refuses conditional writes.
+var errNoConditional = errors.New("the server ignores conditional writes (If-None-Match), which the lake's lease and manifest need to stay single-writer: use --s3-conditional auto or off to emulate them under the lease")
 
 // checkConditional puts a probe object twice with If-None-Match: *; a
 // server that accepts the second put ignores conditions, and the lake's
@@ -110,6 +142,9 @@ func (s *S3) checkConditional(ctx context.Context) error {
 		return err
 	}
 	if _, err := s.Put(ctx, key, []byte("1"), IfAbsent()); err != nil {
+		if notImplemented(err) {
+			return fmt.Errorf("lake %s: %w (%v)", s.location, errNoConditional, err)
+		}
 		return fmt.Errorf("lake %s: %w", s.location, err)
 	}
 	_, err := s.Put(ctx, key, []byte("2"), IfAbsent())
@@ -117,7 +152,9 @@ func (s *S3) checkConditional(ctx context.Context) error {
 	case errors.Is(err, ErrPrecondition):
 		return nil
 	case err == nil:
-		return fmt.Errorf("lake %s: the server ignores conditional writes (If-None-Match), which the lake's lease and manifest need to stay single-writer", s.location)
+		return fmt.Errorf("lake %s: %w", s.location, errNoConditional)
+	case notImplemented(err):
+		return fmt.Errorf("lake %s: %w (%v)", s.location, errNoConditional, err)
 	}
 	return fmt.Errorf("lake %s: %w", s.location, err)
 }
@@ -176,6 +213,10 @@ func (s *S3) Put(ctx context.Context, key string, data []byte, cond Cond) (strin
 	}
 	opts := minio.PutObjectOptions{ContentType: contentType(key), DisableMultipart: true, SendContentMd5: true}
 	switch {
+	case cond != Always && s.emulated:
+		if err := s.compare(ctx, key, obj, cond); err != nil {
+			return "", err
+		}
 	case cond.ifAbsent:
 		opts.SetMatchETagExcept("*")
 	case cond.ifVersion != "":
@@ -186,6 +227,33 @@ func (s *S3) Put(ctx context.Context, key string, data []byte, cond Cond) (strin
 		return "", s.wrap("put", key, err)
 	}
 	return info.ETag, nil
+}
+
+// compare checks cond against the object's current ETag: the emulation
+// of a conditional write, a read before the write (see S3).
+func (s *S3) compare(ctx context.Context, key, obj string, cond Cond) error {
+	st, err := s.client.StatObject(ctx, s.bucket, obj, minio.StatObjectOptions{})
+	cur := st.ETag
+	if err != nil {
+		if !errors.Is(s.wrap("stat", key, err), ErrNotExist) {
+			return s.wrap("put", key, err)
+		}
+		cur = ""
+	}
+	switch {
+	case cond.ifAbsent && cur != "":
+		return fmt.Errorf("put %s/%s: %w (it exists)", s.location, key, ErrPrecondition)
+	case cond.ifVersion != "" && cur != cond.ifVersion:
+		return fmt.Errorf("put %s/%s: %w (version %q, want %q)", s.location, key, ErrPrecondition, cur, cond.ifVersion)
+	}
+	return nil
+}
+
+// notImplemented reports whether the server refused a request for a
+// feature it lacks (501, NotImplemented): a conditional write, here.
+func notImplemented(err error) bool {
+	r := minio.ToErrorResponse(err)
+	return r.StatusCode == http.StatusNotImplemented || r.Code == "NotImplemented"
 }
 
 func (s *S3) Upload(ctx context.Context, key, src string) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,4 +126,79 @@ func TestS3(t *testing.T) {
 		t.Fatalf("lease after release: %v", err)
 	}
 	b.Release()
+}
+
+// TestS3Emulated: with the server's conditional writes not used
+// (ConditionalOff, what a server without them gets), Put's conditions
+// still refuse a second create and a stale version, and of several runs
+// taking the lease at the same moment exactly one holds it.
+func TestS3Emulated(t *testing.T) {
+	srv := testkit.StartS3(t)
+	srv.Bucket(t, "emulated")
+	ctx := testkit.Context(t, 3*time.Minute)
+	st, err := objstore.Open(ctx, "s3://emulated/lake", objstore.S3Endpoint(srv.Endpoint),
+		objstore.S3Conditional(objstore.ConditionalOff))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !objstore.Emulated(st) {
+		t.Fatal("ConditionalOff: the store says it uses the server's conditional writes")
+	}
+	if auto, err := objstore.Open(ctx, "s3://emulated/lake", objstore.S3Endpoint(srv.Endpoint)); err != nil || objstore.Emulated(auto) {
+		t.Fatalf("auto on a server with conditional writes: emulated %v, %v", err == nil && objstore.Emulated(auto), err)
+	}
+	v1, err := st.Put(ctx, "t/m.json", []byte("one"), objstore.IfAbsent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Put(ctx, "t/m.json", []byte("two"), objstore.IfAbsent()); !errors.Is(err, objstore.ErrPrecondition) {
+		t.Fatalf("second create: %v, want ErrPrecondition", err)
+	}
+	v2, err := st.Put(ctx, "t/m.json", []byte("two"), objstore.IfVersion(v1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Put(ctx, "t/m.json", []byte("three"), objstore.IfVersion(v1)); !errors.Is(err, objstore.ErrPrecondition) {
+		t.Fatalf("put over a stale version: %v, want ErrPrecondition", err)
+	}
+	if data, v, err := st.Get(ctx, "t/m.json"); err != nil || string(data) != "two" || v != v2 {
+		t.Fatalf("get = %q %q %v, want two %q", data, v, err, v2)
+	}
+	for round := range 3 {
+		key := fmt.Sprintf("t/_lease-%d.json", round)
+		const takers = 4
+		type res struct {
+			l   *objstore.Lease
+			err error
+		}
+		out := make(chan res, takers)
+		start := make(chan struct{})
+		for range takers {
+			go func() {
+				<-start
+				l, err := objstore.TakeLease(ctx, st, key, 0)
+				out <- res{l, err}
+			}()
+		}
+		close(start)
+		var held []*objstore.Lease
+		for range takers {
+			r := <-out
+			if r.err == nil {
+				held = append(held, r.l)
+			} else if !strings.Contains(r.err.Error(), "took") && !strings.Contains(r.err.Error(), "held by") && !strings.Contains(r.err.Error(), "too slow") {
+				t.Errorf("round %d: a taker failed otherwise: %v", round, r.err)
+			}
+		}
+		if len(held) > 1 {
+			t.Fatalf("round %d: %d runs hold the lease at once", round, len(held))
+		}
+		for _, l := range held {
+			if err := l.Check(); err != nil {
+				t.Errorf("round %d: the holder's lease: %v", round, err)
+			}
+			l.Release()
+		}
+		t.Logf("round %d: %d of %d takers hold the lease", round, len(held), takers)
+	}
 }

@@ -236,7 +236,10 @@ func (l *Lake) HasManifest(ctx context.Context) (bool, error) {
 // manifest being the one this lake last loaded or saved, and refused when
 // the writer's lease is not surely held: a run that lost its lease (paused
 // past its expiry) must not overwrite the manifest of the run that took
-// over. Locally the flock makes such a race impossible.
+// over, and it must end before the lease's Deadline. Where the server
+// has no conditional writes (objstore.Emulated) the condition is a read
+// before the write, and the lease alone keeps a single writer. Locally
+// the flock makes such a race impossible.
 func (l *Lake) SaveManifest(ctx context.Context, m *Manifest) error {
 	m.sortFiles()
 	data, err := json.MarshalIndent(m, "", "  ")
@@ -244,16 +247,21 @@ func (l *Lake) SaveManifest(ctx context.Context, m *Manifest) error {
 		return fmt.Errorf("save manifest: %w", err)
 	}
 	cond := objstore.Always
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
 	if l.Remote() {
 		if l.lease != nil {
 			if err := l.lease.Check(); err != nil {
 				return fmt.Errorf("save manifest: %w", err)
 			}
+			// A save that cannot end while the lease surely holds
+			// must not land at all (see objstore.Lease.Deadline).
+			var c2 context.CancelFunc
+			ctx, c2 = context.WithDeadline(ctx, l.lease.Deadline())
+			defer c2()
 		}
 		cond = objstore.IfVersion(l.manifestVersion)
 	}
-	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
-	defer cancel()
 	v, err := l.store.Put(ctx, l.key(ManifestName), append(data, '\n'), cond)
 	if err != nil {
 		return fmt.Errorf("save manifest: %w", err)

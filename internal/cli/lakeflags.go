@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -22,8 +23,9 @@ type lakeFlags struct {
 	location  string
 	endpoint  string
 	caFile    string
-	cacheDir  string
-	cacheSize string
+	cacheDir    string
+	cacheSize   string
+	conditional string
 }
 
 // register adds --lake (default def; use says what the command does with
@@ -33,6 +35,7 @@ func (f *lakeFlags) register(fs *flag.FlagSet, def, use string) {
 	fs.StringVar(&f.endpoint, "s3-endpoint", "", "S3-compatible server of an s3:// lake, http(s)://host:port (path-style; https: TLS); empty: AWS S3 (region from AWS_REGION)")
 	fs.StringVar(&f.caFile, "s3-ca", "", "PEM CA bundle verifying an https --s3-endpoint; empty: the system roots")
 	fs.StringVar(&f.cacheDir, "lake-cache", "", "directory caching an s3:// lake's files for DuckDB and merges; empty: "+defaultLakeCache+" (up: <data>/lake-cache)")
+	fs.StringVar(&f.conditional, "s3-conditional", string(objstore.ConditionalAuto), "an s3:// lake's conditional writes (If-Match, If-None-Match): auto (used when the server honours them, else emulated under the writer's lease), on (required), off (emulated)")
 	fs.StringVar(&f.cacheSize, "lake-cache-size", "8GiB", "bound of --lake-cache (least recently used files go first): bytes, or with KB/MB/GB/TB or KiB/MiB/GiB/TiB")
 }
 
@@ -52,11 +55,20 @@ func (f *lakeFlags) open(ctx context.Context, defaultCache string) (objstore.Sto
 	if err != nil {
 		return nil, nil, fmt.Errorf("--lake-cache-size: %w", err)
 	}
+	cond, err := objstore.ParseConditional(f.conditional)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--s3-conditional: %w", err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	st, err := objstore.Open(ctx, f.location, objstore.S3Endpoint(f.endpoint), objstore.S3TLS(secure.TLSFiles{CAFile: f.caFile}))
+	st, err := objstore.Open(ctx, f.location, objstore.S3Endpoint(f.endpoint), objstore.S3TLS(secure.TLSFiles{CAFile: f.caFile}),
+		objstore.S3Conditional(cond))
 	if err != nil {
 		return nil, nil, err
+	}
+	if objstore.Emulated(st) && cond == objstore.ConditionalAuto {
+		slog.Warn("the S3 server ignores conditional writes: emulated (a read before each conditional write), the writer's lease keeps a single writer",
+			"lake", f.location, "endpoint", f.endpoint)
 	}
 	dir := f.cacheDir
 	if dir == "" {
