@@ -20,9 +20,9 @@ const defaultLakeCache = defaultDataDir + "/lake-cache"
 // lakeFlags are --lake and, for a lake in S3, where the server is and
 // where its files are cached.
 type lakeFlags struct {
-	location  string
-	endpoint  string
-	caFile    string
+	location    string
+	endpoint    string
+	caFile      string
 	cacheDir    string
 	cacheSize   string
 	conditional string
