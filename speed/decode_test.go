@@ -25,7 +25,7 @@ func TestDecodeCases(t *testing.T) {
 	for i, r := range ingesttest.Records(testTopic, 0) {
 		s.process(kgo.Fetches{{Topics: []kgo.FetchTopic{{Topic: testTopic,
 			Partitions: []kgo.FetchPartition{{Partition: 0, Records: []*kgo.Record{r}}}}}}})
-		ingesttest.Check(t, cases[i], s.last)
+		ingesttest.Check(t, cases[i], s.parts[0].lastEvent)
 	}
 	events, parseErrors := ingesttest.Counts()
 	if st := s.Stats(); st.Events != events || st.ParseErrors != parseErrors {

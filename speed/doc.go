@@ -4,11 +4,12 @@
 //
 // # How the pieces fit
 //
-// speed.go runs the poll loop: each poll's records are parsed (the parser
-// named by the record's "format" header, else the configured one) and
-// applied under one lock, taken per chunk of records so a flush's cut never
-// waits for a whole poll (partition.go). flush.go takes a cut of the dirty
-// state under that lock and writes it from its own goroutine while polling
+// speed.go runs the poll loop; process.go parses each poll's records (the
+// parser named by the record's "format" header, else the configured one)
+// and applies them (partition.go), the partitions of a poll in parallel on
+// up to GOMAXPROCS goroutines, each holding the lock shared per chunk of
+// records, so a flush's cut never waits for a whole poll. flush.go takes a
+// cut of the dirty state holding that lock exclusively and writes it from its own goroutine while polling
 // goes on, partition by partition: the partition's dirty panes, oldest
 // first, as idempotent replaces into the view collections (speed_hot,
 // speed_traffic, speed_levels; one document per view, pane and partition)

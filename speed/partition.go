@@ -58,6 +58,10 @@ type partition struct {
 	written      []collections.PaneWrite
 	writtenSince time.Time
 
+	// lastEvent is the event of the last record process applied (for
+	// tests).
+	lastEvent *event.Event
+
 	// tracker mines the partition's messages for the patterns view (nil
 	// when the view is off); msgBuf and hit are its scratch.
 	tracker *patterns.Tracker

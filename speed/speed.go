@@ -30,16 +30,13 @@ type Speed struct {
 	grid    views.Grid
 	metrics *metrics
 
-	// dec decodes records into events, decs[w] for decoding worker w
-	// (decs[0] is dec): its parsers are not safe for concurrent use, and
-	// only one chunk is decoded at a time (see process).
+	// dec decodes records into events, decs[w] for worker w (decs[0] is
+	// dec): its parsers are not safe for concurrent use (see process).
 	dec  *ingest.Decoder
 	decs []*ingest.Decoder
-	// evs are the two chunks of events records are decoded into, reused:
-	// one being applied while the next is decoded. Polling goroutine only.
-	evs [2][]event.Event
-	// last is the event of the last record process applied (for tests).
-	last *event.Event
+	// evs are the chunks of events records are decoded into, reused, two
+	// per worker (see process). Polling goroutine and its workers only.
+	evs [][2][]event.Event
 
 	running atomic.Bool
 	// flushMu lets one flush run at a time (see flush); hz is the batch
@@ -54,10 +51,11 @@ type Speed struct {
 	hinting atomic.Bool
 	hints   sync.WaitGroup
 
-	// mu guards the partitions and the counters: the polling goroutine
-	// applies and flushes under it, the group callbacks add and remove
-	// partitions under it, Stats reads under it.
-	mu      sync.Mutex
+	// mu guards the partitions and the counters. process applies records
+	// holding it shared, each partition by one goroutine at a time (see
+	// process); everything else holds it exclusively: the flush's cut,
+	// the group callbacks adding and removing partitions, Stats.
+	mu      sync.RWMutex
 	parts   map[int32]*partition
 	total   tally
 	flushes int64
@@ -110,6 +108,7 @@ func New(db *mongo.Database, brokers []string, opts ...Opt) (*Speed, error) {
 	}
 	return &Speed{
 		cfg: c, db: db, writer: ck.Writer, brokers: brokers, grid: ck.Grid, metrics: m, dec: decs[0], decs: decs,
+		evs:   make([][2][]event.Event, len(decs)),
 		parts: map[int32]*partition{},
 	}, nil
 }
@@ -321,116 +320,6 @@ func (s *Speed) aborted() bool {
 		return true
 	default:
 		return false
-	}
-}
-
-// applyChunk is how many records process applies under one hold of s.mu.
-// Holding it for a whole poll (tens of thousands of records, a quarter of a
-// second) made a flush's cut and Stats wait for the poll. Any point between
-// two records is a consistent cut: apply moves a partition's panes, offset
-// and counters together, record by record.
-const applyChunk = 1024
-
-// maxDecoders bounds the goroutines that decode one chunk.
-const maxDecoders = 8
-
-// process applies one poll's records, partition by partition, and updates
-// the metrics once. Decoding a record (parsing its line) is most of its
-// cost and needs nothing of the partition, so it runs outside s.mu, split
-// over up to GOMAXPROCS goroutines, one chunk ahead: chunk i+1 is decoded
-// while chunk i is applied, in offset order, under s.mu (held per chunk,
-// not per poll). What is applied, and in which order, is what a decode
-// and apply record by record would do.
-func (s *Speed) process(fetches kgo.Fetches) {
-	var t tally
-	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-		if fp.Err != nil {
-			if !errors.Is(fp.Err, context.Canceled) && !errors.Is(fp.Err, context.DeadlineExceeded) {
-				s.cfg.Logger.Warn("speed fetch error", "topic", fp.Topic, "partition", fp.Partition, "err", fp.Err)
-			}
-			return
-		}
-		s.mu.Lock()
-		p := s.parts[fp.Partition]
-		if p == nil || fp.Topic != s.cfg.Topic {
-			s.mu.Unlock()
-			if len(fp.Records) > 0 {
-				s.cfg.Logger.Warn("speed: records for a partition not assigned here; skipped", "topic", fp.Topic, "partition", fp.Partition, "records", len(fp.Records))
-			}
-			return
-		}
-		if fp.HighWatermark > p.hwm {
-			p.hwm = fp.HighWatermark
-			p.dirty = true
-		}
-		s.mu.Unlock()
-		recs := fp.Records
-		chunk := func(i int) []*kgo.Record { return recs[i*applyChunk : min((i+1)*applyChunk, len(recs))] }
-		chunks := (len(recs) + applyChunk - 1) / applyChunk
-		var next sync.WaitGroup
-		if chunks > 0 {
-			s.decodeChunk(&next, chunk(0), 0)
-		}
-		for i := range chunks {
-			next.Wait()
-			if i+1 < chunks {
-				s.decodeChunk(&next, chunk(i+1), (i+1)%2)
-			}
-			evs := s.evs[i%2]
-			s.mu.Lock()
-			if s.parts[fp.Partition] != p {
-				s.mu.Unlock()
-				next.Wait()
-				return // dropped meanwhile: its next owner reads these again
-			}
-			for j, r := range chunk(i) {
-				if r.Offset <= p.seen {
-					continue // delivered twice; already applied
-				}
-				p.apply(&evs[j], r.Offset, s, &t)
-				s.last = &evs[j]
-			}
-			s.mu.Unlock()
-		}
-	})
-	s.mu.Lock()
-	s.total.events += t.events
-	s.total.parseErrors += t.parseErrors
-	s.total.lateDropped += t.lateDropped
-	s.mu.Unlock()
-	s.metrics.add(t)
-}
-
-// decodeChunk starts decoding recs into s.evs[buf], split over the
-// decoders, each part in its own goroutine, and returns; wg is done when
-// every part is. A chunk too small to be worth a goroutine is decoded at
-// once.
-func (s *Speed) decodeChunk(wg *sync.WaitGroup, recs []*kgo.Record, buf int) {
-	if cap(s.evs[buf]) < len(recs) {
-		s.evs[buf] = make([]event.Event, applyChunk)
-	}
-	evs := s.evs[buf][:len(recs)]
-	const minPart = 64
-	parts := min(len(s.decs), max(1, len(recs)/minPart))
-	if parts == 1 {
-		for j, r := range recs {
-			s.dec.Decode(&evs[j], r)
-		}
-		return
-	}
-	per := (len(recs) + parts - 1) / parts
-	for w := range parts {
-		lo, hi := w*per, min((w+1)*per, len(recs))
-		if lo >= hi {
-			break
-		}
-		wg.Add(1)
-		go func(dec *ingest.Decoder) {
-			defer wg.Done()
-			for j := lo; j < hi; j++ {
-				dec.Decode(&evs[j], recs[j])
-			}
-		}(s.decs[w])
 	}
 }
 

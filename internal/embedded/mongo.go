@@ -62,7 +62,7 @@ func StartMongo(cfg MongoConfig) (*Mongo, error) {
 	}
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  listener,
-		Logger:    logger,
+		Logger:    slog.New(lazy(logger.Handler())),
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + dir + "/",
 	})
