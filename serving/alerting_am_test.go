@@ -1,6 +1,7 @@
 package serving
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,6 +106,62 @@ func amAlerts(t *testing.T, base string) []amAlert {
 	return out
 }
 
+// amProxy passes requests to a real Alertmanager and keeps the alerts
+// pushed to its v2 API, to count loglambda's re-sends.
+type amProxy struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	posts [][]alerts.PostableAlert
+}
+
+func startAMProxy(t *testing.T, base string) *amProxy {
+	t.Helper()
+	target, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &amProxy{}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/v2/alerts" {
+			body, _ := io.ReadAll(r.Body)
+			var pa []alerts.PostableAlert
+			if err := json.Unmarshal(body, &pa); err != nil {
+				t.Errorf("alertmanager body %s: %v", body, err)
+			}
+			p.mu.Lock()
+			p.posts = append(p.posts, pa)
+			p.mu.Unlock()
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+// endingAt are the alerts pushed with endsAt at: a resolved alert's
+// pushes.
+func (p *amProxy) endingAt(at time.Time) []alerts.PostableAlert {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []alerts.PostableAlert
+	for _, post := range p.posts {
+		for _, a := range post {
+			if a.EndsAt.Equal(at) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+func (p *amProxy) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.posts)
+}
+
 // hookRecord is one request to a webhook notifier: its id header and body.
 type hookRecord struct {
 	id  string
@@ -157,11 +216,16 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 // notification id again; the re-send while firing moves Alertmanager's
 // endsAt; the resolution reaches Alertmanager (its webhook tells
 // "resolved" with the firing's startsAt) and carries the value at
-// resolution, the number of events written, counted here.
+// resolution, the number of events written, counted here. The resolved
+// alert is then re-sent to Alertmanager at each resend interval (endsAt
+// the resolution, the firing's startsAt) until ResolvedResendFor after
+// the resolution, as Prometheus does, while Alertmanager's own receiver
+// and the webhook notifier are told of it once.
 func TestAlertsAlertmanager(t *testing.T) {
 	ctx := context.Background()
 	amHook := startHook(t) // what Alertmanager sends on, in its webhook format
 	base := startAlertmanager(t, amHook.srv.URL+"/alerts")
+	proxy := startAMProxy(t, base) // what loglambda pushes, on to Alertmanager
 	direct := startIDHook(t)
 	db := testDB(t)
 	rules := filepath.Join(t.TempDir(), "rules.yaml")
@@ -181,7 +245,7 @@ rules:
     labels: {severity: page}
     annotations: {summary: "{{ .Value }} page views in {{ .Window }}"}
     notify: [am, hook, log]
-`, base, direct.srv.URL)
+`, proxy.srv.URL, direct.srv.URL)
 	if err := os.WriteFile(rules, []byte(file), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +364,56 @@ rules:
 	if !strings.HasPrefix(queued.ID, "alert|NoTraffic|"+wantFP) {
 		t.Errorf("alert id %s", queued.ID)
 	}
+
+	// The resolved alert re-sent at each resend interval (1 s), with
+	// traffic going on so the rule stays quiet.
+	later, _ := genEvents(t, clk.now(), alerts.ResolvedResendFor+2*time.Minute, 1, 6)
+	feed := newSpeedFeed(db, later)
+	if got := proxy.endingAt(resolvedAt); len(got) != 1 {
+		t.Fatalf("resolved pushes %+v right after the resolution, want 1", got)
+	}
+	for range 3 {
+		step(t, ctx, clk, feed, clk.now().Add(1500*time.Millisecond), b)
+	}
+	resent := proxy.endingAt(resolvedAt)
+	if len(resent) != 4 {
+		t.Fatalf("%d pushes of the resolved alert after 3 resend intervals, want 4", len(resent))
+	}
+	for _, pa := range resent {
+		if !pa.StartsAt.Equal(queued.FiredAt) || collections.Fingerprint(pa.Labels) != wantFP {
+			t.Errorf("re-sent resolved alert %+v, want startsAt %s and fingerprint %s", pa, queued.FiredAt, wantFP)
+		}
+	}
+	// Still re-sent just before the window closes; past it, nothing more
+	// is pushed.
+	step(t, ctx, clk, feed, resolvedAt.Add(alerts.ResolvedResendFor-2*time.Second), b)
+	if n := len(proxy.endingAt(resolvedAt)); n != 5 {
+		t.Fatalf("%d pushes of the resolved alert 2 s before the window closes, want 5", n)
+	}
+	step(t, ctx, clk, feed, resolvedAt.Add(alerts.ResolvedResendFor+time.Second), b)
+	posts := proxy.count()
+	step(t, ctx, clk, feed, clk.now().Add(1500*time.Millisecond), b)
+	step(t, ctx, clk, feed, clk.now().Add(1500*time.Millisecond), b)
+	if n := proxy.count(); n != posts || len(proxy.endingAt(resolvedAt)) < 4 {
+		t.Errorf("%d pushes after the %s window closed, want none", n-posts, alerts.ResolvedResendFor)
+	}
+	// Alertmanager deduplicates: its receiver was told once; the webhook
+	// notifier (told once, by loglambda) too.
+	time.Sleep(2 * time.Second)
+	if st := amHook.byStatus(); st["resolved"] != 1 || st["firing"] != 1 {
+		t.Errorf("Alertmanager's receiver told %v, want one firing and one resolved", st)
+	}
+	resolvedTold := 0
+	for _, r := range direct.records() {
+		if r.msg.Status == "resolved" {
+			resolvedTold++
+		}
+	}
+	if resolvedTold != 1 {
+		t.Errorf("the webhook notifier was told the resolution %d times, want once", resolvedTold)
+	}
 }
+
 
 // TestAlertsDemoWithoutReceivers runs the demo's rule file as up --demo
 // writes it, with no webhook receiver and no mail server listening: the

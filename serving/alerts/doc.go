@@ -1,7 +1,9 @@
 // Package alerts evaluates alerting rules over the serving layer's merged
 // views and notifies by webhook (the Alertmanager webhook format), e-mail
 // (SMTP), Alertmanager's v2 API and the log, once per transition, across
-// restarts and across several serving processes. The documents it keeps
+// restarts and across several serving processes; Alertmanager, as its API
+// clients must, is re-sent a firing alert every resend interval and a
+// resolved one for ResolvedResendFor after (Prometheus's rule). The documents it keeps
 // are declared in schemas/collections (alerts.go).
 //
 // How the pieces fit:

@@ -447,7 +447,7 @@ func (e *Engine) load(ctx context.Context) error {
 		case a.State == StatePending || a.State == StateFiring:
 			e.alerts[a.ID] = a
 			e.byKey[a.Rule+"|"+a.Fingerprint] = a
-		case queued(a):
+		case queued(a) || e.resendsResolved(a, e.clock()):
 			e.alerts[a.ID] = a
 		}
 	}
@@ -463,11 +463,13 @@ func queued(a *Alert) bool {
 	return false
 }
 
-// forgetDone drops resolved alerts whose deliveries are all done: they
-// are history, kept in MongoDB only.
+// forgetDone drops resolved alerts whose deliveries are all done and no
+// longer re-sent to an Alertmanager: they are history, kept in MongoDB
+// only.
 func (e *Engine) forgetDone() {
+	now := e.clock()
 	for id, a := range e.alerts {
-		if a.State == StateResolved && !queued(a) {
+		if a.State == StateResolved && !queued(a) && !e.resendsResolved(a, now) {
 			delete(e.alerts, id)
 		}
 	}
@@ -521,8 +523,7 @@ func (e *Engine) Deliver(ctx context.Context) error {
 	for _, a := range e.alerts {
 		for i, d := range a.Deliveries {
 			nf := rs.Notifiers[d.Notifier]
-			refresh := d.State == DeliverySent && d.Status == StateFiring && a.State == StateFiring &&
-				nf != nil && nf.Alertmanager != nil
+			refresh := e.resends(a, d, nf, now)
 			if (d.State != DeliveryQueued && !refresh) || d.NextAt.IsZero() || d.NextAt.After(now) {
 				continue
 			}
@@ -558,7 +559,7 @@ func (e *Engine) Deliver(ctx context.Context) error {
 		d.Attempts++
 		if errs[i] == nil {
 			d.State, d.SentAt, d.NextAt, d.LastError = DeliverySent, now, time.Time{}, ""
-			if j.nf.Alertmanager != nil && d.Status == StateFiring {
+			if e.resends(j.alert, *d, j.nf, now) {
 				d.NextAt = now.Add(resendOf(j.nf))
 			}
 			e.metrics.sent.WithLabelValues(d.Notifier).Inc()
@@ -600,9 +601,58 @@ func (e *Engine) Deliver(ctx context.Context) error {
 	return err
 }
 
-// refreshed records a re-send of a firing alert to Alertmanager: the next
-// one after the resend interval, or after the retry wait when it failed
-// (logged when it starts failing and when it works again).
+// ResolvedResendFor is how long a resolved alert is re-sent to an
+// Alertmanager notifier, every resend interval, after its resolution:
+// Prometheus's resolvedRetention, so that an Alertmanager that lost the
+// resolution (restarted, unreachable then, or another peer of its
+// cluster) learns it. Webhook and mail receivers are told once.
+const ResolvedResendFor = 15 * time.Minute
+
+// resends says whether delivery d of a is re-sent to its Alertmanager
+// notifier nf at each resend interval, as Prometheus's notifier does: a
+// firing alert while it fires (endsAt moved on each time), a resolved one
+// for ResolvedResendFor after its resolution (endsAt the resolution),
+// unless its labels are active again in a newer alert.
+func (e *Engine) resends(a *Alert, d Delivery, nf *Notifier, now time.Time) bool {
+	if d.State != DeliverySent || nf == nil || nf.Alertmanager == nil {
+		return false
+	}
+	switch d.Status {
+	case StateFiring:
+		return a.State == StateFiring
+	case StateResolved:
+		if a.State != StateResolved || !now.Before(a.ResolvedAt.Add(ResolvedResendFor)) {
+			return false
+		}
+		newer := e.byKey[a.Rule+"|"+a.Fingerprint]
+		return newer == nil || newer.ID == a.ID
+	}
+	return false
+}
+
+// resendsResolved says whether resolved alert a is still re-sent to an
+// Alertmanager (so it is kept in memory, and taken over by a new lease
+// holder).
+func (e *Engine) resendsResolved(a *Alert, now time.Time) bool {
+	if a.State != StateResolved {
+		return false
+	}
+	rs := e.rules.Load()
+	if rs == nil {
+		return false
+	}
+	for _, d := range a.Deliveries {
+		if e.resends(a, d, rs.Notifiers[d.Notifier], now) {
+			return true
+		}
+	}
+	return false
+}
+
+// refreshed records a re-send of an alert to Alertmanager (firing, or
+// resolved lately): the next one after the resend interval, or after the
+// retry wait when it failed (logged when it starts failing and when it
+// works again).
 func (e *Engine) refreshed(j job, d *Delivery, err error, now time.Time) {
 	if err == nil {
 		if d.LastError != "" {
