@@ -414,7 +414,6 @@ rules:
 	}
 }
 
-
 // TestAlertsDemoWithoutReceivers runs the demo's rule file as up --demo
 // writes it, with no webhook receiver and no mail server listening: the
 // burst's alert is told by the log notifier (an INFO line with its
