@@ -3,6 +3,7 @@ package testkit
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -223,4 +224,27 @@ func (s *S3) Uploads(tb testing.TB, bucket, prefix string) []string {
 		out = append(out, u.Key)
 	}
 	return out
+}
+
+// Object reads bucket/key whole with the plain S3 client; false when it
+// does not exist.
+func (s *S3) Object(tb testing.TB, bucket, key string) ([]byte, bool) {
+	tb.Helper()
+	ctx := context.Background()
+	if _, err := s.client.StatObject(ctx, bucket, key, minio.StatObjectOptions{}); err != nil {
+		if minio.ToErrorResponse(err).StatusCode == 404 {
+			return nil, false
+		}
+		tb.Fatalf("stat %s/%s: %v", bucket, key, err)
+	}
+	o, err := s.client.GetObject(ctx, bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		tb.Fatalf("get %s/%s: %v", bucket, key, err)
+	}
+	defer o.Close()
+	data, err := io.ReadAll(o)
+	if err != nil {
+		tb.Fatalf("get %s/%s: %v", bucket, key, err)
+	}
+	return data, true
 }
