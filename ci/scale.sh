@@ -1,46 +1,76 @@
 #!/usr/bin/env bash
 # ci/scale.sh: a day of traffic as a user meets it (not part of the test
-# run). Starts `loglambda up --demo --demo-history 24h` (or $HISTORY) on
-# spare ports in a fresh data directory, then prints:
+# run). Starts `loglambda up --demo --demo-history 24h` (or $HISTORY) in a
+# fresh data directory, then prints:
 #   - catch-up time (speed has applied the backfill: no lag, no pending
-#     documents), time to the first batch horizon, resident memory,
+#     documents), time to the first batch horizon and to a horizon within
+#     2 h of now (batch has recomputed the backfill), resident memory,
 #     disk per store (kafka/, mongo/, lake/);
-#   - the refresh's cost per tick (loglambda_serving_refresh_duration_seconds
-#     over the last ticks, and whether batch was read whole or by hours);
-#   - per endpoint over the last 24 h, as the dashboard asks (from/to on a
-#     15-minute boundary): the first answer (curl), then requests/s, p50 and
-#     p99 under 8 concurrent clients for 8 s (hey), beside /v1/status, the
-#     floor: an answer that merges nothing.
-# Needs hey (go install github.com/rakyll/hey@latest). Run on an idle
-# machine: the figures share its cores with the stack itself.
-# Usage: ci/scale.sh            HISTORY=168h ci/scale.sh     KEEP=1 keeps the stack up
+#   - the refresh's cost per tick, from /v1/status: documents read and ms,
+#     mean and max over the last minute of ticks (it must not grow with
+#     the history: compare HISTORY=3h with 24h);
+#   - per endpoint over the last 24 h (or the history, if shorter), asked
+#     as the dashboard asks (from/to on a 15-minute boundary): the first
+#     answer (curl), then requests/s, p50 and p99 under $CLIENTS (8)
+#     concurrent clients for $DURATION (hey), beside /v1/status, the floor:
+#     an answer that merges nothing; then the same over gRPC
+#     (internal/grpcload), on a range 15 minutes earlier so that its first
+#     answer is not the HTTP one's cached;
+#   - the dashboard over 24 h in headless Chromium: every API request's
+#     duration (Resource Timing, internal/pagetimings);
+#   - with PROFILE=1, a 10 s CPU profile of the process while the first
+#     answers and the load of every endpoint run ($WORK/cpu.pprof: go tool
+#     pprof -top).
+# Run on an idle machine: the figures share its cores with the stack
+# itself. Needs hey (go install github.com/rakyll/hey@latest) and, for the
+# dashboard line, Debian's chromium (skipped without it).
+#
+# Settings (environment):
+#   HISTORY=24h     demo history to backfill (168h: a week; see README for memory)
+#   PORT=32100      first of 5 consecutive ports: HTTP, gRPC, Kafka, MongoDB,
+#                   pprof (default: free ports picked at random)
+#   WORK=/tmp/x     where the binary, data and logs go (default: mktemp -d;
+#                   removed at the end unless KEEP=1)
+#   DURATION=8s CLIENTS=8   the load of each endpoint
+#   KEEP=1          leave the stack running at the end (prints its pid)
+#   UP_FLAGS="..."  more flags for `loglambda up` (e.g. --batch-every 1m)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "${REPO:-$(dirname "$0")/..}" # REPO: when run from a copy (bash <(cat ci/scale.sh))
 HISTORY="${HISTORY:-24h}"
 DURATION="${DURATION:-8s}"
+CLIENTS="${CLIENTS:-8}"
 HEY="${HEY:-$(command -v hey || echo "$(go env GOPATH)/bin/hey")}"
 [[ -x "$HEY" ]] || { echo "ci/scale.sh: hey not found: go install github.com/rakyll/hey@latest" >&2; exit 1; }
-work=$(mktemp -d)
+work="${WORK:-$(mktemp -d)}"
+mkdir -p "$work"
 go build -o "$work/loglambda" .
+go build -o "$work/grpcload" ./internal/grpcload
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-HTTP=127.0.0.1:$(port) GRPC=127.0.0.1:$(port) KAFKA=127.0.0.1:$(port) MONGO=127.0.0.1:$(port)
+if [[ -n "${PORT:-}" ]]; then
+  HTTP=127.0.0.1:$PORT GRPC=127.0.0.1:$((PORT + 1)) KAFKA=127.0.0.1:$((PORT + 2)) MONGO=127.0.0.1:$((PORT + 3)) PPROF=127.0.0.1:$((PORT + 4))
+else
+  HTTP=127.0.0.1:$(port) GRPC=127.0.0.1:$(port) KAFKA=127.0.0.1:$(port) MONGO=127.0.0.1:$(port) PPROF=127.0.0.1:$(port)
+fi
 base=http://$HTTP
 start=$(date +%s.%N)
+# shellcheck disable=SC2086 # UP_FLAGS is a list of flags
 "$work/loglambda" up --demo --demo-history "$HISTORY" --data "$work/data" \
-  --http "$HTTP" --grpc "$GRPC" --kafka-listen "$KAFKA" --mongo-listen "$MONGO" >"$work/up.log" 2>&1 &
+  --http "$HTTP" --grpc "$GRPC" --kafka-listen "$KAFKA" --mongo-listen "$MONGO" --pprof "$PPROF" ${UP_FLAGS:-} >"$work/up.log" 2>&1 &
 pid=$!
 cleanup() {
   if [[ -z "${KEEP:-}" ]]; then
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-    rm -rf "$work"
+    [[ -n "${WORK:-}" ]] || rm -rf "$work"
   else
-    echo "stack kept: pid $pid, $base, data $work/data"
+    echo "stack kept: pid $pid, $base, grpc $GRPC, pprof $PPROF, data $work/data"
   fi
 }
 trap cleanup EXIT
+echo "stack: pid $pid, http $base, grpc $GRPC, pprof $PPROF, log $work/up.log"
 since() { python3 -c "import sys,time; print(f'{time.time()-float(sys.argv[1]):.0f} s')" "$start"; }
 status() { curl -sf "$base/v1/status" || true; }
+alive() { kill -0 "$pid" 2>/dev/null || { echo "loglambda up exited:" >&2; tail -20 "$work/up.log" >&2; exit 1; }; }
 # caught is set when speed has applied the backfill: partitions with no
 # lag, no pending documents, and a watermark within 5 minutes of now.
 caught() {
@@ -49,37 +79,101 @@ import json, sys, datetime
 try: d = json.load(sys.stdin)
 except Exception: sys.exit(1)
 ps = d.get("partitions") or []
-if not ps or any(p["lag"] > 0 or not p["watermark"] for p in ps): sys.exit(1)
+if not ps or any(p["lag"] is None or p["lag"] > 1000 or not p["watermark"] for p in ps): sys.exit(1)
 if any(b["layer"] == "speed" and b.get("pending_docs", 0) > 0 for b in d.get("behind") or []): sys.exit(1)
 now = datetime.datetime.now(datetime.timezone.utc)
 wm = min(datetime.datetime.fromisoformat(p["watermark"].replace("Z", "+00:00")) for p in ps)
 sys.exit(0 if (now - wm).total_seconds() < 300 else 1)'
 }
-until caught; do kill -0 "$pid" || { tail "$work/up.log"; exit 1; }; sleep 2; done
+# horizon_within H: the batch horizon is set and at most H seconds old.
+horizon_within() {
+  status | python3 -c '
+import json, sys, datetime
+try: d = json.load(sys.stdin)
+except Exception: sys.exit(1)
+h = d.get("batch_horizon")
+if not h: sys.exit(1)
+now = datetime.datetime.now(datetime.timezone.utc)
+age = (now - datetime.datetime.fromisoformat(h.replace("Z", "+00:00"))).total_seconds()
+sys.exit(0 if age <= float(sys.argv[1]) else 1)' "$1"
+}
+until caught; do alive; sleep 2; done
 echo "history $HISTORY: caught up $(since)"
-until status | grep -q '"batch_horizon":"'; do kill -0 "$pid" || exit 1; sleep 2; done
+until horizon_within 1e12; do alive; sleep 2; done
 echo "first batch horizon $(since)"
+until horizon_within 7200; do alive; sleep 5; done
+echo "batch horizon within 2 h of now $(since)"
 sleep 5 # a few refreshes over the new horizon
-echo "resident memory $(ps -o rss= -p "$pid" | awk '{printf "%.0f MiB", $1/1024}')"
-for d in kafka mongo lake; do echo "disk $d $(du -sh "$work/data/$d" | cut -f1)"; done
-metrics() { curl -sf "$base/metrics"; }
-m0=$(metrics | awk '/^loglambda_serving_refresh_duration_seconds_(sum|count)/{print $2}' | paste -sd' ')
-sleep 10
-m1=$(metrics | awk '/^loglambda_serving_refresh_duration_seconds_(sum|count)/{print $2}' | paste -sd' ')
-python3 -c "import sys; s0,c0,s1,c1=map(float,sys.argv[1:5]); print(f'refresh per tick over the last 10 s: {1000*(s1-s0)/max(c1-c0,1):.1f} ms ({c1-c0:.0f} ticks)')" $m0 $m1
-metrics | grep -E '^loglambda_serving_batch_(reads_total|hours_read_total)' || true
+rss() { ps -o rss= -p "$pid" | awk '{printf "%.0f MiB", $1/1024}'; }
+echo "resident memory $(rss)"
+for d in kafka mongo lake; do echo "disk $d $(du -sh "$work/data/$d" 2>/dev/null | cut -f1)"; done
+sleep 60 # a minute of ticks with nothing but the live feed
+status | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+r = d["refresh"]
+print(f"refresh per tick over the last {r[\"window\"]} ticks: {r[\"mean_docs\"]:.1f} documents read, {r[\"mean_ms\"]:.1f} ms mean, {r[\"max_ms\"]:.1f} ms max; "
+      f"latest {r[\"last_docs\"]} documents {r[\"last_ms\"]:.1f} ms; {r[\"ticks\"]} ticks, {r[\"speed_scans\"]} speed scans, "
+      f"{r[\"batch_whole_reads\"]} whole batch reads, {r[\"batch_hours_read\"]} batch hours read by _id; "
+      f"panes cached: batch {d[\"batch_panes\"]}, speed {d[\"speed_panes\"]}")'
 
 now=$(date -u +%s); to=$(( (now / 900 + 1) * 900 )); from=$(( to - 86400 ))
-R="from=$(date -u -d @$from +%Y-%m-%dT%H:%M:%SZ)&to=$(date -u -d @$to +%Y-%m-%dT%H:%M:%SZ)"
-printf "%-34s %9s %9s %8s %8s\n" "GET (last 24 h)" "first ms" "req/s" "p50 ms" "p99 ms"
-for q in "/v1/status" "/v1/hot?$R&k=10" "/v1/traffic?$R&step=1h" "/v1/traffic?$R&step=15m" "/v1/traffic?step=5m" \
-  "/v1/levels?$R&step=1h" "/v1/patterns?$R&step=1h&k=10" "/v1/clusters?$R&k=5&step=1h"; do
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+R="from=$(iso $from)&to=$(iso $to)"
+hourR="from=$(iso $(( to - 3600 )))&to=$(iso $to)"
+if [[ -n "${PROFILE:-}" ]]; then
+  curl -sf -o "$work/cpu.pprof" "http://$PPROF/debug/pprof/profile?seconds=10" &
+fi
+ms() { python3 -c "import sys; print(float(sys.argv[1])*1000)" "$1"; }
+printf "%-30s %9s %9s %8s %8s\n" "HTTP GET (last 24 h)" "first ms" "req/s" "p50 ms" "p99 ms"
+for q in "/v1/status" "/v1/hot?$R&k=10" "/v1/traffic?$R&step=1h" "/v1/traffic?$R&step=15m" "/v1/traffic?$hourR&step=5m" \
+  "/v1/levels?$R&step=1h" "/v1/patterns?$R&step=1h&k=10" "/v1/clusters?$R&k=5&step=1h" "/v1/paths?$R&k=10" \
+  "/v1/window?last=24h&points=96&to=$(iso $to)"; do
   first=$(curl -s -o /dev/null -w '%{time_total}' "$base$q")
-  out=$("$HEY" -z "$DURATION" -c 8 "$base$q")
+  out=$("$HEY" -z "$DURATION" -c "$CLIENTS" "$base$q")
   echo "$out" | grep -q '\[200\]' || { echo "$q: no 200 answers: $out" >&2; exit 1; }
-  printf "%-34s %9.1f %9.0f %8.2f %8.2f\n" "$(echo "$q" | sed "s/$R&\{0,1\}//; s/?$//")" \
-    "$(python3 -c "print(float('$first')*1000)")" \
+  name=$(echo "$q" | sed "s/$R&\{0,1\}//; s/$hourR&/(last hour) /; s/&to=.*//; s/?$//")
+  printf "%-30s %9.1f %9.0f %8.2f %8.2f\n" "$name" "$(ms "$first")" \
     "$(echo "$out" | awk '/Requests\/sec/{print $2}')" \
     "$(echo "$out" | awk '/ 50%% in/{print $3*1000}')" \
     "$(echo "$out" | awk '/ 99%% in/{print $3*1000}')"
 done
+
+gto=$(( to - 900 )); gfrom=$(( gto - 86400 ))
+printf "%-30s %9s %9s %8s %8s\n" "gRPC (last 24 h, -15 min)" "first ms" "req/s" "p50 ms" "p99 ms"
+grpc() {
+  local name=$1; shift
+  local out
+  out=$("$work/grpcload" -addr "$GRPC" -c "$CLIENTS" -d "$DURATION" "$@")
+  python3 -c '
+import sys
+f = dict(kv.split("=") for kv in sys.argv[2].split())
+print(f"{sys.argv[1]:<30} {float(f[\"first_ms\"]):9.1f} {float(f[\"rps\"]):9.0f} {float(f[\"p50_ms\"]):8.2f} {float(f[\"p99_ms\"]):8.2f}" + (f"  ({f[\"errors\"]} errors)" if f["errors"] != "0" else ""))' "$name" "$out"
+}
+G=(-from "$(iso $gfrom)" -to "$(iso $gto)")
+grpc Status -rpc Status
+grpc "Hot k=10" -rpc Hot -k 10 "${G[@]}"
+grpc "Traffic step=1h" -rpc Traffic -step 1h "${G[@]}"
+grpc "Traffic step=15m" -rpc Traffic -step 15m "${G[@]}"
+grpc "Traffic (last hour) step=5m" -rpc Traffic -step 5m -from "$(iso $(( gto - 3600 )))" -to "$(iso $gto)"
+grpc "Levels step=1h" -rpc Levels -step 1h "${G[@]}"
+grpc "Patterns step=1h k=10" -rpc Patterns -step 1h -k 10 "${G[@]}"
+grpc "Clusters step=1h k=5" -rpc Clusters -step 1h -k 5 "${G[@]}"
+grpc "Paths k=10" -rpc Paths -k 10 "${G[@]}"
+wait # the profile
+[[ -z "${PROFILE:-}" ]] || echo "CPU profile: $work/cpu.pprof (go tool pprof -top $work/loglambda $work/cpu.pprof)"
+
+# The dashboard over 24 h, pinned to the next 15 minutes so that its
+# questions are new: every API request's Resource Timing, in real time
+# (internal/pagetimings: Chromium over the DevTools protocol).
+if command -v chromium >/dev/null; then
+  go build -o "$work/pagetimings" ./internal/pagetimings
+  "$work/pagetimings" -url "$base/?range=24h&to=$(iso $(( to + 900 )))" | python3 -c '
+import sys
+lines = sys.stdin.read().splitlines()
+print("dashboard over 24 h (Chromium, Resource Timing, first requests): " + "; ".join(lines[:-1]))
+print("dashboard " + lines[-1])' || echo "dashboard: pagetimings failed"
+else
+  echo "dashboard: chromium not found, skipped"
+fi
+echo "resident memory at the end $(rss)"

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/browser"
 	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
@@ -253,6 +254,27 @@ func TestDashboardInBrowser(t *testing.T) {
 			d.wantText(t, "chart-empty", "the API did not answer")
 		}},
 	}
+	t.Run("Timings", func(t *testing.T) {
+		// The first case's page in real time (render's virtual time has
+		// its own clock): every panel's request, with its Resource Timing
+		// logged for people (no assertion on time: the machine may be
+		// shared; ci/scale.sh prints the same over 24 h of the demo).
+		panels := []string{"/v1/window", "/v1/status", "/v1/traffic", "/v1/hot", "/v1/levels", "/v1/alerts", "/v1/patterns", "/v1/clusters", "/v1/paths"}
+		ts, err := browser.ResourceTimings(testkit.Context(t, 2*time.Minute), chromium, cases[0].url, "/v1/", panels, 30*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var line []string
+		for _, p := range panels {
+			i := slices.IndexFunc(ts, func(x browser.Timing) bool { return strings.Contains(x.URL, p+"?") || strings.HasSuffix(x.URL, p) })
+			if i < 0 {
+				t.Errorf("the page made no request to %s: %v", p, ts)
+				continue
+			}
+			line = append(line, fmt.Sprintf("%s %.1f ms (server %.1f)", p, ts[i].Duration, ts[i].Wait))
+		}
+		t.Logf("API requests of %s (Resource Timing, the first of each): %s", cases[0].url, strings.Join(line, ", "))
+	})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			d := render(t, chromium, c.url)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
+	"github.com/loglambda/loglambda/schemas/views"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -43,6 +44,14 @@ type statusResp struct {
 		SkippedPanes  int64   `json:"skipped_panes"`
 		SkippedDocs   int64   `json:"skipped_docs"`
 		Blocked       string
+	}
+	Refresh struct {
+		Ticks           int64   `json:"ticks"`
+		LastMS          float64 `json:"last_ms"`
+		LastDocs        int64   `json:"last_docs"`
+		MeanDocs        float64 `json:"mean_docs"`
+		SpeedScans      int64   `json:"speed_scans"`
+		BatchWholeReads int64   `json:"batch_whole_reads"`
 	}
 }
 
@@ -116,6 +125,29 @@ func TestStatus(t *testing.T) {
 		if p.Lag != nil {
 			t.Errorf("no broker: partition %d lag %d, want null", p.Partition, *p.Lag)
 		}
+	}
+	// The first refresh read every document of the topic: the views
+	// (counted here from the store), 4 checkpoints and 2 batch_meta; the
+	// next, with nothing changed, the checkpoints and batch_meta alone.
+	var viewDocs int64
+	for _, v := range views.Names {
+		for _, coll := range []string{collections.BatchCollection(v), collections.SpeedCollection(v)} {
+			n, err := db.Collection(coll).CountDocuments(ctx, bson.M{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			viewDocs += n
+		}
+	}
+	if r := got.Refresh; r.Ticks != 1 || r.LastDocs != viewDocs+4+2 || r.SpeedScans != 1 || r.BatchWholeReads != 1 || r.LastMS <= 0 {
+		t.Errorf("refresh cost after the first refresh %+v, want 1 tick, %d documents, 1 speed scan, 1 whole batch read", r, viewDocs+6)
+	}
+	if err := srv.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	get(t, base, "/v1/status", &got)
+	if r := got.Refresh; r.Ticks != 2 || r.LastDocs != 6 || r.MeanDocs != float64(viewDocs+12)/2 || r.SpeedScans != 1 || r.BatchWholeReads != 1 {
+		t.Errorf("refresh cost after a refresh with nothing new %+v, want 2 ticks, the last of 6 documents", r)
 	}
 	if got.LateDropped != 3 || got.ParseErrors != 6 || got.Events != 3003 {
 		t.Errorf("totals late %d parse %d events %d, want 3 6 3003", got.LateDropped, got.ParseErrors, got.Events)

@@ -37,6 +37,21 @@ type statusBody struct {
 	Refreshed    *string               `json:"refreshed"`
 	Behind       []Backlog             `json:"behind,omitempty"`
 	LagUnknown   string                `json:"lag_unknown,omitempty"`
+	Refresh      refreshCostBody       `json:"refresh"`
+}
+
+// refreshCostBody is RefreshCost in the status body.
+type refreshCostBody struct {
+	Ticks           int64   `json:"ticks"`
+	LastMS          float64 `json:"last_ms"`
+	LastDocs        int64   `json:"last_docs"`
+	Window          int     `json:"window"`
+	MeanMS          float64 `json:"mean_ms"`
+	MaxMS           float64 `json:"max_ms"`
+	MeanDocs        float64 `json:"mean_docs"`
+	SpeedScans      int64   `json:"speed_scans"`
+	BatchWholeReads int64   `json:"batch_whole_reads"`
+	BatchHoursRead  int64   `json:"batch_hours_read"`
 }
 
 func newStatusBody(a *StatusAnswer) statusBody {
@@ -55,6 +70,7 @@ func newStatusBody(a *StatusAnswer) statusBody {
 		Refreshed:    jsonTime(a.Refreshed),
 		Behind:       a.Behind,
 		LagUnknown:   a.LagUnknown,
+		Refresh:      refreshCostBody(a.Refresh),
 	}
 	for i, p := range a.Partitions {
 		b.Partitions[i] = partitionStatusBody{

@@ -87,7 +87,9 @@ func (s *Server) Refresh(ctx context.Context) error {
 	defer s.refreshMu.Unlock()
 	start := time.Now()
 	err := s.refresh(ctx)
-	s.metrics.refreshDuration.Observe(time.Since(start).Seconds())
+	took := time.Since(start)
+	s.metrics.refreshDuration.Observe(took.Seconds())
+	s.costs.done(took)
 	if err != nil {
 		s.metrics.refreshErrors.Inc()
 		return err
@@ -122,6 +124,7 @@ func (s *Server) refresh(ctx context.Context) error {
 			batch, err = s.readBatch(ctx, m.horizon.Horizon)
 			s.metrics.batchReads.WithLabelValues("whole").Inc()
 			r.wholeReads++
+			s.costs.wholeReads.Add(1)
 		} else if err == nil {
 			s.metrics.batchReads.WithLabelValues("changed").Inc()
 		}
@@ -307,6 +310,7 @@ func (s *Server) readBatchChanged(ctx context.Context, loaded bool, prev, cur co
 	s.r.tierStates += len(tiers.hours) + len(tiers.days)
 	s.metrics.batchHoursRead.Add(float64(len(changed)))
 	s.r.hoursRead += len(changed)
+	s.costs.hoursRead.Add(int64(len(changed)))
 	return l, true, nil
 }
 
@@ -330,6 +334,7 @@ func (s *Server) readSpeed(ctx context.Context, cps []collections.Checkpoint) er
 	} else {
 		err = s.scanSpeed(ctx)
 		r.scans++
+		s.costs.scans.Add(1)
 	}
 	if err != nil {
 		return err

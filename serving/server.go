@@ -42,6 +42,8 @@ type Server struct {
 	// refreshErr is the error of the failing refreshes since the last
 	// one that worked, nil while they work (/readyz).
 	refreshErr atomic.Pointer[refreshFailure]
+	// costs records what each refresh read and took (/v1/status).
+	costs *refreshCosts
 
 	// certs serves the TLS certificate, nil without TLS; openPaths are the
 	// dashboard's static files, served without a token (auth.go).
@@ -67,9 +69,11 @@ func New(db *mongo.Database, opts ...Opt) (*Server, error) {
 		return nil, fmt.Errorf("serving: %w", err)
 	}
 	var err error
+	costs := &refreshCosts{}
 	s := &Server{
 		cfg:     c,
-		store:   store{db: db, topic: c.topic},
+		store:   store{db: db, topic: c.topic, docs: &costs.docs},
+		costs:   costs,
 		metrics: newMetrics(),
 		r:       newRefresher(),
 		health:  newHealth(),

@@ -54,6 +54,8 @@ type StatusAnswer struct {
 	// LagUnknown says why the partitions' lag is unknown (no broker, or
 	// the broker did not answer); empty when it comes from the broker.
 	LagUnknown string
+	// Refresh is what the refreshes read and took.
+	Refresh RefreshCost
 }
 
 // Status reports the state of the cache the queries read.
@@ -69,6 +71,7 @@ func (s *Server) Status() *StatusAnswer {
 		SpeedPanes:   len(sn.speed.panes),
 		BatchPanes:   len(sn.batch.panes),
 		Refreshed:    sn.refreshed,
+		Refresh:      s.costs.cost(),
 	}
 	if s.cfg.backlogs != nil {
 		ans.Behind = s.cfg.backlogs()

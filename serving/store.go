@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -26,6 +27,8 @@ type meta struct {
 type store struct {
 	db    *mongo.Database
 	topic string
+	// docs counts the documents read, for the refresh's cost.
+	docs *atomic.Int64
 }
 
 // readMeta reads the horizon and lake documents of the topic in one query.
@@ -38,6 +41,7 @@ func (s store) readMeta(ctx context.Context) (meta, error) {
 	}
 	defer cur.Close(ctx)
 	for cur.Next(ctx) {
+		s.docs.Add(1)
 		id, _ := cur.Current.Lookup("_id").StringValueOK()
 		switch id {
 		case collections.HorizonDocID(s.topic):
@@ -71,6 +75,7 @@ func (s store) readCheckpoints(ctx context.Context) ([]collections.Checkpoint, e
 	if err := cur.All(ctx, &cps); err != nil {
 		return nil, fmt.Errorf("read %s of topic %s: %w", collections.CheckpointCollection, s.topic, err)
 	}
+	s.docs.Add(int64(len(cps)))
 	sort.Slice(cps, func(i, j int) bool { return cps[i].Partition < cps[j].Partition })
 	return cps, nil
 }
@@ -140,6 +145,7 @@ func (s store) readViews(ctx context.Context, coll string, filter bson.D, fn fun
 		}
 		n++
 	}
+	s.docs.Add(int64(n))
 	if err := cur.Err(); err != nil {
 		return n, fmt.Errorf("read %s: %w", coll, err)
 	}
