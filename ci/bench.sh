@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # ci/bench.sh: the project's benchmarks, each printed beside its limit in the
-# same run (raw franz-go consume beside the speed layer, the speed layer
+# same run (raw franz-go consume beside the speed layer, x-of-raw and
+# x-of-raw-cpu its share, aim >= 0.5; speed's state at 10 M distinct users a
+# day, held-MiB beside limit-MiB 512; the speed layer
 # with the patterns view beside it without (x-of-patterns-off) and with and
 # without the clusters view, a plain line split beside each parser and the
 # pattern miner, raw produce beside ship, raw InsertMany of the embedded
-# MongoDB beside the views' writer, plaintext Kafka beside TLS + SCRAM;
+# MongoDB beside the views' writer (x-of-raw, x-of-raw-cpu per view, aim
+# >= 0.5), plaintext Kafka beside TLS + SCRAM;
 # /v1/patterns and /v1/clusters over 1 h and 24 h beside /v1/traffic).
 # Usage: ci/bench.sh [go test -bench regexp]   (default: all of them)
 # Figures are events|lines|requests per second in the benchmark's metrics;
@@ -23,6 +26,7 @@ if [[ "$filter" == "." ]]; then
   run ./schemas/patterns/ Mine -cpu 1 -benchtime 300000x
   run ./speed/ Consume -benchtime 1x
   run ./speed/ Apply
+  run ./speed/ Memory -benchtime 1x
   run ./base/replace/ Writer -benchtime 1x
   run ./schemas/views/ ClustersAdd -cpu 1
   run ./internal/ship/ Ship -benchtime 3x

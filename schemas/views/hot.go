@@ -2,6 +2,7 @@ package views
 
 import (
 	"sort"
+	"strings"
 )
 
 // Hot counts search terms. With a capacity it is a mergeable SpaceSaving
@@ -58,6 +59,7 @@ func (h *Hot) AddN(term string, n int64) {
 		h.counts[term] += n
 		return
 	}
+	term = strings.Clone(term) // see Paths.stat
 	h.counts[term] = h.floor + n
 	if h.floor > 0 {
 		h.errs[term] = h.floor

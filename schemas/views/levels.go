@@ -3,6 +3,7 @@ package views
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/loglambda/loglambda/schemas/event"
 )
@@ -81,8 +82,19 @@ func (l *Levels) AddN(k LevelKey, n int64) {
 	if n <= 0 {
 		return
 	}
+	had := len(l.counts)
 	l.counts[k] += n
+	if len(l.counts) > had { // a new key: stored with copies (see Paths.stat)
+		delete(l.counts, k)
+		l.counts[k.clone()] = n
+	}
 	l.maybeFold()
+}
+
+// clone returns k with copies of its strings, which may be substrings of a
+// parsed line (see Paths.stat).
+func (k LevelKey) clone() LevelKey {
+	return LevelKey{Instance: strings.Clone(k.Instance), Level: strings.Clone(k.Level)}
 }
 
 // Merge adds o into l.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/loglambda/loglambda/schemas/event"
@@ -91,6 +92,10 @@ func (s *Paths) Add(ev *event.Event) {
 func (s *Paths) stat(path string) *PathStat {
 	st := s.paths[path]
 	if st == nil {
+		// A copy: path is a substring of the parsed line, and a key that
+		// holds it keeps the whole line in memory as long as the pane
+		// (a fifth of speed's state at 10 M users a day, BenchmarkMemory).
+		path = strings.Clone(path)
 		st = &PathStat{Path: path}
 		s.paths[path] = st
 	}

@@ -173,7 +173,10 @@ func (e *PatternStat) addKey(k LevelKey, n PatternKey) {
 	c, ok := e.Keys[k]
 	if !ok && len(e.Keys) >= PatternKeysCap && k.Instance != LevelsOther {
 		k.Instance = LevelsOther
-		c = e.Keys[k]
+		c, ok = e.Keys[k]
+	}
+	if !ok {
+		k = k.clone()
 	}
 	e.Keys[k] = c.merge(n) // two map operations per event, not three
 }
