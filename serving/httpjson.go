@@ -2,7 +2,6 @@ package serving
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"time"
 )
@@ -13,25 +12,6 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	// The connection may be gone; there is no one left to tell.
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// writeBody writes the 200 JSON body of a cached answer, encoding it with
-// body on first use and keeping the bytes in the entry.
-func writeBody(w http.ResponseWriter, e *answerEntry, body func() any) {
-	b := e.body.Load()
-	if b == nil {
-		data, err := json.Marshal(body())
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, fmt.Sprintf("encode answer: %v", err))
-			return
-		}
-		data = append(data, '\n')
-		e.body.Store(&data)
-		b = &data
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(*b)
 }
 
 // errorBody is the body of every error answer.

@@ -3,11 +3,11 @@ package serving
 import (
 	"context"
 	"net/url"
-	"strconv"
 	"time"
 
 	llv1 "github.com/loglambda/loglambda/schemas/proto/loglambda/v1"
 	"github.com/loglambda/loglambda/schemas/views"
+	"github.com/loglambda/loglambda/serving/alerts"
 )
 
 // PathsQuery asks for the K busiest URL paths of a range. The zero value
@@ -64,11 +64,7 @@ func (s *Server) Paths(q PathsQuery) (*PathsAnswer, error) {
 		return nil, err
 	}
 	sn := s.snap.Load()
-	acc := views.NewMergePaths()
-	for _, st := range sn.statesIn(nil, sp.from, sp.to, s.paneSeconds()) {
-		acc.Merge(st.pane.Paths)
-	}
-	stats := acc.Stats()
+	stats := pathStats(sn, sp, s.paneSeconds())
 	a := &PathsAnswer{From: sp.fromTime(), To: sp.toTime(), TotalPaths: len(stats),
 		BatchHorizon: sn.horizon, Exact: sn.exact(sp), Paths: []PathFigures{}}
 	for _, st := range stats[:min(k, len(stats))] {
@@ -76,6 +72,66 @@ func (s *Server) Paths(q PathsQuery) (*PathsAnswer, error) {
 			Bytes: quantiles(&st.Bytes), LatencyMS: quantiles(&st.Latency)})
 	}
 	return a, nil
+}
+
+// pathStats merges the paths view of the range: every path, busiest
+// first.
+func pathStats(sn *snapshot, sp span, pane int64) []*views.PathStat {
+	acc := views.NewMergePaths()
+	for _, st := range sn.statesIn(nil, sp.from, sp.to, pane) {
+		acc.Merge(st.pane.Paths)
+	}
+	return acc.Stats()
+}
+
+// pathsRules: rules measure a path's requests, bytes (their sum) and
+// latency quantiles; over several paths (no group_by path) a quantile is
+// the worst path's.
+func pathsRules(s *Server) alerts.ViewRules {
+	measures := map[string]func(st *views.PathStat) float64{
+		"requests":    func(st *views.PathStat) float64 { return float64(st.Count) },
+		"bytes":       func(st *views.PathStat) float64 { return float64(st.BytesSum) },
+		"latency_p50": func(st *views.PathStat) float64 { return st.Latency.Quantile(0.5) },
+		"latency_p90": func(st *views.PathStat) float64 { return st.Latency.Quantile(0.9) },
+		"latency_p99": func(st *views.PathStat) float64 { return st.Latency.Quantile(0.99) },
+		"latency_max": func(st *views.PathStat) float64 { return st.Latency.Quantile(1) },
+	}
+	return alerts.ViewRules{
+		Measures: []string{"requests", "bytes", "latency_p50", "latency_p90", "latency_p99", "latency_max"},
+		Where:    []string{"path"}, GroupBy: []string{"path"},
+		Worst: []string{"latency_p50", "latency_p90", "latency_p99", "latency_max"},
+		Groups: func(_ context.Context, measure string, from, to time.Time) ([]alerts.Sample, error) {
+			sp, err := s.span(Range{From: from, To: to})
+			if err != nil {
+				return nil, err
+			}
+			f := measures[measure]
+			var out []alerts.Sample
+			for _, st := range pathStats(s.snap.Load(), sp, s.paneSeconds()) {
+				if st.Latency.Count() == 0 && measure != "requests" && measure != "bytes" {
+					continue // no latency: no quantile to alert on
+				}
+				out = append(out, alerts.Sample{Labels: map[string]string{"path": st.Path}, Value: f(st)})
+			}
+			return out, nil
+		},
+	}
+}
+
+// pathsPanel is the paths view's table on the dashboard.
+var pathsPanel = &panel{
+	Title: "Paths: latency and bytes", Caption: "The busiest URL paths of the range with latency and size quantiles",
+	Rows: "paths", Total: "total_paths", TotalLabel: "paths", K: 15, Empty: "No requests with a path in this range.",
+	Columns: []column{
+		{Label: "Path", Field: "path", Format: "text", Attr: "path"},
+		{Label: "Requests", Field: "count", Format: "int", Attr: "count"},
+		{Label: "Latency p50", Field: "latency_ms.p50", Format: "ms", Attr: "latency-p50", Unless: "latency_ms.count"},
+		{Label: "p90", Field: "latency_ms.p90", Format: "ms", Unless: "latency_ms.count"},
+		{Label: "p99", Field: "latency_ms.p99", Format: "ms", Attr: "latency-p99", Unless: "latency_ms.count"},
+		{Label: "Bytes p50", Field: "bytes.p50", Format: "bytes", Attr: "bytes-p50"},
+		{Label: "p99", Field: "bytes.p99", Format: "bytes"},
+		{Label: "Bytes total", Field: "bytes_sum", Format: "bytes", Attr: "bytes-sum"},
+	},
 }
 
 func quantiles(k *views.Sketch) Quantiles {
@@ -86,19 +142,8 @@ func quantiles(k *views.Sketch) Quantiles {
 // GET /v1/paths.
 
 func parsePathsQuery(q url.Values) (PathsQuery, error) {
-	r, err := parseRange(q)
-	if err != nil {
-		return PathsQuery{}, err
-	}
-	pq := PathsQuery{Range: r}
-	if v := q.Get("k"); v != "" {
-		k, err := strconv.Atoi(v)
-		if err != nil || k <= 0 {
-			return PathsQuery{}, badParam("k", v, "not a positive integer")
-		}
-		pq.K = k
-	}
-	return pq, nil
+	hq, err := parseHotQuery(q) // from, to and k, as for /v1/hot
+	return PathsQuery{Range: hq.Range, K: hq.K}, err
 }
 
 type pathsBody struct {

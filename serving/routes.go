@@ -10,8 +10,8 @@ import (
 	"github.com/loglambda/loglambda/serving/dashboard"
 )
 
-// route is one HTTP endpoint. Every route is listed in Server.routes, the
-// one place to add the next view, the dashboard or SQL.
+// route is one HTTP endpoint. Every route is listed in Server.routes: the
+// views' from their table (viewAPIs), then the rest.
 type route struct {
 	path    string
 	method  string
@@ -20,15 +20,14 @@ type route struct {
 
 // routes builds the router over every endpoint.
 func (s *Server) routes() http.Handler {
-	rs := []route{
-		{"/v1/hot", http.MethodGet, getCached(parseHotQuery, noCtxEntry(s.hot), newHotBody)},
-		{"/v1/traffic", http.MethodGet, getCached(s.parseTrafficQuery, s.traffic, newTrafficBody)},
-		{"/v1/levels", http.MethodGet, getCached(s.parseLevelsQuery, noCtxEntry(s.levels), newLevelsBody)},
-		{"/v1/clusters", http.MethodGet, getCached(s.parseClustersQuery, noCtxEntry(s.clusters), newClustersBody)},
-		{"/v1/paths", http.MethodGet, getQuery(parsePathsQuery, noCtx(s.Paths), newPathsBody)},
-		{"/v1/patterns", http.MethodGet, getCached(s.parsePatternsQuery, noCtxEntry(s.patterns), newPatternsBody)},
+	var rs []route
+	for _, a := range s.apis {
+		rs = append(rs, route{viewPath(a.view), http.MethodGet, serveJSON(a.answer)})
+	}
+	rs = append(rs, []route{
+		{"/v1/views", http.MethodGet, http.HandlerFunc(s.handleViews)},
 		{"/v1/status", http.MethodGet, http.HandlerFunc(s.handleStatus)},
-		{"/v1/window", http.MethodGet, getQuery(parseWindowQuery, noCtx(s.Window), newWindowBody)},
+		{"/v1/window", http.MethodGet, serveJSON(plainJSON(parseWindowQuery, noCtx(s.Window), newWindowBody))},
 		{"/v1/sql", http.MethodPost, http.HandlerFunc(s.handleSQL)},
 		{"/v1/alerts", http.MethodGet, http.HandlerFunc(s.handleAlerts)},
 		{"/v1/rules", http.MethodGet, http.HandlerFunc(s.handleRules)},
@@ -37,7 +36,7 @@ func (s *Server) routes() http.Handler {
 		{"/readyz", http.MethodGet, http.HandlerFunc(s.handleReadyz)},
 		{"/metrics", http.MethodGet, s.metrics.handler()},
 		{"/v1/admin/reload", http.MethodPost, http.HandlerFunc(s.handleAdminReload)},
-	}
+	}...)
 	// The dashboard at "/" and its two files: exact paths like the rest, so
 	// an unknown path still gets the JSON 404 and not the page.
 	dash := dashboard.New()

@@ -2,8 +2,6 @@ package serving
 
 import (
 	"context"
-	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -98,50 +96,12 @@ func (q series) states(yield func(start int64, states []*state) bool) {
 	}
 }
 
-// getQuery is a GET endpoint of the query layer: the query string becomes
-// a query (parse), the shared query layer answers it (answer), the answer
-// becomes the JSON body (body). A bad parameter, from either step, is a 400
-// naming it (writeQueryError).
-func getQuery[Q, A, B any](parse func(url.Values) (Q, error), answer func(context.Context, Q) (A, error), body func(A) B) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		v, err := parse(q)
-		if err == nil {
-			var a A
-			if a, err = answer(r.Context(), v); err == nil {
-				writeJSON(w, http.StatusOK, body(a))
-				return
-			}
-		}
-		writeQueryError(w, q, err)
-	}
-}
-
-// getCached is getQuery for a query layer answer kept in the answer cache:
-// the JSON body is encoded once per cached answer, so a repeated question
-// costs a lookup and a write.
-func getCached[Q, A, B any](parse func(url.Values) (Q, error), answer func(context.Context, Q) (A, *answerEntry, error), body func(A) B) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		v, err := parse(q)
-		if err == nil {
-			var a A
-			var e *answerEntry
-			if a, e, err = answer(r.Context(), v); err == nil {
-				writeBody(w, e, func() any { return body(a) })
-				return
-			}
-		}
-		writeQueryError(w, q, err)
-	}
-}
-
-// noCtx adapts a query that needs no context to getQuery.
+// noCtx adapts a query that needs no context to plainJSON.
 func noCtx[Q, A any](f func(Q) (A, error)) func(context.Context, Q) (A, error) {
 	return func(_ context.Context, q Q) (A, error) { return f(q) }
 }
 
-// noCtxEntry adapts a cached query that needs no context to getCached.
+// noCtxEntry adapts a cached query that needs no context to cachedJSON.
 func noCtxEntry[Q, A any](f func(Q) (A, *answerEntry, error)) func(context.Context, Q) (A, *answerEntry, error) {
 	return func(_ context.Context, q Q) (A, *answerEntry, error) { return f(q) }
 }

@@ -20,7 +20,9 @@ import (
 // Server answers queries from an in-memory cache of the batch and speed
 // views, refreshed from MongoDB in the background.
 type Server struct {
-	cfg     cfg
+	cfg cfg
+	// apis is serving's table of the views (viewAPIs).
+	apis    []viewAPI
 	store   store
 	metrics *metrics
 	handler http.Handler
@@ -90,6 +92,7 @@ func New(db *mongo.Database, opts ...Opt) (*Server, error) {
 			return nil, fmt.Errorf("serving: %w", err)
 		}
 	}
+	s.apis = s.viewAPIs()
 	if s.alerts, err = s.newAlerts(); err != nil {
 		return nil, fmt.Errorf("serving: %w", err)
 	}

@@ -203,7 +203,7 @@ func (ps *paneState) add(ev *event.Event, off int64, hit *patternHit) {
 	for i, view := range views.Names {
 		if off > ps.offsets[i] {
 			ps.pane.AddTo(view, ev)
-			if i == patternsIndex && hit != nil {
+			if i == minedIndex && hit != nil {
 				ps.addPattern(ev, hit)
 			}
 			ps.offsets[i] = off

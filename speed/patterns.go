@@ -29,15 +29,15 @@ import (
 // minerOptions are views.PatternMinerOptions, which batch uses too.
 var minerOptions = views.PatternMinerOptions
 
-// patternsIndex is the patterns view's place in views.Names (and in a
-// pane's offsets).
-var patternsIndex = func() int {
-	for i, v := range views.Names {
-		if v == views.ViewPatterns {
+// minedIndex is the place in views.Registry (and in a pane's offsets) of
+// the view the partition's miner fills: the registry's CountMiner view.
+var minedIndex = func() int {
+	for i, v := range views.Registry {
+		if v.Count == views.CountMiner {
 			return i
 		}
 	}
-	panic("views.Names has no patterns view")
+	panic("views.Registry has no CountMiner view")
 }()
 
 // patternHit is what the partition's miner said about one event.
@@ -99,7 +99,7 @@ func (p *partition) restoreMiner(state []byte) error {
 // replayHit returns the pattern of a replayed record (off at or below the
 // checkpoint) when pane ps still lacks it in its patterns view, else nil.
 func (p *partition) replayHit(ps *paneState, ev *event.Event, off int64) *patternHit {
-	if p.tracker == nil || ev.ParseError != "" || off <= ps.offsets[patternsIndex] {
+	if p.tracker == nil || ev.ParseError != "" || off <= ps.offsets[minedIndex] {
 		return nil
 	}
 	p.match(ev, &p.hit)

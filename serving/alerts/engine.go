@@ -89,7 +89,7 @@ func New(db *mongo.Database, src Source, opts ...Opt) (*Engine, error) {
 // read reads and checks the rule file, including what only the engine
 // knows: windows must be whole panes.
 func (e *Engine) read() (*Rules, error) {
-	rs, err := ReadFile(e.cfg.rulesFile)
+	rs, err := ReadFile(e.cfg.rulesFile, ruleViews(e.src))
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +124,12 @@ func (e *Engine) supports(r *Rule) error {
 	case "clusters":
 		if _, ok := e.src.(ClusterSource); !ok {
 			return fmt.Errorf("view clusters: %w", errNoView)
+		}
+	default:
+		if _, own := viewSpecs[r.View]; !own {
+			if _, ok := ruleViews(e.src)[r.View]; !ok {
+				return fmt.Errorf("view %s: %w", r.View, errNoView)
+			}
 		}
 	}
 	return nil

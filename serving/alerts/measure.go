@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -94,7 +95,20 @@ func measure(ctx context.Context, src Source, r *Rule, from, to time.Time) ([]Sa
 			g.add(map[string]string{"cluster": id}, share)
 		}
 	default:
-		return nil, fmt.Errorf("view %q: %w", r.View, errNoView)
+		vr, ok := ruleViews(src)[r.View]
+		if !ok {
+			return nil, fmt.Errorf("view %q: %w", r.View, errNoView)
+		}
+		groups, err := vr.Groups(ctx, r.Measure, from, to)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s..%s: %w", r.View, fmtTime(from), fmtTime(to), err)
+		}
+		g.worst = slices.Contains(vr.Worst, r.Measure)
+		for _, s := range groups {
+			if keeps(r.Where, s.Labels) {
+				g.add(s.Labels, s.Value)
+			}
+		}
 	}
 	return g.samples(), nil
 }
@@ -110,6 +124,16 @@ func matches(pattern, v string) bool {
 	return err == nil && ok
 }
 
+// keeps reports whether every where value keeps its label.
+func keeps(where, labels map[string]string) bool {
+	for k, pattern := range where {
+		if !matches(pattern, labels[k]) {
+			return false
+		}
+	}
+	return true
+}
+
 // exact is a where value a source can filter on itself: "" (all) when it
 // is a glob, which the engine then matches.
 func exact(pattern string) string {
@@ -123,6 +147,8 @@ func exact(pattern string) string {
 type grouper struct {
 	r      *Rule
 	groups map[string]*Sample
+	// worst takes the largest value of a group instead of the sum.
+	worst bool
 }
 
 func newGrouper(r *Rule) *grouper {
@@ -156,6 +182,10 @@ func (g *grouper) add(keys map[string]string, v float64) {
 	if s == nil {
 		s = &Sample{Labels: g.labels(keys)}
 		g.groups[id.String()] = s
+	}
+	if g.worst {
+		s.Value = max(s.Value, v)
+		return
 	}
 	s.Value += v
 }

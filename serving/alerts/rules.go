@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/loglambda/loglambda/schemas/views"
 )
 
 // Rules is a parsed and checked rule file: what the engine evaluates.
@@ -36,8 +38,9 @@ type Rules struct {
 // it must hold, and what to say to whom.
 type Rule struct {
 	Name string
-	// View is levels, traffic, hot, patterns or clusters; Measure what is
-	// counted in it (see viewSpecs).
+	// View is a view of views.Registry: levels, traffic, hot, patterns or
+	// clusters (viewSpecs), or one the serving layer declares measures for
+	// (ViewSource); Measure what is counted in it.
 	View    string
 	Measure string
 	// Where keeps only the keys given (levels: instance, level; hot: term;
@@ -148,14 +151,19 @@ type EmailConfig struct {
 // viewSpec is what a view offers rules.
 type viewSpec struct {
 	measures []string
-	where    []string
-	groupBy  []string
+	// worst are the measures that do not add up across groups
+	// (quantiles): a sample over several takes the largest.
+	worst   []string
+	where   []string
+	groupBy []string
 	// required are where keys that must be given.
 	required []string
 }
 
-// viewSpecs lists every view a rule may use and its measures, filters and
-// group-by keys.
+// viewSpecs lists the views whose measures the engine computes itself
+// (measure), with their filters and group-by keys; the serving layer
+// declares the others beside their answers (ViewSource). Every name is a
+// view of views.Registry (TestViewSpecsAreViews).
 var viewSpecs = map[string]viewSpec{
 	"levels":   {measures: []string{"count"}, where: []string{"instance", "level"}, groupBy: []string{"instance", "level"}},
 	"traffic":  {measures: []string{"pv", "uv", "ips"}},
@@ -292,13 +300,14 @@ func (e *RuleError) Error() string {
 	return b.String()
 }
 
-// ReadFile reads and checks a rule file; see Parse.
-func ReadFile(path string) (*Rules, error) {
+// ReadFile reads and checks a rule file; see Parse. extra are the views
+// a ViewSource declares measures for, besides the engine's own.
+func ReadFile(path string, extra map[string]ViewRules) (*Rules, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read rule file: %w", err)
 	}
-	rs, err := Parse(b)
+	rs, err := parse(b, withViews(extra))
 	if err != nil {
 		return nil, fmt.Errorf("rule file %s: %w", path, err)
 	}
@@ -308,8 +317,12 @@ func ReadFile(path string) (*Rules, error) {
 
 // Parse reads a rule file and checks every rule. All mistakes are
 // returned, joined, each a *RuleError naming the rule, the field and what
-// is wrong; a file with any mistake is refused whole.
-func Parse(b []byte) (*Rules, error) {
+// is wrong; a file with any mistake is refused whole. Only the views whose
+// measures the engine computes itself are known (ReadFile takes the
+// others).
+func Parse(b []byte) (*Rules, error) { return parse(b, viewSpecs) }
+
+func parse(b []byte, specs map[string]viewSpec) (*Rules, error) {
 	var spec fileSpec
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -317,7 +330,7 @@ func Parse(b []byte) (*Rules, error) {
 	if err := dec.Decode(&spec); err != nil && !errors.Is(err, io.EOF) {
 		return nil, yamlErrors(b, err)
 	}
-	return check(spec)
+	return check(spec, specs)
 }
 
 // yamlLine finds "line N:" in a YAML error message.
@@ -401,7 +414,7 @@ var ruleName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_:.-]*$`)
 var labelName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // check turns the YAML shape into Rules, collecting every mistake.
-func check(spec fileSpec) (*Rules, error) {
+func check(spec fileSpec, specs map[string]viewSpec) (*Rules, error) {
 	rs := &Rules{DashboardURL: spec.DashboardURL, Notifiers: map[string]*Notifier{}}
 	var errs []error
 	bad := func(rule, field, format string, args ...any) {
@@ -431,7 +444,7 @@ func check(spec fileSpec) (*Rules, error) {
 		if name == "" {
 			name = fmt.Sprintf("#%d", i+1)
 		}
-		r, fieldErrs := checkRule(sp, rs.Notifiers)
+		r, fieldErrs := checkRule(sp, rs.Notifiers, specs)
 		for _, fe := range fieldErrs {
 			bad(name, fe.field, "%s", fe.msg)
 		}
@@ -568,7 +581,7 @@ func checkNotifier(ns notifierSpec) (*Notifier, error) {
 	return n, nil
 }
 
-func checkRule(sp ruleSpec, notifiers map[string]*Notifier) (*Rule, []fieldErr) {
+func checkRule(sp ruleSpec, notifiers map[string]*Notifier, specs map[string]viewSpec) (*Rule, []fieldErr) {
 	var errs []fieldErr
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fieldErr{field, fmt.Sprintf(format, args...)})
@@ -578,10 +591,13 @@ func checkRule(sp ruleSpec, notifiers map[string]*Notifier) (*Rule, []fieldErr) 
 	if !ruleName.MatchString(sp.Name) {
 		bad("name", "%q: want a letter or _ then letters, digits, _ : . -", sp.Name)
 	}
-	vs, ok := viewSpecs[sp.View]
-	if !ok {
-		bad("view", "%q: want one of %s", sp.View, strings.Join(sortedKeys(viewSpecs), ", "))
-	} else {
+	vs, ok := specs[sp.View]
+	switch _, isView := views.Lookup(sp.View); {
+	case !ok && isView:
+		bad("view", "%q: this server declares no measures of the view for rules (it measures %s)", sp.View, strings.Join(sortedKeys(specs), ", "))
+	case !ok:
+		bad("view", "%q: not a view of loglambda (%s); want one of %s", sp.View, strings.Join(views.Names, ", "), strings.Join(sortedKeys(specs), ", "))
+	default:
 		if r.Measure == "" && len(vs.measures) == 1 {
 			r.Measure = vs.measures[0]
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loglambda/loglambda/schemas/views"
 )
 
 const goodRules = `
@@ -165,7 +167,7 @@ func TestDemoRules(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Skip("no demo rule file")
 	}
-	rs, err := ReadFile(path)
+	rs, err := ReadFile(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,5 +198,15 @@ func TestWindow(t *testing.T) {
 	from, to = window(bl, time.Minute, now)
 	if want := time.Date(2026, 12, 1, 9, 58, 0, 0, time.UTC); !to.Equal(want) || !from.Equal(want.Add(-time.Hour)) {
 		t.Errorf("baseline window %s..%s", from, to)
+	}
+}
+
+// TestViewSpecsAreViews: the views the engine measures itself are views of
+// the registry.
+func TestViewSpecsAreViews(t *testing.T) {
+	for name := range viewSpecs {
+		if _, ok := views.Lookup(name); !ok {
+			t.Errorf("viewSpecs names %q, not a view of views.Registry", name)
+		}
 	}
 }

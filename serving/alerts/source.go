@@ -62,3 +62,61 @@ type ClusterSource interface {
 	// (cluster id -> 0..1) and the number of outlier events.
 	ClusterShares(ctx context.Context, from, to time.Time) (shares map[string]float64, outliers int64, err error)
 }
+
+// ViewSource is a Source that serves rules on further views, declared by
+// the serving layer beside their answers (one line per view, keyed by the
+// view's name in views.Registry): a view added there is measurable by
+// rules with no change in this package.
+type ViewSource interface {
+	// RuleViews maps a view's name to what rules may measure in it.
+	RuleViews() map[string]ViewRules
+}
+
+// ViewRules is what one view offers rules.
+type ViewRules struct {
+	// Measures are the measure names; the first is the default when
+	// there is only one.
+	Measures []string
+	// Where are the label keys a rule may filter on (a value with *, ?
+	// or [ is a glob), GroupBy those it may group by; Required must be
+	// given in where.
+	Where, GroupBy, Required []string
+	// Worst are the measures that do not add up across groups
+	// (quantiles): a sample over several groups is the largest.
+	Worst []string
+	// Groups returns the view's finest groups over [from, to): each a
+	// Sample labelled with every Where key, valued by measure. The
+	// engine filters and groups them as the rule says.
+	Groups func(ctx context.Context, measure string, from, to time.Time) ([]Sample, error)
+}
+
+// withViews returns the engine's view specs plus extra's; the engine's
+// own win on a clash.
+func withViews(extra map[string]ViewRules) map[string]viewSpec {
+	specs := make(map[string]viewSpec, len(viewSpecs)+len(extra))
+	for name, vr := range extra {
+		specs[name] = viewSpec{measures: vr.Measures, where: vr.Where, groupBy: vr.GroupBy, required: vr.Required, worst: vr.Worst}
+	}
+	for name, vs := range viewSpecs {
+		specs[name] = vs
+	}
+	return specs
+}
+
+// ruleViews is src's ViewRules, or none.
+func ruleViews(src Source) map[string]ViewRules {
+	if vs, ok := src.(ViewSource); ok {
+		return vs.RuleViews()
+	}
+	return nil
+}
+
+// Measurable maps every view a rule may use with src to its measures:
+// the engine's own views and src's (ViewSource).
+func Measurable(src Source) map[string][]string {
+	out := map[string][]string{}
+	for name, vs := range withViews(ruleViews(src)) {
+		out[name] = vs.measures
+	}
+	return out
+}

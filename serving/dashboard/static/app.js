@@ -746,84 +746,95 @@
   start();
 })();
 
-// Paths panel: GET /v1/paths for the page's window (announced by the
-// "loglambda:poll" event): the busiest URL paths with their requests, and
-// the p50/p90/p99 of latency and bytes from the view's mergeable sketches
-// (within relative_error of the true values). It builds its own section.
-// Every figure is also in a data-* attribute of an element with a stable id.
+// The views' tables: every view that GET /v1/views gives a panel (the
+// serving layer's table of the views: title, rows, columns) gets a
+// section of its own, asked for the page's window at each poll (the
+// "loglambda:poll" event), so a new view's table needs no change here.
+// Rows have ids <view>-row-<i> and the raw values of the columns with an
+// attr in data-* attributes; the badge <view>-exact says how many rows the
+// range holds and whether all came from batch.
 (() => {
-  const K = 15;
   const { el, fmtInt } = window.loglambdaDOM;
   const { getJSON } = window.loglambdaAPI;
-  const ms = (v) => (v < 10 ? v.toFixed(1) : String(Math.round(v))) + " ms";
-  const bytes = (v) => (v < 1024 ? Math.round(v) + " B" : v < 1048576 ? (v / 1024).toFixed(1) + " KiB" : (v / 1048576).toFixed(1) + " MiB");
-  const cols = ["Path", "Requests", "Latency p50", "p90", "p99", "Bytes p50", "p99", "Bytes total"];
+  const FORMATS = {
+    text: String,
+    int: fmtInt,
+    ms: (v) => (v < 10 ? v.toFixed(1) : String(Math.round(v))) + " ms",
+    bytes: (v) => (v < 1024 ? Math.round(v) + " B" : v < 1048576 ? (v / 1024).toFixed(1) + " KiB" : (v / 1048576).toFixed(1) + " MiB"),
+  };
+  const field = (row, path) => path.split(".").reduce((v, k) => (v == null ? v : v[k]), row);
 
-  const body = el("tbody", { id: "paths-body" });
-  const table = el("table", { id: "paths-table", class: "paths", hidden: "" });
-  table.append(
-    el("caption", { class: "sr-only" }, "The busiest URL paths of the range with latency and size quantiles"),
-    el("thead"),
-    body,
-  );
-  const head = el("tr");
-  cols.forEach((c, i) => head.append(el("th", { scope: "col", class: i ? "num" : "" }, c)));
-  table.tHead.append(head);
-  const badge = el("p", { id: "paths-exact", class: "badge", "data-exact": "" });
-  const empty = el("p", { id: "paths-empty", class: "empty", hidden: "" });
-  const h = el("div", { class: "panel-head" });
-  h.append(el("h2", { id: "paths-h" }, "Paths: latency and bytes"), badge);
-  const scroll = el("div", { class: "scroll" });
-  scroll.append(table);
-  const section = el("section", { class: "panel", id: "paths-panel", "aria-labelledby": "paths-h" });
-  section.append(h, scroll, empty);
-  document.getElementById("main").append(section);
+  function viewTable(name, p) {
+    const body = el("tbody", { id: name + "-body" });
+    const table = el("table", { id: name + "-table", class: "paths", hidden: "" });
+    table.append(el("caption", { class: "sr-only" }, p.caption), el("thead"), body);
+    const head = el("tr");
+    p.columns.forEach((c, i) => head.append(el("th", { scope: "col", class: i ? "num" : "" }, c.label)));
+    table.tHead.append(head);
+    const badge = el("p", { id: name + "-exact", class: "badge", "data-exact": "" });
+    const empty = el("p", { id: name + "-empty", class: "empty", hidden: "" });
+    const h = el("div", { class: "panel-head" });
+    h.append(el("h2", { id: name + "-h" }, p.title), badge);
+    const scroll = el("div", { class: "scroll" });
+    scroll.append(table);
+    const section = el("section", { class: "panel", id: name + "-panel", "aria-labelledby": name + "-h" });
+    section.append(h, scroll, empty);
+    document.getElementById("main").append(section);
 
-  function render(ans) {
-    const rows = ans.paths.map((p, i) => {
-      const tr = el("tr", {
-        id: "paths-row-" + i,
-        "data-path": p.path,
-        "data-count": p.count,
-        "data-latency-p50": p.latency_ms.p50,
-        "data-latency-p99": p.latency_ms.p99,
-        "data-bytes-p50": p.bytes.p50,
-        "data-bytes-sum": p.bytes_sum,
+    function render(ans) {
+      const rows = (ans[p.rows] || []).map((r, i) => {
+        const attrs = { id: name + "-row-" + i };
+        for (const c of p.columns) if (c.attr) attrs["data-" + c.attr] = field(r, c.field);
+        const tr = el("tr", attrs);
+        p.columns.forEach((c, j) => {
+          const v = field(r, c.field);
+          const text = c.unless && !field(r, c.unless) ? "-" : FORMATS[c.format](v);
+          tr.append(el("td", { class: j ? "num" : "path" }, text));
+        });
+        return tr;
       });
-      tr.append(
-        el("td", { class: "path" }, p.path),
-        el("td", { class: "num" }, fmtInt(p.count)),
-        el("td", { class: "num" }, p.latency_ms.count ? ms(p.latency_ms.p50) : "-"),
-        el("td", { class: "num" }, p.latency_ms.count ? ms(p.latency_ms.p90) : "-"),
-        el("td", { class: "num" }, p.latency_ms.count ? ms(p.latency_ms.p99) : "-"),
-        el("td", { class: "num" }, bytes(p.bytes.p50)),
-        el("td", { class: "num" }, bytes(p.bytes.p99)),
-        el("td", { class: "num" }, bytes(p.bytes_sum)),
-      );
-      return tr;
-    });
-    body.replaceChildren(...rows);
-    table.hidden = rows.length === 0;
-    badge.dataset.exact = String(!!ans.exact);
-    badge.dataset.kind = ans.exact ? "exact" : "estimate";
-    badge.textContent = rows.length
-      ? `${fmtInt(ans.total_paths)} paths; quantiles within ${Math.round(ans.relative_error * 100)} %` + (ans.exact ? ", all from batch" : "")
-      : "";
-    empty.hidden = rows.length > 0;
-    empty.textContent = rows.length ? "" : "No requests with a path in this range.";
+      body.replaceChildren(...rows);
+      table.hidden = rows.length === 0;
+      badge.dataset.exact = String(!!ans.exact);
+      badge.dataset.kind = ans.exact ? "exact" : "estimate";
+      const total = p.total ? fmtInt(ans[p.total]) + " " + p.total_label : "";
+      const bound = ans.relative_error ? "quantiles within " + Math.round(ans.relative_error * 100) + " %" : "";
+      const all = ans.exact ? "all from batch" : "";
+      badge.textContent = rows.length ? [total, bound, all].filter(Boolean).join("; ") : "";
+      empty.hidden = rows.length > 0;
+      empty.textContent = rows.length ? "" : p.empty;
+    }
+
+    let seq = 0;
+    return async (detail) => {
+      const mine = ++seq;
+      try {
+        const ans = await getJSON("v1/" + name + "?" + detail.query + (p.k ? "&k=" + p.k : ""));
+        if (mine === seq) render(ans);
+      } catch (err) {
+        if (mine === seq && table.hidden) {
+          empty.hidden = false;
+          empty.textContent = "No figures yet: " + err.message;
+        }
+      }
+    };
   }
 
-  let seq = 0;
-  document.addEventListener("loglambda:poll", async (e) => {
-    const mine = ++seq;
-    try {
-      const ans = await getJSON("v1/paths?" + e.detail.query + "&k=" + K);
-      if (mine === seq) render(ans);
-    } catch (err) {
-      if (mine === seq && table.hidden) {
-        empty.hidden = false;
-        empty.textContent = "No figures yet: " + err.message;
-      }
-    }
+  // The tables are built once GET /v1/views answers; a poll before that
+  // is answered when they are.
+  let last = null;
+  let polls = [];
+  document.addEventListener("loglambda:poll", (e) => {
+    last = e.detail;
+    polls.forEach((poll) => poll(e.detail));
   });
+  (async function load() {
+    try {
+      const { views } = await getJSON("v1/views");
+      polls = views.filter((v) => v.panel).map((v) => viewTable(v.name, v.panel));
+      if (last) polls.forEach((poll) => poll(last));
+    } catch {
+      setTimeout(load, 5000);
+    }
+  })();
 })();

@@ -1,7 +1,9 @@
 // The query API of the serving layer over gRPC: the same queries and
-// answers as the HTTP JSON API (GET /v1/hot, /v1/traffic, /v1/levels,
-// /v1/status, /v1/alerts, /v1/rules),
-// computed by the same code, so a client may use either.
+// answers as the HTTP JSON API (GET /v1/<view> for every view, /v1/window,
+// /v1/status, /v1/alerts, /v1/rules), computed by the same code, so a
+// client may use either. View answers any view by its name with the JSON
+// body of GET /v1/<view>, so a view added to the server needs no change
+// here; the typed view RPCs stay for the clients that use them.
 //
 // Every answer carries batch_horizon: ranges before it are answered from
 // batch's exact views, ranges at or after it from speed's estimates.
@@ -33,6 +35,248 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ViewRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The view's name, as in GET /v1/<view>: hot, traffic, paths, ...
+	View string `protobuf:"bytes,1,opt,name=view,proto3" json:"view,omitempty"`
+	// The query string's parameters (from, to, step, k, ...), as HTTP reads
+	// them.
+	Params        map[string]string `protobuf:"bytes,2,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ViewRequest) Reset() {
+	*x = ViewRequest{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ViewRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ViewRequest) ProtoMessage() {}
+
+func (x *ViewRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ViewRequest.ProtoReflect.Descriptor instead.
+func (*ViewRequest) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ViewRequest) GetView() string {
+	if x != nil {
+		return x.View
+	}
+	return ""
+}
+
+func (x *ViewRequest) GetParams() map[string]string {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+type ViewResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	View  string                 `protobuf:"bytes,1,opt,name=view,proto3" json:"view,omitempty"`
+	// The JSON body GET /v1/<view> answers (numbers are doubles here:
+	// exact up to 2^53).
+	Body          *structpb.Struct `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ViewResponse) Reset() {
+	*x = ViewResponse{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ViewResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ViewResponse) ProtoMessage() {}
+
+func (x *ViewResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ViewResponse.ProtoReflect.Descriptor instead.
+func (*ViewResponse) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ViewResponse) GetView() string {
+	if x != nil {
+		return x.View
+	}
+	return ""
+}
+
+func (x *ViewResponse) GetBody() *structpb.Struct {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+type WindowRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Length of the range; required.
+	Last *durationpb.Duration `protobuf:"bytes,1,opt,name=last,proto3" json:"last,omitempty"`
+	// About how many buckets, 1 to 2000; required.
+	Points int32 `protobuf:"varint,2,opt,name=points,proto3" json:"points,omitempty"`
+	// End of the range before alignment; unset: now.
+	To            *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WindowRequest) Reset() {
+	*x = WindowRequest{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WindowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WindowRequest) ProtoMessage() {}
+
+func (x *WindowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WindowRequest.ProtoReflect.Descriptor instead.
+func (*WindowRequest) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *WindowRequest) GetLast() *durationpb.Duration {
+	if x != nil {
+		return x.Last
+	}
+	return nil
+}
+
+func (x *WindowRequest) GetPoints() int32 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+func (x *WindowRequest) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+type WindowResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	From  *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	To    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	// A multiple of the pane.
+	Step *durationpb.Duration `protobuf:"bytes,3,opt,name=step,proto3" json:"step,omitempty"`
+	// The server's pane, the finest step.
+	Pane          *durationpb.Duration `protobuf:"bytes,4,opt,name=pane,proto3" json:"pane,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WindowResponse) Reset() {
+	*x = WindowResponse{}
+	mi := &file_loglambda_v1_query_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WindowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WindowResponse) ProtoMessage() {}
+
+func (x *WindowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_loglambda_v1_query_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WindowResponse.ProtoReflect.Descriptor instead.
+func (*WindowResponse) Descriptor() ([]byte, []int) {
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *WindowResponse) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *WindowResponse) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *WindowResponse) GetStep() *durationpb.Duration {
+	if x != nil {
+		return x.Step
+	}
+	return nil
+}
+
+func (x *WindowResponse) GetPane() *durationpb.Duration {
+	if x != nil {
+		return x.Pane
+	}
+	return nil
+}
+
 type HotRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Start of the range; unset: an hour before `to`.
@@ -47,7 +291,7 @@ type HotRequest struct {
 
 func (x *HotRequest) Reset() {
 	*x = HotRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[0]
+	mi := &file_loglambda_v1_query_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -59,7 +303,7 @@ func (x *HotRequest) String() string {
 func (*HotRequest) ProtoMessage() {}
 
 func (x *HotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[0]
+	mi := &file_loglambda_v1_query_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -72,7 +316,7 @@ func (x *HotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HotRequest.ProtoReflect.Descriptor instead.
 func (*HotRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{0}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *HotRequest) GetFrom() *timestamppb.Timestamp {
@@ -109,7 +353,7 @@ type TermCount struct {
 
 func (x *TermCount) Reset() {
 	*x = TermCount{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[1]
+	mi := &file_loglambda_v1_query_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -121,7 +365,7 @@ func (x *TermCount) String() string {
 func (*TermCount) ProtoMessage() {}
 
 func (x *TermCount) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[1]
+	mi := &file_loglambda_v1_query_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -134,7 +378,7 @@ func (x *TermCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TermCount.ProtoReflect.Descriptor instead.
 func (*TermCount) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{1}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *TermCount) GetTerm() string {
@@ -177,7 +421,7 @@ type HotResponse struct {
 
 func (x *HotResponse) Reset() {
 	*x = HotResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[2]
+	mi := &file_loglambda_v1_query_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -189,7 +433,7 @@ func (x *HotResponse) String() string {
 func (*HotResponse) ProtoMessage() {}
 
 func (x *HotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[2]
+	mi := &file_loglambda_v1_query_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -202,7 +446,7 @@ func (x *HotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HotResponse.ProtoReflect.Descriptor instead.
 func (*HotResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{2}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *HotResponse) GetFrom() *timestamppb.Timestamp {
@@ -261,7 +505,7 @@ type TrafficRequest struct {
 
 func (x *TrafficRequest) Reset() {
 	*x = TrafficRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[3]
+	mi := &file_loglambda_v1_query_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -273,7 +517,7 @@ func (x *TrafficRequest) String() string {
 func (*TrafficRequest) ProtoMessage() {}
 
 func (x *TrafficRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[3]
+	mi := &file_loglambda_v1_query_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -286,7 +530,7 @@ func (x *TrafficRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficRequest.ProtoReflect.Descriptor instead.
 func (*TrafficRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{3}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *TrafficRequest) GetFrom() *timestamppb.Timestamp {
@@ -323,7 +567,7 @@ type TrafficPoint struct {
 
 func (x *TrafficPoint) Reset() {
 	*x = TrafficPoint{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[4]
+	mi := &file_loglambda_v1_query_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -335,7 +579,7 @@ func (x *TrafficPoint) String() string {
 func (*TrafficPoint) ProtoMessage() {}
 
 func (x *TrafficPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[4]
+	mi := &file_loglambda_v1_query_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -348,7 +592,7 @@ func (x *TrafficPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficPoint.ProtoReflect.Descriptor instead.
 func (*TrafficPoint) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{4}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *TrafficPoint) GetT() *timestamppb.Timestamp {
@@ -392,7 +636,7 @@ type TrafficTotal struct {
 
 func (x *TrafficTotal) Reset() {
 	*x = TrafficTotal{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[5]
+	mi := &file_loglambda_v1_query_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -404,7 +648,7 @@ func (x *TrafficTotal) String() string {
 func (*TrafficTotal) ProtoMessage() {}
 
 func (x *TrafficTotal) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[5]
+	mi := &file_loglambda_v1_query_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -417,7 +661,7 @@ func (x *TrafficTotal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficTotal.ProtoReflect.Descriptor instead.
 func (*TrafficTotal) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{5}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *TrafficTotal) GetPv() int64 {
@@ -463,7 +707,7 @@ type TrafficResponse struct {
 
 func (x *TrafficResponse) Reset() {
 	*x = TrafficResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[6]
+	mi := &file_loglambda_v1_query_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -475,7 +719,7 @@ func (x *TrafficResponse) String() string {
 func (*TrafficResponse) ProtoMessage() {}
 
 func (x *TrafficResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[6]
+	mi := &file_loglambda_v1_query_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -488,7 +732,7 @@ func (x *TrafficResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficResponse.ProtoReflect.Descriptor instead.
 func (*TrafficResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{6}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *TrafficResponse) GetFrom() *timestamppb.Timestamp {
@@ -557,7 +801,7 @@ type LevelsRequest struct {
 
 func (x *LevelsRequest) Reset() {
 	*x = LevelsRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[7]
+	mi := &file_loglambda_v1_query_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -569,7 +813,7 @@ func (x *LevelsRequest) String() string {
 func (*LevelsRequest) ProtoMessage() {}
 
 func (x *LevelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[7]
+	mi := &file_loglambda_v1_query_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -582,7 +826,7 @@ func (x *LevelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LevelsRequest.ProtoReflect.Descriptor instead.
 func (*LevelsRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{7}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *LevelsRequest) GetFrom() *timestamppb.Timestamp {
@@ -623,7 +867,7 @@ type LevelCounts struct {
 
 func (x *LevelCounts) Reset() {
 	*x = LevelCounts{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[8]
+	mi := &file_loglambda_v1_query_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -635,7 +879,7 @@ func (x *LevelCounts) String() string {
 func (*LevelCounts) ProtoMessage() {}
 
 func (x *LevelCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[8]
+	mi := &file_loglambda_v1_query_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -648,7 +892,7 @@ func (x *LevelCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LevelCounts.ProtoReflect.Descriptor instead.
 func (*LevelCounts) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{8}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *LevelCounts) GetLevels() map[string]int64 {
@@ -670,7 +914,7 @@ type LevelsPoint struct {
 
 func (x *LevelsPoint) Reset() {
 	*x = LevelsPoint{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[9]
+	mi := &file_loglambda_v1_query_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -682,7 +926,7 @@ func (x *LevelsPoint) String() string {
 func (*LevelsPoint) ProtoMessage() {}
 
 func (x *LevelsPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[9]
+	mi := &file_loglambda_v1_query_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -695,7 +939,7 @@ func (x *LevelsPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LevelsPoint.ProtoReflect.Descriptor instead.
 func (*LevelsPoint) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{9}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *LevelsPoint) GetT() *timestamppb.Timestamp {
@@ -735,7 +979,7 @@ type LevelsResponse struct {
 
 func (x *LevelsResponse) Reset() {
 	*x = LevelsResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[10]
+	mi := &file_loglambda_v1_query_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -747,7 +991,7 @@ func (x *LevelsResponse) String() string {
 func (*LevelsResponse) ProtoMessage() {}
 
 func (x *LevelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[10]
+	mi := &file_loglambda_v1_query_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -760,7 +1004,7 @@ func (x *LevelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LevelsResponse.ProtoReflect.Descriptor instead.
 func (*LevelsResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{10}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *LevelsResponse) GetFrom() *timestamppb.Timestamp {
@@ -827,7 +1071,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[11]
+	mi := &file_loglambda_v1_query_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -839,7 +1083,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[11]
+	mi := &file_loglambda_v1_query_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -852,7 +1096,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{11}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{15}
 }
 
 // PartitionStatus is the speed layer's progress on one Kafka partition.
@@ -877,7 +1121,7 @@ type PartitionStatus struct {
 
 func (x *PartitionStatus) Reset() {
 	*x = PartitionStatus{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[12]
+	mi := &file_loglambda_v1_query_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -889,7 +1133,7 @@ func (x *PartitionStatus) String() string {
 func (*PartitionStatus) ProtoMessage() {}
 
 func (x *PartitionStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[12]
+	mi := &file_loglambda_v1_query_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -902,7 +1146,7 @@ func (x *PartitionStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartitionStatus.ProtoReflect.Descriptor instead.
 func (*PartitionStatus) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{12}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PartitionStatus) GetPartition() int32 {
@@ -1002,7 +1246,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[13]
+	mi := &file_loglambda_v1_query_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1014,7 +1258,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[13]
+	mi := &file_loglambda_v1_query_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1027,7 +1271,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{13}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *StatusResponse) GetTopic() string {
@@ -1155,7 +1399,7 @@ type LayerBacklog struct {
 
 func (x *LayerBacklog) Reset() {
 	*x = LayerBacklog{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[14]
+	mi := &file_loglambda_v1_query_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1167,7 +1411,7 @@ func (x *LayerBacklog) String() string {
 func (*LayerBacklog) ProtoMessage() {}
 
 func (x *LayerBacklog) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[14]
+	mi := &file_loglambda_v1_query_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1180,7 +1424,7 @@ func (x *LayerBacklog) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LayerBacklog.ProtoReflect.Descriptor instead.
 func (*LayerBacklog) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{14}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *LayerBacklog) GetLayer() string {
@@ -1258,7 +1502,7 @@ type AlertsRequest struct {
 
 func (x *AlertsRequest) Reset() {
 	*x = AlertsRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[15]
+	mi := &file_loglambda_v1_query_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1270,7 +1514,7 @@ func (x *AlertsRequest) String() string {
 func (*AlertsRequest) ProtoMessage() {}
 
 func (x *AlertsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[15]
+	mi := &file_loglambda_v1_query_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1283,7 +1527,7 @@ func (x *AlertsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertsRequest.ProtoReflect.Descriptor instead.
 func (*AlertsRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{15}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AlertsRequest) GetFrom() *timestamppb.Timestamp {
@@ -1319,7 +1563,7 @@ type AlertDelivery struct {
 
 func (x *AlertDelivery) Reset() {
 	*x = AlertDelivery{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[16]
+	mi := &file_loglambda_v1_query_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1331,7 +1575,7 @@ func (x *AlertDelivery) String() string {
 func (*AlertDelivery) ProtoMessage() {}
 
 func (x *AlertDelivery) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[16]
+	mi := &file_loglambda_v1_query_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1344,7 +1588,7 @@ func (x *AlertDelivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertDelivery.ProtoReflect.Descriptor instead.
 func (*AlertDelivery) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{16}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AlertDelivery) GetNotifier() string {
@@ -1418,7 +1662,7 @@ type Alert struct {
 
 func (x *Alert) Reset() {
 	*x = Alert{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[17]
+	mi := &file_loglambda_v1_query_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1430,7 +1674,7 @@ func (x *Alert) String() string {
 func (*Alert) ProtoMessage() {}
 
 func (x *Alert) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[17]
+	mi := &file_loglambda_v1_query_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1443,7 +1687,7 @@ func (x *Alert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Alert.ProtoReflect.Descriptor instead.
 func (*Alert) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{17}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Alert) GetId() string {
@@ -1534,7 +1778,7 @@ type AlertsResponse struct {
 
 func (x *AlertsResponse) Reset() {
 	*x = AlertsResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[18]
+	mi := &file_loglambda_v1_query_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1546,7 +1790,7 @@ func (x *AlertsResponse) String() string {
 func (*AlertsResponse) ProtoMessage() {}
 
 func (x *AlertsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[18]
+	mi := &file_loglambda_v1_query_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1559,7 +1803,7 @@ func (x *AlertsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertsResponse.ProtoReflect.Descriptor instead.
 func (*AlertsResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{18}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AlertsResponse) GetFrom() *timestamppb.Timestamp {
@@ -1591,7 +1835,7 @@ type RulesRequest struct {
 
 func (x *RulesRequest) Reset() {
 	*x = RulesRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[19]
+	mi := &file_loglambda_v1_query_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1603,7 +1847,7 @@ func (x *RulesRequest) String() string {
 func (*RulesRequest) ProtoMessage() {}
 
 func (x *RulesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[19]
+	mi := &file_loglambda_v1_query_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1616,7 +1860,7 @@ func (x *RulesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RulesRequest.ProtoReflect.Descriptor instead.
 func (*RulesRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{19}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{23}
 }
 
 // Rule is one alerting rule as loaded from the rule file, with its last
@@ -1653,7 +1897,7 @@ type Rule struct {
 
 func (x *Rule) Reset() {
 	*x = Rule{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[20]
+	mi := &file_loglambda_v1_query_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1665,7 +1909,7 @@ func (x *Rule) String() string {
 func (*Rule) ProtoMessage() {}
 
 func (x *Rule) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[20]
+	mi := &file_loglambda_v1_query_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1678,7 +1922,7 @@ func (x *Rule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rule.ProtoReflect.Descriptor instead.
 func (*Rule) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{20}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Rule) GetName() string {
@@ -1829,7 +2073,7 @@ type RulesResponse struct {
 
 func (x *RulesResponse) Reset() {
 	*x = RulesResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[21]
+	mi := &file_loglambda_v1_query_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1841,7 +2085,7 @@ func (x *RulesResponse) String() string {
 func (*RulesResponse) ProtoMessage() {}
 
 func (x *RulesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[21]
+	mi := &file_loglambda_v1_query_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1854,7 +2098,7 @@ func (x *RulesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RulesResponse.ProtoReflect.Descriptor instead.
 func (*RulesResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{21}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RulesResponse) GetFile() string {
@@ -1941,7 +2185,7 @@ type PatternsRequest struct {
 
 func (x *PatternsRequest) Reset() {
 	*x = PatternsRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[22]
+	mi := &file_loglambda_v1_query_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1953,7 +2197,7 @@ func (x *PatternsRequest) String() string {
 func (*PatternsRequest) ProtoMessage() {}
 
 func (x *PatternsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[22]
+	mi := &file_loglambda_v1_query_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1966,7 +2210,7 @@ func (x *PatternsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatternsRequest.ProtoReflect.Descriptor instead.
 func (*PatternsRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{22}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *PatternsRequest) GetFrom() *timestamppb.Timestamp {
@@ -2046,7 +2290,7 @@ type PatternCount struct {
 
 func (x *PatternCount) Reset() {
 	*x = PatternCount{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[23]
+	mi := &file_loglambda_v1_query_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2058,7 +2302,7 @@ func (x *PatternCount) String() string {
 func (*PatternCount) ProtoMessage() {}
 
 func (x *PatternCount) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[23]
+	mi := &file_loglambda_v1_query_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2071,7 +2315,7 @@ func (x *PatternCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatternCount.ProtoReflect.Descriptor instead.
 func (*PatternCount) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{23}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *PatternCount) GetPattern() string {
@@ -2200,7 +2444,7 @@ type PatternsResponse struct {
 
 func (x *PatternsResponse) Reset() {
 	*x = PatternsResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[24]
+	mi := &file_loglambda_v1_query_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2212,7 +2456,7 @@ func (x *PatternsResponse) String() string {
 func (*PatternsResponse) ProtoMessage() {}
 
 func (x *PatternsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[24]
+	mi := &file_loglambda_v1_query_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2225,7 +2469,7 @@ func (x *PatternsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PatternsResponse.ProtoReflect.Descriptor instead.
 func (*PatternsResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{24}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *PatternsResponse) GetFrom() *timestamppb.Timestamp {
@@ -2328,7 +2572,7 @@ type ClustersRequest struct {
 
 func (x *ClustersRequest) Reset() {
 	*x = ClustersRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[25]
+	mi := &file_loglambda_v1_query_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2340,7 +2584,7 @@ func (x *ClustersRequest) String() string {
 func (*ClustersRequest) ProtoMessage() {}
 
 func (x *ClustersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[25]
+	mi := &file_loglambda_v1_query_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2353,7 +2597,7 @@ func (x *ClustersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClustersRequest.ProtoReflect.Descriptor instead.
 func (*ClustersRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{25}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ClustersRequest) GetFrom() *timestamppb.Timestamp {
@@ -2405,7 +2649,7 @@ type MacroCluster struct {
 
 func (x *MacroCluster) Reset() {
 	*x = MacroCluster{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[26]
+	mi := &file_loglambda_v1_query_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2417,7 +2661,7 @@ func (x *MacroCluster) String() string {
 func (*MacroCluster) ProtoMessage() {}
 
 func (x *MacroCluster) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[26]
+	mi := &file_loglambda_v1_query_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2430,7 +2674,7 @@ func (x *MacroCluster) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MacroCluster.ProtoReflect.Descriptor instead.
 func (*MacroCluster) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{26}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *MacroCluster) GetCount() int64 {
@@ -2504,7 +2748,7 @@ type ClustersPoint struct {
 
 func (x *ClustersPoint) Reset() {
 	*x = ClustersPoint{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[27]
+	mi := &file_loglambda_v1_query_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2516,7 +2760,7 @@ func (x *ClustersPoint) String() string {
 func (*ClustersPoint) ProtoMessage() {}
 
 func (x *ClustersPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[27]
+	mi := &file_loglambda_v1_query_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2529,7 +2773,7 @@ func (x *ClustersPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClustersPoint.ProtoReflect.Descriptor instead.
 func (*ClustersPoint) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{27}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ClustersPoint) GetT() *timestamppb.Timestamp {
@@ -2587,7 +2831,7 @@ type ClustersResponse struct {
 
 func (x *ClustersResponse) Reset() {
 	*x = ClustersResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[28]
+	mi := &file_loglambda_v1_query_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2599,7 +2843,7 @@ func (x *ClustersResponse) String() string {
 func (*ClustersResponse) ProtoMessage() {}
 
 func (x *ClustersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[28]
+	mi := &file_loglambda_v1_query_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2612,7 +2856,7 @@ func (x *ClustersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClustersResponse.ProtoReflect.Descriptor instead.
 func (*ClustersResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{28}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ClustersResponse) GetFrom() *timestamppb.Timestamp {
@@ -2720,7 +2964,7 @@ type PathsRequest struct {
 
 func (x *PathsRequest) Reset() {
 	*x = PathsRequest{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[29]
+	mi := &file_loglambda_v1_query_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2732,7 +2976,7 @@ func (x *PathsRequest) String() string {
 func (*PathsRequest) ProtoMessage() {}
 
 func (x *PathsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[29]
+	mi := &file_loglambda_v1_query_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2745,7 +2989,7 @@ func (x *PathsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PathsRequest.ProtoReflect.Descriptor instead.
 func (*PathsRequest) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{29}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *PathsRequest) GetFrom() *timestamppb.Timestamp {
@@ -2784,7 +3028,7 @@ type Quantiles struct {
 
 func (x *Quantiles) Reset() {
 	*x = Quantiles{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[30]
+	mi := &file_loglambda_v1_query_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2796,7 +3040,7 @@ func (x *Quantiles) String() string {
 func (*Quantiles) ProtoMessage() {}
 
 func (x *Quantiles) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[30]
+	mi := &file_loglambda_v1_query_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2809,7 +3053,7 @@ func (x *Quantiles) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Quantiles.ProtoReflect.Descriptor instead.
 func (*Quantiles) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{30}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Quantiles) GetCount() int64 {
@@ -2862,7 +3106,7 @@ type PathStat struct {
 
 func (x *PathStat) Reset() {
 	*x = PathStat{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[31]
+	mi := &file_loglambda_v1_query_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2874,7 +3118,7 @@ func (x *PathStat) String() string {
 func (*PathStat) ProtoMessage() {}
 
 func (x *PathStat) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[31]
+	mi := &file_loglambda_v1_query_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2887,7 +3131,7 @@ func (x *PathStat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PathStat.ProtoReflect.Descriptor instead.
 func (*PathStat) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{31}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *PathStat) GetPath() string {
@@ -2946,7 +3190,7 @@ type PathsResponse struct {
 
 func (x *PathsResponse) Reset() {
 	*x = PathsResponse{}
-	mi := &file_loglambda_v1_query_proto_msgTypes[32]
+	mi := &file_loglambda_v1_query_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2958,7 +3202,7 @@ func (x *PathsResponse) String() string {
 func (*PathsResponse) ProtoMessage() {}
 
 func (x *PathsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_loglambda_v1_query_proto_msgTypes[32]
+	mi := &file_loglambda_v1_query_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2971,7 +3215,7 @@ func (x *PathsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PathsResponse.ProtoReflect.Descriptor instead.
 func (*PathsResponse) Descriptor() ([]byte, []int) {
-	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{32}
+	return file_loglambda_v1_query_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *PathsResponse) GetFrom() *timestamppb.Timestamp {
@@ -3027,7 +3271,25 @@ var File_loglambda_v1_query_proto protoreflect.FileDescriptor
 
 const file_loglambda_v1_query_proto_rawDesc = "" +
 	"\n" +
-	"\x18loglambda/v1/query.proto\x12\floglambda.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"v\n" +
+	"\x18loglambda/v1/query.proto\x12\floglambda.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9b\x01\n" +
+	"\vViewRequest\x12\x12\n" +
+	"\x04view\x18\x01 \x01(\tR\x04view\x12=\n" +
+	"\x06params\x18\x02 \x03(\v2%.loglambda.v1.ViewRequest.ParamsEntryR\x06params\x1a9\n" +
+	"\vParamsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"O\n" +
+	"\fViewResponse\x12\x12\n" +
+	"\x04view\x18\x01 \x01(\tR\x04view\x12+\n" +
+	"\x04body\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x04body\"\x82\x01\n" +
+	"\rWindowRequest\x12-\n" +
+	"\x04last\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x04last\x12\x16\n" +
+	"\x06points\x18\x02 \x01(\x05R\x06points\x12*\n" +
+	"\x02to\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\"\xca\x01\n" +
+	"\x0eWindowResponse\x12.\n" +
+	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12-\n" +
+	"\x04step\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04step\x12-\n" +
+	"\x04pane\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x04pane\"v\n" +
 	"\n" +
 	"HotRequest\x12.\n" +
 	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
@@ -3332,7 +3594,7 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	"totalPaths\x12%\n" +
 	"\x0erelative_error\x18\x05 \x01(\x01R\rrelativeError\x12?\n" +
 	"\rbatch_horizon\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fbatchHorizon\x12\x14\n" +
-	"\x05exact\x18\a \x01(\bR\x05exact2\xfb\x04\n" +
+	"\x05exact\x18\a \x01(\bR\x05exact2\xff\x05\n" +
 	"\fQueryService\x12:\n" +
 	"\x03Hot\x12\x18.loglambda.v1.HotRequest\x1a\x19.loglambda.v1.HotResponse\x12F\n" +
 	"\aTraffic\x12\x1c.loglambda.v1.TrafficRequest\x1a\x1d.loglambda.v1.TrafficResponse\x12C\n" +
@@ -3342,7 +3604,9 @@ const file_loglambda_v1_query_proto_rawDesc = "" +
 	"\x05Paths\x12\x1a.loglambda.v1.PathsRequest\x1a\x1b.loglambda.v1.PathsResponse\x12C\n" +
 	"\x06Status\x12\x1b.loglambda.v1.StatusRequest\x1a\x1c.loglambda.v1.StatusResponse\x12C\n" +
 	"\x06Alerts\x12\x1b.loglambda.v1.AlertsRequest\x1a\x1c.loglambda.v1.AlertsResponse\x12@\n" +
-	"\x05Rules\x12\x1a.loglambda.v1.RulesRequest\x1a\x1b.loglambda.v1.RulesResponseBGZEgithub.com/loglambda/loglambda/schemas/proto/loglambda/v1;loglambdav1b\x06proto3"
+	"\x05Rules\x12\x1a.loglambda.v1.RulesRequest\x1a\x1b.loglambda.v1.RulesResponse\x12=\n" +
+	"\x04View\x12\x19.loglambda.v1.ViewRequest\x1a\x1a.loglambda.v1.ViewResponse\x12C\n" +
+	"\x06Window\x12\x1b.loglambda.v1.WindowRequest\x1a\x1c.loglambda.v1.WindowResponseBGZEgithub.com/loglambda/loglambda/schemas/proto/loglambda/v1;loglambdav1b\x06proto3"
 
 var (
 	file_loglambda_v1_query_proto_rawDescOnce sync.Once
@@ -3356,180 +3620,197 @@ func file_loglambda_v1_query_proto_rawDescGZIP() []byte {
 	return file_loglambda_v1_query_proto_rawDescData
 }
 
-var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_loglambda_v1_query_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_loglambda_v1_query_proto_goTypes = []any{
-	(*HotRequest)(nil),            // 0: loglambda.v1.HotRequest
-	(*TermCount)(nil),             // 1: loglambda.v1.TermCount
-	(*HotResponse)(nil),           // 2: loglambda.v1.HotResponse
-	(*TrafficRequest)(nil),        // 3: loglambda.v1.TrafficRequest
-	(*TrafficPoint)(nil),          // 4: loglambda.v1.TrafficPoint
-	(*TrafficTotal)(nil),          // 5: loglambda.v1.TrafficTotal
-	(*TrafficResponse)(nil),       // 6: loglambda.v1.TrafficResponse
-	(*LevelsRequest)(nil),         // 7: loglambda.v1.LevelsRequest
-	(*LevelCounts)(nil),           // 8: loglambda.v1.LevelCounts
-	(*LevelsPoint)(nil),           // 9: loglambda.v1.LevelsPoint
-	(*LevelsResponse)(nil),        // 10: loglambda.v1.LevelsResponse
-	(*StatusRequest)(nil),         // 11: loglambda.v1.StatusRequest
-	(*PartitionStatus)(nil),       // 12: loglambda.v1.PartitionStatus
-	(*StatusResponse)(nil),        // 13: loglambda.v1.StatusResponse
-	(*LayerBacklog)(nil),          // 14: loglambda.v1.LayerBacklog
-	(*AlertsRequest)(nil),         // 15: loglambda.v1.AlertsRequest
-	(*AlertDelivery)(nil),         // 16: loglambda.v1.AlertDelivery
-	(*Alert)(nil),                 // 17: loglambda.v1.Alert
-	(*AlertsResponse)(nil),        // 18: loglambda.v1.AlertsResponse
-	(*RulesRequest)(nil),          // 19: loglambda.v1.RulesRequest
-	(*Rule)(nil),                  // 20: loglambda.v1.Rule
-	(*RulesResponse)(nil),         // 21: loglambda.v1.RulesResponse
-	(*PatternsRequest)(nil),       // 22: loglambda.v1.PatternsRequest
-	(*PatternCount)(nil),          // 23: loglambda.v1.PatternCount
-	(*PatternsResponse)(nil),      // 24: loglambda.v1.PatternsResponse
-	(*ClustersRequest)(nil),       // 25: loglambda.v1.ClustersRequest
-	(*MacroCluster)(nil),          // 26: loglambda.v1.MacroCluster
-	(*ClustersPoint)(nil),         // 27: loglambda.v1.ClustersPoint
-	(*ClustersResponse)(nil),      // 28: loglambda.v1.ClustersResponse
-	(*PathsRequest)(nil),          // 29: loglambda.v1.PathsRequest
-	(*Quantiles)(nil),             // 30: loglambda.v1.Quantiles
-	(*PathStat)(nil),              // 31: loglambda.v1.PathStat
-	(*PathsResponse)(nil),         // 32: loglambda.v1.PathsResponse
-	nil,                           // 33: loglambda.v1.LevelCounts.LevelsEntry
-	nil,                           // 34: loglambda.v1.LevelsPoint.LevelsEntry
-	nil,                           // 35: loglambda.v1.LevelsResponse.TotalEntry
-	nil,                           // 36: loglambda.v1.Alert.LabelsEntry
-	nil,                           // 37: loglambda.v1.Alert.AnnotationsEntry
-	nil,                           // 38: loglambda.v1.Rule.WhereEntry
-	nil,                           // 39: loglambda.v1.Rule.LabelsEntry
-	nil,                           // 40: loglambda.v1.Rule.AnnotationsEntry
-	nil,                           // 41: loglambda.v1.MacroCluster.MeanEntry
-	nil,                           // 42: loglambda.v1.MacroCluster.StddevEntry
-	nil,                           // 43: loglambda.v1.MacroCluster.CenterEntry
-	nil,                           // 44: loglambda.v1.MacroCluster.MinEntry
-	nil,                           // 45: loglambda.v1.MacroCluster.MaxEntry
-	(*timestamppb.Timestamp)(nil), // 46: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 47: google.protobuf.Duration
-	(*structpb.Struct)(nil),       // 48: google.protobuf.Struct
+	(*ViewRequest)(nil),           // 0: loglambda.v1.ViewRequest
+	(*ViewResponse)(nil),          // 1: loglambda.v1.ViewResponse
+	(*WindowRequest)(nil),         // 2: loglambda.v1.WindowRequest
+	(*WindowResponse)(nil),        // 3: loglambda.v1.WindowResponse
+	(*HotRequest)(nil),            // 4: loglambda.v1.HotRequest
+	(*TermCount)(nil),             // 5: loglambda.v1.TermCount
+	(*HotResponse)(nil),           // 6: loglambda.v1.HotResponse
+	(*TrafficRequest)(nil),        // 7: loglambda.v1.TrafficRequest
+	(*TrafficPoint)(nil),          // 8: loglambda.v1.TrafficPoint
+	(*TrafficTotal)(nil),          // 9: loglambda.v1.TrafficTotal
+	(*TrafficResponse)(nil),       // 10: loglambda.v1.TrafficResponse
+	(*LevelsRequest)(nil),         // 11: loglambda.v1.LevelsRequest
+	(*LevelCounts)(nil),           // 12: loglambda.v1.LevelCounts
+	(*LevelsPoint)(nil),           // 13: loglambda.v1.LevelsPoint
+	(*LevelsResponse)(nil),        // 14: loglambda.v1.LevelsResponse
+	(*StatusRequest)(nil),         // 15: loglambda.v1.StatusRequest
+	(*PartitionStatus)(nil),       // 16: loglambda.v1.PartitionStatus
+	(*StatusResponse)(nil),        // 17: loglambda.v1.StatusResponse
+	(*LayerBacklog)(nil),          // 18: loglambda.v1.LayerBacklog
+	(*AlertsRequest)(nil),         // 19: loglambda.v1.AlertsRequest
+	(*AlertDelivery)(nil),         // 20: loglambda.v1.AlertDelivery
+	(*Alert)(nil),                 // 21: loglambda.v1.Alert
+	(*AlertsResponse)(nil),        // 22: loglambda.v1.AlertsResponse
+	(*RulesRequest)(nil),          // 23: loglambda.v1.RulesRequest
+	(*Rule)(nil),                  // 24: loglambda.v1.Rule
+	(*RulesResponse)(nil),         // 25: loglambda.v1.RulesResponse
+	(*PatternsRequest)(nil),       // 26: loglambda.v1.PatternsRequest
+	(*PatternCount)(nil),          // 27: loglambda.v1.PatternCount
+	(*PatternsResponse)(nil),      // 28: loglambda.v1.PatternsResponse
+	(*ClustersRequest)(nil),       // 29: loglambda.v1.ClustersRequest
+	(*MacroCluster)(nil),          // 30: loglambda.v1.MacroCluster
+	(*ClustersPoint)(nil),         // 31: loglambda.v1.ClustersPoint
+	(*ClustersResponse)(nil),      // 32: loglambda.v1.ClustersResponse
+	(*PathsRequest)(nil),          // 33: loglambda.v1.PathsRequest
+	(*Quantiles)(nil),             // 34: loglambda.v1.Quantiles
+	(*PathStat)(nil),              // 35: loglambda.v1.PathStat
+	(*PathsResponse)(nil),         // 36: loglambda.v1.PathsResponse
+	nil,                           // 37: loglambda.v1.ViewRequest.ParamsEntry
+	nil,                           // 38: loglambda.v1.LevelCounts.LevelsEntry
+	nil,                           // 39: loglambda.v1.LevelsPoint.LevelsEntry
+	nil,                           // 40: loglambda.v1.LevelsResponse.TotalEntry
+	nil,                           // 41: loglambda.v1.Alert.LabelsEntry
+	nil,                           // 42: loglambda.v1.Alert.AnnotationsEntry
+	nil,                           // 43: loglambda.v1.Rule.WhereEntry
+	nil,                           // 44: loglambda.v1.Rule.LabelsEntry
+	nil,                           // 45: loglambda.v1.Rule.AnnotationsEntry
+	nil,                           // 46: loglambda.v1.MacroCluster.MeanEntry
+	nil,                           // 47: loglambda.v1.MacroCluster.StddevEntry
+	nil,                           // 48: loglambda.v1.MacroCluster.CenterEntry
+	nil,                           // 49: loglambda.v1.MacroCluster.MinEntry
+	nil,                           // 50: loglambda.v1.MacroCluster.MaxEntry
+	(*structpb.Struct)(nil),       // 51: google.protobuf.Struct
+	(*durationpb.Duration)(nil),   // 52: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 53: google.protobuf.Timestamp
 }
 var file_loglambda_v1_query_proto_depIdxs = []int32{
-	46,  // 0: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
-	46,  // 1: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
-	46,  // 2: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
-	46,  // 3: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
-	1,   // 4: loglambda.v1.HotResponse.terms:type_name -> loglambda.v1.TermCount
-	46,  // 5: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	46,  // 6: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
-	46,  // 7: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
-	47,  // 8: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
-	46,  // 9: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
-	46,  // 10: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
-	46,  // 11: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
-	47,  // 12: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
-	4,   // 13: loglambda.v1.TrafficResponse.series:type_name -> loglambda.v1.TrafficPoint
-	5,   // 14: loglambda.v1.TrafficResponse.total:type_name -> loglambda.v1.TrafficTotal
-	46,  // 15: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	46,  // 16: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
-	46,  // 17: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
-	47,  // 18: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
-	33,  // 19: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
-	46,  // 20: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
-	34,  // 21: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
-	46,  // 22: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
-	46,  // 23: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
-	47,  // 24: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
-	9,   // 25: loglambda.v1.LevelsResponse.series:type_name -> loglambda.v1.LevelsPoint
-	35,  // 26: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
-	46,  // 27: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	46,  // 28: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
-	46,  // 29: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
-	47,  // 30: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
-	46,  // 31: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	12,  // 32: loglambda.v1.StatusResponse.partitions:type_name -> loglambda.v1.PartitionStatus
-	48,  // 33: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
-	46,  // 34: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
-	14,  // 35: loglambda.v1.StatusResponse.behind:type_name -> loglambda.v1.LayerBacklog
-	46,  // 36: loglambda.v1.LayerBacklog.oldest_pending:type_name -> google.protobuf.Timestamp
-	46,  // 37: loglambda.v1.LayerBacklog.failing_since:type_name -> google.protobuf.Timestamp
-	46,  // 38: loglambda.v1.AlertsRequest.from:type_name -> google.protobuf.Timestamp
-	46,  // 39: loglambda.v1.AlertsRequest.to:type_name -> google.protobuf.Timestamp
-	46,  // 40: loglambda.v1.AlertDelivery.next_at:type_name -> google.protobuf.Timestamp
-	46,  // 41: loglambda.v1.AlertDelivery.sent_at:type_name -> google.protobuf.Timestamp
-	36,  // 42: loglambda.v1.Alert.labels:type_name -> loglambda.v1.Alert.LabelsEntry
-	37,  // 43: loglambda.v1.Alert.annotations:type_name -> loglambda.v1.Alert.AnnotationsEntry
-	46,  // 44: loglambda.v1.Alert.active_since:type_name -> google.protobuf.Timestamp
-	46,  // 45: loglambda.v1.Alert.fired_at:type_name -> google.protobuf.Timestamp
-	46,  // 46: loglambda.v1.Alert.resolved_at:type_name -> google.protobuf.Timestamp
-	16,  // 47: loglambda.v1.Alert.deliveries:type_name -> loglambda.v1.AlertDelivery
-	46,  // 48: loglambda.v1.AlertsResponse.from:type_name -> google.protobuf.Timestamp
-	46,  // 49: loglambda.v1.AlertsResponse.to:type_name -> google.protobuf.Timestamp
-	17,  // 50: loglambda.v1.AlertsResponse.alerts:type_name -> loglambda.v1.Alert
-	38,  // 51: loglambda.v1.Rule.where:type_name -> loglambda.v1.Rule.WhereEntry
-	47,  // 52: loglambda.v1.Rule.window:type_name -> google.protobuf.Duration
-	47,  // 53: loglambda.v1.Rule.delay:type_name -> google.protobuf.Duration
-	47,  // 54: loglambda.v1.Rule.for:type_name -> google.protobuf.Duration
-	39,  // 55: loglambda.v1.Rule.labels:type_name -> loglambda.v1.Rule.LabelsEntry
-	40,  // 56: loglambda.v1.Rule.annotations:type_name -> loglambda.v1.Rule.AnnotationsEntry
-	46,  // 57: loglambda.v1.Rule.last_eval:type_name -> google.protobuf.Timestamp
-	46,  // 58: loglambda.v1.RulesResponse.loaded_at:type_name -> google.protobuf.Timestamp
-	47,  // 59: loglambda.v1.RulesResponse.every:type_name -> google.protobuf.Duration
-	46,  // 60: loglambda.v1.RulesResponse.evaluated_at:type_name -> google.protobuf.Timestamp
-	20,  // 61: loglambda.v1.RulesResponse.rules:type_name -> loglambda.v1.Rule
-	46,  // 62: loglambda.v1.PatternsRequest.from:type_name -> google.protobuf.Timestamp
-	46,  // 63: loglambda.v1.PatternsRequest.to:type_name -> google.protobuf.Timestamp
-	47,  // 64: loglambda.v1.PatternsRequest.step:type_name -> google.protobuf.Duration
-	46,  // 65: loglambda.v1.PatternCount.first_seen:type_name -> google.protobuf.Timestamp
-	46,  // 66: loglambda.v1.PatternCount.last_seen:type_name -> google.protobuf.Timestamp
-	46,  // 67: loglambda.v1.PatternsResponse.from:type_name -> google.protobuf.Timestamp
-	46,  // 68: loglambda.v1.PatternsResponse.to:type_name -> google.protobuf.Timestamp
-	47,  // 69: loglambda.v1.PatternsResponse.step:type_name -> google.protobuf.Duration
-	46,  // 70: loglambda.v1.PatternsResponse.steps:type_name -> google.protobuf.Timestamp
-	23,  // 71: loglambda.v1.PatternsResponse.patterns:type_name -> loglambda.v1.PatternCount
-	23,  // 72: loglambda.v1.PatternsResponse.gone:type_name -> loglambda.v1.PatternCount
-	46,  // 73: loglambda.v1.PatternsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	46,  // 74: loglambda.v1.ClustersRequest.from:type_name -> google.protobuf.Timestamp
-	46,  // 75: loglambda.v1.ClustersRequest.to:type_name -> google.protobuf.Timestamp
-	47,  // 76: loglambda.v1.ClustersRequest.step:type_name -> google.protobuf.Duration
-	41,  // 77: loglambda.v1.MacroCluster.mean:type_name -> loglambda.v1.MacroCluster.MeanEntry
-	42,  // 78: loglambda.v1.MacroCluster.stddev:type_name -> loglambda.v1.MacroCluster.StddevEntry
-	43,  // 79: loglambda.v1.MacroCluster.center:type_name -> loglambda.v1.MacroCluster.CenterEntry
-	44,  // 80: loglambda.v1.MacroCluster.min:type_name -> loglambda.v1.MacroCluster.MinEntry
-	45,  // 81: loglambda.v1.MacroCluster.max:type_name -> loglambda.v1.MacroCluster.MaxEntry
-	46,  // 82: loglambda.v1.ClustersPoint.t:type_name -> google.protobuf.Timestamp
-	46,  // 83: loglambda.v1.ClustersResponse.from:type_name -> google.protobuf.Timestamp
-	46,  // 84: loglambda.v1.ClustersResponse.to:type_name -> google.protobuf.Timestamp
-	47,  // 85: loglambda.v1.ClustersResponse.step:type_name -> google.protobuf.Duration
-	26,  // 86: loglambda.v1.ClustersResponse.clusters:type_name -> loglambda.v1.MacroCluster
-	27,  // 87: loglambda.v1.ClustersResponse.series:type_name -> loglambda.v1.ClustersPoint
-	46,  // 88: loglambda.v1.ClustersResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	46,  // 89: loglambda.v1.PathsRequest.from:type_name -> google.protobuf.Timestamp
-	46,  // 90: loglambda.v1.PathsRequest.to:type_name -> google.protobuf.Timestamp
-	30,  // 91: loglambda.v1.PathStat.bytes:type_name -> loglambda.v1.Quantiles
-	30,  // 92: loglambda.v1.PathStat.latency_ms:type_name -> loglambda.v1.Quantiles
-	46,  // 93: loglambda.v1.PathsResponse.from:type_name -> google.protobuf.Timestamp
-	46,  // 94: loglambda.v1.PathsResponse.to:type_name -> google.protobuf.Timestamp
-	31,  // 95: loglambda.v1.PathsResponse.paths:type_name -> loglambda.v1.PathStat
-	46,  // 96: loglambda.v1.PathsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
-	8,   // 97: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
-	0,   // 98: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
-	3,   // 99: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
-	7,   // 100: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
-	22,  // 101: loglambda.v1.QueryService.Patterns:input_type -> loglambda.v1.PatternsRequest
-	25,  // 102: loglambda.v1.QueryService.Clusters:input_type -> loglambda.v1.ClustersRequest
-	29,  // 103: loglambda.v1.QueryService.Paths:input_type -> loglambda.v1.PathsRequest
-	11,  // 104: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
-	15,  // 105: loglambda.v1.QueryService.Alerts:input_type -> loglambda.v1.AlertsRequest
-	19,  // 106: loglambda.v1.QueryService.Rules:input_type -> loglambda.v1.RulesRequest
-	2,   // 107: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
-	6,   // 108: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
-	10,  // 109: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
-	24,  // 110: loglambda.v1.QueryService.Patterns:output_type -> loglambda.v1.PatternsResponse
-	28,  // 111: loglambda.v1.QueryService.Clusters:output_type -> loglambda.v1.ClustersResponse
-	32,  // 112: loglambda.v1.QueryService.Paths:output_type -> loglambda.v1.PathsResponse
-	13,  // 113: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
-	18,  // 114: loglambda.v1.QueryService.Alerts:output_type -> loglambda.v1.AlertsResponse
-	21,  // 115: loglambda.v1.QueryService.Rules:output_type -> loglambda.v1.RulesResponse
-	107, // [107:116] is the sub-list for method output_type
-	98,  // [98:107] is the sub-list for method input_type
-	98,  // [98:98] is the sub-list for extension type_name
-	98,  // [98:98] is the sub-list for extension extendee
-	0,   // [0:98] is the sub-list for field type_name
+	37,  // 0: loglambda.v1.ViewRequest.params:type_name -> loglambda.v1.ViewRequest.ParamsEntry
+	51,  // 1: loglambda.v1.ViewResponse.body:type_name -> google.protobuf.Struct
+	52,  // 2: loglambda.v1.WindowRequest.last:type_name -> google.protobuf.Duration
+	53,  // 3: loglambda.v1.WindowRequest.to:type_name -> google.protobuf.Timestamp
+	53,  // 4: loglambda.v1.WindowResponse.from:type_name -> google.protobuf.Timestamp
+	53,  // 5: loglambda.v1.WindowResponse.to:type_name -> google.protobuf.Timestamp
+	52,  // 6: loglambda.v1.WindowResponse.step:type_name -> google.protobuf.Duration
+	52,  // 7: loglambda.v1.WindowResponse.pane:type_name -> google.protobuf.Duration
+	53,  // 8: loglambda.v1.HotRequest.from:type_name -> google.protobuf.Timestamp
+	53,  // 9: loglambda.v1.HotRequest.to:type_name -> google.protobuf.Timestamp
+	53,  // 10: loglambda.v1.HotResponse.from:type_name -> google.protobuf.Timestamp
+	53,  // 11: loglambda.v1.HotResponse.to:type_name -> google.protobuf.Timestamp
+	5,   // 12: loglambda.v1.HotResponse.terms:type_name -> loglambda.v1.TermCount
+	53,  // 13: loglambda.v1.HotResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	53,  // 14: loglambda.v1.TrafficRequest.from:type_name -> google.protobuf.Timestamp
+	53,  // 15: loglambda.v1.TrafficRequest.to:type_name -> google.protobuf.Timestamp
+	52,  // 16: loglambda.v1.TrafficRequest.step:type_name -> google.protobuf.Duration
+	53,  // 17: loglambda.v1.TrafficPoint.t:type_name -> google.protobuf.Timestamp
+	53,  // 18: loglambda.v1.TrafficResponse.from:type_name -> google.protobuf.Timestamp
+	53,  // 19: loglambda.v1.TrafficResponse.to:type_name -> google.protobuf.Timestamp
+	52,  // 20: loglambda.v1.TrafficResponse.step:type_name -> google.protobuf.Duration
+	8,   // 21: loglambda.v1.TrafficResponse.series:type_name -> loglambda.v1.TrafficPoint
+	9,   // 22: loglambda.v1.TrafficResponse.total:type_name -> loglambda.v1.TrafficTotal
+	53,  // 23: loglambda.v1.TrafficResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	53,  // 24: loglambda.v1.LevelsRequest.from:type_name -> google.protobuf.Timestamp
+	53,  // 25: loglambda.v1.LevelsRequest.to:type_name -> google.protobuf.Timestamp
+	52,  // 26: loglambda.v1.LevelsRequest.step:type_name -> google.protobuf.Duration
+	38,  // 27: loglambda.v1.LevelCounts.levels:type_name -> loglambda.v1.LevelCounts.LevelsEntry
+	53,  // 28: loglambda.v1.LevelsPoint.t:type_name -> google.protobuf.Timestamp
+	39,  // 29: loglambda.v1.LevelsPoint.levels:type_name -> loglambda.v1.LevelsPoint.LevelsEntry
+	53,  // 30: loglambda.v1.LevelsResponse.from:type_name -> google.protobuf.Timestamp
+	53,  // 31: loglambda.v1.LevelsResponse.to:type_name -> google.protobuf.Timestamp
+	52,  // 32: loglambda.v1.LevelsResponse.step:type_name -> google.protobuf.Duration
+	13,  // 33: loglambda.v1.LevelsResponse.series:type_name -> loglambda.v1.LevelsPoint
+	40,  // 34: loglambda.v1.LevelsResponse.total:type_name -> loglambda.v1.LevelsResponse.TotalEntry
+	53,  // 35: loglambda.v1.LevelsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	53,  // 36: loglambda.v1.PartitionStatus.watermark:type_name -> google.protobuf.Timestamp
+	53,  // 37: loglambda.v1.PartitionStatus.updated:type_name -> google.protobuf.Timestamp
+	52,  // 38: loglambda.v1.StatusResponse.pane:type_name -> google.protobuf.Duration
+	53,  // 39: loglambda.v1.StatusResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	16,  // 40: loglambda.v1.StatusResponse.partitions:type_name -> loglambda.v1.PartitionStatus
+	51,  // 41: loglambda.v1.StatusResponse.lake:type_name -> google.protobuf.Struct
+	53,  // 42: loglambda.v1.StatusResponse.refreshed:type_name -> google.protobuf.Timestamp
+	18,  // 43: loglambda.v1.StatusResponse.behind:type_name -> loglambda.v1.LayerBacklog
+	53,  // 44: loglambda.v1.LayerBacklog.oldest_pending:type_name -> google.protobuf.Timestamp
+	53,  // 45: loglambda.v1.LayerBacklog.failing_since:type_name -> google.protobuf.Timestamp
+	53,  // 46: loglambda.v1.AlertsRequest.from:type_name -> google.protobuf.Timestamp
+	53,  // 47: loglambda.v1.AlertsRequest.to:type_name -> google.protobuf.Timestamp
+	53,  // 48: loglambda.v1.AlertDelivery.next_at:type_name -> google.protobuf.Timestamp
+	53,  // 49: loglambda.v1.AlertDelivery.sent_at:type_name -> google.protobuf.Timestamp
+	41,  // 50: loglambda.v1.Alert.labels:type_name -> loglambda.v1.Alert.LabelsEntry
+	42,  // 51: loglambda.v1.Alert.annotations:type_name -> loglambda.v1.Alert.AnnotationsEntry
+	53,  // 52: loglambda.v1.Alert.active_since:type_name -> google.protobuf.Timestamp
+	53,  // 53: loglambda.v1.Alert.fired_at:type_name -> google.protobuf.Timestamp
+	53,  // 54: loglambda.v1.Alert.resolved_at:type_name -> google.protobuf.Timestamp
+	20,  // 55: loglambda.v1.Alert.deliveries:type_name -> loglambda.v1.AlertDelivery
+	53,  // 56: loglambda.v1.AlertsResponse.from:type_name -> google.protobuf.Timestamp
+	53,  // 57: loglambda.v1.AlertsResponse.to:type_name -> google.protobuf.Timestamp
+	21,  // 58: loglambda.v1.AlertsResponse.alerts:type_name -> loglambda.v1.Alert
+	43,  // 59: loglambda.v1.Rule.where:type_name -> loglambda.v1.Rule.WhereEntry
+	52,  // 60: loglambda.v1.Rule.window:type_name -> google.protobuf.Duration
+	52,  // 61: loglambda.v1.Rule.delay:type_name -> google.protobuf.Duration
+	52,  // 62: loglambda.v1.Rule.for:type_name -> google.protobuf.Duration
+	44,  // 63: loglambda.v1.Rule.labels:type_name -> loglambda.v1.Rule.LabelsEntry
+	45,  // 64: loglambda.v1.Rule.annotations:type_name -> loglambda.v1.Rule.AnnotationsEntry
+	53,  // 65: loglambda.v1.Rule.last_eval:type_name -> google.protobuf.Timestamp
+	53,  // 66: loglambda.v1.RulesResponse.loaded_at:type_name -> google.protobuf.Timestamp
+	52,  // 67: loglambda.v1.RulesResponse.every:type_name -> google.protobuf.Duration
+	53,  // 68: loglambda.v1.RulesResponse.evaluated_at:type_name -> google.protobuf.Timestamp
+	24,  // 69: loglambda.v1.RulesResponse.rules:type_name -> loglambda.v1.Rule
+	53,  // 70: loglambda.v1.PatternsRequest.from:type_name -> google.protobuf.Timestamp
+	53,  // 71: loglambda.v1.PatternsRequest.to:type_name -> google.protobuf.Timestamp
+	52,  // 72: loglambda.v1.PatternsRequest.step:type_name -> google.protobuf.Duration
+	53,  // 73: loglambda.v1.PatternCount.first_seen:type_name -> google.protobuf.Timestamp
+	53,  // 74: loglambda.v1.PatternCount.last_seen:type_name -> google.protobuf.Timestamp
+	53,  // 75: loglambda.v1.PatternsResponse.from:type_name -> google.protobuf.Timestamp
+	53,  // 76: loglambda.v1.PatternsResponse.to:type_name -> google.protobuf.Timestamp
+	52,  // 77: loglambda.v1.PatternsResponse.step:type_name -> google.protobuf.Duration
+	53,  // 78: loglambda.v1.PatternsResponse.steps:type_name -> google.protobuf.Timestamp
+	27,  // 79: loglambda.v1.PatternsResponse.patterns:type_name -> loglambda.v1.PatternCount
+	27,  // 80: loglambda.v1.PatternsResponse.gone:type_name -> loglambda.v1.PatternCount
+	53,  // 81: loglambda.v1.PatternsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	53,  // 82: loglambda.v1.ClustersRequest.from:type_name -> google.protobuf.Timestamp
+	53,  // 83: loglambda.v1.ClustersRequest.to:type_name -> google.protobuf.Timestamp
+	52,  // 84: loglambda.v1.ClustersRequest.step:type_name -> google.protobuf.Duration
+	46,  // 85: loglambda.v1.MacroCluster.mean:type_name -> loglambda.v1.MacroCluster.MeanEntry
+	47,  // 86: loglambda.v1.MacroCluster.stddev:type_name -> loglambda.v1.MacroCluster.StddevEntry
+	48,  // 87: loglambda.v1.MacroCluster.center:type_name -> loglambda.v1.MacroCluster.CenterEntry
+	49,  // 88: loglambda.v1.MacroCluster.min:type_name -> loglambda.v1.MacroCluster.MinEntry
+	50,  // 89: loglambda.v1.MacroCluster.max:type_name -> loglambda.v1.MacroCluster.MaxEntry
+	53,  // 90: loglambda.v1.ClustersPoint.t:type_name -> google.protobuf.Timestamp
+	53,  // 91: loglambda.v1.ClustersResponse.from:type_name -> google.protobuf.Timestamp
+	53,  // 92: loglambda.v1.ClustersResponse.to:type_name -> google.protobuf.Timestamp
+	52,  // 93: loglambda.v1.ClustersResponse.step:type_name -> google.protobuf.Duration
+	30,  // 94: loglambda.v1.ClustersResponse.clusters:type_name -> loglambda.v1.MacroCluster
+	31,  // 95: loglambda.v1.ClustersResponse.series:type_name -> loglambda.v1.ClustersPoint
+	53,  // 96: loglambda.v1.ClustersResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	53,  // 97: loglambda.v1.PathsRequest.from:type_name -> google.protobuf.Timestamp
+	53,  // 98: loglambda.v1.PathsRequest.to:type_name -> google.protobuf.Timestamp
+	34,  // 99: loglambda.v1.PathStat.bytes:type_name -> loglambda.v1.Quantiles
+	34,  // 100: loglambda.v1.PathStat.latency_ms:type_name -> loglambda.v1.Quantiles
+	53,  // 101: loglambda.v1.PathsResponse.from:type_name -> google.protobuf.Timestamp
+	53,  // 102: loglambda.v1.PathsResponse.to:type_name -> google.protobuf.Timestamp
+	35,  // 103: loglambda.v1.PathsResponse.paths:type_name -> loglambda.v1.PathStat
+	53,  // 104: loglambda.v1.PathsResponse.batch_horizon:type_name -> google.protobuf.Timestamp
+	12,  // 105: loglambda.v1.LevelsResponse.TotalEntry.value:type_name -> loglambda.v1.LevelCounts
+	4,   // 106: loglambda.v1.QueryService.Hot:input_type -> loglambda.v1.HotRequest
+	7,   // 107: loglambda.v1.QueryService.Traffic:input_type -> loglambda.v1.TrafficRequest
+	11,  // 108: loglambda.v1.QueryService.Levels:input_type -> loglambda.v1.LevelsRequest
+	26,  // 109: loglambda.v1.QueryService.Patterns:input_type -> loglambda.v1.PatternsRequest
+	29,  // 110: loglambda.v1.QueryService.Clusters:input_type -> loglambda.v1.ClustersRequest
+	33,  // 111: loglambda.v1.QueryService.Paths:input_type -> loglambda.v1.PathsRequest
+	15,  // 112: loglambda.v1.QueryService.Status:input_type -> loglambda.v1.StatusRequest
+	19,  // 113: loglambda.v1.QueryService.Alerts:input_type -> loglambda.v1.AlertsRequest
+	23,  // 114: loglambda.v1.QueryService.Rules:input_type -> loglambda.v1.RulesRequest
+	0,   // 115: loglambda.v1.QueryService.View:input_type -> loglambda.v1.ViewRequest
+	2,   // 116: loglambda.v1.QueryService.Window:input_type -> loglambda.v1.WindowRequest
+	6,   // 117: loglambda.v1.QueryService.Hot:output_type -> loglambda.v1.HotResponse
+	10,  // 118: loglambda.v1.QueryService.Traffic:output_type -> loglambda.v1.TrafficResponse
+	14,  // 119: loglambda.v1.QueryService.Levels:output_type -> loglambda.v1.LevelsResponse
+	28,  // 120: loglambda.v1.QueryService.Patterns:output_type -> loglambda.v1.PatternsResponse
+	32,  // 121: loglambda.v1.QueryService.Clusters:output_type -> loglambda.v1.ClustersResponse
+	36,  // 122: loglambda.v1.QueryService.Paths:output_type -> loglambda.v1.PathsResponse
+	17,  // 123: loglambda.v1.QueryService.Status:output_type -> loglambda.v1.StatusResponse
+	22,  // 124: loglambda.v1.QueryService.Alerts:output_type -> loglambda.v1.AlertsResponse
+	25,  // 125: loglambda.v1.QueryService.Rules:output_type -> loglambda.v1.RulesResponse
+	1,   // 126: loglambda.v1.QueryService.View:output_type -> loglambda.v1.ViewResponse
+	3,   // 127: loglambda.v1.QueryService.Window:output_type -> loglambda.v1.WindowResponse
+	117, // [117:128] is the sub-list for method output_type
+	106, // [106:117] is the sub-list for method input_type
+	106, // [106:106] is the sub-list for extension type_name
+	106, // [106:106] is the sub-list for extension extendee
+	0,   // [0:106] is the sub-list for field type_name
 }
 
 func init() { file_loglambda_v1_query_proto_init() }
@@ -3537,14 +3818,14 @@ func file_loglambda_v1_query_proto_init() {
 	if File_loglambda_v1_query_proto != nil {
 		return
 	}
-	file_loglambda_v1_query_proto_msgTypes[23].OneofWrappers = []any{}
+	file_loglambda_v1_query_proto_msgTypes[27].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_loglambda_v1_query_proto_rawDesc), len(file_loglambda_v1_query_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   46,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,7 +1,9 @@
 // The query API of the serving layer over gRPC: the same queries and
-// answers as the HTTP JSON API (GET /v1/hot, /v1/traffic, /v1/levels,
-// /v1/status, /v1/alerts, /v1/rules),
-// computed by the same code, so a client may use either.
+// answers as the HTTP JSON API (GET /v1/<view> for every view, /v1/window,
+// /v1/status, /v1/alerts, /v1/rules), computed by the same code, so a
+// client may use either. View answers any view by its name with the JSON
+// body of GET /v1/<view>, so a view added to the server needs no change
+// here; the typed view RPCs stay for the clients that use them.
 //
 // Every answer carries batch_horizon: ranges before it are answered from
 // batch's exact views, ranges at or after it from speed's estimates.
@@ -37,6 +39,8 @@ const (
 	QueryService_Status_FullMethodName   = "/loglambda.v1.QueryService/Status"
 	QueryService_Alerts_FullMethodName   = "/loglambda.v1.QueryService/Alerts"
 	QueryService_Rules_FullMethodName    = "/loglambda.v1.QueryService/Rules"
+	QueryService_View_FullMethodName     = "/loglambda.v1.QueryService/View"
+	QueryService_Window_FullMethodName   = "/loglambda.v1.QueryService/Window"
 )
 
 // QueryServiceClient is the client API for QueryService service.
@@ -77,6 +81,14 @@ type QueryServiceClient interface {
 	// Rules returns the alert rules in force, each with its last
 	// evaluation, and who evaluates them (GET /v1/rules).
 	Rules(ctx context.Context, in *RulesRequest, opts ...grpc.CallOption) (*RulesResponse, error)
+	// View answers GET /v1/<view>?<params> for any view the server serves
+	// (GET /v1/views lists them): the same parameters, checked the same way,
+	// and the same JSON body, as a Struct.
+	View(ctx context.Context, in *ViewRequest, opts ...grpc.CallOption) (*ViewResponse, error)
+	// Window returns the range a chart of the last `last` shows in about
+	// `points` buckets (GET /v1/window): a step that every view accepts and
+	// `to` aligned up to it.
+	Window(ctx context.Context, in *WindowRequest, opts ...grpc.CallOption) (*WindowResponse, error)
 }
 
 type queryServiceClient struct {
@@ -177,6 +189,26 @@ func (c *queryServiceClient) Rules(ctx context.Context, in *RulesRequest, opts .
 	return out, nil
 }
 
+func (c *queryServiceClient) View(ctx context.Context, in *ViewRequest, opts ...grpc.CallOption) (*ViewResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ViewResponse)
+	err := c.cc.Invoke(ctx, QueryService_View_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryServiceClient) Window(ctx context.Context, in *WindowRequest, opts ...grpc.CallOption) (*WindowResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WindowResponse)
+	err := c.cc.Invoke(ctx, QueryService_Window_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServiceServer is the server API for QueryService service.
 // All implementations must embed UnimplementedQueryServiceServer
 // for forward compatibility.
@@ -215,6 +247,14 @@ type QueryServiceServer interface {
 	// Rules returns the alert rules in force, each with its last
 	// evaluation, and who evaluates them (GET /v1/rules).
 	Rules(context.Context, *RulesRequest) (*RulesResponse, error)
+	// View answers GET /v1/<view>?<params> for any view the server serves
+	// (GET /v1/views lists them): the same parameters, checked the same way,
+	// and the same JSON body, as a Struct.
+	View(context.Context, *ViewRequest) (*ViewResponse, error)
+	// Window returns the range a chart of the last `last` shows in about
+	// `points` buckets (GET /v1/window): a step that every view accepts and
+	// `to` aligned up to it.
+	Window(context.Context, *WindowRequest) (*WindowResponse, error)
 	mustEmbedUnimplementedQueryServiceServer()
 }
 
@@ -251,6 +291,12 @@ func (UnimplementedQueryServiceServer) Alerts(context.Context, *AlertsRequest) (
 }
 func (UnimplementedQueryServiceServer) Rules(context.Context, *RulesRequest) (*RulesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Rules not implemented")
+}
+func (UnimplementedQueryServiceServer) View(context.Context, *ViewRequest) (*ViewResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method View not implemented")
+}
+func (UnimplementedQueryServiceServer) Window(context.Context, *WindowRequest) (*WindowResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Window not implemented")
 }
 func (UnimplementedQueryServiceServer) mustEmbedUnimplementedQueryServiceServer() {}
 func (UnimplementedQueryServiceServer) testEmbeddedByValue()                      {}
@@ -435,6 +481,42 @@ func _QueryService_Rules_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _QueryService_View_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ViewRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServiceServer).View(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: QueryService_View_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServiceServer).View(ctx, req.(*ViewRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _QueryService_Window_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WindowRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServiceServer).Window(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: QueryService_Window_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServiceServer).Window(ctx, req.(*WindowRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // QueryService_ServiceDesc is the grpc.ServiceDesc for QueryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -477,6 +559,14 @@ var QueryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Rules",
 			Handler:    _QueryService_Rules_Handler,
+		},
+		{
+			MethodName: "View",
+			Handler:    _QueryService_View_Handler,
+		},
+		{
+			MethodName: "Window",
+			Handler:    _QueryService_Window_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
