@@ -38,8 +38,23 @@ func memoWorthy(b []byte, fl uint8) bool {
 
 // classify is classify, answered from the cache when it can be.
 func (mc *memo) classify(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32) {
+	if fl == 0 {
+		// Letters, maybe in punctuation of no class ("(no", "don't"):
+		// a word, constant unless it may be one of the special words
+		// (see classifyToken's last rule), which most are not.
+		i, j := coreSpan(b)
+		if i < j && !specialCandidate(b[i:j]) {
+			return kConst, int32(i), int32(j)
+		}
+	}
 	if !memoWorthy(b, fl) {
-		return classify(b, fl, off)
+		// classify, with its call to glueAngles inlined here (classify
+		// itself is too large to inline).
+		kind, vs, ve = classifyToken(b, fl, off)
+		if angled(b, kind, vs, ve) {
+			vs, ve = glueAngles(b, kind, vs, ve, off)
+		}
+		return kind, vs, ve
 	}
 	var w [memoBytes / 8]uint64
 	h := uint64(len(b))

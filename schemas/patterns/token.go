@@ -641,22 +641,32 @@ func classifyToken(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32) {
 // characters. Brackets that end words, ( [ { and their closers, stay.
 func classify(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32) {
 	kind, vs, ve = classifyToken(b, fl, off)
-	if off&rAngle != 0 || kind != kVar && kind != kKV && kind != kWeak && kind != kMulti {
-		return kind, vs, ve
-	}
-	if int(ve) < len(b) && b[ve] == '>' {
-		for int(ve) < len(b) && b[ve] == '>' {
-			ve++
-		}
-		for vs > 0 && b[vs-1] == '<' {
-			vs--
-		}
-	} else if vs > 0 && b[vs-1] == '<' && vs < ve {
-		for vs > 0 && b[vs-1] == '<' {
-			vs--
-		}
+	if angled(b, kind, vs, ve) {
+		vs, ve = glueAngles(b, kind, vs, ve, off)
 	}
 	return kind, vs, ve
+}
+
+// angled reports a value of b that an angle bracket touches: the cheap
+// test before glueAngles.
+func angled(b []byte, kind uint8, vs, ve int32) bool {
+	return kind != kConst && (int(ve) < len(b) && b[ve] == '>' || vs > 0 && b[vs-1] == '<')
+}
+
+// glueAngles is classify's rAngle: the span of the value vs:ve of b with
+// the '<' right before it and the '>' right after it. A value in front
+// of '<' only ("<12" of "<12 sec") takes it too.
+func glueAngles(b []byte, kind uint8, vs, ve int32, off rule) (int32, int32) {
+	if off&rAngle != 0 || kind != kVar && kind != kKV && kind != kWeak && kind != kMulti {
+		return vs, ve
+	}
+	for int(ve) < len(b) && b[ve] == '>' {
+		ve++
+	}
+	for vs > 0 && b[vs-1] == '<' {
+		vs--
+	}
+	return vs, ve
 }
 
 // webScheme reports the schemes of the web (http, https, ftp, ws, wss):

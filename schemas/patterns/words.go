@@ -69,21 +69,10 @@ var wordTable = func() (t [1 << wordBits]wordEntry) {
 	return t
 }()
 
-// wordStarts has, per word length, a bit for each first byte (see
-// startBit) a special word of that length has: most words of a message
-// are rejected by it before their key is computed.
-var wordStarts = func() (t [maxWord + 1]uint32) {
-	for _, ws := range [][]string{timeWords, unitWords, literalWords, userWords} {
-		for _, w := range ws {
-			t[len(w)] |= startBit(w[0])
-		}
-	}
-	return t
-}()
-
 // wordSeconds has, per word length and first letter (startIndex), a bit
 // for each second byte (see startBit) a special word of that length and
-// first letter has: with wordStarts it rejects almost every word of a
+// first letter has (0: no word of that length starts with the letter;
+// all ones for words of one letter): it rejects almost every word of a
 // message ("wrote", "the", "complete") before its key is computed.
 var wordSeconds = func() (t [maxWord + 1][27]uint32) {
 	for _, ws := range [][]string{timeWords, unitWords, literalWords, userWords} {
@@ -107,7 +96,7 @@ func startIndex(c byte) int {
 	return 26
 }
 
-// startBit is the wordStarts bit of a first byte: one per letter in
+// startBit is the wordSeconds bit of a byte: one per letter in
 // either case, one for all other bytes.
 func startBit(c byte) uint32 {
 	c |= 0x20
@@ -146,13 +135,23 @@ func wordSlot(lo uint64, hi uint8, n int) uint {
 	return uint(h >> (64 - wordBits))
 }
 
+// specialCandidate reports whether b may be a special word: its length,
+// first and second letters are those of one. It rejects almost every
+// word at the cost of two table loads, inlined in its callers.
+func specialCandidate(b []byte) bool {
+	n := len(b)
+	if n == 0 || n > maxWord {
+		return false
+	}
+	// wordSeconds is 0 for a first letter no word of the length has,
+	// and all ones for a word of one letter.
+	return wordSeconds[n][startIndex(b[0])]&startBit(b[min(n-1, 1)]) != 0
+}
+
 // wordKind returns the kinds of b in lower case (0 for most words); the
 // caller checks the case rules of each kind.
 func wordKind(b []byte) uint8 {
-	if len(b) == 0 || len(b) > maxWord || wordStarts[len(b)]&startBit(b[0]) == 0 {
-		return 0
-	}
-	if len(b) > 1 && wordSeconds[len(b)][startIndex(b[0])]&startBit(b[1]) == 0 {
+	if !specialCandidate(b) {
 		return 0
 	}
 	lo, hi, _ := wordKey(b)
