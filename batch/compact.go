@@ -430,7 +430,8 @@ func (s *shard) run(ctx context.Context) error {
 // add parses one record into the open file of its (partition, hour).
 func (s *shard) add(rec *kgo.Record) error {
 	ev := &s.ev
-	s.dec.Decode(ev, rec)
+	// The row's strings are copied into the file's pages before rec goes.
+	s.dec.DecodeBorrowed(ev, rec)
 	s.sum.Records++
 	if ev.ParseError != "" {
 		s.sum.ParseErrors++

@@ -1,6 +1,7 @@
 package lake
 
 import (
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/snappy"
 	pq "github.com/parquet-go/parquet-go"
@@ -30,7 +31,9 @@ import (
 // format...) are dictionaries; user, ip, query, msg, the extra fields and
 // the raw line are plain (nearly unique: a dictionary hashes every value
 // only to fall back at its size limit, and compression finds the
-// repeats), without page bounds, which would filter nothing.
+// repeats). Min/max bounds are kept for the time, number and level
+// columns only: the strings' bounds cost a compare per value and prune no
+// row group of mixed traffic (pqarrow's merged files have them again).
 type row struct {
 	Ts          int64   `parquet:"ts,timestamp(microsecond:utc),delta"`
 	TimeMissing bool    `parquet:"time_missing"`
@@ -83,8 +86,10 @@ func streamOptions() []pq.WriterOption {
 		pq.MaxRowsPerRowGroup(rowGroupRows),
 		pq.CreatedBy("loglambda", "", ""),
 	}
-	for _, col := range []string{event.ColRaw, event.ColMsg, event.ColFields, event.ColUser, event.ColIP, event.ColQuery, event.ColUV} {
-		opts = append(opts, pq.SkipPageBounds(col))
+	for _, f := range event.ArrowSchema().Fields() {
+		if arrow.IsBaseBinary(f.Type.ID()) && f.Name != event.ColLevel {
+			opts = append(opts, pq.SkipPageBounds(f.Name))
+		}
 	}
 	return opts
 }

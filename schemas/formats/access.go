@@ -62,7 +62,12 @@ func (a *AccessLog) setTimeParser(tp *TimeParser) { a.tp = tp }
 
 // Parse implements Parser.
 func (a *AccessLog) Parse(line []byte, ev *event.Event) error {
-	s := strings.TrimRight(lineText(line), " \t")
+	return a.parseText(lineText(line), ev)
+}
+
+// parseText parses the line's text s (see textParser).
+func (a *AccessLog) parseText(s string, ev *event.Event) error {
+	s = strings.TrimRight(s, " \t")
 	sc := accessScanner{s: s, format: a.Spec()}
 
 	ev.IP = sc.token("client address")

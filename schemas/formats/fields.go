@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/loglambda/loglambda/schemas/event"
 )
@@ -147,9 +148,7 @@ func NormalizeLevel(s string) string {
 // encoding/json does, because the lake stores text columns as UTF-8 and
 // Arrow requires it; Event.Raw keeps the original bytes.
 func lineText(line []byte) string {
-	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
-		line = line[:len(line)-1]
-	}
+	line = trimEOL(line)
 	s := string(line)
 	if utf8.ValidString(s) {
 		return s
@@ -166,4 +165,24 @@ func lineText(line []byte) string {
 		i += n
 	}
 	return b.String()
+}
+
+// trimEOL is line without its trailing CR/LF.
+func trimEOL(line []byte) []byte {
+	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
+	return line
+}
+
+// borrowedText is lineText without the copy: line's own bytes as a
+// string, when they are UTF-8 (ok false otherwise: lineText then replaces
+// the invalid bytes in a copy). The caller must not change line while the
+// string or any substring of it is in use.
+func borrowedText(line []byte) (s string, ok bool) {
+	line = trimEOL(line)
+	if len(line) == 0 || !utf8.Valid(line) {
+		return "", false
+	}
+	return unsafe.String(&line[0], len(line)), true
 }

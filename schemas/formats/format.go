@@ -82,8 +82,44 @@ func ParseLine(p Parser, hot *HotTerm, line []byte, ingest time.Time) event.Even
 // heap, and at several hundred bytes that allocation (and the copies of
 // returning it) cost as much as a fifth of the parse.
 func ParseLineTo(ev *event.Event, p Parser, hot *HotTerm, line []byte, ingest time.Time) {
+	parseLineTo(ev, p, nil, "", hot, line, ingest)
+}
+
+// textParser is implemented by parsers that read a line from its text
+// (the line as UTF-8, trailing CR/LF removed), every field a substring
+// of it: ParseBorrowedTo hands them the line's own bytes as that text.
+type textParser interface {
+	parseText(s string, ev *event.Event) error
+}
+
+// ParseBorrowedTo is ParseLineTo without the copy of the line that
+// parsers slice their fields from: the event's strings share line's bytes
+// when p reads a line from its text and the line is UTF-8 (else it is
+// ParseLineTo). For a consumer that copies the fields out before line
+// goes (compaction's Parquet pages), never for one that keeps them: a
+// kept field would hold its whole line, and line must not change while
+// the event is in use. The event is the one ParseLineTo gives.
+func ParseBorrowedTo(ev *event.Event, p Parser, hot *HotTerm, line []byte, ingest time.Time) {
+	if tp, ok := p.(textParser); ok {
+		if s, ok := borrowedText(line); ok {
+			parseLineTo(ev, p, tp, s, hot, line, ingest)
+			return
+		}
+	}
+	parseLineTo(ev, p, nil, "", hot, line, ingest)
+}
+
+// parseLineTo is ParseLineTo with p reading text through tp when tp is
+// not nil.
+func parseLineTo(ev *event.Event, p Parser, tp textParser, text string, hot *HotTerm, line []byte, ingest time.Time) {
 	*ev = event.Event{Raw: line, IngestTime: ingest.UTC(), Format: p.Spec()}
-	if err := p.Parse(line, ev); err != nil {
+	var err error
+	if tp != nil {
+		err = tp.parseText(text, ev)
+	} else {
+		err = p.Parse(line, ev)
+	}
+	if err != nil {
 		*ev = event.Event{Raw: line, IngestTime: ingest.UTC(), Format: p.Spec(), ParseError: err.Error()}
 	}
 	if ev.Time.IsZero() {

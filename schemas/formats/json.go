@@ -103,7 +103,11 @@ var errNotObject = errors.New("json: line is not a JSON object")
 
 // Parse implements Parser.
 func (j *JSON) Parse(line []byte, ev *event.Event) error {
-	s := lineText(line)
+	return j.parseText(lineText(line), ev)
+}
+
+// parseText parses the line's text s (see textParser).
+func (j *JSON) parseText(s string, ev *event.Event) error {
 	i := skipJSONSpace(s, 0)
 	if i >= len(s) {
 		return errors.New("json: empty line")

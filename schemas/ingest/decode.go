@@ -59,6 +59,18 @@ func (d *Decoder) Rules() Rules { return d.rules }
 // error, kept (raw value, ingest time) and counted like any other. The
 // event carries rec's topic, partition and offset.
 func (d *Decoder) Decode(ev *event.Event, rec *kgo.Record) {
+	d.decodeRecord(ev, rec, false)
+}
+
+// DecodeBorrowed is Decode with the event's strings sharing rec.Value's
+// bytes instead of a copy of them (formats.ParseBorrowedTo): for a
+// consumer that copies the fields out before it lets rec go (compaction),
+// never for one that keeps them (a kept field holds its whole record).
+func (d *Decoder) DecodeBorrowed(ev *event.Event, rec *kgo.Record) {
+	d.decodeRecord(ev, rec, true)
+}
+
+func (d *Decoder) decodeRecord(ev *event.Event, rec *kgo.Record, borrow bool) {
 	p := d.def
 	if spec := headerFormat(rec.Headers); spec != nil {
 		e := d.parser(spec)
@@ -71,7 +83,12 @@ func (d *Decoder) Decode(ev *event.Event, rec *kgo.Record) {
 		}
 		p = e.p
 	}
-	d.decode(ev, p, rec.Value, rec.Timestamp)
+	if borrow {
+		formats.ParseBorrowedTo(ev, p, d.rules.hot, rec.Value, rec.Timestamp)
+		d.rules.uv.Apply(ev)
+	} else {
+		d.decode(ev, p, rec.Value, rec.Timestamp)
+	}
 	d.finish(ev, rec)
 }
 
