@@ -8,7 +8,10 @@
 # pattern miner, raw produce beside ship, raw InsertMany of the embedded
 # MongoDB beside the views' writer (x-of-raw, x-of-raw-cpu per view, aim
 # >= 0.5), plaintext Kafka beside TLS + SCRAM;
-# /v1/patterns and /v1/clusters over 1 h and 24 h beside /v1/traffic).
+# /v1/patterns and /v1/clusters over 1 h and 24 h beside /v1/traffic; a
+# day's recompute from S3 beside the same day's from local disk,
+# x-of-local beside its 2x limit: BenchmarkRecomputeDay, ~6 min, needs
+# SeaweedFS from ci/seaweedfs.sh).
 # Usage: ci/bench.sh [go test -bench regexp]   (default: all of them)
 # Figures are events|lines|requests per second in the benchmark's metrics;
 # run on an idle machine: the benchmarks share the machine's cores.
