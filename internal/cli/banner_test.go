@@ -58,17 +58,10 @@ func TestUpBannerCommands(t *testing.T) {
 	}
 	c := upConfig{data: t.TempDir(), brokers: strings.Join(kc.ListenAddrs(), ","), mongoListen: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
 		grpcAddr: "127.0.0.1:0", partitions: 2, mongoDB: "loglambda", batchEvery: time.Hour, kafkaRetention: -1,
-		viewFlags: viewFlags{topic: "logs", format: "json", hotTerm: "param:q,Input", pane: time.Minute, lateness: 2 * time.Minute},
+		viewFlags: upViewFlags(),
 		kafkaSec:  kafkaSecFlags{files: secureFiles(certs.CA), mechanism: "SCRAM-SHA-256", user: user, password: secretValue{password}},
 		apiSec:    apiSecFlags{tlsCert: certs.ServerCert, tlsKey: certs.ServerKey, tokensFile: tokFile}}
-	if err := c.validate(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := openStack(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.close()
+	st := openUp(t, c)
 	var b bytes.Buffer
 	st.printBanner(&b)
 	banner := b.String()

@@ -30,19 +30,7 @@ func batchDocs(t *testing.T, ctx context.Context, db *mongo.Database) map[string
 		colls = append(colls, collections.BatchCollection(v), collections.TierCollection(v))
 	}
 	for _, coll := range colls {
-		cur, err := db.Collection(coll).Find(ctx, bson.D{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var docs []bson.M
-		if err := cur.All(ctx, &docs); err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range docs {
-			delete(d, "updated")
-			delete(d, "summary")
-			out[coll+"/"+d["_id"].(string)] = d
-		}
+		addStates(t, db.Collection(coll), out)
 	}
 	return out
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/loglambda/loglambda/internal/gen"
@@ -237,13 +236,5 @@ func (s *pacedSink) close()                          { s.next.close() }
 // viewDocs reads every document of a view collection.
 func viewDocs(t *testing.T, ctx context.Context, coll *mongo.Collection) []collections.Doc {
 	t.Helper()
-	cur, err := coll.Find(ctx, bson.D{})
-	if err != nil {
-		t.Fatalf("find in %s: %v", coll.Name(), err)
-	}
-	var docs []collections.Doc
-	if err := cur.All(ctx, &docs); err != nil {
-		t.Fatalf("read %s: %v", coll.Name(), err)
-	}
-	return docs
+	return testkit.All[collections.Doc](t, coll)
 }

@@ -76,16 +76,9 @@ func TestCredentialsRefused(t *testing.T) {
 		t.Cleanup(func() { slog.SetDefault(prev) })
 		c := upConfig{data: t.TempDir(), brokers: brokers, mongoListen: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
 			partitions: 4, mongoDB: "loglambda", batchEvery: time.Hour, kafkaRetention: -1,
-			viewFlags: viewFlags{topic: "logs", format: "json", hotTerm: "param:q,Input", pane: time.Minute, lateness: 2 * time.Minute},
+			viewFlags: upViewFlags(),
 			kafkaSec:  kafkaSecFlags{files: secureFiles(certs.CA), mechanism: "SCRAM-SHA-512", user: user, password: secretValue{wrong}}}
-		if err := c.validate(); err != nil {
-			t.Fatal(err)
-		}
-		st, err := openStack(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.close()
+		st := openUp(t, c)
 		ctx, cancel := context.WithCancel(testkit.Context(t, time.Minute))
 		done := make(chan error, 1)
 		start := time.Now()

@@ -224,21 +224,7 @@ func TestEndToEnd(t *testing.T) {
 	st, ctx, web := startStack(t, upConfig{partitions: 4, batchNow: func() time.Time { return batchNow }})
 
 	// Produce three hours of traffic through the same path as gen.
-	g, err := gen.New(gen.Seed(42), gen.Rate(rate), gen.Start(t0), gen.Count(int64(3*3600*rate)),
-		gen.OutOfOrder(0), gen.Late(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var recs []gen.Record
-	sink, err := newKafkaSink(ctx, st.kafka.Addrs(), "logs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &collectSink{next: sink}
-	if _, err := feed(ctx, g, rec, feedOpts{}); err != nil {
-		t.Fatal(err)
-	}
-	recs = rec.recs
+	recs := sendGenerated(t, ctx, st, 42, rate, t0, int64(3*3600*rate))
 	want := newExpectation(t, recs)
 	n := int64(len(recs))
 

@@ -83,12 +83,19 @@ func (p *proc) signal(sig syscall.Signal) {
 	}
 }
 
-// kill kills the process with SIGKILL and waits until it is gone.
-func (p *proc) kill() {
+// take detaches the process's command (nil when it is not running), so
+// that one caller alone ends it.
+func (p *proc) take() *exec.Cmd {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	cmd := p.cmd
 	p.cmd = nil
-	p.mu.Unlock()
+	return cmd
+}
+
+// kill kills the process with SIGKILL and waits until it is gone.
+func (p *proc) kill() {
+	cmd := p.take()
 	if cmd == nil {
 		return
 	}
@@ -114,10 +121,7 @@ func (p *proc) output() string {
 
 // stopInterrupt stops the process with SIGINT and waits (a minute at most).
 func (p *proc) stopInterrupt() {
-	p.mu.Lock()
-	cmd := p.cmd
-	p.cmd = nil
-	p.mu.Unlock()
+	cmd := p.take()
 	if cmd == nil {
 		return
 	}
@@ -277,38 +281,27 @@ func speedDocs(t *testing.T, ctx context.Context, db *mongo.Database) map[string
 	t.Helper()
 	out := map[string]bson.M{}
 	for _, view := range views.Names {
-		coll := collections.SpeedCollection(view)
-		cur, err := db.Collection(coll).Find(ctx, bson.D{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var docs []bson.M
-		if err := cur.All(ctx, &docs); err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range docs {
-			// When it was written differs, and so may the order of the
-			// readable summary's keys (a Go map's); loglambda reads
-			// only the state, compared below with everything else.
-			delete(d, "updated")
-			delete(d, "summary")
-			out[coll+"/"+d["_id"].(string)] = d
-		}
+		addStates(t, db.Collection(collections.SpeedCollection(view)), out)
 	}
-	cur, err := db.Collection(collections.CheckpointCollection).Find(ctx, bson.D{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cks []collections.Checkpoint
-	if err := cur.All(ctx, &cks); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cks {
+	for _, c := range testkit.All[collections.Checkpoint](t, db.Collection(collections.CheckpointCollection)) {
 		out["checkpoint/"+c.ID] = bson.M{"offset": c.Offset, "events": c.Events, "parse_errors": c.ParseErrors,
 			"late_dropped": c.LateDropped, "watermark_ns": c.WatermarkNS, "max_event_time_ns": c.MaxEventTimeNS,
 			"patterns": c.Patterns}
 	}
 	return out
+}
+
+// addStates adds coll's documents to out by collection and _id, without
+// the time each was written nor its readable summary: when it was written
+// differs between runs, and so may the order of the summary's keys (a Go
+// map's); loglambda reads only the state.
+func addStates(t *testing.T, coll *mongo.Collection, out map[string]bson.M) {
+	t.Helper()
+	for _, d := range testkit.All[bson.M](t, coll) {
+		delete(d, "updated")
+		delete(d, "summary")
+		out[coll.Name()+"/"+d["_id"].(string)] = d
+	}
 }
 
 // sameDoc says whether two speed documents hold the same state. The

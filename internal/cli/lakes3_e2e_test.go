@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/loglambda/loglambda/base/objstore"
-	"github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/lakefiles"
 	"github.com/loglambda/loglambda/serving"
@@ -42,19 +41,8 @@ func TestLakeS3EndToEnd(t *testing.T) {
 	st, ctx, web := startStack(t, upConfig{partitions: 4, batchNow: func() time.Time { return batchNow },
 		lake: lakeFlags{location: location, endpoint: srv.Endpoint, cacheSize: "1GiB"}})
 
-	g, err := gen.New(gen.Seed(7), gen.Rate(rate), gen.Start(t0), gen.Count(int64(3*3600*rate)), gen.OutOfOrder(0), gen.Late(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink, err := newKafkaSink(ctx, st.kafka.Addrs(), "logs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &collectSink{next: sink}
-	if _, err := feed(ctx, g, rec, feedOpts{}); err != nil {
-		t.Fatal(err)
-	}
-	want := newExpectation(t, rec.recs)
+	recs := sendGenerated(t, ctx, st, 7, rate, t0, int64(3*3600*rate))
+	want := newExpectation(t, recs)
 
 	// Compactions killed at spread moments: before, while and after files
 	// go up, around the manifest's put. Each leaves the lease of a process
@@ -111,8 +99,8 @@ func TestLakeS3EndToEnd(t *testing.T) {
 		FROM read_parquet('%s', hive_partitioning = true)`, glob)).Scan(&rows, &distinct); err != nil {
 		t.Fatal(err)
 	}
-	if rows != int64(len(rec.recs)) || distinct != rows {
-		t.Fatalf("bucket holds %d rows (%d distinct offsets), produced %d", rows, distinct, len(rec.recs))
+	if rows != int64(len(recs)) || distinct != rows {
+		t.Fatalf("bucket holds %d rows (%d distinct offsets), produced %d", rows, distinct, len(recs))
 	}
 
 	// Exact UV before the horizon, from up's server and from a second

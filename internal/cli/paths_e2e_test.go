@@ -11,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loglambda/loglambda/internal/gen"
 	"github.com/loglambda/loglambda/internal/testkit"
-	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -126,29 +124,7 @@ func TestPathsEndToEnd(t *testing.T) {
 	batchNow := end.Add(30 * time.Minute)
 	horizon := end.Add(-time.Hour) // the last hour is within the grace
 
-	st, ctx, web := startStack(t, upConfig{
-		partitions: 4,
-		viewFlags:  viewFlags{pane: 10 * time.Minute},
-		batchNow:   func() time.Time { return batchNow },
-	})
-	g, err := gen.New(gen.Seed(5), gen.Rate(rate), gen.Start(t0), gen.Count(int64(end.Sub(t0).Seconds()*rate)),
-		gen.OutOfOrder(0), gen.Late(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink, err := newKafkaSink(ctx, st.kafka.Addrs(), "logs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &collectSink{next: sink}
-	if _, err := feed(ctx, g, rec, feedOpts{}); err != nil {
-		t.Fatal(err)
-	}
-	var status statusAnswer
-	waitApplied(t, ctx, st.serving, web.URL, int64(len(rec.recs)), 150*time.Second, &status)
-	if status.LateDropped != 0 {
-		t.Fatalf("late dropped %d: want none", status.LateDropped)
-	}
+	vs := startViewStack(t, 10*time.Minute, 5, rate, t0, end, batchNow)
 
 	// The exact figures per path of [t0, horizon), from the lines.
 	type exact struct {
@@ -156,7 +132,7 @@ func TestPathsEndToEnd(t *testing.T) {
 		bytes, latency  []float64
 	}
 	want := map[string]*exact{}
-	for _, r := range rec.recs {
+	for _, r := range vs.recs {
 		var line struct {
 			TS      time.Time `json:"ts"`
 			URL     string    `json:"url"`
@@ -186,39 +162,8 @@ func TestPathsEndToEnd(t *testing.T) {
 		t.Fatalf("the traffic has %d paths: too few to test", len(want))
 	}
 
-	// Speed's states per pane, merged over partitions, before batch
-	// deletes them.
-	speedPanes := map[time.Time]*views.Paths{}
-	for _, d := range viewDocs(t, ctx, st.db.Collection(collections.SpeedCollection(views.ViewPaths))) {
-		p := views.NewPaths()
-		if err := p.UnmarshalBinary(d.State); err != nil {
-			t.Fatal(err)
-		}
-		if speedPanes[d.Pane.UTC()] == nil {
-			speedPanes[d.Pane.UTC()] = views.NewPaths()
-		}
-		speedPanes[d.Pane.UTC()].Merge(p)
-	}
-	if _, err := st.batch.Run(ctx); err != nil {
-		t.Fatalf("batch run: %v", err)
-	}
-	compared := 0
-	for _, d := range viewDocs(t, ctx, st.db.Collection(collections.BatchCollection(views.ViewPaths))) {
-		sp := speedPanes[d.Pane.UTC()]
-		if sp == nil {
-			t.Errorf("pane %s: batch has paths, speed none", d.Pane.UTC())
-			continue
-		}
-		if enc, _ := sp.MarshalBinary(); !bytes.Equal(d.State, enc) {
-			t.Errorf("pane %s: batch's paths state differs from speed's", d.Pane.UTC())
-		}
-		compared++
-	}
-	if n := int(horizon.Sub(t0) / (10 * time.Minute)); compared != n {
-		t.Errorf("compared %d batch panes with speed, want %d", compared, n)
-	}
-	if err := st.serving.Refresh(ctx); err != nil {
-		t.Fatal(err)
+	if n, want := vs.batchEqualsSpeed(t, views.ViewPaths), int(horizon.Sub(t0)/(10*time.Minute)); n != want {
+		t.Errorf("compared %d batch panes with speed, want %d", n, want)
 	}
 
 	var ans struct {
@@ -239,7 +184,7 @@ func TestPathsEndToEnd(t *testing.T) {
 		RelativeError float64 `json:"relative_error"`
 		Exact         bool    `json:"exact"`
 	}
-	q := fmt.Sprintf("%s/v1/paths?from=%s&to=%s&k=1000", web.URL, t0.Format(time.RFC3339), horizon.Format(time.RFC3339))
+	q := fmt.Sprintf("%s/v1/paths?from=%s&to=%s&k=1000", vs.web.URL, t0.Format(time.RFC3339), horizon.Format(time.RFC3339))
 	if resp, body := testkit.Get(t, q); resp.StatusCode != 200 || json.Unmarshal(body, &ans) != nil {
 		t.Fatalf("GET %s: %d %s", q, resp.StatusCode, body)
 	}

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"maps"
 	"os"
 	"path/filepath"
@@ -94,22 +92,7 @@ func TestPatternsAccessLog(t *testing.T) {
 	}
 
 	for _, format := range []string{"combined", "auto"} {
-		var out bytes.Buffer
-		if err := runPatterns(ctx, []string{"--summary", "--format", format, path}, &out); err != nil {
-			t.Fatal(err)
-		}
-		offline := map[string]int64{}
-		dec := json.NewDecoder(&out)
-		for dec.More() {
-			var rec struct {
-				Template string
-				Count    int64
-			}
-			if err := dec.Decode(&rec); err != nil {
-				t.Fatal(err)
-			}
-			offline[rec.Template] += rec.Count
-		}
+		offline := patternsSummary(t, ctx, format, path)
 		if !maps.Equal(offline, api) {
 			t.Errorf("--format %s: `loglambda patterns --summary` %v\n/v1/patterns %v", format, offline, api)
 		}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -135,22 +136,7 @@ func TestPatternsLive(t *testing.T) {
 		if err := os.WriteFile(path, files[p].Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		var out bytes.Buffer
-		if err := runPatterns(ctx, []string{"--summary", "--format", "json", path}, &out); err != nil {
-			t.Fatal(err)
-		}
-		want := map[string]int64{}
-		dec := json.NewDecoder(&out)
-		for dec.More() {
-			var rec struct {
-				Template string
-				Count    int64
-			}
-			if err := dec.Decode(&rec); err != nil {
-				t.Fatal(err)
-			}
-			want[rec.Template] += rec.Count
-		}
+		want := patternsSummary(t, ctx, "json", path)
 		if !maps.Equal(got, want) {
 			t.Errorf("partition %d: live counts per template differ from `loglambda patterns --summary`:\nlive    %v\nsummary %v", p, got, want)
 		}
@@ -256,4 +242,27 @@ func readPatternDocs(t *testing.T, db *mongo.Database, coll string) []patternDoc
 		out = append(out, patternDoc{pane: d.Pane.UTC(), part: d.Partition, state: s})
 	}
 	return out
+}
+
+// patternsSummary runs `loglambda patterns --summary --format format path`
+// and returns its lines per template.
+func patternsSummary(t *testing.T, ctx context.Context, format, path string) map[string]int64 {
+	t.Helper()
+	var out bytes.Buffer
+	if err := runPatterns(ctx, []string{"--summary", "--format", format, path}, &out); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int64{}
+	dec := json.NewDecoder(&out)
+	for dec.More() {
+		var rec struct {
+			Template string
+			Count    int64
+		}
+		if err := dec.Decode(&rec); err != nil {
+			t.Fatal(err)
+		}
+		counts[rec.Template] += rec.Count
+	}
+	return counts
 }

@@ -236,16 +236,9 @@ func TestUpExternalSecureKafka(t *testing.T) {
 	defer kc.Close()
 	c := upConfig{data: t.TempDir(), brokers: strings.Join(kc.ListenAddrs(), ","), mongoListen: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
 		partitions: 4, mongoDB: "loglambda", batchEvery: time.Hour, kafkaRetention: -1,
-		viewFlags: viewFlags{topic: "logs", format: "json", hotTerm: "param:q,Input", pane: time.Minute, lateness: 2 * time.Minute},
+		viewFlags: upViewFlags(),
 		kafkaSec:  kafkaSecFlags{files: secureFiles(certs.CA), mechanism: "PLAIN", user: "upuser", password: secretValue{"up-plain-password"}}}
-	if err := c.validate(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := openStack(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.close()
+	st := openUp(t, c)
 	var banner bytes.Buffer
 	st.printBanner(&banner)
 	if !strings.Contains(banner.String(), "external: tls (ca ") || strings.Contains(banner.String(), "up-plain-password") {
@@ -273,3 +266,22 @@ func TestUpExternalSecureKafka(t *testing.T) {
 }
 
 func secureFiles(ca string) secure.TLSFiles { return secure.TLSFiles{CAFile: ca} }
+
+// upViewFlags are the views' flags of the tests that open up's stack.
+func upViewFlags() viewFlags {
+	return viewFlags{topic: "logs", format: "json", hotTerm: "param:q,Input", pane: time.Minute, lateness: 2 * time.Minute}
+}
+
+// openUp checks c and opens up's stack, closed when the test ends.
+func openUp(t *testing.T, c upConfig) *stack {
+	t.Helper()
+	if err := c.validate(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := openStack(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.close)
+	return st
+}
