@@ -44,6 +44,7 @@ func (s *Server) viewAPIs() []viewAPI {
 		{view: views.ViewPatterns, answer: cachedJSON(s.parsePatternsQuery, noCtxEntry(s.patterns), newPatternsBody)},
 		{view: views.ViewClusters, answer: cachedJSON(s.parseClustersQuery, noCtxEntry(s.clusters), newClustersBody)},
 		{view: views.ViewPaths, answer: plainJSON(parsePathsQuery, noCtx(s.Paths), newPathsBody), panel: pathsPanel, rules: pathsRules},
+		{view: views.ViewStatuses, answer: plainJSON(parseStatusesQuery, noCtx(s.Statuses), newStatusesBody), panel: statusesPanel, rules: statusesRules},
 	}
 }
 

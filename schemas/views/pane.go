@@ -21,13 +21,15 @@ type Pane struct {
 	Patterns *Patterns
 	// Paths is requests, bytes and latency per URL path (paths.go).
 	Paths *Paths
+	// Statuses is requests and bytes per HTTP status code (statuses.go).
+	Statuses *Statuses
 }
 
 // Registry lists every view, in a stable order (the order of Names, of
 // speed's per-view offsets and of the documents written): the one place
 // a view is declared for every layer (see Spec). A view's Spec is in its
 // file, or in registry.go for the first five.
-var Registry = []Spec{hotView, trafficView, levelsView, patternsView, clustersView, pathsView}
+var Registry = []Spec{hotView, trafficView, levelsView, patternsView, clustersView, pathsView, statusesView}
 
 // Names lists the names of the views of Registry, in its order.
 var Names = names(Registry)
