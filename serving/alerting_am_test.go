@@ -168,35 +168,6 @@ type hookRecord struct {
 	msg alerts.WebhookMessage
 }
 
-// idHook is a webhook receiver that keeps each request's notification id.
-type idHook struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	recs []hookRecord
-}
-
-func startIDHook(t *testing.T) *idHook {
-	h := &idHook{}
-	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var m alerts.WebhookMessage
-		if err := json.Unmarshal(body, &m); err != nil {
-			t.Errorf("webhook body %s: %v", body, err)
-		}
-		h.mu.Lock()
-		h.recs = append(h.recs, hookRecord{id: r.Header.Get(alerts.NotificationHeader), msg: m})
-		h.mu.Unlock()
-	}))
-	t.Cleanup(h.srv.Close)
-	return h
-}
-
-func (h *idHook) records() []hookRecord {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]hookRecord(nil), h.recs...)
-}
-
 // waitFor polls cond every 50 ms for at most d.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -226,7 +197,7 @@ func TestAlertsAlertmanager(t *testing.T) {
 	amHook := startHook(t) // what Alertmanager sends on, in its webhook format
 	base := startAlertmanager(t, amHook.srv.URL+"/alerts")
 	proxy := startAMProxy(t, base) // what loglambda pushes, on to Alertmanager
-	direct := startIDHook(t)
+	direct := startHook(t)
 	db := testDB(t)
 	rules := filepath.Join(t.TempDir(), "rules.yaml")
 	file := fmt.Sprintf(`notifiers:

@@ -242,6 +242,8 @@ type hookSink struct {
 	failFirst atomic.Int64
 	mu        sync.Mutex
 	msgs      []hookMsg
+	// ids are the messages' notification ids (alerts.NotificationHeader).
+	ids []string
 }
 
 func startHook(t *testing.T) *hookSink {
@@ -266,6 +268,7 @@ func startHook(t *testing.T) *hookSink {
 		}
 		h.mu.Lock()
 		h.msgs = append(h.msgs, m)
+		h.ids = append(h.ids, r.Header.Get(alerts.NotificationHeader))
 		h.mu.Unlock()
 	}))
 	t.Cleanup(h.srv.Close)
@@ -276,6 +279,17 @@ func (h *hookSink) messages() []hookMsg {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]hookMsg(nil), h.msgs...)
+}
+
+// records are the messages with their notification ids.
+func (h *hookSink) records() []hookRecord {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]hookRecord, len(h.msgs))
+	for i, m := range h.msgs {
+		out[i] = hookRecord{id: h.ids[i], msg: m}
+	}
+	return out
 }
 
 // byStatus counts the webhook messages per status (firing, resolved).
