@@ -2,7 +2,8 @@
 # ci/bench.sh: the project's benchmarks, each printed beside its limit in the
 # same run (raw franz-go consume beside the speed layer, x-of-raw and
 # x-of-raw-cpu its share, aim >= 0.5; speed's state at 10 M distinct users a
-# day, held-MiB beside limit-MiB 512; the speed layer
+# day, held-MiB, and a speed process's peak-RSS-MiB reading such a backlog,
+# beside limit-MiB 512; the speed layer
 # with the patterns view beside it without (x-of-patterns-off) and with and
 # without the clusters view, a plain line split beside each parser and the
 # pattern miner, raw produce beside ship, raw InsertMany of the embedded
@@ -29,7 +30,7 @@ if [[ "$filter" == "." ]]; then
   run ./schemas/patterns/ Mine -cpu 1 -benchtime 300000x
   run ./speed/ Consume -benchtime 1x
   run ./speed/ Apply
-  run ./speed/ Memory -benchtime 1x
+  run ./speed/ 'Memory|ProcessRSS' -benchtime 1x
   run ./base/replace/ Writer -benchtime 1x
   run ./schemas/views/ ClustersAdd -cpu 1
   run ./internal/ship/ Ship -benchtime 3x

@@ -59,6 +59,7 @@ func TestCommandFlagErrors(t *testing.T) {
 		{"up", []string{"--partitions", "0"}, "--partitions 0"},
 		{"up", []string{"--kafka-retention", "0"}, "--kafka-retention"},
 		{"up", []string{"--memory-limit-mib", "-1"}, "--memory-limit-mib -1"},
+		{"speed", []string{"--memory-limit-mib", "-1"}, "--memory-limit-mib -1"},
 		{"up", []string{"--kafka-retention-bytes", "-1"}, "--kafka-retention-bytes -1"},
 		{"up", []string{"--batch-every", "10ms"}, "--batch-every 10ms"},
 		{"up", []string{"--pane", "7m"}, "--pane 7m"},

@@ -18,6 +18,17 @@ import (
 	"github.com/loglambda/loglambda/speed"
 )
 
+// speedMemoryMiB is speed's default soft memory limit. At 10 M distinct
+// users a day over 4 partitions, the most panes a partition may hold
+// (speed's backpressure bound, while it reads a backlog) are ~206 MiB of
+// state (speed's BenchmarkMemory); without a limit the collector lets the
+// heap grow to twice what is live, and a process reading such a backlog
+// peaked at 411-478 MiB resident (BenchmarkProcessRSS), near the 512 MiB
+// speed is allowed. The limit keeps its Go memory below 448 MiB while
+// leaving room for processes that own more partitions (above it the
+// collector runs more often, not out of memory).
+const speedMemoryMiB = 448
+
 func runSpeed(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	fs := newFlags("speed", "speed [flags]")
 	var common commonFlags
@@ -28,12 +39,18 @@ func runSpeed(ctx context.Context, args []string, stdout io.Writer) (err error) 
 	var member memberFlags
 	member.register(fs)
 	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics on this address (e.g. 127.0.0.1:9464); empty: off")
+	var memoryMiB int64
+	registerMemoryLimit(fs, &memoryMiB, speedMemoryMiB)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := common.validate(); err != nil {
 		return err
 	}
+	if err := checkMemoryLimit(memoryMiB); err != nil {
+		return err
+	}
+	applyMemoryLimit(memoryMiB)
 	switch {
 	case *flushInterval <= 0:
 		return fmt.Errorf("--flush-interval %s must be positive", *flushInterval)

@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,7 +93,7 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&c.data, "data", defaultDataDir, "directory for everything kept: kafka/, mongo/, lake/ and the demo position")
 	fs.StringVar(&c.kafkaListen, "kafka-listen", "127.0.0.1:9092", "address of the embedded Kafka broker")
 	fs.DurationVar(&c.kafkaRetention, "kafka-retention", embedded.DefaultRetention, "how long the embedded broker keeps a record after it was produced (its log is on disk under DATA/kafka; records batch has not compacted by then are counted as lost); negative: forever")
-	fs.Int64Var(&c.memoryMiB, "memory-limit-mib", upMemoryMiB, "soft limit of the process's Go memory in MiB (GOMEMLIMIT, which wins when set): the garbage collector works harder near it instead of letting the heap double what it holds; 0: no limit")
+	registerMemoryLimit(fs, &c.memoryMiB, upMemoryMiB)
 	fs.Int64Var(&c.kafkaRetentionBytes, "kafka-retention-bytes", 0, "also bound each partition's log of the embedded broker to this many bytes, oldest records dropped first; 0: no bound")
 	fs.StringVar(&c.brokers, "brokers", "", "an external Kafka's bootstrap brokers, comma separated, used instead of the embedded broker (with --kafka-tls*, --kafka-sasl-*; the topic must exist or be auto-created); empty: the embedded broker on --kafka-listen")
 	c.kafkaSec.register(fs)
@@ -118,9 +117,7 @@ func runUp(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
-	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && c.memoryMiB > 0 {
-		debug.SetMemoryLimit(c.memoryMiB << 20)
-	}
+	applyMemoryLimit(c.memoryMiB)
 	st, err := openStack(c)
 	if err != nil {
 		return err
@@ -142,8 +139,8 @@ func (c *upConfig) validate() error {
 		return fmt.Errorf("--demo-history %s is negative", c.demoHistory)
 	case c.kafkaRetention == 0:
 		return errors.New("--kafka-retention is 0 (negative keeps records forever)")
-	case c.memoryMiB < 0:
-		return fmt.Errorf("--memory-limit-mib %d is negative", c.memoryMiB)
+	case checkMemoryLimit(c.memoryMiB) != nil:
+		return checkMemoryLimit(c.memoryMiB)
 	case c.kafkaRetentionBytes < 0:
 		return fmt.Errorf("--kafka-retention-bytes %d is negative", c.kafkaRetentionBytes)
 	}
