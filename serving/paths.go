@@ -63,15 +63,28 @@ func (s *Server) Paths(q PathsQuery) (*PathsAnswer, error) {
 	if err != nil {
 		return nil, err
 	}
-	sn := s.snap.Load()
-	stats := pathStats(sn, sp, s.paneSeconds())
-	a := &PathsAnswer{From: sp.fromTime(), To: sp.toTime(), TotalPaths: len(stats),
+	key := answerKey{view: "paths", from: sp.from, to: sp.to, k: k}
+	a, _, err := cachedAnswer(s, key, sp.from, sp.to, func(sn *snapshot) (*PathsAnswer, error) {
+		return pathsOf(sn, sp, s.paneSeconds(), k), nil
+	})
+	return a, err
+}
+
+// pathsOf computes the answer over sn.
+func pathsOf(sn *snapshot, sp span, pane int64, k int) *PathsAnswer {
+	states := sn.statesIn(nil, sp.from, sp.to, pane)
+	ps := make([]*views.Paths, len(states))
+	for i, st := range states {
+		ps[i] = st.pane.Paths
+	}
+	top, total := views.TopPaths(ps, k)
+	a := &PathsAnswer{From: sp.fromTime(), To: sp.toTime(), TotalPaths: total,
 		BatchHorizon: sn.horizon, Exact: sn.exact(sp), Paths: []PathFigures{}}
-	for _, st := range stats[:min(k, len(stats))] {
+	for _, st := range top {
 		a.Paths = append(a.Paths, PathFigures{Path: st.Path, Count: st.Count, BytesSum: st.BytesSum,
 			Bytes: quantiles(&st.Bytes), LatencyMS: quantiles(&st.Latency)})
 	}
-	return a, nil
+	return a
 }
 
 // pathStats merges the paths view of the range: every path, busiest

@@ -145,6 +145,46 @@ func (s *Paths) folded() *Paths {
 	return c
 }
 
+// TopPaths returns the k busiest paths of the merge of states (busiest
+// first, then by path) and how many paths that merge holds: what
+// NewMergePaths merged with every state gives with Stats, but with the
+// sketches of the k paths merged alone, not those of every path of the
+// range (thousands over a day). The states are not changed.
+func TopPaths(states []*Paths, k int) (top []*PathStat, total int) {
+	counts := map[string]int64{}
+	for _, s := range states {
+		if s == nil {
+			continue
+		}
+		for p, st := range s.paths {
+			counts[p] += st.Count
+		}
+	}
+	paths := make([]string, 0, len(counts))
+	for p := range counts {
+		paths = append(paths, p)
+	}
+	slices.SortFunc(paths, func(a, b string) int {
+		if c := cmp.Compare(counts[b], counts[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	for _, p := range paths[:min(k, len(paths))] {
+		st := &PathStat{Path: p}
+		for _, s := range states {
+			if s == nil {
+				continue
+			}
+			if o := s.paths[p]; o != nil {
+				st.add(o)
+			}
+		}
+		top = append(top, st)
+	}
+	return top, len(paths)
+}
+
 // Stats returns the paths, busiest first (then by path).
 func (s *Paths) Stats() []*PathStat {
 	f := s.folded()
@@ -301,12 +341,42 @@ func (k *Sketch) addBucket(i int32, n int64) {
 	k.counts = slices.Insert(k.counts, j, n)
 }
 
-// Merge adds o into k.
+// Merge adds o into k: in place for a few buckets, else one pass over
+// both sorted lists (inserting bucket by bucket costs a copy of the tail
+// each, quadratic when merging a day of sketches).
 func (k *Sketch) Merge(o *Sketch) {
 	k.Zero += o.Zero
-	for j, i := range o.idx {
-		k.addBucket(i, o.counts[j])
+	switch {
+	case len(o.idx) == 0:
+		return
+	case len(k.idx) == 0:
+		k.idx, k.counts = slices.Clone(o.idx), slices.Clone(o.counts)
+		return
+	case len(o.idx) <= 4:
+		for j, i := range o.idx {
+			k.addBucket(i, o.counts[j])
+		}
+		return
 	}
+	idx := make([]int32, 0, len(k.idx)+len(o.idx))
+	counts := make([]int64, 0, len(k.idx)+len(o.idx))
+	a, b := 0, 0
+	for a < len(k.idx) && b < len(o.idx) {
+		switch x, y := k.idx[a], o.idx[b]; {
+		case x < y:
+			idx, counts = append(idx, x), append(counts, k.counts[a])
+			a++
+		case x > y:
+			idx, counts = append(idx, y), append(counts, o.counts[b])
+			b++
+		default:
+			idx, counts = append(idx, x), append(counts, k.counts[a]+o.counts[b])
+			a, b = a+1, b+1
+		}
+	}
+	idx, counts = append(idx, k.idx[a:]...), append(counts, k.counts[a:]...)
+	idx, counts = append(idx, o.idx[b:]...), append(counts, o.counts[b:]...)
+	k.idx, k.counts = idx, counts
 }
 
 // Count is the number of values counted.

@@ -1,0 +1,64 @@
+package views
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/loglambda/loglambda/schemas/event"
+)
+
+// TestTopPaths: over states sharing some paths, TopPaths gives the k
+// busiest paths and the number of paths of the whole merge (every state
+// merged into NewMergePaths, then Stats), each path's figures and sketches
+// equal; and a sketch merged from parts (the one-pass merge, many
+// buckets, and the in-place one, few) equals the sketch of all values.
+func TestTopPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 7))
+	var states []*Paths
+	var all Sketch
+	for s := range 12 {
+		p := NewPaths()
+		n := 200 + r.IntN(800)
+		if s%4 == 3 {
+			n = 3 // few buckets: the in-place merge
+		}
+		for range n {
+			lat := r.ExpFloat64() * 80
+			p.Add(&event.Event{Path: fmt.Sprintf("/p/%d", r.IntN(300)), Bytes: int64(r.IntN(50000)), LatencyMS: lat})
+		}
+		states = append(states, p)
+	}
+	acc := NewMergePaths()
+	for _, s := range states {
+		acc.Merge(s)
+	}
+	want := acc.Stats()
+	for _, k := range []int{1, 10, 1000} {
+		top, total := TopPaths(states, k)
+		if total != len(want) || len(top) != min(k, len(want)) {
+			t.Fatalf("k %d: %d paths of %d, want %d of %d", k, len(top), total, min(k, len(want)), len(want))
+		}
+		for i, st := range top {
+			w := want[i]
+			if st.Path != w.Path || st.Count != w.Count || st.BytesSum != w.BytesSum ||
+				!bytes.Equal(st.Bytes.append(nil), w.Bytes.append(nil)) || !bytes.Equal(st.Latency.append(nil), w.Latency.append(nil)) {
+				t.Errorf("k %d, rank %d: %s %d %d, merge gives %s %d %d (or sketches differ)", k, i, st.Path, st.Count, st.BytesSum, w.Path, w.Count, w.BytesSum)
+			}
+		}
+	}
+	var merged Sketch
+	for _, s := range states {
+		for _, st := range s.paths {
+			merged.Merge(&st.Latency)
+			for j, i := range st.Latency.idx {
+				all.addBucket(i, st.Latency.counts[j])
+			}
+			all.Zero += st.Latency.Zero
+		}
+	}
+	if !bytes.Equal(merged.append(nil), all.append(nil)) {
+		t.Error("a sketch merged from parts differs from the sketch of every bucket added")
+	}
+}
