@@ -207,3 +207,74 @@ func TestRefreshReadsOnlyRecomputedHours(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshCostFlatWithHistory: with 3 hours and with a day of history
+// in the store (batch panes and tiers, an hour of speed), a refresh after
+// speed rewrote its last two panes reads those documents, the
+// checkpoints and the horizon document: the same number whatever the
+// history, as /v1/status's refresh reports it (its ms are logged, not
+// asserted).
+func TestRefreshCostFlatWithHistory(t *testing.T) {
+	testkit.SkipShort(t, "writes a day of view documents")
+	const w = 5 * time.Minute
+	end := tierDay.Add(24 * time.Hour)
+	hz := end.Add(-time.Hour)
+	read := map[time.Duration]int64{}
+	for _, hist := range []time.Duration{3 * time.Hour, 24 * time.Hour} {
+		t.Run(hist.String(), func(t *testing.T) {
+			db := testDB(t)
+			ctx := context.Background()
+			now := time.Now().UTC().Truncate(time.Millisecond)
+			spec := func(from, to time.Time, perPane int, seed uint64) genSpec {
+				return genSpec{from: from, to: to, perPane: perPane, partitions: 2, terms: 50, prefix: "t", users: 300, ips: 300, seed: seed}
+			}
+			writeBatchPane(t, db, gen(spec(end.Add(-hist), hz, 4, 41)), now, w)
+			writeBatchTiers(t, db, now)
+			writeHorizon(t, db, topic, hz, now)
+			for view, ds := range speedDocsPane(t, gen(spec(hz, end, 4, 42)), speedCap, now, w) {
+				replaceDocs(t, db.Collection(collections.SpeedCollection(view)), ds)
+			}
+			checkpoints := func(updated time.Time, written []collections.PaneWrite) {
+				for p := int32(0); p < 2; p++ {
+					cp := collections.Checkpoint{ID: collections.CheckpointID(topic, p), Topic: topic, Partition: p,
+						Updated: updated, Written: written, WrittenSince: now}
+					if _, err := db.Collection(collections.CheckpointCollection).ReplaceOne(ctx, bson.D{{Key: "_id", Value: cp.ID}}, cp,
+						options.Replace().SetUpsert(true)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			checkpoints(now, nil)
+			srv, err := New(db, Topic(topic), Pane(w), Now(func() time.Time { return end }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := srv.Refresh(ctx); err != nil {
+				t.Fatal(err)
+			}
+			first := srv.costs.cost()
+			// A tick: speed rewrites its last two panes of both
+			// partitions and lists them in its checkpoints.
+			at := now.Add(time.Second)
+			var wrote int64
+			for view, ds := range speedDocsPane(t, gen(spec(end.Add(-2*w), end, 7, 43)), speedCap, at, w) {
+				replaceDocs(t, db.Collection(collections.SpeedCollection(view)), ds)
+				wrote += int64(len(ds))
+			}
+			checkpoints(at, []collections.PaneWrite{{Pane: end.Add(-2 * w), At: at}, {Pane: end.Add(-w), At: at}})
+			if err := srv.Refresh(ctx); err != nil {
+				t.Fatal(err)
+			}
+			c := srv.costs.cost()
+			// The documents written, 2 checkpoints and the horizon document.
+			if want := wrote + 2 + 1; c.LastDocs != want {
+				t.Errorf("the tick read %d documents, want the %d written, 2 checkpoints and the horizon document (%d)", c.LastDocs, wrote, want)
+			}
+			read[hist] = c.LastDocs
+			t.Logf("history %s: the first refresh read %d documents in %.0f ms; the tick %d in %.1f ms", hist, first.LastDocs, first.LastMS, c.LastDocs, c.LastMS)
+		})
+	}
+	if read[3*time.Hour] != read[24*time.Hour] {
+		t.Errorf("a tick read %d documents with 3 h of history, %d with 24 h", read[3*time.Hour], read[24*time.Hour])
+	}
+}
