@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/loglambda/loglambda/base/secure/securetest"
@@ -46,12 +45,7 @@ func TestUpBannerCommands(t *testing.T) {
 		token          = "banner-token-0123456789abcdef-never-shown"
 		n              = 40
 	)
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "logs"),
-		kfake.TLS(certs.ServerConfig(t, false)), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", user, password))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
+	kc := saslKafka(t, certs, "logs", 2, "SCRAM-SHA-256", user, password)
 	tokFile := filepath.Join(t.TempDir(), "tokens")
 	if err := os.WriteFile(tokFile, []byte(token+" read\n"), 0o600); err != nil {
 		t.Fatal(err)

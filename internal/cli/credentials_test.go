@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-
 	"github.com/loglambda/loglambda/base/secure"
 	"github.com/loglambda/loglambda/base/secure/securetest"
 	"github.com/loglambda/loglambda/internal/testkit"
@@ -33,13 +31,7 @@ func TestCredentialsRefused(t *testing.T) {
 		wrong = "a-wrong-password-never-shown"
 	)
 	certs := securetest.New(t)
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "logs"),
-		kfake.TLS(certs.ServerConfig(t, false)), kfake.EnableSASL(),
-		kfake.Superuser("SCRAM-SHA-512", user, good))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
+	kc := saslKafka(t, certs, "logs", 4, "SCRAM-SHA-512", user, good)
 	brokers := strings.Join(kc.ListenAddrs(), ",")
 	input := filepath.Join(t.TempDir(), "app.log")
 	if err := os.WriteFile(input, []byte("2026-12-07T04:00:00Z INFO hello\n"), 0o644); err != nil {

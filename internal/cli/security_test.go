@@ -51,13 +51,7 @@ func TestSecureStack(t *testing.T) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(func() { slog.SetDefault(prev) })
 
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, topic),
-		kfake.TLS(certs.ServerConfig(t, false)), kfake.EnableSASL(),
-		kfake.Superuser("SCRAM-SHA-512", kafkaUser, kafkaPassword))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
+	kc := saslKafka(t, certs, topic, 4, "SCRAM-SHA-512", kafkaUser, kafkaPassword)
 	mongoSrv := testkit.Mongo(t, embedded.MongoConfig{DataDir: filepath.Join(dir, "mongo"),
 		TLSCertFile: certs.ServerCert, TLSKeyFile: certs.ServerKey, TLSCAFile: certs.CA})
 	mongoURI := strings.Replace(mongoSrv.URI(), "mongodb://", "mongodb://app:"+mongoPassword+"@", 1)
@@ -227,13 +221,7 @@ func TestUpExternalSecureKafka(t *testing.T) {
 	testkit.SkipShort(t, "starts Kafka, MongoDB and the layers")
 	const n = 20_000
 	certs := securetest.New(t)
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "logs"),
-		kfake.TLS(certs.ServerConfig(t, false)), kfake.EnableSASL(),
-		kfake.Superuser("PLAIN", "upuser", "up-plain-password"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
+	kc := saslKafka(t, certs, "logs", 4, "PLAIN", "upuser", "up-plain-password")
 	c := upConfig{data: t.TempDir(), brokers: strings.Join(kc.ListenAddrs(), ","), mongoListen: "127.0.0.1:0", httpAddr: "127.0.0.1:0",
 		partitions: 4, mongoDB: "loglambda", batchEvery: time.Hour, kafkaRetention: -1,
 		viewFlags: upViewFlags(),
@@ -284,4 +272,18 @@ func openUp(t *testing.T, c upConfig) *stack {
 	}
 	t.Cleanup(st.close)
 	return st
+}
+
+// saslKafka starts a broker on TLS (certs) with SASL, whose one user is a
+// superuser (mechanism, user, password), with topic of partitions; it is
+// closed when the test ends.
+func saslKafka(t *testing.T, certs *securetest.Files, topic string, partitions int32, mechanism, user, password string) *kfake.Cluster {
+	t.Helper()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topic),
+		kfake.TLS(certs.ServerConfig(t, false)), kfake.EnableSASL(), kfake.Superuser(mechanism, user, password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	return kc
 }

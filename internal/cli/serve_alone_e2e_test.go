@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/loglambda/loglambda/base/secure/securetest"
@@ -170,12 +169,7 @@ func TestServeShowsBlockedLayers(t *testing.T) {
 		wrong = "a-wrong-password-never-shown"
 	)
 	certs := securetest.New(t)
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "logs"),
-		kfake.TLS(certs.ServerConfig(t, false)), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", user, good))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
+	kc := saslKafka(t, certs, "logs", 2, "SCRAM-SHA-512", user, good)
 	m := testkit.Mongo(t, embedded.MongoConfig{})
 	bin := buildBinary(t)
 	dir := t.TempDir()
