@@ -43,7 +43,7 @@ func (b *Batch) writeHour(ctx context.Context, h time.Time, panes map[time.Time]
 			doc := collections.Doc{
 				ID: collections.DocID(view, t, collections.BatchPartition), View: view,
 				Pane: t, PaneEnd: b.grid.End(t), Partition: collections.BatchPartition, Offset: -1,
-				Updated: now, State: state, Summary: p.Summary(view),
+				Updated: now, State: state, Summary: p.Summary(view), Generation: b.generation(),
 			}
 			ids = append(ids, doc.ID)
 			docs = append(docs, replace.Doc{ID: doc.ID, Body: doc, New: fresh})
@@ -70,7 +70,7 @@ func (b *Batch) writeHorizonDoc(ctx context.Context, m *lake.Manifest, horizon t
 		return nil // empty lake: no batch views, nothing to say
 	}
 	d := collections.HorizonDoc{ID: collections.HorizonDocID(b.cfg.Topic), Topic: b.cfg.Topic, Horizon: horizon,
-		Hours: []time.Time{}, Recomputed: []time.Time{}}
+		Hours: []time.Time{}, Recomputed: []time.Time{}, Generation: b.generation()}
 	hours, _ := m.HourFiles()
 	for _, h := range hours {
 		if hs := m.Hours[h]; hs != nil && !hs.Recomputed.IsZero() {
@@ -145,3 +145,6 @@ func (b *Batch) putMeta(ctx context.Context, id, dg string, doc any) error {
 	}
 	return nil
 }
+
+// generation is the views' contract generation batch writes under.
+func (b *Batch) generation() int64 { return collections.CurrentGeneration(b.cfg.Generation) }

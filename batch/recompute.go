@@ -10,6 +10,8 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 
+	"github.com/loglambda/loglambda/batch/lake"
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -39,6 +41,32 @@ func (b *Batch) Recompute(ctx context.Context) (RecomputeSummary, error) {
 	return locked(ctx, b.lake, b.recompute)
 }
 
+// newGeneration starts the recompute of every hour of the lake when the
+// manifest's hours were recomputed under another views' generation than
+// the layer's (--new-generation): their Recomputed are cleared and the
+// manifest takes the new generation, saved before any document is
+// written, so a kill in between still recomputes them all.
+func (b *Batch) newGeneration(ctx context.Context, m *lake.Manifest) error {
+	gen := collections.CurrentGeneration(b.cfg.Generation)
+	if collections.CurrentGeneration(m.Generation) == gen {
+		return nil
+	}
+	n := 0
+	for _, hs := range m.Hours {
+		if hs != nil && !hs.Recomputed.IsZero() {
+			hs.Recomputed, hs.Dirty = time.Time{}, false
+			n++
+		}
+	}
+	b.cfg.Logger.Warn("a new generation of the views: every hour of the lake is recomputed", "hours", n,
+		"was", collections.CurrentGeneration(m.Generation), "generation", gen)
+	m.Generation = gen
+	if err := b.lake.SaveManifest(ctx, m); err != nil {
+		return fmt.Errorf("recompute: new generation %d: %w", gen, err)
+	}
+	return nil
+}
+
 func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 	start := time.Now()
 	sum := RecomputeSummary{Hours: []time.Time{}}
@@ -47,6 +75,9 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 	}
 	m, err := b.lake.LoadManifest(ctx)
 	if err != nil {
+		return sum, err
+	}
+	if err := b.newGeneration(ctx, m); err != nil {
 		return sum, err
 	}
 	now := b.cfg.now().UTC()

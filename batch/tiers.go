@@ -115,7 +115,8 @@ func (b *Batch) putTiers(ctx context.Context, view string, now time.Time, tiers 
 			continue
 		}
 		doc := collections.Doc{ID: id, View: view, Pane: t.start, PaneEnd: t.start.Add(t.width),
-			Partition: collections.BatchPartition, Offset: -1, Updated: now, State: state, Summary: t.state.Summary(view)}
+			Partition: collections.BatchPartition, Offset: -1, Updated: now, State: state, Summary: t.state.Summary(view),
+			Generation: b.generation()}
 		docs = append(docs, replace.Doc{ID: id, Body: doc})
 	}
 	if len(gone) > 0 {
@@ -206,7 +207,7 @@ func (b *Batch) hourFromPanes(ctx context.Context, h time.Time) (*views.Pane, er
 }
 
 // readDocs reads the documents of coll matching filter, sorted by pane,
-// and hands each to fn.
+// and hands each of batch's views' generation to fn.
 func (b *Batch) readDocs(ctx context.Context, coll string, filter bson.D, fn func(*collections.Doc) error) error {
 	cur, err := b.db.Collection(coll).Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "summary", Value: 0}}))
 	if err != nil {
@@ -218,6 +219,9 @@ func (b *Batch) readDocs(ctx context.Context, coll string, filter bson.D, fn fun
 	}
 	sort.Slice(docs, func(i, j int) bool { return docs[i].Pane.Before(docs[j].Pane) })
 	for i := range docs {
+		if collections.CurrentGeneration(docs[i].Generation) != b.generation() {
+			continue
+		}
 		if err := fn(&docs[i]); err != nil {
 			return fmt.Errorf("decode %s %s: %w", coll, docs[i].ID, err)
 		}

@@ -54,6 +54,9 @@ type refresher struct {
 	wholeReads, hoursRead, tierStates int
 	// scans counts the refreshes that scanned the speed collections.
 	scans int
+	// generation is the views' contract generation served; 0 before the
+	// first refresh.
+	generation int64
 }
 
 // speedDocKey identifies a speed document: view, pane and partition.
@@ -106,9 +109,17 @@ func (s *Server) refresh(ctx context.Context) error {
 			s.cfg.logger.Warn("could not create indexes; incremental reads will scan", "err", err)
 		}
 	}
+	if err := s.followGeneration(ctx); err != nil {
+		return fmt.Errorf("refresh: %w", err)
+	}
 	m, err := s.store.readMeta(ctx)
 	if err != nil {
 		return fmt.Errorf("refresh: %w", err)
+	}
+	if collections.CurrentGeneration(m.horizon.Generation) != r.generation {
+		// Batch has not recomputed under the served generation yet: no
+		// batch views (speed's of this generation only, until it has).
+		m.horizon = collections.HorizonDoc{}
 	}
 	cps, err := s.store.readCheckpoints(ctx)
 	if err != nil {
@@ -156,6 +167,31 @@ func (s *Server) refresh(ctx context.Context) error {
 	snap := s.publish(statusSnapshot{partitions: cps, lake: m.lake, blocked: blocked})
 	s.snap.Store(snap)
 	s.metrics.setCache(snap)
+	return nil
+}
+
+// followGeneration reads the views' contract generation and, when it is
+// not the one served, drops every state read (both layers are read again,
+// of the new generation only) and every cached answer: an answer never
+// mixes two generations.
+func (s *Server) followGeneration(ctx context.Context) error {
+	g, err := s.store.readGeneration(ctx)
+	if err != nil {
+		return err
+	}
+	r := &s.r
+	if g == r.generation {
+		return nil
+	}
+	if r.generation != 0 {
+		s.cfg.logger.Warn("a new generation of the views: serving it alone, read again", "was", r.generation, "generation", g)
+		fresh := newRefresher()
+		fresh.indexed = r.indexed
+		fresh.gen, fresh.batchGen, fresh.changes = r.gen+1, r.batchGen+1, r.changes
+		*r = fresh
+	}
+	r.generation = g
+	s.store.gen.Store(g)
 	return nil
 }
 

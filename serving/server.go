@@ -74,7 +74,7 @@ func New(db *mongo.Database, opts ...Opt) (*Server, error) {
 	costs := &refreshCosts{}
 	s := &Server{
 		cfg:     c,
-		store:   store{db: db, topic: c.topic, docs: &costs.docs},
+		store:   store{db: db, topic: c.topic, docs: &costs.docs, gen: new(atomic.Int64)},
 		costs:   costs,
 		metrics: newMetrics(),
 		r:       newRefresher(),

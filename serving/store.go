@@ -23,12 +23,25 @@ type meta struct {
 }
 
 // store reads the collections serving caches. It holds no state of its
-// own; the refresher decides what to read.
+// own but the views' generation the refresher serves (gen), whose
+// documents alone readViews hands on; the refresher decides what to read.
 type store struct {
 	db    *mongo.Database
 	topic string
 	// docs counts the documents read, for the refresh's cost.
 	docs *atomic.Int64
+	gen  *atomic.Int64
+}
+
+// readGeneration reads the generation of the views' contract in force
+// (1 when none is recorded yet).
+func (s store) readGeneration(ctx context.Context) (int64, error) {
+	var ct collections.Contract
+	err := s.db.Collection(collections.ContractCollection).FindOne(ctx, bson.M{"_id": collections.ContractID(s.topic)}).Decode(&ct)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, fmt.Errorf("read %s %s: %w", collections.ContractCollection, collections.ContractID(s.topic), err)
+	}
+	return collections.CurrentGeneration(ct.Generation), nil
 }
 
 // readMeta reads the horizon and lake documents of the topic in one query.
@@ -122,8 +135,8 @@ func (s store) ensureIndexes(ctx context.Context) error {
 // state, and the summary can be as large as the state.
 var docProjection = bson.D{{Key: "summary", Value: 0}}
 
-// readViews streams the documents of a view collection matching filter to
-// fn. A document fn rejects is reported through bad and skipped, so one
+// readViews streams the documents of a view collection matching filter,
+// of the generation served, to fn. A document fn rejects is reported through bad and skipped, so one
 // corrupt document does not hide all the others.
 func (s store) readViews(ctx context.Context, coll string, filter bson.D, fn func(*collections.Doc) error, bad func(id string, err error)) (int, error) {
 	cur, err := s.db.Collection(coll).Find(ctx, filter, options.Find().SetProjection(docProjection))
@@ -138,6 +151,9 @@ func (s store) readViews(ctx context.Context, coll string, filter bson.D, fn fun
 			id, _ := cur.Current.Lookup("_id").StringValueOK()
 			bad(id, fmt.Errorf("decode %s %q: %w", coll, id, err))
 			continue
+		}
+		if collections.CurrentGeneration(d.Generation) != s.gen.Load() {
+			continue // another generation of the views: never mixed in
 		}
 		if err := fn(&d); err != nil {
 			bad(d.ID, fmt.Errorf("%s %q: %w", coll, d.ID, err))

@@ -41,6 +41,7 @@ func (p *partition) checkpoint(now time.Time) collections.Checkpoint {
 		WrittenSince:   p.writtenSince,
 		Patterns:       p.minerState(),
 		Epoch:          p.epoch,
+		Generation:     p.generation,
 	}
 }
 

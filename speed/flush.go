@@ -122,7 +122,7 @@ func (s *Speed) cut(only []int32, now, horizon time.Time) (*flushJob, error) {
 				g.docs[i] = append(g.docs[i], replace.Doc{ID: id, New: !ps.stored, Body: collections.Doc{
 					ID: id, View: view, Pane: ps.start, PaneEnd: ps.start.Add(s.cfg.Pane),
 					Partition: p.id, Offset: ps.offsets[i], Updated: now,
-					State: state, Summary: ps.pane.Summary(view),
+					State: state, Summary: ps.pane.Summary(view), Generation: p.generation,
 				}})
 				job.ndocs++
 			}

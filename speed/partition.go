@@ -26,8 +26,10 @@ type paneState struct {
 
 // partition is the speed state of one assigned Kafka partition.
 type partition struct {
-	topic string
-	id    int32
+	// generation is the views' contract generation its state is of.
+	generation int64
+	topic      string
+	id         int32
 
 	panes map[int64]*paneState // by pane start, Unix nanoseconds
 	// last is the pane of the previous event (nil after an eviction):

@@ -18,17 +18,33 @@ import (
 // checkpoint's watermark (all of the partition's documents when there is no
 // checkpoint). It sets resume to the first offset to read: one past the
 // smallest of the checkpoint offset and the open documents' offsets, or -1
-// (the start of the partition) when nothing was stored.
+// (the start of the partition) when nothing was stored. A checkpoint and
+// documents of another views' generation than s's are not restored: the
+// partition starts over from its first retained record under the new
+// contract (the checkpoint's owner epoch still counts for the claim).
 func (s *Speed) restore(ctx context.Context, topic string, id int32) (*partition, error) {
 	p := newPartition(topic, id)
+	p.generation = collections.CurrentGeneration(s.cfg.Generation)
 	var ck collections.Checkpoint
 	err := s.db.Collection(collections.CheckpointCollection).FindOne(ctx, bson.D{{Key: "_id", Value: collections.CheckpointID(topic, id)}}).Decode(&ck)
 	hasCk := err == nil
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("restore partition %d: read checkpoint: %w", id, err)
 	}
-	filter := bson.D{{Key: "partition", Value: id}}
-	if hasCk {
+	// Documents of this generation only (those from before generations
+	// have none: generation 1).
+	var gen any = p.generation
+	if p.generation == 1 {
+		gen = bson.D{{Key: "$in", Value: bson.A{int64(1), int64(0), nil}}}
+	}
+	filter := bson.D{{Key: "partition", Value: id}, {Key: "generation", Value: gen}}
+	sameGen := hasCk && collections.CurrentGeneration(ck.Generation) == p.generation
+	if hasCk && !sameGen {
+		s.cfg.Logger.Warn("partition checkpointed under another views' generation: starting it over", "partition", id,
+			"checkpoint_generation", collections.CurrentGeneration(ck.Generation), "generation", p.generation, "checkpoint_offset", ck.Offset)
+		ck = collections.Checkpoint{Epoch: ck.Epoch}
+	}
+	if sameGen {
 		p.replayTo, p.offset, p.checkpointed = ck.Offset, ck.Offset, ck.Offset
 		p.maxEvent = fromUnixNano(ck.MaxEventTimeNS)
 		p.watermark = fromUnixNano(ck.WatermarkNS)
@@ -68,7 +84,7 @@ func (s *Speed) restore(ctx context.Context, topic string, id int32) (*partition
 			resume = min(resume, d.Offset)
 		}
 	}
-	if hasCk || len(p.panes) > 0 {
+	if sameGen || len(p.panes) > 0 {
 		p.resume = resume + 1
 		p.seen = resume
 	}

@@ -45,6 +45,10 @@ func (s *Speed) readHorizon(ctx context.Context) time.Time {
 	var d collections.HorizonDoc
 	err := s.db.Collection(collections.MetaCollection).FindOne(rctx, bson.D{{Key: "_id", Value: collections.HorizonDocID(s.cfg.Topic)}}).Decode(&d)
 	switch {
+	case err == nil && collections.CurrentGeneration(d.Generation) != collections.CurrentGeneration(s.cfg.Generation):
+		// Batch has not recomputed under this generation yet: its
+		// horizon says nothing of this generation's panes.
+		s.hz.horizon = time.Time{}
 	case err == nil:
 		s.hz.horizon = d.Horizon.UTC()
 	case !errors.Is(err, mongo.ErrNoDocuments):

@@ -59,6 +59,12 @@ type Settings struct {
 	Writer *replace.Writer
 	// KafkaOpts are added to every Kafka client the layer builds.
 	KafkaOpts []kgo.Opt
+	// Generation is the views' contract generation in force (the
+	// contract document's, from EnsureContract; 0 is read as 1): the
+	// layer tags what it writes with it, batch recomputes the whole lake
+	// when its last recompute was of another, speed starts a partition
+	// over when its checkpoint is of another.
+	Generation int64
 }
 
 // Defaults returns the shared settings at their defaults; a layer's
@@ -194,6 +200,10 @@ func Pane(d time.Duration) Opt { return shared(func(s *Settings) { s.Pane = d })
 // the newest event time minus the lateness. Batch treats an hour as read
 // on a partition only once the partition is that far past the hour's end.
 func Lateness(d time.Duration) Opt { return shared(func(s *Settings) { s.Lateness = d }) }
+
+// Generation is the views' contract generation in force
+// (collections.Contract.Generation; default 1).
+func Generation(g int64) Opt { return shared(func(s *Settings) { s.Generation = g }) }
 
 // Logger receives the layer's logs (default slog.Default()).
 func Logger(l *slog.Logger) Opt { return shared(func(s *Settings) { s.Logger = l }) }

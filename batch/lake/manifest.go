@@ -32,6 +32,11 @@ type Manifest struct {
 	Files []File `json:"files"`
 	// Hours holds recompute's state per event-time hour (start, UTC).
 	Hours map[time.Time]*HourState `json:"hours"`
+	// Generation is the views' contract generation the hours were
+	// recomputed under (collections.Contract; 0: from before generations,
+	// read as 1). A recompute under another clears every hour's
+	// Recomputed, so the whole retained lake is recomputed.
+	Generation int64 `json:"generation,omitempty"`
 }
 
 // Partition is compaction's progress on one Kafka partition.

@@ -121,9 +121,10 @@ func (v *viewFlags) contract(layer string) collections.Contract {
 // ensureContract records the views' contract of the flags in db, or
 // refuses to start when the one recorded differs (settings.EnsureContract);
 // known limits the comparison to the flags the command has (nil: all).
-func (v *viewFlags) ensureContract(ctx context.Context, db *mongo.Database, layer string, known []string) error {
-	_, err := settings.EnsureContract(ctx, db.Collection(collections.ContractCollection), v.contract(layer), known, v.newGeneration, slog.Default())
-	return err
+// It returns the generation in force.
+func (v *viewFlags) ensureContract(ctx context.Context, db *mongo.Database, layer string, known []string) (int64, error) {
+	ct, err := settings.EnsureContract(ctx, db.Collection(collections.ContractCollection), v.contract(layer), known, v.newGeneration, slog.Default())
+	return collections.CurrentGeneration(ct.Generation), err
 }
 
 // validate checks the view flags, naming the flag and its value, folds
@@ -300,13 +301,14 @@ func (c *commonFlags) connect(ctx context.Context, rec *layerRecorder) (opts []s
 	if db, closeDB, err = c.connectMongo(ctx); err != nil {
 		return nil, nil, nil, err
 	}
-	if err := c.ensureContract(ctx, db, rec.layer, nil); err != nil {
+	gen, err := c.ensureContract(ctx, db, rec.layer, nil)
+	if err != nil {
 		rec.record(ctx, db, collections.LayerBlocked, err.Error())
 		closeDB()
 		return nil, nil, nil, err
 	}
 	rec.record(ctx, db, collections.LayerRunning, "")
-	return append(c.layerOpts(slog.Default()), settings.KafkaOpts(kopts...)), db, closeDB, nil
+	return append(c.layerOpts(slog.Default()), settings.KafkaOpts(kopts...), settings.Generation(gen)), db, closeDB, nil
 }
 
 // connectMongo connects to --mongo-uri and checks the server answers, so a

@@ -60,7 +60,7 @@ func runServe(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	defer closeDB()
 	// serve knows the pane of the views' settings, and answers on its grid.
-	if err := common.ensureContract(ctx, db, "serve", []string{"--pane"}); err != nil {
+	if _, err := common.ensureContract(ctx, db, "serve", []string{"--pane"}); err != nil {
 		return err
 	}
 	if brokers := common.brokerList(); len(brokers) > 0 {

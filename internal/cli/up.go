@@ -234,7 +234,8 @@ func openStack(c upConfig) (_ *stack, err error) {
 		return nil, fmt.Errorf("connect to embedded mongodb %s: %w", s.mongoSrv.URI(), err)
 	}
 	s.db = s.client.Database(c.mongoDB)
-	if err := c.ensureContract(context.Background(), s.db, "up", nil); err != nil {
+	gen, err := c.ensureContract(context.Background(), s.db, "up", nil)
+	if err != nil {
 		return nil, err
 	}
 	brokers := s.brokers
@@ -245,7 +246,7 @@ func openStack(c upConfig) (_ *stack, err error) {
 		return nil, err
 	}
 	layerOpts := func(name string) []settings.Opt {
-		return append(c.layerOpts(s.log.With("layer", name)), settings.Writer(writer), settings.KafkaOpts(s.kopts...))
+		return append(c.layerOpts(s.log.With("layer", name)), settings.Writer(writer), settings.KafkaOpts(s.kopts...), settings.Generation(gen))
 	}
 	mopts, _, release, err := c.member.resolve(speed.DefaultGroup)
 	if err != nil {

@@ -60,6 +60,10 @@ type Checkpoint struct {
 	// that lost the partition without knowing yet (paused past its
 	// group session) then finds a newer epoch and writes nothing.
 	Epoch int64 `bson:"epoch"`
+	// Generation is the views' contract generation the partition's state
+	// was computed under; a speed of another generation starts the
+	// partition over (0: from before generations, read as 1).
+	Generation int64 `bson:"generation,omitempty"`
 }
 
 // PaneWrite is a pane speed wrote and when (its documents' Updated).
@@ -104,6 +108,11 @@ type HorizonDoc struct {
 	// Digest identifies the content (all but Updated), so a run that
 	// changes nothing does not rewrite the document.
 	Digest string `bson:"digest" json:"-"`
+	// Generation is the views' contract generation Hours were recomputed
+	// under (0: from before generations, read as 1); serving takes no
+	// batch views from a horizon of another generation than the
+	// contract's.
+	Generation int64 `bson:"generation,omitempty" json:"generation"`
 }
 
 // LakeDoc is the batch_meta document describing the lake, for /v1/status:

@@ -61,3 +61,8 @@ func (c Contract) Fields() []ContractField {
 		{"miner version", miner},
 	}
 }
+
+// CurrentGeneration is the generation a document, checkpoint or horizon
+// written with generation g belongs to: g, or 1 for one written before
+// generations were recorded (0, absent).
+func CurrentGeneration(g int64) int64 { return max(g, 1) }

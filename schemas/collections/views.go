@@ -41,6 +41,10 @@ type Doc struct {
 	// Summary holds a few readable figures (pv, uv, top terms) for people
 	// looking at the database; loglambda itself reads only State.
 	Summary map[string]any `bson:"summary,omitempty"`
+	// Generation is the views' contract generation the state was computed
+	// under (Contract.Generation; 0 in documents from before, read as 1):
+	// serving reads only the current generation's, so no answer mixes two.
+	Generation int64 `bson:"generation,omitempty"`
 }
 
 // DocID returns the document id of a view's pane: "hot|2026-11-20T10:01Z|p3"
