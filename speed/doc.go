@@ -119,10 +119,31 @@
 // documents or checkpoint, a flush reads the stored epoch (one read by
 // _id) and writes nothing more of the partition when it is not its own:
 // it logs what it refused, counts it (fenced_writes_total) and drops the
-// partition. The check and the write are two commands, so a process paused
-// exactly between them for longer than the session could still land that
-// one command; a write conditional on the stored offset would close that
-// too, but the embedded store answers a filter on more than _id by
-// decoding the whole collection (35 times slower, measured), so the check
-// is a separate read.
+// partition.
+//
+// The check and the write are two commands, so one window stays open: a
+// process paused after the fence read's reply and before its replace
+// command reaches MongoDB (the BSON encoding of at most replace.MaxBatch
+// documents, a pool checkout and the send; flush does nothing else in
+// between), for longer than its group session (--session-timeout) plus
+// the new owner's rebalance, restore and claim, lands that one command.
+// What bounds it: a fence read answered after the claim refuses, so the
+// pause must start inside that window of microseconds to milliseconds and
+// outlast the session; and the next command of the partition is fenced
+// again, so at most one command lands: at most 64 documents of one view
+// of one partition (their states as of the paused process's last applied
+// offset), or its checkpoint. A stale pane document is healed when the
+// new owner writes the pane again (an open pane) or restores the
+// partition (it resumes at the smallest stored offset and re-applies
+// only what each view lacks), and a final one by batch's recompute of
+// its hour (serving answers from batch before the horizon); a stale
+// checkpoint puts the older epoch back, so the new owner's next fence
+// refuses and it drops the partition until the next rebalance (the paused
+// process rejoining causes one), whose claim restores from that
+// checkpoint and replays: nothing is lost or counted twice, the partition
+// only waits. Closing the window needs the write itself to be conditional
+// on the epoch (a filter on _id and epoch, or the epoch in each document
+// and a filter on it): the embedded store answers a filter on more than
+// _id by decoding the whole collection, 35 times slower (measured), so it
+// is not done.
 package speed
