@@ -32,6 +32,7 @@ func figures(p *views.Pane) map[string]any {
 		"hot": hot, "levels": levels, "patterns": pats, "paths": paths,
 		"traffic":  fmt.Sprint(tr.PV, tr.Status, tr.Bytes, tr.Latency, tr.LatencySum, tr.UV.Estimate(), tr.IPs.Estimate()),
 		"clusters": fmt.Sprint(p.Clusters.Total(), p.Clusters.Missing),
+		"statuses": fmt.Sprint(p.Statuses.Codes()),
 	}
 }
 
@@ -95,6 +96,9 @@ func (s *stack) checkTiers(ctx context.Context) {
 				continue
 			}
 			for _, sp := range views.Registry {
+				if _, ok := figures(want)[sp.Name]; !ok {
+					s.t.Fatalf("view %s: no figures to compare its tiers by (add them to figures)", sp.Name)
+				}
 				if g2, w2 := figures(g)[sp.Name], figures(want)[sp.Name]; !reflect.DeepEqual(g2, w2) {
 					s.t.Errorf("tier %s of %s, view %s: %v, merge of its panes %v", w.width, start.Format(time.RFC3339), sp.Name, g2, w2)
 				}

@@ -156,6 +156,7 @@ func TestRefreshReadsOnlyRecomputedHours(t *testing.T) {
 	at := func(ts ...time.Time) []time.Time { return ts }
 	// Batch has 10:00-12:00.
 	writeBatch(t, db, gen(spec(t10, horizon, 1)), t0)
+	writeBatchTiers(t, db, t0)
 	writeHorizonHours(t, db, horizon, hours(t10, 2), at(t0, t0), t0)
 	srv, _ := startServer(t, db)
 	if err := srv.Refresh(context.Background()); err != nil {
@@ -167,12 +168,18 @@ func TestRefreshReadsOnlyRecomputedHours(t *testing.T) {
 	ten := gen(spec(t10, t10.Add(time.Hour), 2))
 	twelve := gen(spec(horizon, t13, 3))
 	writeBatch(t, db, append(ten, twelve...), t1)
+	writeBatchTiers(t, db, t1)
 	writeHorizonHours(t, db, t13, hours(t10, 3), at(t1, t0, t1), t1)
+	tiersBefore := srv.r.tierStates
 	if err := srv.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if got := srv.r.hoursRead; got != 2 {
 		t.Errorf("hours read by _id: %v, want 2 (10:00 and 12:00)", got)
+	}
+	// Their hour tiers (10:00 and 12:00), read by _id with them.
+	if got := srv.r.tierStates - tiersBefore; got != 2 {
+		t.Errorf("%d hour or day states taken from batch's tiers read by _id, want 2 (10:00 and 12:00)", got)
 	}
 	if got := srv.r.wholeReads; got != 1 {
 		t.Errorf("whole reads: %v, want 1 (the first refresh)", got)
