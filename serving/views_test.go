@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -168,4 +170,38 @@ func TestViewTable(t *testing.T) {
 	t.Run("RulesKnowEveryView", func(t *testing.T) { checkRulesKnowEveryView(t, sc) })
 	t.Run("GRPCView", func(t *testing.T) { checkGRPCView(t, sc) })
 	t.Run("GRPCWindow", func(t *testing.T) { checkGRPCWindow(t, sc) })
+}
+
+// TestReadmeRules: the rule file README.md shows is accepted, its rules on
+// the views of serving's table included.
+func TestReadmeRules(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```yaml\nnotifiers:")
+	yaml, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no rule file")
+	}
+	path := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(path, []byte("notifiers:"+yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SMTP_PASSWORD", "x")
+	s := &Server{}
+	s.apis = s.viewAPIs()
+	rs, err := alerts.ReadFile(path, querySource{s}.RuleViews())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range rs.Rules {
+		seen[r.View] = true
+	}
+	for _, v := range []string{views.ViewPaths, views.ViewStatuses} {
+		if !seen[v] {
+			t.Errorf("README.md's rule file has no rule on view %s", v)
+		}
+	}
 }
