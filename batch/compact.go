@@ -33,9 +33,18 @@ const (
 )
 
 // idleTimeout is how long compaction waits for records it knows exist
-// (below the high watermark taken at start) before giving up with an
-// error, rather than hanging on a broker that stopped answering.
+// (below the high watermark taken at start). A run that read records
+// before such a wait ends there and keeps them (the next run reads on
+// from there); one that read none fails, rather than hanging on a broker
+// that stopped answering. up's embedded broker serves every client from
+// one goroutine: under the first compaction of a 24 h backfill on a
+// saturated machine it answered no fetch for 30 s twice, and each failed
+// run threw away minutes of files.
 const idleTimeout = 30 * time.Second
+
+// stalled is what fetch returns when the broker gave no records for the
+// idle timeout after some were read: the run ends with what it read.
+var errStalled = errors.New("no records within the idle timeout")
 
 // CompactSummary reports what a compaction did.
 type CompactSummary struct {
@@ -119,6 +128,12 @@ func (b *Batch) compact(ctx context.Context) (CompactSummary, error) {
 		files, err := b.read(ctx, ranges, next, &sum)
 		if err != nil {
 			return sum, err
+		}
+		// A stalled run read less than its ranges (read shortened them).
+		for p, r := range ranges {
+			if r.to == r.from {
+				delete(ranges, p)
+			}
 		}
 		if b.cfg.afterFiles != nil {
 			if err := b.cfg.afterFiles(); err != nil {
@@ -254,7 +269,21 @@ func (b *Batch) read(ctx context.Context, ranges map[int32]readRange, m *lake.Ma
 			}
 		}()
 	}
-	ferr := b.fetch(wctx, cl, ranges, of, bar)
+	reached, ferr := b.fetch(wctx, cl, ranges, of, bar)
+	if errors.Is(ferr, errStalled) {
+		// Keep what was read: every record below reached[p] went to its
+		// worker, which commits its open files below.
+		var short []string
+		for p, r := range ranges {
+			if reached[p] < r.to {
+				short = append(short, fmt.Sprintf("p%d %d<%d", p, reached[p], r.to))
+			}
+			ranges[p] = readRange{from: r.from, to: reached[p]}
+		}
+		sort.Strings(short)
+		b.cfg.Logger.Warn("compaction ends early: the broker sent no records for the idle timeout; the next run reads on", "idle", b.cfg.idle, "read_to", short)
+		ferr = nil
+	}
 	for _, w := range workers {
 		close(w.in)
 	}
@@ -282,34 +311,47 @@ func (b *Batch) read(ctx context.Context, ranges map[int32]readRange, m *lake.Ma
 }
 
 // fetch reads every range to its end and hands each partition's records
-// to its worker, in offset order.
-func (b *Batch) fetch(ctx context.Context, cl *kgo.Client, ranges map[int32]readRange, of map[int32]*shard, bar *progress) error {
+// to its worker, in offset order. It returns, per partition, the offset
+// below which every record went to the worker: the range's end unless the
+// error is errStalled (the broker sent nothing for the idle timeout after
+// some records came).
+func (b *Batch) fetch(ctx context.Context, cl *kgo.Client, ranges map[int32]readRange, of map[int32]*shard, bar *progress) (map[int32]int64, error) {
 	left := len(ranges)
 	done := map[int32]bool{}
+	reached := map[int32]int64{}
+	for p, r := range ranges {
+		reached[p] = r.from
+	}
+	progressed := false
 	for left > 0 {
-		pctx, cancel := context.WithTimeout(ctx, idleTimeout)
+		pctx, cancel := context.WithTimeout(ctx, b.cfg.idle)
 		fs := cl.PollFetches(pctx)
 		cancel()
 		if err := ctx.Err(); err != nil {
 			if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
-				return c
+				return reached, c
 			}
-			return fmt.Errorf("compact: %w", err)
+			return reached, fmt.Errorf("compact: %w", err)
 		}
 		if fs.IsClientClosed() {
-			return errors.New("compact: kafka client closed")
+			return reached, errors.New("compact: kafka client closed")
 		}
 		var ferr error
+		idle := false
 		fs.EachError(func(t string, p int32, e error) {
 			if errors.Is(e, context.DeadlineExceeded) {
-				e = fmt.Errorf("no records for %s while offsets below the high watermark remain", idleTimeout)
+				idle = true
+				e = fmt.Errorf("no records for %s while offsets below the high watermark remain", b.cfg.idle)
 			}
 			if ferr == nil {
 				ferr = fmt.Errorf("compact: fetch %s partition %d: %w", t, p, e)
 			}
 		})
+		if ferr != nil && idle && progressed {
+			return reached, errStalled
+		}
 		if ferr != nil {
-			return fmt.Errorf("%w (still to read: %s)", ferr, remaining(ranges, done))
+			return reached, fmt.Errorf("%w (still to read: %s)", ferr, remaining(ranges, done))
 		}
 		var serr error
 		fs.EachPartition(func(fp kgo.FetchTopicPartition) {
@@ -335,6 +377,10 @@ func (b *Batch) fetch(ctx context.Context, cl *kgo.Client, ranges map[int32]read
 				}
 			}
 			bar.add(read)
+			if read > 0 {
+				progressed = true
+				reached[fp.Partition] = fp.Records[read-1].Offset + 1
+			}
 			if len(recs) == 0 {
 				return
 			}
@@ -345,10 +391,10 @@ func (b *Batch) fetch(ctx context.Context, cl *kgo.Client, ranges map[int32]read
 			}
 		})
 		if serr != nil {
-			return serr
+			return reached, serr
 		}
 	}
-	return nil
+	return reached, nil
 }
 
 // remaining describes the partitions not finished, for errors.

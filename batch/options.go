@@ -62,6 +62,9 @@ type cfg struct {
 	// before it saves the manifest; an error from it ends the run there,
 	// as a crash would.
 	afterFiles func() error
+	// idle is how long compaction waits for records it knows exist
+	// (idleTimeout; tests shorten it).
+	idle time.Duration
 
 	// store and cache are a remote lake (LakeStore); nil: New's directory.
 	store objstore.Store
@@ -75,6 +78,7 @@ func defaultCfg() cfg {
 		mergeBelow:  DefaultMergeBelow,
 		speedMargin: DefaultSpeedMargin,
 		now:         time.Now,
+		idle:        idleTimeout,
 	}
 }
 
@@ -128,4 +132,10 @@ func Progress(w io.Writer) Opt { return own("Progress", func(c *cfg) { c.progres
 // manifest (tests: crash there).
 func withAfterFiles(f func() error) Opt {
 	return own("withAfterFiles", func(c *cfg) { c.afterFiles = f })
+}
+
+// withIdle sets how long compaction waits for records it knows exist
+// (tests: a stalled broker without waiting idleTimeout).
+func withIdle(d time.Duration) Opt {
+	return own("withIdle", func(c *cfg) { c.idle = d })
 }

@@ -49,7 +49,7 @@ func fullEvents(p int32, first int64, n int) []event.Event {
 func TestStreamSchema(t *testing.T) {
 	ctx := context.Background()
 	l := tempLake(t)
-	n := rowGroupRows + rowGroupRows/2 + 3
+	n := streamRowGroupRows + streamRowGroupRows/2 + 3
 	evs := fullEvents(2, 100, n)
 	s, err := l.CreateStream(hour0, 2, 100)
 	if err != nil {
@@ -78,7 +78,7 @@ func TestStreamSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	if pf.NumRowGroups() != 2 {
-		t.Fatalf("%d row groups, want 2 of at most %d rows", pf.NumRowGroups(), rowGroupRows)
+		t.Fatalf("%d row groups, want 2 of at most %d rows", pf.NumRowGroups(), streamRowGroupRows)
 	}
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
 	if err != nil {
