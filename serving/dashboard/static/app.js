@@ -29,6 +29,18 @@
     { key: "ips", label: "IPs" },
   ];
 
+  // The panels this file draws, each from one answer for the page's
+  // window: what it asks (from the range query q and the window w), how
+  // it draws the answer, and its element telling the answer is missing.
+  // The views' tables (below) and the panels of their own files listen to
+  // the "loglambda:poll" event instead.
+  const PANELS = [
+    { key: "traffic", ask: (q, w) => "v1/traffic?" + q + "&step=" + w.step + "s", draw: (a) => renderTraffic(a, state.win), empty: "chart-empty" },
+    { key: "hot", ask: (q) => "v1/hot?" + q + "&k=" + HOT_K, draw: (a) => renderHot(a), empty: "hot-empty" },
+    { key: "levels", ask: (q, w) => "v1/levels?" + q + "&step=" + w.step + "s", draw: (a) => renderLevels(a), empty: "levels-empty" },
+    { key: "alerts", ask: (q) => "v1/alerts?" + q, draw: (a) => renderAlerts(a), empty: "alerts-empty" },
+  ];
+
   const $ = (id) => document.getElementById(id);
   const { el, svg, fmtInt } = window.loglambdaDOM;
   const { getJSON } = window.loglambdaAPI;
@@ -172,26 +184,17 @@
     const q = rangeQuery(w);
     // Other panels (patterns.js) poll the same window.
     document.dispatchEvent(new CustomEvent("loglambda:window", { detail: { from: w.from, to: w.to, step: w.step } }));
-    const [traffic, hot, levels, alerts] = await Promise.allSettled([
-      getJSON("v1/traffic?" + q + "&step=" + w.step + "s"),
-      getJSON("v1/hot?" + q + "&k=" + HOT_K),
-      getJSON("v1/levels?" + q + "&step=" + w.step + "s"),
-      getJSON("v1/alerts?" + q),
-    ]);
+    const answers = await Promise.allSettled(PANELS.map((p) => getJSON(p.ask(q, w))));
     if (seq !== state.seq) return; // a newer poll (range change) owns the page
-    // Panels in files of their own (clusters.js) poll the same window.
+    // Panels in files of their own (clusters.js) and the views' tables
+    // poll the same window.
     document.dispatchEvent(new CustomEvent("loglambda:poll", { detail: { query: q, step: w.step } }));
     if (status) state.status = status;
-    if (traffic.status === "fulfilled") {
-      state.traffic = traffic.value;
-      state.win = w;
-    } else errors.push(traffic.reason);
-    if (hot.status === "fulfilled") state.hot = hot.value;
-    else errors.push(hot.reason);
-    if (levels.status === "fulfilled") state.levels = levels.value;
-    else errors.push(levels.reason);
-    if (alerts.status === "fulfilled") state.alerts = alerts.value;
-    else errors.push(alerts.reason);
+    answers.forEach((a, i) => {
+      if (a.status !== "fulfilled") return errors.push(a.reason);
+      state[PANELS[i].key] = a.value;
+      if (PANELS[i].key === "traffic") state.win = w;
+    });
     if (errors.length === 0) state.lastOk = Date.now();
     render(errors);
     state.timer = setTimeout(poll, document.hidden ? HIDDEN_POLL_MS : POLL_MS);
@@ -202,15 +205,11 @@
   function render(errors) {
     renderConn(errors);
     if (state.status) renderStatus(state.status);
-    if (state.traffic) renderTraffic(state.traffic, state.win);
-    else if (errors.length) showEmpty("chart-empty", "No figures yet: the API did not answer.");
-    if (state.hot) renderHot(state.hot);
-    else if (errors.length) showEmpty("hot-empty", "No figures yet: the API did not answer.");
-    if (state.levels) renderLevels(state.levels);
-    else if (errors.length) showEmpty("levels-empty", "No figures yet: the API did not answer.");
+    for (const p of PANELS) {
+      if (state[p.key]) p.draw(state[p.key]);
+      else if (errors.length) showEmpty(p.empty, p.key === "alerts" ? "No alerts yet: the API did not answer." : "No figures yet: the API did not answer.");
+    }
     if (!state.status && errors.length) showEmpty("partitions-empty", "No figures yet: the API did not answer.");
-    if (state.alerts) renderAlerts(state.alerts);
-    else if (errors.length) showEmpty("alerts-empty", "No alerts yet: the API did not answer.");
   }
 
   // renderAlerts lists the firing and pending alerts first, then the
