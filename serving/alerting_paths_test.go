@@ -30,19 +30,12 @@ func TestAlertsPaths(t *testing.T) {
 	hook := startHook(t)
 	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	evs, _ := genEvents(t, start, 40*time.Minute, 5, 17)
-	for at, i := start, 0; at.Before(start.Add(40 * time.Minute)); at, i = at.Add(2*time.Second), i+1 {
-		slow := !at.Before(start.Add(30*time.Minute)) && at.Before(start.Add(34*time.Minute))
-		if !slow && i%5 != 0 {
-			continue
+	evs, _ = injectExports(evs, start, start.Add(40*time.Minute), func(i int, at time.Time) (float64, int64, bool) {
+		if !at.Before(start.Add(30*time.Minute)) && at.Before(start.Add(34*time.Minute)) {
+			return 5000, 1000, true // slow
 		}
-		lat := 40.0
-		if slow {
-			lat = 5000
-		}
-		evs = append(evs, event.Event{Time: at.Add(time.Second), Host: "web-1", Method: "GET", Path: "/export",
-			Status: 200, LatencyMS: lat, Bytes: 1000, Partition: int32(i % 4)})
-	}
-	slices.SortStableFunc(evs, func(a, b event.Event) int { return a.Time.Compare(b.Time) })
+		return 40, 1000, i%5 == 0
+	})
 
 	// The busy threshold: the fifth busiest path's requests in a 5-minute
 	// window of the generator's traffic, so some paths are above it.
@@ -131,4 +124,23 @@ func pathCounts(evs []event.Event, from, to time.Time) map[string]int {
 		}
 	}
 	return out
+}
+
+// injectExports adds to evs a GET /export by web-1 every 2 s of [from,
+// to), the i-th at from + 2i s + 1 s on partition i%4, with the latency
+// and bytes req gives, when it says so; it returns the events in time
+// order and the times added.
+func injectExports(evs []event.Event, from, to time.Time, req func(i int, at time.Time) (latency float64, bytes int64, ok bool)) ([]event.Event, []time.Time) {
+	var added []time.Time
+	for at, i := from, 0; at.Before(to); at, i = at.Add(2*time.Second), i+1 {
+		lat, size, ok := req(i, at)
+		if !ok {
+			continue
+		}
+		evs = append(evs, event.Event{Time: at.Add(time.Second), Host: "web-1", Method: "GET", Path: "/export",
+			Status: 200, LatencyMS: lat, Bytes: size, Partition: int32(i % 4)})
+		added = append(added, at.Add(time.Second))
+	}
+	slices.SortStableFunc(evs, func(a, b event.Event) int { return a.Time.Compare(b.Time) })
+	return evs, added
 }

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/loglambda/loglambda/internal/testkit"
-	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/views"
 	"github.com/loglambda/loglambda/serving/alerts"
 )
@@ -37,17 +35,10 @@ func TestAlertsClusterShare(t *testing.T) {
 	hook := startHook(t)
 	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	evs, _ := genEvents(t, start, time.Hour, 30, 11)
-	injectFrom, injectTo := start.Add(30*time.Minute), start.Add(34*time.Minute)
-	var injected []time.Time
 	r := rand.New(rand.NewPCG(5, 5))
-	for at, i := injectFrom, 0; at.Before(injectTo); at, i = at.Add(2*time.Second), i+1 {
-		lat := math.Pow(10, 4.5+r.Float64())
-		size := int64(math.Pow(10, 8+2*r.Float64()))
-		evs = append(evs, event.Event{Time: at.Add(time.Second), Host: "web-1", Method: "GET", Path: "/export",
-			Status: 200, LatencyMS: lat, Bytes: size, Partition: int32(i % 4)})
-		injected = append(injected, at.Add(time.Second))
-	}
-	slices.SortStableFunc(evs, func(a, b event.Event) int { return a.Time.Compare(b.Time) })
+	evs, injected := injectExports(evs, start.Add(30*time.Minute), start.Add(34*time.Minute), func(int, time.Time) (float64, int64, bool) {
+		return math.Pow(10, 4.5+r.Float64()), int64(math.Pow(10, 8+2*r.Float64())), true
+	})
 
 	const below = 0.05
 	// minInjected is how many injected requests a window needs before
