@@ -120,7 +120,10 @@ sleep 5 # a few refreshes over the new horizon
 rss() { ps -o rss= -p "$pid" | awk '{printf "%.0f MiB", $1/1024}'; }
 echo "resident memory $(rss)"
 for d in kafka mongo lake; do echo "disk $d $(du -sh "$work/data/$d" 2>/dev/null | cut -f1)"; done
-sleep 60 # a minute of ticks with nothing but the live feed
+# A window of ticks (60) with nothing but the live feed, so that the
+# figures are the steady state's, not the catch-up's (at most 3 minutes).
+ticks() { status | python3 -c 'import json, sys; print(json.load(sys.stdin)["refresh"]["ticks"])'; }
+t0=$(ticks); for _ in $(seq 36); do (( $(ticks) >= t0 + 60 )) && break; sleep 5; done
 status | python3 -c '
 import json, sys
 d = json.load(sys.stdin)

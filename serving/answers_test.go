@@ -103,4 +103,41 @@ func TestAnswerCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	ask("none")
+
+	// Speed rewrites 12:40: the 15-minute series over 11:00-13:00 is
+	// answered with the buckets of 11:00-12:00 (batch, counted for
+	// "traffic before") from the bucket cache and those of 12:00-13:00
+	// recounted (a speed change invalidates its whole hour, whose block
+	// it changes), each bucket's PV the events'.
+	m2 := horizon.Add(40 * time.Minute)
+	late2 := gen(genSpec{from: m2, to: m2.Add(time.Minute), perPane: 70, partitions: 2, terms: 40, prefix: "t", users: 200, ips: 200, seed: 10})
+	var kept2 []event.Event
+	for _, ev := range append(kept, late...) {
+		if ev.Time.Before(m2) || !ev.Time.Before(m2.Add(time.Minute)) {
+			kept2 = append(kept2, ev)
+		}
+	}
+	writeSpeed(t, db, late2, speedCap, t0.Add(3*time.Second))
+	if err := srv.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	bh, bm := srv.buckets.hits.Load(), srv.buckets.misses.Load()
+	var tr trafficResp
+	get(t, base, "/v1/traffic"+q(t10.Add(time.Hour), t13, "step", "15m"), &tr)
+	if hits, misses := srv.buckets.hits.Load()-bh, srv.buckets.misses.Load()-bm; hits != 4 || misses != 4 {
+		t.Errorf("buckets: %d from the cache and %d counted, want 4 (11:00-12:00) and 4 (12:00-13:00)", hits, misses)
+	}
+	evs := append(append(kept2, late2...), batchEvs...)
+	for _, p := range tr.Series {
+		at, err := time.Parse(time.RFC3339, p.T)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := truthOf(evs, at, at.Add(15*time.Minute)).pv; p.PV != want {
+			t.Errorf("bucket %s: pv %d, want %d", p.T, p.PV, want)
+		}
+	}
+	if len(tr.Series) != 8 {
+		t.Errorf("%d buckets, want 8", len(tr.Series))
+	}
 }

@@ -94,6 +94,7 @@ func BenchmarkQuery(b *testing.B) {
 			req := httptest.NewRequest(http.MethodGet, qr.path, nil)
 			for b.Loop() {
 				srv.answers.reset()
+				srv.buckets.reset()
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, req)
 				if rec.Code != 200 {

@@ -32,6 +32,9 @@ type Server struct {
 	exact exactCache
 	// answers holds answers by question and data version (answers.go).
 	answers answerCache
+	// buckets holds a series' bucket figures by bucket and data version
+	// (answers.go, cachedBucket).
+	buckets answerCache
 	// alerts evaluates the rule file (alerting.go).
 	alerts *alerts.Engine
 

@@ -23,6 +23,8 @@ func flat(sn *snapshot) *snapshot {
 	f := *sn
 	f.batch = layer{panes: sn.batch.panes, hours: map[int64]*state{}, days: map[int64]*state{}}
 	f.speed = layer{panes: sn.speed.panes, hours: map[int64]*state{}, days: map[int64]*state{}}
+	// Another data version: nothing cached over sn answers over f.
+	f.batchGen = ^uint64(0)
 	return &f
 }
 

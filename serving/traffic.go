@@ -67,8 +67,13 @@ func (s *Server) traffic(ctx context.Context, q TrafficQuery) (*TrafficAnswer, *
 // trafficOf computes the answer over ser.
 func (s *Server) trafficOf(ctx context.Context, ser series) (*TrafficAnswer, error) {
 	ans := &TrafficAnswer{Frame: ser.frame()}
-	for b, states := range ser.states {
-		ans.Series = append(ans.Series, TrafficPoint{T: time.Unix(b, 0).UTC(), TrafficCounts: countTraffic(states)})
+	var buf []*state
+	for b, part := range ser.buckets {
+		counts := cachedBucket(s, ser.sn, answerKey{view: "traffic", from: part.from, to: part.to}, func() TrafficCounts {
+			buf = ser.sn.statesIn(buf[:0], part.from, part.to, ser.pane)
+			return countTraffic(buf)
+		})
+		ans.Series = append(ans.Series, TrafficPoint{T: time.Unix(b, 0).UTC(), TrafficCounts: counts})
 	}
 	ans.Total = countTraffic(ser.sn.statesIn(nil, ser.sp.from, ser.sp.to, ser.pane))
 	if ans.Exact && s.sql != nil {
