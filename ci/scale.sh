@@ -139,6 +139,7 @@ R="from=$(iso $from)&to=$(iso $to)"
 hourR="from=$(iso $(( to - 3600 )))&to=$(iso $to)"
 if [[ -n "${PROFILE:-}" ]]; then
   curl -sf -o "$work/cpu.pprof" "http://$PPROF/debug/pprof/profile?seconds=10" &
+  profiling=$!
 fi
 ms() { python3 -c "import sys; print(float(sys.argv[1])*1000)" "$1"; }
 printf "%-30s %9s %9s %8s %8s\n" "HTTP GET (last 24 h)" "first ms" "req/s" "p50 ms" "p99 ms"
@@ -177,8 +178,7 @@ grpc "Levels step=1h" -rpc Levels -step 1h "${G[@]}"
 grpc "Patterns step=1h k=10" -rpc Patterns -step 1h -k 10 "${G[@]}"
 grpc "Clusters step=1h k=5" -rpc Clusters -step 1h -k 5 "${G[@]}"
 grpc "Paths k=10" -rpc Paths -k 10 "${G[@]}"
-wait # the profile
-[[ -z "${PROFILE:-}" ]] || echo "CPU profile: $work/cpu.pprof (go tool pprof -top $work/loglambda $work/cpu.pprof)"
+[[ -z "${PROFILE:-}" ]] || { wait "$profiling"; echo "CPU profile: $work/cpu.pprof (go tool pprof -top $work/loglambda $work/cpu.pprof)"; }
 
 # The dashboard over 24 h, pinned 30 minutes ahead so that its questions
 # are new: every API request's Resource Timing, in real time
