@@ -99,6 +99,7 @@ func TestDashboardInBrowser(t *testing.T) {
 			// The views' tables, built from GET /v1/views: the paths
 			// view's, every request of the fixture on /search.
 			d.wantAttrs(t, "paths-row-0", map[string]string{"data-path": "/search", "data-count": strconv.FormatInt(tr.pv, 10)})
+			d.wantAttrs(t, "statuses-row-0", map[string]string{"data-code": "200", "data-class": "2xx", "data-count": strconv.FormatInt(tr.pv, 10)})
 			d.wantValue(t, "status-late-dropped", strconv.FormatInt(lateDropped, 10), thousands(lateDropped))
 			d.wantAttrs(t, "lake-size", map[string]string{"data-bytes": "123456789", "data-rows": "4242", "data-files": "7"})
 			d.wantText(t, "lake-size", "118 MiB · 4,242 rows · 7 files")
