@@ -81,15 +81,17 @@ func (r *row) set(ev *event.Event) {
 
 // Memory of an open streamed file: the encoded pages of its current row
 // group (about 100 bytes a demo row with Snappy) and one page buffer per
-// column. Compaction holds up to two or three open files per partition,
-// so a row group of streamRowGroupRows and pages of streamPageBytes keep
-// an open file near 8 MB where pqarrow's 128 k rows and parquet-go's
-// 256 KiB pages held 19 MB (the first compaction of a 24 h backfill held
-// 135 MB of them in up). DuckDB still scans a file's row groups in
+// column (256 KiB, parquet-go's default). Compaction holds up to two or
+// three open files per partition, so a row group of streamRowGroupRows
+// keeps an open file near 13 MB where pqarrow's 128 k rows held 19 MB
+// (the first compaction of a 24 h backfill held 135 MB of parquet-go's
+// buffers in up). Smaller pages would save more and cost CPU: with 64 KiB
+// pages BenchmarkCompact gave 176 k lines/cpu-s twice, 217 k with 256 KiB
+// in the same quarter hour. DuckDB still scans a file's row groups in
 // parallel, and merged hours get rowGroupRows again.
 const (
 	streamRowGroupRows = 64 * 1024
-	streamPageBytes    = 64 << 10
+	streamPageBytes    = 256 << 10
 )
 
 // streamOptions are the parquet-go writer options of compaction's files.
