@@ -182,7 +182,8 @@ func (errReader) Read([]byte) (int, error) { return 0, errors.New("writer killed
 // before the server sees it, half sent, stored but unanswered, answered.
 // It does so at the first, second and third manifest PUT of a run (the
 // compaction's, a merge's, recompute's), with the server's conditional
-// writes and with them emulated (--s3-conditional off). After each kill
+// writes, then on the same lake with them emulated (--s3-conditional
+// off). After each kill
 // the manifest is the old one (before, truncated) or exactly the one sent
 // (committed, after), and the lake is readable by `loglambda sql`: its
 // rows equal its distinct offsets and the offsets the manifest says were
@@ -196,10 +197,13 @@ func TestManifestKillsS3(t *testing.T) {
 	_, kafkaAddr, mongoAddr := startStores(t, bin, filepath.Join(t.TempDir(), "data"), 4)
 	uri := "mongodb://" + mongoAddr + "/"
 	adm := kadm.NewClient(testkit.KafkaClient(t, []string{kafkaAddr}))
+	// An hour of traffic per run: each run compacts it (a manifest PUT),
+	// merges the hour before it (a second) and recomputes that hour, now
+	// complete (a third).
 	const (
-		rate     = 10
-		chunk    = 10 * 60 * rate // ten minutes of traffic per run
-		interval = 10 * time.Minute
+		rate     = 2
+		chunk    = 3600 * rate
+		interval = time.Hour
 	)
 	modes := []killMode{killBefore, killTruncated, killCommitted, killAfter}
 	chunks := 2 * (3*len(modes) + 2)
@@ -214,15 +218,18 @@ func TestManifestKillsS3(t *testing.T) {
 		}
 		produced++
 	}
+	// One lake, written first with the server's conditional writes, then
+	// with them emulated: the second phase goes on from the first's lake.
+	const bucket = "kills"
+	srv.Bucket(t, bucket)
+	proxy := &manifestProxy{t: t, upstream: srv.Endpoint, s3: srv, bucket: bucket}
+	web := httptest.NewServer(proxy)
+	defer web.Close()
+	location := "s3://" + bucket + "/lake"
 	for _, conditional := range []string{"on", "off"} {
-		bucket := "kills-" + conditional
-		srv.Bucket(t, bucket)
-		proxy := &manifestProxy{t: t, upstream: srv.Endpoint, s3: srv, bucket: bucket}
-		web := httptest.NewServer(proxy)
-		location := "s3://" + bucket + "/lake"
 		lakeArgs := []string{"--lake", location, "--s3-conditional", conditional}
 		run := newProc(t, "batch-"+conditional, bin, append([]string{"batch", "run", "--brokers", kafkaAddr, "--mongo-uri", uri,
-			"--mongo-db", "kills_" + conditional, "--s3-endpoint", web.URL, "--lake-cache", filepath.Join(t.TempDir(), "cache")}, lakeArgs...)...)
+			"--mongo-db", "kills", "--s3-endpoint", web.URL, "--lake-cache", filepath.Join(t.TempDir(), "cache")}, lakeArgs...)...)
 		// readable checks the lake as a reader finds it, straight from
 		// the server: rows, distinct offsets, and the offsets compacted.
 		readable := func(what string) int64 {
@@ -328,6 +335,5 @@ func TestManifestKillsS3(t *testing.T) {
 			t.Fatalf("%s: the lake holds %d records, the topic %d", conditional, got, total)
 		}
 		t.Logf("%s: %v kills; the lake holds the %d records once", conditional, killed, total)
-		web.Close()
 	}
 }
