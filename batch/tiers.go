@@ -63,7 +63,12 @@ func (b *Batch) writeTiers(ctx context.Context, run *tierRun, h time.Time, panes
 	}
 	var hour *views.Pane
 	if len(parts) > 0 {
-		hour = views.Block(h, parts, true)
+		// As stored: the day is merged from hours as a later run reads
+		// them back, so a run that recomputes the whole day writes the
+		// same day tier as runs that recompute it hour by hour.
+		if hour, err = stored(views.Block(h, parts, true)); err != nil {
+			return fmt.Errorf("hour tier %s: %w", h.Format(time.RFC3339), err)
+		}
 	}
 	hours[h] = hour
 	var dayParts []*views.Pane
