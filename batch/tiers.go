@@ -3,6 +3,8 @@ package batch
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -29,16 +31,18 @@ import (
 const maxTierState = 8 << 20
 
 // tierRun holds, for one recompute run, the hour tiers of the days it
-// touched, by day and hour: read from the store once per day, then
+// touched, by day and hour (Unix seconds: a time.Time key would tell the
+// same instant apart by its location, the manifest's from the store's):
+// read from the store once per day, then
 // replaced as the run recomputes hours, so the day tier written after
 // each hour is the merge of its hours without reading them again.
 type tierRun struct {
 	m    *lake.Manifest
-	days map[time.Time]map[time.Time]*views.Pane
+	days map[int64]map[int64]*views.Pane
 }
 
 func newTierRun(m *lake.Manifest) *tierRun {
-	return &tierRun{m: m, days: map[time.Time]map[time.Time]*views.Pane{}}
+	return &tierRun{m: m, days: map[int64]map[int64]*views.Pane{}}
 }
 
 // writeTiers writes the hour tier of h from its panes and the day tier of
@@ -61,18 +65,21 @@ func (b *Batch) writeTiers(ctx context.Context, run *tierRun, h time.Time, panes
 		}
 		parts = append(parts, p)
 	}
-	var hour *views.Pane
+	// block is written; hour, the block as a later run reads it back,
+	// is what the day is merged from, so a run that recomputes the whole
+	// day writes the same day tier as runs that recompute it hour by hour
+	// (a decoded state holds its view's caps: encoded again, paths would
+	// fold beyond 1,000).
+	var block, hour *views.Pane
 	if len(parts) > 0 {
-		// As stored: the day is merged from hours as a later run reads
-		// them back, so a run that recomputes the whole day writes the
-		// same day tier as runs that recompute it hour by hour.
-		if hour, err = stored(views.Block(h, parts, true)); err != nil {
+		block = views.Block(h, parts, true)
+		if hour, err = stored(block); err != nil {
 			return fmt.Errorf("hour tier %s: %w", h.Format(time.RFC3339), err)
 		}
 	}
-	hours[h] = hour
+	hours[h.Unix()] = hour
 	var dayParts []*views.Pane
-	for _, t := range sortedPanes(hours) {
+	for _, t := range slices.Sorted(maps.Keys(hours)) {
 		if hours[t] != nil {
 			dayParts = append(dayParts, hours[t])
 		}
@@ -82,7 +89,7 @@ func (b *Batch) writeTiers(ctx context.Context, run *tierRun, h time.Time, panes
 		dayBlock = views.Block(day, dayParts, true)
 	}
 	for _, view := range views.Names {
-		if err := b.putTiers(ctx, view, now, tier{h, views.BlockHour, hour}, tier{day, views.BlockDay, dayBlock}); err != nil {
+		if err := b.putTiers(ctx, view, now, tier{h, views.BlockHour, block}, tier{day, views.BlockDay, dayBlock}); err != nil {
 			return err
 		}
 	}
@@ -139,12 +146,12 @@ func (b *Batch) putTiers(ctx context.Context, view string, now time.Time, tiers 
 // time: every view's stored hour tiers, and for a recomputed hour missing
 // some view's tier (written before that view had tiers, or too large) the
 // merge of its stored panes.
-func (b *Batch) dayTiers(ctx context.Context, run *tierRun, day time.Time) (map[time.Time]*views.Pane, error) {
-	if hours := run.days[day]; hours != nil {
+func (b *Batch) dayTiers(ctx context.Context, run *tierRun, day time.Time) (map[int64]*views.Pane, error) {
+	if hours := run.days[day.Unix()]; hours != nil {
 		return hours, nil
 	}
-	hours := map[time.Time]*views.Pane{}
-	found := map[time.Time]int{}
+	hours := map[int64]*views.Pane{}
+	found := map[int64]int{}
 	for _, view := range views.Names {
 		err := b.readDocs(ctx, collections.TierCollection(view), bson.D{
 			{Key: "pane", Value: bson.D{{Key: "$gte", Value: day}, {Key: "$lt", Value: day.Add(views.BlockDay)}}},
@@ -153,7 +160,7 @@ func (b *Batch) dayTiers(ctx context.Context, run *tierRun, day time.Time) (map[
 			if d.PaneEnd.Sub(d.Pane) != views.BlockHour {
 				return nil
 			}
-			t := d.Pane.UTC()
+			t := d.Pane.Unix()
 			if hours[t] == nil {
 				hours[t] = &views.Pane{}
 			}
@@ -170,15 +177,15 @@ func (b *Batch) dayTiers(ctx context.Context, run *tierRun, day time.Time) (map[
 		}
 	}
 	for h, hs := range run.m.Hours {
-		if h.Truncate(views.BlockDay).Equal(day) && hs != nil && !hs.Recomputed.IsZero() && hours[h] == nil {
+		if h.Truncate(views.BlockDay).Equal(day) && hs != nil && !hs.Recomputed.IsZero() && hours[h.Unix()] == nil {
 			p, err := b.hourFromPanes(ctx, h)
 			if err != nil {
 				return nil, err
 			}
-			hours[h] = p
+			hours[h.Unix()] = p
 		}
 	}
-	run.days[day] = hours
+	run.days[day.Unix()] = hours
 	return hours, nil
 }
 
@@ -208,7 +215,7 @@ func (b *Batch) hourFromPanes(ctx context.Context, h time.Time) (*views.Pane, er
 	for i, t := range order {
 		parts[i] = panes[t]
 	}
-	return views.Block(h, parts, true), nil
+	return stored(views.Block(h, parts, true))
 }
 
 // readDocs reads the documents of coll matching filter, sorted by pane,
