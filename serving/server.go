@@ -214,6 +214,9 @@ type refreshFailure struct {
 // for the incremental query (FerretDB pushes down only _id lookups) a
 // refresh can take longer than the interval, and back-to-back refreshes
 // would take a whole core.
+// maxRefreshPause bounds the pause after a slow refresh (refreshLoop).
+const maxRefreshPause = 10 * time.Second
+
 func (s *Server) refreshLoop(ctx context.Context) {
 	failing := false
 	for {
@@ -239,7 +242,11 @@ func (s *Server) refreshLoop(ctx context.Context) {
 			s.cfg.logger.Info("cache refresh recovered")
 			failing = false
 		}
-		pause := max(s.cfg.refreshInterval, 2*took)
+		// A slow refresh pauses longer, sparing a busy store, but at
+		// most maxRefreshPause: one refresh of minutes (scans during a
+		// backfill's catch-up) paused the next by twice as long, and the
+		// answers stayed that far behind.
+		pause := min(max(s.cfg.refreshInterval, 2*took), max(s.cfg.refreshInterval, maxRefreshPause))
 		if pause > s.cfg.refreshInterval {
 			s.cfg.logger.Debug("cache refresh slower than the interval; pausing longer", "took", took, "pause", pause)
 		}
