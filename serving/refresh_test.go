@@ -107,7 +107,7 @@ func TestIncrementalRefresh(t *testing.T) {
 // checkpoints list the panes written (collections.Checkpoint.Written):
 // after the first scan a refresh reads just the listed documents by _id,
 // and scans again when a list does not reach back to the last read (a
-// restarted speed layer) or is longer than maxByID.
+// restarted speed layer), however long the lists are.
 func TestRefreshFromCheckpointLists(t *testing.T) {
 	db := testDB(t)
 	ctx := context.Background()
@@ -214,5 +214,18 @@ func TestRefreshFromCheckpointLists(t *testing.T) {
 	pv("a list beginning after the last read, with watermarks: the open panes by _id", sp1b, sp2, sp3, kept, sp5)
 	if srv.r.scans != scans {
 		t.Errorf("%d scans after the open panes were read, want %d", srv.r.scans, scans)
+	}
+
+	// A catch-up: 2 x 45 panes listed in one tick are read by _id too,
+	// not by a scan of every speed document.
+	at = t0.Add(8 * time.Second)
+	sp6 := gen(spec(m(13), m(58), 10, 7)) // within t13
+	writeSpeed(t, db, sp6, speedCap, at)
+	written = map[int32][]collections.PaneWrite{}
+	note(sp6, at)
+	checkpoints(at, at.Add(-time.Second))
+	pv("a long list by _id", sp1b, sp2, sp3, kept, sp5, sp6)
+	if srv.r.scans != scans {
+		t.Errorf("%d scans after a long list was read, want %d", srv.r.scans, scans)
 	}
 }
