@@ -2,6 +2,7 @@ package objstore_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -30,23 +31,7 @@ func TestS3(t *testing.T) {
 	if st.LocalDir() != "" {
 		t.Fatal("an S3 store says it is local")
 	}
-	v1, err := st.Put(ctx, "t/m.json", []byte("one"), objstore.IfAbsent())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Put(ctx, "t/m.json", []byte("two"), objstore.IfAbsent()); !errors.Is(err, objstore.ErrPrecondition) {
-		t.Fatalf("second create: %v, want ErrPrecondition", err)
-	}
-	v2, err := st.Put(ctx, "t/m.json", []byte("two"), objstore.IfVersion(v1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Put(ctx, "t/m.json", []byte("three"), objstore.IfVersion(v1)); !errors.Is(err, objstore.ErrPrecondition) {
-		t.Fatalf("put over a stale version: %v, want ErrPrecondition", err)
-	}
-	if data, v, err := st.Get(ctx, "t/m.json"); err != nil || string(data) != "two" || v != v2 {
-		t.Fatalf("get = %q %q %v, want two %q", data, v, err, v2)
-	}
+	checkConditionalPuts(ctx, t, st)
 	if _, _, err := st.Get(ctx, "t/none.json"); !errors.Is(err, objstore.ErrNotExist) {
 		t.Fatalf("get missing: %v", err)
 	}
@@ -147,23 +132,7 @@ func TestS3Emulated(t *testing.T) {
 	if auto, err := objstore.Open(ctx, "s3://emulated/lake", objstore.S3Endpoint(srv.Endpoint)); err != nil || objstore.Emulated(auto) {
 		t.Fatalf("auto on a server with conditional writes: emulated %v, %v", err == nil && objstore.Emulated(auto), err)
 	}
-	v1, err := st.Put(ctx, "t/m.json", []byte("one"), objstore.IfAbsent())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Put(ctx, "t/m.json", []byte("two"), objstore.IfAbsent()); !errors.Is(err, objstore.ErrPrecondition) {
-		t.Fatalf("second create: %v, want ErrPrecondition", err)
-	}
-	v2, err := st.Put(ctx, "t/m.json", []byte("two"), objstore.IfVersion(v1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Put(ctx, "t/m.json", []byte("three"), objstore.IfVersion(v1)); !errors.Is(err, objstore.ErrPrecondition) {
-		t.Fatalf("put over a stale version: %v, want ErrPrecondition", err)
-	}
-	if data, v, err := st.Get(ctx, "t/m.json"); err != nil || string(data) != "two" || v != v2 {
-		t.Fatalf("get = %q %q %v, want two %q", data, v, err, v2)
-	}
+	checkConditionalPuts(ctx, t, st)
 	for round := range 3 {
 		key := fmt.Sprintf("t/_lease-%d.json", round)
 		const takers = 4
@@ -200,5 +169,29 @@ func TestS3Emulated(t *testing.T) {
 			l.Release()
 		}
 		t.Logf("round %d: %d of %d takers hold the lease", round, len(held), takers)
+	}
+}
+
+// checkConditionalPuts checks st's conditions on t/m.json: a second create
+// and a put over a stale version are refused, a put over the current
+// version is taken, and a read gives what that put wrote with its version.
+func checkConditionalPuts(ctx context.Context, t *testing.T, st objstore.Store) {
+	t.Helper()
+	v1, err := st.Put(ctx, "t/m.json", []byte("one"), objstore.IfAbsent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Put(ctx, "t/m.json", []byte("two"), objstore.IfAbsent()); !errors.Is(err, objstore.ErrPrecondition) {
+		t.Fatalf("second create: %v, want ErrPrecondition", err)
+	}
+	v2, err := st.Put(ctx, "t/m.json", []byte("two"), objstore.IfVersion(v1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Put(ctx, "t/m.json", []byte("three"), objstore.IfVersion(v1)); !errors.Is(err, objstore.ErrPrecondition) {
+		t.Fatalf("put over a stale version: %v, want ErrPrecondition", err)
+	}
+	if data, v, err := st.Get(ctx, "t/m.json"); err != nil || string(data) != "two" || v != v2 {
+		t.Fatalf("get = %q %q %v, want two %q", data, v, err, v2)
 	}
 }
