@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -8,7 +9,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -185,11 +185,11 @@ var errRemine = errors.New("the batch documents of a mined hour are missing")
 // It also returns the number of rows mined.
 // st and why are loadMiningState's.
 func (b *Batch) minePatterns(ctx context.Context, conn *sql.Conn, m *lake.Manifest, st *miningState, why string, todo []time.Time) (map[time.Time]*views.Patterns, int64, error) {
-	out, rows, err := b.mineFrom(ctx, conn, m, st, todo)
+	out, rows, err := b.mineFrom(ctx, conn, m, st, todo, mineWindowRows)
 	if errors.Is(err, errRemine) {
 		why = err.Error()
 		st = &miningState{pane: b.cfg.Pane, parts: map[int32]*partMining{}, panes: map[time.Time]*views.Patterns{}}
-		out, rows, err = b.mineFrom(ctx, conn, m, st, todo)
+		out, rows, err = b.mineFrom(ctx, conn, m, st, todo, mineWindowRows)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("patterns: %w", err)
@@ -207,22 +207,90 @@ func (b *Batch) minePatterns(ctx context.Context, conn *sql.Conn, m *lake.Manife
 	return out, rows, nil
 }
 
-// sqlPatternRows reads what the miner and the view need, in partition and
-// offset order, from the first offset not mined of each partition. raw is
-// read only for rows with no message and no request
-// (views.PatternMessage's last resort). Arguments: the file list, the
-// offset condition.
+// sqlPatternRows reads what the miner and the view need, in offset order,
+// of one partition's offsets [lo, hi). raw is read only for rows with no
+// message and no request (views.PatternMessage's last resort). Arguments:
+// the file list, lo, hi.
 const sqlPatternRows = `
-SELECT partition, "offset", epoch_us(ts) AS ts_us, msg, method, path, status, level, instance, host,
+SELECT "offset", epoch_us(ts) AS ts_us, msg, method, path, status, level, instance, host,
     CASE WHEN msg = '' AND method = '' AND path = '' THEN raw ELSE NULL END AS raw
 FROM read_parquet(%s, hive_partitioning = false, union_by_name = true)
-WHERE parse_error = '' AND "offset" >= %s
-ORDER BY partition, "offset"`
+WHERE parse_error = '' AND "offset" >= %d AND "offset" < %d
+ORDER BY "offset"`
+
+// mineWindowRows is about the most rows one query of the miners sorts:
+// windows of a partition's offsets are joined up to it. An hour of a
+// partition is one window or a few; DuckDB then sorts at most about that
+// many rows (tens of MB), not the lake's (the first recompute of a week's
+// backfill sorted 60 M rows, spilling past batch's DuckDB bound, and held
+// the process near 3 GB).
+const mineWindowRows = 1 << 20
+
+// mineWindow is one query of the miners: partition's offsets [lo, hi),
+// from the files whose offsets meet that range.
+type mineWindow struct {
+	partition int32
+	lo, hi    int64
+	files     []lake.File
+}
+
+// mineWindows cuts the offsets of each partition's files not yet mined
+// (from next(p)) into windows at the files' first offsets, joined while
+// the files starting in a window hold fewer than maxRows rows, in
+// partition and offset order. A file's offsets are a range that late rows
+// make overlap its neighbours' (an hour's file ends after the next hour's
+// began), so a window reads every file its range meets; the rows of a
+// partition read window after window are its rows in offset order, each
+// once.
+func mineWindows(files []lake.File, next func(int32) int64, maxRows int64) []mineWindow {
+	byPart := map[int32][]lake.File{}
+	for _, f := range files {
+		if f.LastOffset >= next(f.Partition) {
+			byPart[f.Partition] = append(byPart[f.Partition], f)
+		}
+	}
+	var out []mineWindow
+	for _, p := range slices.Sorted(maps.Keys(byPart)) {
+		fs := byPart[p]
+		slices.SortFunc(fs, func(a, b lake.File) int { return cmp.Compare(a.FirstOffset, b.FirstOffset) })
+		end := int64(0) // one past the partition's last offset
+		for _, f := range fs {
+			end = max(end, f.LastOffset+1)
+		}
+		// Cuts: the first offset to mine, then each file's first offset
+		// once the rows since the last cut reach maxRows.
+		lo := next(p)
+		cuts := []int64{lo}
+		var rows int64
+		for _, f := range fs {
+			if f.FirstOffset > cuts[len(cuts)-1] && rows >= maxRows {
+				cuts = append(cuts, f.FirstOffset)
+				rows = 0
+			}
+			rows += f.Rows
+		}
+		cuts = append(cuts, end)
+		for i := 0; i+1 < len(cuts); i++ {
+			w := mineWindow{partition: p, lo: cuts[i], hi: cuts[i+1]}
+			if w.lo >= w.hi {
+				continue
+			}
+			for _, f := range fs {
+				if f.FirstOffset < w.hi && f.LastOffset >= w.lo {
+					w.files = append(w.files, f)
+				}
+			}
+			out = append(out, w)
+		}
+	}
+	return out
+}
 
 // mineFrom continues the miners of st over the rows of m's files they
 // have not mined, updates st (miners, offsets, panes) and returns the
-// states of the panes of the hours todo and the number of rows mined.
-func (b *Batch) mineFrom(ctx context.Context, conn *sql.Conn, m *lake.Manifest, st *miningState, todo []time.Time) (out map[time.Time]*views.Patterns, mined int64, err error) {
+// states of the panes of the hours todo and the number of rows mined. It
+// reads the rows in windows of about windowRows rows (mineWindows).
+func (b *Batch) mineFrom(ctx context.Context, conn *sql.Conn, m *lake.Manifest, st *miningState, todo []time.Time, windowRows int64) (out map[time.Time]*views.Patterns, mined int64, err error) {
 	full := len(st.parts) == 0
 	next := func(p int32) int64 {
 		if pm := st.parts[p]; pm != nil {
@@ -230,17 +298,7 @@ func (b *Batch) mineFrom(ctx context.Context, conn *sql.Conn, m *lake.Manifest, 
 		}
 		return 0
 	}
-	var todoFiles []lake.File
-	for _, f := range m.Files {
-		if f.LastOffset >= next(f.Partition) {
-			todoFiles = append(todoFiles, f)
-		}
-	}
-	files, release, err := b.lake.Fetch(ctx, todoFiles)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer release()
+	windows := mineWindows(m.Files, next, windowRows)
 	// From documents: the states of hours written before, loaded once.
 	docs := map[time.Time]map[time.Time]*views.Patterns{}
 	written := func(t time.Time) (*views.Patterns, error) {
@@ -263,17 +321,7 @@ func (b *Batch) mineFrom(ctx context.Context, conn *sql.Conn, m *lake.Manifest, 
 		}
 		return views.NewPatterns(), nil
 	}
-	if len(files) > 0 {
-		var cond strings.Builder
-		cond.WriteString("0")
-		if len(st.parts) > 0 {
-			cond.Reset()
-			cond.WriteString("CASE partition")
-			for _, p := range slices.Sorted(maps.Keys(st.parts)) {
-				fmt.Fprintf(&cond, " WHEN %d THEN %d", p, st.parts[p].next)
-			}
-			cond.WriteString(" ELSE 0 END")
-		}
+	if len(windows) > 0 {
 		var (
 			tr      *patterns.Tracker
 			curPart int32 = -1
@@ -281,30 +329,22 @@ func (b *Batch) mineFrom(ctx context.Context, conn *sql.Conn, m *lake.Manifest, 
 			buf     []byte
 			raw     []byte
 			tsUS    int64
+			seen    bool // a row of curPart mined
 		)
 		// flush keeps the current partition's miner, after its last row.
 		flush := func() {
-			if tr != nil {
+			if tr != nil && seen {
 				st.parts[curPart] = &partMining{next: ev.Offset + 1, miner: tr.Miner().MarshalSnapshot()}
 			}
 		}
-		err = query(ctx, conn, fmt.Sprintf(sqlPatternRows, sqlStringList(files), cond.String()), func(rows *sql.Rows) error {
+		row := func(rows *sql.Rows) error {
 			raw = raw[:0]
-			var part int32
 			var off int64
-			if err := rows.Scan(&part, &off, &tsUS, &ev.Msg, &ev.Method, &ev.Path, &ev.Status,
+			if err := rows.Scan(&off, &tsUS, &ev.Msg, &ev.Method, &ev.Path, &ev.Status,
 				&ev.Level, &ev.Instance, &ev.Host, &raw); err != nil {
 				return err
 			}
-			if tr == nil || part != curPart {
-				flush()
-				var err error
-				if tr, err = b.tracker(st, part); err != nil {
-					return err
-				}
-				curPart = part
-			}
-			ev.Partition, ev.Offset = part, off
+			ev.Offset, seen = off, true
 			ev.Raw = raw
 			ev.Time = time.UnixMicro(tsUS).UTC()
 			buf = views.PatternMessage(&ev, buf)
@@ -324,9 +364,26 @@ func (b *Batch) mineFrom(ctx context.Context, conn *sql.Conn, m *lake.Manifest, 
 			}
 			s.Add(id, tmpl, &ev, buf)
 			return nil
-		})
-		if err != nil {
-			return nil, 0, err
+		}
+		for _, w := range windows {
+			if tr == nil || w.partition != curPart {
+				flush()
+				var err error
+				if tr, err = b.tracker(st, w.partition); err != nil {
+					return nil, 0, err
+				}
+				curPart, seen = w.partition, false
+				ev.Partition = w.partition
+			}
+			paths, release, err := b.lake.Fetch(ctx, w.files)
+			if err != nil {
+				return nil, 0, err
+			}
+			err = query(ctx, conn, fmt.Sprintf(sqlPatternRows, sqlStringList(paths), w.lo, w.hi), row)
+			release()
+			if err != nil {
+				return nil, 0, fmt.Errorf("partition %d offsets [%d, %d): %w", w.partition, w.lo, w.hi, err)
+			}
 		}
 		flush()
 		// Every offset of the files read is mined now, the last rows of
