@@ -574,7 +574,7 @@ func (s *shard) commit(k fileKey) error {
 		return fmt.Errorf("compact partition %d offsets %d-%d: %w", k.partition, hf.first, hf.last, err)
 	}
 	s.files = append(s.files, lake.File{Path: rel, Partition: k.partition, FirstOffset: hf.first, LastOffset: hf.last,
-		Rows: hf.rows, ParseErrors: hf.parseErrors, Bytes: size, Hour: k.hour})
+		Rows: hf.rows, ParseErrors: hf.parseErrors, Bytes: size, Hour: k.hour, Rules: s.b.rules.ID()})
 	s.sum.Rows += hf.rows
 	return nil
 }

@@ -47,16 +47,24 @@ func (b *Batch) mergeFinished(ctx context.Context, m *lake.Manifest, sum *Compac
 		if !finished(m, h, b.cfg.grace) {
 			continue
 		}
-		byPart := map[int32][]lake.File{}
+		// Files decoded with other ingest rules are not merged together:
+		// a merged file has one set of rules (re-parse replaces the
+		// others' files).
+		type key struct {
+			partition int32
+			rules     string
+		}
+		byPart := map[key][]lake.File{}
 		for _, f := range files[h] {
 			if f.Bytes < b.cfg.mergeBelow {
-				byPart[f.Partition] = append(byPart[f.Partition], f)
+				k := key{f.Partition, f.Rules}
+				byPart[k] = append(byPart[k], f)
 			}
 		}
-		for p, fs := range byPart {
+		for k, fs := range byPart {
 			if len(fs) > 1 {
 				sort.Slice(fs, func(i, j int) bool { return fs[i].FirstOffset < fs[j].FirstOffset })
-				groups = append(groups, group{h, p, fs})
+				groups = append(groups, group{h, k.partition, fs})
 			}
 		}
 	}
@@ -67,10 +75,14 @@ func (b *Batch) mergeFinished(ctx context.Context, m *lake.Manifest, sum *Compac
 		if !groups[i].hour.Equal(groups[j].hour) {
 			return groups[i].hour.Before(groups[j].hour)
 		}
-		return groups[i].partition < groups[j].partition
+		if groups[i].partition != groups[j].partition {
+			return groups[i].partition < groups[j].partition
+		}
+		return groups[i].files[0].Rules < groups[j].files[0].Rules
 	})
 
 	var obsolete []string
+	taken := map[string]bool{}
 	for _, g := range groups {
 		first, last := g.files[0].FirstOffset, g.files[0].LastOffset
 		var in []string
@@ -81,7 +93,11 @@ func (b *Batch) mergeFinished(ctx context.Context, m *lake.Manifest, sum *Compac
 			parseErrors += f.ParseErrors
 			first, last = min(first, f.FirstOffset), max(last, f.LastOffset)
 		}
-		rel := lake.FilePath(g.hour, g.partition, first, last)
+		// Re-parsed files of an hour can overlap others' offsets: the
+		// merged file must not take the name of a file it does not
+		// replace, nor of one it does (it is deleted after the save).
+		rel := m.FreePath(lake.FilePath(g.hour, g.partition, first, last), taken)
+		taken[rel] = true
 		size, got, err := b.lake.Merge(ctx, rel, in)
 		if err != nil {
 			return fmt.Errorf("merge hour %s partition %d (%d files): %w", g.hour.Format(time.RFC3339), g.partition, len(in), err)
@@ -91,7 +107,7 @@ func (b *Batch) mergeFinished(ctx context.Context, m *lake.Manifest, sum *Compac
 			return fmt.Errorf("merge hour %s partition %d: merged %d rows, manifest says %d", g.hour.Format(time.RFC3339), g.partition, got, rows)
 		}
 		m.ReplaceFiles(in, lake.File{Path: rel, Partition: g.partition, FirstOffset: first, LastOffset: last,
-			Rows: rows, ParseErrors: parseErrors, Bytes: size, Hour: g.hour})
+			Rows: rows, ParseErrors: parseErrors, Bytes: size, Hour: g.hour, Rules: g.files[0].Rules})
 		obsolete = append(obsolete, in...)
 		sum.FilesMerged += len(in)
 		sum.MergedFiles++

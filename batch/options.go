@@ -62,6 +62,10 @@ type cfg struct {
 	// before it saves the manifest; an error from it ends the run there,
 	// as a crash would.
 	afterFiles func() error
+	// afterReparse, a test hook, runs after a re-parse wrote the new
+	// files of an hour and before it saves the manifest; an error from it
+	// ends the run there, as a crash would.
+	afterReparse func() error
 	// idle is how long compaction waits for records it knows exist
 	// (idleTimeout; tests shorten it).
 	idle time.Duration
@@ -132,6 +136,12 @@ func Progress(w io.Writer) Opt { return own("Progress", func(c *cfg) { c.progres
 // manifest (tests: crash there).
 func withAfterFiles(f func() error) Opt {
 	return own("withAfterFiles", func(c *cfg) { c.afterFiles = f })
+}
+
+// withAfterReparse sets the hook run between a re-parse's files and its
+// manifest (tests: crash there).
+func withAfterReparse(f func() error) Opt {
+	return own("withAfterReparse", func(c *cfg) { c.afterReparse = f })
 }
 
 // withIdle sets how long compaction waits for records it knows exist

@@ -24,6 +24,9 @@ type RecomputeSummary struct {
 	// recomputed before and got late rows.
 	Hours      []time.Time `json:"hours"`
 	DirtyHours int         `json:"dirty_hours"`
+	// Reparse is the files decoded again under the layer's ingest rules
+	// before the recompute (reparse.go).
+	Reparse ReparseSummary `json:"reparse"`
 	// Panes and Docs written over all hours.
 	Panes int `json:"panes"`
 	Docs  int `json:"docs"`
@@ -79,6 +82,11 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 	m, err := b.lake.LoadManifest(ctx)
 	if err != nil {
 		return sum, err
+	}
+	// Before newGeneration: files written before their rules were
+	// recorded are known by the manifest's generation (stampRules).
+	if sum.Reparse, err = b.reparse(ctx, m); err != nil {
+		return sum, fmt.Errorf("recompute: %w", err)
 	}
 	if err := b.newGeneration(ctx, m); err != nil {
 		return sum, err

@@ -98,32 +98,9 @@ func EnsureContract(ctx context.Context, coll *mongo.Collection, want collection
 		}
 		log.Warn("views' contract replaced: a new generation of the views' settings", "topic", want.Topic,
 			"generation", want.Generation, "by", want.WrittenBy, "was", cerr.Error())
-		var parsed []string
-		for _, d := range diffs {
-			if parsedAtCompaction(d.Flag) {
-				parsed = append(parsed, d.Flag)
-			}
-		}
-		if len(parsed) > 0 {
-			// Batch recomputes from the lake's parsed columns: it cannot
-			// re-parse the rows compacted before.
-			log.Warn("the new generation's ingest rules reach only records compacted into the lake from now on: batch's recompute of the hours before reads the columns parsed at compaction",
-				"flags", parsed, "generation", want.Generation)
-		}
 		return want, nil
 	}
 	return want, fmt.Errorf("views' contract %s: written and gone again", want.ID)
-}
-
-// parsedAtCompaction says whether flag is a setting the lake's rows were
-// parsed with when compacted: a new generation of it does not reach the
-// rows before.
-func parsedAtCompaction(flag string) bool {
-	switch flag {
-	case "--format", "--hot-term", "--uv-field":
-		return true
-	}
-	return false
 }
 
 func diffContract(got, want collections.Contract, known []string) []ContractDiff {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/loglambda/loglambda/base/objstore"
@@ -147,6 +148,56 @@ func (m *Manifest) ReplaceFiles(old []string, merged File) {
 	m.sortFiles()
 }
 
+// SwapFiles replaces the files old by files holding the same records
+// decoded again (a re-parse): unlike a merge the rows' columns, and so
+// their event hours, may differ, so every hour losing or gaining rows
+// that was recomputed is marked dirty.
+func (m *Manifest) SwapFiles(old []File, files []File) {
+	drop := make(map[string]bool, len(old))
+	for _, f := range old {
+		drop[f.Path] = true
+		if hs := m.Hours[Hour(f.Hour)]; hs != nil && !hs.Recomputed.IsZero() {
+			hs.Dirty = true
+		}
+	}
+	kept := m.Files[:0]
+	for _, f := range m.Files {
+		if !drop[f.Path] {
+			kept = append(kept, f)
+		}
+	}
+	m.Files = kept
+	m.AddFiles(files...)
+}
+
+// FreePath returns rel, or rel with a number before its extension, such
+// that the manifest names no file of that path and taken does not hold
+// it: a new file never replaces one the manifest names (a re-parse or a
+// merge of re-parsed files can cover the same offsets as a file it does
+// not replace).
+func (m *Manifest) FreePath(rel string, taken map[string]bool) string {
+	used := func(p string) bool {
+		if taken[p] {
+			return true
+		}
+		for _, f := range m.Files {
+			if f.Path == p {
+				return true
+			}
+		}
+		return false
+	}
+	if !used(rel) {
+		return rel
+	}
+	base := strings.TrimSuffix(rel, ".parquet")
+	for i := 2; ; i++ {
+		if p := fmt.Sprintf("%s-%d.parquet", base, i); !used(p) {
+			return p
+		}
+	}
+}
+
 func (m *Manifest) sortFiles() {
 	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
 }
@@ -169,7 +220,7 @@ func (m *Manifest) HourFiles() (hours []time.Time, files map[time.Time][]File) {
 // drop it on error.
 func (m *Manifest) Clone() *Manifest {
 	c := NewManifest(m.Topic)
-	c.Version = m.Version
+	c.Version, c.Generation = m.Version, m.Generation
 	for p, ps := range m.Partitions {
 		v := *ps
 		c.Partitions[p] = &v

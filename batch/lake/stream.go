@@ -95,7 +95,13 @@ func (s *Stream) flush() error {
 // Commit writes the footer and renames the file to its lake path, named
 // by the offsets it holds; it returns that path and the file's size.
 func (s *Stream) Commit(ctx context.Context, first, last int64) (rel string, size int64, err error) {
-	rel = FilePath(s.hour, s.partition, first, last)
+	return s.CommitTo(ctx, FilePath(s.hour, s.partition, first, last))
+}
+
+// CommitTo is Commit to the path rel (relative to the topic directory),
+// for a writer that must choose another name than the offsets' one
+// (Manifest.FreePath).
+func (s *Stream) CommitTo(ctx context.Context, rel string) (_ string, size int64, err error) {
 	err = s.flush()
 	if err == nil {
 		err = s.fw.Close()

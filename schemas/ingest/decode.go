@@ -92,6 +92,25 @@ func (d *Decoder) decodeRecord(ev *event.Event, rec *kgo.Record, borrow bool) {
 	d.finish(ev, rec)
 }
 
+// DecodeStored overwrites ev with the event of a record kept in the lake
+// (stored: a row read back, event.EventsFromRecordBatch), decoded again by
+// these rules: the record rebuilt from the row's raw value, its ingest
+// time (the record's timestamp) and provenance, and its format column as
+// the format header. So a new hot term or visitor rule reaches the rows
+// compacted before it exactly as speed's replay of the same records
+// reaches them, through the same Decode. The format column does not say
+// whether the record had a header or took the default format (both are
+// the parser's spec), so a row keeps the format it was parsed with: a new
+// default format (--format) does not re-parse rows already in the lake.
+func (d *Decoder) DecodeStored(ev *event.Event, stored *event.Event) {
+	rec := kgo.Record{Value: stored.Raw, Timestamp: stored.IngestTime, Topic: stored.Topic,
+		Partition: stored.Partition, Offset: stored.Offset}
+	if stored.Format != "" {
+		rec.Headers = []kgo.RecordHeader{{Key: FormatHeader, Value: []byte(stored.Format)}}
+	}
+	d.Decode(ev, &rec)
+}
+
 // DecodeLine overwrites ev with the event of one line in the default
 // format, read at ingest (ship, patterns: no record, no header).
 func (d *Decoder) DecodeLine(ev *event.Event, line []byte, ingest time.Time) {

@@ -128,3 +128,14 @@ func WithJSONMap(format, mapping string) (string, error) {
 
 // errNoRules is the error of a Decoder built from the zero Rules.
 var errNoRules = errors.New("ingest: zero Rules (use Spec.Parse)")
+
+// ID is the rules as one line of text: the default format spec, the hot
+// term rule and the visitor rule. Two Rules with the same ID decode every
+// record alike, so the lake records it beside each file (lake.File.Rules)
+// and batch re-parses the files whose rows were decoded by other rules.
+func (r Rules) ID() string {
+	if r.hot == nil {
+		r = Spec{}.MustParse()
+	}
+	return fmt.Sprintf("format=%s hot-term=%s uv-field=%s", r.Format(), r.hot, r.uv)
+}

@@ -76,6 +76,10 @@ type File struct {
 	ParseErrors int64     `json:"parse_errors"`
 	Bytes       int64     `json:"bytes"`
 	Hour        time.Time `json:"hour"`
+	// Rules are the ingest rules the file's rows were decoded with
+	// (ingest.Rules.ID); "" in files written before they were recorded.
+	// Batch re-parses a file whose rules are not the layer's.
+	Rules string `json:"rules,omitempty"`
 }
 
 // manifest is the part of batch's manifest a reader needs: which files are
