@@ -14,6 +14,7 @@ import (
 	"github.com/loglambda/loglambda/base/settings"
 	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/event"
+	"github.com/loglambda/loglambda/schemas/views"
 )
 
 // BenchmarkConsume measures, on the same pre-produced records of the same
@@ -197,11 +198,13 @@ func BenchmarkApply(b *testing.B) {
 	var ev event.Event
 	b.Run("parse", func(b *testing.B) {
 		i := 0
+		cpu0 := testkit.CPUTime()
 		for b.Loop() {
 			s.dec.Decode(&ev, recs[i%len(recs)])
 			i++
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		b.ReportMetric(float64(testkit.CPUTime()-cpu0)/float64(b.N), "cpu-ns/event")
 	})
 	// parse+views keeps the patterns view off, parse+views+patterns mines
 	// too: the patterns view's cost per event is their difference.
@@ -230,6 +233,7 @@ func BenchmarkApply(b *testing.B) {
 			p := fresh()
 			var t tally
 			i := 0
+			cpu0 := testkit.CPUTime()
 			for b.Loop() {
 				if i%len(recs) == 0 {
 					p = fresh() // the same stream again, from the start
@@ -240,6 +244,75 @@ func BenchmarkApply(b *testing.B) {
 				i++
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(testkit.CPUTime()-cpu0)/float64(b.N), "cpu-ns/event")
+		})
+	}
+}
+
+// BenchmarkViewAdd is each view's cost per event, beside a plain loop over
+// the same events and panes (loop: the pane lookup and nothing else): the
+// generated stream of BenchmarkApply parsed once, then folded view by view
+// into panes of the speed layer's settings, a pane per grid start as
+// apply makes them, fresh ones each time the stream starts again. The
+// patterns view is the partition's miner plus the pane's Patterns.Add, as
+// apply does. cpu-ns/event is the process's CPU time per event: on a
+// shared machine the wall time (ns/op) also holds the waits for a core.
+//
+//	go test ./speed/ -run '^$' -bench BenchmarkViewAdd -benchmem
+func BenchmarkViewAdd(b *testing.B) {
+	lines := generate(7, 1, 100_000, 20*time.Millisecond)[0]
+	s, err := New(&mongo.Database{}, []string{"unused"}, settings.Logger(quietLogger()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var evs []event.Event
+	for i, l := range lines {
+		var ev event.Event
+		s.dec.Decode(&ev, &kgo.Record{Value: l.value, Timestamp: l.ingest, Offset: int64(i)})
+		if ev.ParseError == "" {
+			evs = append(evs, ev)
+		}
+	}
+	run := func(b *testing.B, add func(p *partition, ps *paneState, ev *event.Event)) {
+		var p *partition
+		i := 0
+		cpu0 := testkit.CPUTime()
+		for b.Loop() {
+			if i%len(evs) == 0 {
+				p = newPartition(testTopic, 0) // the same stream again, from the start
+				if err := p.restoreMiner(nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ev := &evs[i%len(evs)]
+			start := s.grid.Start(ev.Time)
+			ps := p.pane(start)
+			if ps == nil {
+				ps = s.newPane(start)
+				p.panes[start.UnixNano()] = ps
+				p.last = ps
+			}
+			add(p, ps, ev)
+			i++
+		}
+		b.ReportMetric(float64(testkit.CPUTime()-cpu0)/float64(b.N), "cpu-ns/event")
+	}
+	b.Run("loop", func(b *testing.B) { run(b, func(*partition, *paneState, *event.Event) {}) })
+	for _, v := range views.Registry {
+		b.Run(v.Name, func(b *testing.B) {
+			if v.Count == views.CountMiner {
+				run(b, func(p *partition, ps *paneState, ev *event.Event) {
+					p.mine(ev, &p.hit)
+					ps.addPattern(ev, &p.hit)
+				})
+				return
+			}
+			run(b, func(_ *partition, ps *paneState, ev *event.Event) {
+				v.Add(ps.pane, ev)
+				if v.Name == views.ViewTraffic {
+					ps.maybeDensify()
+				}
+			})
 		})
 	}
 }

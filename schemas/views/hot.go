@@ -55,10 +55,14 @@ func (h *Hot) AddN(term string, n int64) {
 	if term == "" || n <= 0 {
 		return
 	}
-	if _, ok := h.counts[term]; ok {
-		h.counts[term] += n
+	// One map operation for a term held, the usual case (a lookup then
+	// an add hashed the term twice); a new one is stored under a copy.
+	had := len(h.counts)
+	h.counts[term] += n
+	if len(h.counts) == had {
 		return
 	}
+	delete(h.counts, term)
 	term = strings.Clone(term) // see Paths.stat
 	h.counts[term] = h.floor + n
 	if h.floor > 0 {

@@ -55,22 +55,25 @@ func (s *Statuses) Add(ev *event.Event) {
 	if code < 100 || code > 599 {
 		code = StatusOther
 	}
-	s.add(StatusCount{Code: code, Count: 1, BytesSum: ev.Bytes})
+	s.add(code, 1, ev.Bytes)
 }
 
-func (s *Statuses) add(c StatusCount) {
-	if st := s.codes[c.Code]; st != nil {
-		st.Count += c.Count
-		st.BytesSum += c.BytesSum
+// add counts n requests of code with bytes. It takes the figures, not a
+// StatusCount: one whose address it kept on a new code escaped, a heap
+// allocation on every event.
+func (s *Statuses) add(code int32, n, bytes int64) {
+	if st := s.codes[code]; st != nil {
+		st.Count += n
+		st.BytesSum += bytes
 		return
 	}
-	s.codes[c.Code] = &c
+	s.codes[code] = &StatusCount{Code: code, Count: n, BytesSum: bytes}
 }
 
 // Merge adds o into s.
 func (s *Statuses) Merge(o *Statuses) {
 	for _, c := range o.codes {
-		s.add(*c)
+		s.add(c.Code, c.Count, c.BytesSum)
 	}
 }
 

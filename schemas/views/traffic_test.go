@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -90,5 +91,36 @@ func TestGrid(t *testing.T) {
 	}
 	if n := len(g.Panes(at, at.Add(time.Hour))); n != 13 {
 		t.Fatalf("%d panes", n)
+	}
+}
+
+// TestGridStart holds Start to what it was, t.UTC().Truncate(step), for
+// every width a grid allows, times before and after the epoch, at and
+// beside pane edges, in other zones, with a monotonic reading, and beyond
+// the years whose Unix nanoseconds fit an int64.
+func TestGridStart(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	ny := time.FixedZone("x", -5*3600-30*60)
+	now := time.Now()
+	for _, step := range []time.Duration{time.Second, 1500 * time.Millisecond, 2 * time.Second, time.Minute, 5 * time.Minute, 45 * time.Second, time.Hour} {
+		g, err := NewGrid(step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		times := []time.Time{now, {}, time.Unix(0, 0), time.Unix(0, -1), time.Unix(-1, 0),
+			time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1677, 1, 1, 0, 0, 0, 0, time.UTC),
+			time.Date(1685, 6, 1, 0, 0, 0, 1, time.UTC), time.Date(2255, 1, 1, 0, 0, 0, 0, ny),
+			time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)}
+		for range 20_000 {
+			ts := time.Unix(r.Int64N(2*maxUnixNanoSec+2e8)-maxUnixNanoSec-1e8, r.Int64N(1e9))
+			edge := ts.Truncate(step)
+			times = append(times, ts, ts.In(ny), edge, edge.Add(-1), edge.Add(1))
+		}
+		for _, ts := range times {
+			got, want := g.Start(ts), ts.UTC().Truncate(step)
+			if got != want {
+				t.Fatalf("step %s: Start(%s) = %s, want %s", step, ts, got, want)
+			}
+		}
 	}
 }
