@@ -19,6 +19,12 @@
 #     a range counted exactly from the lake, whose first answer runs DuckDB);
 #   - the dashboard over 24 h in headless Chromium: every API request's
 #     duration (Resource Timing, internal/pagetimings);
+#   - resident memory (VmRSS) sampled every 5 s from /proc: the peak of
+#     each phase (backfill and catch-up, until the first horizon, until a
+#     horizon within 2 h, the answers), and the Go runtime's share of it
+#     at the horizon (runtime.MemStats Sys, from /debug/pprof/heap: the
+#     rest is DuckDB's and other memory outside Go); the stack is killed
+#     when it passes MAX_RSS_MIB (8192), as on a shared machine;
 #   - with PROFILE=1, a 10 s CPU profile of the process while the first
 #     answers and the load of every endpoint run ($WORK/cpu.pprof: go tool
 #     pprof -top).
@@ -37,6 +43,7 @@
 #   ATTACH=PID      measure the stack of pid PID (kept by an earlier run with
 #                   the same PORT and WORK) instead of starting one
 #   UP_FLAGS="..."  more flags for `loglambda up` (e.g. --batch-every 1m)
+#   MAX_RSS_MIB=8192  kill the stack when its resident memory passes this
 set -euo pipefail
 cd "${REPO:-$(dirname "$0")/..}" # REPO: when run from a copy (bash <(cat ci/scale.sh))
 HISTORY="${HISTORY:-24h}"
@@ -65,6 +72,7 @@ else
   pid=$!
 fi
 cleanup() {
+  [[ -z "${sampler:-}" ]] || kill "$sampler" 2>/dev/null || true
   if [[ -z "${KEEP:-}${ATTACH:-}" ]]; then
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
@@ -75,6 +83,30 @@ cleanup() {
 }
 trap cleanup EXIT
 echo "stack: pid $pid, http $base, grpc $GRPC, pprof $PPROF, log $work/up.log"
+# RSS every 5 s into $work/rss.log ("unix-seconds KiB"); past MAX_RSS_MIB
+# the stack is killed (the wait loops below then stop on alive).
+(
+  while kill -0 "$pid" 2>/dev/null; do
+    kib=$(awk '/^VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    [[ -n "$kib" ]] || break
+    echo "$(date +%s) $kib" >>"$work/rss.log"
+    if (( kib > ${MAX_RSS_MIB:-8192} * 1024 )); then
+      echo "ci/scale.sh: resident memory $(( kib / 1024 )) MiB passed MAX_RSS_MIB ${MAX_RSS_MIB:-8192}: stack killed" >&2
+      kill "$pid"
+      break
+    fi
+    sleep 5
+  done
+) &
+sampler=$!
+mark=$(date +%s)
+# peak PHASE: the largest RSS sampled since the last peak line.
+peak() {
+  local now
+  now=$(date +%s)
+  awk -v a="$mark" -v phase="$1" '$1 >= a && $2 > m {m = $2} END {printf "peak resident memory %s: %.0f MiB\n", phase, m/1024}' "$work/rss.log" 2>/dev/null || true
+  mark=$now
+}
 since() { python3 -c "import sys,time; print(f'{time.time()-float(sys.argv[1]):.0f} s')" "$start"; }
 status() { curl -sf "$base/v1/status" || true; }
 alive() { kill -0 "$pid" 2>/dev/null || { echo "loglambda up exited:" >&2; tail -20 "$work/up.log" >&2; exit 1; }; }
@@ -112,13 +144,17 @@ sys.exit(0 if age <= float(sys.argv[1]) else 1)' "$1"
 }
 until caught; do alive; sleep 2; done
 echo "history $HISTORY: caught up $(since)"
+peak "until caught up (backfill, catch-up)"
 until horizon_within 1e12; do alive; sleep 2; done
 echo "first batch horizon $(since)"
+peak "until the first horizon (first compaction, recompute)"
 until horizon_within 7200; do alive; sleep 5; done
 echo "batch horizon within 2 h of now $(since)"
+peak "until a horizon within 2 h"
 sleep 5 # a few refreshes over the new horizon
 rss() { ps -o rss= -p "$pid" | awk '{printf "%.0f MiB", $1/1024}'; }
-echo "resident memory $(rss)"
+gosys() { curl -sf "http://$PPROF/debug/pprof/heap?debug=1" | awk '/^# Sys = /{printf "%.0f MiB", $4/1048576}'; }
+echo "resident memory $(rss) (Go runtime: $(gosys))"
 for d in kafka mongo lake; do echo "disk $d $(du -sh "$work/data/$d" 2>/dev/null | cut -f1)"; done
 # A window of ticks (60) with nothing but the live feed, so that the
 # figures are the steady state's, not the catch-up's (at most 3 minutes).
@@ -194,3 +230,4 @@ else
   echo "dashboard: chromium not found, skipped"
 fi
 echo "resident memory at the end $(rss)"
+peak "during the answers and the dashboard"
