@@ -73,16 +73,84 @@ func BenchmarkCompact(b *testing.B) {
 		b.ReportMetric(float64(rows)/(cpuTime()-cpu).Seconds(), "lines/cpu-s")
 	})
 
-	b.Run("pqarrow", func(b *testing.B) {
-		dec, err := ingest.Spec{}.Parse()
+	dec, err := ingest.Spec{}.Parse()
+	if err != nil {
+		b.Fatal(err)
+	}
+	evs := make([]event.Event, len(recs))
+	d := dec.NewDecoder()
+	for i, r := range recs {
+		r.Topic = "logs"
+		d.Decode(&evs[i], r)
+	}
+
+	// fetch is the Kafka read alone: the records of every partition
+	// fetched as compaction's client fetches them, and dropped.
+	b.Run("fetch", func(b *testing.B) {
+		cpu := cpuTime()
+		for i := 0; i < b.N; i++ {
+			offs := map[int32]kgo.Offset{}
+			for p := range int32(4) {
+				offs[p] = kgo.NewOffset().AtStart()
+			}
+			fc := testkit.KafkaClient(b, k.Addrs(), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"logs": offs}),
+				kgo.FetchMaxBytes(fetchMaxBytes), kgo.FetchMaxPartitionBytes(fetchMaxBytes/4))
+			n := 0
+			for n < benchCompactEvents {
+				fs := fc.PollFetches(ctx)
+				if err := fs.Err0(); err != nil {
+					b.Fatal(err)
+				}
+				n += fs.NumRecords()
+			}
+			fc.Close()
+		}
+		b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+		b.ReportMetric(float64(len(recs))*float64(b.N)/(cpuTime()-cpu).Seconds(), "lines/cpu-s")
+	})
+
+	// parse is the decoder alone over the same records, as a shard
+	// calls it; stream is the lake's streamed writer alone (parquet-go)
+	// writing the parsed rows as one file: compaction's two costs apart.
+	b.Run("parse", func(b *testing.B) {
+		var ev event.Event
+		cpu := cpuTime()
+		for i := 0; i < b.N; i++ {
+			for _, r := range recs {
+				d.DecodeBorrowed(&ev, r)
+			}
+		}
+		b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+		b.ReportMetric(float64(len(recs))*float64(b.N)/(cpuTime()-cpu).Seconds(), "lines/cpu-s")
+	})
+
+	b.Run("stream", func(b *testing.B) {
+		l, err := lake.Open(b.TempDir(), "logs")
 		if err != nil {
 			b.Fatal(err)
 		}
-		d := dec.NewDecoder()
-		evs := make([]event.Event, len(recs))
-		for i, r := range recs {
-			d.Decode(&evs[i], r)
+		cpu := cpuTime()
+		for i := 0; i < b.N; i++ {
+			st, err := l.CreateStream(start, int32(i), 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for j := range evs {
+				if err := st.Append(&evs[j]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			_, sz, err := st.Commit(ctx, 0, int64(len(evs)-1))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(sz), "file-bytes")
 		}
+		b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+		b.ReportMetric(float64(len(evs))*float64(b.N)/(cpuTime()-cpu).Seconds(), "lines/cpu-s")
+	})
+
+	b.Run("pqarrow", func(b *testing.B) {
 		l, err := lake.Open(b.TempDir(), "logs")
 		if err != nil {
 			b.Fatal(err)

@@ -3,6 +3,7 @@ package lake
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/loglambda/loglambda/schemas/event"
@@ -79,6 +81,26 @@ func TestStreamSchema(t *testing.T) {
 	}
 	if pf.NumRowGroups() != 2 {
 		t.Fatalf("%d row groups, want 2 of at most %d rows", pf.NumRowGroups(), streamRowGroupRows)
+	}
+	// Readers prune by the column chunks' statistics: the time column's
+	// bounds are each row group's own (page headers carry none).
+	for g := 0; g < pf.NumRowGroups(); g++ {
+		cc, err := pf.MetaData().RowGroup(g).ColumnChunk(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := cc.Statistics()
+		if err != nil || st == nil || !st.HasMinMax() {
+			t.Fatalf("row group %d: no min/max on %s (%v)", g, event.ColTime, err)
+		}
+		lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+		for _, ev := range evs[g*streamRowGroupRows : min((g+1)*streamRowGroupRows, n)] {
+			lo, hi = min(lo, ev.Time.UnixMicro()), max(hi, ev.Time.UnixMicro())
+		}
+		ts := st.(*metadata.Int64Statistics)
+		if ts.Min() != lo || ts.Max() != hi {
+			t.Fatalf("row group %d: %s bounds %d-%d, rows hold %d-%d", g, event.ColTime, ts.Min(), ts.Max(), lo, hi)
+		}
 	}
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
 	if err != nil {

@@ -1,6 +1,8 @@
 package event
 
 import (
+	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -145,5 +147,42 @@ func TestOldLakeFilesReadable(t *testing.T) {
 	defer short.Release()
 	if _, err := UpgradeRecordBatch(short); err == nil {
 		t.Error("UpgradeRecordBatch of a 5-column batch: want an error")
+	}
+}
+
+// TestFieldsJSON: the fields column is json.Marshal's bytes for every
+// map, whether FieldsJSON joins it directly or falls back.
+func TestFieldsJSON(t *testing.T) {
+	many := map[string]string{}
+	for i := range 12 {
+		many[fmt.Sprintf("k%02d", 11-i)] = fmt.Sprint(i)
+	}
+	for _, tc := range []struct {
+		name string
+		m    map[string]string
+	}{
+		{"one", map[string]string{"protocol": "HTTP/1.1"}},
+		{"sorted", map[string]string{"referrer": "-", "agent": "curl/8.0", "b": "", "a": "x y"}},
+		{"more than eight keys", many},
+		{"quote", map[string]string{"a": `say "hi"`}},
+		{"backslash", map[string]string{`k\`: "v"}},
+		{"html", map[string]string{"q": "<a href=x>&amp;</a>"}},
+		{"control", map[string]string{"t": "a\tb\nc\x00"}},
+		{"unicode", map[string]string{"msg": "héllo \u2028 ✓"}},
+		{"invalid utf-8", map[string]string{"raw": "a\xffb", "\xfe": "k"}},
+		{"del", map[string]string{"d": "\x7f"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want, err := json.Marshal(tc.m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := FieldsJSON(tc.m); got != string(want) {
+				t.Errorf("FieldsJSON = %s, json.Marshal = %s", got, want)
+			}
+		})
+	}
+	if got := FieldsJSON(nil); got != "" {
+		t.Errorf("FieldsJSON(nil) = %q, want empty", got)
 	}
 }
