@@ -2,6 +2,9 @@ package serving
 
 import (
 	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -139,5 +142,63 @@ func TestAnswerCache(t *testing.T) {
 	}
 	if len(tr.Series) != 8 {
 		t.Errorf("%d buckets, want 8", len(tr.Series))
+	}
+}
+
+// TestAnswerFlights asks one question from many goroutines at once, as a
+// dashboard's clients do after a refresh invalidated it: the answer is
+// computed once and every caller gets that entry (a caller arriving after
+// it was stored finds it in the cache, one arriving before waits for it).
+// A failed computation is not shared: the callers waiting for it compute
+// their own.
+func TestAnswerFlights(t *testing.T) {
+	s := &Server{metrics: newMetrics()}
+	s.snap.Store(emptySnapshot())
+	k := answerKey{view: "test", from: 0, to: 60}
+	var computed atomic.Int64
+	release := make(chan struct{})
+	const callers = 8
+	entries := make(chan *answerEntry, callers)
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, e, err := cachedAnswer(s, k, 0, 60, func(*snapshot) (int, error) {
+				computed.Add(1)
+				<-release
+				return 42, nil
+			})
+			if err != nil || a != 42 {
+				t.Errorf("answer %d, %v; want 42", a, err)
+			}
+			entries <- e
+		}()
+	}
+	close(release)
+	wg.Wait()
+	close(entries)
+	first := <-entries
+	for e := range entries {
+		if e != first {
+			t.Errorf("callers got different entries")
+		}
+	}
+	if n := computed.Load(); n != 1 {
+		t.Errorf("computed %d times, want once", n)
+	}
+	// Errors: every caller computes (and fails) on its own.
+	fail := errors.New("no answer")
+	var failed atomic.Int64
+	for range 3 {
+		if _, e, err := cachedAnswer(s, answerKey{view: "fails"}, 0, 60, func(*snapshot) (int, error) {
+			failed.Add(1)
+			return 0, fail
+		}); !errors.Is(err, fail) || e != nil {
+			t.Errorf("failed answer: entry %v, err %v", e, err)
+		}
+	}
+	if n := failed.Load(); n != 3 {
+		t.Errorf("a failing question computed %d times in 3 calls, want 3 (errors are not cached)", n)
 	}
 }

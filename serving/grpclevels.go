@@ -33,5 +33,5 @@ func levelsResponse(a *LevelsAnswer) *llv1.LevelsResponse {
 
 func (q queryService) Levels(ctx context.Context, req *llv1.LevelsRequest) (*llv1.LevelsResponse, error) {
 	r, step, err := rangeStepOf(req)
-	return respond(ctx, LevelsQuery{Range: r, Step: step, Instance: req.GetInstance()}, err, noCtx(q.s.Levels), levelsResponse)
+	return respondCached(ctx, LevelsQuery{Range: r, Step: step, Instance: req.GetInstance()}, err, noCtxEntry(q.s.levels), levelsResponse)
 }

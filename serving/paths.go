@@ -55,19 +55,24 @@ type PathsAnswer struct {
 // Paths merges the paths view over the range and returns its busiest
 // paths.
 func (s *Server) Paths(q PathsQuery) (*PathsAnswer, error) {
+	a, _, err := s.paths(q)
+	return a, err
+}
+
+// paths is Paths with the cache entry holding the answer.
+func (s *Server) paths(q PathsQuery) (*PathsAnswer, *answerEntry, error) {
 	sp, err := s.span(q.Range)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	k, err := s.checkK(q.K)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	key := answerKey{view: "paths", from: sp.from, to: sp.to, k: k}
-	a, _, err := cachedAnswer(s, key, sp.from, sp.to, func(sn *snapshot) (*PathsAnswer, error) {
+	return cachedAnswer(s, key, sp.from, sp.to, func(sn *snapshot) (*PathsAnswer, error) {
 		return pathsOf(sn, sp, s.paneSeconds(), k), nil
 	})
-	return a, err
 }
 
 // pathsOf computes the answer over sn.
@@ -191,5 +196,5 @@ func pathsResponse(a *PathsAnswer) *llv1.PathsResponse {
 
 func (q queryService) Paths(ctx context.Context, req *llv1.PathsRequest) (*llv1.PathsResponse, error) {
 	r, err := rangeOf(req.GetFrom(), req.GetTo())
-	return respond(ctx, PathsQuery{Range: r, K: int(req.GetK())}, err, noCtx(q.s.Paths), pathsResponse)
+	return respondCached(ctx, PathsQuery{Range: r, K: int(req.GetK())}, err, noCtxEntry(q.s.paths), pathsResponse)
 }

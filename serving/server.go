@@ -35,6 +35,9 @@ type Server struct {
 	// buckets holds a series' bucket figures by bucket and data version
 	// (answers.go, cachedBucket).
 	buckets answerCache
+	// live is the broker's end offsets and the layers' backlogs last
+	// read (/v1/status).
+	live liveCache
 	// alerts evaluates the rule file (alerting.go).
 	alerts *alerts.Engine
 

@@ -1,6 +1,7 @@
 package serving
 
 import (
+	"slices"
 	"time"
 
 	"github.com/loglambda/loglambda/schemas/collections"
@@ -73,9 +74,8 @@ func (s *Server) Status() *StatusAnswer {
 		Refreshed:    sn.refreshed,
 		Refresh:      s.costs.cost(),
 	}
-	if s.cfg.backlogs != nil {
-		ans.Behind = s.cfg.backlogs()
-	}
+	ends, backlogs, endsErr := s.live.get(time.Now(), s.cfg.endOffsets, s.cfg.backlogs)
+	ans.Behind = slices.Clone(backlogs)
 	for _, c := range sn.status.partitions {
 		ans.Partitions = append(ans.Partitions, PartitionStatus{
 			Partition:     c.Partition,
@@ -93,7 +93,7 @@ func (s *Server) Status() *StatusAnswer {
 		ans.Events += c.Events
 	}
 	ans.Behind = append(ans.Behind, blockedBacklogs(sn.status.blocked)...)
-	s.brokerLag(ans)
+	s.brokerLag(ans, ends, endsErr)
 	return ans
 }
 

@@ -39,17 +39,25 @@ type StatusesAnswer struct {
 
 // Statuses merges the statuses view over the range.
 func (s *Server) Statuses(q StatusesQuery) (*StatusesAnswer, error) {
+	a, _, err := s.statuses(q)
+	return a, err
+}
+
+// statuses is Statuses with the cache entry holding the answer.
+func (s *Server) statuses(q StatusesQuery) (*StatusesAnswer, *answerEntry, error) {
 	sp, err := s.span(q.Range)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	sn := s.snap.Load()
-	a := &StatusesAnswer{From: sp.fromTime(), To: sp.toTime(), BatchHorizon: sn.horizon, Exact: sn.exact(sp), Statuses: []StatusFigures{}}
-	for _, c := range statusCodes(sn, sp, s.paneSeconds()) {
-		a.Statuses = append(a.Statuses, StatusFigures{Code: c.Code, Class: statusClass(c.Code), Count: c.Count, BytesSum: c.BytesSum})
-		a.Requests += c.Count
-	}
-	return a, nil
+	key := answerKey{view: "statuses", from: sp.from, to: sp.to}
+	return cachedAnswer(s, key, sp.from, sp.to, func(sn *snapshot) (*StatusesAnswer, error) {
+		a := &StatusesAnswer{From: sp.fromTime(), To: sp.toTime(), BatchHorizon: sn.horizon, Exact: sn.exact(sp), Statuses: []StatusFigures{}}
+		for _, c := range statusCodes(sn, sp, s.paneSeconds()) {
+			a.Statuses = append(a.Statuses, StatusFigures{Code: c.Code, Class: statusClass(c.Code), Count: c.Count, BytesSum: c.BytesSum})
+			a.Requests += c.Count
+		}
+		return a, nil
+	})
 }
 
 func statusCodes(sn *snapshot, sp span, pane int64) []views.StatusCount {

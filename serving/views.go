@@ -43,8 +43,8 @@ func (s *Server) viewAPIs() []viewAPI {
 		{view: views.ViewLevels, answer: cachedJSON(s.parseLevelsQuery, noCtxEntry(s.levels), newLevelsBody)},
 		{view: views.ViewPatterns, answer: cachedJSON(s.parsePatternsQuery, noCtxEntry(s.patterns), newPatternsBody)},
 		{view: views.ViewClusters, answer: cachedJSON(s.parseClustersQuery, noCtxEntry(s.clusters), newClustersBody)},
-		{view: views.ViewPaths, answer: plainJSON(parsePathsQuery, noCtx(s.Paths), newPathsBody), panel: pathsPanel, rules: pathsRules},
-		{view: views.ViewStatuses, answer: plainJSON(parseStatusesQuery, noCtx(s.Statuses), newStatusesBody), panel: statusesPanel, rules: statusesRules},
+		{view: views.ViewPaths, answer: cachedJSON(parsePathsQuery, noCtxEntry(s.paths), newPathsBody), panel: pathsPanel, rules: pathsRules},
+		{view: views.ViewStatuses, answer: cachedJSON(parseStatusesQuery, noCtxEntry(s.statuses), newStatusesBody), panel: statusesPanel, rules: statusesRules},
 	}
 }
 
