@@ -2,8 +2,8 @@
 # ci/faults.sh: the long run of internal/cli's TestSpeedGroupFaults, beside
 # ci/bench.sh (too long for the test run): three `loglambda speed`
 # processes (the built binary) in one group against a `loglambda stores`
-# process, `loglambda gen` producing 1 M events (150 k at once, then live
-# at 2,500/s), a random member killed with SIGKILL every 2-5 s and restarted
+# process, `loglambda gen` producing 1 M events (300 k at once, then live
+# at 5,000/s), a random member killed with SIGKILL every 2-5 s and restarted
 # 0.3-1.5 s later until the producer is done and at least 50 kills were
 # made, one member stopped with SIGSTOP past its session timeout in the
 # middle. It fails unless the group's speed documents equal, pane by pane,

@@ -19,7 +19,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -32,6 +31,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	demogen "github.com/loglambda/loglambda/internal/gen"
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/formats"
@@ -91,7 +91,7 @@ func (s *smtpSink) messages() []smtpMsg {
 func startSMTP(t *testing.T) *smtpSink {
 	t.Helper()
 	const py = "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import aiosmtpd").Run(); err != nil {
+	if err := testkit.Command(py, "-c", "import aiosmtpd").Run(); err != nil {
 		t.Fatalf("Debian's python3-aiosmtpd is needed (ci/test.sh installs it): %v", err)
 	}
 	dir := t.TempDir()
@@ -103,7 +103,7 @@ func startSMTP(t *testing.T) *smtpSink {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	s := &smtpSink{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), caFile: cert, user: "alerts", pass: "s3cret"}
-	cmd := exec.Command(py, "testdata/smtpd.py", strconv.Itoa(port), cert, key, s.user, s.pass)
+	cmd := testkit.Command(py, "testdata/smtpd.py", strconv.Itoa(port), cert, key, s.user, s.pass)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +146,7 @@ func startSMTP(t *testing.T) *smtpSink {
 			t.Fatalf("smtpd did not start: %v", err)
 		}
 	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
+		testkit.Kill(cmd)
 		t.Fatal("smtpd did not start within 30s")
 	}
 	t.Cleanup(func() {
@@ -154,7 +154,7 @@ func startSMTP(t *testing.T) *smtpSink {
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
+			testkit.Kill(cmd)
 			<-done
 		}
 		_ = cmd.Wait()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -68,19 +69,17 @@ func secureServer(t *testing.T, opts ...Opt) (base, grpcAddr string, certs *secu
 	})
 	base = "https://" + httpAddr
 	cl := tlsClient(certs)
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	testkit.Await(t, 2*time.Minute, "/readyz 200", func() error {
 		resp, err := cl.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready within 30s: %v", err)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/readyz: %s", resp.Status)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	return base, grpcAddr, certs
 }
 
@@ -272,13 +271,12 @@ func TestTLSCertificateReload(t *testing.T) {
 	}
 	before := serial()
 	certs.Issue(t, "server", certs.ServerCert, certs.ServerKey)
-	deadline := time.Now().Add(10 * time.Second)
-	for serial() == before {
-		if time.Now().After(deadline) {
-			t.Fatal("the new certificate was not served within 10s")
+	testkit.Await(t, time.Minute, "the new certificate to be served", func() error {
+		if serial() == before {
+			return errors.New("still the old serial")
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 	// A broken pair keeps the last good certificate.
 	good := serial()
 	if err := os.WriteFile(certs.ServerKey, []byte("not a key"), 0o600); err != nil {

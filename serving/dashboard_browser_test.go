@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -397,7 +396,7 @@ func runChromium(t *testing.T, chromium string, args ...string) []byte {
 	defer os.RemoveAll(profile)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, chromium, append(chromiumArgs(profile), args...)...)
+	cmd := testkit.CommandContext(ctx, chromium, append(chromiumArgs(profile), args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second

@@ -2,6 +2,7 @@ package speed
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -49,13 +50,12 @@ func TestBacklogWhenMongoDown(t *testing.T) {
 	}()
 	lines := generate(31, 2, 200, 800*time.Millisecond)
 	st.produce(t, lines, 1<<20)
-	deadline := time.Now().Add(45 * time.Second)
-	for !caughtUp(s.Stats(), lastOffsets(lines)) {
-		if time.Now().After(deadline) {
-			t.Fatalf("not caught up: %+v", s.Stats())
+	testkit.Await(t, 2*time.Minute, "speed to catch up", func() error {
+		if st := s.Stats(); !caughtUp(st, lastOffsets(lines)) {
+			return fmt.Errorf("not caught up: %+v", st)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	m.Close() // MongoDB goes away
 	st.produceFrom(t, generate(32, 2, 100, 800*time.Millisecond), 1<<20, 200)
 	time.Sleep(4 * time.Second) // several flush intervals, all failing

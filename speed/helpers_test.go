@@ -3,6 +3,7 @@ package speed
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -93,29 +94,37 @@ func quietLogger() *slog.Logger {
 // offset) is applied and checkpointed, then stops it gracefully.
 func runToEnd(tb testing.TB, s *Speed, want map[int32]int64) {
 	tb.Helper()
-	runToEndWithin(tb, s, want, 45*time.Second)
+	runToEndWithin(tb, s, want, 2*time.Minute)
 }
 
-// runToEndWithin is runToEnd with a deadline of d.
-func runToEndWithin(tb testing.TB, s *Speed, want map[int32]int64, d time.Duration) {
+// runToEndWithin is runToEnd failing when s's Stats have not moved for
+// stall (testkit.Await): a loaded machine's slower progress is waited for.
+func runToEndWithin(tb testing.TB, s *Speed, want map[int32]int64, stall time.Duration) {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	deadline := time.After(d)
-	for !caughtUp(s.Stats(), want) {
-		select {
-		case err := <-done:
-			cancel()
-			tb.Fatalf("Run ended early: %v", err)
-		case <-deadline:
+	stopped := false
+	defer func() {
+		if !stopped {
 			cancel()
 			<-done
-			tb.Fatalf("not caught up after %s: %+v", d, s.Stats())
-		case <-time.After(20 * time.Millisecond):
 		}
-	}
+	}()
+	testkit.Await(tb, stall, "speed to apply and checkpoint every partition", func() error {
+		select {
+		case err := <-done:
+			stopped = true
+			tb.Fatalf("Run ended early: %v", err)
+		default:
+		}
+		if st := s.Stats(); !caughtUp(st, want) {
+			return fmt.Errorf("not caught up: %+v", st)
+		}
+		return nil
+	})
 	cancel()
+	stopped = true
 	if err := <-done; err != nil {
 		tb.Fatalf("Run: %v", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -129,7 +128,7 @@ func BenchmarkProcessRSS(b *testing.B) {
 		span       = 270 * time.Minute
 	)
 	bin := filepath.Join(b.TempDir(), "loglambda")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/loglambda/loglambda").CombinedOutput(); err != nil {
+	if out, err := testkit.Command("go", "build", "-o", bin, "github.com/loglambda/loglambda").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
 	m := testkit.Mongo(b, embedded.MongoConfig{})
@@ -145,7 +144,7 @@ func BenchmarkProcessRSS(b *testing.B) {
 	for b.Loop() {
 		run++
 		group := fmt.Sprintf("rss%d", run)
-		cmd := exec.Command(bin, "speed", "--brokers", strings.Join(st.kafka.Addrs(), ","), "--mongo-uri", m.URI(),
+		cmd := testkit.Command(bin, "speed", "--brokers", strings.Join(st.kafka.Addrs(), ","), "--mongo-uri", m.URI(),
 			"--mongo-db", group, "--group", group, "--instance-id", "")
 		for _, kv := range os.Environ() {
 			if !strings.HasPrefix(kv, "GOMEMLIMIT=") {
@@ -158,7 +157,7 @@ func BenchmarkProcessRSS(b *testing.B) {
 		deadline := time.Now().Add(15 * time.Minute)
 		for !checkpointedAll(b, st.db(group), want) {
 			if time.Now().After(deadline) {
-				_ = cmd.Process.Kill()
+				testkit.Kill(cmd)
 				_ = cmd.Wait()
 				b.Fatal("speed process not caught up after 15 minutes")
 			}

@@ -1,5 +1,7 @@
 // Package proc names this process for the leases (batch's lake writer, the alert
-// evaluator) and tells whether a named process on this machine is gone.
+// evaluator), tells whether a named process on this machine is gone, and
+// binds the processes this one starts (a test's servers, chromium) to its
+// life.
 package proc
 
 import (

@@ -20,6 +20,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/loglambda/loglambda/base/proc"
 )
 
 // Timing is one request's Resource Timing: its URL, its duration (from
@@ -55,6 +57,7 @@ func ResourceTimings(ctx context.Context, chromium, url, filter string, want []s
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, chromium, append(Args, "--user-data-dir="+profile, "--remote-debugging-pipe", "about:blank")...)
+	proc.Bind(cmd)                       // chromium and its helpers end with this process
 	cmd.ExtraFiles = []*os.File{in, out} // fds 3 and 4
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -66,7 +69,7 @@ func ResourceTimings(ctx context.Context, chromium, url, filter string, want []s
 	out.Close()
 	defer func() {
 		toChrome.Close()
-		cmd.Process.Kill()
+		proc.KillGroup(cmd)
 		cmd.Wait()
 		fromChrome.Close()
 	}()

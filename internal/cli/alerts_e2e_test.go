@@ -56,15 +56,13 @@ func TestUpAlertsRestartWhileFiring(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: builds the binary, runs up --demo twice and waits for its error burst")
 	}
+	t.Parallel() // see "Parallel" in e2e_test.go
 	const py = "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import aiosmtpd").Run(); err != nil {
+	if err := testkit.Command(py, "-c", "import aiosmtpd").Run(); err != nil {
 		t.Fatalf("Debian's python3-aiosmtpd is needed (ci/test.sh installs it): %v", err)
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "loglambda")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/loglambda/loglambda").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	got := &told{seen: map[string]int{}}
 
 	// The webhook receiver reads the Alertmanager body by its documented
@@ -88,7 +86,7 @@ func TestUpAlertsRestartWhileFiring(t *testing.T) {
 	// aiosmtpd -n prints every message; the subject names the state and
 	// the instance: "[FIRING] InstanceErrorBurst (instance=db-2 ...)".
 	smtpAddr := testkit.FreeAddr(t)
-	smtpd := exec.Command(py, "-u", "-m", "aiosmtpd", "-n", "-l", smtpAddr)
+	smtpd := testkit.Command(py, "-u", "-m", "aiosmtpd", "-n", "-l", smtpAddr)
 	smtpOut, err := smtpd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +95,7 @@ func TestUpAlertsRestartWhileFiring(t *testing.T) {
 	if err := smtpd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = smtpd.Process.Kill(); _ = smtpd.Wait() }()
+	defer func() { testkit.Kill(smtpd); _ = smtpd.Wait() }()
 	go func() {
 		sc := bufio.NewScanner(smtpOut)
 		for sc.Scan() {
@@ -122,7 +120,7 @@ func TestUpAlertsRestartWhileFiring(t *testing.T) {
 	env := append(os.Environ(), "LOGLAMBDA_DEMO_WEBHOOK_URL="+hook.URL+"/alerts", "LOGLAMBDA_DEMO_SMTP="+smtpAddr)
 	var logs []*bytes.Buffer
 	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, args...)
+		cmd := testkit.Command(bin, args...)
 		cmd.Env = env
 		out := &bytes.Buffer{}
 		cmd.Stdout, cmd.Stderr = out, out
@@ -135,7 +133,7 @@ func TestUpAlertsRestartWhileFiring(t *testing.T) {
 	var running *exec.Cmd
 	defer func() {
 		if running != nil {
-			_ = running.Process.Kill()
+			testkit.Kill(running)
 			_ = running.Wait()
 		}
 		if t.Failed() {

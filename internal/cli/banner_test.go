@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,8 +74,8 @@ func TestUpBannerCommands(t *testing.T) {
 	var status struct {
 		Topic string `json:"topic"`
 	}
-	for deadline := time.Now().Add(20 * time.Second); status.Topic == ""; time.Sleep(200 * time.Millisecond) {
-		cmd := exec.Command("/bin/sh", "-c", curl+" --silent --fail")
+	for deadline := time.Now().Add(2 * time.Minute); status.Topic == ""; time.Sleep(200 * time.Millisecond) {
+		cmd := testkit.Command("/bin/sh", "-c", curl+" --silent --fail")
 		cmd.Env = append(os.Environ(), "TOKEN="+token)
 		out, err := cmd.Output()
 		if err == nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,7 +38,7 @@ func batchDocs(t *testing.T, ctx context.Context, db *mongo.Database) map[string
 // counted by `loglambda sql` (DuckDB over the Parquet files).
 func lakeRows(t *testing.T, bin, lake string) string {
 	t.Helper()
-	out, err := exec.Command(bin, "sql", "--lake", lake, "--format", "csv",
+	out, err := testkit.Command(bin, "sql", "--lake", lake, "--format", "csv",
 		`SELECT count(*) AS n, count(DISTINCT (partition, "offset")) AS d FROM logs`).CombinedOutput()
 	if err != nil {
 		t.Fatalf("sql over %s: %v\n%s", lake, err, out)
@@ -58,6 +57,7 @@ func lakeRows(t *testing.T, bin, lake string) string {
 // lake and database).
 func TestBatchKills(t *testing.T) {
 	testkit.SkipShort(t, "end-to-end: batch killed 20 times")
+	t.Parallel() // see "Parallel" in e2e_test.go
 	const (
 		kills    = 20
 		rate     = 10           // events per second of event time
@@ -77,7 +77,7 @@ func TestBatchKills(t *testing.T) {
 	start := time.Now().UTC().Truncate(time.Hour).Add(-time.Duration(chunks)*interval - 2*time.Hour)
 	produce := func(k int) {
 		t.Helper()
-		out, err := exec.Command(bin, "gen", "--brokers", kafkaAddr, "--rate", fmt.Sprint(rate), "--count", fmt.Sprint(chunk),
+		out, err := testkit.Command(bin, "gen", "--brokers", kafkaAddr, "--rate", fmt.Sprint(rate), "--count", fmt.Sprint(chunk),
 			"--seed", fmt.Sprint(k+1), "--late", "0.01", "--start", start.Add(time.Duration(k)*interval).Format(time.RFC3339)).CombinedOutput()
 		if err != nil {
 			t.Fatalf("gen chunk %d: %v\n%s", k, err, out)

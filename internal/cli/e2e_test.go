@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -215,6 +216,7 @@ func startStack(t *testing.T, cfg upConfig) (*stack, context.Context, *httptest.
 // the merged answers.
 func TestEndToEnd(t *testing.T) {
 	testkit.SkipShort(t, "end-to-end: starts Kafka, MongoDB and all layers")
+	t.Parallel()      // see "Parallel" in e2e_test.go
 	const rate = 10.0 // 3 h: 108 000 events
 	t0 := time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)
 	end := t0.Add(3 * time.Hour)
@@ -347,7 +349,7 @@ func interrupt(t *testing.T, cmd *exec.Cmd) bool {
 		}
 		return true
 	case <-time.After(60 * time.Second):
-		_ = cmd.Process.Kill()
+		testkit.Kill(cmd)
 		<-done
 		t.Errorf("%s did not stop within 60s of SIGINT", cmd.Args[1])
 		return false
@@ -389,31 +391,59 @@ func (s *collectSink) put(ctx context.Context, r gen.Record) error {
 func (s *collectSink) flush(ctx context.Context) error { return s.next.flush(ctx) }
 func (s *collectSink) close()                          { s.next.close() }
 
-// waitFor polls cond until it returns nil or the timeout passes.
+// waitFor polls cond until it returns nil: testkit.Await with timeout
+// (at least a minute) as the time in which nothing moved, so that a loaded
+// machine's slower progress is waited for.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting %s for %s: %v", timeout, what, err)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	testkit.Await(t, max(timeout, time.Minute), what, cond)
 }
 
-// buildBinary builds loglambda into a temporary directory and returns its
-// path: the end-to-end tests run the binary a user runs.
+// Parallel: the end-to-end tests that run their own processes or stack on
+// free ports and assert no time call t.Parallel. They mostly wait (batch
+// intervals, restarts, the demo's burst two minutes in), so two at a time
+// (go test's -parallel, GOMAXPROCS) shorten the package's run. The tests
+// that assert a time (TestSpeedGroupFaults' 15 s without a checkpoint,
+// TestOutages' 15 s to notice, TestCredentialsRefused's 5 s), set the
+// environment (t.Setenv, testkit.StartS3) or start a second in-process
+// stack run alone, before them.
+
+// built is the loglambda binary of the end-to-end tests, built once per
+// test binary: linking the 170 MB binary took 2m16s on the shared machine
+// (go build with a warm cache), once per end-to-end test before.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// TestMain removes the binary the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// buildBinary returns the path of loglambda built from this tree (once,
+// on first use): the end-to-end tests run the binary a user runs.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "loglambda")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/loglambda/loglambda").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "loglambda-cli-test"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "loglambda")
+		if out, err := testkit.Command("go", "build", "-o", built.bin, "github.com/loglambda/loglambda").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
 }
 
 // startBinary starts bin with args, its output in the buffer returned.
@@ -422,14 +452,14 @@ func buildBinary(t *testing.T) string {
 func startBinary(t *testing.T, name, bin string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	var out bytes.Buffer
-	cmd := exec.Command(bin, args...)
+	cmd := testkit.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
+			testkit.Kill(cmd)
 			cmd.Wait()
 		}
 		if t.Failed() {
@@ -444,6 +474,7 @@ func startBinary(t *testing.T, name, bin string, args ...string) (*exec.Cmd, *by
 // checks that nothing was lost and the history was not generated twice.
 func TestUpBinary(t *testing.T) {
 	testkit.SkipShort(t, "end-to-end: builds the binary and runs up --demo")
+	t.Parallel() // see "Parallel" in e2e_test.go
 	bin := buildBinary(t)
 	data := filepath.Join(t.TempDir(), "data")
 	httpAddr, grpcAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
@@ -464,7 +495,9 @@ func TestUpBinary(t *testing.T) {
 	// covers it and the minutes of live traffic.
 	from := began.Add(-4 * time.Hour).Truncate(time.Hour)
 	var status statusAnswer
-	waitFor(t, 150*time.Second, "a batch horizon and hot terms", func() error {
+	// The first batch run shows no progress until it ends: 5 min covers it
+	// on a loaded machine.
+	waitFor(t, 5*time.Minute, "a batch horizon and hot terms", func() error {
 		if err := tryGetJSON(base, "/v1/status", &status); err != nil {
 			return err
 		}

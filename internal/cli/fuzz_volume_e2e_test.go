@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -192,7 +191,7 @@ func TestFuzzVolume(t *testing.T) {
 		events += c.Events
 		speedErrors += c.ParseErrors
 	}
-	outb, err := exec.Command(bin, "sql", "--lake", lake, "--format", "csv",
+	outb, err := testkit.Command(bin, "sql", "--lake", lake, "--format", "csv",
 		`SELECT count(*), count(DISTINCT (partition, "offset")), sum(CASE WHEN parse_error <> '' THEN 1 ELSE 0 END), sum(octet_length(raw)) FROM logs`).Output()
 	if err != nil {
 		t.Fatalf("sql over the lake: %v\n%s", err, outb)

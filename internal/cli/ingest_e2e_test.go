@@ -281,7 +281,7 @@ func produceWithKcat(t *testing.T, broker string, from time.Time, n int) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-P", "-b", broker, "-t", "logs")
+	cmd := testkit.CommandContext(ctx, bin, "-P", "-b", broker, "-t", "logs")
 	cmd.Stdin = &in
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("kcat -P: %v\n%s", err, out)

@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http/httptest"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -53,7 +52,7 @@ func TestLakeS3EndToEnd(t *testing.T) {
 		"--pane", "1m", "--lateness", "2m"}
 	killed := 0
 	for i, after := range []time.Duration{300 * time.Millisecond, 900 * time.Millisecond, 1500 * time.Millisecond, 2500 * time.Millisecond, 4 * time.Second} {
-		cmd := exec.Command(bin, compact...)
+		cmd := testkit.Command(bin, compact...)
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
@@ -74,7 +73,7 @@ func TestLakeS3EndToEnd(t *testing.T) {
 	if killed == 0 {
 		t.Fatal("no compaction was killed: the test did not test a crash")
 	}
-	if out, err := exec.Command(bin, compact...).CombinedOutput(); err != nil {
+	if out, err := testkit.Command(bin, compact...).CombinedOutput(); err != nil {
 		t.Fatalf("compaction after the kills: %v\n%s", err, out)
 	}
 	sum, err := st.batch.Run(ctx)

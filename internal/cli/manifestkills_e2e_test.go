@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	osexec "os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -211,7 +210,7 @@ func TestManifestKillsS3(t *testing.T) {
 	produced := 0
 	produce := func() {
 		t.Helper()
-		out, err := osexec.Command(bin, "gen", "--brokers", kafkaAddr, "--rate", fmt.Sprint(rate), "--count", fmt.Sprint(chunk),
+		out, err := testkit.Command(bin, "gen", "--brokers", kafkaAddr, "--rate", fmt.Sprint(rate), "--count", fmt.Sprint(chunk),
 			"--seed", fmt.Sprint(produced+1), "--late", "0.01", "--start", start.Add(time.Duration(produced)*interval).Format(time.RFC3339)).CombinedOutput()
 		if err != nil {
 			t.Fatalf("gen chunk %d: %v\n%s", produced, err, out)
@@ -236,7 +235,7 @@ func TestManifestKillsS3(t *testing.T) {
 			t.Helper()
 			args := append(append([]string{"sql", "--s3-endpoint", srv.Endpoint, "--lake-cache", filepath.Join(t.TempDir(), "sql-cache"),
 				"--format", "csv"}, lakeArgs...), `SELECT count(*) AS n, count(DISTINCT (partition, "offset")) AS d FROM logs`)
-			out, err := osexec.Command(bin, args...).CombinedOutput()
+			out, err := testkit.Command(bin, args...).CombinedOutput()
 			if err != nil {
 				t.Fatalf("%s: the lake is not readable: %v\n%s", what, err, out)
 			}

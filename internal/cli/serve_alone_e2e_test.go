@@ -78,6 +78,7 @@ func produceTo(t *testing.T, ctx context.Context, broker string, counts map[int3
 // rather than 0. Speed restarted, the lag is 0 again and nothing behind.
 func TestServeAloneLag(t *testing.T) {
 	testkit.SkipShort(t, "end-to-end: stores, speed and serve as processes")
+	t.Parallel() // see "Parallel" in e2e_test.go
 	bin := buildBinary(t)
 	ctx := testkit.Context(t, 5*time.Minute)
 	dir := t.TempDir()
@@ -163,6 +164,7 @@ func TestServeAloneLag(t *testing.T) {
 // --pane) is blocked too, naming the flag.
 func TestServeShowsBlockedLayers(t *testing.T) {
 	testkit.SkipShort(t, "end-to-end: speed, batch and serve as processes against a SASL broker")
+	t.Parallel() // see "Parallel" in e2e_test.go
 	const (
 		user  = "loglambda-app"
 		good  = "the-right-password"

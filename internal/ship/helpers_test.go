@@ -152,22 +152,18 @@ func clip(s string) string {
 // waitRecords consumes until the topic holds at least n records.
 func waitRecords(t testing.TB, addrs []string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		cl := testkit.KafkaClient(t, addrs)
+	cl := testkit.KafkaClient(t, addrs)
+	defer cl.Close()
+	testkit.Await(t, time.Minute, fmt.Sprintf("%d records in the topic", n), func() error {
 		ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), testTopic)
-		cl.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
 		var total int64
 		ends.Each(func(o kadm.ListedOffset) { total += o.Offset })
-		if total >= int64(n) {
-			return
+		if total < int64(n) {
+			return fmt.Errorf("topic has %d records, want %d", total, n)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("topic has %d records, want %d", total, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }

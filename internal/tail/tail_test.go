@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/loglambda/loglambda/internal/testkit"
 )
 
 // collector is a Handler that keeps copies of the lines it gets.
@@ -174,13 +176,12 @@ func createLog(t *testing.T, path string) *os.File {
 // waitLines waits until c holds n lines.
 func waitLines(t *testing.T, c *collector, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(c.texts()) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("have %d lines, want %d", len(c.texts()), n)
+	testkit.Await(t, time.Minute, fmt.Sprintf("%d lines", n), func() error {
+		if got := len(c.texts()); got < n {
+			return fmt.Errorf("have %d lines, want %d", got, n)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestTailFollowRotateTruncate(t *testing.T) {

@@ -72,7 +72,7 @@ func StartS3(tb testing.TB) *S3 {
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	cmd := exec.Command(bin, "server", "-dir="+data, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+	cmd := Command(bin, "server", "-dir="+data, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
 		fmt.Sprintf("-master.port=%d", ports[0]), fmt.Sprintf("-volume.port=%d", ports[1]),
 		fmt.Sprintf("-filer.port=%d", ports[2]), "-s3", fmt.Sprintf("-s3.port=%d", ports[3]),
 		"-s3.config="+confPath, "-volume.max=100", "-master.volumeSizeLimitMB=64")
@@ -85,7 +85,7 @@ func StartS3(tb testing.TB) *S3 {
 		tb.Fatalf("start weed: %v", err)
 	}
 	tb.Cleanup(func() {
-		cmd.Process.Kill()
+		Kill(cmd)
 		cmd.Wait()
 		logf.Close()
 	})

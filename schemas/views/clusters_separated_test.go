@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loglambda/loglambda/internal/testkit"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -181,7 +182,7 @@ func TestClustersSeparated(t *testing.T) {
 func sklearnInertia(t *testing.T, xs [][]float64, k int) (float64, bool) {
 	t.Helper()
 	py, err := exec.LookPath("/usr/bin/python3")
-	if err != nil || exec.Command(py, "-c", "import sklearn").Run() != nil {
+	if err != nil || testkit.Command(py, "-c", "import sklearn").Run() != nil {
 		t.Logf("no python3-sklearn: scikit-learn's k-means not compared (ci/test.sh installs it)")
 		return 0, false
 	}
@@ -208,7 +209,7 @@ func sklearnInertia(t *testing.T, xs [][]float64, k int) (float64, bool) {
 from sklearn.cluster import KMeans
 x = numpy.loadtxt(sys.argv[1], delimiter=",", ndmin=2)
 print(KMeans(n_clusters=%d, n_init=%d, random_state=0).fit(x).inertia_)`, k, runs)
-	out, err := exec.Command(py, "-c", script, file).Output()
+	out, err := testkit.Command(py, "-c", script, file).Output()
 	if err != nil {
 		t.Fatalf("scikit-learn k-means: %v", err)
 	}

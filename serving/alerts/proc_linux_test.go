@@ -3,7 +3,6 @@ package alerts
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +15,7 @@ import (
 // names no process for a while (the kernel hands pids out in order).
 func endedPid(t *testing.T) int {
 	t.Helper()
-	cmd := exec.Command("true")
+	cmd := testkit.Command("true")
 	if err := cmd.Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -35,11 +34,11 @@ func TestProcGone(t *testing.T) {
 		p[i] = v
 		return strings.Join(p, "|")
 	}
-	sleeper := exec.Command("sleep", "30")
+	sleeper := testkit.Command("sleep", "30")
 	if err := sleeper.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = sleeper.Process.Kill(); _ = sleeper.Wait() }()
+	defer func() { testkit.Kill(sleeper); _ = sleeper.Wait() }()
 	ended := set(self, 2, fmt.Sprint(endedPid(t)))
 	for _, tc := range []struct {
 		name, other string
