@@ -33,10 +33,12 @@ type accessLine struct {
 	value     []byte
 }
 
-// accessLines generates n combined-format lines over the three hours from
-// base: every 4th has a user, every 5th has no tag parameter, every 97th
-// is not an access line at all (a parse error under both rules), half go
-// with a format header.
+// accessLines generates n lines over the three hours from base: half
+// combined-format lines with a format header (combined, as ship sends
+// them), half JSON lines without one (a producer that names no format,
+// read with the consumer's --format); every 4th has a user, every 5th no
+// tag parameter, every 97th is no log line at all (a parse error under
+// any rules).
 func accessLines(n int) []accessLine {
 	out := make([]accessLine, n)
 	for i := range out {
@@ -60,6 +62,11 @@ func accessLines(n int) []accessLine {
 			l.value = []byte(fmt.Sprintf("not an access line %d", i))
 			continue
 		}
+		if !l.header {
+			l.value = []byte(fmt.Sprintf(`{"ts":%q,"ip":%q,"user":%q,"path":"/search","query":%q,"status":200,"bytes":%d}`,
+				l.at.Format(time.RFC3339), l.ip, l.user, query, 100+i%500))
+			continue
+		}
 		l.value = []byte(fmt.Sprintf(`%s - %s [%s] "GET /search?%s HTTP/1.1" 200 %d "-" "test"`,
 			l.ip, l.user, l.at.Format("02/Jan/2006:15:04:05 -0700"), query, 100+i%500))
 	}
@@ -73,12 +80,13 @@ type paneWant struct {
 	uv    map[string]bool
 }
 
-// wantPanes counts, per minute pane, the lines' hot terms by term and
-// visitors by visitor: the rules' meaning written out for these lines.
-func wantPanes(lines []accessLine, term func(accessLine) string, visitor func(accessLine) string) map[time.Time]*paneWant {
+// wantPanes counts, per minute pane, the hot terms by term and visitors
+// by visitor of the lines that parse: the rules' meaning written out for
+// these lines.
+func wantPanes(lines []accessLine, parses func(accessLine) bool, term func(accessLine) string, visitor func(accessLine) string) map[time.Time]*paneWant {
 	out := map[time.Time]*paneWant{}
 	for _, l := range lines {
-		if l.malformed {
+		if l.malformed || !parses(l) {
 			continue
 		}
 		t := l.at.Truncate(time.Minute)
@@ -163,11 +171,13 @@ func (s *stack) manifestRows(ctx context.Context) (rows, distinct int64) {
 	return rows, distinct
 }
 
-// TestReparse runs batch with one hot term and visitor rule, then a new
-// generation with others (the tag parameter instead of q, the client IP
+// TestReparse runs batch with one format, hot term and visitor rule, then
+// a new generation with others (--format json instead of combined, so the
+// JSON lines without a format header parse, where they were parse errors
+// at their ingest time; the tag parameter instead of q; the client IP
 // instead of the user): the re-parse is killed after its first hour, the
 // lake stays whole, and the next run completes it; the batch documents
-// then count, pane by pane, the tags and IPs of the generated lines.
+// then count, pane by pane, the tags and IPs of every generated line.
 func TestReparse(t *testing.T) { testReparse(t, newStack(t)) }
 
 // TestReparseS3 is TestReparse with the lake in S3 (SeaweedFS).
@@ -193,12 +203,13 @@ func testReparse(t *testing.T, s *stack) {
 	cl.Close()
 
 	rulesA := ingest.Spec{Format: "combined", HotTerm: "param:q", UVField: "user"}.MustParse()
-	rulesB := ingest.Spec{Format: "combined", HotTerm: "param:tag", UVField: "ip"}.MustParse()
+	rulesB := ingest.Spec{Format: "json", HotTerm: "param:tag", UVField: "ip"}.MustParse()
 	if _, err := s.batch(settings.Rules(rulesA)).Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// Generation 1: q and the user (else the IP: event.Visitor).
-	s.checkPanes(wantPanes(lines, func(l accessLine) string { return l.q }, func(l accessLine) string {
+	// Generation 1: the combined lines alone, q and the user (else the
+	// IP: event.Visitor).
+	s.checkPanes(wantPanes(lines, func(l accessLine) bool { return l.header }, func(l accessLine) string { return l.q }, func(l accessLine) string {
 		if l.user != "-" {
 			return l.user
 		}
@@ -263,8 +274,8 @@ func testReparse(t *testing.T, s *stack) {
 	if rows != int64(len(lines)) || distinct != rows || errs != malformed {
 		t.Errorf("lake: %d rows, %d distinct offsets, %d parse errors; want %d rows, %d parse errors", rows, distinct, errs, len(lines), malformed)
 	}
-	// Generation 2: the tag and the client IP, in every pane.
-	s.checkPanes(wantPanes(lines, func(l accessLine) string { return l.tag }, func(l accessLine) string { return l.ip }), 2)
+	// Generation 2: every line, the tag and the client IP, in every pane.
+	s.checkPanes(wantPanes(lines, func(accessLine) bool { return true }, func(l accessLine) string { return l.tag }, func(l accessLine) string { return l.ip }), 2)
 	if h := s.horizon(ctx); collections.CurrentGeneration(h.Generation) != 2 || !h.Horizon.Equal(base.Add(3*time.Hour)) {
 		t.Errorf("horizon %s generation %d, want %s generation 2", h.Horizon, h.Generation, base.Add(3*time.Hour))
 	}

@@ -56,7 +56,7 @@ func writeLakeFile(t *testing.T, l *lake.Lake, rel string, evs []event.Event, ol
 		}
 		return
 	}
-	n := event.ArrowSchema().NumFields() - 1
+	n := event.ArrowSchema().NumFields() - 2 // without uv and format_default
 	schema := arrow.NewSchema(event.ArrowSchema().Fields()[:n], nil)
 	oldRec := array.NewRecordBatch(schema, rec.Columns()[:n], rec.NumRows())
 	defer oldRec.Release()

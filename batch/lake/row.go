@@ -60,6 +60,8 @@ type row struct {
 	Partition   int32   `parquet:"partition,dict"`
 	Offset      int64   `parquet:"offset,delta"`
 	UV          string  `parquet:"uv"`
+	// FormatDefault is event.ColFormatDefault.
+	FormatDefault bool `parquet:"format_default"`
 }
 
 // set fills r from ev. Strings and raw are shared, not copied: the writer
@@ -76,6 +78,7 @@ func (r *row) set(ev *event.Event) {
 		Status: ev.Status, Bytes: ev.Bytes, LatencyMS: ev.LatencyMS, Msg: ev.Msg,
 		HotTerm: ev.HotTerm, Fields: event.FieldsJSON(ev.Fields), ParseError: ev.ParseError,
 		Format: ev.Format, Raw: raw, Topic: ev.Topic, Partition: ev.Partition, Offset: ev.Offset, UV: ev.UV,
+		FormatDefault: ev.FormatDefault,
 	}
 }
 

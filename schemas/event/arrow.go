@@ -45,11 +45,18 @@ const (
 	// treat a missing uv as "" (see UpgradeRecordBatch): the visitor is
 	// then the default user/ip rule, which is what those files counted.
 	ColUV = "uv"
+	// ColFormatDefault came later still, after uv, for the same reason;
+	// a file without it reads false (the row keeps its format).
+	ColFormatDefault = "format_default"
 )
 
 // columnsBeforeUV is the number of lake columns files written before the
 // uv column have.
 const columnsBeforeUV = 24
+
+// columnsBeforeFormatDefault is the number of lake columns files written
+// before the format_default column have.
+const columnsBeforeFormatDefault = 25
 
 // ArrowSchema returns the Arrow schema of the lake: one column per Event
 // field, plus the raw line and the provenance. It is the single definition
@@ -90,6 +97,7 @@ func ArrowSchema() *arrow.Schema {
 		{Name: ColPartition, Type: arrow.PrimitiveTypes.Int32},
 		{Name: ColOffset, Type: arrow.PrimitiveTypes.Int64},
 		{Name: ColUV, Type: str},
+		{Name: ColFormatDefault, Type: arrow.FixedWidthTypes.Boolean},
 	}, nil)
 }
 
@@ -100,9 +108,10 @@ func HasLakeColumns(s *arrow.Schema) bool {
 }
 
 // hasOldLakeColumns reports whether s is the lake schema of files written
-// before the uv column.
+// before the uv column or before the format_default column.
 func hasOldLakeColumns(s *arrow.Schema) bool {
-	return s.NumFields() == columnsBeforeUV && hasLakePrefix(s)
+	n := s.NumFields()
+	return (n == columnsBeforeUV || n == columnsBeforeFormatDefault) && hasLakePrefix(s)
 }
 
 // hasLakePrefix reports whether the columns s has are the lake's first
@@ -124,22 +133,34 @@ func hasLakePrefix(s *arrow.Schema) bool {
 // UpgradeRecordBatch returns rec with exactly ArrowSchema: a batch of the
 // current schema as is (its schema replaced: a Parquet reader adds field
 // ids to the metadata, a writer wants its own schema exactly), a batch of
-// a file written before the uv column with an empty uv column appended.
-// Any other schema is an error. The caller releases the result.
+// a file written before the uv or format_default column with the columns
+// it lacks appended (uv "", format_default false). Any other schema is an
+// error. The caller releases the result.
 func UpgradeRecordBatch(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	s := rec.Schema()
 	switch {
 	case HasLakeColumns(s):
 		return array.NewRecordBatch(ArrowSchema(), rec.Columns(), rec.NumRows()), nil
 	case hasOldLakeColumns(s):
-		b := array.NewStringBuilder(memory.DefaultAllocator)
+		cols := append([]arrow.Array{}, rec.Columns()...)
+		if s.NumFields() == columnsBeforeUV {
+			b := array.NewStringBuilder(memory.DefaultAllocator)
+			defer b.Release()
+			for range rec.NumRows() {
+				b.Append("")
+			}
+			uv := b.NewArray()
+			defer uv.Release()
+			cols = append(cols, uv)
+		}
+		b := array.NewBooleanBuilder(memory.DefaultAllocator)
 		defer b.Release()
 		for range rec.NumRows() {
-			b.Append("")
+			b.Append(false)
 		}
-		uv := b.NewArray()
-		defer uv.Release()
-		cols := append(append([]arrow.Array{}, rec.Columns()...), uv)
+		fd := b.NewArray()
+		defer fd.Release()
+		cols = append(cols, fd)
 		return array.NewRecordBatch(ArrowSchema(), cols, rec.NumRows()), nil
 	}
 	return nil, fmt.Errorf("schema %s is not the lake schema %s", s, ArrowSchema())
@@ -188,6 +209,7 @@ func (rb *RecordBuilder) Append(ev *Event) {
 	next().(*array.Int32Builder).Append(ev.Partition)
 	next().(*array.Int64Builder).Append(ev.Offset)
 	next().(*array.StringBuilder).Append(ev.UV)
+	next().(*array.BooleanBuilder).Append(ev.FormatDefault)
 }
 
 // Len is the number of rows appended since the last NewRecordBatch.
@@ -269,6 +291,7 @@ func marshalFields(m map[string]string) string {
 // before the uv column are read with UV "".
 func EventsFromRecordBatch(rec arrow.RecordBatch) ([]Event, error) {
 	old := hasOldLakeColumns(rec.Schema())
+	ncols := rec.Schema().NumFields()
 	if !old && !HasLakeColumns(rec.Schema()) {
 		return nil, fmt.Errorf("read events: schema %s, want the lake schema %s", rec.Schema(), ArrowSchema())
 	}
@@ -305,8 +328,11 @@ func EventsFromRecordBatch(rec arrow.RecordBatch) ([]Event, error) {
 		ev.Topic = str(21, r)
 		ev.Partition = col(22).(*array.Int32).Value(r)
 		ev.Offset = col(23).(*array.Int64).Value(r)
-		if !old {
+		if ncols > columnsBeforeUV {
 			ev.UV = str(24, r)
+		}
+		if ncols > columnsBeforeFormatDefault {
+			ev.FormatDefault = col(25).(*array.Boolean).Value(r)
 		}
 	}
 	return out, nil

@@ -25,7 +25,7 @@ func TestArrowSchemaColumns(t *testing.T) {
 		{"msg", arrow.STRING}, {"hot_term", arrow.STRING}, {"fields", arrow.STRING},
 		{"parse_error", arrow.STRING}, {"format", arrow.STRING}, {"raw", arrow.BINARY},
 		{"topic", arrow.STRING}, {"partition", arrow.INT32}, {"offset", arrow.INT64},
-		{"uv", arrow.STRING},
+		{"uv", arrow.STRING}, {"format_default", arrow.BOOL},
 	}
 	s := ArrowSchema()
 	if s.NumFields() != len(want) {
@@ -56,7 +56,7 @@ func TestRecordBuilderRoundTrip(t *testing.T) {
 			Time: t0, IngestTime: t0.Add(time.Second), Host: "web-1", User: "alice", IP: "10.0.0.1",
 			Method: "GET", Path: "/search", Query: "q=shoes", Status: 200, Bytes: 512, LatencyMS: 12.5,
 			HotTerm: "shoes", Fields: map[string]string{"ua": "curl", "a": "1"}, Format: "json",
-			Raw: []byte(`{"ts":"..."}`), Topic: "logs", Partition: 3, Offset: 42, UV: "alice",
+			Raw: []byte(`{"ts":"..."}`), Topic: "logs", Partition: 3, Offset: 42, UV: "alice", FormatDefault: true,
 		}},
 		{"app log", Event{
 			Time: t0, IngestTime: t0, Instance: "db-2", Level: "ERROR", Component: "pool",
@@ -111,7 +111,8 @@ func TestEventsFromRecordBatchRejectsOtherSchema(t *testing.T) {
 // and upgrades to the current schema for merging.
 func TestOldLakeFilesReadable(t *testing.T) {
 	t0 := time.Date(2026, 11, 20, 10, 1, 2, 0, time.UTC)
-	ev := Event{Time: t0, IngestTime: t0, User: "-", IP: "10.0.0.1", Raw: []byte("x"), Topic: "logs", Offset: 3, UV: "dropped"}
+	ev := Event{Time: t0, IngestTime: t0, User: "-", IP: "10.0.0.1", Raw: []byte("x"), Topic: "logs", Offset: 3, UV: "dropped",
+		FormatDefault: true}
 	b := NewRecordBuilder(nil)
 	defer b.Release()
 	b.Append(&ev)
@@ -126,7 +127,7 @@ func TestOldLakeFilesReadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := ev
-	want.UV = ""
+	want.UV, want.FormatDefault = "", false
 	if !reflect.DeepEqual(got[0], want) {
 		t.Errorf("old file row\n got %+v\nwant %+v", got[0], want)
 	}
@@ -141,6 +142,22 @@ func TestOldLakeFilesReadable(t *testing.T) {
 	got, err = EventsFromRecordBatch(up)
 	if err != nil || !reflect.DeepEqual(got[0], want) {
 		t.Errorf("upgraded row %+v (%v), want %+v", got, err, want)
+	}
+	// A file written before format_default (with uv): UV read, the
+	// format taken as the record's own.
+	s25 := arrow.NewSchema(ArrowSchema().Fields()[:columnsBeforeFormatDefault], nil)
+	old25 := array.NewRecordBatch(s25, rec.Columns()[:columnsBeforeFormatDefault], rec.NumRows())
+	defer old25.Release()
+	up25, err := UpgradeRecordBatch(old25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up25.Release()
+	want.UV = ev.UV
+	for _, b := range []arrow.RecordBatch{old25, up25} {
+		if got, err := EventsFromRecordBatch(b); err != nil || !reflect.DeepEqual(got[0], want) {
+			t.Errorf("row of a file before format_default %+v (%v), want %+v", got, err, want)
+		}
 	}
 	other := arrow.NewSchema(ArrowSchema().Fields()[:5], nil)
 	short := array.NewRecordBatch(other, rec.Columns()[:5], rec.NumRows())

@@ -59,11 +59,17 @@ type Event struct {
 	// Raw is the original line exactly as received.
 	Raw []byte
 
-	// Provenance: where the record was read from.
-	Format    string
-	Topic     string
-	Partition int32
-	Offset    int64
+	// Provenance: where the record was read from. Format is the spec of
+	// the parser that read the line; FormatDefault says it was the
+	// consumer's default format (--format), the record having no format
+	// header, so that a new default re-parses it (batch's re-parse) and
+	// not a record whose producer named its format. False also in rows
+	// of lake files written before it was kept: their format stays.
+	Format        string
+	FormatDefault bool
+	Topic         string
+	Partition     int32
+	Offset        int64
 }
 
 // Text returns a field of the event as text, by its column name: the

@@ -72,7 +72,8 @@ func (d *Decoder) DecodeBorrowed(ev *event.Event, rec *kgo.Record) {
 
 func (d *Decoder) decodeRecord(ev *event.Event, rec *kgo.Record, borrow bool) {
 	p := d.def
-	if spec := headerFormat(rec.Headers); spec != nil {
+	spec := headerFormat(rec.Headers)
+	if spec != nil {
 		e := d.parser(spec)
 		if e.err != nil {
 			ts := rec.Timestamp.UTC()
@@ -89,6 +90,7 @@ func (d *Decoder) decodeRecord(ev *event.Event, rec *kgo.Record, borrow bool) {
 	} else {
 		d.decode(ev, p, rec.Value, rec.Timestamp)
 	}
+	ev.FormatDefault = spec == nil
 	d.finish(ev, rec)
 }
 
@@ -96,16 +98,16 @@ func (d *Decoder) decodeRecord(ev *event.Event, rec *kgo.Record, borrow bool) {
 // (stored: a row read back, event.EventsFromRecordBatch), decoded again by
 // these rules: the record rebuilt from the row's raw value, its ingest
 // time (the record's timestamp) and provenance, and its format column as
-// the format header. So a new hot term or visitor rule reaches the rows
-// compacted before it exactly as speed's replay of the same records
-// reaches them, through the same Decode. The format column does not say
-// whether the record had a header or took the default format (both are
-// the parser's spec), so a row keeps the format it was parsed with: a new
-// default format (--format) does not re-parse rows already in the lake.
+// the format header unless the row took the default format
+// (FormatDefault). So new rules (default format, hot term, visitor) reach
+// the rows compacted before them exactly as speed's replay of the same
+// records reaches them, through the same Decode. A row of a lake file
+// written before format_default was kept reads FormatDefault false: it
+// keeps the format it was parsed with.
 func (d *Decoder) DecodeStored(ev *event.Event, stored *event.Event) {
 	rec := kgo.Record{Value: stored.Raw, Timestamp: stored.IngestTime, Topic: stored.Topic,
 		Partition: stored.Partition, Offset: stored.Offset}
-	if stored.Format != "" {
+	if stored.Format != "" && !stored.FormatDefault {
 		rec.Headers = []kgo.RecordHeader{{Key: FormatHeader, Value: []byte(stored.Format)}}
 	}
 	d.Decode(ev, &rec)
@@ -115,6 +117,7 @@ func (d *Decoder) DecodeStored(ev *event.Event, stored *event.Event) {
 // format, read at ingest (ship, patterns: no record, no header).
 func (d *Decoder) DecodeLine(ev *event.Event, line []byte, ingest time.Time) {
 	d.decode(ev, d.def, line, ingest)
+	ev.FormatDefault = true
 	if ev.Raw == nil {
 		ev.Raw = []byte{}
 	}

@@ -183,7 +183,7 @@ func TestAllowed(t *testing.T) {
 		{`(SELECT 1) UNION ALL (SELECT 2)`, 2},
 		{`VALUES (1), (2), (3)`, 3},
 		{`FROM logs LIMIT 5`, 5},
-		{`DESCRIBE logs`, 28}, // 25 lake columns + dt, hour... checked below
+		{`DESCRIBE logs`, 28}, // the lake columns + dt, hour: checked below
 		{`SHOW TABLES`, 1},
 		{`SUMMARIZE SELECT status FROM logs`, 1},
 		{`EXPLAIN SELECT count(*) FROM logs`, 1},
@@ -197,7 +197,7 @@ func TestAllowed(t *testing.T) {
 			}
 			want := tt.wantRows
 			if strings.HasPrefix(tt.q, "DESCRIBE") {
-				want = 25 + 2 // the lake's columns, then dt and hour
+				want = 26 + 2 // the lake's columns (format_default last), then dt and hour
 			}
 			if len(res.Rows) != want {
 				t.Errorf("%d rows, want %d: %v", len(res.Rows), want, res.Rows)
