@@ -200,7 +200,7 @@ func BenchmarkApply(b *testing.B) {
 		i := 0
 		cpu0 := testkit.CPUTime()
 		for b.Loop() {
-			s.dec.Decode(&ev, recs[i%len(recs)])
+			s.dec.DecodeBorrowed(&ev, recs[i%len(recs)])
 			i++
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
@@ -239,7 +239,7 @@ func BenchmarkApply(b *testing.B) {
 					p = fresh() // the same stream again, from the start
 				}
 				r := recs[i%len(recs)]
-				s.dec.Decode(&ev, r)
+				s.dec.DecodeBorrowed(&ev, r)
 				p.apply(&ev, r.Offset, s, &t)
 				i++
 			}

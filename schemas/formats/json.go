@@ -38,7 +38,10 @@ type keyTable struct {
 	byLen [][]keyField
 }
 
-type keyField struct{ key, field string }
+type keyField struct {
+	key, field string
+	id         fieldID
+}
 
 func newKeyTable(m map[string]string) keyTable {
 	var t keyTable
@@ -46,21 +49,22 @@ func newKeyTable(m map[string]string) keyTable {
 		for len(t.byLen) <= len(k) {
 			t.byLen = append(t.byLen, nil)
 		}
-		t.byLen[len(k)] = append(t.byLen[len(k)], keyField{k, f})
+		t.byLen[len(k)] = append(t.byLen[len(k)], keyField{k, f, fieldIDOf(f)})
 	}
 	return t
 }
 
-func (t *keyTable) lookup(k string) (string, bool) {
+func (t *keyTable) lookup(k string) (*keyField, bool) {
 	if len(k) >= len(t.byLen) {
-		return "", false
+		return nil, false
 	}
-	for _, kf := range t.byLen[len(k)] {
-		if kf.key == k {
-			return kf.field, true
+	b := t.byLen[len(k)]
+	for i := range b {
+		if b[i].key == k {
+			return &b[i], true
 		}
 	}
-	return "", false
+	return nil, false
 }
 
 // NewJSON returns the JSON parser. mapping renames source keys, as
@@ -146,8 +150,8 @@ func (j *JSON) parseText(s string, ev *event.Event) error {
 			if err != nil {
 				return err
 			}
-			if field, ok := j.keys.lookup(key); ok {
-				if err := setEventField(ev, j.tp, field, key, text); err != nil {
+			if kf, ok := j.keys.lookup(key); ok {
+				if err := setFieldID(ev, j.tp, kf.id, kf.field, key, text); err != nil {
 					return fmt.Errorf("json: %w", err)
 				}
 			} else {

@@ -64,8 +64,10 @@ func (d *Decoder) Decode(ev *event.Event, rec *kgo.Record) {
 
 // DecodeBorrowed is Decode with the event's strings sharing rec.Value's
 // bytes instead of a copy of them (formats.ParseBorrowedTo): for a
-// consumer that copies the fields out before it lets rec go (compaction),
-// never for one that keeps them (a kept field holds its whole record).
+// consumer that copies out the fields it keeps before it lets rec go
+// (compaction's Parquet pages, speed's views, which copy the strings
+// they key by), never for one that keeps the event's strings themselves
+// (a kept field holds its whole record).
 func (d *Decoder) DecodeBorrowed(ev *event.Event, rec *kgo.Record) {
 	d.decodeRecord(ev, rec, true)
 }

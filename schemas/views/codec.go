@@ -37,8 +37,9 @@ func (h *Hot) MarshalBinary() ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(len(terms)))
 	for _, t := range terms {
 		b = appendBlob(b, t)
-		b = binary.AppendUvarint(b, uint64(h.counts[t]))
-		b = binary.AppendUvarint(b, uint64(h.errs[t]))
+		c := h.counts[t]
+		b = binary.AppendUvarint(b, uint64(c.n))
+		b = binary.AppendUvarint(b, uint64(c.err))
 	}
 	return b, nil
 }
@@ -53,13 +54,11 @@ func (h *Hot) UnmarshalBinary(data []byte) error {
 	n := r.count("term")
 	nh := NewHot(int(capacity))
 	nh.floor = int64(floor)
+	var slab countSlab
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		t := r.str()
 		c, e := r.uvarint(), r.uvarint()
-		nh.counts[t] = int64(c)
-		if e > 0 {
-			nh.errs[t] = int64(e)
-		}
+		nh.counts[t] = slab.new(termCount{n: int64(c), err: int64(e)})
 	}
 	if err := r.done(); err != nil {
 		return err

@@ -20,9 +20,32 @@ import (
 // reach twice the capacity) so Add stays O(1) amortised.
 type Hot struct {
 	capacity int
-	counts   map[string]int64
-	errs     map[string]int64
-	floor    int64
+	// counts holds each term's count and error through a pointer: an
+	// assignment to a map's existing string key stores the new key, so
+	// counting a held term by assigning would key it by the event's
+	// string, a substring of a parsed line that it then keeps alive
+	// (the line's copy, or speed's whole record batch: see Paths.stat).
+	counts map[string]*termCount
+	floor  int64
+}
+
+// termCount is one term's count and the most by which it may exceed the
+// truth.
+type termCount struct{ n, err int64 }
+
+// countSlab hands out termCounts from blocks, for the operations that
+// make many at once (Merge, MergeHot, Clone, decoding): one allocation a
+// block instead of one a term.
+type countSlab []termCount
+
+func (s *countSlab) new(c termCount) *termCount {
+	if len(*s) == 0 {
+		*s = make([]termCount, 64)
+	}
+	e := &(*s)[0]
+	*s = (*s)[1:]
+	*e = c
+	return e
 }
 
 // DefaultHotCapacity is the number of terms a speed pane keeps.
@@ -31,7 +54,7 @@ const DefaultHotCapacity = 1000
 // NewHot returns an empty summary keeping about capacity terms, or exact
 // counts when capacity is 0.
 func NewHot(capacity int) *Hot {
-	return &Hot{capacity: capacity, counts: map[string]int64{}, errs: map[string]int64{}}
+	return &Hot{capacity: capacity, counts: map[string]*termCount{}}
 }
 
 // Capacity is the number of terms kept (0: exact).
@@ -50,24 +73,18 @@ func (h *Hot) Len() int { return len(h.counts) }
 // Add counts one occurrence of term; empty terms are ignored.
 func (h *Hot) Add(term string) { h.AddN(term, 1) }
 
-// AddN counts n occurrences of term.
+// AddN counts n occurrences of term: one map lookup for a term held, the
+// usual case; a new one is stored under a copy.
 func (h *Hot) AddN(term string, n int64) {
 	if term == "" || n <= 0 {
 		return
 	}
-	// One map operation for a term held, the usual case (a lookup then
-	// an add hashed the term twice); a new one is stored under a copy.
-	had := len(h.counts)
-	h.counts[term] += n
-	if len(h.counts) == had {
+	if c := h.counts[term]; c != nil {
+		c.n += n
 		return
 	}
-	delete(h.counts, term)
 	term = strings.Clone(term) // see Paths.stat
-	h.counts[term] = h.floor + n
-	if h.floor > 0 {
-		h.errs[term] = h.floor
-	}
+	h.counts[term] = &termCount{n: h.floor + n, err: h.floor}
 	h.maybePrune()
 }
 
@@ -82,23 +99,17 @@ func (h *Hot) Merge(o *Hot) {
 	}
 	for t, c := range h.counts {
 		if _, ok := o.counts[t]; !ok {
-			h.counts[t] = c + o.floor
-			if o.floor > 0 {
-				h.errs[t] += o.floor
-			}
+			c.n += o.floor
+			c.err += o.floor
 		}
 	}
-	for t, c := range o.counts {
-		if hc, ok := h.counts[t]; ok {
-			h.counts[t] = hc + c
+	var slab countSlab
+	for t, oc := range o.counts {
+		if c := h.counts[t]; c != nil {
+			c.n += oc.n
+			c.err += oc.err
 		} else {
-			h.counts[t] = h.floor + c
-			if h.floor > 0 {
-				h.errs[t] += h.floor
-			}
-		}
-		if e := o.errs[t]; e > 0 {
-			h.errs[t] += e
+			h.counts[t] = slab.new(termCount{n: h.floor + oc.n, err: h.floor + oc.err})
 		}
 	}
 	h.floor += o.floor
@@ -107,9 +118,11 @@ func (h *Hot) Merge(o *Hot) {
 
 // Clone returns an independent copy.
 func (h *Hot) Clone() *Hot {
-	c := NewHot(h.capacity)
-	c.Merge(h)
-	c.capacity = h.capacity
+	c := &Hot{capacity: h.capacity, counts: make(map[string]*termCount, len(h.counts)), floor: h.floor}
+	slab := make(countSlab, len(h.counts))
+	for t, tc := range h.counts {
+		c.counts[t] = slab.new(*tc)
+	}
 	return c
 }
 
@@ -126,7 +139,7 @@ type TermCount struct {
 func (h *Hot) Top(k int) []TermCount {
 	out := make([]TermCount, 0, len(h.counts))
 	for t, c := range h.counts {
-		out = append(out, TermCount{Term: t, Count: c, Err: h.errs[t]})
+		out = append(out, TermCount{Term: t, Count: c.n, Err: c.err})
 	}
 	sortTerms(out)
 	if k > 0 && len(out) > k {
@@ -137,8 +150,8 @@ func (h *Hot) Top(k int) []TermCount {
 
 // Count returns the estimate and error bound of one term.
 func (h *Hot) Count(term string) (count, err int64) {
-	if c, ok := h.counts[term]; ok {
-		return c, h.errs[term]
+	if c := h.counts[term]; c != nil {
+		return c.n, c.err
 	}
 	return h.floor, h.floor
 }
@@ -169,7 +182,6 @@ func (h *Hot) prune() {
 			h.floor = tc.Count
 		}
 		delete(h.counts, tc.Term)
-		delete(h.errs, tc.Term)
 	}
 }
 

@@ -23,7 +23,8 @@ func MergeHot(hs ...*Hot) *Hot {
 		n = max(n, len(h.counts))
 	}
 	out := NewHot(capacity)
-	out.counts = make(map[string]int64, 2*n)
+	out.counts = make(map[string]*termCount, 2*n)
+	slab := make(countSlab, n)
 	// Accumulate, per term, how far each input that holds it is above
 	// that input's floor; the floors of all inputs are added at the end.
 	for _, h := range hs {
@@ -31,19 +32,18 @@ func MergeHot(hs ...*Hot) *Hot {
 			continue
 		}
 		for t, c := range h.counts {
-			out.counts[t] += c - h.floor
-			if e := h.errs[t] - h.floor; e != 0 {
-				out.errs[t] += e
+			oc := out.counts[t]
+			if oc == nil {
+				oc = slab.new(termCount{})
+				out.counts[t] = oc
 			}
+			oc.n += c.n - h.floor
+			oc.err += c.err - h.floor
 		}
 	}
-	for t := range out.counts {
-		out.counts[t] += floor
-		if e := out.errs[t] + floor; e > 0 {
-			out.errs[t] = e
-		} else {
-			delete(out.errs, t)
-		}
+	for _, c := range out.counts {
+		c.n += floor
+		c.err = max(c.err+floor, 0)
 	}
 	out.floor = floor
 	out.Compact()

@@ -27,8 +27,12 @@ import (
 // without changing l, so a state shared by concurrent readers (serving)
 // is safe.
 type Levels struct {
-	limit  int
-	counts map[LevelKey]int64
+	limit int
+	// counts holds each key's count through a pointer: an assignment to a
+	// map's existing key stores the new key's strings, so counting by
+	// assigning would key the count by the event's strings, substrings of
+	// a parsed line that it then keeps alive (see Hot.counts).
+	counts map[LevelKey]*int64
 }
 
 // LevelKey is one (instance, level) pair.
@@ -52,7 +56,7 @@ const levelsNone = "-"
 func NewLevels() *Levels { return newLevelsCap(LevelsCap) }
 
 func newLevelsCap(limit int) *Levels {
-	return &Levels{limit: limit, counts: map[LevelKey]int64{}}
+	return &Levels{limit: limit, counts: map[LevelKey]*int64{}}
 }
 
 // LevelKeyOf is the key an event counts under: the instance, else the
@@ -82,13 +86,25 @@ func (l *Levels) AddN(k LevelKey, n int64) {
 	if n <= 0 {
 		return
 	}
-	had := len(l.counts)
-	l.counts[k] += n
-	if len(l.counts) > had { // a new key: stored with copies (see Paths.stat)
-		delete(l.counts, k)
-		l.counts[k.clone()] = n
+	if c := l.counts[k]; c != nil {
+		*c += n
+		return
 	}
+	c := new(int64) // not &n: n would move to the heap on every call
+	*c = n
+	l.counts[k.clone()] = c // a new key: stored with copies (see Paths.stat)
 	l.maybeFold()
+}
+
+// add adds n under k, a key of another state (not an event's).
+func (l *Levels) add(k LevelKey, n int64) {
+	if c := l.counts[k]; c != nil {
+		*c += n
+		return
+	}
+	c := new(int64)
+	*c = n
+	l.counts[k] = c
 }
 
 // clone returns k with copies of its strings, which may be substrings of a
@@ -103,16 +119,20 @@ func (l *Levels) Merge(o *Levels) {
 		return
 	}
 	for k, n := range o.counts {
-		l.counts[k] += n
+		l.add(k, *n)
 	}
 	l.maybeFold()
 }
 
 // Clone returns an independent copy.
 func (l *Levels) Clone() *Levels {
-	c := &Levels{limit: l.limit, counts: make(map[LevelKey]int64, len(l.counts))}
+	c := &Levels{limit: l.limit, counts: make(map[LevelKey]*int64, len(l.counts))}
+	ns := make([]int64, len(l.counts))
+	i := 0
 	for k, n := range l.counts {
-		c.counts[k] = n
+		ns[i] = *n
+		c.counts[k] = &ns[i]
+		i++
 	}
 	return c
 }
@@ -122,14 +142,17 @@ func (l *Levels) Len() int { return len(l.folded()) }
 
 // Count returns the count of one key.
 func (l *Levels) Count(instance, level string) int64 {
-	return l.folded()[LevelKey{instance, level}]
+	if c := l.folded()[LevelKey{instance, level}]; c != nil {
+		return *c
+	}
+	return 0
 }
 
 // Total is the number of events counted.
 func (l *Levels) Total() int64 {
 	var t int64
 	for _, n := range l.counts {
-		t += n
+		t += *n
 	}
 	return t
 }
@@ -138,7 +161,7 @@ func (l *Levels) Total() int64 {
 func (l *Levels) Each(f func(k LevelKey, n int64)) {
 	counts := l.folded()
 	for _, k := range sortedLevelKeys(counts) {
-		f(k, counts[k])
+		f(k, *counts[k])
 	}
 }
 
@@ -146,11 +169,11 @@ func (l *Levels) Each(f func(k LevelKey, n int64)) {
 // way to sum many states (serving's series).
 func (l *Levels) EachUnsorted(f func(k LevelKey, n int64)) {
 	for k, n := range l.folded() {
-		f(k, n)
+		f(k, *n)
 	}
 }
 
-func sortedLevelKeys(counts map[LevelKey]int64) []LevelKey {
+func sortedLevelKeys(counts map[LevelKey]*int64) []LevelKey {
 	keys := make([]LevelKey, 0, len(counts))
 	for k := range counts {
 		keys = append(keys, k)
@@ -160,7 +183,7 @@ func sortedLevelKeys(counts map[LevelKey]int64) []LevelKey {
 }
 
 // folded returns the counts with the cap applied, without changing l.
-func (l *Levels) folded() map[LevelKey]int64 {
+func (l *Levels) folded() map[LevelKey]*int64 {
 	if l.named() <= l.limit {
 		return l.counts
 	}
@@ -210,7 +233,7 @@ func (l *Levels) fold() {
 	}
 	slices.SortFunc(keys, compareLevelKeys)
 	for _, k := range keys[l.limit:] {
-		l.counts[LevelKey{LevelsOther, k.Level}] += l.counts[k]
+		l.add(LevelKey{LevelsOther, k.Level}, *l.counts[k])
 		delete(l.counts, k)
 	}
 }
@@ -221,7 +244,7 @@ func (l *Levels) Summary() map[string]any {
 	per := map[string]int64{}
 	inst := map[string]bool{}
 	for k, n := range l.folded() {
-		per[k.Level] += n
+		per[k.Level] += *n
 		inst[k.Instance] = true
 	}
 	return map[string]any{"levels": per, "instances": len(inst), "total": l.Total()}

@@ -15,7 +15,7 @@ func (l *Levels) MarshalBinary() ([]byte, error) {
 	for _, k := range keys {
 		b = appendBlob(b, k.Instance)
 		b = appendBlob(b, k.Level)
-		b = binary.AppendUvarint(b, uint64(counts[k]))
+		b = binary.AppendUvarint(b, uint64(*counts[k]))
 	}
 	return b, nil
 }
@@ -32,7 +32,7 @@ func (l *Levels) UnmarshalBinary(data []byte) error {
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		inst, lvl, c := r.str(), r.str(), r.uvarint()
 		if r.err == nil {
-			nl.counts[LevelKey{inst, lvl}] += int64(c)
+			nl.add(LevelKey{inst, lvl}, int64(c))
 		}
 	}
 	if err := r.done(); err != nil {

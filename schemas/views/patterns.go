@@ -72,8 +72,10 @@ type PatternStat struct {
 	First, Last int64
 	// Keys counts the events per (instance, level), with the first and
 	// last event time of each, so that a query for one level or instance
-	// says when that level or instance saw the pattern.
-	Keys map[LevelKey]PatternKey
+	// says when that level or instance saw the pattern. Through a pointer:
+	// counting by assigning would key the figures by the event's strings
+	// (see Hot.counts).
+	Keys map[LevelKey]*PatternKey
 }
 
 // PatternKey is what a pattern holds per (instance, level): its events and
@@ -147,7 +149,7 @@ func (s *Patterns) Add(id patterns.ID, tmpl string, ev *event.Event, msg []byte)
 			ex = ex[:PatternExampleMax]
 		}
 		e = &PatternStat{ID: id, Template: tmpl, Example: string(ex), ExPartition: ev.Partition, ExOffset: ev.Offset,
-			First: t, Last: t, Keys: make(map[LevelKey]PatternKey, 4)}
+			First: t, Last: t, Keys: make(map[LevelKey]*PatternKey, 4)}
 		s.entries[id] = e
 		defer s.maybeFold() // after e is counted: folding may move it
 	} else {
@@ -170,15 +172,18 @@ func (s *Patterns) Add(id patterns.ID, tmpl string, ev *event.Event, msg []byte)
 }
 
 func (e *PatternStat) addKey(k LevelKey, n PatternKey) {
-	c, ok := e.Keys[k]
-	if !ok && len(e.Keys) >= PatternKeysCap && k.Instance != LevelsOther {
+	c := e.Keys[k]
+	if c == nil && len(e.Keys) >= PatternKeysCap && k.Instance != LevelsOther {
 		k.Instance = LevelsOther
-		c, ok = e.Keys[k]
+		c = e.Keys[k]
 	}
-	if !ok {
-		k = k.clone()
+	if c != nil {
+		*c = c.merge(n) // one map operation per event
+		return
 	}
-	e.Keys[k] = c.merge(n) // two map operations per event, not three
+	c = new(PatternKey)
+	*c = n
+	e.Keys[k.clone()] = c
 }
 
 // sortedKeys returns the keys of e in order, for results that must not
@@ -197,7 +202,7 @@ func (e *PatternStat) Filtered(level, instance string) (n, first, last int64) {
 	var acc PatternKey
 	for k, c := range e.Keys {
 		if (level == "" || k.Level == level) && (instance == "" || k.Instance == instance) {
-			acc = acc.merge(c)
+			acc = acc.merge(*c)
 		}
 	}
 	return acc.Count, acc.First, acc.Last
@@ -265,7 +270,7 @@ func (s *Patterns) mergeEntry(id patterns.ID, tmpl string, e *PatternStat) {
 	d := s.entries[id]
 	if d == nil {
 		d = &PatternStat{ID: id, Template: tmpl, Example: e.Example, ExPartition: e.ExPartition, ExOffset: e.ExOffset,
-			First: e.First, Last: e.Last, Keys: make(map[LevelKey]PatternKey, len(e.Keys))}
+			First: e.First, Last: e.Last, Keys: make(map[LevelKey]*PatternKey, len(e.Keys))}
 		s.entries[id] = d
 	} else {
 		d.First, d.Last = min(d.First, e.First), max(d.Last, e.Last)
@@ -277,12 +282,17 @@ func (s *Patterns) mergeEntry(id patterns.ID, tmpl string, e *PatternStat) {
 	if len(d.Keys)+len(e.Keys) <= PatternKeysCap {
 		// No key can reach the cap: the order does not matter.
 		for k, c := range e.Keys {
-			d.Keys[k] = d.Keys[k].merge(c)
+			if dc := d.Keys[k]; dc != nil {
+				*dc = dc.merge(*c)
+			} else {
+				nc := *c
+				d.Keys[k] = &nc
+			}
 		}
 		return
 	}
 	for _, k := range e.sortedKeys() {
-		d.addKey(k, e.Keys[k])
+		d.addKey(k, *e.Keys[k])
 	}
 }
 
@@ -308,7 +318,12 @@ func (s *Patterns) Clone() *Patterns {
 	c := newPatternsCap(s.limit)
 	for id, e := range s.entries {
 		ce := *e
-		ce.Keys = maps.Clone(e.Keys)
+		ce.Keys = make(map[LevelKey]*PatternKey, len(e.Keys))
+		ks := make([]PatternKey, 0, len(e.Keys))
+		for k, c := range e.Keys {
+			ks = append(ks, *c)
+			ce.Keys[k] = &ks[len(ks)-1]
+		}
 		c.entries[id] = &ce
 	}
 	for id, a := range s.absorbed {

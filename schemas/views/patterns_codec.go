@@ -86,7 +86,7 @@ func (s *Patterns) UnmarshalBinary(data []byte) error {
 		e.ExOffset = r.varint()
 		e.First, e.Last = r.varint(), r.varint()
 		nk := r.count("key")
-		e.Keys = make(map[LevelKey]PatternKey, min(nk, 64))
+		e.Keys = make(map[LevelKey]*PatternKey, min(nk, 64))
 		for j := uint64(0); j < nk && r.err == nil; j++ {
 			inst, lvl := r.str(), r.str()
 			c := PatternKey{Count: int64(r.uvarint()), First: e.First, Last: e.Last}
@@ -95,7 +95,11 @@ func (s *Patterns) UnmarshalBinary(data []byte) error {
 				c.Last -= int64(r.uvarint())
 			}
 			k := LevelKey{inst, lvl}
-			e.Keys[k] = e.Keys[k].merge(c)
+			if old := e.Keys[k]; old != nil {
+				*old = old.merge(c)
+			} else {
+				e.Keys[k] = &c
+			}
 		}
 		ns.entries[e.ID] = e
 	}

@@ -54,7 +54,7 @@ func TestPatternsAbsorbAcrossStates(t *testing.T) {
 		t.Errorf("example at p%d/%d %q, want the smallest location p0/10", w.ExPartition, w.ExOffset, w.Example)
 	}
 	at31 := patEvent(1, 6, 31, "", "").Time.UnixNano()
-	if got := w.Keys[LevelKey{"db-2", "WARN"}]; got != (PatternKey{Count: 1, First: at31, Last: at31}) {
+	if got := keyOf(w, "db-2", "WARN"); got != (PatternKey{Count: 1, First: at31, Last: at31}) {
 		t.Errorf("db-2 WARN = %+v, want 1 event at %d", got, at31)
 	}
 	if ab.Total() != 7 {
@@ -193,7 +193,15 @@ func TestPatternsKeySeen(t *testing.T) {
 	if err := s.UnmarshalBinary(v1); err != nil {
 		t.Fatalf("version 1 state: %v", err)
 	}
-	if got := s.Get(id).Keys[LevelKey{"db-1", "WARN"}]; got != (PatternKey{Count: 3, First: sec(1), Last: sec(2)}) {
+	if got := keyOf(s.Get(id), "db-1", "WARN"); got != (PatternKey{Count: 3, First: sec(1), Last: sec(2)}) {
 		t.Errorf("version 1 key: %+v", got)
 	}
+}
+
+// keyOf is e's figures of one (instance, level), zero when it has none.
+func keyOf(e *PatternStat, instance, level string) PatternKey {
+	if c := e.Keys[LevelKey{instance, level}]; c != nil {
+		return *c
+	}
+	return PatternKey{}
 }
