@@ -1,9 +1,15 @@
 package speed
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"github.com/loglambda/loglambda/schemas/collections"
+	"github.com/loglambda/loglambda/schemas/views"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -107,4 +113,109 @@ func TestFencing(t *testing.T) {
 	}
 	runToEnd(t, ref, want)
 	comparePanes(t, readPanes(t, st.db("fence")), readPanes(t, st.db("ref")))
+}
+
+// TestFencingWindow stops a member between the last check of its epoch it
+// makes and the send of a command (where a SIGSTOP past its session would
+// have to hit), once before its first command of documents and once before
+// its first checkpoint, lets another process claim every partition and
+// write the stream, then resumes it. The store must refuse what the zombie
+// sends over the new owner's writes: every document and checkpoint the new
+// owner wrote is unchanged afterwards (its epoch, offset and state), and
+// the zombie logs the refusal and drops its partitions.
+func TestFencingWindow(t *testing.T) {
+	for _, what := range []string{"docs", "checkpoint"} {
+		t.Run(what, func(t *testing.T) { fencingWindow(t, what) })
+	}
+}
+
+func fencingWindow(t *testing.T, what string) {
+	st := startStack(t, testPartitions)
+	lines := generate(6, testPartitions, testPerPart/2, 800*time.Millisecond)
+	st.produce(t, lines, 64)
+	want := lastOffsets(lines)
+	db := st.db("fence")
+
+	stopped, resume := make(chan int32, 1), make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(resume) }) }
+	defer release()
+	var zlog testkit.SyncBuffer
+	zombie, err := New(db, st.kafka.Addrs(), Group("zombie"), HotCapacity(testHotCap), FlushInterval(20*time.Millisecond),
+		settings.Logger(slog.New(slog.NewTextHandler(&zlog, nil))),
+		withBeforeSend(func(p int32, w string) {
+			if w != what {
+				return
+			}
+			select {
+			case stopped <- p: // the first such command only
+				<-resume
+			default:
+			}
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- zombie.Run(ctx) }()
+	defer func() { cancel(); release(); <-done }()
+	var part int32
+	select {
+	case part = <-stopped:
+	case <-time.After(45 * time.Second):
+		t.Fatalf("the zombie sent no %s command within 45s; log:\n%s", what, zlog.String())
+	}
+
+	owner, err := New(db, st.kafka.Addrs(), Group("owner"), HotCapacity(testHotCap), FlushInterval(20*time.Millisecond),
+		settings.Logger(quietLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runToEnd(t, owner, want) // claims every partition (epoch 2) and writes them
+	before := rawSpeedDocs(t, db)
+	owned := 0
+	for _, d := range before {
+		if d.Epoch == 2 {
+			owned++
+		}
+	}
+	if owned == 0 {
+		t.Fatal("the new owner wrote no document: the test proves nothing")
+	}
+	release()
+	for end := time.Now().Add(45 * time.Second); len(zombie.Stats().Partitions) > 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("the zombie kept its partitions 45s after resuming; log:\n%s", zlog.String())
+		}
+	}
+	after := rawSpeedDocs(t, db)
+	for id, b := range before {
+		a := after[id]
+		if b.Epoch == 2 && (a.Epoch != b.Epoch || a.Offset != b.Offset || !bytes.Equal(a.State, b.State)) {
+			t.Errorf("%s: the new owner's document (epoch 2, offset %d) overwritten: epoch %d offset %d", id, b.Offset, a.Epoch, a.Offset)
+		}
+	}
+	for p, ck := range readCheckpoints(t, db) {
+		if ck.Epoch != 2 || ck.Offset != want[p] {
+			t.Errorf("partition %d: checkpoint epoch %d offset %d after the zombie resumed, want the new owner's: epoch 2, offset %d", p, ck.Epoch, ck.Offset, want[p])
+		}
+	}
+	if log := zlog.String(); !strings.Contains(log, fmt.Sprintf("partition=%d our_epoch=1 stored_epoch=2", part)) {
+		t.Errorf("no refusal logged for partition %d:\n%s", part, log)
+	}
+	t.Logf("%d documents of the new owner kept; the zombie's log: %s", owned, zlog.String())
+}
+
+// rawSpeedDocs reads every speed document of db by collection and _id.
+func rawSpeedDocs(t *testing.T, db *mongo.Database) map[string]collections.Doc {
+	t.Helper()
+	out := map[string]collections.Doc{}
+	for _, view := range views.Names {
+		coll := collections.SpeedCollection(view)
+		for _, d := range testkit.All[collections.Doc](t, db.Collection(coll)) {
+			out[coll+"/"+d.ID] = d
+		}
+	}
+	return out
 }

@@ -32,6 +32,10 @@ type flushJob struct {
 // is dirty for the next one.
 var errFlushBudget = errors.New("flush budget used up; the rest is written by the next flush")
 
+// errFenced stops a command of a partition whose stored epoch is no longer
+// this process's.
+var errFenced = errors.New("the partition's epoch is another process's")
+
 // partJob is one partition's share of a flush job.
 type partJob struct {
 	p *partition
@@ -49,6 +53,9 @@ type partJob struct {
 	// this process's: nothing more of it was written (see fence).
 	fenced      bool
 	storedEpoch int64
+	// storeRefused are the documents the store itself refused (written
+	// by a newer owner since the epoch read).
+	storeRefused []string
 }
 
 type paneGroup struct {
@@ -119,10 +126,10 @@ func (s *Speed) cut(only []int32, now, horizon time.Time) (*flushJob, error) {
 					return nil, fmt.Errorf("flush partition %d pane %s: encode %s: %w", p.id, collections.PaneKey(ps.start), view, err)
 				}
 				id := collections.DocID(view, ps.start, p.id)
-				g.docs[i] = append(g.docs[i], replace.Doc{ID: id, New: !ps.stored, Body: collections.Doc{
+				g.docs[i] = append(g.docs[i], replace.Doc{ID: id, New: !ps.stored, Epoch: p.epoch, Body: collections.Doc{
 					ID: id, View: view, Pane: ps.start, PaneEnd: ps.start.Add(s.cfg.Pane),
 					Partition: p.id, Offset: ps.offsets[i], Updated: now,
-					State: state, Summary: ps.pane.Summary(view), Generation: p.generation,
+					State: state, Summary: ps.pane.Summary(view), Generation: p.generation, Epoch: p.epoch,
 				}})
 				job.ndocs++
 			}
@@ -170,11 +177,36 @@ func (s *Speed) write(ctx context.Context, job *flushJob) error {
 			g := pj.groups[pj.written]
 			for i, docs := range g.docs {
 				coll := collections.SpeedCollection(views.Names[i])
-				if err := s.fence(ctx, pj); err != nil || pj.fenced {
-					return err
+				// The epoch is read once the command is encoded and its
+				// turn has come: only the send follows (see the package
+				// documentation, Fencing).
+				res, err := s.writer.ReplaceChecked(ctx, s.db.Collection(coll), docs, func(cctx context.Context) error {
+					if err := s.fence(cctx, pj); err != nil {
+						return err
+					}
+					if pj.fenced {
+						return errFenced
+					}
+					if s.cfg.beforeSend != nil {
+						s.cfg.beforeSend(pj.p.id, "docs")
+					}
+					return nil
+				})
+				if pj.fenced {
+					return nil
 				}
-				if _, err := s.writer.Replace(ctx, s.db.Collection(coll), docs); err != nil {
+				if err != nil {
 					return fmt.Errorf("flush partition %d: %d panes to %s: %w", pj.p.id, len(docs), coll, err)
+				}
+				if len(res.Refused) > 0 {
+					// The store refused documents a newer owner wrote
+					// (the epoch changed after the read above).
+					pj.storeRefused = res.Refused
+					if err := s.fence(ctx, pj); err != nil {
+						return err
+					}
+					pj.fenced = true
+					return nil
 				}
 			}
 			pj.written++
@@ -190,11 +222,28 @@ func (s *Speed) write(ctx context.Context, job *flushJob) error {
 		if pj.ck == nil {
 			continue
 		}
-		if err := s.fence(ctx, pj); err != nil || pj.fenced {
-			return err
+		if s.cfg.beforeSend != nil {
+			s.cfg.beforeSend(pj.p.id, "checkpoint")
 		}
-		if _, err := s.writer.Replace(ctx, s.db.Collection(collections.CheckpointCollection), []replace.Doc{*pj.ck}); err != nil {
+		// The checkpoint is replaced only if it still holds this process's
+		// epoch: check and write are one command, so no pause of this
+		// process can land a checkpoint over a newer owner's claim. The
+		// filter is on _id and epoch, which the embedded store answers by
+		// decoding the collection: one document per partition.
+		ok, err := s.writer.ReplaceIf(ctx, s.db.Collection(collections.CheckpointCollection), *pj.ck,
+			bson.D{{Key: "epoch", Value: pj.p.epoch}})
+		if err != nil {
 			return fmt.Errorf("flush partition %d: checkpoint to %s: %w", pj.p.id, collections.CheckpointCollection, err)
+		}
+		if !ok {
+			// Refused: read the stored epoch for the log only.
+			if err := s.fence(ctx, pj); err != nil {
+				return err
+			}
+			if !pj.fenced {
+				return fmt.Errorf("flush partition %d: checkpoint refused though its epoch reads %d, this process's; the next flush retries", pj.p.id, pj.p.epoch)
+			}
+			return nil
 		}
 		pj.ckWritten = true
 	}
@@ -296,7 +345,7 @@ func (s *Speed) reportFenced(job *flushJob) {
 		s.metrics.refused(docs)
 		s.cfg.Logger.Warn("speed: refused to write a partition another member owns now (this process lost it and did not know yet); dropped it",
 			"partition", pj.p.id, "our_epoch", pj.p.epoch, "stored_epoch", pj.storedEpoch, "refused_docs", docs,
-			"refused_checkpoint", pj.ck != nil, "our_offset", pj.off)
+			"refused_checkpoint", pj.ck != nil, "our_offset", pj.off, "refused_by_store", len(pj.storeRefused))
 		ids = append(ids, pj.p.id)
 	}
 	if len(ids) > 0 {

@@ -60,7 +60,12 @@ type cfg struct {
 	// a checkpoint and without the exit flush, as a crash would. abort,
 	// when closed, stops Run the same way (a kill at a random moment).
 	afterDocs func() error
-	abort     <-chan struct{}
+	// beforeSend runs after the last check of a partition's epoch this
+	// process makes before a command that writes the partition's
+	// documents ("docs") or checkpoint ("checkpoint"): only the send
+	// follows (a test stops there).
+	beforeSend func(partition int32, what string)
+	abort      <-chan struct{}
 }
 
 func defaultCfg() cfg {
@@ -133,6 +138,10 @@ func Registerer(r prometheus.Registerer) Opt {
 // withAfterDocs sets the hook run between a flush's documents and its
 // checkpoints (tests: crash there).
 func withAfterDocs(f func() error) Opt { return own("withAfterDocs", func(c *cfg) { c.afterDocs = f }) }
+
+func withBeforeSend(f func(partition int32, what string)) Opt {
+	return own("withBeforeSend", func(c *cfg) { c.beforeSend = f })
+}
 
 // withAbort stops Run without flushing once ch is closed (tests: kill).
 // withMaxHeld lowers the bound of panes held per partition (maxHeldPanes),

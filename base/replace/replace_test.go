@@ -138,3 +138,92 @@ func TestOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestReplaceIf checks the conditional replace against the embedded
+// store: it writes only over a document that has the _id and matches the
+// condition, and never inserts.
+func TestReplaceIf(t *testing.T) {
+	db := startMongo(t)
+	ctx := context.Background()
+	w, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll := db.Collection("cond")
+	if _, err := coll.InsertOne(ctx, smallDoc{ID: "a", N: 2, Pad: "stored"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		id      string
+		n       int // the condition: n equal to it
+		matched bool
+	}{
+		{"a", 1, false}, // another n: refused
+		{"b", 2, false}, // no such document: not inserted
+		{"a", 2, true},
+	} {
+		ok, err := w.ReplaceIf(ctx, coll, Doc{ID: tc.id, Body: smallDoc{ID: tc.id, N: 3, Pad: "new"}}, bson.D{{Key: "n", Value: tc.n}})
+		if err != nil || ok != tc.matched {
+			t.Fatalf("ReplaceIf(%s if n=%d): matched %v err %v, want matched %v", tc.id, tc.n, ok, err, tc.matched)
+		}
+		var got []smallDoc
+		cur, err := coll.Find(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cur.All(ctx, &got); err != nil {
+			t.Fatal(err)
+		}
+		want := smallDoc{ID: "a", N: 2, Pad: "stored"}
+		if tc.matched {
+			want = smallDoc{ID: "a", N: 3, Pad: "new"}
+		}
+		if len(got) != 1 || got[0] != want {
+			t.Fatalf("after ReplaceIf(%s if n=%d): %+v, want only %+v", tc.id, tc.n, got, want)
+		}
+	}
+}
+
+// TestFencedWrites writes one document with a sequence of epochs, hinted
+// new or not, and checks each write against an independent rule: it is
+// written if and only if its epoch is at least every epoch written before
+// (refused otherwise, the stored document unchanged).
+func TestFencedWrites(t *testing.T) {
+	db := startMongo(t)
+	ctx := context.Background()
+	w, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll := db.Collection("fenced")
+	epochs := []int64{2, 1, 2, 3, 2, 15, 16, 15, 17, 0x100, 0xff, 0x101, 0x1234567, 0x1234566, 0x1234568, 0x7fffffff, 1, 0x7fffffff}
+	var high int64
+	stored := -1
+	for i, e := range epochs {
+		docs := []Doc{
+			{ID: "x", Body: smallDoc{ID: "x", N: i}, Epoch: e, New: i%3 == 0},
+			{ID: fmt.Sprintf("new%d", i), Body: smallDoc{ID: fmt.Sprintf("new%d", i), N: i}, Epoch: e, New: i%2 == 0},
+		}
+		res, err := w.Replace(ctx, coll, docs)
+		if err != nil {
+			t.Fatalf("write %d (epoch %#x): %v", i, e, err)
+		}
+		want := e >= high
+		if want {
+			high, stored = e, i
+		}
+		if got := len(res.Refused) == 0; got != want || (len(res.Refused) == 1 && res.Refused[0] != "x") {
+			t.Fatalf("write %d (epoch %#x, highest before %#x): refused %v", i, e, high, res.Refused)
+		}
+		var d smallDoc
+		if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: "x"}}).Decode(&d); err != nil || d.N != stored {
+			t.Fatalf("after write %d (epoch %#x): stored n=%d (%v), want %d", i, e, d.N, err, stored)
+		}
+	}
+	if n, err := coll.CountDocuments(ctx, bson.D{}); err != nil || n != int64(len(epochs)+1) {
+		t.Fatalf("%d documents (%v), want %d: every new one written", n, err, len(epochs)+1)
+	}
+	if _, err := w.Replace(ctx, coll, []Doc{{ID: "y", Body: smallDoc{ID: "y"}, Epoch: 1 << 32}}); err == nil {
+		t.Fatal("an epoch of 2^32 was accepted")
+	}
+}

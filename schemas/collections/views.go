@@ -45,6 +45,10 @@ type Doc struct {
 	// under (Contract.Generation; 0 in documents from before, read as 1):
 	// serving reads only the current generation's, so no answer mixes two.
 	Generation int64 `bson:"generation,omitempty"`
+	// Epoch is the owner epoch (Checkpoint.Epoch) of the speed process
+	// that wrote the document (0 in batch documents and in speed documents
+	// from before): who wrote what, after a partition moved.
+	Epoch int64 `bson:"epoch,omitempty"`
 }
 
 // DocID returns the document id of a view's pane: "hot|2026-11-20T10:01Z|p3"
