@@ -181,6 +181,18 @@ func TestRefreshFromCheckpointLists(t *testing.T) {
 	checkpoints(at, t0)
 	pv("once listed, they are", sp1, sp2, sp3)
 
+	// The lists reach back the refresh margin before the checkpoint last
+	// read: writes listed again, already read as written, are not read
+	// again (a refresh then reads the checkpoints and batch_meta alone,
+	// as one with nothing listed does).
+	pv("nothing new", sp1, sp2, sp3)
+	idle := srv.costs.cost().LastDocs
+	checkpoints(at.Add(500*time.Millisecond), t0)
+	pv("the same writes listed again", sp1, sp2, sp3)
+	if got := srv.costs.cost().LastDocs; got != idle {
+		t.Errorf("a refresh over writes already read read %d documents, want %d (checkpoints and batch_meta)", got, idle)
+	}
+
 	at = t0.Add(3 * time.Second)
 	writeSpeed(t, db, sp1b, speedCap, at)
 	note(sp1b, at)
