@@ -196,18 +196,34 @@ func skipJSONSpace(s string, i int) int {
 // surrogate becomes U+FFFD).
 func readJSONString(s string, i int) (string, int, error) {
 	start := i + 1
-	for k := start; k < len(s); k++ {
+	k := start
+	for k < len(s) && !jsonStringStop[s[k]] {
+		k++
+	}
+	if k < len(s) {
 		switch c := s[k]; {
 		case c == '"':
 			return s[start:k], k + 1, nil
 		case c == '\\':
 			return unescapeJSONString(s, start)
-		case c < 0x20:
+		default:
 			return "", 0, fmt.Errorf("json: control character %#x in string at byte %d", c, k)
 		}
 	}
 	return "", 0, jsonSyntax(s, len(s), "closing '\"' of a string")
 }
+
+// jsonStringStop marks the bytes that end a run of plain string bytes
+// (the closing quote, a backslash, a control character): one table load
+// per byte instead of three compares, on the loop that reads every key
+// and string value of every line. Read-only after init.
+var jsonStringStop = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 // unescapeJSONString decodes the string whose text starts at s[start].
 func unescapeJSONString(s string, start int) (string, int, error) {
