@@ -405,8 +405,8 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() error
 // (go test's -parallel, GOMAXPROCS) shorten the package's run. The tests
 // that assert a time (TestSpeedGroupFaults' 15 s without a checkpoint,
 // TestOutages' 15 s to notice, TestCredentialsRefused's 5 s), set the
-// environment (t.Setenv, testkit.StartS3) or start a second in-process
-// stack run alone, before them.
+// environment (t.Setenv, testkit.StartS3; testkit.StartS3Processes does
+// not) or start a second in-process stack run alone, before them.
 
 // built is the loglambda binary of the end-to-end tests, built once per
 // test binary: linking the 170 MB binary took 2m16s on the shared machine

@@ -35,6 +35,7 @@ type proc struct {
 	name string
 	bin  string
 	args []string
+	env  []string // beside this process's environment
 	log  string
 
 	mu  sync.Mutex
@@ -65,6 +66,9 @@ func (p *proc) start() {
 	}
 	fmt.Fprintf(f, "=== start %s\n", time.Now().UTC().Format(time.RFC3339Nano))
 	cmd := testkit.Command(p.bin, p.args...)
+	if p.env != nil {
+		cmd.Env = append(os.Environ(), p.env...)
+	}
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		f.Close()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -190,7 +191,8 @@ func (errReader) Read([]byte) (int, error) { return 0, errors.New("writer killed
 // record once (counted by the broker's end offsets).
 func TestManifestKillsS3(t *testing.T) {
 	testkit.SkipShort(t, "end-to-end: starts SeaweedFS, the stores, builds the binary")
-	srv := testkit.StartS3(t)
+	t.Parallel() // see "Parallel" in e2e_test.go
+	srv := testkit.StartS3Processes(t)
 	bin := buildBinary(t)
 	ctx := testkit.Context(t, 15*time.Minute)
 	_, kafkaAddr, mongoAddr := startStores(t, bin, filepath.Join(t.TempDir(), "data"), 4)
@@ -229,13 +231,16 @@ func TestManifestKillsS3(t *testing.T) {
 		lakeArgs := []string{"--lake", location, "--s3-conditional", conditional}
 		run := newProc(t, "batch-"+conditional, bin, append([]string{"batch", "run", "--brokers", kafkaAddr, "--mongo-uri", uri,
 			"--mongo-db", "kills", "--s3-endpoint", web.URL, "--lake-cache", filepath.Join(t.TempDir(), "cache")}, lakeArgs...)...)
+		run.env = srv.Env
 		// readable checks the lake as a reader finds it, straight from
 		// the server: rows, distinct offsets, and the offsets compacted.
 		readable := func(what string) int64 {
 			t.Helper()
 			args := append(append([]string{"sql", "--s3-endpoint", srv.Endpoint, "--lake-cache", filepath.Join(t.TempDir(), "sql-cache"),
 				"--format", "csv"}, lakeArgs...), `SELECT count(*) AS n, count(DISTINCT (partition, "offset")) AS d FROM logs`)
-			out, err := testkit.Command(bin, args...).CombinedOutput()
+			cmd := testkit.Command(bin, args...)
+			cmd.Env = append(os.Environ(), srv.Env...)
+			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("%s: the lake is not readable: %v\n%s", what, err, out)
 			}

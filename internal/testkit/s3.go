@@ -23,7 +23,11 @@ import (
 type S3 struct {
 	// Endpoint is the server's URL, for --s3-endpoint.
 	Endpoint string
-	client   *minio.Client
+	// Env holds the identity's keys as environment variables
+	// (KEY=value), for the processes of a test started by
+	// StartS3Processes.
+	Env    []string
+	client *minio.Client
 }
 
 // weedBinary finds the weed binary ci/seaweedfs.sh builds: $LOGLAMBDA_WEED,
@@ -46,10 +50,24 @@ func weedBinary() string {
 	return p
 }
 
-// StartS3 starts SeaweedFS for tb, stopped when tb ends. Without the
-// binary the test fails in CI (ci/test.sh builds it: $CI or
-// $LOGLAMBDA_WEED set) and is skipped elsewhere, saying how to build it.
+// StartS3 starts SeaweedFS for tb, stopped when tb ends, and puts its
+// keys in tb's environment. Without the binary the test fails in CI
+// (ci/test.sh builds it: $CI or $LOGLAMBDA_WEED set) and is skipped
+// elsewhere, saying how to build it.
 func StartS3(tb testing.TB) *S3 {
+	tb.Helper()
+	s := StartS3Processes(tb)
+	for _, kv := range s.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		tb.Setenv(k, v)
+	}
+	return s
+}
+
+// StartS3Processes is StartS3 leaving tb's environment alone: the keys
+// are in S3.Env only, for the processes the test starts (cmd.Env). A test
+// that runs in parallel (t.Parallel) cannot set its environment.
+func StartS3Processes(tb testing.TB) *S3 {
 	tb.Helper()
 	bin := weedBinary()
 	if _, err := os.Stat(bin); bin == "" || err != nil {
@@ -89,14 +107,13 @@ func StartS3(tb testing.TB) *S3 {
 		cmd.Wait()
 		logf.Close()
 	})
-	tb.Setenv("AWS_ACCESS_KEY_ID", access)
-	tb.Setenv("AWS_SECRET_ACCESS_KEY", secret)
 	host := fmt.Sprintf("127.0.0.1:%d", ports[3])
 	cl, err := minio.New(host, &minio.Options{Creds: credentials.NewStaticV4(access, secret, ""), BucketLookup: minio.BucketLookupPath})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &S3{Endpoint: "http://" + host, client: cl}
+	s := &S3{Endpoint: "http://" + host, client: cl,
+		Env: []string{"AWS_ACCESS_KEY_ID=" + access, "AWS_SECRET_ACCESS_KEY=" + secret}}
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
