@@ -119,9 +119,9 @@
 // store itself, in the same command, so that no pause of the writer between
 // a check and its write can land anything over a newer owner's:
 //
-//   - The checkpoint is replaced only if it still holds the writer's epoch
-//     (a filter on _id and epoch; the checkpoint collection holds one
-//     document per partition, so the embedded store's scan of it is cheap).
+//   - The checkpoint carries a fence (base/replace.FenceField) that the
+//     claim sets for the new epoch with the epoch itself, and every write
+//     of it is fenced: the store refuses a checkpoint of an older owner.
 //   - Each document carries the epoch of its writer (epoch) and a fence
 //     (base/replace.FenceField) that makes the store refuse a write of a
 //     smaller epoch than the last one that reached the document: the write

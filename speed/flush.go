@@ -140,7 +140,7 @@ func (s *Speed) cut(only []int32, now, horizon time.Time) (*flushJob, error) {
 		// list of the panes written (serving reads those by _id).
 		if p.dirty || len(pj.groups) > 0 {
 			ck := p.checkpoint(now)
-			pj.ck = &replace.Doc{ID: ck.ID, Body: ck}
+			pj.ck = &replace.Doc{ID: ck.ID, Body: ck, Epoch: p.epoch}
 		}
 		if len(pj.groups) > 0 || pj.ck != nil {
 			job.parts = append(job.parts, pj)
@@ -225,24 +225,19 @@ func (s *Speed) write(ctx context.Context, job *flushJob) error {
 		if s.cfg.beforeSend != nil {
 			s.cfg.beforeSend(pj.p.id, "checkpoint")
 		}
-		// The checkpoint is replaced only if it still holds this process's
-		// epoch: check and write are one command, so no pause of this
-		// process can land a checkpoint over a newer owner's claim. The
-		// filter is on _id and epoch, which the embedded store answers by
-		// decoding the collection: one document per partition.
-		ok, err := s.writer.ReplaceIf(ctx, s.db.Collection(collections.CheckpointCollection), *pj.ck,
-			bson.D{{Key: "epoch", Value: pj.p.epoch}})
+		// The checkpoint is fenced like the documents (its epoch's
+		// fence, set by the claim): no pause of this process can land it
+		// over a newer owner's claim.
+		res, err := s.writer.Replace(ctx, s.db.Collection(collections.CheckpointCollection), []replace.Doc{*pj.ck})
 		if err != nil {
 			return fmt.Errorf("flush partition %d: checkpoint to %s: %w", pj.p.id, collections.CheckpointCollection, err)
 		}
-		if !ok {
+		if len(res.Refused) > 0 {
 			// Refused: read the stored epoch for the log only.
 			if err := s.fence(ctx, pj); err != nil {
 				return err
 			}
-			if !pj.fenced {
-				return fmt.Errorf("flush partition %d: checkpoint refused though its epoch reads %d, this process's; the next flush retries", pj.p.id, pj.p.epoch)
-			}
+			pj.fenced = true
 			return nil
 		}
 		pj.ckWritten = true

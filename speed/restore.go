@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/loglambda/loglambda/base/replace"
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/views"
 )
@@ -106,8 +107,22 @@ func (s *Speed) claim(ctx context.Context, p *partition, hasCk bool, stored int6
 	p.epoch = stored + 1
 	coll := s.db.Collection(collections.CheckpointCollection)
 	id := collections.CheckpointID(p.topic, p.id)
+	// The claim sets the checkpoint's fence for the new epoch (FenceField),
+	// which makes the store refuse every later checkpoint write of an
+	// older owner.
+	fence, err := replace.FenceSets(p.epoch)
+	if err != nil {
+		return fmt.Errorf("claim partition %d (epoch %d): %w", p.id, p.epoch, err)
+	}
 	if !hasCk {
-		if _, err := coll.InsertOne(ctx, p.checkpoint(time.Now().UTC())); err != nil {
+		raw, err := bson.Marshal(p.checkpoint(time.Now().UTC()))
+		if err == nil {
+			raw, err = replace.Fenced(raw, p.epoch)
+		}
+		if err == nil {
+			_, err = coll.InsertOne(ctx, raw)
+		}
+		if err != nil {
 			return fmt.Errorf("claim partition %d (epoch %d): %w", p.id, p.epoch, err)
 		}
 		return nil
@@ -119,7 +134,7 @@ func (s *Speed) claim(ctx context.Context, p *partition, hasCk bool, stored int6
 		was = bson.D{{Key: "$in", Value: bson.A{int64(0), nil}}}
 	}
 	res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "epoch", Value: was}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "epoch", Value: p.epoch}}}})
+		bson.D{{Key: "$set", Value: append(bson.D{{Key: "epoch", Value: p.epoch}}, fence...)}})
 	if err != nil {
 		return fmt.Errorf("claim partition %d (epoch %d): %w", p.id, p.epoch, err)
 	}

@@ -36,9 +36,11 @@ const fenceDigits = 8
 // path component reads as an array index.
 const fenceKeys = "abcdefghijklmnop"
 
-// fenceSets returns the $set elements of a write of epoch: the numbers
-// below its path and its path's leaf.
-func fenceSets(epoch int64) (bson.D, error) {
+// FenceSets returns the $set elements that fence a document for epoch:
+// the numbers below its path and its path's leaf. A claim of a document
+// for a new epoch sets them (with its other fields) by _id, so that every
+// later fenced write of an older epoch is refused.
+func FenceSets(epoch int64) (bson.D, error) {
 	if epoch <= 0 || epoch >= 1<<(4*fenceDigits) {
 		return nil, fmt.Errorf("epoch %d outside 1..2^%d-1", epoch, 4*fenceDigits)
 	}
@@ -55,9 +57,9 @@ func fenceSets(epoch int64) (bson.D, error) {
 }
 
 // fenceDoc returns the FenceField value a fenced insert of epoch writes:
-// the document the sets of fenceSets make in an empty one.
+// the document the sets of FenceSets make in an empty one.
 func fenceDoc(epoch int64) (bson.D, error) {
-	sets, err := fenceSets(epoch)
+	sets, err := FenceSets(epoch)
 	if err != nil {
 		return nil, err
 	}
@@ -86,8 +88,9 @@ func setPath(d bson.D, path []string, v any) bson.D {
 	return append(d, bson.E{Key: path[0], Value: setPath(bson.D{}, path[1:], v)})
 }
 
-// fencedInsert returns raw with FenceField for epoch added.
-func fencedInsert(raw bson.Raw, epoch int64) (bson.Raw, error) {
+// Fenced returns raw with FenceField for epoch added: the document a
+// fenced insert of epoch writes.
+func Fenced(raw bson.Raw, epoch int64) (bson.Raw, error) {
 	fd, err := fenceDoc(epoch)
 	if err != nil {
 		return nil, err
@@ -109,7 +112,7 @@ func fencedInsert(raw bson.Raw, epoch int64) (bson.Raw, error) {
 // raw set (fields the stored document has and raw lacks stay) and the
 // fence of epoch.
 func fencedUpdate(raw bson.Raw, epoch int64) (bson.D, error) {
-	sets, err := fenceSets(epoch)
+	sets, err := FenceSets(epoch)
 	if err != nil {
 		return nil, err
 	}

@@ -164,7 +164,7 @@ func (w *Writer) command(ctx context.Context, coll *mongo.Collection, docs []Doc
 		if d.New {
 			ins := raw
 			if d.Epoch > 0 {
-				if ins, err = fencedInsert(raw, d.Epoch); err != nil {
+				if ins, err = Fenced(raw, d.Epoch); err != nil {
 					return 0, nil, fmt.Errorf("encode %s: %w", d.ID, err)
 				}
 			}
@@ -295,37 +295,6 @@ func (w *Writer) write(ctx context.Context, coll *mongo.Collection, docs []Doc, 
 // codePathNotViable is the error of an update setting a path through a
 // number: a fenced write refused (FenceField).
 const codePathNotViable = 28
-
-// ReplaceIf replaces the existing document doc.ID of coll by doc.Body only
-// if it also matches cond (more conditions on its fields, e.g. an owner's
-// epoch), as one command under the Writer's rules (one command at a time,
-// its own deadline). It never inserts: matched is false when no document
-// has that _id and matches cond, and then nothing was written. The check
-// and the write are one command, so nothing can come between them on the
-// client's side (a process paused after sending it has nothing more to
-// send); MongoDB applies them atomically.
-//
-// Use it on small collections only: the embedded FerretDB pushes a filter
-// down to SQLite only when it is {_id} alone, and answers any other by
-// decoding every document of the collection (measured: a replace filtered
-// on _id and one more field in a collection of 305 pane documents took
-// 10-34 s per 64 documents against 0.2-0.9 s by _id alone).
-func (w *Writer) ReplaceIf(ctx context.Context, coll *mongo.Collection, doc Doc, cond bson.D) (bool, error) {
-	raw, err := bson.Marshal(doc.Body)
-	if err != nil {
-		return false, fmt.Errorf("replace %s in %s: encode: %w", doc.ID, coll.Name(), err)
-	}
-	var matched bool
-	err = w.turn(ctx, coll, 1, int64(len(raw)), func(cctx context.Context) error {
-		res, err := coll.ReplaceOne(cctx, append(bson.D{{Key: "_id", Value: doc.ID}}, cond...), bson.Raw(raw))
-		matched = err == nil && res.MatchedCount == 1
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("replace %s in %s if it matches %v: %w", doc.ID, coll.Name(), cond, err)
-	}
-	return matched, nil
-}
 
 // ErrCommandTimeout is the cause of a command that ran out of its own
 // deadline: the store is slower than the deadline allows, or stuck.

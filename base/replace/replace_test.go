@@ -139,51 +139,6 @@ func TestOptions(t *testing.T) {
 	}
 }
 
-// TestReplaceIf checks the conditional replace against the embedded
-// store: it writes only over a document that has the _id and matches the
-// condition, and never inserts.
-func TestReplaceIf(t *testing.T) {
-	db := startMongo(t)
-	ctx := context.Background()
-	w, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	coll := db.Collection("cond")
-	if _, err := coll.InsertOne(ctx, smallDoc{ID: "a", N: 2, Pad: "stored"}); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		id      string
-		n       int // the condition: n equal to it
-		matched bool
-	}{
-		{"a", 1, false}, // another n: refused
-		{"b", 2, false}, // no such document: not inserted
-		{"a", 2, true},
-	} {
-		ok, err := w.ReplaceIf(ctx, coll, Doc{ID: tc.id, Body: smallDoc{ID: tc.id, N: 3, Pad: "new"}}, bson.D{{Key: "n", Value: tc.n}})
-		if err != nil || ok != tc.matched {
-			t.Fatalf("ReplaceIf(%s if n=%d): matched %v err %v, want matched %v", tc.id, tc.n, ok, err, tc.matched)
-		}
-		var got []smallDoc
-		cur, err := coll.Find(ctx, bson.D{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cur.All(ctx, &got); err != nil {
-			t.Fatal(err)
-		}
-		want := smallDoc{ID: "a", N: 2, Pad: "stored"}
-		if tc.matched {
-			want = smallDoc{ID: "a", N: 3, Pad: "new"}
-		}
-		if len(got) != 1 || got[0] != want {
-			t.Fatalf("after ReplaceIf(%s if n=%d): %+v, want only %+v", tc.id, tc.n, got, want)
-		}
-	}
-}
-
 // TestFencedWrites writes one document with a sequence of epochs, hinted
 // new or not, and checks each write against an independent rule: it is
 // written if and only if its epoch is at least every epoch written before
