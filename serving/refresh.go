@@ -50,7 +50,7 @@ type refresher struct {
 	gen, batchGen uint64
 	changes       []change
 	lakeDigest    string
-	// read is the Updated of every speed document decoded into speedRaw,
+	// read is the Updated of every speed document kept in speedRaw,
 	// so that one read again (the refresh margin) and unchanged is not
 	// decoded again, nor its pane marked changed.
 	read map[speedDocKey]time.Time
@@ -573,7 +573,7 @@ func (s *Server) readByID(ctx context.Context, reads []idRead, fn func(idRead, *
 	return err
 }
 
-// keepSpeedDoc decodes a speed document of view into speedRaw (unless its
+// keepSpeedDoc keeps a speed document of view in speedRaw (unless its
 // pane is before the horizon) and marks its pane dirty.
 func (s *Server) keepSpeedDoc(view string, d *collections.Doc) error {
 	r := &s.r
