@@ -333,8 +333,8 @@ func TestEndToEnd(t *testing.T) {
 }
 
 // interrupt stops a running loglambda as Ctrl-C does and reports whether
-// it ended within a minute; an unclean exit or a process still running
-// (then killed) fails the test.
+// it ended within 3 minutes (its last flush, on a loaded machine); an
+// unclean exit or a process still running (then killed) fails the test.
 func interrupt(t *testing.T, cmd *exec.Cmd) bool {
 	t.Helper()
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
@@ -348,10 +348,10 @@ func interrupt(t *testing.T, cmd *exec.Cmd) bool {
 			t.Errorf("%s after SIGINT: %v", cmd.Args[1], err)
 		}
 		return true
-	case <-time.After(60 * time.Second):
+	case <-time.After(3 * time.Minute):
 		testkit.Kill(cmd)
 		<-done
-		t.Errorf("%s did not stop within 60s of SIGINT", cmd.Args[1])
+		t.Errorf("%s did not stop within 3 minutes of SIGINT", cmd.Args[1])
 		return false
 	}
 }

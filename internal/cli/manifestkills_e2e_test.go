@@ -269,11 +269,14 @@ func TestManifestKillsS3(t *testing.T) {
 		finish := func(what string) {
 			t.Helper()
 			run.start()
-			for end := time.Now().Add(5 * time.Minute); !run.exited(); time.Sleep(50 * time.Millisecond) {
-				if time.Now().After(end) {
-					t.Fatalf("%s: batch run did not finish within 5 minutes", what)
+			// Its log grows while it works: 5 minutes without a line
+			// is a stuck run, a slower one is waited for.
+			testkit.Await(t, 5*time.Minute, what+": batch run to finish", func() error {
+				if run.exited() {
+					return nil
 				}
-			}
+				return fmt.Errorf("running, %d bytes of log", len(run.output()))
+			})
 			if code := run.cmd.ProcessState.ExitCode(); code != 0 {
 				t.Fatalf("%s: batch run failed (%d): %s", what, code, lastLine(run.output()))
 			}
@@ -291,11 +294,12 @@ func TestManifestKillsS3(t *testing.T) {
 				produce()
 				proxy.arm(aim, mode, run.kill)
 				run.start()
-				for end := time.Now().Add(5 * time.Minute); !run.exited() && !proxy.wasKilled(); time.Sleep(20 * time.Millisecond) {
-					if time.Now().After(end) {
-						t.Fatalf("%s: batch run neither ended nor was killed within 5 minutes", what)
+				testkit.Await(t, 5*time.Minute, what+": batch run to end or be killed", func() error {
+					if run.exited() || proxy.wasKilled() {
+						return nil
 					}
-				}
+					return fmt.Errorf("running, %d bytes of log", len(run.output()))
+				})
 				proxy.mu.Lock()
 				hit, before, sent, puts := proxy.hit, proxy.before, proxy.sent, proxy.puts
 				proxy.mu.Unlock()
