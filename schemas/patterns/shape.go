@@ -29,6 +29,27 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 	)
 	n := len(msg)
 	for i, j, fl := nextToken(msg, 0); i < n; i, j, fl = nextToken(msg, j) {
+		if fl == 0 && ntok < maxTokens-1 {
+			// A word of letters, most tokens: a constant unless it may be
+			// a special word (as memo.classify decides it first), added
+			// here without the rules for other kinds.
+			if a, b := coreSpan(msg[i:j]); a < b && !specialCandidate(msg[i+a:i+b]) {
+				ntok++
+				quoted = false
+				if pendS >= 0 {
+					k.constSpan(msg, pendS, pendE, pendN)
+					pendS, pendN = -1, 0
+				}
+				anyVar, prev = false, kConst
+				if k.open == kConst && k.runS >= 0 {
+					k.runE = int32(j)
+					k.units++
+				} else {
+					k.constSpan(msg, int32(i), int32(j), 1)
+				}
+				continue
+			}
+		}
 		var kind uint8
 		var vs, ve int32
 		weak, unit, multi := false, false, false
@@ -55,7 +76,7 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 			if !quoted {
 				kind, vs, ve = sc.memo.classify(msg[i:j], fl, sc.off)
 			}
-			if kind == kVar && fl&cSlash != 0 && sc.off&rProduct == 0 && ntok < maxTokens-2 && int(ve) == j-i && productToken(msg[i+int(vs):j]) {
+			if fl&cSlash != 0 && kind == kVar && sc.off&rProduct == 0 && ntok < maxTokens-2 && int(ve) == j-i && productToken(msg[i+int(vs):j]) {
 				// A product's comment (see tokenize): one token more.
 				if s2, e2, _ := nextToken(msg, j); s2 < n {
 					if c := productComment(msg[s2:e2]); c > 0 && classifyConst(msg[s2:e2], sc.off) {
