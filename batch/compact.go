@@ -32,7 +32,10 @@ const (
 	// It counts the broker's batches as stored, compressed: the demo's
 	// lines come back about 3.3 times larger (67 B an event in Kafka,
 	// 218 B a line), and kgo holds the next fetch decompressed while the
-	// workers hold up to workerQueue of the previous ones each.
+	// workers hold up to workerQueue of the previous ones each, and the
+	// records of the chunks their writers have not written yet (at most
+	// parsedQueue+2 chunks of chunkSize records, usually within one or
+	// two fetched slices).
 	fetchMaxBytes = 4 << 20
 	// workerQueue is how many fetched record slices wait for a worker.
 	workerQueue = 2
@@ -217,10 +220,12 @@ func (b *Batch) ranges(ctx context.Context, adm *kadm.Client, m *lake.Manifest, 
 }
 
 // read consumes the ranges and returns the files written; it updates the
-// partitions' max event time in m. One goroutine fetches; the partitions
-// are dealt to workers (one per core, at most one per partition) that
-// parse their records and write their files, so both cores parse and
-// encode while the fetch goes on.
+// partitions' max event time in m. A pipeline: one goroutine fetches; the
+// partitions are dealt to workers (one per core, at most one per
+// partition), each a parse goroutine and a write goroutine joined by a
+// bounded queue of parsed chunks (shard), so both cores parse and encode
+// while the fetch goes on, even for one partition. The first error of any
+// stage cancels the others, which drain their queues and end.
 func (b *Batch) read(ctx context.Context, ranges map[int32]readRange, m *lake.Manifest, sum *CompactSummary) (_ []lake.File, err error) {
 	offsets := map[int32]kgo.Offset{}
 	var total int64
@@ -270,7 +275,7 @@ func (b *Batch) read(ctx context.Context, ranges map[int32]readRange, m *lake.Ma
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := w.run(wctx); err != nil {
+			if err := w.run(wctx, cancel); err != nil {
 				cancel(err)
 			}
 		}()
@@ -419,8 +424,14 @@ func remaining(ranges map[int32]readRange, done map[int32]bool) string {
 	return s
 }
 
-// shard is one compaction worker: it parses the records of its partitions
-// and streams them into lake files, one open file per (partition, hour).
+// shard is one compaction worker for its partitions: a parse goroutine
+// (run) decodes their records into chunks of events, and a write
+// goroutine (write) streams the chunks into lake files, one open file per
+// (partition, hour), so one partition's parse and Parquet encoding run on
+// both cores (a topic of fewer partitions than cores, or partitions of
+// unequal traffic, kept a core idle when a worker did both). Chunks keep
+// each partition's offset order; at most parsedQueue of them wait for
+// the writer and one more is in each goroutine's hands.
 type shard struct {
 	// ctx is the run's, for the uploads of a remote lake's files.
 	ctx    context.Context
@@ -428,12 +439,34 @@ type shard struct {
 	m      *lake.Manifest
 	dec    *ingest.Decoder
 	in     chan []*kgo.Record
-	ev     event.Event
+	parsed chan *chunk
+	free   chan *chunk
 	open   map[fileKey]*hourFile
-	newest map[int32]time.Time // newest timed event per partition this run
+	newest map[int32]time.Time // the parser's newest timed event per partition this run
 	files  []lake.File
-	sum    CompactSummary
-	err    error
+	// sum: the parser counts Records and ParseErrors, the writer Rows.
+	sum  CompactSummary
+	seen int64 // the writer's row count, for closeOldest
+}
+
+// chunkSize is how many parsed events one chunk carries to the writer;
+// parsedQueue how many chunks wait for it.
+const (
+	chunkSize   = 1024
+	parsedQueue = 4
+)
+
+// chunk is a run of one partition's records in offset order and their
+// events, whose strings borrow the records' bytes until the writer has
+// copied them into a file's pages.
+type chunk struct {
+	recs []*kgo.Record
+	evs  []event.Event
+	// newest is the partition's newest event time once the chunk was
+	// parsed; last marks the end of a fetched slice, where the writer
+	// commits the files of hours that newest left behind.
+	newest time.Time
+	last   bool
 }
 
 type fileKey struct {
@@ -448,59 +481,112 @@ type hourFile struct {
 	first, last int64
 	rows        int64
 	parseErrors int64
-	used        int64 // the shard's record count when a row last came
+	used        int64 // the writer's row count when a row last came
 }
 
 func newShard(ctx context.Context, b *Batch, m *lake.Manifest) *shard {
 	return &shard{ctx: ctx, b: b, m: m, dec: b.rules.NewDecoder(), in: make(chan []*kgo.Record, workerQueue),
+		parsed: make(chan *chunk, parsedQueue), free: make(chan *chunk, parsedQueue+2),
 		open: map[fileKey]*hourFile{}, newest: map[int32]time.Time{}}
 }
 
-// run takes record slices until in is closed, then commits every open
-// file. After an error it keeps draining in (so fetch never blocks) and
-// returns the error.
-func (s *shard) run(ctx context.Context) error {
+// run parses record slices until in is closed while its writer writes
+// them, then the writer commits every open file. After an error of
+// either, or once ctx is done, both keep draining (so fetch never
+// blocks) and run returns the error; fail is called with it as soon as
+// it happens, to cancel the run's other stages.
+func (s *shard) run(ctx context.Context, fail func(error)) error {
+	werr := make(chan error, 1)
+	go func() { werr <- s.write(ctx, fail) }()
 	for recs := range s.in {
-		if s.err != nil {
+		if ctx.Err() != nil {
 			continue
 		}
-		for _, rec := range recs {
-			if s.err = s.add(rec); s.err != nil {
-				break
-			}
-		}
-		if s.err == nil {
-			s.err = s.closeBehind(recs[0].Partition)
+		for i := 0; i < len(recs) && ctx.Err() == nil; i += chunkSize {
+			c := s.parse(recs[i:min(i+chunkSize, len(recs))])
+			c.last = i+chunkSize >= len(recs)
+			s.parsed <- c // the writer drains parsed even after an error
 		}
 	}
-	if s.err == nil && ctx.Err() == nil {
-		s.err = s.closeAll()
-	}
-	return s.err
+	close(s.parsed)
+	return <-werr
 }
 
-// add parses one record into the open file of its (partition, hour).
-func (s *shard) add(rec *kgo.Record) error {
-	ev := &s.ev
-	// The row's strings are copied into the file's pages before rec goes.
-	s.dec.DecodeBorrowed(ev, rec)
-	s.sum.Records++
-	if ev.ParseError != "" {
-		s.sum.ParseErrors++
+// parse decodes recs (one partition's, in offset order) into a chunk and
+// notes what the manifest says of their partition.
+func (s *shard) parse(recs []*kgo.Record) *chunk {
+	var c *chunk
+	select {
+	case c = <-s.free:
+	default:
+		c = &chunk{evs: make([]event.Event, chunkSize)}
 	}
-	ps := s.m.Partitions[rec.Partition]
-	if !ev.TimeMissing {
-		if ev.Time.After(ps.MaxEventTime) {
-			ps.MaxEventTime = ev.Time
+	c.recs = recs
+	p := recs[0].Partition
+	ps := s.m.Partitions[p]
+	newest := s.newest[p]
+	for i, rec := range recs {
+		ev := &c.evs[i]
+		// The row's strings are copied into the file's pages before rec goes.
+		s.dec.DecodeBorrowed(ev, rec)
+		s.sum.Records++
+		if ev.ParseError != "" {
+			s.sum.ParseErrors++
 		}
-		if ev.Time.After(s.newest[rec.Partition]) {
-			s.newest[rec.Partition] = ev.Time
+		if !ev.TimeMissing {
+			if ev.Time.After(ps.MaxEventTime) {
+				ps.MaxEventTime = ev.Time
+			}
+			if ev.Time.After(newest) {
+				newest = ev.Time
+			}
 		}
-	}
-	if rec.Timestamp.After(ps.LastAppend) {
-		ps.LastAppend = rec.Timestamp
+		if rec.Timestamp.After(ps.LastAppend) {
+			ps.LastAppend = rec.Timestamp
+		}
 	}
 	ps.Quiet = time.Time{}
+	s.newest[p] = newest
+	c.newest = newest
+	return c
+}
+
+// write takes parsed chunks until parsed is closed, then commits every
+// open file. After an error (passed to fail at once), or once ctx is
+// done, it drains parsed and returns the error.
+func (s *shard) write(ctx context.Context, fail func(error)) error {
+	var err error
+	for c := range s.parsed {
+		if err == nil && ctx.Err() == nil {
+			for i, rec := range c.recs {
+				if err = s.add(rec, &c.evs[i]); err != nil {
+					break
+				}
+			}
+			if err == nil && c.last {
+				err = s.closeBehind(c.recs[0].Partition, c.newest)
+			}
+			if err != nil {
+				fail(err)
+			}
+		}
+		c.recs = nil
+		select {
+		case s.free <- c:
+		default:
+		}
+	}
+	if err == nil && ctx.Err() == nil {
+		if err = s.closeAll(); err != nil {
+			fail(err)
+		}
+	}
+	return err
+}
+
+// add writes one parsed record into the open file of its (partition, hour).
+func (s *shard) add(rec *kgo.Record, ev *event.Event) error {
+	s.seen++
 	key := fileKey{rec.Partition, lake.Hour(ev.Time)}
 	hf := s.open[key]
 	if hf == nil {
@@ -521,7 +607,7 @@ func (s *shard) add(rec *kgo.Record) error {
 	}
 	hf.last = rec.Offset
 	hf.rows++
-	hf.used = s.sum.Records
+	hf.used = s.seen
 	if ev.ParseError != "" {
 		hf.parseErrors++
 	}
@@ -529,9 +615,8 @@ func (s *shard) add(rec *kgo.Record) error {
 }
 
 // closeBehind commits the files of partition p whose hour ended
-// closeAfter before the newest event time of p seen in this run.
-func (s *shard) closeBehind(p int32) error {
-	newest := s.newest[p]
+// closeAfter before newest, p's newest event time parsed in this run.
+func (s *shard) closeBehind(p int32, newest time.Time) error {
 	for k := range s.open {
 		if k.partition == p && !newest.Before(k.hour.Add(time.Hour+closeAfter)) {
 			if err := s.commit(k); err != nil {
