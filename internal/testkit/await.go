@@ -18,10 +18,10 @@ import (
 func Await(tb testing.TB, stall time.Duration, what string, cond func() error) {
 	tb.Helper()
 	start := time.Now()
-	end := start.Add(4 * stall)
+	end, capped := start.Add(4*stall), false
 	if d, ok := tb.(interface{ Deadline() (time.Time, bool) }); ok {
 		if dl, ok := d.Deadline(); ok && dl.Add(-time.Minute).Before(end) {
-			end = dl.Add(-time.Minute)
+			end, capped = dl.Add(-time.Minute), true
 		}
 	}
 	last, moved := "", start
@@ -38,6 +38,9 @@ func Await(tb testing.TB, stall time.Duration, what string, cond func() error) {
 		switch {
 		case now.Sub(moved) > stall:
 			tb.Fatalf("waiting for %s: nothing moved for %s (%s in all): %v", what, stall, now.Sub(start).Round(time.Second), err)
+		case now.After(end) && capped:
+			tb.Fatalf("waiting for %s: not there after %s, with the test binary's -timeout less than a minute away (the package ran out of time): %v",
+				what, now.Sub(start).Round(time.Second), err)
 		case now.After(end):
 			tb.Fatalf("waiting for %s: still moving but not there after %s: %v", what, now.Sub(start).Round(time.Second), err)
 		}
