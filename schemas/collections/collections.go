@@ -47,12 +47,16 @@ type Checkpoint struct {
 	// the partition). Serving reads the documents of those panes by _id,
 	// instead of asking for the documents updated since its last read,
 	// which the embedded store answers only by decoding every document.
-	Written      []PaneWrite `bson:"written,omitempty"`
-	WrittenSince time.Time   `bson:"written_since,omitempty"`
+	Written      []PaneWrite `bson:"written"`
+	WrittenSince time.Time   `bson:"written_since"`
 	// Patterns is the partition's pattern miner at Offset
 	// (patterns.Miner.MarshalBinary), so that a restart mines on as the
 	// uninterrupted run did; empty when the patterns view is off.
-	Patterns []byte `bson:"patterns,omitempty"`
+	// Written, WrittenSince and Patterns have no omitempty: a fenced
+	// write ($set of the fields a checkpoint carries, base/replace) keeps
+	// a stored field the new checkpoint omits, so an empty list or miner
+	// must be written as empty, not left as the previous owner's.
+	Patterns []byte `bson:"patterns"`
 	// Epoch is the partition's owner epoch: each speed process that is
 	// assigned the partition raises it by one (a claim, before it writes
 	// anything), and before each write of the partition's documents a
