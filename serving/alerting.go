@@ -144,7 +144,7 @@ func (s *Server) hotTermCount(r Range, term string) (int64, error) {
 	states := sn.statesIn(nil, sp.from, sp.to, s.paneSeconds())
 	hots := make([]*views.Hot, len(states))
 	for i, st := range states {
-		hots[i] = st.pane.Hot
+		hots[i] = st.of(views.ViewHot).Hot
 	}
 	c, e := views.MergeHot(hots...).Count(term)
 	return c - e, nil
@@ -256,10 +256,10 @@ func (q querySource) PatternCounts(_ context.Context, from, to time.Time, level,
 	}
 	counts := map[patterns.ID]int64{}
 	for _, st := range states {
-		if st.pane.Patterns == nil {
+		if st.of(views.ViewPatterns).Patterns == nil {
 			continue
 		}
-		st.pane.Patterns.Each(func(e *views.PatternStat) {
+		st.of(views.ViewPatterns).Patterns.Each(func(e *views.PatternStat) {
 			n, _, _ := e.Filtered(level, instance)
 			switch {
 			case n == 0:

@@ -265,19 +265,19 @@ func (sn *snapshot) clustersIn(out []*views.Clusters, from, to, pane int64) []*v
 			l = &sn.batch
 		}
 		if st := l.days[t]; st != nil && mod(t, daySeconds) == 0 && t+daySeconds <= to && (!batch || t+daySeconds <= h) {
-			out = append(out, st.pane.Clusters)
+			out = append(out, st.of(views.ViewClusters).Clusters)
 			t += daySeconds
 			continue
 		}
 		// An hour block without a clusters state (an hour still filling)
 		// is read pane by pane.
-		if st := l.hours[t]; st != nil && st.pane.Clusters != nil && mod(t, hourSeconds) == 0 && t+hourSeconds <= to && (!batch || t+hourSeconds <= h) {
-			out = append(out, st.pane.Clusters)
+		if st := l.hours[t]; st != nil && st.of(views.ViewClusters).Clusters != nil && mod(t, hourSeconds) == 0 && t+hourSeconds <= to && (!batch || t+hourSeconds <= h) {
+			out = append(out, st.of(views.ViewClusters).Clusters)
 			t += hourSeconds
 			continue
 		}
 		if st := l.panes[t]; st != nil {
-			out = append(out, st.pane.Clusters)
+			out = append(out, st.of(views.ViewClusters).Clusters)
 		}
 		t += pane
 	}

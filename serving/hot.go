@@ -60,7 +60,7 @@ func hotOf(sn *snapshot, sp span, pane int64, k int) *HotAnswer {
 	states := sn.statesIn(nil, sp.from, sp.to, pane)
 	hots := make([]*views.Hot, len(states))
 	for i, st := range states {
-		hots[i] = st.pane.Hot
+		hots[i] = st.of(views.ViewHot).Hot
 	}
 	acc := views.MergeHot(hots...)
 	return &HotAnswer{

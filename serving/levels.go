@@ -72,7 +72,7 @@ func levelsOf(ser series, q LevelsQuery) *LevelsAnswer {
 	for b, states := range ser.states {
 		pt := LevelsPoint{T: time.Unix(b, 0).UTC(), Levels: map[string]int64{}}
 		for _, st := range states {
-			st.pane.Levels.EachUnsorted(func(k views.LevelKey, n int64) {
+			st.of(views.ViewLevels).Levels.EachUnsorted(func(k views.LevelKey, n int64) {
 				if !keep(k) {
 					return
 				}

@@ -80,7 +80,7 @@ func pathsOf(sn *snapshot, sp span, pane int64, k int) *PathsAnswer {
 	states := sn.statesIn(nil, sp.from, sp.to, pane)
 	ps := make([]*views.Paths, len(states))
 	for i, st := range states {
-		ps[i] = st.pane.Paths
+		ps[i] = st.of(views.ViewPaths).Paths
 	}
 	top, total := views.TopPaths(ps, k)
 	a := &PathsAnswer{From: sp.fromTime(), To: sp.toTime(), TotalPaths: total,
@@ -97,7 +97,7 @@ func pathsOf(sn *snapshot, sp span, pane int64, k int) *PathsAnswer {
 func pathStats(sn *snapshot, sp span, pane int64) []*views.PathStat {
 	acc := views.NewMergePaths()
 	for _, st := range sn.statesIn(nil, sp.from, sp.to, pane) {
-		acc.Merge(st.pane.Paths)
+		acc.Merge(st.of(views.ViewPaths).Paths)
 	}
 	return acc.Stats()
 }

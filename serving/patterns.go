@@ -190,10 +190,10 @@ func patternsOf(ser series, q PatternsQuery, k int) *PatternsAnswer {
 		}
 		bi := len(ans.Steps) - 1
 		for _, st := range states {
-			if st.pane.Patterns == nil {
+			if st.of(views.ViewPatterns).Patterns == nil {
 				continue
 			}
-			st.pane.Patterns.Each(func(e *views.PatternStat) {
+			st.of(views.ViewPatterns).Patterns.Each(func(e *views.PatternStat) {
 				if i, ok := index[cur.Resolve(e.ID)]; ok {
 					top[i].Series[bi] += count(e)
 				}
@@ -208,7 +208,7 @@ func patternsOf(ser series, q PatternsQuery, k int) *PatternsAnswer {
 func mergePatterns(states []*state) *views.Patterns {
 	acc := views.NewPatterns()
 	for _, st := range states {
-		acc.Merge(st.pane.Patterns)
+		acc.Merge(st.of(views.ViewPatterns).Patterns)
 	}
 	return acc
 }

@@ -215,7 +215,7 @@ func (s *Server) readBatch(ctx context.Context, horizon time.Time) (layer, error
 	if horizon.IsZero() {
 		return l, nil
 	}
-	panes := map[int64]*views.Pane{}
+	panes := newEncodedPanes()
 	for _, view := range views.Names {
 		coll := collections.BatchCollection(view)
 		filter := bson.D{{Key: "pane", Value: bson.D{{Key: "$lt", Value: horizon}}}}
@@ -224,12 +224,7 @@ func (s *Server) readBatch(ctx context.Context, horizon time.Time) (layer, error
 			if err != nil {
 				return err
 			}
-			p := panes[key]
-			if p == nil {
-				p = views.NewPane(0)
-				panes[key] = p
-			}
-			return p.Decode(view, d.State)
+			return panes.add(view, key, d.State)
 		}, s.badDoc)
 		if err != nil {
 			return l, err
@@ -247,8 +242,8 @@ func (s *Server) readBatch(ctx context.Context, horizon time.Time) (layer, error
 	}
 	tiers.keepWhole()
 	hours := map[int64]bool{}
-	for k, p := range panes {
-		l.panes[k] = newState(p)
+	for k, st := range panes.states(s.decoded) {
+		l.panes[k] = st
 		hours[hourOf(k)] = true
 	}
 	for h := range hours {
@@ -329,25 +324,20 @@ func (s *Server) readBatchChanged(ctx context.Context, loaded bool, prev, cur co
 			reads = append(reads, idRead{coll: collections.TierCollection(view), id: collections.TierID(view, time.Unix(d, 0), 24*time.Hour), view: view, tier: true})
 		}
 	}
-	panes := map[int64]*views.Pane{}
+	panes := newEncodedPanes()
 	tiers := newTierSet()
 	err := s.readByID(ctx, reads, func(rd idRead, d *collections.Doc) error {
 		if rd.tier {
 			return tiers.add(rd.view, d, horizon)
 		}
-		p := panes[rd.key]
-		if p == nil {
-			p = views.NewPane(0)
-			panes[rd.key] = p
-		}
-		return p.Decode(rd.view, d.State)
+		return panes.add(rd.view, rd.key, d.State)
 	})
 	if err != nil {
 		return layer{}, false, err
 	}
 	tiers.keepWhole()
-	for k, p := range panes {
-		l.panes[k] = newState(p)
+	for k, st := range panes.states(s.decoded) {
+		l.panes[k] = st
 	}
 	for _, k := range changed {
 		l.rebuildHour(k, pane, true, tiers.hours[k])
@@ -660,7 +650,11 @@ func (s *Server) publish(st statusSnapshot) *snapshot {
 			lo, hi = min(lo, k), max(hi, k+s.paneSeconds())
 		}
 		for hr := range hours {
-			speed.rebuildHour(hr, s.paneSeconds(), hr+hourSeconds <= newest, nil)
+			complete := hr+hourSeconds <= newest
+			speed.rebuildHour(hr, s.paneSeconds(), complete, nil)
+			if complete {
+				s.sealHour(speed, hr)
+			}
 			// A clusters answer reads the whole hour's state.
 			lo, hi = min(lo, hr), max(hi, hr+hourSeconds)
 		}
@@ -681,6 +675,24 @@ func (s *Server) publish(st statusSnapshot) *snapshot {
 		gen:       r.gen,
 		batchGen:  r.batchGen,
 		changes:   r.changes,
+	}
+}
+
+// sealHour holds the panes of the complete hour hr of l encoded (state):
+// the hour's block answers for them but at a range's edges and in steps
+// finer than an hour. A pane that does not encode stays decoded.
+func (s *Server) sealHour(l layer, hr int64) {
+	for p := hr; p < hr+hourSeconds; p += s.paneSeconds() {
+		st := l.panes[p]
+		if st == nil || st.pane == nil {
+			continue
+		}
+		sealed, err := s.decoded.seal(st)
+		if err != nil {
+			s.cfg.logger.Warn("pane kept decoded", "pane", fmtTime(time.Unix(p, 0)), "err", err)
+			continue
+		}
+		l.panes[p] = sealed
 	}
 }
 

@@ -52,6 +52,9 @@ type Server struct {
 	refreshErr atomic.Pointer[refreshFailure]
 	// costs records what each refresh read and took (/v1/status).
 	costs *refreshCosts
+	// decoded holds the views of the panes held encoded last decoded
+	// (cache.go, state.of).
+	decoded *decodeCache
 
 	// certs serves the TLS certificate, nil without TLS; openPaths are the
 	// dashboard's static files, served without a token (auth.go).
@@ -98,6 +101,9 @@ func New(db *mongo.Database, opts ...Opt) (*Server, error) {
 			return nil, fmt.Errorf("serving: %w", err)
 		}
 	}
+	s.decoded = newDecodeCache(defaultDecodeBytes, func(view string, err error) {
+		s.badDoc(view+" pane held encoded", err)
+	})
 	s.apis = s.viewAPIs()
 	if s.alerts, err = s.newAlerts(); err != nil {
 		return nil, fmt.Errorf("serving: %w", err)

@@ -63,8 +63,8 @@ func (s *Server) statuses(q StatusesQuery) (*StatusesAnswer, *answerEntry, error
 func statusCodes(sn *snapshot, sp span, pane int64) []views.StatusCount {
 	acc := views.NewStatuses()
 	for _, st := range sn.statesIn(nil, sp.from, sp.to, pane) {
-		if st.pane.Statuses != nil {
-			acc.Merge(st.pane.Statuses)
+		if st.of(views.ViewStatuses).Statuses != nil {
+			acc.Merge(st.of(views.ViewStatuses).Statuses)
 		}
 	}
 	return acc.Codes()

@@ -76,6 +76,17 @@ func TestTieredAnswersMatchPaneByPane(t *testing.T) {
 	if len(sn.batch.days) != 1 || len(sn.speed.days) != 1 {
 		t.Fatalf("day blocks: batch %d, speed %d, want 1 and 1", len(sn.batch.days), len(sn.speed.days))
 	}
+	// Held encoded: every batch pane, and every speed pane but those of
+	// the hour still filling (the half hour after the day: 6 panes); a
+	// cache far smaller than the day's panes, so that the answers below
+	// decode panes again as they are pushed out.
+	if n := decodedPanes(sn.batch); n != 0 {
+		t.Errorf("%d of %d batch panes held decoded, want 0", n, len(sn.batch.panes))
+	}
+	if n := decodedPanes(sn.speed); n != 6 {
+		t.Errorf("%d of %d speed panes held decoded, want the 6 of the hour still filling", n, len(sn.speed.panes))
+	}
+	srv.decoded.maxBytes = 64 << 10
 	fl := flat(sn)
 	pane := srv.paneSeconds()
 	ranges := []struct{ from, to time.Time }{
@@ -126,6 +137,20 @@ func TestTieredAnswersMatchPaneByPane(t *testing.T) {
 			}
 		}
 	}
+	if decodes, _ := srv.decoded.counts(); decodes == 0 || srv.decoded.size > srv.decoded.maxBytes {
+		t.Errorf("decode cache: %d views decoded, %d bytes held, want some and at most %d", decodes, srv.decoded.size, srv.decoded.maxBytes)
+	}
+}
+
+// decodedPanes counts the panes of l held decoded.
+func decodedPanes(l layer) int {
+	n := 0
+	for _, st := range l.panes {
+		if st.pane != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // writeHorizonHours writes batch's horizon document with the hours

@@ -102,11 +102,11 @@ func countTraffic(states []*state) TrafficCounts {
 		return TrafficCounts{}
 	case 1:
 		st := states[0]
-		return TrafficCounts{PV: st.pane.Traffic.PV, UV: st.uv, IPs: st.ips}
+		return TrafficCounts{PV: st.of(views.ViewTraffic).Traffic.PV, UV: st.uv, IPs: st.ips}
 	}
 	acc := views.NewMergeTraffic()
 	for _, st := range states {
-		acc.Merge(st.pane.Traffic)
+		acc.Merge(st.of(views.ViewTraffic).Traffic)
 	}
 	return TrafficCounts{PV: acc.PV, UV: acc.UVCount(), IPs: acc.IPCount()}
 }
