@@ -18,22 +18,33 @@ import (
 // alone). A write by _id can still be refused by the store, though: an
 // update that sets a path through a field holding a number fails ("Cannot
 // create field ... in element"), in MongoDB and in FerretDB alike. So a
-// fenced write of epoch E sets, under FenceField, E's path (the base-16
-// digits of E, most significant first, as nested documents) and a number
-// at the sibling of each node of that path with a smaller digit: those
-// numbers cover every epoch below E, and no larger one. A later write of
-// an epoch F < E goes down F's path, meets one of those numbers and is
-// refused; a write of an epoch >= E meets none (E's own numbers lie beside
-// its path, and an older writer's lie below E). The structure holds at
-// most 8 x 15 numbers and 9 levels.
+// fenced write of epoch E sets, under FenceField, E's path and a number at
+// the sibling of each node of that path with a smaller key: those numbers
+// cover every epoch below E, and no larger one. E's path is the number of
+// its base-16 digits, then the digits, most significant first, as nested
+// documents. A later write of an epoch F < E goes down F's path and meets
+// one of those numbers (at its length if F has fewer digits, else at its
+// first smaller digit) and is refused; a write of an epoch >= E meets none
+// (E's own numbers lie beside its path, and an older writer's lie below
+// E). The structure holds at most 8 + 8 x 15 numbers and 10 levels; an
+// epoch below 16, the usual, 3 levels: the store decodes and encodes the
+// fence with every write of the document, so its depth is paid on each
+// (the first form, 8 digits always, 9 levels, cost a fenced insert of a
+// small pane document about as much again as the document itself).
+//
+// Documents fenced by that first form (every digit under the length key
+// "a") refuse nothing this form writes, and the first write of this form
+// turns "a" into a number, which refuses every later write of the first
+// form: a speed process of an older release cannot overwrite, or claim,
+// what one of this release wrote; upgrade a group's processes together.
 const FenceField = "fence"
 
-// fenceDigits is the number of base-16 digits of an epoch: epochs below
-// 2^32.
+// fenceDigits is the largest number of base-16 digits of an epoch: epochs
+// below 2^32.
 const fenceDigits = 8
 
-// fenceKeys names the base-16 digits as field names: letters, so that no
-// path component reads as an array index.
+// fenceKeys names the digits (and the lengths) as field names: letters,
+// so that no path component reads as an array index.
 const fenceKeys = "abcdefghijklmnop"
 
 // FenceSets returns the $set elements that fence a document for epoch:
@@ -44,14 +55,23 @@ func FenceSets(epoch int64) (bson.D, error) {
 	if epoch <= 0 || epoch >= 1<<(4*fenceDigits) {
 		return nil, fmt.Errorf("epoch %d outside 1..2^%d-1", epoch, 4*fenceDigits)
 	}
+	n := 1 // base-16 digits of epoch
+	for epoch>>(4*n) > 0 {
+		n++
+	}
 	var sets bson.D
 	prefix := FenceField
-	for i := fenceDigits - 1; i >= 0; i-- {
-		d := int((epoch >> (4 * i)) & 0xf)
-		for v := 0; v < d; v++ {
+	// below reaches the numbers below key k of the node at prefix, then
+	// goes down to k.
+	below := func(k int) {
+		for v := 0; v < k; v++ {
 			sets = append(sets, bson.E{Key: prefix + "." + fenceKeys[v:v+1], Value: int32(0)})
 		}
-		prefix += "." + fenceKeys[d:d+1]
+		prefix += "." + fenceKeys[k:k+1]
+	}
+	below(n)
+	for i := n - 1; i >= 0; i-- {
+		below(int((epoch >> (4 * i)) & 0xf))
 	}
 	return append(sets, bson.E{Key: prefix + ".w", Value: int32(1)}), nil
 }

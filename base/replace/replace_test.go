@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 type smallDoc struct {
@@ -180,5 +182,50 @@ func TestFencedWrites(t *testing.T) {
 	}
 	if _, err := w.Replace(ctx, coll, []Doc{{ID: "y", Body: smallDoc{ID: "y"}, Epoch: 1 << 32}}); err == nil {
 		t.Fatal("an epoch of 2^32 was accepted")
+	}
+}
+
+// TestFenceFirstForm checks the passage from the fence's first form (8
+// base-16 digits always, FenceField's documentation) to its form with the
+// length first: a write of this form is not refused by a first-form fence,
+// and turns it into one that refuses every first-form write after it,
+// whatever its epoch.
+func TestFenceFirstForm(t *testing.T) {
+	db := startMongo(t)
+	ctx := context.Background()
+	coll := db.Collection("fenced")
+	// firstForm is the first form's $set for epoch, written out again here.
+	firstForm := func(epoch int64) bson.D {
+		var sets bson.D
+		prefix := FenceField
+		for i := 7; i >= 0; i-- {
+			d := int((epoch >> (4 * i)) & 0xf)
+			for v := 0; v < d; v++ {
+				sets = append(sets, bson.E{Key: prefix + "." + string(rune('a'+v)), Value: int32(0)})
+			}
+			prefix += "." + string(rune('a'+d))
+		}
+		return append(sets, bson.E{Key: prefix + ".w", Value: int32(1)}, bson.E{Key: "n", Value: int(epoch)})
+	}
+	upsert := options.UpdateOne().SetUpsert(true)
+	if _, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: "x"}}, bson.D{{Key: "$set", Value: firstForm(5)}}, upsert); err != nil {
+		t.Fatal(err)
+	}
+	w, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.Replace(ctx, coll, []Doc{{ID: "x", Body: smallDoc{ID: "x", N: 3}, Epoch: 3}})
+	if err != nil || len(res.Refused) != 0 {
+		t.Fatalf("a write of epoch 3 over a first-form fence of epoch 5: refused %v, %v", res.Refused, err)
+	}
+	_, err = coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: "x"}}, bson.D{{Key: "$set", Value: firstForm(9)}})
+	var we mongo.WriteException
+	if !errors.As(err, &we) || len(we.WriteErrors) != 1 || we.WriteErrors[0].Code != codePathNotViable {
+		t.Fatalf("a first-form write of epoch 9 after one of this form (epoch 3): %v, want refused", err)
+	}
+	var d smallDoc
+	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: "x"}}).Decode(&d); err != nil || d.N != 3 {
+		t.Fatalf("stored n=%d (%v), want 3", d.N, err)
 	}
 }
