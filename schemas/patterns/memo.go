@@ -11,9 +11,14 @@ package patterns
 // memoBytes is the longest token the cache keeps, four words.
 const memoBytes = 32
 
-// memoBits sizes the cache: 1024 entries of 40 bytes, allocated by the
-// first message.
-const memoBits = 10
+// memoBits sizes the cache: 4096 entries of 40 bytes (160 KiB, within a
+// core's L2 cache), allocated by the first message. A source's names
+// are more than 1024 entries hold: with 1024, the miner of each Loghub
+// sample (2,000 messages, repeated) missed 0.60 tokens a line that it
+// had seen before, with 4096 0.26, which takes 3.5 % of the instructions
+// and 8 % of the mispredicted branches off a line; 8192 gains nothing
+// more.
+const memoBits = 12
 
 // memoEntry is one token and classify's answer for it.
 type memoEntry struct {
