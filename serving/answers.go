@@ -1,8 +1,12 @@
 package serving
 
 import (
+	"fmt"
+	"hash/fnv"
 	"sync"
 	"sync/atomic"
+
+	llv1 "github.com/loglambda/loglambda/schemas/proto/loglambda/v1"
 )
 
 // The answer cache. A dashboard asks the same few questions again and
@@ -32,9 +36,9 @@ type answerKey struct {
 }
 
 // answerEntry is a cached answer: the answer (never changed once stored),
-// the data it read and its version, the answer's JSON body, encoded on
-// the first HTTP request that needs it, and its gRPC response message,
-// built on the first call that needs it.
+// the data it read and its version, the answer's JSON body and ETag,
+// encoded on the first HTTP request that needs it, and its gRPC response
+// message, built on the first call that needs it.
 type answerEntry struct {
 	ans any
 	// lo and hi are the panes the answer read (patterns also read the
@@ -42,8 +46,37 @@ type answerEntry struct {
 	lo, hi   int64
 	gen      uint64
 	batchGen uint64
-	body     atomic.Pointer[[]byte]
+	body     atomic.Pointer[encodedAnswer]
 	msg      atomic.Pointer[any]
+}
+
+// encodedAnswer is an answer's JSON body, newline ended, and its ETag header
+// value (a strong validator: a hash of the body), both shared by every
+// response that writes them and never changed.
+type encodedAnswer struct {
+	body []byte
+	etag []string
+	// view is the body as gRPC's View answers it, built by the first
+	// call that needs it (a Struct parsed from the body: kept, a repeated
+	// View call of a cached answer parses nothing).
+	view atomic.Pointer[llv1.ViewResponse]
+}
+
+// jsonBody returns e's encoded body, encoding body() on the first call
+// (concurrent first calls may each encode it; one is kept).
+func (e *answerEntry) jsonBody(body func() any) (*encodedAnswer, error) {
+	if b := e.body.Load(); b != nil {
+		return b, nil
+	}
+	b, err := encodeBody(body())
+	if err != nil {
+		return nil, err
+	}
+	h := fnv.New64a()
+	_, _ = h.Write(b)
+	enc := &encodedAnswer{body: b, etag: []string{fmt.Sprintf(`"%016x"`, h.Sum64())}}
+	e.body.Store(enc)
+	return enc, nil
 }
 
 // changeLog is how many publishes' changes a snapshot keeps; an answer
@@ -197,14 +230,14 @@ func cachedBucket[A any](s *Server, sn *snapshot, k answerKey, compute func() A)
 func cachedAnswer[A any](s *Server, k answerKey, lo, hi int64, compute func(sn *snapshot) (A, error)) (A, *answerEntry, error) {
 	sn := s.snap.Load()
 	if e := s.answers.get(k, sn); e != nil {
-		s.metrics.answers.WithLabelValues("hit").Inc()
+		s.metrics.answerHits.Inc()
 		return e.ans.(A), e, nil
 	}
 	f, lead := s.answers.join(k)
 	if !lead {
 		<-f.done
 		if sn = s.snap.Load(); f.e != nil && f.e.valid(sn) {
-			s.metrics.answers.WithLabelValues("hit").Inc()
+			s.metrics.answerHits.Inc()
 			s.answers.hits.Add(1)
 			return f.e.ans.(A), f.e, nil
 		}
@@ -218,7 +251,7 @@ func cachedAnswer[A any](s *Server, k answerKey, lo, hi int64, compute func(sn *
 			return e.ans.(A), e, nil
 		}
 	}
-	s.metrics.answers.WithLabelValues("miss").Inc()
+	s.metrics.answerMisses.Inc()
 	a, err := compute(sn)
 	if err != nil {
 		return a, nil, err

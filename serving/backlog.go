@@ -104,14 +104,24 @@ type liveCache struct {
 	backlogs []Backlog
 }
 
+// liveRead is one read of the broker's end offsets and of the layers'
+// backlogs: what liveCache.get returns, and at, when it was read, which
+// tells a status built from it from one built from the next.
+type liveRead struct {
+	at       time.Time
+	ends     map[int32]int64
+	err      error
+	backlogs []Backlog
+}
+
 // get returns the end offsets and backlogs read at most liveMaxAge ago
 // (by now), reading them when older (a nil source: none). Callers must
 // not change what it returns.
-func (c *liveCache) get(now time.Time, ends func(context.Context) (map[int32]int64, error), backlogs func() []Backlog) (map[int32]int64, []Backlog, error) {
+func (c *liveCache) get(now time.Time, ends func(context.Context) (map[int32]int64, error), backlogs func() []Backlog) liveRead {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.at.IsZero() && now.Sub(c.at) < liveMaxAge && !now.Before(c.at) {
-		return c.ends, c.backlogs, c.err
+		return liveRead{at: c.at, ends: c.ends, err: c.err, backlogs: c.backlogs}
 	}
 	c.ends, c.err, c.backlogs = nil, nil, nil
 	if ends != nil {
@@ -123,7 +133,7 @@ func (c *liveCache) get(now time.Time, ends func(context.Context) (map[int32]int
 		c.backlogs = backlogs()
 	}
 	c.at = now
-	return c.ends, c.backlogs, c.err
+	return liveRead{at: c.at, ends: c.ends, err: c.err, backlogs: c.backlogs}
 }
 
 // brokerLag sets the partitions' high watermark and lag from the broker's

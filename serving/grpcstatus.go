@@ -82,5 +82,12 @@ func structValue(v any) *structpb.Value {
 }
 
 func (q queryService) Status(context.Context, *llv1.StatusRequest) (*llv1.StatusResponse, error) {
-	return statusResponse(q.s.Status()), nil
+	e := q.s.status()
+	if m := e.msg.Load(); m != nil {
+		return (*m).(*llv1.StatusResponse), nil
+	}
+	r := statusResponse(e.ans.(*StatusAnswer))
+	var m any = r
+	e.msg.Store(&m)
+	return r, nil
 }

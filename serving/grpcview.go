@@ -36,11 +36,16 @@ func (q queryService) View(ctx context.Context, req *llv1.ViewRequest) (*llv1.Vi
 	if err != nil {
 		return nil, grpcError(err)
 	}
+	if m := b.view.Load(); m != nil {
+		return m, nil
+	}
 	var body structpb.Struct
-	if err := protojson.Unmarshal(b, &body); err != nil {
+	if err := protojson.Unmarshal(b.body, &body); err != nil {
 		return nil, status.Errorf(codes.Internal, "view %s: answer as a Struct: %v", a.view, err)
 	}
-	return &llv1.ViewResponse{View: a.view, Body: &body}, nil
+	m := &llv1.ViewResponse{View: a.view, Body: &body}
+	b.view.Store(m)
+	return m, nil
 }
 
 func (q queryService) Window(ctx context.Context, req *llv1.WindowRequest) (*llv1.WindowResponse, error) {

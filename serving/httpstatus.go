@@ -5,8 +5,16 @@ import "net/http"
 // The HTTP side of the status: the StatusAnswer as the JSON body of
 // GET /v1/status.
 
-func (s *Server) handleStatus(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, newStatusBody(s.Status()))
+// handleStatus writes the status's body, encoded once per status built
+// (statusCache).
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	e := s.status()
+	b, err := e.jsonBody(func() any { return newStatusBody(e.ans.(*StatusAnswer)) })
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeEncoded(w, r, b)
 }
 
 type partitionStatusBody struct {

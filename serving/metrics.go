@@ -28,8 +28,11 @@ type metrics struct {
 	batchReads      *prometheus.CounterVec
 	batchHoursRead  prometheus.Counter
 	answers         *prometheus.CounterVec
-	cachePanes      *prometheus.GaugeVec
-	horizon         prometheus.Gauge
+	// answerHits and answerMisses are answers' two series, looked up
+	// once: a cached answer costs a lookup, and the label's was one.
+	answerHits, answerMisses prometheus.Counter
+	cachePanes               *prometheus.GaugeVec
+	horizon                  prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -37,7 +40,7 @@ func newMetrics() *metrics {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := metric.New(reg)
 	latency := prometheus.ExponentialBuckets(0.0001, 4, 10)
-	return &metrics{
+	m := &metrics{
 		reg:             reg,
 		requests:        s.CounterVec("loglambda_serving_requests_total", "HTTP requests by route and status code.", "route", "code"),
 		requestDuration: s.HistogramVec("loglambda_serving_request_duration_seconds", "HTTP request latency by route.", latency, "route"),
@@ -54,6 +57,9 @@ func newMetrics() *metrics {
 		cachePanes:     s.GaugeVec("loglambda_serving_cache_panes", "Pane states held in the cache, by layer (batch, speed).", "layer"),
 		horizon:        s.Gauge("loglambda_serving_batch_horizon_seconds", "Batch horizon as a Unix time; 0 when batch has never run."),
 	}
+	m.answerHits = m.answers.WithLabelValues("hit")
+	m.answerMisses = m.answers.WithLabelValues("miss")
+	return m
 }
 
 // setCache records the sizes of a freshly published snapshot.

@@ -65,6 +65,13 @@ func (c *refreshCosts) done(d time.Duration) {
 	c.ticks++
 }
 
+// tickCount is how many refreshes were recorded: cost changes with it.
+func (c *refreshCosts) tickCount() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ticks
+}
+
 // cost returns the figures.
 func (c *refreshCosts) cost() RefreshCost {
 	c.mu.Lock()

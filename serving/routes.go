@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/serving/dashboard"
 )
@@ -16,6 +18,15 @@ type route struct {
 	path    string
 	method  string
 	handler http.Handler
+}
+
+// routed is a route in the router, with its series of the requests
+// answered 200 and of the durations, looked up once (newRouter) rather
+// than by label at each request.
+type routed struct {
+	route
+	ok       prometheus.Counter
+	duration prometheus.Observer
 }
 
 // routes builds the router over every endpoint.
@@ -54,7 +65,7 @@ func (s *Server) routes() http.Handler {
 // route, status and duration.
 type router struct {
 	metrics *metrics
-	routes  map[string]route
+	routes  map[string]routed
 }
 
 // unmatchedRoute labels requests for unknown paths in metrics, so that
@@ -62,9 +73,10 @@ type router struct {
 const unmatchedRoute = "unmatched"
 
 func newRouter(m *metrics, rs []route) *router {
-	r := &router{metrics: m, routes: map[string]route{}}
+	r := &router{metrics: m, routes: map[string]routed{}}
 	for _, rt := range rs {
-		r.routes[rt.path] = rt
+		r.routes[rt.path] = routed{route: rt, ok: m.requests.WithLabelValues(rt.path, okCode),
+			duration: m.requestDuration.WithLabelValues(rt.path)}
 	}
 	return r
 }
@@ -89,9 +101,17 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		label = r.path
 		r.handler.ServeHTTP(rec, req)
 	}
+	if ok && rec.code == http.StatusOK {
+		r.ok.Inc()
+		r.duration.Observe(time.Since(start).Seconds())
+		return
+	}
 	rt.metrics.requests.WithLabelValues(label, strconv.Itoa(rec.code)).Inc()
 	rt.metrics.requestDuration.WithLabelValues(label).Observe(time.Since(start).Seconds())
 }
+
+// okCode is the code label of a 200.
+var okCode = strconv.Itoa(http.StatusOK)
 
 // statusRecorder remembers the status code written, for metrics.
 type statusRecorder struct {

@@ -38,6 +38,8 @@ type Server struct {
 	// live is the broker's end offsets and the layers' backlogs last
 	// read (/v1/status).
 	live liveCache
+	// statusCache holds the last /v1/status answer (status.go).
+	statusCache statusCache
 	// alerts evaluates the rule file (alerting.go).
 	alerts *alerts.Engine
 

@@ -140,15 +140,15 @@ func (q querySource) RuleViews() map[string]alerts.ViewRules {
 	return out
 }
 
-// jsonAnswer answers a query string with the JSON body, newline ended; a
-// bad parameter is a *paramError.
-type jsonAnswer func(ctx context.Context, q url.Values) ([]byte, error)
+// jsonAnswer answers a query string with the JSON body, newline ended,
+// and its ETag (nil: none); a bad parameter is a *paramError.
+type jsonAnswer func(ctx context.Context, q url.Values) (*encodedAnswer, error)
 
 // plainJSON is the jsonAnswer of a query layer answer: the query string
 // becomes a query (parse), the query layer answers it (answer), the
 // answer becomes the JSON body (body).
 func plainJSON[Q, A, B any](parse func(url.Values) (Q, error), answer func(context.Context, Q) (A, error), body func(A) B) jsonAnswer {
-	return func(ctx context.Context, q url.Values) ([]byte, error) {
+	return func(ctx context.Context, q url.Values) (*encodedAnswer, error) {
 		v, err := parse(q)
 		if err != nil {
 			return nil, err
@@ -157,15 +157,19 @@ func plainJSON[Q, A, B any](parse func(url.Values) (Q, error), answer func(conte
 		if err != nil {
 			return nil, err
 		}
-		return encodeBody(body(a))
+		b, err := encodeBody(body(a))
+		if err != nil {
+			return nil, err
+		}
+		return &encodedAnswer{body: b}, nil
 	}
 }
 
 // cachedJSON is plainJSON for an answer kept in the answer cache: the
-// body is encoded once per cached answer, so a repeated question costs a
-// lookup.
+// body and its ETag are computed once per cached answer, so a repeated
+// question costs a lookup.
 func cachedJSON[Q, A, B any](parse func(url.Values) (Q, error), answer func(context.Context, Q) (A, *answerEntry, error), body func(A) B) jsonAnswer {
-	return func(ctx context.Context, q url.Values) ([]byte, error) {
+	return func(ctx context.Context, q url.Values) (*encodedAnswer, error) {
 		v, err := parse(q)
 		if err != nil {
 			return nil, err
@@ -174,14 +178,7 @@ func cachedJSON[Q, A, B any](parse func(url.Values) (Q, error), answer func(cont
 		if err != nil {
 			return nil, err
 		}
-		if b := e.body.Load(); b != nil {
-			return *b, nil
-		}
-		b, err := encodeBody(body(a))
-		if err == nil {
-			e.body.Store(&b)
-		}
-		return b, err
+		return e.jsonBody(func() any { return body(a) })
 	}
 }
 
@@ -203,8 +200,6 @@ func serveJSON(a jsonAnswer) http.HandlerFunc {
 			writeQueryError(w, q, err)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(b)
+		writeEncoded(w, r, b)
 	}
 }
