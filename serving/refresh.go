@@ -34,7 +34,16 @@ type refresher struct {
 	// 2,000 of a 168 h demo's); publish decodes a dirty pane's partitions
 	// again to merge them.
 	speedRaw map[int64]map[speedPart][]byte
-	speed    layer
+	// final are the speed panes whose speedRaw was dropped (finalRaw):
+	// their hour is complete and every partition's watermark is past
+	// them, so speed writes them again only when it replays (a restart).
+	// A document of one read again changed makes the refresh read every
+	// partition's documents of the pane again (rereadFinal), since a
+	// merge across partitions needs them all.
+	final map[int64]bool
+	// reread are the final panes to read again whole this refresh.
+	reread map[int64]bool
+	speed  layer
 	// since is, per view, the newest `updated` read from its speed
 	// collection; the next refresh reads from there minus the margin.
 	since map[string]time.Time
@@ -83,6 +92,8 @@ func newRefresher() refresher {
 		read:     map[speedDocKey]time.Time{},
 		batch:    newLayer(),
 		speedRaw: map[int64]map[speedPart][]byte{},
+		final:    map[int64]bool{},
+		reread:   map[int64]bool{},
 		speed:    newLayer(),
 		since:    map[string]time.Time{},
 		dirty:    map[int64]bool{},
@@ -161,6 +172,7 @@ func (s *Server) refresh(ctx context.Context) error {
 			s.cfg.logger.Warn("batch horizon moved back; rereading speed views",
 				"from", fmtTime(r.horizon.Horizon), "to", fmtTime(m.horizon.Horizon))
 			r.speedRaw, r.speed, r.since, r.dirty = map[int64]map[speedPart][]byte{}, newLayer(), map[string]time.Time{}, map[int64]bool{}
+			r.final, r.reread = map[int64]bool{}, map[int64]bool{}
 			r.read = map[speedDocKey]time.Time{}
 			r.checkpoints, r.watermarks = map[int32]time.Time{}, map[int32]time.Time{}
 		}
@@ -372,11 +384,65 @@ func (s *Server) readSpeed(ctx context.Context, cps []collections.Checkpoint) er
 	if err != nil {
 		return err
 	}
+	if err := s.rereadFinal(ctx, cps); err != nil {
+		return err
+	}
 	for _, cp := range cps {
 		r.checkpoints[cp.Partition] = cp.Updated
 		r.watermarks[cp.Partition] = cp.Watermark
 	}
 	return nil
+}
+
+// rereadFinal reads again, by _id, every partition's documents of the
+// final panes a changed document was read for (keepSpeedDoc), so that
+// their merge has every partition's state again.
+func (s *Server) rereadFinal(ctx context.Context, cps []collections.Checkpoint) error {
+	r := &s.r
+	if len(r.reread) == 0 {
+		return nil
+	}
+	var reads []idRead
+	for k := range r.reread {
+		for _, view := range views.Names {
+			for _, cp := range cps {
+				if _, ok := r.speedRaw[k][speedPart{partition: cp.Partition, view: view}]; ok {
+					continue // the changed document, just read
+				}
+				delete(r.read, speedDocKey{view: view, pane: k, partition: cp.Partition})
+				reads = append(reads, idRead{coll: collections.SpeedCollection(view), id: collections.DocID(view, time.Unix(k, 0).UTC(), cp.Partition), view: view})
+			}
+		}
+	}
+	r.reread = map[int64]bool{}
+	return s.readByID(ctx, reads, func(rd idRead, d *collections.Doc) error {
+		return s.keepSpeedDoc(rd.view, d)
+	})
+}
+
+// finalRaw drops speedRaw of the panes of l (speed's layer, published)
+// that speed no longer writes: held encoded (their hour complete) and
+// ending at or before every partition's watermark. Without it speedRaw
+// held every partition's documents of every pane after the horizon: all
+// of the history until batch's first horizon.
+func (s *Server) finalRaw(l layer) {
+	r := &s.r
+	if len(r.watermarks) == 0 {
+		return
+	}
+	var wm int64 = math.MaxInt64
+	for _, w := range r.watermarks {
+		if w.IsZero() {
+			return // a checkpoint without a watermark: nothing is known final
+		}
+		wm = min(wm, w.Unix())
+	}
+	for k := range r.speedRaw {
+		if st := l.panes[k]; st != nil && st.pane == nil && k+s.paneSeconds() <= wm && !r.dirty[k] {
+			delete(r.speedRaw, k)
+			r.final[k] = true
+		}
+	}
 }
 
 // scanSpeed asks every speed collection for its documents updated since
@@ -578,6 +644,12 @@ func (s *Server) keepSpeedDoc(view string, d *collections.Doc) error {
 	if at, ok := r.read[dk]; ok && at.Equal(d.Updated) {
 		return nil // read before, unchanged
 	}
+	if r.final[key] {
+		// Written again (a replay): the other partitions' documents are
+		// read again before the pane is merged.
+		delete(r.final, key)
+		r.reread[key] = true
+	}
 	// Decoded once here, so that a document that does not decode is
 	// refused now (and kept out of speedRaw), as it is read.
 	if err := views.NewPane(0).Decode(view, d.State); err != nil {
@@ -612,6 +684,12 @@ func (s *Server) publish(st statusSnapshot) *snapshot {
 			break
 		}
 	}
+	for k := range r.final { // final panes have no speedRaw left
+		if k < h {
+			stale = true
+			break
+		}
+	}
 	if len(r.dirty) > 0 || stale {
 		speed = r.speed.clone()
 		for k := range r.speedRaw {
@@ -625,6 +703,11 @@ func (s *Server) publish(st statusSnapshot) *snapshot {
 				if k.pane < h {
 					delete(r.read, k)
 				}
+			}
+		}
+		for k := range r.final {
+			if k < h {
+				delete(r.final, k)
 			}
 		}
 		speed.dropBefore(h)
@@ -660,6 +743,7 @@ func (s *Server) publish(st statusSnapshot) *snapshot {
 		}
 		speed.rebuildDays(hours, newest, nil)
 		r.speed, r.dirty = speed, map[int64]bool{}
+		s.finalRaw(speed)
 		r.gen++
 		r.changes = append(r.changes, change{gen: r.gen, lo: lo, hi: hi})
 		if len(r.changes) > changeLog {

@@ -241,3 +241,92 @@ func TestRefreshFromCheckpointLists(t *testing.T) {
 		t.Errorf("%d scans after a long list was read, want %d", srv.r.scans, scans)
 	}
 }
+
+// TestFinalSpeedPanes follows speed panes that become final (their hour
+// complete, every partition's watermark past them): serving keeps neither
+// their decoded state nor their documents' encodings per partition, only
+// the merged pane encoded, and a replay that writes one partition's
+// document of such a pane again makes it read the other partitions'
+// documents of the pane again, so that the answer is still every
+// partition's merge.
+func TestFinalSpeedPanes(t *testing.T) {
+	db := testDB(t)
+	ctx := context.Background()
+	t0 := time.Now().UTC().Truncate(time.Millisecond)
+	m := func(n int) time.Time { return horizon.Add(time.Duration(n) * time.Minute) }
+	end := m(120)
+	writeHorizon(t, db, topic, horizon, t0)
+	srv, base := startServer(t, db, Now(func() time.Time { return end }))
+	written := map[int32][]collections.PaneWrite{}
+	checkpoints := func(evs []event.Event, at, wm time.Time) {
+		for _, ev := range evs {
+			written[ev.Partition] = append(written[ev.Partition], collections.PaneWrite{Pane: ev.Time.Truncate(time.Minute), At: at})
+		}
+		for p := int32(0); p < 2; p++ {
+			cp := collections.Checkpoint{ID: collections.CheckpointID(topic, p), Topic: topic, Partition: p,
+				Updated: at, Written: written[p], WrittenSince: t0, Watermark: wm, MaxEventTime: m(70)}
+			if _, err := db.Collection(collections.CheckpointCollection).ReplaceOne(ctx, bson.D{{Key: "_id", Value: cp.ID}}, cp,
+				options.Replace().SetUpsert(true)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pv := func(name string, want []event.Event) {
+		t.Helper()
+		if err := srv.Refresh(ctx); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var tr trafficResp
+		for _, rg := range [][2]time.Time{{horizon, end}, {m(3), m(7)}} {
+			get(t, base, "/v1/traffic"+q(rg[0], rg[1], "step", "1m"), &tr)
+			if n := truthOf(want, rg[0], rg[1]).pv; tr.Total.PV != n {
+				t.Errorf("%s: pv %d over %s..%s, want %d", name, tr.Total.PV, fmtTime(rg[0]), fmtTime(rg[1]), n)
+			}
+		}
+	}
+	spec := genSpec{from: m(0), to: m(70), perPane: 20, partitions: 2, terms: 40, prefix: "t", users: 200, ips: 200, seed: 1}
+	evs := gen(spec)
+	writeSpeed(t, db, evs, speedCap, t0)
+	checkpoints(evs, t0, m(65))
+	pv("first read", evs)
+	// The scan of the first read, then checkpoints read: the next refresh
+	// knows the watermarks and drops the final panes' documents.
+	checkpoints(nil, t0.Add(time.Second), m(65))
+	pv("watermarks read", evs)
+	r := &srv.r
+	if len(r.final) != 60 {
+		t.Errorf("%d final panes, want the 60 of 12:00-13:00", len(r.final))
+	}
+	for k := range r.speedRaw {
+		if k < m(60).Unix() {
+			t.Errorf("pane %s of a complete hour under every watermark still held per partition", fmtTime(time.Unix(k, 0)))
+		}
+	}
+	if n := decodedPanes(srv.snap.Load().speed); n != 10 {
+		t.Errorf("%d speed panes held decoded, want the 10 of the hour still filling", n)
+	}
+
+	// A replay rewrites partition 0's document of 12:05 with other events.
+	spec.from, spec.to, spec.perPane, spec.seed = m(5), m(6), 35, 2
+	var replay, want []event.Event
+	for _, ev := range gen(spec) {
+		if ev.Partition == 0 {
+			replay = append(replay, ev)
+		}
+	}
+	for _, ev := range evs {
+		if ev.Partition != 0 || ev.Time.Before(m(5)) || !ev.Time.Before(m(6)) {
+			want = append(want, ev)
+		}
+	}
+	want = append(want, replay...)
+	at := t0.Add(2 * time.Second)
+	writeSpeed(t, db, replay, speedCap, at)
+	written = map[int32][]collections.PaneWrite{}
+	checkpoints(replay, at, m(65))
+	pv("a final pane written again by one partition", want)
+	if !r.final[m(5).Unix()] || len(r.reread) != 0 {
+		t.Errorf("12:05, merged again, final %v; %d panes left to read again", r.final[m(5).Unix()], len(r.reread))
+	}
+	pv("nothing new", want)
+}
