@@ -1,6 +1,7 @@
 package formats
 
 import (
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -37,5 +38,42 @@ func TestParseInt(t *testing.T) {
 				t.Fatalf("parseInt(%q, %d) = %d, %v, %v; strconv %d, %v", text, bits, n, ok, err, want, werr)
 			}
 		}
+	}
+}
+
+// TestParseFloat holds the hand-read decimals to strconv.ParseFloat: the
+// same bits (negative zero included) and the same success, over random
+// decimals of 1-18 digits with the point anywhere, signs, and texts with
+// one byte changed.
+func TestParseFloat(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	check := func(s string) {
+		t.Helper()
+		got, err := parseFloat(s)
+		want, werr := strconv.ParseFloat(s, 64)
+		if (err == nil) != (werr == nil) || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("parseFloat(%q) = %v, %v; strconv: %v, %v", s, got, err, want, werr)
+		}
+	}
+	for _, s := range []string{"0", "-0", "0.0", "-0.0", "1.", ".5", "-", "", ".", "1e3", "inf", "NaN", "0x1p-2", "1_0",
+		"123.4", "299.9", "999999999999999", "9999999999999999", "0.000000000000001", "00012.5", "1..2", "-.5", "+1"} {
+		check(s)
+	}
+	for range 50_000 {
+		n := 1 + r.IntN(18)
+		b := make([]byte, 0, n+2)
+		if r.IntN(4) == 0 {
+			b = append(b, '-')
+		}
+		dot := r.IntN(n + 1)
+		for i := range n {
+			if i == dot && r.IntN(2) == 0 {
+				b = append(b, '.')
+			}
+			b = append(b, byte('0'+r.IntN(10)))
+		}
+		check(string(b))
+		b[r.IntN(len(b))] = "0123456789.-+eE"[r.IntN(15)]
+		check(string(b))
 	}
 }

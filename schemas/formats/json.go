@@ -3,6 +3,7 @@ package formats
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -32,10 +33,21 @@ type JSON struct {
 }
 
 // keyTable finds the Event field of a JSON key. Looking every key of every
-// line up in a map cost a fifth of the parse (hashing each key); bucketing
-// the dozen mapped keys by length leaves one or two string compares.
+// line up in a map cost a fifth of the parse (hashing each key), and a
+// table bucketed by length still compared strings (a call per compare):
+// here a key's first eight bytes, read as one word, pick a slot of an
+// open-addressed table and are compared as one word with its key's, the
+// rest of a longer key as a string. The dozen keys leave the table mostly
+// empty, so a lookup is one probe.
 type keyTable struct {
-	byLen [][]keyField
+	slots []keySlot // a power of two, at least four times the keys
+	shift uint      // 64 - log2(len(slots))
+}
+
+type keySlot struct {
+	used bool
+	kf   keyField
+	word uint64 // keyWord(kf.key)
 }
 
 type keyField struct {
@@ -43,28 +55,79 @@ type keyField struct {
 	id         fieldID
 }
 
+// keyWord is k's first eight bytes (fewer for a shorter key, the rest
+// zero) as a little-endian word.
+func keyWord(k string) uint64 {
+	if len(k) >= 8 {
+		return le64(k, 0)
+	}
+	var w uint64
+	for i := len(k) - 1; i >= 0; i-- {
+		w = w<<8 | uint64(k[i])
+	}
+	return w
+}
+
+// le64 is the little-endian word of s[i:i+8] (the compiler makes the
+// byte loads one load).
+func le64(s string, i int) uint64 {
+	b := s[i : i+8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// slot0 is the first slot probed for a key of word w and length n.
+func (t *keyTable) slot0(w uint64, n int) int {
+	return int(((w ^ uint64(n)<<56) * 0x9e3779b97f4a7c15) >> t.shift)
+}
+
 func newKeyTable(m map[string]string) keyTable {
-	var t keyTable
+	t := keyTable{slots: make([]keySlot, 16), shift: 64 - 4}
+	for len(t.slots) < 4*len(m) {
+		t.slots = make([]keySlot, 2*len(t.slots))
+		t.shift--
+	}
 	for k, f := range m {
-		for len(t.byLen) <= len(k) {
-			t.byLen = append(t.byLen, nil)
+		w := keyWord(k)
+		s := t.slot0(w, len(k))
+		for t.slots[s].used {
+			s = (s + 1) & (len(t.slots) - 1)
 		}
-		t.byLen[len(k)] = append(t.byLen[len(k)], keyField{k, f, fieldIDOf(f)})
+		t.slots[s] = keySlot{used: true, kf: keyField{k, f, fieldIDOf(f)}, word: w}
 	}
 	return t
 }
 
 func (t *keyTable) lookup(k string) (*keyField, bool) {
-	if len(k) >= len(t.byLen) {
-		return nil, false
+	return t.lookupWord(k, keyWord(k))
+}
+
+// lookupIn is lookup of the key k read from the string of the line s
+// that starts at s[at] and ends before s[end] (the closing quote): when
+// it had no escapes (an escape always shrinks, so k is then as long as
+// the span) and the line has eight bytes from at, its word is one load.
+func (t *keyTable) lookupIn(s string, at, end int, k string) (*keyField, bool) {
+	if end-at != len(k) || at+8 > len(s) {
+		return t.lookup(k)
 	}
-	b := t.byLen[len(k)]
-	for i := range b {
-		if b[i].key == k {
-			return &b[i], true
+	w := le64(s, at)
+	if len(k) < 8 {
+		w &= 1<<(8*len(k)) - 1
+	}
+	return t.lookupWord(k, w)
+}
+
+// lookupWord is lookup with k's keyWord w.
+func (t *keyTable) lookupWord(k string, w uint64) (*keyField, bool) {
+	for s := t.slot0(w, len(k)); ; s = (s + 1) & (len(t.slots) - 1) {
+		e := &t.slots[s]
+		if !e.used {
+			return nil, false
+		}
+		if e.word == w && len(e.kf.key) == len(k) && (len(k) <= 8 || e.kf.key[8:] == k[8:]) {
+			return &e.kf, true
 		}
 	}
-	return nil, false
 }
 
 // NewJSON returns the JSON parser. mapping renames source keys, as
@@ -131,6 +194,7 @@ func (j *JSON) parseText(s string, ev *event.Event) error {
 			if err != nil {
 				return err
 			}
+			keyAt, keyEnd := i+1, next-1
 			i = skipJSONSpace(s, next)
 			if i >= len(s) || s[i] != ':' {
 				return jsonSyntax(s, i, "':' after key")
@@ -150,7 +214,7 @@ func (j *JSON) parseText(s string, ev *event.Event) error {
 			if err != nil {
 				return err
 			}
-			if kf, ok := j.keys.lookup(key); ok {
+			if kf, ok := j.keys.lookupIn(s, keyAt, keyEnd, key); ok {
 				if err := setFieldID(ev, j.tp, kf.id, kf.field, key, text); err != nil {
 					return fmt.Errorf("json: %w", err)
 				}
@@ -183,8 +247,11 @@ func jsonSyntax(s string, i int, want string) error {
 	return fmt.Errorf("json: want %s at byte %d, found %q", want, i, clip(s[i:]))
 }
 
+// skipJSONSpace returns the index of the first byte at or after i that
+// is not JSON white space. Most calls find none (a log line is written
+// without spaces): one compare tells every byte above ' ' apart.
 func skipJSONSpace(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+	for i < len(s) && s[i] <= ' ' && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
 		i++
 	}
 	return i
@@ -197,6 +264,13 @@ func skipJSONSpace(s string, i int) int {
 func readJSONString(s string, i int) (string, int, error) {
 	start := i + 1
 	k := start
+	for k+8 <= len(s) {
+		if m := stringStops(le64(s, k)); m != 0 {
+			k += bits.TrailingZeros64(m) / 8
+			break
+		}
+		k += 8
+	}
 	for k < len(s) && !jsonStringStop[s[k]] {
 		k++
 	}
@@ -224,6 +298,17 @@ var jsonStringStop = func() (t [256]bool) {
 	t['"'], t['\\'] = true, true
 	return t
 }()
+
+// stringStops marks, in the high bit of each byte, the bytes of the
+// little-endian word w that jsonStringStop marks: '"', '\\' and those
+// below 0x20, eight bytes per step instead of one (strings are most of a
+// line's bytes). A marked bit may be wrong above the lowest marked byte
+// (a borrow), never at or below it: only the lowest is used.
+func stringStops(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote, backslash := w^(ones*'"'), w^(ones*'\\')
+	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (w-ones*0x20)&^w) & highs
+}
 
 // unescapeJSONString decodes the string whose text starts at s[start].
 func unescapeJSONString(s string, start int) (string, int, error) {

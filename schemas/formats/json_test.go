@@ -3,6 +3,8 @@ package formats
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -204,5 +206,96 @@ func TestJSONHugeLine(t *testing.T) {
 	_, err = parseWith(p, `{"msg":"`+big)
 	if err == nil || len(err.Error()) > 200 {
 		t.Fatalf("truncated huge line: error %v, want a short error", err)
+	}
+}
+
+// TestJSONStringStops holds readJSONString's word-at-a-time scan to a
+// byte-by-byte one: for strings of 0-40 plain bytes (ASCII and UTF-8
+// bytes above 0x80) followed by each kind of stop ('"', '\\', every
+// control byte) or the end of the line, the same value, end and error.
+func TestJSONStringStops(t *testing.T) {
+	plain := "abcXYZ09 ~!#$%&'()*+,-./:;<=>?@[]^_`{|}\x7f\x80\xbf\xc3\xa9\xff"
+	for n := range 41 {
+		for _, stop := range []string{`"`, `\"x"`, `\u00e9"`, `\q"`, ""} {
+			for c := range 0x21 {
+				body := make([]byte, n)
+				for i := range body {
+					body[i] = plain[(i*7+n)%len(plain)]
+				}
+				tail := stop
+				if c < 0x20 {
+					tail = string(rune(c)) + stop
+				}
+				s := `"` + string(body) + tail + `,"k":1}`
+				got, next, err := readJSONString(s, 0)
+				want, wnext, werr := readJSONStringBytewise(s)
+				if got != want || next != wnext || (err == nil) != (werr == nil) {
+					t.Fatalf("readJSONString(%q) = %q, %d, %v; byte by byte %q, %d, %v", s, got, next, err, want, wnext, werr)
+				}
+			}
+		}
+	}
+}
+
+// readJSONStringBytewise is readJSONString as it was, one byte a step.
+func readJSONStringBytewise(s string) (string, int, error) {
+	k := 1
+	for k < len(s) && !jsonStringStop[s[k]] {
+		k++
+	}
+	if k < len(s) {
+		switch c := s[k]; {
+		case c == '"':
+			return s[1:k], k + 1, nil
+		case c == '\\':
+			return unescapeJSONString(s, 1)
+		default:
+			return "", 0, fmt.Errorf("control character %#x", c)
+		}
+	}
+	return "", 0, errors.New("no closing quote")
+}
+
+// TestJSONKeyTable holds the key table to the mapping it was built from:
+// every key of default and renamed mappings finds its field, and keys
+// that share a prefix, a length or a first word with one (or are
+// prefixes of one) find none.
+func TestJSONKeyTable(t *testing.T) {
+	var many []string // a field renamed again and again: every name stays a key
+	for i := range 100 {
+		many = append(many, fmt.Sprintf("msg=m%d", i))
+	}
+	for _, mapping := range []string{"", "ts=@timestamp,msg=message,latency_ms=duration_milliseconds,host=h,user=usr1234x", strings.Join(many, ",")} {
+		j, err := NewJSON(mapping)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, f := range j.key {
+			kf, ok := j.keys.lookup(k)
+			if !ok || kf.field != f || kf.key != k || kf.id != fieldIDOf(f) {
+				t.Fatalf("mapping %q: key %q: %+v, %v; want field %q", mapping, k, kf, ok, f)
+			}
+			for _, pad := range []string{"", `":1}`, `":"0123456789"}`} { // read in a line, by a load or not
+				line := `{"` + k + pad
+				if in, ok := j.keys.lookupIn(line, 2, 2+len(k), k); !ok || in != kf {
+					t.Fatalf("mapping %q: key %q in line %q: %+v, %v; want %+v", mapping, k, line, in, ok, kf)
+				}
+			}
+			for _, other := range []string{k + "x", k[:len(k)-1], "x" + k[1:], k[:len(k)-1] + "\x00", strings.ToUpper(k), k + k} {
+				if _, in := j.key[other]; in {
+					continue
+				}
+				if kf, ok := j.keys.lookup(other); ok {
+					t.Fatalf("mapping %q: key %q found %+v", mapping, other, kf)
+				}
+				line := `{"` + other + `":"0123456789"}`
+				if kf, ok := j.keys.lookupIn(line, 2, 2+len(other), other); ok {
+					t.Fatalf("mapping %q: key %q in line %q found %+v", mapping, other, line, kf)
+				}
+			}
+		}
+		if _, ok := j.keys.lookup(""); ok {
+			t.Fatalf("mapping %q: the empty key found a field", mapping)
+		}
 	}
 }

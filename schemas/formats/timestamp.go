@@ -125,6 +125,9 @@ func parseBuiltinTime(s string, ref time.Time) (time.Time, bool) {
 	c := s[0]
 	switch {
 	case c >= '0' && c <= '9':
+		if t, ok := parseRFC3339(s); ok {
+			return t, true
+		}
 		if t, ok := parseEpoch(s); ok {
 			return t, true
 		}
@@ -150,6 +153,97 @@ func parseBuiltinTime(s string, ref time.Time) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// parseRFC3339 reads the RFC 3339 time 2026-11-20T10:00:00.123Z (a
+// fraction of 1 to 9 digits, a zone Z or +hh:mm) by hand, accepting what
+// time.Parse(time.RFC3339Nano) accepts of that shape (fields in range,
+// the day in its month) and giving the same instant; any other text,
+// false, and the layouts after it decide. It is the time of nearly every
+// JSON line, and time.Parse cost a sixth of parsing one.
+func parseRFC3339(s string) (time.Time, bool) {
+	if len(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	year, ok1 := num4(s[0:4])
+	month, ok2 := num2(s[5:7])
+	day, ok3 := num2(s[8:10])
+	hour, ok4 := num2(s[11:13])
+	minute, ok5 := num2(s[14:16])
+	sec, ok6 := num2(s[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 ||
+		day > daysInMonth(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	rest := s[19:]
+	var nsec int64
+	if rest[0] == '.' {
+		n := 1
+		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n == 1 || n > 10 {
+			return time.Time{}, false
+		}
+		nsec = fractionNanos(rest[1:n])
+		rest = rest[n:]
+	}
+	var off int64
+	switch {
+	case rest == "Z":
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		zh, ok1 := num2(rest[1:3])
+		zm, ok2 := num2(rest[4:6])
+		if !ok1 || !ok2 || zh > 23 || zm > 59 {
+			return time.Time{}, false
+		}
+		off = int64(zh*3600 + zm*60)
+		if rest[0] == '-' {
+			off = -off
+		}
+	default:
+		return time.Time{}, false
+	}
+	unix := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - off
+	return time.Unix(unix, nsec).UTC(), true
+}
+
+// daysInMonth is the number of days of month (1-12) in year.
+func daysInMonth(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysSinceEpoch is the number of days from 1970-01-01 to the date (the
+// proleptic Gregorian calendar, as package time counts; Howard Hinnant's
+// days_from_civil).
+func daysSinceEpoch(year, month, day int) int64 {
+	y := int64(year)
+	if month <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	m := int64(month)
+	if m > 2 {
+		m -= 3
+	} else {
+		m += 9
+	}
+	doy := (153*m+2)/5 + int64(day) - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
 }
 
 // withYear gives a time parsed without a year (year 0) the year of ref, or

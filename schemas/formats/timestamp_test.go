@@ -1,6 +1,9 @@
 package formats
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -137,3 +140,64 @@ func FuzzTime(f *testing.F) {
 		}
 	})
 }
+
+// TestParseRFC3339 holds the built-in layouts with the hand-written RFC
+// 3339 reader to what they read without it (epoch, then time.Parse with
+// each ISO layout): the same instant, accepted or not alike, over random
+// dates of years 0-9999 with fractions of 0-12 digits and zones, and over
+// the same texts with one byte changed (out-of-range fields, the 29th of
+// February, separators). The reader must take the common shape itself
+// (zones within a day), else it saves nothing.
+func TestParseRFC3339(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	ref := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	check := func(s string) {
+		t.Helper()
+		got, ok := parseBuiltinTime(s, ref)
+		var want time.Time
+		wantOK := false
+		if want, wantOK = parseEpoch(s); !wantOK && len(s) >= 10 && s[4] == '-' {
+			for _, l := range isoLayouts {
+				if tm, err := time.Parse(l, s); err == nil {
+					want, wantOK = tm, true
+					break
+				}
+			}
+		}
+		if ok != wantOK || !got.Equal(want) {
+			t.Fatalf("parseBuiltinTime(%q) = %v, %v; without the RFC 3339 reader %v, %v", s, got, ok, want, wantOK)
+		}
+		if _, fast := parseRFC3339(s); !fast && wantOK && rfc3339Shape.MatchString(s) {
+			t.Fatalf("parseRFC3339(%q) refused the common shape, read as %v", s, want)
+		}
+	}
+	for _, s := range []string{"2026-11-20T10:00:00Z", "2026-11-20T10:00:00.123Z", "2024-02-29T23:59:59.999999999+14:00",
+		"2023-02-29T00:00:00Z", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59-23:59", "1970-01-01T00:00:00+00:00",
+		"2026-11-20T24:00:00Z", "2026-11-20T10:60:00Z", "2026-11-20T10:00:60Z", "2026-13-20T10:00:00Z", "2026-00-20T10:00:00Z",
+		"2026-11-31T10:00:00Z", "2026-11-20T10:00:00.Z", "2026-11-20T10:00:00.1234567891Z", "2026-11-20T10:00:00+24:00",
+		"2026-11-20T10:00:00+01:60", "2026-11-20t10:00:00Z", "2026-11-20T10:00:00z", "2026-11-20T10:00:00", "1900-02-29T00:00:00Z",
+		"2000-02-29T00:00:00Z", "2026-11-20T10:00:00+0100", "2026-11-20 10:00:00Z", "-026-11-20T10:00:00Z"} {
+		check(s)
+	}
+	for range 20_000 {
+		ts := time.Unix(r.Int64N(253402300800+62135596800)-62135596800, r.Int64N(1e9)).UTC()
+		s := ts.Format("2006-01-02T15:04:05")
+		if n := r.IntN(13); n > 0 {
+			s += "." + fmt.Sprintf("%012d", r.Int64N(1e12))[:n]
+		}
+		switch r.IntN(3) {
+		case 0:
+			s += "Z"
+		default:
+			s += fmt.Sprintf("%c%02d:%02d", "+-"[r.IntN(2)], r.IntN(25), r.IntN(61))
+		}
+		check(s)
+		b := []byte(s)
+		b[r.IntN(len(b))] = "0123456789:-+TZ.x"[r.IntN(17)]
+		check(string(b))
+	}
+}
+
+// rfc3339Shape is the text parseRFC3339 must read itself (the date and
+// time then checked in range).
+var rfc3339Shape = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$`)
