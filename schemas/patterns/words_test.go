@@ -81,16 +81,24 @@ func TestToLower8(t *testing.T) {
 }
 
 // TestLoad8 checks the one-load path (bytes past the slice in its array)
-// against the byte loop (no bytes past it).
+// against the byte loop (no bytes past it), for slices shorter than eight
+// bytes and longer (the first eight).
 func TestLoad8(t *testing.T) {
-	buf := []byte("abcdefghijklmnop")
+	buf := []byte("abcdefghijklmnopqrstuvwx")
 	for s := 0; s <= 8; s++ {
-		for n := 0; n <= 8; n++ {
+		for n := 0; n <= 12; n++ {
 			long := buf[s : s+n]     // cap reaches past n
 			short := make([]byte, n) // cap is n
 			copy(short, long)
 			if a, b := load8(long), load8(short); a != b {
 				t.Errorf("load8(%q): %016x with the array after it, %016x without", long, a, b)
+			}
+			var want uint64
+			for k := 0; k < min(n, 8); k++ {
+				want |= uint64(long[k]) << (8 * k)
+			}
+			if a := load8(long); a != want {
+				t.Errorf("load8(%q) = %016x, want %016x", long, a, want)
 			}
 		}
 	}
