@@ -9,7 +9,10 @@
 # pattern miner, raw produce beside ship, raw InsertMany of the embedded
 # MongoDB beside the views' writer (x-of-raw, x-of-raw-cpu per view, aim
 # >= 0.5), plaintext Kafka beside TLS + SCRAM;
-# /v1/patterns and /v1/clusters over 1 h and 24 h beside /v1/traffic; a
+# /v1/patterns and /v1/clusters over 1 h and 24 h beside /v1/traffic;
+# every endpoint's repeated (cached) answer over the real HTTP server under
+# 8 concurrent clients, req/s and p99 beside a trivial handler on the same
+# server (BenchmarkQueryRepeated, x-of-trivial, aim 1); a
 # day's recompute from S3 beside the same day's from local disk,
 # x-of-local beside its 2x limit: BenchmarkRecomputeDay, ~6 min, needs
 # SeaweedFS from ci/seaweedfs.sh).

@@ -12,8 +12,11 @@
 #   - per endpoint over the last 24 h (or the history, if shorter), asked
 #     as the dashboard asks (from/to on a 15-minute boundary): the first
 #     answer (curl), then requests/s, p50 and p99 under $CLIENTS (8)
-#     concurrent clients for $DURATION (hey), beside /v1/status, the floor:
-#     an answer that merges nothing; then the same over gRPC
+#     concurrent clients for $DURATION (hey), beside /healthz, the limit:
+#     a trivial handler of the same server in the same process under the
+#     same load (what net/http, the machine and the rest of the process
+#     leave), and /v1/status, an answer that merges nothing; then the same
+#     over gRPC, beside Health (grpc.health.v1 Check, the gRPC limit)
 #     (internal/grpcload), on a range 15 minutes later so that its first
 #     answer is not the HTTP one's cached (and, ending after the horizon, not
 #     a range counted exactly from the lake, whose first answer runs DuckDB);
@@ -179,7 +182,7 @@ if [[ -n "${PROFILE:-}" ]]; then
 fi
 ms() { python3 -c "import sys; print(float(sys.argv[1])*1000)" "$1"; }
 printf "%-30s %9s %9s %8s %8s\n" "HTTP GET (last 24 h)" "first ms" "req/s" "p50 ms" "p99 ms"
-for q in "/v1/status" "/v1/hot?$R&k=10" "/v1/traffic?$R&step=1h" "/v1/traffic?$R&step=15m" "/v1/traffic?$hourR&step=5m" \
+for q in "/healthz" "/v1/status" "/v1/hot?$R&k=10" "/v1/traffic?$R&step=1h" "/v1/traffic?$R&step=15m" "/v1/traffic?$hourR&step=5m" \
   "/v1/levels?$R&step=1h" "/v1/patterns?$R&step=1h&k=10" "/v1/clusters?$R&k=5&step=1h" "/v1/paths?$R&k=10" \
   "/v1/window?last=24h&points=96&to=$(iso $to)"; do
   first=$(curl -s -o /dev/null -w '%{time_total}' "$base$q")
@@ -205,6 +208,7 @@ line = "{:<30} {first_ms:9.1f} {rps:9.0f} {p50_ms:8.2f} {p99_ms:8.2f}".format(sy
 print(line + ("  ({:.0f} errors)".format(f["errors"]) if f["errors"] else ""))' "$name" "$out"
 }
 G=(-from "$(iso $gfrom)" -to "$(iso $gto)")
+grpc "Health (the limit)" -rpc Health
 grpc Status -rpc Status
 grpc "Hot k=10" -rpc Hot -k 10 "${G[@]}"
 grpc "Traffic step=1h" -rpc Traffic -step 1h "${G[@]}"

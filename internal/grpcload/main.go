@@ -21,6 +21,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -36,7 +37,7 @@ func main() {
 
 func run() error {
 	addr := flag.String("addr", "127.0.0.1:9090", "gRPC address of the serving layer")
-	rpc := flag.String("rpc", "Status", "method: Hot, Traffic, Levels, Patterns, Clusters, Paths or Status")
+	rpc := flag.String("rpc", "Status", "method: Hot, Traffic, Levels, Patterns, Clusters, Paths, Status, or Health (grpc.health.v1's Check of the query service: the floor, a trivial handler on the same server)")
 	from := flag.String("from", "", "start of the range, RFC 3339; empty: the server's default")
 	to := flag.String("to", "", "end of the range, RFC 3339; empty: the server's default")
 	step := flag.Duration("step", 0, "bucket width; 0: the server's default")
@@ -69,7 +70,7 @@ func run() error {
 	}
 	defer conn.Close()
 	cl := llv1.NewQueryServiceClient(conn)
-	call, err := method(cl, *rpc, f, t, st, int32(*k))
+	call, err := method(cl, healthpb.NewHealthClient(conn), *rpc, f, t, st, int32(*k))
 	if err != nil {
 		return err
 	}
@@ -125,7 +126,7 @@ func run() error {
 }
 
 // method returns a call of the named method with the question's fields.
-func method(cl llv1.QueryServiceClient, name string, f, t *timestamppb.Timestamp, st *durationpb.Duration, k int32) (func(context.Context) error, error) {
+func method(cl llv1.QueryServiceClient, hc healthpb.HealthClient, name string, f, t *timestamppb.Timestamp, st *durationpb.Duration, k int32) (func(context.Context) error, error) {
 	switch name {
 	case "Hot":
 		return func(ctx context.Context) error {
@@ -159,6 +160,9 @@ func method(cl llv1.QueryServiceClient, name string, f, t *timestamppb.Timestamp
 		}, nil
 	case "Status":
 		return func(ctx context.Context) error { _, err := cl.Status(ctx, &llv1.StatusRequest{}); return err }, nil
+	case "Health":
+		req := &healthpb.HealthCheckRequest{Service: llv1.QueryService_ServiceDesc.ServiceName}
+		return func(ctx context.Context) error { _, err := hc.Check(ctx, req); return err }, nil
 	}
-	return nil, fmt.Errorf("unknown method %q (Hot, Traffic, Levels, Patterns, Clusters, Paths, Status)", name)
+	return nil, fmt.Errorf("unknown method %q (Hot, Traffic, Levels, Patterns, Clusters, Paths, Status, Health)", name)
 }
