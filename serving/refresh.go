@@ -711,16 +711,24 @@ func (s *Server) publish(st statusSnapshot) *snapshot {
 			}
 		}
 		speed.dropBefore(h)
+		// The dirty panes are merged hour by hour, each hour's sealed
+		// once its block is built (sealHour), so that a tick of a
+		// catch-up (thousands of documents) holds one hour's panes
+		// decoded at a time, not all it read (~300 KB each).
 		hours := map[int64]bool{}
+		dirtyIn := map[int64][]int64{}
 		for k := range r.dirty {
-			speed.panes[k] = newState(s.mergeSpeedRaw(k, r.speedRaw[k]))
 			hours[hourOf(k)] = true
+			dirtyIn[hourOf(k)] = append(dirtyIn[hourOf(k)], k)
 		}
 		// An hour is complete once a pane of a later hour exists; one
 		// that became complete without a new write gets its clusters
 		// state now.
 		var newest int64
 		for k := range speed.panes {
+			newest = max(newest, k)
+		}
+		for k := range r.dirty {
 			newest = max(newest, k)
 		}
 		for hr, st := range speed.hours {
@@ -733,6 +741,9 @@ func (s *Server) publish(st statusSnapshot) *snapshot {
 			lo, hi = min(lo, k), max(hi, k+s.paneSeconds())
 		}
 		for hr := range hours {
+			for _, k := range dirtyIn[hr] {
+				speed.panes[k] = newState(s.mergeSpeedRaw(k, r.speedRaw[k]))
+			}
 			complete := hr+hourSeconds <= newest
 			speed.rebuildHour(hr, s.paneSeconds(), complete, nil)
 			if complete {
