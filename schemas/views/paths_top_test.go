@@ -3,7 +3,9 @@ package views
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/loglambda/loglambda/schemas/event"
@@ -60,5 +62,41 @@ func TestTopPaths(t *testing.T) {
 	}
 	if !bytes.Equal(merged.append(nil), all.append(nil)) {
 		t.Error("a sketch merged from parts differs from the sketch of every bucket added")
+	}
+}
+
+// TestSearchIndex holds the sketches' branchless search to
+// slices.BinarySearch: the same position over sorted lists of 0-300
+// distinct indexes (negative, positive, the int32 extremes) for every
+// value in them, between them and beyond both ends.
+func TestSearchIndex(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for n := range 300 {
+		seen := map[int32]bool{}
+		var idx []int32
+		for len(idx) < n {
+			v := int32(r.IntN(2000) - 1000)
+			switch r.IntN(50) {
+			case 0:
+				v = math.MaxInt32 - int32(r.IntN(3))
+			case 1:
+				v = math.MinInt32 + int32(r.IntN(3))
+			}
+			if !seen[v] {
+				seen[v] = true
+				idx = append(idx, v)
+			}
+		}
+		slices.Sort(idx)
+		probes := []int32{math.MinInt32, math.MaxInt32, -1001, 1001}
+		for _, v := range idx {
+			probes = append(probes, v, v-1, v+1)
+		}
+		for _, v := range probes {
+			want, _ := slices.BinarySearch(idx, v)
+			if got := searchIndex(idx, v); got != want {
+				t.Fatalf("searchIndex(%v, %d) = %d, slices.BinarySearch %d", idx, v, got, want)
+			}
+		}
 	}
 }
