@@ -34,11 +34,15 @@ type state struct {
 	// because an HLL estimate costs far more than reading two numbers, and a
 	// traffic series with one bucket per pane reads them for every bucket.
 	uv, ips int64
+	// regs are the traffic sketches' registers prepared for merging
+	// (views.PrepareTraffic; nil when they are dense): a bucket of a
+	// series merges every pane state it holds.
+	regs *views.TrafficRegs
 }
 
 // newState seals p (which the caller no longer changes) into a state.
 func newState(p *views.Pane) *state {
-	return &state{pane: p, uv: p.Traffic.UVCount(), ips: p.Traffic.IPCount()}
+	return &state{pane: p, uv: p.Traffic.UVCount(), ips: p.Traffic.IPCount(), regs: views.PrepareTraffic(p.Traffic)}
 }
 
 // of returns a pane holding view's state (views.Names): the pane itself

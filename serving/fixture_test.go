@@ -73,12 +73,20 @@ type genSpec struct {
 	prefix     string // hot term prefix, to tell streams apart
 	users, ips int
 	seed       uint64
+	// paths, when set, spreads the events over that many URL paths
+	// (Zipf-like, drawn from a stream of their own so the rest is the
+	// same); else every event is a /search.
+	paths int
 }
 
 // gen returns the events of spec, spread over its panes and partitions.
 func gen(spec genSpec) []event.Event {
 	r := rand.New(rand.NewPCG(spec.seed, 1))
 	zipf := rand.NewZipf(r, 1.3, 1, uint64(spec.terms-1))
+	var pathZipf *rand.Zipf
+	if spec.paths > 1 {
+		pathZipf = rand.NewZipf(rand.New(rand.NewPCG(spec.seed, 2)), 1.1, 1, uint64(spec.paths-1))
+	}
 	var evs []event.Event
 	for p := spec.from; p.Before(spec.to); p = p.Add(time.Minute) {
 		for i := 0; i < spec.perPane; i++ {
@@ -91,6 +99,9 @@ func gen(spec genSpec) []event.Event {
 				Bytes:     int64(100 + r.IntN(1000)),
 				LatencyMS: float64(1 + r.IntN(300)),
 				Partition: int32(r.IntN(int(spec.partitions))),
+			}
+			if pathZipf != nil {
+				ev.Path = fmt.Sprintf("/product/%d", pathZipf.Uint64())
 			}
 			if r.IntN(10) > 0 {
 				ev.User = fmt.Sprintf("u%d", r.IntN(spec.users))

@@ -29,7 +29,7 @@ import (
 // startGRPC serves srv's gRPC API on a loopback port and returns a client
 // connection to it; the server is stopped (and must stop cleanly) at the
 // end of the test.
-func startGRPC(t *testing.T, srv *Server) *grpc.ClientConn {
+func startGRPC(t testing.TB, srv *Server) *grpc.ClientConn {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

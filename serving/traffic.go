@@ -68,14 +68,15 @@ func (s *Server) traffic(ctx context.Context, q TrafficQuery) (*TrafficAnswer, *
 func (s *Server) trafficOf(ctx context.Context, ser series) (*TrafficAnswer, error) {
 	ans := &TrafficAnswer{Frame: ser.frame()}
 	var buf []*state
+	var c views.TrafficCounter
 	for b, part := range ser.buckets {
 		counts := cachedBucket(s, ser.sn, answerKey{view: "traffic", from: part.from, to: part.to}, func() TrafficCounts {
 			buf = ser.sn.statesIn(buf[:0], part.from, part.to, ser.pane)
-			return countTraffic(buf)
+			return countTraffic(buf, &c)
 		})
 		ans.Series = append(ans.Series, TrafficPoint{T: time.Unix(b, 0).UTC(), TrafficCounts: counts})
 	}
-	ans.Total = countTraffic(ser.sn.statesIn(nil, ser.sp.from, ser.sp.to, ser.pane))
+	ans.Total = countTraffic(ser.sn.statesIn(buf[:0], ser.sp.from, ser.sp.to, ser.pane), &c)
 	if ans.Exact && s.sql != nil {
 		ex, err := s.exactTrafficOf(ctx, ser.sn, ser.sp, ser.step)
 		if err != nil {
@@ -94,9 +95,10 @@ func (s *Server) trafficOf(ctx context.Context, ser series) (*TrafficAnswer, err
 	return ans, nil
 }
 
-// countTraffic merges the traffic of states; a single state answers from
-// the figures computed at refresh.
-func countTraffic(states []*state) TrafficCounts {
+// countTraffic counts the merge of the traffic of states; a single state
+// answers from the figures computed at refresh. c is scratch space, reused
+// from one bucket to the next (nil: a counter of its own).
+func countTraffic(states []*state, c *views.TrafficCounter) TrafficCounts {
 	switch len(states) {
 	case 0:
 		return TrafficCounts{}
@@ -104,9 +106,13 @@ func countTraffic(states []*state) TrafficCounts {
 		st := states[0]
 		return TrafficCounts{PV: st.of(views.ViewTraffic).Traffic.PV, UV: st.uv, IPs: st.ips}
 	}
-	acc := views.NewMergeTraffic()
-	for _, st := range states {
-		acc.Merge(st.of(views.ViewTraffic).Traffic)
+	if c == nil {
+		c = new(views.TrafficCounter)
 	}
-	return TrafficCounts{PV: acc.PV, UV: acc.UVCount(), IPs: acc.IPCount()}
+	c.Reset()
+	for _, st := range states {
+		c.AddPrepared(st.of(views.ViewTraffic).Traffic, st.regs)
+	}
+	pv, uv, ips := c.Counts()
+	return TrafficCounts{PV: pv, UV: uv, IPs: ips}
 }
