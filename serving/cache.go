@@ -109,7 +109,7 @@ func (c *decodeCache) seal(st *state) (*state, error) {
 		}
 		enc[i] = b
 	}
-	return &state{enc: &encoded{views: enc, cache: c}, uv: st.uv, ips: st.ips}, nil
+	return &state{enc: &encoded{views: enc, cache: c}, uv: st.uv, ips: st.ips, regs: st.regs}, nil
 }
 
 // encodedPanes collects the documents of panes as read, view by view,
@@ -120,10 +120,11 @@ func (c *decodeCache) seal(st *state) (*state, error) {
 type encodedPanes struct {
 	raw     map[int64][][]byte
 	uv, ips map[int64]int64
+	regs    map[int64]*views.TrafficRegs
 }
 
 func newEncodedPanes() *encodedPanes {
-	return &encodedPanes{raw: map[int64][][]byte{}, uv: map[int64]int64{}, ips: map[int64]int64{}}
+	return &encodedPanes{raw: map[int64][][]byte{}, uv: map[int64]int64{}, ips: map[int64]int64{}, regs: map[int64]*views.TrafficRegs{}}
 }
 
 // add takes view's document state data of pane key (copied).
@@ -134,6 +135,7 @@ func (e *encodedPanes) add(view string, key int64, data []byte) error {
 	}
 	if view == views.ViewTraffic {
 		e.uv[key], e.ips[key] = p.Traffic.UVCount(), p.Traffic.IPCount()
+		e.regs[key] = views.PrepareTraffic(p.Traffic)
 	}
 	enc := e.raw[key]
 	if enc == nil {
@@ -158,7 +160,7 @@ func (e *encodedPanes) states(c *decodeCache) map[int64]*state {
 				enc[i] = empty[i]
 			}
 		}
-		out[k] = &state{enc: &encoded{views: enc, cache: c}, uv: e.uv[k], ips: e.ips[k]}
+		out[k] = &state{enc: &encoded{views: enc, cache: c}, uv: e.uv[k], ips: e.ips[k], regs: e.regs[k]}
 	}
 	return out
 }

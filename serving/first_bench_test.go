@@ -35,7 +35,7 @@ func BenchmarkQueryFirst(b *testing.B) {
 		b.Fatal(err)
 	}
 	setup := time.Now()
-	srv.snap.Store(benchDay(b, start, end))
+	srv.snap.Store(benchDay(b, srv, start, end))
 	b.Logf("a day of panes built in %s", time.Since(setup))
 	conn := startGRPC(b, srv)
 	qc := llv1.NewQueryServiceClient(conn)
@@ -105,8 +105,9 @@ func cpuTime() time.Duration {
 
 // benchDay returns a snapshot whose speed layer holds [start, end) of
 // 1-minute panes, built as a refresh builds them, an hour of events at a
-// time (a day of events at once would hold gigabytes).
-func benchDay(tb testing.TB, start, end time.Time) *snapshot {
+// time (a day of events at once would hold gigabytes); the panes of
+// complete hours held encoded, as publish holds them (sealHour).
+func benchDay(tb testing.TB, srv *Server, start, end time.Time) *snapshot {
 	sn := emptySnapshot()
 	l := sn.speed
 	pane := int64(time.Minute / time.Second)
@@ -158,7 +159,11 @@ func benchDay(tb testing.TB, start, end time.Time) *snapshot {
 		for k, p := range byPane {
 			l.panes[k] = newState(p)
 		}
-		l.rebuildHour(hr.Unix(), pane, !hr.Add(time.Hour).After(end), nil)
+		complete := !hr.Add(time.Hour).After(end)
+		l.rebuildHour(hr.Unix(), pane, complete, nil)
+		if complete {
+			srv.sealHour(l, hr.Unix())
+		}
 	}
 	hours := map[int64]bool{}
 	for h := range l.hours {

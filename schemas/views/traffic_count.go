@@ -102,8 +102,13 @@ func PrepareTraffic(t *Traffic) *TrafficRegs {
 	return r
 }
 
+// maxPairs bounds the prepared registers of a sketch: past it, they would
+// take more memory than the dense registers (4 bytes each), and the
+// sketch is merged as it is.
+const maxPairs = hllM / 4
+
 // sparsePairs returns sk's non-zero registers when sk is sparse (its
-// library encoding says so), else nil.
+// library encoding says so) with at most maxPairs of them, else nil.
 func sparsePairs(sk *hyperloglog.Sketch, buf []byte) ([]uint32, []byte) {
 	if sk == nil {
 		return nil, buf
@@ -122,6 +127,9 @@ func sparsePairs(sk *hyperloglog.Sketch, buf []byte) ([]uint32, []byte) {
 	pairs := []uint32{}
 	for i, v := range buf[denseHeader:] {
 		if v != 0 {
+			if len(pairs) == maxPairs {
+				return nil, buf
+			}
 			pairs = append(pairs, uint32(i)<<8|uint32(v))
 		}
 	}
