@@ -16,7 +16,9 @@
 #     a trivial handler of the same server in the same process under the
 #     same load (what net/http, the machine and the rest of the process
 #     leave), and /v1/status, an answer that merges nothing; then the same
-#     over gRPC, beside Health (grpc.health.v1 Check, the gRPC limit)
+#     over gRPC, beside Health (grpc.health.v1 Check, the gRPC limit),
+#     the answers received and not decoded (grpcload -raw), as hey does not
+#     parse HTTP bodies: the figures are the server's
 #     (internal/grpcload), on a range 15 minutes later so that its first
 #     answer is not the HTTP one's cached (and, ending after the horizon, not
 #     a range counted exactly from the lake, whose first answer runs DuckDB);
@@ -200,7 +202,7 @@ printf "%-30s %9s %9s %8s %8s\n" "gRPC (24 h, 15 min later)" "first ms" "req/s" 
 grpc() {
   local name=$1; shift
   local out
-  out=$("$work/grpcload" -addr "$GRPC" -c "$CLIENTS" -d "$DURATION" "$@")
+  out=$("$work/grpcload" -raw -addr "$GRPC" -c "$CLIENTS" -d "$DURATION" "$@")
   python3 -c '
 import sys
 f = {k: float(v) for k, v in (kv.split("=") for kv in sys.argv[2].split())}

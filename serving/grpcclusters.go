@@ -31,5 +31,5 @@ func clustersResponse(a *ClustersAnswer) *llv1.ClustersResponse {
 
 func (q queryService) Clusters(ctx context.Context, req *llv1.ClustersRequest) (*llv1.ClustersResponse, error) {
 	r, step, err := rangeStepOf(req)
-	return respondCached(ctx, ClustersQuery{Range: r, Step: step, K: int(req.GetK())}, err, noCtxEntry(q.s.clusters), clustersResponse)
+	return respondCached(ctx, &q.s.wires, ClustersQuery{Range: r, Step: step, K: int(req.GetK())}, err, noCtxEntry(q.s.clusters), clustersResponse)
 }

@@ -26,5 +26,5 @@ func hotResponse(a *HotAnswer) *llv1.HotResponse {
 
 func (q queryService) Hot(ctx context.Context, req *llv1.HotRequest) (*llv1.HotResponse, error) {
 	r, err := rangeOf(req.GetFrom(), req.GetTo())
-	return respondCached(ctx, HotQuery{Range: r, K: int(req.GetK())}, err, noCtxEntry(q.s.hot), hotResponse)
+	return respondCached(ctx, &q.s.wires, HotQuery{Range: r, K: int(req.GetK())}, err, noCtxEntry(q.s.hot), hotResponse)
 }

@@ -33,5 +33,5 @@ func levelsResponse(a *LevelsAnswer) *llv1.LevelsResponse {
 
 func (q queryService) Levels(ctx context.Context, req *llv1.LevelsRequest) (*llv1.LevelsResponse, error) {
 	r, step, err := rangeStepOf(req)
-	return respondCached(ctx, LevelsQuery{Range: r, Step: step, Instance: req.GetInstance()}, err, noCtxEntry(q.s.levels), levelsResponse)
+	return respondCached(ctx, &q.s.wires, LevelsQuery{Range: r, Step: step, Instance: req.GetInstance()}, err, noCtxEntry(q.s.levels), levelsResponse)
 }

@@ -13,7 +13,7 @@ import (
 func (q queryService) Patterns(ctx context.Context, req *llv1.PatternsRequest) (*llv1.PatternsResponse, error) {
 	r, step, err := rangeStepOf(req)
 	pq := PatternsQuery{Range: r, K: int(req.GetK()), Step: step, Level: req.GetLevel(), Instance: req.GetInstance()}
-	return respondCached(ctx, pq, err, noCtxEntry(q.s.patterns), patternsResponse)
+	return respondCached(ctx, &q.s.wires, pq, err, noCtxEntry(q.s.patterns), patternsResponse)
 }
 
 func patternsResponse(a *PatternsAnswer) *llv1.PatternsResponse {

@@ -87,6 +87,7 @@ func (q queryService) Status(context.Context, *llv1.StatusRequest) (*llv1.Status
 		return (*m).(*llv1.StatusResponse), nil
 	}
 	r := statusResponse(e.ans.(*StatusAnswer))
+	keep(&q.s.wires, e, r)
 	var m any = r
 	e.msg.Store(&m)
 	return r, nil

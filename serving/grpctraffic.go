@@ -29,5 +29,5 @@ func trafficResponse(a *TrafficAnswer) *llv1.TrafficResponse {
 
 func (q queryService) Traffic(ctx context.Context, req *llv1.TrafficRequest) (*llv1.TrafficResponse, error) {
 	r, step, err := rangeStepOf(req)
-	return respondCached(ctx, TrafficQuery{Range: r, Step: step}, err, q.s.traffic, trafficResponse)
+	return respondCached(ctx, &q.s.wires, TrafficQuery{Range: r, Step: step}, err, q.s.traffic, trafficResponse)
 }

@@ -44,6 +44,7 @@ func (q queryService) View(ctx context.Context, req *llv1.ViewRequest) (*llv1.Vi
 		return nil, status.Errorf(codes.Internal, "view %s: answer as a Struct: %v", a.view, err)
 	}
 	m := &llv1.ViewResponse{View: a.view, Body: &body}
+	keep(&q.s.wires, b, m)
 	b.view.Store(m)
 	return m, nil
 }

@@ -196,5 +196,5 @@ func pathsResponse(a *PathsAnswer) *llv1.PathsResponse {
 
 func (q queryService) Paths(ctx context.Context, req *llv1.PathsRequest) (*llv1.PathsResponse, error) {
 	r, err := rangeOf(req.GetFrom(), req.GetTo())
-	return respondCached(ctx, PathsQuery{Range: r, K: int(req.GetK())}, err, noCtxEntry(q.s.paths), pathsResponse)
+	return respondCached(ctx, &q.s.wires, PathsQuery{Range: r, K: int(req.GetK())}, err, noCtxEntry(q.s.paths), pathsResponse)
 }

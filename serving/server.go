@@ -40,6 +40,9 @@ type Server struct {
 	live liveCache
 	// statusCache holds the last /v1/status answer (status.go).
 	statusCache statusCache
+	// wires keeps the marshalled gRPC responses of cached answers
+	// (grpcwire.go).
+	wires wireCache
 	// alerts evaluates the rule file (alerting.go).
 	alerts *alerts.Engine
 
