@@ -247,6 +247,8 @@ func (b *Batch) read(ctx context.Context, ranges map[int32]readRange, m *lake.Ma
 		// holds memory.
 		kgo.FetchMaxBytes(fetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(fetchMaxBytes / 4),
+		// The batches' memory is reused once their records are written.
+		kgo.WithPools(newFetchPool()),
 	}, b.cfg.KafkaOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("compact: kafka client: %w", err)
@@ -367,6 +369,7 @@ func (b *Batch) fetch(ctx context.Context, cl *kgo.Client, ranges map[int32]read
 		var serr error
 		fs.EachPartition(func(fp kgo.FetchTopicPartition) {
 			if serr != nil || done[fp.Partition] {
+				recycle(fp.Records)
 				return
 			}
 			rg := ranges[fp.Partition]
@@ -377,20 +380,24 @@ func (b *Batch) fetch(ctx context.Context, cl *kgo.Client, ranges map[int32]read
 					break
 				}
 				read++
+				reached[fp.Partition] = rec.Offset + 1
+				last := rec.Offset >= rg.to-1
 				if !rec.Attrs.IsControl() {
 					recs = append(recs, rec)
+				} else {
+					rec.Recycle()
 				}
-				if rec.Offset >= rg.to-1 {
+				if last {
 					done[fp.Partition] = true
 					left--
 					cl.PauseFetchPartitions(map[string][]int32{b.cfg.Topic: {fp.Partition}})
 					break
 				}
 			}
+			recycle(fp.Records[read:])
 			bar.add(read)
 			if read > 0 {
 				progressed = true
-				reached[fp.Partition] = fp.Records[read-1].Offset + 1
 			}
 			if len(recs) == 0 {
 				return
@@ -406,6 +413,14 @@ func (b *Batch) fetch(ctx context.Context, cl *kgo.Client, ranges map[int32]read
 		}
 	}
 	return reached, nil
+}
+
+// recycle gives the memory of records not handed to a worker back to the
+// client's pool (fetchPool).
+func recycle(recs []*kgo.Record) {
+	for _, r := range recs {
+		r.Recycle()
+	}
 }
 
 // remaining describes the partitions not finished, for errors.
@@ -447,6 +462,10 @@ type shard struct {
 	// sum: the parser counts Records and ParseErrors, the writer Rows.
 	sum  CompactSummary
 	seen int64 // the writer's row count, for closeOldest
+	// chunks counts the chunks the writer took; touched lists the open
+	// files that got rows from the current one (flushTouched).
+	chunks  int64
+	touched []*hourFile
 }
 
 // chunkSize is how many parsed events one chunk carries to the writer;
@@ -482,6 +501,7 @@ type hourFile struct {
 	rows        int64
 	parseErrors int64
 	used        int64 // the writer's row count when a row last came
+	touched     int64 // the writer's chunk count when a row last came
 }
 
 func newShard(ctx context.Context, b *Batch, m *lake.Manifest) *shard {
@@ -554,17 +574,29 @@ func (s *shard) parse(recs []*kgo.Record) *chunk {
 // write takes parsed chunks until parsed is closed, then commits every
 // open file. After an error (passed to fail at once), or once ctx is
 // done, it drains parsed and returns the error.
+//
+// The rows of a chunk are flushed into their files' column buffers
+// (which copy the strings) before its records are recycled: the records'
+// memory goes back to the Kafka client's pool (fetchPool), which zeroes
+// it and decodes the next batches into it.
 func (s *shard) write(ctx context.Context, fail func(error)) error {
 	var err error
 	for c := range s.parsed {
 		if err == nil && ctx.Err() == nil {
+			p := c.recs[0].Partition // the records are not read after recycle
 			for i, rec := range c.recs {
 				if err = s.add(rec, &c.evs[i]); err != nil {
 					break
 				}
 			}
+			if err == nil {
+				err = s.flushTouched()
+			}
+			if err == nil {
+				recycle(c.recs)
+			}
 			if err == nil && c.last {
-				err = s.closeBehind(c.recs[0].Partition, c.newest)
+				err = s.closeBehind(p, c.newest)
 			}
 			if err != nil {
 				fail(err)
@@ -599,11 +631,15 @@ func (s *shard) add(rec *kgo.Record, ev *event.Event) error {
 		if err != nil {
 			return fmt.Errorf("compact partition %d: %w", rec.Partition, err)
 		}
-		hf = &hourFile{s: st, first: rec.Offset}
+		hf = &hourFile{s: st, first: rec.Offset, touched: -1}
 		s.open[key] = hf
 	}
 	if err := hf.s.Append(ev); err != nil {
 		return fmt.Errorf("compact partition %d offset %d: %w", rec.Partition, rec.Offset, err)
+	}
+	if hf.touched != s.chunks {
+		hf.touched = s.chunks
+		s.touched = append(s.touched, hf)
 	}
 	hf.last = rec.Offset
 	hf.rows++
@@ -611,6 +647,20 @@ func (s *shard) add(rec *kgo.Record, ev *event.Event) error {
 	if ev.ParseError != "" {
 		hf.parseErrors++
 	}
+	return nil
+}
+
+// flushTouched hands the rows gathered by the files that got rows from
+// the current chunk to their Parquet writers, so that none borrows the
+// chunk's records any more.
+func (s *shard) flushTouched() error {
+	for _, hf := range s.touched {
+		if err := hf.s.Flush(); err != nil {
+			return err
+		}
+	}
+	s.touched = s.touched[:0]
+	s.chunks++
 	return nil
 }
 

@@ -78,6 +78,11 @@ func (s *Stream) Append(ev *event.Event) error {
 	return nil
 }
 
+// Flush hands the rows gathered so far to the Parquet writer, which
+// copies their strings: after it the events appended may change. A
+// committed or aborted Stream has none.
+func (s *Stream) Flush() error { return s.flush() }
+
 // flush hands the gathered rows to the Parquet writer.
 func (s *Stream) flush() error {
 	if len(s.rows) == 0 {
