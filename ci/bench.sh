@@ -10,6 +10,8 @@
 # MongoDB beside the views' writer (x-of-raw, x-of-raw-cpu per view, aim
 # >= 0.5), plaintext Kafka beside TLS + SCRAM;
 # /v1/patterns and /v1/clusters over 1 h and 24 h beside /v1/traffic;
+# the first (uncached) answer of every endpoint over 24 h, HTTP and gRPC,
+# beside /v1/status (BenchmarkQueryFirst: ms and cpu-ms per answer);
 # every endpoint's repeated (cached) answer over the real HTTP server under
 # 8 concurrent clients, req/s and p99 beside a trivial handler on the same
 # server (BenchmarkQueryRepeated, x-of-trivial, aim 1); a
