@@ -14,7 +14,8 @@
 # beside /v1/status (BenchmarkQueryFirst: ms and cpu-ms per answer);
 # every endpoint's repeated (cached) answer over the real HTTP server under
 # 8 concurrent clients, req/s and p99 beside a trivial handler on the same
-# server (BenchmarkQueryRepeated, x-of-trivial, aim 1); a
+# server (BenchmarkQueryRepeated, x-of-trivial, aim 1), and over gRPC
+# beside the health check (x-of-health); a
 # day's recompute from S3 beside the same day's from local disk,
 # x-of-local beside its 2x limit: BenchmarkRecomputeDay, ~6 min, needs
 # SeaweedFS from ci/seaweedfs.sh).

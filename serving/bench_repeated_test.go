@@ -3,6 +3,7 @@ package serving
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -11,6 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	llv1 "github.com/loglambda/loglambda/schemas/proto/loglambda/v1"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -34,7 +44,8 @@ const trivialPath = "/bench/trivial"
 // the server's handler allocates per request beyond net/http's (a
 // repeated answer through Handler with a reused ResponseWriter). The data
 // are small (20 events per pane): a cached answer's cost does not depend
-// on them, only on its body.
+// on them, only on its body. Then the same over gRPC (repeatedGRPC),
+// beside the health check on the same server.
 //
 //	go test ./serving/ -run '^$' -bench QueryRepeated -benchtime 20000x
 func BenchmarkQueryRepeated(b *testing.B) {
@@ -97,11 +108,21 @@ func BenchmarkQueryRepeated(b *testing.B) {
 			b.ReportMetric(allocs, "handler-allocs")
 		})
 	}
+	repeatedGRPC(b, srv, start, end)
 }
 
 // loadHTTP GETs url n times from repeatedClients clients at once and
 // returns the requests per second and the p50 and p99 latency in ms.
 func loadHTTP(b *testing.B, cl *http.Client, url string, n int) (rps, p50, p99 float64) {
+	return load(b, n, func() error {
+		_, err := getBody(cl, url)
+		return err
+	})
+}
+
+// load makes call n times from repeatedClients clients at once and
+// returns the calls per second and the p50 and p99 latency in ms.
+func load(b *testing.B, n int, call func() error) (rps, p50, p99 float64) {
 	lat := make([][]time.Duration, repeatedClients)
 	var next atomic.Int64
 	var failed atomic.Pointer[error]
@@ -111,7 +132,7 @@ func loadHTTP(b *testing.B, cl *http.Client, url string, n int) (rps, p50, p99 f
 		wg.Go(func() {
 			for next.Add(1) <= int64(n) {
 				t := time.Now()
-				if _, err := getBody(cl, url); err != nil {
+				if err := call(); err != nil {
 					failed.Store(&err)
 					return
 				}
@@ -129,6 +150,79 @@ func loadHTTP(b *testing.B, cl *http.Client, url string, n int) (rps, p50, p99 f
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	return float64(len(all)) / took.Seconds(), ms(all[len(all)/2]), ms(all[len(all)*99/100])
 }
+
+// repeatedGRPC is BenchmarkQueryRepeated's gRPC side: the same questions
+// over the real gRPC server on loopback, beside grpc.health.v1's Check
+// on the same server (the limit), the answers received and not decoded
+// (as grpcload -raw), so that the figures are the server's.
+func repeatedGRPC(b *testing.B, srv *Server, start, end time.Time) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeGRPC(ctx, ln) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(undecodedAnswers{encoding.GetCodecV2("proto")})))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	cl, hc := llv1.NewQueryServiceClient(conn), healthpb.NewHealthClient(conn)
+	f, t := timestamppb.New(start), timestamppb.New(end)
+	hour := durationpb.New(time.Hour)
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Status", func() error { _, err := cl.Status(ctx, &llv1.StatusRequest{}); return err }},
+		{"Hot_k10", func() error { _, err := cl.Hot(ctx, &llv1.HotRequest{From: f, To: t, K: 10}); return err }},
+		{"Traffic_step15m", func() error {
+			_, err := cl.Traffic(ctx, &llv1.TrafficRequest{From: f, To: t, Step: durationpb.New(15 * time.Minute)})
+			return err
+		}},
+		{"Levels_step1h", func() error { _, err := cl.Levels(ctx, &llv1.LevelsRequest{From: f, To: t, Step: hour}); return err }},
+		{"Patterns_step1h_k10", func() error {
+			_, err := cl.Patterns(ctx, &llv1.PatternsRequest{From: f, To: t, Step: hour, K: 10})
+			return err
+		}},
+		{"Clusters_step1h_k5", func() error {
+			_, err := cl.Clusters(ctx, &llv1.ClustersRequest{From: f, To: t, Step: hour, K: 5})
+			return err
+		}},
+		{"Paths_k10", func() error { _, err := cl.Paths(ctx, &llv1.PathsRequest{From: f, To: t, K: 10}); return err }},
+	}
+	health := &healthpb.HealthCheckRequest{}
+	limitCall := func() error { _, err := hc.Check(ctx, health); return err }
+	for _, c := range calls {
+		b.Run("grpc_"+c.name, func(b *testing.B) {
+			if err := c.call(); err != nil {
+				b.Fatal(err) // the first answer, cached from now on
+			}
+			b.ResetTimer()
+			rps, p50, p99 := load(b, b.N, c.call)
+			b.StopTimer()
+			limit, _, limitP99 := load(b, b.N, limitCall)
+			b.ReportMetric(rps, "req/s")
+			b.ReportMetric(p50, "p50-ms")
+			b.ReportMetric(p99, "p99-ms")
+			b.ReportMetric(limit, "health-req/s")
+			b.ReportMetric(limitP99, "health-p99-ms")
+			b.ReportMetric(rps/limit, "x-of-health")
+		})
+	}
+}
+
+// undecodedAnswers is proto's codec for requests; answers are received
+// and not decoded.
+type undecodedAnswers struct{ encoding.CodecV2 }
+
+func (undecodedAnswers) Unmarshal(mem.BufferSlice, any) error { return nil }
 
 // getBody GETs url and reads the whole body; not 200 is an error.
 func getBody(cl *http.Client, url string) ([]byte, error) {
