@@ -620,6 +620,20 @@ func newMicro(d int) *MicroCluster {
 		Min: f[4*d : 5*d : 5*d], Max: f[5*d : 6*d : 6*d], c: f[6*d : 7*d : 7*d]}
 }
 
+// newMicros returns n empty micro-clusters of d features in one block of
+// structs and one of floats (a decoded state's; each keeps its own
+// capacity, so none grows into its neighbour).
+func newMicros(d, n int) []MicroCluster {
+	ms := make([]MicroCluster, n)
+	f := make([]float64, 7*d*n)
+	for i := range ms {
+		g := f[7*d*i : 7*d*(i+1) : 7*d*(i+1)]
+		ms[i] = MicroCluster{LS: g[:d:d], SS: g[d : 2*d : 2*d], RS: g[2*d : 3*d : 3*d], RSS: g[3*d : 4*d : 4*d],
+			Min: g[4*d : 5*d : 5*d], Max: g[5*d : 6*d : 6*d], c: g[6*d : 7*d : 7*d]}
+	}
+	return ms
+}
+
 func (m *MicroCluster) clone() *MicroCluster {
 	o := newMicro(len(m.LS))
 	o.N, o.LST, o.SST = m.N, m.LST, m.SST

@@ -89,8 +89,21 @@ func (c *Clusters) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("clusters state: level %d, cell %g, max %d out of range", nc.level, spec.Cell, spec.Max)
 	}
 	n := r.count("micro-cluster")
+	// Every micro-cluster holds at least its count's byte and 6d+2 floats
+	// of 8 bytes: a count the data cannot hold is refused before the
+	// micro-clusters are allocated, in one block for the state (serving
+	// decodes a pane's state for each range edge and fine step it reads,
+	// and two allocations per micro-cluster were most of that cost).
+	if per := 1 + (6*d+2)*8; r.err == nil && n > uint64(len(r.b))/per {
+		return fmt.Errorf("clusters state: %d micro-clusters, more than the %d bytes left hold", n, len(r.b))
+	}
+	slab := newMicros(int(d), int(n))
+	nc.mcs = make([]*MicroCluster, 0, n)
+	if nc.keyed {
+		nc.cells = make([]int32, 0, n*d)
+	}
 	for i := uint64(0); i < n && r.err == nil; i++ {
-		m := newMicro(int(d))
+		m := &slab[i]
 		m.N = int64(r.uvarint())
 		if nc.keyed {
 			for range d {

@@ -245,6 +245,39 @@ func TestClusterSpec(t *testing.T) {
 	}
 }
 
+// TestClustersDecodePrefixes: a state decodes into its micro-clusters'
+// block and encodes back to the same bytes; every prefix of it is refused
+// (the micro-cluster count is checked against the bytes left before the
+// block is allocated), never decoded nor a panic.
+func TestClustersDecodePrefixes(t *testing.T) {
+	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	c := buildClusters(t, DefaultClusterSpec(), start, clusterEvents(3, 2000, start))
+	if c.Len() < 2 {
+		t.Fatalf("%d micro-clusters, want several", c.Len())
+	}
+	b, err := c.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d Clusters
+	if err := d.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	if d.Len() != c.Len() || d.Count() != c.Count() {
+		t.Fatalf("decoded %d micro-clusters of %d events, want %d of %d", d.Len(), d.Count(), c.Len(), c.Count())
+	}
+	again, err := d.MarshalBinary()
+	if err != nil || !bytes.Equal(again, b) {
+		t.Fatalf("decoded state encodes to other bytes (err %v)", err)
+	}
+	for n := range len(b) {
+		var p Clusters
+		if err := p.UnmarshalBinary(b[:n]); err == nil {
+			t.Fatalf("prefix of %d of %d bytes decoded", n, len(b))
+		}
+	}
+}
+
 func TestFitMacro(t *testing.T) {
 	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	c := buildClusters(t, DefaultClusterSpec(), start, clusterEvents(3, 5000, start))

@@ -76,6 +76,19 @@ func (s *Patterns) UnmarshalBinary(data []byte) error {
 		limit = PatternsCap
 	}
 	ns := newPatternsCap(limit)
+	// A state repeats a few instances and levels under every pattern:
+	// each is made a string once per state, and a pattern's keys are
+	// allocated in one block (serving decodes a pane's state for each
+	// range edge and fine step it reads).
+	names := map[string]string{}
+	name := func(b []byte) string {
+		if s, ok := names[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		names[s] = s
+		return s
+	}
 	n := r.count("pattern")
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		e := &PatternStat{ID: patterns.ID(binary.BigEndian.Uint64(r.bytes(8)))}
@@ -87,8 +100,9 @@ func (s *Patterns) UnmarshalBinary(data []byte) error {
 		e.First, e.Last = r.varint(), r.varint()
 		nk := r.count("key")
 		e.Keys = make(map[LevelKey]*PatternKey, min(nk, 64))
+		block := make([]PatternKey, 0, min(nk, 64))
 		for j := uint64(0); j < nk && r.err == nil; j++ {
-			inst, lvl := r.str(), r.str()
+			inst, lvl := name(r.blob()), name(r.blob())
 			c := PatternKey{Count: int64(r.uvarint()), First: e.First, Last: e.Last}
 			if v >= 2 {
 				c.First += int64(r.uvarint())
@@ -98,7 +112,11 @@ func (s *Patterns) UnmarshalBinary(data []byte) error {
 			if old := e.Keys[k]; old != nil {
 				*old = old.merge(c)
 			} else {
-				e.Keys[k] = &c
+				if len(block) == cap(block) {
+					block = make([]PatternKey, 0, min(nk-j, 64))
+				}
+				block = append(block, c)
+				e.Keys[k] = &block[len(block)-1]
 			}
 		}
 		ns.entries[e.ID] = e
