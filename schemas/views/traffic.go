@@ -82,19 +82,28 @@ func LatencyBucket(ms float64) int {
 	return len(LatencyBounds)
 }
 
+// mergeExact returns the exact distinct counts of a state of pv events
+// (exact uv and ips when has) merged with o: a union with an empty state
+// keeps them, a state that was empty takes o's, and any other union has
+// none (distinct counts do not add up). Traffic.Merge and TrafficCounter
+// both apply it.
+func mergeExact(pv, uv, ips int64, has bool, o *Traffic) (int64, int64, bool) {
+	switch {
+	case o.PV == 0:
+		return uv, ips, has
+	case pv == 0:
+		return o.ExactUV, o.ExactIPs, o.HasExact
+	default:
+		return uv, ips, false
+	}
+}
+
 // Merge adds o into t; o is not changed.
 func (t *Traffic) Merge(o *Traffic) {
 	if o == nil {
 		return
 	}
-	switch {
-	case o.PV == 0:
-		// Union with the empty set: exact counts stay exact.
-	case t.PV == 0:
-		t.ExactUV, t.ExactIPs, t.HasExact = o.ExactUV, o.ExactIPs, o.HasExact
-	default:
-		t.HasExact = false
-	}
+	t.ExactUV, t.ExactIPs, t.HasExact = mergeExact(t.PV, t.ExactUV, t.ExactIPs, t.HasExact, o)
 	t.PV += o.PV
 	// Merge errors only on precision mismatch; all sketches here are p=14.
 	_ = t.UV.Merge(o.UV)

@@ -57,13 +57,7 @@ func (c *TrafficCounter) AddPrepared(t *Traffic, r *TrafficRegs) {
 	if t == nil {
 		return
 	}
-	switch {
-	case t.PV == 0:
-	case c.pv == 0:
-		c.exactUV, c.exactIPs, c.hasExact = t.ExactUV, t.ExactIPs, t.HasExact
-	default:
-		c.hasExact = false
-	}
+	c.exactUV, c.exactIPs, c.hasExact = mergeExact(c.pv, c.exactUV, c.exactIPs, c.hasExact, t)
 	c.pv += t.PV
 	if r != nil && r.uv != nil {
 		c.uv.mergePairs(r.uv)
