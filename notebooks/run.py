@@ -52,7 +52,21 @@ def run_one(name, out, timeout):
     t0 = time.monotonic()
     err = None
     try:
-        client.execute()
+        try:
+            client.execute()
+        except RuntimeError as e:
+            # Kernels started side by side pick their ports, then bind
+            # them: two can pick the same one ("Kernel died before
+            # replying to kernel_info", ZMQError address in use). Such a
+            # kernel ran no cell: start it once more.
+            if "Kernel died" not in str(e):
+                raise
+            nb = nbformat.read(path, as_version=4)
+            client = NotebookClient(
+                nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                resources={"metadata": {"path": str(path.parent.resolve())}},
+            )
+            client.execute()
     except CellExecutionError as e:
         err = str(e)
         if not out:
