@@ -195,11 +195,15 @@ func (s *S3) Get(ctx context.Context, key string) ([]byte, string, error) {
 		return nil, "", s.wrap("get", key, err)
 	}
 	defer o.Close()
-	st, err := o.Stat()
+	// Read before Stat: a Stat first is a HEAD, and the read after it a
+	// GET conditional on the HEAD's ETag, which fails (412) when another
+	// writer replaced the object between the two. Read first, the one GET
+	// gives both the body and the ETag of that body.
+	data, err := io.ReadAll(o)
 	if err != nil {
 		return nil, "", s.wrap("get", key, err)
 	}
-	data, err := io.ReadAll(o)
+	st, err := o.Stat()
 	if err != nil {
 		return nil, "", s.wrap("get", key, err)
 	}
