@@ -25,6 +25,9 @@ type Batch struct {
 	grid    views.Grid
 	rules   ingest.Rules
 	bl      backlogState
+	// ids numbers the exact sets' strings (exactsets.go); read from the
+	// lake at each recompute run.
+	ids idDict
 }
 
 // New returns the batch layer writing the lake under lakeDir (the topic's

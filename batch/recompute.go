@@ -15,6 +15,7 @@ import (
 
 	"github.com/loglambda/loglambda/batch/lake"
 	"github.com/loglambda/loglambda/schemas/collections"
+	"github.com/loglambda/loglambda/schemas/exact"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -116,6 +117,9 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 		if err != nil {
 			return sum, fmt.Errorf("recompute: %w", err)
 		}
+		if err := b.ids.catchUp(ctx, b.lake); err != nil {
+			return sum, fmt.Errorf("recompute: %w", err)
+		}
 		bar := b.newProgress(int64(len(todo)), "recompute hours")
 		tiers := newTierRun(m)
 		for _, h := range todo {
@@ -124,9 +128,11 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 				bar.finish()
 				return sum, fmt.Errorf("recompute hour %s: %w", h.Format(time.RFC3339), err)
 			}
-			panes, err := b.hourPanes(ctx, conn, paths)
+			ex := newExactHour(&b.ids, b.cfg.Pane)
+			panes, err := b.hourPanes(ctx, conn, paths, ex)
 			release()
 			if err != nil {
+				b.ids.forget()
 				bar.finish()
 				return sum, fmt.Errorf("recompute hour %s (%d files): %w", h.Format(time.RFC3339), len(paths), err)
 			}
@@ -144,7 +150,15 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 				// hour).
 				err = b.writeTiers(ctx, tiers, h, panes, now)
 			}
+			if err == nil {
+				// The exact sets too, before the hour is recorded.
+				var sets *exact.Hour
+				if sets, err = ex.hour(h, panes); err == nil {
+					err = b.writeExact(ctx, sets, now)
+				}
+			}
 			if err != nil {
+				b.ids.forget()
 				bar.finish()
 				return sum, fmt.Errorf("recompute hour %s: %w", h.Format(time.RFC3339), err)
 			}
@@ -186,7 +200,10 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 }
 
 // hourPanes computes the batch panes of one hour from its files.
-func (b *Batch) hourPanes(ctx context.Context, conn *sql.Conn, files []string) (map[time.Time]*views.Pane, error) {
+//
+// ex, when not nil, collects each pane's exact sets of visitors and IPs
+// from the same distinct ids.
+func (b *Batch) hourPanes(ctx context.Context, conn *sql.Conn, files []string, ex *exactHour) (map[time.Time]*views.Pane, error) {
 	var withUV int
 	if err := conn.QueryRowContext(ctx, fmt.Sprintf(sqlHasUV, sqlStringList(files))).Scan(&withUV); err != nil {
 		return nil, fmt.Errorf("read parquet schema: %w", err)
@@ -270,8 +287,18 @@ func (b *Batch) hourPanes(ctx context.Context, conn *sql.Conn, files []string) (
 		add  func(p *views.Pane, id string)
 		want func(p *views.Pane) int64
 	}{
-		{"uv ids", sqlUVIDs, func(p *views.Pane, id string) { p.Traffic.UV.Insert([]byte(id)) }, func(p *views.Pane) int64 { return p.Traffic.ExactUV }},
-		{"ips", sqlIPs, func(p *views.Pane, id string) { p.Traffic.IPs.Insert([]byte(id)) }, func(p *views.Pane) int64 { return p.Traffic.ExactIPs }},
+		{"uv ids", sqlUVIDs, func(p *views.Pane, id string) {
+			p.Traffic.UV.Insert([]byte(id))
+			if ex != nil {
+				ex.add(ex.uv, p, id)
+			}
+		}, func(p *views.Pane) int64 { return p.Traffic.ExactUV }},
+		{"ips", sqlIPs, func(p *views.Pane, id string) {
+			p.Traffic.IPs.Insert([]byte(id))
+			if ex != nil {
+				ex.add(ex.ips, p, id)
+			}
+		}, func(p *views.Pane) int64 { return p.Traffic.ExactIPs }},
 	} {
 		counts := map[*views.Pane]int64{}
 		var id string

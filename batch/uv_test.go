@@ -125,7 +125,7 @@ func TestRecomputeUVColumn(t *testing.T) {
 			for i, f := range tc.files {
 				paths[i] = l.Abs(f)
 			}
-			panes, err := b.hourPanes(ctx, conn, paths)
+			panes, err := b.hourPanes(ctx, conn, paths, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,8 +6,13 @@ import (
 	"sync"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
+	"github.com/loglambda/loglambda/schemas/exact"
 	"github.com/loglambda/loglambda/schemas/views"
+	"github.com/loglambda/loglambda/serving/lakesql"
 )
 
 // Distinct counts do not add up: the batch panes hold each pane's exact
@@ -32,10 +37,13 @@ type exactKey struct {
 }
 
 // exactTraffic is the traffic of each step bucket (by start, Unix
-// seconds) and of the whole range, counted from the lake.
+// seconds) and of the whole range, counted from the lake or from batch's
+// exact sets.
 type exactTraffic struct {
 	series map[int64]TrafficCounts
 	total  TrafficCounts
+	// distinctOnly: UV and IPs only (from the sets); PV is the panes'.
+	distinctOnly bool
 }
 
 // exactCache holds exact traffic answers. Safe for concurrent use.
@@ -80,13 +88,25 @@ FROM (
 )
 GROUP BY GROUPING SETS ((bucket), ())`
 
-// exactTrafficOf returns the exact traffic of sp by step, from the cache
-// or the lake.
+// exactTrafficOf returns the exact traffic of sp by step, from the cache,
+// batch's exact sets (exactFromSets) or, where an hour of the range has
+// rows but no sets (a lake recomputed before they were written), the lake.
 func (s *Server) exactTrafficOf(ctx context.Context, sn *snapshot, sp span, step int64) (*exactTraffic, error) {
 	digest, _ := sn.status.lake["digest"].(string)
 	k := exactKey{from: sp.from, to: sp.to, step: step, horizon: sn.horizon.Unix(), digest: digest}
 	if v, ok := s.exact.get(k); ok {
 		return v, nil
+	}
+	v, err := s.exactFromSets(ctx, sn, sp, step)
+	if err != nil {
+		s.cfg.logger.Warn("exact sets unreadable, counting from the lake", "err", err)
+	}
+	if v != nil {
+		s.exact.put(k, v)
+		return v, nil
+	}
+	if s.sql == nil {
+		return nil, lakesql.ErrNoLake
 	}
 	q := fmt.Sprintf(sqlExactTraffic, step, step*1e6, sp.from*1e6, sp.to*1e6,
 		sp.fromTime().Format(time.DateOnly), sp.toTime().Add(-time.Microsecond).Format(time.DateOnly), event.VisitorSQL)
@@ -96,7 +116,7 @@ func (s *Server) exactTrafficOf(ctx context.Context, sn *snapshot, sp span, step
 	if err != nil {
 		return nil, fmt.Errorf("exact traffic from the lake: %w", err)
 	}
-	v := &exactTraffic{series: make(map[int64]TrafficCounts, len(res.Rows))}
+	v = &exactTraffic{series: make(map[int64]TrafficCounts, len(res.Rows))}
 	for _, row := range res.Rows {
 		if len(row) != 4 {
 			return nil, fmt.Errorf("exact traffic from the lake: %d columns, want 4", len(row))
@@ -120,4 +140,89 @@ func (s *Server) exactTrafficOf(ctx context.Context, sn *snapshot, sp span, step
 	}
 	s.exact.put(k, v)
 	return v, nil
+}
+
+// exactFromSets counts the distinct visitors and IPs of every bucket and
+// of the range as the cardinality of the union of batch's exact sets
+// (schemas/exact) of its panes, a whole hour by the hour's own set. It
+// returns nil and no error when the sets cannot answer: a step or range
+// not on the sets' panes, or an hour of the range with rows (PV in the
+// batch panes) but no sets.
+func (s *Server) exactFromSets(ctx context.Context, sn *snapshot, sp span, step int64) (*exactTraffic, error) {
+	pane := s.paneSeconds()
+	if pane <= 0 || step%pane != 0 || sp.from%pane != 0 || sp.to%pane != 0 {
+		return nil, nil
+	}
+	first, last := sp.from-mod(sp.from, 3600), sp.to-1-mod(sp.to-1, 3600)
+	ids := make([]string, 0, (last-first)/3600+1)
+	for h := first; h <= last; h += 3600 {
+		ids = append(ids, exact.DocID(time.Unix(h, 0)))
+	}
+	hours, err := s.store.readExact(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	gen := s.store.gen.Load()
+	var buf []*state
+	for h := first; h <= last; h += 3600 {
+		if eh := hours[h]; eh != nil && eh.gen == gen && eh.sets.PaneSecs == pane {
+			continue
+		}
+		// No sets for the hour: right only when it has no rows.
+		buf = sn.statesIn(buf[:0], max(h, sp.from), min(h+3600, sp.to), pane)
+		for _, st := range buf {
+			if st.of(views.ViewTraffic).Traffic.PV > 0 {
+				return nil, nil
+			}
+		}
+		delete(hours, h)
+	}
+	var c exact.Counter
+	count := func(from, to int64) TrafficCounts {
+		c.Reset()
+		for h := from - mod(from, 3600); h < to; h += 3600 {
+			if eh := hours[h]; eh != nil {
+				c.Add(eh.sets, from, to)
+			}
+		}
+		uv, ips := c.Counts()
+		return TrafficCounts{UV: uv, IPs: ips}
+	}
+	v := &exactTraffic{series: map[int64]TrafficCounts{}, distinctOnly: true}
+	for b := sp.from - mod(sp.from, step); b < sp.to; b += step {
+		v.series[b] = count(max(b, sp.from), min(b+step, sp.to))
+	}
+	v.total = count(sp.from, sp.to)
+	return v, nil
+}
+
+// exactHour is an hour's exact sets as read, with their generation.
+type exactHour struct {
+	sets *exact.Hour
+	gen  int64
+}
+
+// readExact reads the exact sets documents ids, by hour (Unix seconds).
+func (s store) readExact(ctx context.Context, ids []string) (map[int64]*exactHour, error) {
+	cur, err := s.db.Collection(exact.Collection).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	if err != nil {
+		return nil, fmt.Errorf("read %s %d hours: %w", exact.Collection, len(ids), err)
+	}
+	defer cur.Close(ctx)
+	out := make(map[int64]*exactHour, len(ids))
+	for cur.Next(ctx) {
+		var d exact.Doc
+		if err := cur.Decode(&d); err != nil {
+			return nil, fmt.Errorf("read %s: %w", exact.Collection, err)
+		}
+		h, err := exact.Decode(d.State)
+		if err != nil {
+			return nil, fmt.Errorf("read %s %s: %w", exact.Collection, d.ID, err)
+		}
+		out[h.Hour.Unix()] = &exactHour{sets: h, gen: collections.CurrentGeneration(d.Generation)}
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", exact.Collection, err)
+	}
+	return out, nil
 }

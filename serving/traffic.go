@@ -77,7 +77,7 @@ func (s *Server) trafficOf(ctx context.Context, ser series) (*TrafficAnswer, err
 		ans.Series = append(ans.Series, TrafficPoint{T: time.Unix(b, 0).UTC(), TrafficCounts: counts})
 	}
 	ans.Total = countTraffic(ser.sn.statesIn(buf[:0], ser.sp.from, ser.sp.to, ser.pane), &c)
-	if ans.Exact && s.sql != nil {
+	if ans.Exact {
 		ex, err := s.exactTrafficOf(ctx, ser.sn, ser.sp, ser.step)
 		if err != nil {
 			// The panes' figures stand: PV exact, UV and IPs merged
@@ -88,9 +88,17 @@ func (s *Server) trafficOf(ctx context.Context, ser series) (*TrafficAnswer, err
 			return ans, nil
 		}
 		for i := range ans.Series {
-			ans.Series[i].TrafficCounts = ex.series[ans.Series[i].T.Unix()]
+			c := ex.series[ans.Series[i].T.Unix()]
+			if ex.distinctOnly {
+				c.PV = ans.Series[i].PV
+			}
+			ans.Series[i].TrafficCounts = c
 		}
-		ans.Total = ex.total
+		total := ex.total // ex is shared with the cache: not changed
+		if ex.distinctOnly {
+			total.PV = ans.Total.PV
+		}
+		ans.Total = total
 	}
 	return ans, nil
 }
