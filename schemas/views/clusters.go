@@ -74,6 +74,12 @@ type Clusters struct {
 	// for Add (newMicro); never shared, Clone leaves them out.
 	slab  []MicroCluster
 	slabF []float64
+	// scratch is Add's: the raw and transformed features and the cell of
+	// the event being added.
+	scratch struct {
+		raw, x [maxClusterFields]float64
+		cell   [maxClusterFields]int32
+	}
 }
 
 // MicroCluster is one CluStream cluster feature vector. The feature sums
@@ -308,13 +314,14 @@ func (c *Clusters) features(ev *event.Event, raw []float64) bool {
 }
 
 // Add folds one event in. The caller (Pane.Add) leaves out parse errors.
+// Its buffers are the state's (scratch), not locals: Go zeroes a local
+// array on every call, a quarter of an Add's instructions.
 func (c *Clusters) Add(ev *event.Event) {
 	d := len(c.spec.Fields)
 	if d == 0 {
 		return
 	}
-	var buf [2 * maxClusterFields]float64
-	raw, x := buf[:d], buf[d:2*d]
+	raw, x := c.scratch.raw[:d], c.scratch.x[:d]
 	if !c.features(ev, raw) {
 		c.Missing++
 		return
@@ -334,8 +341,7 @@ func (c *Clusters) addPoint(x, raw []float64, t float64) {
 	if !c.keyed || c.index == nil {
 		c.regrid(c.spec.Max, !c.keyed)
 	}
-	var kb [maxClusterFields]int32
-	k := kb[:len(x)]
+	k := c.scratch.cell[:len(x)]
 	c.cellOf(x, k)
 	slot, j := c.lookup(k)
 	if j >= 0 {
@@ -380,15 +386,24 @@ func (c *Clusters) cellOf(x []float64, k []int32) {
 		return
 	}
 	inv := c.invWidth()
+	k = k[:len(x)]
 	for i, v := range x {
-		f := math.Floor(v * inv)
+		// floor(f) as the truncation less one for a negative fraction:
+		// math.Floor is a call on amd64 (GOAMD64=v1), this is a
+		// conversion and a compare. The same cell for every f
+		// (TestCellOf).
+		f := v * inv
 		switch {
 		case f >= math.MaxInt32:
 			k[i] = math.MaxInt32
 		case f <= math.MinInt32:
 			k[i] = math.MinInt32
 		default:
-			k[i] = int32(f)
+			t := int32(f)
+			if float64(t) > f {
+				t--
+			}
+			k[i] = t
 		}
 	}
 }

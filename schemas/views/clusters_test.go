@@ -367,3 +367,39 @@ func TestLog1p(t *testing.T) {
 		t.Fatal("log1p of NaN or +Inf is not math.Log1p's")
 	}
 }
+
+// TestCellOf holds cellOf to the floor of v/width clamped to int32, as
+// math.Floor gives it, at every level for values around cell edges, the
+// int32 extremes, signed zeros and random values of every magnitude.
+func TestCellOf(t *testing.T) {
+	want := func(f float64) int32 {
+		switch f = math.Floor(f); {
+		case f >= math.MaxInt32:
+			return math.MaxInt32
+		case f <= math.MinInt32:
+			return math.MinInt32
+		}
+		return int32(math.Floor(f))
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	c := NewClusters(DefaultClusterSpec(), time.Unix(0, 0))
+	for c.level = 0; c.level < maxLevel; c.level++ {
+		inv := c.invWidth()
+		vals := []float64{0, math.Copysign(0, -1), 1e-300, -1e-300, math.MaxFloat64, -math.MaxFloat64}
+		for _, e := range []float64{math.MaxInt32, math.MinInt32, 0, 1, -1, 7, -7} {
+			for _, d := range []float64{-1, -0.5, -1e-9, 0, 1e-9, 0.5, 1} {
+				vals = append(vals, (e+d)/inv, math.Nextafter((e+d)/inv, math.Inf(1)), math.Nextafter((e+d)/inv, math.Inf(-1)))
+			}
+		}
+		for range 2000 {
+			vals = append(vals, (r.Float64()*2-1)*math.Pow(10, r.Float64()*24-12))
+		}
+		for _, v := range vals {
+			var k [1]int32
+			c.cellOf([]float64{v}, k[:])
+			if w := want(v * inv); k[0] != w {
+				t.Fatalf("level %d: cellOf(%g) = %d, want %d", c.level, v, k[0], w)
+			}
+		}
+	}
+}
