@@ -92,6 +92,9 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 	if err := b.newGeneration(ctx, m); err != nil {
 		return sum, err
 	}
+	if _, err := b.recheckStore(ctx, m); err != nil {
+		return sum, fmt.Errorf("recompute: %w", err)
+	}
 	now := b.cfg.now().UTC()
 	hours, files := m.HourFiles()
 	var todo []time.Time

@@ -225,7 +225,8 @@ func openStack(c upConfig) (_ *stack, err error) {
 		}
 		s.brokers = s.kafka.Addrs()
 	}
-	s.mongoSrv, err = embedded.StartMongo(embedded.MongoConfig{Listen: c.mongoListen, DataDir: filepath.Join(c.data, "mongo")})
+	s.mongoSrv, err = embedded.StartMongo(embedded.MongoConfig{Listen: c.mongoListen, DataDir: filepath.Join(c.data, "mongo"),
+		LazySync: true})
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,9 @@
 package embedded_test
 
 import (
+	"database/sql"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -98,5 +100,65 @@ func TestKafkaRetention(t *testing.T) {
 	}
 	if got[0] != fmt.Sprint(old) || len(got) != recent {
 		t.Fatalf("consumed %d records from %s, want %d from %d", len(got), got[0], recent, old)
+	}
+}
+
+// TestMongoSyncModes: documents inserted and then updated (FerretDB's
+// update: a transaction per document) are read back by a server started
+// again on the same files, whichever way the first committed (LazySync or
+// a sync per commit), and each leaves the database in SQLite's WAL mode,
+// where synchronous=NORMAL keeps the database consistent at any crash.
+func TestMongoSyncModes(t *testing.T) {
+	for _, lazy := range []bool{false, true} {
+		t.Run(fmt.Sprintf("lazy=%v", lazy), func(t *testing.T) {
+			ctx := testkit.Context(t, time.Minute)
+			dir := t.TempDir()
+			m, err := embedded.StartMongo(embedded.MongoConfig{DataDir: dir, LazySync: lazy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			coll := testkit.Client(t, m.URI()).Database("loglambda").Collection("t")
+			const n = 50
+			var docs []any
+			for i := range n {
+				docs = append(docs, bson.M{"_id": fmt.Sprint(i), "n": i})
+			}
+			if _, err := coll.InsertMany(ctx, docs); err != nil {
+				t.Fatal(err)
+			}
+			for i := range n {
+				if _, err := coll.ReplaceOne(ctx, bson.M{"_id": fmt.Sprint(i)}, bson.M{"n": 2 * i}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m.Close()
+
+			m, err = embedded.StartMongo(embedded.MongoConfig{DataDir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			got := testkit.All[struct {
+				ID string `bson:"_id"`
+				N  int    `bson:"n"`
+			}](t, testkit.Client(t, m.URI()).Database("loglambda").Collection("t"))
+			if len(got) != n {
+				t.Fatalf("read %d documents after a restart, want %d", len(got), n)
+			}
+			for _, d := range got {
+				if d.ID != fmt.Sprint(d.N/2) || d.N%2 != 0 {
+					t.Errorf("document %s has n=%d, want the update's %s", d.ID, d.N, d.ID+"*2")
+				}
+			}
+			db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "loglambda.sqlite")+"?mode=ro")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var mode string
+			if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+				t.Errorf("journal mode %q (%v), want wal", mode, err)
+			}
+		})
 	}
 }

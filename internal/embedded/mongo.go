@@ -35,6 +35,25 @@ type MongoConfig struct {
 	// (URI with tls=true); TLSCAFile then also requires client
 	// certificates signed by that CA. For tests of the TLS path.
 	TLSCertFile, TLSKeyFile, TLSCAFile string
+	// LazySync commits without waiting for the disk (SQLite's
+	// synchronous=NORMAL in its WAL mode): the WAL is synced at each
+	// checkpoint of the WAL into the database, not at each commit. FerretDB
+	// v1.24 runs every update of an existing document as a transaction of
+	// its own, so with a sync per commit a rewrite of a pane document cost
+	// one fsync (~2 ms on the CI machine's disk, more than its CPU). A
+	// committed transaction still survives the death of the process
+	// (kill -9: it is in the OS's page cache); an OS crash or a power loss
+	// may lose the last transactions, a suffix in commit order, never the
+	// database's consistency. Every loglambda writer survives such a
+	// suffix lost as it survives being killed before writing it, provided
+	// the writer died with the store: speed resumes from the checkpoint
+	// that is left and replays the rest from Kafka, batch recomputes the
+	// hours its lake records that the store's horizon document does not
+	// (batch/storecheck.go). So `up`, whose writers all run in its
+	// process, sets it; `stores`, serving speed processes that may outlive
+	// an OS crash of its machine (and keep an epoch the store lost), does
+	// not.
+	LazySync bool
 }
 
 // StartMongo starts the server and returns once it accepts connections.
@@ -60,11 +79,15 @@ func StartMongo(cfg MongoConfig) (*Mongo, error) {
 	if cfg.TLSCertFile != "" {
 		listener = ferretdb.ListenerConfig{TLS: cfg.Listen, TLSCertFile: cfg.TLSCertFile, TLSKeyFile: cfg.TLSKeyFile, TLSCAFile: cfg.TLSCAFile}
 	}
+	url := "file:" + dir + "/"
+	if cfg.LazySync {
+		url += "?_pragma=synchronous(normal)"
+	}
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  listener,
 		Logger:    slog.New(lazy(logger.Handler())),
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
+		SQLiteURL: url,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start mongo on %s: %w", cfg.Listen, err)

@@ -85,9 +85,12 @@ func KafkaClient(tb testing.TB, brokers []string, opts ...kgo.Opt) *kgo.Client {
 }
 
 // Mongo starts the embedded MongoDB-compatible server on a temporary
-// directory (cfg.DataDir when set), closed when tb ends.
+// directory (cfg.DataDir when set), closed when tb ends. It commits as
+// `up`'s store does (LazySync): tests then run the mode users run, and a
+// test's process dying loses nothing a test could read back.
 func Mongo(tb testing.TB, cfg embedded.MongoConfig) *embedded.Mongo {
 	tb.Helper()
+	cfg.LazySync = true
 	if cfg.DataDir == "" {
 		cfg.DataDir = tb.TempDir()
 	}
