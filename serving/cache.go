@@ -86,6 +86,20 @@ func (e *encoded) decode(p *views.Pane, name string, i int) {
 	}
 }
 
+// only returns a pane holding at least the views named: the pane itself
+// when held decoded, else those views decoded from the encoding (not
+// cached: a quarter block is built from them once).
+func (st *state) only(names ...string) *views.Pane {
+	if st.pane != nil {
+		return st.pane
+	}
+	p := &views.Pane{}
+	for _, name := range names {
+		st.enc.decode(p, name, viewIndex(name))
+	}
+	return p
+}
+
 // viewIndex returns the index of view in views.Names (a handful: a scan).
 func viewIndex(view string) int {
 	for i, n := range views.Names {
@@ -242,20 +256,52 @@ func (c *decodeCache) counts() (decodes, hits int64) {
 // tiers batch stores, batch_<view>_tiers). A range is answered from day
 // states, hour states and panes at its edges, so 7 days merge at most
 // about 7 + 2*23 + 2*59 states, however many panes they hold.
+//
+// Complete hours also have quarter blocks of the views that are read
+// bucket by bucket at their full cost (quarterView: clusters, patterns):
+// a series over a day in the dashboard's 15-minute steps reads 96 of them
+// rather than 1,440 panes, each pane's states decoded.
 type layer struct {
-	panes map[int64]*state // by pane start, Unix seconds
-	hours map[int64]*state // by hour start, Unix seconds
-	days  map[int64]*state // by UTC day start, Unix seconds
+	panes    map[int64]*state // by pane start, Unix seconds
+	quarters map[int64]*state // by quarter start, Unix seconds: quarterView's views only
+	hours    map[int64]*state // by hour start, Unix seconds
+	days     map[int64]*state // by UTC day start, Unix seconds
 }
 
 func newLayer() layer {
-	return layer{panes: map[int64]*state{}, hours: map[int64]*state{}, days: map[int64]*state{}}
+	return layer{panes: map[int64]*state{}, quarters: map[int64]*state{}, hours: map[int64]*state{}, days: map[int64]*state{}}
+}
+
+// quarterSeconds is the width of a quarter block: the dashboard's step
+// over a day (GET /v1/window?last=24h&points=96), and a divisor of its
+// step over a week (6,300 s).
+const quarterSeconds = 15 * 60
+
+// quarterView reports whether view has quarter blocks: those whose state
+// per bucket costs most to decode and read (a pane's clusters state holds
+// up to 100 micro-clusters, ~19 KB encoded; its patterns ~2 KB), and that
+// are kept decoded: a quarter's clusters state is capped at
+// views.TierMicroClusters as an hour's (~300 bytes each decoded), so a
+// day's 96 quarters hold ~13 MB, a week's ~90 MB.
+func quarterView(view string) bool {
+	return view == views.ViewClusters || view == views.ViewPatterns
+}
+
+// quarterViews are the views quarterView reports, in views.Names order.
+func quarterViews() []string {
+	var out []string
+	for _, v := range views.Names {
+		if quarterView(v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // clone returns a layer whose maps can be changed without touching l; the
 // states themselves are shared, being immutable.
 func (l layer) clone() layer {
-	return layer{panes: maps.Clone(l.panes), hours: maps.Clone(l.hours), days: maps.Clone(l.days)}
+	return layer{panes: maps.Clone(l.panes), quarters: maps.Clone(l.quarters), hours: maps.Clone(l.hours), days: maps.Clone(l.days)}
 }
 
 // rebuildHour recomputes the hour block starting at hour from the layer's
@@ -263,9 +309,9 @@ func (l layer) clone() layer {
 // tier of the hour when tier is not nil.
 //
 // The clusters state of an hour (a merge of its panes' micro-clusters,
-// reduced: the costly part) is built only for a complete hour; an hour
-// still filling (speed's current hour, rebuilt at every refresh) has none,
-// and a query reads its panes (clustersIn).
+// reduced: the costly part) and its quarter blocks are built only for a
+// complete hour; an hour still filling (speed's current hour, rebuilt at
+// every refresh) has none, and a query reads its panes (clustersIn).
 func (l layer) rebuildHour(hour, paneSeconds int64, complete bool, tier *views.Pane) {
 	var held []*state
 	for p := hour; p < hour+hourSeconds; p += paneSeconds {
@@ -273,6 +319,7 @@ func (l layer) rebuildHour(hour, paneSeconds int64, complete bool, tier *views.P
 			held = append(held, st)
 		}
 	}
+	var full map[*state]*views.Pane // the panes decoded for the hour's block
 	switch {
 	case len(held) == 0:
 		delete(l.hours, hour)
@@ -280,10 +327,45 @@ func (l layer) rebuildHour(hour, paneSeconds int64, complete bool, tier *views.P
 		l.hours[hour] = newState(tier)
 	default:
 		parts := make([]*views.Pane, len(held))
+		full = make(map[*state]*views.Pane, len(held))
 		for i, st := range held {
 			parts[i] = st.full()
+			full[st] = parts[i]
 		}
 		l.hours[hour] = newState(views.Block(time.Unix(hour, 0), parts, complete))
+	}
+	l.rebuildQuarters(hour, paneSeconds, complete, full)
+}
+
+// rebuildQuarters rebuilds the quarter blocks of hour (views.BlockOf of
+// quarterViews, held decoded) from the layer's panes, taking a pane's
+// decode from full when there; an hour not complete, or panes that do not
+// divide a quarter, have none.
+func (l layer) rebuildQuarters(hour, paneSeconds int64, complete bool, full map[*state]*views.Pane) {
+	for q := hour; q < hour+hourSeconds; q += quarterSeconds {
+		delete(l.quarters, q)
+	}
+	if !complete || quarterSeconds%paneSeconds != 0 {
+		return
+	}
+	names := quarterViews()
+	for q := hour; q < hour+hourSeconds; q += quarterSeconds {
+		var parts []*views.Pane
+		for p := q; p < q+quarterSeconds; p += paneSeconds {
+			st := l.panes[p]
+			switch {
+			case st == nil:
+			case full[st] != nil:
+				parts = append(parts, full[st])
+			default:
+				parts = append(parts, st.only(names...))
+			}
+		}
+		if len(parts) > 0 {
+			// Only quarterViews' states: read by quarterStatesIn and
+			// clustersIn alone.
+			l.quarters[q] = &state{pane: views.BlockOf(time.Unix(q, 0), parts, names...)}
+		}
 	}
 }
 
@@ -295,6 +377,11 @@ func (l layer) dropBefore(t int64) int {
 		if k < t {
 			delete(l.panes, k)
 			n++
+		}
+	}
+	for k := range l.quarters {
+		if k < t {
+			delete(l.quarters, k)
 		}
 	}
 	for k := range l.hours {

@@ -253,7 +253,8 @@ func sameFields(a, b *views.ClusterSpec) bool {
 
 // clustersIn appends the clusters states tiling [from, to) (Unix seconds,
 // pane aligned): the lambda merge of statesIn, whole UTC days taken from
-// the layers' day blocks (batch's day tier before the horizon).
+// the layers' day blocks (batch's day tier before the horizon), whole
+// quarters of complete hours from their quarter blocks.
 func (sn *snapshot) clustersIn(out []*views.Clusters, from, to, pane int64) []*views.Clusters {
 	h := int64(math.MinInt64)
 	if !sn.horizon.IsZero() {
@@ -274,6 +275,11 @@ func (sn *snapshot) clustersIn(out []*views.Clusters, from, to, pane int64) []*v
 		if st := l.hours[t]; st != nil && st.of(views.ViewClusters).Clusters != nil && mod(t, hourSeconds) == 0 && t+hourSeconds <= to && (!batch || t+hourSeconds <= h) {
 			out = append(out, st.of(views.ViewClusters).Clusters)
 			t += hourSeconds
+			continue
+		}
+		if st := l.quarters[t]; st != nil && mod(t, quarterSeconds) == 0 && t+quarterSeconds <= to && (!batch || t+quarterSeconds <= h) {
+			out = append(out, st.of(views.ViewClusters).Clusters)
+			t += quarterSeconds
 			continue
 		}
 		if st := l.panes[t]; st != nil {

@@ -9,6 +9,16 @@ import "math"
 // as its day block, a whole hour as its hour block, so a day costs one
 // state rather than 1440, and 7 days at most about 7 + 2*23 + 2*59.
 func (sn *snapshot) statesIn(out []*state, from, to, pane int64) []*state {
+	return sn.tiling(out, from, to, pane, false)
+}
+
+// quarterStatesIn is statesIn taking also the quarter blocks of complete
+// hours, which hold quarterView's views only: for their readers alone.
+func (sn *snapshot) quarterStatesIn(out []*state, from, to, pane int64) []*state {
+	return sn.tiling(out, from, to, pane, true)
+}
+
+func (sn *snapshot) tiling(out []*state, from, to, pane int64, quarters bool) []*state {
 	h := int64(math.MinInt64) // no horizon: everything is speed
 	if !sn.horizon.IsZero() {
 		h = sn.horizon.Unix()
@@ -31,6 +41,13 @@ func (sn *snapshot) statesIn(out []*state, from, to, pane int64) []*state {
 			out = append(out, st)
 			t += hourSeconds
 			continue
+		}
+		if quarters && mod(t, quarterSeconds) == 0 && t+quarterSeconds <= to && (!batch || t+quarterSeconds <= h) {
+			if st := l.quarters[t]; st != nil {
+				out = append(out, st)
+				t += quarterSeconds
+				continue
+			}
 		}
 		if st := l.panes[t]; st != nil {
 			out = append(out, st)

@@ -113,8 +113,8 @@ func (s *Server) patterns(q PatternsQuery) (*PatternsAnswer, *answerEntry, error
 func patternsOf(ser series, q PatternsQuery, k int) *PatternsAnswer {
 	sn, sp, pane := ser.sn, ser.sp, ser.pane
 	prevSpan := span{from: sp.from - (sp.to - sp.from), to: sp.from}
-	cur := mergePatterns(sn.statesIn(nil, sp.from, sp.to, pane))
-	prev := mergePatterns(sn.statesIn(nil, prevSpan.from, prevSpan.to, pane))
+	cur := mergePatterns(sn.quarterStatesIn(nil, sp.from, sp.to, pane))
+	prev := mergePatterns(sn.quarterStatesIn(nil, prevSpan.from, prevSpan.to, pane))
 	for _, a := range prev.Absorptions() {
 		cur.Absorb(a)
 	}
@@ -183,7 +183,7 @@ func patternsOf(ser series, q PatternsQuery, k int) *PatternsAnswer {
 		index[top[i].ID] = i
 		top[i].Series = []int64{}
 	}
-	for b, states := range ser.states {
+	for b, states := range ser.quarterStates {
 		ans.Steps = append(ans.Steps, time.Unix(b, 0).UTC())
 		for i := range top {
 			top[i].Series = append(top[i].Series, 0)

@@ -96,6 +96,18 @@ func (q series) states(yield func(start int64, states []*state) bool) {
 	}
 }
 
+// quarterStates is states with the quarter blocks of complete hours
+// (quarterStatesIn), for quarterView's views.
+func (q series) quarterStates(yield func(start int64, states []*state) bool) {
+	var buf []*state
+	for b, part := range q.buckets {
+		buf = q.sn.quarterStatesIn(buf[:0], part.from, part.to, q.pane)
+		if !yield(b, buf) {
+			return
+		}
+	}
+}
+
 // noCtx adapts a query that needs no context to plainJSON.
 func noCtx[Q, A any](f func(Q) (A, error)) func(context.Context, Q) (A, error) {
 	return func(_ context.Context, q Q) (A, error) { return f(q) }

@@ -125,6 +125,18 @@ func TestTieredAnswersMatchPaneByPane(t *testing.T) {
 			if !reflect.DeepEqual(pt, pf) {
 				t.Errorf("%s: patterns from tiers differ from pane by pane: total %d and %d, top %+v and %+v", name, pt.Total, pf.Total, pt.Patterns[:min(1, len(pt.Patterns))], pf.Patterns[:min(1, len(pf.Patterns))])
 			}
+			// Clusters: each bucket's events (clusters, outliers, missing)
+			// those of its panes, whose micro-clusters quarter blocks merge.
+			ct, cf := clustersOf(ser.on(sn), 3), clustersOf(ser.on(fl), 3)
+			if ct.Events+ct.Missing != want.pv || len(ct.Series) != len(cf.Series) {
+				t.Errorf("%s: clusters events %d + missing %d, want pv %d; %d buckets, pane by pane %d", name, ct.Events, ct.Missing, want.pv, len(ct.Series), len(cf.Series))
+			} else {
+				for i := range ct.Series {
+					if a, b := bucketEvents(ct.Series[i]), bucketEvents(cf.Series[i]); a != b {
+						t.Errorf("%s: clusters bucket %s: %d events, pane by pane %d", name, ct.Series[i].T.Format(time.RFC3339), a, b)
+					}
+				}
+			}
 			if step != w {
 				continue // hot has no series: once per range
 			}
@@ -137,9 +149,30 @@ func TestTieredAnswersMatchPaneByPane(t *testing.T) {
 			}
 		}
 	}
+	// A quarter of a complete hour is one state for clusters and patterns
+	// (its quarter block), its panes for the other views.
+	q0 := day0.Add(5*time.Hour + 15*time.Minute).Unix()
+	for _, l := range []layer{sn.batch, sn.speed} {
+		if len(l.quarters) == 0 {
+			t.Errorf("no quarter blocks")
+		}
+	}
+	if n, m := len(sn.quarterStatesIn(nil, q0, q0+quarterSeconds, pane)), len(sn.statesIn(nil, q0, q0+quarterSeconds, pane)); n != 1 || m != 3 {
+		t.Errorf("a quarter of batch: %d states with quarter blocks, %d without, want 1 and 3", n, m)
+	}
 	if decodes, _ := srv.decoded.counts(); decodes == 0 || srv.decoded.size > srv.decoded.maxBytes {
 		t.Errorf("decode cache: %d views decoded, %d bytes held, want some and at most %d", decodes, srv.decoded.size, srv.decoded.maxBytes)
 	}
+}
+
+// bucketEvents is a clusters bucket's events: in clusters, outliers and
+// without features.
+func bucketEvents(p ClustersPoint) int64 {
+	n := p.Outliers + p.Missing
+	for _, c := range p.Counts {
+		n += c
+	}
+	return n
 }
 
 // decodedPanes counts the panes of l held decoded.
