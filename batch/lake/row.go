@@ -1,6 +1,8 @@
 package lake
 
 import (
+	"unsafe"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/snappy"
@@ -65,8 +67,16 @@ type row struct {
 }
 
 // set fills r from ev. Strings and raw are shared, not copied: the writer
-// copies them into its pages.
-func (r *row) set(ev *event.Event) {
+// copies them into its pages. The fields column's JSON is appended to
+// *text, and r's Fields borrows it: *text is reused once the row is
+// written (Stream.flush).
+func (r *row) set(ev *event.Event, text *[]byte) {
+	var fields string
+	if len(ev.Fields) > 0 {
+		at := len(*text)
+		*text = event.AppendFieldsJSON(*text, ev.Fields)
+		fields = unsafe.String(&(*text)[at], len(*text)-at)
+	}
 	raw := ev.Raw
 	if raw == nil {
 		raw = []byte{} // the lake has no nulls
@@ -76,7 +86,7 @@ func (r *row) set(ev *event.Event) {
 		Host: ev.Host, Instance: ev.Instance, Level: ev.Level, Component: ev.Component,
 		User: ev.User, IP: ev.IP, Method: ev.Method, Path: ev.Path, Query: ev.Query,
 		Status: ev.Status, Bytes: ev.Bytes, LatencyMS: ev.LatencyMS, Msg: ev.Msg,
-		HotTerm: ev.HotTerm, Fields: event.FieldsJSON(ev.Fields), ParseError: ev.ParseError,
+		HotTerm: ev.HotTerm, Fields: fields, ParseError: ev.ParseError,
 		Format: ev.Format, Raw: raw, Topic: ev.Topic, Partition: ev.Partition, Offset: ev.Offset, UV: ev.UV,
 		FormatDefault: ev.FormatDefault,
 	}

@@ -39,6 +39,11 @@ type Stream struct {
 	cw        *countingWriter     // remote lake
 	fw        *pq.GenericWriter[row]
 	rows      []row
+	// text holds the gathered rows' fields JSON (row.set), reused after
+	// each flush. A row keeps pointing into the array it was appended
+	// to when a later append moves text: the old array stays alive and
+	// unchanged until the flush.
+	text []byte
 }
 
 // CreateStream starts the file of partition's rows in hour; first is the
@@ -71,7 +76,7 @@ func (l *Lake) CreateStream(hour time.Time, partition int32, first int64) (*Stre
 // keeps up to streamChunk rows that share them).
 func (s *Stream) Append(ev *event.Event) error {
 	s.rows = s.rows[:len(s.rows)+1]
-	s.rows[len(s.rows)-1].set(ev)
+	s.rows[len(s.rows)-1].set(ev, &s.text)
 	if len(s.rows) == cap(s.rows) {
 		return s.flush()
 	}
@@ -91,6 +96,7 @@ func (s *Stream) flush() error {
 	_, err := s.fw.Write(s.rows)
 	clear(s.rows) // drop the events' strings
 	s.rows = s.rows[:0]
+	s.text = s.text[:0]
 	if err != nil {
 		return fmt.Errorf("write hour %s partition %d: %w", s.hour.Format(time.RFC3339), s.partition, err)
 	}

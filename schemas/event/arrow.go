@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -235,32 +234,37 @@ func FieldsJSON(m map[string]string) string {
 	if len(m) == 0 {
 		return ""
 	}
+	return string(AppendFieldsJSON(nil, m))
+}
+
+// AppendFieldsJSON appends FieldsJSON(m) to dst: compaction writes it for
+// every row into a buffer it reuses, where a string each was a
+// third of the allocations the Parquet writer's side made a demo line.
+func AppendFieldsJSON(dst []byte, m map[string]string) []byte {
+	if len(m) == 0 {
+		return dst
+	}
 	var arr [8]string
 	keys := arr[:0]
-	size := 1
 	for k, v := range m {
 		if !plainJSON(k) || !plainJSON(v) {
-			return marshalFields(m)
+			return append(dst, marshalFields(m)...)
 		}
 		keys = append(keys, k)
-		size += len(k) + len(v) + 6
 	}
 	slices.Sort(keys)
-	var b strings.Builder
-	b.Grow(size)
-	b.WriteByte('{')
+	dst = append(dst, '{')
 	for i, k := range keys {
 		if i > 0 {
-			b.WriteByte(',')
+			dst = append(dst, ',')
 		}
-		b.WriteByte('"')
-		b.WriteString(k)
-		b.WriteString(`":"`)
-		b.WriteString(m[k])
-		b.WriteByte('"')
+		dst = append(dst, '"')
+		dst = append(dst, k...)
+		dst = append(dst, `":"`...)
+		dst = append(dst, m[k]...)
+		dst = append(dst, '"')
 	}
-	b.WriteByte('}')
-	return b.String()
+	return append(dst, '}')
 }
 
 // plainJSON reports whether json.Marshal writes s as itself between

@@ -197,6 +197,9 @@ func TestFieldsJSON(t *testing.T) {
 			if got := FieldsJSON(tc.m); got != string(want) {
 				t.Errorf("FieldsJSON = %s, json.Marshal = %s", got, want)
 			}
+			if got := AppendFieldsJSON([]byte("x"), tc.m); string(got) != "x"+string(want) {
+				t.Errorf("AppendFieldsJSON after x = %s, want x%s", got, want)
+			}
 		})
 	}
 	if got := FieldsJSON(nil); got != "" {
