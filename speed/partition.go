@@ -17,6 +17,9 @@ type paneState struct {
 	// applied to that view's state: the doc's Offset. A replayed event is
 	// applied to a view only if its offset is greater.
 	offsets []int64
+	// top is the largest of offsets: an event past it goes to every view
+	// (add's common case) without a look at each.
+	top int64
 	// dirty is set when an event was applied since the last flush.
 	dirty bool
 	// stored is set once the pane's documents are in MongoDB (written, or
@@ -186,11 +189,7 @@ const denseAfter = 1024
 // add applies ev at offset off to every view that does not hold it yet;
 // hit is its pattern (nil: the patterns view is off).
 func (ps *paneState) add(ev *event.Event, off int64, hit *patternHit) {
-	all := true
-	for _, o := range ps.offsets {
-		all = all && off > o
-	}
-	if all {
+	if off > ps.top {
 		ps.pane.Add(ev)
 		if hit != nil {
 			ps.addPattern(ev, hit)
@@ -198,6 +197,7 @@ func (ps *paneState) add(ev *event.Event, off int64, hit *patternHit) {
 		for i := range ps.offsets {
 			ps.offsets[i] = off
 		}
+		ps.top = off
 		ps.dirty = true
 		ps.maybeDensify()
 		return
@@ -209,6 +209,7 @@ func (ps *paneState) add(ev *event.Event, off int64, hit *patternHit) {
 				ps.addPattern(ev, hit)
 			}
 			ps.offsets[i] = off
+			ps.top = max(ps.top, off)
 			ps.dirty = true
 			if view == views.ViewTraffic {
 				ps.maybeDensify()

@@ -82,6 +82,7 @@ func (s *Speed) restore(ctx context.Context, topic string, id int32) (*partition
 				return nil, fmt.Errorf("restore partition %d: decode %s: %w", id, d.ID, err)
 			}
 			ps.offsets[i] = d.Offset
+			ps.top = max(ps.top, d.Offset)
 			resume = min(resume, d.Offset)
 		}
 	}
@@ -151,5 +152,5 @@ func (s *Speed) newPane(start time.Time) *paneState {
 		offs[i] = -1
 	}
 	p := views.NewPaneOf(views.PaneSpec{HotCapacity: s.cfg.hotCapacity, Clusters: s.cfg.clusters}, start)
-	return &paneState{start: start, pane: p, offsets: offs}
+	return &paneState{start: start, pane: p, offsets: offs, top: -1}
 }

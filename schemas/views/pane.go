@@ -50,14 +50,16 @@ func NewPaneOf(c PaneSpec, start time.Time) *Pane {
 }
 
 // Add folds one event into every view. Events with a parse error count in
-// no view: they are kept in the lake and counted by the layers.
+// no view: they are kept in the lake and counted by the layers. The
+// registry is read by index: a range's copy of each Spec (13 words) was
+// a third of the cost of the loop.
 func (p *Pane) Add(ev *event.Event) {
 	if ev.ParseError != "" {
 		return
 	}
-	for _, s := range Registry {
-		if s.add != nil {
-			s.add(p, ev)
+	for i := range Registry {
+		if add := Registry[i].add; add != nil {
+			add(p, ev)
 		}
 	}
 }
