@@ -8,7 +8,8 @@
 # without the clusters view, a plain line split beside each parser and the
 # pattern miner, raw produce beside ship, raw InsertMany of the embedded
 # MongoDB beside the views' writer (x-of-raw, x-of-raw-cpu per view, aim
-# >= 0.5), plaintext Kafka beside TLS + SCRAM;
+# >= 0.5; *-synced: the same into a store syncing each commit, as `stores`
+# runs it, beside `up`'s), plaintext Kafka beside TLS + SCRAM;
 # /v1/patterns and /v1/clusters over 1 h and 24 h beside /v1/traffic;
 # the first (uncached) answer of every endpoint over 24 h, HTTP and gRPC,
 # beside /v1/status (BenchmarkQueryFirst: ms and cpu-ms per answer);

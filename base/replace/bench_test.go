@@ -93,9 +93,20 @@ func startMongo(tb testing.TB) *mongo.Database {
 	return testkit.MongoClient(tb).Database("loglambda")
 }
 
-func startCollections(tb testing.TB) *freshColls {
+// startCollections starts the store as `up` does (testkit.Mongo:
+// LazySync); synced, as `stores` does (a sync per commit).
+func startCollections(tb testing.TB, synced bool) *freshColls {
 	tb.Helper()
-	m := testkit.Mongo(tb, embedded.MongoConfig{})
+	var m *embedded.Mongo
+	if synced {
+		var err error
+		if m, err = embedded.StartMongo(embedded.MongoConfig{DataDir: tb.TempDir()}); err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(m.Close)
+	} else {
+		m = testkit.Mongo(tb, embedded.MongoConfig{})
+	}
 	return &freshColls{tb: tb, m: m, db: testkit.Client(tb, m.URI()).Database("loglambda"), made: map[string]*mongo.Collection{}}
 }
 
@@ -138,10 +149,31 @@ func (c *freshColls) get(name string) *mongo.Collection {
 // documents and bytes (BSON) per second, documents per CPU-second of the
 // process (client and embedded server), and the writer's rate as a share
 // of raw-insert's (x-of-raw, x-of-raw-cpu), over both passes and for each
-// alone (new-*: the first write; existing-*: over existing documents).
+// alone (new-*: the first write; existing-*: over existing documents),
+// with each pass's documents per second (new-docs/s, existing-docs/s).
+//
+// Into the store as `up` runs it (LazySync), then, named *-synced, raw
+// inserts and the fenced writer into a second server syncing each commit
+// as `stores` does: FerretDB's update of an existing document is a
+// transaction of its own, and the two existing-docs/s of writer-fenced
+// say what its sync cost in the same run.
 func BenchmarkWriter(b *testing.B) {
 	docs := demoDocs(b, 20*time.Minute)
-	colls := startCollections(b)
+	for _, synced := range []bool{false, true} {
+		benchWriter(b, docs, synced)
+	}
+}
+
+func benchWriter(b *testing.B, docs [][]Doc, synced bool) {
+	variants := []struct {
+		name  string
+		epoch int64
+	}{{"writer", 0}, {"writer-fenced", 1}}
+	suffix := ""
+	if synced {
+		variants, suffix = variants[1:], "-synced"
+	}
+	colls := startCollections(b, synced)
 	// The collections of a first run, made before anything is timed.
 	var first []string
 	for _, view := range views.Names {
@@ -179,7 +211,7 @@ func BenchmarkWriter(b *testing.B) {
 			}
 			return s / float64(n), cpu.Seconds() / float64(n)
 		}
-		b.Run(view+"/raw-insert", func(b *testing.B) {
+		b.Run(view+"/raw-insert"+suffix, func(b *testing.B) {
 			var cpu time.Duration
 			for it := 0; it < b.N; it++ {
 				b.StopTimer()
@@ -201,11 +233,8 @@ func BenchmarkWriter(b *testing.B) {
 		// >= 0.5 (issue 20.5). writer-fenced writes as speed does (each
 		// document with its writer's epoch: an update by _id instead of a
 		// replace, FenceField).
-		for _, variant := range []struct {
-			name  string
-			epoch int64
-		}{{"writer", 0}, {"writer-fenced", 1}} {
-			b.Run(view+"/"+variant.name, func(b *testing.B) {
+		for _, variant := range variants {
+			b.Run(view+"/"+variant.name+suffix, func(b *testing.B) {
 				var cpu time.Duration
 				// Each pass's wall and CPU time: [0] the first write
 				// (inserts), [1] over the existing documents (updates).
@@ -233,6 +262,9 @@ func BenchmarkWriter(b *testing.B) {
 				// The share of raw-insert's rate of each pass alone: the
 				// first write, and the write over existing documents.
 				for pass, name := range []string{"new", "existing"} {
+					if passWall[pass] > 0 {
+						b.ReportMetric(float64(b.N*len(vd))/passWall[pass].Seconds(), name+"-docs/s")
+					}
 					if rawWall > 0 && passWall[pass] > 0 {
 						b.ReportMetric(rawWall*float64(b.N)/passWall[pass].Seconds(), name+"-x-of-raw")
 					}
