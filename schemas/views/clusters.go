@@ -651,6 +651,12 @@ func newMicros(d, n int) []MicroCluster {
 
 func (m *MicroCluster) clone() *MicroCluster {
 	o := newMicro(len(m.LS))
+	m.copyTo(o)
+	return o
+}
+
+// copyTo copies m into o, of as many features.
+func (m *MicroCluster) copyTo(o *MicroCluster) {
 	o.N, o.LST, o.SST = m.N, m.LST, m.SST
 	copy(o.LS, m.LS)
 	copy(o.SS, m.SS)
@@ -659,7 +665,6 @@ func (m *MicroCluster) clone() *MicroCluster {
 	copy(o.Min, m.Min)
 	copy(o.Max, m.Max)
 	copy(o.c, m.c)
-	return o
 }
 
 func (m *MicroCluster) addPoint(x, raw []float64, t float64) {

@@ -36,7 +36,7 @@ func clusterEvents(seed uint64, n int, start time.Time) []event.Event {
 	return evs
 }
 
-func buildClusters(t *testing.T, spec *ClusterSpec, start time.Time, evs []event.Event) *Clusters {
+func buildClusters(t testing.TB, spec *ClusterSpec, start time.Time, evs []event.Event) *Clusters {
 	t.Helper()
 	c := NewClusters(spec, start)
 	for i := range evs {
