@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -68,9 +69,13 @@ func (st *state) full() *views.Pane {
 }
 
 // encoded is a pane's states in their binary encoding, by view (the order
-// of views.Names), and the cache that decodes them.
+// of views.Names), and the cache that decodes them. A view's encoding is
+// in views, or, when views holds nil for it and spans does not, in the
+// spill file at its extent (spill.go).
 type encoded struct {
 	views [][]byte
+	spans []extent
+	file  *os.File
 	cache *decodeCache
 }
 
@@ -79,7 +84,11 @@ type encoded struct {
 // itself), so it decodes again; should it not, the view stays empty and
 // the document is counted bad, as when read.
 func (e *encoded) decode(p *views.Pane, name string, i int) {
-	if err := p.Decode(name, e.views[i]); err != nil {
+	b, err := e.bytes(i)
+	if err == nil {
+		err = p.Decode(name, b)
+	}
+	if err != nil {
 		e.cache.bad(name, err)
 		empty, _ := views.NewPane(0).Encode(name)
 		_ = p.Decode(name, empty)
@@ -110,8 +119,9 @@ func viewIndex(view string) int {
 	panic("serving: unknown view " + view)
 }
 
-// seal returns st held encoded (st itself when it already is).
-func (c *decodeCache) seal(st *state) (*state, error) {
+// seal returns st held encoded (st itself when it already is), its
+// encodings written to sp (nil: held in memory).
+func (c *decodeCache) seal(sp *spiller, st *state) (*state, error) {
 	if st.pane == nil {
 		return st, nil
 	}
@@ -123,22 +133,26 @@ func (c *decodeCache) seal(st *state) (*state, error) {
 		}
 		enc[i] = b
 	}
-	return &state{enc: &encoded{views: enc, cache: c}, uv: st.uv, ips: st.ips, regs: st.regs}, nil
+	return &state{enc: newEncoded(sp, enc, c), uv: st.uv, ips: st.ips, regs: st.regs}, nil
 }
 
 // encodedPanes collects the documents of panes as read, view by view,
 // into their encodings: each is decoded once to refuse a document that
 // does not decode (and traffic's for the pane's distinct counts), and
 // none is kept decoded, so that a whole read of batch holds no more than
-// the encodings.
+// the encodings; with a spiller, written to its file as read, not even
+// those (a week of batch panes is ~1 GB of encodings).
 type encodedPanes struct {
 	raw     map[int64][][]byte
+	spans   map[int64][]extent
+	sp      *spiller
 	uv, ips map[int64]int64
 	regs    map[int64]*views.TrafficRegs
 }
 
-func newEncodedPanes() *encodedPanes {
-	return &encodedPanes{raw: map[int64][][]byte{}, uv: map[int64]int64{}, ips: map[int64]int64{}, regs: map[int64]*views.TrafficRegs{}}
+func newEncodedPanes(sp *spiller) *encodedPanes {
+	return &encodedPanes{raw: map[int64][][]byte{}, spans: map[int64][]extent{}, sp: sp,
+		uv: map[int64]int64{}, ips: map[int64]int64{}, regs: map[int64]*views.TrafficRegs{}}
 }
 
 // add takes view's document state data of pane key (copied).
@@ -156,7 +170,21 @@ func (e *encodedPanes) add(view string, key int64, data []byte) error {
 		enc = make([][]byte, len(views.Names))
 		e.raw[key] = enc
 	}
-	enc[viewIndex(view)] = slices.Clone(data)
+	i := viewIndex(view)
+	if at, ok := e.sp.put(data); ok {
+		spans := e.spans[key]
+		if spans == nil {
+			spans = make([]extent, len(views.Names))
+			e.spans[key] = spans
+		}
+		spans[i] = at
+		enc[i] = nil // a document read twice: the latest wins
+		return nil
+	}
+	if spans := e.spans[key]; spans != nil {
+		spans[i] = extent{}
+	}
+	enc[i] = slices.Clone(data)
 	return nil
 }
 
@@ -169,12 +197,13 @@ func (e *encodedPanes) states(c *decodeCache) map[int64]*state {
 	}
 	out := make(map[int64]*state, len(e.raw))
 	for k, enc := range e.raw {
+		spans := e.spans[k]
 		for i := range enc {
-			if enc[i] == nil {
+			if enc[i] == nil && (spans == nil || spans[i].n == 0) {
 				enc[i] = empty[i]
 			}
 		}
-		out[k] = &state{enc: &encoded{views: enc, cache: c}, uv: e.uv[k], ips: e.ips[k], regs: e.regs[k]}
+		out[k] = &state{enc: &encoded{views: enc, spans: spans, file: e.sp.file(), cache: c}, uv: e.uv[k], ips: e.ips[k], regs: e.regs[k]}
 	}
 	return out
 }
@@ -234,11 +263,11 @@ func (c *decodeCache) get(e *encoded, i int) *views.Pane {
 		return el.Value.(*decodeEntry).pane
 	}
 	c.entries[k] = c.lru.PushFront(&decodeEntry{key: k, pane: p})
-	c.size += len(e.views[i])
+	c.size += e.size(i)
 	for c.size > c.maxBytes && c.lru.Len() > 1 {
 		old := c.lru.Remove(c.lru.Back()).(*decodeEntry)
 		delete(c.entries, old.key)
-		c.size -= len(old.key.enc.views[old.key.view])
+		c.size -= old.key.enc.size(old.key.view)
 	}
 	return p
 }

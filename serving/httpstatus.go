@@ -60,6 +60,7 @@ type refreshCostBody struct {
 	SpeedScans      int64   `json:"speed_scans"`
 	BatchWholeReads int64   `json:"batch_whole_reads"`
 	BatchHoursRead  int64   `json:"batch_hours_read"`
+	PendingWrites   int64   `json:"pending_writes"`
 }
 
 func newStatusBody(a *StatusAnswer) statusBody {

@@ -38,6 +38,8 @@ type cfg struct {
 	// than one already read. Re-reading is harmless: a document replaces
 	// its previous state by _id.
 	refreshMargin time.Duration
+	// spillDir is where held pane encodings go (SpillDir); empty: memory.
+	spillDir string
 
 	// Query limits.
 	maxRange   time.Duration
@@ -120,6 +122,13 @@ func PProf(addr string) Opt { return func(c *cfg) { c.pprofAddr = addr } }
 
 // Now replaces the clock used for default query ranges (tests).
 func Now(now func() time.Time) Opt { return func(c *cfg) { c.now = now } }
+
+// SpillDir makes serving hold the encodings of the panes it keeps encoded
+// (every pane of a complete hour, batch's all) in unlinked files created
+// in dir rather than in memory, reading a view back when a range's edge or
+// a step finer than an hour decodes it: a week of panes is 1 to 1.5 GB of
+// encodings (spill.go). Empty (the default): held in memory.
+func SpillDir(dir string) Opt { return func(c *cfg) { c.spillDir = dir } }
 
 // Logger receives the server's logs (default slog.Default()).
 func Logger(l *slog.Logger) Opt { return func(c *cfg) { c.logger = l } }

@@ -1,6 +1,7 @@
 package serving
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -43,7 +44,13 @@ type refresher struct {
 	final map[int64]bool
 	// reread are the final panes to read again whole this refresh.
 	reread map[int64]bool
-	speed  layer
+	// pending are the pane writes listed but left for the next refreshes,
+	// beyond a tick's budget (tickWrites), oldest pane first.
+	pending []paneWrite
+	// tickWrites is the budget of pane writes a refresh reads (the
+	// constant tickWrites; tests lower it).
+	tickWrites int
+	speed      layer
 	// since is, per view, the newest `updated` read from its speed
 	// collection; the next refresh reads from there minus the margin.
 	since map[string]time.Time
@@ -100,6 +107,7 @@ func newRefresher() refresher {
 
 		checkpoints: map[int32]time.Time{},
 		watermarks:  map[int32]time.Time{},
+		tickWrites:  tickWrites,
 	}
 }
 
@@ -175,6 +183,7 @@ func (s *Server) refresh(ctx context.Context) error {
 			r.final, r.reread = map[int64]bool{}, map[int64]bool{}
 			r.read = map[speedDocKey]time.Time{}
 			r.checkpoints, r.watermarks = map[int32]time.Time{}, map[int32]time.Time{}
+			r.pending = nil
 		}
 		r.batch, r.horizon, r.loaded = batch, m.horizon, true
 		r.batchGen++
@@ -227,7 +236,7 @@ func (s *Server) readBatch(ctx context.Context, horizon time.Time) (layer, error
 	if horizon.IsZero() {
 		return l, nil
 	}
-	panes := newEncodedPanes()
+	panes := newEncodedPanes(s.spiller())
 	for _, view := range views.Names {
 		coll := collections.BatchCollection(view)
 		filter := bson.D{{Key: "pane", Value: bson.D{{Key: "$lt", Value: horizon}}}}
@@ -336,7 +345,7 @@ func (s *Server) readBatchChanged(ctx context.Context, loaded bool, prev, cur co
 			reads = append(reads, idRead{coll: collections.TierCollection(view), id: collections.TierID(view, time.Unix(d, 0), 24*time.Hour), view: view, tier: true})
 		}
 	}
-	panes := newEncodedPanes()
+	panes := newEncodedPanes(s.spiller())
 	tiers := newTierSet()
 	err := s.readByID(ctx, reads, func(rd idRead, d *collections.Doc) error {
 		if rd.tier {
@@ -437,8 +446,12 @@ func (s *Server) finalRaw(l layer) {
 		}
 		wm = min(wm, w.Unix())
 	}
+	pending := map[int64]bool{} // a partition's document still to read
+	for _, w := range r.pending {
+		pending[w.Pane.Unix()] = true
+	}
 	for k := range r.speedRaw {
-		if st := l.panes[k]; st != nil && st.pane == nil && k+s.paneSeconds() <= wm && !r.dirty[k] {
+		if st := l.panes[k]; st != nil && st.pane == nil && k+s.paneSeconds() <= wm && !r.dirty[k] && !pending[k] {
 			delete(r.speedRaw, k)
 			r.final[k] = true
 		}
@@ -549,14 +562,72 @@ func (s *Server) openSince(cp collections.Checkpoint, wm time.Time) []paneWrite 
 	return out
 }
 
+// tickWrites is the most pane writes (a document per view each) a
+// refresh reads; the others listed are read by the next refreshes, oldest
+// pane first. Under a catch-up speed lists thousands of panes a second,
+// and a refresh that read them all took minutes under load (640 s for
+// 9,761 documents at 168 h, 2 cores shared), by which time the lists no
+// longer reached back (WrittenWindow) and the next read every pane open
+// since: each tick longer than the last. Bounded, a tick costs at most
+// this many panes whatever the history and the backlog, and publishes
+// what it read; the live feed lists a few panes a second.
+const tickWrites = 64
+
+// dueWrites merges writes with those left pending, keeps each pane's
+// latest (a write of unknown time, from openSince, is read whatever was
+// read before), drops panes before the horizon and writes already read,
+// and orders them oldest pane first, then partition.
+func (s *Server) dueWrites(writes []paneWrite) []paneWrite {
+	r := &s.r
+	type paneOf struct {
+		partition int32
+		pane      int64
+	}
+	latest := map[paneOf]paneWrite{}
+	for _, w := range append(slices.Clip(r.pending), writes...) {
+		k := paneOf{w.partition, w.Pane.Unix()}
+		if old, ok := latest[k]; ok && (old.At.IsZero() || (!w.At.IsZero() && !w.At.After(old.At))) {
+			continue
+		}
+		latest[k] = w
+	}
+	out := make([]paneWrite, 0, len(latest))
+	for _, w := range latest {
+		if w.Pane.Before(r.horizon.Horizon) {
+			continue
+		}
+		read := !w.At.IsZero()
+		for _, view := range views.Names {
+			at, ok := r.read[speedDocKey{view: view, pane: w.Pane.Unix(), partition: w.partition}]
+			read = read && ok && at.Equal(w.At)
+		}
+		if !read {
+			out = append(out, w)
+		}
+	}
+	slices.SortFunc(out, func(a, b paneWrite) int {
+		if c := a.Pane.Compare(b.Pane); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.partition, b.partition)
+	})
+	return out
+}
+
 // readSpeedByID reads the documents of the panes written, every view's,
 // by _id, but for those already read as written then: a write's time is
 // its documents' Updated, so a document read with that Updated is the one
 // written. The lists reach back the refresh margin (5 s) before the last
 // checkpoint read, so at one refresh a second every write was listed, and
-// read again, by about five refreshes.
+// read again, by about five refreshes. At most r.tickWrites panes are
+// read (oldest first); the rest are left pending for the next refreshes.
 func (s *Server) readSpeedByID(ctx context.Context, writes []paneWrite) error {
 	r := &s.r
+	writes = s.dueWrites(writes)
+	var pending []paneWrite
+	if n := r.tickWrites; len(writes) > n {
+		writes, pending = writes[:n], slices.Clone(writes[n:])
+	}
 	var reads []idRead
 	for _, view := range views.Names {
 		for _, w := range writes {
@@ -577,7 +648,8 @@ func (s *Server) readSpeedByID(ctx context.Context, writes []paneWrite) error {
 	if err != nil {
 		return err
 	}
-	r.since = newest
+	r.since, r.pending = newest, pending
+	s.costs.pending.Store(int64(len(pending)))
 	return nil
 }
 
@@ -777,12 +849,16 @@ func (s *Server) publish(st statusSnapshot) *snapshot {
 // the hour's block answers for them but at a range's edges and in steps
 // finer than an hour. A pane that does not encode stays decoded.
 func (s *Server) sealHour(l layer, hr int64) {
+	var sp *spiller
 	for p := hr; p < hr+hourSeconds; p += s.paneSeconds() {
 		st := l.panes[p]
 		if st == nil || st.pane == nil {
 			continue
 		}
-		sealed, err := s.decoded.seal(st)
+		if sp == nil {
+			sp = s.spiller() // one file for the hour's panes
+		}
+		sealed, err := s.decoded.seal(sp, st)
 		if err != nil {
 			s.cfg.logger.Warn("pane kept decoded", "pane", fmtTime(time.Unix(p, 0)), "err", err)
 			continue
@@ -830,6 +906,12 @@ func (s *Server) paneKey(t time.Time) (int64, error) {
 func (s *Server) badDoc(id string, err error) {
 	s.metrics.badDocs.Inc()
 	s.cfg.logger.Warn("skipping unreadable view document", "id", id, "err", err)
+}
+
+// spiller returns a new spill file for pane encodings (SpillDir), or nil
+// to hold them in memory.
+func (s *Server) spiller() *spiller {
+	return newSpiller(s.cfg.spillDir, func(msg string, err error) { s.cfg.logger.Warn(msg, "err", err) })
 }
 
 func (s *Server) paneSeconds() int64 { return int64(s.cfg.pane / time.Second) }

@@ -2,11 +2,13 @@ package serving
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
+	"github.com/loglambda/loglambda/schemas/views"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -229,14 +231,44 @@ func TestRefreshFromCheckpointLists(t *testing.T) {
 	}
 
 	// A catch-up: 2 x 45 panes listed in one tick are read by _id too,
-	// not by a scan of every speed document.
+	// not by a scan of every speed document, at most tickWrites panes a
+	// refresh (lowered here to 16), oldest first, the others left
+	// pending: the first refresh reads 16 panes' documents, the next
+	// ones the rest (with nothing newly listed), until the answer has
+	// them all.
+	srv.r.tickWrites = 16
 	at = t0.Add(8 * time.Second)
 	sp6 := gen(spec(m(13), m(58), 10, 7)) // within t13
 	writeSpeed(t, db, sp6, speedCap, at)
 	written = map[int32][]collections.PaneWrite{}
 	note(sp6, at)
 	checkpoints(at, at.Add(-time.Second))
-	pv("a long list by _id", sp1b, sp2, sp3, kept, sp5, sp6)
+	if err := srv.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := srv.costs.cost()
+	if viewDocs := int64(16 * len(views.Names)); c.LastDocs < viewDocs || c.LastDocs > viewDocs+idle || c.PendingWrites != 2*45-16 {
+		t.Errorf("first refresh of a long list: %d documents read, %d pane writes pending; want %d view documents (+%d) and %d pending",
+			c.LastDocs, c.PendingWrites, viewDocs, idle, 2*45-16)
+	}
+	var firstPanes []int64
+	for k := range srv.r.speedRaw {
+		if k >= m(13).Unix() {
+			firstPanes = append(firstPanes, k)
+		}
+	}
+	if slices.Sort(firstPanes); len(firstPanes) != 8 || firstPanes[7] != m(20).Unix() {
+		t.Errorf("panes read first %v, want the 8 oldest (2 partitions each) from %s", firstPanes, m(13))
+	}
+	for i := 0; srv.costs.cost().PendingWrites > 0; i++ {
+		if i > 5 {
+			t.Fatalf("%d pane writes still pending after %d refreshes", srv.costs.cost().PendingWrites, i)
+		}
+		if err := srv.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pv("a long list by _id, over several refreshes", sp1b, sp2, sp3, kept, sp5, sp6)
 	if srv.r.scans != scans {
 		t.Errorf("%d scans after a long list was read, want %d", srv.r.scans, scans)
 	}

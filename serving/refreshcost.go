@@ -29,6 +29,10 @@ type RefreshCost struct {
 	SpeedScans      int64
 	BatchWholeReads int64
 	BatchHoursRead  int64
+	// PendingWrites are the speed pane writes listed but left for the
+	// next refreshes, beyond a refresh's budget (tickWrites): a catch-up's
+	// backlog in serving, 0 once it has read everything listed.
+	PendingWrites int64
 }
 
 // refreshCostWindow is how many refreshes the means cover: a minute at
@@ -44,6 +48,8 @@ type refreshCosts struct {
 	// scans, wholeReads and hoursRead are RefreshCost's SpeedScans,
 	// BatchWholeReads and BatchHoursRead.
 	scans, wholeReads, hoursRead atomic.Int64
+	// pending is RefreshCost's PendingWrites, set by each refresh.
+	pending atomic.Int64
 
 	mu    sync.Mutex
 	ticks int64
@@ -77,7 +83,7 @@ func (c *refreshCosts) cost() RefreshCost {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := RefreshCost{Ticks: c.ticks, Window: int(min(c.ticks, refreshCostWindow)),
-		SpeedScans: c.scans.Load(), BatchWholeReads: c.wholeReads.Load(), BatchHoursRead: c.hoursRead.Load()}
+		SpeedScans: c.scans.Load(), BatchWholeReads: c.wholeReads.Load(), BatchHoursRead: c.hoursRead.Load(), PendingWrites: c.pending.Load()}
 	if c.ticks == 0 {
 		return out
 	}

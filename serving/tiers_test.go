@@ -3,6 +3,7 @@ package serving
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -62,7 +63,9 @@ func TestTieredAnswersMatchPaneByPane(t *testing.T) {
 	for view, ds := range speedDocsPane(t, speedEvs, 0, now, w) { // exact speed summaries: hot answers compare equal
 		replaceDocs(t, db.Collection(collections.SpeedCollection(view)), ds)
 	}
-	srv, err := New(db, Topic(topic), Pane(w), Now(func() time.Time { return end }))
+	// Held encoded in spill files (SpillDir): every answer below reads
+	// them back.
+	srv, err := New(db, Topic(topic), Pane(w), Now(func() time.Time { return end }), SpillDir(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +73,12 @@ func TestTieredAnswersMatchPaneByPane(t *testing.T) {
 		t.Fatal(err)
 	}
 	sn := srv.snap.Load()
+	if n, all := spilledPanes(sn.batch), len(sn.batch.panes); n != all {
+		t.Errorf("%d of %d batch panes in spill files, want all", n, all)
+	}
+	if n := spilledPanes(sn.speed); n != len(sn.speed.panes)-6 {
+		t.Errorf("%d of %d speed panes in spill files, want all but the 6 of the hour still filling", n, len(sn.speed.panes))
+	}
 	if srv.r.tierStates != 23+1 {
 		t.Errorf("%d hour and day states taken from batch's tiers, want 23 hours and the day", srv.r.tierStates)
 	}
@@ -171,6 +180,17 @@ func bucketEvents(p ClustersPoint) int64 {
 	n := p.Outliers + p.Missing
 	for _, c := range p.Counts {
 		n += c
+	}
+	return n
+}
+
+// spilledPanes counts the panes of l whose every view is in a spill file.
+func spilledPanes(l layer) int {
+	n := 0
+	for _, st := range l.panes {
+		if st.enc != nil && st.enc.file != nil && !slices.ContainsFunc(st.enc.views, func(b []byte) bool { return b != nil }) {
+			n++
+		}
 	}
 	return n
 }

@@ -290,6 +290,13 @@ func openStack(c upConfig) (_ *stack, err error) {
 		return nil, fmt.Errorf("kafka client for the status: %w", err)
 	}
 	secOpts = append(secOpts, serving.BrokerEndOffsets(s.admin, c.topic))
+	// Serving's held pane encodings go to unlinked files under
+	// DATA/serving, not the heap: a week of panes is 1 to 1.5 GB of them.
+	spill := filepath.Join(c.data, "serving")
+	if err := os.MkdirAll(spill, 0o755); err != nil {
+		return nil, fmt.Errorf("serving spill directory: %w", err)
+	}
+	secOpts = append(secOpts, serving.SpillDir(spill))
 	s.serving, err = serving.New(s.db, append(secOpts, serving.Topic(c.topic), serving.Pane(c.pane), serving.Backlogs(s.backlogs),
 		serving.Lake(s.lake), serving.SQL(sqlOpts...), serving.GRPC(s.grpcAddr), serving.Logger(s.log.With("layer", "serving")))...)
 	if err != nil {
