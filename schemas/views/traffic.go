@@ -4,6 +4,7 @@ import (
 	"unsafe"
 
 	"github.com/axiomhq/hyperloglog"
+	metro "github.com/dgryski/go-metro"
 
 	"github.com/loglambda/loglambda/schemas/event"
 )
@@ -47,16 +48,31 @@ func NewTraffic() *Traffic {
 }
 
 // Add folds one event in.
+//
+// A visitor without a user is its IP (event.Visitor): its hash is taken
+// once for both sketches, as the sketches' own Insert takes it (hllHash).
 func (t *Traffic) Add(ev *event.Event) {
 	t.PV++
-	if id := ev.Visitor(); id != "" {
-		t.UV.Insert(stringBytes(id))
-	}
+	id := ev.Visitor()
 	if ev.IP != "" {
-		t.IPs.Insert(stringBytes(ev.IP))
+		h := hllHash(ev.IP)
+		t.IPs.InsertHash(h)
+		if id == ev.IP {
+			t.UV.InsertHash(h)
+			id = ""
+		}
+	}
+	if id != "" {
+		t.UV.InsertHash(hllHash(id))
 	}
 	t.addFields(ev.Status, ev.Bytes, ev.LatencyMS)
 }
+
+// hllHash is the hash hyperloglog.Sketch.Insert takes of its argument
+// (metro.Hash64, seed 1337, in the library's utils.go; TestHLLHash holds
+// the two equal), so that a string inserted into two sketches is hashed
+// once.
+func hllHash(s string) uint64 { return metro.Hash64(stringBytes(s), 1337) }
 
 // addFields counts the status class, bytes and latency of one event.
 func (t *Traffic) addFields(status int32, bytes int64, latency float64) {

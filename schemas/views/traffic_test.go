@@ -7,8 +7,50 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axiomhq/hyperloglog"
+
 	"github.com/loglambda/loglambda/schemas/event"
 )
+
+// TestHLLHash holds Traffic.Add, which hashes a visitor that is its IP
+// once for both sketches, to the sketches' own Insert of each identity:
+// the same UV and IP sketches, byte for byte, sparse and dense, for
+// visitors by user, by IP (no user, "-") and without an IP.
+func TestHLLHash(t *testing.T) {
+	for _, n := range []int{50, 5000} {
+		got := NewTraffic()
+		uv, ips := hyperloglog.New14(), hyperloglog.New14()
+		for i := range n {
+			ev := event.Event{IP: fmt.Sprintf("10.%d.%d.%d", i%3, i%97, i%251)}
+			switch i % 4 {
+			case 0:
+				ev.User = fmt.Sprintf("u%d", i%301)
+			case 1:
+				ev.User = "-"
+			case 2:
+				ev.IP = ""
+				ev.User = fmt.Sprintf("v%d", i)
+			}
+			got.Add(&ev)
+			if id := ev.Visitor(); id != "" {
+				uv.Insert([]byte(id))
+			}
+			if ev.IP != "" {
+				ips.Insert([]byte(ev.IP))
+			}
+		}
+		for _, c := range []struct {
+			name      string
+			got, want *hyperloglog.Sketch
+		}{{"uv", got.UV, uv}, {"ips", got.IPs, ips}} {
+			g, _ := c.got.MarshalBinary()
+			w, _ := c.want.MarshalBinary()
+			if string(g) != string(w) || c.got.Estimate() != c.want.Estimate() {
+				t.Errorf("%d events: %s sketch differs from Insert's (estimate %d, want %d)", n, c.name, c.got.Estimate(), c.want.Estimate())
+			}
+		}
+	}
+}
 
 func TestTrafficUVWithinError(t *testing.T) {
 	for _, n := range []int{10, 1000, 50000} {
