@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/loglambda/loglambda/batch/lake"
 	"github.com/loglambda/loglambda/schemas/collections"
+	"github.com/loglambda/loglambda/schemas/exact"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
@@ -320,6 +322,44 @@ func (s *stack) checkViews(ctx context.Context, recs []genRecord, from, to time.
 		if gt.UV.Estimate() != wt.UV.Estimate() || gt.IPs.Estimate() != wt.IPs.Estimate() {
 			s.t.Errorf("pane %s sketches: uv %d ips %d, want %d %d", t.Format(time.RFC3339),
 				gt.UV.Estimate(), gt.IPs.Estimate(), wt.UV.Estimate(), wt.IPs.Estimate())
+		}
+	}
+	s.checkExactSets(ctx, want)
+}
+
+// checkExactSets checks that recompute kept each hour's exact sets in the
+// lake: every pane's and the hour's visitors and IPs as many as counted
+// over the records.
+func (s *stack) checkExactSets(ctx context.Context, want map[time.Time]*expected) {
+	s.t.Helper()
+	l := s.openLake()
+	type hourIDs struct{ uv, ips map[string]bool }
+	hours := map[time.Time]*hourIDs{}
+	for t, e := range want {
+		h := t.Truncate(time.Hour)
+		if hours[h] == nil {
+			hours[h] = &hourIDs{map[string]bool{}, map[string]bool{}}
+		}
+		maps.Copy(hours[h].uv, e.uv)
+		maps.Copy(hours[h].ips, e.ips)
+	}
+	for h, ids := range hours {
+		data, err := l.LoadState(ctx, exact.Name(h))
+		if err != nil || data == nil {
+			s.t.Fatalf("exact sets of %s: %v, %d bytes", h.Format(time.RFC3339), err, len(data))
+		}
+		eh, err := exact.Decode(data)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if eh.HourUV.Len() != int64(len(ids.uv)) || eh.HourIPs.Len() != int64(len(ids.ips)) {
+			s.t.Errorf("exact sets of %s: uv %d ips %d, want %d %d", h.Format(time.RFC3339), eh.HourUV.Len(), eh.HourIPs.Len(), len(ids.uv), len(ids.ips))
+		}
+		for i, p := range eh.Panes {
+			e := want[time.Unix(p, 0).UTC()]
+			if e == nil || eh.UV[i].Len() != int64(len(e.uv)) || eh.IPs[i].Len() != int64(len(e.ips)) {
+				s.t.Errorf("exact sets of pane %s: uv %d ips %d, want %v", time.Unix(p, 0).UTC().Format(time.RFC3339), eh.UV[i].Len(), eh.IPs[i].Len(), e)
+			}
 		}
 	}
 }

@@ -7,18 +7,15 @@ import (
 	"sort"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"github.com/loglambda/loglambda/batch/lake"
 	"github.com/loglambda/loglambda/schemas/exact"
 	"github.com/loglambda/loglambda/schemas/views"
 )
 
 // The exact sets (schemas/exact) of each recomputed hour: the distinct
-// visitors and IPs of every pane as bitmaps of ids, written to MongoDB
-// beside the hour's views so serving answers exact distinct counts of
-// any range before the horizon without reading the lake again.
+// visitors and IPs of every pane as bitmaps of ids, written into the lake
+// (exact.Name) so serving answers exact distinct counts of any range
+// before the horizon without counting the lake's rows again.
 //
 // Ids other than IPv4 addresses come from a dictionary kept in the lake
 // (idsName segments, SaveState: not Parquet, never an orphan): numbers are
@@ -196,21 +193,27 @@ func (e *exactHour) hour(h time.Time, panes map[time.Time]*views.Pane) (*exact.H
 	return out, nil
 }
 
-// writeExact saves the dictionary's new numbers, then hour's document
+// writeExact saves the dictionary's new numbers, then hour's sets
 // (replacing a previous recompute's).
-func (b *Batch) writeExact(ctx context.Context, h *exact.Hour, now time.Time) error {
+func (b *Batch) writeExact(ctx context.Context, h *exact.Hour) error {
 	if err := b.ids.save(ctx, b.lake); err != nil {
 		return err
 	}
+	h.Generation = b.generation()
 	state, err := h.Encode()
 	if err != nil {
 		return err
 	}
-	id := exact.DocID(h.Hour)
-	doc := exact.Doc{ID: id, Hour: h.Hour, Updated: now, Generation: b.generation(), State: state}
-	_, err = b.db.Collection(exact.Collection).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, doc, options.Replace().SetUpsert(true))
-	if err != nil {
-		return fmt.Errorf("write %s %s (%d bytes): %w", exact.Collection, id, len(state), err)
+	if err := b.lake.SaveState(ctx, exact.Name(h.Hour), state); err != nil {
+		return fmt.Errorf("exact sets (%d bytes): %w", len(state), err)
+	}
+	// The hour's own sets last: serving takes them as the sign that the
+	// hour's sets are all there.
+	if state, err = h.HourOnly().Encode(); err != nil {
+		return err
+	}
+	if err := b.lake.SaveState(ctx, exact.HourName(h.Hour), state); err != nil {
+		return fmt.Errorf("exact sets of the hour (%d bytes): %w", len(state), err)
 	}
 	return nil
 }

@@ -157,7 +157,7 @@ func (b *Batch) recompute(ctx context.Context) (RecomputeSummary, error) {
 				// The exact sets too, before the hour is recorded.
 				var sets *exact.Hour
 				if sets, err = ex.hour(h, panes); err == nil {
-					err = b.writeExact(ctx, sets, now)
+					err = b.writeExact(ctx, sets)
 				}
 			}
 			if err != nil {

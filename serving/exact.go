@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"github.com/loglambda/loglambda/schemas/collections"
 	"github.com/loglambda/loglambda/schemas/event"
 	"github.com/loglambda/loglambda/schemas/exact"
@@ -18,10 +16,16 @@ import (
 // Distinct counts do not add up: the batch panes hold each pane's exact
 // UV and IPs, but a bucket or a total of several panes can only merge
 // their HyperLogLog sketches, an estimate. A range wholly before the batch
-// horizon promises exact answers, so when the server has the lake, its
-// traffic is counted from the lake's rows with DuckDB (the source the
-// batch views were built from, with the visitor rule of speed and batch),
-// and kept in a small cache until the horizon or the lake changes.
+// horizon promises exact answers. Batch recompute keeps, beside the lake,
+// each hour's exact sets of visitors and IPs per pane and for the hour
+// (schemas/exact), so a bucket's or the range's exact count is the
+// cardinality of the union of its panes' sets (whole hours by the hour's
+// set): milliseconds for a day, where counting the lake's rows again with
+// DuckDB took seconds. Where an hour of the range has rows but no sets (a
+// lake recomputed before they were written), the range is counted from
+// the lake's rows with DuckDB (the source the batch views were built from,
+// with the visitor rule of speed and batch). Answers are kept in a small
+// cache until the horizon or the lake changes.
 
 // exactCacheSize bounds the exact answers kept; when full the cache is
 // emptied, as answers are cheap to recount and a bound matters more than
@@ -105,6 +109,15 @@ func (s *Server) exactTrafficOf(ctx context.Context, sn *snapshot, sp span, step
 		s.exact.put(k, v)
 		return v, nil
 	}
+	if v, err = s.exactFromLake(ctx, sp, step); err != nil {
+		return nil, err
+	}
+	s.exact.put(k, v)
+	return v, nil
+}
+
+// exactFromLake counts the traffic of sp by step from the lake's rows.
+func (s *Server) exactFromLake(ctx context.Context, sp span, step int64) (*exactTraffic, error) {
 	if s.sql == nil {
 		return nil, lakesql.ErrNoLake
 	}
@@ -116,7 +129,7 @@ func (s *Server) exactTrafficOf(ctx context.Context, sn *snapshot, sp span, step
 	if err != nil {
 		return nil, fmt.Errorf("exact traffic from the lake: %w", err)
 	}
-	v = &exactTraffic{series: make(map[int64]TrafficCounts, len(res.Rows))}
+	v := &exactTraffic{series: make(map[int64]TrafficCounts, len(res.Rows))}
 	for _, row := range res.Rows {
 		if len(row) != 4 {
 			return nil, fmt.Errorf("exact traffic from the lake: %d columns, want 4", len(row))
@@ -138,7 +151,6 @@ func (s *Server) exactTrafficOf(ctx context.Context, sn *snapshot, sp span, step
 			return nil, fmt.Errorf("exact traffic from the lake: bucket %T", row[0])
 		}
 	}
-	s.exact.put(k, v)
 	return v, nil
 }
 
@@ -150,22 +162,33 @@ func (s *Server) exactTrafficOf(ctx context.Context, sn *snapshot, sp span, step
 // batch panes) but no sets.
 func (s *Server) exactFromSets(ctx context.Context, sn *snapshot, sp span, step int64) (*exactTraffic, error) {
 	pane := s.paneSeconds()
-	if pane <= 0 || step%pane != 0 || sp.from%pane != 0 || sp.to%pane != 0 {
+	if s.sql == nil || pane <= 0 || step%pane != 0 || sp.from%pane != 0 || sp.to%pane != 0 {
 		return nil, nil
 	}
 	first, last := sp.from-mod(sp.from, 3600), sp.to-1-mod(sp.to-1, 3600)
-	ids := make([]string, 0, (last-first)/3600+1)
-	for h := first; h <= last; h += 3600 {
-		ids = append(ids, exact.DocID(time.Unix(h, 0)))
+	// The hours a bucket or the range holds in part need their panes'
+	// sets.
+	panes := map[int64]bool{}
+	cut := func(from, to int64) {
+		for _, t := range [2]int64{from, to} {
+			if mod(t, 3600) != 0 {
+				panes[t-mod(t, 3600)] = true
+			}
+		}
 	}
-	hours, err := s.store.readExact(ctx, ids)
+	cut(sp.from, sp.to)
+	for b := sp.from - mod(sp.from, step); b < sp.to; b += step {
+		cut(max(b, sp.from), min(b+step, sp.to))
+	}
+	digest, _ := sn.status.lake["digest"].(string)
+	hours, err := s.readExact(ctx, digest, first, last, panes)
 	if err != nil {
 		return nil, err
 	}
 	gen := s.store.gen.Load()
 	var buf []*state
 	for h := first; h <= last; h += 3600 {
-		if eh := hours[h]; eh != nil && eh.gen == gen && eh.sets.PaneSecs == pane {
+		if eh := hours[h]; eh != nil && collections.CurrentGeneration(eh.Generation) == gen && eh.PaneSecs == pane {
 			continue
 		}
 		// No sets for the hour: right only when it has no rows.
@@ -182,7 +205,7 @@ func (s *Server) exactFromSets(ctx context.Context, sn *snapshot, sp span, step 
 		c.Reset()
 		for h := from - mod(from, 3600); h < to; h += 3600 {
 			if eh := hours[h]; eh != nil {
-				c.Add(eh.sets, from, to)
+				c.Add(eh, from, to)
 			}
 		}
 		uv, ips := c.Counts()
@@ -196,33 +219,71 @@ func (s *Server) exactFromSets(ctx context.Context, sn *snapshot, sp span, step 
 	return v, nil
 }
 
-// exactHour is an hour's exact sets as read, with their generation.
-type exactHour struct {
-	sets *exact.Hour
-	gen  int64
+// setsCacheBytes bounds the exact sets serving keeps decoded (their
+// encodings, which the bitmaps read in place): a week of the demo's is
+// about a tenth of it. When full the cache is emptied, as for exactCache.
+const setsCacheBytes = 64 << 20
+
+// setsKey is an hour's sets as read at one state of the lake: with its
+// panes' (exact.Name) or the hour's alone (exact.HourName).
+type setsKey struct {
+	hour   int64
+	panes  bool
+	digest string
 }
 
-// readExact reads the exact sets documents ids, by hour (Unix seconds).
-func (s store) readExact(ctx context.Context, ids []string) (map[int64]*exactHour, error) {
-	cur, err := s.db.Collection(exact.Collection).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
-	if err != nil {
-		return nil, fmt.Errorf("read %s %d hours: %w", exact.Collection, len(ids), err)
+// setsCache holds hours' exact sets read from the lake; an hour without
+// sets is held as nil. Safe for concurrent use.
+type setsCache struct {
+	mu    sync.Mutex
+	m     map[setsKey]*exact.Hour
+	bytes int
+}
+
+func (c *setsCache) get(k setsKey) (*exact.Hour, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h, ok := c.m[k]
+	return h, ok
+}
+
+func (c *setsCache) put(k setsKey, h *exact.Hour, size int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || c.bytes+size > setsCacheBytes {
+		c.m, c.bytes = make(map[setsKey]*exact.Hour), 0
 	}
-	defer cur.Close(ctx)
-	out := make(map[int64]*exactHour, len(ids))
-	for cur.Next(ctx) {
-		var d exact.Doc
-		if err := cur.Decode(&d); err != nil {
-			return nil, fmt.Errorf("read %s: %w", exact.Collection, err)
+	c.m[k] = h
+	c.bytes += size
+}
+
+// readExact returns the exact sets of the hours from first to last (Unix
+// seconds, hour starts), by hour; an hour without sets is absent. An hour
+// in panes is read with its panes' sets, any other with its own alone.
+func (s *Server) readExact(ctx context.Context, digest string, first, last int64, panes map[int64]bool) (map[int64]*exact.Hour, error) {
+	out := make(map[int64]*exact.Hour, (last-first)/3600+1)
+	for h := first; h <= last; h += 3600 {
+		k := setsKey{hour: h, panes: panes[h], digest: digest}
+		eh, ok := s.sets.get(k)
+		if !ok {
+			name := exact.HourName(time.Unix(h, 0))
+			if k.panes {
+				name = exact.Name(time.Unix(h, 0))
+			}
+			data, err := s.sql.ReadState(ctx, name)
+			if err != nil {
+				return nil, fmt.Errorf("exact sets: %w", err)
+			}
+			if data != nil {
+				if eh, err = exact.Decode(data); err != nil {
+					return nil, fmt.Errorf("exact sets %s: %w", name, err)
+				}
+			}
+			s.sets.put(k, eh, len(data))
 		}
-		h, err := exact.Decode(d.State)
-		if err != nil {
-			return nil, fmt.Errorf("read %s %s: %w", exact.Collection, d.ID, err)
+		if eh != nil {
+			out[h] = eh
 		}
-		out[h.Hour.Unix()] = &exactHour{sets: h, gen: collections.CurrentGeneration(d.Generation)}
-	}
-	if err := cur.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", exact.Collection, err)
 	}
 	return out, nil
 }

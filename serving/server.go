@@ -30,6 +30,8 @@ type Server struct {
 	sql *lakesql.Lake
 	// exact holds traffic counted exactly from the lake (exact.go).
 	exact exactCache
+	// sets holds batch's exact sets read from the lake (exact.go).
+	sets setsCache
 	// answers holds answers by question and data version (answers.go).
 	answers answerCache
 	// buckets holds a series' bucket figures by bucket and data version

@@ -41,9 +41,10 @@ type TrafficAnswer struct {
 	// sum of the buckets'.
 	Total TrafficCounts
 	// Frame.Exact is set when every pane came from batch. UV and IPs are
-	// then counted from the lake's rows when the server can read the lake
-	// (see exact.go); without it they are exact only where a bucket (or
-	// the total) is a single batch pane, HyperLogLog estimates elsewhere.
+	// then the union of batch's exact sets, or counted from the lake's
+	// rows, when the server can read the lake (see exact.go); without it
+	// they are exact only where a bucket (or the total) is a single batch
+	// pane, HyperLogLog estimates elsewhere.
 }
 
 // Traffic answers the series and total of the range. A bad parameter is an

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -320,4 +322,31 @@ func duckMessage(err error) string {
 		return strings.TrimSpace(de.Msg)
 	}
 	return strings.TrimSpace(err.Error())
+}
+
+// ReadState reads a file a layer keeps in the topic directory beside the
+// lake's files (not Parquet, not named by the manifest; batch's
+// SaveState), such as batch's exact sets; nil and no error when there is
+// none. name is relative to the topic directory.
+func (l *Lake) ReadState(ctx context.Context, name string) ([]byte, error) {
+	if d, ok := l.store.(*objstore.Dir); ok {
+		// Read in place: the store's Get also hashes the bytes for a
+		// version no one asks for here (~2 ms a megabyte).
+		data, err := os.ReadFile(d.Path(l.topic + "/" + name))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s/%s: %w", l.topic, name, err)
+		}
+		return data, nil
+	}
+	data, _, err := l.store.Get(ctx, l.topic+"/"+name)
+	if errors.Is(err, objstore.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s/%s: %w", l.topic, name, err)
+	}
+	return data, nil
 }
