@@ -205,3 +205,17 @@ func keyOf(e *PatternStat, instance, level string) PatternKey {
 	}
 	return PatternKey{}
 }
+
+// TestPatternMessageStatus holds the message of an event without one
+// (method, path, status) to strconv's decimal status for every status
+// from -1,100 to 11,000, whatever path the three-digit case takes.
+func TestPatternMessageStatus(t *testing.T) {
+	var buf []byte
+	for st := int32(-1100); st <= 11000; st++ {
+		ev := event.Event{Method: "GET", Path: "/a", Status: st}
+		buf = PatternMessage(&ev, buf)
+		if want := fmt.Sprintf("GET /a %d", st); string(buf) != want {
+			t.Fatalf("status %d: message %q, want %q", st, buf, want)
+		}
+	}
+}
