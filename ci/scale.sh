@@ -7,8 +7,10 @@
 #     2 h of now (batch has recomputed the backfill), resident memory,
 #     disk per store (kafka/, mongo/, lake/);
 #   - the refresh's cost per tick, from /v1/status: documents read and ms,
-#     mean and max over the last minute of ticks (it must not grow with
-#     the history: compare HISTORY=3h with 24h);
+#     mean and max over the last minute of ticks, once caught up (the
+#     catch-up's ticks, at most 64 panes each) and at the horizon (the
+#     steady state); it must not grow with the history: compare HISTORY=24h
+#     with 168h;
 #   - per endpoint over the last 24 h (or the history, if shorter), asked
 #     as the dashboard asks (from/to on a 15-minute boundary): the first
 #     answer (curl), then requests/s, p50 and p99 under $CLIENTS (8)
@@ -147,9 +149,23 @@ now = datetime.datetime.now(datetime.timezone.utc)
 age = (now - datetime.datetime.fromisoformat(h.replace("Z", "+00:00"))).total_seconds()
 sys.exit(0 if age <= float(sys.argv[1]) else 1)' "$1"
 }
+# refresh LABEL: the refresh's cost per tick from /v1/status (the last 60
+# ticks, documents read and ms) and the pane writes it left pending.
+refresh() {
+  status | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+r = d["refresh"]
+print(("refresh per tick {label}, over the last {window} ticks: {mean_docs:.1f} documents read, {mean_ms:.1f} ms mean, {max_ms:.1f} ms max; "
+       "latest {last_docs} documents {last_ms:.1f} ms; {ticks} ticks, {speed_scans} speed scans, "
+       "{batch_whole_reads} whole batch reads, {batch_hours_read} batch hours read by _id, {pending_writes} pane writes pending").format(label=sys.argv[1], **r)
+      + "; panes cached: batch {batch_panes}, speed {speed_panes}".format(**d))' "$1"
+}
 until caught; do alive; sleep 2; done
 echo "history $HISTORY: caught up $(since)"
 peak "until caught up (backfill, catch-up)"
+# The catch-up's ticks (at most tickWrites panes each, the rest pending).
+refresh "at the catch-up"
 until horizon_within 1e12; do alive; sleep 2; done
 echo "first batch horizon $(since)"
 peak "until the first horizon (first compaction, recompute)"
@@ -165,14 +181,7 @@ for d in kafka mongo lake; do echo "disk $d $(du -sh "$work/data/$d" 2>/dev/null
 # figures are the steady state's, not the catch-up's (at most 3 minutes).
 ticks() { status | python3 -c 'import json, sys; print(json.load(sys.stdin)["refresh"]["ticks"])'; }
 t0=$(ticks); for _ in $(seq 36); do (( $(ticks) >= t0 + 60 )) && break; sleep 5; done
-status | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-r = d["refresh"]
-print(("refresh per tick over the last {window} ticks: {mean_docs:.1f} documents read, {mean_ms:.1f} ms mean, {max_ms:.1f} ms max; "
-       "latest {last_docs} documents {last_ms:.1f} ms; {ticks} ticks, {speed_scans} speed scans, "
-       "{batch_whole_reads} whole batch reads, {batch_hours_read} batch hours read by _id").format(**r)
-      + "; panes cached: batch {batch_panes}, speed {speed_panes}".format(**d))'
+refresh "at the horizon (steady state)"
 
 now=$(date -u +%s); to=$(( (now / 900 + 1) * 900 )); from=$(( to - 86400 ))
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
