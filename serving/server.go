@@ -263,6 +263,12 @@ func (s *Server) refreshLoop(ctx context.Context) {
 		// backfill's catch-up) paused the next by twice as long, and the
 		// answers stayed that far behind.
 		pause := min(max(s.cfg.refreshInterval, 2*took), max(s.cfg.refreshInterval, maxRefreshPause))
+		if err == nil && s.costs.pending.Load() > 0 {
+			// Pane writes left for the next ticks (tickWrites): read on
+			// at once, as one long refresh read them all before, but
+			// publishing between ticks.
+			pause = 0
+		}
 		if pause > s.cfg.refreshInterval {
 			s.cfg.logger.Debug("cache refresh slower than the interval; pausing longer", "took", took, "pause", pause)
 		}
