@@ -466,6 +466,13 @@ type shard struct {
 	// files that got rows from the current one (flushTouched).
 	chunks  int64
 	touched []*hourFile
+	// last is the open file the previous row went to, for partition
+	// lastPart and the hour starting at lastHour (Unix seconds):
+	// consecutive rows nearly always share it, and checking costs less
+	// than the hour's truncation and a map lookup a row.
+	last     *hourFile
+	lastPart int32
+	lastHour int64
 }
 
 // chunkSize is how many parsed events one chunk carries to the writer;
@@ -619,21 +626,48 @@ func (s *shard) write(ctx context.Context, fail func(error)) error {
 // add writes one parsed record into the open file of its (partition, hour).
 func (s *shard) add(rec *kgo.Record, ev *event.Event) error {
 	s.seen++
+	hf := s.last
+	if u := ev.Time.Unix(); hf == nil || rec.Partition != s.lastPart || u < s.lastHour || u >= s.lastHour+3600 {
+		hf = s.lookup(rec, ev)
+		if hf == nil {
+			return s.addNew(rec, ev)
+		}
+	}
+	return s.append(hf, rec, ev)
+}
+
+// lookup returns the open file of the record's (partition, hour), or
+// nil, and remembers it as the shard's last.
+func (s *shard) lookup(rec *kgo.Record, ev *event.Event) *hourFile {
 	key := fileKey{rec.Partition, lake.Hour(ev.Time)}
 	hf := s.open[key]
-	if hf == nil {
-		if len(s.open) >= maxOpen {
-			if err := s.closeOldest(); err != nil {
-				return err
-			}
-		}
-		st, err := s.b.lake.CreateStream(key.hour, key.partition, rec.Offset)
-		if err != nil {
-			return fmt.Errorf("compact partition %d: %w", rec.Partition, err)
-		}
-		hf = &hourFile{s: st, first: rec.Offset, touched: -1}
-		s.open[key] = hf
+	if hf != nil {
+		s.last, s.lastPart, s.lastHour = hf, key.partition, key.hour.Unix()
 	}
+	return hf
+}
+
+// addNew opens the file of the record's (partition, hour) and writes the
+// record into it.
+func (s *shard) addNew(rec *kgo.Record, ev *event.Event) error {
+	key := fileKey{rec.Partition, lake.Hour(ev.Time)}
+	if len(s.open) >= maxOpen {
+		if err := s.closeOldest(); err != nil {
+			return err
+		}
+	}
+	st, err := s.b.lake.CreateStream(key.hour, key.partition, rec.Offset)
+	if err != nil {
+		return fmt.Errorf("compact partition %d: %w", rec.Partition, err)
+	}
+	hf := &hourFile{s: st, first: rec.Offset, touched: -1}
+	s.open[key] = hf
+	s.last, s.lastPart, s.lastHour = hf, key.partition, key.hour.Unix()
+	return s.append(hf, rec, ev)
+}
+
+// append writes one parsed record into its open file hf.
+func (s *shard) append(hf *hourFile, rec *kgo.Record, ev *event.Event) error {
 	if err := hf.s.Append(ev); err != nil {
 		return fmt.Errorf("compact partition %d offset %d: %w", rec.Partition, rec.Offset, err)
 	}
@@ -704,6 +738,9 @@ func (s *shard) closeAll() error {
 func (s *shard) commit(k fileKey) error {
 	hf := s.open[k]
 	delete(s.open, k)
+	if hf == s.last {
+		s.last = nil
+	}
 	rel, size, err := hf.s.Commit(s.ctx, hf.first, hf.last)
 	if err != nil {
 		return fmt.Errorf("compact partition %d offsets %d-%d: %w", k.partition, hf.first, hf.last, err)
@@ -720,6 +757,7 @@ func (s *shard) abort() {
 		hf.s.Abort()
 		delete(s.open, k)
 	}
+	s.last = nil
 }
 
 func dirtyHours(m *lake.Manifest) int {
