@@ -573,13 +573,47 @@ func (c *Clusters) Reduce(max int) {
 	}
 	slices.SortFunc(c.mcs, compareMicro)
 	for c.level = 0; c.level < maxLevel; c.level++ {
-		c.keyCentroids()
-		c.index = c.buildIndex(c.index, false)
-		if c.distinct <= max {
+		if c.fewCells(max) {
 			break
 		}
 	}
 	c.regrid(max, true)
+}
+
+// fewCells reports whether the centroids lie in at most limit cells at the
+// state's level: keyCentroids and buildIndex's count of distinct cells,
+// stopped at the first cell past limit, so that a level far too fine (most
+// of those Reduce climbs: a day's union is ~10,000 micro-clusters brought
+// to 400) costs O(limit) rather than O(len).
+func (c *Clusters) fewCells(limit int) bool {
+	d := len(c.spec.Fields)
+	c.cells = slices.Grow(c.cells[:0], len(c.mcs)*d)[:len(c.mcs)*d]
+	size := 8
+	for size < 2*(min(len(c.mcs), limit+1)+1) {
+		size *= 2
+	}
+	if cap(c.index) >= size {
+		c.index = c.index[:size]
+		clear(c.index)
+	} else {
+		c.index = make([]int32, size)
+	}
+	w := 0
+	for i, m := range c.mcs {
+		k := c.cells[i*d : (i+1)*d]
+		c.cellOf(m.c, k)
+		slot, j := c.lookup(k)
+		if j >= 0 {
+			continue
+		}
+		if w++; w > limit {
+			c.distinct = w
+			return false
+		}
+		c.index[slot] = int32(i + 1)
+	}
+	c.distinct = w
+	return true
 }
 
 // compareMicro orders micro-clusters by their sums, so that a union's

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -59,5 +60,35 @@ func BenchmarkUnion(b *testing.B) {
 	}
 	for b.Loop() {
 		Union(spec, hours, TierMicroClusters)
+	}
+}
+
+// TestReduceLevel checks that Reduce settles on the level a full count of
+// distinct cells at every level finds (fewCells stops counting early):
+// the finest whose cells hold the centroids in at most max cells.
+func TestReduceLevel(t *testing.T) {
+	start := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	spec := DefaultClusterSpec()
+	var parts []*Clusters
+	for p := range 12 {
+		at := start.Add(time.Duration(p) * 10 * time.Minute)
+		parts = append(parts, buildClusters(t, spec, at, clusterEvents(uint64(50+p), 1500, at)))
+	}
+	u := Union(spec, parts, 1<<30)
+	for _, max := range []int{1, 10, 30, 100, 400, u.Len() - 1} {
+		ref := u.Clone()
+		slices.SortFunc(ref.mcs, compareMicro)
+		for ref.level = 0; ref.level < maxLevel; ref.level++ {
+			ref.keyCentroids()
+			ref.index = ref.buildIndex(ref.index, false)
+			if ref.distinct <= max {
+				break
+			}
+		}
+		got := u.Clone()
+		got.Reduce(max)
+		if got.Level() != ref.level || got.Len() > max {
+			t.Errorf("max %d of %d: level %d (%d left), a full count per level finds %d", max, u.Len(), got.Level(), got.Len(), ref.level)
+		}
 	}
 }
