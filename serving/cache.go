@@ -35,10 +35,19 @@ type state struct {
 	// because an HLL estimate costs far more than reading two numbers, and a
 	// traffic series with one bucket per pane reads them for every bucket.
 	uv, ips int64
-	// regs are the traffic sketches' registers prepared for merging
-	// (views.PrepareTraffic; nil when they are dense): a bucket of a
-	// series merges every pane state it holds.
+	// regs are the traffic figures and sparse sketches' registers prepared
+	// for merging (views.PrepareTraffic): a bucket of a series merges every
+	// pane state it holds, and when regs are Whole it reads nothing else
+	// of the state (a sealed pane's traffic is not decoded).
 	regs *views.TrafficRegs
+}
+
+// pv is the state's page views.
+func (st *state) pv() int64 {
+	if st.regs != nil {
+		return st.regs.PV()
+	}
+	return st.of(views.ViewTraffic).Traffic.PV
 }
 
 // newState seals p (which the caller no longer changes) into a state.
@@ -195,6 +204,7 @@ func (e *encodedPanes) states(c *decodeCache) map[int64]*state {
 	for i, name := range views.Names {
 		empty[i], _ = views.NewPane(0).Encode(name)
 	}
+	emptyRegs := views.PrepareTraffic(views.NewPane(0).Traffic)
 	out := make(map[int64]*state, len(e.raw))
 	for k, enc := range e.raw {
 		spans := e.spans[k]
@@ -203,7 +213,11 @@ func (e *encodedPanes) states(c *decodeCache) map[int64]*state {
 				enc[i] = empty[i]
 			}
 		}
-		out[k] = &state{enc: &encoded{views: enc, spans: spans, file: e.sp.file(), cache: c}, uv: e.uv[k], ips: e.ips[k], regs: e.regs[k]}
+		regs := e.regs[k]
+		if regs == nil { // no traffic document: the empty state's
+			regs = emptyRegs
+		}
+		out[k] = &state{enc: &encoded{views: enc, spans: spans, file: e.sp.file(), cache: c}, uv: e.uv[k], ips: e.ips[k], regs: regs}
 	}
 	return out
 }

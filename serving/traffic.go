@@ -106,21 +106,29 @@ func (s *Server) trafficOf(ctx context.Context, ser series) (*TrafficAnswer, err
 
 // countTraffic counts the merge of the traffic of states; a single state
 // answers from the figures computed at refresh. c is scratch space, reused
-// from one bucket to the next (nil: a counter of its own).
+// from one bucket to the next (nil: a counter of its own). A state whose
+// prepared registers count it alone (views.TrafficRegs.Whole: both
+// sketches sparse, as a one-minute pane's are) is not read: a sealed pane
+// is held encoded, and decoding its traffic for each bucket was most of a
+// series' cost (every pane of a day for step=15m).
 func countTraffic(states []*state, c *views.TrafficCounter) TrafficCounts {
 	switch len(states) {
 	case 0:
 		return TrafficCounts{}
 	case 1:
 		st := states[0]
-		return TrafficCounts{PV: st.of(views.ViewTraffic).Traffic.PV, UV: st.uv, IPs: st.ips}
+		return TrafficCounts{PV: st.pv(), UV: st.uv, IPs: st.ips}
 	}
 	if c == nil {
 		c = new(views.TrafficCounter)
 	}
 	c.Reset()
 	for _, st := range states {
-		c.AddPrepared(st.of(views.ViewTraffic).Traffic, st.regs)
+		var t *views.Traffic
+		if !st.regs.Whole() {
+			t = st.of(views.ViewTraffic).Traffic
+		}
+		c.AddPrepared(t, st.regs)
 	}
 	pv, uv, ips := c.Counts()
 	return TrafficCounts{PV: pv, UV: uv, IPs: ips}

@@ -99,16 +99,16 @@ func LatencyBucket(ms float64) int {
 }
 
 // mergeExact returns the exact distinct counts of a state of pv events
-// (exact uv and ips when has) merged with o: a union with an empty state
-// keeps them, a state that was empty takes o's, and any other union has
-// none (distinct counts do not add up). Traffic.Merge and TrafficCounter
-// both apply it.
-func mergeExact(pv, uv, ips int64, has bool, o *Traffic) (int64, int64, bool) {
+// (exact uv and ips when has) merged with one of opv events (ouv, oips,
+// ohas): a union with an empty state keeps them, a state that was empty
+// takes the other's, and any other union has none (distinct counts do not
+// add up). Traffic.Merge and TrafficCounter both apply it.
+func mergeExact(pv, uv, ips int64, has bool, opv, ouv, oips int64, ohas bool) (int64, int64, bool) {
 	switch {
-	case o.PV == 0:
+	case opv == 0:
 		return uv, ips, has
 	case pv == 0:
-		return o.ExactUV, o.ExactIPs, o.HasExact
+		return ouv, oips, ohas
 	default:
 		return uv, ips, false
 	}
@@ -119,7 +119,7 @@ func (t *Traffic) Merge(o *Traffic) {
 	if o == nil {
 		return
 	}
-	t.ExactUV, t.ExactIPs, t.HasExact = mergeExact(t.PV, t.ExactUV, t.ExactIPs, t.HasExact, o)
+	t.ExactUV, t.ExactIPs, t.HasExact = mergeExact(t.PV, t.ExactUV, t.ExactIPs, t.HasExact, o.PV, o.ExactUV, o.ExactIPs, o.HasExact)
 	t.PV += o.PV
 	// Merge errors only on precision mismatch; all sketches here are p=14.
 	_ = t.UV.Merge(o.UV)

@@ -52,82 +52,101 @@ func (c *TrafficCounter) Reset() {
 func (c *TrafficCounter) Add(t *Traffic) { c.AddPrepared(t, nil) }
 
 // AddPrepared is Add with r, t's PrepareTraffic (or nil): a sparse sketch
-// is merged from its prepared registers rather than decoded again.
+// is merged from its prepared registers rather than decoded again, and t
+// may be nil when r is Whole (its figures are then r's).
 func (c *TrafficCounter) AddPrepared(t *Traffic, r *TrafficRegs) {
-	if t == nil {
-		return
+	if r == nil {
+		if t == nil {
+			return
+		}
+		r = &TrafficRegs{pv: t.PV, exactUV: t.ExactUV, exactIPs: t.ExactIPs, hasExact: t.HasExact}
 	}
-	c.exactUV, c.exactIPs, c.hasExact = mergeExact(c.pv, c.exactUV, c.exactIPs, c.hasExact, t)
-	c.pv += t.PV
-	if r != nil && r.uv != nil {
+	c.exactUV, c.exactIPs, c.hasExact = mergeExact(c.pv, c.exactUV, c.exactIPs, c.hasExact, r.pv, r.exactUV, r.exactIPs, r.hasExact)
+	c.pv += r.pv
+	switch {
+	case r.uvReady:
 		c.uv.mergePairs(r.uv)
-	} else {
+	case t != nil:
 		c.uv.merge(t.UV)
 	}
-	if r != nil && r.ips != nil {
+	switch {
+	case r.ipsReady:
 		c.ips.mergePairs(r.ips)
-	} else {
+	case t != nil:
 		c.ips.merge(t.IPs)
 	}
 }
 
-// TrafficRegs holds the non-zero registers of a traffic state's sparse
-// sketches, as index<<8 | value: merging a sparse sketch through the
-// library decodes every hash of its list (16 ns each), and a one-minute
-// pane of a few hundred visitors is merged by every question over it.
-// Dense sketches are read as they are (nil here).
+// TrafficRegs is what a TrafficCounter reads of a traffic state, kept
+// apart from it: PV, the exact distinct counts, and the non-zero
+// registers of its sparse sketches, as index<<8 | value. Merging a sparse
+// sketch through the library decodes every hash of its list (16 ns each),
+// and a one-minute pane of a few hundred visitors is merged by every
+// question over it; and a state whose sketches are both sparse (Whole) is
+// counted without the state, which serving holds encoded for a sealed
+// pane and would otherwise decode for every bucket that reads it. Dense
+// sketches are read from the state as they are (not prepared here).
 type TrafficRegs struct {
-	uv, ips []uint32
+	pv, exactUV, exactIPs int64
+	hasExact              bool
+	// uvReady and ipsReady are set when uv and ips hold the sketch's
+	// registers (a sketch that is nil has none).
+	uvReady, ipsReady bool
+	uv, ips           []uint32
 }
 
-// PrepareTraffic returns t's TrafficRegs, nil when both sketches are dense
-// (or t is nil). t is not changed.
+// PrepareTraffic returns t's TrafficRegs (nil when t is nil). t is not
+// changed.
 func PrepareTraffic(t *Traffic) *TrafficRegs {
 	if t == nil {
 		return nil
 	}
 	var buf []byte
-	r := &TrafficRegs{}
-	r.uv, buf = sparsePairs(t.UV, buf)
-	r.ips, _ = sparsePairs(t.IPs, buf)
-	if r.uv == nil && r.ips == nil {
-		return nil
-	}
+	r := &TrafficRegs{pv: t.PV, exactUV: t.ExactUV, exactIPs: t.ExactIPs, hasExact: t.HasExact}
+	r.uv, r.uvReady, buf = sparsePairs(t.UV, buf)
+	r.ips, r.ipsReady, _ = sparsePairs(t.IPs, buf)
 	return r
 }
+
+// Whole reports whether r alone counts its state: both sketches prepared.
+func (r *TrafficRegs) Whole() bool { return r != nil && r.uvReady && r.ipsReady }
+
+// PV is the state's page views.
+func (r *TrafficRegs) PV() int64 { return r.pv }
 
 // maxPairs bounds the prepared registers of a sketch: past it, they would
 // take more memory than the dense registers (4 bytes each), and the
 // sketch is merged as it is.
 const maxPairs = hllM / 4
 
-// sparsePairs returns sk's non-zero registers when sk is sparse (its
-// library encoding says so) with at most maxPairs of them, else nil.
-func sparsePairs(sk *hyperloglog.Sketch, buf []byte) ([]uint32, []byte) {
+// sparsePairs returns sk's non-zero registers and true when sk is nil
+// (none) or sparse (its library encoding says so) with at most maxPairs of
+// them, else nil and false.
+func sparsePairs(sk *hyperloglog.Sketch, buf []byte) ([]uint32, bool, []byte) {
 	if sk == nil {
-		return nil, buf
+		return nil, true, buf
 	}
 	buf, err := sk.AppendBinary(buf[:0])
 	if err != nil || len(buf) < denseHeader || buf[1] != hllP || buf[3] != 1 {
-		return nil, buf
+		return nil, false, buf
 	}
 	d := hyperloglog.NewNoSparse()
 	if d.Merge(sk) != nil {
-		return nil, buf
+		return nil, false, buf
 	}
 	if buf, err = d.AppendBinary(buf[:0]); err != nil || len(buf) != denseHeader+hllM {
-		return nil, buf
+		return nil, false, buf
 	}
 	pairs := []uint32{}
 	for i, v := range buf[denseHeader:] {
 		if v != 0 {
 			if len(pairs) == maxPairs {
-				return nil, buf
+				return nil, false, buf
 			}
 			pairs = append(pairs, uint32(i)<<8|uint32(v))
 		}
 	}
-	return pairs, buf
+	return pairs, true, buf
 }
 
 // Counts returns PV, UV and IPs of everything added: the exact distinct

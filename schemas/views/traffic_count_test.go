@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/axiomhq/hyperloglog"
+
 	"github.com/loglambda/loglambda/schemas/event"
 )
 
@@ -80,6 +82,31 @@ func TestTrafficCounterMatchesMerge(t *testing.T) {
 			if pv2, uv2, ips2 := c.Counts(); pv2 != pv || uv2 != uv || ips2 != ips {
 				t.Fatalf("prepared: pv %d uv %d ips %d, want %d %d %d", pv2, uv2, ips2, pv, uv, ips)
 			}
+			// And without the states whose registers are all prepared
+			// (Whole: both sketches sparse), as serving counts a sealed
+			// pane it holds encoded.
+			c.Reset()
+			wholes := 0
+			for _, p := range tt.parts {
+				r := PrepareTraffic(p)
+				if sparse := isSparse(p.UV) && isSparse(p.IPs); r.Whole() != sparse {
+					t.Fatalf("Whole %v for a state whose sketches are sparse: %v", r.Whole(), sparse)
+				}
+				if r.PV() != p.PV {
+					t.Fatalf("prepared PV %d, want %d", r.PV(), p.PV)
+				}
+				if r.Whole() {
+					p = nil
+					wholes++
+				}
+				c.AddPrepared(p, r)
+			}
+			if pv2, uv2, ips2 := c.Counts(); pv2 != pv || uv2 != uv || ips2 != ips {
+				t.Fatalf("prepared alone: pv %d uv %d ips %d, want %d %d %d", pv2, uv2, ips2, pv, uv, ips)
+			}
+			if tt.name == "sparse" && wholes != len(tt.parts) {
+				t.Fatalf("%d of %d sparse states counted alone", wholes, len(tt.parts))
+			}
 			for i, p := range tt.parts {
 				if b, _ := p.MarshalBinary(); !bytes.Equal(b, before[i]) {
 					t.Fatalf("state %d changed by PrepareTraffic", i)
@@ -87,6 +114,13 @@ func TestTrafficCounterMatchesMerge(t *testing.T) {
 			}
 		})
 	}
+}
+
+// isSparse reports whether the library holds sk sparse (its encoding's
+// flag; the test's sparse states are far below maxPairs registers).
+func isSparse(sk *hyperloglog.Sketch) bool {
+	b, err := sk.MarshalBinary()
+	return err == nil && len(b) > 3 && b[3] == 1
 }
 
 // BenchmarkTrafficCount merges 15 dense one-minute states (a 15-minute
