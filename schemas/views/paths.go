@@ -150,8 +150,18 @@ func (s *Paths) folded() *Paths {
 // NewMergePaths merged with every state gives with Stats, but with the
 // sketches of the k paths merged alone, not those of every path of the
 // range (thousands over a day). The states are not changed.
+//
+// The counts map is sized for the largest state first (growing it from
+// empty rehashed every path of a day's hour blocks several times), and
+// only the k busiest are sorted, out of a slice, not the whole map.
 func TopPaths(states []*Paths, k int) (top []*PathStat, total int) {
-	counts := map[string]int64{}
+	most := 0
+	for _, s := range states {
+		if s != nil {
+			most = max(most, len(s.paths))
+		}
+	}
+	counts := make(map[string]int64, 2*most)
 	for _, s := range states {
 		if s == nil {
 			continue
@@ -160,17 +170,36 @@ func TopPaths(states []*Paths, k int) (top []*PathStat, total int) {
 			counts[p] += st.Count
 		}
 	}
-	paths := make([]string, 0, len(counts))
-	for p := range counts {
-		paths = append(paths, p)
+	type pathCount struct {
+		path  string
+		count int64
 	}
-	slices.SortFunc(paths, func(a, b string) int {
-		if c := cmp.Compare(counts[b], counts[a]); c != 0 {
+	busier := func(a, b pathCount) int {
+		if c := cmp.Compare(b.count, a.count); c != 0 {
 			return c
 		}
-		return cmp.Compare(a, b)
-	})
-	for _, p := range paths[:min(k, len(paths))] {
+		return cmp.Compare(a.path, b.path)
+	}
+	all := make([]pathCount, 0, len(counts))
+	for p, n := range counts {
+		all = append(all, pathCount{p, n})
+	}
+	// The k busiest, kept in order: the paths come in the map's random
+	// order, so few beat the k-th and are inserted.
+	k = min(k, len(all))
+	best := make([]pathCount, 0, k+1)
+	for _, pc := range all {
+		if len(best) == k && (k == 0 || busier(pc, best[k-1]) >= 0) {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(best, pc, busier)
+		best = slices.Insert(best, i, pc)
+		if len(best) > k {
+			best = best[:k]
+		}
+	}
+	for _, pc := range best {
+		p := pc.path
 		st := &PathStat{Path: p}
 		for _, s := range states {
 			if s == nil {
@@ -182,7 +211,7 @@ func TopPaths(states []*Paths, k int) (top []*PathStat, total int) {
 		}
 		top = append(top, st)
 	}
-	return top, len(paths)
+	return top, len(counts)
 }
 
 // Stats returns the paths, busiest first (then by path).
