@@ -148,27 +148,18 @@ func (sc *scratch) split(msg []byte) {
 // values, its byte loop kept the class union and the message on the
 // stack, a load and a store per byte.
 //
-// It reads the token two bytes a step, one test of both for a space: a
-// test per byte cost ten instructions a byte. (Only a space byte has the
-// class bit cSpace.)
-//
 //go:noinline
 func nextToken(msg []byte, i int) (s, e int, fl uint8) {
 	for i < len(msg) && byteClass[msg[i]] == cSpace {
 		i++
 	}
-	for e = i; e+1 < len(msg); e += 2 {
-		c1, c2 := byteClass[msg[e]], byteClass[msg[e+1]]
-		if (c1|c2)&cSpace != 0 {
-			if c1&cSpace != 0 {
-				return i, e, fl
-			}
-			return i, e + 1, fl | c1
+	e = i
+	for e < len(msg) {
+		f := byteClass[msg[e]]
+		if f == cSpace {
+			break
 		}
-		fl |= c1 | c2
-	}
-	if e < len(msg) && byteClass[msg[e]] != cSpace {
-		fl |= byteClass[msg[e]]
+		fl |= f
 		e++
 	}
 	return i, e, fl
