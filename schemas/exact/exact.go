@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -245,6 +246,7 @@ func (h *Hour) decode(data []byte) error {
 // empties it for the next union.
 type Counter struct {
 	uv, ips [2][]*roaring.Bitmap
+	buf     []uint32 // distinct's values, kept for the next count
 }
 
 // Reset empties c, keeping its space.
@@ -277,19 +279,57 @@ func (c *Counter) add(uv, ips Set) {
 
 // Counts returns the exact number of distinct visitors and IPs added.
 func (c *Counter) Counts() (uv, ips int64) {
-	return union(c.uv), union(c.ips)
+	return c.union(c.uv), c.union(c.ips)
 }
 
-func union(bms [2][]*roaring.Bitmap) int64 {
+// union counts the ids of the IPv4 sets bms[0] and the dictionary sets
+// bms[1]. Dictionary ids are dense, so their bitmaps are few containers
+// and an OR is cheap. IPv4 addresses are spread over 2^32, so a set of a
+// few thousand is a container per address, and OR-ing many of them into
+// one bitmap inserts containers into the middle of a growing array (a
+// day's quarter-hour series spent seconds in memmove): their values are
+// instead gathered into one buffer, sorted and counted, ~4x faster than
+// roaring.FastOr on 60 sets of 3,000 random addresses.
+func (c *Counter) union(bms [2][]*roaring.Bitmap) int64 {
 	var n uint64
-	for _, b := range bms {
-		switch len(b) {
-		case 0:
-		case 1:
+	for i, b := range bms {
+		switch {
+		case len(b) == 0:
+		case len(b) == 1:
 			n += b[0].GetCardinality()
+		case i == 0:
+			n += c.distinct(b)
 		default:
 			n += roaring.FastOr(b...).GetCardinality()
 		}
 	}
 	return int64(n)
+}
+
+// distinct counts the distinct values of bms by sorting them, in c's
+// buffer.
+func (c *Counter) distinct(bms []*roaring.Bitmap) uint64 {
+	buf := c.buf[:0]
+	for _, b := range bms {
+		it := b.ManyIterator()
+		for {
+			if cap(buf)-len(buf) < 1024 {
+				buf = slices.Grow(buf, 4096+len(buf))
+			}
+			got := it.NextMany(buf[len(buf):cap(buf)])
+			if got == 0 {
+				break
+			}
+			buf = buf[:len(buf)+got]
+		}
+	}
+	slices.Sort(buf)
+	var n uint64
+	for i, v := range buf {
+		if i == 0 || v != buf[i-1] {
+			n++
+		}
+	}
+	c.buf = buf
+	return n
 }

@@ -1,6 +1,10 @@
 package exact
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
 
 // TestIPv4 checks that only the canonical spelling of an IPv4 address is
 // its own number: DuckDB counts other spellings as other strings.
@@ -46,5 +50,59 @@ func TestDecodeRefusesDamage(t *testing.T) {
 		if _, err := Decode(bad); err == nil {
 			t.Errorf("decode of %d damaged bytes: no error", len(bad))
 		}
+	}
+}
+
+// TestCounterUnion checks Counter's counts of a union of panes against a
+// Go map of the same ids: IPv4 sets spread over the whole address space
+// (counted by sorting) and dense dictionary ids (counted by OR), with ids
+// shared between panes, a range of part of an hour, and a whole hour.
+func TestCounterUnion(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	pool := make([]uint32, 5000)
+	for i := range pool {
+		pool[i] = r.Uint32()
+	}
+	h := &Hour{Hour: time.Unix(36000, 0).UTC(), PaneSecs: 60, HourUV: NewSet(), HourIPs: NewSet()}
+	type ids struct{ v4, dict map[uint32]bool }
+	var want []ids
+	for p := range 60 {
+		uv, ips := NewSet(), NewSet()
+		w := ids{map[uint32]bool{}, map[uint32]bool{}}
+		for range 400 {
+			v := pool[r.IntN(len(pool))]
+			ips.V4.Add(v)
+			w.v4[v] = true
+			d := uint32(r.IntN(3000))
+			uv.Dict.Add(d)
+			w.dict[d] = true
+		}
+		h.Panes = append(h.Panes, 36000+int64(p)*60)
+		h.UV, h.IPs = append(h.UV, uv), append(h.IPs, ips)
+		h.HourUV.Or(uv)
+		h.HourIPs.Or(ips)
+		want = append(want, w)
+	}
+	for _, tc := range []struct{ from, to int64 }{
+		{36000, 36060}, {36000 + 7*60, 36000 + 22*60}, {36000 + 60, 39600}, {0, 1 << 40},
+	} {
+		var c Counter
+		c.Add(h, tc.from, tc.to)
+		uv, ipn := c.Counts()
+		v4, dict := map[uint32]bool{}, map[uint32]bool{}
+		for i, p := range h.Panes {
+			if p >= tc.from && p < tc.to {
+				for k := range want[i].v4 {
+					v4[k] = true
+				}
+				for k := range want[i].dict {
+					dict[k] = true
+				}
+			}
+		}
+		if uv != int64(len(dict)) || ipn != int64(len(v4)) {
+			t.Errorf("[%d, %d): counted uv %d ips %d, want %d %d", tc.from, tc.to, uv, ipn, len(dict), len(v4))
+		}
+		c.Reset()
 	}
 }
