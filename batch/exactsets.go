@@ -168,7 +168,7 @@ func (e *exactHour) add(m map[*views.Pane]exact.Set, p *views.Pane, id string) {
 }
 
 // hour returns the sets of h's panes, checking each cardinality against
-// the pane's exact counts.
+// the pane's exact counts, and of its quarters and itself (their unions).
 func (e *exactHour) hour(h time.Time, panes map[time.Time]*views.Pane) (*exact.Hour, error) {
 	out := &exact.Hour{Hour: h, PaneSecs: e.paneSecs, HourUV: exact.NewSet(), HourIPs: exact.NewSet()}
 	for _, t := range sortedPanes(panes) {
@@ -190,6 +190,7 @@ func (e *exactHour) hour(h time.Time, panes map[time.Time]*views.Pane) (*exact.H
 		out.HourIPs.Or(ips)
 	}
 	sort.Slice(out.Panes, func(i, j int) bool { return out.Panes[i] < out.Panes[j] })
+	out.AddQuarters()
 	return out, nil
 }
 

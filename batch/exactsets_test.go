@@ -67,7 +67,9 @@ func TestExactSets(t *testing.T) {
 	}
 	defer closeDuck()
 
-	hours := map[int64]*exact.Hour{}
+	// Each hour read back with its panes' sets (exact.Name) and without
+	// (exact.HourName: the hour's and its quarters').
+	hours, hourOnly := map[int64]*exact.Hour{}, map[int64]*exact.Hour{}
 	for i := range 3 {
 		h := from.Add(time.Duration(i) * time.Hour)
 		rel := fmt.Sprintf("h%d.parquet", i)
@@ -100,6 +102,15 @@ func TestExactSets(t *testing.T) {
 		if hours[h.Unix()], err = exact.Decode(enc); err != nil {
 			t.Fatal(err)
 		}
+		if !hours[h.Unix()].HasQuarters() {
+			t.Fatalf("hour %s: no quarters' sets", h.Format("15:04"))
+		}
+		if enc, err = sets.HourOnly().Encode(); err != nil {
+			t.Fatal(err)
+		}
+		if hourOnly[h.Unix()], err = exact.Decode(enc); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	truth := func(a, z time.Time) (uv, ips int64) {
@@ -126,6 +137,9 @@ func TestExactSets(t *testing.T) {
 		{"22:05", "22:06"}, // one pane
 		{"23:00", "00:00"}, // one whole hour
 		{"22:10", "23:50"}, // inside two hours
+		{"22:15", "23:45"}, // on quarters: quarters' sets
+		{"23:30", "00:45"}, // on quarters, across midnight
+		{"00:45", "01:00"}, // one quarter
 	} {
 		at := func(s string) time.Time {
 			tm, _ := time.Parse("15:04", s)
@@ -136,14 +150,23 @@ func TestExactSets(t *testing.T) {
 			return d.Add(time.Duration(tm.Hour())*time.Hour + time.Duration(tm.Minute())*time.Minute)
 		}
 		a, z := at(tc.from), at(tc.to)
-		c.Reset()
-		for h := a.Truncate(time.Hour); h.Before(z); h = h.Add(time.Hour) {
-			c.Add(hours[h.Unix()], a.Unix(), z.Unix())
-		}
-		uv, ips := c.Counts()
 		wantUV, wantIPs := truth(a, z)
-		if uv != wantUV || ips != wantIPs {
-			t.Errorf("%s..%s: uv %d ips %d, want %d %d", tc.from, tc.to, uv, ips, wantUV, wantIPs)
+		for _, read := range []struct {
+			name  string
+			hours map[int64]*exact.Hour
+			panes bool
+		}{{"with panes", hours, true}, {"hours' own", hourOnly, false}} {
+			if !read.panes && (a.Minute()%15 != 0 || z.Minute()%15 != 0) {
+				continue // the hours' own files answer only quarters
+			}
+			c.Reset()
+			for h := a.Truncate(time.Hour); h.Before(z); h = h.Add(time.Hour) {
+				c.Add(read.hours[h.Unix()], a.Unix(), z.Unix())
+			}
+			uv, ips := c.Counts()
+			if uv != wantUV || ips != wantIPs {
+				t.Errorf("%s..%s (%s): uv %d ips %d, want %d %d", tc.from, tc.to, read.name, uv, ips, wantUV, wantIPs)
+			}
 		}
 	}
 }

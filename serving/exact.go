@@ -156,8 +156,9 @@ func (s *Server) exactFromLake(ctx context.Context, sp span, step int64) (*exact
 
 // exactFromSets counts the distinct visitors and IPs of every bucket and
 // of the range as the cardinality of the union of batch's exact sets
-// (schemas/exact) of its panes, a whole hour by the hour's own set. It
-// returns nil and no error when the sets cannot answer: a step or range
+// (schemas/exact) of its panes, a whole hour by the hour's own set and
+// whole quarter hours by theirs (a 15-minute bucket is one set, counted
+// by its length). It returns nil and no error when the sets cannot answer: a step or range
 // not on the sets' panes, or an hour of the range with rows (PV in the
 // batch panes) but no sets.
 func (s *Server) exactFromSets(ctx context.Context, sn *snapshot, sp span, step int64) (*exactTraffic, error) {
@@ -166,14 +167,22 @@ func (s *Server) exactFromSets(ctx context.Context, sn *snapshot, sp span, step 
 		return nil, nil
 	}
 	first, last := sp.from-mod(sp.from, 3600), sp.to-1-mod(sp.to-1, 3600)
-	// The hours a bucket or the range holds in part need their panes'
-	// sets.
-	panes := map[int64]bool{}
+	// The hours a bucket or the range holds in part need their quarters'
+	// sets (cut on quarters) or their panes' (cut elsewhere).
+	need := map[int64]setsNeed{}
 	cut := func(from, to int64) {
 		for _, t := range [2]int64{from, to} {
-			if mod(t, 3600) != 0 {
-				panes[t-mod(t, 3600)] = true
+			n := needHour
+			switch {
+			case mod(t, 3600) == 0:
+				continue
+			case mod(t, exact.QuarterSecs) == 0:
+				n = needQuarters
+			default:
+				n = needPanes
 			}
+			h := t - mod(t, 3600)
+			need[h] = max(need[h], n)
 		}
 	}
 	cut(sp.from, sp.to)
@@ -181,7 +190,7 @@ func (s *Server) exactFromSets(ctx context.Context, sn *snapshot, sp span, step 
 		cut(max(b, sp.from), min(b+step, sp.to))
 	}
 	digest, _ := sn.status.lake["digest"].(string)
-	hours, err := s.readExact(ctx, digest, first, last, panes)
+	hours, err := s.readExact(ctx, digest, first, last, need)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +234,8 @@ func (s *Server) exactFromSets(ctx context.Context, sn *snapshot, sp span, step 
 const setsCacheBytes = 64 << 20
 
 // setsKey is an hour's sets as read at one state of the lake: with its
-// panes' (exact.Name) or the hour's alone (exact.HourName).
+// panes' (exact.Name) or the hour's and its quarters' alone
+// (exact.HourName).
 type setsKey struct {
 	hour   int64
 	panes  bool
@@ -257,33 +267,63 @@ func (c *setsCache) put(k setsKey, h *exact.Hour, size int) {
 	c.bytes += size
 }
 
+// setsNeed is what of an hour's sets a count needs, by the cuts its
+// buckets and range make in the hour.
+type setsNeed int
+
+const (
+	needHour     setsNeed = iota // whole hours only
+	needQuarters                 // cuts on quarter hours
+	needPanes                    // cuts elsewhere
+)
+
 // readExact returns the exact sets of the hours from first to last (Unix
 // seconds, hour starts), by hour; an hour without sets is absent. An hour
-// in panes is read with its panes' sets, any other with its own alone.
-func (s *Server) readExact(ctx context.Context, digest string, first, last int64, panes map[int64]bool) (map[int64]*exact.Hour, error) {
+// is read with its own and its quarters' sets alone (exact.HourName)
+// unless it needs its panes': cut off quarters, or on quarters in a lake
+// written before quarters' sets were (then exact.Name).
+func (s *Server) readExact(ctx context.Context, digest string, first, last int64, need map[int64]setsNeed) (map[int64]*exact.Hour, error) {
 	out := make(map[int64]*exact.Hour, (last-first)/3600+1)
 	for h := first; h <= last; h += 3600 {
-		k := setsKey{hour: h, panes: panes[h], digest: digest}
-		eh, ok := s.sets.get(k)
-		if !ok {
-			name := exact.HourName(time.Unix(h, 0))
-			if k.panes {
-				name = exact.Name(time.Unix(h, 0))
+		var eh *exact.Hour
+		var err error
+		if need[h] != needPanes {
+			if eh, err = s.readSets(ctx, setsKey{hour: h, digest: digest}); err != nil {
+				return nil, err
 			}
-			data, err := s.sql.ReadState(ctx, name)
-			if err != nil {
-				return nil, fmt.Errorf("exact sets: %w", err)
+		}
+		if need[h] == needPanes || (need[h] == needQuarters && eh != nil && !eh.HasQuarters()) {
+			if eh, err = s.readSets(ctx, setsKey{hour: h, panes: true, digest: digest}); err != nil {
+				return nil, err
 			}
-			if data != nil {
-				if eh, err = exact.Decode(data); err != nil {
-					return nil, fmt.Errorf("exact sets %s: %w", name, err)
-				}
-			}
-			s.sets.put(k, eh, len(data))
 		}
 		if eh != nil {
 			out[h] = eh
 		}
 	}
 	return out, nil
+}
+
+// readSets returns the sets k names, from the cache or the lake; nil
+// when the lake has none.
+func (s *Server) readSets(ctx context.Context, k setsKey) (*exact.Hour, error) {
+	if eh, ok := s.sets.get(k); ok {
+		return eh, nil
+	}
+	name := exact.HourName(time.Unix(k.hour, 0))
+	if k.panes {
+		name = exact.Name(time.Unix(k.hour, 0))
+	}
+	data, err := s.sql.ReadState(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("exact sets: %w", err)
+	}
+	var eh *exact.Hour
+	if data != nil {
+		if eh, err = exact.Decode(data); err != nil {
+			return nil, fmt.Errorf("exact sets %s: %w", name, err)
+		}
+	}
+	s.sets.put(k, eh, len(data))
+	return eh, nil
 }

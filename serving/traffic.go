@@ -65,42 +65,59 @@ func (s *Server) traffic(ctx context.Context, q TrafficQuery) (*TrafficAnswer, *
 	})
 }
 
-// trafficOf computes the answer over ser.
+// trafficOf computes the answer over ser. Before the horizon the distinct
+// counts are exact (exactTrafficOf): from batch's sets beside the panes'
+// PV, or all three from the lake; the panes' sketches are then not merged
+// at all (a day at step=15m merged every pane's registers for figures
+// the sets replaced). Without exact counts (no lake, or an error) the
+// sketches answer.
 func (s *Server) trafficOf(ctx context.Context, ser series) (*TrafficAnswer, error) {
 	ans := &TrafficAnswer{Frame: ser.frame()}
-	var buf []*state
-	var c views.TrafficCounter
-	for b, part := range ser.buckets {
-		counts := cachedBucket(s, ser.sn, answerKey{view: "traffic", from: part.from, to: part.to}, func() TrafficCounts {
-			buf = ser.sn.statesIn(buf[:0], part.from, part.to, ser.pane)
-			return countTraffic(buf, &c)
-		})
-		ans.Series = append(ans.Series, TrafficPoint{T: time.Unix(b, 0).UTC(), TrafficCounts: counts})
-	}
-	ans.Total = countTraffic(ser.sn.statesIn(buf[:0], ser.sp.from, ser.sp.to, ser.pane), &c)
+	var ex *exactTraffic
 	if ans.Exact {
-		ex, err := s.exactTrafficOf(ctx, ser.sn, ser.sp, ser.step)
-		if err != nil {
+		var err error
+		if ex, err = s.exactTrafficOf(ctx, ser.sn, ser.sp, ser.step); err != nil {
 			// The panes' figures stand: PV exact, UV and IPs merged
 			// sketches, as documented for a server without the lake.
 			if !errors.Is(err, lakesql.ErrNoLake) {
 				s.cfg.logger.Warn("exact distinct counts unavailable, answering with sketches", "err", err)
 			}
-			return ans, nil
+			ex = nil
 		}
-		for i := range ans.Series {
-			c := ex.series[ans.Series[i].T.Unix()]
-			if ex.distinctOnly {
-				c.PV = ans.Series[i].PV
-			}
-			ans.Series[i].TrafficCounts = c
-		}
-		total := ex.total // ex is shared with the cache: not changed
-		if ex.distinctOnly {
-			total.PV = ans.Total.PV
-		}
-		ans.Total = total
 	}
+	var buf []*state
+	var c views.TrafficCounter
+	// count counts [from, to): from ex where it answers (ex is shared
+	// with the cache: not changed), else the panes' sketches.
+	count := func(from, to int64, exact TrafficCounts) TrafficCounts {
+		buf = ser.sn.statesIn(buf[:0], from, to, ser.pane)
+		switch {
+		case ex == nil:
+			return countTraffic(buf, &c)
+		case ex.distinctOnly:
+			exact.PV = 0
+			for _, st := range buf {
+				exact.PV += st.pv()
+			}
+		}
+		return exact
+	}
+	for b, part := range ser.buckets {
+		var counts TrafficCounts
+		if ex == nil {
+			counts = cachedBucket(s, ser.sn, answerKey{view: "traffic", from: part.from, to: part.to}, func() TrafficCounts {
+				return count(part.from, part.to, TrafficCounts{})
+			})
+		} else {
+			counts = count(part.from, part.to, ex.series[b])
+		}
+		ans.Series = append(ans.Series, TrafficPoint{T: time.Unix(b, 0).UTC(), TrafficCounts: counts})
+	}
+	var total TrafficCounts
+	if ex != nil {
+		total = ex.total
+	}
+	ans.Total = count(ser.sp.from, ser.sp.to, total)
 	return ans, nil
 }
 

@@ -1,9 +1,12 @@
 package exact
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
 )
 
 // TestIPv4 checks that only the canonical spelling of an IPv4 address is
@@ -83,12 +86,42 @@ func TestCounterUnion(t *testing.T) {
 		h.HourIPs.Or(ips)
 		want = append(want, w)
 	}
+	h.AddQuarters()
+	full, err := h.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hourOnly, err := h.HourOnly().Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(enc []byte) *Hour {
+		got, err := Decode(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	// The same hour built, read back, read back without panes, read from
+	// version 1 (no quarters), and without quarters.
+	noQuarters := read(full)
+	noQuarters.QuarterUV, noQuarters.QuarterIPs = nil, nil
+	hours := []struct {
+		name  string
+		h     *Hour
+		panes bool
+	}{
+		{"built", h, true}, {"read", read(full), true}, {"hour only", read(hourOnly), false},
+		{"version 1", read(encodeV1(t, h)), true}, {"no quarters", noQuarters, true},
+	}
+	if !hours[1].h.HasQuarters() || !hours[2].h.HasQuarters() || hours[3].h.HasQuarters() {
+		t.Fatal("quarters not read back as written")
+	}
+	var c Counter
 	for _, tc := range []struct{ from, to int64 }{
 		{36000, 36060}, {36000 + 7*60, 36000 + 22*60}, {36000 + 60, 39600}, {0, 1 << 40},
+		{36000, 36900}, {36900, 37800}, {38700, 39600}, {36900, 38700}, {0, 36900}, {37800, 1 << 40},
 	} {
-		var c Counter
-		c.Add(h, tc.from, tc.to)
-		uv, ipn := c.Counts()
 		v4, dict := map[uint32]bool{}, map[uint32]bool{}
 		for i, p := range h.Panes {
 			if p >= tc.from && p < tc.to {
@@ -100,9 +133,58 @@ func TestCounterUnion(t *testing.T) {
 				}
 			}
 		}
-		if uv != int64(len(dict)) || ipn != int64(len(v4)) {
-			t.Errorf("[%d, %d): counted uv %d ips %d, want %d %d", tc.from, tc.to, uv, ipn, len(dict), len(v4))
+		onQuarters := mod(tc.from-36000, QuarterSecs) == 0 && mod(tc.to-36000, QuarterSecs) == 0
+		for _, x := range hours {
+			if !x.panes && !onQuarters {
+				continue
+			}
+			c.Reset()
+			c.Add(x.h, tc.from, tc.to)
+			uv, ipn := c.Counts()
+			if uv != int64(len(dict)) || ipn != int64(len(v4)) {
+				t.Errorf("%s [%d, %d): counted uv %d ips %d, want %d %d", x.name, tc.from, tc.to, uv, ipn, len(dict), len(v4))
+			}
 		}
-		c.Reset()
 	}
+	// Several hours' sets at once: the merge of more than two lists.
+	c.Reset()
+	for _, x := range hours {
+		c.Add(x.h, 36000, 36000+15*60)
+	}
+	c.Add(hours[0].h, 36000+60, 36000+5*60)
+	if uv, ipn := c.Counts(); uv != hours[0].h.QuarterUV[0].Len() || ipn != hours[0].h.QuarterIPs[0].Len() {
+		t.Errorf("a quarter added %d times: uv %d ips %d, want %d %d", len(hours)+1, uv, ipn, hours[0].h.QuarterUV[0].Len(), hours[0].h.QuarterIPs[0].Len())
+	}
+}
+
+func mod(a, b int64) int64 { return (a%b + b) % b }
+
+// encodeV1 returns h in the encoding of version 1 (lakes recomputed
+// before version 2): every bitmap in roaring's portable format, no
+// quarters.
+func encodeV1(tb testing.TB, h *Hour) []byte {
+	tb.Helper()
+	b := []byte{version1}
+	b = binary.AppendVarint(b, h.Hour.Unix())
+	b = binary.AppendVarint(b, h.Generation)
+	b = binary.AppendVarint(b, h.PaneSecs)
+	b = binary.AppendUvarint(b, uint64(len(h.Panes)))
+	for _, p := range h.Panes {
+		b = binary.AppendVarint(b, p)
+	}
+	sets := []Set{}
+	for i := range h.Panes {
+		sets = append(sets, h.UV[i], h.IPs[i])
+	}
+	for _, s := range append(sets, h.HourUV, h.HourIPs) {
+		for _, bm := range []*roaring.Bitmap{s.V4, s.Dict} {
+			buf, err := bm.ToBytes()
+			if err != nil {
+				tb.Fatal(err)
+			}
+			b = binary.AppendUvarint(b, uint64(len(buf)))
+			b = append(b, buf...)
+		}
+	}
+	return b
 }
