@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/loglambda/loglambda/base/objstore"
 )
@@ -26,6 +27,9 @@ type Lake struct {
 	manifestVersion string
 	// lease is the remote lake's writer lease while Lock holds it.
 	lease *objstore.Lease
+	// writers are the Parquet writers of committed Streams, reset for
+	// the next one (Stream.writer).
+	writers sync.Pool
 }
 
 // Open returns the lake of topic under the local directory root,
