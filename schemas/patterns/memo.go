@@ -1,5 +1,7 @@
 package patterns
 
+import "encoding/binary"
+
 // This file caches classify's answer for the tokens that cost it most and
 // come back most: a name with digits, dots, colons or brackets (a host and
 // its port, a class name, a thread, a component with its pid), which
@@ -75,10 +77,10 @@ func (mc *memo) classify(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32
 			return kConst, int32(i), int32(j)
 		}
 	}
-	if len(b) > memoBytes && len(b) <= longBytes && fl != 0 {
-		return mc.classifyLong(b, fl, off)
-	}
 	if !memoWorthy(b, fl) {
+		if len(b) > memoBytes && len(b) <= longBytes && fl != 0 {
+			return mc.classifyLong(b, fl, off)
+		}
 		// classify, with its call to glueAngles inlined here (classify
 		// itself is too large to inline).
 		kind, vs, ve = classifyToken(b, fl, off)
@@ -88,21 +90,51 @@ func (mc *memo) classify(b []byte, fl uint8, off rule) (kind uint8, vs, ve int32
 		return kind, vs, ve
 	}
 	var w [memoBytes / 8]uint64
-	h := uint64(len(b))
-	for k := 0; k < len(b); k += 8 {
-		w[k/8] = load8(b[k:])
-		h = mix(h ^ w[k/8])
+	if n := len(b); cap(b) >= memoBytes {
+		// The array under b goes on for memoBytes bytes, as it does for
+		// most tokens of a message: four loads, and what is past len(b)
+		// masked off, without a test of the length (a loop of one load
+		// per eight bytes was mispredicted at its end about every other
+		// token, and cost half of a hit's instructions).
+		m, c := &lenMasks[n], b[:memoBytes]
+		w[0] = binary.LittleEndian.Uint64(c[0:8]) & m[0]
+		w[1] = binary.LittleEndian.Uint64(c[8:16]) & m[1]
+		w[2] = binary.LittleEndian.Uint64(c[16:24]) & m[2]
+		w[3] = binary.LittleEndian.Uint64(c[24:32]) & m[3]
+	} else {
+		for k := 0; k < n; k += 8 {
+			w[k/8] = load8(b[k:])
+		}
 	}
 	if mc.e == nil {
 		mc.e = make([]memoEntry, 1<<memoBits)
 	}
-	e := &mc.e[h>>(64-memoBits)]
+	e := &mc.e[memoSlot(&w, len(b))]
 	if int(e.n) == len(b) && e.w == w {
 		return e.kind, int32(e.vs), int32(e.ve)
 	}
 	kind, vs, ve = classify(b, fl, off)
 	*e = memoEntry{w: w, n: uint8(len(b)), kind: kind, vs: uint8(vs), ve: uint8(ve)}
 	return kind, vs, ve
+}
+
+// lenMasks has, for each length n up to memoBytes, the masks of the
+// first n bytes of four words.
+var lenMasks = func() (t [memoBytes + 1][memoBytes / 8]uint64) {
+	for n := range t {
+		for k := range t[n] {
+			r := min(max(n-8*k, 0), 8)
+			t[n][k] = 1<<(8*uint(r)) - 1
+		}
+	}
+	return t
+}()
+
+// memoSlot is the cache slot of a token of n bytes in words w: the words
+// multiplied apart (no chain of dependent steps) and mixed once.
+func memoSlot(w *[memoBytes / 8]uint64, n int) uint64 {
+	h := w[0]*0x9E3779B97F4A7C15 ^ w[1]*0xC2B2AE3D27D4EB4F ^ w[2]*0x165667B19E3779F9 ^ w[3]*0xD6E8FEB86659FD93 ^ uint64(n)
+	return mix(h) >> (64 - memoBits)
 }
 
 // classifyLong is classify for a token longer than memoBytes, answered
