@@ -33,7 +33,15 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 			// A word of letters, most tokens: a constant unless it may be
 			// a special word (as memo.classify decides it first), added
 			// here without the rules for other kinds.
-			if a, b := coreSpan(msg[i:j]); a < b && !specialCandidate(msg[i+a:i+b]) {
+			// coreSpan, after one test of the first and last bytes for
+			// the common case, a word with no punctuation around it:
+			// coreSpan's loops cost a word more than the rest of its
+			// handling here.
+			a, b := 0, j-i
+			if punct[msg[i]]|punct[msg[j-1]] != 0 {
+				a, b = coreSpan(msg[i:j])
+			}
+			if a < b && !specialCandidate(msg[i+a:i+b]) {
 				ntok++
 				quoted = false
 				if pendS >= 0 {
