@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"sort"
 	"time"
 
@@ -30,20 +31,112 @@ func idsName(i int) string { return fmt.Sprintf("_exact_ids.%06d", i) }
 // idsVersion is the first byte of a segment.
 const idsVersion = 1
 
-// idDict maps strings to their stable numbers.
+// idDict maps strings to their stable numbers. It holds every string the
+// lake ever numbered, so it grows with the distinct visitors of the whole
+// history (a site with 10 M a day: 70 M a week). It is therefore kept
+// without a Go pointer per string: the strings end to end in chunks of
+// idChunk bytes, each number's place in them, and an open-addressing
+// table of numbers with a tag of their hash. A map[string]uint32 held 79
+// bytes of heap a 10-14 byte id, every string an object the collector
+// scans; this holds 43, in a few large arrays without pointers
+// (BenchmarkIDDictMemory). It still grows with the history.
 type idDict struct {
-	ids   map[string]uint32
-	segs  int      // segments read or written
-	added []string // numbered since the last save, in number order
+	chunks [][]byte // the strings, uvarint length then bytes, in number order
+	at     []uint64 // at[n]: chunk index << 32 | offset of string n
+	// table holds tag << 32 | number+1 (0: empty), hashed by string;
+	// its length is a power of two, at most 3/4 full. Numbers were put in
+	// in number order (a rebuild puts them in again in that order), so a
+	// string's probe only ever passes smaller numbers: dropping the
+	// newest numbers (forget) leaves every other probe whole.
+	table  []uint64
+	seed   maphash.Seed
+	segs   int // segments read or written
+	saved  int // numbers in those segments; the ones after are unsaved
+	lenBuf [binary.MaxVarintLen64]byte
+}
+
+// idChunk is the size of a chunk of strings: appended to, never
+// reallocated, so the dictionary never holds two copies of its strings.
+const idChunk = 1 << 20
+
+// len is the number of strings numbered.
+func (d *idDict) len() int { return len(d.at) }
+
+// str returns string n's bytes (aliasing its chunk).
+func (d *idDict) str(n uint32) []byte {
+	at := d.at[n]
+	c := d.chunks[at>>32][uint32(at):]
+	size, k := binary.Uvarint(c)
+	return c[k : k+int(size)]
+}
+
+// find returns the number of s (hashed h), or the table slot where it
+// would go.
+func find[S string | []byte](d *idDict, s S, h uint64) (n uint32, slot int, ok bool) {
+	mask := len(d.table) - 1
+	tag := h >> 32
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		e := d.table[i]
+		if e == 0 {
+			return 0, i, false
+		}
+		if e>>32 == tag && string(d.str(uint32(e)-1)) == string(s) {
+			return uint32(e) - 1, i, true
+		}
+	}
+}
+
+// lookup returns the number of s, if it has one.
+func (d *idDict) lookup(s string) (uint32, bool) {
+	if len(d.table) == 0 {
+		return 0, false
+	}
+	n, _, ok := find(d, s, maphash.String(d.seed, s))
+	return n, ok
+}
+
+// put numbers s, which has no number, and returns its number.
+func (d *idDict) put(s string) uint32 {
+	if len(d.table) == 0 {
+		d.seed = maphash.MakeSeed()
+		d.table = make([]uint64, 1024)
+	}
+	if (len(d.at)+1)*4 > len(d.table)*3 {
+		d.rebuild(len(d.table) * 2)
+	}
+	size := len(binary.AppendUvarint(d.lenBuf[:0], uint64(len(s)))) + len(s)
+	last := len(d.chunks) - 1
+	if last < 0 || len(d.chunks[last])+size > cap(d.chunks[last]) {
+		d.chunks = append(d.chunks, make([]byte, 0, max(idChunk, size)))
+		last++
+	}
+	c := d.chunks[last]
+	n := uint32(len(d.at))
+	d.at = append(d.at, uint64(last)<<32|uint64(len(c)))
+	c = binary.AppendUvarint(c, uint64(len(s)))
+	d.chunks[last] = append(c, s...)
+	h := maphash.String(d.seed, s)
+	_, slot, _ := find(d, s, h)
+	d.table[slot] = h>>32<<32 | uint64(n+1)
+	return n
+}
+
+// rebuild makes a table of size slots and puts every number in it again,
+// in number order.
+func (d *idDict) rebuild(size int) {
+	d.table = make([]uint64, size)
+	for n := range uint32(len(d.at)) {
+		s := d.str(n)
+		h := maphash.Bytes(d.seed, s)
+		_, slot, _ := find(d, s, h)
+		d.table[slot] = h>>32<<32 | uint64(n+1)
+	}
 }
 
 // catchUp reads the segments written since d last read or wrote one.
 func (d *idDict) catchUp(ctx context.Context, l *lake.Lake) error {
-	if d.ids == nil {
-		d.ids = map[string]uint32{}
-	}
-	if len(d.added) > 0 {
-		return fmt.Errorf("exact ids: %d unsaved numbers", len(d.added))
+	if d.saved < d.len() {
+		return fmt.Errorf("exact ids: %d unsaved numbers", d.len()-d.saved)
 	}
 	for {
 		data, err := l.LoadState(ctx, idsName(d.segs))
@@ -54,9 +147,11 @@ func (d *idDict) catchUp(ctx context.Context, l *lake.Lake) error {
 			return nil
 		}
 		if err := d.read(data); err != nil {
+			d.forget()
 			return fmt.Errorf("exact ids segment %s: %w", idsName(d.segs), err)
 		}
 		d.segs++
+		d.saved = d.len()
 	}
 }
 
@@ -72,8 +167,8 @@ func (d *idDict) read(data []byte) error {
 		return errTruncated
 	}
 	data = data[n1:]
-	if first != uint64(len(d.ids)) {
-		return fmt.Errorf("first number %d, the dictionary has %d", first, len(d.ids))
+	if first != uint64(d.len()) {
+		return fmt.Errorf("first number %d, the dictionary has %d", first, d.len())
 	}
 	count, n2 := binary.Uvarint(data)
 	if n2 <= 0 {
@@ -87,10 +182,10 @@ func (d *idDict) read(data []byte) error {
 		}
 		s := string(data[n : n+int(size)])
 		data = data[n+int(size):]
-		if _, dup := d.ids[s]; dup {
+		if _, dup := d.lookup(s); dup {
 			return fmt.Errorf("%q numbered twice", s)
 		}
-		d.ids[s] = uint32(len(d.ids))
+		d.put(s)
 	}
 	if len(data) != 0 {
 		return fmt.Errorf("%d bytes after the strings", len(data))
@@ -107,25 +202,23 @@ func (d *idDict) add(s exact.Set, id string) {
 		s.V4.Add(v4)
 		return
 	}
-	n, ok := d.ids[id]
+	n, ok := d.lookup(id)
 	if !ok {
-		n = uint32(len(d.ids))
-		d.ids[id] = n
-		d.added = append(d.added, id)
+		n = d.put(id)
 	}
 	s.Dict.Add(n)
 }
 
 // save writes the numbers given since the last save as the next segment.
 func (d *idDict) save(ctx context.Context, l *lake.Lake) error {
-	if len(d.added) == 0 {
+	if d.saved == d.len() {
 		return nil
 	}
-	first := len(d.ids) - len(d.added)
 	b := []byte{idsVersion}
-	b = binary.AppendUvarint(b, uint64(first))
-	b = binary.AppendUvarint(b, uint64(len(d.added)))
-	for _, s := range d.added {
+	b = binary.AppendUvarint(b, uint64(d.saved))
+	b = binary.AppendUvarint(b, uint64(d.len()-d.saved))
+	for n := d.saved; n < d.len(); n++ {
+		s := d.str(uint32(n))
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
@@ -133,17 +226,26 @@ func (d *idDict) save(ctx context.Context, l *lake.Lake) error {
 		return fmt.Errorf("exact ids: %w", err)
 	}
 	d.segs++
-	d.added = d.added[:0]
+	d.saved = d.len()
 	return nil
 }
 
 // forget drops the numbers given since the last save (a failed hour): the
-// next run reads the dictionary from the lake again.
+// next run reads the dictionary from the lake again. They are the newest,
+// so their table slots are emptied without breaking another's probe.
 func (d *idDict) forget() {
-	for _, s := range d.added {
-		delete(d.ids, s)
+	if d.saved == d.len() {
+		return
 	}
-	d.added = d.added[:0]
+	for i, e := range d.table {
+		if e != 0 && int(uint32(e)-1) >= d.saved {
+			d.table[i] = 0
+		}
+	}
+	first := d.at[d.saved]
+	d.chunks = d.chunks[:first>>32+1]
+	d.chunks[first>>32] = d.chunks[first>>32][:uint32(first)]
+	d.at = d.at[:d.saved]
 }
 
 // exactHour collects an hour's sets while hourPanes reads its distinct

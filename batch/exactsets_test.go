@@ -79,7 +79,7 @@ func TestExactSets(t *testing.T) {
 		if err := b.ids.catchUp(ctx, l); err != nil {
 			t.Fatal(err)
 		}
-		if i > 0 && len(b.ids.ids) == 0 {
+		if i > 0 && b.ids.len() == 0 {
 			t.Fatal("dictionary not read back from the lake")
 		}
 		ex := newExactHour(&b.ids, b.cfg.Pane)
@@ -98,7 +98,7 @@ func TestExactSets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("hour %s: %d panes, %d bytes of sets, dictionary %d", h.Format("15:04"), len(sets.Panes), len(enc), len(b.ids.ids))
+		t.Logf("hour %s: %d panes, %d bytes of sets, dictionary %d", h.Format("15:04"), len(sets.Panes), len(enc), b.ids.len())
 		if hours[h.Unix()], err = exact.Decode(enc); err != nil {
 			t.Fatal(err)
 		}
