@@ -463,6 +463,10 @@ func (k *Sketch) Quantile(q float64) float64 {
 	return 2 * math.Pow(sketchGamma, float64(k.idx[len(k.idx)-1])) / (sketchGamma + 1)
 }
 
+// clip reallocates k's buckets to their length when merging left them a
+// quarter or more of spare capacity.
+func (k *Sketch) clip() { k.idx, k.counts = clipped(k.idx), clipped(k.counts) }
+
 func (k *Sketch) clone() Sketch {
 	return Sketch{Zero: k.Zero, idx: slices.Clone(k.idx), counts: slices.Clone(k.counts)}
 }
