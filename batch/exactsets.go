@@ -288,11 +288,17 @@ func (e *exactHour) hour(h time.Time, panes map[time.Time]*views.Pane) (*exact.H
 		}
 		out.Panes = append(out.Panes, t.Unix())
 		out.UV, out.IPs = append(out.UV, uv), append(out.IPs, ips)
-		out.HourUV.Or(uv)
-		out.HourIPs.Or(ips)
+		if err := out.HourUV.Or(uv); err != nil {
+			return nil, fmt.Errorf("exact sets of %s: %w", h.Format(time.RFC3339), err)
+		}
+		if err := out.HourIPs.Or(ips); err != nil {
+			return nil, fmt.Errorf("exact sets of %s: %w", h.Format(time.RFC3339), err)
+		}
 	}
 	sort.Slice(out.Panes, func(i, j int) bool { return out.Panes[i] < out.Panes[j] })
-	out.AddQuarters()
+	if err := out.AddQuarters(); err != nil {
+		return nil, fmt.Errorf("exact sets of %s: %w", h.Format(time.RFC3339), err)
+	}
 	return out, nil
 }
 

@@ -163,7 +163,10 @@ func TestExactSets(t *testing.T) {
 			for h := a.Truncate(time.Hour); h.Before(z); h = h.Add(time.Hour) {
 				c.Add(read.hours[h.Unix()], a.Unix(), z.Unix())
 			}
-			uv, ips := c.Counts()
+			uv, ips, err := c.Counts()
+			if err != nil {
+				t.Fatal(err)
+			}
 			if uv != wantUV || ips != wantIPs {
 				t.Errorf("%s..%s (%s): uv %d ips %d, want %d %d", tc.from, tc.to, read.name, uv, ips, wantUV, wantIPs)
 			}

@@ -210,21 +210,25 @@ func (s *Server) exactFromSets(ctx context.Context, sn *snapshot, sp span, step 
 		delete(hours, h)
 	}
 	var c exact.Counter
-	count := func(from, to int64) TrafficCounts {
+	count := func(from, to int64) (TrafficCounts, error) {
 		c.Reset()
 		for h := from - mod(from, 3600); h < to; h += 3600 {
 			if eh := hours[h]; eh != nil {
 				c.Add(eh, from, to)
 			}
 		}
-		uv, ips := c.Counts()
-		return TrafficCounts{UV: uv, IPs: ips}
+		uv, ips, err := c.Counts()
+		return TrafficCounts{UV: uv, IPs: ips}, err
 	}
 	v := &exactTraffic{series: map[int64]TrafficCounts{}, distinctOnly: true}
 	for b := sp.from - mod(sp.from, step); b < sp.to; b += step {
-		v.series[b] = count(max(b, sp.from), min(b+step, sp.to))
+		if v.series[b], err = count(max(b, sp.from), min(b+step, sp.to)); err != nil {
+			return nil, err
+		}
 	}
-	v.total = count(sp.from, sp.to)
+	if v.total, err = count(sp.from, sp.to); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 

@@ -62,11 +62,17 @@ func writeExactSets(tb testing.TB, l *lake.Lake, dict map[string]uint32, evs []e
 			if ps := panes[p]; ps != nil {
 				eh.Panes = append(eh.Panes, p)
 				eh.UV, eh.IPs = append(eh.UV, ps.uv), append(eh.IPs, ps.ips)
-				eh.HourUV.Or(ps.uv)
-				eh.HourIPs.Or(ps.ips)
+				if err := eh.HourUV.Or(ps.uv); err != nil {
+					tb.Fatal(err)
+				}
+				if err := eh.HourIPs.Or(ps.ips); err != nil {
+					tb.Fatal(err)
+				}
 			}
 		}
-		eh.AddQuarters()
+		if err := eh.AddQuarters(); err != nil {
+			tb.Fatal(err)
+		}
 		state, err := eh.Encode()
 		if err != nil {
 			tb.Fatal(err)

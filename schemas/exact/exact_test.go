@@ -54,6 +54,42 @@ func TestDecodeRefusesDamage(t *testing.T) {
 			t.Errorf("decode of %d damaged bytes: no error", len(bad))
 		}
 	}
+	// A set's ids are read on first use: damage there is an error of the
+	// count, not a wrong count.
+	ids := func(v4 ...uint32) []byte {
+		b := binary.AppendUvarint(nil, uint64(len(v4)))
+		for _, v := range v4 {
+			b = binary.LittleEndian.AppendUint32(b, v)
+		}
+		d, err := roaring.BitmapOf(1, 2).ToBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append(b, d...)
+	}
+	for _, bad := range []struct {
+		name string
+		r    *readSet
+	}{
+		{"length not the index's", &readSet{n: 5, data: ids(3, 4)}},
+		{"not ascending", &readSet{n: 4, data: ids(4, 3)}},
+		{"repeated", &readSet{n: 4, data: ids(3, 3)}},
+		{"cut", &readSet{n: 4, data: ids(3, 4)[:12]}},
+		{"padded", &readSet{n: 4, data: append(ids(3, 4), 0)}},
+	} {
+		var c Counter
+		c.add(Set{read: bad.r}, s)
+		c.add(s, s)
+		if _, _, err := c.Counts(); err == nil {
+			t.Errorf("%s: counted, no error", bad.name)
+		}
+	}
+	var c Counter
+	c.add(Set{read: &readSet{n: 4, data: ids(3, 4)}}, s)
+	c.add(s, s)
+	if uv, _, err := c.Counts(); err != nil || uv != 5003 {
+		t.Errorf("undamaged: uv %d, %v; want 5003", uv, err)
+	}
 }
 
 // TestCounterUnion checks Counter's counts of a union of panes against a
@@ -82,11 +118,17 @@ func TestCounterUnion(t *testing.T) {
 		}
 		h.Panes = append(h.Panes, 36000+int64(p)*60)
 		h.UV, h.IPs = append(h.UV, uv), append(h.IPs, ips)
-		h.HourUV.Or(uv)
-		h.HourIPs.Or(ips)
+		if err := h.HourUV.Or(uv); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.HourIPs.Or(ips); err != nil {
+			t.Fatal(err)
+		}
 		want = append(want, w)
 	}
-	h.AddQuarters()
+	if err := h.AddQuarters(); err != nil {
+		t.Fatal(err)
+	}
 	full, err := h.Encode()
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +182,10 @@ func TestCounterUnion(t *testing.T) {
 			}
 			c.Reset()
 			c.Add(x.h, tc.from, tc.to)
-			uv, ipn := c.Counts()
+			uv, ipn, err := c.Counts()
+			if err != nil {
+				t.Fatal(err)
+			}
 			if uv != int64(len(dict)) || ipn != int64(len(v4)) {
 				t.Errorf("%s [%d, %d): counted uv %d ips %d, want %d %d", x.name, tc.from, tc.to, uv, ipn, len(dict), len(v4))
 			}
@@ -152,7 +197,7 @@ func TestCounterUnion(t *testing.T) {
 		c.Add(x.h, 36000, 36000+15*60)
 	}
 	c.Add(hours[0].h, 36000+60, 36000+5*60)
-	if uv, ipn := c.Counts(); uv != hours[0].h.QuarterUV[0].Len() || ipn != hours[0].h.QuarterIPs[0].Len() {
+	if uv, ipn, err := c.Counts(); err != nil || uv != hours[0].h.QuarterUV[0].Len() || ipn != hours[0].h.QuarterIPs[0].Len() {
 		t.Errorf("a quarter added %d times: uv %d ips %d, want %d %d", len(hours)+1, uv, ipn, hours[0].h.QuarterUV[0].Len(), hours[0].h.QuarterIPs[0].Len())
 	}
 }
