@@ -17,19 +17,11 @@ import "encoding/binary"
 // value over several tokens (tag="View Lock") is one key=<*> unit, found
 // by looking ahead for the token that closes it, as tokenize does.
 func (sc *scratch) shapeKey(msg []byte) uint64 {
-	k := keyState{h: fnvOffset, runS: -1, open: kConst, off: sc.off}
-	var (
-		prev   = kConst
-		pendS  = int32(-1)
-		pendE  int32 // pending time words
-		pendN  uint64
-		anyVar bool // the current run of time words and variables holds a variable
-		ntok   int
-		quoted bool // the token opens a quoted value that spans tokens: key="a b"
-	)
+	// The loop's own state is in k too (see keyState.loop).
+	k := keyState{h: fnvOffset, runS: -1, open: kConst, off: sc.off, loop: loop{prev: kConst, pendS: -1}}
 	n := len(msg)
 	for i, j, fl := nextToken(msg, 0); i < n; i, j, fl = nextToken(msg, j) {
-		if fl == 0 && ntok < maxTokens-1 {
+		if fl == 0 && k.ntok < maxTokens-1 {
 			// A word of letters, most tokens: a constant unless it may be
 			// a special word (as memo.classify decides it first), added
 			// here without the rules for other kinds.
@@ -42,13 +34,13 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 				a, b = coreSpan(msg[i:j])
 			}
 			if a < b && !specialCandidate(msg[i+a:i+b]) {
-				ntok++
-				quoted = false
-				if pendS >= 0 {
-					k.constSpan(msg, pendS, pendE, pendN)
-					pendS, pendN = -1, 0
+				k.ntok++
+				k.quoted = false
+				if k.pendS >= 0 {
+					k.constSpan(msg, k.pendS, k.pendE, k.pendN)
+					k.pendS, k.pendN = -1, 0
 				}
-				anyVar, prev = false, kConst
+				k.anyVar, k.prev = false, kConst
 				if k.open == kConst && k.runS >= 0 {
 					k.runE = int32(j)
 					k.units++
@@ -61,14 +53,14 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 		var kind uint8
 		var vs, ve int32
 		weak, unit, multi := false, false, false
-		if ntok == maxTokens-1 {
+		if k.ntok == maxTokens-1 {
 			j = restEnd(msg, i)
 			kind, vs, ve = kVar, 0, int32(j-i)
 		} else {
-			quoted = false
+			k.quoted = false
 			if fl&cQuote != 0 {
 				if q := quoteOpen(msg[i:j]); q > 0 {
-					if ntok+quoteSpan >= maxTokens-1 {
+					if k.ntok+quoteSpan >= maxTokens-1 {
 						// Near the token cap: tokenize knows where it cuts.
 						sc.tokenize(msg)
 						return keyHash(msg, sc.units)
@@ -76,69 +68,69 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 					if s2, e2, t := closingQuote(msg, j); t > 0 {
 						kind, vs, ve = kKV, int32(q+1), int32(s2+trailStart(msg[s2:e2])-i)
 						j = e2
-						ntok += t
-						quoted = true
+						k.ntok += t
+						k.quoted = true
 					}
 				}
 			}
-			if !quoted {
+			if !k.quoted {
 				kind, vs, ve = sc.memo.classify(msg[i:j], fl, sc.off)
 			}
-			if fl&cSlash != 0 && kind == kVar && sc.off&rProduct == 0 && ntok < maxTokens-2 && int(ve) == j-i && productToken(msg[i+int(vs):j]) {
+			if fl&cSlash != 0 && kind == kVar && sc.off&rProduct == 0 && k.ntok < maxTokens-2 && int(ve) == j-i && productToken(msg[i+int(vs):j]) {
 				// A product's comment (see tokenize): one token more.
 				if s2, e2, _ := nextToken(msg, j); s2 < n {
 					if c := productComment(msg[s2:e2]); c > 0 && classifyConst(msg[s2:e2], sc.off) {
 						ve = int32(s2 + c - i)
 						j = e2
-						ntok++
+						k.ntok++
 					}
 				}
 			}
-			if quoted {
+			if k.quoted {
 			} else if kind == kWeak {
 				kind, weak = kVar, true
 			} else if kind == kMulti {
 				kind, multi = kVar, true
 			}
-			if kind == kUnitWord && (prev == kVar || prev == kKV) {
+			if kind == kUnitWord && (k.prev == kVar || k.prev == kKV) {
 				kind, unit = kVar, true
 			}
 		}
-		ntok++
+		k.ntok++
 		s, e := int32(i), int32(j)
 		vs += s
 		ve += s
 		// Time words: resolved by the run they are in.
 		if kind == kTimeWord {
-			if prev == kVar || prev == kTimeWord && anyVar {
-				anyVar = true
-				prev = kTimeWord
+			if k.prev == kVar || k.prev == kTimeWord && k.anyVar {
+				k.anyVar = true
+				k.prev = kTimeWord
 				k.varTok(msg, s, vs, ve, e, false, false, false)
 				continue
 			}
-			if pendS < 0 {
-				pendS = s
+			if k.pendS < 0 {
+				k.pendS = s
 			}
-			pendE = e
-			pendN++
-			prev = kTimeWord
+			k.pendE = e
+			k.pendN++
+			k.prev = kTimeWord
 			continue
 		}
-		if pendS >= 0 {
+		if k.pendS >= 0 {
 			if kind == kVar {
 				// The pending time words are part of a date.
-				k.pendingVars(msg, pendS, pendE)
+				k.pendingVars(msg, k.pendS, k.pendE)
 			} else {
-				k.constSpan(msg, pendS, pendE, pendN)
+				k.constSpan(msg, k.pendS, k.pendE, k.pendN)
 			}
-			pendS, pendN = -1, 0
+			k.pendS, k.pendN = -1, 0
 		}
-		anyVar = kind == kVar
-		prev = kind
-		if quoted {
-			// The tokens of the quoted value are kSkip in tokenize: the
+		k.anyVar = kind == kVar
+		k.prev = kind
+		if k.quoted {
+			// The tokens of the k.quoted value are kSkip in tokenize: the
 			// token before the next one is not the value.
-			prev = kSkip
+			k.prev = kSkip
 		}
 		switch kind {
 		case kVar:
@@ -149,8 +141,8 @@ func (sc *scratch) shapeKey(msg []byte) uint64 {
 			k.constSpan(msg, s, e, 1)
 		}
 	}
-	if pendS >= 0 {
-		k.constSpan(msg, pendS, pendE, pendN)
+	if k.pendS >= 0 {
+		k.constSpan(msg, k.pendS, k.pendE, k.pendN)
 	}
 	return k.finish(msg)
 }
@@ -170,6 +162,22 @@ type keyState struct {
 	oN               uint8  // tokens in the open variable (tok.n)
 	oUS, oUE         int32  // with oUnit: the end of the number and of a restated unit (tok.us, tok.ue)
 	off              rule   // rules turned off (scratch.off)
+	loop
+}
+
+// loop is the state of shapeKey's loop besides the key. It is kept in
+// keyState, in memory, rather than in variables of shapeKey: the loop
+// calls nextToken for every token, and with these in registers the
+// compiler saved and restored them all around each call (about 30
+// instructions a token), where the fast path of a word touches only a few.
+type loop struct {
+	prev   uint8 // the kind of the token before
+	pendS  int32 // the span of the pending time words (pendS < 0: none)
+	pendE  int32
+	pendN  uint64
+	anyVar bool // the current run of time words and variables holds a variable
+	ntok   int  // tokens read
+	quoted bool // the token opens a quoted value that spans tokens: key="a b"
 }
 
 // flushRun hashes the open run of constants.
