@@ -16,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lines="${1:-10000000}" fuzztime="${2:-30s}"
-for target in schemas/formats:FuzzJSON schemas/formats:FuzzCombined schemas/formats:FuzzCommon \
+for target in schemas/formats:FuzzJSON schemas/formats:FuzzJSONFrozen schemas/formats:FuzzCombined schemas/formats:FuzzCommon \
   schemas/formats:FuzzRegex schemas/formats:FuzzGrok schemas/formats:FuzzTime schemas/formats:FuzzHeader \
   schemas/formats:FuzzMultiline schemas/ingest:FuzzDecode schemas/patterns:FuzzMiner; do
   pkg=${target%%:*} name=${target##*:}

@@ -220,6 +220,10 @@ func statusLevel(status int32) string {
 // NormalizeLevel maps level spellings to one upper-case name, so that
 // "warning", "WARN" and "W" count as the same level.
 func NormalizeLevel(s string) string {
+	switch s { // already the one name: most lines (a compare, not a trim, a scan and a switch)
+	case "INFO", "WARN", "ERROR", "DEBUG", "FATAL", "TRACE":
+		return s
+	}
 	u := strings.ToUpper(strings.TrimSpace(s))
 	switch u {
 	case "W", "WARNING":

@@ -37,17 +37,21 @@ type JSON struct {
 // table bucketed by length still compared strings (a call per compare):
 // here a key's first eight bytes, read as one word, pick a slot of an
 // open-addressed table and are compared as one word with its key's, the
-// rest of a longer key as a string. The dozen keys leave the table mostly
-// empty, so a lookup is one probe.
+// rest of a longer key as a string. The table's multiplier is chosen so
+// that no two keys share a first slot (tried in turn, the table doubled
+// when none fits), so a key is found or not at its first probe, which
+// find makes inline on the parser's straight path; probing stays for a
+// table where no multiplier was found.
 type keyTable struct {
 	slots []keySlot // a power of two, at least four times the keys
+	mul   uint64    // the hash multiplier (see slot0)
 	shift uint      // 64 - log2(len(slots))
 }
 
 type keySlot struct {
-	used bool
-	kf   keyField
 	word uint64 // keyWord(kf.key)
+	n    int    // len(kf.key), -1 for an empty slot
+	kf   keyField
 }
 
 type keyField struct {
@@ -68,6 +72,9 @@ func keyWord(k string) uint64 {
 	return w
 }
 
+// lowBytes[n] keeps the low n bytes of a word.
+var lowBytes = [8]uint64{0, 1<<8 - 1, 1<<16 - 1, 1<<24 - 1, 1<<32 - 1, 1<<40 - 1, 1<<48 - 1, 1<<56 - 1}
+
 // le64 is the little-endian word of s[i:i+8] (the compiler makes the
 // byte loads one load).
 func le64(s string, i int) uint64 {
@@ -78,24 +85,47 @@ func le64(s string, i int) uint64 {
 
 // slot0 is the first slot probed for a key of word w and length n.
 func (t *keyTable) slot0(w uint64, n int) int {
-	return int(((w ^ uint64(n)<<56) * 0x9e3779b97f4a7c15) >> t.shift)
+	return int(((w ^ uint64(n)<<56) * t.mul) >> t.shift)
 }
 
+// keyTableTries is how many multipliers newKeyTable tries per table size.
+const keyTableTries = 64
+
 func newKeyTable(m map[string]string) keyTable {
-	t := keyTable{slots: make([]keySlot, 16), shift: 64 - 4}
-	for len(t.slots) < 4*len(m) {
-		t.slots = make([]keySlot, 2*len(t.slots))
-		t.shift--
+	size, shift := 16, uint(64-4)
+	for size < 4*len(m) {
+		size, shift = 2*size, shift-1
+	}
+	for {
+		for try := range keyTableTries {
+			// Odd multipliers spread from the golden ratio's.
+			t := keyTable{slots: make([]keySlot, size), mul: 0x9e3779b97f4a7c15 + uint64(try)*0x6a09e667f3bcc90a, shift: shift}
+			if t.fill(m, size >= 1<<12 && try == keyTableTries-1) {
+				return t
+			}
+		}
+		size, shift = 2*size, shift-1
+	}
+}
+
+// fill puts m's keys in the empty table t, false if two share a first
+// slot, unless probe allows them to (the next free slot then).
+func (t *keyTable) fill(m map[string]string, probe bool) bool {
+	for i := range t.slots {
+		t.slots[i].n = -1
 	}
 	for k, f := range m {
 		w := keyWord(k)
 		s := t.slot0(w, len(k))
-		for t.slots[s].used {
+		for t.slots[s].n >= 0 {
+			if !probe {
+				return false
+			}
 			s = (s + 1) & (len(t.slots) - 1)
 		}
-		t.slots[s] = keySlot{used: true, kf: keyField{k, f, fieldIDOf(f)}, word: w}
+		t.slots[s] = keySlot{word: w, n: len(k), kf: keyField{k, f, fieldIDOf(f)}}
 	}
-	return t
+	return true
 }
 
 func (t *keyTable) lookup(k string) (*keyField, bool) {
@@ -117,14 +147,32 @@ func (t *keyTable) lookupIn(s string, at, end int, k string) (*keyField, bool) {
 	return t.lookupWord(k, w)
 }
 
+// first is the slot a key of word w and length n is found in, if it is
+// a key and the table did not need probing (see lookupShort): inline on
+// the parser's straight path.
+func (t *keyTable) first(w uint64, n int) *keySlot {
+	return &t.slots[t.slot0(w, n)]
+}
+
+// lookupShort is lookup of a key of fewer than eight bytes whose
+// keyWord is w: the slots after the first, when the table probes.
+func (t *keyTable) lookupShort(w uint64, n int) *keyField {
+	var k [8]byte
+	for i := range n {
+		k[i] = byte(w >> (8 * i))
+	}
+	kf, _ := t.lookupWord(string(k[:n]), w)
+	return kf
+}
+
 // lookupWord is lookup with k's keyWord w.
 func (t *keyTable) lookupWord(k string, w uint64) (*keyField, bool) {
 	for s := t.slot0(w, len(k)); ; s = (s + 1) & (len(t.slots) - 1) {
 		e := &t.slots[s]
-		if !e.used {
+		if e.n < 0 {
 			return nil, false
 		}
-		if e.word == w && len(e.kf.key) == len(k) && (len(k) <= 8 || e.kf.key[8:] == k[8:]) {
+		if e.word == w && e.n == len(k) && (len(k) <= 8 || e.kf.key[8:] == k[8:]) {
 			return &e.kf, true
 		}
 	}
@@ -173,14 +221,25 @@ func (j *JSON) Parse(line []byte, ev *event.Event) error {
 	return j.parseText(lineText(line), ev)
 }
 
-// parseText parses the line's text s (see textParser).
+// parseText parses the line's text s (see textParser). The common
+// spelling of a log line (no white space, keys of a few plain bytes,
+// plain string values) is read on the straight path: a key's closing
+// quote is found in the word after its opening one and that word, masked,
+// is its key-table word; the value's string is sliced out where its word
+// scan stops on the closing quote. Anything else (white space, escapes,
+// a long key, the end of the line) takes the general readers, which give
+// the errors; the frozen parser of json_ref_test.go checks that both give
+// the same event and error for every line.
 func (j *JSON) parseText(s string, ev *event.Event) error {
-	i := skipJSONSpace(s, 0)
-	if i >= len(s) {
-		return errors.New("json: empty line")
-	}
-	if s[i] != '{' {
-		return errNotObject
+	i := 0
+	if len(s) == 0 || s[0] != '{' {
+		i = skipJSONSpace(s, 0)
+		if i >= len(s) {
+			return errors.New("json: empty line")
+		}
+		if s[i] != '{' {
+			return errNotObject
+		}
 	}
 	i = skipJSONSpace(s, i+1)
 	if i < len(s) && s[i] == '}' {
@@ -190,22 +249,67 @@ func (j *JSON) parseText(s string, ev *event.Event) error {
 			if i >= len(s) || s[i] != '"' {
 				return jsonSyntax(s, i, "a key")
 			}
-			key, next, err := readJSONString(s, i)
-			if err != nil {
-				return err
+			var key string
+			var kf *keyField
+			next := -1
+			if i+9 <= len(s) {
+				w := le64(s, i+1)
+				if m := stringStops(w); m != 0 {
+					if n := bits.TrailingZeros64(m) >> 3; s[i+1+n] == '"' {
+						key, next = s[i+1:i+1+n], i+2+n
+						w &= lowBytes[n]
+						if e := j.keys.first(w, n); e.word == w && e.n == n {
+							kf = &e.kf
+						} else if e.n >= 0 {
+							kf = j.keys.lookupShort(w, n)
+						}
+					}
+				}
 			}
-			keyAt, keyEnd := i+1, next-1
-			i = skipJSONSpace(s, next)
-			if i >= len(s) || s[i] != ':' {
-				return jsonSyntax(s, i, "':' after key")
+			if next < 0 {
+				var err error
+				if key, next, err = readJSONString(s, i); err != nil {
+					return err
+				}
+				kf, _ = j.keys.lookupIn(s, i+1, next-1, key)
 			}
-			i = skipJSONSpace(s, i+1)
+			i = next
+			if i < len(s) && s[i] == ':' {
+				i++
+			} else {
+				if i = skipJSONSpace(s, i); i >= len(s) || s[i] != ':' {
+					return jsonSyntax(s, i, "':' after key")
+				}
+				i++
+			}
+			if i < len(s) && s[i] <= ' ' {
+				i = skipJSONSpace(s, i)
+			}
 			if i >= len(s) {
 				return jsonSyntax(s, i, "a value")
 			}
 			var text string
-			if s[i] == '"' {
-				text, next, err = readJSONString(s, i)
+			var err error
+			if c := s[i]; c == '"' {
+				// plainStringEnd inline, the tail of the line left to
+				// readJSONString.
+				k, stop := i+1, false
+				for k+8 <= len(s) {
+					if m := stringStops(le64(s, k)); m != 0 {
+						k, stop = k+bits.TrailingZeros64(m)>>3, true
+						break
+					}
+					k += 8
+				}
+				if stop && s[k] == '"' {
+					text, next = s[i+1:k], k+1
+				} else {
+					text, next, err = readJSONString(s, i)
+				}
+			} else if c-'0' <= 9 || c == '-' {
+				if next, err = skipJSONNumber(s, i); err == nil {
+					text = s[i:next]
+				}
 			} else if next, err = skipJSONValue(s, i, 0); err == nil {
 				if text = s[i:next]; text == "null" {
 					text = ""
@@ -214,16 +318,21 @@ func (j *JSON) parseText(s string, ev *event.Event) error {
 			if err != nil {
 				return err
 			}
-			if kf, ok := j.keys.lookupIn(s, keyAt, keyEnd, key); ok {
+			if kf != nil {
 				if err := setFieldID(ev, j.tp, kf.id, kf.field, key, text); err != nil {
 					return fmt.Errorf("json: %w", err)
 				}
 			} else {
 				putField(ev, key, text)
 			}
-			i = skipJSONSpace(s, next)
+			i = next
+			if i < len(s) && s[i] <= ' ' {
+				i = skipJSONSpace(s, i)
+			}
 			if i < len(s) && s[i] == ',' {
-				i = skipJSONSpace(s, i+1)
+				if i++; i < len(s) && s[i] <= ' ' {
+					i = skipJSONSpace(s, i)
+				}
 				continue
 			}
 			if i < len(s) && s[i] == '}' {
@@ -263,17 +372,7 @@ func skipJSONSpace(s string, i int) int {
 // surrogate becomes U+FFFD).
 func readJSONString(s string, i int) (string, int, error) {
 	start := i + 1
-	k := start
-	for k+8 <= len(s) {
-		if m := stringStops(le64(s, k)); m != 0 {
-			k += bits.TrailingZeros64(m) / 8
-			break
-		}
-		k += 8
-	}
-	for k < len(s) && !jsonStringStop[s[k]] {
-		k++
-	}
+	k := plainStringEnd(s, start)
 	if k < len(s) {
 		switch c := s[k]; {
 		case c == '"':
@@ -285,6 +384,22 @@ func readJSONString(s string, i int) (string, int, error) {
 		}
 	}
 	return "", 0, jsonSyntax(s, len(s), "closing '\"' of a string")
+}
+
+// plainStringEnd is the index of the first byte at or after k that
+// jsonStringStop marks, len(s) if none: eight bytes a step while the
+// line has them.
+func plainStringEnd(s string, k int) int {
+	for k+8 <= len(s) {
+		if m := stringStops(le64(s, k)); m != 0 {
+			return k + bits.TrailingZeros64(m)>>3
+		}
+		k += 8
+	}
+	for k < len(s) && !jsonStringStop[s[k]] {
+		k++
+	}
+	return k
 }
 
 // jsonStringStop marks the bytes that end a run of plain string bytes
@@ -303,11 +418,14 @@ var jsonStringStop = func() (t [256]bool) {
 // little-endian word w that jsonStringStop marks: '"', '\\' and those
 // below 0x20, eight bytes per step instead of one (strings are most of a
 // line's bytes). A marked bit may be wrong above the lowest marked byte
-// (a borrow), never at or below it: only the lowest is used.
+// (a borrow), never at or below it: only the lowest is used. The quote
+// and the control bytes are one test: with bit 1 flipped, '"' (0x22)
+// becomes 0x20 and exactly they are below 0x21 (a byte with the high bit
+// set is never below it).
 func stringStops(w uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	quote, backslash := w^(ones*'"'), w^(ones*'\\')
-	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (w-ones*0x20)&^w) & highs
+	low, backslash := w^(ones*0x02), w^(ones*'\\')
+	return ((low-ones*0x21)&^low | (backslash-ones)&^backslash) & highs
 }
 
 // unescapeJSONString decodes the string whose text starts at s[start].
@@ -467,33 +585,39 @@ func skipJSONNumber(s string, i int) (int, error) {
 	if s[i] == '-' {
 		i++
 	}
-	digits := func() int {
-		n := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
 	if i < len(s) && s[i] == '0' {
 		i++
-	} else if digits() == 0 {
+	} else if d := skipDigits(s, i); d > i {
+		i = d
+	} else {
 		return 0, jsonSyntax(s, start, "a number")
 	}
 	if i < len(s) && s[i] == '.' {
-		i++
-		if digits() == 0 {
+		if d := skipDigits(s, i+1); d > i+1 {
+			i = d
+		} else {
 			return 0, jsonSyntax(s, start, "a number")
 		}
 	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+	if i < len(s) && s[i]|0x20 == 'e' {
 		i++
 		if i < len(s) && (s[i] == '+' || s[i] == '-') {
 			i++
 		}
-		if digits() == 0 {
+		if d := skipDigits(s, i); d > i {
+			i = d
+		} else {
 			return 0, jsonSyntax(s, start, "a number")
 		}
 	}
 	return i, nil
+}
+
+// skipDigits is the index of the first byte at or after i that is not
+// a decimal digit.
+func skipDigits(s string, i int) int {
+	for i < len(s) && s[i]-'0' <= 9 {
+		i++
+	}
+	return i
 }
