@@ -166,10 +166,11 @@ type keyState struct {
 }
 
 // loop is the state of shapeKey's loop besides the key. It is kept in
-// keyState, in memory, rather than in variables of shapeKey: the loop
-// calls nextToken for every token, and with these in registers the
-// compiler saved and restored them all around each call (about 30
-// instructions a token), where the fast path of a word touches only a few.
+// keyState, in memory, rather than in variables of shapeKey: with these
+// in registers the compiler saved and restored them all around each call
+// of nextToken (about 30 instructions a token), and when nextToken was
+// inlined, it kept the byte loop's own values on the stack instead; the
+// fast path of a word touches only a few of them.
 type loop struct {
 	prev   uint8 // the kind of the token before
 	pendS  int32 // the span of the pending time words (pendS < 0: none)
