@@ -40,6 +40,11 @@ type state struct {
 	// pane state it holds, and when regs are Whole it reads nothing else
 	// of the state (a sealed pane's traffic is not decoded).
 	regs *views.TrafficRegs
+	// paths are the paths view's counts prepared for views.TopPathsCounted
+	// (the paths interned): set on the blocks of complete hours and days
+	// and on quarter blocks, which many answers read, nil elsewhere (a
+	// pane, read at a range's edges, is counted by its paths).
+	paths *views.PathCounts
 }
 
 // pv is the state's page views.
@@ -55,10 +60,22 @@ func newState(p *views.Pane) *state {
 	return &state{pane: p, uv: p.Traffic.UVCount(), ips: p.Traffic.IPCount(), regs: views.PrepareTraffic(p.Traffic)}
 }
 
+// newBlock is newState of a complete block (hour, day or quarter), its
+// paths' counts prepared.
+func newBlock(p *views.Pane) *state {
+	st := newState(p)
+	if p.Paths != nil {
+		st.paths = p.Paths.Counts()
+	}
+	return st
+}
+
 // of returns a pane holding view's state (views.Names): the pane itself
 // when held decoded, else view's state alone, decoded through the cache.
+// A quarter block holds both: quarterView's views decoded, the paths view
+// encoded (rebuildQuarters).
 func (st *state) of(view string) *views.Pane {
-	if st.pane != nil {
+	if st.pane != nil && (st.enc == nil || quarterView(view)) {
 		return st.pane
 	}
 	return st.enc.cache.get(st.enc, viewIndex(view))
@@ -301,9 +318,9 @@ func (c *decodeCache) counts() (decodes, hits int64) {
 // about 7 + 2*23 + 2*59 states, however many panes they hold.
 //
 // Complete hours also have quarter blocks of the views that are read
-// bucket by bucket at their full cost (quarterView: clusters, patterns):
-// a series over a day in the dashboard's 15-minute steps reads 96 of them
-// rather than 1,440 panes, each pane's states decoded.
+// bucket by bucket at their full cost (quarterView: clusters, patterns,
+// levels): a series over a day in the dashboard's 15-minute steps reads 96
+// of them rather than 1,440 panes, each pane's states decoded.
 type layer struct {
 	panes    map[int64]*state // by pane start, Unix seconds
 	quarters map[int64]*state // by quarter start, Unix seconds: quarterView's views only
@@ -322,12 +339,14 @@ const quarterSeconds = 15 * 60
 
 // quarterView reports whether view has quarter blocks: those whose state
 // per bucket costs most to decode and read (a pane's clusters state holds
-// up to 100 micro-clusters, ~19 KB encoded; its patterns ~2 KB), and that
-// are kept decoded: a quarter's clusters state is capped at
-// views.TierMicroClusters as an hour's (~300 bytes each decoded), so a
-// day's 96 quarters hold ~13 MB, a week's ~90 MB.
+// up to 100 micro-clusters, ~19 KB encoded; its patterns ~2 KB; levels
+// are small, but a day's 1,440 decodes of them were most of a levels
+// series' first answer in 15-minute steps), and that are kept decoded:
+// a quarter's clusters state is capped at views.TierMicroClusters as an
+// hour's (~300 bytes each decoded), so a day's 96 quarters hold ~13 MB, a
+// week's ~90 MB.
 func quarterView(view string) bool {
-	return view == views.ViewClusters || view == views.ViewPatterns
+	return view == views.ViewClusters || view == views.ViewPatterns || view == views.ViewLevels
 }
 
 // quarterViews are the views quarterView reports, in views.Names order.
@@ -354,8 +373,9 @@ func (l layer) clone() layer {
 // The clusters state of an hour (a merge of its panes' micro-clusters,
 // reduced: the costly part) and its quarter blocks are built only for a
 // complete hour; an hour still filling (speed's current hour, rebuilt at
-// every refresh) has none, and a query reads its panes (clustersIn).
-func (l layer) rebuildHour(hour, paneSeconds int64, complete bool, tier *views.Pane) {
+// every refresh) has none, and a query reads its panes (clustersIn). The
+// quarter blocks' paths are decoded through c (rebuildQuarters).
+func (l layer) rebuildHour(hour, paneSeconds int64, complete bool, tier *views.Pane, c *decodeCache) {
 	var held []*state
 	for p := hour; p < hour+hourSeconds; p += paneSeconds {
 		if st := l.panes[p]; st != nil {
@@ -367,7 +387,7 @@ func (l layer) rebuildHour(hour, paneSeconds int64, complete bool, tier *views.P
 	case len(held) == 0:
 		delete(l.hours, hour)
 	case tier != nil:
-		l.hours[hour] = newState(tier)
+		l.hours[hour] = newBlock(tier)
 	default:
 		parts := make([]*views.Pane, len(held))
 		full = make(map[*state]*views.Pane, len(held))
@@ -375,16 +395,26 @@ func (l layer) rebuildHour(hour, paneSeconds int64, complete bool, tier *views.P
 			parts[i] = st.full()
 			full[st] = parts[i]
 		}
-		l.hours[hour] = newState(views.Block(time.Unix(hour, 0), parts, complete))
+		if complete {
+			l.hours[hour] = newBlock(views.Block(time.Unix(hour, 0), parts, true))
+		} else { // rebuilt at every refresh: its paths counted by each answer
+			l.hours[hour] = newState(views.Block(time.Unix(hour, 0), parts, false))
+		}
 	}
-	l.rebuildQuarters(hour, paneSeconds, complete, full)
+	l.rebuildQuarters(hour, paneSeconds, complete, full, c)
 }
 
 // rebuildQuarters rebuilds the quarter blocks of hour (views.BlockOf of
-// quarterViews, held decoded) from the layer's panes, taking a pane's
-// decode from full when there; an hour not complete, or panes that do not
-// divide a quarter, have none.
-func (l layer) rebuildQuarters(hour, paneSeconds int64, complete bool, full map[*state]*views.Pane) {
+// quarterViews, held decoded, and of the paths view, held encoded and
+// decoded through c, its counts prepared) from the layer's panes, taking
+// a pane's decode from full when there; an hour not complete, or panes
+// that do not divide a quarter, have none.
+//
+// Paths are held encoded: decoded, a quarter's paths (~1,400 of the
+// benchmark's day, each with two sketches) are ~440 KB, a day's 96
+// quarters ~42 MB; encoded ~52 KB. A paths answer over a range cut on
+// quarters reads at most 6 of them at its edges rather than 90 panes.
+func (l layer) rebuildQuarters(hour, paneSeconds int64, complete bool, full map[*state]*views.Pane, c *decodeCache) {
 	for q := hour; q < hour+hourSeconds; q += quarterSeconds {
 		delete(l.quarters, q)
 	}
@@ -392,6 +422,8 @@ func (l layer) rebuildQuarters(hour, paneSeconds int64, complete bool, full map[
 		return
 	}
 	names := quarterViews()
+	read := append(slices.Clone(names), views.ViewPaths)
+	paths := viewIndex(views.ViewPaths)
 	for q := hour; q < hour+hourSeconds; q += quarterSeconds {
 		var parts []*views.Pane
 		for p := q; p < q+quarterSeconds; p += paneSeconds {
@@ -401,14 +433,22 @@ func (l layer) rebuildQuarters(hour, paneSeconds int64, complete bool, full map[
 			case full[st] != nil:
 				parts = append(parts, full[st])
 			default:
-				parts = append(parts, st.only(names...))
+				parts = append(parts, st.only(read...))
 			}
 		}
-		if len(parts) > 0 {
-			// Only quarterViews' states: read by quarterStatesIn and
-			// clustersIn alone.
-			l.quarters[q] = &state{pane: views.BlockOf(time.Unix(q, 0), parts, names...)}
+		if len(parts) == 0 {
+			continue
 		}
+		// Only quarterViews' states and paths: read by quarterStatesIn
+		// and clustersIn alone.
+		b := views.BlockOf(time.Unix(q, 0), parts, read...)
+		qs := &state{pane: b, paths: b.Paths.Counts()}
+		if data, err := b.Paths.MarshalBinary(); err == nil && c != nil {
+			enc := make([][]byte, len(views.Names))
+			enc[paths] = data
+			qs.enc, b.Paths = newEncoded(nil, enc, c), nil
+		}
+		l.quarters[q] = qs
 	}
 }
 
@@ -467,9 +507,9 @@ func (l layer) rebuildDays(hours map[int64]bool, complete int64, tiers map[int64
 		switch {
 		case len(parts) == 0:
 		case tiers[d] != nil:
-			l.days[d] = newState(tiers[d])
+			l.days[d] = newBlock(tiers[d])
 		default:
-			l.days[d] = newState(views.Block(time.Unix(d, 0), parts, true))
+			l.days[d] = newBlock(views.Block(time.Unix(d, 0), parts, true))
 		}
 	}
 }

@@ -69,7 +69,7 @@ func (s *Server) levels(q LevelsQuery) (*LevelsAnswer, *answerEntry, error) {
 func levelsOf(ser series, q LevelsQuery) *LevelsAnswer {
 	ans := &LevelsAnswer{Frame: ser.frame(), Instance: q.Instance, Total: map[string]map[string]int64{}}
 	keep := func(k views.LevelKey) bool { return q.Instance == "" || k.Instance == q.Instance }
-	for b, states := range ser.states {
+	for b, states := range ser.quarterStates {
 		pt := LevelsPoint{T: time.Unix(b, 0).UTC(), Levels: map[string]int64{}}
 		for _, st := range states {
 			st.of(views.ViewLevels).Levels.EachUnsorted(func(k views.LevelKey, n int64) {

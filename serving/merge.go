@@ -13,7 +13,8 @@ func (sn *snapshot) statesIn(out []*state, from, to, pane int64) []*state {
 }
 
 // quarterStatesIn is statesIn taking also the quarter blocks of complete
-// hours, which hold quarterView's views only: for their readers alone.
+// hours, which hold quarterView's views and paths only: for their readers
+// alone.
 func (sn *snapshot) quarterStatesIn(out []*state, from, to, pane int64) []*state {
 	return sn.tiling(out, from, to, pane, true)
 }

@@ -75,14 +75,16 @@ func (s *Server) paths(q PathsQuery) (*PathsAnswer, *answerEntry, error) {
 	})
 }
 
-// pathsOf computes the answer over sn.
+// pathsOf computes the answer over sn: from day, hour and quarter blocks
+// (their counts prepared, views.TopPathsCounted) and panes at the edges.
 func pathsOf(sn *snapshot, sp span, pane int64, k int) *PathsAnswer {
-	states := sn.statesIn(nil, sp.from, sp.to, pane)
+	states := sn.quarterStatesIn(nil, sp.from, sp.to, pane)
 	ps := make([]*views.Paths, len(states))
+	counts := make([]*views.PathCounts, len(states))
 	for i, st := range states {
-		ps[i] = st.of(views.ViewPaths).Paths
+		ps[i], counts[i] = st.of(views.ViewPaths).Paths, st.paths
 	}
-	top, total := views.TopPaths(ps, k)
+	top, total := views.TopPathsCounted(ps, counts, k)
 	a := &PathsAnswer{From: sp.fromTime(), To: sp.toTime(), TotalPaths: total,
 		BatchHorizon: sn.horizon, Exact: sn.exact(sp), Paths: []PathFigures{}}
 	for _, st := range top {

@@ -268,7 +268,7 @@ func (s *Server) readBatch(ctx context.Context, horizon time.Time) (layer, error
 		hours[hourOf(k)] = true
 	}
 	for h := range hours {
-		l.rebuildHour(h, s.paneSeconds(), true, tiers.hours[h])
+		l.rebuildHour(h, s.paneSeconds(), true, tiers.hours[h], s.decoded)
 	}
 	l.rebuildDays(hours, horizon.Unix(), tiers.days)
 	s.r.tierStates += len(tiers.hours) + len(tiers.days)
@@ -361,7 +361,7 @@ func (s *Server) readBatchChanged(ctx context.Context, loaded bool, prev, cur co
 		l.panes[k] = st
 	}
 	for _, k := range changed {
-		l.rebuildHour(k, pane, true, tiers.hours[k])
+		l.rebuildHour(k, pane, true, tiers.hours[k], s.decoded)
 	}
 	// A touched day not re-read (an hour gone by retention) is merged
 	// from its hours.
@@ -817,7 +817,7 @@ func (s *Server) publish(st statusSnapshot) *snapshot {
 				speed.panes[k] = newState(s.mergeSpeedRaw(k, r.speedRaw[k]))
 			}
 			complete := hr+hourSeconds <= newest
-			speed.rebuildHour(hr, s.paneSeconds(), complete, nil)
+			speed.rebuildHour(hr, s.paneSeconds(), complete, nil, s.decoded)
 			if complete {
 				s.sealHour(speed, hr)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,8 +49,8 @@ func TestTieredAnswersMatchPaneByPane(t *testing.T) {
 	// 5-minute panes: two days of documents in a few seconds; an hour is
 	// still 12 panes, a day 288, and the edges of a range panes.
 	const w = 5 * time.Minute
-	batchEvs := gen(genSpec{from: day0, to: tierDay, perPane: 12, partitions: 1, terms: 300, prefix: "t", users: 2000, ips: 900, seed: 31})
-	speedEvs := gen(genSpec{from: tierDay, to: end, perPane: 12, partitions: 2, terms: 300, prefix: "t", users: 2000, ips: 900, seed: 32})
+	batchEvs := gen(genSpec{from: day0, to: tierDay, perPane: 12, partitions: 1, terms: 300, prefix: "t", users: 2000, ips: 900, paths: 200, seed: 31})
+	speedEvs := gen(genSpec{from: tierDay, to: end, perPane: 12, partitions: 2, terms: 300, prefix: "t", users: 2000, ips: 900, paths: 200, seed: 32})
 	now := time.Now().UTC()
 	writeBatchPane(t, db, batchEvs, now, w)
 	writeBatchTiers(t, db, now)
@@ -149,6 +150,22 @@ func TestTieredAnswersMatchPaneByPane(t *testing.T) {
 			if step != w {
 				continue // hot has no series: once per range
 			}
+			// Paths: from day, hour and quarter blocks (their counts
+			// prepared, the quarters' paths decoded again through the
+			// small cache) as pane by pane, and as counted from the events.
+			at, af := pathsOf(sn, ser.sp, pane, 15), pathsOf(fl, ser.sp, pane, 15)
+			if !reflect.DeepEqual(at, af) {
+				t.Errorf("%s: paths from tiers %d of %d, pane by pane %d of %d, or figures differ", name, len(at.Paths), at.TotalPaths, len(af.Paths), af.TotalPaths)
+			}
+			if top, total := topPathCounts(append(append([]event.Event{}, batchEvs...), speedEvs...), ser.sp, 15); at.TotalPaths != total || len(at.Paths) != len(top) {
+				t.Errorf("%s: %d paths of %d, want %d of %d", name, len(at.Paths), at.TotalPaths, len(top), total)
+			} else {
+				for i, p := range at.Paths {
+					if p.Path != top[i].path || p.Count != top[i].n {
+						t.Errorf("%s: path %d %s %d, want %s %d", name, i, p.Path, p.Count, top[i].path, top[i].n)
+					}
+				}
+			}
 			ht, hf := hotOf(sn, ser.sp, pane, 50), hotOf(fl, ser.sp, pane, 50)
 			if !reflect.DeepEqual(ht, hf) || !reflect.DeepEqual(ht.Terms, want.top(50)) {
 				t.Errorf("%s: hot from tiers %v, pane by pane %v, want %v", name, ht.Terms[:min(3, len(ht.Terms))], hf.Terms[:min(3, len(hf.Terms))], want.top(3))
@@ -169,9 +186,40 @@ func TestTieredAnswersMatchPaneByPane(t *testing.T) {
 	if n, m := len(sn.quarterStatesIn(nil, q0, q0+quarterSeconds, pane)), len(sn.statesIn(nil, q0, q0+quarterSeconds, pane)); n != 1 || m != 3 {
 		t.Errorf("a quarter of batch: %d states with quarter blocks, %d without, want 1 and 3", n, m)
 	}
+	// A quarter's paths held encoded, their counts prepared.
+	for _, l := range []layer{sn.batch, sn.speed} {
+		for q, st := range l.quarters {
+			if st.enc == nil || st.pane.Paths != nil || st.paths == nil {
+				t.Errorf("quarter %s: paths encoded %v, decoded %v, counts %v; want encoded and counted only", fmtTime(time.Unix(q, 0)), st.enc != nil, st.pane.Paths != nil, st.paths != nil)
+			}
+		}
+	}
 	if decodes, _ := srv.decoded.counts(); decodes == 0 || srv.decoded.size > srv.decoded.maxBytes {
 		t.Errorf("decode cache: %d views decoded, %d bytes held, want some and at most %d", decodes, srv.decoded.size, srv.decoded.maxBytes)
 	}
+}
+
+// pathCount is a path's requests.
+type pathCount struct {
+	path string
+	n    int64
+}
+
+// topPathCounts counts the requests per path of evs in sp (pathCounts),
+// as a user would: the k busiest (then by path) and how many paths there
+// are.
+func topPathCounts(evs []event.Event, sp span, k int) ([]pathCount, int) {
+	var all []pathCount
+	for p, c := range pathCounts(evs, sp.fromTime(), sp.toTime()) {
+		all = append(all, pathCount{p, int64(c)})
+	}
+	slices.SortFunc(all, func(a, b pathCount) int {
+		if a.n != b.n {
+			return int(b.n - a.n)
+		}
+		return strings.Compare(a.path, b.path)
+	})
+	return all[:min(k, len(all))], len(all)
 }
 
 // bucketEvents is a clusters bucket's events: in clusters, outliers and

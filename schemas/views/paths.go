@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unique"
 
 	"github.com/loglambda/loglambda/schemas/event"
 )
@@ -150,25 +151,70 @@ func (s *Paths) folded() *Paths {
 // NewMergePaths merged with every state gives with Stats, but with the
 // sketches of the k paths merged alone, not those of every path of the
 // range (thousands over a day). The states are not changed.
+func TopPaths(states []*Paths, k int) (top []*PathStat, total int) {
+	return TopPathsCounted(states, nil, k)
+}
+
+// PathCounts is a Paths state's requests per path, the paths interned
+// (unique.Handle): prepared once for a state read by many answers (an
+// hour, day or quarter block), it lets TopPathsCounted count a range by
+// adding numbers under pointer-sized keys, where counting by the paths
+// themselves hashed every path's bytes of every state (over a day, 23
+// hour blocks of thousands of paths each: most of a first answer's time).
+type PathCounts struct {
+	paths  []unique.Handle[string]
+	counts []int64
+}
+
+// Counts prepares s's counts for TopPathsCounted (s read as is, like
+// TopPaths: not folded).
+func (s *Paths) Counts() *PathCounts {
+	c := &PathCounts{paths: make([]unique.Handle[string], 0, len(s.paths)), counts: make([]int64, 0, len(s.paths))}
+	for p, st := range s.paths {
+		c.paths = append(c.paths, unique.Make(p))
+		c.counts = append(c.counts, st.Count)
+	}
+	return c
+}
+
+// TopPathsCounted is TopPaths with counts[i], when counts is long enough
+// and counts[i] is not nil, the Counts of states[i] (prepared before);
+// the answer is TopPaths'.
 //
 // The counts map is sized for the largest state first (growing it from
 // empty rehashed every path of a day's hour blocks several times), and
 // only the k busiest are sorted, out of a slice, not the whole map.
-func TopPaths(states []*Paths, k int) (top []*PathStat, total int) {
+func TopPathsCounted(states []*Paths, counts []*PathCounts, k int) (top []*PathStat, total int) {
 	most := 0
 	for _, s := range states {
 		if s != nil {
 			most = max(most, len(s.paths))
 		}
 	}
-	counts := make(map[string]int64, 2*most)
-	for _, s := range states {
+	// The states without counts (a range's edge panes) are counted by
+	// path first: a path is interned once, not once per state.
+	byPath := make(map[unique.Handle[string]]int64, 2*most)
+	var byName map[string]int64
+	for i, s := range states {
+		if i < len(counts) && counts[i] != nil {
+			c := counts[i]
+			for j, h := range c.paths {
+				byPath[h] += c.counts[j]
+			}
+			continue
+		}
 		if s == nil {
 			continue
 		}
-		for p, st := range s.paths {
-			counts[p] += st.Count
+		if byName == nil {
+			byName = make(map[string]int64, 2*len(s.paths))
 		}
+		for p, st := range s.paths {
+			byName[p] += st.Count
+		}
+	}
+	for p, n := range byName {
+		byPath[unique.Make(p)] += n
 	}
 	type pathCount struct {
 		path  string
@@ -180,16 +226,17 @@ func TopPaths(states []*Paths, k int) (top []*PathStat, total int) {
 		}
 		return cmp.Compare(a.path, b.path)
 	}
-	all := make([]pathCount, 0, len(counts))
-	for p, n := range counts {
-		all = append(all, pathCount{p, n})
-	}
 	// The k busiest, kept in order: the paths come in the map's random
-	// order, so few beat the k-th and are inserted.
-	k = min(k, len(all))
+	// order, so few beat the k-th and are inserted (a path's string read
+	// only then: a tie with the k-th).
+	k = min(k, len(byPath))
 	best := make([]pathCount, 0, k+1)
-	for _, pc := range all {
-		if len(best) == k && (k == 0 || busier(pc, best[k-1]) >= 0) {
+	for h, n := range byPath {
+		if len(best) == k && (k == 0 || n < best[k-1].count) {
+			continue
+		}
+		pc := pathCount{h.Value(), n}
+		if len(best) == k && busier(pc, best[k-1]) >= 0 {
 			continue
 		}
 		i, _ := slices.BinarySearchFunc(best, pc, busier)
@@ -211,7 +258,7 @@ func TopPaths(states []*Paths, k int) (top []*PathStat, total int) {
 		}
 		top = append(top, st)
 	}
-	return top, len(counts)
+	return top, len(byPath)
 }
 
 // Stats returns the paths, busiest first (then by path).
