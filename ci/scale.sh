@@ -156,7 +156,7 @@ refresh() {
 import json, sys
 d = json.load(sys.stdin)
 r = d["refresh"]
-print(("refresh per tick {label}, over the last {window} ticks: {mean_docs:.1f} documents read, {mean_ms:.1f} ms mean, {max_ms:.1f} ms max; "
+print(("refresh per tick {label}, over the last {window} ticks: {mean_docs:.1f} documents read, {mean_ms:.1f} ms mean ({mean_publish_ms:.1f} ms of it publishing), {max_ms:.1f} ms max; "
        "latest {last_docs} documents {last_ms:.1f} ms; {ticks} ticks, {speed_scans} speed scans, "
        "{batch_whole_reads} whole batch reads, {batch_hours_read} batch hours read by _id, {pending_writes} pane writes pending").format(label=sys.argv[1], **r)
       + "; panes cached: batch {batch_panes}, speed {speed_panes}".format(**d))' "$1"

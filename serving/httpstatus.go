@@ -57,6 +57,7 @@ type refreshCostBody struct {
 	MeanMS          float64 `json:"mean_ms"`
 	MaxMS           float64 `json:"max_ms"`
 	MeanDocs        float64 `json:"mean_docs"`
+	MeanPublishMS   float64 `json:"mean_publish_ms"`
 	SpeedScans      int64   `json:"speed_scans"`
 	BatchWholeReads int64   `json:"batch_whole_reads"`
 	BatchHoursRead  int64   `json:"batch_hours_read"`

@@ -3,6 +3,7 @@ package serving
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -45,11 +46,12 @@ type refresher struct {
 	// reread are the final panes to read again whole this refresh.
 	reread map[int64]bool
 	// pending are the pane writes listed but left for the next refreshes,
-	// beyond a tick's budget (tickWrites), oldest pane first.
+	// beyond a tick's budget (tickWrites, tickTime), oldest pane first.
 	pending []paneWrite
-	// tickWrites is the budget of pane writes a refresh reads (the
-	// constant tickWrites; tests lower it).
+	// tickWrites and tickTime are a refresh's budget of pane writes
+	// (the constants tickWrites and tickTime; tests lower them).
 	tickWrites int
+	tickTime   time.Duration
 	speed      layer
 	// since is, per view, the newest `updated` read from its speed
 	// collection; the next refresh reads from there minus the margin.
@@ -108,6 +110,7 @@ func newRefresher() refresher {
 		checkpoints: map[int32]time.Time{},
 		watermarks:  map[int32]time.Time{},
 		tickWrites:  tickWrites,
+		tickTime:    tickTime,
 	}
 }
 
@@ -140,25 +143,16 @@ func (s *Server) refresh(ctx context.Context) error {
 			s.cfg.logger.Warn("could not create indexes; incremental reads will scan", "err", err)
 		}
 	}
-	if err := s.followGeneration(ctx); err != nil {
-		return fmt.Errorf("refresh: %w", err)
-	}
-	m, err := s.store.readMeta(ctx)
+	tk, err := s.readTick(ctx)
 	if err != nil {
 		return fmt.Errorf("refresh: %w", err)
 	}
+	s.followGeneration(tk.generation)
+	m, cps, blocked := tk.meta, tk.checkpoints, tk.blocked
 	if collections.CurrentGeneration(m.horizon.Generation) != r.generation {
 		// Batch has not recomputed under the served generation yet: no
 		// batch views (speed's of this generation only, until it has).
 		m.horizon = collections.HorizonDoc{}
-	}
-	cps, err := s.store.readCheckpoints(ctx)
-	if err != nil {
-		return fmt.Errorf("refresh: %w", err)
-	}
-	blocked, err := s.store.readBlocked(ctx)
-	if err != nil {
-		return fmt.Errorf("refresh: %w", err)
 	}
 	if !r.loaded || !m.horizon.Horizon.Equal(r.horizon.Horizon) || !m.horizon.Updated.Equal(r.horizon.Updated) {
 		batch, ok, err := s.readBatchChanged(ctx, r.loaded, r.horizon, m.horizon, r.batch)
@@ -197,24 +191,52 @@ func (s *Server) refresh(ctx context.Context) error {
 	if err := s.readSpeed(ctx, cps); err != nil {
 		return fmt.Errorf("refresh: %w", err)
 	}
+	pubStart := time.Now()
 	snap := s.publish(statusSnapshot{partitions: cps, lake: m.lake, blocked: blocked})
+	s.costs.publish.Store(int64(time.Since(pubStart)))
 	s.snap.Store(snap)
 	s.metrics.setCache(snap)
 	return nil
 }
 
-// followGeneration reads the views' contract generation and, when it is
-// not the one served, drops every state read (both layers are read again,
-// of the new generation only) and every cached answer: an answer never
-// mixes two generations.
-func (s *Server) followGeneration(ctx context.Context) error {
-	g, err := s.store.readGeneration(ctx)
-	if err != nil {
-		return err
-	}
+// tickReads is what every refresh reads before the view documents: the
+// views' contract generation, the horizon and lake documents, the
+// checkpoints and the blocked layers.
+type tickReads struct {
+	generation  int64
+	meta        meta
+	checkpoints []collections.Checkpoint
+	blocked     []collections.LayerState
+}
+
+// readTick reads tickReads, its four queries at once: each is a round
+// trip to the store, short in CPU but long in wall time when the cores
+// are busy (every hop waits to be scheduled): one after the other they
+// were 20 to 90 % of a tick that read a few panes (60 to 440 ms of 220
+// to 540 ms, a 24 h demo's live feed on a shared 2-core machine, load
+// average 20-28). Their order does not matter: a
+// checkpoint is read before the documents it lists whichever way, and a
+// horizon document of another generation than the one read is ignored.
+func (s *Server) readTick(ctx context.Context) (tickReads, error) {
+	var tk tickReads
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	wg.Go(func() { tk.generation, errs[0] = s.store.readGeneration(ctx) })
+	wg.Go(func() { tk.meta, errs[1] = s.store.readMeta(ctx) })
+	wg.Go(func() { tk.checkpoints, errs[2] = s.store.readCheckpoints(ctx) })
+	wg.Go(func() { tk.blocked, errs[3] = s.store.readBlocked(ctx) })
+	wg.Wait()
+	return tk, errors.Join(errs...)
+}
+
+// followGeneration takes the views' contract generation g (readTick)
+// and, when it is not the one served, drops every state read (both
+// layers are read again, of the new generation only) and every cached
+// answer: an answer never mixes two generations.
+func (s *Server) followGeneration(g int64) {
 	r := &s.r
 	if g == r.generation {
-		return nil
+		return
 	}
 	if r.generation != 0 {
 		s.cfg.logger.Warn("a new generation of the views: serving it alone, read again", "was", r.generation, "generation", g)
@@ -225,7 +247,6 @@ func (s *Server) followGeneration(ctx context.Context) error {
 	}
 	r.generation = g
 	s.store.gen.Store(g)
-	return nil
 }
 
 // readBatch reads the batch states of every pane before horizon into a new
@@ -562,16 +583,27 @@ func (s *Server) openSince(cp collections.Checkpoint, wm time.Time) []paneWrite 
 	return out
 }
 
-// tickWrites is the most pane writes (a document per view each) a
-// refresh reads; the others listed are read by the next refreshes, oldest
-// pane first. Under a catch-up speed lists thousands of panes a second,
-// and a refresh that read them all took minutes under load (640 s for
-// 9,761 documents at 168 h, 2 cores shared), by which time the lists no
-// longer reached back (WrittenWindow) and the next read every pane open
-// since: each tick longer than the last. Bounded, a tick costs at most
-// this many panes whatever the history and the backlog, and publishes
-// what it read; the live feed lists a few panes a second.
-const tickWrites = 64
+// tickWrites is how many pane writes (a document per view each) a
+// refresh reads in one round, and tickTime how long it goes on reading
+// rounds while more are listed; the others are read by the next
+// refreshes, oldest pane first. Under a catch-up speed lists thousands of
+// panes a second, and a refresh that read them all took minutes under
+// load (640 s for 9,761 documents at 168 h, 2 cores shared), by which
+// time the lists no longer reached back (WrittenWindow) and the next read
+// every pane open since: each tick longer than the last. Bounded, a tick
+// costs at most about tickTime and a round whatever the history and the
+// backlog, and publishes what it read; the live feed lists a few panes a
+// second, one round. A budget in time rather than in panes lets a tick
+// read as much as the machine allows: a publish rebuilds the hour blocks
+// of the panes read (decoding the hour's sealed panes again), so a round
+// a tick, 64 panes spread over an hour or two, rebuilt each hour a dozen
+// times during a catch-up, and serving ended thousands of pane writes
+// behind speed (3,820 when a 24 h demo's speed had caught up, at 3.4 s
+// a tick).
+const (
+	tickWrites = 64
+	tickTime   = time.Second
+)
 
 // dueWrites merges writes with those left pending, keeps each pane's
 // latest (a write of unknown time, from openSince, is read whatever was
@@ -619,37 +651,42 @@ func (s *Server) dueWrites(writes []paneWrite) []paneWrite {
 // its documents' Updated, so a document read with that Updated is the one
 // written. The lists reach back the refresh margin (5 s) before the last
 // checkpoint read, so at one refresh a second every write was listed, and
-// read again, by about five refreshes. At most r.tickWrites panes are
-// read (oldest first); the rest are left pending for the next refreshes.
+// read again, by about five refreshes. It reads rounds of r.tickWrites
+// panes (oldest first) until r.tickTime has passed; the rest are left
+// pending for the next refreshes.
 func (s *Server) readSpeedByID(ctx context.Context, writes []paneWrite) error {
 	r := &s.r
-	writes = s.dueWrites(writes)
-	var pending []paneWrite
-	if n := r.tickWrites; len(writes) > n {
-		writes, pending = writes[:n], slices.Clone(writes[n:])
-	}
-	var reads []idRead
-	for _, view := range views.Names {
-		for _, w := range writes {
-			dk := speedDocKey{view: view, pane: w.Pane.Unix(), partition: w.partition}
-			if at, ok := r.read[dk]; ok && !w.At.IsZero() && at.Equal(w.At) {
-				continue
-			}
-			reads = append(reads, idRead{coll: collections.SpeedCollection(view), id: collections.DocID(view, w.Pane, w.partition), view: view})
-		}
-	}
+	start := time.Now()
+	due := s.dueWrites(writes)
 	newest := maps.Clone(r.since)
-	err := s.readByID(ctx, reads, func(rd idRead, d *collections.Doc) error {
-		if d.Updated.After(newest[rd.view]) {
-			newest[rd.view] = d.Updated
+	for len(due) > 0 {
+		round := due[:min(len(due), r.tickWrites)]
+		var reads []idRead
+		for _, view := range views.Names {
+			for _, w := range round {
+				dk := speedDocKey{view: view, pane: w.Pane.Unix(), partition: w.partition}
+				if at, ok := r.read[dk]; ok && !w.At.IsZero() && at.Equal(w.At) {
+					continue
+				}
+				reads = append(reads, idRead{coll: collections.SpeedCollection(view), id: collections.DocID(view, w.Pane, w.partition), view: view})
+			}
 		}
-		return s.keepSpeedDoc(rd.view, d)
-	})
-	if err != nil {
-		return err
+		err := s.readByID(ctx, reads, func(rd idRead, d *collections.Doc) error {
+			if d.Updated.After(newest[rd.view]) {
+				newest[rd.view] = d.Updated
+			}
+			return s.keepSpeedDoc(rd.view, d)
+		})
+		if err != nil {
+			return err
+		}
+		due = due[len(round):]
+		if time.Since(start) >= r.tickTime {
+			break
+		}
 	}
-	r.since, r.pending = newest, pending
-	s.costs.pending.Store(int64(len(pending)))
+	r.since, r.pending = newest, slices.Clone(due)
+	s.costs.pending.Store(int64(len(due)))
 	return nil
 }
 
@@ -662,8 +699,14 @@ type idRead struct {
 }
 
 // byIDReaders is how many reads by _id readByID has in flight: the store
-// answers each from its index, and a few at once hide the round trips.
-const byIDReaders = 4
+// answers each from its index, and several at once hide the round trips.
+// A round trip is short in CPU (a ~50 KB document: the store's SQLite
+// row and JSON, the driver's BSON) but long in wall time when the cores
+// are busy (a catch-up's speed layer in the same process, other
+// processes): each hop waits for its goroutine to be scheduled. With 4
+// a catch-up's refresh on a shared 2-core machine read 452 documents in
+// 15 to 50 s, its readers waiting on the network, not working.
+const byIDReaders = 16
 
 // readByID reads the documents of reads by _id, byIDReaders at a time,
 // and hands each found to fn, one at a time. A document fn rejects is

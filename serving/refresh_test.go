@@ -236,7 +236,7 @@ func TestRefreshFromCheckpointLists(t *testing.T) {
 	// pending: the first refresh reads 16 panes' documents, the next
 	// ones the rest (with nothing newly listed), until the answer has
 	// them all.
-	srv.r.tickWrites = 16
+	srv.r.tickWrites, srv.r.tickTime = 16, 0
 	at = t0.Add(8 * time.Second)
 	sp6 := gen(spec(m(13), m(58), 10, 7)) // within t13
 	writeSpeed(t, db, sp6, speedCap, at)
@@ -271,6 +271,33 @@ func TestRefreshFromCheckpointLists(t *testing.T) {
 	pv("a long list by _id, over several refreshes", sp1b, sp2, sp3, kept, sp5, sp6)
 	if srv.r.scans != scans {
 		t.Errorf("%d scans after a long list was read, want %d", srv.r.scans, scans)
+	}
+
+	// With time for more than one round (tickTime: an hour here, so that
+	// how fast the machine is does not matter), a refresh reads round
+	// after round until nothing listed is left: 2 x 40 panes in rounds
+	// of 16, every one in the first refresh.
+	srv.r.tickTime = time.Hour
+	at = t0.Add(9 * time.Second)
+	sp7 := gen(spec(m(60), m(100), 10, 8))
+	writeSpeed(t, db, sp7, speedCap, at)
+	written = map[int32][]collections.PaneWrite{}
+	note(sp7, at)
+	checkpoints(at, at.Add(-time.Second))
+	if err := srv.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, evs := range [][]event.Event{sp1b, sp2, sp3, kept, sp5, sp6, sp7} {
+		n += truthOf(evs, horizon, m(100)).pv
+	}
+	var tr trafficResp
+	if get(t, base, "/v1/traffic"+q(horizon, m(100), "step", "1h"), &tr); tr.Total.PV != n || truthOf(sp7, horizon, m(100)).pv == 0 {
+		t.Errorf("a long list read in rounds within one refresh: pv %d, want %d", tr.Total.PV, n)
+	}
+	if c := srv.costs.cost(); c.PendingWrites != 0 || c.LastDocs < int64(2*40*len(views.Names)) {
+		t.Errorf("a refresh with time for every round: %d documents read, %d pane writes pending; want at least %d and none",
+			c.LastDocs, c.PendingWrites, 2*40*len(views.Names))
 	}
 }
 

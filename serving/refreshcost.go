@@ -17,11 +17,15 @@ type RefreshCost struct {
 	LastMS   float64
 	LastDocs int64
 	// Over the last refreshes (at most refreshCostWindow): their number,
-	// the mean and largest duration and the mean documents read.
-	Window   int
-	MeanMS   float64
-	MaxMS    float64
-	MeanDocs float64
+	// the mean and largest duration and the mean documents read, and the
+	// mean time of their publish (merging what was read into the hour
+	// blocks and snapshot, in memory: the rest of MeanMS is waiting on
+	// the store's reads).
+	Window        int
+	MeanMS        float64
+	MaxMS         float64
+	MeanDocs      float64
+	MeanPublishMS float64
 	// SpeedScans counts the refreshes that scanned the speed collections
 	// (whole at start) rather than reading by _id; BatchWholeReads the
 	// whole reads of the batch layer; BatchHoursRead the recomputed hours
@@ -44,6 +48,8 @@ type refreshCosts struct {
 	// docs counts the documents read by the refresh running; readByID's
 	// readers add to it concurrently.
 	docs atomic.Int64
+	// publish is the time the running refresh spent publishing (ns).
+	publish atomic.Int64
 
 	// scans, wholeReads and hoursRead are RefreshCost's SpeedScans,
 	// BatchWholeReads and BatchHoursRead.
@@ -57,17 +63,18 @@ type refreshCosts struct {
 }
 
 type tickCost struct {
-	ms   float64
-	docs int64
+	ms, publishMS float64
+	docs          int64
 }
 
 // done records a refresh that took d and read the documents counted since
 // the previous one.
 func (c *refreshCosts) done(d time.Duration) {
-	docs := c.docs.Swap(0)
+	docs, publish := c.docs.Swap(0), c.publish.Swap(0)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.ring[c.ticks%refreshCostWindow] = tickCost{ms: float64(d) / float64(time.Millisecond), docs: docs}
+	c.ring[c.ticks%refreshCostWindow] = tickCost{ms: float64(d) / float64(time.Millisecond),
+		publishMS: float64(publish) / float64(time.Millisecond), docs: docs}
 	c.ticks++
 }
 
@@ -93,10 +100,12 @@ func (c *refreshCosts) cost() RefreshCost {
 	for i := range out.Window {
 		t := c.ring[i]
 		out.MeanMS += t.ms
+		out.MeanPublishMS += t.publishMS
 		out.MaxMS = max(out.MaxMS, t.ms)
 		docs += t.docs
 	}
 	out.MeanMS /= float64(out.Window)
+	out.MeanPublishMS /= float64(out.Window)
 	out.MeanDocs = float64(docs) / float64(out.Window)
 	return out
 }
