@@ -2,6 +2,7 @@ package exact
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -191,6 +192,30 @@ func TestCounterUnion(t *testing.T) {
 			}
 		}
 	}
+	// A read hour shared by concurrent counts (serving's cache): its
+	// sets' ids are read once, by whichever count comes first.
+	shared := read(full)
+	wantUV, wantIPs := hours[0].h.HourUV.Len(), hours[0].h.HourIPs.Len()
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			var c Counter
+			c.Add(shared, 36000, 36900)
+			c.Add(shared, 36900, 36960)
+			c.Add(shared, 36960, 39600)
+			uv, ipn, err := c.Counts()
+			if err == nil && (uv != wantUV || ipn != wantIPs) {
+				err = fmt.Errorf("concurrent count: uv %d ips %d, want %d %d", uv, ipn, wantUV, wantIPs)
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+
 	// Several hours' sets at once: the merge of more than two lists.
 	c.Reset()
 	for _, x := range hours {
