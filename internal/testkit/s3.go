@@ -165,25 +165,37 @@ func (s *S3) Keys(tb testing.TB, bucket, prefix string) []string {
 	return out
 }
 
-// freePortPairs returns n ports p that are free along with p+10000.
+// freePortPairs returns n ports p that are free along with p+10000, no
+// two of the 2n ports equal. Every port stays held until all are chosen, so
+// the kernel cannot hand one out twice, and a pair whose p+10000 is another
+// pair's p is skipped: CI once saw weed's master gRPC (master port+10000)
+// and its filer drawn on the same port, and the filer died on bind.
 func freePortPairs(tb testing.TB, n int) []int {
 	tb.Helper()
 	var out []int
+	var held []net.Listener
+	defer func() {
+		for _, l := range held {
+			l.Close()
+		}
+	}()
+	taken := map[int]bool{}
 	for tries := 0; len(out) < n && tries < 1000; tries++ {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			tb.Fatal(err)
 		}
+		held = append(held, l)
 		p := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if p+10000 > 65535 {
+		if p+10000 > 65535 || taken[p] || taken[p+10000] {
 			continue
 		}
 		l2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+10000))
 		if err != nil {
 			continue
 		}
-		l2.Close()
+		held = append(held, l2)
+		taken[p], taken[p+10000] = true, true
 		out = append(out, p)
 	}
 	if len(out) < n {
